@@ -1,0 +1,111 @@
+"""The application factory: configuration -> database -> blueprints -> error handlers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+
+from .config import load_config
+from .core.clock import Clock
+from .core.ids import new_id
+from .errors import register_error_handlers
+from .extensions import configure_sqlite, db
+
+
+@dataclass
+class PaygroundState:
+    """What the app shares across requests, at ``app.extensions["payground"]``."""
+
+    pepper: str
+    clock: Clock
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a Payground WSGI app.
+
+    :param config: settings that win over ``PAYGROUND_*`` environment variables and the
+        defaults (``HOME``, ``DATABASE_URL``, ``SECRET``, ``RATE_LIMITS``, ``TESTING`` ...).
+    :returns: a Flask app whose database schema is created and up to date.
+
+    .. versionadded:: 0.1
+    """
+    settings = load_config(config)
+    app = Flask("payground")
+    app.config.update(settings)
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings["DATABASE_URL"])
+    app.json.sort_keys = False
+    app.json.compact = True
+
+    if settings["DATABASE_URL"].startswith("sqlite:///"):
+        Path(settings["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True,
+                                                                         exist_ok=True)
+    db.init_app(app)
+    clock = settings.get("CLOCK") or Clock()
+    app.extensions["payground"] = PaygroundState(pepper=settings["SECRET"], clock=clock)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+        from .migrations import upgrade
+
+        upgrade(db.engine)
+
+    _register_request_hooks(app)
+    from .sandbox import bp as sandbox_bp
+    from .v1 import bp as v1_bp
+
+    app.register_blueprint(v1_bp)
+    app.register_blueprint(sandbox_bp)
+    register_error_handlers(app)
+    _configure_logging(app)
+    return app
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"check_same_thread": False, "timeout": 10}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from .http.auth import authenticate_v1
+
+    @app.before_request
+    def start_request():
+        g.request_id = new_id("req_", 14)
+        g.started = time.perf_counter()
+        # Before anything reads the body: a declared length over the cap is refused up front.
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None and request.content_length > limit:
+            from .errors import RequestTooLarge
+
+            raise RequestTooLarge()
+        if request.path.startswith("/v1/") or request.path == "/v1":
+            authenticate_v1()
+
+    @app.after_request
+    def finish_request(response):
+        response.headers["Request-Id"] = g.get("request_id") or new_id("req_", 14)
+        return response
+
+
+def _configure_logging(app: Flask) -> None:
+    from .logs import KeyScrubbingFilter, ScrubbingFormatter
+
+    logger = logging.getLogger("payground")
+    for handler in logger.handlers + logging.getLogger().handlers:
+        if not any(isinstance(f, KeyScrubbingFilter) for f in handler.filters):
+            handler.addFilter(KeyScrubbingFilter())
+    if not logger.handlers and not app.config["TESTING"]:
+        handler = logging.StreamHandler()
+        handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.addFilter(KeyScrubbingFilter())
+        logger.addHandler(handler)
+    logger.setLevel(app.config["LOG_LEVEL"])

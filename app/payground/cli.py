@@ -1,0 +1,3 @@
+"""(being written)"""
+def main():
+    raise SystemExit("not yet")

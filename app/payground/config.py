@@ -1,0 +1,94 @@
+"""Configuration: package defaults < PAYGROUND_* environment < the mapping given to create_app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "HOME": "~/.payground",
+    "DATABASE_URL": None,  # derived: sqlite:///$HOME/payground.db
+    "SECRET": None,  # derived: $HOME/secret, generated once (mode 0600)
+    "REDIS_URL": None,
+    "RATE_LIMITS": "test=25,live=100",
+    "TRUSTED_PROXIES": "",
+    "TESTING": False,
+    "LOG_LEVEL": "INFO",
+    # Stripe refuses request bodies far smaller than this; anything bigger is abuse.
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    "PUBLIC_URL": None,
+    # scrypt work factor for account passwords; test fixtures lower it to sign up fast.
+    "PASSWORD_COST": 2**14,  # used in error `request_log_url`s; defaults to the request's host
+}
+
+# Values read from the environment are strings; these are converted, the rest stay strings
+# (so an all-digit secret stays a string, unlike Flask's from_prefixed_env).
+_INTEGERS = {"MAX_CONTENT_LENGTH", "PASSWORD_COST"}
+_BOOLEANS = {"TESTING"}
+
+
+def as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Resolve the configuration once, in precedence order, and derive the paths."""
+    environ = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    for name in DEFAULTS:
+        raw = environ.get(f"PAYGROUND_{name}")
+        if raw is None or raw == "":
+            continue
+        if name in _INTEGERS:
+            config[name] = int(raw)
+        elif name in _BOOLEANS:
+            config[name] = as_bool(raw)
+        else:
+            config[name] = raw
+    config.update(overrides or {})
+
+    home = Path(os.path.expanduser(str(config["HOME"])))
+    config["HOME"] = str(home)
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{home / 'payground.db'}"
+    if not config["SECRET"]:
+        config["SECRET"] = _secret_from_home(home)
+    return config
+
+
+def _secret_from_home(home: Path) -> str:
+    """Read the key pepper from $HOME/secret, creating it (0600) the first time."""
+    path = home / "secret"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    home.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker won the race: use its secret
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secret + "\n")
+    return secret
+
+
+def parse_rate_limits(value: str | None) -> dict[bool, int] | None:
+    """`test=25,live=100` -> {False: 25, True: 100}; `off` -> None (no limits)."""
+    if value is None or str(value).strip().lower() in {"off", "none", "0", ""}:
+        return None
+    limits = {False: 25, True: 100}
+    for part in str(value).split(","):
+        mode, _, number = part.partition("=")
+        mode = mode.strip().lower()
+        if mode not in {"test", "live"} or not number.strip().isdigit():
+            raise ValueError(f"PAYGROUND_RATE_LIMITS: cannot read {part!r} (use test=25,live=100)")
+        limits[mode == "live"] = int(number)
+    return limits

@@ -1,0 +1,114 @@
+"""API key format: generation, CRC32/base62 checksum, masking, and the peppered digest.
+
+A key is ``{sk|pk|rk}_{test|live}_{32 random base62}{6-char checksum}``. The checksum is the
+CRC32 of everything before it, in base62, left-padded with ``0``: a typo or a truncated paste
+is caught without touching the database, and secret scanners can validate a find offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import zlib
+from dataclasses import dataclass
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+KINDS = {"sk": "secret", "pk": "publishable", "rk": "restricted"}
+KIND_PREFIX = {v: k for k, v in KINDS.items()}
+RANDOM_LENGTH = 32
+CHECKSUM_LENGTH = 6
+KEY_PATTERN = re.compile(r"^(sk|pk|rk)_(test|live)_[0-9A-Za-z]{38}$")
+# Anything that looks like a key (even a broken one) - used to scrub logs and URLs.
+KEY_LIKE = re.compile(r"(?:sk|pk|rk)_(?:test|live)_[0-9A-Za-z]+")
+
+
+@dataclass(frozen=True)
+class ParsedKey:
+    """The parts of a well-formed key: ``kind`` is secret/publishable/restricted."""
+
+    kind: str
+    livemode: bool
+
+
+def base62(number: int) -> str:
+    if number == 0:
+        return BASE62[0]
+    digits = []
+    while number:
+        number, rest = divmod(number, 62)
+        digits.append(BASE62[rest])
+    return "".join(reversed(digits))
+
+
+def checksum(body: str) -> str:
+    """Six base62 characters of CRC32(body), left-padded with ``0``."""
+    return base62(zlib.crc32(body.encode("ascii"))).rjust(CHECKSUM_LENGTH, "0")
+
+
+def prefix_for(kind: str, livemode: bool) -> str:
+    return f"{KIND_PREFIX[kind]}_{'live' if livemode else 'test'}_"
+
+
+def with_checksum(prefix: str, random_part: str) -> str:
+    body = prefix + random_part
+    return body + checksum(body)
+
+
+def generate(kind: str, livemode: bool) -> str:
+    """A new key of ``kind`` (secret, publishable, restricted) for the given mode."""
+    random_part = "".join(secrets.choice(BASE62) for _ in range(RANDOM_LENGTH))
+    return with_checksum(prefix_for(kind, livemode), random_part)
+
+
+def derive(kind: str, livemode: bool, pepper: str, label: str) -> str:
+    """A key computed from the pepper and a label, so it never needs storing.
+
+    Publishable keys are public and shown any time, yet nothing stored may work as a key:
+    deriving them from the server's pepper and the key's id satisfies both.
+    """
+    raw = hmac.new(pepper.encode(), f"derive:{label}".encode(), hashlib.sha256).digest()
+    number = int.from_bytes(raw, "big")
+    chars = []
+    for _ in range(RANDOM_LENGTH):
+        number, rest = divmod(number, 62)
+        chars.append(BASE62[rest])
+    return with_checksum(prefix_for(kind, livemode), "".join(chars))
+
+
+def parse(key: str) -> ParsedKey | None:
+    """Return the key's kind and mode if its shape and checksum are right, else ``None``."""
+    if len(key) != 46 or not KEY_PATTERN.match(key):
+        return None
+    body, check = key[:-CHECKSUM_LENGTH], key[-CHECKSUM_LENGTH:]
+    if not hmac.compare_digest(checksum(body), check):
+        return None
+    return ParsedKey(kind=KINDS[key[:2]], livemode=key[3:7] == "live")
+
+
+def digest(pepper: str, key: str) -> str:
+    """HMAC-SHA256(pepper, key) as hex: the only form of a key that is stored."""
+    return hmac.new(pepper.encode(), key.encode(), hashlib.sha256).hexdigest()
+
+
+def mask(key: str) -> str:
+    """Error-message form: first 8 characters, one ``*`` per hidden character, last 4."""
+    if len(key) <= 12:
+        return key[:2] + "*" * max(len(key) - 2, 0)
+    return key[:8] + "*" * (len(key) - 12) + key[-4:]
+
+
+def redact(prefix: str, last4: str) -> str:
+    """Display form: ``sk_test_...Ab12``."""
+    return f"{prefix}...{last4}"
+
+
+def prefix_of(key: str) -> str:
+    """``sk_test_`` for a well-formed key."""
+    return key[:8]
+
+
+def scrub(text: str) -> str:
+    """Replace anything key-like in ``text`` by its masked form (for logs and stored URLs)."""
+    return KEY_LIKE.sub(lambda m: mask(m.group(0)), text)

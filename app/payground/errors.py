@@ -1,0 +1,264 @@
+"""Every way a request can fail, as Stripe-shaped exceptions, and the one handler that renders them.
+
+The tree mirrors Stripe's error ``type``s; class attributes are the defaults::
+
+    StripeError                     500 api_error
+    ├── InvalidRequestError         400 invalid_request_error
+    │   ├── ParameterUnknown            parameter_unknown
+    │   ├── ParameterMissing            parameter_missing
+    │   ├── ParameterInvalid            parameter_invalid_* (code given per case)
+    │   ├── ApiKeyInUrl                 api_key_in_url
+    │   ├── ResourceMissing         404 resource_missing
+    │   ├── RouteNotFound           404
+    │   ├── RequestTooLarge         413
+    │   ├── IdempotencyKeyInUse     409 idempotency_key_in_use
+    │   └── LockTimeout             429 lock_timeout
+    ├── IdempotencyError            400 idempotency_error
+    ├── AuthenticationError         401 invalid_request_error
+    │   ├── InvalidApiKey
+    │   ├── ApiKeyExpired               api_key_expired
+    │   └── SecretKeyRequired           secret_key_required
+    ├── PermissionDenied            403 invalid_request_error
+    │   └── IpNotAllowed                api_key_ip_not_allowed
+    ├── CardError                   402 card_error
+    └── RateLimitError              429 invalid_request_error, rate_limit
+
+Code anywhere (services included) raises these; ``register_error_handlers`` renders them as
+``{"error": {...}}``. No view builds an error dict.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from . import messages
+
+__all__ = [
+    "ApiError",
+    "ApiKeyExpired",
+    "ApiKeyInUrl",
+    "AuthenticationError",
+    "CardError",
+    "IdempotencyError",
+    "IdempotencyKeyInUse",
+    "InvalidApiKey",
+    "InvalidRequestError",
+    "IpNotAllowed",
+    "LockTimeout",
+    "ParameterInvalid",
+    "ParameterMissing",
+    "ParameterUnknown",
+    "PermissionDenied",
+    "RateLimitError",
+    "RequestTooLarge",
+    "ResourceMissing",
+    "RouteNotFound",
+    "SecretKeyRequired",
+    "StripeError",
+    "register_error_handlers",
+]
+
+log = logging.getLogger("payground")
+
+DOC_URL = "https://stripe.com/docs/error-codes/{code}"
+
+
+class StripeError(Exception):
+    """Base of every error Payground returns; renders as Stripe's error envelope.
+
+    :param message: the human-readable ``error.message``.
+    :param code: Stripe's ``error.code`` (``None`` for errors Stripe leaves without one).
+    :param param: the offending parameter, in Stripe's ``a[b]`` notation.
+    :param decline_code: for card errors, the issuer's reason.
+    :param charge: for card errors, the id of the failed charge.
+    :param headers: extra response headers (``Retry-After`` for rate limits).
+    """
+
+    status: int = 500
+    type: str = "api_error"
+    code: str | None = None
+    message: str = messages.API_ERROR
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 param: str | None = None, decline_code: str | None = None,
+                 charge: str | None = None, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
+        self.message = message if message is not None else type(self).message
+        if code is not None:
+            self.code = code
+        self.param = param
+        self.decline_code = decline_code
+        self.charge = charge
+        self.headers = headers or {}
+        self.extra = extra  # e.g. payment_intent for card errors raised by intents
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.type, "message": self.message}
+        if self.code:
+            body["code"] = self.code
+            body["doc_url"] = DOC_URL.format(code=self.code)
+        if self.param:
+            body["param"] = self.param
+        if self.decline_code:
+            body["decline_code"] = self.decline_code
+        if self.charge:
+            body["charge"] = self.charge
+        body.update(self.extra)
+        return body
+
+
+class ApiError(StripeError):
+    """Something went wrong on Payground's side (500)."""
+
+
+class InvalidRequestError(StripeError):
+    status = 400
+    type = "invalid_request_error"
+    message = "Invalid request."
+
+
+class ParameterUnknown(InvalidRequestError):
+    code = "parameter_unknown"
+
+    def __init__(self, param: str, **kw: Any) -> None:
+        super().__init__(messages.PARAMETER_UNKNOWN.format(param=param), param=param, **kw)
+
+
+class ParameterMissing(InvalidRequestError):
+    code = "parameter_missing"
+
+    def __init__(self, param: str, **kw: Any) -> None:
+        super().__init__(messages.PARAMETER_MISSING.format(param=param), param=param, **kw)
+
+
+class ParameterInvalid(InvalidRequestError):
+    """A parameter with a bad value; ``code`` names how (``parameter_invalid_integer`` ...)."""
+
+
+class ApiKeyInUrl(InvalidRequestError):
+    code = "api_key_in_url"
+    message = messages.API_KEY_IN_URL
+
+
+class ResourceMissing(InvalidRequestError):
+    status = 404
+    code = "resource_missing"
+
+
+class RouteNotFound(InvalidRequestError):
+    status = 404
+
+
+class RequestTooLarge(InvalidRequestError):
+    status = 413
+    message = messages.REQUEST_TOO_LARGE
+
+
+class IdempotencyKeyInUse(InvalidRequestError):
+    status = 409
+    code = "idempotency_key_in_use"
+    message = messages.IDEMPOTENCY_KEY_IN_USE
+
+
+class LockTimeout(InvalidRequestError):
+    status = 429
+    code = "lock_timeout"
+    message = messages.LOCK_TIMEOUT
+
+
+class IdempotencyError(StripeError):
+    status = 400
+    type = "idempotency_error"
+    message = messages.IDEMPOTENCY_MISMATCH
+
+
+class AuthenticationError(StripeError):
+    status = 401
+    type = "invalid_request_error"
+    message = messages.NO_API_KEY
+
+
+class InvalidApiKey(AuthenticationError):
+    def __init__(self, masked: str) -> None:
+        super().__init__(messages.INVALID_API_KEY.format(masked=masked))
+
+
+class ApiKeyExpired(AuthenticationError):
+    code = "api_key_expired"
+
+    def __init__(self, masked: str) -> None:
+        super().__init__(messages.EXPIRED_API_KEY.format(masked=masked))
+
+
+class SecretKeyRequired(AuthenticationError):
+    code = "secret_key_required"
+    message = messages.SECRET_KEY_REQUIRED
+
+
+class PermissionDenied(StripeError):
+    status = 403
+    type = "invalid_request_error"
+    message = "The provided key does not have the required permissions for this endpoint."
+
+
+class IpNotAllowed(PermissionDenied):
+    code = "api_key_ip_not_allowed"
+
+
+class CardError(StripeError):
+    status = 402
+    type = "card_error"
+    code = "card_declined"
+    message = messages.CARD_DECLINED
+
+
+class RateLimitError(StripeError):
+    status = 429
+    type = "invalid_request_error"
+    code = "rate_limit"
+    message = messages.RATE_LIMITED
+
+
+def register_error_handlers(app) -> None:
+    """Render every error (ours, werkzeug's, marshmallow's, unexpected ones) as Stripe's envelope."""
+    from flask import jsonify, request
+    from marshmallow import ValidationError
+    from werkzeug.exceptions import HTTPException
+
+    from .http.validation import error_from_validation
+
+    def render(error: StripeError):
+        response = jsonify(error=error.to_dict())
+        response.status_code = error.status
+        response.headers.update(error.headers)
+        return response
+
+    @app.errorhandler(StripeError)
+    def handle_stripe_error(error: StripeError):
+        return render(error)
+
+    @app.errorhandler(ValidationError)
+    def handle_validation_error(error: ValidationError):
+        return render(error_from_validation(error))
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(error: HTTPException):
+        if error.code in (404, 405):
+            return render(RouteNotFound(messages.UNRECOGNIZED_URL.format(
+                method=request.method, path=request.path)))
+        if error.code == 413:
+            return render(RequestTooLarge())
+        if error.code == 400:
+            return render(InvalidRequestError(messages.MALFORMED_BODY))
+        failure = StripeError()
+        failure.status = error.code or 500
+        return render(failure)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        # The traceback goes to the log (keys are never in it: requests are logged masked);
+        # the client gets Stripe's generic api_error only.
+        log.exception("unexpected error while handling %s %s", request.method, request.path)
+        return render(ApiError())

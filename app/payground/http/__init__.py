@@ -1,0 +1,1 @@
+"""Cross-cutting request plumbing: form decoding, schemas, auth, idempotency, request ids."""

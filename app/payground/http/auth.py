@@ -1,0 +1,98 @@
+"""API-key authentication for ``/v1`` and the ``@requires(permission)`` route declaration."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+
+from flask import current_app, g, request
+
+from .. import messages
+from ..core import keys as keyfmt
+from ..errors import (ApiKeyInUrl, AuthenticationError, PermissionDenied, RouteNotFound,
+                      SecretKeyRequired)
+from ..services import keys as key_service
+
+# Publishable keys may call only routes declared with `publishable=True` (tokens, and later
+# payment methods and confirming payment intents).
+PERMISSION_ATTR = "_payground_permission"
+PUBLISHABLE_ATTR = "_payground_publishable"
+_KEY_IN_QUERY = re.compile(rb"(?:sk|pk|rk)(?:_|%5F)(?:test|live)(?:_|%5F)", re.IGNORECASE)
+
+
+def requires(permission: str, *, publishable: bool = False) -> Callable:
+    """Declare the permission a ``/v1`` route needs (``charge_write``, ``balance_read`` ...).
+
+    Restricted keys need it (write implies read); secret keys have every permission;
+    publishable keys are refused unless ``publishable=True``.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        setattr(view, PERMISSION_ATTR, permission)
+        setattr(view, PUBLISHABLE_ATTR, publishable)
+        return view
+
+    return decorator
+
+
+def key_from_request() -> str | None:
+    """The key in ``Authorization: Bearer <key>`` or Basic auth (``curl -u key:``)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer":
+        return value or None
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[0] or None
+    return None
+
+
+def refuse_key_in_url() -> None:
+    """A key in the query string is refused (and never logged: logs show the path only)."""
+    if _KEY_IN_QUERY.search(request.query_string):
+        raise ApiKeyInUrl()
+
+
+def authenticate_v1() -> None:
+    """``before_request`` for ``/v1``: resolve key -> account and mode, check the route's needs."""
+    refuse_key_in_url()
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None:
+        # Unknown route: Stripe answers 404 only to callers with a valid key; so do we.
+        _authenticate()
+        raise RouteNotFound(messages.UNRECOGNIZED_URL.format(method=request.method,
+                                                             path=request.path))
+    key = _authenticate()
+    permission = getattr(view, PERMISSION_ATTR, None)
+    if permission is None:  # a route nobody declared: refuse rather than allow
+        raise PermissionDenied("This endpoint has no declared permission.")
+    if key.type == "publishable":
+        if not getattr(view, PUBLISHABLE_ATTR, False):
+            raise SecretKeyRequired()
+    elif key.type == "restricted" and not allows(key.permissions or [], permission):
+        raise PermissionDenied(messages.MISSING_PERMISSION.format(
+            masked=keyfmt.mask(g.raw_key), account=g.account.id, permission=permission))
+
+
+def allows(granted: list[str], needed: str) -> bool:
+    """``charge_write`` grants ``charge_read``; nothing else is implied."""
+    if needed in granted:
+        return True
+    resource, _, level = needed.rpartition("_")
+    return level == "read" and f"{resource}_write" in granted
+
+
+def _authenticate():
+    raw = key_from_request()
+    if raw is None:
+        raise AuthenticationError()
+    state = current_app.extensions["payground"]
+    key, account = key_service.authenticate(raw, state.pepper, state.clock)
+    g.raw_key, g.api_key, g.account, g.livemode = raw, key, account, key.livemode
+    return key

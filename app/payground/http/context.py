@@ -1,0 +1,27 @@
+"""The authenticated scope of the current request: account, mode, key and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g
+
+
+@dataclass(frozen=True)
+class Scope:
+    account: Any
+    livemode: bool
+    api_key: Any
+    clock: Any
+
+
+def scope() -> Scope:
+    """What services need from the request, set by ``/v1`` authentication."""
+    return Scope(account=g.account, livemode=g.livemode, api_key=g.get("api_key"),
+                 clock=current_app.extensions["payground"].clock)
+
+
+def state():
+    """The app's Payground state (clock, pepper, rate limiter ...)."""
+    return current_app.extensions["payground"]

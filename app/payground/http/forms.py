@@ -1,0 +1,107 @@
+"""Stripe's form encoding, decoded once at the edge into nested dicts and lists.
+
+``card[number]=4242`` -> ``{"card": {"number": "4242"}}``; ``expand[]=a&expand[]=b`` and
+``expand[0]=a&expand[1]=b`` -> ``{"expand": ["a", "b"]}``; ``items[0][price]=p`` ->
+``{"items": [{"price": "p"}]}``. JSON bodies pass through. Values stay strings: schemas decide
+what they mean, so that ``amount=abc`` fails with the parameter's name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ..errors import InvalidRequestError, ParameterInvalid
+from .. import messages
+
+MAX_FIELDS = 1000
+_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+_NAME = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+
+
+def decode_query(query: str) -> dict[str, Any]:
+    return nest(_pairs(query))
+
+
+def decode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
+    """Decode a request body (form or JSON) into nested parameters."""
+    if not body:
+        return {}
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequestError(messages.MALFORMED_BODY) from None
+    if content_type and content_type.split(";")[0].strip().lower() == "application/json":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise InvalidRequestError(messages.MALFORMED_BODY) from None
+        if not isinstance(data, dict):
+            raise InvalidRequestError(messages.MALFORMED_BODY)
+        return data
+    return nest(_pairs(text))
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS,
+                         encoding="utf-8", errors="strict")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequestError(messages.MALFORMED_BODY) from None
+
+
+def nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for name, value in pairs:
+        match = _NAME.match(name)
+        if not match:
+            # Not bracket notation we can read: keep it whole, so the schema names it
+            # as an unknown parameter.
+            _set(root, [name], value, name)
+            continue
+        path = [match.group(1)] + _SEGMENT.findall(match.group(2))
+        _set(root, path, value, name)
+    return _listify(root)
+
+
+def _set(root: dict, path: list[str], value: str, name: str) -> None:
+    node = root
+    for depth, segment in enumerate(path):
+        if segment == "":  # `a[]`: the next free index
+            segment = str(len(node))
+        if depth == len(path) - 1:
+            if isinstance(node.get(segment), dict):
+                raise _conflict(path[:depth + 1])
+            node[segment] = value  # a repeated scalar: the last one wins
+            return
+        child = node.setdefault(segment, {})
+        if not isinstance(child, dict):
+            raise _conflict(path[:depth + 1])
+        node = child
+
+
+def _conflict(path: list[str]) -> ParameterInvalid:
+    param = _bracketed(path)
+    return ParameterInvalid(f"Invalid value for {param}: it was sent both as a value and as a "
+                            "hash or array.", param=param)
+
+
+def _bracketed(path: list[str]) -> str:
+    return path[0] + "".join(f"[{p}]" for p in path[1:])
+
+
+def _listify(node: Any, parent: str = "") -> Any:
+    """Hashes whose keys are all array indexes become lists, in index order.
+
+    ``metadata`` is exempt: ``metadata[0]=x`` is a metadata key named "0", not an array.
+    """
+    if isinstance(node, dict):
+        node = {k: _listify(v, k) for k, v in node.items()}
+        if node and parent != "metadata" and all(k.isdigit() for k in node):
+            return [node[k] for k in sorted(node, key=int)]
+        return node
+    if isinstance(node, list):
+        return [_listify(v) for v in node]
+    return node

@@ -1,0 +1,240 @@
+"""Schema building blocks: strict Stripe-flavoured fields, the base schema, list output.
+
+Every input schema subclasses ``StripeSchema`` (unknown parameters raise ``parameter_unknown``).
+Fields read the strings form decoding produces, and fail with Stripe's codes and messages.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields
+
+from .. import messages
+from ..core.keys import scrub
+from .validation import coded
+
+__all__ = [
+    "Bool", "Currency", "Email", "Expand", "Int", "ListParams", "Metadata", "OneOf",
+    "StripeSchema", "Str", "list_schema",
+]
+
+
+class StripeSchema(Schema):
+    """Base for every input schema: unknown parameters are errors, never ignored."""
+
+    class Meta:
+        unknown = RAISE
+
+
+_EMPTY = coded("parameter_invalid_empty", messages.INVALID_EMPTY)
+_INTEGER = re.compile(r"^-?\d+$")
+
+
+class Int(fields.Integer):
+    """An integer sent as a form string (``"2000"``) or a JSON number; never a float or bool."""
+
+    default_error_messages = {
+        "invalid": coded("parameter_invalid_integer", "Invalid integer: {input}"),
+        "empty": _EMPTY,
+        "too_large": coded("parameter_invalid_integer", "Invalid integer: {input}"),
+    }
+
+    def __init__(self, *, minimum: int | None = None, maximum: int | None = None, **kw: Any):
+        self.minimum, self.maximum = minimum, maximum
+        super().__init__(strict=False, **kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "":
+            raise self.make_error("empty")
+        if isinstance(value, bool) or not (
+            isinstance(value, int) or (isinstance(value, str) and _INTEGER.match(value))
+        ):
+            raise self.make_error("invalid", input=_shown(value))
+        number = int(value)
+        if abs(number) >= 2**63:
+            raise self.make_error("too_large", input=_shown(value))
+        if self.minimum is not None and number < self.minimum:
+            raise ValidationError(coded(
+                "parameter_invalid_integer",
+                f"This value must be greater than or equal to {self.minimum}."))
+        if self.maximum is not None and number > self.maximum:
+            raise ValidationError(coded(
+                "parameter_invalid_integer",
+                f"This value must be less than or equal to {self.maximum}."))
+        return number
+
+
+class Bool(fields.Field):
+    """``true``/``false`` as form strings, or JSON booleans."""
+
+    default_error_messages = {
+        "invalid": coded("parameter_invalid_boolean", "Invalid boolean: {input}"),
+        "empty": _EMPTY,
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            return value
+        if value == "":
+            raise self.make_error("empty")
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise self.make_error("invalid", input=_shown(value))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+class Str(fields.String):
+    """A string of at most ``max_length`` characters (Stripe's default: 5000)."""
+
+    default_error_messages = {
+        "invalid": coded("parameter_invalid_string", "Invalid string: {input}"),
+        "empty": _EMPTY,
+    }
+
+    def __init__(self, *, max_length: int = 5000, allow_empty: bool = False, **kw: Any):
+        self.max_length, self.allow_empty = max_length, allow_empty
+        super().__init__(**kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid", input=_shown(value))
+        if value == "" and not self.allow_empty:
+            raise self.make_error("empty")
+        if len(value) > self.max_length:
+            raise ValidationError(coded(
+                "parameter_invalid_string",
+                f"Invalid string: {_shown(value)}; must be at most {self.max_length} characters"))
+        return value
+
+
+class OneOf(Str):
+    """A string from a fixed set of choices."""
+
+    def __init__(self, choices: tuple[str, ...] | list[str], **kw: Any):
+        self.choices = tuple(choices)
+        super().__init__(**kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value not in self.choices:
+            raise ValidationError(coded(
+                None, f"Invalid {{param}}: must be one of {', '.join(self.choices)}"))
+        return value
+
+
+class Currency(Str):
+    """A three-letter ISO currency code, lower-cased."""
+
+    SUPPORTED = ("usd", "eur", "gbp", "cad", "aud", "jpy", "chf", "sek", "nok", "dkk", "nzd",
+                 "sgd", "hkd", "mxn", "brl", "inr", "pln", "czk")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs).lower()
+        if value not in self.SUPPORTED:
+            raise ValidationError(coded(
+                None, f"Invalid currency: {_shown(value)}. Payground supports these currencies: "
+                + ", ".join(self.SUPPORTED)))
+        return value
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Email(Str):
+    def __init__(self, **kw: Any):
+        super().__init__(max_length=512, **kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not _EMAIL.match(value):
+            raise ValidationError(coded("email_invalid", f"Invalid email address: {_shown(value)}"))
+        return value
+
+
+class Metadata(fields.Field):
+    """Stripe metadata: up to 50 keys of at most 40 characters, values of at most 500.
+
+    An empty string value (``metadata[k]=``) means "remove k" on update; ``metadata=""``
+    means "remove every key". Both are returned as ``None`` markers for the service.
+    """
+
+    MAX_KEYS, MAX_KEY, MAX_VALUE = 50, 40, 500
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "":
+            return None  # unset all
+        if not isinstance(value, dict):
+            raise ValidationError(coded("parameter_invalid_string",
+                                        "Invalid metadata: must be a hash of key-value pairs."))
+        if len(value) > self.MAX_KEYS:
+            raise ValidationError(coded(
+                None, f"Invalid metadata: metadata can have at most {self.MAX_KEYS} keys."))
+        result: dict[str, str | None] = {}
+        for key, item in value.items():
+            if len(key) > self.MAX_KEY:
+                raise ValidationError(coded(
+                    None, f"Invalid metadata: keys can be at most {self.MAX_KEY} characters "
+                    f"long; {_shown(key)} is {len(key)}."))
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                item = str(item)
+            if not isinstance(item, str):
+                raise ValidationError(coded(
+                    None, f"Invalid metadata: the value of {_shown(key)} must be a string."))
+            if len(item) > self.MAX_VALUE:
+                raise ValidationError(coded(
+                    None, f"Invalid metadata: values can be at most {self.MAX_VALUE} characters "
+                    f"long; the value of {_shown(key)} is {len(item)}."))
+            result[key] = item if item != "" else None
+        return result
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return dict(value or {})
+
+
+class Expand(fields.Field):
+    """``expand[]=customer`` / ``expand[0]=customer`` (a list of dotted paths)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ValidationError(coded(None, "Invalid expand: must be a list of strings."))
+        return value
+
+
+class ListParams(StripeSchema):
+    """What every list endpoint accepts."""
+
+    limit = Int(minimum=1, maximum=100, load_default=10)
+    starting_after = Str(max_length=255)
+    ending_before = Str(max_length=255)
+    expand = Expand(load_default=list)
+
+
+class _ListOut(Schema):
+    object = fields.Constant("list")
+    url = fields.String()
+    has_more = fields.Boolean()
+
+
+@lru_cache(maxsize=None)
+def list_schema(item_schema: type[Schema]) -> type[Schema]:
+    """Stripe's ``{object: "list", url, has_more, data}`` around ``item_schema`` (cached).
+
+    It dumps a ``services.common.Page``.
+    """
+    return type(f"{item_schema.__name__}List", (_ListOut,), {
+        "data": fields.List(fields.Nested(item_schema), attribute="items"),
+        "ITEM_SCHEMA": item_schema,
+    })
+
+
+def _shown(value: Any) -> str:
+    """A bad value as echoed in an error: short, and never a whole key."""
+    text = scrub(value if isinstance(value, str) else repr(value))
+    return text if len(text) <= 60 else text[:57] + "..."

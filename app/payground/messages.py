@@ -1,0 +1,70 @@
+"""Every client-visible message from the contract (SPEC.md), in one place.
+
+`tests/test_contract.py` checks these against the spec character for character.
+"""
+
+NO_API_KEY = (
+    "You did not provide an API key. You need to provide your API key in the Authorization "
+    "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+)
+INVALID_API_KEY = "Invalid API Key provided: {masked}"
+EXPIRED_API_KEY = "Expired API Key provided: {masked}"
+SECRET_KEY_REQUIRED = (
+    "This API call cannot be made with a publishable API key. Please use a secret API key."
+)
+MISSING_PERMISSION = (
+    "The provided key '{masked}' does not have the required permissions for this endpoint on "
+    "account '{account}'. Having the 'rak_{permission}' permission would allow this request "
+    "to continue."
+)
+IP_NOT_ALLOWED = "This API key cannot be used from the IP address {address}."
+API_KEY_IN_URL = (
+    "API keys must not be sent in the URL. Send your key in the Authorization header "
+    "(Bearer auth) and roll the key you just exposed."
+)
+NO_SUCH = "No such {noun}: '{id}'"
+NO_SUCH_OTHER_MODE = (
+    "No such {noun}: '{id}'; a similar object exists in {other} mode, but a {mode} mode key was "
+    "used to make this request."
+)
+UNRECOGNIZED_URL = (
+    "Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we can "
+    "help at https://support.stripe.com/."
+)
+PARAMETER_UNKNOWN = "Received unknown parameter: {param}"
+PARAMETER_MISSING = "Missing required param: {param}."
+INVALID_INTEGER = "Invalid integer: {value}"
+INVALID_BOOLEAN = "Invalid boolean: {value}"
+INVALID_EMPTY = (
+    "You passed an empty string for '{param}'. We assume empty values are an attempt to unset a "
+    "parameter; however '{param}' cannot be unset. You should remove '{param}' from your request "
+    "or supply a non-empty value."
+)
+AMOUNT_TOO_SMALL = "Amount must be at least $0.50 usd"
+MALFORMED_BODY = "Invalid request: the request body could not be decoded."
+REQUEST_TOO_LARGE = "Request body too large."
+API_ERROR = "An unknown error occurred on Payground's side. It has been logged."
+IDEMPOTENCY_MISMATCH = (
+    "Keys for idempotent requests can only be used with the same parameters they were first "
+    "used with. Try using a key other than '{key}' if you meant to execute a different request."
+)
+IDEMPOTENCY_KEY_IN_USE = (
+    "There is currently another in-progress request using this Idempotent Key (that probably "
+    "means you submitted twice, and the other request is still going through): {key}. Please "
+    "try again later."
+)
+IDEMPOTENCY_KEY_TOO_LONG = "Idempotency keys can be at most 255 characters long."
+LOCK_TIMEOUT = (
+    "This object cannot be accessed right now because another API request or Stripe process "
+    "is currently accessing it. If you see this error intermittently, retry the request."
+)
+RATE_LIMITED = (
+    "Request rate limit exceeded. Learn more about rate limits here "
+    "https://stripe.com/docs/rate-limits."
+)
+CARD_DECLINED = "Your card was declined."
+LIVE_MODE_TEST_CARD = "Your card was declined. Your request was in live mode, but used a known test card."
+TEST_MODE_LIVE_CARD = (
+    "Your card was declined. Your request was in test mode, but used a non test card. For a list "
+    "of valid test cards, visit: https://stripe.com/docs/testing."
+)

@@ -1,0 +1,48 @@
+"""Schema creation and upgrades, run by ``create_app`` so a fresh PAYGROUND_HOME just works.
+
+Why not Alembic: importing it costs ~0.25 s on every start, and the schema is still young.
+``SCHEMA_VERSION`` counts upgrades; each later change adds a function to ``UPGRADES`` that
+brings version N-1 to N. ``create_all`` makes any table that does not exist yet.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Column, Integer, MetaData, Table, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+log = logging.getLogger("payground")
+
+SCHEMA_VERSION = 1
+UPGRADES: dict[int, object] = {}  # version -> function(connection)
+
+_meta = MetaData()
+schema_table = Table("payground_schema", _meta, Column("version", Integer, primary_key=True))
+
+
+def upgrade(engine) -> None:
+    """Create missing tables and apply pending upgrades (safe to run from several workers)."""
+    from .. import models  # noqa: F401  (every model must be registered before create_all)
+    from ..extensions import db
+
+    for attempt in range(3):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    # Workers starting together take turns.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+                _meta.create_all(conn)
+                db.metadata.create_all(conn)
+                current = conn.execute(select(schema_table.c.version)).scalar()
+                if current is None:
+                    conn.execute(schema_table.insert().values(version=SCHEMA_VERSION))
+                    return
+                for version in range(current + 1, SCHEMA_VERSION + 1):
+                    UPGRADES[version](conn)
+                    conn.execute(schema_table.update().values(version=version))
+            return
+        except (IntegrityError, OperationalError, ProgrammingError):
+            if attempt == 2:
+                raise
+            log.info("schema being created by another process; trying again")

@@ -1,0 +1,37 @@
+"""Accounts (the people who sign up) and their dashboard/CLI sessions."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import db
+
+
+class Account(db.Model):
+    __tablename__ = "accounts"
+    object = "account"
+    id_prefix = "acct_"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created: Mapped[int]
+    # Seconds added to wall time for this account only (`payground clock advance`).
+    clock_offset: Mapped[int] = mapped_column(default=0)
+    live_enabled: Mapped[bool] = mapped_column(default=False)
+    business_name: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    bank_routing_number: Mapped[str | None] = mapped_column(String(20))
+    bank_account_last4: Mapped[str | None] = mapped_column(String(4))
+
+
+class Session(db.Model):
+    """A signed-in session; only the token's digest is stored."""
+
+    __tablename__ = "sessions"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(40), ForeignKey("accounts.id"), index=True)
+    created: Mapped[int]
+    expires_at: Mapped[int]

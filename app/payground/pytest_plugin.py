@@ -1,0 +1,1 @@
+"""Payground pytest plugin (being written)."""

@@ -1,0 +1,37 @@
+"""Session authentication for ``/sandbox`` (``Authorization: Bearer sess_...``)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from flask import g, request
+
+from ..errors import AuthenticationError
+from ..http.context import state
+from ..services import accounts
+
+
+def session_token() -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value.startswith("sess_"):
+        return value
+    return None
+
+
+def session_required(view: Callable) -> Callable:
+    """Resolve the session to ``g.account`` before the view runs."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        token = session_token()
+        if token is None:
+            raise AuthenticationError(
+                "You did not provide a session. Sign up (POST /sandbox/signup) or log in "
+                "(POST /sandbox/login) and send 'Authorization: Bearer sess_...'.")
+        g.account = accounts.account_for_session(token, clock=state().clock)
+        g.session_token = token
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,58 @@
+"""Input and output schemas of the sandbox API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from ..http.schemas import Email, Str, StripeSchema
+
+
+class Credentials(StripeSchema):
+    email = Email(required=True)
+    password = Str(required=True, max_length=1024)
+
+
+class BankAccount(StripeSchema):
+    routing_number = Str(max_length=20)
+    account_number = Str(max_length=34)
+
+
+class Activation(StripeSchema):
+    business_name = Str(max_length=200)
+    country = Str(max_length=2)
+    bank_account = fields.Nested(BankAccount)
+
+
+class AccountOut(Schema):
+    id = fields.String()
+    object = fields.Constant("account")
+    email = fields.String()
+    created = fields.Integer()
+    live_enabled = fields.Boolean()
+    business_name = fields.String()
+    country = fields.String()
+    clock_offset = fields.Integer()
+    bank_account = fields.Method("_bank")
+
+    def _bank(self, account):
+        if not account.bank_account_last4:
+            return None
+        return {"routing_number": account.bank_routing_number,
+                "last4": account.bank_account_last4}
+
+
+class KeyOut(Schema):
+    id = fields.String()
+    object = fields.Constant("api_key")
+    type = fields.String()
+    livemode = fields.Boolean()
+    name = fields.String()
+    note = fields.String()
+    redacted = fields.String()
+    created = fields.Integer()
+    last_used = fields.Integer()
+    expires_at = fields.Integer()
+    revoked_at = fields.Integer()
+    permissions = fields.Raw()
+    ip_allowlist = fields.Raw()
+    rolled_from = fields.String()

@@ -1,0 +1,1 @@
+"""Operations on Payground's objects. No Flask request here: callers pass account, mode, clock."""

@@ -1,0 +1,109 @@
+"""Sign-up, log-in, sessions and live-mode activation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..core.ids import new_id
+from ..core.passwords import check_password, hash_password
+from ..errors import AuthenticationError, InvalidRequestError, ParameterInvalid
+from ..models.account import Account, Session
+from ..models.base import db
+from .keys import IssuedKey, issue_standard_keys
+
+SESSION_SECONDS = 30 * 86400
+MIN_PASSWORD = 8
+
+
+@dataclass
+class SignedIn:
+    account: Account
+    session_token: str
+    keys: tuple[IssuedKey, ...] = ()
+
+
+def signup(email: str, password: str, *, pepper: str, clock, password_cost: int = 2**14) -> SignedIn:
+    """A new account with its test keys (shown once, here) and a session."""
+    email = email.strip().lower()
+    if len(password) < MIN_PASSWORD:
+        raise ParameterInvalid(f"Passwords must be at least {MIN_PASSWORD} characters long.",
+                               param="password", code="password_too_short")
+    if db.session.execute(select(Account.id).where(Account.email == email)).first():
+        raise InvalidRequestError("An account with this email address already exists.",
+                                  param="email", code="email_taken")
+    now = clock.now()
+    account = Account(id=new_id("acct_", 16), email=email, password_hash=hash_password(password, password_cost),
+                      created=now, clock_offset=0, live_enabled=False)
+    db.session.add(account)
+    keys = issue_standard_keys(account, livemode=False, pepper=pepper, now=now)
+    token = _open_session(account, now)
+    db.session.commit()
+    return SignedIn(account=account, session_token=token, keys=keys)
+
+
+def login(email: str, password: str, *, clock) -> SignedIn:
+    account = db.session.execute(
+        select(Account).where(Account.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if account is None or not check_password(account.password_hash, password):
+        raise AuthenticationError("Incorrect email address or password.")
+    token = _open_session(account, clock.now())
+    db.session.commit()
+    return SignedIn(account=account, session_token=token)
+
+
+def account_for_session(token: str, *, clock) -> Account:
+    """The account a ``sess_...`` token belongs to, or a 401."""
+    row = db.session.execute(
+        select(Account, Session.expires_at).join(Session, Session.account_id == Account.id)
+        .where(Session.digest == _session_digest(token))
+    ).first()
+    if row is None or row[1] <= clock.now():
+        raise AuthenticationError("You did not provide a valid session. Log in with "
+                                  "POST /sandbox/login and send 'Authorization: Bearer sess_...'.")
+    return row[0]
+
+
+def logout(token: str) -> None:
+    db.session.execute(db.delete(Session).where(Session.digest == _session_digest(token)))
+    db.session.commit()
+
+
+def activate(account: Account, details: dict, *, pepper: str, clock) -> tuple[IssuedKey, ...]:
+    """Turn on live mode: business details (Faker fills gaps) and the live key pair, once."""
+    if account.live_enabled:
+        raise InvalidRequestError("Live mode is already activated for this account. Roll or "
+                                  "create live keys from the keys page.",
+                                  code="account_already_activated")
+    from faker import Faker  # only here: Faker is slow to import and rarely needed
+
+    fake = Faker()
+    bank = details.get("bank_account") or {}
+    account.business_name = details.get("business_name") or fake.company()
+    account.country = (details.get("country") or "US").upper()
+    account.bank_routing_number = bank.get("routing_number") or fake.aba()
+    account_number = bank.get("account_number") or fake.bban()
+    account.bank_account_last4 = account_number[-4:]
+    account.live_enabled = True
+    keys = issue_standard_keys(account, livemode=True, pepper=pepper, now=clock.for_account(account))
+    db.session.commit()
+    return keys
+
+
+def count_accounts() -> int:
+    return db.session.execute(select(func.count(Account.id))).scalar_one()
+
+
+def _open_session(account: Account, now: int) -> str:
+    token = "sess_" + secrets.token_urlsafe(32)
+    db.session.add(Session(digest=_session_digest(token), account_id=account.id, created=now,
+                           expires_at=now + SESSION_SECONDS))
+    return token
+
+
+def _session_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,92 @@
+"""Helpers every resource service uses: scoped lookups, pagination, metadata updates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from .. import messages
+from ..core.ids import new_id
+from ..errors import ResourceMissing
+from ..models.base import db
+
+
+@dataclass
+class Page:
+    """One page of a list: what ``list_schema`` dumps."""
+
+    items: list[Any]
+    has_more: bool
+    url: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def new_object_id(model) -> str:
+    return new_id(model.id_prefix)
+
+
+def get_scoped(model, account, livemode: bool, object_id: str, *, param: str | None = None,
+               for_update: bool = False):
+    """The object ``object_id`` of ``model`` in this account and mode, or Stripe's 404.
+
+    An object of the other mode gets Stripe's "a similar object exists in live mode" message;
+    another account's object is indistinguishable from one that does not exist.
+    """
+    query = select(model).where(model.id == object_id, model.account_id == account.id)
+    if for_update:
+        query = query.with_for_update()
+    obj = db.session.execute(query).scalar_one_or_none()
+    noun = model.noun_for_messages()
+    if obj is None:
+        raise ResourceMissing(messages.NO_SUCH.format(noun=noun, id=object_id), param=param)
+    if obj.livemode != livemode:
+        raise ResourceMissing(messages.NO_SUCH_OTHER_MODE.format(
+            noun=noun, id=object_id, other="live" if obj.livemode else "test",
+            mode="live" if livemode else "test"), param=param)
+    return obj
+
+
+def paginate(model, account, livemode: bool, params: dict[str, Any], url: str,
+             filters: tuple = ()) -> Page:
+    """Newest first, ``limit`` items, after ``starting_after`` or before ``ending_before``."""
+    limit = params.get("limit", 10)
+    scope = [model.account_id == account.id, model.livemode == livemode, *filters]
+    query = select(model).where(*scope)
+    after, before = params.get("starting_after"), params.get("ending_before")
+    if after:
+        cursor = get_scoped(model, account, livemode, after, param="starting_after")
+        query = query.where(or_(model.created < cursor.created,
+                                and_(model.created == cursor.created, model.id < cursor.id)))
+    if before:
+        cursor = get_scoped(model, account, livemode, before, param="ending_before")
+        # Walk forwards (oldest first) from the cursor, then show the page newest first.
+        query = query.where(or_(model.created > cursor.created,
+                                and_(model.created == cursor.created, model.id > cursor.id)))
+        rows = db.session.execute(
+            query.order_by(model.created.asc(), model.id.asc()).limit(limit + 1)
+        ).scalars().all()
+        return Page(items=list(reversed(rows[:limit])), has_more=len(rows) > limit, url=url)
+    rows = db.session.execute(
+        query.order_by(model.created.desc(), model.id.desc()).limit(limit + 1)
+    ).scalars().all()
+    return Page(items=list(rows[:limit]), has_more=len(rows) > limit, url=url)
+
+
+def merge_metadata(current: dict | None, update: dict | None | object) -> dict:
+    """Stripe's metadata update rules: ``""`` clears everything, ``k=""`` removes ``k``."""
+    if update is None:
+        return {}
+    merged = dict(current or {})
+    for key, value in update.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def clean_metadata(metadata: dict | None) -> dict:
+    """Metadata on create: empty values are simply left out."""
+    return {k: v for k, v in (metadata or {}).items() if v is not None}

@@ -1,0 +1,61 @@
+"""Customers: create, retrieve, update, delete, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models.base import db
+from ..models.customer import Customer
+from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
+
+
+def create_customer(account, livemode: bool, clock, params: dict[str, Any]) -> Customer:
+    customer = Customer(
+        id=new_object_id(Customer), account_id=account.id, livemode=livemode,
+        created=clock.for_account(account), email=params.get("email"), name=params.get("name"),
+        description=params.get("description"), phone=params.get("phone"),
+        balance=params.get("balance", 0), metadata_=clean_metadata(params.get("metadata")),
+    )
+    db.session.add(customer)
+    db.session.commit()
+    return customer
+
+
+def get_customer(account, livemode: bool, customer_id: str, *, param: str | None = None,
+                 include_deleted: bool = False) -> Customer:
+    customer = get_scoped(Customer, account, livemode, customer_id, param=param)
+    if customer.deleted and not include_deleted:
+        # Stripe returns deleted customers as {id, object, deleted: true} on retrieve;
+        # everywhere else (as a reference) they no longer exist.
+        from ..errors import ResourceMissing
+        from .. import messages
+
+        raise ResourceMissing(messages.NO_SUCH.format(noun="customer", id=customer_id),
+                              param=param)
+    return customer
+
+
+def update_customer(account, livemode: bool, customer_id: str,
+                    params: dict[str, Any]) -> Customer:
+    customer = get_customer(account, livemode, customer_id)
+    for field in ("email", "name", "description", "phone", "balance"):
+        if field in params:
+            setattr(customer, field, params[field])
+    if "metadata" in params:
+        customer.metadata_ = merge_metadata(customer.metadata_, params["metadata"])
+    db.session.commit()
+    return customer
+
+
+def delete_customer(account, livemode: bool, customer_id: str) -> Customer:
+    customer = get_customer(account, livemode, customer_id)
+    customer.deleted = True
+    db.session.commit()
+    return customer
+
+
+def list_customers(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
+    filters: tuple = (Customer.deleted.is_(False),)
+    if params.get("email"):
+        filters += (Customer.email == params["email"],)
+    return paginate(Customer, account, livemode, params, url, filters)

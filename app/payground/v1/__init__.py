@@ -1,0 +1,8 @@
+"""The Stripe-compatible API under ``/v1``: one module per resource, all on one blueprint."""
+
+from flask import Blueprint
+
+bp = Blueprint("v1", __name__, url_prefix="/v1")
+
+# Route modules register themselves on `bp` when imported.
+from . import customers  # noqa: E402,F401

@@ -1,0 +1,94 @@
+"""/v1/customers through the Flask test client."""
+
+from payground import messages
+from tests.helpers import assert_error
+
+
+def test_create_returns_customer_with_metadata(account):
+    r = account.post("/v1/customers", {"email": "jo@example.com", "name": "Jo",
+                                       "metadata[plan]": "pro"})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["id"].startswith("cus_")
+    assert body["object"] == "customer"
+    assert body["livemode"] is False
+    assert (body["email"], body["name"], body["metadata"]) == ("jo@example.com", "Jo",
+                                                               {"plan": "pro"})
+    assert r.headers["Request-Id"].startswith("req_")
+
+
+def test_retrieve_update_delete(account):
+    cid = account.post("/v1/customers", {"email": "a@example.com",
+                                         "metadata[a]": "1", "metadata[b]": "2"}).get_json()["id"]
+    r = account.post(f"/v1/customers/{cid}", {"name": "New", "metadata[a]": ""})
+    assert r.status_code == 200
+    assert r.get_json()["name"] == "New"
+    assert r.get_json()["metadata"] == {"b": "2"}
+    assert account.get(f"/v1/customers/{cid}").get_json()["name"] == "New"
+    r = account.delete(f"/v1/customers/{cid}")
+    assert r.get_json() == {"id": cid, "object": "customer", "deleted": True}
+    assert account.get(f"/v1/customers/{cid}").get_json() == {"id": cid, "object": "customer",
+                                                              "deleted": True}
+    r = account.post(f"/v1/customers/{cid}", {"name": "Ghost"})
+    assert_error(r, 404, code="resource_missing", message=f"No such customer: '{cid}'")
+
+
+def test_list_pagination_newest_first(account):
+    ids = [account.post("/v1/customers", {"email": f"c{i}@example.com"}).get_json()["id"]
+           for i in range(5)]
+    page = account.get("/v1/customers?limit=2").get_json()
+    assert page["object"] == "list" and page["url"] == "/v1/customers"
+    assert page["has_more"] is True
+    seen = [c["id"] for c in page["data"]]
+    while page["has_more"]:
+        page = account.get(f"/v1/customers?limit=2&starting_after={seen[-1]}").get_json()
+        seen += [c["id"] for c in page["data"]]
+    assert sorted(seen) == sorted(ids) and len(seen) == 5
+    back = account.get(f"/v1/customers?limit=2&ending_before={seen[-1]}").get_json()
+    assert [c["id"] for c in back["data"]] == seen[-3:-1]
+    assert back["has_more"] is True
+
+
+def test_unknown_parameter(account):
+    r = account.post("/v1/customers", {"emale": "x@example.com"})
+    assert_error(r, 400, code="parameter_unknown", param="emale",
+                 message="Received unknown parameter: emale")
+
+
+def test_invalid_integer(account):
+    r = account.post("/v1/customers", {"balance": "12.5"})
+    assert_error(r, 400, code="parameter_invalid_integer", param="balance",
+                 message="Invalid integer: 12.5")
+
+
+def test_limit_out_of_range(account):
+    r = account.get("/v1/customers?limit=101")
+    assert_error(r, 400, code="parameter_invalid_integer", param="limit",
+                 message="This value must be less than or equal to 100.")
+
+
+def test_metadata_key_too_long(account):
+    r = account.post("/v1/customers", {f"metadata[{'k' * 41}]": "v"})
+    assert_error(r, 400, param="metadata",
+                 message=f"Invalid metadata: keys can be at most 40 characters long; "
+                         f"{'k' * 41} is 41.")
+
+
+def test_other_accounts_customers_are_invisible(account, make_account):
+    cid = account.post("/v1/customers", {}).get_json()["id"]
+    other = make_account()
+    r = other.get(f"/v1/customers/{cid}")
+    assert_error(r, 404, code="resource_missing",
+                 message=messages.NO_SUCH.format(noun="customer", id=cid))
+    assert other.get("/v1/customers").get_json()["data"] == []
+
+
+def test_test_mode_customer_is_invisible_to_live_key(account):
+    cid = account.post("/v1/customers", {}).get_json()["id"]
+    live = account.activate()
+    r = account.get(f"/v1/customers/{cid}", key=live)
+    assert_error(r, 404, code="resource_missing",
+                 message=f"No such customer: '{cid}'; a similar object exists in test mode, "
+                         "but a live mode key was used to make this request.")
+    created = account.post("/v1/customers", {}, key=live).get_json()
+    assert created["livemode"] is True

@@ -1,0 +1,144 @@
+"""Shared fixtures: an app per test (SQLite file, or PostgreSQL when asked), a client, accounts.
+
+Set ``PAYGROUND_TEST_DATABASE_URL=postgresql+psycopg://...`` to run the suite on PostgreSQL:
+each run gets its own schema, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+PG_URL = os.environ.get("PAYGROUND_TEST_DATABASE_URL")
+_emails = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """The database every test app uses: a per-test SQLite file (None here), or a PG schema."""
+    if not PG_URL:
+        yield None
+        return
+    import sqlalchemy as sa
+
+    schema = f"pgtest_{secrets.token_hex(4)}"
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def app_config(tmp_path, database_url) -> dict[str, Any]:
+    """Settings for the test app; override in a module to change them."""
+    config = {"HOME": str(tmp_path / "home"), "TESTING": True, "RATE_LIMITS": "off",
+              "SECRET": "test-pepper-" + secrets.token_hex(8), "PASSWORD_COST": 2**8}
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    return config
+
+
+@pytest.fixture
+def app(app_config):
+    from payground import create_app
+    from payground.extensions import db
+
+    app = create_app(app_config)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass
+class AccountHandle:
+    """A signed-up account and its keys, with helpers to call the API as it."""
+
+    client: Any
+    email: str
+    session: str
+    secret_key: str
+    publishable_key: str
+    account_id: str
+    live_secret_key: str | None = None
+    live_publishable_key: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def auth(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.secret_key}"}
+
+    @property
+    def session_auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.session}"}
+
+    def get(self, path, key=None, **kw):
+        return self.client.get(path, headers={**self.auth(key), **kw.pop("headers", {})}, **kw)
+
+    def post(self, path, data=None, key=None, **kw):
+        return self.client.post(path, data=data, headers={**self.auth(key),
+                                                          **kw.pop("headers", {})}, **kw)
+
+    def delete(self, path, key=None, **kw):
+        return self.client.delete(path, headers={**self.auth(key), **kw.pop("headers", {})}, **kw)
+
+    def activate(self, **details) -> str:
+        """Turn on live mode; returns (and remembers) the live secret key."""
+        r = self.client.post("/sandbox/account/activate", json=details,
+                             headers=self.session_auth)
+        assert r.status_code == 201, r.get_json()
+        body = r.get_json()
+        self.live_secret_key = body["keys"]["secret"]
+        self.live_publishable_key = body["keys"]["publishable"]
+        return self.live_secret_key
+
+
+@pytest.fixture
+def make_account(client):
+    """Factory: ``make_account()`` signs up a fresh account through the sandbox API."""
+
+    def make(email: str | None = None, password: str = "correct horse battery") -> AccountHandle:
+        email = email or f"user{next(_emails)}-{secrets.token_hex(3)}@example.com"
+        r = client.post("/sandbox/signup", json={"email": email, "password": password})
+        assert r.status_code == 201, r.get_json()
+        body = r.get_json()
+        return AccountHandle(client=client, email=email, session=body["session"],
+                           secret_key=body["keys"]["secret"],
+                           publishable_key=body["keys"]["publishable"],
+                           account_id=body["account"]["id"])
+
+    return make
+
+
+@pytest.fixture
+def account(make_account) -> AccountHandle:
+    return make_account()
+
+
+def assert_error(response, status: int, *, type: str = "invalid_request_error",
+                 code: str | None = None, param: str | None = None,
+                 message: str | None = None, **extra: Any) -> dict:
+    """Assert a Stripe error envelope exactly: status, type, code, param and message."""
+    body = response.get_json()
+    assert response.status_code == status, body
+    error = body["error"]
+    assert error["type"] == type, error
+    assert error.get("code") == code, error
+    assert error.get("param") == param, error
+    if message is not None:
+        assert error["message"] == message, error
+    for name, value in extra.items():
+        assert error.get(name) == value, error
+    return error
