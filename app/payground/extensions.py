@@ -11,7 +11,8 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay loaded after commit: a view dumps what it just wrote without a second SELECT.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
 def configure_sqlite(engine) -> None:

@@ -1,0 +1,119 @@
+"""/sandbox: sign-up, log-in, log-out, account, activation and the key list."""
+
+from sqlalchemy import select
+
+from payground.core import keys
+from tests.helpers import assert_error
+
+
+def signup(client, email="new@example.com", password="correct horse battery"):
+    return client.post("/sandbox/signup", json={"email": email, "password": password})
+
+
+def test_signup_issues_test_keys_once(client):
+    r = signup(client)
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["session"].startswith("sess_")
+    assert body["account"]["id"].startswith("acct_")
+    assert body["account"]["live_enabled"] is False
+    secret, publishable = body["keys"]["secret"], body["keys"]["publishable"]
+    assert keys.parse(secret) == keys.ParsedKey("secret", False)
+    assert keys.parse(publishable) == keys.ParsedKey("publishable", False)
+    listed = client.get("/sandbox/keys", headers={"Authorization": f"Bearer {body['session']}"})
+    assert listed.status_code == 200
+    text = listed.get_data(as_text=True)
+    assert secret not in text  # shown once, at sign-up
+    by_type = {k["type"]: k for k in listed.get_json()["data"]}
+    assert by_type["secret"]["redacted"] == f"sk_test_...{secret[-4:]}"
+    assert "secret" not in by_type["secret"]
+    assert by_type["secret"]["status"] == "active"
+    assert by_type["publishable"]["secret"] == publishable  # public: shown any time
+
+
+def test_signup_accepts_form_bodies(client):
+    r = client.post("/sandbox/signup", data={"email": "form@example.com",
+                                             "password": "long enough"})
+    assert r.status_code == 201
+
+
+def test_signup_validation(client):
+    assert_error(client.post("/sandbox/signup", json={"email": "x@example.com"}), 400,
+                 code="parameter_missing", param="password",
+                 message="Missing required param: password.")
+    assert_error(signup(client, email="not-an-email"), 400, code="email_invalid", param="email",
+                 message="Invalid email address: not-an-email")
+    assert_error(signup(client, password="short"), 400, code="password_too_short",
+                 param="password", message="Passwords must be at least 8 characters long.")
+    assert_error(client.post("/sandbox/signup", json={"email": "a@example.com",
+                                                      "password": "long enough", "x": 1}),
+                 400, code="parameter_unknown", param="x", message="Received unknown parameter: x")
+
+
+def test_duplicate_email(client):
+    signup(client, email="dup@example.com")
+    assert_error(signup(client, email="DUP@example.com"), 400, code="email_taken",
+                 param="email", message="An account with this email address already exists.")
+
+
+def test_login_and_logout(client):
+    signup(client, email="in@example.com", password="the password")
+    r = client.post("/sandbox/login", json={"email": "in@example.com", "password": "the password"})
+    assert r.status_code == 200
+    session = r.get_json()["session"]
+    assert "keys" not in r.get_json()
+    auth = {"Authorization": f"Bearer {session}"}
+    assert client.get("/sandbox/account", headers=auth).get_json()["email"] == "in@example.com"
+    assert client.post("/sandbox/logout", headers=auth).status_code == 200
+    r = client.get("/sandbox/account", headers=auth)
+    assert_error(r, 401, message="You did not provide a valid session. Log in with "
+                 "POST /sandbox/login and send 'Authorization: Bearer sess_...'.")
+
+
+def test_wrong_password(client):
+    signup(client, email="pw@example.com", password="the password")
+    r = client.post("/sandbox/login", json={"email": "pw@example.com", "password": "wrong one!"})
+    assert_error(r, 401, message="Incorrect email address or password.")
+    r = client.post("/sandbox/login", json={"email": "nobody@example.com",
+                                            "password": "wrong one!"})
+    assert_error(r, 401, message="Incorrect email address or password.")
+
+
+def test_sandbox_needs_a_session_not_an_api_key(account, client):
+    r = client.get("/sandbox/keys", headers=account.auth())
+    assert_error(r, 401, message="You did not provide a session. Sign up (POST /sandbox/signup) "
+                 "or log in (POST /sandbox/login) and send 'Authorization: Bearer sess_...'.")
+
+
+def test_activation_issues_live_keys_once_and_fills_details(account, client):
+    r = client.post("/sandbox/account/activate", json={"business_name": "Lemonade Stand",
+                                                       "bank_account": {
+                                                           "account_number": "000123456789"}},
+                    headers=account.session_auth)
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["account"]["live_enabled"] is True
+    assert body["account"]["business_name"] == "Lemonade Stand"
+    assert body["account"]["country"] == "US"
+    assert body["account"]["bank_account"]["last4"] == "6789"
+    assert body["account"]["bank_account"]["routing_number"]  # filled by Faker
+    live = body["keys"]["secret"]
+    assert keys.parse(live) == keys.ParsedKey("secret", True)
+    assert account.get("/v1/customers", key=live).status_code == 200
+    again = client.post("/sandbox/account/activate", json={}, headers=account.session_auth)
+    assert_error(again, 400, code="account_already_activated",
+                 message="Live mode is already activated for this account. Roll or create live "
+                         "keys from the keys page.")
+
+
+def test_passwords_and_sessions_are_stored_as_digests(app, client):
+    from payground.extensions import db
+    from payground.models import Account, Session
+
+    body = signup(client, email="digest@example.com", password="plain text pw").get_json()
+    with app.app_context():
+        account = db.session.execute(select(Account)).scalar_one()
+        assert "plain text pw" not in account.password_hash
+        assert account.password_hash.startswith("scrypt$")
+        digests = db.session.execute(select(Session.digest)).scalars().all()
+        assert body["session"] not in digests

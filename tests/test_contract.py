@@ -1,0 +1,104 @@
+"""The contract: every /v1 route declares a permission, messages match SPEC.md, public API."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import payground
+from payground import errors, messages
+from payground.http.auth import PERMISSION_ATTR
+
+ROOT = Path(__file__).resolve().parent.parent
+# The team's contract lives beside the repo; a snapshot is kept for clones without it.
+SPEC_PATHS = [ROOT.parent / "shared" / "SPEC.md", ROOT / "tests" / "data" / "SPEC.md"]
+SPEC = next(p for p in SPEC_PATHS if p.exists()).read_text()
+SPEC_FLAT = re.sub(r"\s+", " ", SPEC)
+
+PERMISSIONS = {f"{r}_{level}" for r in ("customer", "charge", "refund", "payment_intent",
+                                        "payment_method", "payout", "webhook")
+               for level in ("read", "write")}
+PERMISSIONS |= {"token_write", "token_read", "balance_read", "event_read"}
+
+
+def v1_routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/v1"):
+            methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+            yield rule, methods, app.view_functions[rule.endpoint]
+
+
+def test_every_v1_route_declares_a_known_permission(app):
+    routes = list(v1_routes(app))
+    assert routes
+    missing = [r.rule for r, _, view in routes if getattr(view, PERMISSION_ATTR, None) is None]
+    assert missing == []
+    unknown = {getattr(view, PERMISSION_ATTR) for _, _, view in routes} - PERMISSIONS
+    assert unknown == set()
+
+
+def test_reads_need_read_and_writes_need_write(app):
+    for rule, methods, view in v1_routes(app):
+        permission = getattr(view, PERMISSION_ATTR)
+        expected = "read" if methods == ["GET"] else "write"
+        assert permission.endswith("_" + expected), (rule.rule, methods, permission)
+
+
+@pytest.mark.parametrize("template,spec_form", [
+    (messages.NO_API_KEY, {}),
+    (messages.INVALID_API_KEY, {"masked": "<masked>"}),
+    (messages.EXPIRED_API_KEY, {"masked": "<masked>"}),
+    (messages.SECRET_KEY_REQUIRED, {}),
+    (messages.MISSING_PERMISSION, {"masked": "<masked>", "account": "<acct>",
+                                   "permission": "<perm>"}),
+    (messages.NO_SUCH_OTHER_MODE, {"noun": "charge", "id": "ch_...", "other": "live",
+                                   "mode": "test"}),
+    (messages.LIVE_MODE_TEST_CARD, {}),
+])
+def test_messages_match_the_spec_character_for_character(template, spec_form):
+    assert template.format(**spec_form) in SPEC_FLAT
+
+
+def test_idempotency_mismatch_message_starts_like_the_spec():
+    spec_start = re.search(r"\(`(Keys for idempotent requests[^`]*?)\.\.\.`\)", SPEC_FLAT)
+    assert spec_start, "SPEC no longer quotes the idempotency message"
+    assert messages.IDEMPOTENCY_MISMATCH.startswith(spec_start.group(1))
+
+
+def test_public_api_is_exactly_what_is_exported():
+    assert payground.__all__ == ["__version__", "create_app"]
+    assert callable(payground.create_app)
+    assert re.match(r"^\d+\.\d+\.\d+", payground.__version__)
+    for name in errors.__all__:
+        assert hasattr(errors, name), name
+    public_errors = {n for n in dir(errors) if isinstance(getattr(errors, n), type)
+                     and issubclass(getattr(errors, n), errors.StripeError)}
+    assert public_errors <= set(errors.__all__)
+
+
+def test_importing_payground_is_light():
+    import subprocess
+    import sys
+
+    code = "import sys, payground, payground.pytest_plugin; print('flask' in sys.modules, " \
+           "'sqlalchemy' in sys.modules, 'stripe' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False", "False"]
+
+
+def test_py_typed_is_shipped():
+    assert (Path(payground.__file__).parent / "py.typed").exists()
+
+
+def test_error_tree_statuses_and_types():
+    assert (errors.AuthenticationError.status, errors.AuthenticationError.type) == (
+        401, "invalid_request_error")
+    assert (errors.CardError.status, errors.CardError.type) == (402, "card_error")
+    assert (errors.PermissionDenied.status, errors.RateLimitError.status) == (403, 429)
+    assert (errors.ResourceMissing.status, errors.ResourceMissing.code) == (404,
+                                                                           "resource_missing")
+    assert errors.IdempotencyError.type == "idempotency_error"
+    assert "ApiKeyExpired" in errors.__doc__

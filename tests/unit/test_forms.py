@@ -1,0 +1,59 @@
+"""Stripe form decoding at the edge."""
+
+import pytest
+
+from payground.errors import InvalidRequestError, ParameterInvalid
+from payground.http.forms import decode_body, decode_query
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def test_nested_hashes():
+    assert decode_body(b"card[number]=4242&card[exp_month]=12&amount=100", FORM) == {
+        "card": {"number": "4242", "exp_month": "12"}, "amount": "100"}
+
+
+def test_arrays_with_empty_brackets_and_indexes():
+    assert decode_query("expand[]=a&expand[]=b") == {"expand": ["a", "b"]}
+    assert decode_query("expand[1]=b&expand[0]=a") == {"expand": ["a", "b"]}
+
+
+def test_array_of_hashes():
+    assert decode_body(b"items[0][price]=p1&items[1][price]=p2&items[1][quantity]=2", FORM) == {
+        "items": [{"price": "p1"}, {"price": "p2", "quantity": "2"}]}
+
+
+def test_metadata_numeric_keys_stay_a_hash():
+    assert decode_body(b"metadata[0]=zero&metadata[1]=one", FORM) == {
+        "metadata": {"0": "zero", "1": "one"}}
+
+
+def test_percent_encoding_and_blank_values():
+    assert decode_body(b"email=a%40b.com&description=", FORM) == {"email": "a@b.com",
+                                                                 "description": ""}
+
+
+def test_json_bodies_pass_through():
+    assert decode_body(b'{"a": {"b": [1, 2]}}', "application/json") == {"a": {"b": [1, 2]}}
+
+
+@pytest.mark.parametrize("body,content_type", [
+    (b"\xff\xfe=1", FORM),
+    (b"a=%ff", FORM),
+    (b"{not json", "application/json"),
+    (b"[1, 2]", "application/json"),
+])
+def test_broken_encodings_are_refused(body, content_type):
+    with pytest.raises(InvalidRequestError) as info:
+        decode_body(body, content_type)
+    assert info.value.message == "Invalid request: the request body could not be decoded."
+
+
+def test_value_and_hash_for_one_name_conflict():
+    with pytest.raises(ParameterInvalid) as info:
+        decode_body(b"card=tok&card[number]=4242", FORM)
+    assert info.value.param == "card"
+
+
+def test_unreadable_brackets_are_kept_whole():
+    assert decode_body(b"a[b=1", FORM) == {"a[b": "1"}

@@ -1,0 +1,87 @@
+"""The key format: shape, checksum, masking, digest, derivation."""
+
+import re
+import zlib
+
+import pytest
+
+from payground.core import keys
+
+SCANNER_RULE = re.compile(r"\b(sk|rk)_(test|live)_[0-9a-zA-Z]{10,99}\b")  # gitleaks-style
+
+
+@pytest.mark.parametrize("kind", ["secret", "publishable", "restricted"])
+@pytest.mark.parametrize("livemode", [False, True])
+def test_generated_keys_match_the_contract(kind, livemode):
+    key = keys.generate(kind, livemode)
+    assert keys.KEY_PATTERN.match(key)
+    assert key.startswith(f"{keys.KIND_PREFIX[kind]}_{'live' if livemode else 'test'}_")
+    assert keys.parse(key) == keys.ParsedKey(kind=kind, livemode=livemode)
+
+
+def test_checksum_is_crc32_base62_left_padded():
+    body = "sk_test_" + "A" * 32
+    expected = keys.base62(zlib.crc32(body.encode())).rjust(6, "0")
+    assert keys.checksum(body) == expected
+    assert len(expected) == 6
+    assert keys.with_checksum("sk_test_", "A" * 32) == body + expected
+
+
+def test_base62():
+    assert keys.base62(0) == "0"
+    assert keys.base62(61) == "z"
+    assert keys.base62(62) == "10"
+
+
+def test_one_changed_character_fails_the_checksum():
+    key = keys.generate("secret", False)
+    i = 20
+    other = "B" if key[i] != "B" else "C"
+    tampered = key[:i] + other + key[i + 1:]
+    assert keys.parse(tampered) is None
+
+
+@pytest.mark.parametrize("bad", [
+    "", "sk_test_", "sk_test_abc", "xk_test_" + "a" * 38, "sk_prod_" + "a" * 38,
+    "sk_test_" + "a" * 37, "sk_test_" + "a" * 39, "sk_test_" + "-" * 38,
+])
+def test_malformed_keys_do_not_parse(bad):
+    assert keys.parse(bad) is None
+
+
+def test_secret_keys_are_found_by_scanner_rules():
+    key = keys.generate("secret", True)
+    assert SCANNER_RULE.search(f"STRIPE_KEY={key}\n")
+
+
+def test_mask_shows_first_8_and_last_4():
+    key = keys.generate("secret", False)
+    masked = keys.mask(key)
+    assert masked == key[:8] + "*" * 34 + key[-4:]
+    assert len(masked) == len(key)
+
+
+def test_redact_display_form():
+    assert keys.redact("sk_test_", "Ab12") == "sk_test_...Ab12"
+
+
+def test_digest_depends_on_pepper_and_is_not_the_key():
+    key = keys.generate("secret", False)
+    one, two = keys.digest("pepper-1", key), keys.digest("pepper-2", key)
+    assert one != two and len(one) == 64 and key not in one
+
+
+def test_derived_keys_are_stable_valid_and_pepper_bound():
+    one = keys.derive("publishable", False, "pepper", "key_abc")
+    assert one == keys.derive("publishable", False, "pepper", "key_abc")
+    assert one != keys.derive("publishable", False, "other pepper", "key_abc")
+    assert keys.parse(one) == keys.ParsedKey(kind="publishable", livemode=False)
+
+
+def test_scrub_masks_every_key_like_string():
+    key = keys.generate("restricted", True)
+    text = f"GET /v1/charges?key={key} and broken sk_test_abc"
+    scrubbed = keys.scrub(text)
+    assert key not in scrubbed
+    assert keys.mask(key) in scrubbed
+    assert "sk_test_abc" not in scrubbed
