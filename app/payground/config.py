@@ -19,9 +19,9 @@ DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     # Stripe refuses request bodies far smaller than this; anything bigger is abuse.
     "MAX_CONTENT_LENGTH": 256 * 1024,
-    "PUBLIC_URL": None,
+    "PUBLIC_URL": None,  # used in error `request_log_url`s; defaults to the request's host
     # scrypt work factor for account passwords; test fixtures lower it to sign up fast.
-    "PASSWORD_COST": 2**14,  # used in error `request_log_url`s; defaults to the request's host
+    "PASSWORD_COST": 2**14,
 }
 
 # Values read from the environment are strings; these are converted, the rest stay strings

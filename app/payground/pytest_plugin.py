@@ -1,1 +1,212 @@
-"""Payground pytest plugin (being written)."""
+"""Payground's pytest plugin: a Payground server, fresh accounts and the Stripe SDK pointed at it.
+
+Registered through the ``pytest11`` entry point, so installing Payground is enough; do not
+also list it in ``pytest_plugins``. The fixtures, from the widest scope to the narrowest:
+
+- ``payground_config`` (session): settings for the server; override it in ``conftest.py``.
+- ``payground_server`` (session): a :class:`payground.testing.Server` for the whole run.
+- ``payground_account`` (function): a new account, with its test keys, for each test.
+- ``payground_stripe`` (function): the official ``stripe`` module, pointed at the server
+  with that account's secret key for one test.
+- ``payground_stripe_client`` (function): a ``stripe.StripeClient`` set up the same way.
+
+Every pytest run in an environment with Payground installed imports this module, so it
+imports nothing heavy at the top: Flask, SQLAlchemy and ``stripe`` are imported inside the
+fixtures that need them.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from payground.testing import Account, Server
+
+PORT_VARIABLE = "PAYGROUND_TEST_PORT"
+_EARLIER_SERVERS = pytest.StashKey["weakref.WeakSet[Server]"]()
+
+
+@pytest.fixture(scope="session")
+def payground_config() -> dict[str, Any]:
+    """Settings for ``payground_server``; returns ``{}``. Override it in your ``conftest.py``.
+
+    The mapping is given to :class:`payground.testing.Server`, which gives it to
+    :func:`payground.create_app`: its keys win over the server's test defaults
+    (``TESTING``, ``RATE_LIMITS="off"``, a low ``PASSWORD_COST``) and over ``PAYGROUND_*``
+    environment variables. For example, to test your client's handling of 429s::
+
+        @pytest.fixture(scope="session")
+        def payground_config():
+            return {"RATE_LIMITS": "test=5,live=5"}
+
+    The override must be session-scoped, like ``payground_server``.
+
+    .. versionadded:: 0.1
+    """
+    return {}
+
+
+@pytest.fixture(scope="session")
+def payground_server(payground_config: dict[str, Any],
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A Payground server running for the whole test session (``.url``, ``.url_for(path)``).
+
+    The server listens on a free loopback port, or on ``$PAYGROUND_TEST_PORT`` if that is
+    set (for a client that cannot be told the port; not with ``pytest-xdist``, whose workers
+    would all want it). Unless ``payground_config`` gives
+    ``HOME``, its ``PAYGROUND_HOME`` (database and key pepper) is a pytest temporary
+    directory, kept after the run like other ``tmp_path`` directories so the database can be
+    inspected when a test fails. Tests share the server but not data: each account sees
+    only its own objects.
+
+    When the session ends the server is stopped, and an exception the app raised that no
+    test's teardown reported is raised then.
+
+    :raises pytest.UsageError: if ``PAYGROUND_TEST_PORT`` is not a port number.
+
+    .. versionadded:: 0.1
+    """
+    from payground.testing import Server
+
+    config = dict(payground_config)
+    if not config.get("HOME"):
+        config["HOME"] = str(tmp_path_factory.mktemp("payground_home"))
+    server = Server(config, port=_port_from_environment())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    server.check_errors()
+
+
+@pytest.fixture
+def payground_account(payground_server: Server) -> Iterator[Account]:
+    """A new account on ``payground_server``, signed up for this test.
+
+    A :class:`payground.testing.Account`: ``.id``, ``.email``, ``.session``, the test keys
+    ``.secret_key`` and ``.publishable_key``, ``.activate_live(**details)`` (returns the
+    ``sk_live_`` key and sets ``.live_secret_key``/``.live_publishable_key``) and
+    ``.request(method, path, key=None, **kwargs)`` (a ``requests`` call authenticated with
+    the secret key, or the ``key`` given). Since every object belongs to one account, tests
+    never see each other's data.
+
+    When the test ends, an exception the server raised while it ran is re-raised, so it is
+    reported as an error of that test.
+
+    .. versionadded:: 0.1
+    """
+    account = payground_server.signup()
+    yield account
+    payground_server.check_errors()
+
+
+@pytest.fixture
+def payground_stripe(payground_server: Server, payground_account: Account,
+                     monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """The official ``stripe`` module, pointed at ``payground_server`` for this test.
+
+    Sets, through ``monkeypatch`` (so everything is restored when the test ends):
+    ``stripe.api_key`` to the secret key of ``payground_account`` (request that fixture too
+    to reach the same account's other keys), ``stripe.api_base`` to the server's URL,
+    ``stripe.max_network_retries = 0`` (a failure shows at once, never after a retry),
+    ``stripe.enable_telemetry = False``, and a new ``stripe.default_http_client`` that is
+    closed afterwards. Then::
+
+        def test_customer(payground_stripe):
+            customer = payground_stripe.Customer.create(email="jo@example.com")
+            assert payground_stripe.Customer.retrieve(customer.id).email == "jo@example.com"
+
+    Settings passed per call (``api_key=...``) still win, so other keys of the account can
+    be used for one call.
+
+    .. versionadded:: 0.1
+    """
+    import stripe
+
+    http_client = stripe.RequestsClient()
+    monkeypatch.setattr(stripe, "api_key", payground_account.secret_key)
+    monkeypatch.setattr(stripe, "api_base", payground_server.url)
+    monkeypatch.setattr(stripe, "upload_api_base", payground_server.url)
+    monkeypatch.setattr(stripe, "connect_api_base", payground_server.url)
+    monkeypatch.setattr(stripe, "meter_events_api_base", payground_server.url)
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    monkeypatch.setattr(stripe, "enable_telemetry", False)
+    monkeypatch.setattr(stripe, "default_http_client", http_client)
+    try:
+        yield stripe
+    finally:
+        http_client.close()
+
+
+@pytest.fixture
+def payground_stripe_client(payground_server: Server,
+                            payground_account: Account) -> Iterator[Any]:
+    """A ``stripe.StripeClient`` for ``payground_account``'s secret key, talking to the server.
+
+    The client-object counterpart of ``payground_stripe``; it changes no global state. Every
+    base address (``api``, ``files``, ``connect``, ``meter_events``) is the server's URL, and
+    network retries are off::
+
+        def test_customer(payground_stripe_client):
+            customer = payground_stripe_client.v1.customers.create({"email": "jo@example.com"})
+
+    .. versionadded:: 0.1
+    """
+    import stripe
+
+    http_client = stripe.RequestsClient()
+    url = payground_server.url
+    client = stripe.StripeClient(
+        payground_account.secret_key,
+        base_addresses={"api": url, "files": url, "connect": url, "meter_events": url},
+        max_network_retries=0,
+        http_client=http_client,
+    )
+    try:
+        yield client
+    finally:
+        http_client.close()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Note the servers already running, so that only this session's strays are stopped."""
+    session.stash[_EARLIER_SERVERS] = weakref.WeakSet(_running_servers())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop any :class:`payground.testing.Server` this session started and left running.
+
+    Servers that were running before the session began are left alone: they belong to an
+    outer session (``pytester`` running pytest in-process) or to the caller.
+    """
+    earlier = session.stash.get(_EARLIER_SERVERS, weakref.WeakSet())
+    for server in _running_servers():
+        if server not in earlier:
+            server.stop()
+
+
+def _running_servers() -> list[Server]:
+    server_module = sys.modules.get("payground.testing.server")
+    if server_module is None:  # no server was ever started: nothing to import or stop
+        return []
+    return list(server_module._running)
+
+
+def _port_from_environment() -> int:
+    raw = os.environ.get(PORT_VARIABLE, "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise pytest.UsageError(f"{PORT_VARIABLE} must be a port number (1-65535), not {raw!r}")
+    return int(raw)

@@ -92,3 +92,9 @@ def test_test_mode_customer_is_invisible_to_live_key(account):
                          "but a live mode key was used to make this request.")
     created = account.post("/v1/customers", {}, key=live).get_json()
     assert created["livemode"] is True
+
+
+def test_list_is_newest_first_even_within_one_second(account):
+    ids = [account.post("/v1/customers", {}).get_json()["id"] for _ in range(6)]
+    listed = [c["id"] for c in account.get("/v1/customers?limit=6").get_json()["data"]]
+    assert listed == list(reversed(ids))

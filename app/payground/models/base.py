@@ -23,7 +23,9 @@ class AccountScoped:
     id_prefix: ClassVar[str]
     noun: ClassVar[str | None] = None
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Byte-order collation on PostgreSQL: ids are time-ordered base62 and break `created` ties.
+    id: Mapped[str] = mapped_column(
+        String(64).with_variant(String(64, collation="C"), "postgresql"), primary_key=True)
     livemode: Mapped[bool] = mapped_column(default=False)
     created: Mapped[int] = mapped_column(index=False)
 

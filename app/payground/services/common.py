@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from .. import messages
-from ..core.ids import new_id
+from ..core.ids import new_sortable_id
 from ..errors import ResourceMissing
 from ..models.base import db
 
@@ -24,7 +24,7 @@ class Page:
 
 
 def new_object_id(model) -> str:
-    return new_id(model.id_prefix)
+    return new_sortable_id(model.id_prefix)
 
 
 def get_scoped(model, account, livemode: bool, object_id: str, *, param: str | None = None,

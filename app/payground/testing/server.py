@@ -1,0 +1,433 @@
+"""A real Payground server on a free loopback port, in a background thread, for tests."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+if TYPE_CHECKING:
+    import requests
+    from flask import Flask
+    from werkzeug.serving import BaseWSGIServer
+
+__all__ = ["Account", "Server"]
+
+#: What :class:`Server` sets unless ``config`` says otherwise. ``HOME`` and ``DATABASE_URL``
+#: are added per server (a temporary directory and the SQLite file in it), so that a
+#: ``PAYGROUND_DATABASE_URL`` or ``PAYGROUND_REDIS_URL`` meant for a real deployment never
+#: reaches a test.
+TEST_DEFAULTS: dict[str, Any] = {
+    "TESTING": True,
+    # Tests sign up and call the API far faster than a person; limits would only add flakes.
+    "RATE_LIMITS": "off",
+    # scrypt with the production cost takes ~50 ms per sign-up; 2**10 is ~16x faster and
+    # still a real scrypt hash. Never use it for accounts that guard anything.
+    "PASSWORD_COST": 2**10,
+    "REDIS_URL": None,
+}
+
+_START_TIMEOUT = 30.0
+_emails = itertools.count(1)
+# Every server that is running, so the pytest plugin can stop strays at session end.
+_running: weakref.WeakSet[Server] = weakref.WeakSet()
+
+
+class Server:
+    """Serve the real Payground app on a free loopback port, in a background thread.
+
+    Use it as a context manager (or call :meth:`start` and :meth:`stop`)::
+
+        with payground.testing.Server() as server:
+            account = server.signup()
+            requests.get(server.url_for("/v1/customers"),
+                         headers={"Authorization": f"Bearer {account.secret_key}"})
+
+    The app is built by :func:`payground.create_app` from :data:`TEST_DEFAULTS`
+    (``TESTING=True``, ``RATE_LIMITS="off"``, ``PASSWORD_COST=2**10`` - a weaker scrypt
+    cost that makes sign-ups fast, fine for throwaway test accounts only), updated with
+    ``config``. Unless ``config`` gives ``HOME``, each start uses a new temporary
+    ``PAYGROUND_HOME`` (``tempfile.mkdtemp``) holding the SQLite database and the key pepper,
+    and :meth:`stop` deletes it. Unless ``config`` gives ``DATABASE_URL``, the database is
+    the SQLite file in that home, whatever ``PAYGROUND_DATABASE_URL`` says.
+
+    Requests are served by werkzeug's threaded server, one thread per request, so a test can
+    send concurrent requests. An exception that escapes a view is answered with Stripe's
+    ``500 api_error`` as usual, and is also kept: :meth:`check_errors` re-raises it in the
+    test's thread.
+
+    :param config: settings for :func:`payground.create_app`; they win over
+        :data:`TEST_DEFAULTS` and over ``PAYGROUND_*`` environment variables.
+    :param host: the address to listen on; keep the loopback default unless the server must
+        be reachable from elsewhere (a container, another machine).
+    :param port: the port to listen on; ``0`` picks a free one (see :attr:`url`).
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, config: Mapping[str, Any] | None = None, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        self.config: dict[str, Any] = dict(config or {})
+        self.host = host
+        self.port = port
+        #: The Flask app being served, once started (``None`` before).
+        self.app: Flask | None = None
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self._temp_home: str | None = None
+        self._errors: list[BaseException] = []
+        self._errors_lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> Server:
+        """Build the app and start serving it; returns once the server accepts connections.
+
+        :returns: the server itself, so ``server = Server().start()`` works.
+        :raises RuntimeError: if the server is already running, or did not come up in time.
+        :raises OSError: if the address cannot be bound (the port is taken, say).
+        :raises Exception: whatever :func:`payground.create_app` raises for a bad ``config``.
+
+        .. versionadded:: 0.1
+        """
+        if self.is_running:
+            raise RuntimeError(f"this Payground server is already running at {self.url}")
+        from payground import create_app
+
+        settings = {**TEST_DEFAULTS, **self.config}
+        if not settings.get("HOME"):
+            self._temp_home = tempfile.mkdtemp(prefix="payground-")
+            settings["HOME"] = self._temp_home
+        if not settings.get("DATABASE_URL"):
+            settings["DATABASE_URL"] = f"sqlite:///{settings['HOME']}/payground.db"
+        try:
+            self.app = create_app(settings)
+            self._capture_errors(self.app)
+            self._ready.clear()
+            self._startup_error = None
+            self._thread = threading.Thread(target=self._serve, name="payground-server",
+                                            daemon=True)
+            self._thread.start()
+            if not self._ready.wait(_START_TIMEOUT):
+                raise RuntimeError("the Payground server did not start within "
+                                   f"{_START_TIMEOUT:.0f} seconds")
+            if self._startup_error is not None:
+                raise self._startup_error
+        except BaseException:
+            self._cleanup()
+            raise
+        _running.add(self)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, release the port and delete the temporary ``PAYGROUND_HOME``.
+
+        Requests still in flight are abandoned. Errors collected so far are kept for
+        :meth:`check_errors`. Stopping a server that is not running does nothing.
+
+        .. versionadded:: 0.1
+        """
+        if self._server is not None and self.is_running:
+            self._server.shutdown()  # returns once serve_forever has returned
+        if self._thread is not None:
+            self._thread.join()
+        self._cleanup()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the server is serving requests.
+
+        .. versionadded:: 0.1
+        """
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The server's base URL, ``http://127.0.0.1:<port>`` (no trailing slash).
+
+        Give it to the official SDK as ``stripe.api_base``.
+
+        :raises RuntimeError: if the server is not running.
+
+        .. versionadded:: 0.1
+        """
+        if self._server is None:
+            raise RuntimeError("the Payground server is not running; call start() first")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self._server.port}"
+
+    def url_for(self, path: str) -> str:
+        """The absolute URL of ``path`` on this server.
+
+        :param path: a path such as ``/v1/customers`` (the leading slash is optional) and,
+            if needed, its query string.
+        :raises RuntimeError: if the server is not running.
+
+        .. versionadded:: 0.1
+        """
+        return urljoin(self.url + "/", path.lstrip("/"))
+
+    # -- errors ------------------------------------------------------------------------------
+
+    def check_errors(self) -> None:
+        """Re-raise, in the calling thread, the first exception the server caught.
+
+        An exception that escapes a view (or the app around it) is answered with a 500 in
+        the server's thread, where the test cannot see it; this brings it back. The
+        fixtures call it when each test ends and when the session ends. The collected errors
+        are cleared, so each is raised once; if there were several, a note on the raised
+        exception lists the others.
+
+        :raises BaseException: the first collected exception, unchanged (so
+            ``pytest.raises(ZeroDivisionError)`` works).
+
+        .. versionadded:: 0.1
+        """
+        with self._errors_lock:
+            errors, self._errors = self._errors, []
+        if not errors:
+            return
+        first, others = errors[0], errors[1:]
+        if hasattr(first, "add_note"):  # Python 3.11+
+            first.add_note("(raised in the Payground test server's thread)")
+            for other in others:
+                first.add_note(f"the server also raised {other!r}")
+        raise first
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    def signup(self, email: str | None = None,
+               password: str = "correct horse battery staple") -> Account:
+        """Sign up a new account through ``POST /sandbox/signup``.
+
+        :param email: the account's email address; a unique ``@example.com`` address when
+            omitted.
+        :param password: the account's password (at least 8 characters).
+        :returns: an :class:`Account` holding the session and the test keys.
+        :raises requests.HTTPError: if Payground refuses the sign-up (the email is taken,
+            the password is too short); the message is Payground's.
+
+        .. versionadded:: 0.1
+        """
+        import requests
+
+        if email is None:
+            email = f"user{next(_emails)}-{secrets.token_hex(4)}@example.com"
+        response = requests.post(self.url_for("/sandbox/signup"),
+                                 json={"email": email, "password": password}, timeout=30)
+        body = _expect(response, 201)
+        return Account(server=self, id=body["account"]["id"], email=body["account"]["email"],
+                       session=body["session"], secret_key=body["keys"]["secret"],
+                       publishable_key=body["keys"]["publishable"])
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class QuietHandler(WSGIRequestHandler):
+            # No access log line per request; errors are still logged (and collected).
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                pass
+
+        try:
+            # Bind here rather than in make_server: on a taken port werkzeug prints to
+            # stderr and calls sys.exit(1); create_server raises a plain OSError instead.
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            with socket.create_server((self.host, self.port), family=family) as sock:
+                self._server = make_server(self.host, self.port, self._wsgi, threaded=True,
+                                           request_handler=QuietHandler, fd=sock.fileno())
+        except BaseException as error:  # reported by start(), in the caller's thread
+            self._startup_error = error
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            self._server.serve_forever(poll_interval=0.05)
+        except BaseException as error:  # pragma: no cover - serve_forever itself failing
+            self._record(error)
+
+    def _wsgi(self, environ: dict, start_response: Any) -> Any:
+        # Catches what Flask lets through: errors in error handlers or after_request hooks
+        # (TESTING propagates them), and anything in the WSGI layer.
+        try:
+            return self.app(environ, start_response)  # type: ignore[misc]
+        except Exception as error:
+            self._record(error)
+            raise
+
+    def _capture_errors(self, app: Flask) -> None:
+        from flask import got_request_exception
+
+        # The app renders any unexpected exception as a Stripe 500 from its catch-all
+        # `Exception` handler, and Flask does not send `got_request_exception` for errors a
+        # handler took care of: wrap that handler so the exception is recorded first.
+        handlers = app.error_handler_spec[None][None]
+        render_500 = handlers.get(Exception)
+        if render_500 is not None:
+            def record_then_render(error: Exception) -> Any:
+                self._record(error)
+                return render_500(error)
+
+            app.register_error_handler(Exception, record_then_render)
+        # Errors no handler took (when TESTING is off) still send the signal.
+        got_request_exception.connect(self._on_request_exception, app, weak=False)
+
+    def _on_request_exception(self, sender: Any, exception: BaseException, **extra: Any) -> None:
+        self._record(exception)
+
+    def _record(self, error: BaseException) -> None:
+        with self._errors_lock:
+            if not any(error is seen for seen in self._errors):
+                self._errors.append(error)
+
+    def _cleanup(self) -> None:
+        _running.discard(self)
+        if self._server is not None:
+            self._server.server_close()
+            self._server = None
+        self._thread = None
+        if self.app is not None:
+            from flask import got_request_exception
+
+            from ..extensions import db
+
+            got_request_exception.disconnect(self._on_request_exception, self.app)
+            with self.app.app_context():
+                db.engine.dispose()  # close SQLite files before deleting them
+        if self._temp_home is not None:
+            shutil.rmtree(self._temp_home, ignore_errors=True)
+            self._temp_home = None
+
+    def __repr__(self) -> str:
+        where = self.url if self._server is not None else "stopped"
+        return f"<payground.testing.Server {where}>"
+
+
+class Account:
+    """A signed-up account on a test :class:`Server`, with its keys and a few helpers.
+
+    Made by :meth:`Server.signup` (and the ``payground_account`` fixture); not meant to be
+    built by hand. Secret keys are available here because the sign-up response showed them
+    once, and this object remembered them.
+
+    .. attribute:: server
+
+       The :class:`Server` the account lives on.
+
+    .. attribute:: id
+
+       The account's id (``acct_...``).
+
+    .. attribute:: email
+
+    .. attribute:: session
+
+       The sandbox session token (``sess_...``) for ``/sandbox`` calls.
+
+    .. attribute:: secret_key
+
+       The test-mode secret key (``sk_test_...``).
+
+    .. attribute:: publishable_key
+
+       The test-mode publishable key (``pk_test_...``).
+
+    .. attribute:: live_secret_key
+
+       The live-mode secret key once :meth:`activate_live` was called, else ``None``.
+
+    .. attribute:: live_publishable_key
+
+       The live-mode publishable key once :meth:`activate_live` was called, else ``None``.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, *, server: Server, id: str, email: str, session: str, secret_key: str,
+                 publishable_key: str) -> None:
+        self.server = server
+        self.id = id
+        self.email = email
+        self.session = session
+        self.secret_key = secret_key
+        self.publishable_key = publishable_key
+        self.live_secret_key: str | None = None
+        self.live_publishable_key: str | None = None
+
+    def request(self, method: str, path: str, key: str | None = None,
+                **kwargs: Any) -> requests.Response:
+        """Send a request to the server, authenticated with one of this account's keys.
+
+        Nothing is checked: the response is returned whatever its status, so tests can
+        assert on errors too.
+
+        :param method: ``GET``, ``POST``, ``DELETE`` ...
+        :param path: the path, such as ``/v1/customers``.
+        :param key: the key for ``Authorization: Bearer``; the test secret key when omitted.
+            A ``sess_...`` token works too, for ``/sandbox`` routes.
+        :param kwargs: passed to :func:`requests.request` (``data=`` for Stripe's form
+            bodies, ``json=``, ``params=``, ``headers=`` to add or override headers).
+        :returns: the :class:`requests.Response`.
+
+        .. versionadded:: 0.1
+        """
+        import requests
+
+        headers = {"Authorization": f"Bearer {key or self.secret_key}",
+                   **kwargs.pop("headers", {})}
+        kwargs.setdefault("timeout", 30)
+        return requests.request(method, self.server.url_for(path), headers=headers, **kwargs)
+
+    def activate_live(self, **details: Any) -> str:
+        """Activate live mode (``POST /sandbox/account/activate``) and keep the live keys.
+
+        :param details: ``business_name``, ``country``, ``bank_account`` (a dict with
+            ``routing_number`` and ``account_number``); Payground invents what is missing.
+        :returns: the live secret key (``sk_live_...``), also kept as
+            :attr:`live_secret_key`, with the publishable one as :attr:`live_publishable_key`.
+        :raises requests.HTTPError: if Payground refuses (live mode is already active).
+
+        .. versionadded:: 0.1
+        """
+        response = self.request("POST", "/sandbox/account/activate", key=self.session,
+                                json=details)
+        keys = _expect(response, 201)["keys"]
+        self.live_secret_key = keys["secret"]
+        self.live_publishable_key = keys["publishable"]
+        return self.live_secret_key
+
+    def __repr__(self) -> str:
+        return f"<payground.testing.Account {self.id} {self.email}>"
+
+
+def _expect(response: requests.Response, status: int) -> dict[str, Any]:
+    """The JSON body of ``response``, or an ``HTTPError`` carrying Payground's message."""
+    import requests
+
+    if response.status_code != status:
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:500]
+        raise requests.HTTPError(
+            f"{response.request.method} {response.url} -> {response.status_code}: {message}",
+            response=response)
+    return response.json()

@@ -1,0 +1,244 @@
+"""The pytest11 fixtures as an outside project sees them: throwaway test files run by pytester.
+
+The runs are subprocesses: a fresh interpreter loads the plugin from its ``pytest11`` entry
+point, exactly as a user's ``pytest`` would (it is listed in no ``pytest_plugins``). Only the
+test about nested sessions runs in-process, because that is what it is about.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+TIMEOUT = 120
+
+
+# Faker's and Hypothesis's plugins, installed in the dev environment, cost ~2.5 s of imports
+# per run and have nothing to do with ours.
+QUIET = ("-p", "no:cacheprovider", "-p", "no:faker", "-p", "no:hypothesispytest")
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(*QUIET, *args, timeout=TIMEOUT)
+
+
+def test_payground_account(pytester):
+    pytester.makepyfile(
+        """
+        def test_account(payground_account, payground_server):
+            assert payground_account.id.startswith("acct_")
+            assert payground_account.secret_key.startswith("sk_test_")
+            assert payground_account.publishable_key.startswith("pk_test_")
+            r = payground_account.request("POST", "/v1/customers",
+                                          data={"email": "jo@example.com"})
+            assert r.status_code == 200, r.text
+            assert r.json()["email"] == "jo@example.com"
+            assert payground_server.url.startswith("http://127.0.0.1:")
+
+        def test_each_test_gets_a_new_account(payground_account):
+            r = payground_account.request("GET", "/v1/customers")
+            assert r.json()["data"] == []
+
+        def test_live_mode(payground_account):
+            live = payground_account.activate_live()
+            assert live.startswith("sk_live_")
+            r = payground_account.request("GET", "/v1/customers", key=live)
+            assert r.status_code == 200
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=3)
+
+
+def test_payground_stripe_creates_and_retrieves_a_customer(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_customer(payground_stripe, payground_account, payground_server):
+            import stripe
+
+            assert payground_stripe is stripe
+            assert stripe.api_key == payground_account.secret_key
+            assert stripe.api_base == payground_server.url
+            customer = payground_stripe.Customer.create(email="jo@example.com", name="Jo")
+            assert customer.id.startswith("cus_")
+            again = payground_stripe.Customer.retrieve(customer.id)
+            assert (again.id, again.email, again.name) == (customer.id, "jo@example.com", "Jo")
+
+        def test_errors_are_the_sdks(payground_stripe):
+            with pytest.raises(payground_stripe.InvalidRequestError) as raised:
+                payground_stripe.Customer.retrieve("cus_missing")
+            assert raised.value.http_status == 404
+            assert raised.value.code == "resource_missing"
+            assert raised.value.user_message == "No such customer: 'cus_missing'"
+
+        def test_stripe_client(payground_stripe_client):
+            customer = payground_stripe_client.v1.customers.create({"email": "c@example.com"})
+            got = payground_stripe_client.v1.customers.retrieve(customer.id)
+            assert got.email == "c@example.com"
+
+        def test_sdk_settings_restored_afterwards():
+            import stripe
+
+            assert stripe.api_key is None
+            assert stripe.api_base == stripe.DEFAULT_API_BASE
+            assert stripe.max_network_retries == 2
+            assert stripe.enable_telemetry is True
+        """
+    )
+    result = run(pytester, "-W", "error")
+    result.assert_outcomes(passed=4)
+
+
+def test_payground_config_override_in_conftest(pytester):
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def payground_config(tmp_path_factory):
+            return {"RATE_LIMITS": "test=3,live=4",
+                    "HOME": str(tmp_path_factory.mktemp("my_home"))}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import os
+
+        def test_config_reaches_the_app(payground_server, payground_account):
+            config = payground_server.app.config
+            assert config["RATE_LIMITS"] == "test=3,live=4"
+            assert os.path.basename(config["HOME"]).startswith("my_home")
+            assert os.path.isfile(os.path.join(config["HOME"], "payground.db"))
+            assert config["TESTING"] is True  # defaults not overridden stay
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+
+
+def test_server_is_shared_by_the_session(pytester):
+    pytester.makepyfile(
+        """
+        urls = set()
+
+        def test_one(payground_server):
+            urls.add(payground_server.url)
+
+        def test_two(payground_server):
+            urls.add(payground_server.url)
+            assert len(urls) == 1
+            assert payground_server.is_running
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=2)
+
+
+def test_port_pinned_by_environment(pytester, monkeypatch):
+    with socket.socket() as sock:  # a port that was free a moment ago
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("PAYGROUND_TEST_PORT", str(port))
+    pytester.makepyfile(
+        f"""
+        def test_port(payground_server):
+            assert payground_server.url == "http://127.0.0.1:{port}"
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+
+
+def test_bad_port_in_environment(pytester, monkeypatch):
+    monkeypatch.setenv("PAYGROUND_TEST_PORT", "http")
+    pytester.makepyfile(
+        """
+        def test_port(payground_server):
+            pass
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*PAYGROUND_TEST_PORT must be a port number (1-65535), not 'http'*"])
+
+
+def test_server_exception_fails_the_test_that_caused_it(pytester):
+    pytester.makepyfile(
+        """
+        def test_breaks_the_server(payground_account, monkeypatch):
+            def boom(*args, **kwargs):
+                raise ZeroDivisionError("kaboom")
+
+            monkeypatch.setattr("payground.services.customers.list_customers", boom)
+            r = payground_account.request("GET", "/v1/customers")
+            assert r.status_code == 500
+            assert r.json()["error"]["type"] == "api_error"
+
+        def test_next_test_is_unaffected(payground_account):
+            assert payground_account.request("GET", "/v1/customers").status_code == 200
+        """
+    )
+    result = run(pytester)
+    # The test itself passes; its teardown reports the server's exception.
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines([
+        "*ERROR at teardown of test_breaks_the_server*",
+        "*ZeroDivisionError: kaboom*",
+    ])
+
+
+def test_fixtures_are_listed_with_docstrings(pytester):
+    result = run(pytester, "--fixtures")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines_random([
+        "payground_config*",
+        "*Settings for ``payground_server``; returns ``{}``.*",
+        "payground_server*",
+        "*A Payground server running for the whole test session*",
+        "payground_account*",
+        "*A new account on ``payground_server``, signed up for this test.*",
+        "payground_stripe*",
+        "*The official ``stripe`` module, pointed at ``payground_server`` for this test.*",
+        "payground_stripe_client*",
+    ])
+
+
+def test_inner_session_leaves_an_outer_server_running(pytester, payground_server):
+    # In-process: the inner session's pytest_sessionfinish must stop only its own servers.
+    # (payground_server has imported Flask and SQLAlchemy out here; pytester's sys.modules
+    # snapshot would otherwise drop and re-import them, which SQLAlchemy does not survive.)
+    pytester.makepyfile(
+        """
+        from payground.testing import Server
+
+        leaked = Server()
+
+        def test_uses_fixtures(payground_account):
+            assert payground_account.request("GET", "/v1/customers").status_code == 200
+
+        def test_forgets_to_stop_a_server():
+            leaked.start()
+        """
+    )
+    from payground.testing import server as server_module
+
+    result = pytester.runpytest_inprocess(*QUIET)
+    result.assert_outcomes(passed=2)
+    assert payground_server.is_running
+    # The inner session's server and the one its test leaked are both stopped.
+    assert set(server_module._running) == {payground_server}
+
+
+def test_plugin_import_is_light():
+    code = ("import sys, payground.pytest_plugin; "
+            "print(sorted(m for m in ('flask', 'sqlalchemy', 'stripe', 'werkzeug', 'requests') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=TIMEOUT).stdout
+    assert out.strip() == "[]"
