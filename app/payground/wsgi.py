@@ -1,0 +1,9 @@
+"""The WSGI entry point for gunicorn and waitress (``gunicorn payground.wsgi:app``).
+
+This is the only module that builds an app at import time; ``payground serve`` does not
+import it (it builds the app itself, once, before forking workers).
+"""
+
+from .app import create_app
+
+app = create_app()

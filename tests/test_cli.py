@@ -1,0 +1,581 @@
+"""The ``payground`` command: init and demo against a live server, serve as a real process."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from payground import __version__
+from payground.cli import _display_url, _ensure_gitignored, _scrubbing_formatter, main
+
+PASSWORD = "correct horse battery"
+KEY = re.compile(r"^(sk|pk|rk)_(test|live)_[0-9A-Za-z]{38}$")
+
+
+# --- fixtures and helpers ------------------------------------------------------------------
+
+
+@pytest.fixture
+def server(app_config):
+    """The real app, served over HTTP on a free loopback port (in a thread)."""
+    from payground.testing import Server
+
+    with Server(config=app_config) as running:
+        yield running
+        running.check_errors()
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """An empty project directory, made the current directory."""
+    path = tmp_path / "project"
+    path.mkdir()
+    monkeypatch.chdir(path)
+    return path
+
+
+@pytest.fixture
+def cli_home(tmp_path):
+    return tmp_path / "cli-home"
+
+
+@pytest.fixture
+def run(cli_home):
+    """Invoke the CLI in-process, isolated from any PAYGROUND_* variables of the caller."""
+    runner = CliRunner(env={name: None for name in os.environ if name.startswith("PAYGROUND_")})
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(main, ["--home", str(cli_home), *args], input=input)
+
+    return invoke
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def env_lines(path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines()
+                if line and not line.startswith("#"))
+
+
+def mask(key: str) -> str:
+    return f"{key[:8]}...{key[-4:]}"
+
+
+def refused_url():
+    """An address that refuses connections: a bound socket that never listens."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def customers(url: str, key: str) -> list[dict]:
+    response = requests.get(f"{url}/v1/customers", params={"limit": 100},
+                            headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+# --- the group -----------------------------------------------------------------------------
+
+
+def test_version(run):
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.output == f"payground, version {__version__}\n"
+
+
+def test_help_lists_the_commands(run):
+    result = run("--help")
+    assert result.exit_code == 0
+    commands = [line.split()[0] for line in result.output.split("Commands:\n", 1)[1].splitlines()]
+    assert commands == ["demo", "init", "serve"]
+    assert "versionadded" not in result.output
+
+
+def test_cli_module_imports_nothing_heavy():
+    code = ("import sys, payground.cli; "
+            "print(sorted(m for m in ('flask', 'sqlalchemy', 'requests', 'faker', 'gunicorn', "
+            "'waitress', 'werkzeug', 'marshmallow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out == "[]\n"
+
+
+# --- init ----------------------------------------------------------------------------------
+
+
+def test_init_signs_up_and_writes_env_gitignore_and_session(server, project, cli_home, run):
+    result = run("init", "--url", server.url, "--email", "ada@example.com",
+                 "--password", PASSWORD)
+
+    assert result.exit_code == 0, result.output
+    env = env_lines(project / ".env")
+    assert list(env) == ["STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_API_BASE"]
+    secret, publishable = env["STRIPE_SECRET_KEY"], env["STRIPE_PUBLISHABLE_KEY"]
+    assert KEY.match(secret) and secret.startswith("sk_test_")
+    assert KEY.match(publishable) and publishable.startswith("pk_test_")
+    assert env["STRIPE_API_BASE"] == server.url
+    assert mode(project / ".env") == 0o600
+    assert (project / ".gitignore").read_text() == ".env\n"
+    session = (cli_home / "session").read_text()
+    assert re.fullmatch(r"sess_\S+\n", session)
+    assert mode(cli_home / "session") == 0o600
+
+    # The key works, the session works, and the terminal never saw the full secret.
+    assert customers(server.url, secret) == []
+    keys = requests.get(f"{server.url}/sandbox/keys", timeout=30,
+                        headers={"Authorization": f"Bearer {session.strip()}"})
+    assert keys.status_code == 200
+    assert [k["secret"] for k in keys.json()["data"] if k["type"] == "publishable"] == \
+        [publishable]
+    assert secret not in result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Signed up ada@example.com (account acct_")
+    assert lines[0].endswith(f") on {server.url}.")
+    assert lines[1:8] == [
+        "Test keys written to .env (mode 0600):",
+        f"  STRIPE_SECRET_KEY={mask(secret)}   (masked here; the full key is only in .env)",
+        f"  STRIPE_PUBLISHABLE_KEY={publishable}",
+        f"  STRIPE_API_BASE={server.url}",
+        "Added .env to .gitignore.",
+        f"Session saved in {cli_home / 'session'}.",
+        "",
+    ]
+    assert lines[8:] == [
+        "Next step:",
+        "  set -a; . ./.env; set +a",
+        f'  curl {server.url}/v1/customers -u "$STRIPE_SECRET_KEY:"',
+        "Then follow tutorials/01-first-charge.",
+    ]
+
+
+def test_init_twice_logs_in_and_keeps_the_secret_key(server, project, cli_home, run):
+    first = run("init", "--url", server.url, "--email", "ada@example.com",
+                "--password", PASSWORD)
+    assert first.exit_code == 0, first.output
+    env_path = project / ".env"
+    env_path.write_text(env_path.read_text() + "DATABASE_URL=sqlite:///app.db\n")
+    env_path.chmod(0o644)
+    before = env_lines(env_path)
+    first_session = (cli_home / "session").read_text()
+
+    second = run("init", "--url", server.url, "--email", "ada@example.com",
+                 "--password", PASSWORD)
+
+    assert second.exit_code == 0, second.output
+    assert env_lines(env_path) == before  # same secret, same publishable key, line kept
+    assert mode(env_path) == 0o600
+    assert (project / ".gitignore").read_text() == ".env\n"
+    assert (cli_home / "session").read_text() != first_session
+    secret = before["STRIPE_SECRET_KEY"]
+    lines = second.output.splitlines()
+    assert lines[0].startswith("Logged in as ada@example.com (account acct_")
+    assert lines[1:8] == [
+        "Secret keys are shown only once, when they are created, so Payground cannot show "
+        "yours again.",
+        f"  Kept the STRIPE_SECRET_KEY already in .env ({mask(secret)}).",
+        "Updated .env (mode 0600):",
+        f"  STRIPE_PUBLISHABLE_KEY={before['STRIPE_PUBLISHABLE_KEY']}",
+        f"  STRIPE_API_BASE={server.url}",
+        ".env is already in .gitignore.",
+        f"Session saved in {cli_home / 'session'}.",
+    ]
+    assert second.stderr == ""
+    assert secret not in second.output
+
+
+def test_init_log_in_without_a_saved_secret_says_it_cannot_be_shown(server, project, run):
+    account = server.signup(email="bob@example.com", password=PASSWORD)
+
+    result = run("init", "--url", server.url, "--email", "bob@example.com",
+                 "--password", PASSWORD)
+
+    assert result.exit_code == 0, result.output
+    assert env_lines(project / ".env") == {"STRIPE_PUBLISHABLE_KEY": account.publishable_key,
+                                           "STRIPE_API_BASE": server.url}
+    assert (
+        "  .env has no STRIPE_SECRET_KEY: create a new secret key (`payground keys create`, "
+        "or roll the lost one with `payground keys roll`) and add it to .env.\n"
+    ) in result.output
+    assert account.secret_key not in result.output
+
+
+def test_init_warns_when_the_kept_secret_is_not_this_accounts(server, project, run):
+    other = server.signup()
+    server.signup(email="cy@example.com", password=PASSWORD)
+    (project / ".env").write_text(f"STRIPE_SECRET_KEY={other.secret_key}\n")
+
+    result = run("init", "--url", server.url, "--email", "cy@example.com",
+                 "--password", PASSWORD)
+
+    assert result.exit_code == 0, result.output
+    assert env_lines(project / ".env")["STRIPE_SECRET_KEY"] == other.secret_key
+    assert result.stderr == (f"  Warning: {mask(other.secret_key)} is not an active test key "
+                             "of this account; requests made with it will fail.\n")
+
+
+def test_init_prompts_for_email_and_hides_the_password(server, project, run):
+    result = run("init", "--url", server.url, input=f"dee@example.com\n{PASSWORD}\n")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Email: dee@example.com\nPassword: \nSigned up "
+                                    "dee@example.com")
+    assert PASSWORD not in result.output
+
+
+def test_init_updates_existing_lines_and_keeps_the_others(server, project, run):
+    (project / ".env").write_text(
+        "# my settings\nexport STRIPE_SECRET_KEY=sk_test_old\nFLASK_DEBUG=1\n"
+        "STRIPE_API_BASE=http://old\nSTRIPE_API_BASE=http://older\n")
+    (project / ".gitignore").write_text("node_modules/")  # no final newline
+
+    result = run("init", "--url", server.url + "/", "--email", "eve@example.com",
+                 "--password", PASSWORD)
+
+    assert result.exit_code == 0, result.output
+    lines = (project / ".env").read_text().splitlines()
+    assert lines[0] == "# my settings"
+    assert re.fullmatch(r"export STRIPE_SECRET_KEY=sk_test_\w{38}", lines[1])
+    assert lines[2:4] == ["FLASK_DEBUG=1", f"STRIPE_API_BASE={server.url}"]
+    assert re.fullmatch(r"STRIPE_PUBLISHABLE_KEY=pk_test_\w{38}", lines[4])
+    assert len(lines) == 5
+    assert (project / ".gitignore").read_text() == "node_modules/\n.env\n"
+
+
+def test_init_wrong_password_prints_the_server_message(server, project, run):
+    server.signup(email="fay@example.com", password=PASSWORD)
+
+    result = run("init", "--url", server.url, "--email", "fay@example.com",
+                 "--password", "not the password")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "Error: Incorrect email address or password.\n"
+    assert not (project / ".env").exists()
+    assert not (project / ".gitignore").exists()
+
+
+def test_init_short_password_prints_the_server_message(server, project, run):
+    result = run("init", "--url", server.url, "--email", "gus@example.com",
+                 "--password", "short")
+
+    assert result.exit_code == 1
+    assert result.stderr == "Error: Passwords must be at least 8 characters long.\n"
+
+
+def test_init_unreachable_server(project, run):
+    sock, url = refused_url()
+    with sock:
+        result = run("init", "--url", url, "--email", "hal@example.com",
+                     "--password", PASSWORD)
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: cannot reach Payground at {url}: is `payground serve` "
+                             "running there? (use --url for another address)\n")
+    assert not (project / ".env").exists()
+
+
+def test_init_rejects_a_url_without_scheme(run):
+    result = run("init", "--url", "localhost:4242", "--email", "a@example.com",
+                 "--password", PASSWORD)
+
+    assert result.exit_code == 2
+    assert "Invalid value for '--url': 'localhost:4242' is not an http:// or https:// " \
+           "address" in result.stderr
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    (None, ".env\n"),
+    ("", ".env\n"),
+    ("dist/\n", "dist/\n.env\n"),
+    ("dist/", "dist/\n.env\n"),
+    (".env\n", ".env\n"),
+    ("/.env\n", "/.env\n"),
+    (".env*\n", ".env*\n"),
+    ("**/.env\n", "**/.env\n"),
+    ("# .env\n", "# .env\n.env\n"),
+    (".env/\n", ".env/\n.env\n"),  # directories only: does not cover the file
+    (".env\n!.env\n", ".env\n!.env\n.env\n"),
+])
+def test_gitignore_gets_env_once(tmp_path, before, after):
+    path = tmp_path / ".gitignore"
+    if before is not None:
+        path.write_text(before)
+
+    added = _ensure_gitignored(path, ".env")
+
+    assert path.read_text() == after
+    assert added is (after != before)
+
+
+def test_display_url_leaves_the_password_out():
+    assert _display_url("postgresql+psycopg://payground:s3cret@db:5432/payground") == \
+        "postgresql+psycopg://payground@db:5432/payground"
+    assert _display_url("postgresql://u@h/d?password=s3cret&sslmode=require") == \
+        "postgresql://u@h/d?sslmode=require"
+    assert _display_url("sqlite:////data/payground.db") == "sqlite:////data/payground.db"
+
+
+def test_server_log_lines_are_scrubbed_of_keys():
+    import logging
+
+    from payground.core.keys import generate, mask as spec_mask
+
+    key = generate("secret", False)
+    formatter = _scrubbing_formatter(logging.Formatter("[%(levelname)s] %(message)s"))
+    record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1,
+                               "Error handling request %s", ("/v1/charges?key=" + key,), None)
+
+    assert formatter.format(record) == \
+        f"[ERROR] Error handling request /v1/charges?key={spec_mask(key)}"
+
+
+# --- demo ----------------------------------------------------------------------------------
+
+
+def test_demo_creates_customers_and_charges(server, project, cli_home, run):
+    result = run("demo", "--url", server.url, "--customers", "3", "--charges", "6",
+                 "--seed", "7", "--write-env")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    email = re.fullmatch(r"Demo account (demo-[0-9a-f]{8}@example\.com) \(acct_\w+\) on (.+):",
+                         lines[0])
+    assert email and email[2] == server.url
+    assert lines[1] == "  3 customers created"
+
+    demo_env = env_lines(cli_home / "demo.env")
+    assert mode(cli_home / "demo.env") == 0o600
+    assert demo_env["PAYGROUND_DEMO_EMAIL"] == email[1]
+    secret = demo_env["STRIPE_SECRET_KEY"]
+    assert env_lines(project / ".env") == {
+        "STRIPE_SECRET_KEY": secret,
+        "STRIPE_PUBLISHABLE_KEY": demo_env["STRIPE_PUBLISHABLE_KEY"],
+        "STRIPE_API_BASE": server.url,
+    }
+    assert mode(project / ".env") == 0o600
+    assert (project / ".gitignore").read_text() == ".env\n"
+    assert secret not in result.output
+    assert lines[3:] == [
+        f"Keys, email and password written to {cli_home / 'demo.env'} (mode 0600); "
+        f"secret key {mask(secret)}.",
+        "Keys also written to .env (mode 0600); added .env to .gitignore.",
+    ]
+
+    made = customers(server.url, secret)
+    assert len(made) == 3
+    assert sorted(c["description"] for c in made) == [f"Demo customer {n}" for n in (1, 2, 3)]
+    assert all(c["metadata"] == {"source": "payground demo"} and c["name"] and c["email"]
+               for c in made)
+
+    login = requests.post(f"{server.url}/sandbox/login", timeout=30, json={
+        "email": email[1], "password": demo_env["PAYGROUND_DEMO_PASSWORD"]})
+    assert login.status_code == 200
+
+    if not any(rule.rule == "/v1/charges" for rule in server.app.url_map.iter_rules()):
+        assert lines[2] == "  no charges: this server has no /v1/charges yet"
+        return
+    summary = re.fullmatch(r"  6 charges: (\d+) succeeded \(\$([\d,]+)\.(\d\d)\), (\d+) declined"
+                           r"(?: \((.+)\))?", lines[2])
+    assert summary, lines[2]
+    succeeded, declined = int(summary[1]), int(summary[4])
+    assert succeeded + declined == 6
+    charges = requests.get(f"{server.url}/v1/charges", params={"limit": 100}, timeout=30,
+                           headers={"Authorization": f"Bearer {secret}"}).json()["data"]
+    paid = [c for c in charges if c["status"] == "succeeded"]
+    assert len(paid) == succeeded
+    assert sum(c["amount"] for c in paid) == int(summary[2].replace(",", "")) * 100 \
+        + int(summary[3])
+
+
+def test_demo_keeps_the_keys_out_of_dot_env_unless_asked(server, project, cli_home, run):
+    result = run("demo", "--url", server.url, "--customers", "1", "--charges", "0")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:3] == ["  1 customer created", "  no charges asked for"]
+    assert not (project / ".env").exists()
+    assert not (project / ".gitignore").exists()
+    assert (cli_home / "demo.env").exists()
+
+
+def test_demo_seed_repeats_the_data(server, project, cli_home, run):
+    names = []
+    for _ in range(2):
+        result = run("demo", "--url", server.url, "--customers", "2", "--charges", "0",
+                     "--seed", "42")
+        assert result.exit_code == 0, result.output
+        secret = env_lines(cli_home / "demo.env")["STRIPE_SECRET_KEY"]
+        names.append(sorted((c["name"], c["email"]) for c in customers(server.url, secret)))
+    assert names[0] == names[1]
+
+
+def test_demo_unreachable_server(project, run):
+    sock, url = refused_url()
+    with sock:
+        result = run("demo", "--url", url)
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot reach Payground at {url}: ")
+
+
+# --- serve ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServeProcess:
+    """`payground serve` in a subprocess, with a bounded wait for it to answer."""
+
+    def __init__(self, home, *args: str) -> None:
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PAYGROUND_")}
+        env["PAYGROUND_HOME"] = str(home)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "payground", "serve", "--port", str(self.port), *args],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def signup(self, email: str, deadline: float = 60.0) -> dict:
+        """POST /sandbox/signup as soon as the server takes connections (bounded)."""
+        give_up = time.monotonic() + deadline
+        while time.monotonic() < give_up:
+            try:
+                response = requests.post(f"{self.url}/sandbox/signup", timeout=30,
+                                         json={"email": email, "password": PASSWORD})
+            except requests.ConnectionError:
+                try:  # waits a little, and notices a server that died
+                    self.proc.wait(timeout=0.05)
+                except subprocess.TimeoutExpired:
+                    continue
+                out, err = self.proc.communicate()
+                pytest.fail(f"payground serve exited with {self.proc.returncode}:\n{out}{err}")
+            assert response.status_code == 201, response.text
+            return response.json()
+        self.stop()
+        pytest.fail(f"payground serve did not answer within {deadline} seconds")
+
+    def stop(self) -> tuple[str, str]:
+        self.proc.terminate()
+        return self.proc.communicate(timeout=60)
+
+
+@pytest.fixture
+def serve(tmp_path):
+    started = []
+
+    def start(*args: str) -> ServeProcess:
+        process = ServeProcess(tmp_path / "home", *args)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.proc.poll() is None:
+            process.stop()
+
+
+def ready_line(process: ServeProcess) -> str:
+    home = process.home
+    return (f"Payground listening on {process.url} "
+            f"(home: {home}, database: sqlite:///{home}/payground.db)")
+
+
+def test_serve_answers_and_stops_cleanly(serve):
+    process = serve()
+    body = process.signup("ivy@example.com")
+    secret = body["keys"]["secret"]
+    listed = requests.get(f"{process.url}/v1/customers", timeout=30,
+                          headers={"Authorization": f"Bearer {secret}"})
+    in_url = requests.get(f"{process.url}/v1/customers", params={"key": secret}, timeout=30)
+
+    out, err = process.stop()
+
+    assert listed.status_code == 200 and listed.json()["data"] == []
+    assert in_url.status_code == 400
+    assert process.proc.returncode == 0
+    assert out.splitlines() == [ready_line(process)]
+    assert "Booting worker with pid" in err
+    assert "GET /v1/customers" not in err  # no access log
+    assert secret not in out + err
+    assert mode(process.home / "secret") == 0o600
+
+
+def test_serve_two_workers_share_one_database(serve):
+    process = serve("--workers", "2")
+    secret = process.signup("jo@example.com")["keys"]["secret"]
+    # Separate connections, so the kernel spreads them over both workers.
+    statuses = [requests.get(f"{process.url}/v1/customers", timeout=30,
+                             headers={"Authorization": f"Bearer {secret}",
+                                      "Connection": "close"}).status_code
+                for _ in range(10)]
+
+    out, err = process.stop()
+
+    assert statuses == [200] * 10
+    assert process.proc.returncode == 0
+    assert out.splitlines() == [ready_line(process)]
+    workers = set(re.findall(r"Booting worker with pid: (\d+)", err))
+    assert len(workers) == 2
+    assert ("Warning: --workers 2 without PAYGROUND_REDIS_URL: each worker counts rate "
+            "limits on its own, so they are not exact.") in err
+
+
+def test_serve_with_waitress(serve):
+    process = serve("--server", "waitress", "--threads", "4")
+    secret = process.signup("kim@example.com")["keys"]["secret"]
+    listed = requests.get(f"{process.url}/v1/customers", timeout=30,
+                          headers={"Authorization": f"Bearer {secret}"})
+
+    out, err = process.stop()
+
+    assert listed.status_code == 200
+    assert process.proc.returncode == 0
+    assert out.splitlines() == [ready_line(process)]
+    assert secret not in out + err
+
+
+def test_serve_refuses_a_busy_port(run):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("serve", "--port", str(port))
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: cannot listen on 127.0.0.1:{port}: Address already in "
+                             "use (is another server running there? choose another --port)\n")
+
+
+def test_wsgi_module_builds_the_app_from_the_environment(tmp_path, monkeypatch):
+    for name in [n for n in os.environ if n.startswith("PAYGROUND_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PAYGROUND_HOME", str(tmp_path / "wsgi-home"))
+    monkeypatch.delitem(sys.modules, "payground.wsgi", raising=False)
+
+    import payground.wsgi
+    from payground.extensions import db
+
+    app = payground.wsgi.app
+    try:
+        assert app.config["HOME"] == str(tmp_path / "wsgi-home")
+        assert app.test_client().get("/v1/customers").status_code == 401
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        del sys.modules["payground.wsgi"]

@@ -1,0 +1,106 @@
+"""docker-compose.yml and the Dockerfile, checked without Docker: services, env, health, CMD."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from payground.cli import serve
+from payground.config import DEFAULTS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> dict[str, list[str]]:
+    """Instructions by name (continuation lines joined), in order."""
+    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
+    instructions: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, rest = line.partition(" ")
+            instructions.setdefault(name.upper(), []).append(rest.strip())
+    return instructions
+
+
+def test_services(compose):
+    assert set(compose["services"]) == {"payground", "postgres", "redis"}
+    assert set(compose["volumes"]) == {"payground-data", "postgres-data"}
+
+
+def test_payground_service(compose):
+    service = compose["services"]["payground"]
+    assert service["build"] == "."
+    assert service["ports"] == ["4242:4242"]
+    assert service["volumes"] == ["payground-data:/data"]
+    assert service["depends_on"] == {"postgres": {"condition": "service_healthy"},
+                                     "redis": {"condition": "service_healthy"}}
+
+
+def test_payground_environment(compose):
+    env = compose["services"]["payground"]["environment"]
+    assert env == {
+        "PAYGROUND_DATABASE_URL":
+            "postgresql+psycopg://payground:payground@postgres:5432/payground",
+        "PAYGROUND_REDIS_URL": "redis://redis:6379/0",
+        "PAYGROUND_SECRET": "${PAYGROUND_SECRET:?set PAYGROUND_SECRET to a long random string}",
+        "PAYGROUND_HOME": "/data",
+    }
+    # Every variable is one the app reads (config.DEFAULTS, prefixed).
+    assert {name.removeprefix("PAYGROUND_") for name in env} <= set(DEFAULTS)
+
+
+def test_database_url_matches_the_postgres_service(compose):
+    pg = compose["services"]["postgres"]["environment"]
+    url = compose["services"]["payground"]["environment"]["PAYGROUND_DATABASE_URL"]
+    user, password, host, port, db = re.fullmatch(
+        r"postgresql\+psycopg://(\w+):(\w+)@(\w+):(\d+)/(\w+)", url).groups()
+    assert (user, password, db) == (pg["POSTGRES_USER"], pg["POSTGRES_PASSWORD"],
+                                    pg["POSTGRES_DB"])
+    assert (host, port) == ("postgres", "5432")
+
+
+def test_postgres_service(compose):
+    service = compose["services"]["postgres"]
+    assert service["image"] == "postgres:16"
+    assert service["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
+    assert service["healthcheck"]["test"] == ["CMD-SHELL",
+                                              "pg_isready -U payground -d payground"]
+    assert "ports" not in service  # reachable only from the payground service
+
+
+def test_redis_service(compose):
+    service = compose["services"]["redis"]
+    assert service["image"] == "redis:7"
+    assert service["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert "ports" not in service
+
+
+def test_dockerfile_base_install_and_user(dockerfile):
+    assert dockerfile["FROM"] == ["python:3.11-slim"]
+    assert 'pip install ".[postgres,redis]"' in dockerfile["RUN"]
+    assert dockerfile["USER"] == ["payground"]
+    assert any("useradd" in run and "payground" in run for run in dockerfile["RUN"])
+    # Only the package sources are copied in: never .env, a database or a virtualenv.
+    assert dockerfile["COPY"] == ["pyproject.toml README.md ./", "app ./app"]
+
+
+def test_dockerfile_cmd_and_expose_match_compose(dockerfile, compose):
+    assert dockerfile["EXPOSE"] == ["4242"]
+    cmd = json.loads(dockerfile["CMD"][0])
+    assert cmd == ["payground", "serve", "--host", "0.0.0.0", "--port", "4242"]
+    container_port = compose["services"]["payground"]["ports"][0].split(":")[1]
+    assert container_port == dockerfile["EXPOSE"][0]
+    # The CMD's arguments are ones `payground serve` accepts.
+    ctx = serve.make_context("serve", cmd[2:])
+    assert (ctx.params["host"], ctx.params["port"]) == ("0.0.0.0", 4242)
