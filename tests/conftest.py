@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,12 +39,23 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture
-def app_config(tmp_path, database_url) -> dict[str, Any]:
+def wall() -> list[float]:
+    """The wall clock the app sees, when a test asks for it: move it instead of sleeping."""
+    return [time.time()]
+
+
+@pytest.fixture
+def app_config(tmp_path, database_url, request) -> dict[str, Any]:
     """Settings for the test app; override in a module to change them."""
     config = {"HOME": str(tmp_path / "home"), "TESTING": True, "RATE_LIMITS": "off",
               "SECRET": "test-pepper-" + secrets.token_hex(8), "PASSWORD_COST": 2**8}
     if database_url:
         config["DATABASE_URL"] = database_url
+    if "wall" in request.fixturenames:
+        from payground.core.clock import Clock
+
+        wall = request.getfixturevalue("wall")
+        config["CLOCK"] = Clock(wall=lambda: wall[0])
     return config
 
 

@@ -23,6 +23,16 @@ KEY = re.compile(r"^(sk|pk|rk)_(test|live)_[0-9A-Za-z]{38}$")
 
 # --- fixtures and helpers ------------------------------------------------------------------
 
+DOMAIN = "example.com"
+
+
+@pytest.fixture(autouse=True)
+def unique_domain(monkeypatch):
+    """A fresh e-mail domain per test: on PostgreSQL every test shares one database."""
+    import secrets
+
+    monkeypatch.setattr(sys.modules[__name__], "DOMAIN", f"t{secrets.token_hex(4)}.example.com")
+
 
 @pytest.fixture
 def server(app_config):
@@ -99,7 +109,7 @@ def test_help_lists_the_commands(run):
     result = run("--help")
     assert result.exit_code == 0
     commands = [line.split()[0] for line in result.output.split("Commands:\n", 1)[1].splitlines()]
-    assert commands == ["demo", "init", "serve"]
+    assert commands == ["activate", "demo", "init", "serve"]
     assert "versionadded" not in result.output
 
 
@@ -116,7 +126,7 @@ def test_cli_module_imports_nothing_heavy():
 
 
 def test_init_signs_up_and_writes_env_gitignore_and_session(server, project, cli_home, run):
-    result = run("init", "--url", server.url, "--email", "ada@example.com",
+    result = run("init", "--url", server.url, "--email", f"ada@{DOMAIN}",
                  "--password", PASSWORD)
 
     assert result.exit_code == 0, result.output
@@ -141,7 +151,7 @@ def test_init_signs_up_and_writes_env_gitignore_and_session(server, project, cli
         [publishable]
     assert secret not in result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("Signed up ada@example.com (account acct_")
+    assert lines[0].startswith(f"Signed up ada@{DOMAIN} (account acct_")
     assert lines[0].endswith(f") on {server.url}.")
     assert lines[1:8] == [
         "Test keys written to .env (mode 0600):",
@@ -161,7 +171,7 @@ def test_init_signs_up_and_writes_env_gitignore_and_session(server, project, cli
 
 
 def test_init_twice_logs_in_and_keeps_the_secret_key(server, project, cli_home, run):
-    first = run("init", "--url", server.url, "--email", "ada@example.com",
+    first = run("init", "--url", server.url, "--email", f"ada@{DOMAIN}",
                 "--password", PASSWORD)
     assert first.exit_code == 0, first.output
     env_path = project / ".env"
@@ -170,7 +180,7 @@ def test_init_twice_logs_in_and_keeps_the_secret_key(server, project, cli_home, 
     before = env_lines(env_path)
     first_session = (cli_home / "session").read_text()
 
-    second = run("init", "--url", server.url, "--email", "ada@example.com",
+    second = run("init", "--url", server.url, "--email", f"ada@{DOMAIN}",
                  "--password", PASSWORD)
 
     assert second.exit_code == 0, second.output
@@ -180,7 +190,7 @@ def test_init_twice_logs_in_and_keeps_the_secret_key(server, project, cli_home, 
     assert (cli_home / "session").read_text() != first_session
     secret = before["STRIPE_SECRET_KEY"]
     lines = second.output.splitlines()
-    assert lines[0].startswith("Logged in as ada@example.com (account acct_")
+    assert lines[0].startswith(f"Logged in as ada@{DOMAIN} (account acct_")
     assert lines[1:8] == [
         "Secret keys are shown only once, when they are created, so Payground cannot show "
         "yours again.",
@@ -196,9 +206,9 @@ def test_init_twice_logs_in_and_keeps_the_secret_key(server, project, cli_home, 
 
 
 def test_init_log_in_without_a_saved_secret_says_it_cannot_be_shown(server, project, run):
-    account = server.signup(email="bob@example.com", password=PASSWORD)
+    account = server.signup(email=f"bob@{DOMAIN}", password=PASSWORD)
 
-    result = run("init", "--url", server.url, "--email", "bob@example.com",
+    result = run("init", "--url", server.url, "--email", f"bob@{DOMAIN}",
                  "--password", PASSWORD)
 
     assert result.exit_code == 0, result.output
@@ -213,10 +223,10 @@ def test_init_log_in_without_a_saved_secret_says_it_cannot_be_shown(server, proj
 
 def test_init_warns_when_the_kept_secret_is_not_this_accounts(server, project, run):
     other = server.signup()
-    server.signup(email="cy@example.com", password=PASSWORD)
+    server.signup(email=f"cy@{DOMAIN}", password=PASSWORD)
     (project / ".env").write_text(f"STRIPE_SECRET_KEY={other.secret_key}\n")
 
-    result = run("init", "--url", server.url, "--email", "cy@example.com",
+    result = run("init", "--url", server.url, "--email", f"cy@{DOMAIN}",
                  "--password", PASSWORD)
 
     assert result.exit_code == 0, result.output
@@ -226,11 +236,11 @@ def test_init_warns_when_the_kept_secret_is_not_this_accounts(server, project, r
 
 
 def test_init_prompts_for_email_and_hides_the_password(server, project, run):
-    result = run("init", "--url", server.url, input=f"dee@example.com\n{PASSWORD}\n")
+    result = run("init", "--url", server.url, input=f"dee@{DOMAIN}\n{PASSWORD}\n")
 
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Email: dee@example.com\nPassword: \nSigned up "
-                                    "dee@example.com")
+    assert result.output.startswith(f"Email: dee@{DOMAIN}\nPassword: \nSigned up "
+                                    f"dee@{DOMAIN}")
     assert PASSWORD not in result.output
 
 
@@ -240,7 +250,7 @@ def test_init_updates_existing_lines_and_keeps_the_others(server, project, run):
         "STRIPE_API_BASE=http://old\nSTRIPE_API_BASE=http://older\n")
     (project / ".gitignore").write_text("node_modules/")  # no final newline
 
-    result = run("init", "--url", server.url + "/", "--email", "eve@example.com",
+    result = run("init", "--url", server.url + "/", "--email", f"eve@{DOMAIN}",
                  "--password", PASSWORD)
 
     assert result.exit_code == 0, result.output
@@ -254,9 +264,9 @@ def test_init_updates_existing_lines_and_keeps_the_others(server, project, run):
 
 
 def test_init_wrong_password_prints_the_server_message(server, project, run):
-    server.signup(email="fay@example.com", password=PASSWORD)
+    server.signup(email=f"fay@{DOMAIN}", password=PASSWORD)
 
-    result = run("init", "--url", server.url, "--email", "fay@example.com",
+    result = run("init", "--url", server.url, "--email", f"fay@{DOMAIN}",
                  "--password", "not the password")
 
     assert result.exit_code == 1
@@ -267,7 +277,7 @@ def test_init_wrong_password_prints_the_server_message(server, project, run):
 
 
 def test_init_short_password_prints_the_server_message(server, project, run):
-    result = run("init", "--url", server.url, "--email", "gus@example.com",
+    result = run("init", "--url", server.url, "--email", f"gus@{DOMAIN}",
                  "--password", "short")
 
     assert result.exit_code == 1
@@ -277,7 +287,7 @@ def test_init_short_password_prints_the_server_message(server, project, run):
 def test_init_unreachable_server(project, run):
     sock, url = refused_url()
     with sock:
-        result = run("init", "--url", url, "--email", "hal@example.com",
+        result = run("init", "--url", url, "--email", f"hal@{DOMAIN}",
                      "--password", PASSWORD)
 
     assert result.exit_code == 1
@@ -287,7 +297,7 @@ def test_init_unreachable_server(project, run):
 
 
 def test_init_rejects_a_url_without_scheme(run):
-    result = run("init", "--url", "localhost:4242", "--email", "a@example.com",
+    result = run("init", "--url", "localhost:4242", "--email", f"a@{DOMAIN}",
                  "--password", PASSWORD)
 
     assert result.exit_code == 2
@@ -498,7 +508,7 @@ def ready_line(process: ServeProcess) -> str:
 
 def test_serve_answers_and_stops_cleanly(serve):
     process = serve()
-    body = process.signup("ivy@example.com")
+    body = process.signup(f"ivy@{DOMAIN}")
     secret = body["keys"]["secret"]
     listed = requests.get(f"{process.url}/v1/customers", timeout=30,
                           headers={"Authorization": f"Bearer {secret}"})
@@ -518,7 +528,7 @@ def test_serve_answers_and_stops_cleanly(serve):
 
 def test_serve_two_workers_share_one_database(serve):
     process = serve("--workers", "2")
-    secret = process.signup("jo@example.com")["keys"]["secret"]
+    secret = process.signup(f"jo@{DOMAIN}")["keys"]["secret"]
     # Separate connections, so the kernel spreads them over both workers.
     statuses = [requests.get(f"{process.url}/v1/customers", timeout=30,
                              headers={"Authorization": f"Bearer {secret}",
@@ -538,7 +548,7 @@ def test_serve_two_workers_share_one_database(serve):
 
 def test_serve_with_waitress(serve):
     process = serve("--server", "waitress", "--threads", "4")
-    secret = process.signup("kim@example.com")["keys"]["secret"]
+    secret = process.signup(f"kim@{DOMAIN}")["keys"]["secret"]
     listed = requests.get(f"{process.url}/v1/customers", timeout=30,
                           headers={"Authorization": f"Bearer {secret}"})
 
@@ -579,3 +589,35 @@ def test_wsgi_module_builds_the_app_from_the_environment(tmp_path, monkeypatch):
         with app.app_context():
             db.engine.dispose()
         del sys.modules["payground.wsgi"]
+
+
+# --- activate ------------------------------------------------------------------------------
+
+
+def test_activate_writes_live_keys_masked(server, project, cli_home, run):
+    assert run("init", "--url", server.url, "--email", f"live@{DOMAIN}",
+               "--password", PASSWORD).exit_code == 0
+    result = run("activate", "--url", server.url, "--business-name", "Lemonade Stand")
+    assert result.exit_code == 0, result.output
+    env = env_lines(project / ".env")
+    live, live_pk = env["STRIPE_LIVE_SECRET_KEY"], env["STRIPE_LIVE_PUBLISHABLE_KEY"]
+    assert KEY.match(live) and live.startswith("sk_live_")
+    assert KEY.match(live_pk) and live_pk.startswith("pk_live_")
+    assert env["STRIPE_SECRET_KEY"].startswith("sk_test_")  # the test keys are kept
+    assert mode(project / ".env") == 0o600
+    assert live not in result.output
+    assert result.output.splitlines()[:3] == [
+        f"Live mode activated for Lemonade Stand ({result.output.split('(')[1].split(')')[0]}).",
+        "Live keys written to .env (mode 0600):",
+        f"  STRIPE_LIVE_SECRET_KEY={mask(live)}   (masked here; shown only once)",
+    ]
+    assert customers(server.url, live) == []
+    again = run("activate", "--url", server.url)
+    assert again.exit_code == 1
+    assert "Live mode is already activated for this account." in again.output
+
+
+def test_activate_without_a_session(project, run, server):
+    result = run("activate", "--url", server.url)
+    assert result.exit_code == 1
+    assert "run `payground init` first." in result.output

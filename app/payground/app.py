@@ -75,6 +75,7 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    from .http import idempotency
     from .http.auth import authenticate_v1
 
     @app.before_request
@@ -89,9 +90,14 @@ def _register_request_hooks(app: Flask) -> None:
             raise RequestTooLarge()
         if request.path.startswith("/v1/") or request.path == "/v1":
             authenticate_v1()
+            # Keep last: it commits a claim on the Idempotency-Key (or returns a replay), so
+            # every check that can refuse the request must already have run.
+            return idempotency.claim()
+        return None
 
     @app.after_request
     def finish_request(response):
+        idempotency.store(response)
         response.headers["Request-Id"] = g.get("request_id") or new_id("req_", 14)
         return response
 

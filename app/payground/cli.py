@@ -603,6 +603,47 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     click.echo(f"Then follow {TUTORIAL}.")
 
 
+# --- activate ------------------------------------------------------------------------------
+
+
+@main.command()
+@url_option
+@click.option("--business-name", default=None, help="Business name (Faker fills it if absent).")
+@click.option("--country", default=None, help="Two-letter country code [default: US].")
+@click.pass_obj
+def activate(obj: dict[str, Any], url: str, business_name: str | None,
+             country: str | None) -> None:
+    """Activate live mode for the account `payground init` logged in, and write its live keys.
+
+    Live keys (sk_live_/pk_live_) reach Payground's simulated real ledger: test cards are
+    refused there, real-looking card numbers go through a simulated issuer. The keys are
+    shown only once, so they go straight into ./.env as STRIPE_LIVE_SECRET_KEY and
+    STRIPE_LIVE_PUBLISHABLE_KEY (mode 0600, kept out of Git); the terminal shows them masked.
+
+    \f
+    .. versionadded:: 0.1
+    """
+    session_path = _home(obj) / "session"
+    try:
+        session = session_path.read_text().strip()
+    except FileNotFoundError:
+        raise click.ClickException(
+            f"no session in {session_path}: run `payground init` first.") from None
+    details = {k: v for k, v in (("business_name", business_name), ("country", country)) if v}
+    with _Client(url) as api:
+        body = api.call("POST", "/sandbox/account/activate", key=session, json=details)
+    secret, publishable = body["keys"]["secret"], body["keys"]["publishable"]
+    gitignore_added = _save_env_with_gitignore({"STRIPE_LIVE_SECRET_KEY": secret,
+                                                "STRIPE_LIVE_PUBLISHABLE_KEY": publishable})
+    account = body["account"]
+    click.echo(f"Live mode activated for {account['business_name']} ({account['id']}).")
+    click.echo(f"Live keys written to {ENV_FILE} (mode 0600):")
+    click.echo(f"  STRIPE_LIVE_SECRET_KEY={_mask(secret)}   (masked here; shown only once)")
+    click.echo(f"  STRIPE_LIVE_PUBLISHABLE_KEY={publishable}")
+    if gitignore_added:
+        click.echo(f"Added {ENV_FILE} to .gitignore.")
+
+
 # --- demo ----------------------------------------------------------------------------------
 
 # Most demo charges succeed; a few use Stripe's decline tokens so the data has failures too.

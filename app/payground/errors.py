@@ -258,12 +258,12 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        # The traceback goes to the log (keys are never in it: requests are logged masked);
-        # the client gets Stripe's generic api_error only.
-        log.exception("unexpected error while handling %s %s", request.method, request.path)
-        # Rendering here bypasses Flask's own signal; send it so listeners (the test
-        # server's error capture, error trackers) still hear about the failure.
+        # Rendering here bypasses Flask's own signal; send it (first, so nothing below can
+        # swallow it) for listeners such as the test server's error capture.
         from flask import got_request_exception
 
         got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=error)
+        # The traceback goes to the log (scrubbed of keys); the client gets Stripe's
+        # generic api_error only.
+        log.exception("unexpected error while handling %s %s", request.method, request.path)
         return render(ApiError())

@@ -68,3 +68,43 @@ TEST_MODE_LIVE_CARD = (
     "Your card was declined. Your request was in test mode, but used a non test card. For a list "
     "of valid test cards, visit: https://stripe.com/docs/testing."
 )
+
+# Cards, tokens, charges and refunds (Stripe's own wording where Stripe has one).
+CARD_INSUFFICIENT_FUNDS = "Your card has insufficient funds."
+CARD_EXPIRED = "Your card has expired."
+CARD_INCORRECT_CVC = "Your card's security code is incorrect."
+CARD_PROCESSING_ERROR = (
+    "An error occurred while processing your card. Try again in a little bit."
+)
+CARD_NUMBER_INCORRECT = "Your card number is incorrect."
+CARD_NUMBER_INVALID = "The card number is not a valid credit card number."
+INVALID_EXPIRY_MONTH = "Your card's expiration month is invalid."
+INVALID_EXPIRY_YEAR = "Your card's expiration year is invalid."
+INVALID_CVC = "Your card's security code is invalid."
+TOKEN_NEEDS_CARD = (
+    "You must supply either a card, customer, PII data, bank account, or account legal entity "
+    "to create a token."
+)
+TOKEN_ALREADY_USED = "You cannot use a Stripe token more than once: {id}."
+RAW_CARD_DATA = (
+    "Sending credit card numbers directly to the Stripe API is generally unsafe. We suggest you "
+    "use test tokens that map to the test card you are using, see "
+    "https://stripe.com/docs/testing. Create a token with POST /v1/tokens (a publishable key is "
+    "enough) and pass its id as `source`."
+)
+SOURCE_OR_CUSTOMER = "Must provide source or customer."
+CUSTOMER_HAS_NO_CARD = "Cannot charge a customer that has no active card"
+AMOUNT_TOO_SMALL_IN = "Amount must be at least {minimum} {currency}"
+CHARGE_ALREADY_CAPTURED = "Charge {id} has already been captured."
+CHARGE_ALREADY_REFUNDED = "Charge {id} has already been refunded."
+CHARGE_FAILED_CANNOT = "Charge {id} has failed; a failed charge cannot be {action}."
+CAPTURE_TOO_LARGE = (
+    "The amount to capture ({amount}) is greater than the amount of the charge ({authorized})."
+)
+REFUND_TOO_LARGE = (
+    "Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})"
+)
+REFUND_UNCAPTURED_PARTIAL = (
+    "You cannot partially refund an uncaptured charge. Instead, capture the charge for an amount "
+    "less than the original amount"
+)

@@ -30,7 +30,7 @@ def test_retrieve_update_delete(account):
     assert account.get(f"/v1/customers/{cid}").get_json() == {"id": cid, "object": "customer",
                                                               "deleted": True}
     r = account.post(f"/v1/customers/{cid}", {"name": "Ghost"})
-    assert_error(r, 404, code="resource_missing", message=f"No such customer: '{cid}'")
+    assert_error(r, 404, code="resource_missing", param="id", message=f"No such customer: '{cid}'")
 
 
 def test_list_pagination_newest_first(account):
@@ -78,7 +78,7 @@ def test_other_accounts_customers_are_invisible(account, make_account):
     cid = account.post("/v1/customers", {}).get_json()["id"]
     other = make_account()
     r = other.get(f"/v1/customers/{cid}")
-    assert_error(r, 404, code="resource_missing",
+    assert_error(r, 404, code="resource_missing", param="id",
                  message=messages.NO_SUCH.format(noun="customer", id=cid))
     assert other.get("/v1/customers").get_json()["data"] == []
 
@@ -87,7 +87,7 @@ def test_test_mode_customer_is_invisible_to_live_key(account):
     cid = account.post("/v1/customers", {}).get_json()["id"]
     live = account.activate()
     r = account.get(f"/v1/customers/{cid}", key=live)
-    assert_error(r, 404, code="resource_missing",
+    assert_error(r, 404, code="resource_missing", param="id",
                  message=f"No such customer: '{cid}'; a similar object exists in test mode, "
                          "but a live mode key was used to make this request.")
     created = account.post("/v1/customers", {}, key=live).get_json()

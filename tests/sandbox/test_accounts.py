@@ -112,7 +112,8 @@ def test_passwords_and_sessions_are_stored_as_digests(app, client):
 
     body = signup(client, email="digest@example.com", password="plain text pw").get_json()
     with app.app_context():
-        account = db.session.execute(select(Account)).scalar_one()
+        account = db.session.execute(
+            select(Account).where(Account.id == body["account"]["id"])).scalar_one()
         assert "plain text pw" not in account.password_hash
         assert account.password_hash.startswith("scrypt$")
         digests = db.session.execute(select(Session.digest)).scalars().all()

@@ -215,8 +215,6 @@ def test_test_mode_customer_invisible_to_live_key(payground_stripe, payground_ac
     assert [c.id for c in payground_stripe.Customer.list()] == [customer.id]
 
 
-@pytest.mark.xfail(reason="Stripe names the id as `param` ('id') on resource_missing for a "
-                          "path id; Payground leaves `param` out", strict=True)
 def test_missing_customer_names_the_id_param(payground_stripe):
     with pytest.raises(stripe.InvalidRequestError) as raised:
         payground_stripe.Customer.retrieve("cus_doesNotExist")

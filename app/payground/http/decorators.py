@@ -30,6 +30,7 @@ def accepts(schema_class: type, **load_kwargs: Any) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any):
             params = schema.load(request_params(), **load_kwargs)
+            g.params_accepted = True  # the endpoint is executing: idempotency saves from here
             g.expand = params.pop("expand", None) or []
             return view(*args, params=params, **kwargs)
 

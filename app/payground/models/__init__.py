@@ -3,7 +3,12 @@
 from .account import Account, Session
 from .api_key import ApiKey
 from .base import AccountScoped, Base, db
+from .balance_transaction import BalanceTransaction
+from .charge import Charge
 from .customer import Customer
-# (token, charge, refund and idempotency models are imported here as they land)
+from .refund import Refund
+from .token import Token
+from .idempotency import IdempotencyRecord
 
-__all__ = ["Account", "AccountScoped", "ApiKey", "Base", "Customer", "Session", "db"]
+__all__ = ["Account", "AccountScoped", "ApiKey", "Base", "BalanceTransaction", "Charge",
+           "Customer", "IdempotencyRecord", "Refund", "Session", "Token", "db"]

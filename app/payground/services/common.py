@@ -27,12 +27,13 @@ def new_object_id(model) -> str:
     return new_sortable_id(model.id_prefix)
 
 
-def get_scoped(model, account, livemode: bool, object_id: str, *, param: str | None = None,
+def get_scoped(model, account, livemode: bool, object_id: str, *, param: str | None = "id",
                for_update: bool = False):
     """The object ``object_id`` of ``model`` in this account and mode, or Stripe's 404.
 
     An object of the other mode gets Stripe's "a similar object exists in live mode" message;
-    another account's object is indistinguishable from one that does not exist.
+    another account's object is indistinguishable from one that does not exist. ``param``
+    is ``id`` for an object named in the path (as Stripe says), else the parameter's name.
     """
     query = select(model).where(model.id == object_id, model.account_id == account.id)
     if for_update:

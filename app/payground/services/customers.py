@@ -21,7 +21,7 @@ def create_customer(account, livemode: bool, clock, params: dict[str, Any]) -> C
     return customer
 
 
-def get_customer(account, livemode: bool, customer_id: str, *, param: str | None = None,
+def get_customer(account, livemode: bool, customer_id: str, *, param: str | None = "id",
                  include_deleted: bool = False) -> Customer:
     customer = get_scoped(Customer, account, livemode, customer_id, param=param)
     if customer.deleted and not include_deleted:

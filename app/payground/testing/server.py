@@ -276,18 +276,8 @@ class Server:
     def _capture_errors(self, app: Flask) -> None:
         from flask import got_request_exception
 
-        # The app renders any unexpected exception as a Stripe 500 from its catch-all
-        # `Exception` handler, and Flask does not send `got_request_exception` for errors a
-        # handler took care of: wrap that handler so the exception is recorded first.
-        handlers = app.error_handler_spec[None][None]
-        render_500 = handlers.get(Exception)
-        if render_500 is not None:
-            def record_then_render(error: Exception) -> Any:
-                self._record(error)
-                return render_500(error)
-
-            app.register_error_handler(Exception, record_then_render)
-        # Errors no handler took (when TESTING is off) still send the signal.
+        # The app's catch-all handler renders unexpected exceptions as a Stripe 500 and
+        # sends `got_request_exception` (so does Flask for errors no handler took).
         got_request_exception.connect(self._on_request_exception, app, weak=False)
 
     def _on_request_exception(self, sender: Any, exception: BaseException, **extra: Any) -> None:

@@ -1,0 +1,124 @@
+"""Stripe's ``Idempotency-Key`` on ``/v1`` POST requests (SPEC §7).
+
+Two hooks, wired in ``app.py``: ``claim()`` runs last in ``before_request`` (after
+authentication, so only the key's owner can replay and the scope ``(account, livemode)`` is
+known); ``store(response)`` runs in ``after_request``. Views know nothing about idempotency.
+
+- The first request inserts an in-progress record and commits it *before* the view runs, so a
+  concurrent duplicate sees it. The record's primary key is ``(account, livemode, key)``:
+  when N requests race, the database lets exactly one insert win.
+- A loser, or any later request with the key, gets: the saved response with
+  ``Idempotent-Replayed: true`` and ``Original-Request: req_...`` if the first request has
+  finished; 409 ``idempotency_key_in_use`` if it is still running (no waiting); 400
+  ``idempotency_error`` if method, path or parameters differ.
+- Like Stripe, a result is saved only once the endpoint has started executing: a request
+  refused while decoding or validating its parameters releases the key, so the corrected
+  retry can use it. Errors the endpoint itself raises (404, 402 ...) are saved and replayed.
+  A 5xx also releases the key (Stripe replays its 500s; a Payground 500 is a bug, and a
+  retry should not be punished for it).
+- Records live 24 h on the account's clock (``clock advance`` ages them). An expired record is
+  treated as absent and replaced on next use; nothing sweeps them. A claim still in progress
+  after ``STALE_CLAIM`` seconds belongs to a worker that died and is taken over.
+- An empty ``Idempotency-Key`` header counts as no key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from flask import Response, current_app, g, request
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import messages
+from ..core.keys import scrub
+from ..errors import IdempotencyError, IdempotencyKeyInUse, InvalidRequestError
+from ..models.base import db
+from ..models.idempotency import IdempotencyRecord as Record
+from .decorators import request_params
+
+KEY_MAX_LENGTH = 255
+TTL = 24 * 3600
+STALE_CLAIM = 60
+
+
+def claim() -> Response | None:
+    """Own this request's key, or answer for it: a replay, 400 or 409 (raised)."""
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or not key:
+        return None
+    if len(key) > KEY_MAX_LENGTH:
+        raise InvalidRequestError(messages.IDEMPOTENCY_KEY_TOO_LONG)
+    state = current_app.extensions["payground"]
+    scope = (g.account.id, g.livemode, _digest(state.pepper, "key", key))
+    canonical = json.dumps([request.method, request.path, request_params()], sort_keys=True,
+                           separators=(",", ":"))
+    fingerprint = _digest(state.pepper, "request", canonical)
+    now = state.clock.for_account(g.account)
+    mine = dict(fingerprint=fingerprint, request_id=g.request_id, created=now, status=None,
+                body=None)
+    try:
+        db.session.add(Record(account_id=scope[0], livemode=scope[1], key_digest=scope[2],
+                              **mine))
+        db.session.commit()
+        g.idempotency_scope = scope
+        return None
+    except IntegrityError:
+        db.session.rollback()
+
+    # A Core row, not an ORM object: it survives the rollback below untouched.
+    row = db.session.execute(select(Record.__table__).where(*_match(scope))).first()
+    if row is not None and (row.created + TTL <= now
+                            or (row.status is None and row.created + STALE_CLAIM <= now)):
+        # Take over an expired or abandoned record, unless another request just did.
+        taken = db.session.execute(
+            update(Record).where(*_match(scope), Record.request_id == row.request_id)
+            .values(**mine).execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+        if taken:
+            g.idempotency_scope = scope
+            return None
+        row = None
+    db.session.rollback()  # end the read (on SQLite it holds the write lock)
+    if row is not None and row.fingerprint != fingerprint:
+        raise IdempotencyError(messages.IDEMPOTENCY_MISMATCH.format(key=scrub(key)))
+    if row is None or row.status is None:
+        # Running now, or released/taken over a moment ago: either way, retry later.
+        raise IdempotencyKeyInUse(messages.IDEMPOTENCY_KEY_IN_USE.format(key=scrub(key)))
+    replay = current_app.response_class(row.body, status=row.status,
+                                         mimetype="application/json")
+    replay.headers["Idempotent-Replayed"] = "true"
+    replay.headers["Original-Request"] = row.request_id
+    return replay
+
+
+def store(response: Response) -> Response:
+    """Save the response of a request that owns its key (or release the key after a 5xx)."""
+    scope = g.pop("idempotency_scope", None)
+    if scope is None:
+        return response
+    # Whatever the view left uncommitted would be discarded at teardown anyway.
+    db.session.rollback()
+    owned = (*_match(scope), Record.request_id == g.request_id)
+    if response.status_code >= 500 or not g.get("params_accepted"):
+        db.session.execute(delete(Record).where(*owned)
+                           .execution_options(synchronize_session=False))
+    else:
+        db.session.execute(update(Record).where(*owned)
+                           .values(status=response.status_code,
+                                   body=response.get_data(as_text=True))
+                           .execution_options(synchronize_session=False))
+    db.session.commit()
+    return response
+
+
+def _match(scope: tuple) -> tuple:
+    account_id, livemode, key_digest = scope
+    return (Record.account_id == account_id, Record.livemode == livemode,
+            Record.key_digest == key_digest)
+
+
+def _digest(pepper: str, purpose: str, text: str) -> str:
+    return hmac.new(pepper.encode(), f"{purpose}:{text}".encode(), hashlib.sha256).hexdigest()

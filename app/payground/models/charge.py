@@ -1,0 +1,44 @@
+"""Charges."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .balance_transaction import BalanceTransaction
+from .base import AccountScoped, db
+from .customer import Customer
+from .token import CardColumns
+
+
+class Charge(AccountScoped, CardColumns, db.Model):
+    __tablename__ = "charges"
+    object = "charge"
+    id_prefix = "ch_"
+
+    amount: Mapped[int]
+    amount_captured: Mapped[int] = mapped_column(default=0)
+    amount_refunded: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    captured: Mapped[bool] = mapped_column(default=False)
+    refunded: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16))  # succeeded | pending | failed
+    # The outcome actually applied (a key of core.cards.OUTCOMES).
+    result: Mapped[str] = mapped_column(String(32))
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(String(5000))
+    receipt_email: Mapped[str | None] = mapped_column(String(512))
+    statement_descriptor: Mapped[str | None] = mapped_column(String(22))
+    metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    customer_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("customers.id"),
+                                                    index=True)
+    balance_transaction_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("balance_transactions.id"))
+
+    customer: Mapped[Customer | None] = relationship(lazy="select")
+    balance_transaction: Mapped[BalanceTransaction | None] = relationship(lazy="select")
+
+    @property
+    def paid(self) -> bool:
+        return self.status == "succeeded"

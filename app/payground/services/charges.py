@@ -1,0 +1,185 @@
+"""Charges: create (test cards, tokens, the simulated issuer), retrieve, update, capture, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import messages
+from ..core import cards, money
+from ..errors import CardError, InvalidRequestError, ResourceMissing
+from ..models.balance_transaction import BalanceTransaction
+from ..models.base import db
+from ..models.charge import Charge
+from . import tokens
+from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
+from .customers import get_customer
+
+SETTLEMENT_SECONDS = 2 * 86400
+CARD_FIELDS = ("card_id", "brand", "last4", "exp_month", "exp_year", "funding", "card_country",
+               "fingerprint", "cvc_check", "card_name", "card_outcome", "issuer_limit")
+
+
+def create_charge(account, livemode: bool, clock, params: dict[str, Any], *,
+                  pepper: str) -> Charge:
+    """Charge a card and return the charge (captured unless ``capture`` is false).
+
+    ``source`` is a token (``tok_...``, single use), a magic test token (``tok_visa``) or a
+    test payment method (``pm_card_visa``). A declined charge is stored with status
+    ``failed`` and committed before the 402 is raised, so the error can name it.
+
+    :param pepper: the app's secret, which keys card fingerprints.
+    :raises InvalidRequestError: ``amount_too_small``, raw card data, a missing source,
+        ``token_already_used``, or an unknown token/customer (404).
+    :raises CardError: the card was declined; ``charge`` holds the failed charge's id.
+    """
+    amount, currency = params["amount"], params["currency"]
+    check_amount(amount, currency)
+    customer = None
+    if params.get("customer"):
+        customer = get_customer(account, livemode, params["customer"], param="customer")
+    source = _source_param(params)
+    if source is None:
+        if customer is None:
+            raise InvalidRequestError(messages.SOURCE_OR_CUSTOMER, code="parameter_missing",
+                                      param="source")
+        # Customers hold no saved cards in Payground, so there is nothing to default to.
+        raise CardError(messages.CUSTOMER_HAS_NO_CARD, code="missing", param="card")
+    now = clock.for_account(account)
+    card, magic = _card_for(account, livemode, source, now, pepper)
+    outcome = cards.decide(
+        card["card_outcome"], amount=amount, issuer_limit=card["issuer_limit"],
+        livemode=livemode, magic=magic,
+        expired=cards.is_expired(card["exp_month"], card["exp_year"], now))
+    if card["cvc_check"]:
+        card["cvc_check"] = "fail" if outcome.name == "incorrect_cvc" else "pass"
+    charge = Charge(
+        id=new_object_id(Charge), account_id=account.id, livemode=livemode, created=now,
+        amount=amount, currency=currency, customer=customer, result=outcome.name,
+        description=params.get("description"), receipt_email=params.get("receipt_email"),
+        statement_descriptor=params.get("statement_descriptor"),
+        metadata_=clean_metadata(params.get("metadata")), amount_captured=0, amount_refunded=0,
+        captured=False, refunded=False, **card)
+    db.session.add(charge)
+    if outcome.declined:
+        charge.status = "failed"
+        charge.failure_code, charge.failure_message = outcome.code, outcome.message
+        db.session.commit()
+        raise CardError(outcome.message, code=outcome.code, decline_code=outcome.decline_code,
+                        param=outcome.param, charge=charge.id)
+    charge.status = "succeeded"
+    if params.get("capture", True):
+        _settle(charge, amount, now)
+    db.session.commit()
+    return charge
+
+
+def get_charge(account, livemode: bool, charge_id: str) -> Charge:
+    """The charge ``charge_id`` of this account and mode (404 otherwise)."""
+    return get_scoped(Charge, account, livemode, charge_id)
+
+
+def update_charge(account, livemode: bool, charge_id: str, params: dict[str, Any]) -> Charge:
+    """Change a charge's description, receipt e-mail or metadata."""
+    charge = get_charge(account, livemode, charge_id)
+    for field in ("description", "receipt_email"):
+        if field in params:
+            setattr(charge, field, params[field])
+    if "metadata" in params:
+        charge.metadata_ = merge_metadata(charge.metadata_, params["metadata"])
+    db.session.commit()
+    return charge
+
+
+def capture_charge(account, livemode: bool, clock, charge_id: str,
+                   params: dict[str, Any]) -> Charge:
+    """Capture an uncaptured charge, in full or in part.
+
+    A partial capture releases the rest of the authorisation: like Stripe, the released
+    amount shows in ``amount_refunded`` (without a refund object or balance transaction).
+
+    :raises InvalidRequestError: the charge failed, was released (``charge_already_refunded``),
+        was already captured (``charge_already_captured``), or ``amount`` is out of range.
+    """
+    charge = get_scoped(Charge, account, livemode, charge_id, for_update=True)
+    if charge.status == "failed":
+        raise InvalidRequestError(messages.CHARGE_FAILED_CANNOT.format(id=charge.id,
+                                                                      action="captured"))
+    if charge.refunded:
+        raise InvalidRequestError(messages.CHARGE_ALREADY_REFUNDED.format(id=charge.id),
+                                  code="charge_already_refunded")
+    if charge.captured:
+        raise InvalidRequestError(messages.CHARGE_ALREADY_CAPTURED.format(id=charge.id),
+                                  code="charge_already_captured")
+    amount = params.get("amount", charge.amount)
+    if amount > charge.amount:
+        raise InvalidRequestError(messages.CAPTURE_TOO_LARGE.format(
+            amount=money.format_amount(amount, charge.currency),
+            authorized=money.format_amount(charge.amount, charge.currency)),
+            code="amount_too_large", param="amount")
+    check_amount(amount, charge.currency)
+    for field in ("receipt_email", "statement_descriptor"):
+        if field in params:
+            setattr(charge, field, params[field])
+    _settle(charge, amount, clock.for_account(account))
+    charge.amount_refunded = charge.amount - amount
+    db.session.commit()
+    return charge
+
+
+def list_charges(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
+    """Charges newest first, optionally only those of ``customer``."""
+    filters: tuple = ()
+    if params.get("customer"):
+        filters += (Charge.customer_id == params["customer"],)
+    return paginate(Charge, account, livemode, params, url, filters)
+
+
+def check_amount(amount: int, currency: str) -> None:
+    """Refuse amounts under the currency's minimum with Stripe's ``amount_too_small``."""
+    minimum = money.minimum_amount(currency)
+    if amount < minimum:
+        message = (messages.AMOUNT_TOO_SMALL if currency == "usd" else
+                   messages.AMOUNT_TOO_SMALL_IN.format(
+                       minimum=money.format_amount(minimum, currency), currency=currency))
+        raise InvalidRequestError(message, code="amount_too_small", param="amount")
+
+
+def _source_param(params: dict[str, Any]) -> str | None:
+    # `card` is Stripe's legacy name for `source`; either may carry raw card data, which only
+    # POST /v1/tokens may receive.
+    for name in ("card", "source"):
+        value = params.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or cards.looks_like_card_number(value):
+            raise InvalidRequestError(messages.RAW_CARD_DATA, param=name)
+        return value
+    return None
+
+
+def _card_for(account, livemode: bool, source: str, now: int,
+              pepper: str) -> tuple[dict[str, Any], bool]:
+    """The card columns for a charge from ``source``, and whether it is a magic test card."""
+    magic = cards.magic_card(source, now=now, key=pepper)
+    if magic is not None:
+        columns = tokens.card_columns(magic)
+        columns.update(cvc_check="pass", card_name=None)
+        return columns, True
+    if source.startswith("tok_"):
+        token = tokens.consume_token(account, livemode, source)
+        return {field: getattr(token, field) for field in CARD_FIELDS}, False
+    noun = "payment_method" if source.startswith("pm_") else "source"
+    raise ResourceMissing(messages.NO_SUCH.format(noun=noun, id=source), param="source")
+
+
+def _settle(charge: Charge, amount: int, now: int) -> None:
+    """Capture ``amount``: the fee is taken and the net is pending for two days."""
+    bypass = cards.OUTCOMES[charge.result].bypass_pending
+    fee = money.fee(amount)
+    charge.captured, charge.amount_captured = True, amount
+    charge.balance_transaction = BalanceTransaction(
+        id=new_object_id(BalanceTransaction), account_id=charge.account_id,
+        livemode=charge.livemode, created=now, amount=amount, fee=fee, net=amount - fee,
+        currency=charge.currency, type="charge", reporting_category="charge", source=charge.id,
+        description=charge.description,
+        available_on=now if bypass else now + SETTLEMENT_SECONDS)

@@ -1,0 +1,88 @@
+"""Refunds: create (never more than what is left of the charge), retrieve, update, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import messages
+from ..core import money
+from ..errors import InvalidRequestError
+from ..models.balance_transaction import BalanceTransaction
+from ..models.base import db
+from ..models.charge import Charge
+from ..models.refund import Refund
+from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
+
+
+def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Refund:
+    """Refund all or part of a charge.
+
+    The charge row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite write requests
+    hold the write lock from their first statement) in the same transaction as the insert,
+    so concurrent refunds can never add up to more than the charge.
+
+    Refunding an uncaptured charge releases the authorisation: only the full amount is
+    allowed, the refund has no balance transaction, and the charge becomes ``refunded``.
+
+    :raises InvalidRequestError: ``charge_already_refunded``, an amount greater than what is
+        left, a partial refund of an uncaptured charge, or a failed charge.
+    """
+    charge = get_scoped(Charge, account, livemode, params["charge"], param="charge",
+                        for_update=True)
+    if charge.status == "failed":
+        raise InvalidRequestError(messages.CHARGE_FAILED_CANNOT.format(id=charge.id,
+                                                                      action="refunded"),
+                                  param="charge")
+    remaining = charge.amount - charge.amount_refunded
+    if remaining <= 0:
+        raise InvalidRequestError(messages.CHARGE_ALREADY_REFUNDED.format(id=charge.id),
+                                  code="charge_already_refunded")
+    amount = params.get("amount", remaining)
+    if amount > remaining:
+        raise InvalidRequestError(messages.REFUND_TOO_LARGE.format(
+            amount=money.format_amount(amount, charge.currency),
+            remaining=money.format_amount(remaining, charge.currency)), param="amount")
+    if not charge.captured and amount != charge.amount:
+        raise InvalidRequestError(messages.REFUND_UNCAPTURED_PARTIAL, param="amount")
+    now = clock.for_account(account)
+    refund = Refund(id=new_object_id(Refund), account_id=account.id, livemode=livemode,
+                    created=now, charge=charge, amount=amount, currency=charge.currency,
+                    reason=params.get("reason"), status="succeeded",
+                    metadata_=clean_metadata(params.get("metadata")))
+    if charge.captured:
+        # A debit; the original fee is not returned (as with Stripe). It comes out of the
+        # same bucket the charge's funds are in: refunding a still-pending charge lowers
+        # pending, rather than pushing the available balance below zero.
+        settles = max(now, charge.balance_transaction.available_on)
+        refund.balance_transaction = BalanceTransaction(
+            id=new_object_id(BalanceTransaction), account_id=account.id, livemode=livemode,
+            created=now, amount=-amount, fee=0, net=-amount, currency=charge.currency,
+            type="refund", reporting_category="refund", source=refund.id,
+            description="REFUND FOR CHARGE", available_on=settles)
+    charge.amount_refunded += amount
+    charge.refunded = charge.amount_refunded == charge.amount
+    db.session.add(refund)
+    db.session.commit()
+    return refund
+
+
+def get_refund(account, livemode: bool, refund_id: str) -> Refund:
+    """The refund ``refund_id`` of this account and mode (404 otherwise)."""
+    return get_scoped(Refund, account, livemode, refund_id)
+
+
+def update_refund(account, livemode: bool, refund_id: str, params: dict[str, Any]) -> Refund:
+    """Change a refund's metadata (the only thing Stripe lets you change)."""
+    refund = get_refund(account, livemode, refund_id)
+    if "metadata" in params:
+        refund.metadata_ = merge_metadata(refund.metadata_, params["metadata"])
+    db.session.commit()
+    return refund
+
+
+def list_refunds(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
+    """Refunds newest first, optionally only those of ``charge``."""
+    filters: tuple = ()
+    if params.get("charge"):
+        filters += (Refund.charge_id == params["charge"],)
+    return paginate(Refund, account, livemode, params, url, filters)

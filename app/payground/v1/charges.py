@@ -1,0 +1,192 @@
+"""/v1/charges: create, retrieve, update, capture, list."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from flask import request
+from marshmallow import Schema, fields
+
+from ..core.cards import OUTCOMES
+from ..http.auth import requires
+from ..http.context import scope, state
+from ..http.decorators import accepts, returns
+from ..http.schemas import (
+    Bool,
+    Currency,
+    Email,
+    Expand,
+    Int,
+    ListParams,
+    Metadata,
+    Str,
+    StripeSchema,
+    list_schema,
+)
+from ..services import charges
+from . import bp
+from .balance import BalanceTransactionOut
+from .customers import CustomerOut
+from .tokens import CardOut
+
+
+class ChargeCreate(StripeSchema):
+    amount = Int(required=True, minimum=1)
+    currency = Currency(required=True)
+    source = fields.Raw()
+    card = fields.Raw()  # accepted only to refuse raw card data with a helpful message
+    customer = Str(max_length=255)
+    description = Str(allow_empty=True)
+    metadata = Metadata()
+    capture = Bool()
+    receipt_email = Email()
+    statement_descriptor = Str(max_length=22)
+    expand = Expand()
+
+
+class ChargeUpdate(StripeSchema):
+    description = Str(allow_empty=True)
+    metadata = Metadata()
+    receipt_email = Email()
+    expand = Expand()
+
+
+class ChargeCapture(StripeSchema):
+    amount = Int(minimum=1)
+    receipt_email = Email()
+    statement_descriptor = Str(max_length=22)
+    expand = Expand()
+
+
+class ChargeRetrieve(StripeSchema):
+    expand = Expand()
+
+
+class ChargeListParams(ListParams):
+    customer = Str(max_length=255)
+
+
+_card_out = CardOut()
+
+
+def _outcome(charge) -> dict:
+    outcome = OUTCOMES[charge.result]
+    return {"network_status": outcome.network_status, "reason": outcome.reason,
+            "risk_level": outcome.risk_level, "seller_message": outcome.seller_message,
+            "type": outcome.type}
+
+
+def _payment_method_details(charge) -> dict:
+    return {"card": {
+        "brand": charge.brand,
+        "checks": {"address_line1_check": None, "address_postal_code_check": None,
+                   "cvc_check": charge.cvc_check},
+        "country": charge.card_country, "exp_month": charge.exp_month,
+        "exp_year": charge.exp_year, "fingerprint": charge.fingerprint,
+        "funding": charge.funding, "last4": charge.last4, "network": charge.brand,
+        "three_d_secure": None, "wallet": None,
+    }, "type": "card"}
+
+
+class ChargeOut(Schema):
+    EXPANDABLE: ClassVar[dict] = {
+        "customer": ("customer", lambda: CustomerOut),
+        "balance_transaction": ("balance_transaction", lambda: BalanceTransactionOut),
+    }
+
+    id = fields.String()
+    object = fields.Constant("charge")
+    amount = fields.Integer()
+    amount_captured = fields.Integer()
+    amount_refunded = fields.Integer()
+    application = fields.Constant(None)
+    application_fee = fields.Constant(None)
+    application_fee_amount = fields.Constant(None)
+    balance_transaction = fields.String(attribute="balance_transaction_id")
+    billing_details = fields.Function(lambda c: {
+        "address": {"city": None, "country": None, "line1": None, "line2": None,
+                    "postal_code": None, "state": None},
+        "email": None, "name": c.card_name, "phone": None})
+    calculated_statement_descriptor = fields.Function(
+        lambda c: c.statement_descriptor or "PAYGROUND")
+    captured = fields.Boolean()
+    created = fields.Integer()
+    currency = fields.String()
+    customer = fields.String(attribute="customer_id")
+    description = fields.String()
+    disputed = fields.Constant(False)
+    failure_balance_transaction = fields.Constant(None)
+    failure_code = fields.String()
+    failure_message = fields.String()
+    fraud_details = fields.Constant({})
+    invoice = fields.Constant(None)
+    livemode = fields.Boolean()
+    metadata = fields.Dict(attribute="metadata_")
+    on_behalf_of = fields.Constant(None)
+    outcome = fields.Function(_outcome)
+    paid = fields.Boolean()
+    payment_intent = fields.Constant(None)
+    payment_method = fields.String(attribute="card_id")
+    payment_method_details = fields.Function(_payment_method_details)
+    receipt_email = fields.String()
+    receipt_number = fields.Constant(None)
+    refunded = fields.Boolean()
+    review = fields.Constant(None)
+    shipping = fields.Constant(None)
+    source = fields.Function(lambda charge: _card_out.dump(charge))
+    source_transfer = fields.Constant(None)
+    statement_descriptor = fields.String()
+    statement_descriptor_suffix = fields.Constant(None)
+    status = fields.String()
+    transfer_data = fields.Constant(None)
+    transfer_group = fields.Constant(None)
+
+
+@bp.post("/charges")
+@requires("charge_write")
+@accepts(ChargeCreate)
+@returns(ChargeOut)
+def create_charge(params):
+    """Create a charge."""
+    s = scope()
+    return charges.create_charge(s.account, s.livemode, s.clock, params, pepper=state().pepper)
+
+
+@bp.get("/charges/<charge_id>")
+@requires("charge_read")
+@accepts(ChargeRetrieve)
+@returns(ChargeOut)
+def retrieve_charge(charge_id, params):
+    """Retrieve a charge."""
+    s = scope()
+    return charges.get_charge(s.account, s.livemode, charge_id)
+
+
+@bp.post("/charges/<charge_id>")
+@requires("charge_write")
+@accepts(ChargeUpdate)
+@returns(ChargeOut)
+def update_charge(charge_id, params):
+    """Update a charge's description, receipt e-mail or metadata."""
+    s = scope()
+    return charges.update_charge(s.account, s.livemode, charge_id, params)
+
+
+@bp.post("/charges/<charge_id>/capture")
+@requires("charge_write")
+@accepts(ChargeCapture)
+@returns(ChargeOut)
+def capture_charge(charge_id, params):
+    """Capture an uncaptured charge."""
+    s = scope()
+    return charges.capture_charge(s.account, s.livemode, s.clock, charge_id, params)
+
+
+@bp.get("/charges")
+@requires("charge_read")
+@accepts(ChargeListParams)
+@returns(list_schema(ChargeOut))
+def list_charges(params):
+    """List charges, newest first."""
+    s = scope()
+    return charges.list_charges(s.account, s.livemode, params, request.path)

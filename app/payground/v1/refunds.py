@@ -1,0 +1,102 @@
+"""/v1/refunds: create, retrieve, update, list."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from flask import request
+from marshmallow import Schema, fields
+
+from ..http.auth import requires
+from ..http.context import scope
+from ..http.decorators import accepts, returns
+from ..http.schemas import Expand, Int, ListParams, Metadata, OneOf, Str, StripeSchema, list_schema
+from ..services import refunds
+from . import bp
+from .balance import BalanceTransactionOut
+from .charges import ChargeOut
+
+REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+
+
+class RefundCreate(StripeSchema):
+    charge = Str(required=True, max_length=255)
+    amount = Int(minimum=1)
+    reason = OneOf(REASONS)
+    metadata = Metadata()
+    expand = Expand()
+
+
+class RefundUpdate(StripeSchema):
+    metadata = Metadata()
+    expand = Expand()
+
+
+class RefundRetrieve(StripeSchema):
+    expand = Expand()
+
+
+class RefundListParams(ListParams):
+    charge = Str(max_length=255)
+
+
+class RefundOut(Schema):
+    EXPANDABLE: ClassVar[dict] = {
+        "charge": ("charge", lambda: ChargeOut),
+        "balance_transaction": ("balance_transaction", lambda: BalanceTransactionOut),
+    }
+
+    id = fields.String()
+    object = fields.Constant("refund")
+    amount = fields.Integer()
+    balance_transaction = fields.String(attribute="balance_transaction_id")
+    charge = fields.String(attribute="charge_id")
+    created = fields.Integer()
+    currency = fields.String()
+    metadata = fields.Dict(attribute="metadata_")
+    payment_intent = fields.Constant(None)
+    reason = fields.String()
+    receipt_number = fields.Constant(None)
+    source_transfer_reversal = fields.Constant(None)
+    status = fields.String()
+    transfer_reversal = fields.Constant(None)
+
+
+@bp.post("/refunds")
+@requires("refund_write")
+@accepts(RefundCreate)
+@returns(RefundOut)
+def create_refund(params):
+    """Refund all or part of a charge."""
+    s = scope()
+    return refunds.create_refund(s.account, s.livemode, s.clock, params)
+
+
+@bp.get("/refunds/<refund_id>")
+@requires("refund_read")
+@accepts(RefundRetrieve)
+@returns(RefundOut)
+def retrieve_refund(refund_id, params):
+    """Retrieve a refund."""
+    s = scope()
+    return refunds.get_refund(s.account, s.livemode, refund_id)
+
+
+@bp.post("/refunds/<refund_id>")
+@requires("refund_write")
+@accepts(RefundUpdate)
+@returns(RefundOut)
+def update_refund(refund_id, params):
+    """Update a refund's metadata."""
+    s = scope()
+    return refunds.update_refund(s.account, s.livemode, refund_id, params)
+
+
+@bp.get("/refunds")
+@requires("refund_read")
+@accepts(RefundListParams)
+@returns(list_schema(RefundOut))
+def list_refunds(params):
+    """List refunds, newest first."""
+    s = scope()
+    return refunds.list_refunds(s.account, s.livemode, params, request.path)

@@ -1,0 +1,106 @@
+"""/v1/tokens: create (publishable keys too), retrieve; and the card object charges reuse."""
+
+from __future__ import annotations
+
+from flask import request
+from marshmallow import Schema, ValidationError, fields
+
+from ..core.cards import BRAND_NAMES
+from ..http.auth import requires
+from ..http.context import scope, state
+from ..http.decorators import accepts, returns
+from ..http.schemas import Expand, Str, StripeSchema
+from ..http.validation import coded
+from ..services import tokens
+from . import bp
+
+
+class CardText(fields.Field):
+    """Card data as a string (numbers in JSON bodies too); a bad value is never echoed back."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValidationError(coded("parameter_invalid_string",
+                                        "Invalid {param}: must be a string."))
+        return str(value).strip()
+
+
+class CardParams(StripeSchema):
+    number = CardText()
+    exp_month = CardText()
+    exp_year = CardText()
+    cvc = CardText()
+    name = Str(max_length=256)
+
+
+class TokenCreate(StripeSchema):
+    card = fields.Nested(CardParams)
+    expand = Expand()
+
+
+class TokenRetrieve(StripeSchema):
+    expand = Expand()
+
+
+class CardOut(Schema):
+    """Stripe's ``card`` object, dumped from a token or a charge (both have the card columns)."""
+
+    id = fields.String(attribute="card_id")
+    object = fields.Constant("card")
+    address_city = fields.Constant(None)
+    address_country = fields.Constant(None)
+    address_line1 = fields.Constant(None)
+    address_line1_check = fields.Constant(None)
+    address_line2 = fields.Constant(None)
+    address_state = fields.Constant(None)
+    address_zip = fields.Constant(None)
+    address_zip_check = fields.Constant(None)
+    brand = fields.Function(lambda obj: BRAND_NAMES.get(obj.brand, "Unknown"))
+    country = fields.String(attribute="card_country")
+    customer = fields.Constant(None)
+    cvc_check = fields.String()
+    dynamic_last4 = fields.Constant(None)
+    exp_month = fields.Integer()
+    exp_year = fields.Integer()
+    fingerprint = fields.String()
+    funding = fields.String()
+    last4 = fields.String()
+    metadata = fields.Constant({})
+    name = fields.String(attribute="card_name")
+    tokenization_method = fields.Constant(None)
+    wallet = fields.Constant(None)
+
+
+_card_out = CardOut()
+
+
+class TokenOut(Schema):
+    id = fields.String()
+    object = fields.Constant("token")
+    card = fields.Function(lambda token: _card_out.dump(token))
+    client_ip = fields.String()
+    created = fields.Integer()
+    livemode = fields.Boolean()
+    type = fields.Constant("card")
+    used = fields.Boolean()
+
+
+@bp.post("/tokens")
+@requires("token_write", publishable=True)
+@accepts(TokenCreate)
+@returns(TokenOut)
+def create_token(params):
+    """Create a card token (the only endpoint that accepts a raw card number)."""
+    s = scope()
+    return tokens.create_token(s.account, s.livemode, s.clock, params, pepper=state().pepper,
+                               client_ip=request.remote_addr)
+
+
+@bp.get("/tokens/<token_id>")
+@requires("token_read")
+@accepts(TokenRetrieve)
+@returns(TokenOut)
+def retrieve_token(token_id, params):
+    """Retrieve a token."""
+    s = scope()
+    return tokens.get_token(s.account, s.livemode, token_id)

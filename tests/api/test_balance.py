@@ -1,0 +1,99 @@
+"""/v1/balance: net of fees and refunds, pending until two days pass on the account's clock."""
+
+import time
+
+import pytest
+
+from payground import messages
+from tests.helpers import assert_error
+
+DAY = 86400
+
+
+def charge(account, source="tok_visa", amount=2000, currency="usd", **extra):
+    r = account.post("/v1/charges", {"amount": amount, "currency": currency, "source": source,
+                                     **extra})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()["id"]
+
+
+def funds(balance, bucket, currency="usd"):
+    (entry,) = [e for e in balance[bucket] if e["currency"] == currency]
+    assert entry["source_types"] == {"card": entry["amount"]}
+    return entry["amount"]
+
+
+def test_empty_account(account):
+    r = account.get("/v1/balance")
+    assert r.status_code == 200
+    assert r.get_json() == {
+        "object": "balance",
+        "available": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}],
+        "pending": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}],
+        "livemode": False,
+    }
+
+
+def test_charges_are_pending_for_two_days(account, wall):
+    charge(account, amount=2000)  # fee 88
+    charge(account, amount=10000)  # fee 320
+    balance = account.get("/v1/balance").get_json()
+    assert (funds(balance, "available"), funds(balance, "pending")) == (0, 1912 + 9680)
+    wall[0] += 2 * DAY - 10
+    assert funds(account.get("/v1/balance").get_json(), "available") == 0
+    wall[0] += 10
+    balance = account.get("/v1/balance").get_json()
+    assert (funds(balance, "available"), funds(balance, "pending")) == (1912 + 9680, 0)
+
+
+def test_bypass_pending_is_available_at_once(account):
+    charge(account, "tok_bypassPending")
+    balance = account.get("/v1/balance").get_json()
+    assert (funds(balance, "available"), funds(balance, "pending")) == (1912, 0)
+
+
+def test_declined_and_uncaptured_charges_do_not_count(account):
+    account.post("/v1/charges", {"amount": 2000, "currency": "usd",
+                                 "source": "tok_chargeDeclined"})
+    cid = charge(account, capture="false")
+    balance = account.get("/v1/balance").get_json()
+    assert (funds(balance, "available"), funds(balance, "pending")) == (0, 0)
+    account.post(f"/v1/charges/{cid}/capture")
+    assert funds(account.get("/v1/balance").get_json(), "pending") == 1912
+
+
+def test_refunds_are_debits(account, wall):
+    settled = charge(account, "tok_bypassPending", amount=10000)  # net 9680, available
+    pending = charge(account, amount=2000)  # net 1912, pending
+    account.post("/v1/refunds", {"charge": settled, "amount": 1000})
+    account.post("/v1/refunds", {"charge": pending, "amount": 500})
+    balance = account.get("/v1/balance").get_json()
+    # A refund comes out of the bucket its charge's funds are in; the fee is not returned.
+    assert (funds(balance, "available"), funds(balance, "pending")) == (8680, 1412)
+    wall[0] += 2 * DAY
+    balance = account.get("/v1/balance").get_json()
+    assert (funds(balance, "available"), funds(balance, "pending")) == (8680 + 1412, 0)
+
+
+def test_currencies_are_separate(account):
+    charge(account, "tok_bypassPending", amount=2000)
+    charge(account, "tok_bypassPending", amount=1000, currency="eur")
+    balance = account.get("/v1/balance").get_json()
+    assert [e["currency"] for e in balance["available"]] == ["eur", "usd"]
+    assert (funds(balance, "available", "eur"), funds(balance, "available")) == (
+        1000 - 59, 2000 - 88)
+
+
+def test_other_accounts_do_not_count(account, make_account):
+    charge(account, "tok_bypassPending")
+    assert funds(make_account().get("/v1/balance").get_json(), "available") == 0
+
+
+def test_publishable_key_cannot_read_the_balance(account):
+    r = account.get("/v1/balance", key=account.publishable_key)
+    assert_error(r, 401, code="secret_key_required", message=messages.SECRET_KEY_REQUIRED)
+
+
+def test_unknown_parameter(account):
+    assert_error(account.get("/v1/balance?foo=1"), 400, code="parameter_unknown", param="foo",
+                 message="Received unknown parameter: foo")

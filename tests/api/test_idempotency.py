@@ -1,0 +1,232 @@
+"""Idempotency-Key on /v1 POST requests: replays, mismatches, scope, expiry and races."""
+
+from __future__ import annotations
+
+import threading
+
+import requests
+from sqlalchemy import select, update
+from werkzeug.serving import make_server
+
+from payground import messages
+from payground.core.keys import mask
+from payground.models import Account, IdempotencyRecord
+from payground.models.base import db
+from tests.helpers import assert_error
+
+
+def post(account, data, key, path="/v1/customers", api_key=None):
+    return account.post(path, data, key=api_key, headers={"Idempotency-Key": key})
+
+
+def customers(account, api_key=None):
+    return account.get("/v1/customers?limit=100", key=api_key).get_json()["data"]
+
+
+def change_records(app, account, **values):
+    """Rewrite this account's idempotency records, as if time or a crash had intervened."""
+    with app.app_context():
+        db.session.execute(update(IdempotencyRecord)
+                           .where(IdempotencyRecord.account_id == account.account_id)
+                           .values(**values))
+        db.session.commit()
+
+
+def test_replay_returns_saved_response_and_creates_one_object(account):
+    first = post(account, {"email": "jo@example.com"}, "k1")
+    again = post(account, {"email": "jo@example.com"}, "k1")
+    assert first.status_code == again.status_code == 200
+    assert again.data == first.data
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Original-Request"] == first.headers["Request-Id"]
+    assert again.headers["Request-Id"].startswith("req_")
+    assert again.headers["Request-Id"] != first.headers["Request-Id"]
+    assert [c["id"] for c in customers(account)] == [first.get_json()["id"]]
+
+
+def test_other_parameters_are_an_idempotency_error(account):
+    cid = post(account, {"email": "jo@example.com"}, "k1").get_json()["id"]
+    r = post(account, {"email": "other@example.com"}, "k1")
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_MISMATCH.format(key="k1"))
+    # Same parameters on another path is another request too.
+    r = post(account, {"email": "jo@example.com"}, "k1", path=f"/v1/customers/{cid}")
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_MISMATCH.format(key="k1"))
+    assert len(customers(account)) == 1
+
+
+def test_key_that_looks_like_an_api_key_is_masked_and_not_stored(app, account):
+    post(account, {"email": "jo@example.com"}, account.secret_key)
+    r = post(account, {"email": "other@example.com"}, account.secret_key)
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_MISMATCH.format(key=mask(account.secret_key)))
+    with app.app_context():
+        record = db.session.execute(select(IdempotencyRecord).where(
+            IdempotencyRecord.account_id == account.account_id)).scalar_one()
+        stored = [str(getattr(record, c.key)) for c in IdempotencyRecord.__table__.columns]
+    assert not any(account.secret_key in value for value in stored)
+
+
+def test_key_longer_than_255_characters(account):
+    r = post(account, {"email": "jo@example.com"}, "k" * 256)
+    assert_error(r, 400, message=messages.IDEMPOTENCY_KEY_TOO_LONG)
+    assert customers(account) == []
+    assert post(account, {"email": "jo@example.com"}, "k" * 255).status_code == 200
+
+
+def test_key_is_scoped_to_the_account(account, make_account):
+    mine = post(account, {"email": "jo@example.com"}, "shared").get_json()
+    other = make_account()
+    theirs = post(other, {"email": "jo@example.com"}, "shared")
+    assert theirs.status_code == 200
+    assert "Idempotent-Replayed" not in theirs.headers
+    assert theirs.get_json()["id"] != mine["id"]
+    assert len(customers(account)) == len(customers(other)) == 1
+
+
+def test_key_is_scoped_to_the_mode(account):
+    test_customer = post(account, {"email": "jo@example.com"}, "shared").get_json()
+    live = account.activate()
+    r = post(account, {"email": "jo@example.com"}, "shared", api_key=live)
+    assert r.status_code == 200
+    assert "Idempotent-Replayed" not in r.headers
+    assert r.get_json()["livemode"] is True
+    assert r.get_json()["id"] != test_customer["id"]
+    assert len(customers(account, api_key=live)) == len(customers(account)) == 1
+
+
+def test_requests_refused_by_validation_are_not_saved(account):
+    # Stripe saves a result only once the endpoint has started executing: a typo in the
+    # parameters does not burn the key, and the corrected retry goes through.
+    first = post(account, {"emale": "jo@example.com"}, "typo")
+    assert_error(first, 400, code="parameter_unknown", param="emale",
+                 message="Received unknown parameter: emale")
+    fixed = post(account, {"email": "jo@example.com"}, "typo")
+    assert fixed.status_code == 200
+    assert "Idempotent-Replayed" not in fixed.headers
+    replay = post(account, {"email": "jo@example.com"}, "typo")
+    assert (replay.status_code, replay.data) == (200, fixed.data)
+    assert replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_errors_raised_by_the_endpoint_are_replayed(account):
+    first = post(account, {"name": "x"}, "missing")  # valid parameters...
+    assert first.status_code == 200
+    r = account.post("/v1/customers/cus_missing", {"name": "x"},
+                     headers={"Idempotency-Key": "gone"})
+    assert_error(r, 404, code="resource_missing", param="id",
+                 message="No such customer: 'cus_missing'")
+    again = account.post("/v1/customers/cus_missing", {"name": "x"},
+                         headers={"Idempotency-Key": "gone"})
+    assert (again.status_code, again.data) == (404, r.data)
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_server_errors_release_the_key(account, monkeypatch):
+    from payground.services import customers as service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(service, "create_customer", broken)
+        assert_error(post(account, {"email": "jo@example.com"}, "k1"), 500, type="api_error",
+                     message=messages.API_ERROR)
+    r = post(account, {"email": "jo@example.com"}, "k1")
+    assert r.status_code == 200
+    assert "Idempotent-Replayed" not in r.headers
+    assert len(customers(account)) == 1
+
+
+def test_duplicate_of_a_request_in_progress_is_409(app, account):
+    post(account, {"email": "jo@example.com"}, "busy")
+    # As if the first request were still running: its claim has no response yet.
+    change_records(app, account, status=None, body=None)
+    r = post(account, {"email": "jo@example.com"}, "busy")
+    assert_error(r, 409, code="idempotency_key_in_use",
+                 message=messages.IDEMPOTENCY_KEY_IN_USE.format(key="busy"))
+    assert len(customers(account)) == 1
+
+
+def test_claim_abandoned_by_a_dead_worker_is_taken_over(app, account):
+    post(account, {"email": "jo@example.com"}, "orphan")
+    with app.app_context():
+        created = db.session.execute(select(IdempotencyRecord.created).where(
+            IdempotencyRecord.account_id == account.account_id)).scalar_one()
+    change_records(app, account, status=None, body=None, created=created - 61)
+    r = post(account, {"email": "jo@example.com"}, "orphan")
+    assert r.status_code == 200
+    assert "Idempotent-Replayed" not in r.headers
+    assert len(customers(account)) == 2
+
+
+def test_keys_expire_after_24_hours_on_the_account_clock(app, account, make_account):
+    first = post(account, {"email": "jo@example.com"}, "daily").get_json()
+    assert post(account, {"email": "new@example.com"}, "daily").status_code == 400
+    bystander = make_account()
+    post(bystander, {"email": "jo@example.com"}, "daily")
+    with app.app_context():
+        db.session.execute(update(Account).where(Account.id == account.account_id)
+                           .values(clock_offset=25 * 3600))
+        db.session.commit()
+
+    reused = post(account, {"email": "new@example.com"}, "daily")
+    assert reused.status_code == 200
+    assert "Idempotent-Replayed" not in reused.headers
+    assert reused.get_json()["id"] != first["id"]
+    assert post(account, {"email": "new@example.com"}, "daily").headers[
+        "Idempotent-Replayed"] == "true"
+    # Only that account's clock moved: the other account's key is still in force.
+    r = post(bystander, {"email": "new@example.com"}, "daily")
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_MISMATCH.format(key="daily"))
+
+
+def test_key_on_a_get_request_is_ignored(account):
+    post(account, {"email": "jo@example.com"}, "k1")
+    r = account.get("/v1/customers", headers={"Idempotency-Key": "k1" * 200})
+    assert r.status_code == 200
+    assert "Idempotent-Replayed" not in r.headers
+
+
+def test_parallel_identical_requests_create_one_object(app, account):
+    """Eight identical requests at once through a real threaded server (SQLite or PostgreSQL)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    url = f"http://127.0.0.1:{server.server_port}/v1/customers"
+    start = threading.Barrier(8)
+    responses: list = []
+    errors: list = []
+
+    def send():
+        try:
+            start.wait(timeout=30)
+            responses.append(requests.post(
+                url, data={"email": "race@example.com"}, timeout=60,
+                headers={**account.auth(), "Idempotency-Key": "race"}))
+        except Exception as error:  # re-raised below, in the test's thread
+            errors.append(error)
+
+    senders = [threading.Thread(target=send) for _ in range(8)]
+    try:
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join(timeout=120)
+    finally:
+        server.shutdown()
+        serving.join()
+        server.server_close()
+
+    assert errors == [] and len(responses) == 8
+    created = [r for r in responses if r.status_code == 200]
+    assert {r.status_code for r in responses} <= {200, 409}, [r.text for r in responses]
+    assert len({r.json()["id"] for r in created}) == 1
+    assert [r.headers.get("Idempotent-Replayed") for r in created].count(None) == 1
+    for r in responses:
+        if r.status_code == 409:
+            assert r.json()["error"]["code"] == "idempotency_key_in_use"
+    assert [c["id"] for c in customers(account)] == [created[0].json()["id"]]

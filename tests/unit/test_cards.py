@@ -1,0 +1,195 @@
+"""core.cards: Luhn, brands, the test-card table, magic tokens and the simulated issuer."""
+
+import dataclasses
+import time
+
+import pytest
+
+from payground import messages
+from payground.core import cards
+
+NOW = int(time.time())
+YEAR = time.gmtime(NOW).tm_year
+MONTH = time.gmtime(NOW).tm_mon
+
+
+@pytest.mark.parametrize("number", sorted(cards.TEST_CARDS))
+def test_every_test_card_passes_luhn(number):
+    assert cards.luhn_valid(number)
+
+
+@pytest.mark.parametrize("number", ["4242424242424241", "1234567812345678", "42424242x4242424",
+                                    ""])
+def test_luhn_rejects(number):
+    assert not cards.luhn_valid(number)
+
+
+@pytest.mark.parametrize("number, brand", [
+    ("4242424242424242", "visa"), ("5555555555554444", "mastercard"),
+    ("2223003122003222", "mastercard"), ("378282246310005", "amex"),
+    ("371449635398431", "amex"), ("6011111111111117", "discover"),
+    ("6500000000000002", "discover"), ("3056930009020004", "diners"),
+    ("36227206271667", "diners"), ("3566002020360505", "jcb"),
+    ("6200000000000005", "unionpay"), ("9999999999999995", "unknown"),
+])
+def test_brand(number, brand):
+    assert cards.brand(number) == brand
+
+
+def test_every_magic_name_is_a_test_card():
+    for name, number in cards.MAGIC.items():
+        assert number in cards.TEST_CARDS, name
+        assert cards.magic_number(f"tok_{name}") == number
+        assert cards.magic_number(f"pm_card_{name}") == number
+
+
+@pytest.mark.parametrize("source", ["tok_nope", "pm_card_", "tok_1234", "card_visa", "visa"])
+def test_unknown_magic_names(source):
+    assert cards.magic_number(source) is None
+
+
+@pytest.mark.parametrize("number, outcome", [
+    ("4242424242424242", "success"), ("5555555555554444", "success"),
+    ("378282246310005", "success"), ("4000000000000077", "bypass_pending"),
+    ("4000000000000002", "generic_decline"), ("4000000000009995", "insufficient_funds"),
+    ("4000000000009987", "lost_card"), ("4000000000009979", "stolen_card"),
+    ("4000000000000069", "expired_card"), ("4000000000000127", "incorrect_cvc"),
+    ("4000000000000119", "processing_error"), ("4100000000000019", "fraudulent"),
+])
+def test_test_card_outcomes(number, outcome):
+    card = cards.describe(number, 12, YEAR + 1, livemode=False, key="k")
+    assert card.outcome == outcome
+    assert card.last4 == number[-4:]
+    assert card.issuer_limit is None
+
+
+def test_card_keeps_no_number():
+    names = {field.name for field in dataclasses.fields(cards.Card)}
+    assert "number" not in names
+    card = cards.describe("4242424242424242", 12, YEAR + 1, livemode=False, key="k")
+    assert "4242424242424242" not in repr(card)
+
+
+def test_fingerprint_is_stable_keyed_and_opaque():
+    first = cards.fingerprint("4242424242424242", "key-a")
+    assert first == cards.fingerprint("4242424242424242", "key-a")
+    assert first != cards.fingerprint("4242424242424242", "key-b")
+    assert first != cards.fingerprint("5555555555554444", "key-a")
+    assert len(first) == 16 and "4242" not in first
+
+
+def test_issuer_limit_is_deterministic_and_bounded():
+    limits = {cards.issuer_limit(f"4{n:014d}") for n in range(200)}
+    assert cards.issuer_limit("4012888888881881") == cards.issuer_limit("4012888888881881")
+    assert min(limits) >= cards.ISSUER_LIMIT_MIN
+    assert max(limits) < cards.ISSUER_LIMIT_MIN + cards.ISSUER_LIMIT_STEPS * cards.ISSUER_LIMIT_STEP
+    assert len(limits) > 5
+
+
+@pytest.mark.parametrize("number, code, message", [
+    ("4242", "invalid_number", messages.CARD_NUMBER_INVALID),
+    ("4242abcd42424242", "invalid_number", messages.CARD_NUMBER_INVALID),
+    ("42424242424242424242", "invalid_number", messages.CARD_NUMBER_INVALID),
+    ("4242424242424241", "incorrect_number", messages.CARD_NUMBER_INCORRECT),
+])
+def test_number_problems(number, code, message):
+    assert cards.number_problem(number) == cards.CardProblem(code, "number", message)
+
+
+def test_valid_number_has_no_problem():
+    assert cards.number_problem(cards.normalize("4242 4242-4242 4242")) is None
+
+
+@pytest.mark.parametrize("month, year, code", [
+    ("13", str(YEAR + 1), "invalid_expiry_month"),
+    ("0", str(YEAR + 1), "invalid_expiry_month"),
+    ("ab", str(YEAR + 1), "invalid_expiry_month"),
+    ("12", str(YEAR - 1), "invalid_expiry_year"),
+    ("12", "nope", "invalid_expiry_year"),
+    ("12", str(YEAR + 51), "invalid_expiry_year"),
+])
+def test_expiry_problems(month, year, code):
+    problem, _, _ = cards.expiry_problem(month, year, NOW)
+    assert problem.code == code
+    assert problem.param == ("exp_month" if "month" in code else "exp_year")
+    assert problem.message == (messages.INVALID_EXPIRY_MONTH if "month" in code
+                               else messages.INVALID_EXPIRY_YEAR)
+
+
+def test_expiry_earlier_this_year_is_an_invalid_month():
+    if MONTH == 1:
+        pytest.skip("no earlier month this year")
+    problem, _, _ = cards.expiry_problem(MONTH - 1, YEAR, NOW)
+    assert problem.code == "invalid_expiry_month"
+
+
+def test_two_digit_years_and_ints():
+    assert cards.expiry_problem(12, (YEAR + 2) % 100, NOW) == (None, 12, YEAR + 2)
+    assert cards.expiry_problem(" 3 ", str(YEAR + 1), NOW) == (None, 3, YEAR + 1)
+
+
+def test_is_expired():
+    assert cards.is_expired(12, YEAR - 1, NOW)
+    assert not cards.is_expired(MONTH, YEAR, NOW)
+
+
+@pytest.mark.parametrize("cvc, ok", [(None, True), ("123", True), ("1234", True), ("12", False),
+                                     ("abc", False)])
+def test_cvc(cvc, ok):
+    assert (cards.cvc_problem(cvc) is None) is ok
+
+
+def test_test_mode_refuses_live_cards():
+    problem = cards.describe("4012888888881881", 12, YEAR + 1, livemode=False, key="k")
+    assert problem == cards.CardProblem("card_declined", "number", messages.TEST_MODE_LIVE_CARD,
+                                        decline_code="test_mode_live_card")
+
+
+def test_live_mode_refuses_test_cards():
+    problem = cards.describe("4242424242424242", 12, YEAR + 1, livemode=True, key="k")
+    assert problem.decline_code == "live_mode_test_card"
+    assert problem.message == messages.LIVE_MODE_TEST_CARD
+
+
+def test_live_cards_go_to_the_issuer():
+    card = cards.describe("4012888888881881", 12, YEAR + 1, livemode=True, key="k")
+    assert card.outcome == "issuer"
+    assert card.issuer_limit == cards.issuer_limit("4012888888881881")
+
+
+def test_decide():
+    limit = 60_000
+    kw = {"issuer_limit": limit, "magic": False, "expired": False}
+    assert cards.decide("issuer", amount=limit, livemode=True, **kw).name == "success"
+    assert cards.decide("issuer", amount=limit + 1, livemode=True, **kw).name == \
+        "insufficient_funds"
+    assert cards.decide("success", amount=100, livemode=True, issuer_limit=None, magic=True,
+                        expired=False).name == "live_mode_test_card"
+    assert cards.decide("success", amount=100, livemode=False, issuer_limit=None, magic=False,
+                        expired=True).name == "expired_card"
+    assert cards.decide("stolen_card", amount=100, livemode=False, issuer_limit=None,
+                        magic=True, expired=False).name == "stolen_card"
+
+
+def test_magic_card_expires_next_year():
+    card = cards.magic_card("tok_amex", now=NOW, key="k")
+    assert (card.brand, card.last4, card.exp_year) == ("amex", "0005", YEAR + 1)
+    assert cards.magic_card("tok_123", now=NOW, key="k") is None
+
+
+@pytest.mark.parametrize("value, raw", [("4242424242424242", True), ("4242 4242 4242 4242", True),
+                                        ("tok_visa", False), ("12345", False)])
+def test_looks_like_card_number(value, raw):
+    assert cards.looks_like_card_number(value) is raw
+
+
+def test_declines_use_stripe_wording():
+    o = cards.OUTCOMES
+    assert (o["insufficient_funds"].code, o["insufficient_funds"].decline_code,
+            o["insufficient_funds"].message) == ("card_declined", "insufficient_funds",
+                                                 "Your card has insufficient funds.")
+    assert (o["expired_card"].code, o["expired_card"].param) == ("expired_card", "exp_month")
+    assert (o["incorrect_cvc"].code, o["incorrect_cvc"].param) == ("incorrect_cvc", "cvc")
+    assert o["processing_error"].message == (
+        "An error occurred while processing your card. Try again in a little bit.")
+    assert o["fraudulent"].decline_code == "fraudulent"

@@ -1,0 +1,30 @@
+"""Lesson 1: a first charge with `requests`, the key read from .env (never from the code)."""
+
+import os
+
+import requests
+from dotenv import load_dotenv
+
+load_dotenv(".env")  # written by `payground init`; .gitignore keeps it out of Git
+API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
+SECRET_KEY = os.environ["STRIPE_SECRET_KEY"]
+
+
+def create_charge(source: str = "tok_visa", amount: int = 2000) -> tuple[int, dict]:
+    response = requests.post(
+        f"{API_BASE}/v1/charges",
+        headers={"Authorization": f"Bearer {SECRET_KEY}"},  # the key goes in a header
+        data={"amount": amount, "currency": "usd", "source": source,
+              "description": "My first charge"},
+        timeout=10,
+    )
+    return response.status_code, response.json()
+
+
+if __name__ == "__main__":
+    status, charge = create_charge()
+    print(status, charge["id"], charge["status"], charge["amount"], charge["currency"])
+
+    status, body = create_charge(source="tok_chargeDeclined")
+    error = body["error"]
+    print(status, error["type"], error["code"], error["decline_code"], error["charge"])
