@@ -33,6 +33,7 @@ import logging
 from typing import Any
 
 from . import messages
+from .core.keys import scrub
 
 __all__ = [
     "ApiError",
@@ -84,7 +85,9 @@ class StripeError(Exception):
                  param: str | None = None, decline_code: str | None = None,
                  charge: str | None = None, headers: dict[str, str] | None = None,
                  **extra: Any) -> None:
-        self.message = message if message is not None else type(self).message
+        # Whatever a caller put in the message (an id, a value echoed back), a key never
+        # leaves in an error: anything key-shaped is masked.
+        self.message = scrub(message if message is not None else type(self).message)
         if code is not None:
             self.code = code
         self.param = param

@@ -1,0 +1,107 @@
+"""Planted keys never leak: not in responses (but the one that issues them), logs, or the DB.
+
+Keys are planted everywhere a careless server might copy them: auth headers (Bearer and
+Basic), the query string, unknown and invalid parameters, malformed bodies, the
+Idempotency-Key header, and keys with a bad checksum.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def tampered(key: str) -> str:
+    return key[:-1] + ("A" if key[-1] != "A" else "B")
+
+
+@pytest.fixture
+def planted(account, client):
+    """Every key of a signed-up, live-activated account (issued in responses we don't search)."""
+    account.activate()
+    keys = [account.secret_key, account.publishable_key, account.live_secret_key,
+            account.live_publishable_key]
+    return keys + [tampered(k) for k in keys]
+
+
+def exercise(client, key: str) -> list:
+    """Requests that put ``key`` in every place a request can carry it."""
+    bearer = {"Authorization": f"Bearer {key}"}
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+    secret = key.startswith("sk_")
+    responses = [
+        client.get("/v1/customers", headers=bearer),
+        client.get("/v1/customers", headers=basic),
+        client.get(f"/v1/customers?key={key}", headers=bearer),
+        client.get(f"/v1/customers?limit=1&starting_after={key}", headers=bearer),
+        client.post("/v1/customers", data={"api_key": key}, headers=bearer),
+        client.post("/v1/customers", data={"balance": key}, headers=bearer),
+        client.post("/v1/customers", data=f"email={key}&x=\xff".encode("latin-1"),
+                    headers={**bearer, **FORM}),
+        client.post("/v1/customers", data=b"email=" + key.encode() + b"%ff",
+                    headers={**bearer, **FORM}),
+        client.post("/v1/charges", data={"amount": key, "currency": "usd", "source": "tok_visa"},
+                    headers=bearer),
+        client.post("/v1/charges", data={"amount": 2000, "currency": "usd", "source": key},
+                    headers=bearer),
+        client.post("/v1/customers", data={"name": "idem"},
+                    headers={**bearer, "Idempotency-Key": key}),
+        client.post("/v1/customers", data={"name": "idem"},
+                    headers={**bearer, "Idempotency-Key": key}),
+        client.get(f"/v1/customers/{key}", headers=bearer),
+        client.get(f"/v1/nowhere/{key}", headers=bearer),
+        client.get(f"/nowhere?key={key}"),
+        client.post("/v1/tokens", data={"card[number]": key, "card[exp_month]": "12",
+                                        "card[exp_year]": "2040", "card[cvc]": "123"},
+                    headers=bearer),
+        client.post("/sandbox/login", json={"email": key, "password": key}),
+        client.get("/sandbox/keys", headers=bearer),
+    ]
+    if secret:
+        responses.append(client.post("/v1/refunds", data={"charge": key}, headers=bearer))
+    return responses
+
+
+def database_text(app) -> str:
+    from payground.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            path = Path(engine.url.database)
+            return "".join(p.read_bytes().decode("latin-1")
+                           for p in path.parent.glob(path.name + "*"))
+        chunks = []
+        with engine.connect() as conn:
+            for table in inspect(conn).get_table_names():
+                chunks += [repr(tuple(row)) for row in conn.execute(text(f"SELECT * FROM {table}"))]
+        return "\n".join(chunks)
+
+
+def test_planted_keys_never_appear_in_responses_logs_or_database(app, client, planted, caplog):
+    caplog.set_level(logging.DEBUG)
+    outputs = []
+    for key in planted:
+        for response in exercise(client, key):
+            assert response.status_code < 500, response.get_data(as_text=True)
+            outputs.append(response.get_data(as_text=True))
+            outputs.append(repr(dict(response.headers)))
+    outputs.append(caplog.text)
+    outputs.append(database_text(app))
+    everything = "\n".join(outputs)
+    for key in planted:
+        assert key not in everything
+        assert key[8:-4] not in everything  # not even the hidden middle
+
+
+def test_publishable_keys_are_listed_but_secrets_never_again(account, client):
+    account.activate()
+    listed = client.get("/sandbox/keys", headers=account.session_auth).get_data(as_text=True)
+    assert account.publishable_key in listed and account.live_publishable_key in listed
+    assert account.secret_key not in listed and account.live_secret_key not in listed
