@@ -2,6 +2,7 @@
 
 from .account import Account, Session
 from .api_key import ApiKey
+from .audit import AuditEvent
 from .base import AccountScoped, Base, db
 from .balance_transaction import BalanceTransaction
 from .charge import Charge
@@ -10,5 +11,5 @@ from .refund import Refund
 from .token import Token
 from .idempotency import IdempotencyRecord
 
-__all__ = ["Account", "AccountScoped", "ApiKey", "Base", "BalanceTransaction", "Charge",
+__all__ = ["Account", "AccountScoped", "ApiKey", "AuditEvent", "Base", "BalanceTransaction", "Charge",
            "Customer", "IdempotencyRecord", "Refund", "Session", "Token", "db"]

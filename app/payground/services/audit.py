@@ -1,0 +1,46 @@
+"""Recording audit events: key created, rolled, revoked, expired/revoked key used, key in a URL.
+
+Events never hold a key: only its id and redacted form (``sk_test_...Ab12``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.ids import new_sortable_id
+from ..core.keys import scrub
+from ..models.audit import AuditEvent
+from ..models.base import db
+
+EVENT_TYPES = (
+    "api_key.created", "api_key.rolled", "api_key.revoked", "api_key.expired_used",
+    "api_key.revoked_used", "api_key.seen_in_url", "auth.throttled",
+)
+
+
+def record_event(type: str, *, now: int, account_id: str | None = None,
+                 livemode: bool | None = None, key=None, request_id: str | None = None,
+                 client_ip: str | None = None, data: dict[str, Any] | None = None,
+                 commit: bool = False) -> AuditEvent:
+    """Add an audit event to the session (and commit it when ``commit``).
+
+    :param type: one of ``EVENT_TYPES``.
+    :param key: the ``ApiKey`` concerned, if any: its id and redacted form are kept.
+    :param data: extra details; strings in it are scrubbed of anything key-shaped.
+    """
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown audit event type {type!r}")
+    event = AuditEvent(
+        id=new_sortable_id("aud_"), type=type, created=now,
+        account_id=account_id or (key.account_id if key is not None else None),
+        livemode=livemode if livemode is not None else (key.livemode if key is not None
+                                                        else None),
+        key_id=key.id if key is not None else None,
+        key_redacted=key.redacted if key is not None else None,
+        request_id=request_id, client_ip=client_ip,
+        data={k: scrub(v) if isinstance(v, str) else v for k, v in (data or {}).items()} or None,
+    )
+    db.session.add(event)
+    if commit:
+        db.session.commit()
+    return event
