@@ -40,8 +40,8 @@ def configure_sqlite(engine) -> None:
 
 
 def _writing() -> bool:
-    from flask import has_request_context, request
+    from flask import g, has_request_context, request
 
     if not has_request_context():
         return True
-    return request.method not in ("GET", "HEAD", "OPTIONS")
+    return request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("read_phase")

@@ -13,6 +13,7 @@ from .. import messages
 from ..core import keys as keyfmt
 from ..errors import (ApiKeyInUrl, AuthenticationError, PermissionDenied, RouteNotFound,
                       SecretKeyRequired)
+from ..models.base import db
 from ..services import keys as key_service
 
 # Publishable keys may call only routes declared with `publishable=True` (tokens, and later
@@ -93,6 +94,13 @@ def _authenticate():
     if raw is None:
         raise AuthenticationError()
     state = current_app.extensions["payground"]
-    key, account = key_service.authenticate(raw, state.pepper, state.clock)
+    # The key lookup is a read: it must not take SQLite's write lock (extensions._writing),
+    # and its transaction ends here, so a write request holds the lock only while it writes.
+    g.read_phase = True
+    try:
+        key, account = key_service.authenticate(raw, state.pepper, state.clock)
+    finally:
+        g.read_phase = False
+    db.session.commit()
     g.raw_key, g.api_key, g.account, g.livemode = raw, key, account, key.livemode
     return key
