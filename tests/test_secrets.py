@@ -1,4 +1,5 @@
-"""Planted keys never leak: not in responses (but the one that issues them), logs, or the DB.
+"""Planted keys never leak: not in responses (but the one that issues them), logs, the
+request log and audit trail (as the sandbox API shows them), or the DB.
 
 Keys are planted everywhere a careless server might copy them: auth headers (Bearer and
 Basic), the query string, unknown and invalid parameters, malformed bodies, the
@@ -84,7 +85,23 @@ def database_text(app) -> str:
         return "\n".join(chunks)
 
 
-def test_planted_keys_never_appear_in_responses_logs_or_database(app, client, planted, caplog):
+def sandbox_logs(client, account) -> list[str]:
+    """The account's request log and audit trail, every page, as the API returns them."""
+    pages = []
+    for path in ("/sandbox/requests", "/sandbox/audit"):
+        url = f"{path}?limit=100"
+        while url:
+            r = client.get(url, headers=account.session_auth)
+            assert r.status_code == 200, r.get_json()
+            body = r.get_json()
+            pages.append(r.get_data(as_text=True))
+            url = (f"{path}?limit=100&starting_after={body['data'][-1]['id']}"
+                   if body["has_more"] else None)
+    return pages
+
+
+def test_planted_keys_never_appear_in_responses_logs_or_database(app, client, account,
+                                                                 planted, caplog):
     caplog.set_level(logging.DEBUG)
     outputs = []
     for key in planted:
@@ -92,6 +109,10 @@ def test_planted_keys_never_appear_in_responses_logs_or_database(app, client, pl
             assert response.status_code < 500, response.get_data(as_text=True)
             outputs.append(response.get_data(as_text=True))
             outputs.append(repr(dict(response.headers)))
+    logged = sandbox_logs(client, account)
+    # The account's own keys were used: its log and audit trail really are being searched.
+    assert '"object":"request_log"' in logged[0] and "api_key.seen_in_url" in "".join(logged)
+    outputs += logged
     outputs.append(caplog.text)
     outputs.append(database_text(app))
     everything = "\n".join(outputs)

@@ -13,9 +13,10 @@ from flask import Flask, g, request
 
 from .config import load_config
 from .core.clock import Clock
-from .core.ids import new_id
+from .core.ids import new_sortable_id
 from .errors import register_error_handlers
 from .extensions import configure_sqlite, db
+from .http.ratelimit import RateLimiter
 
 
 @dataclass
@@ -24,6 +25,7 @@ class PaygroundState:
 
     pepper: str
     clock: Clock
+    rate_limiter: RateLimiter | None = None
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -48,7 +50,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                                                                          exist_ok=True)
     db.init_app(app)
     clock = settings.get("CLOCK") or Clock()
-    app.extensions["payground"] = PaygroundState(pepper=settings["SECRET"], clock=clock)
+    app.extensions["payground"] = PaygroundState(
+        pepper=settings["SECRET"], clock=clock,
+        rate_limiter=RateLimiter.from_config(settings, clock))
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -75,12 +79,13 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 
 def _register_request_hooks(app: Flask) -> None:
-    from .http import idempotency
+    from .http import idempotency, ratelimit, request_log
     from .http.auth import authenticate_v1
 
     @app.before_request
     def start_request():
-        g.request_id = new_id("req_", 14)
+        # Time-ordered: the request log lists newest first by (created, id).
+        g.request_id = new_sortable_id("req_", 14)
         g.started = time.perf_counter()
         # Before anything reads the body: a declared length over the cap is refused up front.
         limit = app.config["MAX_CONTENT_LENGTH"]
@@ -90,6 +95,8 @@ def _register_request_hooks(app: Flask) -> None:
             raise RequestTooLarge()
         if request.path.startswith("/v1/") or request.path == "/v1":
             authenticate_v1()
+            request_log.note_caller()
+            ratelimit.enforce()  # needs the account; a 429 must come before the claim below
             # Keep last: it commits a claim on the Idempotency-Key (or returns a replay), so
             # every check that can refuse the request must already have run.
             return idempotency.claim()
@@ -98,7 +105,10 @@ def _register_request_hooks(app: Flask) -> None:
     @app.after_request
     def finish_request(response):
         idempotency.store(response)
-        response.headers["Request-Id"] = g.get("request_id") or new_id("req_", 14)
+        ratelimit.add_headers(response)
+        response.headers["Request-Id"] = g.get("request_id") or new_sortable_id("req_", 14)
+        # Last: the log row is committed on its own, after idempotency's rollback and commit.
+        request_log.record(response)
         return response
 
 

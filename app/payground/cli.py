@@ -125,14 +125,20 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
     app = _build_app(obj.get("home"))
     home, database = app.config["HOME"], _display_url(app.config["DATABASE_URL"])
 
-    # Why one worker with 8 threads by default: rate limits (and other short-lived state)
-    # live in the worker's memory unless PAYGROUND_REDIS_URL is set, so one process keeps
-    # them exact; threads give concurrency (requests mostly wait on the database) and one
-    # process starts fastest. A later change makes --workers > 1 refuse to start without
-    # Redis; for now it only warns.
-    if workers > 1 and not app.config.get("REDIS_URL"):
-        click.echo(f"Warning: --workers {workers} without PAYGROUND_REDIS_URL: each worker "
-                   "counts rate limits on its own, so they are not exact.", err=True)
+    # Why one worker with 8 threads by default: rate limits live in the worker's memory
+    # unless PAYGROUND_REDIS_URL is set, so one process keeps them exact; threads give
+    # concurrency (requests mostly wait on the database) and one process starts fastest.
+    limiter = app.extensions["payground"].rate_limiter
+    if workers > 1 and limiter.enabled and not limiter.shared:
+        raise click.ClickException(
+            f"--workers {workers} needs PAYGROUND_REDIS_URL: without it each worker would "
+            "count rate limits on its own, and they would not be exact. Set "
+            "PAYGROUND_REDIS_URL=redis://..., serve one worker (more --threads), or turn rate "
+            "limits off with PAYGROUND_RATE_LIMITS=off.")
+    if limiter.enabled and limiter.shared and not limiter.check_storage():
+        raise click.ClickException("cannot reach Redis at PAYGROUND_REDIS_URL "
+                                   f"({_display_redis_url(limiter.redis_url)}) to count rate "
+                                   "limits; is it running?")
     if workers > 1 and server_name == "waitress":
         click.echo("Warning: waitress serves from one process; --workers is ignored "
                    "(use --threads).", err=True)
@@ -206,6 +212,15 @@ def _build_app(home: str | None):
             # `orig` is the driver's message: it names host and port, never the password.
             raise click.ClickException(f"cannot open the database: {exc.orig}") from None
         raise
+
+
+def _display_redis_url(url: str) -> str:
+    """A Redis URL without its password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
 def _display_url(url: str) -> str:

@@ -6,7 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 DEFAULTS: dict[str, Any] = {
     "HOME": "~/.payground",
@@ -14,6 +14,8 @@ DEFAULTS: dict[str, Any] = {
     "SECRET": None,  # derived: $HOME/secret, generated once (mode 0600)
     "REDIS_URL": None,
     "RATE_LIMITS": "test=25,live=100",
+    # Failed authentications per client address (only while RATE_LIMITS is not `off`).
+    "AUTH_FAILURE_LIMIT": "10/1m",
     "TRUSTED_PROXIES": "",
     "TESTING": False,
     "LOG_LEVEL": "INFO",
@@ -80,15 +82,53 @@ def _secret_from_home(home: Path) -> str:
     return secret
 
 
-def parse_rate_limits(value: str | None) -> dict[bool, int] | None:
-    """`test=25,live=100` -> {False: 25, True: 100}; `off` -> None (no limits)."""
-    if value is None or str(value).strip().lower() in {"off", "none", "0", ""}:
+class Rate(NamedTuple):
+    """A budget: ``limit`` requests per ``window`` seconds."""
+
+    limit: int
+    window: int = 1
+
+
+def parse_rate(text: str, *, setting: str = "rate") -> Rate:
+    """``25`` -> 25 per second; ``25/10s``, ``10/1m``, ``100/m`` -> 25 per 10 s, 10 per minute..."""
+    from .core.clock import parse_duration
+
+    number, slash, window = str(text).strip().partition("/")
+    window = window.strip()
+    if window[:1].isalpha():  # "100/m" means one minute
+        window = "1" + window
+    try:
+        rate = Rate(int(number), parse_duration(window) if slash else 1)
+    except ValueError:
+        rate = Rate(0, 0)
+    if rate.limit < 1 or rate.window < 1:
+        raise ValueError(f"PAYGROUND_{setting}: cannot read {text!r} "
+                         "(use a count and an optional window: 25, 25/10s, 10/1m)")
+    return rate
+
+
+def _is_off(value: str | None) -> bool:
+    return value is None or str(value).strip().lower() in {"off", "none", "0", ""}
+
+
+def parse_rate_limits(value: str | None) -> dict[bool, Rate] | None:
+    """`test=25,live=100` -> {False: Rate(25, 1), True: Rate(100, 1)}; `off` -> None.
+
+    Each mode's budget may name its window: `test=25/10s` is 25 requests per 10 seconds.
+    A mode left out keeps its default (test 25/s, live 100/s).
+    """
+    if _is_off(value):
         return None
-    limits = {False: 25, True: 100}
+    limits = {False: Rate(25), True: Rate(100)}
     for part in str(value).split(","):
-        mode, _, number = part.partition("=")
+        mode, _, budget = part.partition("=")
         mode = mode.strip().lower()
-        if mode not in {"test", "live"} or not number.strip().isdigit():
+        if mode not in {"test", "live"} or not budget.strip():
             raise ValueError(f"PAYGROUND_RATE_LIMITS: cannot read {part!r} (use test=25,live=100)")
-        limits[mode == "live"] = int(number)
+        limits[mode == "live"] = parse_rate(budget, setting="RATE_LIMITS")
     return limits
+
+
+def parse_auth_failure_limit(value: str | None) -> Rate | None:
+    """`10/1m` (the default) -> Rate(10, 60): failed authentications per client address."""
+    return None if _is_off(value) else parse_rate(value, setting="AUTH_FAILURE_LIMIT")

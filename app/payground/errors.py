@@ -226,14 +226,20 @@ class RateLimitError(StripeError):
 
 def register_error_handlers(app) -> None:
     """Render every error (ours, werkzeug's, marshmallow's, unexpected ones) as Stripe's envelope."""
-    from flask import jsonify, request
+    from flask import g, jsonify, request
     from marshmallow import ValidationError
     from werkzeug.exceptions import HTTPException
 
     from .http.validation import error_from_validation
 
     def render(error: StripeError):
-        response = jsonify(error=error.to_dict())
+        body = error.to_dict()
+        request_id = g.get("request_id")
+        if request_id and (request.path == "/v1" or request.path.startswith("/v1/")):
+            # Like Stripe's: where this request can be looked up (GET, with a session).
+            base = scrub((app.config.get("PUBLIC_URL") or request.host_url).rstrip("/"))
+            body["request_log_url"] = f"{base}/sandbox/requests/{request_id}"
+        response = jsonify(error=body)
         response.status_code = error.status
         response.headers.update(error.headers)
         return response

@@ -9,6 +9,8 @@ also list it in ``pytest_plugins``. The fixtures, from the widest scope to the n
 - ``payground_stripe`` (function): the official ``stripe`` module, pointed at the server
   with that account's secret key for one test.
 - ``payground_stripe_client`` (function): a ``stripe.StripeClient`` set up the same way.
+- ``payground_make_server`` (function): a factory for servers of one test's own, with
+  settings of its own (rate limits on, say).
 
 Every pytest run in an environment with Payground installed imports this module, so it
 imports nothing heavy at the top: Flask, SQLAlchemy and ``stripe`` are imported inside the
@@ -22,7 +24,7 @@ from __future__ import annotations
 import os
 import sys
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -49,7 +51,8 @@ def payground_config() -> dict[str, Any]:
         def payground_config():
             return {"RATE_LIMITS": "test=5,live=5"}
 
-    The override must be session-scoped, like ``payground_server``.
+    The override must be session-scoped, like ``payground_server``. To change settings for
+    one test only, start a server of its own with ``payground_make_server``.
 
     .. versionadded:: 0.1
     """
@@ -177,6 +180,52 @@ def payground_stripe_client(payground_server: Server,
         yield client
     finally:
         http_client.close()
+
+
+@pytest.fixture
+def payground_make_server(
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
+    """Factory: ``payground_make_server(config=None)`` starts a server for this test only.
+
+    For settings that only one test needs, most often rate limits, which the other servers
+    keep off (a test suite calls far faster than a person). Windows are aligned to the
+    clock (a one-hour window ends on the hour)::
+
+        def test_client_backs_off(payground_make_server):
+            server = payground_make_server({"RATE_LIMITS": "test=2/1h"})
+            account = server.signup()
+            statuses = [account.request("GET", "/v1/customers").status_code
+                        for _ in range(3)]
+            assert statuses == [200, 200, 429]
+
+    ``config`` is given to :class:`payground.testing.Server` as ``payground_config`` is
+    (it wins over the test defaults and ``PAYGROUND_*`` variables); ``payground_config``
+    itself is not applied. Each server has its own temporary ``PAYGROUND_HOME`` and
+    database, and is already started. When the test ends every server the factory started is
+    stopped, and an exception one of them raised is re-raised as an error of the test.
+
+    :returns: a function ``(config: Mapping | None = None) -> Server``.
+
+    .. versionadded:: 0.1
+    """
+    from payground.testing import Server
+
+    servers: list[Server] = []
+
+    def make(config: Mapping[str, Any] | None = None) -> Server:
+        settings = dict(config or {})
+        if not settings.get("HOME"):
+            settings["HOME"] = str(tmp_path_factory.mktemp("payground_home"))
+        server = Server(settings)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+    for server in servers:
+        server.check_errors()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

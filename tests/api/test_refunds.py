@@ -164,6 +164,8 @@ def test_concurrent_refunds_never_exceed_the_charge(app, account, threads):
     assert len(won) == 7  # 7 x 700 = 4900 <= 5000 < 8 x 700
     assert len(lost) == threads - 7
     for body in lost:
+        assert body["error"].pop("request_log_url").startswith(
+            "http://localhost/sandbox/requests/req_")
         assert body["error"] == {
             "type": "invalid_request_error", "param": "amount",
             "message": "Refund amount ($7.00) is greater than unrefunded amount on charge "

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from payground.config import load_config, parse_rate_limits
+from payground.config import Rate, load_config, parse_auth_failure_limit, parse_rate_limits
 
 
 def test_defaults_derive_paths_from_home(tmp_path):
@@ -38,8 +38,34 @@ def test_home_expands_user(monkeypatch, tmp_path):
 
 
 def test_rate_limits_parse():
-    assert parse_rate_limits("test=25,live=100") == {False: 25, True: 100}
-    assert parse_rate_limits("live=7") == {False: 25, True: 7}
+    assert parse_rate_limits("test=25,live=100") == {False: Rate(25, 1), True: Rate(100, 1)}
+    assert parse_rate_limits("live=7") == {False: Rate(25, 1), True: Rate(7, 1)}
     assert parse_rate_limits("off") is None
     with pytest.raises(ValueError):
         parse_rate_limits("prod=1")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("test=25/10s,live=100", {False: Rate(25, 10), True: Rate(100, 1)}),
+    ("test=25/10", {False: Rate(25, 10), True: Rate(100, 1)}),
+    (" live = 5/m ", {False: Rate(25, 1), True: Rate(5, 60)}),
+    ("test=3/1h,live=4/2m", {False: Rate(3, 3600), True: Rate(4, 120)}),
+])
+def test_rate_limits_may_name_their_window(text, expected):
+    assert parse_rate_limits(text) == expected
+
+
+@pytest.mark.parametrize("text", ["test=", "test=x", "test=0", "test=-1", "test=5/0s",
+                                  "test=5/xs", "test=5/10y", "test=25;live=100"])
+def test_unreadable_rate_limits_name_the_setting(text):
+    with pytest.raises(ValueError, match="^PAYGROUND_RATE_LIMITS: cannot read"):
+        parse_rate_limits(text)
+
+
+def test_auth_failure_limit_parse(tmp_path):
+    assert load_config({"HOME": str(tmp_path)}, environ={})["AUTH_FAILURE_LIMIT"] == "10/1m"
+    assert parse_auth_failure_limit("10/1m") == Rate(10, 60)
+    assert parse_auth_failure_limit("3") == Rate(3, 1)
+    assert parse_auth_failure_limit("off") is None
+    with pytest.raises(ValueError, match="^PAYGROUND_AUTH_FAILURE_LIMIT: cannot read 'ten'"):
+        parse_auth_failure_limit("ten")

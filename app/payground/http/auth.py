@@ -15,6 +15,7 @@ from ..errors import (ApiKeyInUrl, AuthenticationError, PermissionDenied, RouteN
                       SecretKeyRequired)
 from ..models.base import db
 from ..services import keys as key_service
+from .ratelimit import count_auth_failures, refuse_throttled_address
 
 # Publishable keys may call only routes declared with `publishable=True` (tokens, and later
 # payment methods and confirming payment intents).
@@ -57,11 +58,15 @@ def key_from_request() -> str | None:
 def refuse_key_in_url() -> None:
     """A key in the query string is refused (and never logged: logs show the path only)."""
     if _KEY_IN_QUERY.search(request.query_string):
+        from .request_log import audit_key_in_url  # imports this module
+
+        audit_key_in_url()  # api_key.seen_in_url, in the account of a real key
         raise ApiKeyInUrl()
 
 
 def authenticate_v1() -> None:
     """``before_request`` for ``/v1``: resolve key -> account and mode, check the route's needs."""
+    refuse_throttled_address()  # first: a throttled address gets 429 before any database read
     refuse_key_in_url()
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if view is None:
@@ -89,6 +94,7 @@ def allows(granted: list[str], needed: str) -> bool:
     return level == "read" and f"{resource}_write" in granted
 
 
+@count_auth_failures
 def _authenticate():
     raw = key_from_request()
     if raw is None:

@@ -8,8 +8,9 @@ from .balance_transaction import BalanceTransaction
 from .charge import Charge
 from .customer import Customer
 from .refund import Refund
+from .request_log import RequestLog
 from .token import Token
 from .idempotency import IdempotencyRecord
 
 __all__ = ["Account", "AccountScoped", "ApiKey", "AuditEvent", "Base", "BalanceTransaction", "Charge",
-           "Customer", "IdempotencyRecord", "Refund", "Session", "Token", "db"]
+           "Customer", "IdempotencyRecord", "Refund", "RequestLog", "Session", "Token", "db"]

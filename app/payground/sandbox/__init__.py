@@ -1,7 +1,7 @@
-"""The session-authenticated ``/sandbox`` API: accounts, keys, clock (JSON or form bodies)."""
+"""The session-authenticated ``/sandbox`` API: accounts, keys, logs, clock (JSON or form bodies)."""
 
 from flask import Blueprint
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
-from . import accounts, keys  # noqa: E402,F401
+from . import accounts, keys, logs  # noqa: E402,F401

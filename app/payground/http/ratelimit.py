@@ -1,0 +1,255 @@
+"""Rate limits: requests per account and mode, and failed authentications per client address.
+
+Wired in ``app.py`` and ``http/auth.py``, in this order on a ``/v1`` request:
+
+1. ``refuse_throttled_address()`` first thing in authentication: an address that has used up
+   its failed-authentication budget gets 429 before any database read.
+2. ``count_auth_failures`` wraps the key lookup: each ``AuthenticationError`` (missing,
+   unknown, expired or revoked key) counts against the caller's address.
+3. ``enforce()`` after authentication, before ``idempotency.claim()`` (which commits): the
+   request counts against its account and mode; over budget it gets 429.
+4. ``add_headers(response)`` in ``after_request``: ``RateLimit-Policy`` and ``RateLimit`` on
+   every response to a request that was counted.
+
+Windows are fixed and aligned to the clock (``now // window``), read from the app's
+injected :class:`~payground.core.clock.Clock`, so the window, ``Retry-After`` and the
+headers come from one integer clock reading, and tests move time instead of sleeping. The
+counters are ``limits`` storages: ``MemoryStorage`` for one process, ``RedisStorage``
+(an atomic INCR + EXPIRE script) when ``REDIS_URL`` is set, which makes the count exact
+across every worker of a deployment. Each window has its own key, so one round trip
+(the increment) both counts the request and tells how many came before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import Response, g, request
+
+from ..config import Rate, parse_auth_failure_limit, parse_rate_limits
+from ..errors import AuthenticationError, RateLimitError
+from .context import state
+
+log = logging.getLogger("payground")
+
+#: ``Stripe-Rate-Limited-Reason`` for the per-account limit (Stripe's name for its general
+#: request-rate limiter) and for the failed-authentication throttle (Payground's own).
+GLOBAL_RATE = "global-rate"
+AUTH_FAILURES = "auth-failures"
+#: Policy names in ``RateLimit-Policy`` and ``RateLimit`` (draft-ietf-httpapi-ratelimit-headers).
+ACCOUNT_POLICY = "account"
+AUTH_POLICY = "auth-failures"
+KEY_PREFIX = "payground"
+# A window's counter outlives the window by this much. It is only garbage collection (each
+# window has its own key), so a worker whose clock lags a little, or a test's frozen clock,
+# never sees a count vanish before its window is over.
+_KEY_SLACK = 60
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One counted (or peeked-at) request: allowed or not, and what the headers say."""
+
+    allowed: bool
+    rate: Rate
+    remaining: int
+    reset: int  # whole seconds until the window ends, 1 to rate.window
+
+    def headers(self, policy: str) -> dict[str, str]:
+        # Structured-field syntax of draft-ietf-httpapi-ratelimit-headers-08 and later:
+        # a quoted policy name with q (quota) and w (window); r (remaining) and t (reset).
+        return {"RateLimit-Policy": f'"{policy}";q={self.rate.limit};w={self.rate.window}',
+                "RateLimit": f'"{policy}";r={self.remaining};t={self.reset}'}
+
+    def refusal(self, policy: str, reason: str) -> RateLimitError:
+        return RateLimitError(headers={**self.headers(policy), "Retry-After": str(self.reset),
+                                       "Stripe-Rate-Limited-Reason": reason})
+
+
+class RateLimiter:
+    """The counters behind Payground's rate limits; one per app, on ``PaygroundState``.
+
+    :param limits: each mode's budget (``{False: test, True: live}``), or ``None`` for none.
+    :param auth_failures: failed authentications allowed per client address, or ``None``.
+    :param clock: the app's clock; its wall time (no account offset) places the windows.
+    :param redis_url: count in Redis (shared by every worker) instead of this process's memory.
+    """
+
+    def __init__(self, limits: Mapping[bool, Rate] | None, auth_failures: Rate | None, *,
+                 clock: Any, redis_url: str | None = None) -> None:
+        self.limits = dict(limits) if limits else None
+        self.auth_failures = auth_failures if self.limits else None
+        self.clock = clock
+        self.redis_url = redis_url or None
+        self._storage: Any = None
+        self._storage_lock = threading.Lock()
+        # limits' MemoryStorage locks the increment but reads the total back after releasing
+        # the lock, so two threads can both see the later total; one lock keeps counts exact.
+        self._count_lock: AbstractContextManager = (
+            nullcontext() if self.redis_url else threading.Lock())
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], clock: Any) -> RateLimiter:
+        """Build from ``RATE_LIMITS``, ``AUTH_FAILURE_LIMIT`` and ``REDIS_URL``.
+
+        :raises ValueError: if a setting cannot be read.
+        """
+        return cls(parse_rate_limits(config.get("RATE_LIMITS")),
+                   parse_auth_failure_limit(config.get("AUTH_FAILURE_LIMIT")),
+                   clock=clock, redis_url=config.get("REDIS_URL"))
+
+    @property
+    def enabled(self) -> bool:
+        return self.limits is not None
+
+    @property
+    def shared(self) -> bool:
+        """Whether the counts are shared by every process (Redis)."""
+        return self.redis_url is not None
+
+    def storage(self) -> Any:
+        # Created on first use, so each worker process makes its own Redis connections.
+        if self._storage is None:
+            with self._storage_lock:
+                if self._storage is None:
+                    from limits.storage import MemoryStorage, storage_from_string
+
+                    self._storage = (storage_from_string(self.redis_url, key_prefix=KEY_PREFIX)
+                                     if self.redis_url else MemoryStorage())
+        return self._storage
+
+    def check_storage(self) -> bool:
+        """Whether the counters can be reached (a Redis PING; always true in memory)."""
+        try:
+            return bool(self.storage().check())
+        except Exception:  # noqa: BLE001 - any failure means "not reachable"
+            return False
+
+    # -- counting ------------------------------------------------------------------------------
+
+    def _window(self, rate: Rate) -> tuple[int, int]:
+        now = self.clock.now()
+        window = now // rate.window
+        return window, (window + 1) * rate.window - now
+
+    def _hit(self, key: str, rate: Rate) -> Decision:
+        window, reset = self._window(rate)
+        with self._count_lock:
+            count = self.storage().incr(f"{key}:{window}", rate.window + _KEY_SLACK)
+        return Decision(count <= rate.limit, rate, max(0, rate.limit - count), reset)
+
+    def hit_account(self, account_id: str, livemode: bool) -> Decision:
+        """Count one request of this account in this mode."""
+        rate = self.limits[livemode]
+        return self._hit(f"acct:{account_id}:{'live' if livemode else 'test'}", rate)
+
+    def address_status(self, address: str) -> Decision:
+        """Where this address stands with failed authentications (counts nothing)."""
+        rate = self.auth_failures
+        window, reset = self._window(rate)
+        count = self.storage().get(f"authfail:{address}:{window}")
+        return Decision(count < rate.limit, rate, max(0, rate.limit - count), reset)
+
+    def record_auth_failure(self, address: str) -> Decision:
+        return self._hit(f"authfail:{address}", self.auth_failures)
+
+    def first_refusal(self, address: str) -> bool:
+        """Count a refusal of this throttled address; true for the window's first one."""
+        rate = self.auth_failures
+        window, _ = self._window(rate)
+        with self._count_lock:
+            return self.storage().incr(f"auththrottled:{address}:{window}",
+                                       rate.window + _KEY_SLACK) == 1
+
+
+# -- request plumbing ---------------------------------------------------------------------------
+
+
+def _limiter() -> RateLimiter | None:
+    return getattr(state(), "rate_limiter", None)
+
+
+def _client_address() -> str:
+    from .request_log import client_ip  # request_log imports http.auth, which imports this
+
+    return client_ip() or "unknown"
+
+
+def enforce() -> None:
+    """Count this ``/v1`` request against its account and mode; 429 when over the budget.
+
+    Runs after authentication (it needs the account) and before ``idempotency.claim()``.
+    """
+    limiter = _limiter()
+    if limiter is None or not limiter.enabled:
+        return
+    decision = limiter.hit_account(g.account.id, g.livemode)
+    if not decision.allowed:
+        raise decision.refusal(ACCOUNT_POLICY, GLOBAL_RATE)
+    g.rate_limit_headers = decision.headers(ACCOUNT_POLICY)
+
+
+def add_headers(response: Response) -> Response:
+    """``RateLimit-Policy`` and ``RateLimit`` on the response of a request that was counted."""
+    headers = g.get("rate_limit_headers")
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def refuse_throttled_address() -> None:
+    """429 for an address over its failed-authentication budget, before any database read.
+
+    The window's first refusal of an address is written to the audit trail
+    (``auth.throttled``, with no account: nothing about the caller is looked up).
+    """
+    limiter = _limiter()
+    if limiter is None or limiter.auth_failures is None:
+        return
+    address = _client_address()
+    decision = limiter.address_status(address)
+    if decision.allowed:
+        return
+    if limiter.first_refusal(address):
+        _audit_throttled(address, decision)
+    raise decision.refusal(AUTH_POLICY, AUTH_FAILURES)
+
+
+def count_auth_failures(authenticate: Callable) -> Callable:
+    """Decorate the key lookup: each ``AuthenticationError`` it raises counts against the
+    caller's address."""
+
+    @wraps(authenticate)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return authenticate(*args, **kwargs)
+        except AuthenticationError:
+            limiter = _limiter()
+            if limiter is not None and limiter.auth_failures is not None:
+                limiter.record_auth_failure(_client_address())
+            raise
+
+    return counted
+
+
+def _audit_throttled(address: str, decision: Decision) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..models.base import db
+    from ..services.audit import record_event
+
+    limiter = _limiter()
+    try:
+        record_event("auth.throttled", now=limiter.clock.now(), account_id=None,
+                     request_id=g.get("request_id"), client_ip=address, commit=True,
+                     data={"limit": decision.rate.limit, "window": decision.rate.window,
+                           "retry_after": decision.reset})
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not audit a throttled address", exc_info=True)

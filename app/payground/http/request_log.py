@@ -1,0 +1,131 @@
+"""Writing each ``/v1`` request to the request log, last thing before the response leaves.
+
+Wired in ``app.py``: ``note_caller()`` right after authentication, ``record(response)`` at
+the very end of ``after_request``, after ``idempotency.store`` (which rolls the session back
+and commits its own writes). The row is one INSERT in its own small transaction: whatever
+the view left uncommitted is rolled back first, never committed by accident.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Response, g, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..models.base import db
+from ..services import logs
+from .auth import key_from_request
+from .context import state
+
+log = logging.getLogger("payground")
+
+
+def is_v1(path: str) -> bool:
+    return path == "/v1" or path.startswith("/v1/")
+
+
+def client_ip() -> str | None:
+    """The caller's address: ``g.client_ip`` when a trusted-proxy resolver set it, else the
+    socket's."""
+    return g.get("client_ip") or request.remote_addr
+
+
+def note_caller() -> None:
+    """Remember who is calling, while the key and account are fresh from authentication.
+
+    Read later, their attributes could have been expired by a rollback (idempotency does
+    one), and reading them then would cost a SELECT.
+    """
+    if "log_caller" in g:
+        return
+    account, key = g.get("account"), g.get("api_key")
+    if account is None or key is None:
+        return
+    g.log_caller = (account.id, key.livemode, key.id, key.redacted,
+                    state().clock.for_account(account))
+
+
+def record(response: Response) -> Response:
+    """Write this ``/v1`` request's row; a failure to log never fails the request."""
+    if not is_v1(request.path) or "request_id" not in g:
+        return response
+    try:
+        _record(response)
+    except SQLAlchemyError:  # the database's trouble only: a bug here should surface
+        db.session.rollback()
+        log.warning("could not write the request log entry for %s", g.request_id,
+                    exc_info=True)
+    return response
+
+
+def _record(response: Response) -> None:
+    note_caller()  # refused after authentication (403, 404 ...): g still holds the caller
+    error_type = error_code = None
+    status = response.status_code
+    if status >= 400:
+        error = (response.get_json(silent=True) or {}).get("error") or {}
+        error_type, error_code = error.get("type"), error.get("code")
+    caller = g.get("log_caller")
+    if db.session().in_transaction():
+        # Whatever the view left pending is discarded (teardown would anyway), and on SQLite
+        # it must be: a pending write holds the lock the log's INSERT needs.
+        db.session.rollback()
+    if caller is None:
+        if status == 429:
+            # Failed authentications throttled per address: refused before any database
+            # work, so a flood writes nothing (the auth.throttled audit event tells of it).
+            return
+        caller = _identify_refused_caller(status, error_code)
+    account_id, livemode, key_id, key_redacted, created = caller
+    logs.write_request_log(
+        id=g.request_id, account_id=account_id, livemode=livemode, key_id=key_id,
+        key_redacted=key_redacted, method=request.method[:10], path=request.path,
+        status=status, client_ip=client_ip(),
+        idempotency_key=request.headers.get("Idempotency-Key") or None,
+        created=created, duration_ms=round((time.perf_counter() - g.started) * 1000, 3),
+        error_type=error_type, error_code=error_code)
+
+
+def _identify_refused_caller(status: int, error_code: str | None) -> tuple:
+    """Who sent a request refused before (or by) authentication, as far as it is known.
+
+    A real key that was refused (expired, revoked) or came with a request refused for another
+    reason first (a key in the URL, a body too large) names its account: the owner sees it in
+    their log. An unknown key (401 without ``api_key_expired``: authentication already looked
+    for it) is not looked up again; it is logged without an account, with only the redacted
+    form of a key-shaped value.
+    """
+    st = state()
+    raw = key_from_request()
+    url_key = g.get("url_key")  # a real key found in the query string (audit_key_in_url)
+    if raw is not None and (status != 401 or error_code == "api_key_expired"):
+        key = logs.find_key(raw, st.pepper)
+        # End the read: on SQLite a read transaction cannot always turn into a write one.
+        db.session.rollback()
+        if key is not None:
+            return (key.account_id, key.livemode, key.id, key.redacted, st.clock.for_account(key))
+    if url_key is not None:
+        return (url_key.account_id, url_key.livemode, url_key.id, url_key.redacted,
+                st.clock.for_account(url_key))
+    return (None, None, None, logs.redacted_form(raw) if raw else None, st.clock.now())
+
+
+def audit_key_in_url() -> None:
+    """Audit a key refused in the query string (called by ``http.auth.refuse_key_in_url``).
+
+    The event goes to the account of each real key found; the URL itself is never stored.
+    """
+    st = state()
+    try:
+        key = logs.record_keys_in_url(
+            request.query_string.decode("latin-1"), pepper=st.pepper, clock=st.clock,
+            request_id=g.get("request_id"), client_ip=client_ip(), method=request.method,
+            path=request.path)
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not audit a key seen in a URL", exc_info=True)
+        return
+    if key is not None:
+        g.url_key = key  # with no usable key in the header, the log names this key's account

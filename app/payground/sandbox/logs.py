@@ -1,0 +1,97 @@
+"""/sandbox/requests and /sandbox/audit: the account's request log and audit trail."""
+
+from __future__ import annotations
+
+from flask import g, request
+from marshmallow import Schema, ValidationError, fields
+
+from ..http.decorators import request_params
+from ..http.schemas import ListParams, OneOf, Str, list_schema
+from ..http.validation import coded
+from ..services import logs
+from ..services.audit import EVENT_TYPES
+from . import bp
+from .auth import session_required
+
+
+class StatusFilter(Str):
+    """An exact status (``402``) or a class (``2xx``, ``4xx``, ``5xx``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs).lower()
+        if value in logs.STATUS_CLASSES or (value.isdigit() and len(value) == 3
+                                            and value[0] in "12345"):
+            return value
+        raise ValidationError(coded(
+            None, "Invalid status: use a status code (402) or a class (2xx, 4xx, 5xx)."))
+
+
+class RequestListParams(ListParams):
+    key = Str(max_length=40)
+    status = StatusFilter(max_length=3)
+    mode = OneOf(("test", "live"))
+
+
+class AuditListParams(ListParams):
+    type = OneOf(EVENT_TYPES)
+    key = Str(max_length=40)
+
+
+class RequestLogOut(Schema):
+    id = fields.String()
+    object = fields.Constant("request_log")
+    created = fields.Integer()
+    livemode = fields.Boolean()
+    method = fields.String()
+    path = fields.String()
+    status = fields.Integer()
+    duration_ms = fields.Float()
+    key_id = fields.String()
+    key_redacted = fields.String()
+    client_ip = fields.String()
+    idempotency_key = fields.String()
+    error_type = fields.String()
+    error_code = fields.String()
+
+
+class AuditEventOut(Schema):
+    id = fields.String()
+    object = fields.Constant("audit_event")
+    type = fields.String()
+    created = fields.Integer()
+    livemode = fields.Boolean()
+    key_id = fields.String()
+    key_redacted = fields.String()
+    request_id = fields.String()
+    client_ip = fields.String()
+    data = fields.Dict()
+
+
+_request_list = RequestListParams()
+_audit_list = AuditListParams()
+_request_out = RequestLogOut()
+_requests_out = list_schema(RequestLogOut)()
+_audit_out = list_schema(AuditEventOut)()
+
+
+@bp.get("/requests")
+@session_required
+def list_requests():
+    """List the account's /v1 requests, newest first."""
+    params = _request_list.load(request_params())
+    return _requests_out.dump(logs.list_requests(g.account, params, request.path))
+
+
+@bp.get("/requests/<request_id>")
+@session_required
+def get_request(request_id):
+    """Retrieve one request of the account's log."""
+    return _request_out.dump(logs.get_request(g.account, request_id))
+
+
+@bp.get("/audit")
+@session_required
+def list_audit_events():
+    """List the account's audit events (key created, rolled, revoked, misused), newest first."""
+    params = _audit_list.load(request_params())
+    return _audit_out.dump(logs.list_audit_events(g.account, params, request.path))

@@ -1,0 +1,333 @@
+"""Rate limits (SPEC §7): per account and mode, and failed authentications per client address.
+
+Time never passes by itself here: the app's clock reads ``wall``, set to the start of an
+hour, so every request of a test falls in one window until the test moves ``wall``.
+"""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import event, select
+
+from payground import messages
+from payground.config import Rate
+from payground.core import keys
+from tests.helpers import assert_error
+
+
+@pytest.fixture
+def wall() -> list[float]:
+    # The start of an hour: aligned with every window used here (1 s, 60 s), so each reset
+    # is exact (a whole window).
+    return [float(int(time.time()) // 3600 * 3600)]
+
+
+@pytest.fixture
+def app_config(app_config, wall, request):
+    return {**app_config, "RATE_LIMITS": getattr(request, "param", "test=25,live=100")}
+
+
+def account_headers(*, q: int, r: int, t: int, w: int = 1) -> dict[str, str]:
+    return {"RateLimit-Policy": f'"account";q={q};w={w}', "RateLimit": f'"account";r={r};t={t}'}
+
+
+def rate_headers(response) -> dict[str, str]:
+    names = ("RateLimit-Policy", "RateLimit", "Retry-After", "Stripe-Rate-Limited-Reason")
+    return {name: response.headers[name] for name in names if name in response.headers}
+
+
+def assert_rate_limited(response, **headers):
+    assert_error(response, 429, code="rate_limit", message=messages.RATE_LIMITED)
+    assert rate_headers(response) == headers
+
+
+def test_26th_request_in_a_second_is_refused_with_every_header(account, wall):
+    for i in range(25):
+        r = account.get("/v1/customers")
+        assert r.status_code == 200, r.get_json()
+        assert rate_headers(r) == account_headers(q=25, r=24 - i, t=1)
+
+    r = account.get("/v1/customers")
+
+    assert_rate_limited(r, **account_headers(q=25, r=0, t=1), **{
+        "Retry-After": "1", "Stripe-Rate-Limited-Reason": "global-rate"})
+    assert r.headers["Request-Id"].startswith("req_")
+    wall[0] += 1  # the next window: a full budget again
+    r = account.get("/v1/customers")
+    assert r.status_code == 200
+    assert rate_headers(r) == account_headers(q=25, r=24, t=1)
+
+
+def test_writes_and_refused_requests_count_too(account):
+    for _ in range(20):
+        assert account.post("/v1/customers", {"email": "a@example.com"}).status_code == 200
+    for _ in range(5):
+        assert account.get("/v1/customers/cus_missing").status_code == 404
+    r = account.post("/v1/customers", {"email": "b@example.com"},
+                     headers={"Idempotency-Key": "one"})
+    assert r.status_code == 429
+    assert account.get("/v1/customers", query_string={"limit": 100}).status_code == 429
+
+
+def test_idempotency_key_is_not_claimed_by_a_refused_request(account, wall):
+    for _ in range(25):
+        account.get("/v1/customers")
+    refused = account.post("/v1/customers", {"email": "a@example.com"},
+                           headers={"Idempotency-Key": "retry-me"})
+    assert refused.status_code == 429
+    wall[0] += 1
+    retried = account.post("/v1/customers", {"email": "a@example.com"},
+                           headers={"Idempotency-Key": "retry-me"})
+    assert retried.status_code == 200
+    assert "Idempotent-Replayed" not in retried.headers
+
+
+def test_live_mode_has_its_own_budget(account):
+    live = account.activate()
+    for _ in range(25):
+        assert account.get("/v1/customers").status_code == 200
+    assert account.get("/v1/customers").status_code == 429
+
+    for i in range(100):
+        r = account.get("/v1/customers", key=live)
+        assert r.status_code == 200, (i, r.get_json())
+    assert rate_headers(r) == account_headers(q=100, r=0, t=1)
+    r = account.get("/v1/customers", key=live)
+    assert_rate_limited(r, **account_headers(q=100, r=0, t=1), **{
+        "Retry-After": "1", "Stripe-Rate-Limited-Reason": "global-rate"})
+
+
+def test_another_account_is_not_affected(make_account):
+    busy, other = make_account(), make_account()
+    for _ in range(26):
+        busy.get("/v1/customers")
+    assert busy.get("/v1/customers").status_code == 429
+
+    r = other.get("/v1/customers")
+
+    assert r.status_code == 200
+    assert rate_headers(r) == account_headers(q=25, r=24, t=1)
+
+
+def test_keys_of_one_account_share_its_budget(account):
+    for _ in range(25):
+        assert account.get("/v1/customers").status_code == 200
+    r = account.post("/v1/tokens", {"card[number]": "4242424242424242"},
+                     key=account.publishable_key)
+    assert r.status_code == 429
+
+
+@pytest.mark.parametrize("app_config", ["test=3/10s,live=5/1m"], indirect=True)
+def test_window_comes_from_the_setting(account, wall):
+    for remaining in (2, 1, 0):
+        assert rate_headers(account.get("/v1/customers")) == account_headers(
+            q=3, r=remaining, t=10, w=10)
+    wall[0] += 4
+    assert_rate_limited(account.get("/v1/customers"), **account_headers(q=3, r=0, t=6, w=10),
+                        **{"Retry-After": "6", "Stripe-Rate-Limited-Reason": "global-rate"})
+    wall[0] += 6
+    assert account.get("/v1/customers").status_code == 200
+
+
+@pytest.mark.parametrize("app_config", ["off"], indirect=True)
+def test_off_never_refuses_and_sends_no_headers(account, client):
+    bad = {"Authorization": f"Bearer {keys.generate('secret', False)}"}
+    for _ in range(40):
+        r = account.get("/v1/customers")
+        assert r.status_code == 200
+        assert rate_headers(r) == {}
+    for _ in range(20):  # no failed-authentication throttle either
+        assert client.get("/v1/customers", headers=bad).status_code == 401
+
+
+def test_unauthenticated_requests_carry_no_account_headers(client):
+    r = client.get("/v1/customers")
+    assert r.status_code == 401
+    assert rate_headers(r) == {}
+
+
+def test_in_memory_counts_are_exact_across_threads():
+    from payground.core.clock import Clock
+    from payground.http.ratelimit import RateLimiter
+
+    limiter = RateLimiter({False: Rate(25), True: Rate(100)}, None,
+                          clock=Clock(wall=lambda: 1_000_000.0))
+    results: list[bool] = []
+    start = threading.Barrier(40)
+
+    def hit():
+        start.wait()
+        results.append(limiter.hit_account("acct_x", False).allowed)
+
+    threads = [threading.Thread(target=hit) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [False] * 15 + [True] * 25
+
+
+# -- failed authentications, per client address ---------------------------------------------
+
+
+def auth_failure_headers(*, r: int = 0, t: int = 60) -> dict[str, str]:
+    return {"RateLimit-Policy": '"auth-failures";q=10;w=60',
+            "RateLimit": f'"auth-failures";r={r};t={t}',
+            "Retry-After": str(t), "Stripe-Rate-Limited-Reason": "auth-failures"}
+
+
+def fail_auth(client, times: int, **kwargs) -> None:
+    for _ in range(times):
+        r = client.get("/v1/customers", headers={
+            "Authorization": f"Bearer {keys.generate('secret', False)}"}, **kwargs)
+        assert r.status_code == 401
+
+
+class Statements:
+    """The SQL the app runs while the block runs."""
+
+    def __init__(self, app):
+        from payground.extensions import db
+
+        with app.app_context():
+            self.engine = db.engine
+        self.seen: list[str] = []
+
+    def _listen(self, *args):
+        self.seen.append(args[2])
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._listen)
+        return self.seen
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._listen)
+
+
+def audit_events(app, responses) -> list:
+    """The auth.throttled events of these responses' requests (on PostgreSQL the database is
+    shared with other tests, whose events are left out)."""
+    from payground.extensions import db
+    from payground.models.audit import AuditEvent
+
+    request_ids = [r.headers["Request-Id"] for r in responses]
+    with app.app_context():
+        return db.session.scalars(select(AuditEvent).where(
+            AuditEvent.type == "auth.throttled", AuditEvent.request_id.in_(request_ids))
+            .order_by(AuditEvent.id)).all()
+
+
+def test_failed_authentications_throttle_the_address_before_any_database_read(
+        app, client, account, wall):
+    fail_auth(client, 10)
+    wall[0] += 15
+
+    with Statements(app) as first:
+        # Even with a valid key: the address is refused before the key is looked at.
+        r = account.get("/v1/customers")
+    with Statements(app) as second:
+        again = account.get("/v1/customers")
+
+    assert_rate_limited(r, **auth_failure_headers(t=45))
+    assert_rate_limited(again, **auth_failure_headers(t=45))
+    # The first refusal writes its audit event (one INSERT); nothing is ever read.
+    assert [s.split(" (")[0] for s in first if s != "BEGIN"] == ["INSERT INTO audit_events"]
+    assert [s for s in second if s != "BEGIN"] == []
+
+
+def test_throttle_is_per_address_and_ends_with_the_window(client, account, wall):
+    fail_auth(client, 9)
+    assert account.get("/v1/customers").status_code == 200  # a success counts nothing
+    fail_auth(client, 1)
+    assert account.get("/v1/customers").status_code == 429
+
+    other = account.get("/v1/customers", environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert other.status_code == 200
+    assert rate_headers(other) == account_headers(q=25, r=23, t=1)
+
+    wall[0] += 60
+    assert account.get("/v1/customers").status_code == 200
+
+
+def test_expired_and_missing_keys_count_as_failures(client, account):
+    fail_auth(client, 5)
+    for _ in range(5):
+        assert client.get("/v1/customers").status_code == 401
+    assert_rate_limited(client.get("/v1/customers"), **auth_failure_headers())
+
+
+def test_first_throttle_in_a_window_is_audited_once(app, client, wall):
+    fail_auth(client, 10)
+    refused = [client.get("/v1/customers") for _ in range(3)]
+    fail_auth(client, 10, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    refused.append(client.get("/v1/customers", environ_base={"REMOTE_ADDR": "10.0.0.9"}))
+    assert [r.status_code for r in refused] == [429] * 4
+
+    events = audit_events(app, refused)
+
+    assert [(e.client_ip, e.account_id, e.key_id, e.created) for e in events] == [
+        ("127.0.0.1", None, None, int(wall[0])), ("10.0.0.9", None, None, int(wall[0]))]
+    assert events[0].data == {"limit": 10, "window": 60, "retry_after": 60}
+    assert events[0].request_id.startswith("req_")
+
+    wall[0] += 60  # a new window: a new first refusal, a new event
+    fail_auth(client, 10)
+    refused.append(client.get("/v1/customers"))
+    assert refused[-1].status_code == 429
+    assert len(audit_events(app, refused)) == 3
+
+
+@pytest.mark.parametrize("app_config", ["test=25,live=100"], indirect=True)
+def test_auth_failure_limit_is_configurable(app_config, wall):
+    from payground import create_app
+    from payground.extensions import db
+
+    app = create_app({**app_config, "AUTH_FAILURE_LIMIT": "2/10s"})
+    try:
+        client = app.test_client()
+        fail_auth(client, 2)
+        r = client.get("/v1/customers")
+        assert_error(r, 429, code="rate_limit", message=messages.RATE_LIMITED)
+        assert r.headers["RateLimit-Policy"] == '"auth-failures";q=2;w=10'
+        off = create_app({**app_config, "AUTH_FAILURE_LIMIT": "off",
+                          "HOME": app_config["HOME"] + "-off"})
+        fail_auth(off.test_client(), 20)
+        with off.app_context():
+            db.engine.dispose()
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+# -- turning rate limits on for one test (the pytest plugin) ---------------------------------
+
+
+def test_payground_make_server_turns_rate_limits_on_for_one_test(pytester):
+    pytester.makepyfile(
+        """
+        import time
+
+        from payground.core.clock import Clock
+
+        def test_client_sees_429(payground_make_server, payground_server):
+            start_of_hour = time.time() // 3600 * 3600  # all three in one window
+            server = payground_make_server({"RATE_LIMITS": "test=2/1m",
+                                            "CLOCK": Clock(wall=lambda: start_of_hour)})
+            assert server.url != payground_server.url
+            account = server.signup()
+            responses = [account.request("GET", "/v1/customers") for _ in range(3)]
+            assert [r.status_code for r in responses] == [200, 200, 429]
+            assert responses[2].headers["Stripe-Rate-Limited-Reason"] == "global-rate"
+            assert responses[2].headers["RateLimit-Policy"] == '"account";q=2;w=60'
+
+        def test_the_shared_server_keeps_them_off(payground_account):
+            statuses = {payground_account.request("GET", "/v1/customers").status_code
+                        for _ in range(30)}
+            assert statuses == {200}
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:faker",
+                                           "-p", "no:hypothesispytest", timeout=120)
+    result.assert_outcomes(passed=2)

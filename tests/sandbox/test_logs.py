@@ -1,0 +1,339 @@
+"""/sandbox/requests and /sandbox/audit: every /v1 request logged, audit events, never a key."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select, update
+
+from payground.core import keys
+from tests.helpers import assert_error
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "PUBLIC_URL": "https://payground.example/"}
+
+
+def key_ids(account) -> dict[tuple[str, bool], str]:
+    listed = account.client.get("/sandbox/keys", headers=account.session_auth).get_json()
+    return {(k["type"], k["livemode"]): k["id"] for k in listed["data"]}
+
+
+def sandbox(account, path, **kw):
+    return account.client.get(path, headers=account.session_auth, **kw)
+
+
+def ids(response) -> list[str]:
+    assert response.status_code == 200, response.get_json()
+    return [entry["id"] for entry in response.get_json()["data"]]
+
+
+def log_row(app, request_id):
+    from payground.extensions import db
+    from payground.models import RequestLog
+
+    with app.app_context():
+        row = db.session.execute(select(RequestLog).where(RequestLog.id == request_id)).scalar_one()
+        db.session.expunge(row)
+        return row
+
+
+def test_a_v1_request_is_logged_with_every_field(account, wall):
+    r = account.post("/v1/customers", data={"email": "a@example.com"},
+                     headers={"Idempotency-Key": "order-42"})
+    assert r.status_code == 200
+    request_id = r.headers["Request-Id"]
+    entry = sandbox(account, f"/sandbox/requests/{request_id}").get_json()
+    duration = entry.pop("duration_ms")
+    assert isinstance(duration, float) and duration >= 0
+    assert entry == {
+        "id": request_id, "object": "request_log", "created": int(wall[0]), "livemode": False,
+        "method": "POST", "path": "/v1/customers", "status": 200,
+        "key_id": key_ids(account)[("secret", False)],
+        "key_redacted": f"sk_test_...{account.secret_key[-4:]}", "client_ip": "127.0.0.1",
+        "idempotency_key": "order-42", "error_type": None, "error_code": None}
+
+
+def test_request_ids_are_sortable_and_the_list_is_newest_first(account):
+    made = [account.get("/v1/customers").headers["Request-Id"] for _ in range(3)]
+    assert made == sorted(made) and all(len(i) == 18 for i in made)
+    listed = sandbox(account, "/sandbox/requests")
+    assert ids(listed) == made[::-1]
+    assert listed.get_json()["object"] == "list"
+    assert listed.get_json()["url"] == "/sandbox/requests"
+    assert listed.get_json()["has_more"] is False
+
+
+def test_an_error_carries_a_request_log_url_that_resolves_to_the_request(account):
+    r = account.get("/v1/customers/cus_missing")
+    error = assert_error(r, 404, code="resource_missing", param="id")
+    url = urlsplit(error["request_log_url"])
+    assert (url.scheme, url.netloc) == ("https", "payground.example")  # PUBLIC_URL, one slash
+    assert url.path == f"/sandbox/requests/{r.headers['Request-Id']}"
+    entry = sandbox(account, url.path).get_json()
+    assert entry["id"] == r.headers["Request-Id"]
+    assert (entry["status"], entry["error_type"], entry["error_code"]) == (
+        404, "invalid_request_error", "resource_missing")
+    assert (entry["method"], entry["path"]) == ("GET", "/v1/customers/cus_missing")
+
+
+def test_request_log_url_defaults_to_the_host_and_only_on_v1(client, app):
+    app.config["PUBLIC_URL"] = None
+    r = client.get("/v1/customers")
+    error = assert_error(r, 401)
+    assert error["request_log_url"] == (
+        f"http://localhost/sandbox/requests/{r.headers['Request-Id']}")
+    signin = client.post("/sandbox/login", json={"email": "nobody@example.com",
+                                                 "password": "wrong password"})
+    assert signin.status_code >= 400
+    assert "request_log_url" not in signin.get_json()["error"]
+
+
+def test_a_failed_authentication_is_logged_without_an_account(app, client, account):
+    unknown = keys.generate("secret", False)
+    r = client.get("/v1/customers", headers={"Authorization": f"Bearer {unknown}"})
+    assert_error(r, 401)
+    row = log_row(app, r.headers["Request-Id"])
+    assert (row.account_id, row.livemode, row.key_id) == (None, None, None)
+    assert row.key_redacted == f"sk_test_...{unknown[-4:]}"
+    assert (row.status, row.error_type, row.error_code) == (401, "invalid_request_error", None)
+    # Nobody sees it through the API.
+    assert_error(sandbox(account, f"/sandbox/requests/{r.headers['Request-Id']}"), 404,
+                 code="resource_missing", param="id",
+                 message=f"No such request: '{r.headers['Request-Id']}'")
+
+    garbage = client.get("/v1/customers", headers={"Authorization": "Bearer not-a-key"})
+    row = log_row(app, garbage.headers["Request-Id"])
+    assert (row.account_id, row.key_redacted, row.status) == (None, None, 401)
+    no_key = client.get("/v1/customers")
+    assert log_row(app, no_key.headers["Request-Id"]).key_redacted is None
+
+
+def test_an_expired_key_is_logged_in_its_owners_account(app, account, wall):
+    from payground.extensions import db
+    from payground.models import ApiKey
+
+    key_id = key_ids(account)[("secret", False)]
+    with app.app_context():
+        db.session.execute(update(ApiKey).where(ApiKey.id == key_id)
+                           .values(expires_at=int(wall[0])))
+        db.session.commit()
+    r = account.get("/v1/customers")
+    assert_error(r, 401, code="api_key_expired")
+    entry = sandbox(account, f"/sandbox/requests/{r.headers['Request-Id']}").get_json()
+    assert (entry["key_id"], entry["key_redacted"], entry["livemode"]) == (
+        key_id, f"sk_test_...{account.secret_key[-4:]}", False)
+    assert (entry["status"], entry["error_code"]) == (401, "api_key_expired")
+
+
+def test_query_strings_and_keys_are_never_stored(app, account):
+    from tests.test_secrets import database_text
+
+    r = account.get(f"/v1/customers?limit=3&key={account.secret_key}")
+    assert_error(r, 400, code="api_key_in_url")
+    in_path = account.get(f"/v1/customers/{account.secret_key}")
+    ok = account.get("/v1/customers?limit=3&email=someone@example.com")
+    assert ok.status_code == 200
+    entries = {e["id"]: e for e in sandbox(account, "/sandbox/requests").get_json()["data"]}
+    assert entries[r.headers["Request-Id"]]["path"] == "/v1/customers"
+    assert entries[ok.headers["Request-Id"]]["path"] == "/v1/customers"
+    assert entries[in_path.headers["Request-Id"]]["path"] == (
+        f"/v1/customers/{keys.mask(account.secret_key)}")
+    stored = database_text(app)
+    assert account.secret_key not in stored and account.secret_key[8:-4] not in stored
+    assert "someone@example.com" not in stored and "limit=3" not in stored
+
+
+def test_a_scrubbed_idempotency_key_and_a_too_long_one(account):
+    r = account.post("/v1/customers", headers={"Idempotency-Key": f"x-{account.secret_key}"})
+    assert r.status_code == 200
+    too_long = account.post("/v1/customers", headers={"Idempotency-Key": "k" * 300})
+    assert too_long.status_code == 400
+    entries = {e["id"]: e for e in sandbox(account, "/sandbox/requests").get_json()["data"]}
+    assert entries[r.headers["Request-Id"]]["idempotency_key"] == (
+        f"x-{keys.mask(account.secret_key)}")
+    assert entries[too_long.headers["Request-Id"]]["idempotency_key"] == "k" * 255
+
+
+@pytest.fixture
+def busy(account):
+    """An account with 6 logged requests: 3 x 200 (test), 404, 400 (test), 200 (live)."""
+    made = {}
+    made["ok"] = [account.post("/v1/customers").headers["Request-Id"] for _ in range(3)]
+    made["404"] = account.get("/v1/customers/cus_nope").headers["Request-Id"]
+    made["400"] = account.post("/v1/customers", data={"nope": "1"}).headers["Request-Id"]
+    live = account.activate()
+    made["live"] = account.get("/v1/customers", key=live).headers["Request-Id"]
+    return made
+
+
+def test_filters(account, busy):
+    everything = busy["ok"] + [busy["404"], busy["400"], busy["live"]]
+    assert ids(sandbox(account, "/sandbox/requests")) == everything[::-1]
+    assert ids(sandbox(account, "/sandbox/requests?status=200")) == (
+        busy["ok"] + [busy["live"]])[::-1]
+    assert ids(sandbox(account, "/sandbox/requests?status=2xx")) == (
+        busy["ok"] + [busy["live"]])[::-1]
+    assert ids(sandbox(account, "/sandbox/requests?status=4xx")) == [busy["400"], busy["404"]]
+    assert ids(sandbox(account, "/sandbox/requests?status=404")) == [busy["404"]]
+    assert ids(sandbox(account, "/sandbox/requests?status=5xx")) == []
+    assert ids(sandbox(account, "/sandbox/requests?mode=live")) == [busy["live"]]
+    assert ids(sandbox(account, "/sandbox/requests?mode=test&status=2xx")) == busy["ok"][::-1]
+    live_key = key_ids(account)[("secret", True)]
+    assert ids(sandbox(account, f"/sandbox/requests?key={live_key}")) == [busy["live"]]
+    assert ids(sandbox(account, "/sandbox/requests?key=key_unknown")) == []
+
+
+def test_bad_filters_are_400s(account):
+    assert_error(sandbox(account, "/sandbox/requests?colour=red"), 400,
+                 code="parameter_unknown", param="colour")
+    assert_error(sandbox(account, "/sandbox/requests?status=ok"), 400, param="status",
+                 message="Invalid status: use a status code (402) or a class (2xx, 4xx, 5xx).")
+    assert_error(sandbox(account, "/sandbox/requests?mode=prod"), 400, param="mode")
+    assert_error(sandbox(account, "/sandbox/requests?limit=0"), 400, param="limit",
+                 code="parameter_invalid_integer")
+    assert_error(sandbox(account, "/sandbox/requests?starting_after=req_nope"), 404,
+                 code="resource_missing", param="starting_after",
+                 message="No such request: 'req_nope'")
+    assert_error(sandbox(account, "/sandbox/audit?type=api_key.stolen"), 400, param="type")
+
+
+def test_pagination(account, busy):
+    everything = (busy["ok"] + [busy["404"], busy["400"], busy["live"]])[::-1]
+    first = sandbox(account, "/sandbox/requests?limit=4").get_json()
+    assert [e["id"] for e in first["data"]] == everything[:4] and first["has_more"] is True
+    rest = sandbox(account, f"/sandbox/requests?limit=4&starting_after={everything[3]}")
+    assert ids(rest) == everything[4:] and rest.get_json()["has_more"] is False
+    back = sandbox(account, f"/sandbox/requests?limit=2&ending_before={everything[4]}")
+    assert ids(back) == everything[2:4] and back.get_json()["has_more"] is True
+    assert ids(sandbox(account, f"/sandbox/requests?ending_before={everything[0]}")) == []
+
+
+def test_another_accounts_requests_are_invisible(account, make_account, busy):
+    other = make_account()
+    assert ids(sandbox(other, "/sandbox/requests")) == []
+    assert_error(sandbox(other, f"/sandbox/requests/{busy['404']}"), 404,
+                 code="resource_missing", param="id")
+    assert_error(sandbox(other, f"/sandbox/requests?starting_after={busy['404']}"), 404,
+                 code="resource_missing", param="starting_after")
+    theirs = other.get("/v1/customers").headers["Request-Id"]
+    assert ids(sandbox(other, "/sandbox/requests")) == [theirs]
+    assert theirs not in ids(sandbox(account, "/sandbox/requests?limit=100"))
+
+
+def test_sandbox_requests_need_a_session(client, account):
+    assert_error(client.get("/sandbox/requests"), 401)
+    assert_error(client.get("/sandbox/audit", headers=account.auth()), 401)
+    # Sandbox calls themselves are not in the request log: only /v1 is.
+    assert ids(sandbox(account, "/sandbox/requests")) == []
+
+
+def test_a_key_seen_in_a_url_is_audited_in_its_account(app, client, account, wall):
+    key_id = key_ids(account)[("secret", False)]
+    r = account.get(f"/v1/customers?expand[]=x&key={account.secret_key}")
+    assert_error(r, 400, code="api_key_in_url")
+    events = sandbox(account, "/sandbox/audit").get_json()
+    assert events["object"] == "list" and events["url"] == "/sandbox/audit"
+    [event] = events["data"]
+    assert event.pop("id").startswith("aud_")
+    assert event == {
+        "object": "audit_event", "type": "api_key.seen_in_url", "created": int(wall[0]),
+        "livemode": False, "key_id": key_id,
+        "key_redacted": f"sk_test_...{account.secret_key[-4:]}",
+        "request_id": r.headers["Request-Id"], "client_ip": "127.0.0.1",
+        "data": {"method": "GET", "path": "/v1/customers"}}
+
+    # No key in the header: the request is still logged in the URL key's account.
+    bare = client.get(f"/v1/customers?k={account.secret_key}")
+    assert_error(bare, 400, code="api_key_in_url")
+    entry = sandbox(account, f"/sandbox/requests/{bare.headers['Request-Id']}").get_json()
+    assert (entry["key_id"], entry["status"], entry["error_code"]) == (
+        key_id, 400, "api_key_in_url")
+    assert len(sandbox(account, "/sandbox/audit").get_json()["data"]) == 2
+
+
+def test_an_unknown_key_in_a_url_is_audited_for_the_operator_only(app, client, account):
+    from payground.extensions import db
+    from payground.models import AuditEvent
+
+    unknown = keys.generate("secret", True)
+    r = client.get(f"/v1/customers?key={unknown}")
+    assert_error(r, 400, code="api_key_in_url")
+    with app.app_context():
+        [event] = db.session.execute(
+            select(AuditEvent).where(AuditEvent.request_id == r.headers["Request-Id"])
+        ).scalars().all()
+        assert (event.account_id, event.key_id, event.type) == (
+            None, None, "api_key.seen_in_url")
+        assert event.data == {"method": "GET", "path": "/v1/customers",
+                              "key_redacted": f"sk_live_...{unknown[-4:]}"}
+    assert ids(sandbox(account, "/sandbox/audit")) == []
+
+
+def test_audit_list_filters_and_pagination(app, account, make_account):
+    from payground.extensions import db
+    from payground.models import ApiKey
+    from payground.services.audit import record_event
+
+    other = make_account()
+    with app.app_context():
+        mine = db.session.execute(select(ApiKey).where(
+            ApiKey.account_id == account.account_id, ApiKey.type == "secret")).scalar_one()
+        theirs = db.session.execute(select(ApiKey).where(
+            ApiKey.account_id == other.account_id, ApiKey.type == "secret")).scalar_one()
+        made = [record_event(t, now=1000 + i, key=mine).id for i, t in enumerate(
+            ["api_key.created", "api_key.rolled", "api_key.revoked", "api_key.revoked_used"])]
+        record_event("api_key.created", now=1000, key=theirs)
+        record_event("api_key.created", now=1000, account_id=account.account_id,
+                     livemode=False)
+        db.session.commit()
+        mine_id = mine.id
+    listed = sandbox(account, "/sandbox/audit?type=api_key.created").get_json()["data"]
+    assert [(e["type"], e["key_id"]) for e in listed] == [
+        ("api_key.created", None), ("api_key.created", mine_id)]
+    assert ids(sandbox(account, f"/sandbox/audit?key={mine_id}")) == made[::-1]
+    page = sandbox(account, f"/sandbox/audit?key={mine_id}&limit=2").get_json()
+    assert [e["id"] for e in page["data"]] == made[:1:-1] and page["has_more"] is True
+    assert ids(sandbox(account, f"/sandbox/audit?key={mine_id}&starting_after={made[2]}")) == (
+        made[1::-1])
+    assert len(ids(sandbox(other, "/sandbox/audit"))) == 1
+    assert_error(sandbox(other, f"/sandbox/audit?starting_after={made[0]}"), 404,
+                 code="resource_missing", param="starting_after")
+
+
+def test_a_failure_to_log_never_fails_the_request(account, monkeypatch, caplog):
+    from sqlalchemy.exc import OperationalError
+
+    def broken(**row):
+        raise OperationalError("INSERT", {}, Exception("disk full"))
+
+    monkeypatch.setattr("payground.services.logs.write_request_log", broken)
+    r = account.post("/v1/customers", data={"name": "still works"})
+    assert r.status_code == 200
+    assert f"could not write the request log entry for {r.headers['Request-Id']}" in caplog.text
+    monkeypatch.undo()
+    assert account.get(f"/v1/customers/{r.get_json()['id']}").status_code == 200
+
+
+def test_pending_work_of_a_failed_request_is_not_committed_with_the_log(app, account,
+                                                                        monkeypatch):
+    from payground.errors import CardError
+    from payground.extensions import db
+    from payground.models import AuditEvent
+    from payground.services.audit import record_event
+
+    def half_done(account_, *args, **kwargs):
+        record_event("api_key.created", now=1, account_id=account_.id)  # added, not committed
+        db.session.flush()
+        raise CardError("declined halfway")
+
+    monkeypatch.setattr("payground.services.customers.create_customer", half_done)
+    r = account.post("/v1/customers", data={"name": "ghost"})
+    assert r.status_code == 402
+    with app.app_context():
+        assert db.session.execute(select(AuditEvent).where(
+            AuditEvent.account_id == account.account_id)).first() is None
+    assert sandbox(account, f"/sandbox/requests/{r.headers['Request-Id']}").get_json()[
+        "status"] == 402

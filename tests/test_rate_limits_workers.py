@@ -1,0 +1,141 @@
+"""Rate limits are exact across the workers of one deployment (SPEC §7, issue 3 item 5).
+
+``payground serve --workers 2`` with Redis, a burst of 40 test-mode requests on new
+connections: exactly 25 pass. Needs Redis at ``$PAYGROUND_TEST_REDIS_URL`` (default
+``redis://127.0.0.1:6379/0``); skipped with the reason when it cannot be reached.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.test_cli import DOMAIN, ServeProcess
+
+REDIS_URL = os.environ.get("PAYGROUND_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# A 10-second window: the whole burst fits in one window (checked, see burst()).
+WINDOW = 10
+BURST = 40
+
+
+@pytest.fixture
+def redis_client():
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({exc}); start one to run this")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def own_keys(redis_client):
+    """Account ids whose counters this test made; only those keys are deleted afterwards."""
+    accounts: list[str] = []
+    yield accounts
+    for account in accounts:
+        for key in redis_client.scan_iter(match=f"payground:acct:{account}:*"):
+            redis_client.delete(key)
+
+
+def burst(url: str, secret: str) -> tuple[list[requests.Response], float, float]:
+    """BURST requests at once, each on a new connection (so both workers serve them)."""
+    start = threading.Barrier(BURST)
+
+    def call(_):
+        start.wait()
+        with requests.Session() as session:
+            return session.get(f"{url}/v1/customers", timeout=30,
+                               headers={"Authorization": f"Bearer {secret}",
+                                        "Connection": "close"})
+
+    with ThreadPoolExecutor(BURST) as pool:
+        began = time.time()
+        responses = list(pool.map(call, range(BURST)))
+        ended = time.time()
+    return responses, began, ended
+
+
+def test_two_workers_sharing_redis_let_exactly_25_through(tmp_path, redis_client, own_keys):
+    process = ServeProcess(tmp_path / "home", "--workers", "2", env={
+        "PAYGROUND_REDIS_URL": REDIS_URL, "PAYGROUND_RATE_LIMITS": f"test=25/{WINDOW}s,live=100"})
+    try:
+        for attempt in range(2):
+            body = process.signup(f"burst{attempt}-{os.getpid()}@{DOMAIN}")
+            own_keys.append(body["account"]["id"])
+            responses, began, ended = burst(process.url, body["keys"]["secret"])
+            # Windows are aligned to the clock (now // 10). A burst that crossed a boundary
+            # is counted in two windows; the retry, with a fresh account (its own budget),
+            # starts just after that boundary, so it fits in one.
+            if int(began) // WINDOW == int(ended) // WINDOW:
+                break
+        else:
+            pytest.fail("two bursts in a row crossed a window boundary")
+    finally:
+        out, err = process.stop()
+
+    assert len(set(_booted_workers(err))) == 2, err
+    ok = [r for r in responses if r.status_code == 200]
+    refused = [r for r in responses if r.status_code == 429]
+    assert (len(ok), len(refused)) == (25, 15), [r.status_code for r in responses]
+    # Every request was counted once, atomically: the 25 that passed saw 24 .. 0 left.
+    assert sorted(_remaining(r) for r in ok) == list(range(25))
+    reset = int(began) // WINDOW * WINDOW + WINDOW - int(began)
+    for r in ok + refused:
+        assert r.headers["RateLimit-Policy"] == f'"account";q=25;w={WINDOW}'
+    for r in refused:
+        assert r.json()["error"]["code"] == "rate_limit"
+        assert r.json()["error"]["type"] == "invalid_request_error"
+        assert r.headers["Stripe-Rate-Limited-Reason"] == "global-rate"
+        assert r.headers["RateLimit"] == f'"account";r=0;t={r.headers["Retry-After"]}'
+        assert 1 <= int(r.headers["Retry-After"]) <= reset
+    keys = list(redis_client.scan_iter(match=f"payground:acct:{own_keys[-1]}:test:*"))
+    assert [int(redis_client.get(key)) for key in keys] == [BURST]
+
+
+def _remaining(response: requests.Response) -> int:
+    policy, _, params = response.headers["RateLimit"].partition(";")
+    assert policy == '"account"'
+    return int(dict(p.split("=") for p in params.split(";"))["r"])
+
+
+def _booted_workers(err: str) -> list[str]:
+    return [line.rsplit(" ", 1)[-1] for line in err.splitlines()
+            if "Booting worker with pid" in line]
+
+
+def _serve_refused(tmp_path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PAYGROUND_")}
+    return subprocess.run(
+        [sys.executable, "-m", "payground", "--home", str(tmp_path / "home"), "serve",
+         "--workers", "2", "--port", "0"],
+        env={**clean, **env}, capture_output=True, text=True, timeout=120)
+
+
+def test_several_workers_without_redis_refuse_to_start(tmp_path):
+    result = _serve_refused(tmp_path, {})
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: --workers 2 needs PAYGROUND_REDIS_URL: without it each worker would count "
+        "rate limits on its own, and they would not be exact. Set "
+        "PAYGROUND_REDIS_URL=redis://..., serve one worker (more --threads), or turn rate "
+        "limits off with PAYGROUND_RATE_LIMITS=off.\n")
+
+
+def test_unreachable_redis_refuses_to_start(tmp_path):
+    result = _serve_refused(tmp_path, {"PAYGROUND_REDIS_URL": "redis://:pw@127.0.0.1:1/3"})
+
+    assert result.returncode == 1
+    assert result.stderr == ("Error: cannot reach Redis at PAYGROUND_REDIS_URL "
+                             "(redis://127.0.0.1:1/3) to count rate limits; is it running?\n")
