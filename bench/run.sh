@@ -25,7 +25,7 @@
 #   DURATION [10]        seconds per wrk run          REPEATS [3]   throughput repeats
 #   STARTUP_REPEATS [5]  startup measurements/server  CONNECTIONS [8]  THREADS [2] (wrk)
 #   SCENARIOS [create_customer,create_charge,list_customers]
-#   PG_WORKERS [2]       payground serve --workers    PG_THREADS [unset = serve's default]
+#   PG_WORKERS [2]       payground serve --workers    PG_THREADS [2] payground serve --threads
 #   FLOOR_DB [/tmp/floor.db]   SERVERS [floor,localstripe,payground] (subset, floor first)
 #   WAIT_CLI [600]       seconds to wait for `payground serve` to appear
 #   QUICK [0]            1 = DURATION=3 REPEATS=1 STARTUP_REPEATS=2 (unless set explicitly)
@@ -53,7 +53,7 @@ CONNECTIONS="${CONNECTIONS:-8}"
 THREADS="${THREADS:-2}"
 SCENARIOS="${SCENARIOS:-create_customer,create_charge,list_customers}"
 PG_WORKERS="${PG_WORKERS:-2}"
-PG_THREADS="${PG_THREADS:-}"
+PG_THREADS="${PG_THREADS:-2}"  # fewer writers queueing on SQLite's lock: see RESULTS.md
 FLOOR_DB="${FLOOR_DB:-/tmp/floor.db}"
 SERVERS="${SERVERS:-floor,localstripe,payground}"
 WAIT_CLI="${WAIT_CLI:-600}"
