@@ -1,0 +1,77 @@
+"""The ``payground`` command: serve the sandbox, set up a project's keys, seed demo data.
+
+Start-up time matters (``payground serve`` is timed from spawn to the first answer), so this
+module imports only click at the top. Flask, SQLAlchemy and the WSGI server are imported by
+``serve``; ``requests`` by the commands that talk to a running server; Faker by ``demo``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import __version__
+
+DEFAULT_URL = "http://127.0.0.1:4242"
+ENV_FILE = ".env"
+ENV_HEADER = ("# Payground test keys, written by `payground init`. Keep this file out of git "
+              "(it is in .gitignore).")
+TUTORIAL = "tutorials/01-first-charge"
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+# --- the group -----------------------------------------------------------------------------
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.option("--home", envvar="PAYGROUND_HOME", metavar="DIR",
+              type=click.Path(file_okay=False),
+              help="Where Payground keeps its database, key pepper and CLI session "
+                   "[env: PAYGROUND_HOME; default: ~/.payground].")
+@click.version_option(__version__, "--version", prog_name="payground")
+@click.pass_context
+def main(ctx: click.Context, home: str | None) -> None:
+    """Payground: a Stripe-compatible payments sandbox for learning to handle API keys.
+
+    \b
+    Quick start:
+      payground serve            # terminal 1: the API on http://127.0.0.1:4242
+      payground init             # terminal 2: an account, its test keys in ./.env
+      payground demo             # optional: fake customers and charges to look at
+
+    Settings come from PAYGROUND_* environment variables (PAYGROUND_DATABASE_URL,
+    PAYGROUND_REDIS_URL, PAYGROUND_SECRET, PAYGROUND_RATE_LIMITS ...); see the README.
+
+    \f
+    .. versionadded:: 0.1
+    """
+    ctx.obj = {"home": home}
+
+
+def _home(ctx_obj: dict[str, Any]) -> Path:
+    # Resolved here rather than through load_config: that would also create the server's
+    # key pepper, which has no business on a machine that only runs `payground init`.
+    from ..config import DEFAULTS
+
+    return Path(os.path.expanduser(ctx_obj.get("home") or DEFAULTS["HOME"]))
+
+
+def _check_url(_ctx, _param, value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value or ""):
+        raise click.BadParameter(f"{value!r} is not an http:// or https:// address")
+    return value.rstrip("/")
+
+
+url_option = click.option(
+    "--url", default=DEFAULT_URL, show_default=True, envvar="PAYGROUND_URL",
+    callback=_check_url, help="Address of a running Payground server [env: PAYGROUND_URL].")
+
+
+# Each module adds its commands to `main` when imported.
+from . import accounts, demo, serve  # noqa: E402,F401
+from .envfile import _ensure_gitignored  # noqa: E402,F401  (used by tests)
+from .serve import _display_url, _scrubbing_formatter  # noqa: E402,F401  (used by tests)
