@@ -109,7 +109,7 @@ def test_help_lists_the_commands(run):
     result = run("--help")
     assert result.exit_code == 0
     commands = [line.split()[0] for line in result.output.split("Commands:\n", 1)[1].splitlines()]
-    assert commands == ["activate", "demo", "init", "serve"]
+    assert commands == ["activate", "clock", "demo", "init", "serve"]
     assert "versionadded" not in result.output
 
 
@@ -623,3 +623,26 @@ def test_activate_without_a_session(project, run, server):
     result = run("activate", "--url", server.url)
     assert result.exit_code == 1
     assert "run `payground init` first." in result.output
+
+
+# --- clock ---------------------------------------------------------------------------------
+
+
+def test_clock_advance_and_show(server, project, cli_home, run):
+    assert run("init", "--url", server.url, "--email", f"clock@{DOMAIN}",
+               "--password", PASSWORD).exit_code == 0
+    result = run("clock", "advance", "2d", "--url", server.url)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Advanced 172800 s."
+    assert lines[1].startswith("Account time: ") and lines[1].endswith("(wall clock + 172800 s)")
+    shown = run("clock", "show", "--url", server.url)
+    assert shown.exit_code == 0 and shown.output.endswith("(wall clock + 172800 s)\n")
+
+
+def test_clock_advance_rejects_a_bad_duration(server, project, cli_home, run):
+    assert run("init", "--url", server.url, "--email", f"clock2@{DOMAIN}",
+               "--password", PASSWORD).exit_code == 0
+    result = run("clock", "advance", "soon", "--url", server.url)
+    assert result.exit_code == 2
+    assert "cannot read duration 'soon' (try 90s, 15m, 1h, 2d)" in result.output

@@ -72,6 +72,6 @@ url_option = click.option(
 
 
 # Each module adds its commands to `main` when imported.
-from . import accounts, demo, serve  # noqa: E402,F401
+from . import accounts, clock, demo, serve  # noqa: E402,F401
 from .envfile import _ensure_gitignored  # noqa: E402,F401  (used by tests)
 from .serve import _display_url, _scrubbing_formatter  # noqa: E402,F401  (used by tests)

@@ -1,0 +1,68 @@
+"""`payground clock`: read and fast-forward your account's clock on a running server."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from . import _home, main, url_option
+from .client import _Client
+
+
+@main.group()
+def clock() -> None:
+    """Your account's clock: key grace periods and retention run on it, not on wall time."""
+
+
+def _session(obj: dict[str, Any]) -> str:
+    path = _home(obj) / "session"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        raise click.ClickException(f"no session in {path}: run `payground init` first.") from None
+
+
+def _show(body: dict[str, Any]) -> None:
+    now = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(body["now"]))
+    click.echo(f"Account time: {now} (wall clock + {body['offset']} s)")
+
+
+@clock.command("show")
+@url_option
+@click.pass_obj
+def show(obj: dict[str, Any], url: str) -> None:
+    """Print the account's time and how far it is ahead of the wall clock.
+
+    \f
+    .. versionadded:: 0.2
+    """
+    with _Client(url) as api:
+        _show(api.call("GET", "/sandbox/clock", key=_session(obj)))
+
+
+@clock.command("advance")
+@click.argument("duration")
+@url_option
+@click.pass_obj
+def advance(obj: dict[str, Any], url: str, duration: str) -> None:
+    """Move the account's clock forward by DURATION (90, 90s, 15m, 1h, 2d or 1w).
+
+    Only your account's time moves: a key rolled with a one-hour grace period stops working
+    after `payground clock advance 1h`, whatever the wall clock says.
+
+    \f
+    .. versionadded:: 0.2
+    """
+    from ..core.clock import parse_duration
+
+    try:
+        seconds = parse_duration(duration)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="DURATION") from None
+    with _Client(url) as api:
+        body = api.call("POST", "/sandbox/clock/advance", key=_session(obj),
+                        json={"seconds": seconds})
+    click.echo(f"Advanced {seconds} s.")
+    _show(body)
