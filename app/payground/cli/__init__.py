@@ -72,6 +72,9 @@ url_option = click.option(
 
 
 # Each module adds its commands to `main` when imported.
-from . import accounts, clock, demo, serve  # noqa: E402,F401
+# (Module names differ from command names, so `payground.cli.serve` stays the command.)
+from . import accounts, clocks, demo, server  # noqa: E402,F401
+from .accounts import activate, init  # noqa: E402,F401
+from .clocks import clock  # noqa: E402,F401
 from .envfile import _ensure_gitignored  # noqa: E402,F401  (used by tests)
-from .serve import _display_url, _scrubbing_formatter  # noqa: E402,F401  (used by tests)
+from .server import _display_url, _scrubbing_formatter, serve  # noqa: E402,F401

@@ -11,8 +11,8 @@ from flask import current_app, g, request
 
 from .. import messages
 from ..core import keys as keyfmt
-from ..errors import (ApiKeyInUrl, AuthenticationError, PermissionDenied, RouteNotFound,
-                      SecretKeyRequired)
+from ..errors import (ApiKeyInUrl, AuthenticationError, IpNotAllowed, PermissionDenied,
+                      RouteNotFound, SecretKeyRequired)
 from ..models.base import db
 from ..services import keys as key_service
 from .ratelimit import count_auth_failures, refuse_throttled_address
@@ -78,12 +78,29 @@ def authenticate_v1() -> None:
     permission = getattr(view, PERMISSION_ATTR, None)
     if permission is None:  # a route nobody declared: refuse rather than allow
         raise PermissionDenied("This endpoint has no declared permission.")
+    if key.ip_allowlist:
+        _check_allowlist(key.ip_allowlist)
     if key.type == "publishable":
         if not getattr(view, PUBLISHABLE_ATTR, False):
             raise SecretKeyRequired()
     elif key.type == "restricted" and not allows(key.permissions or [], permission):
         raise PermissionDenied(messages.MISSING_PERMISSION.format(
             masked=keyfmt.mask(g.raw_key), account=g.account.id, permission=permission))
+
+
+def _check_allowlist(allowlist: list[str]) -> None:
+    """A key with an allow-list works only from those addresses (the error names the address)."""
+    import ipaddress
+
+    from .request_log import client_ip
+
+    address = client_ip() or ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        ip = None
+    if ip is None or not any(ip in ipaddress.ip_network(net) for net in allowlist):
+        raise IpNotAllowed(messages.IP_NOT_ALLOWED.format(address=address))
 
 
 def allows(granted: list[str], needed: str) -> bool:

@@ -1,4 +1,4 @@
-"""/sandbox/keys: the account's API keys (listing; creating, rolling, revoking come next)."""
+"""/sandbox/keys: list, create, roll and revoke the account's API keys."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from ..services import keys as key_service
 from ..http.context import state
 from . import bp
 from .auth import session_required
-from .schemas import KeyOut
+from ..http.decorators import request_params
+from .schemas import KeyCreate, KeyOut, KeyRoll
 
 _key_out = KeyOut()
 
@@ -37,3 +38,41 @@ def list_keys():
     now = state().clock.for_account(g.account)
     data = [key_object(k, now) for k in key_service.list_keys(g.account)]
     return {"object": "list", "url": request.path, "has_more": False, "data": data}
+
+
+@bp.post("/keys")
+@session_required
+def create_key():
+    """Create a secret or restricted key; the response holds its secret, shown this once."""
+    params = KeyCreate().load(request_params())
+    st = state()
+    issued = key_service.create_key(g.account, params, pepper=st.pepper, clock=st.clock)
+    return key_object(issued.key, st.clock.for_account(g.account), issued.secret), 201
+
+
+@bp.get("/keys/<key_id>")
+@session_required
+def retrieve_key(key_id):
+    """Retrieve one key (secret redacted)."""
+    key = key_service.get_key(g.account, key_id)
+    return key_object(key, state().clock.for_account(g.account))
+
+
+@bp.post("/keys/<key_id>/roll")
+@session_required
+def roll_key(key_id):
+    """Roll a key: the new one (shown this once) works now, the old one until expires_in."""
+    params = KeyRoll().load(request_params())
+    st = state()
+    issued = key_service.roll_key(g.account, key_id, params["expires_in"], pepper=st.pepper,
+                                  clock=st.clock)
+    return key_object(issued.key, st.clock.for_account(g.account), issued.secret), 201
+
+
+@bp.post("/keys/<key_id>/revoke")
+@session_required
+def revoke_key(key_id):
+    """Revoke a key: the next request with it fails."""
+    st = state()
+    key = key_service.revoke_key(g.account, key_id, clock=st.clock)
+    return key_object(key, st.clock.for_account(g.account))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+import ipaddress
 
-from ..http.schemas import Email, Str, StripeSchema
+from marshmallow import Schema, ValidationError, fields
+
+from ..http.schemas import Bool, Email, Int, OneOf, Str, StripeSchema
+from ..http.validation import coded
+from ..services.keys import MAX_GRACE, PERMISSIONS
 
 
 class Credentials(StripeSchema):
@@ -56,3 +60,29 @@ class KeyOut(Schema):
     permissions = fields.Raw()
     ip_allowlist = fields.Raw()
     rolled_from = fields.String()
+
+
+class IpNetwork(Str):
+    """An IPv4/IPv6 address or CIDR range."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return str(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ValidationError(coded(
+                "parameter_invalid", f"Invalid IP address or range: {value}")) from None
+
+
+class KeyCreate(StripeSchema):
+    type = OneOf(("secret", "restricted"), required=True)
+    livemode = Bool()
+    name = Str(max_length=200)
+    note = Str(max_length=500, allow_empty=True)
+    permissions = fields.List(OneOf(PERMISSIONS))
+    ip_allowlist = fields.List(IpNetwork())
+    expires_at = Int()
+
+
+class KeyRoll(StripeSchema):
+    expires_in = Int(minimum=0, maximum=MAX_GRACE, load_default=0)

@@ -85,3 +85,105 @@ def authenticate(raw_key: str, pepper: str, clock) -> tuple[ApiKey, Account]:
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise ApiKeyExpired(keyfmt.mask(raw_key))
     return key, account
+
+
+# --- the key lifecycle: create, roll, revoke ------------------------------------------------
+
+PERMISSIONS = tuple(f"{resource}_{level}" for resource in (
+    "customer", "charge", "refund", "payment_intent", "payment_method", "payout", "webhook")
+    for level in ("read", "write")) + ("token_read", "token_write", "balance_read", "event_read")
+MAX_GRACE = 7 * 86400
+
+
+def get_key(account: Account, key_id: str) -> ApiKey:
+    """One of the account's keys, or Stripe's 404 naming ``id``."""
+    from .. import messages
+    from ..errors import ResourceMissing
+
+    key = db.session.get(ApiKey, key_id)
+    if key is None or key.account_id != account.id:
+        raise ResourceMissing(messages.NO_SUCH.format(noun="api_key", id=key_id), param="id")
+    return key
+
+
+def create_key(account: Account, params: dict, *, pepper: str, clock) -> IssuedKey:
+    """A new secret or restricted key (restricted keys need at least one permission).
+
+    :raises InvalidRequestError: live mode not activated, permissions missing or given for a
+        secret key, ``expires_at`` not in the future on the account's clock.
+    """
+    from ..errors import InvalidRequestError, ParameterInvalid, ParameterMissing
+    from .audit import record_event
+
+    now = clock.for_account(account)
+    kind, livemode = params["type"], params.get("livemode", False)
+    if livemode and not account.live_enabled:
+        raise InvalidRequestError("Live mode is not activated for this account: activate it "
+                                  "first (POST /sandbox/account/activate).", param="livemode",
+                                  code="account_not_activated")
+    permissions = sorted(set(params.get("permissions") or []))
+    if kind == "restricted" and not permissions:
+        raise ParameterMissing("permissions")
+    if kind == "secret" and permissions:
+        raise ParameterInvalid("Only restricted keys have permissions; a secret key can do "
+                               "everything.", param="permissions")
+    expires_at = params.get("expires_at")
+    if expires_at is not None and expires_at <= now:
+        raise ParameterInvalid("Invalid expires_at: must be in the future (account time "
+                               f"{now}).", param="expires_at")
+    issued = issue_key(account, kind=kind, livemode=livemode, pepper=pepper, now=now,
+                       name=params.get("name"), note=params.get("note"),
+                       permissions=permissions or None,
+                       ip_allowlist=params.get("ip_allowlist"), expires_at=expires_at)
+    record_event("api_key.created", key=issued.key, now=now)
+    db.session.commit()
+    return issued
+
+
+def roll_key(account: Account, key_id: str, expires_in: int, *, pepper: str,
+             clock) -> IssuedKey:
+    """Replace a key: the new one works at once, the old one until ``expires_in`` has passed.
+
+    The new key keeps the old one's type, mode, name, note, permissions and allow-list.
+
+    :raises InvalidRequestError: the key is not active (expiring, expired or revoked).
+    """
+    from ..errors import InvalidRequestError
+    from .audit import record_event
+
+    old = get_key(account, key_id)
+    now = clock.for_account(account)
+    if old.status_at(now) != "active":
+        raise InvalidRequestError(f"Only an active key can be rolled; {old.redacted} is "
+                                  f"{old.status_at(now)}.", param="id", code="api_key_not_active")
+    issued = issue_key(account, kind=old.type, livemode=old.livemode, pepper=pepper, now=now,
+                       name=old.name, note=old.note, permissions=old.permissions,
+                       ip_allowlist=old.ip_allowlist, rolled_from=old.id)
+    old.expires_at = now + expires_in
+    record_event("api_key.rolled", key=old, now=now,
+                 data={"new_key": issued.key.id, "expires_in": expires_in})
+    db.session.commit()
+    return issued
+
+
+def revoke_key(account: Account, key_id: str, *, clock) -> ApiKey:
+    """Revoke a key now: the very next request with it fails (there is no cache to go stale).
+
+    :raises InvalidRequestError: publishable keys can't be revoked (roll them), nor can a key
+        twice.
+    """
+    from ..errors import InvalidRequestError
+    from .audit import record_event
+
+    key = get_key(account, key_id)
+    now = clock.for_account(account)
+    if key.type == "publishable":
+        raise InvalidRequestError("Publishable keys cannot be revoked; roll them instead.",
+                                  param="id", code="api_key_not_revocable")
+    if key.revoked_at is not None:
+        raise InvalidRequestError(f"{key.redacted} is already revoked.", param="id",
+                                  code="api_key_not_active")
+    key.revoked_at = now
+    record_event("api_key.revoked", key=key, now=now)
+    db.session.commit()
+    return key
