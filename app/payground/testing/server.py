@@ -404,6 +404,63 @@ class Account:
         self.live_publishable_key = keys["publishable"]
         return self.live_secret_key
 
+    def create_key(self, type: str = "restricted", *, permissions: list[str] | None = None,
+                   livemode: bool = False, name: str | None = None, note: str | None = None,
+                   ip_allowlist: list[str] | None = None) -> str:
+        """Create a key (``POST /sandbox/keys``) and return its secret, shown this once.
+
+        :param type: ``"restricted"`` (needs ``permissions``, e.g. ``["charge_read"]``) or
+            ``"secret"``.
+        :raises requests.HTTPError: if Payground refuses (unknown permission, live mode not
+            activated ...).
+
+        .. versionadded:: 0.2
+        """
+        body = {"type": type, "livemode": livemode, "permissions": permissions, "name": name,
+                "note": note, "ip_allowlist": ip_allowlist}
+        response = self.request("POST", "/sandbox/keys", key=self.session,
+                                json={k: v for k, v in body.items() if v is not None})
+        return _expect(response, 201)["secret"]
+
+    def roll(self, key: str, expires_in: int = 0) -> str:
+        """Roll ``key`` (a full key or a ``key_...`` id); returns the new key.
+
+        The old key keeps working for ``expires_in`` seconds of the account's clock.
+
+        .. versionadded:: 0.2
+        """
+        response = self.request("POST", f"/sandbox/keys/{self._key_id(key)}/roll",
+                                key=self.session, json={"expires_in": expires_in})
+        return _expect(response, 201)["secret"]
+
+    def revoke(self, key: str) -> None:
+        """Revoke ``key`` (a full key or a ``key_...`` id): its next request fails.
+
+        .. versionadded:: 0.2
+        """
+        response = self.request("POST", f"/sandbox/keys/{self._key_id(key)}/revoke",
+                                key=self.session)
+        _expect(response, 200)
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move this account's clock forward; returns the account's new time (Unix seconds).
+
+        .. versionadded:: 0.2
+        """
+        response = self.request("POST", "/sandbox/clock/advance", key=self.session,
+                                json={"seconds": seconds})
+        return _expect(response, 200)["now"]
+
+    def _key_id(self, key: str) -> str:
+        if key.startswith("key_"):
+            return key
+        redacted = f"{key[:8]}...{key[-4:]}"
+        listed = _expect(self.request("GET", "/sandbox/keys", key=self.session), 200)["data"]
+        for item in listed:
+            if item["redacted"] == redacted:
+                return item["id"]
+        raise LookupError(f"{redacted} is not a key of account {self.id}")
+
     def __repr__(self) -> str:
         return f"<payground.testing.Account {self.id} {self.email}>"
 
