@@ -153,3 +153,21 @@ def test_ip_allowlist(account, client):
     assert_error(refused, 403, code="api_key_ip_not_allowed",
                  message=messages.IP_NOT_ALLOWED.format(address="192.0.2.7"))
     assert secret not in refused.get_data(as_text=True)
+
+
+def test_last_used_is_recorded_at_most_once_a_minute(account, wall):
+    def last_used():
+        return account.client.get(f"/sandbox/keys/{key_id}",
+                                  headers=account.session_auth).get_json()["last_used"]
+
+    key_id = key_id_of(account, account.secret_key)
+    assert last_used() is None
+    start = int(wall[0])
+    account.get("/v1/customers")
+    assert last_used() == start
+    wall[0] += 59
+    account.get("/v1/customers")
+    assert last_used() == start
+    wall[0] += 1
+    account.get("/v1/customers")
+    assert last_used() == start + 60

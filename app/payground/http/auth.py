@@ -125,5 +125,6 @@ def _authenticate():
     finally:
         g.read_phase = False
     db.session.commit()
+    key_service.touch(key, state.clock.for_account(account))
     g.raw_key, g.api_key, g.account, g.livemode = raw, key, account, key.livemode
     return key

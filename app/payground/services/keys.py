@@ -59,6 +59,21 @@ def publishable_secret(key: ApiKey, pepper: str) -> str:
     return keyfmt.derive("publishable", key.livemode, pepper, key.id)
 
 
+LAST_USED_RESOLUTION = 60
+
+
+def touch(key: ApiKey, now: int) -> None:
+    """Record that ``key`` was used, at most once a minute (not a write on every request)."""
+    from sqlalchemy import update
+
+    if key.last_used is not None and now - key.last_used < LAST_USED_RESOLUTION:
+        return
+    db.session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used=now)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    key.last_used = now
+
+
 def list_keys(account: Account) -> list[ApiKey]:
     return list(db.session.execute(
         select(ApiKey).where(ApiKey.account_id == account.id)
