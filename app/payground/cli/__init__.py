@@ -60,6 +60,15 @@ def _home(ctx_obj: dict[str, Any]) -> Path:
     return Path(os.path.expanduser(ctx_obj.get("home") or DEFAULTS["HOME"]))
 
 
+def saved_session(ctx_obj: dict[str, Any]) -> str:
+    """The session token `payground init` saved in PAYGROUND_HOME/session."""
+    path = _home(ctx_obj) / "session"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        raise click.ClickException(f"no session in {path}: run `payground init` first.") from None
+
+
 def _check_url(_ctx, _param, value: str) -> str:
     if not re.match(r"^https?://[^/\s]+", value or ""):
         raise click.BadParameter(f"{value!r} is not an http:// or https:// address")

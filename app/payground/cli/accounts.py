@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from . import ENV_FILE, TUTORIAL, _home, main, url_option
+from . import ENV_FILE, TUTORIAL, _home, main, saved_session, url_option
 from .client import ServerError, _Client, _mask
 from .envfile import _read_env, _save_env_with_gitignore, _write_private
 
@@ -136,12 +136,7 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
     \f
     .. versionadded:: 0.1
     """
-    session_path = _home(obj) / "session"
-    try:
-        session = session_path.read_text().strip()
-    except FileNotFoundError:
-        raise click.ClickException(
-            f"no session in {session_path}: run `payground init` first.") from None
+    session = saved_session(obj)
     details = {k: v for k, v in (("business_name", business_name), ("country", country)) if v}
     with _Client(url) as api:
         body = api.call("POST", "/sandbox/account/activate", key=session, json=details)

@@ -7,21 +7,13 @@ from typing import Any
 
 import click
 
-from . import _home, main, url_option
+from . import main, saved_session, url_option
 from .client import _Client
 
 
 @main.group()
 def clock() -> None:
     """Your account's clock: key grace periods and retention run on it, not on wall time."""
-
-
-def _session(obj: dict[str, Any]) -> str:
-    path = _home(obj) / "session"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        raise click.ClickException(f"no session in {path}: run `payground init` first.") from None
 
 
 def _show(body: dict[str, Any]) -> None:
@@ -39,7 +31,7 @@ def show(obj: dict[str, Any], url: str) -> None:
     .. versionadded:: 0.2
     """
     with _Client(url) as api:
-        _show(api.call("GET", "/sandbox/clock", key=_session(obj)))
+        _show(api.call("GET", "/sandbox/clock", key=saved_session(obj)))
 
 
 @clock.command("advance")
@@ -62,7 +54,7 @@ def advance(obj: dict[str, Any], url: str, duration: str) -> None:
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="DURATION") from None
     with _Client(url) as api:
-        body = api.call("POST", "/sandbox/clock/advance", key=_session(obj),
+        body = api.call("POST", "/sandbox/clock/advance", key=saved_session(obj),
                         json={"seconds": seconds})
     click.echo(f"Advanced {seconds} s.")
     _show(body)
