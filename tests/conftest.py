@@ -116,6 +116,46 @@ class AccountHandle:
         self.live_publishable_key = body["keys"]["publishable"]
         return self.live_secret_key
 
+    # Key lifecycle helpers, as payground.testing.Account has them (in-process here).
+
+    def key_id(self, key: str) -> str:
+        """The ``key_...`` id of a full key (found by its redacted form), or ``key`` itself."""
+        if key.startswith("key_"):
+            return key
+        listed = self.client.get("/sandbox/keys", headers=self.session_auth).get_json()["data"]
+        return next(k["id"] for k in listed if k["redacted"] == f"{key[:8]}...{key[-4:]}")
+
+    def create_key(self, type: str = "restricted", *, permissions=None, livemode=False,
+                   name=None, note=None, ip_allowlist=None) -> str:
+        """Create a key through ``POST /sandbox/keys``; returns its secret."""
+        body = {"type": type, "livemode": livemode, "permissions": permissions, "name": name,
+                "note": note, "ip_allowlist": ip_allowlist}
+        r = self.client.post("/sandbox/keys", headers=self.session_auth,
+                             json={k: v for k, v in body.items() if v is not None})
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()["secret"]
+
+    def roll(self, key: str, expires_in: int = 0) -> str:
+        """Roll ``key`` (full key or id); returns the new secret."""
+        r = self.client.post(f"/sandbox/keys/{self.key_id(key)}/roll",
+                             json={"expires_in": expires_in}, headers=self.session_auth)
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()["secret"]
+
+    def revoke(self, key: str) -> dict:
+        """Revoke ``key`` (full key or id); returns the key object."""
+        r = self.client.post(f"/sandbox/keys/{self.key_id(key)}/revoke",
+                             headers=self.session_auth)
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move this account's clock forward; returns the account's new time."""
+        r = self.client.post("/sandbox/clock/advance", json={"seconds": seconds},
+                             headers=self.session_auth)
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()["now"]
+
 
 @pytest.fixture
 def make_account(client):

@@ -34,3 +34,21 @@ def test_revoke_by_key_or_id(payground_account):
 def test_unknown_key(payground_account):
     with pytest.raises(LookupError, match="is not a key of account"):
         payground_account.revoke("sk_test_" + "0" * 38)
+
+
+def test_helpers_take_key_ids_and_report_the_clock(payground_account):
+    account = payground_account
+    listed = account.request("GET", "/sandbox/keys", key=account.session).json()["data"]
+    pk_id = next(k["id"] for k in listed if k["type"] == "publishable")
+    new_pk = account.roll(pk_id)
+    assert new_pk.startswith("pk_test_") and new_pk != account.publishable_key
+    clock = account.request("GET", "/sandbox/clock", key=account.session).json()
+    now = account.advance_clock(90)  # real time runs on the server: allow it a few seconds
+    assert clock["now"] + 90 <= now <= clock["now"] + 95
+
+
+def test_create_key_refused_raises_with_the_message(payground_account):
+    with pytest.raises(requests.HTTPError, match=r"Invalid permissions\[0\]"):
+        payground_account.create_key(permissions=["everything"])
+    with pytest.raises(requests.HTTPError, match="Live mode is not activated"):
+        payground_account.create_key("secret", livemode=True)

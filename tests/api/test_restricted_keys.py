@@ -67,3 +67,74 @@ def test_a_leaked_read_only_key_cannot_write(account):
     assert_error(r, 403, message=messages.MISSING_PERMISSION.format(
         masked=keys.mask(key), account=account.account_id, permission="customer_write"))
     assert account.get("/v1/customers").get_json()["data"] == []
+
+
+# -- IP allow-lists --------------------------------------------------------------------------
+
+
+def get_from(client, key, remote_addr, forwarded=None):
+    headers = {"Authorization": f"Bearer {key}"}
+    if forwarded is not None:
+        headers["X-Forwarded-For"] = forwarded
+    return client.get("/v1/customers", headers=headers,
+                      environ_base={"REMOTE_ADDR": remote_addr})
+
+
+def refused_from(response, address):
+    return assert_error(response, 403, code="api_key_ip_not_allowed",
+                        message=messages.IP_NOT_ALLOWED.format(address=address))
+
+
+@pytest.mark.parametrize("remote_addr,allowed", [
+    ("203.0.113.9", True), ("10.20.30.40", True), ("10.21.0.1", False),
+    ("2001:db8::1", True), ("2001:db9::1", False), ("198.51.100.1", False),
+])
+def test_allowlist_addresses_and_ranges(account, client, remote_addr, allowed):
+    key = account.create_key(permissions=["customer_read"],
+                             ip_allowlist=["203.0.113.9", "10.20.0.0/16", "2001:db8::/32"])
+    r = get_from(client, key, remote_addr)
+    if allowed:
+        assert r.status_code == 200, r.get_json()
+    else:
+        error = refused_from(r, remote_addr)
+        assert key not in str(error) and keys.mask(key) not in str(error)
+
+
+def test_keys_without_allowlist_work_from_anywhere(account, client):
+    assert get_from(client, account.secret_key, "198.51.100.1").status_code == 200
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(account, client):
+    key = account.create_key("secret", ip_allowlist=["203.0.113.9"])
+    refused_from(get_from(client, key, "198.51.100.1", forwarded="203.0.113.9"), "198.51.100.1")
+
+
+def test_trusted_proxy_takes_the_rightmost_untrusted_forwarded_address(app, account, client):
+    app.config["TRUSTED_PROXIES"] = "10.0.0.0/8, fd00::1"
+    key = account.create_key("secret", ip_allowlist=["203.0.113.9"])
+    assert get_from(client, key, "10.0.0.2", forwarded="203.0.113.9").status_code == 200
+    # Through two trusted proxies: the right-most untrusted hop is the client.
+    assert get_from(client, key, "fd00::1",
+                    forwarded="203.0.113.9, 10.1.1.1").status_code == 200
+    # A client cannot spoof its way in by writing the allowed address first.
+    refused_from(get_from(client, key, "10.0.0.2", forwarded="203.0.113.9, 198.51.100.7"),
+                 "198.51.100.7")
+    # A peer that is not a trusted proxy: its header is ignored.
+    refused_from(get_from(client, key, "198.51.100.8", forwarded="203.0.113.9"),
+                 "198.51.100.8")
+    # Garbage where the client's address should be never falls back to the proxy's.
+    refused_from(get_from(client, key, "10.0.0.2", forwarded="not-an-address"), "unknown")
+
+
+def test_trusted_proxy_address_reaches_the_request_log(app, account, client):
+    app.config["TRUSTED_PROXIES"] = "10.0.0.2"
+    r = get_from(client, account.secret_key, "10.0.0.2", forwarded="192.0.2.44")
+    assert r.status_code == 200
+    logged = client.get(f"/sandbox/requests/{r.headers['Request-Id']}",
+                        headers=account.session_auth).get_json()
+    assert logged["client_ip"] == "192.0.2.44"
+
+
+def test_allowlist_is_checked_before_permissions(account, client):
+    key = account.create_key(permissions=["balance_read"], ip_allowlist=["203.0.113.9"])
+    refused_from(get_from(client, key, "198.51.100.1"), "198.51.100.1")

@@ -50,13 +50,13 @@ def test_create_validation(account):
     assert_error(create(account, type="restricted"), 400, code="parameter_missing",
                  param="permissions", message="Missing required param: permissions.")
     assert_error(create(account, type="restricted", permissions=["charge_read", "everything"]),
-                 400, param="permissions[1]",
+                 400, code="parameter_invalid", param="permissions[1]",
                  message="Invalid permissions[1]: must be one of " + ", ".join(
                      __import__("payground.services.keys", fromlist=["x"]).PERMISSIONS))
     assert_error(create(account, type="publishable"), 400, param="type",
                  message="Invalid type: must be one of secret, restricted")
     assert_error(create(account, type="secret", permissions=["charge_read"]), 400,
-                 param="permissions",
+                 code="parameter_invalid", param="permissions",
                  message="Only restricted keys have permissions; a secret key can do everything.")
     assert_error(create(account, type="secret", ip_allowlist=["10.0.0.0/8", "not-an-ip"]), 400,
                  code="parameter_invalid", param="ip_allowlist[1]",
@@ -67,7 +67,8 @@ def test_create_validation(account):
                          "(POST /sandbox/account/activate).")
 
 
-def test_roll_with_a_grace_period_on_the_account_clock(account):
+def test_roll_with_a_grace_period_on_the_account_clock(account, wall):
+    # `wall` freezes real time: only the account clock moves, so the hour is exact.
     old_id = key_id_of(account, account.secret_key)
     r = roll(account, old_id, expires_in=3600)
     assert r.status_code == 201
@@ -171,3 +172,134 @@ def test_last_used_is_recorded_at_most_once_a_minute(account, wall):
     wall[0] += 1
     account.get("/v1/customers")
     assert last_used() == start + 60
+
+
+def test_create_secret_key_with_expiry_on_the_account_clock(account, wall):
+    now = int(wall[0])
+    r = create(account, type="secret", name="ci", note="for the CI job", expires_at=now + 600)
+    assert r.status_code == 201
+    body = r.get_json()
+    assert keys.parse(body["secret"]) == keys.ParsedKey("secret", False)
+    assert "permissions" not in body
+    assert (body["name"], body["note"], body["expires_at"], body["status"], body["livemode"],
+            body["rolled_from"], body["revoked_at"]) == (
+        "ci", "for the CI job", now + 600, "expiring", False, None, None)
+    assert account.get("/v1/customers", key=body["secret"]).status_code == 200
+    account.advance_clock(600)
+    assert_error(account.get("/v1/customers", key=body["secret"]), 401, code="api_key_expired",
+                 message=f"Expired API Key provided: {keys.mask(body['secret'])}")
+    # The account clock, not the wall clock, decides what "the future" is.
+    assert_error(create(account, type="secret", expires_at=now + 600), 400,
+                 code="parameter_invalid", param="expires_at",
+                 message=f"Invalid expires_at: must be in the future (account time {now + 600}).")
+
+
+def test_create_refuses_unknown_parameters_and_takes_form_bodies(account):
+    r = account.client.post("/sandbox/keys", json={"type": "secret", "scope": "all"},
+                            headers=account.session_auth)
+    assert_error(r, 400, code="parameter_unknown", param="scope")
+    r = account.client.post("/sandbox/keys", headers=account.session_auth,
+                            data={"type": "restricted", "permissions[0]": "refund_write",
+                                  "ip_allowlist[]": "2001:db8::/32"})
+    assert r.status_code == 201, r.get_json()
+    assert (r.get_json()["permissions"], r.get_json()["ip_allowlist"]) == (
+        ["refund_write"], ["2001:db8::/32"])
+
+
+def test_live_keys_once_activated(account):
+    account.activate()
+    body = create(account, type="restricted", livemode=True,
+                  permissions=["balance_read"]).get_json()
+    assert body["livemode"] is True and body["secret"].startswith("rk_live_")
+    assert account.get("/v1/balance", key=body["secret"]).get_json()["livemode"] is True
+
+
+def test_retrieve_shows_only_publishable_secrets(account):
+    pk_id = key_id_of(account, account.publishable_key)
+    got = account.client.get(f"/sandbox/keys/{pk_id}", headers=account.session_auth).get_json()
+    assert got["secret"] == account.publishable_key and got["type"] == "publishable"
+    sk_id = key_id_of(account, account.secret_key)
+    got = account.client.get(f"/sandbox/keys/{sk_id}", headers=account.session_auth)
+    assert "secret" not in got.get_json()
+    assert account.secret_key not in got.get_data(as_text=True)
+    assert_error(account.client.get("/sandbox/keys/key_nope", headers=account.session_auth),
+                 404, code="resource_missing", param="id",
+                 message="No such api_key: 'key_nope'")
+
+
+def test_roll_inherits_everything_and_the_new_publishable_key_works(account):
+    secret = account.create_key(permissions=["customer_read", "charge_write"], name="ops",
+                                note="rotated monthly", ip_allowlist=["127.0.0.1"])
+    old_id = account.key_id(secret)
+    new = roll(account, old_id, expires_in=604800).get_json()
+    assert new["secret"].startswith("rk_test_") and new["secret"] != secret
+    assert {k: new[k] for k in ("type", "livemode", "name", "note", "permissions",
+                                "ip_allowlist", "rolled_from", "status", "expires_at")} == {
+        "type": "restricted", "livemode": False, "name": "ops", "note": "rotated monthly",
+        "permissions": ["charge_write", "customer_read"], "ip_allowlist": ["127.0.0.1"],
+        "rolled_from": old_id, "status": "active", "expires_at": None}
+    pk = account.roll(account.publishable_key)
+    assert pk != account.publishable_key
+    token = account.post("/v1/tokens", {"card[number]": "4242424242424242",
+                                        "card[exp_month]": "12", "card[exp_year]": "2040",
+                                        "card[cvc]": "123"}, key=pk)
+    assert token.status_code == 200, token.get_json()
+    assert_error(account.post("/v1/tokens", {}, key=account.publishable_key), 401,
+                 code="api_key_expired",
+                 message=f"Expired API Key provided: {keys.mask(account.publishable_key)}")
+
+
+def test_roll_refuses_revoked_keys_and_bad_expires_in(account):
+    secret = account.create_key("secret")
+    account.revoke(secret)
+    assert_error(roll(account, account.key_id(secret)), 400, code="api_key_not_active",
+                 param="id", message=f"Only an active key can be rolled; "
+                                     f"sk_test_...{secret[-4:]} is revoked.")
+    key_id = key_id_of(account, account.secret_key)
+    assert_error(roll(account, key_id, expires_in=-1), 400, code="parameter_invalid_integer",
+                 param="expires_in", message="This value must be greater than or equal to 0.")
+    assert_error(roll(account, key_id, expires_in=60, extra=1), 400, code="parameter_unknown",
+                 param="extra")
+
+
+def test_roll_an_expiring_key_is_refused(account):
+    key_id = key_id_of(account, account.secret_key)
+    assert roll(account, key_id, expires_in=60).status_code == 201
+    assert_error(roll(account, key_id, expires_in=60), 400, code="api_key_not_active",
+                 param="id", message=f"Only an active key can be rolled; "
+                                     f"sk_test_...{account.secret_key[-4:]} is expiring.")
+
+
+def test_revoked_object_and_sessions_only(account, wall):
+    secret = account.create_key("secret")
+    body = account.revoke(secret)
+    assert (body["status"], body["revoked_at"]) == ("revoked", int(wall[0]))
+    # API keys cannot manage keys: that takes the account's session.
+    r = account.client.post(f"/sandbox/keys/{body['id']}/revoke", headers=account.auth())
+    assert r.status_code == 401
+
+
+def test_every_lifecycle_step_and_refused_use_is_audited(app, account):
+    from payground.extensions import db
+    from payground.models import AuditEvent
+
+    secret = account.create_key(permissions=["customer_read"])
+    key_id = account.key_id(secret)
+    new = account.roll(secret, expires_in=0)
+    expired = account.get("/v1/customers", key=secret)
+    account.revoke(new)
+    revoked = account.get("/v1/customers", key=new)
+    assert expired.status_code == revoked.status_code == 401
+    new_id = account.key_id(new)
+    with app.app_context():
+        events = db.session.execute(select(AuditEvent).where(
+            AuditEvent.account_id == account.account_id).order_by(AuditEvent.id)).scalars().all()
+        assert [(e.type, e.key_id, e.request_id) for e in events] == [
+            ("api_key.created", key_id, None), ("api_key.rolled", key_id, None),
+            ("api_key.expired_used", key_id, expired.headers["Request-Id"]),
+            ("api_key.revoked", new_id, None),
+            ("api_key.revoked_used", new_id, revoked.headers["Request-Id"])]
+        assert events[2].client_ip == "127.0.0.1"
+        assert events[2].key_redacted == f"rk_test_...{secret[-4:]}"
+        text = repr([(e.data, e.key_redacted) for e in events])
+        assert secret not in text and new not in text

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import ipaddress
 import re
 from collections.abc import Callable
 
 from flask import current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import messages
 from ..core import keys as keyfmt
@@ -66,6 +69,8 @@ def refuse_key_in_url() -> None:
 
 def authenticate_v1() -> None:
     """``before_request`` for ``/v1``: resolve key -> account and mode, check the route's needs."""
+    if current_app.config.get("TRUSTED_PROXIES"):
+        g.client_ip = resolve_client_ip()  # read by request_log.client_ip()
     refuse_throttled_address()  # first: a throttled address gets 429 before any database read
     refuse_key_in_url()
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
@@ -90,17 +95,50 @@ def authenticate_v1() -> None:
 
 def _check_allowlist(allowlist: list[str]) -> None:
     """A key with an allow-list works only from those addresses (the error names the address)."""
-    import ipaddress
-
     from .request_log import client_ip
 
     address = client_ip() or ""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        ip = None
+    ip = _ip(address)
     if ip is None or not any(ip in ipaddress.ip_network(net) for net in allowlist):
         raise IpNotAllowed(messages.IP_NOT_ALLOWED.format(address=address))
+
+
+def resolve_client_ip() -> str:
+    """The caller's address: the socket's peer, unless ``TRUSTED_PROXIES`` lists the peer;
+    then the right-most ``X-Forwarded-For`` entry that is not a trusted proxy.
+
+    Entries left of it were written by the client and prove nothing. A value that is not an
+    IP address becomes ``"unknown"`` (never the proxy's address: that could be allow-listed).
+    """
+    peer = request.remote_addr or ""
+    setting = current_app.config.get("TRUSTED_PROXIES") or ""
+    trusted = _networks(setting if isinstance(setting, str) else ",".join(setting))
+    if not _within(peer, trusted):
+        return peer
+    hops = [hop.strip() for line in request.headers.getlist("X-Forwarded-For")
+            for hop in line.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop if _ip(hop) is not None else "unknown"
+    return hops[0] if hops else peer  # every hop is a trusted proxy: the left-most sent it
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(setting: str) -> tuple:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                 for part in setting.split(",") if part.strip())
+
+
+def _ip(address: str):
+    try:
+        return ipaddress.ip_address(address)
+    except ValueError:
+        return None
+
+
+def _within(address: str, networks) -> bool:
+    ip = _ip(address)
+    return ip is not None and any(ip.version == n.version and ip in n for n in networks)
 
 
 def allows(granted: list[str], needed: str) -> bool:
@@ -122,6 +160,18 @@ def _authenticate():
     g.read_phase = True
     try:
         key, account = key_service.authenticate(raw, state.pepper, state.clock)
+    except key_service.KeyRefused as refused:
+        g.read_phase = False
+        from .request_log import client_ip
+
+        # Committed now: the 401's rollback must not take the audit event with it. A database
+        # failure here must not turn the 401 into a 500.
+        try:
+            key_service.audit_refused_use(refused, request_id=g.get("request_id"),
+                                          client_ip=client_ip())
+        except SQLAlchemyError:
+            db.session.rollback()
+        raise
     finally:
         g.read_phase = False
     db.session.commit()

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from ..http.schemas import Bool, Email, Int, OneOf, Str, StripeSchema
 from ..http.validation import coded
+from ..core.keys import scrub
 from ..services.keys import MAX_GRACE, PERMISSIONS
 
 
@@ -66,12 +67,32 @@ class IpNetwork(Str):
     """An IPv4/IPv6 address or CIDR range."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs)
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
         try:
+            # An address stays an address (canonical form); a range becomes its network.
+            if "/" not in value:
+                return str(ipaddress.ip_address(value))
             return str(ipaddress.ip_network(value, strict=False))
         except ValueError:
+            # Echo the value scrubbed: a key pasted here by mistake must not come back whole.
             raise ValidationError(coded(
-                "parameter_invalid", f"Invalid IP address or range: {value}")) from None
+                "parameter_invalid",
+                f"Invalid IP address or range: {scrub(value)[:100]}")) from None
+
+
+class Permission(OneOf):
+    """One of SPEC §6's permission names (``charge_read``, ``customer_write`` ...)."""
+
+    def __init__(self, **kw):
+        super().__init__(PERMISSIONS, **kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = Str._deserialize(self, value, attr, data, **kwargs)
+        if value not in self.choices:
+            raise ValidationError(coded(
+                "parameter_invalid",
+                f"Invalid {{param}}: must be one of {', '.join(self.choices)}"))
+        return value
 
 
 class KeyCreate(StripeSchema):
@@ -79,7 +100,7 @@ class KeyCreate(StripeSchema):
     livemode = Bool()
     name = Str(max_length=200)
     note = Str(max_length=500, allow_empty=True)
-    permissions = fields.List(OneOf(PERMISSIONS))
+    permissions = fields.List(Permission())
     ip_allowlist = fields.List(IpNetwork())
     expires_at = Int()
 

@@ -98,8 +98,40 @@ def authenticate(raw_key: str, pepper: str, clock) -> tuple[ApiKey, Account]:
     key, account = row
     now = clock.for_account(account)
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
-        raise ApiKeyExpired(keyfmt.mask(raw_key))
+        raise KeyRefused(keyfmt.mask(raw_key), key, now)
     return key, account
+
+
+class KeyRefused(ApiKeyExpired):
+    """Stripe's ``api_key_expired`` 401, remembering which key it refused and why.
+
+    ``event`` is ``api_key.revoked_used`` or ``api_key.expired_used``; ``key`` is a plain
+    snapshot of the key (id, account, mode, redacted form), safe to read after a rollback.
+    The HTTP layer passes it to :func:`audit_refused_use` with the request's id and address.
+    """
+
+    def __init__(self, masked: str, key: ApiKey, now: int) -> None:
+        from .logs import KeyRef
+
+        super().__init__(masked)
+        self.event = ("api_key.revoked_used" if key.revoked_at is not None
+                      else "api_key.expired_used")
+        self.key = KeyRef(id=key.id, account_id=key.account_id, livemode=key.livemode,
+                          redacted=key.redacted, clock_offset=0)
+        self.now = now
+
+
+def audit_refused_use(refused: KeyRefused, *, request_id: str | None = None,
+                      client_ip: str | None = None) -> None:
+    """Record the use of a revoked or expired key, committed at once: it outlives the 401
+    (whose request's session is rolled back)."""
+    from .audit import record_event
+
+    # End the key lookup's read transaction first: on SQLite a read transaction cannot
+    # always turn into a write one.
+    db.session.rollback()
+    record_event(refused.event, key=refused.key, now=refused.now, request_id=request_id,
+                 client_ip=client_ip, commit=True)
 
 
 # --- the key lifecycle: create, roll, revoke ------------------------------------------------
@@ -141,11 +173,11 @@ def create_key(account: Account, params: dict, *, pepper: str, clock) -> IssuedK
         raise ParameterMissing("permissions")
     if kind == "secret" and permissions:
         raise ParameterInvalid("Only restricted keys have permissions; a secret key can do "
-                               "everything.", param="permissions")
+                               "everything.", param="permissions", code="parameter_invalid")
     expires_at = params.get("expires_at")
     if expires_at is not None and expires_at <= now:
         raise ParameterInvalid("Invalid expires_at: must be in the future (account time "
-                               f"{now}).", param="expires_at")
+                               f"{now}).", param="expires_at", code="parameter_invalid")
     issued = issue_key(account, kind=kind, livemode=livemode, pepper=pepper, now=now,
                        name=params.get("name"), note=params.get("note"),
                        permissions=permissions or None,
