@@ -14,10 +14,8 @@ mkdir -p "$REPO/bench/out"; out="$REPO/bench/out/experiments-$(date -u +%Y%m%dT%
 /tmp/peers/bin/python "$SHARED/bench.py" compare \
   --server floor="sh -c 'cd $SHARED && rm -f /tmp/floor.db /tmp/floor.db-wal /tmp/floor.db-shm && exec /tmp/peers/bin/gunicorn -w 2 -b 127.0.0.1:{port} floor_app:app'" \
   --server payground="$(pg "$REPO/.venv/bin/payground serve --port {port} --workers 2")" \
-  --server pg-shortlock-writelock="$(pg "$PY $HERE/serve_patched.py --port {port} --workers 2 --patch shortlock --patch writelock")" \
-  --server pg-shortlock="$(pg "$PY $HERE/serve_patched.py --port {port} --workers 2 --patch shortlock")" \
-  --server pg-shortlock-fastids="$(pg "$PY $HERE/serve_patched.py --port {port} --workers 2 --patch shortlock --patch fastids")" \
-  --signup payground --signup pg-shortlock-writelock --signup pg-shortlock --signup pg-shortlock-fastids \
+  --server pg-writelock="$(pg "$PY $HERE/serve_patched.py --port {port} --workers 2 --patch writelock")" \
+  --signup payground --signup pg-writelock \
   --startup-repeats 0 --no-smoke --scenarios "${SCENARIOS:-create_customer,create_charge}" \
   -d "${DURATION:-10}" --repeats "${REPEATS:-2}" --out "$out" "$@"
 echo "raw output: $out"

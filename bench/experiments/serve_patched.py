@@ -3,58 +3,16 @@
 measure a proposed optimisation with bench.py BEFORE anyone changes app code.
 
     .venv/bin/python bench/experiments/serve_patched.py --port 4242 --workers 2 \
-        --patch shortlock [--patch fastids]
+        --patch writelock
 
 Patches (monkeypatched at start-up; nothing on disk changes):
-  shortlock  end the authentication read transaction right after the key lookup, so the
-             SQLite write lock (BEGIN IMMEDIATE, taken by the first statement of a POST)
-             is held from the view's first write to its commit, not for the whole request.
   writelock  a per-process threading.Lock taken before BEGIN IMMEDIATE, released at
              COMMIT/ROLLBACK, so threads of one worker do not busy-sleep in SQLite.
-  fastids    new_id() draws all random characters from one secrets.token_bytes call
-             instead of one secrets.choice() per character.
+(The earlier `shortlock` and `fastids` experiments are now part of the app.)
 Needs PAYGROUND_HOME (use a fresh one per start) and PAYGROUND_RATE_LIMITS=off as usual.
 """
 import argparse
 import os
-import secrets
-import sys
-
-
-def patch_shortlock():
-    from payground.extensions import db
-    from payground.http import auth
-
-    original = auth._authenticate
-
-    def _authenticate():
-        key = original()
-        db.session.commit()  # nothing pending: ends the read (and its write lock) only
-        return key
-
-    auth._authenticate = _authenticate
-
-
-def patch_fastids():
-    from payground.core import ids
-    from payground.core.keys import BASE62
-
-    def new_id(prefix, length=24):
-        # 248 = 4*62: bytes >= 248 are rejected to keep the draw uniform.
-        out = []
-        while len(out) < length:
-            for b in secrets.token_bytes(length + 8):
-                if b < 248:
-                    out.append(BASE62[b % 62])
-                    if len(out) == length:
-                        break
-        return prefix + "".join(out)
-
-    ids.new_id = new_id
-    for mod in list(sys.modules.values()):
-        if getattr(mod, "__name__", "").startswith("payground.") and \
-                getattr(mod, "new_id", None) is not None and mod is not ids:
-            mod.new_id = new_id
 
 
 def patch_writelock(app):
@@ -84,7 +42,7 @@ def patch_writelock(app):
     event.listen(engine, "rollback", release)
 
 
-PATCHES = {"shortlock": patch_shortlock, "fastids": patch_fastids}
+PATCHES: dict = {}
 APP_PATCHES = {"writelock": patch_writelock}
 
 
@@ -96,9 +54,8 @@ def main():
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--patch", action="append", default=[], choices=sorted(PATCHES) + sorted(APP_PATCHES))
     args = ap.parse_args()
-    from payground import cli
+    from payground.cli import server as cli
     import payground.app  # noqa: F401  (so patched modules are loaded before patching)
-    import payground.http.auth  # noqa: F401
     for name in args.patch:
         if name in PATCHES:
             PATCHES[name]()
