@@ -61,7 +61,29 @@ def load_config(overrides: Mapping[str, Any] | None = None,
         config["DATABASE_URL"] = f"sqlite:///{home / 'payground.db'}"
     if not config["SECRET"]:
         config["SECRET"] = _secret_from_home(home)
+    # Checked here, at start-up: a typo must stop the server, not fail every request later.
+    config["TRUSTED_PROXIES"] = parse_trusted_proxies(config["TRUSTED_PROXIES"])
     return config
+
+
+def parse_trusted_proxies(value: Any) -> str:
+    """``TRUSTED_PROXIES`` (addresses or CIDR ranges, comma-separated or a list), normalised.
+
+    :raises ValueError: naming the part that is neither an address nor a range.
+    """
+    import ipaddress
+
+    parts = value.split(",") if isinstance(value, str) else list(value or ())
+    networks = []
+    for part in (str(p).strip() for p in parts):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(f"PAYGROUND_TRUSTED_PROXIES: cannot read {part!r} (use addresses "
+                             "or CIDR ranges, e.g. 10.0.0.0/8,::1)") from None
+    return ",".join(networks)
 
 
 def _secret_from_home(home: Path) -> str:

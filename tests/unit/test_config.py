@@ -69,3 +69,20 @@ def test_auth_failure_limit_parse(tmp_path):
     assert parse_auth_failure_limit("off") is None
     with pytest.raises(ValueError, match="^PAYGROUND_AUTH_FAILURE_LIMIT: cannot read 'ten'"):
         parse_auth_failure_limit("ten")
+
+
+def test_trusted_proxies_are_normalised():
+    config = load_config({"TRUSTED_PROXIES": " 10.0.0.1, 172.16.0.0/12 ,::1", "SECRET": "s"},
+                         environ={})
+    assert config["TRUSTED_PROXIES"] == "10.0.0.1/32,172.16.0.0/12,::1/128"
+    assert load_config({"TRUSTED_PROXIES": ["192.168.1.0/24"], "SECRET": "s"},
+                       environ={})["TRUSTED_PROXIES"] == "192.168.1.0/24"
+
+
+@pytest.mark.parametrize("value", ["10.0.0.300", "proxy.internal", "10.0.0.0/40"])
+def test_a_malformed_trusted_proxy_stops_start_up(value):
+    # Found at start-up, rather than as a 500 on every /v1 request.
+    with pytest.raises(ValueError) as caught:
+        load_config({"SECRET": "s"}, environ={"PAYGROUND_TRUSTED_PROXIES": f"10.0.0.1,{value}"})
+    assert str(caught.value) == (f"PAYGROUND_TRUSTED_PROXIES: cannot read {value!r} (use "
+                                 "addresses or CIDR ranges, e.g. 10.0.0.0/8,::1)")
