@@ -189,6 +189,9 @@ def assert_error(response, status: int, *, type: str = "invalid_request_error",
     assert error["type"] == type, error
     assert error.get("code") == code, error
     assert error.get("param") == param, error
+    # Stripe links each code to its page, named with hyphens (error-codes/resource-missing).
+    expected_doc = f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}" if code else None
+    assert error.get("doc_url") == expected_doc, error
     if message is not None:
         assert error["message"] == message, error
     for name, value in extra.items():

@@ -101,7 +101,8 @@ class StripeError(Exception):
         body: dict[str, Any] = {"type": self.type, "message": self.message}
         if self.code:
             body["code"] = self.code
-            body["doc_url"] = DOC_URL.format(code=self.code)
+            # Stripe's pages are named with hyphens: error-codes/resource-missing.
+            body["doc_url"] = DOC_URL.format(code=self.code.replace("_", "-"))
         if self.param:
             body["param"] = self.param
         if self.decline_code:
