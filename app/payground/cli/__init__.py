@@ -66,7 +66,8 @@ def saved_session(ctx_obj: dict[str, Any]) -> str:
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        raise click.ClickException(f"no session in {path}: run `payground init` first.") from None
+        raise click.ClickException(f"no session in {path}: run `payground init` first. "
+                                   "(Have an account already? `payground login`.)") from None
 
 
 def _check_url(_ctx, _param, value: str) -> str:
@@ -82,8 +83,8 @@ url_option = click.option(
 
 # Each module adds its commands to `main` when imported.
 # (Module names differ from command names, so `payground.cli.serve` stays the command.)
-from . import accounts, clocks, demo, server  # noqa: E402,F401
-from .accounts import activate, init  # noqa: E402,F401
+from . import accounts, clocks, demo, keys, server  # noqa: E402,F401
+from .accounts import activate, init, login  # noqa: E402,F401
 from .clocks import clock  # noqa: E402,F401
 from .envfile import _ensure_gitignored  # noqa: E402,F401  (used by tests)
 from .server import _display_url, _scrubbing_formatter, serve  # noqa: E402,F401

@@ -1,4 +1,5 @@
-"""`payground init` and `payground activate`: an account and its keys in ./.env."""
+"""`payground init`, `payground login` and `payground activate`: an account, its session and
+its keys in ./.env."""
 
 from __future__ import annotations
 
@@ -114,6 +115,39 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     click.echo(f"  set -a; . ./{ENV_FILE}; set +a")
     click.echo(f'  curl {url}/v1/customers -u "$STRIPE_SECRET_KEY:"')
     click.echo(f"Then follow {TUTORIAL}.")
+
+
+# --- login ---------------------------------------------------------------------------------
+
+
+@main.command()
+@url_option
+@click.option("--email", prompt=True, envvar="PAYGROUND_EMAIL",
+              help="Account email; asked for if not given [env: PAYGROUND_EMAIL].")
+@click.option("--password", prompt=True, hide_input=True, envvar="PAYGROUND_PASSWORD",
+              help="Account password; asked for, hidden, if not given "
+                   "[env: PAYGROUND_PASSWORD].")
+@click.pass_obj
+def login(obj: dict[str, Any], url: str, email: str, password: str) -> None:
+    """Log in to an existing account and save the session for the other commands.
+
+    The session goes to PAYGROUND_HOME/session (readable by you only, mode 0600), replacing
+    any saved one. Unlike `payground init`, nothing else is written: no .env, no keys.
+
+    Exits with status 1, printing the server's message, on a wrong email or password;
+    the saved session is then left as it was.
+
+    \f
+    .. versionadded:: 0.2
+    """
+    with _Client(url) as api:
+        body = api.call("POST", "/sandbox/login", json={"email": email, "password": password})
+    session_path = _home(obj) / "session"
+    _write_private(session_path, body["session"] + "\n")
+    account = body["account"]
+    click.echo(f"Logged in as {account['email']} (account {account['id']}) on {url}.")
+    click.echo(f"Session saved in {session_path} (mode 0600).")
+    click.echo("Next: `payground keys list`, or `payground keys create` for a new secret key.")
 
 
 # --- activate ------------------------------------------------------------------------------
