@@ -270,6 +270,28 @@ def test_roll_an_expiring_key_is_refused(account):
                                      f"sk_test_...{account.secret_key[-4:]} is expiring.")
 
 
+def test_a_key_created_with_an_expiry_can_be_rolled(account, wall):
+    now = int(wall[0])
+    body = create(account, type="secret", name="ci", expires_at=now + 600).get_json()
+    # A grace period longer than the key had left does not extend it.
+    r = roll(account, body["id"], expires_in=3600)
+    assert r.status_code == 201, r.get_json()
+    old = account.client.get(f"/sandbox/keys/{body['id']}",
+                             headers=account.session_auth).get_json()
+    assert (old["status"], old["expires_at"]) == ("expiring", now + 600)
+    assert account.get("/v1/customers", key=r.get_json()["secret"]).status_code == 200
+    # Rolled once, it has a successor: rolling it again is refused.
+    assert_error(roll(account, body["id"], expires_in=60), 400, code="api_key_not_active",
+                 param="id", message=f"Only an active key can be rolled; "
+                                     f"sk_test_...{body['secret'][-4:]} is expiring.")
+
+
+def test_expires_at_beyond_2038_is_refused(account):
+    assert_error(create(account, type="secret", expires_at=2**31), 400,
+                 code="parameter_invalid_integer", param="expires_at",
+                 message="This value must be less than or equal to 2147483647.")
+
+
 def test_revoked_object_and_sessions_only(account, wall):
     secret = account.create_key("secret")
     body = account.revoke(secret)

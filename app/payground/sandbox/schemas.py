@@ -102,7 +102,7 @@ class KeyCreate(StripeSchema):
     note = Str(max_length=500, allow_empty=True)
     permissions = fields.List(Permission())
     ip_allowlist = fields.List(IpNetwork())
-    expires_at = Int()
+    expires_at = Int(maximum=2**31 - 1)  # timestamps are 32-bit columns (PostgreSQL INTEGER)
 
 
 class KeyRoll(StripeSchema):

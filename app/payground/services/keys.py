@@ -193,20 +193,27 @@ def roll_key(account: Account, key_id: str, expires_in: int, *, pepper: str,
 
     The new key keeps the old one's type, mode, name, note, permissions and allow-list.
 
-    :raises InvalidRequestError: the key is not active (expiring, expired or revoked).
+    A key created with an expiry date (status ``expiring``) can be rolled too; its old
+    expiry stays if it comes sooner than the grace period.
+
+    :raises InvalidRequestError: the key is expired or revoked, or was rolled already.
     """
     from ..errors import InvalidRequestError
     from .audit import record_event
 
     old = get_key(account, key_id)
     now = clock.for_account(account)
-    if old.status_at(now) != "active":
+    status = old.status_at(now)
+    if status == "expiring" and db.session.scalar(
+            select(ApiKey.id).where(ApiKey.rolled_from == old.id).limit(1)) is None:
+        status = "active"  # expiring by its own date, not because it was replaced
+    if status != "active":
         raise InvalidRequestError(f"Only an active key can be rolled; {old.redacted} is "
-                                  f"{old.status_at(now)}.", param="id", code="api_key_not_active")
+                                  f"{status}.", param="id", code="api_key_not_active")
     issued = issue_key(account, kind=old.type, livemode=old.livemode, pepper=pepper, now=now,
                        name=old.name, note=old.note, permissions=old.permissions,
                        ip_allowlist=old.ip_allowlist, rolled_from=old.id)
-    old.expires_at = now + expires_in
+    old.expires_at = min(now + expires_in, old.expires_at or now + expires_in)
     record_event("api_key.rolled", key=old, now=now,
                  data={"new_key": issued.key.id, "expires_in": expires_in})
     db.session.commit()
