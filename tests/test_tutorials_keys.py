@@ -1,0 +1,465 @@
+"""Lessons 2-4 (storing, restricted and rolling keys): every program runs against a live
+server, and the tests check both what it prints and what the server did and recorded.
+
+The embedding of the Python programs in each README is checked by ``test_tutorials.py``
+(it covers every lesson folder); the shell scripts' embedding is checked here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from payground import messages
+from payground.core import keys
+from payground.testing import Server
+
+TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"
+SHELL_INCLUDE = re.compile(r"<!-- include: (?P<name>[\w./-]+) -->\n```sh\n(?P<code>.*?)```",
+                           re.DOTALL)
+FULL_KEY = re.compile(r"(?:sk|rk)_(?:test|live)_[0-9A-Za-z]{38}")
+PASSWORD = "correct horse battery"
+# A safety net against a program that hangs, never a timing assertion.
+PROGRAM_TIMEOUT = 120
+
+
+def masked(key: str) -> str:
+    """The display form the lessons print and the request log stores."""
+    return f"{key[:8]}...{key[-4:]}"
+
+
+# --- a live server and lesson projects ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, database_url):
+    """A real server for this module, on the suite's database (SQLite file or PostgreSQL)."""
+    config = {"HOME": str(tmp_path_factory.mktemp("lessons_home"))}
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    with Server(config) as running:
+        yield running
+    running.check_errors()
+
+
+@pytest.fixture(autouse=True)
+def _server_errors(server):
+    yield
+    server.check_errors()
+
+
+class Project:
+    """A learner's project folder after `payground init`: `.env`, `.gitignore`, a session."""
+
+    def __init__(self, server: Server, path: Path) -> None:
+        self.server = server
+        self.path = path
+        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")},
+                    "PAYGROUND_HOME": str(path / "home")}
+        email = f"learner-{os.urandom(4).hex()}@example.com"
+        self.run_args([sys.executable, "-m", "payground", "init", "--url", server.url,
+                       "--email", email, "--password", PASSWORD])
+        self.session = (path / "home" / "session").read_text().strip()
+        self.account_id = self.dashboard("GET", "/sandbox/account")["id"]
+
+    def run_args(self, args: list[str], env: dict | None = None,
+                 status: int = 0) -> subprocess.CompletedProcess:
+        result = subprocess.run(args, cwd=self.path, capture_output=True, text=True,
+                                timeout=PROGRAM_TIMEOUT, env={**self.env, **(env or {})})
+        assert result.returncode == status, result.stdout + result.stderr
+        return result
+
+    def run(self, lesson: str, name: str, env: dict | None = None,
+            status: int = 0) -> subprocess.CompletedProcess:
+        """Run one of the lesson's programs in this folder, as the README does."""
+        return self.run_args([sys.executable, str(TUTORIALS / lesson / name)], env, status)
+
+    def dotenv(self) -> dict[str, str]:
+        values = {}
+        for line in (self.path / ".env").read_text().splitlines():
+            name, equals, value = line.partition("=")
+            if equals and not name.startswith("#"):
+                values[name] = value.strip("'\"")
+        return values
+
+    def dashboard(self, method: str, path: str, **kwargs) -> dict:
+        response = requests.request(method, self.server.url_for(path), timeout=30,
+                                    headers={"Authorization": f"Bearer {self.session}"},
+                                    **kwargs)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    def api(self, key: str, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, self.server.url_for(path), timeout=30,
+                                headers={"Authorization": f"Bearer {key}"}, **kwargs)
+
+    def key_object(self, key: str) -> dict:
+        listed = self.dashboard("GET", "/sandbox/keys")["data"]
+        return next(k for k in listed if k["redacted"] == masked(key))
+
+
+@pytest.fixture
+def project(server, tmp_path) -> Project:
+    return Project(server, tmp_path)
+
+
+def error_of(response: requests.Response) -> dict:
+    return response.json()["error"]
+
+
+# --- lesson 2: storing keys -----------------------------------------------------------------
+
+LESSON_2 = "02-storing-keys"
+
+
+def test_check_setup_reads_the_key_from_env_and_logs_it_masked(project):
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    result = project.run(LESSON_2, "check_setup.py")
+    assert result.stdout.splitlines() == [
+        ".env mode 600: only you can read it",
+        ".env in .gitignore: yes",
+        f"STRIPE_SECRET_KEY={masked(key)} (from .env)",
+        f"INFO calling Payground with {masked(key)}",  # logged in full, masked by the filter
+        "GET /v1/balance: 200",
+    ]
+    assert key not in result.stdout + result.stderr
+    [entry] = project.dashboard("GET", "/sandbox/requests", params={"limit": 1})["data"]
+    assert (entry["method"], entry["path"], entry["status"], entry["key_redacted"]) == (
+        "GET", "/v1/balance", 200, masked(key))
+
+
+def test_check_setup_prefers_the_environment_and_flags_an_exposed_env_file(project):
+    other = project.dashboard("POST", "/sandbox/keys", json={"type": "secret"})["secret"]
+    (project.path / ".env").chmod(0o644)
+    (project.path / ".gitignore").unlink()
+    result = project.run(LESSON_2, "check_setup.py", env={"STRIPE_SECRET_KEY": other})
+    assert result.stdout.splitlines() == [
+        ".env mode 644: OTHER USERS CAN READ IT - run: chmod 600 .env",
+        ".env in .gitignore: NO - add it before your next commit",
+        f"STRIPE_SECRET_KEY={masked(other)} (from the environment)",
+        f"INFO calling Payground with {masked(other)}",
+        "GET /v1/balance: 200",
+    ]
+    [entry] = project.dashboard("GET", "/sandbox/requests", params={"limit": 1})["data"]
+    assert entry["key_redacted"] == masked(other)
+
+
+def test_check_setup_refuses_a_publishable_key_without_showing_it(project):
+    publishable = project.dotenv()["STRIPE_PUBLISHABLE_KEY"]
+    result = project.run(LESSON_2, "check_setup.py", env={"STRIPE_SECRET_KEY": publishable},
+                         status=1)
+    assert result.stderr.strip() == ("STRIPE_SECRET_KEY does not look like a secret key "
+                                     "(pk_...): a publishable key (pk_) or a typo?")
+    assert publishable not in result.stdout + result.stderr
+
+
+def test_leak_on_purpose_shows_and_records_only_masked_forms(project):
+    result = project.run(LESSON_2, "leak_on_purpose.py")
+    first, *lines = result.stdout.splitlines()
+    shown = re.fullmatch(r"created (sk_test_\.\.\.[0-9A-Za-z]{4})", first)[1]
+    hidden = len(project.dotenv()["STRIPE_SECRET_KEY"]) - 12  # every key has the same length
+    error_form = f"{shown[:8]}{'*' * hidden}{shown[-4:]}"
+    assert lines == [
+        "key in a header: 200",
+        f"key in the URL: 400 api_key_in_url: {messages.API_KEY_IN_URL}",
+        "revoked key: 401 api_key_expired: "
+        + messages.EXPIRED_API_KEY.format(masked=error_form),
+        f"request log: GET /v1/customers 200 {shown} -",
+        f"request log: GET /v1/customers 400 {shown} api_key_in_url",
+        f"request log: GET /v1/customers 401 {shown} api_key_expired",
+        f"audit: api_key.created {shown}",
+        f"audit: api_key.seen_in_url {shown}",
+        f"audit: api_key.revoked {shown}",
+        f"audit: api_key.revoked_used {shown}",
+        "full key in any answer since it was created: no",
+    ]
+    throwaway = next(k for k in project.dashboard("GET", "/sandbox/keys")["data"]
+                     if k["name"] == "lesson 2 throwaway")
+    assert (throwaway["redacted"], throwaway["status"]) == (shown, "revoked")
+    [seen] = project.dashboard("GET", "/sandbox/audit",
+                               params={"type": "api_key.seen_in_url"})["data"]
+    assert (seen["key_id"], seen["data"]) == (throwaway["id"],
+                                              {"method": "GET", "path": "/v1/customers"})
+    # Nothing the server kept holds a whole key: not the log, not the audit trail.
+    for path in ("/sandbox/requests", "/sandbox/audit"):
+        text = json.dumps(project.dashboard("GET", path, params={"limit": 100}))
+        assert not FULL_KEY.search(text), path
+
+
+# --- lesson 3: restricted keys --------------------------------------------------------------
+
+LESSON_3 = "03-restricted-keys"
+
+
+@pytest.fixture(scope="module")
+def team(server, tmp_path_factory) -> Project:
+    """A lesson 3 project where `make_team_keys.py` and `admin_backend.py` have run."""
+    team = Project(server, tmp_path_factory.mktemp("lesson3"))
+    team.made = team.run(LESSON_3, "make_team_keys.py").stdout
+    team.admin = team.run(LESSON_3, "admin_backend.py").stdout
+    return team
+
+
+def admin_list(team: Project, path: str) -> list[dict]:
+    response = team.api(team.dotenv()["STRIPE_SECRET_KEY"], "GET", path, params={"limit": 100})
+    assert response.status_code == 200 and not response.json()["has_more"], response.text
+    return response.json()["data"]
+
+
+def missing(team: Project, key: str, permission: str) -> str:
+    return messages.MISSING_PERMISSION.format(masked=keys.mask(key), account=team.account_id,
+                                              permission=permission)
+
+
+def test_make_team_keys_writes_restricted_keys_to_env_only(team):
+    env = team.dotenv()
+    analytics, marketing = env["ANALYTICS_STRIPE_KEY"], env["MARKETING_STRIPE_KEY"]
+    assert team.made.splitlines() == [
+        f"ANALYTICS_STRIPE_KEY={masked(analytics)}  charge_read, customer_read",
+        f"MARKETING_STRIPE_KEY={masked(marketing)}  customer_write",
+    ]
+    assert (team.path / ".env").stat().st_mode & 0o777 == 0o600
+    expected = {analytics: ("analytics: revenue report", ["charge_read", "customer_read"]),
+                marketing: ("marketing: newsletter sign-ups", ["customer_write"])}
+    for key, (name, permissions) in expected.items():
+        assert key.startswith("rk_test_")
+        listed = team.key_object(key)
+        assert (listed["type"], listed["name"], listed["permissions"], listed["status"]) == (
+            "restricted", name, permissions, "active")
+
+
+def test_make_team_keys_keeps_keys_already_in_env(team):
+    before = len(team.dashboard("GET", "/sandbox/keys")["data"])
+    result = team.run(LESSON_3, "make_team_keys.py")
+    assert result.stdout.splitlines() == ["ANALYTICS_STRIPE_KEY is already in .env: kept",
+                                          "MARKETING_STRIPE_KEY is already in .env: kept"]
+    assert len(team.dashboard("GET", "/sandbox/keys")["data"]) == before
+
+
+def test_admin_backend_charges_and_refunds_with_the_secret_key(team):
+    customer, email, first, second, refund, of = re.fullmatch(
+        r"customer (cus_\w+) (\S+)\ncharges (ch_\w+) 2000 (ch_\w+) 3500\n"
+        r"refund (re_\w+) 500 of (ch_\w+)\n", team.admin).groups()
+    assert (email, of) == ("ada@example.com", first)
+    charges = {charge["id"]: charge for charge in admin_list(team, "/v1/charges")}
+    assert (charges[first]["customer"], charges[first]["amount_refunded"]) == (customer, 500)
+    assert (charges[second]["amount"], charges[second]["status"]) == (3500, "succeeded")
+    assert [r["id"] for r in admin_list(team, "/v1/refunds")] == [refund]
+
+
+def test_analytics_report_reads_and_is_refused_a_charge(team):
+    analytics = team.dotenv()["ANALYTICS_STRIPE_KEY"]
+    result = team.run(LESSON_3, "analytics_report.py")
+    charges, customers = admin_list(team, "/v1/charges"), admin_list(team, "/v1/customers")
+    gross = sum(c["amount"] for c in charges if c["status"] == "succeeded")
+    refunded = sum(c["amount_refunded"] for c in charges)
+    assert result.stdout.splitlines() == [
+        f"charges: {len(charges)}, customers: {len(customers)}",
+        f"gross {gross}, refunded {refunded}, net {gross - refunded} (usd cents)",
+        "403 " + missing(team, analytics, "charge_write"),
+    ]
+    assert len(charges) == 2  # the refused charge was never made
+    [entry] = team.dashboard("GET", "/sandbox/requests", params={
+        "key": team.key_object(analytics)["id"], "limit": 1})["data"]
+    assert (entry["method"], entry["path"], entry["status"], entry["key_redacted"]) == (
+        "POST", "/v1/charges", 403, masked(analytics))
+
+
+def test_marketing_sync_writes_customers_and_cannot_read_charges(team):
+    marketing = team.dotenv()["MARKETING_STRIPE_KEY"]
+    result = team.run(LESSON_3, "marketing_sync.py")
+    added, *lines = result.stdout.splitlines()
+    customer_id = re.fullmatch(r"added (cus_\w+) grace@example\.com", added)[1]
+    assert lines == ["read back: grace@example.com",
+                     "charges: 403 " + missing(team, marketing, "charge_read")]
+    customer = next(c for c in admin_list(team, "/v1/customers") if c["id"] == customer_id)
+    assert (customer["email"], customer["metadata"]) == ("grace@example.com",
+                                                         {"source": "newsletter"})
+
+
+def test_leaked_read_only_key_can_read_but_move_nothing(team):
+    result = team.run(LESSON_3, "leaked_key.py")
+    charges = admin_list(team, "/v1/charges")
+    assert result.stdout.splitlines() == [
+        f"read charges: {len(charges)}",
+        "charge a card: refused 403, needs rak_charge_write",
+        "refund a charge: refused 403, needs rak_refund_write",
+        "change a customer: refused 403, needs rak_customer_write",
+        "read the balance: refused 403, needs rak_balance_read",
+    ]
+    assert 99900 not in [charge["amount"] for charge in charges]
+    assert all(c["email"] != "thief@example.com" for c in admin_list(team, "/v1/customers"))
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_with_curl_reads_and_is_refused_a_charge(team):
+    analytics = team.dotenv()["ANALYTICS_STRIPE_KEY"]
+    result = team.run_args(["sh", str(TUTORIALS / LESSON_3 / "with_curl.sh")])
+    read_title, read_status, write_title, body, write_status = result.stdout.splitlines()
+    assert (read_title, read_status) == ("GET /v1/charges with the analytics key:", "200")
+    assert (write_title, write_status) == ("POST /v1/charges with the analytics key:", "403")
+    error = json.loads(body)["error"]
+    assert (error["type"], error.get("code"), error.get("param")) == (
+        "invalid_request_error", None, None)
+    assert error["message"] == missing(team, analytics, "charge_write")
+    assert error["request_log_url"].startswith(team.server.url_for("/sandbox/requests/req_"))
+    assert analytics not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("script", sorted(TUTORIALS.glob("*/*.sh")), ids=lambda p: p.name)
+def test_shell_scripts_are_embedded_verbatim(script):
+    readme = (script.parent / "README.md").read_text()
+    embedded = {m["name"]: m["code"] for m in SHELL_INCLUDE.finditer(readme)}
+    assert embedded.get(script.name) == script.read_text()
+
+
+# --- lesson 4: rolling keys -----------------------------------------------------------------
+
+LESSON_4 = "04-rolling-keys"
+
+
+class Background:
+    """A lesson program left running (the app of lesson 4), its output read line by line."""
+
+    def __init__(self, project: Project, name: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(TUTORIALS / LESSON_4 / name)], cwd=project.path,
+            env=project.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)  # end of output
+
+    def next_line(self) -> str:
+        """Block until the program prints its next line."""
+        line = self.lines.get(timeout=PROGRAM_TIMEOUT)
+        assert line is not None, f"the program ended early: {self.process.stderr.read()}"
+        return line
+
+    def stop(self) -> list[str]:
+        """SIGTERM, as a deployment stops an app; returns the lines printed since."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=PROGRAM_TIMEOUT)
+        self.reader.join()
+        assert self.process.returncode == 0, self.process.stderr.read()
+        rest = []
+        while (line := self.lines.get_nowait()) is not None:
+            rest.append(line)
+        return rest
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+def statuses(project: Project, key: dict) -> list[int]:
+    page = project.dashboard("GET", "/sandbox/requests", params={"key": key["id"], "limit": 100})
+    assert not page["has_more"]
+    return [entry["status"] for entry in page["data"]]
+
+
+def test_rolling_the_key_under_a_running_app_fails_no_request(project):
+    old_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    app = Background(project, "worker.py")
+    try:
+        assert app.next_line() == f"using {masked(old_key)}"
+        rolled = project.run(LESSON_4, "roll_key.py")
+        env = project.dotenv()
+        new_key = env["STRIPE_SECRET_KEY"]
+        assert new_key != old_key and env["STRIPE_SECRET_KEY_PREVIOUS"] == old_key
+        assert rolled.stdout.splitlines() == [
+            f"rolled {masked(old_key)} -> {masked(new_key)} (deployed to .env)",
+            "old key: expiring for 3600 more seconds; new key: active",
+        ]
+        # The app picks the new key up by itself; only then is the old one let go.
+        assert app.next_line() == f"using {masked(new_key)}"
+        finished = project.run(LESSON_4, "finish_roll.py")
+        summary = app.stop()
+    finally:
+        app.kill()
+
+    expired_error = messages.EXPIRED_API_KEY.format(masked=keys.mask(old_key))
+    assert finished.stdout.splitlines() == [
+        f"{masked(old_key)} is no longer used: {masked(new_key)} has taken over",
+        "one hour later (account clock advanced by 3600 s)",
+        f"old key {masked(old_key)}: 401 api_key_expired {expired_error}",
+        f"new key {masked(new_key)}: 200",
+        f"{masked(old_key)}: expired",
+        f"{masked(new_key)}: active",
+        "audit trail of the old key: api_key.rolled, api_key.expired_used",
+        "removed STRIPE_SECRET_KEY_PREVIOUS from .env",
+    ]
+    [line] = summary
+    succeeded = int(re.fullmatch(r"stopped: (\d+) requests succeeded, 0 failed", line)[1])
+    assert succeeded >= 2
+    assert not FULL_KEY.search(finished.stdout + "".join(summary))
+
+    # What the server saw: every request of the app succeeded, with either key; the one
+    # refusal is finish_roll.py's own check after the clock moved.
+    old, new = project.key_object(old_key), project.key_object(new_key)
+    assert (old["status"], new["status"], new["rolled_from"]) == ("expired", "active", old["id"])
+    new_statuses, old_statuses = statuses(project, new), statuses(project, old)
+    assert set(new_statuses) == {200}
+    assert old_statuses[0] == 401 and set(old_statuses[1:]) == {200}  # newest first
+    assert len(new_statuses) + len(old_statuses) == succeeded + 2  # + finish_roll's two
+    assert project.dashboard("GET", "/sandbox/clock")["offset"] == 3600
+    response = project.api(old_key, "GET", "/v1/charges")
+    error = error_of(response)
+    assert (response.status_code, error["type"], error["code"], error.get("param"),
+            error["message"]) == (401, "invalid_request_error", "api_key_expired", None,
+                                  expired_error)
+    assert "STRIPE_SECRET_KEY_PREVIOUS" not in project.dotenv()
+
+
+def test_finish_roll_waits_until_the_new_key_is_in_use(project):
+    old_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    project.run(LESSON_4, "roll_key.py")
+    result = project.run(LESSON_4, "finish_roll.py", status=1)
+    assert result.stdout == ""
+    assert result.stderr.strip() == ("nothing has used the new key yet: deploy it first, "
+                                     "then run this again")
+    assert project.dashboard("GET", "/sandbox/clock")["offset"] == 0
+    assert project.key_object(old_key)["status"] == "expiring"
+    assert project.api(old_key, "GET", "/v1/charges").status_code == 200  # still in grace
+    assert project.dotenv()["STRIPE_SECRET_KEY_PREVIOUS"] == old_key
+
+
+def test_finish_roll_stops_while_the_old_key_is_still_used(project):
+    old_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    project.run(LESSON_4, "roll_key.py")
+    new_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    assert project.api(new_key, "GET", "/v1/charges").status_code == 200
+    assert project.api(old_key, "GET", "/v1/charges").status_code == 200  # a forgotten server
+    result = project.run(LESSON_4, "finish_roll.py", status=1)
+    assert result.stderr.strip() == (f"{masked(old_key)} is still in use: find out where "
+                                     "before its grace period ends")
+    assert project.dashboard("GET", "/sandbox/clock")["offset"] == 0
+    assert project.key_object(old_key)["status"] == "expiring"
+
+
+def test_roll_key_refuses_to_start_a_second_roll_before_the_first_is_finished(project):
+    project.run(LESSON_4, "roll_key.py")
+    before_env, before_keys = project.dotenv(), project.dashboard("GET", "/sandbox/keys")
+    result = project.run(LESSON_4, "roll_key.py", status=1)
+    assert result.stderr.strip() == ("a roll is still in progress: finish it first "
+                                     "(python finish_roll.py)")
+    assert project.dotenv() == before_env
+    assert project.dashboard("GET", "/sandbox/keys") == before_keys

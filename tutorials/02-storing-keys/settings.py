@@ -1,0 +1,78 @@
+"""Lesson 2: read .env without a library, check the key, and keep it out of every log line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+
+# Stripe-style secret and restricted keys, wherever they appear in a text.
+KEY_LIKE = re.compile(r"\b(?:sk|rk)_(?:test|live)_[0-9A-Za-z]{8,}")
+
+
+def load_env(path: str | Path = ".env") -> set[str]:
+    """Copy the NAME=value lines of ``path`` into ``os.environ``; return the names it set.
+
+    A variable that is already in the environment wins over the file: that is how a server
+    or a CI job gives the program its key, with no .env file at all.
+    """
+    path = Path(path)
+    if not path.exists():
+        return set()
+    loaded = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, equals, value = line.strip().removeprefix("export ").partition("=")
+        name = name.strip()
+        if not equals or not name or name.startswith("#"):
+            continue  # blank lines and comments
+        if name not in os.environ:
+            os.environ[name] = value.strip().strip("'\"")
+            loaded.add(name)
+    return loaded
+
+
+def masked(key: str) -> str:
+    """The display form of a key, as Payground's logs show it: ``sk_test_...Ab12``."""
+    return f"{key[:8]}...{key[-4:]}"
+
+
+def secret_key() -> str:
+    """``STRIPE_SECRET_KEY``, or a clear exit saying what is wrong (never showing the key)."""
+    key = os.environ.get("STRIPE_SECRET_KEY", "")
+    if not key:
+        sys.exit("STRIPE_SECRET_KEY is not set: run `payground init`, or export it.")
+    if not KEY_LIKE.fullmatch(key):
+        sys.exit(f"STRIPE_SECRET_KEY does not look like a secret key ({key[:3]}...): a "
+                 "publishable key (pk_) or a typo?")
+    return key
+
+
+class RedactKeys(logging.Filter):
+    """Mask anything key-shaped in a log record: the safety net for the line someone forgets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = KEY_LIKE.sub(lambda match: masked(match.group(0)), record.getMessage())
+        record.args = ()
+        return True
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Log through one handler that masks keys, for every logger (libraries' loggers too).
+
+    The filter sits on the handler, not on a logger: a logger's filters skip the records
+    that its child loggers pass up to it.
+    """
+    handler = logging.StreamHandler(sys.stdout)  # stdout, so the output below reads in order
+    handler.addFilter(RedactKeys())
+    logging.basicConfig(level=level, handlers=[handler], format="%(levelname)s %(message)s")
+
+
+def sandbox_session() -> str:
+    """The dashboard session that `payground init` saved: it manages keys (API keys can't).
+
+    Treat it like a key: it can create and revoke them.
+    """
+    home = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser()
+    return (home / "session").read_text(encoding="utf-8").strip()

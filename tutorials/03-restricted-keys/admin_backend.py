@@ -1,0 +1,19 @@
+"""Lesson 3: the payments backend - the one place the full-power secret key lives."""
+
+import os
+
+import stripe
+from dotenv import load_dotenv
+
+load_dotenv(".env")
+stripe.api_key = os.environ["STRIPE_SECRET_KEY"]  # sk_test_: every permission there is
+stripe.api_base = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
+
+customer = stripe.Customer.create(email="ada@example.com", name="Ada Lovelace")
+first = stripe.Charge.create(amount=2000, currency="usd", source="tok_visa",
+                             customer=customer.id)
+second = stripe.Charge.create(amount=3500, currency="usd", source="tok_visa")
+refund = stripe.Refund.create(charge=first.id, amount=500)
+print("customer", customer.id, customer.email)
+print("charges", first.id, first.amount, second.id, second.amount)
+print("refund", refund.id, refund.amount, "of", refund.charge)

@@ -1,0 +1,31 @@
+"""Lesson 3: one restricted key per team, each with only the permissions its job needs."""
+
+import os
+from pathlib import Path
+
+import requests
+from dotenv import load_dotenv, set_key
+
+TEAM_KEYS = {  # .env name: (the key's name in the dashboard, its permissions)
+    "ANALYTICS_STRIPE_KEY": ("analytics: revenue report", ["charge_read", "customer_read"]),
+    "MARKETING_STRIPE_KEY": ("marketing: newsletter sign-ups", ["customer_write"]),
+}
+
+load_dotenv(".env")
+API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
+# API keys cannot make keys: that takes the dashboard session `payground init` saved.
+home = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser()
+session = (home / "session").read_text(encoding="utf-8").strip()
+
+for env_name, (name, permissions) in TEAM_KEYS.items():
+    if os.environ.get(env_name):
+        print(f"{env_name} is already in .env: kept")
+        continue
+    response = requests.post(f"{API_BASE}/sandbox/keys", timeout=10,
+                             headers={"Authorization": f"Bearer {session}"},
+                             json={"type": "restricted", "name": name,
+                                   "permissions": permissions})
+    response.raise_for_status()
+    key = response.json()
+    set_key(".env", env_name, key["secret"])  # shown this once: straight into .env
+    print(f"{env_name}={key['redacted']}  {', '.join(key['permissions'])}")

@@ -1,0 +1,67 @@
+"""Lesson 4: the app's config source (.env here), read fresh and replaced atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import requests
+
+ENV_FILE = Path(".env")
+
+
+def read_env(path: Path = ENV_FILE) -> dict[str, str]:
+    """The NAME=value lines of ``path`` as a dict (the file is read anew on every call)."""
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, equals, value = line.strip().removeprefix("export ").partition("=")
+        if equals and name and not name.startswith("#"):
+            values[name.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def update_env(updates: dict[str, str | None], path: Path = ENV_FILE) -> None:
+    """Set (or, for ``None``, remove) lines of ``path``, keeping the others.
+
+    The new content goes to a temporary file that then replaces ``path`` in one step
+    (``os.replace``): a program reading the file at that moment sees the old file or the new
+    one, never a half-written one, and never a file others can read (``mkstemp`` is 0600).
+    """
+    pending = dict(updates)
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name = line.strip().removeprefix("export ").partition("=")[0].strip()
+        if name in updates:
+            value = pending.pop(name, None)
+            if value is not None:
+                lines.append(f"{name}={value}")
+        else:
+            lines.append(line)
+    lines += [f"{name}={value}" for name, value in pending.items() if value is not None]
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".env.")
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write("\n".join(lines) + "\n")
+    os.replace(temporary, path)
+
+
+def masked(key: str) -> str:
+    """The display form of a key, as the dashboard and the request log show it."""
+    return f"{key[:8]}...{key[-4:]}"
+
+
+def dashboard() -> requests.Session:
+    """An HTTP session for /sandbox, signed in with the session `payground init` saved."""
+    home = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser()
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {(home / 'session').read_text().strip()}"
+    return session
+
+
+def find_key(api: requests.Session, api_base: str, key: str) -> dict:
+    """The dashboard's object for ``key`` (``key_...`` id, status ...), found by display form."""
+    keys = api.get(f"{api_base}/sandbox/keys", timeout=10).json()["data"]
+    for candidate in keys:
+        if candidate["redacted"] == masked(key) and candidate["type"] == "secret":
+            return candidate
+    raise LookupError(f"{masked(key)} is not a secret key of the signed-in account")
