@@ -268,6 +268,13 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
+        if is_lock_failure(error):
+            # Another request held the row (or SQLite's write lock) too long: Stripe's 429,
+            # which clients retry. Nothing was written: the transaction is rolled back.
+            from .extensions import db
+
+            db.session.rollback()
+            return render(LockTimeout())
         # Rendering here bypasses Flask's own signal; send it (first, so nothing below can
         # swallow it) for listeners such as the test server's error capture.
         from flask import got_request_exception
@@ -277,3 +284,13 @@ def register_error_handlers(app) -> None:
         # generic api_error only.
         log.exception("unexpected error while handling %s %s", request.method, request.path)
         return render(ApiError())
+
+
+def is_lock_failure(error: Exception) -> bool:
+    """A lock wait that timed out or a deadlock, on PostgreSQL or SQLite."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(error, OperationalError):
+        return False
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return state in ("55P03", "40P01") or "database is locked" in str(error.orig)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, text
 
 from .. import messages
 from ..core.ids import new_sortable_id
@@ -38,6 +38,10 @@ def get_scoped(model, account, livemode: bool, object_id: str, *, param: str | N
     query = select(model).where(model.id == object_id, model.account_id == account.id)
     if for_update:
         query = query.with_for_update()
+        if db.session.get_bind().dialect.name == "postgresql":
+            # PostgreSQL would wait for the row forever; the error handler turns a timeout
+            # into Stripe's 429 lock_timeout.
+            db.session.execute(text("SET LOCAL lock_timeout = '10s'"))
     obj = db.session.execute(query).scalar_one_or_none()
     noun = model.noun_for_messages()
     if obj is None:

@@ -1,0 +1,40 @@
+"""A lock that cannot be had in time is Stripe's 429 lock_timeout, never a 500."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from payground import messages
+from payground.services import customers
+from tests.helpers import assert_error
+
+
+class PgLockNotAvailable(Exception):
+    sqlstate = "55P03"  # what psycopg raises after SET LOCAL lock_timeout
+
+
+@pytest.mark.parametrize("cause", [sqlite3.OperationalError("database is locked"),
+                                   PgLockNotAvailable("canceling statement due to lock timeout")])
+def test_lock_failure_is_a_429_and_writes_nothing(account, monkeypatch, cause):
+    def locked(*args, **kwargs):
+        raise OperationalError("INSERT INTO customers ...", {}, cause)
+
+    monkeypatch.setattr(customers, "create_customer", locked)
+    r = account.post("/v1/customers", {"email": "held@example.com"})
+    assert_error(r, 429, code="lock_timeout", message=messages.LOCK_TIMEOUT)
+    monkeypatch.undo()
+    assert account.get("/v1/customers").get_json()["data"] == []
+
+
+def test_other_database_errors_stay_api_errors(account, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("disk I/O error"))
+
+    monkeypatch.setattr(customers, "create_customer", broken)
+    r = account.post("/v1/customers", {"email": "x@example.com"})
+    assert r.status_code == 500
+    assert r.get_json()["error"]["type"] == "api_error"
+    assert "disk I/O" not in r.get_data(as_text=True)
