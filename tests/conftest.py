@@ -10,6 +10,7 @@ import itertools
 import os
 import secrets
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,23 +20,32 @@ PG_URL = os.environ.get("PAYGROUND_TEST_DATABASE_URL")
 _emails = itertools.count()
 
 
+@contextmanager
+def fresh_pg_schema(prefix: str = "pgtest"):
+    """A new PostgreSQL schema on ``PG_URL``, as a database URL; dropped afterwards."""
+    import sqlalchemy as sa
+
+    schema = f"{prefix}_{secrets.token_hex(4)}"
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """The database every test app uses: a per-test SQLite file (None here), or a PG schema."""
     if not PG_URL:
         yield None
         return
-    import sqlalchemy as sa
-
-    schema = f"pgtest_{secrets.token_hex(4)}"
-    engine = sa.create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
+    with fresh_pg_schema() as url:
+        yield url
 
 
 @pytest.fixture

@@ -108,3 +108,85 @@ REFUND_UNCAPTURED_PARTIAL = (
     "You cannot partially refund an uncaptured charge. Instead, capture the charge for an amount "
     "less than the original amount"
 )
+
+# Events (GET /v1/events)
+EVENT_TYPE_AND_TYPES = "You may pass either `type` or `types`, but not both."
+EVENT_TYPES_INVALID = "Invalid types: must be a list of event type strings."
+EVENT_TYPES_TOO_MANY = "Invalid types: must contain at most {max} event types."
+
+# PaymentMethods and PaymentIntents (Stripe's own wording, except where marked Payground's).
+PAYMENT_METHOD_ALREADY_ATTACHED = (
+    "The payment method you provided has already been attached to a customer."
+)
+PAYMENT_METHOD_NOT_ATTACHED = (
+    "The payment method you provided is not attached to a customer so detachment is impossible."
+)
+PAYMENT_METHOD_SPENT = (
+    "The provided PaymentMethod was previously used with a PaymentIntent without Customer "
+    "attachment, shared with a connected account without Customer attachment, or was detached "
+    "from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must "
+    "attach it to a Customer first."
+)
+PAYMENT_METHOD_OF_OTHER_CUSTOMER = (
+    "The customer does not have a payment method with the ID {id}. The payment method must be "
+    "attached to the customer."
+)
+# Payground's wording: Stripe's for this case is not known.
+PAYMENT_METHOD_NEEDS_ITS_CUSTOMER = (
+    "The provided PaymentMethod {id} is attached to a Customer. To use it, set that Customer as "
+    "the PaymentIntent's `customer`."
+)
+PAYMENT_METHOD_TOKEN_AND_CARD = (
+    "Pass either card[token] or the card's details (card[number], card[exp_month], "
+    "card[exp_year], card[cvc]), not both."
+)
+PAYMENT_METHOD_TYPE_INVALID = (
+    'The payment method type "{type}" is invalid. Payground supports only "card".'
+)
+INTENT_CONFIRM_SUCCEEDED = (
+    "You cannot confirm this PaymentIntent because it has already succeeded after being "
+    "previously confirmed."
+)
+INTENT_CONFIRM_STATE = (
+    "You cannot confirm this PaymentIntent because it has a status of {status}. Only a "
+    "PaymentIntent with one of the following statuses may be confirmed: requires_payment_method, "
+    "requires_confirmation, requires_action."
+)
+INTENT_MISSING_PAYMENT_METHOD = (
+    "You cannot confirm this PaymentIntent because it's missing a payment method. You can either "
+    "update the PaymentIntent with a payment method and then confirm it again, or confirm it "
+    "again directly with a payment method."
+)
+INTENT_CAPTURE_STATE = (
+    "This PaymentIntent could not be captured because it has a status of {status}. Only a "
+    "PaymentIntent with one of the following statuses may be captured: requires_capture."
+)
+INTENT_ALREADY_CAPTURED = (
+    "This PaymentIntent could not be captured because it has already been captured."
+)
+INTENT_CAPTURE_TOO_LARGE = (
+    "The payment could not be captured because the requested capture amount is greater than the "
+    "amount you can capture for this charge."
+)
+INTENT_CANCEL_STATE = (
+    "You cannot cancel this PaymentIntent because it has a status of {status}. Only a "
+    "PaymentIntent with one of the following statuses may be canceled: requires_payment_method, "
+    "requires_capture, requires_confirmation, requires_action, processing."
+)
+INTENT_UPDATE_STATE = (
+    "This PaymentIntent's {field} could not be updated because it has a status of {status}. You "
+    "may only update the {field} of a PaymentIntent with one of the following statuses: "
+    "requires_payment_method, requires_confirmation, requires_action."
+)
+CLIENT_SECRET_MISMATCH = (
+    "The client_secret provided does not match the client_secret associated with the "
+    "PaymentIntent."
+)
+
+# Balance and payouts (ledger)
+BALANCE_INSUFFICIENT = (
+    "You have insufficient funds in your Stripe account for this transfer. Your card balance is "
+    "too low.  You can use the /v1/balance endpoint to view your Stripe balance (for more "
+    "details, see stripe.com/docs/api#balance)."
+)
+PAYOUT_NOT_PENDING = "Payouts can only be canceled while they are pending."

@@ -1,7 +1,5 @@
 """/v1/balance: net of fees and refunds, pending until two days pass on the account's clock."""
 
-import time
-
 import pytest
 
 from payground import messages
@@ -97,3 +95,102 @@ def test_publishable_key_cannot_read_the_balance(account):
 def test_unknown_parameter(account):
     assert_error(account.get("/v1/balance?foo=1"), 400, code="parameter_unknown", param="foo",
                  message="Received unknown parameter: foo")
+
+
+# -- the ledger behind the balance -----------------------------------------------------------
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements the app runs while the ``with`` block is open."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    from payground.extensions import db
+
+    @contextmanager
+    def capture():
+        seen: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return capture
+
+
+def balance_reads(statements, account):
+    with statements() as seen:
+        assert account.get("/v1/balance").status_code == 200
+    return [s for s in seen if "ledger" in s or "balance_transactions" in s]
+
+
+def test_reading_the_balance_costs_the_same_however_many_charges(account, statements):
+    charge(account)
+    few = balance_reads(statements, account)
+    for _ in range(12):
+        charge(account)
+        account.post("/v1/refunds", {"charge": charge(account, "tok_bypassPending"),
+                                     "amount": 100})
+    many = balance_reads(statements, account)
+    assert few == many  # the same statements: running totals, not a sum over entries
+    assert not any("ledger_entries" in s or "FROM balance_transactions" in s for s in many)
+
+
+def test_settling_is_done_once_and_only_for_what_matured(account, wall, statements):
+    for _ in range(3):
+        charge(account)
+    wall[0] += DAY
+    for _ in range(2):
+        charge(account)
+    wall[0] += DAY  # the first three have matured, the last two have not
+    with statements() as seen:
+        balance = account.get("/v1/balance").get_json()
+    assert (funds(balance, "available"), funds(balance, "pending")) == (3 * 1912, 2 * 1912)
+    settled = [s for s in seen if s.startswith("INSERT INTO ledger_journals")]
+    assert len(settled) == 1  # one insert (of three settlement journals)
+    with statements() as again:
+        account.get("/v1/balance")
+    # Nothing new has matured: one indexed look at the schedule, no writes at all.
+    assert not any(s.startswith(("INSERT", "UPDATE", "DELETE")) for s in again)
+
+
+def test_refund_of_a_pending_charge_settles_with_it(account, wall):
+    cid = charge(account, amount=2000)
+    r = account.post("/v1/refunds", {"charge": cid, "amount": 500,
+                                     "expand[]": "balance_transaction"})
+    txn = r.get_json()["balance_transaction"]
+    created = account.get(f"/v1/charges/{cid}?expand[]=balance_transaction").get_json()
+    assert (txn["status"], txn["available_on"]) == (
+        "pending", created["balance_transaction"]["available_on"])
+    wall[0] += 2 * DAY
+    balance = account.get("/v1/balance").get_json()
+    assert (funds(balance, "available"), funds(balance, "pending")) == (1412, 0)
+
+
+def test_modes_have_separate_balances(account):
+    account.activate()
+    charge(account, "tok_bypassPending")
+    live = account.get("/v1/balance", key=account.live_secret_key).get_json()
+    assert live["livemode"] is True
+    assert (funds(live, "available"), funds(live, "pending")) == (0, 0)
+
+
+def test_balance_available_event_when_funds_settle(account, wall):
+    charge(account)
+    wall[0] += 2 * DAY
+    account.get("/v1/balance")
+    events = account.get("/v1/events?type=balance.available").get_json()["data"]
+    assert len(events) == 1
+    assert events[0]["data"]["object"] == {
+        "object": "balance", "livemode": False,
+        "available": [{"amount": 1912, "currency": "usd", "source_types": {"card": 1912}}],
+        "pending": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]}

@@ -86,5 +86,6 @@ url_option = click.option(
 from . import accounts, clocks, demo, keys, server  # noqa: E402,F401
 from .accounts import activate, init, login  # noqa: E402,F401
 from .clocks import clock  # noqa: E402,F401
+from .ledger import ledger  # noqa: E402,F401
 from .envfile import _ensure_gitignored  # noqa: E402,F401  (used by tests)
 from .server import _display_url, _scrubbing_formatter, serve  # noqa: E402,F401

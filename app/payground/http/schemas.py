@@ -238,3 +238,13 @@ def _shown(value: Any) -> str:
     """A bad value as echoed in an error: short, and never a whole key."""
     text = scrub(value if isinstance(value, str) else repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+class CardText(fields.Field):
+    """Card data as a string (numbers in JSON bodies too); a bad value is never echoed back."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValidationError(coded("parameter_invalid_string",
+                                        "Invalid {param}: must be a string."))
+        return str(value).strip()

@@ -14,8 +14,30 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 1
-UPGRADES: dict[int, object] = {}  # version -> function(connection)
+SCHEMA_VERSION = 2
+
+
+def _v2_payment_intents_and_ledger(conn) -> None:
+    """Charges learn which PaymentIntent and PaymentMethod made them; the money that was
+    charged and refunded before the ledger existed gets its journals (else balances miss it)."""
+    from sqlalchemy import inspect
+
+    from ..services.ledger_backfill import backfill
+
+    columns = {c["name"] for c in inspect(conn).get_columns("charges")}
+    for name in ("payment_intent_id", "payment_method_id"):
+        if name not in columns:
+            conn.execute(text(f"ALTER TABLE charges ADD COLUMN {name} VARCHAR(64)"))
+    indexes = {i["name"] for i in inspect(conn).get_indexes("charges")}
+    if "ix_charges_payment_intent_id" not in indexes:
+        conn.execute(text("CREATE INDEX ix_charges_payment_intent_id "
+                          "ON charges (payment_intent_id)"))
+    backfill(conn)
+
+
+UPGRADES: dict[int, object] = {  # version -> function(connection)
+    2: _v2_payment_intents_and_ledger,
+}
 
 _meta = MetaData()
 schema_table = Table("payground_schema", _meta, Column("version", Integer, primary_key=True))

@@ -3,14 +3,22 @@
 from .account import Account, Session
 from .api_key import ApiKey
 from .audit import AuditEvent
-from .base import AccountScoped, Base, db
 from .balance_transaction import BalanceTransaction
+from .bank_account import BankAccount
+from .base import AccountScoped, Base, db
 from .charge import Charge
 from .customer import Customer
+from .event import Event
+from .idempotency import IdempotencyRecord
+from .ledger import LedgerBalance, LedgerEntry, LedgerJournal, LedgerSchedule
+from .payment_intent import PaymentIntent
+from .payment_method import PaymentMethod
+from .payout import Payout
 from .refund import Refund
 from .request_log import RequestLog
 from .token import Token
-from .idempotency import IdempotencyRecord
 
-__all__ = ["Account", "AccountScoped", "ApiKey", "AuditEvent", "Base", "BalanceTransaction", "Charge",
-           "Customer", "IdempotencyRecord", "Refund", "RequestLog", "Session", "Token", "db"]
+__all__ = ["Account", "AccountScoped", "ApiKey", "AuditEvent", "Base", "BalanceTransaction",
+           "BankAccount", "Charge", "Customer", "Event", "IdempotencyRecord", "LedgerBalance",
+           "LedgerEntry", "LedgerJournal", "LedgerSchedule", "PaymentIntent", "PaymentMethod",
+           "Payout", "Refund", "RequestLog", "Session", "Token", "db"]

@@ -35,6 +35,10 @@ class Charge(AccountScoped, CardColumns, db.Model):
                                                     index=True)
     balance_transaction_id: Mapped[str | None] = mapped_column(
         String(64), ForeignKey("balance_transactions.id"))
+    # Set on charges made by confirming a PaymentIntent. Plain columns (no foreign keys): the
+    # intent points back at its latest charge, and a cycle of foreign keys is not worth it.
+    payment_intent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    payment_method_id: Mapped[str | None] = mapped_column(String(64))
 
     customer: Mapped[Customer | None] = relationship(lazy="select")
     balance_transaction: Mapped[BalanceTransaction | None] = relationship(lazy="select")

@@ -1,41 +1,85 @@
-"""The account's balance: available and pending funds per currency, from balance transactions."""
+"""The account's balance (from the ledger's running totals) and its balance transactions."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from sqlalchemy import case, func, select
-
+from ..core import ledger as core
 from ..models.balance_transaction import BalanceTransaction
-from ..models.base import db
+from . import events, ledger
+from .common import Page, get_scoped, paginate
+
+events.register_schema("balance", "..v1.balance:BalanceOut")
 
 
-def get_balance(account, livemode: bool, clock) -> dict[str, Any]:
-    """Sum the account's balance transactions into Stripe's balance object.
+@dataclass
+class Balance:
+    """Stripe's balance object: ``available`` and ``pending`` funds per currency."""
 
-    One aggregate query (it is the benchmark's start-up probe, so it must stay cheap):
-    a transaction counts as ``available`` once its ``available_on`` has passed on the
-    account's clock, as ``pending`` before. An account with nothing yet shows zero USD.
+    object: ClassVar[str] = "balance"
+    available: list[dict[str, Any]]
+    pending: list[dict[str, Any]]
+    livemode: bool
+
+
+def get_balance(account, livemode: bool, clock) -> Balance:
+    """The balance after settling whatever matured on the account's clock.
+
+    Reads the ledger's running totals: two small rows per currency, however many charges the
+    account has (it is also the benchmark's start-up probe, so it must stay cheap).
     """
-    now = clock.for_account(account)
-    txn = BalanceTransaction
-    is_available = txn.available_on <= now
-    rows = db.session.execute(
-        select(txn.currency,
-               func.coalesce(func.sum(case((is_available, txn.net), else_=0)), 0),
-               func.coalesce(func.sum(case((is_available, 0), else_=txn.net)), 0))
-        .where(txn.account_id == account.id, txn.livemode == livemode)
-        .group_by(txn.currency).order_by(txn.currency)
-    ).all()
-    if not rows:
-        rows = [("usd", 0, 0)]
-    return {
-        "object": "balance",
-        "available": [_funds(currency, available) for currency, available, _ in rows],
-        "pending": [_funds(currency, pending) for currency, _, pending in rows],
-        "livemode": livemode,
-    }
+    ledger.catch_up(account, livemode, clock)
+    return balance_of(account.id, livemode)
+
+
+def balance_of(account_id: str, livemode: bool) -> Balance:
+    """The balance as the ledger has it now (no catch-up). An empty account shows zero USD."""
+    totals = ledger.totals(account_id, livemode, (core.AVAILABLE, core.PENDING))
+    currencies = sorted({currency for currency, _ in totals}) or ["usd"]
+    return Balance(
+        available=[_funds(c, totals.get((c, core.AVAILABLE), 0)) for c in currencies],
+        pending=[_funds(c, totals.get((c, core.PENDING), 0)) for c in currencies],
+        livemode=livemode)
 
 
 def _funds(currency: str, amount: int) -> dict[str, Any]:
+    # Every payment Payground takes is a card payment.
     return {"amount": int(amount), "currency": currency, "source_types": {"card": int(amount)}}
+
+
+def get_balance_transaction(account, livemode: bool, clock, txn_id: str) -> BalanceTransaction:
+    """The balance transaction ``txn_id`` (404 otherwise), after catching up."""
+    ledger.catch_up(account, livemode, clock)
+    return get_scoped(BalanceTransaction, account, livemode, txn_id)
+
+
+def list_balance_transactions(account, livemode: bool, clock, params: dict[str, Any],
+                              url: str) -> Page:
+    """Balance transactions newest first, filtered by type, source, payout, currency, created.
+
+    ``payout`` lists the payout's own transactions (its debit, and the credit that put the
+    money back if it was canceled): Payground's payouts are all manual, and Stripe lists the
+    transactions a payout swept only for automatic payouts.
+    """
+    ledger.catch_up(account, livemode, clock)
+    txn = BalanceTransaction
+    filters: tuple = ()
+    for name, column in (("type", txn.type), ("source", txn.source),
+                         ("payout", txn.source), ("currency", txn.currency)):
+        if params.get(name):
+            filters += (column == params[name],)
+    filters += created_filters(txn.created, params.get("created"))
+    return paginate(txn, account, livemode, params, url, filters)
+
+
+def created_filters(column, value) -> tuple:
+    """``created=<int>`` or ``created[gt|gte|lt|lte]=<int>`` as SQL conditions."""
+    if value is None:
+        return ()
+    if isinstance(value, int):
+        return (column == value,)
+    operators = {"gt": column.__gt__, "gte": column.__ge__, "lt": column.__lt__,
+                 "lte": column.__le__}
+    return tuple(operators[op](bound) for op, bound in value.items())
+

@@ -10,7 +10,7 @@ from ..errors import CardError, InvalidRequestError, ResourceMissing
 from ..models.balance_transaction import BalanceTransaction
 from ..models.base import db
 from ..models.charge import Charge
-from . import tokens
+from . import events, ledger, tokens
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
 from .customers import get_customer
 
@@ -46,6 +46,31 @@ def create_charge(account, livemode: bool, clock, params: dict[str, Any], *,
         raise CardError(messages.CUSTOMER_HAS_NO_CARD, code="missing", param="card")
     now = clock.for_account(account)
     card, magic = _card_for(account, livemode, source, now, pepper)
+    charge, outcome = charge_card(
+        account, livemode, now, card, magic=magic, amount=amount, currency=currency,
+        capture=params.get("capture", True), customer=customer,
+        description=params.get("description"), receipt_email=params.get("receipt_email"),
+        statement_descriptor=params.get("statement_descriptor"),
+        metadata_=clean_metadata(params.get("metadata")))
+    # A declined charge is committed too: the error names it.
+    db.session.commit()
+    if outcome.declined:
+        raise declined(charge, outcome)
+    return charge
+
+
+def charge_card(account, livemode: bool, now: int, card: dict[str, Any], *, magic: bool,
+                amount: int, currency: str, capture: bool, customer=None,
+                **fields: Any) -> tuple[Charge, cards.Outcome]:
+    """Decide what happens to ``card``, add the charge to the session and settle it if captured.
+
+    Shared by ``POST /v1/charges`` and confirming a PaymentIntent. Nothing is committed: a
+    declined charge is added with status ``failed``; the caller commits, then raises
+    ``declined(charge, outcome)``.
+
+    :param card: the card columns (``CARD_FIELDS``) of a token, magic token or payment method.
+    :param fields: other charge columns (``description``, ``metadata_``, ``payment_intent_id``).
+    """
     outcome = cards.decide(
         card["card_outcome"], amount=amount, issuer_limit=card["issuer_limit"],
         livemode=livemode, magic=magic,
@@ -55,22 +80,25 @@ def create_charge(account, livemode: bool, clock, params: dict[str, Any], *,
     charge = Charge(
         id=new_object_id(Charge), account_id=account.id, livemode=livemode, created=now,
         amount=amount, currency=currency, customer=customer, result=outcome.name,
-        description=params.get("description"), receipt_email=params.get("receipt_email"),
-        statement_descriptor=params.get("statement_descriptor"),
-        metadata_=clean_metadata(params.get("metadata")), amount_captured=0, amount_refunded=0,
-        captured=False, refunded=False, **card)
+        amount_captured=0, amount_refunded=0, captured=False, refunded=False,
+        **fields, **card)
     db.session.add(charge)
     if outcome.declined:
         charge.status = "failed"
         charge.failure_code, charge.failure_message = outcome.code, outcome.message
-        db.session.commit()
-        raise CardError(outcome.message, code=outcome.code, decline_code=outcome.decline_code,
-                        param=outcome.param, charge=charge.id)
+        events.emit(account, livemode, now, "charge.failed", charge)
+        return charge, outcome
     charge.status = "succeeded"
-    if params.get("capture", True):
+    if capture:
         _settle(charge, amount, now)
-    db.session.commit()
-    return charge
+    events.emit(account, livemode, now, "charge.succeeded", charge)
+    return charge, outcome
+
+
+def declined(charge: Charge, outcome: cards.Outcome, **extra: Any) -> CardError:
+    """The 402 for a declined ``charge`` (``extra``: more error fields, e.g. ``payment_intent``)."""
+    return CardError(outcome.message, code=outcome.code, decline_code=outcome.decline_code,
+                     param=outcome.param, charge=charge.id, **extra)
 
 
 def get_charge(account, livemode: bool, charge_id: str) -> Charge:
@@ -78,14 +106,18 @@ def get_charge(account, livemode: bool, charge_id: str) -> Charge:
     return get_scoped(Charge, account, livemode, charge_id)
 
 
-def update_charge(account, livemode: bool, charge_id: str, params: dict[str, Any]) -> Charge:
+def update_charge(account, livemode: bool, charge_id: str, params: dict[str, Any],
+                  clock=None) -> Charge:
     """Change a charge's description, receipt e-mail or metadata."""
     charge = get_charge(account, livemode, charge_id)
+    before = events.snapshot(charge)
     for field in ("description", "receipt_email"):
         if field in params:
             setattr(charge, field, params[field])
     if "metadata" in params:
         charge.metadata_ = merge_metadata(charge.metadata_, params["metadata"])
+    events.emit_changes(account, livemode, events.now_for(account, clock), "charge.updated",
+                        charge, before)
     db.session.commit()
     return charge
 
@@ -117,11 +149,14 @@ def capture_charge(account, livemode: bool, clock, charge_id: str,
             authorized=money.format_amount(charge.amount, charge.currency)),
             code="amount_too_large", param="amount")
     check_amount(amount, charge.currency)
+    before = events.snapshot(charge)
     for field in ("receipt_email", "statement_descriptor"):
         if field in params:
             setattr(charge, field, params[field])
     _settle(charge, amount, clock.for_account(account))
     charge.amount_refunded = charge.amount - amount
+    events.emit_changes(account, livemode, clock.for_account(account), "charge.captured", charge,
+                        before)
     db.session.commit()
     return charge
 
@@ -177,9 +212,10 @@ def _settle(charge: Charge, amount: int, now: int) -> None:
     bypass = cards.OUTCOMES[charge.result].bypass_pending
     fee = money.fee(amount)
     charge.captured, charge.amount_captured = True, amount
-    charge.balance_transaction = BalanceTransaction(
+    txn = charge.balance_transaction = BalanceTransaction(
         id=new_object_id(BalanceTransaction), account_id=charge.account_id,
         livemode=charge.livemode, created=now, amount=amount, fee=fee, net=amount - fee,
         currency=charge.currency, type="charge", reporting_category="charge", source=charge.id,
         description=charge.description,
         available_on=now if bypass else now + SETTLEMENT_SECONDS)
+    ledger.record_charge(charge, txn, now)

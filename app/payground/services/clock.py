@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import ParameterInvalid
 from ..models.base import db
+from . import ledger
 
 MAX_ADVANCE = 365 * 86400
 
@@ -22,4 +23,5 @@ def advance_clock(account, seconds: int, *, clock) -> int:
             param="seconds", code="parameter_invalid_integer")
     account.clock_offset = (account.clock_offset or 0) + seconds
     db.session.commit()
+    ledger.catch_up_modes(account, clock)  # settle funds and move payouts that just matured
     return clock.for_account(account)

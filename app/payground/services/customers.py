@@ -6,6 +6,7 @@ from typing import Any
 
 from ..models.base import db
 from ..models.customer import Customer
+from . import events
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
 
 
@@ -17,6 +18,7 @@ def create_customer(account, livemode: bool, clock, params: dict[str, Any]) -> C
         balance=params.get("balance", 0), metadata_=clean_metadata(params.get("metadata")),
     )
     db.session.add(customer)
+    events.emit(account, livemode, customer.created, "customer.created", customer)
     db.session.commit()
     return customer
 
@@ -36,20 +38,24 @@ def get_customer(account, livemode: bool, customer_id: str, *, param: str | None
 
 
 def update_customer(account, livemode: bool, customer_id: str,
-                    params: dict[str, Any]) -> Customer:
+                    params: dict[str, Any], clock=None) -> Customer:
     customer = get_customer(account, livemode, customer_id)
+    before = events.snapshot(customer)
     for field in ("email", "name", "description", "phone", "balance"):
         if field in params:
             setattr(customer, field, params[field])
     if "metadata" in params:
         customer.metadata_ = merge_metadata(customer.metadata_, params["metadata"])
+    events.emit_changes(account, livemode, events.now_for(account, clock), "customer.updated",
+                        customer, before)
     db.session.commit()
     return customer
 
 
-def delete_customer(account, livemode: bool, customer_id: str) -> Customer:
+def delete_customer(account, livemode: bool, customer_id: str, clock=None) -> Customer:
     customer = get_customer(account, livemode, customer_id)
     customer.deleted = True
+    events.emit(account, livemode, events.now_for(account, clock), "customer.deleted", customer)
     db.session.commit()
     return customer
 

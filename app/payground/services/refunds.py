@@ -7,10 +7,10 @@ from typing import Any
 from .. import messages
 from ..core import money
 from ..errors import InvalidRequestError
-from ..models.balance_transaction import BalanceTransaction
 from ..models.base import db
 from ..models.charge import Charge
 from ..models.refund import Refund
+from . import events, ledger
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
 
 
@@ -45,23 +45,19 @@ def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Ref
     if not charge.captured and amount != charge.amount:
         raise InvalidRequestError(messages.REFUND_UNCAPTURED_PARTIAL, param="amount")
     now = clock.for_account(account)
+    before = events.snapshot(charge)
     refund = Refund(id=new_object_id(Refund), account_id=account.id, livemode=livemode,
                     created=now, charge=charge, amount=amount, currency=charge.currency,
                     reason=params.get("reason"), status="succeeded",
                     metadata_=clean_metadata(params.get("metadata")))
     if charge.captured:
-        # A debit; the original fee is not returned (as with Stripe). It comes out of the
-        # same bucket the charge's funds are in: refunding a still-pending charge lowers
-        # pending, rather than pushing the available balance below zero.
-        settles = max(now, charge.balance_transaction.available_on)
-        refund.balance_transaction = BalanceTransaction(
-            id=new_object_id(BalanceTransaction), account_id=account.id, livemode=livemode,
-            created=now, amount=-amount, fee=0, net=-amount, currency=charge.currency,
-            type="refund", reporting_category="refund", source=refund.id,
-            description="REFUND FOR CHARGE", available_on=settles)
+        # A debit posted to the ledger; the original fee is not returned (as with Stripe).
+        refund.balance_transaction = ledger.refund_transaction(refund, charge, now)
     charge.amount_refunded += amount
     charge.refunded = charge.amount_refunded == charge.amount
     db.session.add(refund)
+    events.emit_changes(account, livemode, now, "charge.refunded", charge, before)
+    events.emit(account, livemode, now, "refund.created", refund)
     db.session.commit()
     return refund
 
@@ -71,11 +67,16 @@ def get_refund(account, livemode: bool, refund_id: str) -> Refund:
     return get_scoped(Refund, account, livemode, refund_id)
 
 
-def update_refund(account, livemode: bool, refund_id: str, params: dict[str, Any]) -> Refund:
+def update_refund(account, livemode: bool, refund_id: str, params: dict[str, Any],
+                  clock=None) -> Refund:
     """Change a refund's metadata (the only thing Stripe lets you change)."""
     refund = get_refund(account, livemode, refund_id)
+    before = events.snapshot(refund)
     if "metadata" in params:
         refund.metadata_ = merge_metadata(refund.metadata_, params["metadata"])
+    now = events.now_for(account, clock)
+    for event_type in ("charge.refund.updated", "refund.updated"):  # Stripe sends both
+        events.emit_changes(account, livemode, now, event_type, refund, before)
     db.session.commit()
     return refund
 

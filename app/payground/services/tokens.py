@@ -28,10 +28,28 @@ def create_token(account, livemode: bool, clock, params: dict[str, Any], *, pepp
     if not data:
         raise InvalidRequestError(messages.TOKEN_NEEDS_CARD, code="parameter_missing",
                                   param="card")
+    now = clock.for_account(account)
+    card = card_from_params(data, livemode, now, pepper=pepper)
+    token = Token(id=new_object_id(Token), account_id=account.id, livemode=livemode,
+                  created=now, client_ip=client_ip, used=False,
+                  cvc_check="unchecked" if data.get("cvc") else None,
+                  card_name=data.get("name"), **card_columns(card))
+    db.session.add(token)
+    db.session.commit()
+    return token
+
+
+def card_from_params(data: dict[str, Any], livemode: bool, now: int, *,
+                     pepper: str) -> cards.Card:
+    """Check raw card data (``number``, ``exp_month``, ``exp_year``, ``cvc``) for this mode.
+
+    Shared by tokens and payment methods; what is returned no longer holds the number.
+    :raises ParameterMissing: no number or expiry.
+    :raises CardError: the 402 a bad number, expiry or CVC gets, or a card of the wrong mode.
+    """
     for name in ("number", "exp_month", "exp_year"):
         if data.get(name) in (None, ""):
             raise ParameterMissing(f"card[{name}]")
-    now = clock.for_account(account)
     number = cards.normalize(data["number"])
     problem = cards.number_problem(number)
     if problem is None:
@@ -45,13 +63,7 @@ def create_token(account, livemode: bool, clock, params: dict[str, Any], *, pepp
     if problem is not None:
         raise CardError(problem.message, code=problem.code, param=problem.param,
                         decline_code=problem.decline_code)
-    token = Token(id=new_object_id(Token), account_id=account.id, livemode=livemode,
-                  created=now, client_ip=client_ip, used=False,
-                  cvc_check="unchecked" if data.get("cvc") else None,
-                  card_name=data.get("name"), **card_columns(card))
-    db.session.add(token)
-    db.session.commit()
-    return token
+    return card
 
 
 def get_token(account, livemode: bool, token_id: str) -> Token:
@@ -59,16 +71,17 @@ def get_token(account, livemode: bool, token_id: str) -> Token:
     return get_scoped(Token, account, livemode, token_id)
 
 
-def consume_token(account, livemode: bool, token_id: str) -> Token:
+def consume_token(account, livemode: bool, token_id: str, *, param: str = "source") -> Token:
     """Mark a token used, in the caller's transaction; a used token is refused.
 
     The row is locked so that two charges racing for one token cannot both win.
+    :param param: the parameter that named the token, for errors.
     :raises InvalidRequestError: ``token_already_used``.
     """
-    token = get_scoped(Token, account, livemode, token_id, param="source", for_update=True)
+    token = get_scoped(Token, account, livemode, token_id, param=param, for_update=True)
     if token.used:
         raise InvalidRequestError(messages.TOKEN_ALREADY_USED.format(id=token.id),
-                                  code="token_already_used", param="source")
+                                  code="token_already_used", param=param)
     token.used = True
     return token
 

@@ -1,12 +1,14 @@
-"""/v1/balance, and the balance transaction object that charges and refunds expand into."""
+"""/v1/balance, and the balance transaction object (charges, refunds and payouts expand into it)."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from marshmallow import Schema, fields
 
 from ..http.auth import requires
 from ..http.context import scope
-from ..http.decorators import accepts
+from ..http.decorators import accepts, returns
 from ..http.schemas import Expand, StripeSchema
 from ..services import balance
 from . import bp
@@ -17,7 +19,21 @@ def _status(txn) -> str:
     return txn.status_at(s.clock.for_account(s.account))
 
 
+class SourceOut:
+    """Dumps a balance transaction's source with the schema of whatever it is."""
+
+    def dump(self, obj) -> dict:
+        from .charges import ChargeOut
+        from .payouts import PayoutOut
+        from .refunds import RefundOut
+
+        schema = {"charge": ChargeOut, "refund": RefundOut, "payout": PayoutOut}[obj.object]
+        return schema().dump(obj)
+
+
 class BalanceTransactionOut(Schema):
+    EXPANDABLE: ClassVar[dict] = {"source": ("source_object", lambda: SourceOut)}
+
     id = fields.String()
     object = fields.Constant("balance_transaction")
     amount = fields.Integer()
@@ -37,6 +53,13 @@ class BalanceTransactionOut(Schema):
     type = fields.String()
 
 
+class BalanceOut(Schema):
+    object = fields.Constant("balance")
+    available = fields.List(fields.Dict())
+    pending = fields.List(fields.Dict())
+    livemode = fields.Boolean()
+
+
 class BalanceRetrieve(StripeSchema):
     expand = Expand()
 
@@ -44,6 +67,7 @@ class BalanceRetrieve(StripeSchema):
 @bp.get("/balance")
 @requires("balance_read")
 @accepts(BalanceRetrieve)
+@returns(BalanceOut)
 def retrieve_balance(params):
     """Retrieve the balance: available and pending funds per currency."""
     s = scope()

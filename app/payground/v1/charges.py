@@ -125,15 +125,18 @@ class ChargeOut(Schema):
     on_behalf_of = fields.Constant(None)
     outcome = fields.Function(_outcome)
     paid = fields.Boolean()
-    payment_intent = fields.Constant(None)
-    payment_method = fields.String(attribute="card_id")
+    payment_intent = fields.String(attribute="payment_intent_id")
+    # A PaymentIntent's charge names its PaymentMethod; a direct charge names its card.
+    payment_method = fields.Function(lambda c: c.payment_method_id or c.card_id)
     payment_method_details = fields.Function(_payment_method_details)
     receipt_email = fields.String()
     receipt_number = fields.Constant(None)
     refunded = fields.Boolean()
     review = fields.Constant(None)
     shipping = fields.Constant(None)
-    source = fields.Function(lambda charge: _card_out.dump(charge))
+    # Like Stripe's, a charge made by a PaymentIntent has no source (it has payment_method).
+    source = fields.Function(
+        lambda charge: None if charge.payment_method_id else _card_out.dump(charge))
     source_transfer = fields.Constant(None)
     statement_descriptor = fields.String()
     statement_descriptor_suffix = fields.Constant(None)

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from flask import request
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, fields
 
 from ..core.cards import BRAND_NAMES
 from ..http.auth import requires
 from ..http.context import scope, state
 from ..http.decorators import accepts, returns
-from ..http.schemas import Expand, Str, StripeSchema
-from ..http.validation import coded
+from ..http.schemas import CardText, Expand, Str, StripeSchema
 from ..services import tokens
 from . import bp
-
-
-class CardText(fields.Field):
-    """Card data as a string (numbers in JSON bodies too); a bad value is never echoed back."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise ValidationError(coded("parameter_invalid_string",
-                                        "Invalid {param}: must be a string."))
-        return str(value).strip()
 
 
 class CardParams(StripeSchema):

@@ -1,0 +1,260 @@
+"""Input and output schemas of /v1/payment_methods and /v1/payment_intents.
+
+Output schemas dump models outside a request too (``services.events`` snapshots with them).
+Related objects' schemas are imported lazily: the ``v1`` modules import this one.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from marshmallow import Schema, ValidationError, fields
+
+from .. import messages
+from .schemas import (Bool, CardText, Currency, Email, Expand, Int, ListParams, Metadata,
+                      OneOf, Str, StripeSchema)
+from .validation import coded
+
+CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
+CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
+# What a publishable key (with the client secret) may see of a PaymentIntent: Stripe's
+# "retrievable with publishable key" attributes.
+PUBLIC_INTENT_FIELDS = frozenset((
+    "id", "object", "amount", "automatic_payment_methods", "canceled_at", "cancellation_reason",
+    "capture_method", "client_secret", "confirmation_method", "created", "currency",
+    "description", "last_payment_error", "livemode", "next_action", "payment_method",
+    "payment_method_types", "processing", "receipt_email", "setup_future_usage", "shipping",
+    "status"))
+# PaymentMethod `card.display_brand` names the brands a little differently from `card.brand`.
+DISPLAY_BRANDS = {"amex": "american_express", "diners": "diners_club",
+                  "unionpay": "union_pay", "unknown": "other"}
+
+
+class PaymentMethodTypes(fields.Field):
+    """``payment_method_types[]=card``: a list of types, of which Payground has only ``card``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value or \
+                not all(isinstance(v, str) and v for v in value):
+            raise ValidationError(coded(None, "Invalid {param}: must be a list of strings."))
+        for name in value:
+            if name != "card":
+                raise ValidationError(coded(None, messages.PAYMENT_METHOD_TYPE_INVALID.format(
+                    type=name[:40])))
+        return list(dict.fromkeys(value))
+
+
+# -- payment methods -------------------------------------------------------------------------
+
+
+class PaymentMethodCard(StripeSchema):
+    number = CardText()
+    exp_month = CardText()
+    exp_year = CardText()
+    cvc = CardText()
+    token = Str(max_length=255)
+
+
+class BillingDetails(StripeSchema):
+    name = Str(max_length=256, allow_empty=True)
+    email = Email()
+    phone = Str(max_length=64)
+
+
+class PaymentMethodCreate(StripeSchema):
+    type = OneOf(("card",), required=True)
+    card = fields.Nested(PaymentMethodCard)
+    billing_details = fields.Nested(BillingDetails)
+    metadata = Metadata()
+    expand = Expand()
+
+
+class PaymentMethodAttach(StripeSchema):
+    customer = Str(required=True, max_length=255)
+    expand = Expand()
+
+
+class PaymentMethodRetrieve(StripeSchema):
+    expand = Expand()
+
+
+class PaymentMethodListParams(ListParams):
+    customer = Str(max_length=255)
+    type = OneOf(("card",))
+
+
+def _method_card(method) -> dict:
+    return {
+        "brand": method.brand,
+        "checks": {"address_line1_check": None, "address_postal_code_check": None,
+                   "cvc_check": method.cvc_check},
+        "country": method.card_country,
+        "display_brand": DISPLAY_BRANDS.get(method.brand, method.brand),
+        "exp_month": method.exp_month, "exp_year": method.exp_year,
+        "fingerprint": method.fingerprint, "funding": method.funding, "generated_from": None,
+        "last4": method.last4, "networks": {"available": [method.brand], "preferred": None},
+        "regulated_status": "unregulated", "three_d_secure_usage": {"supported": True},
+        "wallet": None,
+    }
+
+
+def _customer_schema():
+    from ..v1.customers import CustomerOut
+
+    return CustomerOut
+
+
+class PaymentMethodOut(Schema):
+    EXPANDABLE: ClassVar[dict] = {"customer": ("customer", _customer_schema)}
+
+    id = fields.String()
+    object = fields.Constant("payment_method")
+    allow_redisplay = fields.Constant("unspecified")
+    billing_details = fields.Function(lambda m: {
+        "address": {"city": None, "country": None, "line1": None, "line2": None,
+                    "postal_code": None, "state": None},
+        "email": m.billing_email, "name": m.card_name, "phone": m.billing_phone,
+        "tax_id": None})
+    card = fields.Function(_method_card)
+    created = fields.Integer()
+    customer = fields.String(attribute="customer_id")
+    livemode = fields.Boolean()
+    metadata = fields.Dict(attribute="metadata_")
+    type = fields.String()
+
+
+# -- payment intents -------------------------------------------------------------------------
+
+
+class AutomaticPaymentMethods(StripeSchema):
+    enabled = Bool(required=True)
+    allow_redirects = OneOf(("always", "never"))
+
+
+class PaymentIntentCreate(StripeSchema):
+    amount = Int(required=True, minimum=1)
+    currency = Currency(required=True)
+    customer = Str(max_length=255)
+    payment_method = Str(max_length=255)
+    confirm = Bool()
+    capture_method = OneOf(CAPTURE_METHODS)
+    payment_method_types = PaymentMethodTypes()
+    automatic_payment_methods = fields.Nested(AutomaticPaymentMethods)
+    description = Str(allow_empty=True)
+    metadata = Metadata()
+    receipt_email = Email()
+    statement_descriptor = Str(max_length=22)
+    # Accepted for Stripe.js-style integrations; cards never redirect, so it is not used.
+    return_url = Str(max_length=2048)
+    expand = Expand()
+
+
+class PaymentIntentUpdate(StripeSchema):
+    amount = Int(minimum=1)
+    currency = Currency()
+    customer = Str(max_length=255)
+    payment_method = Str(max_length=255)
+    capture_method = OneOf(CAPTURE_METHODS)
+    payment_method_types = PaymentMethodTypes()
+    description = Str(allow_empty=True)
+    metadata = Metadata()
+    receipt_email = Email()
+    statement_descriptor = Str(max_length=22)
+    expand = Expand()
+
+
+class PaymentIntentConfirm(StripeSchema):
+    payment_method = Str(max_length=255)
+    client_secret = Str(max_length=255)
+    receipt_email = Email()
+    return_url = Str(max_length=2048)
+    expand = Expand()
+
+
+class PaymentIntentCapture(StripeSchema):
+    amount_to_capture = Int(minimum=1)
+    expand = Expand()
+
+
+class PaymentIntentCancel(StripeSchema):
+    cancellation_reason = OneOf(CANCELLATION_REASONS)
+    expand = Expand()
+
+
+class PaymentIntentRetrieve(StripeSchema):
+    client_secret = Str(max_length=255)
+    expand = Expand()
+
+
+class PaymentIntentListParams(ListParams):
+    customer = Str(max_length=255)
+
+
+_method_out = PaymentMethodOut()
+
+
+def _last_payment_error(intent) -> dict | None:
+    if not intent.last_payment_error:
+        return None
+    method = intent.last_payment_error_method
+    return {**intent.last_payment_error,
+            "payment_method": _method_out.dump(method) if method is not None else None}
+
+
+def _charge_schema():
+    from ..v1.charges import ChargeOut
+
+    return ChargeOut
+
+
+class PaymentIntentOut(Schema):
+    EXPANDABLE: ClassVar[dict] = {
+        "customer": ("customer", _customer_schema),
+        "payment_method": ("payment_method", lambda: PaymentMethodOut),
+        "latest_charge": ("latest_charge", _charge_schema),
+    }
+
+    id = fields.String()
+    object = fields.Constant("payment_intent")
+    amount = fields.Integer()
+    amount_capturable = fields.Integer()
+    amount_details = fields.Constant({"tip": {}})
+    amount_received = fields.Integer()
+    application = fields.Constant(None)
+    application_fee_amount = fields.Constant(None)
+    automatic_payment_methods = fields.Raw()
+    canceled_at = fields.Integer()
+    cancellation_reason = fields.String()
+    capture_method = fields.String()
+    client_secret = fields.String()
+    confirmation_method = fields.Constant("automatic")
+    created = fields.Integer()
+    currency = fields.String()
+    customer = fields.String(attribute="customer_id")
+    description = fields.String()
+    invoice = fields.Constant(None)
+    last_payment_error = fields.Function(_last_payment_error)
+    latest_charge = fields.String(attribute="latest_charge_id")
+    livemode = fields.Boolean()
+    metadata = fields.Dict(attribute="metadata_")
+    next_action = fields.Constant(None)
+    on_behalf_of = fields.Constant(None)
+    payment_method = fields.String(attribute="payment_method_id")
+    payment_method_configuration_details = fields.Constant(None)
+    payment_method_options = fields.Constant({"card": {
+        "installments": None, "mandate_options": None, "network": None,
+        "request_three_d_secure": "automatic"}})
+    payment_method_types = fields.List(fields.String())
+    processing = fields.Constant(None)
+    receipt_email = fields.String()
+    review = fields.Constant(None)
+    setup_future_usage = fields.Constant(None)
+    shipping = fields.Constant(None)
+    source = fields.Constant(None)
+    statement_descriptor = fields.String()
+    statement_descriptor_suffix = fields.Constant(None)
+    status = fields.String()
+    transfer_data = fields.Constant(None)
+    transfer_group = fields.Constant(None)

@@ -1,0 +1,52 @@
+"""PaymentIntents: one payment's life, from requires_payment_method to succeeded or canceled."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import AccountScoped, db
+from .charge import Charge
+from .customer import Customer
+from .payment_method import PaymentMethod
+
+
+class PaymentIntent(AccountScoped, db.Model):
+    __tablename__ = "payment_intents"
+    object = "payment_intent"
+    id_prefix = "pi_"
+
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    # requires_payment_method | requires_confirmation | requires_capture | succeeded | canceled
+    status: Mapped[str] = mapped_column(String(32))
+    capture_method: Mapped[str] = mapped_column(String(16))  # automatic | manual
+    amount_capturable: Mapped[int] = mapped_column(default=0)
+    amount_received: Mapped[int] = mapped_column(default=0)
+    # `<id>_secret_<random>`: lets a publishable key read and confirm this one intent. It is
+    # returned in API bodies (as Stripe does) and never logged: request logs keep paths only.
+    client_secret: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str | None] = mapped_column(String(5000))
+    receipt_email: Mapped[str | None] = mapped_column(String(512))
+    statement_descriptor: Mapped[str | None] = mapped_column(String(22))
+    metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    payment_method_types: Mapped[list] = mapped_column(JSON, default=list)
+    automatic_payment_methods: Mapped[dict | None] = mapped_column(JSON)
+    canceled_at: Mapped[int | None]
+    cancellation_reason: Mapped[str | None] = mapped_column(String(32))
+    # The last decline as Stripe's error fields; its payment method is the column below.
+    last_payment_error: Mapped[dict | None] = mapped_column(JSON)
+    last_payment_error_method_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("payment_methods.id"))
+    customer_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("customers.id"),
+                                                    index=True)
+    payment_method_id: Mapped[str | None] = mapped_column(String(64),
+                                                          ForeignKey("payment_methods.id"))
+    latest_charge_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("charges.id"))
+
+    customer: Mapped[Customer | None] = relationship(lazy="select")
+    payment_method: Mapped[PaymentMethod | None] = relationship(
+        lazy="select", foreign_keys=[payment_method_id])
+    last_payment_error_method: Mapped[PaymentMethod | None] = relationship(
+        lazy="select", foreign_keys=[last_payment_error_method_id])
+    latest_charge: Mapped[Charge | None] = relationship(lazy="select")

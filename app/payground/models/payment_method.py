@@ -1,0 +1,29 @@
+"""PaymentMethods (cards only): what is kept of the card, and the customer it is attached to."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import AccountScoped, db
+from .customer import Customer
+from .token import CardColumns
+
+
+class PaymentMethod(AccountScoped, CardColumns, db.Model):
+    __tablename__ = "payment_methods"
+    object = "payment_method"
+    id_prefix = "pm_"
+    noun = "PaymentMethod"  # Stripe says "No such PaymentMethod: 'pm_...'"
+
+    type: Mapped[str] = mapped_column(String(16), default="card")
+    customer_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("customers.id"),
+                                                    index=True)
+    billing_email: Mapped[str | None] = mapped_column(String(512))
+    billing_phone: Mapped[str | None] = mapped_column(String(64))
+    metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    # Like Stripe's: a payment method used without being attached to a customer, or detached
+    # from one, may not be used (or attached) again.
+    spent: Mapped[bool] = mapped_column(default=False)
+
+    customer: Mapped[Customer | None] = relationship(lazy="select")

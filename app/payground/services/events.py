@@ -1,0 +1,180 @@
+"""Events: ``emit`` records what just happened to an object; list and retrieve read them back.
+
+Emitting an event (from any service, in the same transaction as the change)::
+
+    from . import events
+
+    charge.status = "succeeded"
+    events.emit(account, livemode, now, "charge.succeeded", charge)
+    db.session.commit()          # the caller commits: the event lands with the change or not at all
+
+    events.emit(account, livemode, now, "customer.updated", customer,
+                previous_attributes={"email": "old@example.com"})
+
+``data.object`` is the object exactly as the API would return it at that moment (its output
+schema's dump), frozen in the row: later changes never alter an event already stored.
+
+Registering a new resource's output schema (one line, anywhere imported at start-up, e.g.
+right under the schema in its ``v1/<resource>.py``)::
+
+    events.register_schema("payout", PayoutOut)                        # a class, or
+    events.register_schema("payout", "..v1.payouts:PayoutOut")         # a lazy import path
+
+The key is the model's ``object`` (``Payout.object``); a lazy path is resolved relative to
+``payground.services`` on first use, so services need not import the HTTP layer at import
+time. The schema is instantiated with no arguments and must be able to dump the model
+instance outside a request (``emit`` also runs from the CLI and catch-up code).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from marshmallow import Schema
+from sqlalchemy import or_
+
+from ..core.keys import scrub
+from ..models.base import db
+from ..models.event import Event
+from .common import Page, get_scoped, new_object_id, paginate
+
+# The API version events are rendered with (that of the stripe SDKs Payground is tested with).
+API_VERSION = "2026-10-28.endive"
+
+# object name -> output schema class, or "module:Class" relative to this package (lazy).
+_SCHEMAS: dict[str, type[Schema] | str] = {
+    "customer": "..v1.customers:CustomerOut",
+    "charge": "..v1.charges:ChargeOut",
+    "refund": "..v1.refunds:RefundOut",
+}
+
+
+def register_schema(object_name: str, schema: type[Schema] | str) -> None:
+    """Use ``schema`` to snapshot objects whose ``object`` is ``object_name`` in events."""
+    _SCHEMAS[object_name] = schema
+
+
+def emit(account, livemode: bool, now: int, type: str, obj: Any,
+         previous_attributes: dict | None = None) -> None:
+    """Add a ``type`` event about ``obj`` (as it is now) to the session; the caller commits.
+
+    :param now: the account's clock (``clock.for_account(account)``), the event's ``created``.
+    :param previous_attributes: for ``*.updated`` events, the changed fields' old values.
+    """
+    # Ids filled from relationships (charge.balance_transaction -> balance_transaction_id)
+    # and column defaults only exist after a flush; the snapshot must show them.
+    db.session.flush()
+    data: dict[str, Any] = {"object": snapshot(obj)}
+    if previous_attributes is not None:
+        data["previous_attributes"] = _scrubbed(previous_attributes)
+    request_id, idempotency_key = _current_request()
+    db.session.add(Event(
+        id=new_object_id(Event), account_id=account.id, livemode=livemode, created=now,
+        type=type, api_version=API_VERSION, data=data, request_id=request_id,
+        idempotency_key=idempotency_key))
+
+
+def emit_changes(account, livemode: bool, now: int, type: str, obj: Any,
+                 before: dict) -> None:
+    """Emit ``type`` (an ``*.updated`` event) if ``obj`` differs from ``before``.
+
+    ``before`` is ``snapshot(obj)`` taken before the change; like Stripe, an update that
+    changes nothing emits nothing, and ``previous_attributes`` holds only what changed.
+    """
+    db.session.flush()
+    previous = _previous_attributes(before, snapshot(obj))
+    if previous:
+        emit(account, livemode, now, type, obj, previous_attributes=previous)
+
+
+def now_for(account, clock=None) -> int:
+    """The account's time from ``clock``, or from the app's clock when a caller has none."""
+    if clock is None:
+        from flask import current_app
+
+        clock = current_app.extensions["payground"].clock
+    return clock.for_account(account)
+
+
+def snapshot(obj: Any) -> dict:
+    """``obj`` as the API returns it, with anything key-shaped masked (events are stored)."""
+    return _scrubbed(_schema_for(obj.object)().dump(obj))
+
+
+def get_event(account, livemode: bool, event_id: str) -> Event:
+    """The event ``event_id`` of this account and mode (404 otherwise)."""
+    return get_scoped(Event, account, livemode, event_id)
+
+
+def list_events(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
+    """Events newest first, filtered by ``type`` (``charge.*``), ``types`` and ``created``."""
+    filters: tuple = ()
+    if params.get("type"):
+        filters += (_type_matches(params["type"]),)
+    if params.get("types"):
+        filters += (or_(*(_type_matches(t) for t in params["types"])),)
+    created = params.get("created")
+    if isinstance(created, int):
+        filters += (Event.created == created,)
+    elif created:
+        operators = {"gt": Event.created.__gt__, "gte": Event.created.__ge__,
+                     "lt": Event.created.__lt__, "lte": Event.created.__le__}
+        filters += tuple(operators[op](value) for op, value in created.items())
+    return paginate(Event, account, livemode, params, url, filters)
+
+
+def _type_matches(pattern: str):
+    # Stripe's only wildcard is "*"; escape LIKE's own metacharacters so "_" is literal.
+    if "*" not in pattern:
+        return Event.type == pattern
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Event.type.like(escaped.replace("*", "%"), escape="\\")
+
+
+def _schema_for(object_name: str) -> type[Schema]:
+    schema = _SCHEMAS.get(object_name)
+    if schema is None:
+        raise LookupError(f"No event schema registered for {object_name!r}: call "
+                          f"services.events.register_schema({object_name!r}, <Schema>).")
+    if isinstance(schema, str):
+        module, _, name = schema.partition(":")
+        schema = getattr(importlib.import_module(module, __package__), name)
+        _SCHEMAS[object_name] = schema
+    return schema
+
+
+def _current_request() -> tuple[str | None, str | None]:
+    """The request id and (scrubbed) Idempotency-Key of the request being served, if any."""
+    # Imported here: services stay usable without Flask request machinery (CLI, catch-up).
+    from flask import g, has_request_context, request
+
+    if not has_request_context():
+        return None, None
+    key = request.headers.get("Idempotency-Key") or None
+    return g.get("request_id"), scrub(key)[:255] if key else None
+
+
+def _previous_attributes(before: dict, after: dict) -> dict:
+    """The old values of what changed; in a hash (metadata), only the keys that changed."""
+    previous: dict[str, Any] = {}
+    for name, old in before.items():
+        new = after.get(name)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            previous[name] = {k: old.get(k) for k in old.keys() | new.keys()
+                              if old.get(k) != new.get(k)}
+        else:
+            previous[name] = old
+    return previous
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    return value

@@ -1,0 +1,270 @@
+"""Posting journals, keeping running totals, and the catch-up step that settles what matured.
+
+Writes follow one rule: the entries of a journal and the running totals they change are
+written in the same database transaction, and a running total is only ever changed with
+``amount = amount + delta`` (an atomic upsert), in sorted order, so concurrent writers never
+lose an update and never deadlock on each other's totals.
+
+Pending funds settle lazily: ``catch_up`` carries out whatever ``ledger_schedule`` says is due
+on the account's clock (settlements, payout status changes). It runs before anything reads a
+balance, a balance transaction or a payout, before a payout is created or canceled, after
+``POST /sandbox/clock/advance`` and before ``verify``; its cost depends only on what matured
+since it last ran.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from ..core import ledger as core
+from ..core.ids import new_sortable_id
+from ..errors import LockTimeout, is_lock_failure
+from ..models.balance_transaction import BalanceTransaction
+from ..models.base import db
+from ..models.ledger import LedgerBalance, LedgerEntry, LedgerJournal, LedgerSchedule
+from . import events
+from .common import new_object_id
+
+SETTLE = "settle"
+LOCK_TIMEOUT = "10s"  # PostgreSQL; SQLite's busy timeout is set on the connection
+
+
+@dataclass
+class Posting:
+    """A journal to post, with what it belongs to."""
+
+    journal: core.Journal
+    source: str | None = None
+    balance_transaction_id: str | None = None
+
+
+def post(account_id: str, livemode: bool, now: int, postings: Iterable[Posting], *,
+         connection=None) -> None:
+    """Write the journals and their entries, and apply their deltas to the running totals.
+
+    Plain Core statements on the session's connection (or ``connection``), in the caller's
+    transaction: nothing the caller has added to the session is flushed early, and no ORM
+    bookkeeping is paid for rows nobody reads back. The totals' row locks are held until the
+    caller commits.
+    """
+    postings = list(postings)
+    journals, entries = [], []
+    for item in postings:
+        journal_id = new_sortable_id(LedgerJournal.id_prefix)
+        journals.append({"id": journal_id, "account_id": account_id, "livemode": livemode,
+                         "created": now, "kind": item.journal.kind, "source": item.source,
+                         "balance_transaction_id": item.balance_transaction_id})
+        entries += [{"journal_id": journal_id, "account_id": account_id, "livemode": livemode,
+                     "ledger_account": entry.ledger_account, "currency": entry.currency,
+                     "amount": entry.amount} for entry in item.journal.entries]
+    if not journals:
+        return
+    connection = connection or db.session.connection()
+    connection.execute(LedgerJournal.__table__.insert(), journals)
+    connection.execute(LedgerEntry.__table__.insert(), entries)
+    _apply(connection, account_id, livemode,
+           core.combine(item.journal for item in postings))
+
+
+def _apply(connection, account_id: str, livemode: bool,
+           deltas: dict[tuple[str, str], int]) -> None:
+    if not deltas:
+        return
+    # Executed once per row, in `combine`'s sorted order, which is the lock order.
+    connection.execute(_upsert(connection.dialect.name), [
+        {"account_id": account_id, "livemode": livemode, "currency": currency,
+         "ledger_account": name, "amount": delta}
+        for (currency, name), delta in deltas.items()])
+
+
+@functools.cache
+def _upsert(dialect_name: str):
+    """``INSERT ... ON CONFLICT DO UPDATE SET amount = amount + excluded.amount`` (built once)."""
+    table = LedgerBalance.__table__
+    stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["account_id", "livemode", "currency", "ledger_account"],
+        set_={"amount": table.c.amount + stmt.excluded.amount})
+
+
+def schedule(account_id: str, livemode: bool, kind: str, ref: str, due_at: int, *,
+             connection=None) -> None:
+    """Have the catch-up step carry out ``kind`` for ``ref`` once the clock reaches ``due_at``."""
+    (connection or db.session.connection()).execute(LedgerSchedule.__table__.insert(), {
+        "account_id": account_id, "livemode": livemode, "kind": kind, "ref": ref,
+        "due_at": due_at})
+
+
+def totals(account_id: str, livemode: bool,
+           names: Iterable[str] | None = None) -> dict[tuple[str, str], int]:
+    """Running totals ``{(currency, ledger account): amount}`` (one indexed read)."""
+    query = select(LedgerBalance.currency, LedgerBalance.ledger_account, LedgerBalance.amount
+                   ).where(LedgerBalance.account_id == account_id,
+                           LedgerBalance.livemode == livemode)
+    if names is not None:
+        query = query.where(LedgerBalance.ledger_account.in_(list(names)))
+    return {(c, n): int(a) for c, n, a in db.session.execute(query)}
+
+
+def lock_total(account_id: str, livemode: bool, currency: str, name: str) -> int:
+    """Read one running total and hold its row lock until commit (``SELECT ... FOR UPDATE``)."""
+    amount = db.session.execute(
+        select(LedgerBalance.amount).where(
+            LedgerBalance.account_id == account_id, LedgerBalance.livemode == livemode,
+            LedgerBalance.currency == currency, LedgerBalance.ledger_account == name
+        ).with_for_update()).scalar()
+    return int(amount or 0)
+
+
+# --- charges and refunds ------------------------------------------------------------------
+
+
+def record_charge(charge, txn: BalanceTransaction, now: int) -> None:
+    """Post a captured charge's journal; its net waits in ``pending`` until ``available_on``."""
+    available = txn.available_on <= now
+    post(charge.account_id, charge.livemode, now, [Posting(
+        core.captured_charge(txn.amount, txn.fee, txn.currency, available=available),
+        source=charge.id, balance_transaction_id=txn.id)])
+    if not available:
+        schedule(charge.account_id, charge.livemode, SETTLE, txn.id, txn.available_on)
+
+
+def refund_transaction(refund, charge, now: int) -> BalanceTransaction:
+    """The balance transaction and journal of a refund of a captured charge.
+
+    A debit, and the original fee is not returned (as with Stripe). It comes out of the
+    bucket the charge's funds are in: refunding a charge whose funds are still pending lowers
+    pending (and settles with it), rather than pushing the available balance below zero.
+    """
+    charge_txn = charge.balance_transaction
+    pending = _is_scheduled(charge_txn.id)
+    txn = BalanceTransaction(
+        id=new_object_id(BalanceTransaction), account_id=refund.account_id,
+        livemode=refund.livemode, created=now, amount=-refund.amount, fee=0, net=-refund.amount,
+        currency=refund.currency, type="refund", reporting_category="refund", source=refund.id,
+        description=(f"REFUND FOR CHARGE ({charge.description})" if charge.description
+                     else "REFUND FOR CHARGE"),
+        available_on=max(now, charge_txn.available_on) if pending else now)
+    db.session.add(txn)
+    post(refund.account_id, refund.livemode, now, [Posting(
+        core.refund(refund.amount, refund.currency, available=not pending),
+        source=refund.id, balance_transaction_id=txn.id)])
+    if pending:
+        schedule(refund.account_id, refund.livemode, SETTLE, txn.id, txn.available_on)
+    return txn
+
+
+def _is_scheduled(txn_id: str) -> bool:
+    # On the connection: a session query would flush the caller's half-made refund.
+    return db.session.connection().execute(
+        select(LedgerSchedule.id).where(LedgerSchedule.ref == txn_id,
+                                        LedgerSchedule.kind == SETTLE).limit(1)
+    ).first() is not None
+
+
+# --- catching up with the clock -----------------------------------------------------------
+
+
+@dataclass
+class CaughtUp:
+    """What one catch-up did."""
+
+    settled: list[str] = field(default_factory=list)  # balance transaction ids
+    payouts: list[str] = field(default_factory=list)  # payouts whose status moved
+
+
+def catch_up(account, livemode: bool, clock) -> CaughtUp:
+    """Carry out everything due on ``account``'s clock in this mode, and commit it.
+
+    Runs in its own transaction (whatever the session had open is committed first, which is
+    why callers run it before they change anything). The due rows are claimed with
+    ``DELETE ... RETURNING``: two concurrent catch-ups cannot both carry out the same one.
+    """
+    now = clock.for_account(account)
+    due_soon = select(LedgerSchedule.id).where(
+        LedgerSchedule.account_id == account.id, LedgerSchedule.livemode == livemode,
+        LedgerSchedule.due_at <= now).limit(1)
+    done = CaughtUp()
+    if db.session.execute(due_soon).first() is None:
+        return done  # the common case: one indexed read, no write
+    # End the read: on SQLite the claim below must be the first statement of its
+    # transaction, so that it waits for the write lock instead of failing on a stale snapshot.
+    db.session.commit()
+    with lock_errors():
+        lock_timeout()
+        due = db.session.execute(
+            delete(LedgerSchedule).where(
+                LedgerSchedule.account_id == account.id, LedgerSchedule.livemode == livemode,
+                LedgerSchedule.due_at <= now)
+            .returning(LedgerSchedule.kind, LedgerSchedule.ref, LedgerSchedule.due_at)
+            .execution_options(synchronize_session=False)).all()
+        # In the order things happened: a payout goes in transit before it is paid.
+        due.sort(key=lambda row: (row.due_at, row.kind != "payout_in_transit", row.ref))
+        postings = _settlements(account, livemode, [r.ref for r in due if r.kind == SETTLE],
+                                done)
+        from . import payouts  # payouts posts through this module
+
+        postings += payouts.advance(account, livemode, now,
+                                    [(r.kind, r.ref) for r in due if r.kind != SETTLE], done)
+        post(account.id, livemode, now, postings)
+        if done.settled:
+            from .balance import balance_of
+
+            events.emit(account, livemode, now, "balance.available",
+                        balance_of(account.id, livemode))
+        db.session.commit()
+    return done
+
+
+def catch_up_modes(account, clock) -> None:
+    """``catch_up`` in test mode, and in live mode once the account has it."""
+    for livemode in (False, True) if account.live_enabled else (False,):
+        catch_up(account, livemode, clock)
+
+
+def _settlements(account, livemode: bool, txn_ids: list[str], done: CaughtUp) -> list[Posting]:
+    if not txn_ids:
+        return []
+    txns = db.session.execute(
+        select(BalanceTransaction).where(BalanceTransaction.id.in_(txn_ids),
+                                         BalanceTransaction.account_id == account.id)
+        .order_by(BalanceTransaction.id)).scalars().all()
+    done.settled.extend(t.id for t in txns)
+    return [Posting(core.settlement(t.net, t.currency), source=t.source,
+                    balance_transaction_id=t.id) for t in txns if t.net]
+
+
+# --- locks --------------------------------------------------------------------------------
+
+
+def lock_timeout() -> None:
+    # PostgreSQL waits for a row lock forever by default; a caller would rather get a 429.
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+
+
+@contextmanager
+def lock_errors() -> Iterator[None]:
+    """Turn "could not get the lock in time" (and a deadlock) into Stripe's 429 ``lock_timeout``."""
+    try:
+        yield
+    except OperationalError as error:
+        if not is_lock_failure(error):
+            raise
+        db.session.rollback()
+        raise LockTimeout() from None
+
+
+
+
+def lock_for_money(account_id: str, livemode: bool, currency: str, name: str) -> int:
+    """``lock_total`` under ``lock_timeout``: for a check-then-debit such as a payout."""
+    lock_timeout()
+    return lock_total(account_id, livemode, currency, name)

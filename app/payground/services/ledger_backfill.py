@@ -1,0 +1,40 @@
+"""An upgrade step: journals for balance transactions written before the ledger existed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..core import ledger as core
+from ..models.balance_transaction import BalanceTransaction
+from ..models.ledger import LedgerJournal
+from . import ledger
+
+
+def backfill(connection) -> int:
+    """Post the journal of every balance transaction that has none; returns how many.
+
+    For a schema upgrade (``migrations.UPGRADES``): charges and refunds stored by versions
+    without the ledger get the journal they would have had, into ``pending`` when they were
+    made pending (then scheduled to settle on their ``available_on``, which the next catch-up
+    does if that has passed) or straight into ``available``. Safe to run twice.
+    """
+    txn = BalanceTransaction.__table__
+    has_journal = select(LedgerJournal.__table__.c.id).where(
+        LedgerJournal.__table__.c.balance_transaction_id == txn.c.id).exists()
+    # Only charges and refunds existed before the ledger; payouts were born with it.
+    rows = connection.execute(select(txn).where(~has_journal, txn.c.type.in_(
+        ("charge", "refund"))).order_by(txn.c.id)).all()
+    for row in rows:
+        pending = row.available_on > row.created
+        if row.type == "charge":
+            journal = core.captured_charge(row.amount, row.fee, row.currency,
+                                           available=not pending)
+        else:
+            journal = core.refund(-row.amount, row.currency, available=not pending)
+        ledger.post(row.account_id, row.livemode, row.created,
+                    [ledger.Posting(journal, source=row.source, balance_transaction_id=row.id)],
+                    connection=connection)
+        if pending:
+            ledger.schedule(row.account_id, row.livemode, ledger.SETTLE, row.id,
+                            row.available_on, connection=connection)
+    return len(rows)

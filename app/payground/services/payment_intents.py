@@ -1,0 +1,263 @@
+"""PaymentIntents: create, retrieve, update, confirm, capture, cancel, list.
+
+Statuses: ``requires_payment_method`` -> (a payment method is set) ``requires_confirmation``
+-> (confirm) ``succeeded``, or ``requires_capture`` when ``capture_method`` is ``manual``;
+a decline goes back to ``requires_payment_method``. Any of these but ``succeeded`` can be
+``canceled``. Confirming charges the card with the same code as ``POST /v1/charges``
+(``charges.charge_card``), so a PaymentIntent's money moves exactly like a charge's.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from .. import messages
+from ..core.ids import new_id
+from ..errors import InvalidRequestError, ParameterMissing
+from ..models.base import db
+from ..models.payment_intent import PaymentIntent
+from . import charges, events, payment_methods, refunds
+from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
+from .customers import get_customer
+
+UPDATABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+CONFIRMABLE = UPDATABLE
+CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
+              "requires_action", "processing")
+# What changes the payment itself: Stripe allows it only before a successful confirmation.
+PAYMENT_FIELDS = ("amount", "currency", "customer", "payment_method", "capture_method",
+                  "payment_method_types")
+TEXT_FIELDS = ("description", "receipt_email", "statement_descriptor")
+
+
+def create_payment_intent(account, livemode: bool, clock, params: dict[str, Any], *,
+                          pepper: str) -> PaymentIntent:
+    """Create a PaymentIntent, and confirm it at once if ``confirm`` is true.
+
+    :raises InvalidRequestError: ``amount_too_small``, an unusable payment method, or
+        ``confirm`` without a payment method (``payment_intent_unexpected_state``).
+    :raises CardError: confirming declined the card (the intent exists, and is named).
+    """
+    amount, currency = params["amount"], params["currency"]
+    charges.check_amount(amount, currency)
+    now = clock.for_account(account)
+    customer = None
+    if params.get("customer"):
+        customer = get_customer(account, livemode, params["customer"], param="customer")
+    method = None
+    if params.get("payment_method"):
+        method = payment_methods.payment_method_to_use(
+            account, livemode, params["payment_method"], customer, now, pepper=pepper)
+    if params.get("confirm") and method is None:
+        raise _unexpected_state(messages.INTENT_MISSING_PAYMENT_METHOD)
+    intent_id = new_object_id(PaymentIntent)
+    automatic = params.get("automatic_payment_methods")
+    intent = PaymentIntent(
+        id=intent_id, account_id=account.id, livemode=livemode, created=now, amount=amount,
+        currency=currency, customer=customer, payment_method=method,
+        status="requires_confirmation" if method else "requires_payment_method",
+        capture_method=params.get("capture_method", "automatic"),
+        client_secret=f"{intent_id}_secret_{new_id('', 25)}",
+        amount_capturable=0, amount_received=0,
+        metadata_=clean_metadata(params.get("metadata")),
+        payment_method_types=params.get("payment_method_types") or ["card"],
+        automatic_payment_methods=None if automatic is None else {
+            "allow_redirects": automatic.get("allow_redirects", "always"),
+            "enabled": automatic.get("enabled", False)},
+        **{field: params.get(field) for field in TEXT_FIELDS})
+    db.session.add(intent)
+    events.emit(account, livemode, now, "payment_intent.created", intent)
+    if params.get("confirm"):
+        return _confirm(account, livemode, now, intent, method)
+    db.session.commit()
+    return intent
+
+
+def get_payment_intent(account, livemode: bool, intent_id: str, *,
+                       client_secret: str | None = None,
+                       publishable: bool = False) -> PaymentIntent:
+    """The PaymentIntent ``intent_id``; a publishable key must show its ``client_secret``."""
+    intent = get_scoped(PaymentIntent, account, livemode, intent_id)
+    _check_client_secret(intent, client_secret, publishable)
+    return intent
+
+
+def update_payment_intent(account, livemode: bool, clock, intent_id: str,
+                          params: dict[str, Any], *, pepper: str) -> PaymentIntent:
+    """Change a PaymentIntent. Amount, currency, customer, payment method, capture method and
+    payment method types only before it succeeds; description, receipt e-mail, statement
+    descriptor and metadata at any time. Like Stripe, an update clears ``last_payment_error``.
+
+    :raises InvalidRequestError: ``payment_intent_unexpected_state`` naming the field.
+    """
+    intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
+    for field in PAYMENT_FIELDS:
+        if field in params and intent.status not in UPDATABLE:
+            raise _unexpected_state(messages.INTENT_UPDATE_STATE.format(
+                field=field, status=intent.status), intent, param=field)
+    if "amount" in params or "currency" in params:
+        charges.check_amount(params.get("amount", intent.amount),
+                             params.get("currency", intent.currency))
+    if "customer" in params:
+        intent.customer = get_customer(account, livemode, params["customer"], param="customer")
+    if "payment_method" in params:
+        intent.payment_method = payment_methods.payment_method_to_use(
+            account, livemode, params["payment_method"], intent.customer,
+            clock.for_account(account), pepper=pepper)
+        if intent.status == "requires_payment_method":
+            intent.status = "requires_confirmation"
+    for field in ("amount", "currency", "capture_method", "payment_method_types", *TEXT_FIELDS):
+        if field in params:
+            setattr(intent, field, params[field])
+    if "metadata" in params:
+        intent.metadata_ = merge_metadata(intent.metadata_, params["metadata"])
+    intent.last_payment_error, intent.last_payment_error_method = None, None
+    db.session.commit()
+    return intent
+
+
+def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
+                           params: dict[str, Any], *, pepper: str,
+                           publishable: bool = False) -> PaymentIntent:
+    """Charge the intent's payment method (or ``payment_method``, which replaces it).
+
+    :param publishable: the caller used a publishable key: ``client_secret`` is required.
+    :raises InvalidRequestError: wrong status or no payment method
+        (``payment_intent_unexpected_state``), a wrong client secret, an unusable method.
+    :raises CardError: the card was declined; the intent is back to
+        ``requires_payment_method`` with ``last_payment_error`` set.
+    """
+    intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
+    _check_client_secret(intent, params.get("client_secret"), publishable)
+    if intent.status == "succeeded":
+        raise _unexpected_state(messages.INTENT_CONFIRM_SUCCEEDED, intent)
+    if intent.status not in CONFIRMABLE:
+        raise _unexpected_state(messages.INTENT_CONFIRM_STATE.format(status=intent.status),
+                                intent)
+    now = clock.for_account(account)
+    # The method set earlier is checked again: it may have been detached since.
+    chosen = params.get("payment_method") or intent.payment_method_id
+    if chosen is None:
+        raise _unexpected_state(messages.INTENT_MISSING_PAYMENT_METHOD, intent)
+    method = payment_methods.payment_method_to_use(account, livemode, chosen, intent.customer,
+                                                   now, pepper=pepper)
+    if params.get("receipt_email"):
+        intent.receipt_email = params["receipt_email"]
+    return _confirm(account, livemode, now, intent, method)
+
+
+def capture_payment_intent(account, livemode: bool, clock, intent_id: str,
+                           params: dict[str, Any]) -> PaymentIntent:
+    """Capture a ``requires_capture`` intent's charge, in full or ``amount_to_capture``.
+
+    The charge is captured by ``charges.capture_charge`` (so the money is posted as for any
+    captured charge); a partial capture releases the rest.
+    :raises InvalidRequestError: wrong status, or ``amount_to_capture`` out of range.
+    """
+    intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
+    if intent.status == "succeeded":
+        raise _unexpected_state(messages.INTENT_ALREADY_CAPTURED, intent)
+    if intent.status != "requires_capture":
+        raise _unexpected_state(messages.INTENT_CAPTURE_STATE.format(status=intent.status),
+                                intent)
+    amount = params.get("amount_to_capture", intent.amount_capturable)
+    if amount > intent.amount_capturable:
+        raise InvalidRequestError(messages.INTENT_CAPTURE_TOO_LARGE, code="amount_too_large",
+                                  param="amount_to_capture", payment_intent=intent)
+    try:
+        charges.check_amount(amount, intent.currency)
+    except InvalidRequestError as error:
+        error.param = "amount_to_capture"
+        raise
+    intent.status, intent.amount_received, intent.amount_capturable = "succeeded", amount, 0
+    events.emit(account, livemode, clock.for_account(account), "payment_intent.succeeded",
+                intent)
+    # Commits the intent's changes together with the capture.
+    charges.capture_charge(account, livemode, clock, intent.latest_charge_id, {"amount": amount})
+    return intent
+
+
+def cancel_payment_intent(account, livemode: bool, clock, intent_id: str,
+                          params: dict[str, Any]) -> PaymentIntent:
+    """Cancel an intent that has not succeeded; an uncaptured charge is released (refunded).
+
+    :raises InvalidRequestError: ``payment_intent_unexpected_state`` (succeeded or canceled).
+    """
+    intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
+    if intent.status not in CANCELABLE:
+        raise _unexpected_state(messages.INTENT_CANCEL_STATE.format(status=intent.status),
+                                intent)
+    now = clock.for_account(account)
+    authorized = intent.status == "requires_capture"
+    intent.status, intent.canceled_at, intent.amount_capturable = "canceled", now, 0
+    intent.cancellation_reason = params.get("cancellation_reason")
+    events.emit(account, livemode, now, "payment_intent.canceled", intent)
+    if authorized:
+        # A full refund of an uncaptured charge releases it; it commits the intent too.
+        refunds.create_refund(account, livemode, clock, {"charge": intent.latest_charge_id})
+    else:
+        db.session.commit()
+    return intent
+
+
+def list_payment_intents(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
+    """PaymentIntents newest first, optionally only those of ``customer``."""
+    filters: tuple = ()
+    if params.get("customer"):
+        filters += (PaymentIntent.customer_id == params["customer"],)
+    return paginate(PaymentIntent, account, livemode, params, url, filters)
+
+
+def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
+             method) -> PaymentIntent:
+    """Charge ``method`` for ``intent`` and move it on; commits, then raises on a decline."""
+    intent.payment_method = method
+    if method.customer_id is None:
+        method.spent = True  # used without a customer: Stripe never accepts it again
+    card, magic = payment_methods.card_for_charge(method)
+    charge, outcome = charges.charge_card(
+        account, livemode, now, card, magic=magic, amount=intent.amount,
+        currency=intent.currency, capture=intent.capture_method != "manual",
+        customer=intent.customer, description=intent.description,
+        receipt_email=intent.receipt_email, statement_descriptor=intent.statement_descriptor,
+        metadata_=dict(intent.metadata_ or {}), payment_intent_id=intent.id,
+        payment_method_id=method.id)
+    if method.cvc_check == "unchecked":
+        method.cvc_check = charge.cvc_check
+    intent.latest_charge = charge
+    if outcome.declined:
+        intent.status, intent.payment_method = "requires_payment_method", None
+        intent.last_payment_error = {**charges.declined(charge, outcome).to_dict(),
+                                     "payment_method_type": "card"}
+        intent.last_payment_error_method = method
+        events.emit(account, livemode, now, "payment_intent.payment_failed", intent)
+        db.session.commit()
+        raise charges.declined(charge, outcome, payment_intent=intent, payment_method=method,
+                               payment_method_type="card")
+    intent.last_payment_error, intent.last_payment_error_method = None, None
+    if intent.capture_method != "manual":  # automatic, or automatic_async
+        intent.status, intent.amount_received = "succeeded", intent.amount
+        events.emit(account, livemode, now, "payment_intent.succeeded", intent)
+    else:
+        intent.status, intent.amount_capturable = "requires_capture", intent.amount
+        events.emit(account, livemode, now, "payment_intent.amount_capturable_updated", intent)
+    db.session.commit()
+    return intent
+
+
+def _check_client_secret(intent: PaymentIntent, given: str | None, publishable: bool) -> None:
+    if given is None:
+        if publishable:
+            raise ParameterMissing("client_secret")
+        return
+    if not hmac.compare_digest(given.encode(), intent.client_secret.encode()):
+        raise InvalidRequestError(messages.CLIENT_SECRET_MISMATCH, param="client_secret")
+
+
+def _unexpected_state(message: str, intent: PaymentIntent | None = None, *,
+                      param: str | None = None) -> InvalidRequestError:
+    # Like Stripe, the error carries the intent as it is now (the view renders it).
+    extra = {"payment_intent": intent} if intent is not None else {}
+    return InvalidRequestError(message, code="payment_intent_unexpected_state", param=param,
+                               **extra)

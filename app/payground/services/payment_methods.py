@@ -1,0 +1,170 @@
+"""PaymentMethods (cards): create, retrieve, attach, detach, list; and resolving one to pay with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import messages
+from ..core import cards
+from ..errors import InvalidRequestError, ParameterMissing
+from ..models.base import db
+from ..models.payment_method import PaymentMethod
+from . import events, tokens
+from .charges import CARD_FIELDS
+from .common import Page, clean_metadata, get_scoped, new_object_id, paginate
+from .customers import get_customer
+
+MAGIC_PREFIX = "pm_card_"
+CARD_DETAILS = ("number", "exp_month", "exp_year", "cvc")
+
+
+def create_payment_method(account, livemode: bool, clock, params: dict[str, Any], *,
+                          pepper: str) -> PaymentMethod:
+    """Create a card payment method from raw card details or a token (``card[token]``).
+
+    Raw details are checked exactly as ``POST /v1/tokens`` checks them (same 402s); a token is
+    used up, as a charge would use it; a magic token (``tok_visa``) stands for its test card.
+
+    :param params: ``type`` ("card"), ``card`` (``number``/``exp_month``/``exp_year``/``cvc``
+        or ``token``), optional ``billing_details`` and ``metadata``.
+    :raises ParameterMissing: no ``card``, or a card without number or expiry.
+    :raises CardError: what tokenising the card would raise.
+    """
+    data = params.get("card")
+    if not data:
+        raise ParameterMissing("card")
+    now = clock.for_account(account)
+    token = data.get("token")
+    if token is not None:
+        if any(data.get(name) not in (None, "") for name in CARD_DETAILS):
+            raise InvalidRequestError(messages.PAYMENT_METHOD_TOKEN_AND_CARD, param="card[token]")
+        columns = _card_from_token(account, livemode, token, now, pepper)
+    else:
+        card = tokens.card_from_params(data, livemode, now, pepper=pepper)
+        columns = tokens.card_columns(card)
+        columns.update(cvc_check="unchecked" if data.get("cvc") else None, card_name=None)
+    billing = params.get("billing_details") or {}
+    if billing.get("name") is not None:
+        columns["card_name"] = billing["name"]
+    method = PaymentMethod(
+        id=new_object_id(PaymentMethod), account_id=account.id, livemode=livemode, created=now,
+        type="card", billing_email=billing.get("email"), billing_phone=billing.get("phone"),
+        metadata_=clean_metadata(params.get("metadata")), spent=False, **columns)
+    db.session.add(method)
+    db.session.commit()
+    return method
+
+
+def get_payment_method(account, livemode: bool, method_id: str, *,
+                       param: str | None = "id") -> PaymentMethod:
+    """The payment method ``method_id`` of this account and mode (404 otherwise)."""
+    return get_scoped(PaymentMethod, account, livemode, method_id, param=param)
+
+
+def attach_payment_method(account, livemode: bool, clock, method_id: str,
+                          params: dict[str, Any], *, pepper: str) -> PaymentMethod:
+    """Attach a payment method to ``customer``, so it can be used again and again.
+
+    Attaching it again to the same customer changes nothing. A magic id (``pm_card_visa``)
+    attaches a new payment method for its test card, as in Stripe's test mode.
+    :raises InvalidRequestError: attached to another customer, or spent (used once without a
+        customer, or detached).
+    """
+    now = clock.for_account(account)
+    method = _magic_method(account, livemode, method_id, now, pepper) or get_scoped(
+        PaymentMethod, account, livemode, method_id, for_update=True)
+    customer = get_customer(account, livemode, params["customer"], param="customer")
+    if method.customer_id == customer.id:
+        return method
+    if method.customer_id is not None:
+        raise InvalidRequestError(messages.PAYMENT_METHOD_ALREADY_ATTACHED)
+    if method.spent:
+        raise InvalidRequestError(messages.PAYMENT_METHOD_SPENT, param="payment_method")
+    method.customer = customer
+    events.emit(account, livemode, now, "payment_method.attached", method)
+    db.session.commit()
+    return method
+
+
+def detach_payment_method(account, livemode: bool, method_id: str) -> PaymentMethod:
+    """Detach a payment method from its customer; like Stripe's, it can never be used again.
+
+    :raises InvalidRequestError: it is not attached to a customer.
+    """
+    method = get_scoped(PaymentMethod, account, livemode, method_id, for_update=True)
+    if method.customer_id is None:
+        raise InvalidRequestError(messages.PAYMENT_METHOD_NOT_ATTACHED)
+    method.customer, method.spent = None, True
+    db.session.commit()
+    return method
+
+
+def list_payment_methods(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
+    """Payment methods newest first, optionally only those attached to ``customer``."""
+    filters: tuple = ()
+    if params.get("customer"):
+        customer = get_customer(account, livemode, params["customer"], param="customer")
+        filters += (PaymentMethod.customer_id == customer.id,)
+    if params.get("type"):
+        filters += (PaymentMethod.type == params["type"],)
+    return paginate(PaymentMethod, account, livemode, params, url, filters)
+
+
+def payment_method_to_use(account, livemode: bool, value: str, customer, now: int, *,
+                          pepper: str, param: str = "payment_method") -> PaymentMethod:
+    """The payment method ``value`` names, checked for a payment by ``customer`` (or nobody).
+
+    A magic id (``pm_card_visa``) creates a new payment method for its test card each time,
+    as Stripe does. Nothing is committed.
+    :raises ResourceMissing: no such payment method (404).
+    :raises InvalidRequestError: it is spent, or attached to another customer.
+    """
+    magic = _magic_method(account, livemode, value, now, pepper)
+    if magic is not None:
+        return magic
+    # Locked: two payments racing for one single-use method must not both get it.
+    method = get_scoped(PaymentMethod, account, livemode, value, param=param, for_update=True)
+    if method.spent:
+        raise InvalidRequestError(messages.PAYMENT_METHOD_SPENT, param=param)
+    customer_id = customer.id if customer is not None else None
+    if method.customer_id is not None and method.customer_id != customer_id:
+        message = (messages.PAYMENT_METHOD_OF_OTHER_CUSTOMER if customer_id else
+                   messages.PAYMENT_METHOD_NEEDS_ITS_CUSTOMER)
+        raise InvalidRequestError(message.format(id=method.id), param=param)
+    return method
+
+
+def card_for_charge(method: PaymentMethod) -> tuple[dict[str, Any], bool]:
+    """The card columns a charge copies from ``method``, and whether it is a known test card.
+
+    Live mode refuses test card numbers when they are tokenised, so a live payment method with
+    a test outcome can only come from a magic id (``pm_card_visa``, ``tok_visa``).
+    """
+    return {field: getattr(method, field) for field in CARD_FIELDS}, \
+        method.card_outcome != "issuer"
+
+
+def _magic_method(account, livemode: bool, value: str, now: int,
+                  pepper: str) -> PaymentMethod | None:
+    """A new payment method (in the session) for a magic ``pm_card_...`` id, else None."""
+    if not value.startswith(MAGIC_PREFIX) or cards.magic_number(value) is None:
+        return None
+    columns = tokens.card_columns(cards.magic_card(value, now=now, key=pepper))
+    columns.update(cvc_check=None, card_name=None)
+    method = PaymentMethod(
+        id=new_object_id(PaymentMethod), account_id=account.id, livemode=livemode,
+        created=now, type="card", metadata_={}, spent=False, **columns)
+    db.session.add(method)
+    return method
+
+
+def _card_from_token(account, livemode: bool, token_id: str, now: int,
+                     pepper: str) -> dict[str, Any]:
+    magic = cards.magic_card(token_id, now=now, key=pepper) \
+        if token_id.startswith("tok_") else None
+    if magic is not None:
+        columns = tokens.card_columns(magic)
+        columns.update(cvc_check=None, card_name=None)
+        return columns
+    token = tokens.consume_token(account, livemode, token_id, param="card[token]")
+    return {field: getattr(token, field) for field in CARD_FIELDS}

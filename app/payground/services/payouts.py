@@ -1,0 +1,162 @@
+"""Payouts: create (from available funds only), retrieve, list, cancel; paid on the clock.
+
+A payout is ``pending`` when made, ``in_transit`` one day later and ``paid`` on its
+``arrival_date`` (two days after it was made), all on the account's clock: the catch-up step
+(``services.ledger.catch_up``) moves it along and, when it is paid, posts the journal that puts
+the money in the account's simulated bank account.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from .. import messages
+from ..core import ledger as core
+from ..errors import InvalidRequestError
+from ..models.balance_transaction import BalanceTransaction
+from ..models.base import db
+from ..models.payout import Payout
+from . import events, ledger
+from .balance import created_filters
+from .bank import bank_account
+from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
+
+IN_TRANSIT_AFTER = 86400
+ARRIVAL_AFTER = 2 * 86400
+IN_TRANSIT, PAID = "payout_in_transit", "payout_paid"
+
+events.register_schema("payout", "..v1.payouts:PayoutOut")
+
+
+def create_payout(account, livemode: bool, clock, params: dict[str, Any]) -> Payout:
+    """Send ``amount`` of the available balance to the account's bank account.
+
+    The available total's row is locked (``SELECT ... FOR UPDATE``; on SQLite the request
+    holds the write lock) from the check to the commit: two payouts at once can never take
+    more than is available.
+
+    :raises InvalidRequestError: ``balance_insufficient`` when the available balance in
+        ``currency`` is less than ``amount``.
+    """
+    ledger.catch_up(account, livemode, clock)
+    now = clock.for_account(account)
+    amount, currency = params["amount"], params["currency"]
+    with ledger.lock_errors():
+        bank = bank_account(account, livemode, now)
+        available = ledger.lock_for_money(account.id, livemode, currency, core.AVAILABLE)
+        if available < amount:
+            raise InvalidRequestError(messages.BALANCE_INSUFFICIENT, code="balance_insufficient")
+        payout = Payout(
+            id=new_object_id(Payout), account_id=account.id, livemode=livemode, created=now,
+            amount=amount, currency=currency, status="pending", arrival_date=now + ARRIVAL_AFTER,
+            description=params.get("description"), method="standard",
+            statement_descriptor=params.get("statement_descriptor"),
+            metadata_=clean_metadata(params.get("metadata")), destination=bank)
+        payout.balance_transaction = _transaction(payout, "payout", -amount, now)
+        db.session.add(payout)
+        ledger.post(account.id, livemode, now, [ledger.Posting(
+            core.payout_created(amount, currency), source=payout.id,
+            balance_transaction_id=payout.balance_transaction.id)])
+        ledger.schedule(account.id, livemode, IN_TRANSIT, payout.id, now + IN_TRANSIT_AFTER)
+        ledger.schedule(account.id, livemode, PAID, payout.id, payout.arrival_date)
+        events.emit(account, livemode, now, "payout.created", payout)
+        db.session.commit()
+    return payout
+
+
+def get_payout(account, livemode: bool, clock, payout_id: str) -> Payout:
+    """The payout ``payout_id`` (404 otherwise), its status brought up to date."""
+    ledger.catch_up(account, livemode, clock)
+    return get_scoped(Payout, account, livemode, payout_id, param="payout")
+
+
+def update_payout(account, livemode: bool, payout_id: str, params: dict[str, Any]) -> Payout:
+    """Change a payout's metadata (the only thing Stripe lets you change)."""
+    payout = get_scoped(Payout, account, livemode, payout_id, param="payout")
+    if "metadata" in params:
+        payout.metadata_ = merge_metadata(payout.metadata_, params["metadata"])
+    db.session.commit()
+    return payout
+
+
+def list_payouts(account, livemode: bool, clock, params: dict[str, Any], url: str) -> Page:
+    """Payouts newest first, filtered by ``status``, ``arrival_date`` and ``created``."""
+    ledger.catch_up(account, livemode, clock)
+    filters: tuple = ()
+    if params.get("status"):
+        filters += (Payout.status == params["status"],)
+    filters += created_filters(Payout.arrival_date, params.get("arrival_date"))
+    filters += created_filters(Payout.created, params.get("created"))
+    return paginate(Payout, account, livemode, params, url, filters)
+
+
+def cancel_payout(account, livemode: bool, clock, payout_id: str) -> Payout:
+    """Cancel a pending payout: the money goes back to the available balance.
+
+    :raises InvalidRequestError: the payout is no longer pending (Stripe's wording).
+    """
+    ledger.catch_up(account, livemode, clock)
+    now = clock.for_account(account)
+    with ledger.lock_errors():
+        ledger.lock_timeout()
+        payout = get_scoped(Payout, account, livemode, payout_id, param="payout",
+                            for_update=True)
+        # The clock check covers a catch-up that is moving it to in_transit right now.
+        if payout.status != "pending" or now >= payout.created + IN_TRANSIT_AFTER:
+            raise InvalidRequestError(messages.PAYOUT_NOT_PENDING)
+        payout.status = "canceled"
+        payout.failure_balance_transaction = _transaction(payout, "payout_cancel",
+                                                          payout.amount, now)
+        ledger.post(account.id, livemode, now, [ledger.Posting(
+            core.payout_returned(payout.amount, payout.currency, kind="payout_cancel"),
+            source=payout.id,
+            balance_transaction_id=payout.failure_balance_transaction.id)])
+        events.emit(account, livemode, now, "payout.canceled", payout)
+        db.session.commit()
+    return payout
+
+
+def advance(account, livemode: bool, now: int, due: list[tuple[str, str]],
+            done) -> list[ledger.Posting]:
+    """Carry out the payout steps that came due (called by ``ledger.catch_up``).
+
+    ``due`` is ``[(kind, payout id)]`` in the order they fell due; a canceled payout's steps
+    are dropped. Returns the journals to post (one per payout paid).
+    """
+    if not due:
+        return []
+    ids = sorted({ref for _, ref in due})
+    # Locked in id order: a concurrent cancel of one of them waits, or is waited for.
+    found = {p.id: p for p in db.session.execute(
+        select(Payout).where(Payout.id.in_(ids), Payout.account_id == account.id)
+        .order_by(Payout.id).with_for_update()).scalars()}
+    postings = []
+    for kind, ref in due:
+        payout = found.get(ref)
+        if payout is None or payout.status not in ("pending", "in_transit"):
+            continue
+        done.payouts.append(payout.id)
+        if kind == IN_TRANSIT:
+            payout.status = "in_transit"
+            events.emit(account, livemode, now, "payout.updated", payout,
+                        previous_attributes={"status": "pending"})
+            continue
+        payout.status = "paid"
+        postings.append(ledger.Posting(core.payout_paid(payout.amount, payout.currency),
+                                       source=payout.id))
+        events.emit(account, livemode, now, "payout.paid", payout)
+    return postings
+
+
+def _transaction(payout: Payout, type_: str, amount: int, now: int) -> BalanceTransaction:
+    # A payout leaves the available balance at once (and a canceled one comes back at once),
+    # so these are available from the start.
+    return BalanceTransaction(
+        id=new_object_id(BalanceTransaction), account_id=payout.account_id,
+        livemode=payout.livemode, created=now, amount=amount, fee=0, net=amount,
+        currency=payout.currency, type=type_,
+        reporting_category="payout" if type_ == "payout" else "payout_reversal",
+        source=payout.id, description=payout.description or "STRIPE PAYOUT",
+        available_on=now)

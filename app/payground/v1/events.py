@@ -1,0 +1,93 @@
+"""/v1/events: retrieve and list (events are written by the services, never through the API)."""
+
+from __future__ import annotations
+
+from flask import request
+from marshmallow import Schema, ValidationError, fields
+
+from .. import messages
+from ..errors import InvalidRequestError
+from ..http.auth import requires
+from ..http.context import scope
+from ..http.decorators import accepts, returns
+from ..http.schemas import Expand, Int, ListParams, Str, StripeSchema, list_schema
+from ..http.validation import coded
+from ..services import events
+from . import bp
+
+MAX_TYPES = 20
+
+
+class CreatedRange(StripeSchema):
+    gt = Int()
+    gte = Int()
+    lt = Int()
+    lte = Int()
+
+
+class IntOrRange(fields.Field):
+    """Stripe's ``created=<int>`` or ``created[gte]=<int>&created[lt]=<int>``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, dict):
+            return CreatedRange().load(value)  # errors name `created[gte]`
+        return Int()._deserialize(value, attr, data, **kwargs)
+
+
+class TypeList(fields.Field):
+    """``types[]=a&types[]=b``: up to 20 event types."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ValidationError(coded(None, messages.EVENT_TYPES_INVALID))
+        if len(value) > MAX_TYPES:
+            raise ValidationError(coded(None, messages.EVENT_TYPES_TOO_MANY.format(max=MAX_TYPES)))
+        return value
+
+
+class EventListParams(ListParams):
+    type = Str(max_length=255)
+    types = TypeList()
+    created = IntOrRange()
+
+
+class EventRetrieve(StripeSchema):
+    expand = Expand()
+
+
+class EventOut(Schema):
+    id = fields.String()
+    object = fields.Constant("event")
+    api_version = fields.String()
+    created = fields.Integer()
+    data = fields.Dict()
+    livemode = fields.Boolean()
+    # Webhook delivery does not exist yet: nothing is ever waiting to be delivered.
+    pending_webhooks = fields.Constant(0)
+    request = fields.Function(lambda event: {"id": event.request_id,
+                                             "idempotency_key": event.idempotency_key})
+    type = fields.String()
+
+
+@bp.get("/events/<event_id>")
+@requires("event_read")
+@accepts(EventRetrieve)
+@returns(EventOut)
+def retrieve_event(event_id, params):
+    """Retrieve an event (the object as it was when the event happened)."""
+    s = scope()
+    return events.get_event(s.account, s.livemode, event_id)
+
+
+@bp.get("/events")
+@requires("event_read")
+@accepts(EventListParams)
+@returns(list_schema(EventOut))
+def list_events(params):
+    """List events, newest first; filter by ``type`` (``charge.*``), ``types[]``, ``created``."""
+    if params.get("type") and params.get("types"):
+        raise InvalidRequestError(messages.EVENT_TYPE_AND_TYPES, param="types")
+    s = scope()
+    return events.list_events(s.account, s.livemode, params, request.path)

@@ -1,0 +1,155 @@
+"""/v1/payment_intents: create, retrieve, update, confirm, capture, cancel, list.
+
+A publishable key may retrieve and confirm one intent when it shows the intent's
+``client_secret``; it then sees only what Stripe shows a publishable key.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from flask import request
+
+from ..errors import StripeError
+from ..http.auth import requires
+from ..http.context import scope, state
+from ..http.decorators import accepts, returns
+from ..http.intent_schemas import (PUBLIC_INTENT_FIELDS, PaymentIntentCancel,
+                                   PaymentIntentCapture, PaymentIntentConfirm,
+                                   PaymentIntentCreate, PaymentIntentListParams,
+                                   PaymentIntentOut, PaymentIntentRetrieve, PaymentIntentUpdate,
+                                   PaymentMethodOut)
+from ..http.schemas import list_schema
+from ..models.payment_intent import PaymentIntent
+from ..models.payment_method import PaymentMethod
+from ..services import events, payment_intents
+from . import bp
+
+events.register_schema("payment_intent", PaymentIntentOut)
+
+
+def _publishable() -> bool:
+    return scope().api_key.type == "publishable"
+
+
+def _shown(data: dict) -> dict:
+    """What the caller's key may see of a dumped intent."""
+    if not _publishable():
+        return data
+    return {name: value for name, value in data.items() if name in PUBLIC_INTENT_FIELDS}
+
+
+def _objects_in_errors(view: Callable) -> Callable:
+    """Render the intent (and payment method) a service put in an error, as Stripe does."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except StripeError as error:
+            intent = error.extra.get("payment_intent")
+            if isinstance(intent, PaymentIntent):
+                error.extra["payment_intent"] = _shown(PaymentIntentOut().dump(intent))
+            method = error.extra.get("payment_method")
+            if isinstance(method, PaymentMethod):
+                error.extra["payment_method"] = PaymentMethodOut().dump(method)
+            raise
+
+    return wrapper
+
+
+def _for_the_key(view: Callable) -> Callable:
+    """Trim a dumped intent to what a publishable key may see."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        data, status = view(*args, **kwargs)
+        return _shown(data), status
+
+    return wrapper
+
+
+@bp.post("/payment_intents")
+@requires("payment_intent_write")
+@accepts(PaymentIntentCreate)
+@_objects_in_errors
+@returns(PaymentIntentOut)
+def create_payment_intent(params):
+    """Create a PaymentIntent (and confirm it, with ``confirm=true``)."""
+    s = scope()
+    return payment_intents.create_payment_intent(s.account, s.livemode, s.clock, params,
+                                                 pepper=state().pepper)
+
+
+@bp.get("/payment_intents/<intent_id>")
+@requires("payment_intent_read", publishable=True)
+@accepts(PaymentIntentRetrieve)
+@_for_the_key
+@returns(PaymentIntentOut)
+def retrieve_payment_intent(intent_id, params):
+    """Retrieve a PaymentIntent (a publishable key needs its client_secret)."""
+    s = scope()
+    return payment_intents.get_payment_intent(s.account, s.livemode, intent_id,
+                                              client_secret=params.get("client_secret"),
+                                              publishable=_publishable())
+
+
+@bp.post("/payment_intents/<intent_id>")
+@requires("payment_intent_write")
+@accepts(PaymentIntentUpdate)
+@_objects_in_errors
+@returns(PaymentIntentOut)
+def update_payment_intent(intent_id, params):
+    """Update a PaymentIntent."""
+    s = scope()
+    return payment_intents.update_payment_intent(s.account, s.livemode, s.clock, intent_id,
+                                                 params, pepper=state().pepper)
+
+
+@bp.post("/payment_intents/<intent_id>/confirm")
+@requires("payment_intent_write", publishable=True)
+@accepts(PaymentIntentConfirm)
+@_objects_in_errors
+@_for_the_key
+@returns(PaymentIntentOut)
+def confirm_payment_intent(intent_id, params):
+    """Confirm a PaymentIntent: charge its payment method."""
+    s = scope()
+    return payment_intents.confirm_payment_intent(s.account, s.livemode, s.clock, intent_id,
+                                                  params, pepper=state().pepper,
+                                                  publishable=_publishable())
+
+
+@bp.post("/payment_intents/<intent_id>/capture")
+@requires("payment_intent_write")
+@accepts(PaymentIntentCapture)
+@_objects_in_errors
+@returns(PaymentIntentOut)
+def capture_payment_intent(intent_id, params):
+    """Capture a PaymentIntent's authorised amount (or part of it)."""
+    s = scope()
+    return payment_intents.capture_payment_intent(s.account, s.livemode, s.clock, intent_id,
+                                                  params)
+
+
+@bp.post("/payment_intents/<intent_id>/cancel")
+@requires("payment_intent_write")
+@accepts(PaymentIntentCancel)
+@_objects_in_errors
+@returns(PaymentIntentOut)
+def cancel_payment_intent(intent_id, params):
+    """Cancel a PaymentIntent."""
+    s = scope()
+    return payment_intents.cancel_payment_intent(s.account, s.livemode, s.clock, intent_id,
+                                                 params)
+
+
+@bp.get("/payment_intents")
+@requires("payment_intent_read")
+@accepts(PaymentIntentListParams)
+@returns(list_schema(PaymentIntentOut))
+def list_payment_intents(params):
+    """List PaymentIntents, newest first."""
+    s = scope()
+    return payment_intents.list_payment_intents(s.account, s.livemode, params, request.path)

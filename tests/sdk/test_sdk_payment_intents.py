@@ -1,0 +1,103 @@
+"""PaymentMethods and PaymentIntents through the official ``stripe`` SDK, end to end."""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+
+from payground import messages
+
+
+def intent(payground_stripe, **params):
+    return payground_stripe.PaymentIntent.create(amount=2000, currency="usd", **params)
+
+
+def test_automatic_capture(payground_stripe):
+    created = intent(payground_stripe, payment_method="pm_card_visa", metadata={"order": "1"})
+    assert created.id.startswith("pi_") and created.object == "payment_intent"
+    assert (created.status, created.client_secret.startswith(f"{created.id}_secret_")) == (
+        "requires_confirmation", True)
+    confirmed = payground_stripe.PaymentIntent.confirm(created.id)
+    assert (confirmed.status, confirmed.amount_received) == ("succeeded", 2000)
+    charge = payground_stripe.Charge.retrieve(confirmed.latest_charge,
+                                              expand=["balance_transaction"])
+    assert (charge.payment_intent, charge.payment_method) == (created.id,
+                                                              confirmed.payment_method)
+    assert (charge.captured, charge.balance_transaction.amount) == (True, 2000)
+    assert charge.metadata.to_dict() == {"order": "1"}
+
+
+def test_manual_capture(payground_stripe):
+    held = intent(payground_stripe, payment_method="pm_card_mastercard", confirm=True,
+                  capture_method="manual")
+    assert (held.status, held.amount_capturable) == ("requires_capture", 2000)
+    captured = payground_stripe.PaymentIntent.capture(held.id, amount_to_capture=1200,
+                                                      expand=["latest_charge"])
+    assert (captured.status, captured.amount_received) == ("succeeded", 1200)
+    assert (captured.latest_charge.amount_captured, captured.latest_charge.amount_refunded) == (
+        1200, 800)
+
+
+def test_decline(payground_stripe):
+    with pytest.raises(stripe.CardError) as raised:
+        intent(payground_stripe, payment_method="pm_card_chargeDeclinedInsufficientFunds",
+               confirm=True)
+    error = raised.value
+    assert (error.http_status, error.code) == (402, "card_declined")
+    assert error.user_message == messages.CARD_INSUFFICIENT_FUNDS
+    assert error.error.decline_code == "insufficient_funds"
+    failed = error.error.payment_intent
+    assert (failed.object, failed.status, failed.payment_method) == (
+        "payment_intent", "requires_payment_method", None)
+    assert failed.last_payment_error.decline_code == "insufficient_funds"
+    assert failed.last_payment_error.payment_method.id == error.error.payment_method.id
+    assert failed.latest_charge == error.error.charge
+    retried = payground_stripe.PaymentIntent.confirm(failed.id, payment_method="pm_card_visa")
+    assert (retried.status, retried.last_payment_error) == ("succeeded", None)
+
+
+def test_cancel(payground_stripe):
+    created = intent(payground_stripe)
+    canceled = payground_stripe.PaymentIntent.cancel(created.id,
+                                                     cancellation_reason="abandoned")
+    assert (canceled.status, canceled.cancellation_reason) == ("canceled", "abandoned")
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        payground_stripe.PaymentIntent.confirm(created.id, payment_method="pm_card_visa")
+    error = raised.value
+    assert (error.http_status, error.code) == (400, "payment_intent_unexpected_state")
+    assert error.user_message == messages.INTENT_CONFIRM_STATE.format(status="canceled")
+    assert error.error.payment_intent.status == "canceled"
+
+
+def test_saved_card_for_a_customer(payground_stripe, payground_account):
+    customer = payground_stripe.Customer.create(email="jo@example.com")
+    method = payground_stripe.PaymentMethod.create(
+        type="card", card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2034,
+                           "cvc": "123"}, api_key=payground_account.publishable_key)
+    assert (method.card.last4, method.card.checks.cvc_check) == ("4242", "unchecked")
+    payground_stripe.PaymentMethod.attach(method.id, customer=customer.id)
+    listed = payground_stripe.PaymentMethod.list(customer=customer.id, type="card")
+    assert [m.id for m in listed.data] == [method.id]
+    for _ in range(2):
+        paid = intent(payground_stripe, customer=customer.id, payment_method=method.id,
+                      confirm=True)
+        assert paid.status == "succeeded"
+    assert payground_stripe.PaymentMethod.retrieve(method.id).card.checks.cvc_check == "pass"
+    detached = payground_stripe.PaymentMethod.detach(method.id)
+    assert detached.customer is None
+
+
+def test_client_secret_flow_with_the_publishable_key(payground_stripe, payground_account):
+    created = intent(payground_stripe, payment_method="pm_card_visa")
+    pk = payground_account.publishable_key
+    seen = payground_stripe.PaymentIntent.retrieve(created.id, api_key=pk,
+                                                   client_secret=created.client_secret)
+    assert (seen.status, "metadata" in seen) == ("requires_confirmation", False)
+    confirmed = payground_stripe.PaymentIntent.confirm(created.id, api_key=pk,
+                                                       client_secret=created.client_secret)
+    assert confirmed.status == "succeeded"
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        payground_stripe.PaymentIntent.retrieve(created.id, api_key=pk,
+                                                client_secret=f"{created.id}_secret_wrong")
+    assert (raised.value.param, raised.value.user_message) == ("client_secret",
+                                                               messages.CLIENT_SECRET_MISMATCH)

@@ -1,0 +1,83 @@
+"""A database made by version 1 (no PaymentIntents, no ledger) upgrades in place.
+
+Runs on its own database (a fresh SQLite file, or a fresh PostgreSQL schema when the suite
+runs on PostgreSQL), because it takes the shared tables back to an older shape.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import PG_URL, fresh_pg_schema
+
+DAY = 86400
+
+
+@pytest.fixture
+def own_database(tmp_path):
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with fresh_pg_schema("pgmig") as url:
+        yield url
+
+
+def make_app(home, url, wall):
+    from payground import create_app
+    from payground.core.clock import Clock
+
+    return create_app({"HOME": str(home), "DATABASE_URL": url, "TESTING": True,
+                       "RATE_LIMITS": "off", "SECRET": "migration-pepper",
+                       "PASSWORD_COST": 2**8, "CLOCK": Clock(wall=lambda: wall[0])})
+
+
+def downgrade_to_version_1(engine) -> None:
+    """What version 1 left behind: no charge columns for intents, no journals."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP INDEX ix_charges_payment_intent_id"))
+        for column in ("payment_intent_id", "payment_method_id"):
+            conn.execute(sa.text(f"ALTER TABLE charges DROP COLUMN {column}"))
+        for table in ("ledger_entries", "ledger_journals", "ledger_balances", "ledger_schedule"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+        conn.execute(sa.text("UPDATE payground_schema SET version = 1"))
+
+
+def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall):
+    from payground.extensions import db
+
+    app = make_app(tmp_path / "home", own_database, wall)
+    client = app.test_client()
+    body = client.post("/sandbox/signup", json={"email": "old@example.com",
+                                                "password": "an old password 1"}).get_json()
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    paid = client.post("/v1/charges", headers=auth, data={
+        "amount": 10000, "currency": "usd", "source": "tok_bypassPending"}).get_json()
+    client.post("/v1/charges", headers=auth,
+                data={"amount": 2000, "currency": "usd", "source": "tok_visa"})
+    client.post("/v1/refunds", headers=auth, data={"charge": paid["id"], "amount": 1000})
+    balance = client.get("/v1/balance", headers=auth).get_json()
+    with app.app_context():
+        downgrade_to_version_1(db.engine)
+        db.engine.dispose()
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    with upgraded.app_context():
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("charges")}
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+    assert {"payment_intent_id", "payment_method_id"} <= columns
+    assert version == 2
+    assert client.get("/v1/balance", headers=auth).get_json() == balance
+    intent = client.post("/v1/payment_intents", headers=auth, data={
+        "amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"})
+    assert intent.get_json()["status"] == "succeeded", intent.get_json()
+    wall[0] += 2 * DAY
+    report = client.get("/sandbox/ledger/verify",
+                        headers={"Authorization": f"Bearer {body['session']}"}).get_json()
+    assert (report["ok"], report["problems"]) == (True, [])
+    available = client.get("/v1/balance", headers=auth).get_json()["available"][0]["amount"]
+    # 9680 + 1912 net of fees, less the 1000 refund, plus the intent's 500 - 45 fee.
+    assert available == 9680 + 1912 - 1000 + 455
+    with upgraded.app_context():
+        db.engine.dispose()
