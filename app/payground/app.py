@@ -62,11 +62,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         upgrade(db.engine)
 
     _register_request_hooks(app)
+    from .dashboard import bp as dashboard_bp
     from .sandbox import bp as sandbox_bp
     from .v1 import bp as v1_bp
 
     app.register_blueprint(v1_bp)
     app.register_blueprint(sandbox_bp)
+    app.register_blueprint(dashboard_bp)
     register_error_handlers(app)
     _configure_logging(app)
     return app

@@ -1,0 +1,165 @@
+"""Who is signed in (session cookie), which mode they look at, and what every page shares.
+
+The hooks here run before every dashboard view: resolve the ``sess_...`` cookie to the
+account, send a logged-out visitor to the log-in page, check the CSRF token of every POST.
+After every view they add the headers that keep pages out of caches and frames.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import AuthenticationError, StripeError
+from ..http.context import state
+from ..services import accounts
+from . import bp, csrf, filters
+from .forms import error_text
+
+log = logging.getLogger("payground")
+
+SESSION_COOKIE = "payground_session"
+MODE_COOKIE = "payground_mode"
+COOKIE_PATH = "/dashboard"
+# Everything else needs a session.
+PUBLIC_ENDPOINTS = frozenset({"dashboard.login", "dashboard.signup", "dashboard.static"})
+_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def is_https() -> bool:
+    """Served over HTTPS: this request was, or the configured public URL says so."""
+    public = current_app.config.get("PUBLIC_URL") or ""
+    return request.is_secure or str(public).lower().startswith("https://")
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after log-in: a dashboard path only (never another site)."""
+    if value and value.startswith(COOKIE_PATH + "/") and "//" not in value and "\\" not in value:
+        return value
+    return url_for("dashboard.keys")
+
+
+def start_session(response, token: str) -> None:
+    """Put the session token in an HttpOnly, SameSite=Lax cookie (Secure over HTTPS)."""
+    response.set_cookie(SESSION_COOKIE, token, max_age=accounts.SESSION_SECONDS, httponly=True,
+                        samesite="Lax", secure=is_https(), path=COOKIE_PATH)
+
+
+def end_session(response) -> None:
+    for name in (SESSION_COOKIE, MODE_COOKIE):
+        response.delete_cookie(name, path=COOKIE_PATH, httponly=True, samesite="Lax",
+                               secure=is_https())
+
+
+def set_mode(response, live: bool) -> None:
+    response.set_cookie(MODE_COOKIE, "live" if live else "test", httponly=True,
+                        samesite="Lax", secure=is_https(), path=COOKIE_PATH)
+
+
+@bp.before_request
+def load_session():
+    """Resolve the session; redirect a logged-out visitor; refuse a POST without its token."""
+    g.account = g.session_token = None
+    if request.endpoint == "dashboard.static":
+        return None  # CSS and JS: public, and no database read for them
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if token.startswith("sess_"):
+        try:
+            g.account = accounts.account_for_session(token, clock=state().clock)
+            g.session_token = token
+        except AuthenticationError:
+            g.drop_session = True  # expired or logged out elsewhere: clear the stale cookie
+    if g.account is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        # Only the path: a query string could carry anything, even a pasted key.
+        return redirect(url_for("dashboard.login", next=request.path), 303)
+    g.livemode = bool(g.account is not None and g.account.live_enabled
+                      and request.cookies.get(MODE_COOKIE) == "live")
+    if request.method == "POST":
+        csrf.require_valid_token()
+    return None
+
+
+@bp.after_request
+def protect_response(response):
+    """No caching (a page may hold a secret), no framing, no sniffing; cookie upkeep."""
+    if request.endpoint != "dashboard.static":
+        response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if g.get("drop_session") and not g.get("session_token"):
+        end_session(response)
+    csrf.save_presession_cookie(response, secure=is_https(), path=COOKIE_PATH)
+    return response
+
+
+@bp.app_template_global()
+def csrf_field_name() -> str:
+    return csrf.FIELD
+
+
+# A global, not context: macros imported by templates see globals only.
+bp.add_app_template_global(csrf.csrf_token, "csrf_token")
+
+
+@bp.context_processor
+def page_context():
+    account = g.get("account")
+    return {
+        "account": account,
+        "livemode": g.get("livemode", False),
+        "account_now": state().clock.for_account(account) if account is not None else None,
+    }
+
+
+filters.register(bp)
+
+
+# --- errors: pages, not the API's JSON envelope ----------------------------------------------
+
+def error_page(status: int, title: str, message: str):
+    return render_template("dashboard/error.html", status=status, title=title,
+                           message=message), status
+
+
+@bp.errorhandler(csrf.CsrfRefused)
+def csrf_refused(error):
+    return error_page(400, "Form refused", error.description)
+
+
+@bp.errorhandler(StripeError)
+def stripe_error(error: StripeError):
+    title = "Not found" if error.status == 404 else "Request refused"
+    return error_page(error.status, title, error.message)
+
+
+@bp.errorhandler(ValidationError)
+def validation_error(error: ValidationError):
+    message, _ = error_text(error)
+    return error_page(400, "Request refused", message)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    if error.code == 404:
+        return error_page(404, "Not found", "There is no dashboard page at this address.")
+    if error.code == 405:
+        return error_page(405, "Not allowed", "This page does not accept that kind of request.")
+    return error_page(error.code or 500, error.name, error.description or "")
+
+
+@bp.errorhandler(Exception)
+def unexpected_error(error: Exception):
+    from flask import got_request_exception
+
+    # As the app's own handler does: listeners (the test server's error capture) hear of it.
+    got_request_exception.send(current_app._get_current_object(),
+                               _async_wrapper=current_app.ensure_sync, exception=error)
+    log.exception("unexpected error while handling %s %s", request.method, request.path)
+    return error_page(500, "Something went wrong",
+                      "Payground could not show this page. The error has been logged.")

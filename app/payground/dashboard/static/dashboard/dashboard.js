@@ -1,0 +1,67 @@
+// Payground dashboard: small progressive enhancements. Every page works without this file.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", function () {
+  // The show-once dialog arrives open; reopen it as a modal so focus stays inside it.
+  document.querySelectorAll("dialog[data-show-modal]").forEach(function (dialog) {
+    // Once closed, the secret leaves the page too: nothing left to find in the DOM later.
+    // (The close() just below queues a close event too: it finds the dialog open again.)
+    dialog.addEventListener("close", function () { if (!dialog.open) { dialog.remove(); } });
+    if (typeof dialog.showModal === "function") {
+      dialog.close();
+      dialog.showModal();
+      var first = dialog.querySelector("[data-secret]");
+      if (first) { first.focus(); first.select(); }
+    }
+  });
+
+  // Copy buttons: the target input's value, or the button's own data-copy-text.
+  document.querySelectorAll(".copy-button").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var target = button.dataset.copyTarget && document.getElementById(button.dataset.copyTarget);
+      var text = target ? target.value : button.dataset.copyText;
+      var status = (button.closest("dialog") || document).querySelector(".copy-status");
+      copy(text, target).then(function () {
+        button.textContent = "Copied";
+        if (status) { status.textContent = "Copied to the clipboard."; }
+      }, function () {
+        if (target) { target.focus(); target.select(); }
+        if (status) { status.textContent = "Press Ctrl+C (or ⌘C) to copy the selected key."; }
+      });
+    });
+  });
+
+  // The permission matrix only matters for restricted keys.
+  var form = document.querySelector("form.create-key");
+  if (form) {
+    var matrix = form.querySelector("[data-restricted-only]");
+    var sync = function () {
+      var kind = form.querySelector("input[name=type]:checked");
+      matrix.hidden = !kind || kind.value !== "restricted";
+    };
+    form.querySelectorAll("input[name=type]").forEach(function (r) { r.addEventListener("change", sync); });
+    sync();
+  }
+
+  // A click anywhere on a request-log row opens the request (the link stays for keyboards).
+  document.querySelectorAll("tr[data-href]").forEach(function (row) {
+    row.addEventListener("click", function (event) {
+      if (event.target.closest("a, button, input, select")) { return; }
+      window.location.assign(row.dataset.href);
+    });
+  });
+});
+
+function copy(text, input) {
+  if (navigator.clipboard && window.isSecureContext) {
+    return navigator.clipboard.writeText(text);
+  }
+  return new Promise(function (resolve, reject) {
+    if (!input) { reject(new Error("nothing to select")); return; }
+    input.focus();
+    input.select();
+    try {
+      if (document.execCommand("copy")) { resolve(); } else { reject(new Error("copy refused")); }
+    } catch (err) { reject(err); }
+  });
+}

@@ -1,0 +1,1 @@
+"""Dashboard tests: Flask test-client pages and forms, and a real-browser run."""

@@ -1,0 +1,178 @@
+"""Dashboard sign-up, log-in, log-out: cookies, password rules, throttling, redirects, CSRF."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from payground.core import keys
+from tests.dashboard.conftest import PASSWORD, Dashboard, new_email, shown_secrets, text, v1
+
+
+def cookie_headers(response) -> dict[str, str]:
+    return {h.split("=", 1)[0]: h for h in response.headers.getlist("Set-Cookie")}
+
+
+def test_signup_shows_the_test_keys_once_and_signs_in(dash, client):
+    email = new_email()
+    r = dash.post("/dashboard/signup", {"email": email, "password": PASSWORD,
+                                        "password_confirm": PASSWORD})
+    assert r.status_code == 200
+    secret, publishable = shown_secrets(r)
+    assert keys.parse(secret) == keys.ParsedKey("secret", False)
+    assert keys.parse(publishable) == keys.ParsedKey("publishable", False)
+    page = text(r)
+    assert "Copy your key now. It won’t be shown again." in page
+    assert 'download="payground.env"' in page and "Download as .env" in page
+    # The session cookie: HttpOnly, SameSite=Lax, only for the dashboard, not Secure on http.
+    cookie = cookie_headers(r)["payground_session"]
+    assert cookie.startswith("payground_session=sess_")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/dashboard" in cookie
+    assert "Secure" not in cookie
+    # The key works, and the next page no longer shows it.
+    assert v1(client, "/v1/customers", secret).status_code == 200
+    keys_page = dash.get("/dashboard/keys")
+    assert keys_page.status_code == 200
+    assert secret not in keys_page.get_data(as_text=True)
+    assert f"sk_test_...{secret[-4:]}" in text(keys_page)
+    assert email in text(keys_page)
+
+
+def test_the_env_download_holds_the_shown_keys(dash):
+    from urllib.parse import unquote
+
+    r = dash.post("/dashboard/signup", {"email": new_email(), "password": PASSWORD,
+                                        "password_confirm": PASSWORD})
+    secret, publishable = shown_secrets(r)
+    href = r.get_data(as_text=True).split('href="data:text/plain;charset=utf-8,')[1].split('"')[0]
+    env = unquote(href.replace("&amp;", "&")).splitlines()
+    assert f"STRIPE_SECRET_KEY={secret}" in env
+    assert f"STRIPE_PUBLISHABLE_KEY={publishable}" in env
+    assert "STRIPE_API_BASE=http://localhost" in env
+
+
+@pytest.mark.parametrize("form, field, message", [
+    ({"password": "short", "password_confirm": "short"}, "password",
+     "Passwords must be at least 8 characters long."),
+    ({"password": PASSWORD, "password_confirm": PASSWORD + "!"}, "password_confirm",
+     "The two passwords do not match."),
+    ({"email": "not-an-email"}, "email", "Invalid email address: not-an-email"),
+    ({"password": "x" * 1025, "password_confirm": "x" * 1025}, "password",
+     "Passwords must be between 8 and 1024 characters long."),
+])
+def test_signup_rules(dash, form, field, message):
+    data = {"email": new_email(), "password": PASSWORD, "password_confirm": PASSWORD, **form}
+    r = dash.post("/dashboard/signup", data)
+    assert r.status_code == 400
+    page = text(r)
+    assert f'<p class="field-error" id="f-{field}-error">{message}</p>' in page
+    assert 'aria-invalid="true"' in page
+    assert "xxxxxxxx" not in page  # a password is never echoed
+    assert "payground_session" not in cookie_headers(r)
+
+
+def test_signup_with_a_taken_email(dash, client):
+    email = new_email()
+    dash.signup(email)
+    other = Dashboard(client.application.test_client())
+    r = other.post("/dashboard/signup", {"email": email.upper(), "password": PASSWORD,
+                                         "password_confirm": PASSWORD})
+    assert r.status_code == 400
+    assert "An account with this email address already exists." in text(r)
+
+
+def test_login_then_logout_ends_the_session(app, dash):
+    account = dash.signup()
+    browser = Dashboard(app.test_client())
+    r = browser.post("/dashboard/login", {"email": account.email, "password": PASSWORD,
+                                          "next": "/dashboard/requests"})
+    assert r.status_code == 303 and r.headers["Location"] == "/dashboard/requests"
+    cookie = cookie_headers(r)["payground_session"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    token = cookie.split(";")[0].split("=", 1)[1]
+    assert browser.get("/dashboard/requests").status_code == 200
+    r = browser.post("/dashboard/logout")
+    assert r.status_code == 303 and r.headers["Location"] == "/dashboard/login?bye=1"
+    assert "payground_session=;" in cookie_headers(r)["payground_session"]
+    assert "You are logged out." in text(browser.get("/dashboard/login?bye=1"))
+    # The token itself is dead, not only the cookie: replaying it gets the log-in page.
+    replay = app.test_client()
+    replay.set_cookie("payground_session", token, path="/dashboard")
+    r = replay.get("/dashboard/keys")
+    assert r.status_code == 303 and r.headers["Location"].startswith("/dashboard/login")
+    from payground.extensions import db
+    from payground.models import Session
+    from payground.services.accounts import _session_digest
+
+    with app.app_context():
+        assert db.session.execute(select(Session).where(
+            Session.digest == _session_digest(token))).first() is None
+
+
+def test_wrong_password_is_a_401_page(dash, app):
+    account = dash.signup()
+    browser = Dashboard(app.test_client())
+    r = browser.post("/dashboard/login", {"email": account.email, "password": "wrong one!"})
+    assert r.status_code == 401
+    assert "Incorrect email address or password." in text(r)
+    assert "payground_session" not in cookie_headers(r)
+
+
+@pytest.mark.parametrize("next_path", ["https://evil.example/", "//evil.example/x",
+                                       "/dashboard/\\evil", "/v1/customers"])
+def test_login_never_redirects_off_the_dashboard(dash, app, next_path):
+    account = dash.signup()
+    browser = Dashboard(app.test_client())
+    r = browser.post("/dashboard/login", {"email": account.email, "password": PASSWORD,
+                                          "next": next_path})
+    assert r.status_code == 303 and r.headers["Location"] == "/dashboard/keys"
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "LOGIN_FAILURE_LIMIT": "3/1m"}
+
+
+def test_login_throttling_per_address(dash, app, wall):
+    account = dash.signup()
+    browser = Dashboard(app.test_client())
+    wall[0] = (int(wall[0]) // 60) * 60 + 1  # the start of a one-minute window
+    for _ in range(3):
+        r = browser.post("/dashboard/login", {"email": account.email, "password": "wrong!!!!"})
+        assert r.status_code == 401
+    # Over the budget: even the right password is refused, before it is checked.
+    r = browser.post("/dashboard/login", {"email": account.email, "password": PASSWORD})
+    assert r.status_code == 429
+    assert r.headers["Retry-After"] == "59"
+    assert "Too many failed log-ins from your address. Wait a little and try again." in text(r)
+    assert "You can try again in 59 s." in text(r)
+    # Another address is not affected.
+    other = Dashboard(app.test_client())
+    r = other.post("/dashboard/login", {"email": account.email, "password": PASSWORD},
+                   environ_base={"REMOTE_ADDR": "192.0.2.9"})
+    assert r.status_code == 303
+    # The next window starts afresh.
+    wall[0] += 60
+    r = browser.post("/dashboard/login", {"email": account.email, "password": PASSWORD})
+    assert r.status_code == 303
+
+
+def test_secure_cookie_over_https(app):
+    browser = Dashboard(app.test_client())
+    page = browser.get("/dashboard/login", base_url="https://localhost")
+    assert "Secure" in cookie_headers(page)["payground_csrf"]
+    token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    r = browser.client.post("/dashboard/signup", base_url="https://localhost", data={
+        "csrf_token": token, "email": new_email(), "password": PASSWORD,
+        "password_confirm": PASSWORD})
+    assert r.status_code == 200
+    for name in ("payground_session", "payground_mode"):
+        assert "Secure" in cookie_headers(r)[name], name
+
+
+def test_pages_are_never_cached_or_framed(dash, signed_in):
+    r = dash.get("/dashboard/keys")
+    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in r.headers["Content-Security-Policy"]

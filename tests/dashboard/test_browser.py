@@ -1,0 +1,185 @@
+"""The dashboard in a real browser: Playwright driving Debian's Chromium against a live server.
+
+Skipped (with the reason) when ``/usr/bin/chromium`` or the ``playwright`` package is
+missing: ``apt-get install -y chromium`` and ``pip install playwright`` (no
+``playwright install``: the system Chromium is used). Screenshots go to the test's temporary
+directory; with ``PAYGROUND_UPDATE_SCREENSHOTS=1`` also to ``docs/screenshots/`` (the ones
+the README shows).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update",
+                 "--disable-sync"]
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "correct horse battery"
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)", allow_module_level=True)
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="the playwright package is not installed (pip install playwright)")
+
+
+@pytest.fixture
+def server(database_url, tmp_path):
+    from payground.testing import Server
+
+    config = {"HOME": str(tmp_path / "home")}
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    with Server(config) as running:
+        yield running
+        running.check_errors()
+
+
+@pytest.fixture
+def page(server):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                      accept_downloads=True)
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        # Script errors and CSP violations show up as console errors: there must be none.
+        errors: list[str] = []
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page
+        assert errors == []
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def shoot(page, tmp_path):
+    update_docs = os.environ.get("PAYGROUND_UPDATE_SCREENSHOTS") == "1"
+
+    def shoot(name: str, **kw) -> None:
+        path = tmp_path / f"{name}.png"
+        page.screenshot(path=str(path), **kw)
+        if update_docs:
+            DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}.png")
+
+    return shoot
+
+
+def api(server, key: str, method: str = "GET", path: str = "/v1/customers", **kw):
+    return requests.request(method, server.url_for(path),
+                            headers={"Authorization": f"Bearer {key}"}, timeout=10, **kw)
+
+
+def copy_from_dialog(page, index: int = 1) -> str:
+    """Press the dialog's Copy button and read what reached the clipboard."""
+    dialog = page.locator("dialog.secret-dialog")
+    assert dialog.is_visible()
+    dialog.locator(f"button[data-copy-target='secret-{index}']").click()
+    sync_api.expect(dialog.locator(".copy-status")).to_have_text("Copied to the clipboard.")
+    return page.evaluate("navigator.clipboard.readText()")
+
+
+def close_dialog(page) -> None:
+    page.get_by_role("button", name="I’ve saved it, close").click()
+    sync_api.expect(page.locator("dialog.secret-dialog")).to_be_hidden()
+
+
+def test_keys_lifecycle_in_a_browser(server, page, shoot):
+    expect = sync_api.expect
+    # Sign up: the dashboard sends a logged-out visitor to log in; from there, sign up.
+    page.goto(server.url_for("/dashboard/keys"))
+    expect(page).to_have_url(server.url_for("/dashboard/login?next=/dashboard/keys"))
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Email").fill(f"ada.{secrets.token_hex(2)}@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    shoot("signup")
+    page.get_by_role("button", name="Create account").click()
+
+    # The show-once dialog: copy the secret key, download the .env, use the key.
+    expect(page.get_by_role("dialog")).to_contain_text("It won’t be shown again.")
+    shoot("show-once-dialog")
+    secret = copy_from_dialog(page)
+    assert secret.startswith("sk_test_")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download as .env").click()
+    assert download_info.value.suggested_filename == "payground.env"
+    env = Path(download_info.value.path()).read_text()
+    assert f"STRIPE_SECRET_KEY={secret}\n" in env
+    close_dialog(page)
+    assert api(server, secret).status_code == 200
+    assert secret not in page.content()
+
+    # A read-only restricted key: reads work, a write is refused.
+    page.get_by_role("radio", name="Restricted").check()
+    page.get_by_label("Name", exact=True).fill("reporting")
+    page.get_by_label("Note (optional)").fill("read-only, for the weekly report")
+    page.get_by_label("Customers: Read").check()
+    page.get_by_role("button", name="Create key").click()
+    restricted = copy_from_dialog(page)
+    assert restricted.startswith("rk_test_")
+    close_dialog(page)
+    assert api(server, restricted).status_code == 200
+    refused = api(server, restricted, "POST", data={"email": "x@example.com"})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"].endswith(
+        "Having the 'rak_customer_write' permission would allow this request to continue.")
+    shoot("keys", full_page=True)
+
+    # Roll the secret key, keeping the old one for an hour; then move the clock an hour on.
+    page.get_by_role("row", name="Test secret key").get_by_role("link", name="Roll").click()
+    page.get_by_label("Expire the old key").select_option(label="In 1 hour")
+    page.get_by_role("button", name="Roll key").click()
+    rolled = copy_from_dialog(page)
+    close_dialog(page)
+    assert rolled != secret
+    assert api(server, secret).status_code == 200  # the grace period
+    old_row = page.get_by_role("row").filter(has_text=f"sk_test_...{secret[-4:]}")
+    expect(old_row).to_contain_text("expiring")
+    expect(old_row).to_contain_text("1 h left")
+    page.get_by_role("link", name="Clock").click()
+    page.get_by_role("button", name="Advance 1 hour").click()
+    expect(page.get_by_role("status")).to_have_text("The clock moved forward.")
+    old = api(server, secret)
+    assert old.status_code == 401 and old.json()["error"]["code"] == "api_key_expired"
+    assert api(server, rolled).status_code == 200
+
+    # Revoke the restricted key, after confirming.
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_role("row", name="reporting").get_by_role("link", name="Revoke").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Revoke reporting?")
+    page.get_by_role("button", name="Revoke key").click()
+    expect(page.get_by_role("status")).to_contain_text("The key is revoked")
+    failed = api(server, restricted)
+    assert failed.status_code == 401 and failed.json()["error"]["code"] == "api_key_expired"
+    failed_id = failed.headers["Request-Id"]
+
+    # Find the failed request in the log and open it.
+    page.get_by_role("link", name="Request log").click()
+    page.get_by_label("Status").select_option("4xx")
+    page.get_by_role("button", name="Filter").click()
+    row = page.locator(f"tr[data-href='/dashboard/requests/{failed_id}']")
+    expect(row).to_contain_text("401")
+    shoot("request-log")
+    row.get_by_role("link").click()
+    expect(page).to_have_url(server.url_for(f"/dashboard/requests/{failed_id}"))
+    expect(page.locator("main")).to_contain_text(failed_id)
+    expect(page.locator("main")).to_contain_text("api_key_expired")
+
+    # No page the browser saw on the way holds a secret now.
+    for key in (secret, restricted, rolled):
+        assert key not in page.content()
+    page.goto(server.url_for("/dashboard/keys"))
+    for key in (secret, restricted, rolled):
+        assert key not in page.content()

@@ -1,0 +1,102 @@
+"""The request log (filters, one page per request, where errors' request ids lead) and audit."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from tests.dashboard.conftest import Dashboard, text, v1
+
+
+def listed_ids(response) -> list[str]:
+    assert response.status_code == 200, text(response)
+    return re.findall(r'<tr data-href="/dashboard/requests/(req_\w+)">', response.get_data(
+        as_text=True))
+
+
+def test_requests_are_listed_newest_first_and_open(dash, signed_in, client):
+    ok = v1(client, "/v1/customers", signed_in.secret_key)
+    missing = v1(client, "/v1/charges/ch_nope", signed_in.secret_key)
+    ids = listed_ids(dash.get("/dashboard/requests"))
+    assert ids == [missing.headers["Request-Id"], ok.headers["Request-Id"]]
+    page = text(dash.get(f"/dashboard/requests/{missing.headers['Request-Id']}"))
+    assert "/v1/charges/ch_nope" in page
+    assert "invalid_request_error: <code>resource_missing</code>" in page
+    assert f"<code>sk_test_...{signed_in.secret_key[-4:]}</code>" in page
+    assert "Test secret key" in page
+    assert signed_in.secret_key not in page
+
+
+def test_an_api_errors_request_id_lands_on_its_dashboard_page(dash, signed_in, client):
+    error = v1(client, "/v1/charges/ch_nope", signed_in.secret_key).get_json()["error"]
+    request_id = urlsplit(error["request_log_url"]).path.rsplit("/", 1)[1]
+    r = dash.get(f"/dashboard/requests/{request_id}")
+    assert r.status_code == 200
+    assert request_id in text(r) and "404" in text(r)
+
+
+def test_filters_by_key_status_and_mode(dash, signed_in, client):
+    from tests.dashboard.conftest import shown_secrets
+    from tests.dashboard.test_keys import create
+
+    (restricted,) = shown_secrets(create(dash, type="restricted", perm_customer="read"))
+    ok = v1(client, "/v1/customers", signed_in.secret_key)
+    refused = v1(client, "/v1/customers", restricted, method="post")
+    read = v1(client, "/v1/customers", restricted)
+    rid = {r: r.headers["Request-Id"] for r in (ok, refused, read)}
+    restricted_id = dash.key_id(restricted)
+    assert listed_ids(dash.get(f"/dashboard/requests?key={restricted_id}")) == [
+        rid[read], rid[refused]]
+    assert listed_ids(dash.get("/dashboard/requests?status=4xx")) == [rid[refused]]
+    assert listed_ids(dash.get("/dashboard/requests?status=403&mode=any")) == [rid[refused]]
+    assert listed_ids(dash.get("/dashboard/requests?status=2xx")) == [rid[read], rid[ok]]
+    assert listed_ids(dash.get("/dashboard/requests?mode=live")) == []
+    page = text(dash.get("/dashboard/requests?mode=live"))
+    assert "No requests match these filters." in page
+
+
+def test_a_bad_filter_is_a_400_with_the_apis_message(dash, signed_in):
+    r = dash.get("/dashboard/requests?status=abc")
+    assert r.status_code == 400
+    assert "Invalid status: use a status code (402) or a class (2xx, 4xx, 5xx)." in text(r)
+    r = dash.get("/dashboard/requests?starting_after=req_nope")
+    assert r.status_code == 400
+    assert "No such request: 'req_nope'" in text(r)
+
+
+def test_pages_of_the_log(dash, signed_in, client):
+    sent = [v1(client, "/v1/customers", signed_in.secret_key).headers["Request-Id"]
+            for _ in range(27)]
+    first = dash.get("/dashboard/requests")
+    assert listed_ids(first) == sent[::-1][:25]
+    older = re.search(r'href="([^"]+)" rel="next"', first.get_data(as_text=True)).group(1)
+    second = dash.get(older.replace("&amp;", "&"))
+    assert listed_ids(second) == sent[::-1][25:]
+    newer = re.search(r'href="([^"]+)" rel="prev"', second.get_data(as_text=True)).group(1)
+    assert listed_ids(dash.get(newer.replace("&amp;", "&"))) == sent[::-1][:25]
+
+
+def test_another_accounts_request_is_not_found(app, dash, signed_in, client):
+    other = Dashboard(app.test_client())
+    theirs = other.signup()
+    request_id = v1(client, "/v1/customers", theirs.secret_key).headers["Request-Id"]
+    assert other.get(f"/dashboard/requests/{request_id}").status_code == 200
+    r = dash.get(f"/dashboard/requests/{request_id}")
+    assert r.status_code == 404 and f"No such request: '{request_id}'" in text(r)
+    assert request_id not in dash.get("/dashboard/requests?mode=any").get_data(as_text=True)
+
+
+def test_the_audit_page(dash, signed_in, client):
+    key_id = dash.key_id(signed_in.secret_key)
+    dash.post(f"/dashboard/keys/{key_id}/revoke")
+    refused = v1(client, "/v1/customers", signed_in.secret_key)
+    page = text(dash.get("/dashboard/audit"))
+    events = re.findall(r'<th scope="row"><code>([\w.]+)</code></th>', page)
+    assert events == ["api_key.revoked_used", "api_key.revoked"]
+    assert f'/dashboard/requests/{refused.headers["Request-Id"]}' in page
+    only = text(dash.get("/dashboard/audit?type=api_key.revoked"))
+    assert re.findall(r'<th scope="row"><code>([\w.]+)</code></th>', only) == [
+        "api_key.revoked"]
+    r = dash.get("/dashboard/audit?type=nope")
+    assert r.status_code == 400
+    assert "Invalid type: must be one of api_key.created" in text(r)

@@ -1,0 +1,119 @@
+"""Payments pages: customers, charges, refunds, payment intents, balance, payouts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from payground.dashboard import payments
+from tests.dashboard.conftest import text, v1
+
+
+def listed(response) -> list[str]:
+    assert response.status_code == 200, text(response)
+    return re.findall(r'<div class="note"><code>(\w+)</code></div>', response.get_data(
+        as_text=True))
+
+
+def post(client, key, path, **data):
+    r = v1(client, path, key, method="post", data=data)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def test_customers_charges_and_refunds_of_the_current_mode(dash, signed_in, client):
+    key = signed_in.secret_key
+    customer = post(client, key, "/v1/customers", name="Ada Lovelace", email="ada@example.com")
+    charge = post(client, key, "/v1/charges", amount="2000", currency="usd", source="tok_visa",
+                  customer=customer["id"], description="Bike repair")
+    refund = post(client, key, "/v1/refunds", charge=charge["id"], amount="500")
+
+    page = dash.get("/dashboard/customers")
+    assert listed(page) == [customer["id"]]
+    assert "Ada Lovelace" in text(page) and "ada@example.com" in text(page)
+
+    page = dash.get("/dashboard/charges")
+    assert listed(page) == [charge["id"]]
+    for expected in ("$20.00 USD", "succeeded", "$5.00 USD refunded", "Visa ·· 4242",
+                     "Bike repair", customer["id"]):
+        assert expected in text(page)
+
+    page = dash.get("/dashboard/refunds")
+    assert listed(page) == [refund["id"]]
+    assert "$5.00 USD" in text(page) and charge["id"] in text(page)
+
+    # Live mode has none of them.
+    dash.post("/dashboard/activate", {})
+    for path in ("/dashboard/customers", "/dashboard/charges", "/dashboard/refunds"):
+        assert listed(dash.get(path)) == []
+    assert "No charges in live mode yet." in text(dash.get("/dashboard/charges"))
+
+
+def test_empty_pages_say_how_to_fill_them(dash, signed_in):
+    assert "No customers in test mode yet." in text(dash.get("/dashboard/customers"))
+    assert "<code>tok_visa</code>" in text(dash.get("/dashboard/charges"))
+
+
+def test_list_pages_page_through(dash, signed_in, client):
+    ids = [post(client, signed_in.secret_key, "/v1/customers")["id"] for _ in range(27)]
+    first = dash.get("/dashboard/customers")
+    assert listed(first) == ids[::-1][:25]
+    older = re.search(r'href="([^"]+)" rel="next"', first.get_data(as_text=True)).group(1)
+    assert listed(dash.get(older.replace("&amp;", "&"))) == ids[::-1][25:]
+    r = dash.get("/dashboard/customers?starting_after=cus_nope")
+    assert r.status_code == 400 and "No such customer: 'cus_nope'" in text(r)
+
+
+def test_balance_shows_pending_and_available(dash, signed_in, client):
+    post(client, signed_in.secret_key, "/v1/charges", amount="10000", currency="usd",
+         source="tok_visa")
+    balance = v1(client, "/v1/balance", signed_in.secret_key).get_json()
+    page = text(dash.get("/dashboard/balance"))
+    row = re.search(r'<tr><th scope="row">USD</th><td>([^<]+)</td><td>([^<]+)</td></tr>', page)
+    from payground.dashboard.filters import money
+
+    assert row.groups() == (money(balance["available"][0]["amount"], "usd"),
+                            money(balance["pending"][0]["amount"], "usd"))
+    assert balance["pending"][0]["amount"] > 0
+
+
+def test_payment_intents_page(dash, signed_in, client):
+    if payments.optional_service("payment_intents", "list_payment_intents") is None:
+        pytest.skip("this tree has no payment intents service yet")
+    intent = post(client, signed_in.secret_key, "/v1/payment_intents", amount="1500",
+                  currency="usd")
+    page = dash.get("/dashboard/payment_intents")
+    assert listed(page) == [intent["id"]]
+    assert "$15.00 USD" in text(page) and "requires_payment_method" in text(page)
+
+
+def test_payouts_page(dash, signed_in, client):
+    if payments.optional_service("payouts", "list_payouts") is None:
+        pytest.skip("this tree has no payouts service yet")
+    assert "No payouts in test mode yet." in text(dash.get("/dashboard/payouts"))
+    post(client, signed_in.secret_key, "/v1/charges", amount="10000", currency="usd",
+         source="tok_visa")
+    dash.post("/dashboard/clock", {"advance": "custom", "custom": "3d"})  # the charge settles
+    payout = post(client, signed_in.secret_key, "/v1/payouts", amount="2500", currency="usd")
+    page = dash.get("/dashboard/payouts")
+    assert listed(page) == [payout["id"]]
+    assert "$25.00 USD" in text(page) and payout["status"] in text(page)
+
+
+@pytest.mark.parametrize("path, noun", [("/dashboard/payment_intents", "Payment intents"),
+                                        ("/dashboard/payouts", "Payouts"),
+                                        ("/dashboard/balance", "Balances")])
+def test_pages_whose_service_is_missing_say_so(dash, signed_in, monkeypatch, path, noun):
+    monkeypatch.setattr(payments, "optional_service", lambda module, function: None)
+    r = dash.get(path)
+    assert r.status_code == 200
+    assert f"{noun} are not available in this installation yet." in text(r)
+
+
+def test_optional_service_finds_or_misses_by_name():
+    from payground.services import customers
+
+    assert payments.optional_service("customers", "list_customers") is customers.list_customers
+    assert payments.optional_service("no_such_module", "anything") is None
+    assert payments.optional_service("customers", "no_such_function") is None

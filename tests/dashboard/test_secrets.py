@@ -1,0 +1,69 @@
+"""No dashboard page renders a full secret, except the show-once dialog right after issuing.
+
+Keys of every kind are planted (sign-up, created, restricted, rolled, live) and used, so
+they appear in the request log and audit trail; then every dashboard page (every GET route,
+with real ids, both modes, with filters) is fetched and scanned.
+"""
+
+from __future__ import annotations
+
+import re
+
+from payground.core import keys
+from tests.dashboard.conftest import shown_secrets, v1
+from tests.dashboard.test_keys import create
+
+
+def every_page(app, dash) -> list[str]:
+    """Every GET page of the dashboard, with the account's real key and request ids."""
+    key_ids = list(dash.key_ids().values())
+    request_ids = re.findall(r'data-href="/dashboard/requests/(req_\w+)"',
+                             dash.get("/dashboard/requests?mode=any").get_data(as_text=True))
+    assert key_ids and request_ids
+    pages = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("dashboard.") or "GET" not in rule.methods:
+            continue
+        if rule.endpoint in ("dashboard.static", "dashboard.not_found"):
+            continue
+        if "key_id" in rule.arguments:
+            pages += [rule.rule.replace("<key_id>", k) for k in key_ids]
+        elif "request_id" in rule.arguments:
+            pages += [rule.rule.replace("<request_id>", r) for r in request_ids]
+        else:
+            pages.append(rule.rule)
+    pages += [f"/dashboard/requests?key={k}&mode=any" for k in key_ids]
+    pages += [f"/dashboard/audit?key={k}" for k in key_ids]
+    return pages
+
+
+def test_no_page_renders_a_planted_secret(app, dash, signed_in, client):
+    planted = [signed_in.secret_key]
+    (restricted,) = shown_secrets(create(dash, type="restricted", name="reader",
+                                         perm_charge="read"))
+    (created,) = shown_secrets(create(dash, type="secret", name="backend"))
+    rolled_from = dash.key_id(created)
+    r = dash.post(f"/dashboard/keys/{rolled_from}/roll", {"expires_in": "86400"})
+    (rolled,) = shown_secrets(r)
+    r = dash.post("/dashboard/activate", {})
+    live_secret, _live_publishable = shown_secrets(r)
+    planted += [restricted, created, rolled, live_secret]
+    assert all(keys.parse(k) for k in planted)
+    for key in planted:  # used: in the request log, some refused
+        v1(client, "/v1/customers", key)
+        v1(client, "/v1/customers", key, method="post")
+    dash.post(f"/dashboard/keys/{rolled_from}/revoke")
+    v1(client, "/v1/customers", created)  # refused: audited as api_key.revoked_used
+
+    scanned = 0
+    for mode in ("test", "live"):
+        dash.post("/dashboard/mode", {"mode": mode})
+        for path in every_page(app, dash):
+            r = dash.get(path, follow_redirects=True)
+            assert r.status_code == 200, path
+            body = r.get_data(as_text=True)
+            for key in planted:
+                assert key not in body, (path, key[:8])
+                assert key[8:] not in body, (path, key[:8])  # not even without its prefix
+            scanned += 1
+    assert scanned > 40
