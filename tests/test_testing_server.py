@@ -161,7 +161,7 @@ def test_exception_in_a_view_is_reraised_by_check_errors(server, monkeypatch):
     assert r.status_code == 500
     assert r.json() == {"error": {
         "type": "api_error", "message": r.json()["error"]["message"],
-        "request_log_url": server.url_for(f"/sandbox/requests/{r.headers['Request-Id']}")}}
+        "request_log_url": server.url_for(f"/dashboard/requests/{r.headers['Request-Id']}")}}
     assert "kaboom" not in r.text  # no traceback in the body
     with pytest.raises(ZeroDivisionError, match="kaboom"):
         server.check_errors()

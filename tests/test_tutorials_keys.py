@@ -313,7 +313,7 @@ def test_with_curl_reads_and_is_refused_a_charge(team):
     assert (error["type"], error.get("code"), error.get("param")) == (
         "invalid_request_error", None, None)
     assert error["message"] == missing(team, analytics, "charge_write")
-    assert error["request_log_url"].startswith(team.server.url_for("/sandbox/requests/req_"))
+    assert error["request_log_url"].startswith(team.server.url_for("/dashboard/requests/req_"))
     assert analytics not in result.stdout + result.stderr
 
 

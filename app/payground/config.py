@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     # Failed authentications per client address (only while RATE_LIMITS is not `off`).
     "AUTH_FAILURE_LIMIT": "10/1m",
     "TRUSTED_PROXIES": "",
+    # Failed dashboard log-ins per client address; on whatever RATE_LIMITS says. `off` disables.
+    "LOGIN_FAILURE_LIMIT": "5/1m",
     "TESTING": False,
     "LOG_LEVEL": "INFO",
     # Stripe refuses request bodies far smaller than this; anything bigger is abuse.
@@ -63,6 +65,7 @@ def load_config(overrides: Mapping[str, Any] | None = None,
         config["SECRET"] = _secret_from_home(home)
     # Checked here, at start-up: a typo must stop the server, not fail every request later.
     config["TRUSTED_PROXIES"] = parse_trusted_proxies(config["TRUSTED_PROXIES"])
+    parse_login_failure_limit(config["LOGIN_FAILURE_LIMIT"])
     return config
 
 
@@ -154,3 +157,8 @@ def parse_rate_limits(value: str | None) -> dict[bool, Rate] | None:
 def parse_auth_failure_limit(value: str | None) -> Rate | None:
     """`10/1m` (the default) -> Rate(10, 60): failed authentications per client address."""
     return None if _is_off(value) else parse_rate(value, setting="AUTH_FAILURE_LIMIT")
+
+
+def parse_login_failure_limit(value: str | None) -> Rate | None:
+    """`5/1m` (the default) -> Rate(5, 60): failed dashboard log-ins per client address."""
+    return None if _is_off(value) else parse_rate(value, setting="LOGIN_FAILURE_LIMIT")

@@ -237,9 +237,10 @@ def register_error_handlers(app) -> None:
         body = error.to_dict()
         request_id = g.get("request_id")
         if request_id and (request.path == "/v1" or request.path.startswith("/v1/")):
-            # Like Stripe's: where this request can be looked up (GET, with a session).
+            # Like Stripe's: the dashboard page of this request (the JSON form is
+            # GET /sandbox/requests/<id>, with a session).
             base = scrub((app.config.get("PUBLIC_URL") or request.host_url).rstrip("/"))
-            body["request_log_url"] = f"{base}/sandbox/requests/{request_id}"
+            body["request_log_url"] = f"{base}/dashboard/requests/{request_id}"
         response = jsonify(error=body)
         response.status_code = error.status
         response.headers.update(error.headers)

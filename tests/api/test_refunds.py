@@ -165,7 +165,7 @@ def test_concurrent_refunds_never_exceed_the_charge(app, account, threads):
     assert len(lost) == threads - 7
     for body in lost:
         assert body["error"].pop("request_log_url").startswith(
-            "http://localhost/sandbox/requests/req_")
+            "http://localhost/dashboard/requests/req_")
         assert body["error"] == {
             "type": "invalid_request_error", "param": "amount",
             "message": "Refund amount ($7.00) is greater than unrefunded amount on charge "

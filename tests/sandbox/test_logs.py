@@ -71,8 +71,9 @@ def test_an_error_carries_a_request_log_url_that_resolves_to_the_request(account
     error = assert_error(r, 404, code="resource_missing", param="id")
     url = urlsplit(error["request_log_url"])
     assert (url.scheme, url.netloc) == ("https", "payground.example")  # PUBLIC_URL, one slash
-    assert url.path == f"/sandbox/requests/{r.headers['Request-Id']}"
-    entry = sandbox(account, url.path).get_json()
+    assert url.path == f"/dashboard/requests/{r.headers['Request-Id']}"
+    # The dashboard page a browser opens; the same entry as JSON, for scripts:
+    entry = sandbox(account, url.path.replace("/dashboard/", "/sandbox/")).get_json()
     assert entry["id"] == r.headers["Request-Id"]
     assert (entry["status"], entry["error_type"], entry["error_code"]) == (
         404, "invalid_request_error", "resource_missing")
@@ -84,7 +85,7 @@ def test_request_log_url_defaults_to_the_host_and_only_on_v1(client, app):
     r = client.get("/v1/customers")
     error = assert_error(r, 401)
     assert error["request_log_url"] == (
-        f"http://localhost/sandbox/requests/{r.headers['Request-Id']}")
+        f"http://localhost/dashboard/requests/{r.headers['Request-Id']}")
     signin = client.post("/sandbox/login", json={"email": "nobody@example.com",
                                                  "password": "wrong password"})
     assert signin.status_code >= 400

@@ -86,3 +86,9 @@ def test_a_malformed_trusted_proxy_stops_start_up(value):
         load_config({"SECRET": "s"}, environ={"PAYGROUND_TRUSTED_PROXIES": f"10.0.0.1,{value}"})
     assert str(caught.value) == (f"PAYGROUND_TRUSTED_PROXIES: cannot read {value!r} (use "
                                  "addresses or CIDR ranges, e.g. 10.0.0.0/8,::1)")
+
+
+def test_login_failure_limit_is_read_at_start_up():
+    assert load_config({"SECRET": "s"}, environ={})["LOGIN_FAILURE_LIMIT"] == "5/1m"
+    with pytest.raises(ValueError, match="^PAYGROUND_LOGIN_FAILURE_LIMIT: cannot read 'lots'"):
+        load_config({"SECRET": "s"}, environ={"PAYGROUND_LOGIN_FAILURE_LIMIT": "lots"})
