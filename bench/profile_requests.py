@@ -16,6 +16,7 @@ Usage (from the repo root):
     .venv/bin/python bench/profile_requests.py -n 500 -s create_charge --top 40
     .venv/bin/python bench/profile_requests.py --idempotency         # add Idempotency-Key
     .venv/bin/python bench/profile_requests.py --dump out/prof       # .pstats for snakeviz
+    .venv/bin/python bench/profile_requests.py --no-profile -s balance   # un-profiled ms only
 
 Numbers are CPU-bound single-thread figures; cProfile inflates call-heavy code (marshmallow,
 SQLAlchemy) by ~1.5-2x, so read the breakdown as shares, and the un-profiled ms/request as
@@ -147,6 +148,8 @@ def main():
     ap.add_argument("--idempotency", action="store_true",
                     help="send a unique Idempotency-Key with every POST")
     ap.add_argument("--dump", metavar="PREFIX", help="write PREFIX-<scenario>.pstats")
+    ap.add_argument("--no-profile", action="store_true",
+                    help="only the un-profiled ms/request (quick A/B of a change)")
     args = ap.parse_args()
     scenarios = args.scenario or ["create_customer", "create_charge"]
 
@@ -175,6 +178,8 @@ def main():
             print(f"  un-profiled: wall {plain / args.n:.3f} ms/req, CPU {cpu / args.n:.3f} ms/req"
                   f"  (=> {1000 * args.n / cpu:.0f} req/s per core by CPU, test client, "
                   f"no HTTP){'  non-2xx: ' + str(bad) if bad else ''}")
+            if args.no_profile:
+                continue
             # profiled
             # CPU time, not wall time: the machine is shared, and a descheduled process
             # would otherwise charge its wait to whatever function was running.

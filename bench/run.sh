@@ -25,13 +25,16 @@
 #   DURATION [10]        seconds per wrk run          REPEATS [3]   throughput repeats
 #   STARTUP_REPEATS [5]  startup measurements/server  CONNECTIONS [8]  THREADS [2] (wrk)
 #   SCENARIOS [create_customer,create_charge,list_customers]
-#   PG_WORKERS [2]       payground serve --workers    PG_THREADS [2] payground serve --threads
+#   PG_WORKERS [2]       payground serve --workers    PG_THREADS [1] payground serve --threads
 #   FLOOR_DB [/tmp/floor.db]   SERVERS [floor,localstripe,payground] (subset, floor first)
 #   WAIT_CLI [600]       seconds to wait for `payground serve` to appear
 #   QUICK [0]            1 = DURATION=3 REPEATS=1 STARTUP_REPEATS=2 (unless set explicitly)
+#   AUTH_COST [1]        0 = skip bench/auth_cost.py (10 vs 100,000 keys; needs payground)
+#   AUTH_KEYS [10,100000]  store sizes for auth_cost.py
 #
 # Output: everything printed, plus raw wrk output, is appended to
-# bench/out/compare-<UTC timestamp>.txt; all numbers go to the matching .json.
+# bench/out/compare-<UTC timestamp>.txt; all numbers go to the matching .json (the
+# authentication-cost figures to compare-<UTC timestamp>-auth.json).
 # bench/out/latest.txt / latest.json point at the newest run. bench/out/ is gitignored.
 # Numbers are noisy on a shared 2-core machine: compare ratios within ONE run.
 set -euo pipefail
@@ -53,7 +56,7 @@ CONNECTIONS="${CONNECTIONS:-8}"
 THREADS="${THREADS:-2}"
 SCENARIOS="${SCENARIOS:-create_customer,create_charge,list_customers}"
 PG_WORKERS="${PG_WORKERS:-2}"
-PG_THREADS="${PG_THREADS:-2}"  # fewer writers queueing on SQLite's lock: see RESULTS.md
+PG_THREADS="${PG_THREADS:-1}"  # 2 processes x 1 thread: no GIL contention; see RESULTS.md
 FLOOR_DB="${FLOOR_DB:-/tmp/floor.db}"
 SERVERS="${SERVERS:-floor,localstripe,payground}"
 WAIT_CLI="${WAIT_CLI:-600}"
@@ -129,6 +132,14 @@ cmd=("$PEERS/bin/python" "$SHARED/bench.py" compare "${signup_args[@]}" "${serve
     printf '# command:'; printf ' %q' "${cmd[@]}"; echo
 } | tee "$out"
 "${cmd[@]}"
+if [[ "${AUTH_COST:-1}" == 1 && ",$SERVERS," == *",payground,"* ]]; then
+    # Issue #3: authentication must cost the same with 10 and with 100,000 keys stored.
+    echo | tee -a "$out"
+    # One worker process (auth_cost.py's default): see its --workers help.
+    "$REPO/.venv/bin/python" "$SCRIPT_DIR/auth_cost.py" --keys "${AUTH_KEYS:-10,100000}" \
+        -d "$DURATION" --repeats "$(( REPEATS > 5 ? REPEATS : 5 ))" -c "$CONNECTIONS" -t "$THREADS" \
+        --out "$out" --json-out "${json%.json}-auth.json"
+fi
 ln -sf "$(basename "$out")" "$SCRIPT_DIR/out/latest.txt"
 ln -sf "$(basename "$json")" "$SCRIPT_DIR/out/latest.json"
 log "raw output: $out"

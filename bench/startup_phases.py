@@ -4,8 +4,8 @@
 Times (wall and CPU, ms) in a fresh interpreter: importing click+the CLI, flask, sqlalchemy
 (+flask_sqlalchemy), marshmallow, payground.app; create_app on an empty home (schema creation,
 secret); POST /sandbox/signup (password hashing, account + keys); the first and second
-GET /v1/balance and POST /v1/customers (first ones pay for mapper configuration and SQL
-compilation). gunicorn's own start (arbiter, fork) is not included: compare the total with
+GET /v1/balance and POST /v1/customers (first ones pay for SQL compilation; `payground serve`
+configures the ORM mappers before it forks, and so does this script). gunicorn's own start (arbiter, fork) is not included: compare the total with
 bench.py's startup figure to see it.
 
 Usage (from the repo root):
@@ -42,6 +42,9 @@ home = tempfile.mkdtemp(prefix="pg-startup-")
 os.environ["PAYGROUND_RATE_LIMITS"] = "off"
 from payground.app import create_app
 app = create_app({"HOME": home}); mark("create_app (empty home: schema, secret)")
+from payground.cli import server as cli_server
+if hasattr(cli_server, "_warm_up"):
+    cli_server._warm_up(app); mark("serve's warm-up before fork (mappers, key lookup)")
 c = app.test_client()
 r = c.post("/sandbox/signup", json={"email": "s@example.com", "password": "bench password 123"})
 assert r.status_code < 300, r.status_code

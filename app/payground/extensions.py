@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from contextlib import contextmanager
+from weakref import WeakKeyDictionary
+
+from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase
@@ -22,7 +28,13 @@ def configure_sqlite(engine) -> None:
     would both read first and one would fail with SQLITE_BUSY at its first write. Starting
     every transaction of a write request with ``BEGIN IMMEDIATE`` serialises writers (readers
     carry on under WAL) - the SQLite counterpart of PostgreSQL's ``SELECT ... FOR UPDATE``.
+
+    Writers queue on a :class:`WriterLock` before ``BEGIN IMMEDIATE``: SQLite's busy handler
+    makes a waiting writer *sleep* (1, 2, 5 ... 100 ms) and retry, so under load most of a
+    write request's time was spent asleep while the lock was free.
     """
+    lock = WriterLock(_lock_path(engine))
+    _writer_locks[engine] = lock
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -30,18 +42,163 @@ def configure_sqlite(engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing() else "BEGIN")
+        dbapi_connection = connection.connection.dbapi_connection
+        if not _writing():
+            try:
+                dbapi_connection.execute("BEGIN")
+            except Exception as exc:
+                raise _wrapped(exc, "BEGIN", engine) from exc
+            return
+        info = connection.connection.info
+        info[_HOLDS_LOCK] = lock.acquire()
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+        except Exception as exc:
+            _release(info, lock)
+            raise _wrapped(exc, "BEGIN IMMEDIATE", engine) from exc
+
+    # COMMIT and ROLLBACK are issued here, before the lock is released, so the next writer
+    # never starts while this transaction is still ending; pysqlite's own commit()/rollback()
+    # then find no transaction and do nothing.
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection):
+        _end(connection, "COMMIT", lock, engine)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection):
+        _end(connection, "ROLLBACK", lock, engine)
+
+    # A connection invalidated or reset by the pool never reaches commit/rollback above.
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(_dbapi_connection, connection_record, _reset_state):
+        _release(connection_record.info, lock)
+
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_invalidate(_dbapi_connection, connection_record, _exception):
+        _release(connection_record.info, lock)
+
+    @event.listens_for(engine.pool, "soft_invalidate")
+    def _on_soft_invalidate(_dbapi_connection, connection_record, _exception):
+        _release(connection_record.info, lock)
+
+
+BUSY_TIMEOUT_MS = 10_000
+_HOLDS_LOCK = "payground_writer_lock"
+_writer_locks: WeakKeyDictionary = WeakKeyDictionary()  # engine -> its WriterLock
+
+
+class WriterLock:
+    """One SQLite writer at a time, woken as soon as the previous one ends.
+
+    A ``threading.Lock`` queues this process's threads; an ``flock`` on a file next to the
+    database queues the worker processes (each process opens the file itself: a lock is held
+    per open file, and a descriptor inherited through ``fork`` would be shared). Both block in
+    the kernel and wake the next waiter at once, unlike SQLite's sleeping busy handler.
+    Waiting is bounded by the busy timeout; past it the writer goes on without the lock and
+    SQLite decides, as it did before.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    def acquire(self) -> bool:
+        """Wait for the lock; ``False`` if the wait timed out (the caller goes on without)."""
+        if not self._threads.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            return False
+        if self.path is not None:
+            try:
+                import fcntl
+
+                fcntl.flock(self._file(), fcntl.LOCK_EX)
+            except (OSError, ImportError):
+                pass  # no lock file (read-only directory, Windows ...): threads only
+        return True
+
+    def release(self) -> None:
+        if self.path is not None and self._fd is not None and self._pid == os.getpid():
+            try:
+                import fcntl
+
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            except OSError:
+                pass
+        self._threads.release()
+
+    def locked(self) -> bool:
+        """Whether a thread of this process holds the lock now."""
+        return self._threads.locked()
+
+    def _file(self) -> int:
+        if self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+
+def writer_lock_of(engine) -> WriterLock | None:
+    """The engine's :class:`WriterLock` (SQLite only)."""
+    return _writer_locks.get(engine)
+
+
+@contextmanager
+def writer_lock(engine):
+    """Hold the SQLite writer lock around a write done outside the session (e.g. a raw
+    DBAPI INSERT in autocommit mode); does nothing on other databases."""
+    lock = _writer_locks.get(engine)
+    held = lock.acquire() if lock is not None else False
+    try:
+        yield
+    finally:
+        if held:
+            lock.release()
+
+
+def _lock_path(engine) -> str | None:
+    """``<database>.writelock`` for a database file; ``None`` (threads only) otherwise."""
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        return database + ".writelock"
+    return None
+
+
+def _release(info, lock: WriterLock) -> None:
+    if info.pop(_HOLDS_LOCK, False):
+        lock.release()
+
+
+def _end(connection, statement: str, lock: WriterLock, engine) -> None:
+    info = connection.connection.info
+    if _HOLDS_LOCK not in info:
+        return  # a read transaction: pysqlite's commit()/rollback() end it
+    dbapi_connection = connection.connection.dbapi_connection
+    try:
+        if dbapi_connection.in_transaction:
+            dbapi_connection.execute(statement)
+    except Exception as exc:
+        raise _wrapped(exc, statement, engine) from exc
+    finally:
+        _release(info, lock)
+
+
+def _wrapped(exc: Exception, statement: str, engine) -> Exception:
+    """A driver error as SQLAlchemy would have raised it (what error handlers expect)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, engine.dialect.loaded_dbapi.Error):
+        return DBAPIError.instance(statement, (), exc, engine.dialect.loaded_dbapi.Error)
+    return exc
 
 
 def _writing() -> bool:
-    from flask import g, has_request_context, request
-
     if not has_request_context():
         return True
-    return request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("read_phase")
+    return request.method not in ("GET", "HEAD", "OPTIONS")

@@ -24,7 +24,7 @@ from . import main
 @click.option("--workers", default=1, show_default=True, envvar="PAYGROUND_WORKERS",
               type=click.IntRange(min=1),
               help="Worker processes (gunicorn only) [env: PAYGROUND_WORKERS].")
-@click.option("--threads", default=8, show_default=True, envvar="PAYGROUND_THREADS",
+@click.option("--threads", default=4, show_default=True, envvar="PAYGROUND_THREADS",
               type=click.IntRange(min=1),
               help="Threads per worker process [env: PAYGROUND_THREADS].")
 @click.option("--server", "server_name", default="auto", show_default=True,
@@ -62,11 +62,14 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
                                    "use --server waitress.")
     _check_port_free(host, port)
     app = _build_app(obj.get("home"))
+    _warm_up(app)
     home, database = app.config["HOME"], _display_url(app.config["DATABASE_URL"])
 
-    # Why one worker with 8 threads by default: rate limits live in the worker's memory
-    # unless PAYGROUND_REDIS_URL is set, so one process keeps them exact; threads give
-    # concurrency (requests mostly wait on the database) and one process starts fastest.
+    # Why one worker with 4 threads by default: rate limits live in the worker's memory
+    # unless PAYGROUND_REDIS_URL is set, so one process keeps them exact, and one process
+    # starts fastest. Requests are mostly CPU under the GIL, and SQLite takes one writer at a
+    # time: 8 threads measured slower than 4 (bench/RESULTS.md), and 4 still serve a few
+    # clients at once (one slow client does not hold up the rest).
     limiter = app.extensions["payground"].rate_limiter
     if workers > 1 and limiter.enabled and not limiter.shared:
         raise click.ClickException(
@@ -151,6 +154,19 @@ def _build_app(home: str | None):
             # `orig` is the driver's message: it names host and port, never the password.
             raise click.ClickException(f"cannot open the database: {exc.orig}") from None
         raise
+
+
+def _warm_up(app) -> None:
+    """Do once, before gunicorn forks, what every worker's first request would do again:
+    configure the ORM mappers (~15 ms) and compile the key lookup."""
+    from sqlalchemy.orm import configure_mappers
+
+    from ..extensions import db
+    from ..services.keys import compile_lookup
+
+    configure_mappers()
+    with app.app_context():
+        compile_lookup(db.engine.dialect)
 
 
 def _display_redis_url(url: str) -> str:

@@ -155,13 +155,11 @@ def _authenticate():
     if raw is None:
         raise AuthenticationError()
     state = current_app.extensions["payground"]
-    # The key lookup is a read: it must not take SQLite's write lock (extensions._writing),
-    # and its transaction ends here, so a write request holds the lock only while it writes.
-    g.read_phase = True
+    # The lookup does not use the session: no transaction is left open (and on SQLite no
+    # write lock is taken) before the view's first write.
     try:
         key, account = key_service.authenticate(raw, state.pepper, state.clock)
     except key_service.KeyRefused as refused:
-        g.read_phase = False
         from .request_log import client_ip
 
         # Committed now: the 401's rollback must not take the audit event with it. A database
@@ -172,9 +170,6 @@ def _authenticate():
         except SQLAlchemyError:
             db.session.rollback()
         raise
-    finally:
-        g.read_phase = False
-    db.session.commit()
     key_service.touch(key, state.clock.for_account(account))
     g.raw_key, g.api_key, g.account, g.livemode = raw, key, account, key.livemode
     return key

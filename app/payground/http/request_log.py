@@ -14,6 +14,7 @@ import time
 from flask import Response, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..extensions import writer_lock
 from ..models.base import db
 from ..services import logs
 from .auth import key_from_request
@@ -79,13 +80,14 @@ def _record(response: Response) -> None:
             return
         caller = _identify_refused_caller(status, error_code)
     account_id, livemode, key_id, key_redacted, created = caller
-    logs.write_request_log(
-        id=g.request_id, account_id=account_id, livemode=livemode, key_id=key_id,
-        key_redacted=key_redacted, method=request.method[:10], path=request.path,
-        status=status, client_ip=client_ip(),
-        idempotency_key=request.headers.get("Idempotency-Key") or None,
-        created=created, duration_ms=round((time.perf_counter() - g.started) * 1000, 3),
-        error_type=error_type, error_code=error_code)
+    with writer_lock(db.engine):  # an INSERT outside the session: it queues like the rest
+        logs.write_request_log(
+            id=g.request_id, account_id=account_id, livemode=livemode, key_id=key_id,
+            key_redacted=key_redacted, method=request.method[:10], path=request.path,
+            status=status, client_ip=client_ip(),
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            created=created, duration_ms=round((time.perf_counter() - g.started) * 1000, 3),
+            error_type=error_type, error_code=error_code)
 
 
 def _identify_refused_caller(status: int, error_code: str | None) -> tuple:

@@ -1,0 +1,97 @@
+"""The request path's fast parts: the key lookup (an indexed search, read into plain
+snapshots) and SQLite's writer lock, which must be freed however a write ends.
+
+The lock (``extensions.WriterLock``) queues writers in the kernel instead of in SQLite's
+sleeping busy handler; a lock left held would stall every later write for the busy timeout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError, fields
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from payground.extensions import db, writer_lock_of
+from payground.models.account import Account
+from payground.models.api_key import ApiKey
+from payground.services.keys import CallerAccount, CallerKey, compile_lookup
+from tests.helpers import assert_error
+
+
+@pytest.fixture
+def sqlite_lock(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the writer lock exists on SQLite only")
+        return writer_lock_of(db.engine)
+
+
+def test_key_digests_are_unique_and_indexed(app):
+    with app.app_context():
+        insp = inspect(db.engine)
+        unique = [c["column_names"] for c in insp.get_unique_constraints("api_keys")]
+        indexed = [i["column_names"] for i in insp.get_indexes("api_keys") if i["unique"]]
+        assert ["digest"] in unique + indexed
+
+
+def test_the_caller_snapshot_has_every_account_column_but_the_password_hash():
+    # Services read /v1's account from this snapshot: a new Account column must be added to
+    # CallerAccount (services.keys), or reading it in a /v1 request would fail.
+    columns = {c.name for c in Account.__table__.columns} - {"password_hash"}
+    assert {f.name for f in fields(CallerAccount)} == columns
+    assert {f.name for f in fields(CallerKey)} <= {c.name for c in ApiKey.__table__.columns}
+
+
+def test_requests_see_their_key_and_account_as_read_only_snapshots(app, account):
+    from flask import g
+
+    with app.test_request_context("/v1/balance", headers=account.auth()):
+        app.preprocess_request()
+        assert (g.account.id, g.api_key.type, g.livemode) == (account.account_id, "secret", False)
+        assert g.api_key.redacted == f"{account.secret_key[:8]}...{account.secret_key[-4:]}"
+        assert not hasattr(g.account, "password_hash")
+        with pytest.raises(FrozenInstanceError):
+            g.account.clock_offset = 60
+
+
+def test_the_key_lookup_is_an_index_search_on_sqlite(app, sqlite_lock):
+    with app.app_context():
+        sql, positional = compile_lookup(db.engine.dialect)
+        with db.engine.connect() as conn:
+            plan = [row[-1] for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql, ("0" * 64,) if positional else {"digest": "0" * 64})]
+    assert any(step.startswith("SEARCH api_keys USING INDEX") and "(digest=?)" in step
+               for step in plan), plan
+    assert not any(step.startswith("SCAN") for step in plan), plan
+
+
+def test_the_lock_file_sits_next_to_the_database(app, sqlite_lock, account):
+    assert account.post("/v1/customers", {"email": "a@example.com"}).status_code == 200
+    with app.app_context():
+        assert Path(db.engine.url.database + ".writelock").exists()
+
+
+def test_a_committed_write_frees_the_lock(account, sqlite_lock):
+    r = account.post("/v1/customers", {"email": "a@example.com"})
+    assert r.status_code == 200, r.get_json()
+    assert not sqlite_lock.locked()
+
+
+def test_a_write_refused_by_the_view_frees_the_lock(account, sqlite_lock):
+    r = account.post("/v1/customers/cus_missing", {"name": "Ghost"})
+    assert_error(r, 404, code="resource_missing", param="id",
+                 message="No such customer: 'cus_missing'")
+    assert not sqlite_lock.locked()
+    # The next write gets the lock at once (a leaked lock would stall it for the timeout).
+    assert account.post("/v1/customers", {"email": "b@example.com"}).status_code == 200
+
+
+def test_a_transaction_rolled_back_outside_a_request_frees_the_lock(app, sqlite_lock):
+    with app.app_context():
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))  # outside a request every transaction writes
+            assert sqlite_lock.locked()
+            conn.rollback()
+        assert not sqlite_lock.locked()
