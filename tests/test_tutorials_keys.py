@@ -8,7 +8,6 @@ The embedding of the Python programs in each README is checked by ``test_tutoria
 from __future__ import annotations
 
 import json
-import os
 import queue
 import re
 import shutil
@@ -23,20 +22,11 @@ import requests
 
 from payground import messages
 from payground.core import keys
-from payground.testing import Server
+from tests.tutorial_support import FULL_KEY, PROGRAM_TIMEOUT, LessonProject, lesson_server, masked
 
 TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"
 SHELL_INCLUDE = re.compile(r"<!-- include: (?P<name>[\w./-]+) -->\n```sh\n(?P<code>.*?)```",
                            re.DOTALL)
-FULL_KEY = re.compile(r"(?:sk|rk)_(?:test|live)_[0-9A-Za-z]{38}")
-PASSWORD = "correct horse battery"
-# A safety net against a program that hangs, never a timing assertion.
-PROGRAM_TIMEOUT = 120
-
-
-def masked(key: str) -> str:
-    """The display form the lessons print and the request log stores."""
-    return f"{key[:8]}...{key[-4:]}"
 
 
 # --- a live server and lesson projects ------------------------------------------------------
@@ -44,13 +34,7 @@ def masked(key: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, database_url):
-    """A real server for this module, on the suite's database (SQLite file or PostgreSQL)."""
-    config = {"HOME": str(tmp_path_factory.mktemp("lessons_home"))}
-    if database_url:
-        config["DATABASE_URL"] = database_url
-    with Server(config) as running:
-        yield running
-    running.check_errors()
+    yield from lesson_server(tmp_path_factory, database_url, "lessons_home")
 
 
 @pytest.fixture(autouse=True)
@@ -59,46 +43,13 @@ def _server_errors(server):
     server.check_errors()
 
 
-class Project:
-    """A learner's project folder after `payground init`: `.env`, `.gitignore`, a session."""
-
-    def __init__(self, server: Server, path: Path) -> None:
-        self.server = server
-        self.path = path
-        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")},
-                    "PAYGROUND_HOME": str(path / "home")}
-        email = f"learner-{os.urandom(4).hex()}@example.com"
-        self.run_args([sys.executable, "-m", "payground", "init", "--url", server.url,
-                       "--email", email, "--password", PASSWORD])
-        self.session = (path / "home" / "session").read_text().strip()
-        self.account_id = self.dashboard("GET", "/sandbox/account")["id"]
-
-    def run_args(self, args: list[str], env: dict | None = None,
-                 status: int = 0) -> subprocess.CompletedProcess:
-        result = subprocess.run(args, cwd=self.path, capture_output=True, text=True,
-                                timeout=PROGRAM_TIMEOUT, env={**self.env, **(env or {})})
-        assert result.returncode == status, result.stdout + result.stderr
-        return result
+class Project(LessonProject):
+    """A learner's project for lessons 02-04."""
 
     def run(self, lesson: str, name: str, env: dict | None = None,
             status: int = 0) -> subprocess.CompletedProcess:
         """Run one of the lesson's programs in this folder, as the README does."""
         return self.run_args([sys.executable, str(TUTORIALS / lesson / name)], env, status)
-
-    def dotenv(self) -> dict[str, str]:
-        values = {}
-        for line in (self.path / ".env").read_text().splitlines():
-            name, equals, value = line.partition("=")
-            if equals and not name.startswith("#"):
-                values[name] = value.strip("'\"")
-        return values
-
-    def dashboard(self, method: str, path: str, **kwargs) -> dict:
-        response = requests.request(method, self.server.url_for(path), timeout=30,
-                                    headers={"Authorization": f"Bearer {self.session}"},
-                                    **kwargs)
-        assert response.status_code in (200, 201), response.text
-        return response.json()
 
     def api(self, key: str, method: str, path: str, **kwargs) -> requests.Response:
         return requests.request(method, self.server.url_for(path), timeout=30,

@@ -1,0 +1,347 @@
+"""Lesson 5 (from test mode to live mode): the programs run against a real server, in the
+order the README runs them, with their keys in the environment (a "development" environment
+with the test keys, a "production" one with the live keys under the same names). The tests
+check what each program printed against what the server holds afterwards.
+
+That every program is embedded verbatim in the README is checked by ``test_tutorials.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from payground import messages
+from tests.tutorial_support import FULL_KEY, LessonProject, lesson_server, masked
+from tests.helpers import assert_error
+
+LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "05-test-to-live"
+DAY = 86400
+
+
+def usd(cents: int) -> str:
+    """How the lesson's programs print an amount."""
+    return f"{cents / 100:.2f} usd"
+
+
+def day(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
+
+
+def expected_fee(amount: int) -> int:
+    """2.9% + 30 cents, rounded half-up (README, "Money")."""
+    return int((Decimal(amount) * Decimal("0.029")).quantize(Decimal(1), ROUND_HALF_UP)) + 30
+
+
+class StripeResponse:
+    """A ``requests`` response, seen the way ``assert_error`` reads a Flask one."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self.status_code = response.status_code
+        self.get_json = response.json
+
+
+# --- a live server and a learner's project --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, database_url):
+    yield from lesson_server(tmp_path_factory, database_url, "lesson5_home")
+
+
+@pytest.fixture(autouse=True)
+def _server_errors(server):
+    yield
+    server.check_errors()
+
+
+class Project(LessonProject):
+    """A learner's folder after `payground init`: `.env` with test keys, a saved session."""
+
+    def keys(self, mode: str) -> dict[str, str]:
+        """The environment of one deployment: the same names, the keys of ``mode``."""
+        env = self.dotenv()
+        prefix = "STRIPE_LIVE_" if mode == "live" else "STRIPE_"
+        return {"STRIPE_SECRET_KEY": env[f"{prefix}SECRET_KEY"],
+                "STRIPE_PUBLISHABLE_KEY": env[f"{prefix}PUBLISHABLE_KEY"],
+                "STRIPE_API_BASE": env["STRIPE_API_BASE"]}
+
+    def run(self, name: str, *args: str, mode: str = "test", status: int = 0,
+            env: dict | None = None) -> subprocess.CompletedProcess:
+        """Run a lesson program here, as the README does, in the environment of ``mode``."""
+        return self.run_args([sys.executable, str(LESSON / name), *args],
+                             {**self.keys(mode), **(env or {})}, status)
+
+    def api(self, mode: str, method: str, path: str, **kwargs) -> requests.Response:
+        key = self.keys(mode)["STRIPE_SECRET_KEY"]
+        return requests.request(method, self.server.url_for(path), timeout=30,
+                                headers={"Authorization": f"Bearer {key}"}, **kwargs)
+
+    def get(self, mode: str, path: str) -> dict:
+        response = self.api(mode, "GET", path)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+def story(server, tmp_path_factory) -> SimpleNamespace:
+    """The README from start to end, in one project; each step's result, for the tests."""
+    project = Project(server, tmp_path_factory.mktemp("lesson5"))
+    s = SimpleNamespace(project=project)
+    # 1. Development (test keys): a customer's card becomes a token, the shop charges it.
+    s.test_card = project.run("customer.py", "4242424242424242")
+    s.test_shop = project.run("shop.py", s.test_card.stdout.strip())
+    s.real_card_in_test = project.run("customer.py", status=1)
+    # 2. Activation, twice: the second run keeps the keys the first one saved.
+    s.activated = project.run("activate.py")
+    s.activated_again = project.run("activate.py")
+    # 3. Production (live keys, same variable names): test cards are refused, real ones work.
+    s.live_test_token = project.run("shop.py", "tok_visa", mode="live", status=1)
+    s.live_test_number = project.run("customer.py", "4242424242424242", mode="live", status=1)
+    s.live_card = project.run("customer.py", mode="live")
+    s.live_shop = project.run("shop.py", s.live_card.stdout.strip(), "4500", mode="live")
+    # 4. Two worlds: the test charge, looked up with each key.
+    s.test_charge_id = re.search(r"charge (ch_\w+)", s.test_shop.stdout)[1]
+    s.find_live = project.run("find_charge.py", s.test_charge_id, mode="live", status=1)
+    s.find_test = project.run("find_charge.py", s.test_charge_id)
+    # 5. The money: paid out in production, then in development.
+    s.live_payout = project.run("payout.py", mode="live")
+    s.test_payout = project.run("payout.py")
+    return s
+
+
+def lines(result: subprocess.CompletedProcess) -> list[str]:
+    return result.stdout.splitlines()
+
+
+def check_shop_output(project: Project, mode: str, result, amount: int) -> dict:
+    """The shop's four lines against the charge and balance transaction on the server."""
+    mode_line, charge_line, fee_line, txn_line = lines(result)
+    key = project.keys(mode)["STRIPE_SECRET_KEY"]
+    assert mode_line == f"mode: {mode} ({masked(key)})"
+    charge_id = re.fullmatch(rf"charge (ch_\w+) succeeded: {re.escape(usd(amount))}",
+                             charge_line)[1]
+    charge = project.get(mode, f"/v1/charges/{charge_id}")
+    txn = project.get(mode, f"/v1/balance_transactions/{charge['balance_transaction']}")
+    fee = expected_fee(amount)
+    assert (charge["livemode"], charge["amount"], charge["status"]) == (
+        mode == "live", amount, "succeeded")
+    assert (txn["amount"], txn["fee"], txn["net"], txn["source"]) == (
+        amount, fee, amount - fee, charge_id)
+    assert txn["available_on"] == txn["created"] + 2 * DAY
+    assert fee_line == f"fee {usd(fee)}, net {usd(amount - fee)}"
+    assert txn_line == f"{txn['id']}: pending, available on {day(txn['available_on'])}"
+    return charge
+
+
+# --- development: test keys -----------------------------------------------------------------
+
+
+def test_customer_tokenises_a_test_card_with_the_publishable_key(story):
+    token_id = story.test_card.stdout.strip()
+    assert story.test_card.stderr == "Visa ending 4242, test mode\n"
+    token = story.project.get("test", f"/v1/tokens/{token_id}")
+    assert (token["livemode"], token["card"]["last4"], token["used"]) == (False, "4242", True)
+
+
+def test_shop_charges_in_test_mode_and_shows_fee_and_net(story):
+    charge = check_shop_output(story.project, "test", story.test_shop, 2000)
+    assert charge["source"]["last4"] == "4242"
+    assert charge["description"] == "Order #1001"
+
+
+def test_a_real_card_number_is_refused_in_test_mode(story):
+    assert story.real_card_in_test.stdout == ""
+    assert story.real_card_in_test.stderr == (
+        f"refused: card_declined / test_mode_live_card: {messages.TEST_MODE_LIVE_CARD}\n")
+
+
+# --- activation -----------------------------------------------------------------------------
+
+
+def test_activate_turns_on_live_mode_and_saves_the_live_keys_in_env(story):
+    project = story.project
+    env = project.dotenv()
+    live_secret = env["STRIPE_LIVE_SECRET_KEY"]
+    assert live_secret.startswith("sk_live_")
+    assert env["STRIPE_LIVE_PUBLISHABLE_KEY"].startswith("pk_live_")
+    assert lines(story.activated) == [
+        f"live mode on for Ada's Bakery ({project.account_id})",
+        "payouts go to routing 110000000, account ending 4321",
+        f"STRIPE_LIVE_SECRET_KEY={masked(live_secret)} and STRIPE_LIVE_PUBLISHABLE_KEY "
+        "written to .env",
+    ]
+    account = project.dashboard("GET", "/sandbox/account")
+    assert (account["live_enabled"], account["business_name"], account["country"],
+            account["bank_account"]) == (True, "Ada's Bakery", "US",
+                                         {"routing_number": "110000000", "last4": "4321"})
+    assert project.get("live", "/v1/balance")["livemode"] is True
+    # .env stays private, the test keys untouched beside the live ones.
+    assert (project.path / ".env").stat().st_mode & 0o777 == 0o600
+    assert env["STRIPE_SECRET_KEY"].startswith("sk_test_")
+
+
+def test_activating_again_keeps_the_saved_live_key(story):
+    live_secret = story.project.dotenv()["STRIPE_LIVE_SECRET_KEY"]
+    assert lines(story.activated_again) == [
+        f"live mode is already on: keeping STRIPE_LIVE_SECRET_KEY={masked(live_secret)}"]
+    live_keys = [k for k in story.project.dashboard("GET", "/sandbox/keys")["data"]
+                 if k["livemode"] and k["type"] == "secret"]
+    assert [k["redacted"] for k in live_keys] == [masked(live_secret)]  # no second key made
+
+
+def test_activate_without_the_live_key_in_env_says_how_to_get_one(server, tmp_path):
+    project = Project(server, tmp_path)
+    project.dashboard("POST", "/sandbox/account/activate", json={})  # keys shown, not kept
+    before = (project.path / ".env").read_text()
+    result = project.run("activate.py", status=1)
+    assert result.stdout == ""
+    assert result.stderr == ("live mode is already on, and its secret key can't be shown "
+                             "again: make a new one with `payground keys create --mode live`\n")
+    assert (project.path / ".env").read_text() == before
+
+
+# --- production: live keys ------------------------------------------------------------------
+
+
+def test_a_test_token_is_declined_in_live_mode_and_the_failure_recorded(story):
+    project = story.project
+    mode_line, declined, failed = lines(story.live_test_token)
+    assert mode_line == f"mode: live ({masked(project.keys('live')['STRIPE_SECRET_KEY'])})"
+    assert declined == (f"declined: card_declined / live_mode_test_card: "
+                        f"{messages.LIVE_MODE_TEST_CARD}")
+    charge_id = re.fullmatch(r"failed charge (ch_\w+) is on record", failed)[1]
+    charge = project.get("live", f"/v1/charges/{charge_id}")
+    assert (charge["status"], charge["livemode"], charge["failure_code"],
+            charge["outcome"]["reason"], charge["balance_transaction"]) == (
+        "failed", True, "card_declined", "live_mode_test_card", None)
+
+
+def test_a_test_card_number_is_refused_in_live_mode(story):
+    assert story.live_test_number.stdout == ""
+    assert story.live_test_number.stderr == (
+        f"refused: card_declined / live_mode_test_card: {messages.LIVE_MODE_TEST_CARD}\n")
+
+
+def test_the_same_shop_code_charges_a_real_looking_card_with_the_live_key(story):
+    brand, last4 = re.fullmatch(r"(Visa) ending (\d{4}), live mode\n",
+                                story.live_card.stderr).groups()
+    token = story.project.get("live", f"/v1/tokens/{story.live_card.stdout.strip()}")
+    assert (token["livemode"], token["card"]["brand"], token["card"]["last4"]) == (
+        True, brand, last4)
+    charge = check_shop_output(story.project, "live", story.live_shop, 4500)
+    assert charge["source"]["last4"] == last4
+    assert expected_fee(4500) == 161  # 130.5 cents rounds half-up, as the README says
+
+
+def test_test_and_live_data_stay_apart(story):
+    charge_id = story.test_charge_id
+    message = messages.NO_SUCH_OTHER_MODE.format(noun="charge", id=charge_id, other="test",
+                                                 mode="live")
+    assert story.find_live.stdout == ""
+    assert story.find_live.stderr == f"404 resource_missing: {message}\n"
+    assert lines(story.find_test) == [f"{charge_id}: succeeded, 20.00 usd, test mode"]
+    response = story.project.api("live", "GET", f"/v1/charges/{charge_id}")
+    assert_error(StripeResponse(response), 404, code="resource_missing", param="id",
+                 message=message)
+
+
+# --- the money: settlement, payouts, the bank, the ledger -----------------------------------
+
+
+def payout_of(project: Project, mode: str, result) -> dict:
+    payout_id = re.search(r"payout (po_\w+)", result.stdout)[1]
+    return project.get(mode, f"/v1/payouts/{payout_id}")
+
+
+def bank(project: Project, livemode: bool) -> dict:
+    data = project.dashboard("GET", "/sandbox/bank")["data"]
+    return next(b for b in data if b["livemode"] == livemode)
+
+
+def test_live_money_settles_and_is_paid_out_to_the_bank_given_at_activation(story):
+    project = story.project
+    live_net = 4500 - expected_fee(4500)
+    payout = payout_of(project, "live", story.live_payout)
+    assert lines(story.live_payout)[:-1] == [
+        f"balance: available 0.00 usd, pending {usd(live_net)}",
+        f"2 days later: available {usd(live_net)}, pending 0.00 usd",
+        f"payout {payout['id']} of {usd(live_net)}: pending, arrives {day(payout['arrival_date'])}",
+        "next day: in_transit",
+        "next day: paid",
+        f"PAYGROUND SIMULATED BANK, account ending 4321: {usd(live_net)} received",
+    ]
+    assert re.fullmatch(r"ledger balanced: \d+ journals, \d+ entries checked",
+                        lines(story.live_payout)[-1])
+    assert (payout["status"], payout["amount"], payout["livemode"]) == ("paid", live_net, True)
+    assert payout["arrival_date"] == payout["created"] + 2 * DAY
+    live_bank = bank(project, livemode=True)
+    assert (payout["destination"], live_bank["last4"], live_bank["received"]) == (
+        live_bank["id"], "4321", [{"currency": "usd", "amount": live_net}])
+    balance = project.get("live", "/v1/balance")
+    assert (balance["available"][0]["amount"], balance["pending"][0]["amount"]) == (0, 0)
+
+
+def test_test_money_goes_to_the_test_bank_and_the_ledger_balances(story):
+    project = story.project
+    test_net = 2000 - expected_fee(2000)
+    payout = payout_of(project, "test", story.test_payout)
+    # The live run moved the account's clock 4 days: the test money was available already.
+    assert lines(story.test_payout)[:-1] == [
+        f"balance: available {usd(test_net)}, pending 0.00 usd",
+        f"payout {payout['id']} of {usd(test_net)}: pending, arrives {day(payout['arrival_date'])}",
+        "next day: in_transit",
+        "next day: paid",
+        f"STRIPE TEST BANK, account ending 6789: {usd(test_net)} received",
+    ]
+    assert (payout["status"], payout["amount"], payout["livemode"]) == ("paid", test_net, False)
+    assert bank(project, livemode=False)["received"] == [{"currency": "usd", "amount": test_net}]
+    assert bank(project, livemode=True)["received"] == [
+        {"currency": "usd", "amount": 4500 - expected_fee(4500)}]  # each mode its own money
+    assert project.dashboard("GET", "/sandbox/clock")["offset"] == 6 * DAY
+
+
+def test_payout_ends_with_the_servers_ledger_verdict(story):
+    # Nothing changed the account since the last run: the server's verdict is still the same.
+    report = story.project.dashboard("GET", "/sandbox/ledger/verify")
+    assert (report["ok"], report["balanced"], report["problems"]) == (True, True, [])
+    checked = report["checked"]
+    assert lines(story.test_payout)[-1] == (
+        f"ledger balanced: {checked['journals']} journals, {checked['entries']} entries checked")
+    assert checked["payouts"] == 2 and checked["charges"] == 3  # 3 charges, one failed
+
+
+def test_payout_with_nothing_available_moves_neither_money_nor_clock(server, tmp_path):
+    project = Project(server, tmp_path)
+    result = project.run("payout.py", status=1)
+    assert lines(result) == ["balance: available 0.00 usd, pending 0.00 usd"]
+    assert result.stderr == ("nothing available to pay out: take a payment first "
+                             "(python shop.py ...)\n")
+    assert project.get("test", "/v1/payouts")["data"] == []
+    assert project.dashboard("GET", "/sandbox/clock")["offset"] == 0
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+def test_shop_refuses_a_publishable_key_without_showing_it(story):
+    publishable = story.project.keys("test")["STRIPE_PUBLISHABLE_KEY"]
+    result = story.project.run("shop.py", "tok_visa", status=1,
+                               env={"STRIPE_SECRET_KEY": publishable})
+    assert result.stdout == ""
+    assert result.stderr == ("STRIPE_SECRET_KEY is not set to a secret key "
+                             "(sk_test_... or sk_live_...)\n")
+
+
+def test_no_program_ever_prints_a_secret_key(story):
+    printed = "".join(r.stdout + r.stderr for r in vars(story).values()
+                      if isinstance(r, subprocess.CompletedProcess))
+    assert not FULL_KEY.search(printed)

@@ -1,0 +1,35 @@
+"""Lesson 5: activate live mode - say who you are and where your money goes - and put the live
+keys, shown this once, straight into .env."""
+
+import sys
+
+from dotenv import dotenv_values, set_key
+
+from sandbox import call
+from shop import masked
+
+# What Stripe asks for before you may take real money (made up here; leave any of it out and
+# Payground makes it up for you).
+BUSINESS = {"business_name": "Ada's Bakery", "country": "US",
+            "bank_account": {"routing_number": "110000000", "account_number": "000987654321"}}
+
+response = call("POST", "/sandbox/account/activate", json=BUSINESS)
+if response.status_code == 400 and response.json()["error"]["code"] == "account_already_activated":
+    live_key = dotenv_values(".env").get("STRIPE_LIVE_SECRET_KEY")
+    if not live_key:
+        sys.exit("live mode is already on, and its secret key can't be shown again: make a "
+                 "new one with `payground keys create --mode live`")
+    print(f"live mode is already on: keeping STRIPE_LIVE_SECRET_KEY={masked(live_key)}")
+    sys.exit()
+response.raise_for_status()
+account, keys = response.json()["account"], response.json()["keys"]
+
+# This response is the only place the live secret key will ever appear: into .env with it
+# (mode 0600, and `payground init` made Git ignore the file). Never print it in full.
+set_key(".env", "STRIPE_LIVE_SECRET_KEY", keys["secret"], quote_mode="never")
+set_key(".env", "STRIPE_LIVE_PUBLISHABLE_KEY", keys["publishable"], quote_mode="never")
+bank = account["bank_account"]
+print(f"live mode on for {account['business_name']} ({account['id']})")
+print(f"payouts go to routing {bank['routing_number']}, account ending {bank['last4']}")
+print(f"STRIPE_LIVE_SECRET_KEY={masked(keys['secret'])} and STRIPE_LIVE_PUBLISHABLE_KEY "
+      "written to .env")
