@@ -33,6 +33,7 @@ from . import events
 from .common import new_object_id
 
 SETTLE = "settle"
+SETTLE_CHUNK = 5000  # balance transactions looked up per statement when settling
 LOCK_TIMEOUT = "10s"  # PostgreSQL; SQLite's busy timeout is set on the connection
 
 
@@ -232,13 +233,22 @@ def catch_up_modes(account, clock) -> None:
 def _settlements(account, livemode: bool, txn_ids: list[str], done: CaughtUp) -> list[Posting]:
     if not txn_ids:
         return []
-    txns = db.session.execute(
-        select(BalanceTransaction).where(BalanceTransaction.id.in_(txn_ids),
-                                         BalanceTransaction.account_id == account.id)
-        .order_by(BalanceTransaction.id)).scalars().all()
-    done.settled.extend(t.id for t in txns)
-    return [Posting(core.settlement(t.net, t.currency), source=t.source,
-                    balance_transaction_id=t.id) for t in txns if t.net]
+    txn = BalanceTransaction
+    rows = []
+    # By primary key alone, in chunks. With the account in the WHERE clause, SQLite's planner
+    # (no ANALYZE statistics) walks the account's scope index - every balance transaction it
+    # has - as soon as ten ids are due; and one statement may not bind more parameters than
+    # the database allows (65,535 on PostgreSQL), or every later read would fail the same way.
+    for start in range(0, len(txn_ids), SETTLE_CHUNK):
+        rows += db.session.execute(
+            select(txn.id, txn.account_id, txn.livemode, txn.net, txn.currency, txn.source)
+            .where(txn.id.in_(txn_ids[start:start + SETTLE_CHUNK]))).all()
+    # The ids come from this account's schedule; the scope is still checked, here.
+    rows = sorted((r for r in rows if r.account_id == account.id and r.livemode == livemode),
+                  key=lambda r: r.id)
+    done.settled.extend(r.id for r in rows)
+    return [Posting(core.settlement(r.net, r.currency), source=r.source,
+                    balance_transaction_id=r.id) for r in rows if r.net]
 
 
 # --- locks --------------------------------------------------------------------------------

@@ -128,10 +128,16 @@ def advance(account, livemode: bool, now: int, due: list[tuple[str, str]],
     if not due:
         return []
     ids = sorted({ref for _, ref in due})
-    # Locked in id order: a concurrent cancel of one of them waits, or is waited for.
-    found = {p.id: p for p in db.session.execute(
-        select(Payout).where(Payout.id.in_(ids), Payout.account_id == account.id)
-        .order_by(Payout.id).with_for_update()).scalars()}
+    # Locked in id order: a concurrent cancel of one of them waits, or is waited for. By
+    # primary key alone and in chunks, as ledger._settlements does (SQLite's planner would
+    # otherwise walk the account's every payout; PostgreSQL binds at most 65,535 values).
+    found = {}
+    for start in range(0, len(ids), ledger.SETTLE_CHUNK):
+        for payout in db.session.execute(
+                select(Payout).where(Payout.id.in_(ids[start:start + ledger.SETTLE_CHUNK]))
+                .order_by(Payout.id).with_for_update()).scalars():
+            if payout.account_id == account.id and payout.livemode == livemode:
+                found[payout.id] = payout
     postings = []
     for kind, ref in due:
         payout = found.get(ref)
