@@ -10,6 +10,7 @@ from flask import g, request
 
 from ..errors import InvalidRequestError
 from .forms import decode_body, decode_query
+from .schemas import dumper_for
 
 
 def request_params() -> dict[str, Any]:
@@ -41,13 +42,13 @@ def accepts(schema_class: type, **load_kwargs: Any) -> Callable:
 
 def returns(schema_class: type, status: int = 200) -> Callable:
     """Dump what the view returns with ``schema_class``, applying ``expand[]``."""
-    schema = schema_class()
+    dump = dumper_for(schema_class)  # the schema's own output, compiled (http.schemas)
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any):
             result = view(*args, **kwargs)
-            data = schema.dump(result)
+            data = dump(result)
             expand(data, result, schema_class, g.get("expand") or [])
             return data, status
 
@@ -77,6 +78,6 @@ def expand(data: dict, obj: Any, schema_class: type, paths: list[str]) -> None:
         related = getattr(obj, attribute, None)
         if related is not None:
             nested_class = nested()
-            data[head] = nested_class().dump(related)
+            data[head] = dumper_for(nested_class)(related)
             if rest:
                 expand(data[head], related, nested_class, [rest])

@@ -10,7 +10,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, missing
+from marshmallow.decorators import POST_DUMP, PRE_DUMP
+from marshmallow.utils import ensure_text_type
 
 from .. import messages
 from ..core.keys import scrub
@@ -18,7 +20,8 @@ from .validation import coded
 
 __all__ = [
     "Bool", "Currency", "Email", "Expand", "Int", "ListParams", "Metadata", "OneOf",
-    "StripeSchema", "Str", "list_schema",
+    "StripeSchema", "Str", "dumper_for", "fast_dumper",
+    "list_schema",
 ]
 
 
@@ -248,3 +251,95 @@ class CardText(fields.Field):
             raise ValidationError(coded("parameter_invalid_string",
                                         "Invalid {param}: must be a string."))
         return str(value).strip()
+
+
+# --- fast output ------------------------------------------------------------------------------
+# marshmallow's dump walks every field through several generic calls (~2-4 µs a field), which
+# made dumping a charge (50 fields) a tenth of a create-charge request. `fast_dumper` compiles
+# an output schema into one small getter per field with exactly marshmallow's semantics for the
+# field types output schemas use; any other field falls back to that field's own `serialize`,
+# and a schema with dump hooks or its own attribute access falls back to `schema.dump` whole.
+# The schema stays the only description of the output; tests check both give identical output.
+
+
+def fast_dumper(schema: Schema):
+    """A function ``obj -> dict`` that returns exactly ``schema.dump(obj)``, faster."""
+    if (not isinstance(schema, Schema) or schema.many or schema._hooks[PRE_DUMP]
+            or schema._hooks[POST_DUMP]
+            or type(schema).get_attribute is not Schema.get_attribute):
+        return schema.dump  # not a marshmallow schema (e.g. v1.balance.SourceOut), or hooks
+    plan = [(field.data_key if field.data_key is not None else name,
+             _field_getter(schema, name, field))
+            for name, field in schema.dump_fields.items()]
+    slow = schema.dump
+
+    def dump(obj: Any) -> dict:
+        if obj is None or hasattr(type(obj), "__getitem__"):
+            return slow(obj)  # mappings are read by key; keep marshmallow's rules for them
+        out = {}
+        for key, get in plan:
+            value = get(obj)
+            if value is not _MISSING:
+                out[key] = value
+        return out
+
+    return dump
+
+
+@lru_cache(maxsize=None)
+def dumper_for(schema_class: type[Schema]):
+    """``fast_dumper`` of one shared instance of ``schema_class`` (built once per class)."""
+    return fast_dumper(schema_class())
+
+
+_MISSING = missing
+
+
+def _field_getter(schema: Schema, name: str, field: fields.Field):
+    kind = type(field)
+    if kind is fields.Constant:
+        constant = field.constant
+        return lambda obj: constant
+    if kind is fields.Function:
+        return field.serialize_func
+    attr = field.attribute or name
+
+    def fallback(obj):
+        return field.serialize(name, obj, accessor=schema.get_attribute)
+
+    if "." in attr:
+        return fallback
+    convert = _converter(field)
+    if convert is _NO_CONVERTER:
+        return fallback
+
+    def get(obj):
+        value = getattr(obj, attr, _MISSING)
+        if value is _MISSING:
+            return fallback(obj)  # dump_default and friends: marshmallow's own rules
+        return value if value is None or convert is None else convert(value)
+
+    return get
+
+
+_NO_CONVERTER = object()
+
+
+def _converter(field: fields.Field):
+    """What marshmallow's ``_serialize`` does to a non-None value; None for nothing."""
+    serialize = type(field)._serialize
+    if serialize is fields.Field._serialize:
+        return None
+    if serialize is fields.String._serialize:
+        return lambda value: value if type(value) is str else ensure_text_type(value)
+    if serialize is fields.Number._serialize and type(field).num_type is int \
+            and not field.as_string and type(field)._format_num is fields.Number._format_num:
+        return lambda value: value if type(value) is int else int(value)
+    if (serialize is fields.Mapping._serialize and not field.key_field
+            and not field.value_field):
+        return field.mapping_type
+    if (serialize is fields.List._serialize and type(field.inner) is fields.Nested
+            and not field.inner.only and not field.inner.exclude and not field.inner.many):
+        item = fast_dumper(field.inner.schema)
+        return lambda value: [None if each is None else item(each) for each in value]
+    return _NO_CONVERTER

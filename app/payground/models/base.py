@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 
-from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy import ForeignKey, Index, String, inspect
+from sqlalchemy.orm import Mapped, declared_attr, make_transient_to_detached, mapped_column
+from sqlalchemy.orm.attributes import instance_state
 
 from ..extensions import Base, db
 
-__all__ = ["AccountScoped", "Base", "db"]
+__all__ = ["AccountScoped", "Base", "db", "insert_now"]
+
+
+def insert_now(obj) -> None:
+    """INSERT ``obj``'s row now (one Core statement) and put ``obj`` in the session, persistent.
+
+    For hot paths that create a row and read it back only from the object: it skips the
+    unit of work's flush of ``obj`` (about a fifth of a create-charge request). Unset columns
+    without a default are set to None and scalar defaults applied, on the object too, so
+    nothing is loaded back later. Foreign keys must be set as columns (a relationship alone
+    is not synced), and the rows they point at must already be in the database.
+    """
+    columns = _insert_columns(type(obj))
+    loaded = instance_state(obj).dict
+    for attr, _, default in columns:
+        if attr not in loaded and default is not _CORE_DEFAULT:
+            setattr(obj, attr, default)
+    values = {column_key: loaded[attr] for attr, column_key, _ in columns if attr in loaded}
+    db.session.connection().execute(type(obj).__table__.insert(), values)
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+
+
+_CORE_DEFAULT = object()  # a callable default: left to the INSERT (the object loads it back)
+
+
+@functools.cache
+def _insert_columns(model: type) -> tuple[tuple[str, str, object], ...]:
+    """(attribute, column key, value when unset) of each of ``model``'s columns."""
+    columns = []
+    for prop in inspect(model).column_attrs:
+        column = prop.columns[0]
+        if column.server_default is not None or (column.default is not None
+                                                  and not column.default.is_scalar):
+            default = _CORE_DEFAULT
+        else:
+            default = column.default.arg if column.default is not None else None
+        columns.append((prop.key, column.key, default))
+    return tuple(columns)
 
 
 class AccountScoped:

@@ -8,7 +8,7 @@ from .. import messages
 from ..core import cards, money
 from ..errors import CardError, InvalidRequestError, ResourceMissing
 from ..models.balance_transaction import BalanceTransaction
-from ..models.base import db
+from ..models.base import db, insert_now
 from ..models.charge import Charge
 from . import events, ledger, tokens
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
@@ -77,21 +77,27 @@ def charge_card(account, livemode: bool, now: int, card: dict[str, Any], *, magi
         expired=cards.is_expired(card["exp_month"], card["exp_year"], now))
     if card["cvc_check"]:
         card["cvc_check"] = "fail" if outcome.name == "incorrect_cvc" else "pass"
+    fields.setdefault("metadata_", {})
+    # Every column is set here, foreign keys included (not only through the relationships):
+    # the rows are INSERTed directly (`insert_now`, no unit-of-work flush) and the event's
+    # snapshot, taken before any flush, shows what the API will return.
     charge = Charge(
         id=new_object_id(Charge), account_id=account.id, livemode=livemode, created=now,
-        amount=amount, currency=currency, customer=customer, result=outcome.name,
+        amount=amount, currency=currency, customer=customer,
+        customer_id=customer.id if customer is not None else None, result=outcome.name,
         amount_captured=0, amount_refunded=0, captured=False, refunded=False,
-        **fields, **card)
-    db.session.add(charge)
+        balance_transaction_id=None, **fields, **card)
     if outcome.declined:
         charge.status = "failed"
         charge.failure_code, charge.failure_message = outcome.code, outcome.message
-        events.emit(account, livemode, now, "charge.failed", charge)
+        insert_now(charge)
+        events.emit(account, livemode, now, "charge.failed", charge, flush=False)
         return charge, outcome
     charge.status = "succeeded"
     if capture:
-        _settle(charge, amount, now)
-    events.emit(account, livemode, now, "charge.succeeded", charge)
+        _settle(charge, amount, now)  # inserts the balance transaction the charge points at
+    insert_now(charge)
+    events.emit(account, livemode, now, "charge.succeeded", charge, flush=False)
     return charge, outcome
 
 
@@ -212,10 +218,13 @@ def _settle(charge: Charge, amount: int, now: int) -> None:
     bypass = cards.OUTCOMES[charge.result].bypass_pending
     fee = money.fee(amount)
     charge.captured, charge.amount_captured = True, amount
-    txn = charge.balance_transaction = BalanceTransaction(
+    txn = BalanceTransaction(
         id=new_object_id(BalanceTransaction), account_id=charge.account_id,
         livemode=charge.livemode, created=now, amount=amount, fee=fee, net=amount - fee,
         currency=charge.currency, type="charge", reporting_category="charge", source=charge.id,
         description=charge.description,
         available_on=now if bypass else now + SETTLEMENT_SECONDS)
+    insert_now(txn)  # before the charge's row, which points at it
+    # The column too, not only the relationship: the event's snapshot is taken before a flush.
+    charge.balance_transaction, charge.balance_transaction_id = txn, txn.id
     ledger.record_charge(charge, txn, now)

@@ -21,6 +21,7 @@ from ..http.schemas import (
     Metadata,
     Str,
     StripeSchema,
+    dumper_for,
     list_schema,
 )
 from ..services import charges
@@ -66,7 +67,7 @@ class ChargeListParams(ListParams):
     customer = Str(max_length=255)
 
 
-_card_out = CardOut()
+_dump_card = dumper_for(CardOut)
 
 
 def _outcome(charge) -> dict:
@@ -136,7 +137,7 @@ class ChargeOut(Schema):
     shipping = fields.Constant(None)
     # Like Stripe's, a charge made by a PaymentIntent has no source (it has payment_method).
     source = fields.Function(
-        lambda charge: None if charge.payment_method_id else _card_out.dump(charge))
+        lambda charge: None if charge.payment_method_id else _dump_card(charge))
     source_transfer = fields.Constant(None)
     statement_descriptor = fields.String()
     statement_descriptor_suffix = fields.Constant(None)
