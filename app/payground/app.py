@@ -62,6 +62,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         upgrade(db.engine)
 
     _register_request_hooks(app)
+    from .http.context import current_request
+    from .services import events
+
+    events.current_request_source = current_request  # events name the request behind them
     from .dashboard import bp as dashboard_bp
     from .sandbox import bp as sandbox_bp
     from .v1 import bp as v1_bp

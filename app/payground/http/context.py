@@ -25,3 +25,15 @@ def scope() -> Scope:
 def state():
     """The app's Payground state (clock, pepper, rate limiter ...)."""
     return current_app.extensions["payground"]
+
+
+def current_request() -> tuple[str | None, str | None]:
+    """The request id and raw Idempotency-Key of the request being served, if any.
+
+    Plugged into ``services.events`` by ``create_app``, so events name their request.
+    """
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return None, None
+    return g.get("request_id"), request.headers.get("Idempotency-Key") or None

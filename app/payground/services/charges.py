@@ -112,8 +112,8 @@ def get_charge(account, livemode: bool, charge_id: str) -> Charge:
     return get_scoped(Charge, account, livemode, charge_id)
 
 
-def update_charge(account, livemode: bool, charge_id: str, params: dict[str, Any],
-                  clock=None) -> Charge:
+def update_charge(account, livemode: bool, clock, charge_id: str,
+                  params: dict[str, Any]) -> Charge:
     """Change a charge's description, receipt e-mail or metadata."""
     charge = get_charge(account, livemode, charge_id)
     before = events.snapshot(charge)
@@ -122,7 +122,7 @@ def update_charge(account, livemode: bool, charge_id: str, params: dict[str, Any
             setattr(charge, field, params[field])
     if "metadata" in params:
         charge.metadata_ = merge_metadata(charge.metadata_, params["metadata"])
-    events.emit_changes(account, livemode, events.now_for(account, clock), "charge.updated",
+    events.emit_changes(account, livemode, clock.for_account(account), "charge.updated",
                         charge, before)
     db.session.commit()
     return charge

@@ -37,8 +37,8 @@ def get_customer(account, livemode: bool, customer_id: str, *, param: str | None
     return customer
 
 
-def update_customer(account, livemode: bool, customer_id: str,
-                    params: dict[str, Any], clock=None) -> Customer:
+def update_customer(account, livemode: bool, clock, customer_id: str,
+                    params: dict[str, Any]) -> Customer:
     customer = get_customer(account, livemode, customer_id)
     before = events.snapshot(customer)
     for field in ("email", "name", "description", "phone", "balance"):
@@ -46,16 +46,16 @@ def update_customer(account, livemode: bool, customer_id: str,
             setattr(customer, field, params[field])
     if "metadata" in params:
         customer.metadata_ = merge_metadata(customer.metadata_, params["metadata"])
-    events.emit_changes(account, livemode, events.now_for(account, clock), "customer.updated",
+    events.emit_changes(account, livemode, clock.for_account(account), "customer.updated",
                         customer, before)
     db.session.commit()
     return customer
 
 
-def delete_customer(account, livemode: bool, customer_id: str, clock=None) -> Customer:
+def delete_customer(account, livemode: bool, clock, customer_id: str) -> Customer:
     customer = get_customer(account, livemode, customer_id)
     customer.deleted = True
-    events.emit(account, livemode, events.now_for(account, clock), "customer.deleted", customer)
+    events.emit(account, livemode, clock.for_account(account), "customer.deleted", customer)
     db.session.commit()
     return customer
 

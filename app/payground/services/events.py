@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import Schema
@@ -103,15 +104,6 @@ def emit_changes(account, livemode: bool, now: int, type: str, obj: Any,
         emit(account, livemode, now, type, obj, previous_attributes=previous)
 
 
-def now_for(account, clock=None) -> int:
-    """The account's time from ``clock``, or from the app's clock when a caller has none."""
-    if clock is None:
-        from flask import current_app
-
-        clock = current_app.extensions["payground"].clock
-    return clock.for_account(account)
-
-
 def snapshot(obj: Any) -> dict:
     """``obj`` as the API returns it, with anything key-shaped masked (events are stored)."""
     data = _dumper_for(obj.object)(obj)
@@ -175,15 +167,19 @@ def _schema_for(object_name: str) -> type[Schema]:
     return schema
 
 
-def _current_request() -> tuple[str | None, str | None]:
-    """The request id and (scrubbed) Idempotency-Key of the request being served, if any."""
-    # Imported here: services stay usable without Flask request machinery (CLI, catch-up).
-    from flask import g, has_request_context, request
+def no_request() -> tuple[str | None, str | None]:
+    return None, None
 
-    if not has_request_context():
-        return None, None
-    key = request.headers.get("Idempotency-Key") or None
-    return g.get("request_id"), scrub(key)[:255] if key else None
+
+# Where an event's ``request`` comes from: ``(request id, Idempotency-Key)`` of the request
+# being served. The HTTP layer plugs itself in (``http.context.current_request``) when the app
+# is built, so this module stays free of Flask; the CLI and tests without a request get nulls.
+current_request_source: Callable[[], tuple[str | None, str | None]] = no_request
+
+
+def _current_request() -> tuple[str | None, str | None]:
+    request_id, key = current_request_source()
+    return request_id, scrub(key)[:255] if key else None
 
 
 def _previous_attributes(before: dict, after: dict) -> dict:

@@ -67,14 +67,14 @@ def get_refund(account, livemode: bool, refund_id: str) -> Refund:
     return get_scoped(Refund, account, livemode, refund_id)
 
 
-def update_refund(account, livemode: bool, refund_id: str, params: dict[str, Any],
-                  clock=None) -> Refund:
+def update_refund(account, livemode: bool, clock, refund_id: str,
+                  params: dict[str, Any]) -> Refund:
     """Change a refund's metadata (the only thing Stripe lets you change)."""
     refund = get_refund(account, livemode, refund_id)
     before = events.snapshot(refund)
     if "metadata" in params:
         refund.metadata_ = merge_metadata(refund.metadata_, params["metadata"])
-    now = events.now_for(account, clock)
+    now = clock.for_account(account)
     for event_type in ("charge.refund.updated", "refund.updated"):  # Stripe sends both
         events.emit_changes(account, livemode, now, event_type, refund, before)
     db.session.commit()

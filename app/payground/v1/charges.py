@@ -173,7 +173,7 @@ def retrieve_charge(charge_id, params):
 def update_charge(charge_id, params):
     """Update a charge's description, receipt e-mail or metadata."""
     s = scope()
-    return charges.update_charge(s.account, s.livemode, charge_id, params)
+    return charges.update_charge(s.account, s.livemode, s.clock, charge_id, params)
 
 
 @bp.post("/charges/<charge_id>/capture")

@@ -91,7 +91,7 @@ def retrieve_customer(customer_id, params):
 def update_customer(customer_id, params):
     """Update a customer."""
     s = scope()
-    return customers.update_customer(s.account, s.livemode, customer_id, params)
+    return customers.update_customer(s.account, s.livemode, s.clock, customer_id, params)
 
 
 @bp.delete("/customers/<customer_id>")
@@ -101,7 +101,7 @@ def update_customer(customer_id, params):
 def delete_customer(customer_id, params):
     """Delete a customer."""
     s = scope()
-    return customers.delete_customer(s.account, s.livemode, customer_id)
+    return customers.delete_customer(s.account, s.livemode, s.clock, customer_id)
 
 
 @bp.get("/customers")

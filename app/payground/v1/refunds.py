@@ -89,7 +89,7 @@ def retrieve_refund(refund_id, params):
 def update_refund(refund_id, params):
     """Update a refund's metadata."""
     s = scope()
-    return refunds.update_refund(s.account, s.livemode, refund_id, params)
+    return refunds.update_refund(s.account, s.livemode, s.clock, refund_id, params)
 
 
 @bp.get("/refunds")
