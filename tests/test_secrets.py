@@ -62,6 +62,22 @@ def exercise(client, key: str) -> list:
                                         "card[exp_year]": "2040", "card[cvc]": "123"},
                     headers=bearer),
         client.post("/sandbox/login", json={"email": key, "password": key}),
+        # The money and payment-intent resources of issue 4.
+        client.post("/v1/payment_intents", data={"amount": key, "currency": "usd"},
+                    headers=bearer),
+        client.post("/v1/payment_intents", data={"amount": 2000, "currency": "usd",
+                                                 "payment_method": key, "confirm": "true"},
+                    headers=bearer),
+        client.post("/v1/payment_intents/pi_missing/confirm", data={"client_secret": key},
+                    headers=bearer),
+        client.post("/v1/payment_methods", data={"type": "card", "card[number]": key,
+                                                 "card[exp_month]": "12",
+                                                 "card[exp_year]": "2040"}, headers=bearer),
+        client.post("/v1/payouts", data={"amount": key, "currency": "usd"}, headers=bearer),
+        client.post("/v1/payouts", data={"amount": 100, "currency": key}, headers=bearer),
+        client.get(f"/v1/balance_transactions/{key}", headers=bearer),
+        client.get(f"/v1/events/{key}", headers=bearer),
+        client.get(f"/v1/events?type={key}", headers=bearer),
         client.get("/sandbox/keys", headers=bearer),
     ]
     if secret:
