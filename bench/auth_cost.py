@@ -37,25 +37,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "bench"
-PAYGROUND = REPO / ".venv" / "bin" / "payground"
+from _common import PAYGROUND, SHARED, out_factory, verdict  # noqa: E402 (bench/)
 KEYS_PER_ACCOUNT = 10
-
-
-def out_factory(path: str | None):
-    fh = open(path, "a") if path else None
-
-    def out(*parts):
-        line = " ".join(str(p) for p in parts)
-        print(line, flush=True)
-        if fh:
-            fh.write(line + "\n")
-            fh.flush()
-
-    return out
 
 
 # --- building a store ----------------------------------------------------------------------
@@ -227,16 +211,6 @@ def run_http(store: dict, args, work_dir: str, bench) -> dict:
 
 
 # --- summary -------------------------------------------------------------------------------
-
-
-def verdict(small: list[float], large: list[float], tolerance: float) -> tuple[float, str]:
-    """Ratio of medians (large / small) and whether the difference is within noise."""
-    ratio = statistics.median(large) / statistics.median(small)
-    lo, hi = min(small), max(small)
-    inside = all(lo <= v <= hi for v in large)
-    if inside or abs(ratio - 1) <= tolerance:
-        return ratio, "within noise"
-    return ratio, "DIFFERENT"
 
 
 def main() -> int:

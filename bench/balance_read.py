@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import re
 import secrets
 import shlex
 import shutil
@@ -52,27 +51,11 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "bench"
-PAYGROUND = REPO / ".venv" / "bin" / "payground"
+from _common import PAYGROUND, SHARED, out_factory, verdict  # noqa: E402 (bench/)
 DAY = 86400
 TRANCHE_GAP = 3600  # seconds between two tranches' due times
 SETTLED_ENTRIES, PENDING_ENTRIES = 5, 3  # entries per settled / still pending charge
-
-
-def out_factory(path: str | None):
-    fh = open(path, "a") if path else None
-
-    def out(*parts):
-        line = " ".join(str(p) for p in parts)
-        print(line, flush=True)
-        if fh:
-            fh.write(line + "\n")
-            fh.flush()
-
-    return out
 
 
 def amount_of(n: int) -> int:
@@ -435,13 +418,6 @@ def catch_up_reads(app, client: Client, big: dict, schedule: list[dict], args, o
 # --- summary --------------------------------------------------------------------------------
 
 
-def verdict(small: list[float], large: list[float], tolerance: float) -> tuple[float, str]:
-    """Ratio of medians (large / small) and whether the difference is within noise."""
-    ratio = statistics.median(large) / statistics.median(small)
-    inside = all(min(small) <= v <= max(small) for v in large)
-    return ratio, "within noise" if inside or abs(ratio - 1) <= tolerance else "DIFFERENT"
-
-
 def blocks(values: list[float], count: int, q: float) -> list[float]:
     """The ``q`` percentile of each of ``count`` consecutive blocks (the noise yardstick)."""
     size = max(1, len(values) // count)
@@ -585,7 +561,7 @@ def report(result: dict, accounts: list[dict], args, out) -> None:
     out("|---|" + "---:|" * len(names) + "---:|---|")
     d = result["in_process_us"]
     ratio, word = verdict(d[ref], d[names[-1]], args.tolerance)
-    out(f"| in-process, whole request (test client), median us | "
+    out("| in-process, whole request (test client), median us | "
         + " | ".join(f"{statistics.median(d[n]):.1f}" for n in names)
         + f" | {ratio:.2f}x | {word} |")
     if "http_ms" in result:
