@@ -13,16 +13,23 @@ from .client import ServerError, _Client, _mask
 from .envfile import _read_env, _save_env_with_gitignore, _write_private
 
 
+def credential_options(command):
+    """``--email`` and ``--password``: asked for (the password hidden) or read from the env."""
+    command = click.option(
+        "--password", prompt=True, hide_input=True, envvar="PAYGROUND_PASSWORD",
+        help="Account password (8 characters or more); asked for, hidden, if not given "
+             "[env: PAYGROUND_PASSWORD].")(command)
+    return click.option("--email", prompt=True, envvar="PAYGROUND_EMAIL",
+                        help="Account email; asked for if not given "
+                             "[env: PAYGROUND_EMAIL].")(command)
+
+
 # --- init ----------------------------------------------------------------------------------
 
 
 @main.command()
 @url_option
-@click.option("--email", prompt=True, envvar="PAYGROUND_EMAIL",
-              help="Account email; asked for if not given [env: PAYGROUND_EMAIL].")
-@click.option("--password", prompt=True, hide_input=True, envvar="PAYGROUND_PASSWORD",
-              help="Account password (8 characters or more); asked for, hidden, if not "
-                   "given [env: PAYGROUND_PASSWORD].")
+@credential_options
 @click.pass_obj
 def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     """Sign up (or log in) on a running server and write this project's test keys to ./.env.
@@ -122,11 +129,7 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
 
 @main.command()
 @url_option
-@click.option("--email", prompt=True, envvar="PAYGROUND_EMAIL",
-              help="Account email; asked for if not given [env: PAYGROUND_EMAIL].")
-@click.option("--password", prompt=True, hide_input=True, envvar="PAYGROUND_PASSWORD",
-              help="Account password; asked for, hidden, if not given "
-                   "[env: PAYGROUND_PASSWORD].")
+@credential_options
 @click.pass_obj
 def login(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     """Log in to an existing account and save the session for the other commands.
