@@ -14,13 +14,11 @@ from flask import current_app, request
 from ..config import parse_login_failure_limit
 from ..http.context import state
 
-DEFAULT_LIMIT = "5/1m"
 _KEY = "dashlogin"
-_SLACK = 60  # counters outlive their window a little; each window has its own key
 
 
 def _rate():
-    return parse_login_failure_limit(current_app.config.get("LOGIN_FAILURE_LIMIT", DEFAULT_LIMIT))
+    return parse_login_failure_limit(current_app.config["LOGIN_FAILURE_LIMIT"])
 
 
 def client_address() -> str:
@@ -32,24 +30,17 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def _window(rate) -> tuple[str, int]:
-    now = state().clock.now()
-    window = now // rate.window
-    return f"{_KEY}:{client_address()}:{window}", (window + 1) * rate.window - now
-
-
 def retry_after() -> int | None:
     """Seconds until this address may try again, or ``None`` if it still has attempts left."""
     rate = _rate()
     if rate is None:
         return None
-    key, reset = _window(rate)
-    return reset if state().rate_limiter.storage().get(key) >= rate.limit else None
+    decision = state().rate_limiter.failure_status(_KEY, client_address(), rate)
+    return None if decision.allowed else decision.reset
 
 
 def record_failure() -> None:
     """Count one failed log-in against this address."""
     rate = _rate()
     if rate is not None:
-        key, _ = _window(rate)
-        state().rate_limiter.storage().incr(key, rate.window + _SLACK)
+        state().rate_limiter.record_failure(_KEY, client_address(), rate)

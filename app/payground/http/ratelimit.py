@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, g
 
 from ..config import Rate, parse_auth_failure_limit, parse_rate_limits
 from ..errors import AuthenticationError, RateLimitError
@@ -151,13 +151,20 @@ class RateLimiter:
 
     def address_status(self, address: str) -> Decision:
         """Where this address stands with failed authentications (counts nothing)."""
-        rate = self.auth_failures
-        window, reset = self._window(rate)
-        count = self.storage().get(f"authfail:{address}:{window}")
-        return Decision(count < rate.limit, rate, max(0, rate.limit - count), reset)
+        return self.failure_status("authfail", address, self.auth_failures)
 
     def record_auth_failure(self, address: str) -> Decision:
-        return self._hit(f"authfail:{address}", self.auth_failures)
+        return self.record_failure("authfail", address, self.auth_failures)
+
+    def failure_status(self, kind: str, address: str, rate: Rate) -> Decision:
+        """Where ``address`` stands with its ``kind`` of failures (counts nothing)."""
+        window, reset = self._window(rate)
+        count = self.storage().get(f"{kind}:{address}:{window}")
+        return Decision(count < rate.limit, rate, max(0, rate.limit - count), reset)
+
+    def record_failure(self, kind: str, address: str, rate: Rate) -> Decision:
+        """Count one ``kind`` of failure (a bad key, a bad password) against ``address``."""
+        return self._hit(f"{kind}:{address}", rate)
 
     def first_refusal(self, address: str) -> bool:
         """Count a refusal of this throttled address; true for the window's first one."""
