@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from payground.dashboard import payments
 from tests.dashboard.conftest import text, v1
 
 
@@ -79,8 +76,6 @@ def test_balance_shows_pending_and_available(dash, signed_in, client):
 
 
 def test_payment_intents_page(dash, signed_in, client):
-    if payments.optional_service("payment_intents", "list_payment_intents") is None:
-        pytest.skip("this tree has no payment intents service yet")
     intent = post(client, signed_in.secret_key, "/v1/payment_intents", amount="1500",
                   currency="usd")
     page = dash.get("/dashboard/payment_intents")
@@ -89,8 +84,6 @@ def test_payment_intents_page(dash, signed_in, client):
 
 
 def test_payouts_page(dash, signed_in, client):
-    if payments.optional_service("payouts", "list_payouts") is None:
-        pytest.skip("this tree has no payouts service yet")
     assert "No payouts in test mode yet." in text(dash.get("/dashboard/payouts"))
     post(client, signed_in.secret_key, "/v1/charges", amount="10000", currency="usd",
          source="tok_visa")
@@ -99,21 +92,3 @@ def test_payouts_page(dash, signed_in, client):
     page = dash.get("/dashboard/payouts")
     assert listed(page) == [payout["id"]]
     assert "$25.00 USD" in text(page) and payout["status"] in text(page)
-
-
-@pytest.mark.parametrize("path, noun", [("/dashboard/payment_intents", "Payment intents"),
-                                        ("/dashboard/payouts", "Payouts"),
-                                        ("/dashboard/balance", "Balances")])
-def test_pages_whose_service_is_missing_say_so(dash, signed_in, monkeypatch, path, noun):
-    monkeypatch.setattr(payments, "optional_service", lambda module, function: None)
-    r = dash.get(path)
-    assert r.status_code == 200
-    assert f"{noun} are not available in this installation yet." in text(r)
-
-
-def test_optional_service_finds_or_misses_by_name():
-    from payground.services import customers
-
-    assert payments.optional_service("customers", "list_customers") is customers.list_customers
-    assert payments.optional_service("no_such_module", "anything") is None
-    assert payments.optional_service("customers", "no_such_function") is None
