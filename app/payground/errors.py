@@ -269,13 +269,9 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        if is_lock_failure(error):
-            # Another request held the row (or SQLite's write lock) too long: Stripe's 429,
-            # which clients retry. Nothing was written: the transaction is rolled back.
-            from .extensions import db
-
-            db.session.rollback()
-            return render(LockTimeout())
+        refused = lock_timeout_for(error)
+        if refused is not None:
+            return render(refused)
         # Rendering here bypasses Flask's own signal; send it (first, so nothing below can
         # swallow it) for listeners such as the test server's error capture.
         from flask import got_request_exception
@@ -285,6 +281,17 @@ def register_error_handlers(app) -> None:
         # generic api_error only.
         log.exception("unexpected error while handling %s %s", request.method, request.path)
         return render(ApiError())
+
+
+def lock_timeout_for(error: Exception) -> LockTimeout | None:
+    """Stripe's 429 ``lock_timeout`` for an error that is a lock failure (after rolling the
+    transaction back, so nothing was written), else ``None``. For every error handler."""
+    if not is_lock_failure(error):
+        return None
+    from .extensions import db
+
+    db.session.rollback()
+    return LockTimeout()
 
 
 def is_lock_failure(error: Exception) -> bool:

@@ -92,3 +92,20 @@ def test_payouts_page(dash, signed_in, client):
     page = dash.get("/dashboard/payouts")
     assert listed(page) == [payout["id"]]
     assert "$25.00 USD" in text(page) and payout["status"] in text(page)
+
+
+def test_a_held_lock_is_a_try_again_page_not_a_500(dash, signed_in, monkeypatch):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from payground import messages
+    from payground.services import customers
+
+    def locked(*args, **kwargs):
+        raise OperationalError("SELECT ...", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(customers, "list_customers", locked)
+    r = dash.get("/dashboard/customers")
+    assert r.status_code == 429
+    assert messages.LOCK_TIMEOUT.split(".")[0] in text(r)

@@ -13,7 +13,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import AuthenticationError, StripeError
+from ..errors import AuthenticationError, StripeError, lock_timeout_for
 from ..http.context import state
 from ..services import accounts
 from . import bp, csrf, filters
@@ -156,6 +156,10 @@ def http_error(error: HTTPException):
 @bp.errorhandler(Exception)
 def unexpected_error(error: Exception):
     from flask import got_request_exception
+
+    refused = lock_timeout_for(error)  # another request held the lock: try again
+    if refused is not None:
+        return stripe_error(refused)
 
     # As the app's own handler does: listeners (the test server's error capture) hear of it.
     got_request_exception.send(current_app._get_current_object(),

@@ -15,17 +15,14 @@ since it last ran.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
 
 from ..core import ledger as core
 from ..core.ids import new_sortable_id
-from ..errors import LockTimeout, is_lock_failure
 from ..models.balance_transaction import BalanceTransaction
 from ..models.base import db
 from ..models.ledger import LedgerBalance, LedgerEntry, LedgerJournal, LedgerSchedule
@@ -198,29 +195,28 @@ def catch_up(account, livemode: bool, clock) -> CaughtUp:
     # End the read: on SQLite the claim below must be the first statement of its
     # transaction, so that it waits for the write lock instead of failing on a stale snapshot.
     db.session.commit()
-    with lock_errors():
-        lock_timeout()
-        due = db.session.execute(
-            delete(LedgerSchedule).where(
-                LedgerSchedule.account_id == account.id, LedgerSchedule.livemode == livemode,
-                LedgerSchedule.due_at <= now)
-            .returning(LedgerSchedule.kind, LedgerSchedule.ref, LedgerSchedule.due_at)
-            .execution_options(synchronize_session=False)).all()
-        # In the order things happened: a payout goes in transit before it is paid.
-        due.sort(key=lambda row: (row.due_at, row.kind != "payout_in_transit", row.ref))
-        postings = _settlements(account, livemode, [r.ref for r in due if r.kind == SETTLE],
-                                done)
-        from . import payouts  # payouts posts through this module
+    lock_timeout()
+    due = db.session.execute(
+        delete(LedgerSchedule).where(
+            LedgerSchedule.account_id == account.id, LedgerSchedule.livemode == livemode,
+            LedgerSchedule.due_at <= now)
+        .returning(LedgerSchedule.kind, LedgerSchedule.ref, LedgerSchedule.due_at)
+        .execution_options(synchronize_session=False)).all()
+    # In the order things happened: a payout goes in transit before it is paid.
+    due.sort(key=lambda row: (row.due_at, row.kind != "payout_in_transit", row.ref))
+    postings = _settlements(account, livemode, [r.ref for r in due if r.kind == SETTLE],
+                            done)
+    from . import payouts  # payouts posts through this module
 
-        postings += payouts.advance(account, livemode, now,
-                                    [(r.kind, r.ref) for r in due if r.kind != SETTLE], done)
-        post(account.id, livemode, now, postings)
-        if done.settled:
-            from .balance import balance_of
+    postings += payouts.advance(account, livemode, now,
+                                [(r.kind, r.ref) for r in due if r.kind != SETTLE], done)
+    post(account.id, livemode, now, postings)
+    if done.settled:
+        from .balance import balance_of
 
-            events.emit(account, livemode, now, "balance.available",
-                        balance_of(account.id, livemode))
-        db.session.commit()
+        events.emit(account, livemode, now, "balance.available",
+                    balance_of(account.id, livemode))
+    db.session.commit()
     return done
 
 
@@ -255,23 +251,10 @@ def _settlements(account, livemode: bool, txn_ids: list[str], done: CaughtUp) ->
 
 
 def lock_timeout() -> None:
-    # PostgreSQL waits for a row lock forever by default; a caller would rather get a 429.
+    # PostgreSQL waits for a row lock forever by default; a caller would rather get a 429
+    # (the app's error handler turns the timeout into Stripe's lock_timeout).
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-
-
-@contextmanager
-def lock_errors() -> Iterator[None]:
-    """Turn "could not get the lock in time" (and a deadlock) into Stripe's 429 ``lock_timeout``."""
-    try:
-        yield
-    except OperationalError as error:
-        if not is_lock_failure(error):
-            raise
-        db.session.rollback()
-        raise LockTimeout() from None
-
-
 
 
 def lock_for_money(account_id: str, livemode: bool, currency: str, name: str) -> int:

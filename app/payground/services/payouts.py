@@ -43,26 +43,25 @@ def create_payout(account, livemode: bool, clock, params: dict[str, Any]) -> Pay
     ledger.catch_up(account, livemode, clock)
     now = clock.for_account(account)
     amount, currency = params["amount"], params["currency"]
-    with ledger.lock_errors():
-        bank = bank_account(account, livemode, now)
-        available = ledger.lock_for_money(account.id, livemode, currency, core.AVAILABLE)
-        if available < amount:
-            raise InvalidRequestError(messages.BALANCE_INSUFFICIENT, code="balance_insufficient")
-        payout = Payout(
-            id=new_object_id(Payout), account_id=account.id, livemode=livemode, created=now,
-            amount=amount, currency=currency, status="pending", arrival_date=now + ARRIVAL_AFTER,
-            description=params.get("description"), method="standard",
-            statement_descriptor=params.get("statement_descriptor"),
-            metadata_=clean_metadata(params.get("metadata")), destination=bank)
-        payout.balance_transaction = _transaction(payout, "payout", -amount, now)
-        db.session.add(payout)
-        ledger.post(account.id, livemode, now, [ledger.Posting(
-            core.payout_created(amount, currency), source=payout.id,
-            balance_transaction_id=payout.balance_transaction.id)])
-        ledger.schedule(account.id, livemode, IN_TRANSIT, payout.id, now + IN_TRANSIT_AFTER)
-        ledger.schedule(account.id, livemode, PAID, payout.id, payout.arrival_date)
-        events.emit(account, livemode, now, "payout.created", payout)
-        db.session.commit()
+    bank = bank_account(account, livemode, now)
+    available = ledger.lock_for_money(account.id, livemode, currency, core.AVAILABLE)
+    if available < amount:
+        raise InvalidRequestError(messages.BALANCE_INSUFFICIENT, code="balance_insufficient")
+    payout = Payout(
+        id=new_object_id(Payout), account_id=account.id, livemode=livemode, created=now,
+        amount=amount, currency=currency, status="pending", arrival_date=now + ARRIVAL_AFTER,
+        description=params.get("description"), method="standard",
+        statement_descriptor=params.get("statement_descriptor"),
+        metadata_=clean_metadata(params.get("metadata")), destination=bank)
+    payout.balance_transaction = _transaction(payout, "payout", -amount, now)
+    db.session.add(payout)
+    ledger.post(account.id, livemode, now, [ledger.Posting(
+        core.payout_created(amount, currency), source=payout.id,
+        balance_transaction_id=payout.balance_transaction.id)])
+    ledger.schedule(account.id, livemode, IN_TRANSIT, payout.id, now + IN_TRANSIT_AFTER)
+    ledger.schedule(account.id, livemode, PAID, payout.id, payout.arrival_date)
+    events.emit(account, livemode, now, "payout.created", payout)
+    db.session.commit()
     return payout
 
 
@@ -99,22 +98,19 @@ def cancel_payout(account, livemode: bool, clock, payout_id: str) -> Payout:
     """
     ledger.catch_up(account, livemode, clock)
     now = clock.for_account(account)
-    with ledger.lock_errors():
-        ledger.lock_timeout()
-        payout = get_scoped(Payout, account, livemode, payout_id, param="payout",
-                            for_update=True)
-        # The clock check covers a catch-up that is moving it to in_transit right now.
-        if payout.status != "pending" or now >= payout.created + IN_TRANSIT_AFTER:
-            raise InvalidRequestError(messages.PAYOUT_NOT_PENDING)
-        payout.status = "canceled"
-        payout.failure_balance_transaction = _transaction(payout, "payout_cancel",
-                                                          payout.amount, now)
-        ledger.post(account.id, livemode, now, [ledger.Posting(
-            core.payout_returned(payout.amount, payout.currency, kind="payout_cancel"),
-            source=payout.id,
-            balance_transaction_id=payout.failure_balance_transaction.id)])
-        events.emit(account, livemode, now, "payout.canceled", payout)
-        db.session.commit()
+    payout = get_scoped(Payout, account, livemode, payout_id, param="payout", for_update=True)
+    # The clock check covers a catch-up that is moving it to in_transit right now.
+    if payout.status != "pending" or now >= payout.created + IN_TRANSIT_AFTER:
+        raise InvalidRequestError(messages.PAYOUT_NOT_PENDING)
+    payout.status = "canceled"
+    payout.failure_balance_transaction = _transaction(payout, "payout_cancel",
+                                                      payout.amount, now)
+    ledger.post(account.id, livemode, now, [ledger.Posting(
+        core.payout_returned(payout.amount, payout.currency, kind="payout_cancel"),
+        source=payout.id,
+        balance_transaction_id=payout.failure_balance_transaction.id)])
+    events.emit(account, livemode, now, "payout.canceled", payout)
+    db.session.commit()
     return payout
 
 
