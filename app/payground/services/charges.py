@@ -8,7 +8,8 @@ from .. import messages
 from ..core import cards, money
 from ..errors import CardError, InvalidRequestError, ResourceMissing
 from ..models.balance_transaction import BalanceTransaction
-from ..models.base import db, insert_now
+from ..models.base import db
+from ..models.direct import Writes
 from ..models.charge import Charge
 from . import events, ledger, tokens
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
@@ -87,17 +88,22 @@ def charge_card(account, livemode: bool, now: int, card: dict[str, Any], *, magi
         customer_id=customer.id if customer is not None else None, result=outcome.name,
         amount_captured=0, amount_refunded=0, captured=False, refunded=False,
         balance_transaction_id=None, **fields, **card)
+    # Everything is built first and written at the end in one go: the transaction (on SQLite,
+    # the database's write lock) is held for the statements only (see models.direct).
+    writes = Writes()
     if outcome.declined:
         charge.status = "failed"
         charge.failure_code, charge.failure_message = outcome.code, outcome.message
-        insert_now(charge)
-        events.emit(account, livemode, now, "charge.failed", charge, flush=False)
+        writes.insert(charge)
+        events.emit(account, livemode, now, "charge.failed", charge, writes=writes)
+        writes.run()
         return charge, outcome
     charge.status = "succeeded"
     if capture:
-        _settle(charge, amount, now)  # inserts the balance transaction the charge points at
-    insert_now(charge)
-    events.emit(account, livemode, now, "charge.succeeded", charge, flush=False)
+        _settle(charge, amount, now, writes)  # the balance transaction the charge points at
+    writes.insert(charge)
+    events.emit(account, livemode, now, "charge.succeeded", charge, writes=writes)
+    writes.run()
     return charge, outcome
 
 
@@ -213,8 +219,11 @@ def _card_for(account, livemode: bool, source: str, now: int,
     raise ResourceMissing(messages.NO_SUCH.format(noun=noun, id=source), param="source")
 
 
-def _settle(charge: Charge, amount: int, now: int) -> None:
-    """Capture ``amount``: the fee is taken and the net is pending for two days."""
+def _settle(charge: Charge, amount: int, now: int, writes: Writes | None = None) -> None:
+    """Capture ``amount``: the fee is taken and the net is pending for two days.
+
+    With ``writes``, the rows are queued there (the caller runs them); otherwise now."""
+    queue = writes if writes is not None else Writes()
     bypass = cards.OUTCOMES[charge.result].bypass_pending
     fee = money.fee(amount)
     charge.captured, charge.amount_captured = True, amount
@@ -224,7 +233,12 @@ def _settle(charge: Charge, amount: int, now: int) -> None:
         currency=charge.currency, type="charge", reporting_category="charge", source=charge.id,
         description=charge.description,
         available_on=now if bypass else now + SETTLEMENT_SECONDS)
-    insert_now(txn)  # before the charge's row, which points at it
-    # The column too, not only the relationship: the event's snapshot is taken before a flush.
-    charge.balance_transaction, charge.balance_transaction_id = txn, txn.id
-    ledger.record_charge(charge, txn, now)
+    queue.insert(txn)  # before the charge's row, which points at it
+    # The column: the event's snapshot is taken before anything is flushed.
+    charge.balance_transaction_id = txn.id
+    ledger.record_charge(charge, txn, now, writes=queue)
+    if writes is None:
+        queue.run()
+    # Only now the relationship: on a charge already in the session, it would cascade `txn`
+    # into the session as a new object before its INSERT had run.
+    charge.balance_transaction = txn

@@ -38,6 +38,7 @@ from sqlalchemy import or_
 
 from ..core.keys import scrub
 from ..models.base import db
+from ..models.direct import Writes, execute, insert_statement
 from ..models.event import Event
 from .common import Page, get_scoped, new_object_id, paginate
 
@@ -50,7 +51,7 @@ _SCHEMAS: dict[str, type[Schema] | str] = {
     "charge": "..v1.charges:ChargeOut",
     "refund": "..v1.refunds:RefundOut",
 }
-_INSERT = Event.__table__.insert()
+_INSERT = insert_statement(Event.__table__)
 
 # object name -> compiled dump of one instance of its schema (filled on first use).
 _DUMPERS: dict[str, Any] = {}
@@ -63,7 +64,8 @@ def register_schema(object_name: str, schema: type[Schema] | str) -> None:
 
 
 def emit(account, livemode: bool, now: int, type: str, obj: Any,
-         previous_attributes: dict | None = None, *, flush: bool = True) -> None:
+         previous_attributes: dict | None = None, *, flush: bool = True,
+         writes: Writes | None = None) -> None:
     """Write a ``type`` event about ``obj`` (as it is now) in the caller's transaction.
 
     The row is INSERTed at once on the session's connection; the caller commits (or rolls
@@ -73,10 +75,11 @@ def emit(account, livemode: bool, now: int, type: str, obj: Any,
     :param previous_attributes: for ``*.updated`` events, the changed fields' old values.
     :param flush: False when the caller has set every column the snapshot shows on ``obj``
         itself (no relationship-only foreign keys, no column defaults): saves a flush.
+    :param writes: queue the row there instead (the caller runs it); implies ``flush=False``.
     """
     # Ids filled from relationships (charge.balance_transaction -> balance_transaction_id)
     # and column defaults only exist after a flush; the snapshot must show them.
-    if flush:
+    if flush and writes is None:
         db.session.flush()
     data: dict[str, Any] = {"object": snapshot(obj)}
     if previous_attributes is not None:
@@ -85,10 +88,13 @@ def emit(account, livemode: bool, now: int, type: str, obj: Any,
     # A plain INSERT on the session's connection, in the caller's transaction (like ledger
     # postings): nobody reads the event back in this transaction through the ORM, so an ORM
     # object would only add its construction and a unit of work to the caller's flush.
-    db.session.connection().execute(_INSERT, {
-        "id": new_object_id(Event), "account_id": account.id, "livemode": livemode,
-        "created": now, "type": type, "api_version": API_VERSION, "data": data,
-        "request_id": request_id, "idempotency_key": idempotency_key})
+    row = {"id": new_object_id(Event), "account_id": account.id, "livemode": livemode,
+           "created": now, "type": type, "api_version": API_VERSION, "data": data,
+           "request_id": request_id, "idempotency_key": idempotency_key}
+    if writes is not None:
+        writes.add(_INSERT, row)
+    else:
+        execute(db.session.connection(), _INSERT, [row])
 
 
 def emit_changes(account, livemode: bool, now: int, type: str, obj: Any,

@@ -25,6 +25,7 @@ from ..core import ledger as core
 from ..core.ids import new_sortable_id
 from ..models.balance_transaction import BalanceTransaction
 from ..models.base import db
+from ..models.direct import Writes, execute, insert_statement
 from ..models.ledger import LedgerBalance, LedgerEntry, LedgerJournal, LedgerSchedule
 from . import events
 from .common import new_object_id
@@ -44,13 +45,13 @@ class Posting:
 
 
 def post(account_id: str, livemode: bool, now: int, postings: Iterable[Posting], *,
-         connection=None) -> None:
+         connection=None, writes: Writes | None = None) -> None:
     """Write the journals and their entries, and apply their deltas to the running totals.
 
-    Plain Core statements on the session's connection (or ``connection``), in the caller's
+    Plain statements on the session's connection (or ``connection``), in the caller's
     transaction: nothing the caller has added to the session is flushed early, and no ORM
     bookkeeping is paid for rows nobody reads back. The totals' row locks are held until the
-    caller commits.
+    caller commits. With ``writes``, the rows are only queued there (the caller runs them).
     """
     postings = list(postings)
     journals, entries = [], []
@@ -64,22 +65,16 @@ def post(account_id: str, livemode: bool, now: int, postings: Iterable[Posting],
                      "amount": entry.amount} for entry in item.journal.entries]
     if not journals:
         return
-    connection = connection or db.session.connection()
-    connection.execute(LedgerJournal.__table__.insert(), journals)
-    connection.execute(LedgerEntry.__table__.insert(), entries)
-    _apply(connection, account_id, livemode,
-           core.combine(item.journal for item in postings))
-
-
-def _apply(connection, account_id: str, livemode: bool,
-           deltas: dict[tuple[str, str], int]) -> None:
-    if not deltas:
-        return
+    queue = writes if writes is not None else Writes()
+    queue.add(insert_statement(LedgerJournal.__table__), journals)
+    queue.add(insert_statement(LedgerEntry.__table__), entries)
     # Executed once per row, in `combine`'s sorted order, which is the lock order.
-    connection.execute(_upsert(connection.dialect.name), [
+    queue.add(_upsert, [
         {"account_id": account_id, "livemode": livemode, "currency": currency,
          "ledger_account": name, "amount": delta}
-        for (currency, name), delta in deltas.items()])
+        for (currency, name), delta in core.combine(item.journal for item in postings).items()])
+    if writes is None:
+        queue.run(connection)
 
 
 @functools.cache
@@ -93,11 +88,17 @@ def _upsert(dialect_name: str):
 
 
 def schedule(account_id: str, livemode: bool, kind: str, ref: str, due_at: int, *,
-             connection=None) -> None:
-    """Have the catch-up step carry out ``kind`` for ``ref`` once the clock reaches ``due_at``."""
-    (connection or db.session.connection()).execute(LedgerSchedule.__table__.insert(), {
-        "account_id": account_id, "livemode": livemode, "kind": kind, "ref": ref,
-        "due_at": due_at})
+             connection=None, writes: Writes | None = None) -> None:
+    """Have the catch-up step carry out ``kind`` for ``ref`` once the clock reaches ``due_at``.
+
+    With ``writes``, the row is only queued there."""
+    row = {"account_id": account_id, "livemode": livemode, "kind": kind, "ref": ref,
+           "due_at": due_at}
+    if writes is not None:
+        writes.add(insert_statement(LedgerSchedule.__table__), row)
+        return
+    execute(connection if connection is not None else db.session.connection(),
+            insert_statement(LedgerSchedule.__table__), [row])
 
 
 def totals(account_id: str, livemode: bool,
@@ -124,14 +125,18 @@ def lock_total(account_id: str, livemode: bool, currency: str, name: str) -> int
 # --- charges and refunds ------------------------------------------------------------------
 
 
-def record_charge(charge, txn: BalanceTransaction, now: int) -> None:
-    """Post a captured charge's journal; its net waits in ``pending`` until ``available_on``."""
+def record_charge(charge, txn: BalanceTransaction, now: int, *,
+                  writes: Writes | None = None) -> None:
+    """Post a captured charge's journal; its net waits in ``pending`` until ``available_on``.
+
+    With ``writes``, the rows are only queued there (the caller runs them)."""
     available = txn.available_on <= now
     post(charge.account_id, charge.livemode, now, [Posting(
         core.captured_charge(txn.amount, txn.fee, txn.currency, available=available),
-        source=charge.id, balance_transaction_id=txn.id)])
+        source=charge.id, balance_transaction_id=txn.id)], writes=writes)
     if not available:
-        schedule(charge.account_id, charge.livemode, SETTLE, txn.id, txn.available_on)
+        schedule(charge.account_id, charge.livemode, SETTLE, txn.id, txn.available_on,
+                 writes=writes)
 
 
 def refund_transaction(refund, charge, now: int) -> BalanceTransaction:

@@ -1,0 +1,148 @@
+"""``models.direct``: hot-path rows written on the DBAPI cursor, exactly as SQLAlchemy would."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import JSON, Column, Integer, MetaData, Table, create_engine, event, select
+from sqlalchemy.exc import IntegrityError
+
+from payground.extensions import db
+from payground.models.account import Account
+from payground.models.direct import Writes, execute, insert_statement
+from payground.models.event import Event
+from payground.models.ledger import LedgerSchedule
+
+
+@pytest.fixture
+def ctx(app, account):
+    with app.app_context():
+        yield db.session.get(Account, account.account_id)
+        db.session.rollback()
+
+
+def _event_row(account, event_id: str, data) -> dict:
+    return {"id": event_id, "account_id": account.id, "livemode": True, "created": 7,
+            "type": "charge.succeeded", "api_version": "2026-10-28.endive", "data": data,
+            "request_id": None, "idempotency_key": None}
+
+
+def test_rows_are_stored_as_sqlalchemy_would_store_them(ctx):
+    data = {"object": {"id": "ch_1", "metadata": {"a": "b"}, "paid": True, "n": None}}
+    execute(db.session.connection(), insert_statement(Event.__table__),
+            [_event_row(ctx, "evt_direct_1", data)])
+    execute(db.session.connection(), insert_statement(Event.__table__),
+            [_event_row(ctx, "evt_direct_2", {}), _event_row(ctx, "evt_direct_6", [1])])
+    db.session.commit()
+    db.session.expire_all()
+    first, second = (db.session.get(Event, f"evt_direct_{i}") for i in (1, 2))
+    assert (first.data, first.livemode, first.created) == (data, True, 7)
+    assert second.data == {}
+    assert db.session.get(Event, "evt_direct_6").data == [1]
+
+
+def test_nothing_runs_and_no_transaction_opens_before_run(ctx):
+    db.session.commit()
+    writes = Writes()
+    writes.add(insert_statement(Event.__table__), _event_row(ctx, "evt_direct_3", {}))
+    assert not db.session().in_transaction()
+    writes.run()
+    db.session.commit()
+    assert db.session.get(Event, "evt_direct_3") is not None
+
+
+def test_a_statement_needing_a_python_default_goes_through_sqlalchemy():
+    counter = iter(range(100, 200))
+    metadata = MetaData()
+    table = Table("t", metadata, Column("id", Integer, primary_key=True),
+                  Column("serial", Integer, default=lambda: next(counter)),
+                  Column("doc", JSON))
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        execute(connection, insert_statement(table), [{"id": 1, "doc": {"a": [1]}}])
+        execute(connection, insert_statement(table), [{"id": 2, "serial": 7, "doc": None}])
+        rows = connection.execute(select(table).order_by(table.c.id)).all()
+    assert [tuple(r) for r in rows] == [(1, 100, {"a": [1]}), (2, 7, None)]
+
+
+def test_schedule_rows_get_their_ids_from_the_database(ctx):
+    row = {"account_id": ctx.id, "livemode": False, "kind": "settle", "ref": "txn_direct",
+           "due_at": 5}
+    execute(db.session.connection(), insert_statement(LedgerSchedule.__table__), [row, row])
+    db.session.commit()
+    ids = db.session.scalars(select(LedgerSchedule.id).where(
+        LedgerSchedule.account_id == ctx.id, LedgerSchedule.ref == "txn_direct")).all()
+    assert len(set(ids)) == 2 and all(isinstance(i, int) for i in ids)
+
+
+def test_driver_errors_are_raised_as_sqlalchemy_errors(ctx):
+    row = _event_row(ctx, "evt_direct_dup", {})
+    execute(db.session.connection(), insert_statement(Event.__table__), [row])
+    with pytest.raises(IntegrityError):
+        execute(db.session.connection(), insert_statement(Event.__table__), [row])
+    db.session.rollback()
+    assert db.session.get(Event, "evt_direct_dup") is None  # rolled back with the rest
+
+
+def test_statement_listeners_still_see_the_sql(ctx):
+    seen = []
+
+    def listener(_conn, _cursor, statement, parameters, _context, executemany):
+        seen.append((statement.split()[0:3], executemany))
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        execute(db.session.connection(), insert_statement(Event.__table__),
+                [_event_row(ctx, "evt_direct_4", {}), _event_row(ctx, "evt_direct_5", {})])
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    db.session.rollback()
+    assert (["INSERT", "INTO", "events"], True) in seen
+
+
+def test_a_failed_charge_write_leaves_nothing_behind(account, app):
+    """A charge's rows go in together: an error on the last one keeps none of them."""
+    from payground.models.charge import Charge
+    from payground.services import events
+
+    real = events.emit
+
+    def failing_emit(*args, writes=None, **kwargs):
+        real(*args, writes=writes, **kwargs)
+        writes.add(insert_statement(Event.__table__), {"id": None})  # NOT NULL: fails
+
+    events.emit = failing_emit
+    try:
+        response = account.post("/v1/charges", {"amount": 500, "currency": "usd",
+                                                "source": "tok_visa"})
+    finally:
+        events.emit = real
+    assert response.status_code == 500
+    assert response.get_json()["error"]["type"] == "api_error"
+    with app.app_context():
+        assert db.session.scalars(select(Charge.id).where(
+            Charge.account_id == account.account_id)).all() == []
+
+
+def test_a_charge_opens_its_transaction_only_to_write(account, app, monkeypatch):
+    """Everything is built (the event's snapshot last) before the transaction begins: on
+    SQLite the write lock is held for the statements, not for building the rows."""
+    from payground.services import events
+
+    charge = {"amount": 500, "currency": "usd", "source": "tok_visa"}
+    assert account.post("/v1/charges", charge).status_code == 200  # the key's first use is noted
+    order = []
+    real_snapshot = events.snapshot
+    monkeypatch.setattr(events, "snapshot",
+                        lambda obj: order.append("snapshot") or real_snapshot(obj))
+    with app.app_context():
+        engine = db.engine
+    listener = lambda _conn: order.append("begin")  # noqa: E731
+    event.listen(engine, "begin", listener)
+    try:
+        response = account.post("/v1/charges", charge)
+    finally:
+        event.remove(engine, "begin", listener)
+    assert response.status_code == 200
+    assert order == ["snapshot", "begin"]
