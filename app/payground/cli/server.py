@@ -234,10 +234,21 @@ def _serve_gunicorn(app, *, host: str, port: int, workers: int, threads: int,
         with app.app_context():
             db.engine.dispose(close=False)
 
+    worker_class: Any = "gthread"
+    if workers > 1:
+        from .balancing import ConnectionTable, balanced_worker_class
+
+        try:  # room for replacements started while a stopped worker's slot is still held
+            table = ConnectionTable(workers * 2 + 2)
+        except OSError:  # no shared memory for its lock (a locked-down container): unbalanced
+            table = None
+        if table is not None:
+            worker_class = balanced_worker_class(table) or "gthread"
+
     options: dict[str, Any] = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": worker_class,
         "threads": threads,
         # The app object already exists: workers inherit it, so start-up pays for imports
         # and the schema check once, not once per worker.
