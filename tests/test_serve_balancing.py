@@ -72,7 +72,9 @@ def _held(pid: int, inodes: set[str]) -> int:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts sockets in /proc")
 def test_connections_opened_at_once_are_spread_over_the_workers(tmp_path):
-    process = ServeProcess(tmp_path / "home", "--workers", "2", "--threads", "1",
+    # Threaded workers keep connections alive (with one thread, serve uses gunicorn's sync
+    # worker, which closes each connection after its response).
+    process = ServeProcess(tmp_path / "home", "--workers", "2", "--threads", "2",
                            env={"PAYGROUND_RATE_LIMITS": "off"})
     connections = []
     try:
@@ -116,3 +118,23 @@ def _children(pid: int) -> list[int]:
     path = f"/proc/{pid}/task/{pid}/children"
     with open(path) as f:
         return [int(p) for p in f.read().split()]
+
+
+def test_one_thread_means_gunicorns_sync_workers(tmp_path):
+    """``--threads 1`` serves as ``gunicorn -w N`` does: each response closes its connection,
+    so the kernel hands every new connection to whichever worker is free."""
+    process = ServeProcess(tmp_path / "home", "--workers", "2", "--threads", "1",
+                           env={"PAYGROUND_RATE_LIMITS": "off"})
+    try:
+        secret = process.signup(f"sync-{os.getpid()}@{DOMAIN}")["keys"]["secret"]
+        url = urlsplit(process.url)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        conn.request("GET", "/v1/balance", headers={"Authorization": f"Bearer {secret}"})
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+    finally:
+        out, err = process.stop()
+    assert response.status == 200 and b'"object":"balance"' in body
+    assert response.getheader("Connection") == "close"
+    assert "Using worker: sync" in err

@@ -234,8 +234,12 @@ def _serve_gunicorn(app, *, host: str, port: int, workers: int, threads: int,
         with app.app_context():
             db.engine.dispose(close=False)
 
-    worker_class: Any = "gthread"
-    if workers > 1:
+    # As gunicorn itself does: one thread means its plain synchronous worker (no thread pool
+    # hand-off, no keep-alive; measured ~10 % more charges per second than a one-thread
+    # gthread worker, bench/RESULTS.md). Threads mean gthread, with keep-alive connections
+    # balanced over the worker processes.
+    worker_class: Any = "sync" if threads == 1 else "gthread"
+    if workers > 1 and threads > 1:
         from .balancing import ConnectionTable, balanced_worker_class
 
         try:  # room for replacements started while a stopped worker's slot is still held
