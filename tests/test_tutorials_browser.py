@@ -1,0 +1,90 @@
+"""Lesson 6 (keys in the browser): the programs run against a real server, as the README runs
+them, with the keys `payground init` wrote to `.env` in their environment.
+
+That every program is embedded verbatim in the README is checked by ``test_tutorials.py``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from payground import messages
+from tests.tutorial_support import FULL_KEY, LessonProject, lesson_server, masked
+
+LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "06-keys-in-the-browser"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, database_url):
+    yield from lesson_server(tmp_path_factory, database_url, "lesson6_home")
+
+
+@pytest.fixture
+def project(server, tmp_path):
+    return LessonProject(server, tmp_path)
+
+
+def run(project: LessonProject, *args: str, status: int = 0):
+    env = project.dotenv()
+    keys = {name: env[name] for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY",
+                                         "STRIPE_API_BASE")}
+    return project.run_args([sys.executable, str(LESSON / args[0]), *args[1:]], env=keys,
+                            status=status)
+
+
+def test_the_page_tokenises_with_the_publishable_key_and_can_do_nothing_else(project):
+    page = run(project, "checkout_page.py")
+    token_id = page.stdout.strip()
+    assert token_id.startswith("tok_")
+    assert page.stderr.splitlines() == [
+        "tokenised: Visa ending 4242",
+        "listing charges with the page's key: 401 secret_key_required: "
+        + messages.SECRET_KEY_REQUIRED]
+    logged = project.dashboard("GET", "/sandbox/requests", params={"limit": 2})["data"]
+    # The server's log shows the page's two calls, made with the publishable key.
+    publishable = project.dotenv()["STRIPE_PUBLISHABLE_KEY"]
+    assert [(r["method"], r["path"], r["status"], r["error_code"], r["key_redacted"])
+            for r in logged] == [
+        ("GET", "/v1/charges", 401, "secret_key_required", masked(publishable)),
+        ("POST", "/v1/tokens", 200, None, masked(publishable))]
+
+
+def test_the_server_charges_the_token_with_the_secret_key(project):
+    token_id = run(project, "checkout_page.py").stdout.strip()
+    paid = run(project, "pay_server.py", token_id)
+    charge_id, rest = paid.stdout.strip().split(" ", 1)
+    assert rest == "succeeded: 15.00 usd on the card ending 4242"
+    secret = project.dotenv()["STRIPE_SECRET_KEY"]
+    charge = requests.get(project.server.url_for(f"/v1/charges/{charge_id}"), timeout=30,
+                          headers={"Authorization": f"Bearer {secret}"}).json()
+    assert (charge["amount"], charge["status"], charge["description"]) == (
+        1500, "succeeded", "lesson 6 order")
+    # A token is single use: the page's token cannot be charged twice.
+    again = run(project, "pay_server.py", token_id, status=1)
+    assert messages.TOKEN_ALREADY_USED.format(id=token_id) in again.stderr
+    assert secret not in paid.stdout + paid.stderr + again.stdout + again.stderr
+
+
+def test_the_shipped_page_holds_no_secret_key(project):
+    checked = run(project, "check_bundle.py", str(LESSON / "site"))
+    assert checked.stdout == f"{LESSON / 'site'}: no secret or restricted keys\n"
+
+
+def test_a_secret_key_in_the_page_stops_the_deploy_without_being_shown(project, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(LESSON / "site", site)
+    env = project.dotenv()
+    secret, publishable = env["STRIPE_SECRET_KEY"], env["STRIPE_PUBLISHABLE_KEY"]
+    script = site / "checkout.js"
+    script.write_text(script.read_text().replace("pk_test_REPLACE_ME", publishable)
+                      + f'const debugKey = "{secret}"; // "just for a quick test"\n')
+    checked = run(project, "check_bundle.py", str(site), status=1)
+    line = len(script.read_text().splitlines())
+    assert checked.stdout == (f"{script}:{line}: {masked(secret)} must not ship to a browser\n")
+    assert checked.stderr == "1 secret key(s) found: move them to your server and roll them\n"
+    assert not FULL_KEY.search(checked.stdout + checked.stderr)

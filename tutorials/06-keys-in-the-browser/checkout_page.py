@@ -1,0 +1,28 @@
+"""Lesson 6: what runs in the customer's browser, and all it may hold: the *publishable* key.
+
+Anyone can read a page's code, so this key is public by design. With it the page can turn a
+card into a token (Stripe.js does this on a real page) and nothing else: here it also tries
+to list your charges, to see what someone who copied the key from your page would get.
+"""
+
+import os
+import sys
+
+import requests
+
+api = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
+publishable_key = os.environ["STRIPE_PUBLISHABLE_KEY"]  # pk_test_...: fine to ship
+auth = {"Authorization": f"Bearer {publishable_key}"}
+
+card = {"card[number]": "4242424242424242", "card[exp_month]": "12",
+        "card[exp_year]": "2034", "card[cvc]": "123"}
+token = requests.post(f"{api}/v1/tokens", data=card, headers=auth, timeout=10).json()
+print(f"tokenised: {token['card']['brand']} ending {token['card']['last4']}", file=sys.stderr)
+
+# What a visitor who copies the key from the page's source can do with it:
+snooping = requests.get(f"{api}/v1/charges", headers=auth, timeout=10)
+error = snooping.json()["error"]
+print(f"listing charges with the page's key: {snooping.status_code} {error['code']}: "
+      f"{error['message']}", file=sys.stderr)
+
+print(token["id"])  # the one thing the page sends to your server
