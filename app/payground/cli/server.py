@@ -26,7 +26,8 @@ from . import main
               help="Worker processes (gunicorn only) [env: PAYGROUND_WORKERS].")
 @click.option("--threads", default=4, show_default=True, envvar="PAYGROUND_THREADS",
               type=click.IntRange(min=1),
-              help="Threads per worker process [env: PAYGROUND_THREADS].")
+              help="Threads per worker process; 1 means gunicorn's sync worker (no "
+                   "keep-alive) [env: PAYGROUND_THREADS].")
 @click.option("--server", "server_name", default="auto", show_default=True,
               type=click.Choice(["auto", "gunicorn", "waitress"]),
               help="WSGI server: auto uses gunicorn on POSIX and waitress on Windows.")
