@@ -72,12 +72,11 @@ def app_config(tmp_path, database_url, request) -> dict[str, Any]:
 @pytest.fixture
 def app(app_config):
     from payground import create_app
-    from payground.extensions import db
+    from payground.app import dispose_app
 
     app = create_app(app_config)
     yield app
-    with app.app_context():
-        db.engine.dispose()
+    dispose_app(app)  # request-log rows written now, not later into another test's database
 
 
 @pytest.fixture

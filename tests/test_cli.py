@@ -581,15 +581,14 @@ def test_wsgi_module_builds_the_app_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.delitem(sys.modules, "payground.wsgi", raising=False)
 
     import payground.wsgi
-    from payground.extensions import db
+    from payground.app import dispose_app
 
     app = payground.wsgi.app
     try:
         assert app.config["HOME"] == str(tmp_path / "wsgi-home")
         assert app.test_client().get("/v1/customers").status_code == 401
     finally:
-        with app.app_context():
-            db.engine.dispose()
+        dispose_app(app)
         del sys.modules["payground.wsgi"]
 
 

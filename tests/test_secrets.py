@@ -87,8 +87,10 @@ def exercise(client, key: str) -> list:
 
 def database_text(app) -> str:
     from payground.extensions import db
+    from payground.http import request_log
 
     with app.app_context():
+        request_log.flush()  # rows still waiting in this process's batch (log_buffer)
         engine = db.engine
         if engine.dialect.name == "sqlite":
             path = Path(engine.url.database)

@@ -27,6 +27,7 @@ class PaygroundState:
     pepper: str
     clock: Clock
     rate_limiter: RateLimiter | None = None
+    request_log: Any = None  # services.log_buffer.LogBuffer, or None: each row at once
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from .migrations import upgrade
 
         upgrade(db.engine)
+        _batch_request_log(app, db.engine)
 
     _register_request_hooks(app)
     from .http.context import current_request
@@ -78,6 +80,34 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     _configure_logging(app)
     return app
+
+
+def dispose_app(app: Flask) -> None:
+    """Write the request-log rows still waiting and close the app's database connections.
+
+    For whoever ends an app before its process ends (the fixture's ``Server``, tests): the
+    rows would otherwise be written later, by the flusher thread, on a new connection.
+    """
+    with app.app_context():
+        buffer = app.extensions["payground"].request_log
+        if buffer is not None:
+            buffer.flush()
+        db.engine.dispose()
+
+
+def _batch_request_log(app: Flask, engine) -> None:
+    delay_ms = int(app.config["REQUEST_LOG_FLUSH_MS"])
+    if delay_ms <= 0:
+        return
+    from sqlalchemy import event
+
+    from .models.request_log import RequestLog
+    from .services.log_buffer import LogBuffer, piggyback_on_commit
+
+    app.extensions["payground"].request_log = LogBuffer(engine, RequestLog.__table__,
+                                                        delay_ms / 1000)
+    if not event.contains(db.session, "before_commit", piggyback_on_commit):
+        event.listen(db.session, "before_commit", piggyback_on_commit)
 
 
 def _engine_options(url: str) -> dict[str, Any]:

@@ -24,13 +24,15 @@ DEFAULTS: dict[str, Any] = {
     # Stripe refuses request bodies far smaller than this; anything bigger is abuse.
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "PUBLIC_URL": None,  # used in error `request_log_url`s; defaults to the request's host
+    # Request-log rows are written in batches at most this old (0: each at once, on its own).
+    "REQUEST_LOG_FLUSH_MS": 50,
     # scrypt work factor for account passwords; test fixtures lower it to sign up fast.
     "PASSWORD_COST": 2**14,
 }
 
 # Values read from the environment are strings; these are converted, the rest stay strings
 # (so an all-digit secret stays a string, unlike Flask's from_prefixed_env).
-_INTEGERS = {"MAX_CONTENT_LENGTH", "PASSWORD_COST"}
+_INTEGERS = {"MAX_CONTENT_LENGTH", "PASSWORD_COST", "REQUEST_LOG_FLUSH_MS"}
 _BOOLEANS = {"TESTING"}
 
 

@@ -162,6 +162,12 @@ def writer_lock(engine):
             lock.release()
 
 
+def holds_writer_lock(connection) -> bool:
+    """Whether ``connection`` (a SQLAlchemy Connection) is in a SQLite write transaction
+    (``BEGIN IMMEDIATE``); always ``False`` on other databases."""
+    return _HOLDS_LOCK in connection.connection.info
+
+
 def _lock_path(engine) -> str | None:
     """``<database>.writelock`` for a database file; ``None`` (threads only) otherwise."""
     database = engine.url.database

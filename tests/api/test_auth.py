@@ -61,14 +61,12 @@ def test_bad_checksum_is_rejected_before_any_database_read(app, client, account)
 
 def test_key_from_another_pepper_is_unknown(account, app_config, tmp_path, database_url):
     from payground import create_app
-
-    from payground.extensions import db
+    from payground.app import dispose_app
 
     other = create_app({**app_config, "SECRET": "another pepper",
                         "HOME": str(tmp_path / "other")})
     r = other.test_client().get("/v1/customers", headers=account.auth())
-    with other.app_context():
-        db.engine.dispose()
+    dispose_app(other)
     assert_error(r, 401, message=f"Invalid API Key provided: {keys.mask(account.secret_key)}")
 
 
@@ -132,11 +130,10 @@ def test_unexpected_exception_is_api_error_without_traceback(app_config):
     def boom():
         raise RuntimeError("secret internals sk_test_" + "x" * 38)
 
-    from payground.extensions import db
+    from payground.app import dispose_app
 
     r = app.test_client().get("/boom")
-    with app.app_context():
-        db.engine.dispose()
+    dispose_app(app)
     assert_error(r, 500, type="api_error", message=messages.API_ERROR)
     text = r.get_data(as_text=True)
     assert "Traceback" not in text and "RuntimeError" not in text and "internals" not in text

@@ -282,7 +282,7 @@ def test_first_throttle_in_a_window_is_audited_once(app, client, wall):
 @pytest.mark.parametrize("app_config", ["test=25,live=100"], indirect=True)
 def test_auth_failure_limit_is_configurable(app_config, wall):
     from payground import create_app
-    from payground.extensions import db
+    from payground.app import dispose_app
 
     app = create_app({**app_config, "AUTH_FAILURE_LIMIT": "2/10s"})
     try:
@@ -294,11 +294,9 @@ def test_auth_failure_limit_is_configurable(app_config, wall):
         off = create_app({**app_config, "AUTH_FAILURE_LIMIT": "off",
                           "HOME": app_config["HOME"] + "-off"})
         fail_auth(off.test_client(), 20)
-        with off.app_context():
-            db.engine.dispose()
+        dispose_app(off)
     finally:
-        with app.app_context():
-            db.engine.dispose()
+        dispose_app(app)
 
 
 # -- turning rate limits on for one test (the pytest plugin) ---------------------------------

@@ -7,6 +7,7 @@ from flask import g, render_template, request
 from marshmallow import ValidationError
 
 from ..errors import ResourceMissing, StripeError
+from ..http import request_log
 from ..sandbox.logs import AuditListParams, RequestListParams
 from ..services import keys as key_service
 from ..services import logs
@@ -45,6 +46,7 @@ def requests_page():
         args["mode"] = "live" if g.livemode else "test"
     elif args.get("mode") == "any":
         del args["mode"]
+    request_log.flush()  # this process's own latest rows first
     page, error = load_page(RequestListParams(), args,
                             lambda p: logs.list_requests(g.account, p, request.path))
     return render_template("dashboard/requests.html", page=page, error=error, filters=args,
@@ -54,6 +56,7 @@ def requests_page():
 @bp.get("/requests/<request_id>")
 def request_detail(request_id):
     """One request of the log (either mode): the page an error's ``request_log_url`` names."""
+    request_log.flush()
     entry = logs.get_request(g.account, request_id)
     key = None
     if entry.key_id:

@@ -2,8 +2,9 @@
 
 Wired in ``app.py``: ``note_caller()`` right after authentication, ``record(response)`` at
 the very end of ``after_request``, after ``idempotency.store`` (which rolls the session back
-and commits its own writes). The row is one INSERT in its own small transaction: whatever
-the view left uncommitted is rolled back first, never committed by accident.
+and commits its own writes). Whatever the view left uncommitted is rolled back first, never
+committed by accident. The row then waits in ``services.log_buffer`` and is written within
+``REQUEST_LOG_FLUSH_MS``; readers of the log call ``flush()`` first.
 """
 
 from __future__ import annotations
@@ -80,14 +81,29 @@ def _record(response: Response) -> None:
             return
         caller = _identify_refused_caller(status, error_code)
     account_id, livemode, key_id, key_redacted, created = caller
+    row = logs.request_log_row(
+        id=g.request_id, account_id=account_id, livemode=livemode, key_id=key_id,
+        key_redacted=key_redacted, method=request.method[:10], path=request.path,
+        status=status, client_ip=client_ip(),
+        idempotency_key=request.headers.get("Idempotency-Key") or None,
+        created=created, duration_ms=round((time.perf_counter() - g.started) * 1000, 3),
+        error_type=error_type, error_code=error_code)
+    buffer = state().request_log
+    if buffer is not None:
+        buffer.add(row)  # written within REQUEST_LOG_FLUSH_MS (services/log_buffer.py)
+        return
     with writer_lock(db.engine):  # an INSERT outside the session: it queues like the rest
-        logs.write_request_log(
-            id=g.request_id, account_id=account_id, livemode=livemode, key_id=key_id,
-            key_redacted=key_redacted, method=request.method[:10], path=request.path,
-            status=status, client_ip=client_ip(),
-            idempotency_key=request.headers.get("Idempotency-Key") or None,
-            created=created, duration_ms=round((time.perf_counter() - g.started) * 1000, 3),
-            error_type=error_type, error_code=error_code)
+        logs.write_request_log(row)
+
+
+def flush() -> None:
+    """Write this process's waiting request-log rows: call before reading the log."""
+    buffer = state().request_log
+    if buffer is not None:
+        buffer.flush()
+        # End the session's read: its snapshot (taken when the caller was authenticated)
+        # predates the rows just written. Nothing is pending in a GET, and objects stay loaded.
+        db.session.commit()
 
 
 def _identify_refused_caller(status: int, error_code: str | None) -> tuple:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g, request
 from marshmallow import Schema, ValidationError, fields
 
+from ..http import request_log
 from ..http.decorators import request_params
 from ..http.schemas import ListParams, OneOf, Str, list_schema
 from ..http.validation import coded
@@ -79,6 +80,7 @@ _audit_out = list_schema(AuditEventOut)()
 def list_requests():
     """List the account's /v1 requests, newest first."""
     params = _request_list.load(request_params())
+    request_log.flush()  # this process's own latest rows first
     return _requests_out.dump(logs.list_requests(g.account, params, request.path))
 
 
@@ -86,6 +88,7 @@ def list_requests():
 @session_required
 def get_request(request_id):
     """Retrieve one request of the account's log."""
+    request_log.flush()
     return _request_out.dump(logs.get_request(g.account, request_id))
 
 

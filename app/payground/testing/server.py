@@ -297,11 +297,10 @@ class Server:
         if self.app is not None:
             from flask import got_request_exception
 
-            from ..extensions import db
+            from ..app import dispose_app
 
             got_request_exception.disconnect(self._on_request_exception, self.app)
-            with self.app.app_context():
-                db.engine.dispose()  # close SQLite files before deleting them
+            dispose_app(self.app)  # log rows written, SQLite files closed before deleting them
         if self._temp_home is not None:
             shutil.rmtree(self._temp_home, ignore_errors=True)
             self._temp_home = None

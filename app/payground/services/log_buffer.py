@@ -1,0 +1,231 @@
+"""Request-log rows written in batches, not one transaction per request.
+
+Writing each request's row in its own transaction cost a second trip through SQLite's single
+writer lock and a second COMMIT per request: a fifth of create-charge throughput with two
+workers (bench/RESULTS.md). Rows now wait in a per-process buffer and reach the database:
+
+- inside the next write transaction this process commits on SQLite (``piggyback``: the rows
+  ride along in a transaction that holds the writer lock anyway, no extra COMMIT);
+- otherwise within ``REQUEST_LOG_FLUSH_MS`` (50 ms by default), from one flusher thread per
+  process, in one transaction per batch;
+- at once, before this process reads the log (``flush``), when a batch is full, and when the
+  process exits.
+
+So a process always reads its own rows; another worker's rows appear within the flush delay.
+``REQUEST_LOG_FLUSH_MS=0`` writes every row at once, in its own transaction, as before.
+A row is lost only if the process dies before flushing it, or the database refuses the batch
+(logged as a warning: a log failure never fails a request).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import weakref
+from typing import Any
+
+from sqlalchemy import bindparam, insert
+
+from ..extensions import holds_writer_lock, writer_lock
+
+log = logging.getLogger("payground")
+
+MAX_BATCH = 500  # a full batch is written by the request that filled it
+
+
+class LogBuffer:
+    """Request-log rows of one app (one engine) waiting to be written."""
+
+    def __init__(self, engine, table, delay: float) -> None:
+        self.engine = engine
+        self.delay = delay
+        self._sql, self._names = _compiled_insert(table, engine.dialect)
+        self._rows: list[Any] = []
+        self._oldest = 0.0
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        _flusher.watch(self)
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Queue one row (plain values, already scrubbed)."""
+        params = tuple(row.get(n) for n in self._names) if self._names else row
+        with self._lock:
+            first = not self._rows
+            if first:
+                self._oldest = time.monotonic()
+            self._rows.append(params)
+            full = len(self._rows) >= MAX_BATCH
+        if full:
+            self.flush()
+        elif first:
+            _flusher.wake()
+
+    def due(self, now: float) -> bool:
+        return bool(self._rows) and now - self._oldest >= self.delay
+
+    def take(self) -> list[Any]:
+        with self._lock:
+            rows, self._rows = self._rows, []
+        return rows
+
+    def piggyback(self, dbapi_connection) -> None:
+        """Write the waiting rows inside the caller's open write transaction."""
+        rows = self.take()
+        if not rows:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.executemany(self._sql, rows)
+            cursor.close()
+        except self.engine.dialect.loaded_dbapi.Error:
+            # On SQLite a failed statement leaves the transaction as it was: the request's
+            # own writes still commit, only these rows are lost.
+            log.warning("could not write %d request log rows", len(rows), exc_info=True)
+
+    def flush(self) -> None:
+        """Write every waiting row now, in one transaction of its own.
+
+        On SQLite this queues on the writer lock even with nothing to write, so that a
+        transaction of this process that took rows along has committed before the caller
+        reads the log.
+        """
+        # One flush at a time: a caller that must see every row written (a reader, a test
+        # tearing its app down) waits for the flusher thread's batch to be committed.
+        with self._flushing, writer_lock(self.engine):
+            rows = self.take()
+            if rows:
+                self._write(rows)
+
+    def discard(self) -> None:
+        """Forget the rows (a forked child: its parent owns and writes them)."""
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._rows = []
+
+    def _write(self, rows: list[Any]) -> None:
+        dbapi = self.engine.dialect.loaded_dbapi
+        try:
+            raw = self.engine.raw_connection()
+        except Exception:  # noqa: BLE001 - no database (an app torn down): nothing to do
+            log.warning("could not write %d request log rows", len(rows), exc_info=True)
+            return
+        try:
+            cursor = raw.cursor()
+            if self.engine.dialect.name == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE")  # autocommit connection: one transaction
+            else:
+                # Don't wait for the WAL flush: a crash may lose the last rows, never
+                # corrupt anything. This transaction only.
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.executemany(self._sql, rows)
+            if self.engine.dialect.name == "sqlite":
+                cursor.execute("COMMIT")
+            else:
+                raw.commit()
+            cursor.close()
+        except dbapi.Error:
+            log.warning("could not write %d request log rows", len(rows), exc_info=True)
+            try:
+                raw.rollback()
+            except dbapi.Error:
+                pass
+        finally:
+            raw.close()
+
+
+def piggyback_on_commit(session) -> None:
+    """``before_commit`` listener: on SQLite, a write transaction takes the waiting rows along."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return
+    buffer = current_app.extensions["payground"].request_log
+    if buffer is None or not buffer._rows or buffer.engine.dialect.name != "sqlite":
+        return
+    connection = session.connection()
+    if holds_writer_lock(connection):
+        buffer.piggyback(connection.connection.dbapi_connection)
+
+
+class _Flusher:
+    """One daemon thread per process writing every buffer's rows once they are ``delay`` old."""
+
+    def __init__(self) -> None:
+        self._buffers: weakref.WeakSet[LogBuffer] = weakref.WeakSet()
+        self._wakeup = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def watch(self, buffer: LogBuffer) -> None:
+        if not self._buffers:
+            _register_process_hooks()
+        self._buffers.add(buffer)
+
+    def wake(self) -> None:
+        if self._thread is None or self._pid != os.getpid():
+            self._start()
+        with self._wakeup:
+            self._wakeup.notify()
+
+    def flush_all(self) -> None:
+        for buffer in list(self._buffers):
+            if buffer._rows:
+                buffer.flush()
+
+    def after_fork_in_child(self) -> None:
+        self._wakeup = threading.Condition()
+        self._thread = None
+        self._pid = os.getpid()
+        for buffer in list(self._buffers):
+            buffer.discard()
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name="payground-log-flusher",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._wakeup:
+                waiting = [b for b in list(self._buffers) if b._rows]
+                if not waiting:
+                    self._wakeup.wait()
+                    continue
+                now = time.monotonic()
+                if not any(b.due(now) for b in waiting):
+                    self._wakeup.wait(min(b.delay - (now - b._oldest) for b in waiting))
+                    continue
+            for buffer in waiting:
+                if buffer.due(time.monotonic()):
+                    try:
+                        buffer.flush()
+                    except Exception:  # noqa: BLE001 - the thread must outlive any one app
+                        log.warning("request log flush failed", exc_info=True)
+
+
+_flusher = _Flusher()
+flush_all = _flusher.flush_all
+_hooks_registered = False
+
+
+def _register_process_hooks() -> None:
+    """Once per process, when the first buffer is made (not at import)."""
+    global _hooks_registered
+    if _hooks_registered:
+        return
+    _hooks_registered = True
+    atexit.register(flush_all)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_flusher.after_fork_in_child)
+
+
+def _compiled_insert(table, dialect) -> tuple[str, tuple[str, ...] | None]:
+    """The INSERT's SQL for ``dialect`` and, for positional paramstyles, the parameter order."""
+    compiled = insert(table).values({c.name: bindparam(c.name) for c in table.columns}) \
+        .compile(dialect=dialect)
+    names = tuple(compiled.positiontup) if compiled.positional else None
+    return compiled.string, names

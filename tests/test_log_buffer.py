@@ -1,0 +1,163 @@
+"""Request-log rows written in batches (services/log_buffer.py): when each row reaches the
+database, and that none is written twice or lost on the way."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from tests.test_cli import DOMAIN, ServeProcess
+
+LONG = 600_000  # ms: the flusher thread never fires during a test
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "REQUEST_LOG_FLUSH_MS": LONG}
+
+
+def stored_ids(app, account=None) -> list[str]:
+    """Request ids in the database (of ``account``'s requests if given), read on a connection
+    of its own: nothing is flushed first. PostgreSQL runs share one schema."""
+    from payground.extensions import db
+    from payground.models import RequestLog
+
+    query = select(RequestLog.id)
+    if account is not None:
+        query = query.where(RequestLog.account_id == account.account_id)
+    with app.app_context(), db.engine.connect() as conn:
+        return sorted(conn.execute(query).scalars())
+
+
+def waiting(app) -> int:
+    return len(app.extensions["payground"].request_log._rows)
+
+
+def test_a_row_waits_until_the_log_is_read(app, account):
+    r = account.post("/v1/customers", data={"email": "a@example.com"})
+    assert r.status_code == 200
+    assert r.headers["Request-Id"] not in stored_ids(app, account)
+    assert waiting(app) == 1
+    listed = account.client.get("/sandbox/requests", headers=account.session_auth)
+    assert [e["id"] for e in listed.get_json()["data"]] == [r.headers["Request-Id"]]
+    assert stored_ids(app, account) == [r.headers["Request-Id"]]
+    assert waiting(app) == 0
+
+
+def test_a_write_transaction_takes_the_waiting_rows_along(app, account, database_url):
+    if database_url:
+        pytest.skip("PostgreSQL has no single writer lock: its rows go in batches only")
+    first = account.get("/v1/customers")
+    second = account.post("/v1/customers", data={"email": "b@example.com"})
+    # The second request's own transaction wrote the first's row; its own row waits.
+    assert stored_ids(app, account) == [first.headers["Request-Id"]]
+    assert waiting(app) == 1
+    assert second.status_code == 200
+
+
+def test_a_full_batch_is_written_by_the_request_that_fills_it(app, account, monkeypatch):
+    monkeypatch.setattr("payground.services.log_buffer.MAX_BATCH", 3)
+    made = [account.get("/v1/customers").headers["Request-Id"] for _ in range(3)]
+    assert stored_ids(app, account) == sorted(made)
+    assert waiting(app) == 0
+
+
+def test_the_flusher_thread_writes_rows_without_any_reader(app_config):
+    from payground import create_app
+    from payground.app import dispose_app
+
+    app = create_app({**app_config, "REQUEST_LOG_FLUSH_MS": 20})
+    try:
+        r = app.test_client().get("/v1/customers", headers={"Authorization": "Bearer nope"})
+        assert r.status_code == 401
+        deadline = time.monotonic() + 10
+        while r.headers["Request-Id"] not in stored_ids(app):
+            assert time.monotonic() < deadline, "the row was never written"
+            time.sleep(0.01)  # polling a documented bound (20 ms here), not hiding a race
+        assert waiting(app) == 0
+    finally:
+        dispose_app(app)
+
+
+def test_rows_are_written_when_the_process_exits(tmp_path, database_url):
+    config = {"HOME": str(tmp_path / "home"), "TESTING": True}
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    script = textwrap.dedent(f"""
+        from payground import create_app
+        app = create_app({{**{config!r}, "REQUEST_LOG_FLUSH_MS": {LONG}}})
+        r = app.test_client().get("/v1/customers", headers={{"Authorization": "Bearer x"}})
+        print(r.headers["Request-Id"])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    request_id = done.stdout.strip()
+
+    from payground import create_app
+    from payground.app import dispose_app
+
+    app = create_app(config)
+    try:
+        assert request_id in stored_ids(app)
+    finally:
+        dispose_app(app)
+
+
+def test_a_forked_child_does_not_write_its_parents_rows(app, account):
+    r = account.get("/v1/customers")
+    assert waiting(app) == 1
+    pid = os.fork()
+    if pid == 0:  # the child: the row is its parent's to write
+        os._exit(0 if waiting(app) == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert waiting(app) == 1
+    account.client.get("/sandbox/requests", headers=account.session_auth)
+    assert stored_ids(app, account) == [r.headers["Request-Id"]]
+
+
+def test_every_worker_s_rows_reach_the_log_once(tmp_path):
+    """Two gunicorn workers: each request's row is written exactly once, whichever worker
+    served it and whichever worker serves the read."""
+    process = ServeProcess(tmp_path / "home", "--workers", "2",
+                           env={"PAYGROUND_RATE_LIMITS": "off"})
+    try:
+        body = process.signup(f"batches-{os.getpid()}@{DOMAIN}")
+        secret, session = body["keys"]["secret"], body["session"]
+
+        def call(i):
+            return requests.post(f"{process.url}/v1/customers", timeout=30,
+                                 data={"email": f"c{i}@example.com"},
+                                 headers={"Authorization": f"Bearer {secret}",
+                                          "Connection": "close"})
+
+        with ThreadPoolExecutor(4) as pool:
+            made = [r.headers["Request-Id"] for r in pool.map(call, range(24))]
+
+        def listed() -> list[str]:
+            r = requests.get(f"{process.url}/sandbox/requests?limit=100", timeout=30,
+                             headers={"Authorization": f"Bearer {session}",
+                                      "Connection": "close"})
+            assert r.status_code == 200, r.text
+            return [e["id"] for e in r.json()["data"]]
+
+        # Within the flush delay (50 ms) plus scheduling: poll against a generous deadline.
+        deadline = time.monotonic() + 20
+        seen = listed()
+        while sorted(seen) != sorted(made):
+            assert time.monotonic() < deadline, (len(seen), len(made))
+            assert len(seen) == len(set(seen)) and set(seen) <= set(made)
+            time.sleep(0.05)
+            seen = listed()
+    finally:
+        out, err = process.stop()
+    assert secret not in out + err
