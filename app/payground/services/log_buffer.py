@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import math
 import os
 import threading
 import time
@@ -61,7 +62,7 @@ class LogBuffer:
         if full:
             self.flush()
         elif first:
-            _flusher.wake()
+            _flusher.wake(self._oldest + self.delay)
 
     def due(self, now: float) -> bool:
         return bool(self._rows) and now - self._oldest >= self.delay
@@ -157,6 +158,7 @@ class _Flusher:
         self._buffers: weakref.WeakSet[LogBuffer] = weakref.WeakSet()
         self._wakeup = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._wakes_at = math.inf  # when the thread's current wait ends (monotonic)
         self._pid = os.getpid()
 
     def watch(self, buffer: LogBuffer) -> None:
@@ -164,11 +166,18 @@ class _Flusher:
             _register_process_hooks()
         self._buffers.add(buffer)
 
-    def wake(self) -> None:
+    def wake(self, due: float) -> None:
+        """A buffer's rows are due at ``due`` (monotonic): make sure the thread wakes by then.
+
+        The thread is notified only if it would wake later (it is idle, or waiting for a
+        buffer with a longer delay): a notify costs the request a GIL hand-off, and under
+        load the thread is already in a timed wait that ends in time.
+        """
         if self._thread is None or self._pid != os.getpid():
             self._start()
         with self._wakeup:
-            self._wakeup.notify()
+            if due < self._wakes_at:
+                self._wakeup.notify()
 
     def flush_all(self) -> None:
         for buffer in list(self._buffers):
@@ -178,6 +187,7 @@ class _Flusher:
     def after_fork_in_child(self) -> None:
         self._wakeup = threading.Condition()
         self._thread = None
+        self._wakes_at = math.inf
         self._pid = os.getpid()
         for buffer in list(self._buffers):
             buffer.discard()
@@ -193,12 +203,15 @@ class _Flusher:
             with self._wakeup:
                 waiting = [b for b in list(self._buffers) if b._rows]
                 if not waiting:
+                    self._wakes_at = math.inf
                     self._wakeup.wait()
                     continue
                 now = time.monotonic()
                 if not any(b.due(now) for b in waiting):
-                    self._wakeup.wait(min(b.delay - (now - b._oldest) for b in waiting))
+                    self._wakes_at = min(b._oldest + b.delay for b in waiting)
+                    self._wakeup.wait(self._wakes_at - now)
                     continue
+                self._wakes_at = now  # flushing: a new row is picked up on the next pass
             for buffer in waiting:
                 if buffer.due(time.monotonic()):
                     try:
