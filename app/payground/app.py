@@ -16,6 +16,9 @@ from .core.clock import Clock
 from .core.ids import new_sortable_id
 from .errors import register_error_handlers
 from .extensions import configure_sqlite, db
+from .http.json_provider import OrjsonProvider
+from .http.json_provider import dumps as json_dumps
+from .http.json_provider import loads as json_loads
 from .http.ratelimit import RateLimiter
 from .http.routing import rule_class
 
@@ -45,8 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(settings["DATABASE_URL"])
-    app.json.sort_keys = False
-    app.json.compact = True
+    app.json = OrjsonProvider(app)  # compact, schema order, several times faster
 
     if settings["DATABASE_URL"].startswith("sqlite:///"):
         Path(settings["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True,
@@ -111,9 +113,10 @@ def _batch_request_log(app: Flask, engine) -> None:
 
 
 def _engine_options(url: str) -> dict[str, Any]:
+    json_columns = {"json_serializer": json_dumps, "json_deserializer": json_loads}
     if url.startswith("sqlite"):
-        return {"connect_args": {"check_same_thread": False, "timeout": 10}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+        return {"connect_args": {"check_same_thread": False, "timeout": 10}, **json_columns}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, **json_columns}
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -29,7 +29,7 @@ instance outside a request (``emit`` also runs from the CLI and catch-up code).
 from __future__ import annotations
 
 import importlib
-import json
+import orjson
 from collections.abc import Callable
 from typing import Any
 
@@ -115,8 +115,8 @@ def snapshot(obj: Any) -> dict:
     data = _dumper_for(obj.object)(obj)
     # One C-speed pass tells whether anything could be key-shaped (every key has "_test_" or
     # "_live_" in it); walking the whole snapshot is only needed then.
-    text = json.dumps(data, default=str)
-    return _scrubbed(data) if "_test_" in text or "_live_" in text else data
+    text = orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)
+    return _scrubbed(data) if b"_test_" in text or b"_live_" in text else data
 
 
 def get_event(account, livemode: bool, event_id: str) -> Event:
