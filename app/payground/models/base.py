@@ -12,7 +12,28 @@ from sqlalchemy.orm.attributes import instance_state
 from ..extensions import Base, db
 from .direct import Writes
 
-__all__ = ["AccountScoped", "Base", "Writes", "db", "insert_now", "row_values"]
+__all__ = ["AccountScoped", "Base", "Writes", "build", "db", "insert_now", "row_values"]
+
+
+def build(model: type, **values):
+    """A new, transient ``model`` holding ``values``, made without attribute events.
+
+    The declarative constructor fires an instrumented set per attribute (~37 us for a charge's
+    forty, a twentieth of the create-charge request's Python time); this puts the values in
+    the instance's dict (~2 us). Only for objects that :class:`Writes` inserts: nothing here
+    tracks changes, so a flush would not know what to write. Unlike the constructor it runs
+    no ``@validates`` hooks and sets no backrefs (the models it is used for have neither).
+    """
+    obj = _manager(model).new_instance()
+    obj.__dict__.update(values)
+    return obj
+
+
+@functools.cache
+def _manager(model: type):
+    from sqlalchemy.orm.base import manager_of_class
+
+    return manager_of_class(model)
 
 
 def insert_now(obj) -> None:

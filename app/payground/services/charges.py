@@ -8,7 +8,7 @@ from .. import messages
 from ..core import cards, money
 from ..errors import CardError, InvalidRequestError, ResourceMissing
 from ..models.balance_transaction import BalanceTransaction
-from ..models.base import db
+from ..models.base import build, db
 from ..models.direct import Writes
 from ..models.charge import Charge
 from . import events, ledger, tokens
@@ -82,9 +82,9 @@ def charge_card(account, livemode: bool, now: int, card: dict[str, Any], *, magi
     # Every column is set here, foreign keys included (not only through the relationships):
     # the rows are INSERTed directly (`insert_now`, no unit-of-work flush) and the event's
     # snapshot, taken before any flush, shows what the API will return.
-    charge = Charge(
-        id=new_object_id(Charge), account_id=account.id, livemode=livemode, created=now,
-        amount=amount, currency=currency, customer=customer,
+    charge = build(
+        Charge, id=new_object_id(Charge), account_id=account.id, livemode=livemode,
+        created=now, amount=amount, currency=currency, customer=customer,
         customer_id=customer.id if customer is not None else None, result=outcome.name,
         amount_captured=0, amount_refunded=0, captured=False, refunded=False,
         balance_transaction_id=None, **fields, **card)
@@ -227,8 +227,8 @@ def _settle(charge: Charge, amount: int, now: int, writes: Writes | None = None)
     bypass = cards.OUTCOMES[charge.result].bypass_pending
     fee = money.fee(amount)
     charge.captured, charge.amount_captured = True, amount
-    txn = BalanceTransaction(
-        id=new_object_id(BalanceTransaction), account_id=charge.account_id,
+    txn = build(
+        BalanceTransaction, id=new_object_id(BalanceTransaction), account_id=charge.account_id,
         livemode=charge.livemode, created=now, amount=amount, fee=fee, net=amount - fee,
         currency=charge.currency, type="charge", reporting_category="charge", source=charge.id,
         description=charge.description,
