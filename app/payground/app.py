@@ -103,11 +103,10 @@ def _batch_request_log(app: Flask, engine) -> None:
         return
     from sqlalchemy import event
 
-    from .models.request_log import RequestLog
-    from .services.log_buffer import LogBuffer, piggyback_on_commit
+    from .http.request_log import piggyback_on_commit
+    from .services.log_buffer import LogBuffer
 
-    app.extensions["payground"].request_log = LogBuffer(engine, RequestLog.__table__,
-                                                        delay_ms / 1000)
+    app.extensions["payground"].request_log = LogBuffer(engine, delay_ms / 1000)
     if not event.contains(db.session, "before_commit", piggyback_on_commit):
         event.listen(db.session, "before_commit", piggyback_on_commit)
 

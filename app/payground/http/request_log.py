@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Response, g, request
+from flask import Response, g, has_app_context, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..extensions import writer_lock
+from ..extensions import holds_writer_lock, writer_lock
 from ..models.base import db
 from ..services import logs
 from .auth import key_from_request
@@ -93,7 +93,7 @@ def _record(response: Response) -> None:
         buffer.add(row)  # written within REQUEST_LOG_FLUSH_MS (services/log_buffer.py)
         return
     with writer_lock(db.engine):  # an INSERT outside the session: it queues like the rest
-        logs.write_request_log(row)
+        logs.write_request_logs(db.engine, [row])
 
 
 def flush() -> None:
@@ -104,6 +104,19 @@ def flush() -> None:
         # End the session's read: its snapshot (taken when the caller was authenticated)
         # predates the rows just written. Nothing is pending in a GET, and objects stay loaded.
         db.session.commit()
+
+
+def piggyback_on_commit(session) -> None:
+    """``before_commit`` listener (``app.py``): a SQLite write transaction of this process
+    takes the request-log rows waiting in its buffer along."""
+    if not has_app_context():
+        return
+    buffer = state().request_log
+    if buffer is None or not buffer.has_rows or buffer.engine.dialect.name != "sqlite":
+        return
+    connection = session.connection()
+    if holds_writer_lock(connection):
+        buffer.piggyback(connection.connection.dbapi_connection)
 
 
 def _identify_refused_caller(status: int, error_code: str | None) -> tuple:

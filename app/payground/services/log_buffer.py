@@ -4,8 +4,9 @@ Writing each request's row in its own transaction cost a second trip through SQL
 writer lock and a second COMMIT per request: a fifth of create-charge throughput with two
 workers (bench/RESULTS.md). Rows now wait in a per-process buffer and reach the database:
 
-- inside the next write transaction this process commits on SQLite (``piggyback``: the rows
-  ride along in a transaction that holds the writer lock anyway, no extra COMMIT);
+- inside the next write transaction this process commits on SQLite (``piggyback``, called by
+  ``http.request_log.piggyback_on_commit``: the rows ride along in a transaction that holds
+  the writer lock anyway, no extra COMMIT);
 - otherwise within ``REQUEST_LOG_FLUSH_MS`` (50 ms by default), from one flusher thread per
   process, in one transaction per batch;
 - at once, before this process reads the log (``flush``), when a batch is full, and when the
@@ -28,9 +29,8 @@ import time
 import weakref
 from typing import Any
 
-from sqlalchemy import bindparam, insert
-
-from ..extensions import holds_writer_lock, writer_lock
+from ..extensions import writer_lock
+from . import logs
 
 log = logging.getLogger("payground")
 
@@ -40,46 +40,49 @@ MAX_BATCH = 500  # a full batch is written by the request that filled it
 class LogBuffer:
     """Request-log rows of one app (one engine) waiting to be written."""
 
-    def __init__(self, engine, table, delay: float) -> None:
+    def __init__(self, engine, delay: float) -> None:
         self.engine = engine
         self.delay = delay
-        self._sql, self._names = _compiled_insert(table, engine.dialect)
-        self._rows: list[Any] = []
+        self._rows: list[dict[str, Any]] = []
         self._oldest = 0.0
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         _flusher.watch(self)
 
     def add(self, row: dict[str, Any]) -> None:
-        """Queue one row (plain values, already scrubbed)."""
-        params = tuple(row.get(n) for n in self._names) if self._names else row
+        """Queue one row from ``logs.request_log_row``."""
         with self._lock:
             first = not self._rows
             if first:
                 self._oldest = time.monotonic()
-            self._rows.append(params)
+            self._rows.append(row)
             full = len(self._rows) >= MAX_BATCH
         if full:
             self.flush()
         elif first:
             _flusher.wake(self._oldest + self.delay)
 
+    @property
+    def has_rows(self) -> bool:
+        return bool(self._rows)
+
     def due(self, now: float) -> bool:
         return bool(self._rows) and now - self._oldest >= self.delay
 
-    def take(self) -> list[Any]:
+    def take(self) -> list[dict[str, Any]]:
         with self._lock:
             rows, self._rows = self._rows, []
         return rows
 
     def piggyback(self, dbapi_connection) -> None:
-        """Write the waiting rows inside the caller's open write transaction."""
+        """Write the waiting rows inside the caller's open SQLite write transaction."""
         rows = self.take()
         if not rows:
             return
+        sql, params = logs.request_log_insert(self.engine.dialect, rows)
         try:
             cursor = dbapi_connection.cursor()
-            cursor.executemany(self._sql, rows)
+            cursor.executemany(sql, params)
             cursor.close()
         except self.engine.dialect.loaded_dbapi.Error:
             # On SQLite a failed statement leaves the transaction as it was: the request's
@@ -97,58 +100,18 @@ class LogBuffer:
         # tearing its app down) waits for the flusher thread's batch to be committed.
         with self._flushing, writer_lock(self.engine):
             rows = self.take()
-            if rows:
-                self._write(rows)
+            if not rows:
+                return
+            try:
+                logs.write_request_logs(self.engine, rows)
+            except Exception:  # noqa: BLE001 - a log failure never fails anything else
+                log.warning("could not write %d request log rows", len(rows), exc_info=True)
 
     def discard(self) -> None:
         """Forget the rows (a forked child: its parent owns and writes them)."""
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         self._rows = []
-
-    def _write(self, rows: list[Any]) -> None:
-        dbapi = self.engine.dialect.loaded_dbapi
-        try:
-            raw = self.engine.raw_connection()
-        except Exception:  # noqa: BLE001 - no database (an app torn down): nothing to do
-            log.warning("could not write %d request log rows", len(rows), exc_info=True)
-            return
-        try:
-            cursor = raw.cursor()
-            if self.engine.dialect.name == "sqlite":
-                cursor.execute("BEGIN IMMEDIATE")  # autocommit connection: one transaction
-            else:
-                # Don't wait for the WAL flush: a crash may lose the last rows, never
-                # corrupt anything. This transaction only.
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            cursor.executemany(self._sql, rows)
-            if self.engine.dialect.name == "sqlite":
-                cursor.execute("COMMIT")
-            else:
-                raw.commit()
-            cursor.close()
-        except dbapi.Error:
-            log.warning("could not write %d request log rows", len(rows), exc_info=True)
-            try:
-                raw.rollback()
-            except dbapi.Error:
-                pass
-        finally:
-            raw.close()
-
-
-def piggyback_on_commit(session) -> None:
-    """``before_commit`` listener: on SQLite, a write transaction takes the waiting rows along."""
-    from flask import current_app, has_app_context
-
-    if not has_app_context():
-        return
-    buffer = current_app.extensions["payground"].request_log
-    if buffer is None or not buffer._rows or buffer.engine.dialect.name != "sqlite":
-        return
-    connection = session.connection()
-    if holds_writer_lock(connection):
-        buffer.piggyback(connection.connection.dbapi_connection)
 
 
 class _Flusher:
@@ -181,7 +144,7 @@ class _Flusher:
 
     def flush_all(self) -> None:
         for buffer in list(self._buffers):
-            if buffer._rows:
+            if buffer.has_rows:
                 buffer.flush()
 
     def after_fork_in_child(self) -> None:
@@ -201,7 +164,7 @@ class _Flusher:
     def _run(self) -> None:
         while True:
             with self._wakeup:
-                waiting = [b for b in list(self._buffers) if b._rows]
+                waiting = [b for b in list(self._buffers) if b.has_rows]
                 if not waiting:
                     self._wakes_at = math.inf
                     self._wakeup.wait()
@@ -234,11 +197,3 @@ def _register_process_hooks() -> None:
     atexit.register(flush_all)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_flusher.after_fork_in_child)
-
-
-def _compiled_insert(table, dialect) -> tuple[str, tuple[str, ...] | None]:
-    """The INSERT's SQL for ``dialect`` and, for positional paramstyles, the parameter order."""
-    compiled = insert(table).values({c.name: bindparam(c.name) for c in table.columns}) \
-        .compile(dialect=dialect)
-    names = tuple(compiled.positiontup) if compiled.positional else None
-    return compiled.string, names
