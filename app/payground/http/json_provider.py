@@ -43,7 +43,7 @@ def dumps_bytes(value: Any) -> bytes:
 
 def dumps(value: Any) -> str:
     """``value`` as compact JSON text (what JSON columns store)."""
-    return orjson.dumps(value, default=_default, option=_OPTIONS).decode()
+    return dumps_bytes(value).decode()
 
 
 loads = orjson.loads
