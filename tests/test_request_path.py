@@ -95,3 +95,37 @@ def test_a_transaction_rolled_back_outside_a_request_frees_the_lock(app, sqlite_
             assert sqlite_lock.locked()
             conn.rollback()
         assert not sqlite_lock.locked()
+
+
+def _pragmas(app):
+    with app.app_context(), db.engine.connect() as conn:
+        return tuple(conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                     for name in ("page_size", "journal_mode"))
+
+
+def test_a_new_database_gets_small_pages_in_wal_mode(app, sqlite_lock):
+    from payground.extensions import PAGE_SIZE
+
+    assert PAGE_SIZE < 4096  # a COMMIT writes whole pages to the WAL: see extensions.PAGE_SIZE
+    assert _pragmas(app) == (PAGE_SIZE, "wal")
+
+
+def test_an_existing_database_keeps_its_page_size(tmp_path):
+    import sqlite3
+
+    from payground import create_app
+    from payground.app import dispose_app
+
+    older = sqlite3.connect(tmp_path / "payground.db")
+    older.execute("PRAGMA page_size=4096")
+    older.execute("CREATE TABLE made_by_an_older_version (x)")
+    older.close()
+    app = create_app({"HOME": str(tmp_path), "DATABASE_URL": None, "RATE_LIMITS": "off",
+                      "PASSWORD_COST": 2**8})
+    try:
+        assert _pragmas(app) == (4096, "wal")
+        r = app.test_client().post("/sandbox/signup", json={
+            "email": "old@example.com", "password": "a long enough password"})
+        assert r.status_code == 201, r.get_json()
+    finally:
+        dispose_app(app)

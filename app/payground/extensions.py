@@ -40,6 +40,8 @@ def configure_sqlite(engine) -> None:
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
+        # Only a new, empty database takes it (before WAL mode); older homes keep theirs.
+        cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -89,6 +91,12 @@ def configure_sqlite(engine) -> None:
 
 
 BUSY_TIMEOUT_MS = 10_000
+# A COMMIT copies every page it changed into the WAL, whole. A charge changes the last page
+# of ~27 B-trees (tables and indexes), so the page size is most of what a COMMIT writes:
+# 2 KiB pages cut a create-charge request's time by ~6 % against SQLite's default 4 KiB
+# (1 KiB gained ~1 % more, but spreads an event's ~2 KB snapshot over three pages and
+# deepens every index; lists read no slower at 2 KiB).
+PAGE_SIZE = 2048
 _HOLDS_LOCK = "payground_writer_lock"
 _writer_locks: WeakKeyDictionary = WeakKeyDictionary()  # engine -> its WriterLock
 
