@@ -146,3 +146,38 @@ def test_a_charge_opens_its_transaction_only_to_write(account, app, monkeypatch)
         event.remove(engine, "begin", listener)
     assert response.status_code == 200
     assert order == ["snapshot", "begin"]
+
+
+def test_a_fresh_worker_process_charges_on_its_first_request(tmp_path):
+    # gunicorn's workers import payground.wsgi and serve without `payground serve`'s warm-up
+    # (which configures the ORM mappers before forking): a worker whose first request is a
+    # charge must not depend on it. Subprocesses, as this test process's mappers are
+    # configured already: one signs up, a fresh one charges first thing.
+    import os
+    import subprocess
+    import sys
+
+    signup = (
+        "import payground.wsgi as w\n"
+        "r = w.app.test_client().post('/sandbox/signup', json={'email': 'w@example.com',"
+        " 'password': 'a long enough password'})\n"
+        "print(r.get_json()['keys']['secret'])\n")
+    charge = (
+        "import sys, payground.wsgi as w\n"
+        "r = w.app.test_client().post('/v1/charges', data={'amount': '2000', 'currency': 'usd',"
+        " 'source': 'tok_visa'}, headers={'Authorization': 'Bearer ' + sys.argv[1]})\n"
+        "print(r.status_code, r.get_json().get('status'), r.get_json().get('amount_captured'))\n"
+        "from payground.app import dispose_app; dispose_app(w.app)\n")
+    env = {**os.environ, "PAYGROUND_HOME": str(tmp_path), "PAYGROUND_RATE_LIMITS": "off",
+           "PAYGROUND_PASSWORD_COST": "256"}
+    env.pop("PAYGROUND_DATABASE_URL", None)
+
+    def run(*args):
+        done = subprocess.run([sys.executable, "-c", *args], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    key = run(signup).strip()
+    assert key.startswith("sk_test_")
+    assert run(charge, key).split() == ["200", "succeeded", "2000"]

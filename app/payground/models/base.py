@@ -31,8 +31,14 @@ def build(model: type, **values):
 
 @functools.cache
 def _manager(model: type):
+    from sqlalchemy.orm import configure_mappers
     from sqlalchemy.orm.base import manager_of_class
 
+    # The constructor would configure the mappers on first use; `new_instance` does not, and
+    # an unconfigured model's attributes have no implementation yet: the first assignment
+    # after `build` failed in a fresh process (`gunicorn payground.wsgi:app`, whose workers
+    # skip `payground serve`'s warm-up).
+    configure_mappers()
     return manager_of_class(model)
 
 
