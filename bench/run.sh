@@ -26,6 +26,7 @@
 #   STARTUP_REPEATS [5]  startup measurements/server  CONNECTIONS [8]  THREADS [2] (wrk)
 #   SCENARIOS [create_customer,create_charge,list_customers]
 #   PG_WORKERS [2]       payground serve --workers    PG_THREADS [1] payground serve --threads
+#   PG_SERVER [auto]     payground serve --server (auto = granian; gunicorn, waitress)
 #   FLOOR_DB [/tmp/floor.db]   SERVERS [floor,localstripe,payground] (subset, floor first)
 #   WAIT_CLI [600]       seconds to wait for `payground serve` to appear
 #   QUICK [0]            1 = DURATION=3 REPEATS=1 STARTUP_REPEATS=2 (unless set explicitly)
@@ -57,6 +58,7 @@ THREADS="${THREADS:-2}"
 SCENARIOS="${SCENARIOS:-create_customer,create_charge,list_customers}"
 PG_WORKERS="${PG_WORKERS:-2}"
 PG_THREADS="${PG_THREADS:-1}"  # 2 processes x 1 thread: no GIL contention; see RESULTS.md
+PG_SERVER="${PG_SERVER:-auto}"  # the default server, as a user gets it
 FLOOR_DB="${FLOOR_DB:-/tmp/floor.db}"
 SERVERS="${SERVERS:-floor,localstripe,payground}"
 WAIT_CLI="${WAIT_CLI:-600}"
@@ -95,6 +97,7 @@ pg_opts="--port {port}"
 if grep -q -- '--workers' <<<"$serve_help"; then pg_opts+=" --workers $PG_WORKERS"
 else log "payground serve has no --workers option; using its default"; fi
 if [[ -n "$PG_THREADS" ]]; then pg_opts+=" --threads $PG_THREADS"; fi
+if [[ "$PG_SERVER" != auto ]]; then pg_opts+=" --server $PG_SERVER"; fi
 
 # Fresh homes live under one per-run directory, removed on exit.
 PG_BASE="$(mktemp -d /tmp/pg-bench.XXXXXX)"

@@ -206,3 +206,22 @@ def assert_error(response, status: int, *, type: str = "invalid_request_error",
     for name, value in extra.items():
         assert error.get(name) == value, error
     return error
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Start ``payground serve ARGS`` in a subprocess (``tests.test_cli.ServeProcess``) with
+    its home in ``tmp_path``; every one started is stopped at the end."""
+    from tests.test_cli import ServeProcess
+
+    started = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> ServeProcess:
+        process = ServeProcess(tmp_path / "home", *args, env=env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.proc.poll() is None:
+            process.stop()

@@ -448,6 +448,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def booted_workers(err: str) -> list[str]:
+    """Worker PIDs from a server's log: gunicorn's "Booting worker with pid: 12" or granian's
+    "Spawning worker-1 with PID: 12"."""
+    return re.findall(r"(?:Booting worker with pid|Spawning worker-\d+ with PID): (\d+)", err)
+
+
 class ServeProcess:
     """`payground serve` in a subprocess, with a bounded wait for it to answer."""
 
@@ -487,21 +493,6 @@ class ServeProcess:
         return self.proc.communicate(timeout=60)
 
 
-@pytest.fixture
-def serve(tmp_path):
-    started = []
-
-    def start(*args: str, env: dict[str, str] | None = None) -> ServeProcess:
-        process = ServeProcess(tmp_path / "home", *args, env=env)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.proc.poll() is None:
-            process.stop()
-
-
 def ready_line(process: ServeProcess) -> str:
     home = process.home
     return (f"Payground listening on {process.url} "
@@ -522,7 +513,8 @@ def test_serve_answers_and_stops_cleanly(serve):
     assert in_url.status_code == 400
     assert process.proc.returncode == 0
     assert out.splitlines() == [ready_line(process)]
-    assert "Booting worker with pid" in err
+    assert len(booted_workers(err)) == 1  # granian's, the default server
+    assert "Spawning worker-1 with PID" in err
     assert "GET /v1/customers" not in err  # no access log
     assert secret not in out + err
     assert mode(process.home / "secret") == 0o600
@@ -544,8 +536,7 @@ def test_serve_two_workers_share_one_database(serve):
     assert statuses == [200] * 10
     assert process.proc.returncode == 0
     assert out.splitlines() == [ready_line(process)]
-    workers = set(re.findall(r"Booting worker with pid: (\d+)", err))
-    assert len(workers) == 2
+    assert len(set(booted_workers(err))) == 2
 
 
 def test_serve_with_waitress(serve):

@@ -133,23 +133,31 @@ def test_a_forked_child_does_not_write_its_parents_rows(app, account):
     assert stored_ids(app, account) == [r.headers["Request-Id"]]
 
 
-def test_every_worker_s_rows_reach_the_log_once(tmp_path):
-    """Two gunicorn workers: each request's row is written exactly once, whichever worker
-    served it and whichever worker serves the read."""
-    process = ServeProcess(tmp_path / "home", "--workers", "2",
+def create_customers_on_new_connections(url: str, secret: str, count: int) -> list[str]:
+    """``count`` customers, four requests at a time, each on its own connection (so every
+    worker of a server takes some); the requests' ids."""
+
+    def call(i):
+        r = requests.post(f"{url}/v1/customers", timeout=30, data={"email": f"c{i}@example.com"},
+                          headers={"Authorization": f"Bearer {secret}", "Connection": "close"})
+        assert r.status_code == 200, r.text
+        return r.headers["Request-Id"]
+
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(call, range(count)))
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "granian"])
+def test_every_worker_s_rows_reach_the_log_once(tmp_path, server):
+    """Two workers (gunicorn's, granian's): each request's row is written exactly once,
+    whichever worker served it and whichever worker serves the read."""
+    process = ServeProcess(tmp_path / "home", "--server", server, "--workers", "2",
                            env={"PAYGROUND_RATE_LIMITS": "off"})
     try:
         body = process.signup(f"batches-{os.getpid()}@{DOMAIN}")
         secret, session = body["keys"]["secret"], body["session"]
 
-        def call(i):
-            return requests.post(f"{process.url}/v1/customers", timeout=30,
-                                 data={"email": f"c{i}@example.com"},
-                                 headers={"Authorization": f"Bearer {secret}",
-                                          "Connection": "close"})
-
-        with ThreadPoolExecutor(4) as pool:
-            made = [r.headers["Request-Id"] for r in pool.map(call, range(24))]
+        made = create_customers_on_new_connections(process.url, secret, 24)
 
         def listed() -> list[str]:
             r = requests.get(f"{process.url}/sandbox/requests?limit=100", timeout=30,

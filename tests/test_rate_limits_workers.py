@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.test_cli import DOMAIN, ServeProcess
+from tests.test_cli import DOMAIN, ServeProcess, booted_workers
 
 REDIS_URL = os.environ.get("PAYGROUND_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # A 10-second window: the whole burst fits in one window (checked, see burst()).
@@ -65,8 +65,10 @@ def burst(url: str, secret: str) -> tuple[list[requests.Response], float, float]
     return responses, began, ended
 
 
-def test_two_workers_sharing_redis_let_exactly_25_through(tmp_path, redis_client, own_keys):
-    process = ServeProcess(tmp_path / "home", "--workers", "2", env={
+@pytest.mark.parametrize("server", ["gunicorn", "granian"])
+def test_two_workers_sharing_redis_let_exactly_25_through(tmp_path, redis_client, own_keys,
+                                                          server):
+    process = ServeProcess(tmp_path / "home", "--server", server, "--workers", "2", env={
         "PAYGROUND_REDIS_URL": REDIS_URL, "PAYGROUND_RATE_LIMITS": f"test=25/{WINDOW}s,live=100"})
     try:
         for attempt in range(2):
@@ -83,7 +85,7 @@ def test_two_workers_sharing_redis_let_exactly_25_through(tmp_path, redis_client
     finally:
         out, err = process.stop()
 
-    assert len(set(_booted_workers(err))) == 2, err
+    assert len(set(booted_workers(err))) == 2, err
     ok = [r for r in responses if r.status_code == 200]
     refused = [r for r in responses if r.status_code == 429]
     assert (len(ok), len(refused)) == (25, 15), [r.status_code for r in responses]
@@ -106,11 +108,6 @@ def _remaining(response: requests.Response) -> int:
     policy, _, params = response.headers["RateLimit"].partition(";")
     assert policy == '"account"'
     return int(dict(p.split("=") for p in params.split(";"))["r"])
-
-
-def _booted_workers(err: str) -> list[str]:
-    return [line.rsplit(" ", 1)[-1] for line in err.splitlines()
-            if "Booting worker with pid" in line]
 
 
 def _serve_refused(tmp_path, env: dict[str, str]) -> subprocess.CompletedProcess:

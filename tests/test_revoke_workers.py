@@ -1,8 +1,8 @@
 """A revoked key fails on the very next request, whichever worker serves it (issue 3).
 
 Nothing caches keys in a worker: every request reads the key's row, so a revoke committed
-through one worker is seen by the other at once. Two gunicorn workers, rate limits off (so
-no shared store is needed), requests on new connections so both workers take some.
+through one worker is seen by the other at once. Two workers of gunicorn and of granian, rate
+limits off (so no shared store is needed), requests on new connections so both take some.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from payground.core import keys
-from tests.test_cli import DOMAIN, ServeProcess
+from tests.test_cli import DOMAIN, ServeProcess, booted_workers
 
 ROUNDS = 24
 
@@ -28,8 +29,9 @@ def calls(url: str, secret: str) -> list[requests.Response]:
         return list(pool.map(call, range(ROUNDS)))
 
 
-def test_revoked_key_fails_on_every_worker(tmp_path):
-    process = ServeProcess(tmp_path / "home", "--workers", "2",
+@pytest.mark.parametrize("server", ["gunicorn", "granian"])
+def test_revoked_key_fails_on_every_worker(tmp_path, server):
+    process = ServeProcess(tmp_path / "home", "--server", server, "--workers", "2",
                            env={"PAYGROUND_RATE_LIMITS": "off"})
     try:
         body = process.signup(f"revoke-{os.getpid()}@{DOMAIN}")
@@ -43,8 +45,7 @@ def test_revoked_key_fails_on_every_worker(tmp_path):
     finally:
         out, err = process.stop()
 
-    booted = [line for line in err.splitlines() if "Booting worker with pid" in line]
-    assert len(booted) == 2, err
+    assert len(booted_workers(err)) == 2, err
     assert [r.status_code for r in before] == [200] * ROUNDS
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
     assert [r.status_code for r in after] == [401] * ROUNDS

@@ -1,7 +1,9 @@
-"""``payground serve --workers N`` spreads keep-alive connections over its workers.
+"""``payground serve --server gunicorn --workers N`` spreads keep-alive connections over its
+workers.
 
 Without balancing, gunicorn's first worker to wake often accepted every connection a client
-opened at once, and kept them: half the machine idle (see ``cli/balancing.py``).
+opened at once, and kept them: half the machine idle (see ``cli/balancing.py``). granian's
+workers each listen on the port themselves (SO_REUSEPORT): the kernel spreads connections.
 """
 
 from __future__ import annotations
@@ -74,12 +76,13 @@ def _held(pid: int, inodes: set[str]) -> int:
 def test_connections_opened_at_once_are_spread_over_the_workers(tmp_path):
     # Threaded workers keep connections alive (with one thread, serve uses gunicorn's sync
     # worker, which closes each connection after its response).
-    process = ServeProcess(tmp_path / "home", "--workers", "2", "--threads", "2",
-                           env={"PAYGROUND_RATE_LIMITS": "off"})
+    process = ServeProcess(tmp_path / "home", "--server", "gunicorn", "--workers", "2",
+                           "--threads", "2", env={"PAYGROUND_RATE_LIMITS": "off"})
     connections = []
     try:
         secret = process.signup(f"balance-{os.getpid()}@{DOMAIN}")["keys"]["secret"]
         workers = _worker_pids(process)
+        _wait_until_both_accept(process, secret, workers)
         url = urlsplit(process.url)
         connections = [http.client.HTTPConnection(url.hostname, url.port, timeout=30)
                        for _ in range(CONNECTIONS)]
@@ -103,6 +106,37 @@ def test_connections_opened_at_once_are_spread_over_the_workers(tmp_path):
     assert max(held.values()) - min(held.values()) <= 2, held
 
 
+def _open(process: ServeProcess, secret: str, count: int) -> list[http.client.HTTPConnection]:
+    """``count`` keep-alive connections, each with one request answered."""
+    url = urlsplit(process.url)
+    connections = [http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+                   for _ in range(count)]
+    for conn in connections:
+        conn.request("GET", "/v1/balance", headers={"Authorization": f"Bearer {secret}"})
+    for conn in connections:
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200
+    return connections
+
+
+def _wait_until_both_accept(process: ServeProcess, secret: str, workers: list[int]) -> None:
+    """Until both workers take part in the balancing: a worker still starting takes no
+    connection, and the other rightly takes them all (this test failed under load when it
+    opened its connections as soon as two worker processes existed)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pair = _open(process, secret, 2)
+        inodes = _server_sockets({conn.sock.getsockname()[1] for conn in pair})
+        held = [_held(pid, inodes) for pid in workers]
+        for conn in pair:
+            conn.close()
+        if held == [1, 1]:
+            return
+        time.sleep(0.05)  # polling for a worker to finish starting, not papering over a race
+    pytest.fail(f"the two workers never took one connection each: {held}")
+
+
 def _worker_pids(process: ServeProcess) -> list[int]:
     """The master's children (the workers), once both are up."""
     deadline = time.monotonic() + 30
@@ -123,8 +157,8 @@ def _children(pid: int) -> list[int]:
 def test_one_thread_means_gunicorns_sync_workers(tmp_path):
     """``--threads 1`` serves as ``gunicorn -w N`` does: each response closes its connection,
     so the kernel hands every new connection to whichever worker is free."""
-    process = ServeProcess(tmp_path / "home", "--workers", "2", "--threads", "1",
-                           env={"PAYGROUND_RATE_LIMITS": "off"})
+    process = ServeProcess(tmp_path / "home", "--server", "gunicorn", "--workers", "2",
+                           "--threads", "1", env={"PAYGROUND_RATE_LIMITS": "off"})
     try:
         secret = process.signup(f"sync-{os.getpid()}@{DOMAIN}")["keys"]["secret"]
         url = urlsplit(process.url)

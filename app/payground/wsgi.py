@@ -1,4 +1,5 @@
-"""The WSGI entry point for gunicorn and waitress (``gunicorn payground.wsgi:app``).
+"""The WSGI entry point for other servers (``gunicorn payground.wsgi:app``,
+``granian --interface wsgi payground.wsgi:app``).
 
 This is the only module that builds an app at import time; ``payground serve`` does not
 import it (it builds the app itself, once, before forking workers).

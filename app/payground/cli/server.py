@@ -1,4 +1,4 @@
-"""`payground serve`: the app built once, then served by gunicorn (or waitress)."""
+"""`payground serve`: the app built once, then served by gunicorn, granian or waitress."""
 
 from __future__ import annotations
 
@@ -23,23 +23,25 @@ from . import main
               help="Port to listen on; 0 picks a free one [env: PAYGROUND_PORT].")
 @click.option("--workers", default=1, show_default=True, envvar="PAYGROUND_WORKERS",
               type=click.IntRange(min=1),
-              help="Worker processes (gunicorn only) [env: PAYGROUND_WORKERS].")
+              help="Worker processes (granian, gunicorn; waitress has one) "
+                   "[env: PAYGROUND_WORKERS].")
 @click.option("--threads", default=4, show_default=True, envvar="PAYGROUND_THREADS",
               type=click.IntRange(min=1),
-              help="Threads per worker process; 1 means gunicorn's sync worker (no "
-                   "keep-alive) [env: PAYGROUND_THREADS].")
+              help="Python threads per worker process; under gunicorn 1 means its sync "
+                   "worker (no keep-alive) [env: PAYGROUND_THREADS].")
 @click.option("--server", "server_name", default="auto", show_default=True,
-              type=click.Choice(["auto", "gunicorn", "waitress"]),
-              help="WSGI server: auto uses gunicorn on POSIX and waitress on Windows.")
+              type=click.Choice(["auto", "gunicorn", "granian", "waitress"]),
+              help="WSGI server: auto uses granian (HTTP in Rust, the most requests per "
+                   "second), else gunicorn (POSIX), else waitress.")
 @click.pass_obj
 def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
           server_name: str) -> None:
     """Serve the API with a production WSGI server (never Flask's debug server).
 
     The app is built once - database schema created or upgraded, key pepper generated into
-    PAYGROUND_HOME/secret if PAYGROUND_SECRET is unset - and then served by gunicorn (POSIX)
-    or waitress (Windows, or when gunicorn is missing). One line is printed when the server
-    accepts connections:
+    PAYGROUND_HOME/secret if PAYGROUND_SECRET is unset - and then served by granian (HTTP in
+    Rust, keep-alive), or with --server by gunicorn (POSIX) or waitress. Workers are forked
+    from the built app. One line is printed when the server accepts connections:
 
     \b
       Payground listening on http://127.0.0.1:4242 (home: ..., database: ...)
@@ -56,11 +58,7 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
     \f
     .. versionadded:: 0.1
     """
-    if server_name == "auto":
-        server_name = "gunicorn" if _gunicorn_available() else "waitress"
-    elif server_name == "gunicorn" and not _gunicorn_available():
-        raise click.ClickException("gunicorn is not available here (it needs a POSIX system); "
-                                   "use --server waitress.")
+    server_name = _choose_server(server_name)
     _check_port_free(host, port)
     app = _build_app(obj.get("home"))
     _warm_up(app)
@@ -92,21 +90,46 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
                    f"(home: {home}, database: {database})")
         sys.stdout.flush()
 
-    if server_name == "gunicorn":
+    if server_name == "granian":
+        _serve_granian(app, host=host, port=port, workers=workers, threads=threads,
+                       on_ready=ready)
+    elif server_name == "gunicorn":
         _serve_gunicorn(app, host=host, port=port, workers=workers, threads=threads,
                         on_ready=ready)
     else:
         _serve_waitress(app, host=host, port=port, threads=threads, on_ready=ready)
 
 
+def _choose_server(name: str) -> str:
+    """The server ``--server name`` means here; ``auto``: the fastest one installed."""
+    if name == "auto":
+        return ("granian" if _granian_available() else
+                "gunicorn" if _gunicorn_available() else "waitress")
+    if name == "gunicorn" and not _gunicorn_available():
+        raise click.ClickException("gunicorn is not available here (it needs a POSIX system); "
+                                   "use --server granian or --server waitress.")
+    if name == "granian" and not _granian_available():
+        raise click.ClickException("granian is not available here (pip install granian; not on "
+                                   "Windows); use --server gunicorn or --server waitress.")
+    return name
+
+
 def _gunicorn_available() -> bool:
+    return _forking_server_installed("gunicorn")
+
+
+def _granian_available() -> bool:
+    return _forking_server_installed("granian")
+
+
+def _forking_server_installed(module: str) -> bool:
+    # Both fork their workers from the built app; Windows has no fork (granian would spawn
+    # a fresh interpreter there, which cannot receive the app): waitress serves there.
     if sys.platform == "win32":
         return False
-    try:
-        import gunicorn  # noqa: F401  (its __init__ is tiny; the heavy parts load later)
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None  # found, not imported: start-up
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -285,6 +308,130 @@ def _serve_gunicorn(app, *, host: str, port: int, workers: int, threads: int,
     with app.app_context():
         db.engine.dispose()  # nothing the master opened may cross the fork
     PaygroundGunicorn().run()
+
+
+def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
+                   on_ready) -> None:
+    """Serve with granian: HTTP parsed in Rust, keep-alive, ``threads`` Python threads per
+    worker process. Workers are forked from this process, so they inherit the app built once.
+    """
+    import multiprocessing
+    import signal
+    from multiprocessing.util import Finalize
+
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    from ..extensions import db
+
+    if port == 0:
+        # On Linux each granian worker binds the address itself (SO_REUSEPORT), so port 0
+        # would give every worker a different port: pick one free port for all of them.
+        port = _free_port(host)
+
+    def load_in_worker(_target):
+        # Runs in each forked worker, which still has the parent's Python signal handlers
+        # (they would only set the parent's flags here) until granian installs its own,
+        # after this: a stop in between was lost and the worker ran on. Dying at once is
+        # right for a worker that has served nothing yet.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # As under gunicorn: no connection shared with the parent or a sibling
+        # (close=False: closing inherited ones could disturb them).
+        with app.app_context():
+            db.engine.dispose(close=False)
+        # granian's workers are multiprocessing processes, which leave through os._exit:
+        # atexit never runs there, multiprocessing's finalizers do. Rows of the request log
+        # still in this worker's buffer are written on the way out (see services.log_buffer).
+        from ..app import dispose_app
+
+        Finalize(app, dispose_app, args=(app,), exitpriority=10)
+        return app
+
+    if multiprocessing.get_start_method(allow_none=False) != "fork" and os.name != "nt":
+        multiprocessing.set_start_method("fork", force=True)  # workers inherit the built app
+
+    class PaygroundGranian(Server):
+        def startup(self, spawn_target, target_loader):
+            super().startup(spawn_target, target_loader)
+            # The workers exist only now; on Linux each binds the port itself, so "listening"
+            # from granian's start-up hooks (which run before the workers) came too early.
+            _announce_once_listening(host, port, on_ready)
+
+    server = PaygroundGranian(
+        "payground", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
+        blocking_threads=threads,
+        # One Rust thread per worker does the HTTP; Python runs in the `threads` threads.
+        runtime_threads=1, runtime_mode="st",
+        websockets=False,  # WSGI has none; saves granian's note about it
+        log_access=False,  # off: a URL may hold a key; the app keeps its own masked log
+        log_dictconfig=_granian_log_config(),
+        # A worker that has not stopped this long after the stop signal is killed (granian
+        # would otherwise wait for ever); requests in progress get this long to finish.
+        workers_kill_timeout=GRACEFUL_STOP_SECONDS)
+    with app.app_context():
+        db.engine.dispose()  # nothing this process opened may cross the fork
+    server.serve(target_loader=load_in_worker)
+
+
+GRACEFUL_STOP_SECONDS = 10
+
+
+def _announce_once_listening(host: str, port: int, on_ready) -> None:
+    """Call ``on_ready(port)`` from a background thread once a worker accepts connections.
+
+    Call it only after the workers are forked: a thread running during a fork can leave a
+    lock (an import's, a resolver's) taken for ever in the child. The address is resolved
+    here, so the thread only connects to a numeric one.
+    """
+    import socket
+    import threading
+    import time
+
+    family, kind, proto, _, address = socket.getaddrinfo(
+        {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host), port,
+        type=socket.SOCK_STREAM)[0]
+
+    def probe() -> None:
+        give_up = time.monotonic() + 60
+        while time.monotonic() < give_up:
+            try:
+                with socket.socket(family, kind, proto) as client:
+                    client.settimeout(1)
+                    client.connect(address)
+                break
+            except OSError:
+                time.sleep(0.005)  # a worker is still starting: not a race, a poll
+        on_ready(port)
+
+    threading.Thread(target=probe, name="payground-ready", daemon=True).start()
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _granian_log_config() -> dict[str, Any]:
+    """granian's logging, on stderr (stdout carries only the "listening" line) and scrubbed."""
+    return {
+        "formatters": {"scrubbed": {"()": f"{__name__}._scrubbed_formatter",
+                                    "fmt": "[%(levelname)s] %(message)s"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "scrubbed",
+                                "stream": "ext://sys.stderr"}},
+        "loggers": {"_granian": {"handlers": ["stderr"], "level": "INFO",
+                                 "propagate": False}},
+    }
+
+
+def _scrubbed_formatter(fmt: str | None = None, datefmt: str | None = None):
+    import logging
+
+    return _scrubbing_formatter(logging.Formatter(fmt, datefmt))
 
 
 def _serve_waitress(app, *, host: str, port: int, threads: int, on_ready) -> None:

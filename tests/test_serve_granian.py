@@ -1,0 +1,126 @@
+"""`payground serve --server granian`: HTTP in Rust, keep-alive, workers forked from the app.
+
+The behaviour shared with gunicorn (a key revoked through one worker, request-log rows of
+every worker) is checked for both servers in tests/test_revoke_workers.py and
+tests/test_log_buffer.py; this module checks what granian needs of its own: start-up and
+stop, port 0, its log on stderr, and request-log rows written when its workers stop (they
+leave through ``os._exit``, so no ``atexit`` handler runs there).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import pytest
+import requests
+
+from tests.test_cli import DOMAIN, PASSWORD, ServeProcess, booted_workers, ready_line
+from tests.test_log_buffer import create_customers_on_new_connections
+
+pytest.importorskip("granian")
+
+
+@pytest.fixture
+def granian(serve):
+    """Like conftest's ``serve`` (stopped at the end), with ``--server granian``."""
+
+    def start(*args: str, env: dict[str, str] | None = None) -> ServeProcess:
+        return serve("--server", "granian", *args, env=env)
+
+    return start
+
+
+def test_granian_answers_and_stops_cleanly(granian):
+    process = granian()
+    body = process.signup(f"gran@{DOMAIN}")
+    secret = body["keys"]["secret"]
+    with requests.Session() as client:  # one keep-alive connection for both requests
+        listed = client.get(f"{process.url}/v1/customers", timeout=30,
+                            headers={"Authorization": f"Bearer {secret}"})
+        in_url = client.get(f"{process.url}/v1/customers", params={"key": secret}, timeout=30)
+
+    out, err = process.stop()
+
+    assert listed.status_code == 200 and listed.json()["data"] == []
+    assert listed.headers["Request-Id"].startswith("req_")
+    assert in_url.status_code == 400
+    assert in_url.json()["error"]["type"] == "invalid_request_error"
+    assert process.proc.returncode == 0
+    assert out.splitlines() == [ready_line(process)]  # granian's own log goes to stderr
+    assert len(booted_workers(err)) == 1
+    assert "GET /v1/customers" not in err  # no access log: a URL may hold a key
+    assert secret not in out + err
+
+
+def test_granian_on_port_zero_prints_the_port_it_took(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PAYGROUND_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "payground", "--home", str(tmp_path / "home"), "serve",
+         "--server", "granian", "--workers", "2", "--port", "0"],
+        env={**clean, "PAYGROUND_RATE_LIMITS": "off"}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("Payground listening on http://127.0.0.1:"), line
+        url = line.split()[3]
+        port = int(url.rsplit(":", 1)[1])
+        assert port > 0
+        # Every worker listens on that one port: new connections, spread by the kernel.
+        statuses = {requests.post(f"{url}/sandbox/signup", timeout=30,
+                                  headers={"Connection": "close"},
+                                  json={"email": f"p{i}@{DOMAIN}", "password": PASSWORD}
+                                  ).status_code for i in range(6)}
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=60)
+    assert statuses == {201}
+    assert proc.returncode == 0, err
+    assert len(booted_workers(err)) == 2
+
+
+def test_stopped_granian_workers_write_the_rows_they_still_hold(granian):
+    # A flush delay far beyond the test: rows reach the database only because the workers
+    # write them on the way out (or when a batch fills, which 40 requests do not).
+    process = granian("--workers", "2", env={"PAYGROUND_RATE_LIMITS": "off",
+                                             "PAYGROUND_REQUEST_LOG_FLUSH_MS": "600000"})
+    body = process.signup(f"rows@{DOMAIN}")
+    secret = body["keys"]["secret"]
+
+    made = create_customers_on_new_connections(process.url, secret, 40)
+
+    out, err = process.stop()
+
+    assert process.proc.returncode == 0, err
+    assert len(booted_workers(err)) == 2
+    with sqlite3.connect(process.home / "payground.db") as db:
+        stored = [row[0] for row in db.execute("SELECT id FROM request_logs")]
+    assert sorted(set(made) & set(stored)) == sorted(made)  # each one, once
+    assert len(stored) == len(set(stored)) == len(made)
+    assert secret not in out + err
+
+
+@pytest.mark.parametrize("granian_installed, gunicorn_usable, chosen", [
+    (True, True, "granian"), (False, True, "gunicorn"), (False, False, "waitress")])
+def test_auto_picks_the_fastest_server_installed(monkeypatch, granian_installed,
+                                                 gunicorn_usable, chosen):
+    from payground.cli import server
+
+    monkeypatch.setattr(server, "_granian_available", lambda: granian_installed)
+    monkeypatch.setattr(server, "_gunicorn_available", lambda: gunicorn_usable)
+    assert server._choose_server("auto") == chosen
+
+
+def test_asking_for_a_server_that_is_missing_says_what_to_do(monkeypatch):
+    import click
+
+    from payground.cli import server
+
+    monkeypatch.setattr(server, "_granian_available", lambda: False)
+    with pytest.raises(click.ClickException) as refused:
+        server._choose_server("granian")
+    assert refused.value.message == (
+        "granian is not available here (pip install granian; not on Windows); "
+        "use --server gunicorn or --server waitress.")
+    assert server._choose_server("waitress") == "waitress"
