@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -116,10 +117,24 @@ def test_help_lists_the_commands(run):
 def test_cli_module_imports_nothing_heavy():
     code = ("import sys, payground.cli; "
             "print(sorted(m for m in ('flask', 'sqlalchemy', 'requests', 'faker', 'gunicorn', "
-            "'waitress', 'werkzeug', 'marshmallow') if m in sys.modules))")
+            "'granian', 'waitress', 'werkzeug', 'marshmallow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out == "[]\n"
+
+
+def test_an_app_on_sqlite_does_not_import_postgresql_s_dialect(tmp_path):
+    # ~15 ms of every start-up, for a driver SQLite deployments never use.
+    code = ("import json, sys; from payground.app import create_app; "
+            f"create_app({{'HOME': {str(tmp_path)!r}}}); "
+            "print(json.dumps(sorted(m for m in sys.modules "
+            "if m.startswith('sqlalchemy.dialects.'))))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYGROUND_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env).stdout
+    loaded = json.loads(out)
+    assert "sqlalchemy.dialects.sqlite" in loaded
+    assert not [m for m in loaded if "postgresql" in m], loaded
 
 
 # --- init ----------------------------------------------------------------------------------

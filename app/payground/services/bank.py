@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..core import ledger as core
 from ..models.bank_account import BankAccount
 from ..models.base import db
+from ..models.direct import upsert_insert
 from . import ledger
 from .common import new_object_id
 
@@ -38,9 +38,8 @@ def _create(account, livemode: bool, now: int) -> None:
                    "routing_number": account.bank_routing_number or TEST_BANK["routing_number"],
                    "last4": account.bank_account_last4 or TEST_BANK["last4"]}
     table = BankAccount.__table__
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     # Two first payouts at once must not make two bank accounts: the unique index decides.
-    db.session.execute(dialect.insert(table).values(
+    db.session.execute(upsert_insert(db.session.get_bind().dialect.name, table).values(
         id=new_object_id(BankAccount), account_id=account.id, livemode=livemode, created=now,
         country=(account.country or "US"), currency="usd",
         account_holder_name=account.business_name, **details

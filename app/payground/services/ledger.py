@@ -19,13 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..core import ledger as core
 from ..core.ids import new_sortable_id
 from ..models.balance_transaction import BalanceTransaction
 from ..models.base import db
-from ..models.direct import Writes, execute, insert_statement
+from ..models.direct import Writes, execute, insert_statement, upsert_insert
 from ..models.ledger import LedgerBalance, LedgerEntry, LedgerJournal, LedgerSchedule
 from . import events
 from .common import new_object_id
@@ -81,7 +80,7 @@ def post(account_id: str, livemode: bool, now: int, postings: Iterable[Posting],
 def _upsert(dialect_name: str):
     """``INSERT ... ON CONFLICT DO UPDATE SET amount = amount + excluded.amount`` (built once)."""
     table = LedgerBalance.__table__
-    stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    stmt = upsert_insert(dialect_name, table)
     return stmt.on_conflict_do_update(
         index_elements=["account_id", "livemode", "currency", "ledger_account"],
         set_={"amount": table.c.amount + stmt.excluded.amount})
