@@ -124,3 +124,20 @@ def test_asking_for_a_server_that_is_missing_says_what_to_do(monkeypatch):
         "granian is not available here (pip install granian; not on Windows); "
         "use --server gunicorn or --server waitress.")
     assert server._choose_server("waitress") == "waitress"
+
+
+def test_a_worker_stopped_before_granian_takes_its_signals_dies_at_once():
+    # What `payground serve` runs after each fork: the parent's Python handler (granian's
+    # own, in the parent) would otherwise swallow the stop, and the worker would run on.
+    import signal
+
+    from payground.cli.server import _default_stop_signals
+
+    pid = os.fork()
+    if pid == 0:  # the child
+        signal.signal(signal.SIGTERM, lambda *_: None)  # stands in for the inherited one
+        _default_stop_signals()
+        os.kill(os.getpid(), signal.SIGTERM)
+        os._exit(0)  # reached only if the stop was swallowed
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM

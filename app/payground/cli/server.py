@@ -316,7 +316,6 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
     worker process. Workers are forked from this process, so they inherit the app built once.
     """
     import multiprocessing
-    import signal
     from multiprocessing.util import Finalize
 
     from granian.constants import Interfaces
@@ -330,13 +329,7 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
         port = _free_port(host)
 
     def load_in_worker(_target):
-        # Runs in each forked worker, which still has the parent's Python signal handlers
-        # (they would only set the parent's flags here) until granian installs its own,
-        # after this: a stop in between was lost and the worker ran on. Dying at once is
-        # right for a worker that has served nothing yet.
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        # As under gunicorn: no connection shared with the parent or a sibling
+        # Runs in each forked worker. As under gunicorn: no connection shared with the parent or a sibling
         # (close=False: closing inherited ones could disturb them).
         with app.app_context():
             db.engine.dispose(close=False)
@@ -350,6 +343,11 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
 
     if multiprocessing.get_start_method(allow_none=False) != "fork" and os.name != "nt":
         multiprocessing.set_start_method("fork", force=True)  # workers inherit the built app
+    # A forked worker keeps the parent's Python signal handlers (which would only set the
+    # parent's flags there) until granian installs its own: a stop arriving in between was
+    # lost and the worker ran on. Until then the default applies: a worker that has served
+    # nothing yet dies at once.
+    os.register_at_fork(after_in_child=_default_stop_signals)
 
     class PaygroundGranian(Server):
         def startup(self, spawn_target, target_loader):
@@ -375,6 +373,13 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
 
 
 GRACEFUL_STOP_SECONDS = 10
+
+
+def _default_stop_signals() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _announce_once_listening(host: str, port: int, on_ready) -> None:
