@@ -179,7 +179,8 @@ def request_cost(store: dict, path: str, batches: int, per_batch: int) -> list[f
 
 def run_http(store: dict, args, work_dir: str, bench) -> dict:
     cmd = (f"env PAYGROUND_HOME={store['home']} PAYGROUND_RATE_LIMITS=off {PAYGROUND} serve "
-           f"--port {{port}} --workers {args.workers} --threads {args.threads}")
+           f"--port {{port}} --workers {args.workers} --threads {args.threads} "
+           f"--server {args.server}")
     server = bench.ServerProc("payground", cmd, work_dir)
     server.start()
     try:
@@ -227,7 +228,11 @@ def main() -> int:
     # whichever worker wakes first, and a run where one worker got all of them does half the
     # requests - noise far larger than what this compares.
     ap.add_argument("--workers", type=int, default=1, help="payground serve --workers (1)")
-    ap.add_argument("--threads", type=int, default=2, help="payground serve --threads (2)")
+    # One thread, as bench/run.sh serves: under granian (the default server) a second Python
+    # thread in the worker cost ~30 % of the requests and added tail latency (GIL hand-offs)
+    # that moved from run to run - noise larger than what this compares.
+    ap.add_argument("--threads", type=int, default=1, help="payground serve --threads (1)")
+    ap.add_argument("--server", default="auto", help="payground serve --server (auto)")
     ap.add_argument("--batches", type=int, default=7, help="in-process batches per size")
     ap.add_argument("--per-batch", type=int, default=1000, help="lookups per batch")
     ap.add_argument("--tolerance", type=float, default=0.05,
