@@ -1,4 +1,4 @@
-"""`payground serve`: the app built once, then served by gunicorn, granian or waitress."""
+"""`payground serve`: the app built once, then served by granian, gunicorn or waitress."""
 
 from __future__ import annotations
 
@@ -67,8 +67,9 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
     # Why one worker with 4 threads by default: rate limits live in the worker's memory
     # unless PAYGROUND_REDIS_URL is set, so one process keeps them exact, and one process
     # starts fastest. Requests are mostly CPU under the GIL, and SQLite takes one writer at a
-    # time: 8 threads measured slower than 4 (bench/RESULTS.md), and 4 still serve a few
-    # clients at once (one slow client does not hold up the rest).
+    # time, so more threads do not serve more (under granian one thread served ~40 % more
+    # than four, bench/RESULTS.md); but a thread reading a slowly uploaded body is held until
+    # it arrives, and 4 keep serving the other clients meanwhile.
     limiter = app.extensions["payground"].rate_limiter
     if workers > 1 and limiter.enabled and not limiter.shared:
         raise click.ClickException(
@@ -329,8 +330,8 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
         port = _free_port(host)
 
     def load_in_worker(_target):
-        # Runs in each forked worker. As under gunicorn: no connection shared with the parent or a sibling
-        # (close=False: closing inherited ones could disturb them).
+        # Runs in each forked worker. As under gunicorn: no connection shared with the
+        # parent or a sibling (close=False: closing inherited ones could disturb them).
         with app.app_context():
             db.engine.dispose(close=False)
         # granian's workers are multiprocessing processes, which leave through os._exit:
