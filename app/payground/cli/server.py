@@ -373,7 +373,9 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
     server.serve(target_loader=load_in_worker)
 
 
-GRACEFUL_STOP_SECONDS = 10
+# Payground's requests take milliseconds: five seconds is ample for those in progress, and
+# bounds the wait for a worker whose stop granian missed (see README, "serve").
+GRACEFUL_STOP_SECONDS = 5
 
 
 def _default_stop_signals() -> None:
