@@ -120,6 +120,26 @@ def test_rows_are_written_when_the_process_exits(tmp_path, database_url):
         dispose_app(app)
 
 
+def _one_request(app) -> None:  # a multiprocessing child's target: leaves via os._exit
+    r = app.test_client().get("/v1/customers", headers={"Authorization": "Bearer x"})
+    print(r.headers["Request-Id"], flush=True)
+
+
+def test_a_multiprocessing_child_writes_its_rows_as_it_exits(app, capfd):
+    # Such a child (a granian worker is one) skips atexit: without multiprocessing's
+    # finalizer its last rows were lost.
+    import multiprocessing
+
+    child = multiprocessing.get_context("fork").Process(target=_one_request, args=(app,))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    request_id = capfd.readouterr().out.strip()
+    assert request_id.startswith("req_")
+    assert request_id in stored_ids(app)
+    assert waiting(app) == 0  # the parent had nothing of the child's to write
+
+
 def test_a_forked_child_does_not_write_its_parents_rows(app, account):
     r = account.get("/v1/customers")
     assert waiting(app) == 1

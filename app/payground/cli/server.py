@@ -317,7 +317,6 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
     worker process. Workers are forked from this process, so they inherit the app built once.
     """
     import multiprocessing
-    from multiprocessing.util import Finalize
 
     from granian.constants import Interfaces
     from granian.server import Server
@@ -332,18 +331,13 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
     def load_in_worker(_target):
         # Runs in each forked worker. As under gunicorn: no connection shared with the
         # parent or a sibling (close=False: closing inherited ones could disturb them).
+        # (Request-log rows still buffered when a worker stops: services.log_buffer.)
         with app.app_context():
             db.engine.dispose(close=False)
-        # granian's workers are multiprocessing processes, which leave through os._exit:
-        # atexit never runs there, multiprocessing's finalizers do. Rows of the request log
-        # still in this worker's buffer are written on the way out (see services.log_buffer).
-        from ..app import dispose_app
-
-        Finalize(app, dispose_app, args=(app,), exitpriority=10)
         return app
 
-    if multiprocessing.get_start_method(allow_none=False) != "fork" and os.name != "nt":
-        multiprocessing.set_start_method("fork", force=True)  # workers inherit the built app
+    # Workers inherit the built app (granian is not offered where there is no fork).
+    multiprocessing.set_start_method("fork", force=True)
     # A forked worker keeps the parent's Python signal handlers (which would only set the
     # parent's flags there) until granian installs its own: a stop arriving in between was
     # lost and the worker ran on. Until then the default applies: a worker that has served

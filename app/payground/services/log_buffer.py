@@ -10,7 +10,7 @@ workers (bench/RESULTS.md). Rows now wait in a per-process buffer and reach the 
 - otherwise within ``REQUEST_LOG_FLUSH_MS`` (50 ms by default), from one flusher thread per
   process, in one transaction per batch;
 - at once, before this process reads the log (``flush``), when a batch is full, and when the
-  process exits.
+  process exits (``atexit``, or multiprocessing's finalizers in a multiprocessing child).
 
 So a process always reads its own rows; another worker's rows appear within the flush delay.
 ``REQUEST_LOG_FLUSH_MS=0`` writes every row at once, in its own transaction, as before.
@@ -157,6 +157,7 @@ class _Flusher:
 
     def _start(self) -> None:
         self._pid = os.getpid()
+        _flush_when_a_multiprocessing_child_exits()
         self._thread = threading.Thread(target=self._run, name="payground-log-flusher",
                                         daemon=True)
         self._thread.start()
@@ -186,6 +187,18 @@ class _Flusher:
 _flusher = _Flusher()
 flush_all = _flusher.flush_all
 _hooks_registered = False
+
+
+def _flush_when_a_multiprocessing_child_exits() -> None:
+    """A multiprocessing child (granian's workers are) leaves through ``os._exit``: ``atexit``
+    never runs there, multiprocessing's finalizers do. Registered when the child's flusher
+    starts, since a child clears the finalizers it inherited before it runs its target."""
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:
+        from multiprocessing.util import Finalize
+
+        Finalize(None, flush_all, exitpriority=10)
 
 
 def _register_process_hooks() -> None:
