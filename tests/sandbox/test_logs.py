@@ -312,6 +312,7 @@ def test_a_failure_to_log_never_fails_the_request(app, account, monkeypatch, cap
     from sqlalchemy.exc import OperationalError
 
     monkeypatch.setattr(app.extensions["payground"], "request_log", None)
+
     def broken(engine, rows):
         raise OperationalError("INSERT", {}, Exception("disk full"))
 

@@ -29,10 +29,10 @@ instance outside a request (``emit`` also runs from the CLI and catch-up code).
 from __future__ import annotations
 
 import importlib
-import orjson
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from marshmallow import Schema
 from sqlalchemy import or_
 
