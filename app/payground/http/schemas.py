@@ -32,6 +32,8 @@ class StripeSchema(Schema):
         unknown = RAISE
 
 
+# Raised as is, never through Field.make_error: marshmallow would fill in "{param}" from
+# make_error's arguments (and fail); validation.error_from_validation names the parameter.
 _EMPTY = coded("parameter_invalid_empty", messages.INVALID_EMPTY)
 _INTEGER = re.compile(r"^-?\d+$")
 
@@ -41,7 +43,6 @@ class Int(fields.Integer):
 
     default_error_messages = {
         "invalid": coded("parameter_invalid_integer", "Invalid integer: {input}"),
-        "empty": _EMPTY,
         "too_large": coded("parameter_invalid_integer", "Invalid integer: {input}"),
     }
 
@@ -51,7 +52,7 @@ class Int(fields.Integer):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "":
-            raise self.make_error("empty")
+            raise ValidationError(_EMPTY)
         if isinstance(value, bool) or not (
             isinstance(value, int) or (isinstance(value, str) and _INTEGER.match(value))
         ):
@@ -75,14 +76,13 @@ class Bool(fields.Field):
 
     default_error_messages = {
         "invalid": coded("parameter_invalid_boolean", "Invalid boolean: {input}"),
-        "empty": _EMPTY,
     }
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
             return value
         if value == "":
-            raise self.make_error("empty")
+            raise ValidationError(_EMPTY)
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         raise self.make_error("invalid", input=_shown(value))
@@ -96,7 +96,6 @@ class Str(fields.String):
 
     default_error_messages = {
         "invalid": coded("parameter_invalid_string", "Invalid string: {input}"),
-        "empty": _EMPTY,
     }
 
     def __init__(self, *, max_length: int = 5000, allow_empty: bool = False, **kw: Any):
@@ -107,7 +106,7 @@ class Str(fields.String):
         if not isinstance(value, str):
             raise self.make_error("invalid", input=_shown(value))
         if value == "" and not self.allow_empty:
-            raise self.make_error("empty")
+            raise ValidationError(_EMPTY)
         if len(value) > self.max_length:
             raise ValidationError(coded(
                 "parameter_invalid_string",

@@ -1,0 +1,54 @@
+"""An empty string for a parameter that cannot be unset: Stripe's 400, never a 500, no change.
+
+Every kind of field (integer, boolean, string, email, currency, choice), in a body and in a
+query string. (These answered 500 until the "empty" message stopped going through
+marshmallow's own formatting, which knew nothing of ``{param}``.)
+"""
+
+import pytest
+
+from payground import messages
+from tests.helpers import assert_error
+
+CHARGE = {"amount": "2000", "currency": "usd", "source": "tok_visa"}
+
+
+def empty_value_error(response, param):
+    return assert_error(response, 400, code="parameter_invalid_empty", param=param,
+                        message=messages.INVALID_EMPTY.replace("{param}", param))
+
+
+def count(account, path):
+    listed = account.get(f"{path}?limit=100")
+    assert listed.status_code == 200, listed.get_json()
+    return len(listed.get_json()["data"])
+
+
+@pytest.mark.parametrize("param", ["amount", "currency", "capture"])
+def test_a_charge_with_an_empty_value_is_refused_and_not_made(account, param):
+    r = account.post("/v1/charges", {**CHARGE, param: ""})
+
+    empty_value_error(r, param)
+    assert count(account, "/v1/charges") == 0
+
+
+def test_a_customer_with_an_empty_email_is_refused_and_not_made(account):
+    empty_value_error(account.post("/v1/customers", {"email": ""}), "email")
+    assert count(account, "/v1/customers") == 0
+
+
+def test_an_empty_limit_in_a_query_string_is_refused(account):
+    empty_value_error(account.get("/v1/refunds?limit="), "limit")
+
+
+def test_an_empty_choice_is_refused_and_changes_nothing(account):
+    made = account.post("/v1/payment_intents", {"amount": "2000", "currency": "usd"})
+    assert made.status_code == 200, made.get_json()
+    intent = made.get_json()
+
+    r = account.post(f"/v1/payment_intents/{intent['id']}/cancel",
+                     {"cancellation_reason": ""})
+
+    empty_value_error(r, "cancellation_reason")
+    after = account.get(f"/v1/payment_intents/{intent['id']}").get_json()
+    assert (after["status"], after["cancellation_reason"]) == (intent["status"], None)
