@@ -92,6 +92,11 @@ until "$PAYGROUND" serve --help >/dev/null 2>&1; do
     (( waited == 0 )) && log "waiting for \`payground serve\` to exist (up to ${WAIT_CLI}s)..."
     sleep 10; waited=$((waited + 10))
 done
+# Compile Payground's modules to bytecode, as pip does when it installs a wheel. An editable
+# install leaves that to the first import, and where PYTHONDONTWRITEBYTECODE is set (it is on
+# the machines these figures come from) every start would compile ~70 modules from source
+# again: ~120 ms of start-up no user of `pip install payground` pays.
+"$(dirname "$PAYGROUND")/python" -m compileall -q "$REPO/app/payground" >/dev/null
 serve_help="$("$PAYGROUND" serve --help)"
 pg_opts="--port {port}"
 if grep -q -- '--workers' <<<"$serve_help"; then pg_opts+=" --workers $PG_WORKERS"
