@@ -157,3 +157,22 @@ def test_broken_encoding_is_refused_and_changes_nothing(account):
 def test_invalid_json_body(account):
     r = account.post("/v1/customers", "{oops", headers={"Content-Type": "application/json"})
     assert_error(r, 400, message=messages.MALFORMED_BODY)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"email": "\\ud800@example.com"}',  # a lone surrogate: no response could echo it
+    b'{"description": NaN}',
+    b'{"metadata": ' + b'{"a": ' * 5000 + b'1' + b'}' * 5001,  # deeper than any parser's stack
+    b'["email", "jo@example.com"]',
+])
+def test_json_that_cannot_be_read_as_parameters_is_malformed(account, body):
+    r = account.post("/v1/customers", body, headers={"Content-Type": "application/json"})
+    assert_error(r, 400, message=messages.MALFORMED_BODY)
+    assert account.get("/v1/customers").get_json()["data"] == []
+
+
+@pytest.mark.parametrize("body", [b'{"email": "\\ud800@example.com", "password": "x" }',
+                                  b'{"email": ' * 3000 + b'1' + b'}' * 3000])
+def test_the_sandbox_refuses_unreadable_json_the_same_way(client, body):
+    r = client.post("/sandbox/signup", data=body, headers={"Content-Type": "application/json"})
+    assert_error(r, 400, message=messages.MALFORMED_BODY)

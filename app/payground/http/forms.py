@@ -8,10 +8,11 @@ what they mean, so that ``amount=abc`` fails with the parameter's name.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import parse_qsl
+
+import orjson
 
 from ..errors import InvalidRequestError, ParameterInvalid
 from .. import messages
@@ -29,18 +30,21 @@ def decode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
     """Decode a request body (form or JSON) into nested parameters."""
     if not body:
         return {}
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidRequestError(messages.MALFORMED_BODY) from None
     if content_type and content_type.split(";")[0].strip().lower() == "application/json":
+        # orjson, not json: it refuses what json would let through to fail later - a lone
+        # surrogate ("\ud800", which no response can echo), NaN, nesting deeper than 1,024
+        # (json's RecursionError) - as malformed JSON.
         try:
-            data = json.loads(text)
-        except ValueError:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
             raise InvalidRequestError(messages.MALFORMED_BODY) from None
         if not isinstance(data, dict):
             raise InvalidRequestError(messages.MALFORMED_BODY)
         return data
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequestError(messages.MALFORMED_BODY) from None
     return nest(_pairs(text))
 
 
