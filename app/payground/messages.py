@@ -42,6 +42,7 @@ INVALID_EMPTY = (
 )
 AMOUNT_TOO_SMALL = "Amount must be at least $0.50 usd"
 MALFORMED_BODY = "Invalid request: the request body could not be decoded."
+MALFORMED_QUERY = "Invalid request: the query string could not be decoded."
 REQUEST_TOO_LARGE = "Request body too large."
 API_ERROR = "An unknown error occurred on Payground's side. It has been logged."
 IDEMPOTENCY_MISMATCH = (

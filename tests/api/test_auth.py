@@ -154,6 +154,10 @@ def test_broken_encoding_is_refused_and_changes_nothing(account):
     assert account.get("/v1/customers").get_json()["data"] == []
 
 
+def test_broken_encoding_in_a_query_string_is_refused(account):
+    assert_error(account.get("/v1/customers?email=%ff"), 400, message=messages.MALFORMED_QUERY)
+
+
 def test_invalid_json_body(account):
     r = account.post("/v1/customers", "{oops", headers={"Content-Type": "application/json"})
     assert_error(r, 400, message=messages.MALFORMED_BODY)

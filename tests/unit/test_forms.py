@@ -49,6 +49,12 @@ def test_broken_encodings_are_refused(body, content_type):
     assert info.value.message == "Invalid request: the request body could not be decoded."
 
 
+def test_a_broken_query_string_is_named_as_such():
+    with pytest.raises(InvalidRequestError) as info:
+        decode_query("limit=%ff")
+    assert info.value.message == "Invalid request: the query string could not be decoded."
+
+
 def test_value_and_hash_for_one_name_conflict():
     with pytest.raises(ParameterInvalid) as info:
         decode_body(b"card=tok&card[number]=4242", FORM)

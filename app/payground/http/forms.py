@@ -23,7 +23,7 @@ _NAME = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 
 
 def decode_query(query: str) -> dict[str, Any]:
-    return nest(_pairs(query))
+    return nest(_pairs(query, messages.MALFORMED_QUERY))
 
 
 def decode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
@@ -45,15 +45,15 @@ def decode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidRequestError(messages.MALFORMED_BODY) from None
-    return nest(_pairs(text))
+    return nest(_pairs(text, messages.MALFORMED_BODY))
 
 
-def _pairs(text: str) -> list[tuple[str, str]]:
+def _pairs(text: str, malformed: str) -> list[tuple[str, str]]:
     try:
         return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS,
                          encoding="utf-8", errors="strict")
     except (ValueError, UnicodeDecodeError):
-        raise InvalidRequestError(messages.MALFORMED_BODY) from None
+        raise InvalidRequestError(malformed) from None
 
 
 def nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
