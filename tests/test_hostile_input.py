@@ -1,0 +1,113 @@
+"""Random hostile requests to every route: never a 500, always Stripe's error envelope.
+
+Seeded, so a failure names a request that fails again. Each route gets bodies and query
+strings mixing real ids and parameter names with empty, huge, nested, non-UTF-8, wrongly
+typed and wrongly encoded values, under every kind of credential (secret, live, publishable,
+session, broken). This is how the empty-value 500s (tests/api/test_empty_values.py) and the
+unreadable-JSON 500s (tests/api/test_auth.py) were found.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+REQUESTS_PER_METHOD = 12
+ERROR_TYPES = {"api_error", "card_error", "idempotency_error", "invalid_request_error",
+               "rate_limit_error"}
+
+NAMES = ["amount", "currency", "source", "customer", "charge", "email", "description",
+         "metadata[a]", "metadata", "metadata[]", "expand[]", "expand[0]", "limit",
+         "starting_after", "ending_before", "capture", "reason", "payment_method", "confirm",
+         "card[number]", "card[exp_month]", "card[cvc]", "amount[]", "a[b][c][d]",
+         "created[gt]", "seconds", "expires_in", "permissions[]", "name", "note",
+         "ip_allowlist[]", "type", "livemode", "password", "status", "key", "mode",
+         "cancellation_reason", "capture_method", "payment_method_types[]", "", "[", "]]",
+         "csrf_token", "business_name", "support_email"]
+VALUES = ["", "0", "-1", "1", "99999999999999999999999", "1.5", "true", "null", "abc", "\x00",
+          "é" * 3, "a" * 6000, "tok_visa", "pm_card_visa", "tok_chargeDeclined", "usd", "xyz",
+          "[]", "{}", "4242424242424242", "1e3", " 5", "NaN", "2d", "<script>", "%ff"]
+JSON_VALUES = [None, True, False, 0, -1, 1.5, "", "x", [], ["a", 1], {}, {"a": {"b": []}},
+               "a" * 6000]
+RAW_BODIES = [b"\xff\xfe\xfa", b"a=%ZZ&b=%", b"amount=1&amount=2", b"&&&==&", b"amount=%E9",
+              b"metadata[a]=1&metadata=x", b'{"amount": 1}', b"[1,2", b'{"a": "\\ud800"}',
+              b'{"a":' * 3000, b"null", b'"x"', b'{"amount": 1180591620717411303424}', b"expand[]=customer.default_source.x.y.z"]
+CONTENT_TYPES = ["application/x-www-form-urlencoded", "application/json", "text/plain",
+                 "multipart/form-data", "application/json; charset=latin-1"]
+
+
+@pytest.fixture
+def world(account):
+    """An account with one of everything, and every kind of credential."""
+    live = account.activate()
+    customer = account.post("/v1/customers", {"email": "w@example.com"}).get_json()["id"]
+    charge = account.post("/v1/charges", {"amount": "1000", "currency": "usd",
+                                          "source": "tok_visa", "customer": customer})
+    charge = charge.get_json()["id"]
+    refund = account.post("/v1/refunds", {"charge": charge, "amount": "10"}).get_json()["id"]
+    intent = account.post("/v1/payment_intents", {"amount": "2000", "currency": "usd"})
+    intent = intent.get_json()["id"]
+    key_id = account.key_id(account.secret_key)
+    account.client.set_cookie("payground_session", account.session)
+    page = account.client.get("/dashboard/keys").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    return {
+        "ids": [customer, charge, refund, intent, key_id, "x", "%00", "é", "a" * 3000,
+                "ch_" + "z" * 40, "..", "%2F", "%ff"],
+        "auth": [account.auth(), account.auth(live), account.auth(account.publishable_key),
+                 account.session_auth, {},
+                 {"Authorization": "Basic !!!"}, {"Authorization": "Bearer " + "sk_test_" + "A" * 99},
+                 {"Authorization": "Bearer " + account.secret_key + "x"}],
+        "csrf": csrf.group(1) if csrf else "",
+        "planted": [account.secret_key, live],
+        "client": account.client,  # signed in to the dashboard too (the cookie)
+    }
+
+
+def random_request(rng: random.Random, rule: str, method: str, world: dict) -> dict:
+    path = rule
+    for placeholder in re.findall(r"<[^>]+>", rule):
+        path = path.replace(placeholder, rng.choice(world["ids"]), 1)
+    query = "&".join(f"{rng.choice(NAMES)}={rng.choice(VALUES)[:50]}"
+                     for _ in range(rng.randint(0, 3)))
+    headers = dict(rng.choice(world["auth"]))
+    if rng.random() < 0.2:
+        headers["Idempotency-Key"] = rng.choice(["k", "a" * 300, "é", ""])
+    form = {rng.choice(NAMES): rng.choice(VALUES) for _ in range(rng.randint(0, 5))}
+    if rng.random() < 0.5:
+        form["csrf_token"] = world["csrf"]
+    kind = rng.randint(0, 2)
+    request = {"method": method, "path": path + ("?" + query if query else ""),
+               "headers": headers}
+    if kind == 0:
+        request["data"] = form
+    elif kind == 1:
+        request["json"] = {name: rng.choice(JSON_VALUES) for name in form}
+    else:
+        request["data"] = rng.choice(RAW_BODIES)
+        request["headers"]["Content-Type"] = rng.choice(CONTENT_TYPES)
+    return request
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_no_route_answers_500_to_random_hostile_requests(app, world, seed):
+    rng = random.Random(seed)
+    client = world["client"]
+    routes = sorted((rule.rule, method) for rule in app.url_map.iter_rules()
+                    for method in rule.methods - {"HEAD", "OPTIONS"})
+    answered = 0
+    for rule, method in routes:
+        for _ in range(REQUESTS_PER_METHOD):
+            request = random_request(rng, rule, method, world)
+            response = client.open(request.pop("path"), **request)
+            where = f"{method} {rule} (seed {seed}, request {answered})"
+            assert response.status_code < 500, (where, response.get_data()[:300])
+            body = response.get_data(as_text=True)
+            assert not any(key in body for key in world["planted"]), where
+            if response.status_code >= 400 and response.is_json:
+                error = response.get_json()["error"]
+                assert error["type"] in ERROR_TYPES and error["message"], (where, error)
+            answered += 1
+    assert answered == len(routes) * REQUESTS_PER_METHOD
