@@ -10,9 +10,13 @@ leave through ``os._exit``, so no ``atexit`` handler runs there).
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
+
 import pytest
 import requests
 
@@ -126,11 +130,63 @@ def test_asking_for_a_server_that_is_missing_says_what_to_do(monkeypatch):
     assert server._choose_server("waitress") == "waitress"
 
 
+def test_a_granian_worker_stopped_right_after_start_up_stops_gracefully(granian):
+    # ~1 stop in 10 right after start-up used to reach one of granian's Rust threads, and
+    # the worker slept on until it was killed ("refused to gracefully stop").
+    for _ in range(5):
+        process = granian()
+        assert process.proc.stdout.readline() == ready_line(process) + "\n"
+        out, err = process.stop()
+        assert process.proc.returncode == 0, err
+        assert "refused to gracefully stop" not in err
+        assert "Stopped worker-1" in err
+
+
+def test_stop_signals_reach_their_handler_through_one_thread_only():
+    # What each granian worker runs before granian starts its threads. In a child process:
+    # the mask and the relay thread are process state.
+    from payground.cli.server import _stop_signals_through_one_thread
+
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            stopped = threading.Event()
+            _stop_signals_through_one_thread()
+            signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+            masks = []
+            later = threading.Thread(target=lambda: masks.append(
+                signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+            later.start()
+            later.join()
+            main_mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            os.kill(os.getpid(), signal.SIGTERM)  # to the process, as granian sends it
+            handled = stopped.wait(30)  # the main thread, sleeping on a lock meanwhile
+            blocked = {signal.SIGINT, signal.SIGTERM}
+            code = 0 if handled and blocked <= main_mask and blocked <= masks[0] else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_a_stop_before_any_handler_is_installed_ends_the_worker():
+    from payground.cli.server import _default_stop_signals, _stop_signals_through_one_thread
+
+    pid = os.fork()
+    if pid == 0:
+        _default_stop_signals()
+        _stop_signals_through_one_thread()
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)  # ended by the relay thread long before
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGTERM
+
+
 def test_a_worker_stopped_before_granian_takes_its_signals_dies_at_once():
     # What `payground serve` runs after each fork: the parent's Python handler (granian's
     # own, in the parent) would otherwise swallow the stop, and the worker would run on.
-    import signal
-
     from payground.cli.server import _default_stop_signals
 
     pid = os.fork()

@@ -360,8 +360,10 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
         port = _free_port(host)
 
     def load_in_worker(_target):
-        # Runs in each forked worker. As under gunicorn: no connection shared with the
-        # parent or a sibling (close=False: closing inherited ones could disturb them).
+        # Runs in each forked worker, before granian starts the worker's threads.
+        _stop_signals_through_one_thread()
+        # As under gunicorn: no connection shared with the parent or a sibling
+        # (close=False: closing inherited ones could disturb them).
         # (Request-log rows still buffered when a worker stops: services.log_buffer.)
         with app.app_context():
             db.engine.dispose(close=False)
@@ -399,8 +401,41 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
 
 
 # Payground's requests take milliseconds: five seconds is ample for those in progress, and
-# bounds the wait for a worker whose stop granian missed (see README, "serve").
+# bounds the wait for a worker that does not stop.
 GRACEFUL_STOP_SECONDS = 5
+_STOP_SIGNALS = ("SIGINT", "SIGTERM")
+
+
+def _stop_signals_through_one_thread() -> None:
+    """Deliver this process's SIGINT and SIGTERM to their Python handlers from one thread.
+
+    Why: a granian worker's main thread waits on a lock with no timeout, and the kernel
+    hands a signal sent to the process to any thread that does not block it, often one of
+    granian's Rust threads. Python then only marks the signal as pending for the main
+    thread, which sleeps on and never runs the handler: about one stop in ten right after
+    start-up was missed, and the worker was killed 5 s later. So: block both signals here,
+    in the main thread, before any other thread starts (threads inherit the mask, so none
+    of them ever takes one), and let one thread wait for them with sigwait() and call the
+    handler installed for each (granian's sets the worker's stop event).
+    """
+    import signal
+    import threading
+
+    stops = {getattr(signal, name) for name in _STOP_SIGNALS}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+
+    def relay() -> None:
+        while True:
+            number = signal.sigwait(stops)
+            handler = signal.getsignal(number)
+            if callable(handler):
+                handler(number, None)
+            elif handler != signal.SIG_IGN:
+                # Nothing has installed a handler yet (the worker serves nothing): stop,
+                # as the default action would.
+                os._exit(128 + number)
+
+    threading.Thread(target=relay, name="payground-stop-signals", daemon=True).start()
 
 
 def _default_stop_signals() -> None:
