@@ -11,10 +11,11 @@ from typing import Any
 
 from flask import Flask, g, request
 
+from . import messages
 from .config import load_config
 from .core.clock import Clock
 from .core.ids import new_sortable_id
-from .errors import register_error_handlers
+from .errors import InvalidRequestError, register_error_handlers
 from .extensions import configure_sqlite, db
 from .http.json_provider import OrjsonProvider
 from .http.json_provider import dumps as json_dumps
@@ -133,6 +134,9 @@ def _register_request_hooks(app: Flask) -> None:
             from .errors import RequestTooLarge
 
             raise RequestTooLarge()
+        if "\0" in request.path or b"%00" in request.query_string:
+            # Before anything looks an id up: PostgreSQL refuses NUL in text (a 500 there).
+            raise InvalidRequestError(messages.NUL_IN_URL)
         if request.path.startswith("/v1/") or request.path == "/v1":
             authenticate_v1()
             request_log.note_caller()

@@ -43,6 +43,11 @@ INVALID_EMPTY = (
 AMOUNT_TOO_SMALL = "Amount must be at least $0.50 usd"
 MALFORMED_BODY = "Invalid request: the request body could not be decoded."
 MALFORMED_QUERY = "Invalid request: the query string could not be decoded."
+# NUL characters are refused wherever they come from: PostgreSQL cannot store them in text,
+# and no id, name or value needs one.
+NUL_IN_URL = "Invalid request: the URL contains a NUL character (%00)."
+NUL_IN_NAME = "Invalid request: a parameter name contains a NUL character."
+NUL_IN_VALUE = "Invalid string: {param} contains a NUL character."
 REQUEST_TOO_LARGE = "Request body too large."
 API_ERROR = "An unknown error occurred on Payground's side. It has been logged."
 IDEMPOTENCY_MISMATCH = (

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import AuthenticationError, StripeError, lock_timeout_for
 from ..http.context import state
+from ..http.forms import refuse_nul
 from ..services import accounts
 from . import bp, csrf, filters
 from .forms import error_text
@@ -80,6 +81,8 @@ def load_session():
                       and request.cookies.get(MODE_COOKIE) == "live")
     if request.method == "POST":
         csrf.require_valid_token()
+        for name, value in request.form.items(multi=True):
+            refuse_nul(name, value)  # as the API does
     return None
 
 

@@ -40,6 +40,7 @@ def decode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
             raise InvalidRequestError(messages.MALFORMED_BODY) from None
         if not isinstance(data, dict):
             raise InvalidRequestError(messages.MALFORMED_BODY)
+        _refuse_nul_in_json(data)
         return data
     try:
         text = body.decode("utf-8")
@@ -50,10 +51,36 @@ def decode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
 
 def _pairs(text: str, malformed: str) -> list[tuple[str, str]]:
     try:
-        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS,
-                         encoding="utf-8", errors="strict")
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS,
+                          encoding="utf-8", errors="strict")
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequestError(malformed) from None
+    for name, value in pairs:
+        refuse_nul(name, value)
+    return pairs
+
+
+def refuse_nul(name: str, value: object) -> None:
+    """Refuse a parameter whose name or value holds a NUL character (PostgreSQL cannot
+    store one in text; nothing Payground stores needs one)."""
+    if "\0" in name:
+        raise InvalidRequestError(messages.NUL_IN_NAME)
+    if isinstance(value, str) and "\0" in value:
+        raise ParameterInvalid(messages.NUL_IN_VALUE.format(param=name),
+                               code="parameter_invalid_string", param=name)
+
+
+def _refuse_nul_in_json(data: dict[str, Any]) -> None:
+    """As ``refuse_nul`` for every name and string in a JSON body, at any depth (a loop,
+    not recursion: orjson accepts nesting deeper than Python's recursion limit)."""
+    pending: list[tuple[str, Any]] = [(name, value) for name, value in data.items()]
+    while pending:
+        name, value = pending.pop()
+        refuse_nul(name, value)
+        if isinstance(value, dict):
+            pending.extend((f"{name}[{k}]", v) for k, v in value.items())
+        elif isinstance(value, list):
+            pending.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
 
 
 def nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
