@@ -134,7 +134,8 @@ def _register_request_hooks(app: Flask) -> None:
             from .errors import RequestTooLarge
 
             raise RequestTooLarge()
-        if "\0" in request.path or b"%00" in request.query_string:
+        query = request.query_string
+        if "\0" in request.path or b"%00" in query or b"\0" in query:
             # Before anything looks an id up: PostgreSQL refuses NUL in text (a 500 there).
             raise InvalidRequestError(messages.NUL_IN_URL)
         if request.path.startswith("/v1/") or request.path == "/v1":

@@ -23,6 +23,7 @@ def customers(account):
 
 
 @pytest.mark.parametrize("path", ["/v1/customers/cus_%00", "/v1/customers?email=a%00b",
+                                  "/v1/customers?email=a\x00b",
                                   "/v1/charges/%00/refunds"])
 def test_a_nul_in_the_url_is_refused_and_logged_as_sent(account, path):
     r = account.get(path)
