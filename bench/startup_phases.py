@@ -5,8 +5,9 @@ Times (wall and CPU, ms) in a fresh interpreter: importing click+the CLI, flask,
 (+flask_sqlalchemy), marshmallow, payground.app; create_app on an empty home (schema creation,
 secret); POST /sandbox/signup (password hashing, account + keys); the first and second
 GET /v1/balance and POST /v1/customers (first ones pay for SQL compilation; `payground serve`
-configures the ORM mappers before it forks, and so does this script). gunicorn's own start (arbiter, fork) is not included: compare the total with
-bench.py's startup figure to see it.
+configures the ORM mappers before it forks, and so does this script, which also builds with
+the cyclic GC off and freezes the result, as serve does). The server's own start (granian's
+master, the fork) is not included: compare the total with bench.py's startup figure to see it.
 
 Usage (from the repo root):
     .venv/bin/python bench/startup_phases.py [--repeats 5]
@@ -23,7 +24,8 @@ import subprocess
 import sys
 
 CHILD = r'''
-import json, os, shutil, sys, tempfile, time
+import gc, json, os, shutil, sys, tempfile, time
+gc.disable()  # as `payground serve` builds the app (cli.server._objects_for_the_whole_run)
 out = []
 t_w, t_c = time.perf_counter(), time.process_time()
 def mark(name):
@@ -45,6 +47,7 @@ app = create_app({"HOME": home}); mark("create_app (empty home: schema, secret)"
 from payground.cli import server as cli_server
 if hasattr(cli_server, "_warm_up"):
     cli_server._warm_up(app); mark("serve's warm-up before fork (mappers, key lookup)")
+gc.freeze(); gc.enable()
 c = app.test_client()
 r = c.post("/sandbox/signup", json={"email": "s@example.com", "password": "bench password 123"})
 assert r.status_code < 300, r.status_code
