@@ -67,3 +67,15 @@ def test_no_page_renders_a_planted_secret(app, dash, signed_in, client):
                 assert key[8:] not in body, (path, key[:8])  # not even without its prefix
             scanned += 1
     assert scanned > 40
+
+
+def test_a_key_pasted_into_a_dashboard_url_is_not_echoed_on_the_way_to_log_in(client, account):
+    # Logged out: the dashboard sends the visitor to log in, and back afterwards - but not
+    # back to a path holding a key, which would put the key in the redirect's URL.
+    r = client.get(f"/dashboard/{account.secret_key}", follow_redirects=True)
+
+    assert r.status_code == 200
+    assert [h.headers["Location"] for h in r.history] == ["/dashboard/login"]
+    assert account.secret_key[8:] not in r.get_data(as_text=True)
+    ordinary = client.get("/dashboard/charges")
+    assert ordinary.headers["Location"] == "/dashboard/login?next=/dashboard/charges"

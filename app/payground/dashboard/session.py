@@ -13,6 +13,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from ..core.keys import scrub
 from ..errors import AuthenticationError, StripeError, lock_timeout_for
 from ..http.context import state
 from ..http.forms import refuse_nul
@@ -75,8 +76,10 @@ def load_session():
         except AuthenticationError:
             g.drop_session = True  # expired or logged out elsewhere: clear the stale cookie
     if g.account is None and request.endpoint not in PUBLIC_ENDPOINTS:
-        # Only the path: a query string could carry anything, even a pasted key.
-        return redirect(url_for("dashboard.login", next=request.path), 303)
+        # Only the path: a query string could carry anything, even a pasted key; and not a
+        # path holding one either (it would be echoed in the redirect's URL).
+        next_path = request.path if scrub(request.path) == request.path else None
+        return redirect(url_for("dashboard.login", next=next_path), 303)
     g.livemode = bool(g.account is not None and g.account.live_enabled
                       and request.cookies.get(MODE_COOKIE) == "live")
     if request.method == "POST":
