@@ -124,10 +124,13 @@ def test_leak_on_purpose_shows_and_records_only_masked_forms(project):
     assert lines == [
         "key in a header: 200",
         f"key in the URL: 400 api_key_in_url: {messages.API_KEY_IN_URL}",
+        "key in a description: 400 parameter_invalid_string: "
+        + messages.SECRET_IN_VALUE.format(param="description"),
         "revoked key: 401 api_key_expired: "
         + messages.EXPIRED_API_KEY.format(masked=error_form),
         f"request log: GET /v1/customers 200 {shown} -",
         f"request log: GET /v1/customers 400 {shown} api_key_in_url",
+        f"request log: POST /v1/customers 400 {shown} parameter_invalid_string",
         f"request log: GET /v1/customers 401 {shown} api_key_expired",
         f"audit: api_key.created {shown}",
         f"audit: api_key.seen_in_url {shown}",

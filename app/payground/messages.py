@@ -48,6 +48,9 @@ MALFORMED_QUERY = "Invalid request: the query string could not be decoded."
 NUL_IN_URL = "Invalid request: the URL contains a NUL character (%00)."
 NUL_IN_NAME = "Invalid request: a parameter name contains a NUL character."
 NUL_IN_VALUE = "Invalid string: {param} contains a NUL character."
+SECRET_IN_VALUE = (
+    "Invalid string: {param} holds a secret API key. Payground stores no key anywhere: keep "
+    "keys in environment variables or a secret manager, and roll this one if it is in use.")
 REQUEST_TOO_LARGE = "Request body too large."
 API_ERROR = "An unknown error occurred on Payground's side. It has been logged."
 IDEMPOTENCY_MISMATCH = (

@@ -85,3 +85,12 @@ def test_scrub_masks_every_key_like_string():
     assert key not in scrubbed
     assert keys.mask(key) in scrubbed
     assert "sk_test_abc" not in scrubbed
+
+
+def test_secret_in_finds_a_secret_or_restricted_key_anywhere_in_a_text():
+    secret, restricted = keys.generate("secret", False), keys.generate("restricted", True)
+    assert keys.secret_in(f"note: {secret}.") == secret
+    assert keys.secret_in(f"x{restricted}trailing") == restricted  # glued to other text
+    assert keys.secret_in(f"{keys.generate('publishable', True)} is public") is None
+    assert keys.secret_in(secret[:-1] + ("A" if secret[-1] != "A" else "B")) is None
+    assert keys.secret_in("sk_test_short and no key at all") is None

@@ -38,6 +38,11 @@ print("key in a header:", call("GET", "/v1/customers", token=key).status_code)
 # 3. The mistake: the key in the URL, where proxies, browser history and logs keep it.
 print("key in the URL:", error_of(call("GET", "/v1/customers", params={"api_key": key})))
 
+# 3b. The other mistake: the key pasted into data (an order note, a ticket). Payground
+#     stores no key anywhere, so it refuses to keep this one.
+note = {"description": f"deploy key for the shop: {key}"}
+print("key in a description:", error_of(call("POST", "/v1/customers", token=key, data=note)))
+
 # 4. An exposed key is revoked (or rolled, if something uses it: lesson 4). The server now
 #    refuses it, and names it in the error only in masked form.
 call("POST", f"/sandbox/keys/{key_id}/revoke", token=SESSION)

@@ -87,6 +87,19 @@ def parse(key: str) -> ParsedKey | None:
     return ParsedKey(kind=KINDS[key[:2]], livemode=key[3:7] == "live")
 
 
+def secret_in(text: str) -> str | None:
+    """The first well-formed secret or restricted key inside ``text``, else ``None``.
+
+    Publishable keys are public and pass; a key-like string whose checksum fails is not a key.
+    """
+    for match in KEY_LIKE.finditer(text):
+        candidate = match.group(0)[:46]
+        parsed = parse(candidate)
+        if parsed is not None and parsed.kind != "publishable":
+            return candidate
+    return None
+
+
 def digest(pepper: str, key: str) -> str:
     """HMAC-SHA256(pepper, key) as hex: the only form of a key that is stored."""
     return hmac.new(pepper.encode(), key.encode(), hashlib.sha256).hexdigest()

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from flask import request, url_for
 from markupsafe import Markup
 
+from ..core.keys import scrub
 from ..core.money import format_amount
 
 
@@ -62,8 +63,14 @@ def page_link(**changes: str | None) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def masked(value: object) -> str:
+    """A submitted value shown again in its form, with anything key-shaped masked: a key
+    pasted into the wrong field is not sent back to the browser."""
+    return scrub(str(value)) if value else ""
+
+
 def register(bp) -> None:
     for name, func in (("timestamp", timestamp), ("time", time_tag), ("duration", duration),
-                       ("money", money)):
+                       ("money", money), ("masked", masked)):
         bp.add_app_template_filter(func, f"pg_{name}")
     bp.add_app_template_global(page_link, "pg_page_link")

@@ -15,7 +15,7 @@ from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import ensure_text_type
 
 from .. import messages
-from ..core.keys import scrub
+from ..core.keys import scrub, secret_in
 from .validation import coded
 
 __all__ = [
@@ -35,6 +35,9 @@ class StripeSchema(Schema):
 # Raised as is, never through Field.make_error: marshmallow would fill in "{param}" from
 # make_error's arguments (and fail); validation.error_from_validation names the parameter.
 _EMPTY = coded("parameter_invalid_empty", messages.INVALID_EMPTY)
+# A value that would store a secret or restricted key (a description, a note, metadata):
+# refused, so that no key is ever in the database or echoed back.
+_SECRET = coded("parameter_invalid_string", messages.SECRET_IN_VALUE)
 _INTEGER = re.compile(r"^-?\d+$")
 
 
@@ -111,6 +114,8 @@ class Str(fields.String):
             raise ValidationError(coded(
                 "parameter_invalid_string",
                 f"Invalid string: {_shown(value)}; must be at most {self.max_length} characters"))
+        if secret_in(value):
+            raise ValidationError(_SECRET)
         return value
 
 
@@ -191,6 +196,8 @@ class Metadata(fields.Field):
                 raise ValidationError(coded(
                     None, f"Invalid metadata: values can be at most {self.MAX_VALUE} characters "
                     f"long; the value of {_shown(key)} is {len(item)}."))
+            if secret_in(item):
+                raise ValidationError(_SECRET)
             result[key] = item if item != "" else None
         return result
 
