@@ -184,6 +184,20 @@ def test_a_stop_before_any_handler_is_installed_ends_the_worker():
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGTERM
 
 
+def test_a_handler_that_raises_still_stops_the_worker():
+    from payground.cli.server import _stop_signals_through_one_thread
+
+    pid = os.fork()
+    if pid == 0:
+        _stop_signals_through_one_thread()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # raises KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(30)  # ended by the relay thread long before
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGINT
+
+
 def test_a_worker_stopped_before_granian_takes_its_signals_dies_at_once():
     # What `payground serve` runs after each fork: the parent's Python handler (granian's
     # own, in the parent) would otherwise swallow the stop, and the worker would run on.

@@ -429,7 +429,10 @@ def _stop_signals_through_one_thread() -> None:
             number = signal.sigwait(stops)
             handler = signal.getsignal(number)
             if callable(handler):
-                handler(number, None)
+                try:
+                    handler(number, None)
+                except BaseException:  # Python's own SIGINT handler raises KeyboardInterrupt:
+                    os._exit(128 + number)  # in this thread that stops nothing, so stop here
             elif handler != signal.SIG_IGN:
                 # Nothing has installed a handler yet (the worker serves nothing): stop,
                 # as the default action would.
