@@ -34,7 +34,8 @@ JSON_VALUES = [None, True, False, 0, -1, 1.5, "", "x", [], ["a", 1], {}, {"a": {
                "a" * 6000]
 RAW_BODIES = [b"\xff\xfe\xfa", b"a=%ZZ&b=%", b"amount=1&amount=2", b"&&&==&", b"amount=%E9",
               b"metadata[a]=1&metadata=x", b'{"amount": 1}', b"[1,2", b'{"a": "\\ud800"}',
-              b'{"a":' * 3000, b"null", b'"x"', b'{"amount": 1180591620717411303424}', b"expand[]=customer.default_source.x.y.z"]
+              b'{"a":' * 3000, b"null", b'"x"', b'{"amount": 1180591620717411303424}',
+              b"a" + b"[b]" * 2000 + b"=1", b'{"a":' * 1000 + b"1" + b"}" * 1000, b"expand[]=customer.default_source.x.y.z"]
 CONTENT_TYPES = ["application/x-www-form-urlencoded", "application/json", "text/plain",
                  "multipart/form-data", "application/json; charset=latin-1"]
 

@@ -45,6 +45,7 @@ MALFORMED_BODY = "Invalid request: the request body could not be decoded."
 MALFORMED_QUERY = "Invalid request: the query string could not be decoded."
 # NUL characters are refused wherever they come from: PostgreSQL cannot store them in text,
 # and no id, name or value needs one.
+TOO_DEEP = "Invalid {param}: parameters can be nested at most {depth} levels deep."
 NUL_IN_URL = "Invalid request: the URL contains a NUL character (%00)."
 NUL_IN_NAME = "Invalid request: a parameter name contains a NUL character."
 NUL_IN_VALUE = "Invalid string: {param} contains a NUL character."

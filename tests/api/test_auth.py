@@ -180,3 +180,17 @@ def test_json_that_cannot_be_read_as_parameters_is_malformed(account, body):
 def test_the_sandbox_refuses_unreadable_json_the_same_way(client, body):
     r = client.post("/sandbox/signup", data=body, headers={"Content-Type": "application/json"})
     assert_error(r, 400, message=messages.MALFORMED_BODY)
+
+
+def test_parameters_nested_past_sixteen_levels_are_refused_not_a_500(account):
+    # 1,000 levels used to reach Python's recursion limit while fingerprinting the body for
+    # its Idempotency-Key (a 500); forms hit it while decoding.
+    body = '{"metadata": ' + '{"a": ' * 1000 + '"x"' + "}" * 1001
+    r = account.post("/v1/customers", body, headers={"Content-Type": "application/json",
+                                                     "Idempotency-Key": "deep"})
+    message = "Invalid metadata: parameters can be nested at most 16 levels deep."
+    assert_error(r, 400, param="metadata", message=message)
+    r = account.post("/v1/customers", "metadata" + "[a]" * 3000 + "=x",
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert_error(r, 400, param="metadata", message=message)
+    assert account.get("/v1/customers").get_json()["data"] == []

@@ -63,3 +63,22 @@ def test_value_and_hash_for_one_name_conflict():
 
 def test_unreadable_brackets_are_kept_whole():
     assert decode_body(b"a[b=1", FORM) == {"a[b": "1"}
+
+
+def test_sixteen_levels_of_nesting_are_accepted_and_seventeen_refused():
+    deepest = "a" + "[b]" * 16
+    assert decode_body(f"{deepest}=1".encode(), FORM)["a"]["b"]["b"]
+    with pytest.raises(ParameterInvalid) as info:
+        decode_body(f"{deepest}[b]=1".encode(), FORM)
+    assert (info.value.param, info.value.message) == (
+        "a", "Invalid a: parameters can be nested at most 16 levels deep.")
+
+
+def test_json_is_held_to_the_same_depth():
+    def nested(levels):  # {"a": {"b": ... "x"}} with `levels` levels under "a"
+        return b'{"a": ' + b'{"b": ' * levels + b'"x"' + b"}" * (levels + 1)
+
+    assert decode_body(nested(16), "application/json")["a"]["b"]["b"]
+    with pytest.raises(ParameterInvalid) as info:
+        decode_body(nested(17), "application/json")
+    assert info.value.param == "a"

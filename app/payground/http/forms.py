@@ -18,6 +18,10 @@ from ..errors import InvalidRequestError, ParameterInvalid
 from .. import messages
 
 MAX_FIELDS = 1000
+# Stripe's deepest parameters are ~5 levels (line_items[0][price_data][product_data][name]);
+# a bound keeps every later step (decoding, the idempotency fingerprint) off Python's
+# recursion limit, which 1,000 levels reached: a 500.
+MAX_DEPTH = 16
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _NAME = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 
@@ -40,7 +44,7 @@ def decode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
             raise InvalidRequestError(messages.MALFORMED_BODY) from None
         if not isinstance(data, dict):
             raise InvalidRequestError(messages.MALFORMED_BODY)
-        _refuse_nul_in_json(data)
+        _check_json(data)
         return data
     try:
         text = body.decode("utf-8")
@@ -70,17 +74,23 @@ def refuse_nul(name: str, value: object) -> None:
                                code="parameter_invalid_string", param=name)
 
 
-def _refuse_nul_in_json(data: dict[str, Any]) -> None:
-    """As ``refuse_nul`` for every name and string in a JSON body, at any depth (a loop,
-    not recursion: orjson accepts nesting deeper than Python's recursion limit)."""
-    pending: list[tuple[str, Any]] = [(name, value) for name, value in data.items()]
+def _too_deep(param: str) -> ParameterInvalid:
+    return ParameterInvalid(messages.TOO_DEEP.format(param=param, depth=MAX_DEPTH), param=param)
+
+
+def _check_json(data: dict[str, Any]) -> None:
+    """``refuse_nul`` for every name and string of a JSON body, and ``MAX_DEPTH`` as for
+    forms (a loop, not recursion: orjson accepts nesting deeper than Python's limit)."""
+    pending: list[tuple[str, str, Any, int]] = [(n, n, v, 0) for n, v in data.items()]
     while pending:
-        name, value = pending.pop()
+        top, name, value, depth = pending.pop()
         refuse_nul(name, value)
+        if isinstance(value, (dict, list)) and depth == MAX_DEPTH:
+            raise _too_deep(top)
         if isinstance(value, dict):
-            pending.extend((f"{name}[{k}]", v) for k, v in value.items())
+            pending.extend((top, f"{name}[{k}]", v, depth + 1) for k, v in value.items())
         elif isinstance(value, list):
-            pending.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
+            pending.extend((top, f"{name}[{i}]", v, depth + 1) for i, v in enumerate(value))
 
 
 def nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -93,6 +103,8 @@ def nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
             _set(root, [name], value, name)
             continue
         path = [match.group(1)] + _SEGMENT.findall(match.group(2))
+        if len(path) - 1 > MAX_DEPTH:
+            raise _too_deep(path[0])
         _set(root, path, value, name)
     return _listify(root)
 
