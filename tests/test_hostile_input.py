@@ -27,7 +27,7 @@ NAMES = ["amount", "currency", "source", "customer", "charge", "email", "descrip
          "ip_allowlist[]", "type", "livemode", "password", "status", "key", "mode",
          "cancellation_reason", "capture_method", "payment_method_types[]", "", "[", "]]",
          "csrf_token", "business_name", "support_email"]
-VALUES = ["", "0", "-1", "1", "99999999999999999999999", "1.5", "true", "null", "abc", "\x00",
+VALUES = ["", "0", "-1", "1", "99999999999999999999999", "9223372036854775807", "1.5", "true", "null", "abc", "\x00",
           "é" * 3, "a" * 6000, "tok_visa", "pm_card_visa", "tok_chargeDeclined", "usd", "xyz",
           "[]", "{}", "4242424242424242", "1e3", " 5", "NaN", "2d", "<script>", "%ff"]
 JSON_VALUES = [None, True, False, 0, -1, 1.5, "", "x", [], ["a", 1], {}, {"a": {"b": []}},

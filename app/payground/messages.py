@@ -105,6 +105,7 @@ RAW_CARD_DATA = (
 SOURCE_OR_CUSTOMER = "Must provide source or customer."
 CUSTOMER_HAS_NO_CARD = "Cannot charge a customer that has no active card"
 AMOUNT_TOO_SMALL_IN = "Amount must be at least {minimum} {currency}"
+AMOUNT_TOO_LARGE = "Amount must be no more than {maximum} {currency}"
 CHARGE_ALREADY_CAPTURED = "Charge {id} has already been captured."
 CHARGE_ALREADY_REFUNDED = "Charge {id} has already been refunded."
 CHARGE_FAILED_CANNOT = "Charge {id} has failed; a failed charge cannot be {action}."

@@ -166,6 +166,20 @@ def test_amount_too_small(account, amount, currency, message):
     assert_error(r, 400, code="amount_too_small", param="amount", message=message)
 
 
+@pytest.mark.parametrize("currency, message", [
+    ("usd", "Amount must be no more than $999999.99 usd"),
+    ("jpy", "Amount must be no more than ¥99999999 jpy"),
+])
+def test_amount_too_large_past_stripes_eight_digits(account, currency, message):
+    r = account.post("/v1/charges", {"amount": 100_000_000, "currency": currency,
+                                     "source": "tok_visa"})
+    assert_error(r, 400, code="amount_too_large", param="amount", message=message)
+    assert account.get("/v1/charges").get_json()["data"] == []
+    largest = account.post("/v1/charges", {"amount": 99_999_999, "currency": currency,
+                                           "source": "tok_visa"})
+    assert largest.status_code == 200, largest.get_json()
+
+
 def test_amount_must_be_positive(account):
     assert_error(charge(account, amount=0), 400, code="parameter_invalid_integer",
                  param="amount", message="This value must be greater than or equal to 1.")

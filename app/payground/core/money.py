@@ -15,6 +15,8 @@ MINIMUM_AMOUNTS = {
     "nok": 300, "dkk": 250, "nzd": 50, "sgd": 50, "hkd": 400, "mxn": 1000, "brl": 50,
     "inr": 50, "pln": 200, "czk": 1500,
 }
+# Stripe's technical limit, in any currency: eight digits of minor units ($999,999.99).
+MAXIMUM_AMOUNT = 99_999_999
 ZERO_DECIMAL = frozenset({"jpy"})
 SYMBOLS = {
     "usd": "$", "cad": "$", "aud": "$", "nzd": "$", "sgd": "$", "hkd": "$", "mxn": "$",

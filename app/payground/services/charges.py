@@ -182,7 +182,13 @@ def list_charges(account, livemode: bool, params: dict[str, Any], url: str) -> P
 
 
 def check_amount(amount: int, currency: str) -> None:
-    """Refuse amounts under the currency's minimum with Stripe's ``amount_too_small``."""
+    """Refuse amounts under the currency's minimum with Stripe's ``amount_too_small``, and
+    over its eight-digit maximum with ``amount_too_large`` (larger ones also overflowed the
+    database's 64-bit sums once a few had settled)."""
+    if amount > money.MAXIMUM_AMOUNT:
+        raise InvalidRequestError(messages.AMOUNT_TOO_LARGE.format(
+            maximum=money.format_amount(money.MAXIMUM_AMOUNT, currency), currency=currency),
+            code="amount_too_large", param="amount")
     minimum = money.minimum_amount(currency)
     if amount < minimum:
         message = (messages.AMOUNT_TOO_SMALL if currency == "usd" else
