@@ -170,32 +170,22 @@ def test_stop_signals_reach_their_handler_through_one_thread_only():
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
-def test_a_stop_before_any_handler_is_installed_ends_the_worker():
-    from payground.cli.server import _default_stop_signals, _stop_signals_through_one_thread
-
-    pid = os.fork()
-    if pid == 0:
-        _default_stop_signals()
-        _stop_signals_through_one_thread()
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(30)  # ended by the relay thread long before
-        os._exit(0)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGTERM
-
-
-def test_a_handler_that_raises_still_stops_the_worker():
+@pytest.mark.parametrize("number, handler", [
+    (signal.SIGTERM, signal.SIG_DFL),  # granian has not installed its handler yet
+    (signal.SIGINT, signal.default_int_handler),  # raises KeyboardInterrupt in the relay
+])
+def test_the_relay_ends_the_worker_when_no_handler_can_stop_it(number, handler):
     from payground.cli.server import _stop_signals_through_one_thread
 
     pid = os.fork()
     if pid == 0:
         _stop_signals_through_one_thread()
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # raises KeyboardInterrupt
-        os.kill(os.getpid(), signal.SIGINT)
+        signal.signal(number, handler)
+        os.kill(os.getpid(), number)
         time.sleep(30)  # ended by the relay thread long before
         os._exit(0)
     _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGINT
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + number
 
 
 def test_a_worker_stopped_before_granian_takes_its_signals_dies_at_once():
