@@ -15,7 +15,7 @@ from . import messages
 from .config import load_config
 from .core.clock import Clock
 from .core.ids import new_sortable_id
-from .errors import InvalidRequestError, register_error_handlers
+from .errors import InvalidRequestError, RequestTooLarge, register_error_handlers
 from .extensions import configure_sqlite, db
 from .http.json_provider import OrjsonProvider
 from .http.json_provider import dumps as json_dumps
@@ -131,8 +131,6 @@ def _register_request_hooks(app: Flask) -> None:
         # Before anything reads the body: a declared length over the cap is refused up front.
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length is not None and request.content_length > limit:
-            from .errors import RequestTooLarge
-
             raise RequestTooLarge()
         query = request.query_string
         if "\0" in request.path or b"%00" in query or b"\0" in query:

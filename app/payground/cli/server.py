@@ -444,8 +444,8 @@ def _stop_signals_through_one_thread() -> None:
 def _default_stop_signals() -> None:
     import signal
 
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for name in _STOP_SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 def _announce_once_listening(host: str, port: int, on_ready) -> None:
