@@ -120,7 +120,7 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 
 def _register_request_hooks(app: Flask) -> None:
-    from .http import idempotency, ratelimit, request_log
+    from .http import cors, idempotency, ratelimit, request_log
     from .http.auth import authenticate_v1
 
     @app.before_request
@@ -136,7 +136,9 @@ def _register_request_hooks(app: Flask) -> None:
         if "\0" in request.path or b"%00" in query or b"\0" in query:
             # Before anything looks an id up: PostgreSQL refuses NUL in text (a 500 there).
             raise InvalidRequestError(messages.NUL_IN_URL)
-        if request.path.startswith("/v1/") or request.path == "/v1":
+        if request_log.is_v1(request.path):
+            if cors.is_preflight():
+                return cors.preflight_response()  # a browser's question: it holds no key
             authenticate_v1()
             request_log.note_caller()
             ratelimit.enforce()  # needs the account; a 429 must come before the claim below
@@ -150,6 +152,8 @@ def _register_request_hooks(app: Flask) -> None:
         idempotency.store(response)
         ratelimit.add_headers(response)
         response.headers["Request-Id"] = g.get("request_id") or new_sortable_id("req_", 14)
+        if request_log.is_v1(request.path):
+            cors.add_headers(response)
         # Last: the log row is committed on its own, after idempotency's rollback and commit.
         request_log.record(response)
         return response

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import holds_writer_lock, writer_lock
 from ..models.base import db
 from ..services import logs
+from . import cors
 from .auth import key_from_request
 from .context import state
 
@@ -51,8 +52,8 @@ def note_caller() -> None:
 
 def record(response: Response) -> Response:
     """Write this ``/v1`` request's row; a failure to log never fails the request."""
-    if not is_v1(request.path) or "request_id" not in g:
-        return response
+    if not is_v1(request.path) or "request_id" not in g or cors.is_preflight():
+        return response  # a preflight is the browser's question, not a call to log
     try:
         _record(response)
     except SQLAlchemyError:  # the database's trouble only: a bug here should surface
