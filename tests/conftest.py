@@ -225,3 +225,26 @@ def serve(tmp_path):
     for process in started:
         if process.proc.poll() is None:
             process.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly whether the browser tests ran, or why they were skipped."""
+    from tests.browser import BROWSER_MODULES, CHROMIUM
+
+    reports = [r for status in ("passed", "failed", "skipped", "error")
+               for r in terminalreporter.stats.get(status, [])
+               if getattr(r, "nodeid", "").startswith(BROWSER_MODULES)]
+    if not reports:
+        return
+    skipped = [r for r in reports if r.skipped]
+    if any(r.failed for r in reports):
+        terminalreporter.write_sep("-", "Browser tests FAILED (see above)", red=True)
+        return
+    if skipped:
+        longrepr = skipped[0].longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        line = f"Browser tests SKIPPED: {reason.removeprefix('Skipped: ')}"
+    else:
+        ran = sum(1 for r in reports if r.when == "call")
+        line = f"Browser tests ran ({ran}) with {CHROMIUM}"
+    terminalreporter.write_sep("-", line, yellow=bool(skipped), green=not skipped)

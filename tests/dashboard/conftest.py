@@ -93,25 +93,3 @@ def dash(client) -> Dashboard:
 def signed_in(dash) -> SignedUp:
     """A new account, signed up through the dashboard, whose session ``dash`` holds."""
     return dash.signup()
-
-
-def pytest_terminal_summary(terminalreporter):
-    """Say plainly whether the browser tests ran, or why they were skipped."""
-    browser = "tests/dashboard/test_browser.py"
-    reports = [r for status in ("passed", "failed", "skipped", "error")
-               for r in terminalreporter.stats.get(status, [])
-               if getattr(r, "nodeid", "").startswith(browser)]
-    if not reports:
-        return
-    skipped = [r for r in reports if r.skipped]
-    if any(r.failed for r in reports):
-        terminalreporter.write_sep("-", "Browser tests FAILED (see above)", red=True)
-        return
-    if skipped:
-        longrepr = skipped[0].longrepr
-        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-        line = f"Browser tests SKIPPED: {reason.removeprefix('Skipped: ')}"
-    else:
-        ran = sum(1 for r in reports if r.when == "call")
-        line = f"Browser tests ran ({ran}) with /usr/bin/chromium"
-    terminalreporter.write_sep("-", line, yellow=bool(skipped), green=not skipped)

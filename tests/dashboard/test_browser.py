@@ -17,18 +17,11 @@ from pathlib import Path
 import pytest
 import requests
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update",
-                 "--disable-sync"]
+from tests.browser import launch, sync_api_or_skip
+
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "correct horse battery"
-
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)", allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="the playwright package is not installed (pip install playwright)")
+sync_api = sync_api_or_skip()
 
 
 @pytest.fixture
@@ -46,7 +39,7 @@ def server(database_url, tmp_path):
 @pytest.fixture
 def page(server):
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         context = browser.new_context(viewport={"width": 1280, "height": 800},
                                       accept_downloads=True)
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)

@@ -7,5 +7,16 @@ async function tokenise(card) {
     headers: { Authorization: `Bearer ${payground.key}` },
     body: new URLSearchParams(card),
   });
-  return (await response.json()).id; // then POST it to your own server
+  return response.json(); // a token, or Stripe's error envelope
 }
+
+document.querySelector("#pay").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const card = {};
+  for (const [name, value] of new FormData(event.target)) card[`card[${name}]`] = value;
+  const token = await tokenise(card);
+  // A real page would now POST token.id to its own server, which charges it.
+  document.querySelector("#result").textContent = token.id
+    ? `Token ${token.id}: charge it from your server with python pay_server.py ${token.id}`
+    : `Refused: ${token.error.message}`;
+});
