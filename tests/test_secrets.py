@@ -57,6 +57,7 @@ def exercise(client, key: str) -> list:
                     headers={**bearer, "Idempotency-Key": key}),
         client.get(f"/v1/customers/{key}", headers=bearer),
         client.get(f"/v1/nowhere/{key}", headers=bearer),
+        client.get("/v1/balance", headers={**bearer, "Origin": f"https://{key}.example"}),
         client.get(f"/nowhere?key={key}"),
         client.post("/v1/tokens", data={"card[number]": key, "card[exp_month]": "12",
                                         "card[exp_year]": "2040", "card[cvc]": "123"},

@@ -18,6 +18,7 @@ import requests
 
 from payground import messages
 from tests.browser import launch, sync_api_or_skip
+from tests.tutorial_support import masked
 from tests import test_tutorials_browser as lesson6
 
 LESSON = lesson6.LESSON
@@ -31,15 +32,17 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def shop(project, tmp_path):
+def shop(project, tmp_path, request):
     """The lesson's site/ as the learner edits it (Payground's address and the publishable
-    key), served by a static server on another port: another origin."""
+    key, or the key a test passes as its parameter), served by a static server on another
+    port: another origin."""
     site = tmp_path / "site"
     shutil.copytree(LESSON / "site", site)
     script = site / "checkout.js"
+    key = project.dotenv()[getattr(request, "param", "STRIPE_PUBLISHABLE_KEY")]
     script.write_text(script.read_text()
                       .replace("http://127.0.0.1:4242", project.server.url)
-                      .replace("pk_test_REPLACE_ME", project.dotenv()["STRIPE_PUBLISHABLE_KEY"]))
+                      .replace("pk_test_REPLACE_ME", key))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0),
                                 functools.partial(QuietHandler, directory=str(site)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -107,3 +110,16 @@ def test_a_visitor_with_the_pages_key_can_read_only_a_refusal(project, page):
     listed = requests.get(project.server.url_for("/v1/charges"), timeout=10,
                           headers={"Authorization": f"Bearer {secret}"}).json()
     assert listed["data"] == []  # and nothing was charged
+
+
+@pytest.mark.parametrize("shop", ["STRIPE_SECRET_KEY"], indirect=True)
+def test_a_secret_key_in_the_page_works_and_the_audit_trail_says_where_it_is(project, shop,
+                                                                            page):
+    page.get_by_role("button", name="Pay").click()
+    sync_api.expect(page.get_by_role("status")).to_contain_text("Token tok_")
+
+    [event] = project.dashboard("GET", "/sandbox/audit",
+                                params={"type": "api_key.used_in_browser"})["data"]
+    secret = project.dotenv()["STRIPE_SECRET_KEY"]
+    assert (event["key_redacted"], event["data"]) == (masked(secret),
+                                                      {"origin": shop.rstrip("/")})

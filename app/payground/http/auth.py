@@ -6,6 +6,7 @@ import base64
 import binascii
 import functools
 import ipaddress
+import logging
 import re
 from collections.abc import Callable
 
@@ -19,6 +20,8 @@ from ..errors import (ApiKeyInUrl, AuthenticationError, IpNotAllowed, Permission
 from ..models.base import db
 from ..services import keys as key_service
 from .ratelimit import count_auth_failures, refuse_throttled_address
+
+log = logging.getLogger("payground")
 
 # Publishable keys may call only routes declared with `publishable=True` (tokens, and later
 # payment methods and confirming payment intents).
@@ -170,6 +173,17 @@ def _authenticate():
         except SQLAlchemyError:
             db.session.rollback()
         raise
-    key_service.touch(key, state.clock.for_account(account))
+    now = state.clock.for_account(account)
+    key_service.touch(key, now)
+    origin = request.headers.get("Origin")
+    if origin is not None and key.type != "publishable":
+        from .request_log import client_ip
+
+        try:  # the audit's trouble must not fail the call (nor turn it into a 500)
+            key_service.audit_browser_use(key, origin=origin, now=now,
+                                          request_id=g.get("request_id"), client_ip=client_ip())
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.warning("could not audit a key used in a browser", exc_info=True)
     g.raw_key, g.api_key, g.account, g.livemode = raw, key, account, key.livemode
     return key

@@ -240,6 +240,34 @@ def audit_refused_use(refused: KeyRefused, *, request_id: str | None = None,
                  client_ip=client_ip, commit=True)
 
 
+BROWSER_USE_RESOLUTION = 3600  # one event an hour per key: a busy page is one finding
+
+
+def audit_browser_use(key: CallerKey, *, origin: str, now: int, request_id: str | None = None,
+                      client_ip: str | None = None) -> None:
+    """Record that a secret or restricted key was sent by a web page, at most once an hour.
+
+    Browsers add ``Origin`` to every cross-origin call: the key is in front-end code, where
+    every visitor can read it. Stripe answers such calls as any other, and so does Payground;
+    the event is what tells the owner to move the key to a server and roll it. Committed at
+    once, before the request's own writes: it stands whatever the request's outcome.
+    """
+    from ..models.audit import AuditEvent
+    from .audit import record_event
+
+    recent = db.session.execute(
+        select(AuditEvent.id).where(
+            AuditEvent.account_id == key.account_id, AuditEvent.key_id == key.id,
+            AuditEvent.type == "api_key.used_in_browser",
+            AuditEvent.created > now - BROWSER_USE_RESOLUTION).limit(1)).first()
+    db.session.rollback()  # end the read: on SQLite it cannot always turn into a write
+    if recent is None:
+        # As sent, and storable: PostgreSQL takes no NUL in text.
+        record_event("api_key.used_in_browser", key=key, now=now, request_id=request_id,
+                     client_ip=client_ip, data={"origin": origin.replace("\0", "%00")[:200]},
+                     commit=True)
+
+
 # --- the key lifecycle: create, roll, revoke ------------------------------------------------
 
 PERMISSIONS = tuple(f"{resource}_{level}" for resource in (
