@@ -145,3 +145,32 @@ def test_publishable_keys_are_listed_but_secrets_never_again(account, client):
     listed = client.get("/sandbox/keys", headers=account.session_auth).get_data(as_text=True)
     assert account.publishable_key in listed and account.live_publishable_key in listed
     assert account.secret_key not in listed and account.live_secret_key not in listed
+
+
+def test_no_api_answer_may_be_cached_least_of_all_one_that_shows_a_key(client):
+    # Stripe's Cache-Control on every API answer: a browser's or a proxy's cache must not keep
+    # the one response that shows a secret, nor any other (session tokens, customer data).
+    email = "cache@example.com"
+    signup = client.post("/sandbox/signup", json={"email": email, "password": "correct horse"})
+    session = {"Authorization": f"Bearer {signup.get_json()['session']}"}
+    secret = signup.get_json()["keys"]["secret"]
+    created = client.post("/sandbox/keys", json={"type": "secret"}, headers=session)
+    answers = {
+        "signup": signup,
+        "login": client.post("/sandbox/login", json={"email": email, "password": "correct horse"}),
+        "create key": created,
+        "roll": client.post(f"/sandbox/keys/{created.get_json()['id']}/roll", json={},
+                            headers=session),
+        "activate": client.post("/sandbox/account/activate", json={}, headers=session),
+        "list keys": client.get("/sandbox/keys", headers=session),
+        "bad login": client.post("/sandbox/login", json={"email": email, "password": "nope"}),
+        "v1": client.post("/v1/customers", headers={"Authorization": f"Bearer {secret}"}),
+        "v1 error": client.get("/v1/customers/cus_missing",
+                               headers={"Authorization": f"Bearer {secret}"}),
+        "v1 no key": client.get("/v1/customers"),
+    }
+
+    assert {name: r.status_code for name, r in answers.items()} == {
+        "signup": 201, "login": 200, "create key": 201, "roll": 201, "activate": 201,
+        "list keys": 200, "bad login": 401, "v1": 200, "v1 error": 404, "v1 no key": 401}
+    assert {r.headers.get("Cache-Control") for r in answers.values()} == {"no-cache, no-store"}

@@ -24,6 +24,11 @@ from .http.ratelimit import RateLimiter
 from .http.routing import rule_class
 
 
+# Stripe's, on every API answer: one may hold a key shown once (signup, create, roll), a
+# session token or customer data, and no browser or proxy cache should keep it.
+API_CACHE_CONTROL = "no-cache, no-store"
+
+
 @dataclass
 class PaygroundState:
     """What the app shares across requests, at ``app.extensions["payground"]``."""
@@ -154,6 +159,9 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers["Request-Id"] = g.get("request_id") or new_sortable_id("req_", 14)
         if request_log.is_v1(request.path):
             cors.add_headers(response)
+            response.headers["Cache-Control"] = API_CACHE_CONTROL
+        elif request.path.startswith("/sandbox/"):
+            response.headers["Cache-Control"] = API_CACHE_CONTROL
         # Last: the log row is committed on its own, after idempotency's rollback and commit.
         request_log.record(response)
         return response
