@@ -167,9 +167,16 @@ class IdempotencyKeyInUse(InvalidRequestError):
 
 
 class LockTimeout(InvalidRequestError):
+    """Nothing was written, and the same request will likely pass a moment later: the SDKs
+    retry it on their own (with ``max_network_retries``) when told so, as Stripe tells them."""
+
     status = 429
     code = "lock_timeout"
     message = messages.LOCK_TIMEOUT
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("Stripe-Should-Retry", "true")
 
 
 class IdempotencyError(StripeError):

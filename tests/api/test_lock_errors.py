@@ -25,8 +25,30 @@ def test_lock_failure_is_a_429_and_writes_nothing(account, monkeypatch, cause):
     monkeypatch.setattr(customers, "create_customer", locked)
     r = account.post("/v1/customers", {"email": "held@example.com"})
     assert_error(r, 429, code="lock_timeout", message=messages.LOCK_TIMEOUT)
+    assert r.headers["Stripe-Should-Retry"] == "true"  # the SDKs retry on their own
     monkeypatch.undo()
     assert account.get("/v1/customers").get_json()["data"] == []
+
+
+def test_a_retry_with_the_same_idempotency_key_runs_again(account, monkeypatch):
+    def locked(*args, **kwargs):
+        raise OperationalError("INSERT INTO customers ...", {},
+                               sqlite3.OperationalError("database is locked"))
+
+    once = {"email": "held@example.com"}
+    monkeypatch.setattr(customers, "create_customer", locked)
+    first = account.post("/v1/customers", once, headers={"Idempotency-Key": "order-7"})
+    assert_error(first, 429, code="lock_timeout", message=messages.LOCK_TIMEOUT)
+    monkeypatch.undo()
+
+    retry = account.post("/v1/customers", once, headers={"Idempotency-Key": "order-7"})
+    assert retry.status_code == 200
+    assert "Idempotent-Replayed" not in retry.headers
+    replay = account.post("/v1/customers", once, headers={"Idempotency-Key": "order-7"})
+    assert (replay.headers["Idempotent-Replayed"], replay.get_json()["id"]) == (
+        "true", retry.get_json()["id"])
+    assert [c["id"] for c in account.get("/v1/customers").get_json()["data"]] == [
+        retry.get_json()["id"]]
 
 
 def test_other_database_errors_stay_api_errors(account, monkeypatch):

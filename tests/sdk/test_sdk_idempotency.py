@@ -27,3 +27,33 @@ def test_same_key_other_parameters_raises_idempotency_error(payground_stripe):
     assert error.error.type == "idempotency_error"
     assert error.user_message == messages.IDEMPOTENCY_MISMATCH.format(key="pay-1")
     assert len(payground_stripe.Charge.list().data) == 1
+
+
+def test_a_lock_timeout_is_retried_by_the_sdk_and_creates_one_object(payground_stripe,
+                                                                      monkeypatch):
+    # Stripe answers a lock timeout with Stripe-Should-Retry: true; the SDK, allowed to retry,
+    # sends the same request again with the same (automatic) Idempotency-Key, which must run
+    # again rather than replay the 429.
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from payground.services import customers
+
+    create = customers.create_customer
+    attempts = []
+
+    def locked_once(*args, **kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("INSERT INTO customers ...", {},
+                                   sqlite3.OperationalError("database is locked"))
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(customers, "create_customer", locked_once)
+    monkeypatch.setattr(stripe, "max_network_retries", 1)
+    made = payground_stripe.Customer.create(email="retry@example.com")
+
+    assert len(attempts) == 2
+    assert made.last_response.headers.get("Idempotent-Replayed") is None
+    assert [c.id for c in payground_stripe.Customer.list()] == [made.id]

@@ -18,8 +18,8 @@ import re
 from flask import Response, request
 
 #: What Stripe's API answers (recorded responses of api.stripe.com), plus the response
-#: headers Payground adds that a page may need to read: the replay marker and the rate-limit
-#: headers with their reason.
+#: headers Payground adds that a page may need to read: the replay marker, the rate-limit
+#: headers with their reason, and the retry advice.
 HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Credentials": "true",
@@ -27,7 +27,8 @@ HEADERS = {
     "Access-Control-Expose-Headers": (
         "Request-Id, Stripe-Manage-Version, X-Stripe-External-Auth-Required, "
         "X-Stripe-Privileged-Session-Required, Idempotent-Replayed, Original-Request, "
-        "Retry-After, RateLimit-Policy, RateLimit, Stripe-Rate-Limited-Reason"),
+        "Retry-After, RateLimit-Policy, RateLimit, Stripe-Rate-Limited-Reason, "
+        "Stripe-Should-Retry"),
     "Access-Control-Max-Age": "300",
 }
 

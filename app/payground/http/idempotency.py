@@ -15,7 +15,8 @@ known); ``store(response)`` runs in ``after_request``. Views know nothing about 
   refused while decoding or validating its parameters releases the key, so the corrected
   retry can use it. Errors the endpoint itself raises (404, 402 ...) are saved and replayed.
   A 5xx also releases the key (Stripe replays its 500s; a Payground 500 is a bug, and a
-  retry should not be punished for it).
+  retry should not be punished for it), and so does a 429 ``lock_timeout``: it wrote nothing
+  and tells the client to retry (``Stripe-Should-Retry: true``), so the retry must run.
 - Records live 24 h on the account's clock (``clock advance`` ages them). An expired record is
   treated as absent and replaced on next use; nothing sweeps them. A claim still in progress
   after ``STALE_CLAIM`` seconds belongs to a worker that died and is taken over.
@@ -95,14 +96,17 @@ def claim() -> Response | None:
 
 
 def store(response: Response) -> Response:
-    """Save the response of a request that owns its key (or release the key after a 5xx)."""
+    """Save the response of a request that owns its key (or release the key after a 5xx or
+    a 429)."""
     scope = g.pop("idempotency_scope", None)
     if scope is None:
         return response
     # Whatever the view left uncommitted would be discarded at teardown anyway.
     db.session.rollback()
     owned = (*_match(scope), Record.request_id == g.request_id)
-    if response.status_code >= 500 or not g.get("params_accepted"):
+    # Rate limits refuse before the claim, so a 429 here is a lock timeout: retry-able.
+    if response.status_code >= 500 or response.status_code == 429 \
+            or not g.get("params_accepted"):
         db.session.execute(delete(Record).where(*owned)
                            .execution_options(synchronize_session=False))
     else:
