@@ -61,7 +61,9 @@ def world(account):
         "auth": [account.auth(), account.auth(live), account.auth(account.publishable_key),
                  account.session_auth, {},
                  {"Authorization": "Basic !!!"}, {"Authorization": "Bearer " + "sk_test_" + "A" * 99},
-                 {"Authorization": "Bearer " + account.secret_key + "x"}],
+                 {"Authorization": "Bearer " + account.secret_key + "x"},
+                 {**account.auth(), "Stripe-Account": "acct_elsewhere"},
+                 {**account.auth(), "Origin": "https://page.example"}],
         "csrf": csrf.group(1) if csrf else "",
         "planted": [account.secret_key, live],
         "client": account.client,  # signed in to the dashboard too (the cookie)

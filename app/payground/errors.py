@@ -19,7 +19,8 @@ The tree mirrors Stripe's error ``type``s; class attributes are the defaults::
     │   ├── ApiKeyExpired               api_key_expired
     │   └── SecretKeyRequired           secret_key_required
     ├── PermissionDenied            403 invalid_request_error
-    │   └── IpNotAllowed                api_key_ip_not_allowed
+    │   ├── IpNotAllowed                api_key_ip_not_allowed
+    │   └── AccountInvalid              account_invalid
     ├── CardError                   402 card_error
     └── RateLimitError              429 invalid_request_error, rate_limit
 
@@ -36,6 +37,7 @@ from . import messages
 from .core.keys import scrub
 
 __all__ = [
+    "AccountInvalid",
     "ApiError",
     "ApiKeyExpired",
     "ApiKeyInUrl",
@@ -216,6 +218,10 @@ class PermissionDenied(StripeError):
 
 class IpNotAllowed(PermissionDenied):
     code = "api_key_ip_not_allowed"
+
+
+class AccountInvalid(PermissionDenied):
+    code = "account_invalid"
 
 
 class CardError(StripeError):

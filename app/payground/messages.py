@@ -12,6 +12,10 @@ EXPIRED_API_KEY = "Expired API Key provided: {masked}"
 SECRET_KEY_REQUIRED = (
     "This API call cannot be made with a publishable API key. Please use a secret API key."
 )
+ACCOUNT_NOT_ACCESSIBLE = (
+    "The provided key '{masked}' does not have access to account '{account}' (or that account "
+    "does not exist). Application access may have been revoked."
+)
 MISSING_PERMISSION = (
     "The provided key '{masked}' does not have the required permissions for this endpoint on "
     "account '{account}'. Having the 'rak_{permission}' permission would allow this request "

@@ -15,8 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import messages
 from ..core import keys as keyfmt
-from ..errors import (ApiKeyInUrl, AuthenticationError, IpNotAllowed, PermissionDenied,
-                      RouteNotFound, SecretKeyRequired)
+from ..errors import (AccountInvalid, ApiKeyInUrl, AuthenticationError, IpNotAllowed,
+                      PermissionDenied, RouteNotFound, SecretKeyRequired)
 from ..models.base import db
 from ..services import keys as key_service
 from .ratelimit import count_auth_failures, refuse_throttled_address
@@ -80,9 +80,11 @@ def authenticate_v1() -> None:
     if view is None:
         # Unknown route: Stripe answers 404 only to callers with a valid key; so do we.
         _authenticate()
+        _refuse_other_account()
         raise RouteNotFound(messages.UNRECOGNIZED_URL.format(method=request.method,
                                                              path=request.path))
     key = _authenticate()
+    _refuse_other_account()
     permission = getattr(view, PERMISSION_ATTR, None)
     if permission is None:  # a route nobody declared: refuse rather than allow
         raise PermissionDenied("This endpoint has no declared permission.")
@@ -94,6 +96,18 @@ def authenticate_v1() -> None:
     elif key.type == "restricted" and not allows(key.permissions or [], permission):
         raise PermissionDenied(messages.MISSING_PERMISSION.format(
             masked=keyfmt.mask(g.raw_key), account=g.account.id, permission=permission))
+
+
+def _refuse_other_account() -> None:
+    """``Stripe-Account`` naming another account: Connect's way to act as a connected account.
+
+    Payground has none, so a key reaches only its own account; Stripe's 403 for an account the
+    key cannot reach, rather than acting on the key's own account without a word.
+    """
+    wanted = request.headers.get("Stripe-Account", "").strip()
+    if wanted and wanted != g.account.id:
+        raise AccountInvalid(messages.ACCOUNT_NOT_ACCESSIBLE.format(
+            masked=keyfmt.mask(g.raw_key), account=wanted[:100].replace("\0", "%00")))
 
 
 def _check_allowlist(allowlist: list[str]) -> None:
