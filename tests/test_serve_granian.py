@@ -20,6 +20,7 @@ import time
 import pytest
 import requests
 
+from payground import messages
 from tests.test_cli import DOMAIN, PASSWORD, ServeProcess, booted_workers, ready_line
 from tests.test_log_buffer import create_customers_on_new_connections
 
@@ -56,6 +57,35 @@ def test_granian_answers_and_stops_cleanly(granian):
     assert len(booted_workers(err)) == 1
     assert "GET /v1/customers" not in err  # no access log: a URL may hold a key
     assert secret not in out + err
+
+
+def test_chunked_bodies_are_read_whole_or_refused_never_cut(granian):
+    # granian de-chunks a body and ends the stream; Werkzeug alone would cut one over the
+    # limit at 256 KiB and run what is left (tests/api/test_streamed_bodies.py).
+    from payground.config import load_config
+
+    process = granian()
+    secret = process.signup(f"chunks@{DOMAIN}")["keys"]["secret"]
+    limit = load_config({})["MAX_CONTENT_LENGTH"]
+
+    def chunked(body: bytes):  # a generator body: requests sends it chunked
+        return requests.post(
+            f"{process.url}/v1/customers", timeout=30,
+            data=(body[i:i + 8192] for i in range(0, len(body), 8192)),
+            headers={"Authorization": f"Bearer {secret}",
+                     "Content-Type": "application/x-www-form-urlencoded"})
+
+    over = chunked(b"description=" + b"x" * limit + b"&email=cut@example.com")
+    within = chunked(b"email=whole@example.com&description=" + b"y" * 300)
+    listed = requests.get(f"{process.url}/v1/customers", timeout=30,
+                          headers={"Authorization": f"Bearer {secret}"}).json()["data"]
+    process.stop()
+
+    assert over.request.headers.get("Transfer-Encoding") == "chunked"
+    assert (over.status_code, over.json()["error"]["message"]) == (
+        413, messages.REQUEST_TOO_LARGE)
+    assert (within.status_code, within.json()["email"]) == (200, "whole@example.com")
+    assert [c["email"] for c in listed] == ["whole@example.com"]
 
 
 def test_granian_on_port_zero_prints_the_port_it_took(tmp_path):

@@ -127,16 +127,19 @@ def _engine_options(url: str) -> dict[str, Any]:
 def _register_request_hooks(app: Flask) -> None:
     from .http import cors, idempotency, ratelimit, request_log
     from .http.auth import authenticate_v1
+    from .http.body import settle_streamed_body
 
     @app.before_request
     def start_request():
         # Time-ordered: the request log lists newest first by (created, id).
         g.request_id = new_sortable_id("req_", 14)
         g.started = time.perf_counter()
-        # Before anything reads the body: a declared length over the cap is refused up front.
+        # Before anything reads the body: a declared length over the cap is refused up front,
+        # a streamed one is read to its end (or refused) rather than cut at the cap.
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length is not None and request.content_length > limit:
             raise RequestTooLarge()
+        settle_streamed_body(request, limit)
         query = request.query_string
         if "\0" in request.path or b"%00" in query or b"\0" in query:
             # Before anything looks an id up: PostgreSQL refuses NUL in text (a 500 there).
