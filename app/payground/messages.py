@@ -47,6 +47,11 @@ INVALID_EMPTY = (
 AMOUNT_TOO_SMALL = "Amount must be at least $0.50 usd"
 MALFORMED_BODY = "Invalid request: the request body could not be decoded."
 MALFORMED_QUERY = "Invalid request: the query string could not be decoded."
+ONE_OF_PARAMS = "You may only specify one of these parameters: {params}."
+MULTIPART_BODY = (
+    "Invalid request: multipart/form-data bodies are not supported. Send parameters "
+    "form-encoded (application/x-www-form-urlencoded: curl -d, not curl -F) or as JSON."
+)
 # NUL characters are refused wherever they come from: PostgreSQL cannot store them in text,
 # and no id, name or value needs one.
 TOO_DEEP = "Invalid {param}: parameters can be nested at most {depth} levels deep."

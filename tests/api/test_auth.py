@@ -154,6 +154,19 @@ def test_broken_encoding_is_refused_and_changes_nothing(account):
     assert account.get("/v1/customers").get_json()["data"] == []
 
 
+def test_a_multipart_body_is_refused_with_what_to_send_instead(account, client):
+    # curl -F instead of curl -d: the fields would otherwise be "missing" and the boundary an
+    # "unknown parameter".
+    made = account.post("/v1/customers", {"email": "f@example.com"},
+                        content_type="multipart/form-data")
+    login = client.post("/sandbox/login", data={"email": account.email, "password": "x"},
+                        content_type="multipart/form-data")
+
+    assert_error(made, 400, message=messages.MULTIPART_BODY)
+    assert_error(login, 400, message=messages.MULTIPART_BODY)
+    assert account.get("/v1/customers").get_json()["data"] == []
+
+
 def test_broken_encoding_in_a_query_string_is_refused(account):
     assert_error(account.get("/v1/customers?email=%ff"), 400, message=messages.MALFORMED_QUERY)
 

@@ -32,9 +32,14 @@ def decode_query(query: str) -> dict[str, Any]:
 
 def decode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
     """Decode a request body (form or JSON) into nested parameters."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type == "multipart/form-data":
+        # Read as a form, its boundaries would come back as a parameter "unknown" and the
+        # fields sent as "missing": say what to send instead (curl -F is the usual slip).
+        raise InvalidRequestError(messages.MULTIPART_BODY)
     if not body:
         return {}
-    if content_type and content_type.split(";")[0].strip().lower() == "application/json":
+    if media_type == "application/json":
         # orjson, not json: it refuses what json would let through to fail later - a lone
         # surrogate ("\ud800", which no response can echo), NaN, nesting deeper than 1,024
         # (json's RecursionError) - as malformed JSON.
