@@ -1,5 +1,7 @@
 """/v1/customers through the Flask test client."""
 
+import pytest
+
 from payground import messages
 from tests.helpers import assert_error
 
@@ -47,6 +49,17 @@ def test_list_pagination_newest_first(account):
     back = account.get(f"/v1/customers?limit=2&ending_before={seen[-1]}").get_json()
     assert [c["id"] for c in back["data"]] == seen[-3:-1]
     assert back["has_more"] is True
+
+
+@pytest.mark.parametrize("path", ["/v1/customers", "/v1/charges", "/v1/events",
+                                  "/sandbox/requests", "/sandbox/audit"])
+def test_both_cursors_at_once_is_refused(account, path):
+    # Every list takes one direction: a page after one object or before another, not both.
+    r = account.client.get(f"{path}?starting_after=x_1&ending_before=x_2",
+                           headers=account.session_auth if path.startswith("/sandbox")
+                           else account.auth())
+    assert_error(r, 400, message=messages.ONE_OF_PARAMS.format(
+        params="ending_before, starting_after"))
 
 
 def test_unknown_parameter(account):

@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, missing
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, validates_schema
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import ensure_text_type
 
@@ -223,6 +223,13 @@ class ListParams(StripeSchema):
     starting_after = Str(max_length=255)
     ending_before = Str(max_length=255)
     expand = Expand(load_default=list)
+
+    @validates_schema
+    def one_cursor(self, data: dict[str, Any], **kwargs: Any) -> None:
+        # Stripe's words for parameters that exclude each other (names in alphabetical order).
+        if data.get("starting_after") and data.get("ending_before"):
+            raise ValidationError(coded(None, messages.ONE_OF_PARAMS.format(
+                params="ending_before, starting_after")))
 
 
 class _ListOut(Schema):
