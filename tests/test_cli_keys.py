@@ -159,12 +159,33 @@ def test_login_saves_the_session_readable_by_the_owner_only(server, cli_home, ru
         "Next: `payground keys list`, or `payground keys create` for a new secret key.",
     ]
     assert mode(path) == 0o600
-    assert [p.name for p in path.parent.iterdir()] == ["session"]  # no temporary file left
+    # No temporary file left; the server's address is kept with its session.
+    assert sorted(p.name for p in path.parent.iterdir()) == ["server_url", "session"]
+    assert (cli_home / "server_url").read_text() == server.url + "\n"
     session = path.read_text()
     assert re.fullmatch(r"sess_\S+\n", session) and session.strip() != created_account.session
     me = call(server, session.strip(), path="/sandbox/account")
     assert me.status_code == 200 and me.get_json()["id"] == created_account.id
     assert PASSWORD not in result.output
+
+
+def test_later_commands_use_the_server_of_the_last_login(server, run):
+    # A workshop's server, or another port: --url once, at log-in, and not on every command.
+    created_account = server.signup(email=email(), password=PASSWORD)
+    logged_in = run("login", "--url", server.url, "--email", created_account.email,
+                    "--password", PASSWORD, env={"PAYGROUND_URL": None})
+    assert logged_in.exit_code == 0, logged_in.output
+
+    listed = run("keys", "list", env={"PAYGROUND_URL": None})
+    assert listed.exit_code == 0, listed.output
+    assert table(listed.output)[0] == HEADER
+
+    # --url and PAYGROUND_URL still win: here they point at a port nobody listens on.
+    dead = "http://127.0.0.1:9"
+    for refused in (run("keys", "list", "--url", dead, env={"PAYGROUND_URL": None}),
+                    run("keys", "list", env={"PAYGROUND_URL": dead})):
+        assert refused.exit_code == 1
+        assert f"cannot reach Payground at {dead}" in refused.output
 
 
 def test_login_prompts_and_hides_the_password(server, cli_home, run):

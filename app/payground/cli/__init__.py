@@ -17,6 +17,7 @@ import click
 from .. import __version__
 
 DEFAULT_URL = "http://127.0.0.1:4242"
+SERVER_FILE = "server_url"  # in PAYGROUND_HOME, next to the session it goes with
 ENV_FILE = ".env"
 ENV_HEADER = ("# Payground test keys, written by `payground init`. Keep this file out of git "
               "(it is in .gitignore).")
@@ -60,6 +61,18 @@ def _home(ctx_obj: dict[str, Any]) -> Path:
     return Path(os.path.expanduser(ctx_obj.get("home") or DEFAULTS["HOME"]))
 
 
+def save_session(ctx_obj: dict[str, Any], session: str, url: str) -> Path:
+    """Keep the session (mode 0600) and the address of the server that issued it, which
+    later commands use when no --url or PAYGROUND_URL says otherwise. Returns the session's
+    path."""
+    from .envfile import _write_private
+
+    home = _home(ctx_obj)
+    _write_private(home / "session", session + "\n")
+    _write_private(home / SERVER_FILE, url + "\n")
+    return home / "session"
+
+
 def saved_session(ctx_obj: dict[str, Any]) -> str:
     """The session token `payground init` saved in PAYGROUND_HOME/session."""
     path = _home(ctx_obj) / "session"
@@ -70,15 +83,27 @@ def saved_session(ctx_obj: dict[str, Any]) -> str:
                                    "(Have an account already? `payground login`.)") from None
 
 
-def _check_url(_ctx, _param, value: str) -> str:
+def _check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if ctx.get_parameter_source(param.name) is click.core.ParameterSource.DEFAULT:
+        # Neither --url nor PAYGROUND_URL: the server of the last init or login, whose
+        # session the command is about to use (a workshop's server, another port).
+        value = _saved_url(ctx.find_root().obj or {}) or value
     if not re.match(r"^https?://[^/\s]+", value or ""):
         raise click.BadParameter(f"{value!r} is not an http:// or https:// address")
     return value.rstrip("/")
 
 
+def _saved_url(ctx_obj: dict[str, Any]) -> str | None:
+    try:
+        return (_home(ctx_obj) / SERVER_FILE).read_text().strip() or None
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
 url_option = click.option(
-    "--url", default=DEFAULT_URL, show_default=True, envvar="PAYGROUND_URL",
-    callback=_check_url, help="Address of a running Payground server [env: PAYGROUND_URL].")
+    "--url", default=DEFAULT_URL, envvar="PAYGROUND_URL", callback=_check_url,
+    show_default=f"the server of the last init or login, else {DEFAULT_URL}",
+    help="Address of a running Payground server [env: PAYGROUND_URL].")
 
 
 # Each module adds its commands to `main` when imported.

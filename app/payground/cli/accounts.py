@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from . import ENV_FILE, TUTORIAL, _home, main, saved_session, url_option
+from . import ENV_FILE, TUTORIAL, main, save_session, saved_session, url_option
 from .client import ServerError, _Client, _mask
-from .envfile import _read_env, _save_env_with_gitignore, _write_private
+from .envfile import _read_env, _save_env_with_gitignore
 
 
 def credential_options(command):
@@ -41,7 +41,8 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     - ./.env gets STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_API_BASE (other
       lines are kept; the file is made readable by you only, mode 0600);
     - ./.gitignore is made to ignore .env (created, or one line appended, if needed);
-    - the session is saved in PAYGROUND_HOME/session (mode 0600) for later commands.
+    - the session is saved in PAYGROUND_HOME/session (mode 0600) for later commands, and
+      the server's address with it: they use that server unless --url says otherwise.
 
     Secret keys are shown only once, when they are created. On a sign-up the new secret
     key goes straight into .env (the terminal shows it masked). On a log-in it cannot be
@@ -86,8 +87,7 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
         updates["STRIPE_PUBLISHABLE_KEY"] = publishable
     updates["STRIPE_API_BASE"] = url
     gitignore_added = _save_env_with_gitignore(updates)
-    session_path = _home(obj) / "session"
-    _write_private(session_path, session + "\n")
+    session_path = save_session(obj, session, url)
 
     verb = "Signed up" if signed_up else "Logged in as"
     click.echo(f"{verb} {account['email']} (account {account['id']}) on {url}.")
@@ -135,7 +135,8 @@ def login(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     """Log in to an existing account and save the session for the other commands.
 
     The session goes to PAYGROUND_HOME/session (readable by you only, mode 0600), replacing
-    any saved one. Unlike `payground init`, nothing else is written: no .env, no keys.
+    any saved one, and the server's address with it: later commands use that server unless
+    --url says otherwise. Unlike `payground init`, nothing else is written: no .env, no keys.
 
     Exits with status 1, printing the server's message, on a wrong email or password;
     the saved session is then left as it was.
@@ -145,8 +146,7 @@ def login(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     """
     with _Client(url) as api:
         body = api.call("POST", "/sandbox/login", json={"email": email, "password": password})
-    session_path = _home(obj) / "session"
-    _write_private(session_path, body["session"] + "\n")
+    session_path = save_session(obj, body["session"], url)
     account = body["account"]
     click.echo(f"Logged in as {account['email']} (account {account['id']}) on {url}.")
     click.echo(f"Session saved in {session_path} (mode 0600).")
