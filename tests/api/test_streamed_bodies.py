@@ -1,7 +1,7 @@
 """Bodies sent without Content-Length (Transfer-Encoding: chunked) are read whole or refused,
 never cut at MAX_CONTENT_LENGTH: Werkzeug's own limit truncates them silently, and the
-parameters of a cut body would run as if sent. In-process here; over HTTP, through the
-fixture's server and granian, in tests/test_serve_granian.py."""
+parameters of a cut body would run as if sent. In-process here; over HTTP through granian
+(`payground serve`) in tests/test_serve_granian.py."""
 
 import io
 
