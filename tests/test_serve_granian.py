@@ -62,11 +62,11 @@ def test_granian_answers_and_stops_cleanly(granian):
 def test_chunked_bodies_are_read_whole_or_refused_never_cut(granian):
     # granian de-chunks a body and ends the stream; Werkzeug alone would cut one over the
     # limit at 256 KiB and run what is left (tests/api/test_streamed_bodies.py).
-    from payground.config import load_config
+    from payground.config import DEFAULTS  # not load_config: it would make ~/.payground/secret
 
     process = granian()
     secret = process.signup(f"chunks@{DOMAIN}")["keys"]["secret"]
-    limit = load_config({})["MAX_CONTENT_LENGTH"]
+    limit = DEFAULTS["MAX_CONTENT_LENGTH"]
 
     def chunked(body: bytes):  # a generator body: requests sends it chunked
         return requests.post(
