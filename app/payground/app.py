@@ -160,10 +160,10 @@ def _register_request_hooks(app: Flask) -> None:
         idempotency.store(response)
         ratelimit.add_headers(response)
         response.headers["Request-Id"] = g.get("request_id") or new_sortable_id("req_", 14)
-        if request_log.is_v1(request.path):
+        v1 = request_log.is_v1(request.path)
+        if v1:
             cors.add_headers(response)
-            response.headers["Cache-Control"] = API_CACHE_CONTROL
-        elif request.path.startswith("/sandbox/"):
+        if v1 or request.path.startswith("/sandbox/"):
             response.headers["Cache-Control"] = API_CACHE_CONTROL
         # Last: the log row is committed on its own, after idempotency's rollback and commit.
         request_log.record(response)

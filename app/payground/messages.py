@@ -52,9 +52,9 @@ MULTIPART_BODY = (
     "Invalid request: multipart/form-data bodies are not supported. Send parameters "
     "form-encoded (application/x-www-form-urlencoded: curl -d, not curl -F) or as JSON."
 )
+TOO_DEEP = "Invalid {param}: parameters can be nested at most {depth} levels deep."
 # NUL characters are refused wherever they come from: PostgreSQL cannot store them in text,
 # and no id, name or value needs one.
-TOO_DEEP = "Invalid {param}: parameters can be nested at most {depth} levels deep."
 NUL_IN_URL = "Invalid request: the URL contains a NUL character (%00)."
 NUL_IN_NAME = "Invalid request: a parameter name contains a NUL character."
 NUL_IN_VALUE = "Invalid string: {param} contains a NUL character."

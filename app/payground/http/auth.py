@@ -189,15 +189,21 @@ def _authenticate():
         raise
     now = state.clock.for_account(account)
     key_service.touch(key, now)
-    origin = request.headers.get("Origin")
-    if origin is not None and key.type != "publishable":
-        from .request_log import client_ip
-
-        try:  # the audit's trouble must not fail the call (nor turn it into a 500)
-            key_service.audit_browser_use(key, origin=origin, now=now,
-                                          request_id=g.get("request_id"), client_ip=client_ip())
-        except SQLAlchemyError:
-            db.session.rollback()
-            log.warning("could not audit a key used in a browser", exc_info=True)
+    _audit_if_sent_by_a_page(key, now)
     g.raw_key, g.api_key, g.account, g.livemode = raw, key, account, key.livemode
     return key
+
+
+def _audit_if_sent_by_a_page(key, now: int) -> None:
+    """A secret or restricted key with an ``Origin`` header came from a web page's code."""
+    origin = request.headers.get("Origin")
+    if origin is None or key.type == "publishable":
+        return
+    from .request_log import client_ip
+
+    try:  # the audit's trouble must not fail the call (nor turn it into a 500)
+        key_service.audit_browser_use(key, origin=origin, now=now,
+                                      request_id=g.get("request_id"), client_ip=client_ip())
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not audit a key used in a browser", exc_info=True)
