@@ -1,4 +1,4 @@
-"""A database made by version 1 (no PaymentIntents, no ledger) upgrades in place.
+"""A database made by version 1 (no PaymentIntents, no ledger, no webhooks) upgrades in place.
 
 Runs on its own database (a fresh SQLite file, or a fresh PostgreSQL schema when the suite
 runs on PostgreSQL), because it takes the shared tables back to an older shape.
@@ -42,6 +42,10 @@ def downgrade_to_version_1(engine) -> None:
             conn.execute(sa.text(f"ALTER TABLE charges DROP COLUMN {column}"))
         for table in ("ledger_entries", "ledger_journals", "ledger_balances", "ledger_schedule"):
             conn.execute(sa.text(f"DELETE FROM {table}"))
+        # Version 2 had no webhooks: no count on accounts, no tables (dropped, recreated).
+        conn.execute(sa.text("ALTER TABLE accounts DROP COLUMN webhook_endpoint_count"))
+        for table in ("webhook_deliveries", "webhook_endpoints"):
+            conn.execute(sa.text(f"DROP TABLE {table}"))
         conn.execute(sa.text("UPDATE payground_schema SET version = 1"))
 
 
@@ -67,9 +71,13 @@ def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall
     client = upgraded.test_client()
     with upgraded.app_context():
         columns = {c["name"] for c in sa.inspect(db.engine).get_columns("charges")}
+        account_columns = {c["name"] for c in sa.inspect(db.engine).get_columns("accounts")}
+        tables = set(sa.inspect(db.engine).get_table_names())
         version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
     assert {"payment_intent_id", "payment_method_id"} <= columns
-    assert version == 2
+    assert "webhook_endpoint_count" in account_columns
+    assert {"webhook_endpoints", "webhook_deliveries"} <= tables
+    assert version == 3
     assert client.get("/v1/balance", headers=auth).get_json() == balance
     intent = client.post("/v1/payment_intents", headers=auth, data={
         "amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"})

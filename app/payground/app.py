@@ -37,6 +37,7 @@ class PaygroundState:
     clock: Clock
     rate_limiter: RateLimiter | None = None
     request_log: Any = None  # services.log_buffer.LogBuffer, or None: each row at once
+    webhooks: Any = None  # services.webhook_delivery.Dispatcher
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -72,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
         upgrade(db.engine)
         _batch_request_log(app, db.engine)
+    _send_webhooks(app)
 
     _register_request_hooks(app)
     from .http.context import current_request
@@ -91,11 +93,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def dispose_app(app: Flask) -> None:
-    """Write the request-log rows still waiting and close the app's database connections.
+    """Stop sending webhooks, write the request-log rows still waiting and close the app's
+    database connections.
 
     For whoever ends an app before its process ends (the fixture's ``Server``, tests): the
     rows would otherwise be written later, by the flusher thread, on a new connection.
     """
+    app.extensions["payground"].webhooks.close()
     with app.app_context():
         buffer = app.extensions["payground"].request_log
         if buffer is not None:
@@ -115,6 +119,19 @@ def _batch_request_log(app: Flask, engine) -> None:
     app.extensions["payground"].request_log = LogBuffer(engine, delay_ms / 1000)
     if not event.contains(db.session, "before_commit", piggyback_on_commit):
         event.listen(db.session, "before_commit", piggyback_on_commit)
+
+
+def _send_webhooks(app: Flask) -> None:
+    """A sender for this app (its thread starts when a commit first queues a delivery)."""
+    from sqlalchemy import event
+
+    from .services.webhook_delivery import Dispatcher, forget_after_rollback, wake_after_commit
+
+    app.extensions["payground"].webhooks = Dispatcher(app)
+    for name, listener in (("after_commit", wake_after_commit),
+                           ("after_rollback", forget_after_rollback)):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
 
 
 def _engine_options(url: str) -> dict[str, Any]:

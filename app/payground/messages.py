@@ -210,3 +210,22 @@ BALANCE_INSUFFICIENT = (
     "details, see stripe.com/docs/api#balance)."
 )
 PAYOUT_NOT_PENDING = "Payouts can only be canceled while they are pending."
+
+# Webhook endpoints (Stripe's wording where known; Payground's own where noted in the README).
+WEBHOOK_URL_INVALID = (
+    "Invalid URL: {url}. A webhook endpoint's URL must be an absolute http:// or https:// URL."
+)
+WEBHOOK_URL_LIVE_HTTPS = (
+    "Invalid URL: live mode webhook endpoints must use HTTPS (a receiver on this machine, at "
+    "localhost, 127.0.0.1 or [::1], may use http://)."
+)
+WEBHOOK_ENDPOINTS_LIMIT = (
+    "You have reached the maximum of {max} {mode} mode webhook endpoints on this account. "
+    "Delete one before creating another."
+)
+WEBHOOK_EVENT_UNKNOWN = "Invalid {param}: must be * or one of the event types Payground sends: {types}"
+WEBHOOK_CONNECT = (
+    "Invalid connect: Payground has no connected accounts, so a Connect endpoint would never "
+    "be sent anything. Leave connect out (or false)."
+)
+WEBHOOK_EVENTS_INVALID = "Invalid {param}: must be a list of event types."

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v2_payment_intents_and_ledger(conn) -> None:
@@ -36,8 +36,17 @@ def _v2_payment_intents_and_ledger(conn) -> None:
     backfill(conn)
 
 
+def _v3_webhook_endpoint_count(conn) -> None:
+    """Accounts count their webhook endpoints (the tables themselves are new: created above)."""
+    columns = {c["name"] for c in inspect(conn).get_columns("accounts")}
+    if "webhook_endpoint_count" not in columns:
+        conn.execute(text("ALTER TABLE accounts ADD COLUMN webhook_endpoint_count "
+                          "INTEGER NOT NULL DEFAULT 0"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
+    3: _v3_webhook_endpoint_count,
 }
 
 _meta = MetaData()

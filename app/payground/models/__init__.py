@@ -17,8 +17,10 @@ from .payout import Payout
 from .refund import Refund
 from .request_log import RequestLog
 from .token import Token
+from .webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = ["Account", "AccountScoped", "ApiKey", "AuditEvent", "Base", "BalanceTransaction",
            "BankAccount", "Charge", "Customer", "Event", "IdempotencyRecord", "LedgerBalance",
            "LedgerEntry", "LedgerJournal", "LedgerSchedule", "PaymentIntent", "PaymentMethod",
-           "Payout", "Refund", "RequestLog", "Session", "Token", "db"]
+           "Payout", "Refund", "RequestLog", "Session", "Token", "WebhookDelivery",
+           "WebhookEndpoint", "db"]

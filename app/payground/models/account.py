@@ -24,6 +24,9 @@ class Account(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     bank_routing_number: Mapped[str | None] = mapped_column(String(20))
     bank_account_last4: Mapped[str | None] = mapped_column(String(4))
+    # Webhook endpoints not deleted, both modes: read with the key on every /v1 request, so
+    # an event looks for endpoints to send itself to only when the account has some.
+    webhook_endpoint_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Session(db.Model):

@@ -12,13 +12,15 @@ class Event(AccountScoped, db.Model):
     """One Stripe event (``evt_``), written in the same transaction as the change it records.
 
     ``data`` is stored exactly as the API returns it (``{"object": ..., "previous_attributes":
-    ...}``): a snapshot never changes when the object changes later. Webhook delivery reads
-    these rows too, so they are the durable record of what happened.
+    ...}``): a snapshot never changes when the object changes later. Webhook delivery sends
+    these rows (``services.webhook_delivery``), so they are the durable record of what happened.
     """
 
     __tablename__ = "events"
     object = "event"
     id_prefix = "evt_"
+    # Not a column: endpoints still waiting for the event, set by whoever shows it.
+    pending_webhooks = 0
 
     type: Mapped[str] = mapped_column(String(64), index=True)
     api_version: Mapped[str] = mapped_column(String(32))

@@ -1,4 +1,5 @@
-"""/sandbox/requests and /sandbox/audit: the account's request log and audit trail."""
+"""/sandbox/requests, /sandbox/audit, /sandbox/webhook_deliveries: what the account's keys
+and webhook endpoints did."""
 
 from __future__ import annotations
 
@@ -68,11 +69,36 @@ class AuditEventOut(Schema):
     data = fields.Dict()
 
 
+class DeliveryListParams(ListParams):
+    endpoint = Str(max_length=64)
+    event = Str(max_length=64)
+    status = OneOf(("pending", "succeeded", "failed"))
+    mode = OneOf(("test", "live"))
+
+
+class WebhookDeliveryOut(Schema):
+    id = fields.String()
+    object = fields.Constant("webhook_delivery")
+    created = fields.Integer()
+    livemode = fields.Boolean()
+    endpoint = fields.String(attribute="endpoint_id")
+    event = fields.String(attribute="event_id")
+    event_type = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    next_attempt_at = fields.Integer()
+    last_attempt_at = fields.Integer()
+    last_response_status = fields.Integer()
+    last_error = fields.String()
+
+
 _request_list = RequestListParams()
 _audit_list = AuditListParams()
 _request_out = RequestLogOut()
 _requests_out = list_schema(RequestLogOut)()
 _audit_out = list_schema(AuditEventOut)()
+_delivery_list = DeliveryListParams()
+_deliveries_out = list_schema(WebhookDeliveryOut)()
 
 
 @bp.get("/requests")
@@ -98,3 +124,11 @@ def list_audit_events():
     """List the account's audit events (key created, rolled, revoked, misused), newest first."""
     params = _audit_list.load(request_params())
     return _audit_out.dump(logs.list_audit_events(g.account, params, request.path))
+
+
+@bp.get("/webhook_deliveries")
+@session_required
+def list_webhook_deliveries():
+    """List the account's webhook deliveries (attempts, answers, next retry), newest first."""
+    params = _delivery_list.load(request_params())
+    return _deliveries_out.dump(logs.list_webhook_deliveries(g.account, params, request.path))

@@ -40,6 +40,7 @@ from ..core.keys import scrub
 from ..models.base import db
 from ..models.direct import Writes, execute, insert_statement
 from ..models.event import Event
+from . import webhooks
 from .common import Page, get_scoped, new_object_id, paginate
 
 # The API version events are rendered with (that of the stripe SDKs Payground is tested with).
@@ -95,6 +96,7 @@ def emit(account, livemode: bool, now: int, type: str, obj: Any,
         writes.add(_INSERT, row)
     else:
         execute(db.session.connection(), _INSERT, [row])
+    webhooks.queue_deliveries(account, livemode, row, writes)  # nothing without endpoints
 
 
 def emit_changes(account, livemode: bool, now: int, type: str, obj: Any,
@@ -121,7 +123,9 @@ def snapshot(obj: Any) -> dict:
 
 def get_event(account, livemode: bool, event_id: str) -> Event:
     """The event ``event_id`` of this account and mode (404 otherwise)."""
-    return get_scoped(Event, account, livemode, event_id)
+    event = get_scoped(Event, account, livemode, event_id)
+    _count_pending_webhooks(account, [event])
+    return event
 
 
 def list_events(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
@@ -138,7 +142,18 @@ def list_events(account, livemode: bool, params: dict[str, Any], url: str) -> Pa
         operators = {"gt": Event.created.__gt__, "gte": Event.created.__ge__,
                      "lt": Event.created.__lt__, "lte": Event.created.__le__}
         filters += tuple(operators[op](value) for op, value in created.items())
-    return paginate(Event, account, livemode, params, url, filters)
+    page = paginate(Event, account, livemode, params, url, filters)
+    _count_pending_webhooks(account, page.items)
+    return page
+
+
+def _count_pending_webhooks(account, shown: list[Event]) -> None:
+    """Set ``pending_webhooks`` on the events shown (a query only if the account has endpoints)."""
+    if not getattr(account, "webhook_endpoint_count", 0):
+        return
+    counts = webhooks.pending_counts([event.id for event in shown])
+    for event in shown:
+        event.pending_webhooks = counts.get(event.id, 0)
 
 
 def _type_matches(pattern: str):

@@ -125,6 +125,7 @@ class CallerAccount:
     country: str | None
     bank_routing_number: str | None
     bank_account_last4: str | None
+    webhook_endpoint_count: int
 
 
 _KEY_COLUMNS = tuple(f.name for f in fields(CallerKey))
@@ -186,6 +187,7 @@ def _find_caller(digest: str) -> tuple[CallerKey, CallerAccount] | None:
     account = dict(zip(_ACCOUNT_COLUMNS, row[len(_KEY_COLUMNS):]))
     account["live_enabled"] = bool(account["live_enabled"])
     account["clock_offset"] = account["clock_offset"] or 0
+    account["webhook_endpoint_count"] = account["webhook_endpoint_count"] or 0
     return CallerKey(**values), CallerAccount(**account)
 
 

@@ -206,6 +206,22 @@ def list_audit_events(account: Account, params: dict[str, Any], url: str) -> Pag
     return _page(AuditEvent, account, params, url, filters, noun="audit event")
 
 
+def list_webhook_deliveries(account: Account, params: dict[str, Any], url: str) -> Page:
+    """The account's webhook deliveries, newest first; filters ``endpoint``, ``event``,
+    ``status`` (pending, succeeded, failed), ``mode``."""
+    from ..models.webhook import WebhookDelivery
+
+    filters = []
+    for param, column in (("endpoint", WebhookDelivery.endpoint_id),
+                          ("event", WebhookDelivery.event_id),
+                          ("status", WebhookDelivery.status)):
+        if params.get(param):
+            filters.append(column == params[param])
+    if params.get("mode"):
+        filters.append(WebhookDelivery.livemode == (params["mode"] == "live"))
+    return _page(WebhookDelivery, account, params, url, filters, noun="webhook delivery")
+
+
 def _page(model, account: Account, params: dict[str, Any], url: str, filters: list,
           *, noun: str) -> Page:
     """``services.common.paginate`` across both modes: newest first by ``(created, id)``."""

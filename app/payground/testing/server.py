@@ -211,6 +211,29 @@ class Server:
                 first.add_note(f"the server also raised {other!r}")
         raise first
 
+    # -- webhooks ----------------------------------------------------------------------------
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> None:
+        """Wait until every webhook delivery due now has been attempted.
+
+        Deliveries are sent by a background thread after the request that caused the event
+        has answered; call this before checking what your webhook handler received::
+
+            stripe.Charge.create(amount=2000, currency="usd", source="tok_visa")
+            server.wait_for_webhooks()
+            assert received[-1]["type"] == "charge.succeeded"
+
+        Retries that wait on the account's clock are not due until it is advanced.
+
+        :raises TimeoutError: if deliveries were still being attempted after ``timeout`` s.
+
+        .. versionadded:: 0.1
+        """
+        if self.app is None:
+            raise RuntimeError("this Payground server has not been started")
+        if not self.app.extensions["payground"].webhooks.wait_idle(timeout):
+            raise TimeoutError(f"webhook deliveries still running after {timeout} s")
+
     # -- accounts ----------------------------------------------------------------------------
 
     def signup(self, email: str | None = None,

@@ -64,8 +64,7 @@ class EventOut(Schema):
     created = fields.Integer()
     data = fields.Dict()
     livemode = fields.Boolean()
-    # Webhook delivery does not exist yet: nothing is ever waiting to be delivered.
-    pending_webhooks = fields.Constant(0)
+    pending_webhooks = fields.Integer()  # endpoints still waiting for it
     request = fields.Function(lambda event: {"id": event.request_id,
                                              "idempotency_key": event.idempotency_key})
     type = fields.String()

@@ -1,0 +1,194 @@
+"""Webhook endpoints (create, retrieve, update, delete, list) and queueing events for them.
+
+An event is queued for an endpoint in the transaction that writes the event (one
+``webhook_deliveries`` row per endpoint that wants its type), so a change and the news of it
+land together or not at all. ``services.webhook_delivery`` sends the rows after the commit.
+Accounts count their endpoints (``accounts.webhook_endpoint_count``, read with the key on
+every request): an account without any, like every benchmark account, pays nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from .. import messages
+from ..core.webhooks import endpoint_secret
+from ..errors import InvalidRequestError, ParameterInvalid, ResourceMissing
+from ..models.account import Account
+from ..models.base import db
+from ..models.direct import Writes, execute, insert_statement
+from ..models.webhook import WebhookDelivery, WebhookEndpoint
+from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
+
+# Every event type Payground sends (tests check the services emit no other). Stripe's list is
+# far longer; a type Payground never sends is refused rather than silently never delivered.
+EVENT_TYPES = (
+    "balance.available",
+    "charge.captured", "charge.failed", "charge.refund.updated", "charge.refunded",
+    "charge.succeeded", "charge.updated",
+    "customer.created", "customer.deleted", "customer.updated",
+    "payment_intent.amount_capturable_updated", "payment_intent.canceled",
+    "payment_intent.created", "payment_intent.payment_failed", "payment_intent.succeeded",
+    "payment_method.attached",
+    "payout.canceled", "payout.created", "payout.paid", "payout.updated",
+    "refund.created", "refund.updated",
+)
+ALL_EVENTS = "*"
+# Stripe's limit per account and mode.
+MAX_ENDPOINTS = 16
+
+_INSERT_DELIVERY = insert_statement(WebhookDelivery.__table__)
+
+
+def create_endpoint(account, livemode: bool, clock, params: dict[str, Any], *,
+                    pepper: str) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret (shown in this response only)."""
+    if params.get("connect"):
+        raise ParameterInvalid(messages.WEBHOOK_CONNECT, param="connect")
+    _check_url(params["url"], livemode)
+    existing = db.session.execute(
+        select(func.count()).select_from(WebhookEndpoint).where(
+            WebhookEndpoint.account_id == account.id, WebhookEndpoint.livemode == livemode,
+            WebhookEndpoint.deleted.is_(False))).scalar_one()
+    if existing >= MAX_ENDPOINTS:
+        raise InvalidRequestError(messages.WEBHOOK_ENDPOINTS_LIMIT.format(
+            max=MAX_ENDPOINTS, mode="live" if livemode else "test"))
+    endpoint = WebhookEndpoint(
+        id=new_object_id(WebhookEndpoint), account_id=account.id, livemode=livemode,
+        created=clock.for_account(account), url=params["url"],
+        description=params.get("description"), enabled_events=params["enabled_events"],
+        status="enabled", api_version=params.get("api_version"),
+        metadata_=clean_metadata(params.get("metadata")))
+    db.session.add(endpoint)
+    _count_endpoints(account, +1)
+    db.session.commit()
+    return endpoint, endpoint_secret(pepper, endpoint.id)
+
+
+def get_endpoint(account, livemode: bool, endpoint_id: str) -> WebhookEndpoint:
+    endpoint = get_scoped(WebhookEndpoint, account, livemode, endpoint_id)
+    if endpoint.deleted:  # gone for the API, kept for the deliveries that name it
+        raise ResourceMissing(messages.NO_SUCH.format(noun=WebhookEndpoint.noun,
+                                                      id=endpoint_id), param="id")
+    return endpoint
+
+
+def update_endpoint(account, livemode: bool, endpoint_id: str,
+                    params: dict[str, Any]) -> WebhookEndpoint:
+    """Change the URL, the event types, the description, metadata, or enable/disable it."""
+    endpoint = get_endpoint(account, livemode, endpoint_id)
+    if "url" in params:
+        _check_url(params["url"], livemode)
+        endpoint.url = params["url"]
+    if "enabled_events" in params:
+        endpoint.enabled_events = params["enabled_events"]
+    if "description" in params:
+        endpoint.description = params["description"] or None
+    if "disabled" in params:
+        endpoint.status = "disabled" if params["disabled"] else "enabled"
+    if "metadata" in params:
+        endpoint.metadata_ = merge_metadata(endpoint.metadata_, params["metadata"])
+    db.session.commit()
+    return endpoint
+
+
+def delete_endpoint(account, livemode: bool, endpoint_id: str) -> WebhookEndpoint:
+    """Delete the endpoint: nothing more is sent to it, retries waiting for it included."""
+    endpoint = get_endpoint(account, livemode, endpoint_id)
+    endpoint.deleted = True
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
+        .values(status="failed", next_attempt_at=None, last_error="endpoint deleted"))
+    _count_endpoints(account, -1)
+    db.session.commit()
+    return endpoint
+
+
+def list_endpoints(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
+    return paginate(WebhookEndpoint, account, livemode, params, url,
+                    (WebhookEndpoint.deleted.is_(False),))
+
+
+def wants(enabled_events: list[str], event_type: str) -> bool:
+    return ALL_EVENTS in enabled_events or event_type in enabled_events
+
+
+def queue_deliveries(account, livemode: bool, event: dict[str, Any],
+                     writes: Writes | None = None) -> bool:
+    """Queue ``event`` (its row's values) for every enabled endpoint that wants its type.
+
+    In the caller's transaction (or its ``writes``). Returns whether anything was queued.
+    """
+    if not getattr(account, "webhook_endpoint_count", 0):
+        return False
+    endpoints = db.session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
+            WebhookEndpoint.account_id == account.id, WebhookEndpoint.livemode == livemode,
+            WebhookEndpoint.status == "enabled", WebhookEndpoint.deleted.is_(False))).all()
+    rows = [{"id": new_object_id(WebhookDelivery), "account_id": account.id,
+             "livemode": livemode, "created": event["created"], "event_id": event["id"],
+             "endpoint_id": endpoint_id, "event_type": event["type"], "status": "pending",
+             "attempts": 0, "next_attempt_at": event["created"], "claimed_until": None,
+             "last_attempt_at": None, "last_response_status": None, "last_error": None}
+            for endpoint_id, enabled in endpoints if wants(enabled, event["type"])]
+    if not rows:
+        return False
+    if writes is not None:
+        writes.add(_INSERT_DELIVERY, rows)
+    else:
+        execute(db.session.connection(), _INSERT_DELIVERY, rows)
+    send_after_commit()
+    return True
+
+
+SEND_AFTER_COMMIT = "payground_send_webhooks"
+
+
+def send_after_commit() -> None:
+    """Have the sender look for due deliveries once the session's transaction commits
+    (``webhook_delivery.wake_after_commit``); nothing happens if it rolls back."""
+    db.session.info[SEND_AFTER_COMMIT] = True
+
+
+def pending_counts(event_ids: list[str]) -> dict[str, int]:
+    """How many endpoints are still waiting for each of ``event_ids`` (Stripe's
+    ``pending_webhooks``); events with none are left out."""
+    if not event_ids:
+        return {}
+    rows = db.session.execute(
+        select(WebhookDelivery.event_id, func.count())
+        .where(WebhookDelivery.event_id.in_(event_ids), WebhookDelivery.status == "pending")
+        .group_by(WebhookDelivery.event_id)).all()
+    return dict(rows)
+
+
+def _count_endpoints(account, change: int) -> None:
+    db.session.execute(update(Account).where(Account.id == account.id).values(
+        webhook_endpoint_count=Account.webhook_endpoint_count + change))
+
+
+def _check_url(url: str, livemode: bool) -> None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ParameterInvalid(messages.WEBHOOK_URL_INVALID.format(url=_shown(url)),
+                               code="url_invalid", param="url")
+    # Stripe sends live events over HTTPS only; a receiver on this machine is let through
+    # so that live mode can be practised on a laptop.
+    if livemode and parts.scheme != "https" and parts.hostname not in _LOOPBACK:
+        raise ParameterInvalid(messages.WEBHOOK_URL_LIVE_HTTPS, code="url_invalid", param="url")
+
+
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _shown(url: str) -> str:
+    return url if len(url) <= 60 else url[:57] + "..."

@@ -1,0 +1,154 @@
+"""/v1/webhook_endpoints: create, retrieve, update, delete, list (delivery: services)."""
+
+from __future__ import annotations
+
+import re
+
+from flask import request
+from marshmallow import Schema, ValidationError, fields
+
+from .. import messages
+from ..http.auth import requires
+from ..http.context import scope, state
+from ..http.decorators import accepts, returns
+from ..http.schemas import (
+    Bool,
+    Expand,
+    ListParams,
+    Metadata,
+    Str,
+    StripeSchema,
+    list_schema,
+)
+from ..http.validation import coded
+from ..services import webhooks
+from ..services.events import API_VERSION
+from . import bp
+
+_API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+
+
+class EnabledEvents(fields.Field):
+    """``enabled_events[]=charge.succeeded&enabled_events[]=...``, or ``["*"]`` for all."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise ValidationError(coded(None, messages.WEBHOOK_EVENTS_INVALID))
+        for index, name in enumerate(value):
+            if name != webhooks.ALL_EVENTS and name not in webhooks.EVENT_TYPES:
+                # Keyed by position, so the error's param is enabled_events[<index>].
+                raise ValidationError({index: [coded(None, messages.WEBHOOK_EVENT_UNKNOWN.format(
+                    param="{param}", types=", ".join(webhooks.EVENT_TYPES)))]})
+        return list(dict.fromkeys(value))  # duplicates once, in the order given
+
+
+class ApiVersion(Str):
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not _API_VERSION.match(value):
+            raise ValidationError(coded(None, f"Invalid {{param}}: must be an API version such "
+                                              f"as {API_VERSION}."))
+        return value
+
+
+class WebhookEndpointCreate(StripeSchema):
+    url = Str(required=True, max_length=2048)
+    enabled_events = EnabledEvents(required=True)
+    description = Str(allow_empty=True)
+    api_version = ApiVersion(max_length=32)
+    connect = Bool()  # true is refused: Payground has no connected accounts
+    metadata = Metadata()
+    expand = Expand()
+
+
+class WebhookEndpointUpdate(StripeSchema):
+    url = Str(max_length=2048)
+    enabled_events = EnabledEvents()
+    description = Str(allow_empty=True)
+    disabled = Bool()
+    metadata = Metadata()
+    expand = Expand()
+
+
+class WebhookEndpointRetrieve(StripeSchema):
+    expand = Expand()
+
+
+class WebhookEndpointOut(Schema):
+    id = fields.String()
+    object = fields.Constant("webhook_endpoint")
+    api_version = fields.String()
+    application = fields.Constant(None)
+    created = fields.Integer()
+    description = fields.String()
+    enabled_events = fields.List(fields.String())
+    livemode = fields.Boolean()
+    metadata = fields.Dict(attribute="metadata_")
+    status = fields.String()
+    url = fields.String()
+
+
+class CreatedWebhookEndpointOut(WebhookEndpointOut):
+    # The signing secret, in the response that creates the endpoint only.
+    secret = fields.String()
+
+
+class DeletedWebhookEndpointOut(Schema):
+    id = fields.String()
+    object = fields.Constant("webhook_endpoint")
+    deleted = fields.Constant(True)
+
+
+@bp.post("/webhook_endpoints")
+@requires("webhook_write")
+@accepts(WebhookEndpointCreate)
+def create_webhook_endpoint(params):
+    """Create an endpoint; only this response shows its signing secret (`whsec_...`)."""
+    s = scope()
+    endpoint, secret = webhooks.create_endpoint(s.account, s.livemode, s.clock, params,
+                                                pepper=state().pepper)
+    shown = CreatedWebhookEndpointOut().dump(endpoint)
+    shown["secret"] = secret
+    return shown
+
+
+@bp.get("/webhook_endpoints/<endpoint_id>")
+@requires("webhook_read")
+@accepts(WebhookEndpointRetrieve)
+@returns(WebhookEndpointOut)
+def retrieve_webhook_endpoint(endpoint_id, params):
+    """Retrieve an endpoint (without its secret)."""
+    s = scope()
+    return webhooks.get_endpoint(s.account, s.livemode, endpoint_id)
+
+
+@bp.post("/webhook_endpoints/<endpoint_id>")
+@requires("webhook_write")
+@accepts(WebhookEndpointUpdate)
+@returns(WebhookEndpointOut)
+def update_webhook_endpoint(endpoint_id, params):
+    """Change an endpoint's URL, events, description or metadata; `disabled=true` pauses it."""
+    s = scope()
+    return webhooks.update_endpoint(s.account, s.livemode, endpoint_id, params)
+
+
+@bp.delete("/webhook_endpoints/<endpoint_id>")
+@requires("webhook_write")
+@accepts(WebhookEndpointRetrieve)
+@returns(DeletedWebhookEndpointOut)
+def delete_webhook_endpoint(endpoint_id, params):
+    """Delete an endpoint: nothing more is sent to it."""
+    s = scope()
+    return webhooks.delete_endpoint(s.account, s.livemode, endpoint_id)
+
+
+@bp.get("/webhook_endpoints")
+@requires("webhook_read")
+@accepts(ListParams)
+@returns(list_schema(WebhookEndpointOut))
+def list_webhook_endpoints(params):
+    """List endpoints, newest first."""
+    s = scope()
+    return webhooks.list_endpoints(s.account, s.livemode, params, request.path)

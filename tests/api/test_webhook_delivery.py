@@ -1,0 +1,282 @@
+"""Events reach webhook endpoints signed as Stripe signs them, and are retried on the
+account's clock until the endpoint answers 2xx (or the retries run out)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import stripe
+
+from payground.services.webhook_delivery import RETRY_DELAYS, USER_AGENT
+from tests.webhook_receiver import Receiver
+
+TEST_DELAYS = RETRY_DELAYS[False]
+
+
+@pytest.fixture
+def hook():
+    with Receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def sent(app):
+    """``sent()``: wait until the app's webhook sender has attempted everything due."""
+    def wait():
+        assert app.extensions["payground"].webhooks.wait_idle(10), "deliveries still running"
+    return wait
+
+
+def endpoint(account, url, events=("*",), key=None):
+    r = account.post("/v1/webhook_endpoints", {"url": url, "enabled_events[]": list(events)},
+                     key=key)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def charge(account, source="tok_visa", key=None):
+    r = account.post("/v1/charges", {"amount": 2000, "currency": "usd", "source": source},
+                     key=key)
+    assert r.status_code in (200, 402), r.get_json()
+    return r.get_json()
+
+
+def deliveries(account, **filters):
+    r = account.client.get("/sandbox/webhook_deliveries", headers=account.session_auth,
+                           query_string={"limit": 100, **filters})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()["data"]
+
+
+def event(account, event_id):
+    r = account.get(f"/v1/events/{event_id}")
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def test_an_event_arrives_signed_and_the_sdk_verifies_it(account, hook, sent):
+    secret = endpoint(account, hook.url)["secret"]
+    paid = charge(account)
+    sent()
+
+    (delivery,) = hook.received
+    assert delivery.path == "/hooks/stripe"
+    assert delivery.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert delivery.headers["User-Agent"] == USER_AGENT
+    verified = stripe.Webhook.construct_event(delivery.body.decode(),
+                                              delivery.headers["Stripe-Signature"], secret)
+    assert (verified.type, verified.data.object.id) == ("charge.succeeded", paid["id"])
+    # What was sent is the event as the API shows it; it was pending while being sent.
+    shown = event(account, verified.id)
+    assert delivery.event == {**shown, "pending_webhooks": 1}
+    assert shown["pending_webhooks"] == 0
+    (row,) = deliveries(account)
+    assert {k: row[k] for k in ("object", "endpoint", "event", "event_type", "status",
+                                "attempts", "last_response_status", "next_attempt_at",
+                                "last_error")} == {
+        "object": "webhook_delivery", "endpoint": row["endpoint"], "event": verified.id,
+        "event_type": "charge.succeeded", "status": "succeeded", "attempts": 1,
+        "last_response_status": 200, "next_attempt_at": None, "last_error": None}
+
+
+def test_a_wrong_secret_fails_verification(account, hook, sent):
+    endpoint(account, hook.url)
+    other_secret = endpoint(account, "https://example.com/other")["secret"]
+    charge(account)
+    sent()
+    (delivery,) = [r for r in hook.received]
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(delivery.body.decode(),
+                                       delivery.headers["Stripe-Signature"], other_secret)
+
+
+def test_only_the_enabled_types_are_sent(account, hook, sent):
+    endpoint(account, hook.url, events=["customer.created", "charge.failed"])
+    charge(account)  # charge.succeeded: not wanted
+    customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()
+    declined = charge(account, source="tok_chargeDeclined")
+    sent()
+    assert [(e["type"], e["data"]["object"]["id"]) for e in hook.events] == [
+        ("customer.created", customer["id"]), ("charge.failed", declined["error"]["charge"])]
+
+
+def test_each_endpoint_gets_its_own_signature(account, sent):
+    with Receiver() as first, Receiver() as second:
+        secrets = [endpoint(account, r.url)["secret"] for r in (first, second)]
+        charge(account)
+        sent()
+        for receiver, secret in zip((first, second), secrets):
+            (delivery,) = receiver.received
+            stripe.Webhook.construct_event(delivery.body.decode(),
+                                           delivery.headers["Stripe-Signature"], secret)
+
+
+def test_a_failed_attempt_is_retried_when_the_account_clock_reaches_it(account, sent):
+    with Receiver(answers=[500]) as hook:
+        secret = endpoint(account, hook.url)["secret"]
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+        (row,) = deliveries(account)
+        assert (row["status"], row["attempts"], row["last_response_status"],
+                row["last_error"]) == ("pending", 1, 500, "HTTP 500")
+        assert row["next_attempt_at"] == row["last_attempt_at"] + TEST_DELAYS[0]
+        assert event(account, row["event"])["pending_webhooks"] == 1
+
+        account.advance_clock(TEST_DELAYS[0] - 1)  # not yet
+        sent()
+        assert len(hook.received) == 1
+        account.advance_clock(1)
+        sent()
+
+        first, retry = hook.received
+        assert first.event["id"] == retry.event["id"] == row["event"]
+        stripe.Webhook.construct_event(retry.body.decode(), retry.headers["Stripe-Signature"],
+                                       secret)
+        (row,) = deliveries(account)
+        assert (row["status"], row["attempts"], row["last_response_status"]) == (
+            "succeeded", 2, 200)
+        assert event(account, row["event"])["pending_webhooks"] == 0
+
+
+def test_retries_run_out_in_test_mode(account, sent):
+    attempts = len(TEST_DELAYS) + 1
+    with Receiver(answers=[503] * (attempts + 1)) as hook:
+        endpoint(account, hook.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+        for delay in TEST_DELAYS:
+            account.advance_clock(delay)
+            sent()
+        (row,) = deliveries(account)
+        assert (row["status"], row["attempts"], row["next_attempt_at"]) == (
+            "failed", attempts, None)
+        account.advance_clock(86400)
+        sent()
+        assert len(hook.received) == attempts
+        assert deliveries(account, status="failed") == [row]
+
+
+def test_an_unreachable_endpoint_is_retried(account, sent):
+    with Receiver() as gone:
+        url = gone.url  # closed below: nothing listens there any more
+    endpoint(account, url)
+    account.post("/v1/customers", {"email": "jo@example.com"})
+    sent()
+    (row,) = deliveries(account)
+    assert (row["status"], row["attempts"], row["last_response_status"]) == ("pending", 1, None)
+    assert row["last_error"].startswith("ConnectionRefusedError")
+
+
+def test_a_redirect_is_a_failure(account, sent):
+    with Receiver(answers=[302]) as hook:
+        endpoint(account, hook.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+    (row,) = deliveries(account)
+    assert (row["status"], row["last_response_status"]) == ("pending", 302)
+
+
+def test_disabled_and_deleted_endpoints_are_sent_nothing(account, hook, sent):
+    disabled = endpoint(account, hook.url)
+    account.post(f"/v1/webhook_endpoints/{disabled['id']}", {"disabled": "true"})
+    deleted = endpoint(account, hook.url)
+    account.delete(f"/v1/webhook_endpoints/{deleted['id']}")
+    charge(account)
+    sent()
+    assert hook.received == []
+    assert deliveries(account) == []
+
+
+def test_deleting_an_endpoint_cancels_its_retries(account, sent):
+    with Receiver(answers=[500, 500]) as hook:
+        created = endpoint(account, hook.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+        account.delete(f"/v1/webhook_endpoints/{created['id']}")
+        account.advance_clock(TEST_DELAYS[0])
+        sent()
+        assert len(hook.received) == 1
+    (row,) = deliveries(account)
+    assert (row["status"], row["last_error"], row["next_attempt_at"]) == (
+        "failed", "endpoint deleted", None)
+
+
+def test_disabling_stops_what_was_waiting(account, sent):
+    with Receiver(answers=[500]) as hook:
+        created = endpoint(account, hook.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+        account.post(f"/v1/webhook_endpoints/{created['id']}", {"disabled": "true"})
+        account.advance_clock(TEST_DELAYS[0])
+        sent()
+        assert len(hook.received) == 1
+    (row,) = deliveries(account)
+    assert (row["status"], row["last_error"]) == ("failed", "endpoint disabled")
+
+
+def test_modes_and_accounts_are_apart(make_account, hook, sent):
+    owner, stranger = make_account(), make_account()
+    live = owner.activate()
+    endpoint(owner, hook.url)  # a test-mode endpoint
+    owner.post("/v1/customers", {"email": "live@example.com"}, key=live)
+    stranger.post("/v1/customers", {"email": "stranger@example.com"})
+    mine = owner.post("/v1/customers", {"email": "test@example.com"}).get_json()
+    sent()
+    assert [(e["type"], e["livemode"], e["data"]["object"]["id"]) for e in hook.events] == [
+        ("customer.created", False, mine["id"])]
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth(account, hook, sent):
+    endpoint(account, hook.url.replace("http://", "http://hooks:s3cret@"))
+    account.post("/v1/customers", {"email": "jo@example.com"})
+    sent()
+    (delivery,) = hook.received
+    assert delivery.headers["Authorization"] == "Basic " + base64.b64encode(
+        b"hooks:s3cret").decode()
+
+
+def test_events_list_shows_pending_webhooks(account, sent):
+    with Receiver(answers=[500, 500]) as hook:
+        endpoint(account, hook.url)
+        endpoint(account, hook.url, events=["customer.created"])
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+    (listed,) = account.get("/v1/events").get_json()["data"]
+    assert listed["pending_webhooks"] == 2
+
+
+def test_a_second_worker_never_sends_the_same_attempt(app, app_config, account, hook, sent):
+    """Two apps on one database (two worker processes): each due attempt is sent once."""
+    from payground import create_app
+    from payground.app import dispose_app
+
+    other = create_app(app_config)
+    try:
+        endpoint(account, hook.url)
+        for n in range(10):
+            account.post("/v1/customers", {"email": f"jo{n}@example.com"})
+        other.extensions["payground"].webhooks.wake()
+        sent()
+        assert other.extensions["payground"].webhooks.wait_idle(10)
+    finally:
+        dispose_app(other)
+    ids = [e["id"] for e in hook.events]
+    assert len(ids) == len(set(ids)) == 10
+    assert {row["status"] for row in deliveries(account)} == {"succeeded"}
+
+
+def test_an_attempt_is_claimed_by_one_worker_until_its_claim_lapses(app, account, sent):
+    from payground.services.webhook_delivery import CLAIM_SECONDS, _claim
+
+    with Receiver(answers=[500]) as hook:
+        endpoint(account, hook.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+    (row,) = deliveries(account)
+    wall = app.extensions["payground"].clock.now()
+    with app.app_context():
+        assert _claim(row["id"], wall) is True
+        assert _claim(row["id"], wall) is False  # another worker: already being sent
+        assert _claim(row["id"], wall + CLAIM_SECONDS - 1) is False
+        assert _claim(row["id"], wall + CLAIM_SECONDS + 1) is True  # its sender died

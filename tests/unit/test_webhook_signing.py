@@ -1,0 +1,44 @@
+"""core.webhooks: endpoint secrets and Stripe-Signature headers the official SDK accepts."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import stripe
+
+from payground.core import webhooks
+
+
+def test_secret_is_whsec_and_derived_from_pepper_and_endpoint():
+    secret = webhooks.endpoint_secret("pepper-1", "we_1")
+    assert re.fullmatch(r"whsec_[0-9A-Za-z]{32}", secret)
+    assert webhooks.endpoint_secret("pepper-1", "we_1") == secret  # every worker agrees
+    assert webhooks.endpoint_secret("pepper-1", "we_2") != secret
+    assert webhooks.endpoint_secret("pepper-2", "we_1") != secret
+
+
+def test_header_is_stripes_format():
+    header = webhooks.signature_header("whsec_x", 1700000000, b'{"id": "evt_1"}')
+    t, v1 = header.split(",")
+    assert t == "t=1700000000"
+    assert re.fullmatch(r"v1=[0-9a-f]{64}", v1)
+
+
+def test_the_stripe_sdk_verifies_the_signature():
+    secret, now, body = "whsec_" + "a" * 32, int(time.time()), b'{"id": "evt_1", "object": "event"}'
+    header = webhooks.signature_header(secret, now, body)
+    event = stripe.Webhook.construct_event(body.decode(), header, secret)
+    assert event.id == "evt_1"
+
+
+@pytest.mark.parametrize("change", ["body", "secret", "old"])
+def test_the_stripe_sdk_refuses_a_changed_body_wrong_secret_or_old_timestamp(change):
+    secret, now, body = "whsec_" + "a" * 32, int(time.time()), b'{"id": "evt_1"}'
+    sent_at = now - 301 if change == "old" else now  # the SDK's tolerance is 300 s
+    header = webhooks.signature_header(secret, sent_at, body)
+    received = b'{"id": "evt_2"}' if change == "body" else body
+    checked_with = "whsec_" + "b" * 32 if change == "secret" else secret
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(received.decode(), header, checked_with)
