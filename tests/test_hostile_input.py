@@ -26,8 +26,10 @@ NAMES = ["amount", "currency", "source", "customer", "charge", "email", "descrip
          "created[gt]", "seconds", "expires_in", "permissions[]", "name", "note",
          "ip_allowlist[]", "type", "livemode", "password", "status", "key", "mode",
          "cancellation_reason", "capture_method", "payment_method_types[]", "", "[", "]]",
-         "csrf_token", "business_name", "support_email"]
+         "csrf_token", "business_name", "support_email", "url", "enabled_events[]",
+         "enabled_events[0]", "disabled", "api_version", "connect", "endpoint", "event"]
 VALUES = ["", "0", "-1", "1", "99999999999999999999999", "9223372036854775807", "1.5", "true", "null", "abc", "\x00",
+          "*", "charge.succeeded", "http://127.0.0.1:9/x", "https://[::1", "http://h:99999/",
           "é" * 3, "a" * 6000, "tok_visa", "pm_card_visa", "tok_chargeDeclined", "usd", "xyz",
           "[]", "{}", "4242424242424242", "1e3", " 5", "NaN", "2d", "<script>", "%ff"]
 JSON_VALUES = [None, True, False, 0, -1, 1.5, "", "x", [], ["a", 1], {}, {"a": {"b": []}},
@@ -52,11 +54,14 @@ def world(account):
     intent = account.post("/v1/payment_intents", {"amount": "2000", "currency": "usd"})
     intent = intent.get_json()["id"]
     key_id = account.key_id(account.secret_key)
+    # Every event is queued for this endpoint; nothing listens there (port 9: refused).
+    endpoint = account.post("/v1/webhook_endpoints", {"url": "http://127.0.0.1:9/hook",
+                                                      "enabled_events[]": "*"}).get_json()["id"]
     account.client.set_cookie("payground_session", account.session)
     page = account.client.get("/dashboard/keys").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
     return {
-        "ids": [customer, charge, refund, intent, key_id, "x", "%00", "é", "a" * 3000,
+        "ids": [customer, charge, refund, intent, key_id, endpoint, "x", "%00", "é", "a" * 3000,
                 "ch_" + "z" * 40, "..", "%2F", "%ff"],
         "auth": [account.auth(), account.auth(live), account.auth(account.publishable_key),
                  account.session_auth, {},
