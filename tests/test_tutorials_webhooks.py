@@ -1,0 +1,162 @@
+"""Lesson 7 (webhooks): its programs against a real server, the handler as a real process."""
+
+from __future__ import annotations
+
+import queue
+import re
+import socket
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.tutorial_support import PROGRAM_TIMEOUT, LessonProject, lesson_server
+
+LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "07-webhooks"
+KEYS = ("STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, database_url):
+    yield from lesson_server(tmp_path_factory, database_url, "lesson7_home")
+
+
+@pytest.fixture
+def project(server, tmp_path):
+    project = LessonProject(server, tmp_path)
+    project.port = _free_port()
+    project.url = f"http://127.0.0.1:{project.port}/webhook"
+    return project
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run(project: LessonProject, name: str, status: int = 0) -> list[str]:
+    env = {k: v for k, v in project.dotenv().items() if k in KEYS}
+    result = project.run_args([sys.executable, str(LESSON / name)],
+                              env={**env, "WEBHOOK_URL": project.url}, status=status)
+    return result.stdout.splitlines()
+
+
+class Handler:
+    """``handler.py`` running on the project's port; ``.lines`` gets what it prints."""
+
+    def __init__(self, project: LessonProject) -> None:
+        env = {**project.env, **{k: v for k, v in project.dotenv().items() if k in KEYS},
+               "PORT": str(project.port), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen([sys.executable, str(LESSON / "handler.py")],
+                                        cwd=project.path, env=env, text=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines: queue.Queue[str] = queue.Queue()
+        listening = threading.Event()
+        threading.Thread(target=self._read, args=(self.process.stdout, None), daemon=True).start()
+        threading.Thread(target=self._read, args=(self.process.stderr, listening),
+                         daemon=True).start()
+        # Flask says "Running on http://..." once it accepts connections.
+        assert listening.wait(PROGRAM_TIMEOUT), "handler.py did not start"
+
+    def _read(self, stream, listening) -> None:
+        for line in stream:
+            if listening is None:
+                if not line.startswith(" * "):  # Flask's banner, not the handler's words
+                    self.lines.put(line.rstrip("\n"))
+            elif "Running on" in line:
+                listening.set()
+
+    def next_lines(self, count: int) -> list[str]:
+        return [self.lines.get(timeout=PROGRAM_TIMEOUT) for _ in range(count)]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(PROGRAM_TIMEOUT)
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+@pytest.fixture
+def handler(project):
+    started = []
+
+    def start() -> Handler:
+        started.append(Handler(project))
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+def test_register_saves_the_secret_and_shows_it_masked(project):
+    out = run(project, "register.py")
+    secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
+    assert re.fullmatch(r"whsec_[0-9A-Za-z]{32}", secret)
+    assert re.fullmatch(rf"we_\w+ sends charge.succeeded, charge.failed to {project.url}", out[0])
+    assert out[1] == (f"signing secret {secret[:6]}...{secret[-4:]} saved to .env as "
+                      "STRIPE_WEBHOOK_SECRET")
+    assert secret not in "\n".join(out)
+    assert stat.S_IMODE((project.path / ".env").stat().st_mode) == 0o600
+    # The API never shows it again.
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    listed = requests.get(project.server.url_for("/v1/webhook_endpoints"), timeout=30,
+                          headers={"Authorization": f"Bearer {key}"}).json()["data"]
+    assert [e["url"] for e in listed] == [project.url] and "secret" not in listed[0]
+
+
+def test_the_handler_hears_of_both_orders(project, handler):
+    run(project, "register.py")
+    hooks = handler()
+    charged, declined = run(project, "pay.py")
+    project.server.wait_for_webhooks()
+    assert hooks.next_lines(2) == [f"paid: {charged.split()[1]} 2000 usd",
+                                   f"declined: {declined.split()[1]} card_declined"]
+    assert run(project, "deliveries.py") == [
+        "charge.succeeded: succeeded after 1 attempt(s), last answer 200",
+        "charge.failed: succeeded after 1 attempt(s), last answer 200"]
+
+
+def test_forged_events_are_refused(project, handler):
+    run(project, "register.py")
+    hooks = handler()
+    assert run(project, "forge.py") == ["without a signature: 400",
+                                        "signed with a guessed secret: 400"]
+    assert hooks.next_lines(2) == ["refused: no valid signature"] * 2
+    assert hooks.lines.empty()
+
+
+def test_an_event_missed_while_the_handler_was_down_arrives_on_retry(project, handler):
+    run(project, "register.py")  # nothing listens on the port yet
+    charged, _ = run(project, "pay.py")
+    project.server.wait_for_webhooks()
+    missed = run(project, "deliveries.py")
+    assert [re.sub(r"\d{9,}", "<time>", line) for line in missed] == [
+        "charge.succeeded: pending after 1 attempt(s), last answer ConnectionRefusedError: "
+        "[Errno 111] Connection refused, next try at <time>",
+        "charge.failed: pending after 1 attempt(s), last answer ConnectionRefusedError: "
+        "[Errno 111] Connection refused, next try at <time>"]
+
+    hooks = handler()
+    project.run_args([sys.executable, "-m", "payground", "clock", "advance", "5m"])
+    project.server.wait_for_webhooks()
+    assert hooks.next_lines(2)[0] == f"paid: {charged.split()[1]} 2000 usd"
+    assert run(project, "deliveries.py") == [
+        "charge.succeeded: succeeded after 2 attempt(s), last answer 200",
+        "charge.failed: succeeded after 2 attempt(s), last answer 200"]
+
+
+def test_nothing_prints_a_full_secret(project, handler):
+    out = run(project, "register.py")
+    hooks = handler()
+    out += run(project, "pay.py") + run(project, "forge.py") + run(project, "deliveries.py")
+    project.server.wait_for_webhooks()
+    out += hooks.next_lines(4)  # two orders, two forgeries
+    secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    assert not any(secret in line or key in line for line in out)

@@ -1,0 +1,39 @@
+"""Lesson 7: the shop's webhook handler. It believes an event only if Stripe's signature
+checks out with the endpoint's secret, and handles each event once.
+
+    PORT=5000 python handler.py
+"""
+
+import os
+
+import stripe
+from flask import Flask, request
+
+app = Flask(__name__)
+webhook_secret = os.environ["STRIPE_WEBHOOK_SECRET"]  # whsec_...: from .env, never in code
+handled: set[str] = set()  # event ids already acted on (a real shop keeps them in its database)
+
+
+@app.post("/webhook")
+def webhook():
+    try:
+        event = stripe.Webhook.construct_event(
+            request.get_data(as_text=True), request.headers.get("Stripe-Signature", ""),
+            webhook_secret)
+    except (ValueError, stripe.SignatureVerificationError):
+        # Not from Payground (or altered on the way): act on nothing, say little, log no secret.
+        print("refused: no valid signature", flush=True)
+        return "", 400
+    if event.id in handled:  # deliveries can repeat: a retry after a lost answer, say
+        return "", 200
+    handled.add(event.id)
+    charge = event.data.object
+    if event.type == "charge.succeeded":
+        print(f"paid: {charge.id} {charge.amount} {charge.currency}", flush=True)
+    elif event.type == "charge.failed":
+        print(f"declined: {charge.id} {charge.failure_code}", flush=True)
+    return "", 200
+
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "5000")))
