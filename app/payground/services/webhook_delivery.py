@@ -115,19 +115,20 @@ class Dispatcher:
                 batch = _due(clock.now())
                 if not batch:
                     break
-                for delivery_id, offset in batch:
+                for delivery_id, offset, attempts in batch:
                     if self._closed:
                         break
-                    if _claim(delivery_id, clock.now()):
+                    if _claim(delivery_id, attempts, clock.now()):
                         _attempt(delivery_id, offset, clock, pepper)
             return _seconds_until_next(clock.now())
         finally:
             db.session.remove()
 
 
-def _due(wall: int) -> list[tuple[str, int]]:
+def _due(wall: int) -> list[tuple[str, int, int]]:
+    """(id, account clock offset, attempts so far) of deliveries due now, oldest first."""
     rows = db.session.execute(
-        select(WebhookDelivery.id, Account.clock_offset)
+        select(WebhookDelivery.id, Account.clock_offset, WebhookDelivery.attempts)
         .join(Account, Account.id == WebhookDelivery.account_id)
         .where(WebhookDelivery.status == "pending",
                WebhookDelivery.next_attempt_at <= wall + Account.clock_offset,
@@ -136,13 +137,18 @@ def _due(wall: int) -> list[tuple[str, int]]:
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(BATCH)).all()
     db.session.commit()
-    return [(delivery_id, offset or 0) for delivery_id, offset in rows]
+    return [(delivery_id, offset or 0, attempts) for delivery_id, offset, attempts in rows]
 
 
-def _claim(delivery_id: str, wall: int) -> bool:
+def _claim(delivery_id: str, attempts: int, wall: int) -> bool:
+    """Take the attempt after ``attempts`` for this worker, if nobody has made it since the
+    delivery was found due. ``attempts`` is the version: another worker that found the same
+    row in its own batch, after this one's attempt failed and set the next retry, would
+    otherwise send it again at once."""
     claimed = db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
+               WebhookDelivery.attempts == attempts,
                or_(WebhookDelivery.claimed_until.is_(None),
                    WebhookDelivery.claimed_until < wall))
         .values(claimed_until=wall + CLAIM_SECONDS)
@@ -157,8 +163,11 @@ def _attempt(delivery_id: str, offset: int, clock, pepper: str) -> None:
     now = clock.now(offset)
     if endpoint is None or endpoint.deleted or endpoint.status != "enabled":
         # Disabling an endpoint stops what was waiting for it; enabling it again does not
-        # send the past (as Stripe).
-        _finish(delivery, now, status="failed", error="endpoint disabled")
+        # send the past (as Stripe). Deleting it already failed its waiting deliveries; one
+        # being attempted meanwhile comes back here.
+        gone = endpoint is None or endpoint.deleted
+        _finish(delivery, now, status="failed",
+                error="endpoint deleted" if gone else "endpoint disabled")
         return
     event = db.session.get(Event, delivery.event_id)
     if event is None:  # cannot happen (events are never deleted); never retry it forever
