@@ -115,8 +115,8 @@ def test_the_handler_hears_of_both_orders(project, handler):
     hooks = handler()
     charged, declined = run(project, "pay.py")
     project.server.wait_for_webhooks()
-    assert hooks.next_lines(2) == [f"paid: {charged.split()[1]} 2000 usd",
-                                   f"declined: {declined.split()[1]} card_declined"]
+    assert sorted(hooks.next_lines(2)) == [f"declined: {declined.split()[1]} card_declined",
+                                           f"paid: {charged.split()[1]} 2000 usd"]
     assert run(project, "deliveries.py") == [
         "charge.succeeded: succeeded after 1 attempt(s), last answer 200",
         "charge.failed: succeeded after 1 attempt(s), last answer 200"]
@@ -145,7 +145,7 @@ def test_an_event_missed_while_the_handler_was_down_arrives_on_retry(project, ha
     hooks = handler()
     project.run_args([sys.executable, "-m", "payground", "clock", "advance", "5m"])
     project.server.wait_for_webhooks()
-    assert hooks.next_lines(2)[0] == f"paid: {charged.split()[1]} 2000 usd"
+    assert f"paid: {charged.split()[1]} 2000 usd" in hooks.next_lines(2)
     assert run(project, "deliveries.py") == [
         "charge.succeeded: succeeded after 2 attempt(s), last answer 200",
         "charge.failed: succeeded after 2 attempt(s), last answer 200"]

@@ -20,13 +20,16 @@ class Received:
 
 
 class Receiver:
-    """Answers each POST with the next status in ``answers`` (200 once they run out).
+    """Answers each POST with the next status in ``answers`` (200 once they run out), after
+    ``hold`` is set if one is given.
 
     ``with Receiver() as hook: ... hook.url ... hook.received``
     """
 
-    def __init__(self, answers: list[int] | None = None) -> None:
+    def __init__(self, answers: list[int] | None = None,
+                 hold: threading.Event | None = None) -> None:
         self.answers = list(answers or [])
+        self.arrived = threading.Event()  # set by the first POST, as soon as it is read
         self.received: list[Received] = []
         self._lock = threading.Lock()
         receiver = self
@@ -37,6 +40,9 @@ class Receiver:
                 with receiver._lock:
                     receiver.received.append(Received(self.path, dict(self.headers), body))
                     status = receiver.answers.pop(0) if receiver.answers else 200
+                receiver.arrived.set()
+                if hold is not None:  # a slow endpoint: answers once the test lets it
+                    hold.wait(30)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -4,6 +4,7 @@ account's clock until the endpoint answers 2xx (or the retries run out)."""
 from __future__ import annotations
 
 import base64
+import threading
 
 import pytest
 import stripe
@@ -97,8 +98,9 @@ def test_only_the_enabled_types_are_sent(account, hook, sent):
     customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()
     declined = charge(account, source="tok_chargeDeclined")
     sent()
-    assert [(e["type"], e["data"]["object"]["id"]) for e in hook.events] == [
-        ("customer.created", customer["id"]), ("charge.failed", declined["error"]["charge"])]
+    # In any order: deliveries go out side by side (as Stripe's, order is not promised).
+    assert sorted((e["type"], e["data"]["object"]["id"]) for e in hook.events) == [
+        ("charge.failed", declined["error"]["charge"]), ("customer.created", customer["id"])]
 
 
 def test_each_endpoint_gets_its_own_signature(account, sent):
@@ -283,3 +285,18 @@ def test_an_attempt_is_claimed_by_one_worker_until_its_claim_lapses(app, account
         assert _claim(row["id"], 1, wall) is False  # another worker: already being sent
         assert _claim(row["id"], 1, wall + CLAIM_SECONDS - 1) is False
         assert _claim(row["id"], 1, wall + CLAIM_SECONDS + 1) is True  # its sender died
+
+
+def test_a_slow_endpoint_does_not_hold_up_the_others(account, sent):
+    """An endpoint that does not answer (a typo'd address that times out, say) keeps one
+    sender busy; the other endpoints' deliveries go out meanwhile."""
+    release = threading.Event()
+    with Receiver(hold=release) as slow, Receiver() as fast:
+        endpoint(account, slow.url)  # its delivery is due first
+        endpoint(account, fast.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        assert slow.arrived.wait(10)
+        assert fast.arrived.wait(10), "the fast endpoint waited for the slow one"
+        release.set()
+        sent()
+    assert [row["status"] for row in deliveries(account)] == ["succeeded", "succeeded"]

@@ -1,4 +1,4 @@
-"""Sending queued webhook deliveries: signed POSTs from one background thread per process.
+"""Sending queued webhook deliveries: signed POSTs from background threads in each process.
 
 ``services.webhooks.queue_deliveries`` writes a ``webhook_deliveries`` row in the event's
 transaction; after the commit the process's :class:`Dispatcher` wakes and sends every
@@ -9,9 +9,11 @@ answer in ``TIMEOUT`` seconds) is retried on the account's clock after ``RETRY_D
 ``payground clock advance`` brings a retry forward. Several workers may share the queue:
 an attempt is claimed with a conditional UPDATE first, so only one of them sends it.
 
-The thread starts on the first wake-up in a process (never at import, and a forked worker
-starts its own) and sleeps while nothing is due: an idle server never touches the database
-for webhooks.
+One thread per process finds what is due and hands each attempt to one of ``SENDERS``
+sender threads, so a slow or unreachable endpoint delays only its own deliveries. The
+threads start on the first wake-up in a process (never at import, and a forked worker starts
+its own) and sleep while nothing is due: an idle server never touches the database for
+webhooks.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from urllib.parse import urlsplit
 
 import orjson
@@ -42,7 +45,7 @@ RETRY_DELAYS = {
 }
 TIMEOUT = 10  # seconds to connect and to wait for the answer
 CLAIM_SECONDS = 60  # an attempt claimed by a worker that died is taken over after this
-BATCH = 20
+SENDERS = 8  # attempts in flight at once, per process
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 
 
@@ -58,6 +61,7 @@ class Dispatcher:
         self._idle.set()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self._closed = False
 
     def wake(self) -> None:
@@ -66,6 +70,7 @@ class Dispatcher:
                 return
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 self._pid = os.getpid()
+                self._pool = None  # a forked child has the parent's pool, without its threads
                 self._wake = threading.Event()
                 self._thread = threading.Thread(target=self._run, name="payground-webhooks",
                                                 daemon=True)
@@ -90,6 +95,8 @@ class Dispatcher:
             self._idle.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.shutdown(wait=False)
 
     def _run(self) -> None:
         while not self._closed:
@@ -107,25 +114,50 @@ class Dispatcher:
                 self._wake.wait(wait)
 
     def send_due(self) -> float | None:
-        """Send every delivery that is due; the seconds until the next one is (None: none)."""
+        """Send every delivery that is due; the seconds until the next one is (None: none).
+
+        Up to ``SENDERS`` attempts run at once, each in a thread of its own, so an endpoint
+        that takes its ten seconds to time out holds up no one else's events. Attempts are
+        claimed here, at most as many as there are free senders: a claim never waits in a
+        queue long enough to lapse.
+        """
         clock = self._app.extensions["payground"].clock
-        pepper = self._app.extensions["payground"].pepper
+        in_flight: set[Future] = set()
         try:
             while not self._closed:
-                batch = _due(clock.now())
-                if not batch:
-                    break
+                room = SENDERS - len(in_flight)
+                batch = _due(clock.now(), room) if room else []
                 for delivery_id, offset, attempts in batch:
-                    if self._closed:
-                        break
                     if _claim(delivery_id, attempts, clock.now()):
-                        _attempt(delivery_id, offset, clock, pepper)
+                        in_flight.add(self._senders().submit(self._send, delivery_id, offset))
+                if not in_flight:
+                    if not batch:
+                        break
+                    continue  # all taken by other workers: look again
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    if future.exception() is not None:  # the claim lapses; retried after it
+                        log.error("webhook attempt failed", exc_info=future.exception())
             return _seconds_until_next(clock.now())
         finally:
+            wait(in_flight)
             db.session.remove()
 
+    def _send(self, delivery_id: str, offset: int) -> None:
+        state = self._app.extensions["payground"]
+        with self._app.app_context():
+            try:
+                _attempt(delivery_id, offset, state.clock, state.pepper)
+            finally:
+                db.session.remove()
 
-def _due(wall: int) -> list[tuple[str, int, int]]:
+    def _senders(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="payground-webhook")
+        return self._pool
+
+
+def _due(wall: int, limit: int) -> list[tuple[str, int, int]]:
     """(id, account clock offset, attempts so far) of deliveries due now, oldest first."""
     rows = db.session.execute(
         select(WebhookDelivery.id, Account.clock_offset, WebhookDelivery.attempts)
@@ -135,7 +167,7 @@ def _due(wall: int) -> list[tuple[str, int, int]]:
                or_(WebhookDelivery.claimed_until.is_(None),
                    WebhookDelivery.claimed_until < wall))
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(BATCH)).all()
+        .limit(limit)).all()
     db.session.commit()
     return [(delivery_id, offset or 0, attempts) for delivery_id, offset, attempts in rows]
 
