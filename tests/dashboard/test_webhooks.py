@@ -36,9 +36,10 @@ def test_endpoints_and_deliveries_are_shown_without_the_secret(app, dash, signed
     for created in (bad, good):
         assert created["url"] in page and created["id"] in page
         assert created["secret"] not in page and created["secret"][-8:] not in page
-    assert sorted(delivery_rows(page)) == [
+    rows = delivery_rows(page)
+    assert len(rows) == 2 and set(rows) == {
         ("customer.created", failing.url, "pending", "1"),
-        ("customer.created", working.url, "succeeded", "1")]
+        ("customer.created", working.url, "succeeded", "1")}
     assert "HTTP 500" not in page and 'badge-fail">500</span>' in page
 
     only_failed = text(dash.get(f"/dashboard/webhooks?endpoint={bad['id']}&status=pending"))
