@@ -46,6 +46,13 @@ def downgrade_to_version_1(engine) -> None:
         conn.execute(sa.text("ALTER TABLE accounts DROP COLUMN webhook_endpoint_count"))
         for table in ("webhook_deliveries", "webhook_endpoints"):
             conn.execute(sa.text(f"DROP TABLE {table}"))
+        # ... and version 3's endpoints, recreated without version 4's secret-roll columns.
+        conn.execute(sa.text("CREATE TABLE webhook_endpoints (id VARCHAR(64) PRIMARY KEY, "
+                             "account_id VARCHAR(40) NOT NULL, livemode BOOLEAN NOT NULL, "
+                             "created INTEGER NOT NULL, url VARCHAR(2048) NOT NULL, "
+                             "description VARCHAR(5000), enabled_events JSON NOT NULL, "
+                             "status VARCHAR(16) NOT NULL, api_version VARCHAR(32), "
+                             "metadata JSON NOT NULL, deleted BOOLEAN NOT NULL)"))
         conn.execute(sa.text("UPDATE payground_schema SET version = 1"))
 
 
@@ -73,11 +80,14 @@ def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall
         columns = {c["name"] for c in sa.inspect(db.engine).get_columns("charges")}
         account_columns = {c["name"] for c in sa.inspect(db.engine).get_columns("accounts")}
         tables = set(sa.inspect(db.engine).get_table_names())
+        endpoint_columns = {c["name"] for c in
+                            sa.inspect(db.engine).get_columns("webhook_endpoints")}
         version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
     assert {"payment_intent_id", "payment_method_id"} <= columns
     assert "webhook_endpoint_count" in account_columns
     assert {"webhook_endpoints", "webhook_deliveries"} <= tables
-    assert version == 3
+    assert {"secret_generation", "previous_secret_expires_at"} <= endpoint_columns
+    assert version == 4
     assert client.get("/v1/balance", headers=auth).get_json() == balance
     intent = client.post("/v1/payment_intents", headers=auth, data={
         "amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"})

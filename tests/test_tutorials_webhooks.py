@@ -39,9 +39,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def run(project: LessonProject, name: str, status: int = 0) -> list[str]:
+def run(project: LessonProject, name: str, *args: str, status: int = 0) -> list[str]:
     env = {k: v for k, v in project.dotenv().items() if k in KEYS}
-    result = project.run_args([sys.executable, str(LESSON / name)],
+    result = project.run_args([sys.executable, str(LESSON / name), *args],
                               env={**env, "WEBHOOK_URL": project.url}, status=status)
     return result.stdout.splitlines()
 
@@ -49,9 +49,11 @@ def run(project: LessonProject, name: str, status: int = 0) -> list[str]:
 class Handler:
     """``handler.py`` running on the project's port; ``.lines`` gets what it prints."""
 
-    def __init__(self, project: LessonProject) -> None:
+    def __init__(self, project: LessonProject, secret: str | None = None) -> None:
         env = {**project.env, **{k: v for k, v in project.dotenv().items() if k in KEYS},
                "PORT": str(project.port), "PYTHONUNBUFFERED": "1"}
+        if secret is not None:  # a handler deployed with another secret than .env's
+            env["STRIPE_WEBHOOK_SECRET"] = secret
         self.process = subprocess.Popen([sys.executable, str(LESSON / "handler.py")],
                                         cwd=project.path, env=env, text=True,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -75,6 +77,8 @@ class Handler:
         return [self.lines.get(timeout=PROGRAM_TIMEOUT) for _ in range(count)]
 
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
         self.process.terminate()
         self.process.wait(PROGRAM_TIMEOUT)
         self.process.stdout.close()
@@ -85,8 +89,8 @@ class Handler:
 def handler(project):
     started = []
 
-    def start() -> Handler:
-        started.append(Handler(project))
+    def start(secret: str | None = None) -> Handler:
+        started.append(Handler(project, secret))
         return started[-1]
 
     yield start
@@ -160,3 +164,39 @@ def test_nothing_prints_a_full_secret(project, handler):
     secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
     key = project.dotenv()["STRIPE_SECRET_KEY"]
     assert not any(secret in line or key in line for line in out)
+
+
+def test_rolling_the_secret_refuses_no_delivery_then_the_old_one_stops(project, handler):
+    run(project, "register.py")
+    old_secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
+    on_old_secret = handler()
+    out = run(project, "roll_secret.py", "3600")
+    new_secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
+    assert new_secret != old_secret
+    assert out[0] == f"new signing secret {new_secret[:6]}...{new_secret[-4:]} saved to .env"
+    assert re.fullmatch(r"the old secret also signs until \d{4}-\d\d-\d\d \d\d:\d\d UTC "
+                        r"\(account clock\)", out[1])
+
+    # During the grace period the handler still on the old secret accepts deliveries ...
+    charged, _ = run(project, "pay.py")
+    project.server.wait_for_webhooks()
+    assert f"paid: {charged.split()[1]} 2000 usd" in on_old_secret.next_lines(2)
+    on_old_secret.stop()
+    # ... and so does the handler deployed with the new one.
+    on_new_secret = handler()
+    charged, _ = run(project, "pay.py")
+    project.server.wait_for_webhooks()
+    assert f"paid: {charged.split()[1]} 2000 usd" in on_new_secret.next_lines(2)
+    on_new_secret.stop()
+
+    # Once the hour is over, only the new secret signs: a handler left on the old one
+    # refuses every delivery.
+    project.run_args([sys.executable, "-m", "payground", "clock", "advance", "1h"])
+    forgotten = handler(secret=old_secret)
+    run(project, "pay.py")
+    project.server.wait_for_webhooks()
+    assert forgotten.next_lines(2) == ["refused: no valid signature"] * 2
+    refused = [re.sub(r"\d{9,}", "<time>", line) for line in run(project, "deliveries.py")]
+    assert refused[-2:] == [
+        f"{kind}: pending after 1 attempt(s), last answer 400, next try at <time>"
+        for kind in ("charge.succeeded", "charge.failed")]

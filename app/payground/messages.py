@@ -228,4 +228,8 @@ WEBHOOK_CONNECT = (
     "Invalid connect: Payground has no connected accounts, so a Connect endpoint would never "
     "be sent anything. Leave connect out (or false)."
 )
+WEBHOOK_ROLL_EXPIRES_IN = (
+    "Invalid expires_in: must be between 0 (the old secret stops signing now) and {max} "
+    "seconds (24 hours)."
+)
 WEBHOOK_EVENTS_INVALID = "Invalid {param}: must be a list of event types."

@@ -9,7 +9,9 @@ import threading
 import pytest
 import stripe
 
+from payground import messages
 from payground.services.webhook_delivery import RETRY_DELAYS, USER_AGENT
+from tests.helpers import assert_error
 from tests.webhook_receiver import Receiver
 
 TEST_DELAYS = RETRY_DELAYS[False]
@@ -300,3 +302,101 @@ def test_a_slow_endpoint_does_not_hold_up_the_others(account, sent):
         release.set()
         sent()
     assert [row["status"] for row in deliveries(account)] == ["succeeded", "succeeded"]
+
+
+# -- rolling the signing secret -----------------------------------------------------------------
+
+
+def roll(account, endpoint_id, **body):
+    return account.client.post(f"/sandbox/webhook_endpoints/{endpoint_id}/roll", json=body,
+                               headers=account.session_auth)
+
+
+def verifies(delivery, secret) -> bool:
+    try:
+        stripe.Webhook.construct_event(delivery.body.decode(),
+                                       delivery.headers["Stripe-Signature"], secret)
+        return True
+    except stripe.SignatureVerificationError:
+        return False
+
+
+def test_a_rolled_secret_signs_alongside_the_old_one_until_the_grace_period_ends(
+        account, hook, sent):
+    created = endpoint(account, hook.url)
+    before = account_time(account)
+    r = roll(account, created["id"], expires_in=3600)
+    after = account_time(account)
+    assert r.status_code == 200, r.get_json()
+    rolled = r.get_json()
+    new_secret, old_secret = rolled["secret"], created["secret"]
+    assert new_secret != old_secret and new_secret.startswith("whsec_")
+    assert before + 3600 <= rolled["previous_secret_expires_at"] <= after + 3600
+    assert {k: v for k, v in rolled.items() if k not in ("secret",
+                                                         "previous_secret_expires_at")} == {
+        k: v for k, v in created.items() if k != "secret"}
+
+    account.post("/v1/customers", {"email": "during@example.com"})
+    sent()
+    during = hook.received[-1]
+    assert during.headers["Stripe-Signature"].count(",v1=") == 2
+    assert verifies(during, new_secret) and verifies(during, old_secret)
+
+    account.advance_clock(3600)
+    account.post("/v1/customers", {"email": "after@example.com"})
+    sent()
+    after = hook.received[-1]
+    assert after.headers["Stripe-Signature"].count(",v1=") == 1
+    assert verifies(after, new_secret) and not verifies(after, old_secret)
+
+
+def account_time(account) -> int:
+    return account.client.get("/sandbox/clock", headers=account.session_auth).get_json()["now"]
+
+
+def test_expires_in_0_stops_the_old_secret_at_once_and_rolling_again_keeps_one_old(
+        account, hook, sent):
+    created = endpoint(account, hook.url)
+    first = roll(account, created["id"], expires_in=600).get_json()["secret"]
+    second = roll(account, created["id"]).get_json()["secret"]  # expires_in defaults to 0
+    account.post("/v1/customers", {"email": "jo@example.com"})
+    sent()
+    (delivery,) = hook.received
+    assert [verifies(delivery, s) for s in (created["secret"], first, second)] == [
+        False, False, True]
+
+
+def test_the_roll_is_audited_without_the_secret(account):
+    created = endpoint(account, "https://example.com/hooks")
+    secret = roll(account, created["id"], expires_in=60).get_json()["secret"]
+    audit = account.client.get("/sandbox/audit", headers=account.session_auth,
+                               query_string={"type": "webhook_endpoint.secret_rolled"})
+    (event,) = audit.get_json()["data"]
+    assert event["data"] == {"endpoint": created["id"], "url": "https://example.com/hooks",
+                             "previous_secret_expires_at": event["created"] + 60}
+    assert secret not in audit.get_data(as_text=True)
+    assert created["secret"] not in audit.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("expires_in", [-1, 86401])
+def test_roll_refuses_a_grace_period_over_a_day(account, expires_in):
+    created = endpoint(account, "https://example.com/hooks")
+    assert_error(roll(account, created["id"], expires_in=expires_in), 400,
+                 code="parameter_invalid_integer", param="expires_in",
+                 message=messages.WEBHOOK_ROLL_EXPIRES_IN.format(max=86400))
+
+
+def test_roll_finds_only_the_accounts_own_live_endpoints(make_account):
+    owner, stranger = make_account(), make_account()
+    live = owner.activate()
+    created = endpoint(owner, "https://example.com/hooks", key=live)
+    assert roll(owner, created["id"]).status_code == 200  # the session spans both modes
+    missing = messages.NO_SUCH.format(noun="webhook endpoint", id=created["id"])
+    assert_error(roll(stranger, created["id"]), 404, code="resource_missing", param="id",
+                 message=missing)
+    owner.delete(f"/v1/webhook_endpoints/{created['id']}", key=live)
+    assert_error(roll(owner, created["id"]), 404, code="resource_missing", param="id",
+                 message=missing)
+    r = owner.client.post(f"/sandbox/webhook_endpoints/{created['id']}/roll",
+                          json={"expires_in": 60}, headers=owner.auth(live))
+    assert r.status_code == 401  # API keys cannot manage secrets: a session can

@@ -51,3 +51,18 @@ def test_a_handler_verifies_what_it_is_sent(payground_server, payground_stripe):
     assert isinstance(event.data.object, stripe.Charge)
     assert (event.type, event.data.object.id, event.data.object.amount) == (
         "charge.succeeded", charge.id, 2000)
+
+
+def test_the_fixture_rolls_the_secret_with_a_grace_period(payground_server, payground_account,
+                                                          payground_stripe):
+    with Receiver() as hook:
+        endpoint = payground_stripe.WebhookEndpoint.create(
+            url=hook.url, enabled_events=["customer.created"])
+        new_secret = payground_account.roll_webhook_secret(endpoint.id, expires_in=60)
+        payground_stripe.Customer.create(email="jo@example.com")
+        payground_server.wait_for_webhooks()
+    (delivery,) = hook.received
+    for secret in (endpoint.secret, new_secret):  # both sign until the minute is over
+        event = stripe.Webhook.construct_event(delivery.body.decode(),
+                                               delivery.headers["Stripe-Signature"], secret)
+        assert event.type == "customer.created"

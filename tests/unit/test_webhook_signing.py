@@ -20,7 +20,7 @@ def test_secret_is_whsec_and_derived_from_pepper_and_endpoint():
 
 
 def test_header_is_stripes_format():
-    header = webhooks.signature_header("whsec_x", 1700000000, b'{"id": "evt_1"}')
+    header = webhooks.signature_header(["whsec_x"], 1700000000, b'{"id": "evt_1"}')
     t, v1 = header.split(",")
     assert t == "t=1700000000"
     assert re.fullmatch(r"v1=[0-9a-f]{64}", v1)
@@ -28,7 +28,7 @@ def test_header_is_stripes_format():
 
 def test_the_stripe_sdk_verifies_the_signature():
     secret, now, body = "whsec_" + "a" * 32, int(time.time()), b'{"id": "evt_1", "object": "event"}'
-    header = webhooks.signature_header(secret, now, body)
+    header = webhooks.signature_header([secret], now, body)
     event = stripe.Webhook.construct_event(body.decode(), header, secret)
     assert event.id == "evt_1"
 
@@ -37,8 +37,26 @@ def test_the_stripe_sdk_verifies_the_signature():
 def test_the_stripe_sdk_refuses_a_changed_body_wrong_secret_or_old_timestamp(change):
     secret, now, body = "whsec_" + "a" * 32, int(time.time()), b'{"id": "evt_1"}'
     sent_at = now - 301 if change == "old" else now  # the SDK's tolerance is 300 s
-    header = webhooks.signature_header(secret, sent_at, body)
+    header = webhooks.signature_header([secret], sent_at, body)
     received = b'{"id": "evt_2"}' if change == "body" else body
     checked_with = "whsec_" + "b" * 32 if change == "secret" else secret
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(received.decode(), header, checked_with)
+
+
+def test_each_generation_has_its_own_secret_and_generation_0_is_the_first():
+    first = webhooks.endpoint_secret("pepper", "we_1")
+    assert webhooks.endpoint_secret("pepper", "we_1", 0) == first
+    rolled = {webhooks.endpoint_secret("pepper", "we_1", n) for n in range(1, 4)}
+    assert len(rolled) == 3 and first not in rolled
+
+
+def test_two_secrets_sign_twice_and_either_verifies():
+    old, new = "whsec_" + "o" * 32, "whsec_" + "n" * 32
+    now, body = int(time.time()), b'{"id": "evt_1"}'
+    header = webhooks.signature_header([new, old], now, body)
+    assert header.count(",v1=") == 2
+    for secret in (old, new):
+        assert stripe.Webhook.construct_event(body.decode(), header, secret).id == "evt_1"
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(body.decode(), header, "whsec_" + "x" * 32)

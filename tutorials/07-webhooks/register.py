@@ -4,10 +4,10 @@
 """
 
 import os
-import tempfile
-from pathlib import Path
 
 import stripe
+
+from envfile import save_to_env
 
 stripe.api_base = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 stripe.api_key = os.environ["STRIPE_SECRET_KEY"]
@@ -17,18 +17,6 @@ endpoint = stripe.WebhookEndpoint.create(
     url=url, enabled_events=["charge.succeeded", "charge.failed"],
     description="lesson 7 shop")
 secret = endpoint.secret  # whsec_...: in this response only, never again
-
-
-def save_to_env(name: str, value: str, path: Path = Path(".env")) -> None:
-    """Set NAME=value in .env, replacing the file in one step (never a half-written file,
-    and the new one is readable by you alone, like the one `payground init` wrote)."""
-    lines = [line for line in path.read_text().splitlines()
-             if not line.startswith(f"{name}=")]
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".env.")  # mode 0600
-    with os.fdopen(fd, "w") as file:
-        file.write("\n".join(lines + [f"{name}={value}"]) + "\n")
-    os.replace(temporary, path)
-
 
 save_to_env("STRIPE_WEBHOOK_SECRET", secret)
 print(f"{endpoint.id} sends {', '.join(endpoint.enabled_events)} to {endpoint.url}")

@@ -1,7 +1,8 @@
 """Webhook signing: each endpoint's ``whsec_`` secret and Stripe's ``Stripe-Signature`` header.
 
 Stripe signs a delivery by computing ``HMAC-SHA256(secret, f"{t}.{body}")`` over the exact
-bytes it sends, and sends ``Stripe-Signature: t=<unix time>,v1=<hex digest>``; receivers
+bytes it sends, and sends ``Stripe-Signature: t=<unix time>,v1=<hex digest>`` (one ``v1`` per
+valid secret while a rolled secret's grace period lasts); receivers
 check it with ``stripe.Webhook.construct_event(body, header, secret)``, which also refuses a
 ``t`` more than five minutes old. Framework-free: the delivery code and the tests use it.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 from .keys import BASE62
 
@@ -17,15 +19,16 @@ SECRET_PREFIX = "whsec_"
 SECRET_LENGTH = 32
 
 
-def endpoint_secret(pepper: str, endpoint_id: str) -> str:
+def endpoint_secret(pepper: str, endpoint_id: str, generation: int = 0) -> str:
     """The signing secret of endpoint ``endpoint_id``: ``whsec_`` + 32 base62 characters.
 
-    Derived from the server's pepper and the endpoint's id, so it is never stored (nothing
-    in the database can sign a delivery) and the same on every worker. Only the response
-    that creates the endpoint shows it, as Stripe's API does.
+    Derived from the server's pepper, the endpoint's id and how many times its secret was
+    rolled (``generation``), so it is never stored (nothing in the database can sign a
+    delivery) and the same on every worker. Only the response that creates the endpoint
+    (or rolls its secret) shows it, as Stripe does.
     """
-    raw = hmac.new(pepper.encode(), f"webhook_endpoint:{endpoint_id}".encode(),
-                   hashlib.sha256).digest()
+    label = f"webhook_endpoint:{endpoint_id}" + (f":{generation}" if generation else "")
+    raw = hmac.new(pepper.encode(), label.encode(), hashlib.sha256).digest()
     number = int.from_bytes(raw, "big")
     chars = []
     for _ in range(SECRET_LENGTH):
@@ -40,6 +43,9 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def signature_header(secret: str, timestamp: int, body: bytes) -> str:
-    """The ``Stripe-Signature`` header value: ``t=<timestamp>,v1=<signature>``."""
-    return f"t={timestamp},v1={signature(secret, timestamp, body)}"
+def signature_header(secrets: Sequence[str], timestamp: int, body: bytes) -> str:
+    """The ``Stripe-Signature`` header value: ``t=<timestamp>,v1=<signature>``, with one
+    ``v1`` per secret. While a rolled secret's grace period lasts, Stripe signs with the new
+    secret and the old one; a receiver configured with either verifies the delivery."""
+    return ",".join([f"t={timestamp}"] + [f"v1={signature(secret, timestamp, body)}"
+                                          for secret in secrets])

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v2_payment_intents_and_ledger(conn) -> None:
@@ -44,9 +44,21 @@ def _v3_webhook_endpoint_count(conn) -> None:
                           "INTEGER NOT NULL DEFAULT 0"))
 
 
+def _v4_webhook_secret_rolls(conn) -> None:
+    """Webhook endpoints remember how often their secret was rolled, and the grace period."""
+    columns = {c["name"] for c in inspect(conn).get_columns("webhook_endpoints")}
+    if "secret_generation" not in columns:
+        conn.execute(text("ALTER TABLE webhook_endpoints ADD COLUMN secret_generation "
+                          "INTEGER NOT NULL DEFAULT 0"))
+    if "previous_secret_expires_at" not in columns:
+        conn.execute(text("ALTER TABLE webhook_endpoints ADD COLUMN "
+                          "previous_secret_expires_at INTEGER"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
+    4: _v4_webhook_secret_rolls,
 }
 
 _meta = MetaData()

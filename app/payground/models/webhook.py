@@ -12,7 +12,7 @@ class WebhookEndpoint(AccountScoped, db.Model):
     """A URL that is sent the account's events of the types it lists (``we_``).
 
     Its signing secret is not stored: ``core.webhooks.endpoint_secret`` derives it from the
-    pepper and the id. A deleted endpoint is gone for the API (404) and is sent nothing.
+    pepper, the id and ``secret_generation``. A deleted endpoint is gone for the API (404) and is sent nothing.
     """
 
     __tablename__ = "webhook_endpoints"
@@ -27,6 +27,10 @@ class WebhookEndpoint(AccountScoped, db.Model):
     api_version: Mapped[str | None] = mapped_column(String(32))
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     deleted: Mapped[bool] = mapped_column(default=False)
+    # How many times the secret was rolled (the secret is derived from it), and until when
+    # (account clock) the one before it still signs deliveries too.
+    secret_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    previous_secret_expires_at: Mapped[int | None]
 
 
 class WebhookDelivery(AccountScoped, db.Model):

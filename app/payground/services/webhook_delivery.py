@@ -207,7 +207,8 @@ def _attempt(delivery_id: str, offset: int, clock, pepper: str) -> None:
         return
     body = render_event(event)
     db.session.commit()  # no transaction held while waiting for the receiver
-    status, error = post(endpoint.url, body, endpoint_secret(pepper, endpoint.id), clock.now())
+    status, error = post(endpoint.url, body, signing_secrets(endpoint, pepper, now),
+                         clock.now())
     delivery = db.session.get(WebhookDelivery, delivery_id)
     delivery.attempts += 1
     if status is not None and 200 <= status < 300:
@@ -241,8 +242,20 @@ def render_event(event: Event) -> bytes:
     return orjson.dumps(EventOut().dump(event), option=orjson.OPT_INDENT_2)
 
 
-def post(url: str, body: bytes, secret: str, timestamp: int) -> tuple[int | None, str | None]:
-    """POST ``body`` signed with ``secret``; (status, None) or (None, what went wrong)."""
+def signing_secrets(endpoint: WebhookEndpoint, pepper: str, now: int) -> list[str]:
+    """The endpoint's secret, and the one it replaced while that one's grace period lasts
+    (``now`` and the expiry are on the account's clock)."""
+    secrets = [endpoint_secret(pepper, endpoint.id, endpoint.secret_generation)]
+    expires_at = endpoint.previous_secret_expires_at
+    if endpoint.secret_generation and expires_at is not None and now < expires_at:
+        secrets.append(endpoint_secret(pepper, endpoint.id, endpoint.secret_generation - 1))
+    return secrets
+
+
+def post(url: str, body: bytes, secrets: list[str],
+         timestamp: int) -> tuple[int | None, str | None]:
+    """POST ``body`` signed with each of ``secrets``; (status, None) or (None, what went
+    wrong)."""
     import base64
     import http.client
 
@@ -252,7 +265,7 @@ def post(url: str, body: bytes, secret: str, timestamp: int) -> tuple[int | None
         "User-Agent": USER_AGENT,
         "Accept": "*/*; q=0.5, application/xml",
         "Cache-Control": "no-cache",
-        "Stripe-Signature": signature_header(secret, timestamp, body),
+        "Stripe-Signature": signature_header(secrets, timestamp, body),
     }
     if parts.username is not None:  # Stripe sends https://user:password@host/ as Basic auth
         credentials = f"{parts.username}:{parts.password or ''}".encode()

@@ -20,6 +20,7 @@ from ..models.account import Account
 from ..models.base import db
 from ..models.direct import Writes, execute, insert_statement
 from ..models.webhook import WebhookDelivery, WebhookEndpoint
+from . import audit
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
 
 # Every event type Payground sends (tests check the services emit no other). Stripe's list is
@@ -105,6 +106,39 @@ def delete_endpoint(account, livemode: bool, endpoint_id: str) -> WebhookEndpoin
     _count_endpoints(account, -1)
     db.session.commit()
     return endpoint
+
+
+# Stripe lets the old secret sign for up to 24 hours after a roll.
+MAX_SECRET_GRACE = 86400
+
+
+def roll_secret(account, endpoint_id: str, expires_in: int, *, clock,
+                pepper: str) -> tuple[WebhookEndpoint, str]:
+    """Give the endpoint a new signing secret; the old one signs too for ``expires_in`` more
+    seconds (account clock), so receivers can switch without refusing a delivery.
+
+    Deliveries carry a signature per valid secret. Rolling again during a grace period ends
+    it at once: only the secret being replaced keeps signing.
+    """
+    if not 0 <= expires_in <= MAX_SECRET_GRACE:
+        raise ParameterInvalid(messages.WEBHOOK_ROLL_EXPIRES_IN.format(max=MAX_SECRET_GRACE),
+                               param="expires_in", code="parameter_invalid_integer")
+    endpoint = db.session.execute(
+        select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id,
+                                      WebhookEndpoint.account_id == account.id)
+        .with_for_update()).scalar_one_or_none()
+    if endpoint is None or endpoint.deleted:
+        raise ResourceMissing(messages.NO_SUCH.format(noun=WebhookEndpoint.noun,
+                                                      id=endpoint_id), param="id")
+    now = clock.for_account(account)
+    endpoint.secret_generation += 1
+    endpoint.previous_secret_expires_at = now + expires_in
+    audit.record_event("webhook_endpoint.secret_rolled", now=now, account_id=account.id,
+                       livemode=endpoint.livemode,
+                       data={"endpoint": endpoint.id, "url": endpoint.url,
+                             "previous_secret_expires_at": now + expires_in})
+    db.session.commit()
+    return endpoint, endpoint_secret(pepper, endpoint.id, endpoint.secret_generation)
 
 
 def list_endpoints(account, livemode: bool, params: dict[str, Any], url: str) -> Page:

@@ -227,7 +227,7 @@ class Server:
 
         :raises TimeoutError: if deliveries were still being attempted after ``timeout`` s.
 
-        .. versionadded:: 0.1
+        .. versionadded:: 0.2
         """
         if self.app is None:
             raise RuntimeError("this Payground server has not been started")
@@ -463,6 +463,19 @@ class Account:
         response = self.request("POST", f"/sandbox/keys/{self._key_id(key)}/revoke",
                                 key=self.session)
         _expect(response, 200)
+
+    def roll_webhook_secret(self, endpoint_id: str, expires_in: int = 0) -> str:
+        """Give webhook endpoint ``endpoint_id`` a new signing secret; returns it.
+
+        For ``expires_in`` seconds of the account's clock (at most a day) deliveries carry
+        signatures made with the old secret too, so a handler can switch without refusing
+        one.
+
+        .. versionadded:: 0.2
+        """
+        response = self.request("POST", f"/sandbox/webhook_endpoints/{endpoint_id}/roll",
+                                key=self.session, json={"expires_in": expires_in})
+        return _expect(response, 200)["secret"]
 
     def advance_clock(self, seconds: int) -> int:
         """Move this account's clock forward; returns the account's new time (Unix seconds).
