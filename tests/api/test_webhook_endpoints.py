@@ -42,13 +42,28 @@ def test_the_secret_is_stored_nowhere(app, account):
     from payground.extensions import db
 
     secret = create(account)["secret"]
+    # Saved for Idempotency-Key replays, a create response keeps no secret either.
+    r = account.post("/v1/webhook_endpoints", {"url": URL, "enabled_events[]": "*"},
+                     headers={"Idempotency-Key": "create-hook-1"})
+    replayed_secret = r.get_json()["secret"]
     with app.app_context():
         for table in db.metadata.sorted_tables:
             for row in db.session.execute(sa.select(table)).all():
                 assert secret not in repr(tuple(row)), table.name
+                assert replayed_secret not in repr(tuple(row)), table.name
     # Request-log rows may still wait in this process's buffer; listing them writes them first.
     assert secret not in account.client.get(
         "/sandbox/requests", headers=account.session_auth).get_data(as_text=True)
+
+
+def test_an_idempotent_replay_shows_the_same_secret(account):
+    params = {"url": URL, "enabled_events[]": "*"}
+    first = account.post("/v1/webhook_endpoints", params, headers={"Idempotency-Key": "hook-1"})
+    again = account.post("/v1/webhook_endpoints", params, headers={"Idempotency-Key": "hook-1"})
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    assert again.get_json()["secret"].startswith("whsec_")
+    assert len(account.get("/v1/webhook_endpoints").get_json()["data"]) == 1
 
 
 def test_star_enables_every_event_and_duplicates_collapse(account):

@@ -21,6 +21,8 @@ known); ``store(response)`` runs in ``after_request``. Views know nothing about 
   treated as absent and replaced on next use; nothing sweeps them. A claim still in progress
   after ``STALE_CLAIM`` seconds belongs to a worker that died and is taken over.
 - An empty ``Idempotency-Key`` header counts as no key.
+- A webhook endpoint's signing secret in a saved response is withheld, and derived again for
+  the replay: the database never holds a secret that can sign.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ..core.keys import scrub
 from ..errors import IdempotencyError, IdempotencyKeyInUse, InvalidRequestError
 from ..models.base import db
 from ..models.idempotency import IdempotencyRecord as Record
+from ..services.webhooks import restore_secrets, withhold_secrets
 from .decorators import request_params
 
 KEY_MAX_LENGTH = 255
@@ -88,8 +91,8 @@ def claim() -> Response | None:
     if row is None or row.status is None:
         # Running now, or released/taken over a moment ago: either way, retry later.
         raise IdempotencyKeyInUse(messages.IDEMPOTENCY_KEY_IN_USE.format(key=scrub(key)))
-    replay = current_app.response_class(row.body, status=row.status,
-                                         mimetype="application/json")
+    replay = current_app.response_class(restore_secrets(row.body, state.pepper),
+                                         status=row.status, mimetype="application/json")
     replay.headers["Idempotent-Replayed"] = "true"
     replay.headers["Original-Request"] = row.request_id
     return replay
@@ -112,7 +115,7 @@ def store(response: Response) -> Response:
     else:
         db.session.execute(update(Record).where(*owned)
                            .values(status=response.status_code,
-                                   body=response.get_data(as_text=True))
+                                   body=withhold_secrets(response.get_data(as_text=True)))
                            .execution_options(synchronize_session=False))
     db.session.commit()
     return response

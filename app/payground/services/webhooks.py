@@ -9,6 +9,8 @@ every request): an account without any, like every benchmark account, pays nothi
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -197,6 +199,26 @@ def pending_counts(event_ids: list[str]) -> dict[str, int]:
         .where(WebhookDelivery.event_id.in_(event_ids), WebhookDelivery.status == "pending")
         .group_by(WebhookDelivery.event_id)).all()
     return dict(rows)
+
+
+# A signing secret in a response saved for Idempotency-Key replays is kept as this marker;
+# the replay derives the secret again (`restore_secrets`): nothing stored can sign.
+_SECRET_IN_BODY = re.compile(r'"secret"\s*:\s*"whsec_[0-9A-Za-z]+"')
+_WITHHELD = '"secret":"whsec_(derived again when replayed)"'
+
+
+def withhold_secrets(body: str) -> str:
+    """``body`` (a JSON response about to be saved) without any signing secret in it."""
+    return _SECRET_IN_BODY.sub(_WITHHELD, body) if "whsec_" in body else body
+
+
+def restore_secrets(body: str, pepper: str) -> str:
+    """A saved ``body`` as first sent: the created endpoint's secret derived again (a create
+    response always shows the endpoint's first secret, as a replay of it must)."""
+    if _WITHHELD not in body:
+        return body
+    endpoint_id = json.loads(body)["id"]
+    return body.replace(_WITHHELD, f'"secret":"{endpoint_secret(pepper, endpoint_id)}"')
 
 
 def _count_endpoints(account, change: int) -> None:
