@@ -104,3 +104,9 @@ def test_dockerfile_cmd_and_expose_match_compose(dockerfile, compose):
     # The CMD's arguments are ones `payground serve` accepts.
     ctx = serve.make_context("serve", cmd[2:])
     assert (ctx.params["host"], ctx.params["port"]) == ("0.0.0.0", 4242)
+
+
+def test_webhooks_can_reach_a_handler_on_the_docker_host(compose):
+    # Inside the container, localhost is the container: the host is host.docker.internal.
+    assert compose["services"]["payground"]["extra_hosts"] == [
+        "host.docker.internal:host-gateway"]
