@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import threading
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ class Receiver:
     """
 
     def __init__(self, answers: list[int] | None = None,
-                 hold: threading.Event | None = None) -> None:
+                 hold: threading.Event | None = None, ipv6: bool = False) -> None:
         self.answers = list(answers or [])
         self.arrived = threading.Event()  # set by the first POST, as soon as it is read
         self.received: list[Received] = []
@@ -50,13 +51,18 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server_class = http.server.ThreadingHTTPServer
+        if ipv6:
+            server_class = type("IPv6Server", (server_class,),
+                                {"address_family": socket.AF_INET6})
+        self.host = "[::1]" if ipv6 else "127.0.0.1"
+        self._server = server_class(("::1" if ipv6 else "127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}/hooks/stripe"
+        return f"http://{self.host}:{self._server.server_port}/hooks/stripe"
 
     @property
     def events(self) -> list[dict]:

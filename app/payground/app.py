@@ -122,12 +122,14 @@ def _batch_request_log(app: Flask, engine) -> None:
 
 
 def _send_webhooks(app: Flask) -> None:
-    """A sender for this app (its thread starts when a commit first queues a delivery)."""
+    """A sender for this app (its thread starts when a commit first queues a delivery, or on
+    a process's first request where ``payground serve`` asks for that)."""
     from sqlalchemy import event
 
     from .services.webhook_delivery import Dispatcher, forget_after_rollback, wake_after_commit
 
-    app.extensions["payground"].webhooks = Dispatcher(app)
+    dispatcher = app.extensions["payground"].webhooks = Dispatcher(app)
+    app.before_request(dispatcher.first_request)
     for name, listener in (("after_commit", wake_after_commit),
                            ("after_rollback", forget_after_rollback)):
         if not event.contains(db.session, name, listener):

@@ -61,6 +61,9 @@ NUL_IN_VALUE = "Invalid string: {param} contains a NUL character."
 SECRET_IN_VALUE = (
     "Invalid string: {param} holds a secret API key. Payground stores no key anywhere: keep "
     "keys in environment variables or a secret manager, and roll this one if it is in use.")
+WEBHOOK_SECRET_IN_VALUE = (
+    "Invalid string: {param} holds a webhook signing secret (whsec_...). Payground stores no "
+    "secret anywhere: keep it with your keys, and roll it if it is in use.")
 REQUEST_TOO_LARGE = "Request body too large."
 API_ERROR = "An unknown error occurred on Payground's side. It has been logged."
 IDEMPOTENCY_MISMATCH = (

@@ -8,3 +8,5 @@ import it (it builds the app itself, once, before forking workers).
 from .app import create_app
 
 app = create_app()
+# Each worker's first request sends the webhook retries that came due while no server ran.
+app.extensions["payground"].webhooks.sweep_on_first_request = True

@@ -116,7 +116,8 @@ def test_each_endpoint_gets_its_own_signature(account, sent):
                                            delivery.headers["Stripe-Signature"], secret)
 
 
-def test_a_failed_attempt_is_retried_when_the_account_clock_reaches_it(account, sent):
+def test_a_failed_attempt_is_retried_when_the_account_clock_reaches_it(account, sent, wall):
+    # `wall`: a clock that stands still, so "one second early" stays one second early.
     with Receiver(answers=[500]) as hook:
         secret = endpoint(account, hook.url)["secret"]
         account.post("/v1/customers", {"email": "jo@example.com"})
@@ -206,17 +207,19 @@ def test_deleting_an_endpoint_cancels_its_retries(account, sent):
         "failed", "endpoint deleted", None)
 
 
-def test_disabling_stops_what_was_waiting(account, sent):
+def test_disabling_stops_what_was_waiting_even_if_enabled_again(account, sent):
     with Receiver(answers=[500]) as hook:
         created = endpoint(account, hook.url)
         account.post("/v1/customers", {"email": "jo@example.com"})
         sent()
         account.post(f"/v1/webhook_endpoints/{created['id']}", {"disabled": "true"})
+        account.post(f"/v1/webhook_endpoints/{created['id']}", {"disabled": "false"})
         account.advance_clock(TEST_DELAYS[0])
         sent()
         assert len(hook.received) == 1
     (row,) = deliveries(account)
-    assert (row["status"], row["last_error"]) == ("failed", "endpoint disabled")
+    assert (row["status"], row["last_error"], row["next_attempt_at"]) == (
+        "failed", "endpoint disabled", None)
 
 
 def test_modes_and_accounts_are_apart(make_account, hook, sent):
@@ -282,11 +285,38 @@ def test_an_attempt_is_claimed_by_one_worker_until_its_claim_lapses(app, account
     wall = app.extensions["payground"].clock.now()
     with app.app_context():
         # A worker that found the row due before the first attempt failed: already made.
-        assert _claim(row["id"], 0, wall) is False
-        assert _claim(row["id"], 1, wall) is True
-        assert _claim(row["id"], 1, wall) is False  # another worker: already being sent
-        assert _claim(row["id"], 1, wall + CLAIM_SECONDS - 1) is False
-        assert _claim(row["id"], 1, wall + CLAIM_SECONDS + 1) is True  # its sender died
+        assert _claim(row["id"], 0, wall) is None
+        first = _claim(row["id"], 1, wall)
+        assert first == wall + CLAIM_SECONDS
+        assert _claim(row["id"], 1, wall) is None  # another worker: already being sent
+        assert _claim(row["id"], 1, wall + CLAIM_SECONDS - 1) is None
+        taken_over = _claim(row["id"], 1, wall + CLAIM_SECONDS + 1)  # its sender died
+        assert taken_over is not None and taken_over != first
+
+
+def test_a_result_is_written_only_under_its_own_claim(app, account, sent):
+    """A worker whose claim was taken over (it seemed dead) does not overwrite the result,
+    nor count its attempt twice."""
+    from payground.models.webhook import WebhookDelivery
+    from payground.services.webhook_delivery import CLAIM_SECONDS, _claim, _finish
+
+    with Receiver(answers=[500]) as hook:
+        endpoint(account, hook.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+    (row,) = deliveries(account)
+    wall = app.extensions["payground"].clock.now()
+    with app.app_context():
+        from payground.extensions import db
+
+        stale = _claim(row["id"], 1, wall)
+        fresh = _claim(row["id"], 1, wall + CLAIM_SECONDS + 1)
+        delivery = db.session.get(WebhookDelivery, row["id"])
+        _finish(delivery, stale, wall, status="succeeded", response=200)
+        _finish(delivery, fresh, wall, status="pending", response=503, error="HTTP 503",
+                next_attempt_at=wall + 60)
+    (row,) = deliveries(account)
+    assert (row["status"], row["attempts"], row["last_response_status"]) == ("pending", 2, 503)
 
 
 def test_a_slow_endpoint_does_not_hold_up_the_others(account, sent):
@@ -367,11 +397,12 @@ def test_expires_in_0_stops_the_old_secret_at_once_and_rolling_again_keeps_one_o
 
 
 def test_the_roll_is_audited_without_the_secret(account):
-    created = endpoint(account, "https://example.com/hooks")
+    created = endpoint(account, "https://hooks:s3cret@example.com/hooks")
     secret = roll(account, created["id"], expires_in=60).get_json()["secret"]
     audit = account.client.get("/sandbox/audit", headers=account.session_auth,
                                query_string={"type": "webhook_endpoint.secret_rolled"})
     (event,) = audit.get_json()["data"]
+    # The URL without its credentials: the audit trail keeps no password either.
     assert event["data"] == {"endpoint": created["id"], "url": "https://example.com/hooks",
                              "previous_secret_expires_at": event["created"] + 60}
     assert secret not in audit.get_data(as_text=True)
@@ -400,3 +431,59 @@ def test_roll_finds_only_the_accounts_own_live_endpoints(make_account):
     r = owner.client.post(f"/sandbox/webhook_endpoints/{created['id']}/roll",
                           json={"expires_in": 60}, headers=owner.auth(live))
     assert r.status_code == 401  # API keys cannot manage secrets: a session can
+
+
+def test_an_ipv6_endpoint_is_sent_to(account, sent):
+    with Receiver(ipv6=True) as hook:
+        endpoint(account, hook.url)  # http://[::1]:<port>/...
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+        assert [e["type"] for e in hook.events] == ["customer.created"]
+
+
+def test_an_attempt_is_cut_off_at_the_deadline(monkeypatch):
+    """A receiver that never answers costs an attempt DEADLINE seconds, not more."""
+    from payground.services import webhook_delivery
+
+    monkeypatch.setattr(webhook_delivery, "DEADLINE", 0.5)
+    release = threading.Event()
+    with Receiver(hold=release) as stuck:
+        status, error = webhook_delivery.post(stuck.url, b"{}", ["whsec_x"], 1)
+        release.set()
+    assert status is None and error.startswith(("RemoteDisconnected", "ConnectionResetError",
+                                                 "BadStatusLine", "OSError"))
+
+
+def test_retries_due_while_no_server_ran_are_sent_on_the_first_request(app_config, wall):
+    """`payground serve` wakes each worker's sender on its first request: a retry that came
+    due while the server was stopped goes out without waiting for new events."""
+    from payground import create_app
+    from payground.app import dispose_app
+    from tests.conftest import AccountHandle
+
+    with Receiver(answers=[500]) as hook:
+        first = create_app(app_config)
+        client = first.test_client()
+        body = client.post("/sandbox/signup", json={"email": "restart@example.com",
+                                                    "password": "correct horse battery"}
+                           ).get_json()
+        account = AccountHandle(client=client, email="restart@example.com",
+                                session=body["session"], secret_key=body["keys"]["secret"],
+                                publishable_key=body["keys"]["publishable"],
+                                account_id=body["account"]["id"])
+        endpoint(account, hook.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        assert first.extensions["payground"].webhooks.wait_idle(10)
+        dispose_app(first)  # the server stops; time passes
+        wall[0] += TEST_DELAYS[0]
+
+        restarted = create_app(app_config)
+        dispatcher = restarted.extensions["payground"].webhooks
+        dispatcher.sweep_on_first_request = True  # as payground serve sets it
+        account.client = restarted.test_client()
+        assert account.get("/v1/balance").status_code == 200  # any request
+        assert dispatcher.wait_idle(10)
+        (row,) = deliveries(account)
+        dispose_app(restarted)
+    assert len(hook.received) == 2
+    assert (row["status"], row["attempts"]) == ("succeeded", 2)

@@ -144,6 +144,12 @@ def test_modes_are_apart(account):
      messages.WEBHOOK_URL_INVALID.format(url="example.com/hooks")),
     ({"url": "http://example.com:port/", "enabled_events[]": "*"}, "url_invalid", "url",
      messages.WEBHOOK_URL_INVALID.format(url="http://example.com:port/")),
+    ({"url": "http://example.com/wébhook", "enabled_events[]": "*"}, "url_invalid", "url",
+     messages.WEBHOOK_URL_INVALID.format(url="http://example.com/wébhook")),
+    ({"url": f"http://{'a' * 64}.example.com/", "enabled_events[]": "*"}, "url_invalid", "url",
+     messages.WEBHOOK_URL_INVALID.format(url=f"http://{'a' * 64}.example.com/"[:57] + "...")),
+    ({"url": "http://ex..ample.com/", "enabled_events[]": "*"}, "url_invalid", "url",
+     messages.WEBHOOK_URL_INVALID.format(url="http://ex..ample.com/")),
     ({"url": URL, "enabled_events[]": ["charge.succeeded", "charge.suceeded"]}, None,
      "enabled_events[1]", messages.WEBHOOK_EVENT_UNKNOWN.format(
          param="enabled_events[1]", types=", ".join(EVENT_TYPES))),
@@ -236,3 +242,61 @@ def test_event_types_are_exactly_what_the_services_emit():
                 assert isinstance(type_arg, ast.Constant), (path.name, ast.unparse(node))
                 emitted.add(type_arg.value)
     assert emitted == set(EVENT_TYPES)
+
+
+def test_a_replay_never_puts_a_real_secret_where_the_first_answer_had_none(account):
+    """Only a create answer's own ``secret`` is withheld and derived again: a value that
+    merely looks like one (in metadata, on an update, on a customer) replays unchanged."""
+    endpoint = create(account)
+    for path in (f"/v1/webhook_endpoints/{endpoint['id']}", "/v1/customers"):
+        params = {"metadata[secret]": "whsec_x", "metadata[note]": '"secret":"whsec_abc"'}
+        first = account.post(path, params, headers={"Idempotency-Key": f"meta-{path}"})
+        again = account.post(path, params, headers={"Idempotency-Key": f"meta-{path}"})
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.get_json() == first.get_json()
+        assert again.get_json()["metadata"] == {"secret": "whsec_x",
+                                                "note": '"secret":"whsec_abc"'}
+
+
+def test_a_host_in_another_script_is_accepted(account):
+    # Sent as its IDNA form (xn--...); shown as given.
+    assert create(account, url="https://bücher.example/hooks")["url"] == \
+        "https://bücher.example/hooks"
+
+
+def test_parallel_deletes_count_the_endpoint_once(account):
+    """Only the delete that removes the endpoint lowers the account's count: the count
+    decides whether events look for endpoints at all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from payground.testing import Server
+
+    with Server({"DATABASE_URL": account.client.application.config["DATABASE_URL"]}) as server:
+        signed = server.signup()
+        auth = (signed.secret_key, "")
+        import requests
+
+        made = [requests.post(server.url_for("/v1/webhook_endpoints"), auth=auth, timeout=30,
+                              data={"url": URL, "enabled_events[]": "*"}).json()["id"]
+                for _ in range(2)]
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(
+                lambda _: requests.delete(server.url_for(f"/v1/webhook_endpoints/{made[0]}"),
+                                          auth=auth, timeout=30).status_code, range(8)))
+        assert sorted(statuses) == [200] + [404] * 7
+        with server.app.app_context():
+            from payground.extensions import db
+            from payground.models.account import Account
+
+            assert db.session.get(Account, signed.id).webhook_endpoint_count == 1
+
+
+@pytest.mark.parametrize("field,param", [("description", "description"),
+                                         ("metadata[where]", "metadata")])
+def test_a_pasted_signing_secret_is_refused_not_stored(account, field, param):
+    secret = create(account)["secret"]
+    r = account.post("/v1/customers", {field: f"hook secret: {secret}"})
+    assert_error(r, 400, code="parameter_invalid_string", param=param,
+                 message=messages.WEBHOOK_SECRET_IN_VALUE.format(param=param))
+    assert secret not in r.get_data(as_text=True)
+    assert account.get("/v1/customers").get_json()["data"] == []

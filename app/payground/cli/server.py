@@ -201,6 +201,8 @@ def _build_for_serving(home: str | None):
     with _objects_for_the_whole_run():
         app = _build_app(home)
         _warm_up(app)
+    # Each worker's first request sends the webhook retries that came due while no server ran.
+    app.extensions["payground"].webhooks.sweep_on_first_request = True
     return app
 
 

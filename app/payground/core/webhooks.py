@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 
 from .keys import BASE62
 
 SECRET_PREFIX = "whsec_"
 SECRET_LENGTH = 32
+SECRET_PATTERN = re.compile(r"whsec_[0-9A-Za-z]{32}(?![0-9A-Za-z])")
+
+
+def secret_in(text: str) -> bool:
+    """Whether ``text`` holds something shaped like a signing secret (they have no checksum:
+    any ``whsec_`` and 32 base62 characters may be one)."""
+    return "whsec_" in text and SECRET_PATTERN.search(text) is not None
 
 
 def endpoint_secret(pepper: str, endpoint_id: str, generation: int = 0) -> str:

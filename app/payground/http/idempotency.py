@@ -21,8 +21,8 @@ known); ``store(response)`` runs in ``after_request``. Views know nothing about 
   treated as absent and replaced on next use; nothing sweeps them. A claim still in progress
   after ``STALE_CLAIM`` seconds belongs to a worker that died and is taken over.
 - An empty ``Idempotency-Key`` header counts as no key.
-- A webhook endpoint's signing secret in a saved response is withheld, and derived again for
-  the replay: the database never holds a secret that can sign.
+- A new webhook endpoint's signing secret is withheld from its saved response and derived
+  again for the replay: the database never holds a secret that can sign.
 """
 
 from __future__ import annotations
@@ -40,10 +40,12 @@ from ..core.keys import scrub
 from ..errors import IdempotencyError, IdempotencyKeyInUse, InvalidRequestError
 from ..models.base import db
 from ..models.idempotency import IdempotencyRecord as Record
-from ..services.webhooks import restore_secrets, withhold_secrets
+from ..services.webhooks import restore_secret, withhold_secret
 from .decorators import request_params
 
 KEY_MAX_LENGTH = 255
+# The one /v1 answer that shows a secret (a new webhook endpoint's): saved without it.
+_CREATES_A_SECRET = "v1.create_webhook_endpoint"
 TTL = 24 * 3600
 STALE_CLAIM = 60
 
@@ -91,8 +93,10 @@ def claim() -> Response | None:
     if row is None or row.status is None:
         # Running now, or released/taken over a moment ago: either way, retry later.
         raise IdempotencyKeyInUse(messages.IDEMPOTENCY_KEY_IN_USE.format(key=scrub(key)))
-    replay = current_app.response_class(restore_secrets(row.body, state.pepper),
-                                         status=row.status, mimetype="application/json")
+    body = row.body
+    if request.endpoint == _CREATES_A_SECRET:  # same path as the saved one (fingerprint)
+        body = restore_secret(body, state.pepper)
+    replay = current_app.response_class(body, status=row.status, mimetype="application/json")
     replay.headers["Idempotent-Replayed"] = "true"
     replay.headers["Original-Request"] = row.request_id
     return replay
@@ -113,9 +117,11 @@ def store(response: Response) -> Response:
         db.session.execute(delete(Record).where(*owned)
                            .execution_options(synchronize_session=False))
     else:
+        body = response.get_data(as_text=True)
+        if request.endpoint == _CREATES_A_SECRET:
+            body = withhold_secret(body)
         db.session.execute(update(Record).where(*owned)
-                           .values(status=response.status_code,
-                                   body=withhold_secrets(response.get_data(as_text=True)))
+                           .values(status=response.status_code, body=body)
                            .execution_options(synchronize_session=False))
     db.session.commit()
     return response

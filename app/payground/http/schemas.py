@@ -16,6 +16,7 @@ from marshmallow.utils import ensure_text_type
 
 from .. import messages
 from ..core.keys import scrub, secret_in
+from ..core.webhooks import secret_in as webhook_secret_in
 from .validation import coded
 
 __all__ = [
@@ -38,6 +39,14 @@ _EMPTY = coded("parameter_invalid_empty", messages.INVALID_EMPTY)
 # A value that would store a secret or restricted key (a description, a note, metadata):
 # refused, so that no key is ever in the database or echoed back.
 _SECRET = coded("parameter_invalid_string", messages.SECRET_IN_VALUE)
+_WEBHOOK_SECRET = coded("parameter_invalid_string", messages.WEBHOOK_SECRET_IN_VALUE)
+
+
+def _refuse_secrets(value: str) -> None:
+    if secret_in(value):
+        raise ValidationError(_SECRET)
+    if webhook_secret_in(value):
+        raise ValidationError(_WEBHOOK_SECRET)
 _INTEGER = re.compile(r"^-?\d+$")
 
 
@@ -114,8 +123,7 @@ class Str(fields.String):
             raise ValidationError(coded(
                 "parameter_invalid_string",
                 f"Invalid string: {_shown(value)}; must be at most {self.max_length} characters"))
-        if secret_in(value):
-            raise ValidationError(_SECRET)
+        _refuse_secrets(value)
         return value
 
 
@@ -196,8 +204,7 @@ class Metadata(fields.Field):
                 raise ValidationError(coded(
                     None, f"Invalid metadata: values can be at most {self.MAX_VALUE} characters "
                     f"long; the value of {_shown(key)} is {len(item)}."))
-            if secret_in(item):
-                raise ValidationError(_SECRET)
+            _refuse_secrets(item)
             result[key] = item if item != "" else None
         return result
 

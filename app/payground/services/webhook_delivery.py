@@ -5,15 +5,16 @@ transaction; after the commit the process's :class:`Dispatcher` wakes and sends 
 delivery that is due, on any account. Each attempt is a POST of the event (as
 ``GET /v1/events/{id}`` shows it) with Stripe's headers and ``Stripe-Signature``. A 2xx
 answer is a success; anything else (another status, a redirect, a refused connection, no
-answer in ``TIMEOUT`` seconds) is retried on the account's clock after ``RETRY_DELAYS``, so
-``payground clock advance`` brings a retry forward. Several workers may share the queue:
-an attempt is claimed with a conditional UPDATE first, so only one of them sends it.
+status within ``DEADLINE`` seconds) is retried on the account's clock after
+``RETRY_DELAYS``, so ``payground clock advance`` brings a retry forward. Several workers may
+share the queue: an attempt is claimed with a conditional UPDATE first, so only one of them
+sends it, and its result is written only while the claim is still its own.
 
 One thread per process finds what is due and hands each attempt to one of ``SENDERS``
 sender threads, so a slow or unreachable endpoint delays only its own deliveries. The
 threads start on the first wake-up in a process (never at import, and a forked worker starts
-its own) and sleep while nothing is due: an idle server never touches the database for
-webhooks.
+its own) and sleep until the next retry is due. ``payground serve`` also wakes each worker
+on its first request, so retries left waiting when a server stopped are sent after a restart.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from urllib.parse import urlsplit
 
@@ -43,18 +45,46 @@ RETRY_DELAYS = {
     True: (5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600, 12 * 3600, 12 * 3600,
            20 * 3600),
 }
-TIMEOUT = 10  # seconds to connect and to wait for the answer
-CLAIM_SECONDS = 60  # an attempt claimed by a worker that died is taken over after this
+TIMEOUT = 10  # seconds for each network step (connect, send, wait for the status line)
+DEADLINE = 20  # seconds for a whole attempt: past it, the connection is cut
+# An attempt claimed by a worker that died is taken over after this: far longer than any
+# attempt can take (DEADLINE), so a live worker's claim never lapses under it.
+CLAIM_SECONDS = 120
 SENDERS = 8  # attempts in flight at once, per process
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 
 
+_dispatchers: weakref.WeakSet = weakref.WeakSet()
+_fork_hook_installed = False
+
+
+def _after_fork_in_child() -> None:
+    # A forked worker has the parent's objects but none of its threads: a lock the parent's
+    # sender held at fork time would stay held forever. Each dispatcher starts afresh.
+    for dispatcher in list(_dispatchers):
+        dispatcher._reset()
+
+
 class Dispatcher:
     """One app's sender: :meth:`wake` after a commit that queued deliveries (or after the
-    clock moved); the thread sends what is due, then sleeps until the next retry is due."""
+    clock moved); the thread sends what is due, then sleeps until the next retry is due.
 
-    def __init__(self, app) -> None:
+    :param sweep_on_first_request: wake on each process's first request too (``payground
+        serve`` sets it): retries left waiting by a stopped server are sent after a restart.
+    """
+
+    def __init__(self, app, *, sweep_on_first_request: bool = False) -> None:
+        global _fork_hook_installed
         self._app = app
+        self.sweep_on_first_request = sweep_on_first_request
+        self._closed = False
+        self._reset()
+        _dispatchers.add(self)
+        if not _fork_hook_installed and hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_after_fork_in_child)
+            _fork_hook_installed = True
+
+    def _reset(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._idle = threading.Event()  # set while nothing is due: see wait_idle
@@ -62,7 +92,13 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self._closed = False
+        self._swept_pid: int | None = None
+
+    def first_request(self) -> None:
+        """``before_request`` hook: the first request of a process wakes the sender once."""
+        if self.sweep_on_first_request and self._swept_pid != os.getpid():
+            self._swept_pid = os.getpid()
+            self.wake()
 
     def wake(self) -> None:
         with self._lock:
@@ -70,8 +106,6 @@ class Dispatcher:
                 return
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 self._pid = os.getpid()
-                self._pool = None  # a forked child has the parent's pool, without its threads
-                self._wake = threading.Event()
                 self._thread = threading.Thread(target=self._run, name="payground-webhooks",
                                                 daemon=True)
                 self._thread.start()
@@ -86,15 +120,16 @@ class Dispatcher:
         """
         return self._idle.wait(timeout)
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Stop the thread (after the attempt it is making, if any)."""
+    def close(self, timeout: float = DEADLINE + 5) -> None:
+        """Stop claiming attempts and wait (up to ``timeout`` s) for those being made, so
+        their results are written before the app's database goes away."""
         with self._lock:
             self._closed = True
             thread = self._thread if self._pid == os.getpid() else None
             self._wake.set()
             self._idle.set()
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+            thread.join(timeout)  # it returns once its attempts in flight are done
         if self._pool is not None and self._pid == os.getpid():
             self._pool.shutdown(wait=False)
 
@@ -128,8 +163,10 @@ class Dispatcher:
                 room = SENDERS - len(in_flight)
                 batch = _due(clock.now(), room) if room else []
                 for delivery_id, offset, attempts in batch:
-                    if _claim(delivery_id, attempts, clock.now()):
-                        in_flight.add(self._senders().submit(self._send, delivery_id, offset))
+                    claim = _claim(delivery_id, attempts, clock.now())
+                    if claim is not None:
+                        in_flight.add(self._senders().submit(
+                            self._send, delivery_id, offset, attempts, claim))
                 if not in_flight:
                     if not batch:
                         break
@@ -143,11 +180,11 @@ class Dispatcher:
             wait(in_flight)
             db.session.remove()
 
-    def _send(self, delivery_id: str, offset: int) -> None:
+    def _send(self, delivery_id: str, offset: int, attempts: int, claim: int) -> None:
         state = self._app.extensions["payground"]
         with self._app.app_context():
             try:
-                _attempt(delivery_id, offset, state.clock, state.pepper)
+                _attempt(delivery_id, offset, attempts, claim, state.clock, state.pepper)
             finally:
                 db.session.remove()
 
@@ -172,66 +209,77 @@ def _due(wall: int, limit: int) -> list[tuple[str, int, int]]:
     return [(delivery_id, offset or 0, attempts) for delivery_id, offset, attempts in rows]
 
 
-def _claim(delivery_id: str, attempts: int, wall: int) -> bool:
+def _claim(delivery_id: str, attempts: int, wall: int) -> int | None:
     """Take the attempt after ``attempts`` for this worker, if nobody has made it since the
-    delivery was found due. ``attempts`` is the version: another worker that found the same
-    row in its own batch, after this one's attempt failed and set the next retry, would
-    otherwise send it again at once."""
+    delivery was found due; returns the claim (its ``claimed_until``), or None.
+
+    ``attempts`` is the version: another worker that found the same row in its own batch,
+    after this one's attempt failed and set the next retry, would otherwise send it again at
+    once. The claim's value is unique to it (a later claim can only start after it lapsed),
+    so the result is written only ``WHERE claimed_until`` still equals it.
+    """
+    claim = wall + CLAIM_SECONDS
     claimed = db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
                WebhookDelivery.attempts == attempts,
                or_(WebhookDelivery.claimed_until.is_(None),
                    WebhookDelivery.claimed_until < wall))
-        .values(claimed_until=wall + CLAIM_SECONDS)
+        .values(claimed_until=claim)
         .execution_options(synchronize_session=False)).rowcount == 1
     db.session.commit()
-    return claimed
+    return claim if claimed else None
 
 
-def _attempt(delivery_id: str, offset: int, clock, pepper: str) -> None:
+def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
+             pepper: str) -> None:
+    """Make the attempt after ``attempts`` (claimed as ``claim``) and write its result."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
     now = clock.now(offset)
     if endpoint is None or endpoint.deleted or endpoint.status != "enabled":
-        # Disabling an endpoint stops what was waiting for it; enabling it again does not
-        # send the past (as Stripe). Deleting it already failed its waiting deliveries; one
-        # being attempted meanwhile comes back here.
+        # Disabling or deleting an endpoint fails what was waiting for it; an attempt
+        # claimed just before comes back here. Enabling it again does not send the past.
         gone = endpoint is None or endpoint.deleted
-        _finish(delivery, now, status="failed",
+        _finish(delivery, claim, now, status="failed",
                 error="endpoint deleted" if gone else "endpoint disabled")
         return
     event = db.session.get(Event, delivery.event_id)
     if event is None:  # cannot happen (events are never deleted); never retry it forever
-        _finish(delivery, now, status="failed", error="event not found")
+        _finish(delivery, claim, now, status="failed", error="event not found")
         return
     body = render_event(event)
+    url, livemode = endpoint.url, delivery.livemode
+    secrets = signing_secrets(endpoint, pepper, now)
     db.session.commit()  # no transaction held while waiting for the receiver
-    status, error = post(endpoint.url, body, signing_secrets(endpoint, pepper, now),
-                         clock.now())
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    delivery.attempts += 1
+    status, error = post(url, body, secrets, clock.now())
+    made = attempts + 1
     if status is not None and 200 <= status < 300:
-        _finish(delivery, now, status="succeeded", response=status)
+        _finish(delivery, claim, now, status="succeeded", response=status)
         return
-    delays = RETRY_DELAYS[delivery.livemode]
-    if delivery.attempts > len(delays):
-        _finish(delivery, now, status="failed", response=status, error=error)
+    delays = RETRY_DELAYS[livemode]
+    if made > len(delays):
+        _finish(delivery, claim, now, status="failed", response=status, error=error)
         return
-    delivery.next_attempt_at = now + delays[delivery.attempts - 1]
-    _finish(delivery, now, status="pending", response=status, error=error)
+    _finish(delivery, claim, now, status="pending", response=status, error=error,
+            next_attempt_at=now + delays[made - 1])
 
 
-def _finish(delivery: WebhookDelivery, now: int, *, status: str, response: int | None = None,
-            error: str | None = None) -> None:
-    delivery.status = status
-    delivery.claimed_until = None
-    delivery.last_attempt_at = now
-    delivery.last_response_status = response
-    delivery.last_error = error[:200] if error else None
-    if status != "pending":
-        delivery.next_attempt_at = None
+def _finish(delivery: WebhookDelivery, claim: int, now: int, *, status: str,
+            response: int | None = None, error: str | None = None,
+            next_attempt_at: int | None = None) -> None:
+    """Write an attempt's result, counting it, if the claim is still this attempt's."""
+    written = db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery.id, WebhookDelivery.claimed_until == claim)
+        .values(status=status, claimed_until=None, last_attempt_at=now,
+                attempts=WebhookDelivery.attempts + 1, last_response_status=response,
+                last_error=error[:200] if error else None, next_attempt_at=next_attempt_at)
+        .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
+    if not written:  # cannot happen while attempts end long before claims lapse
+        log.warning("webhook delivery %s: claim lost before its result was written",
+                    delivery.id)
 
 
 def render_event(event: Event) -> bytes:
@@ -255,9 +303,11 @@ def signing_secrets(endpoint: WebhookEndpoint, pepper: str, now: int) -> list[st
 def post(url: str, body: bytes, secrets: list[str],
          timestamp: int) -> tuple[int | None, str | None]:
     """POST ``body`` signed with each of ``secrets``; (status, None) or (None, what went
-    wrong)."""
+    wrong). Never longer than ``DEADLINE`` seconds once connected: a receiver that trickles
+    its answer is cut off. The answer's body is not read (it means nothing to Stripe)."""
     import base64
     import http.client
+    import socket
 
     parts = urlsplit(url)
     headers = {
@@ -270,31 +320,55 @@ def post(url: str, body: bytes, secrets: list[str],
     if parts.username is not None:  # Stripe sends https://user:password@host/ as Basic auth
         credentials = f"{parts.username}:{parts.password or ''}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode()
-    connection_class = (http.client.HTTPSConnection if parts.scheme == "https"
-                        else http.client.HTTPConnection)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    connection = connection_class(parts.hostname, parts.port, timeout=TIMEOUT)
+    connection = None
+
+    def cut() -> None:
+        sock = connection.sock if connection is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    deadline = threading.Timer(DEADLINE, cut)
+    deadline.daemon = True
     try:
+        https = parts.scheme == "https"
+        # The port given explicitly: http.client would read an IPv6 address's last group
+        # as one. The host as IDNA: a name in another script is sent as the DNS knows it.
+        host = parts.hostname.encode("idna").decode("ascii")
+        port = parts.port or (443 if https else 80)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
+        connection = connection_class(host, port, timeout=TIMEOUT)
+        deadline.start()
         connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read(65536)  # the answer's body means nothing to Stripe
-        return response.status, None if 200 <= response.status < 300 else (
-            f"HTTP {response.status}")
-    except (OSError, http.client.HTTPException) as exc:
+        status = connection.getresponse().status
+        return status, None if 200 <= status < 300 else f"HTTP {status}"
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # UnicodeError too
         return None, f"{type(exc).__name__}: {exc}"
     finally:
-        connection.close()
+        deadline.cancel()
+        if connection is not None:
+            connection.close()
 
 
 def _seconds_until_next(wall: int) -> float | None:
+    """Seconds until some pending delivery can be claimed: its retry is due (wall time) or,
+    if another worker holds it, its claim lapses (that worker may have died)."""
+    free = or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < wall)
     due_wall = db.session.execute(
         select(func.min(WebhookDelivery.next_attempt_at - Account.clock_offset))
         .join(Account, Account.id == WebhookDelivery.account_id)
-        .where(WebhookDelivery.status == "pending")).scalar()
+        .where(WebhookDelivery.status == "pending", free)).scalar()
+    lapses = db.session.execute(
+        select(func.min(WebhookDelivery.claimed_until))
+        .where(WebhookDelivery.status == "pending", ~free)).scalar()
     db.session.commit()
-    if due_wall is None:
+    times = [t for t in (due_wall, lapses) if t is not None]
+    if not times:
         return None
-    return float(max(1, due_wall - wall))
+    return float(max(1, min(times) - wall))
 
 
 def wake_after_commit(session) -> None:

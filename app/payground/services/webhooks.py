@@ -10,7 +10,6 @@ every request): an account without any, like every benchmark account, pays nothi
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -51,11 +50,15 @@ def create_endpoint(account, livemode: bool, clock, params: dict[str, Any], *,
     if params.get("connect"):
         raise ParameterInvalid(messages.WEBHOOK_CONNECT, param="connect")
     _check_url(params["url"], livemode)
+    # Counting first locks the account's row (PostgreSQL) until the commit: two creates at
+    # once take turns, so the limit below cannot be passed by racing it.
+    _count_endpoints(account, +1)
     existing = db.session.execute(
         select(func.count()).select_from(WebhookEndpoint).where(
             WebhookEndpoint.account_id == account.id, WebhookEndpoint.livemode == livemode,
             WebhookEndpoint.deleted.is_(False))).scalar_one()
     if existing >= MAX_ENDPOINTS:
+        db.session.rollback()
         raise InvalidRequestError(messages.WEBHOOK_ENDPOINTS_LIMIT.format(
             max=MAX_ENDPOINTS, mode="live" if livemode else "test"))
     endpoint = WebhookEndpoint(
@@ -65,7 +68,6 @@ def create_endpoint(account, livemode: bool, clock, params: dict[str, Any], *,
         status="enabled", api_version=params.get("api_version"),
         metadata_=clean_metadata(params.get("metadata")))
     db.session.add(endpoint)
-    _count_endpoints(account, +1)
     db.session.commit()
     return endpoint, endpoint_secret(pepper, endpoint.id)
 
@@ -91,6 +93,8 @@ def update_endpoint(account, livemode: bool, endpoint_id: str,
         endpoint.description = params["description"] or None
     if "disabled" in params:
         endpoint.status = "disabled" if params["disabled"] else "enabled"
+        if params["disabled"]:  # what was waiting for it is not sent later either (Stripe)
+            _stop_waiting_deliveries(endpoint.id, "endpoint disabled")
     if "metadata" in params:
         endpoint.metadata_ = merge_metadata(endpoint.metadata_, params["metadata"])
     db.session.commit()
@@ -100,14 +104,28 @@ def update_endpoint(account, livemode: bool, endpoint_id: str,
 def delete_endpoint(account, livemode: bool, endpoint_id: str) -> WebhookEndpoint:
     """Delete the endpoint: nothing more is sent to it, retries waiting for it included."""
     endpoint = get_endpoint(account, livemode, endpoint_id)
+    # Only the request that flips `deleted` counts it: two deletes at once must not both.
+    deleted = db.session.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id == endpoint.id, WebhookEndpoint.deleted.is_(False))
+        .values(deleted=True).execution_options(synchronize_session=False)).rowcount
+    if not deleted:
+        db.session.rollback()
+        raise ResourceMissing(messages.NO_SUCH.format(noun=WebhookEndpoint.noun,
+                                                      id=endpoint_id), param="id")
     endpoint.deleted = True
-    db.session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
-        .values(status="failed", next_attempt_at=None, last_error="endpoint deleted"))
+    _stop_waiting_deliveries(endpoint.id, "endpoint deleted")
     _count_endpoints(account, -1)
     db.session.commit()
     return endpoint
+
+
+def _stop_waiting_deliveries(endpoint_id: str, reason: str) -> None:
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == "pending")
+        .values(status="failed", next_attempt_at=None, last_error=reason)
+        .execution_options(synchronize_session=False))
 
 
 # Stripe lets the old secret sign for up to 24 hours after a roll.
@@ -137,7 +155,7 @@ def roll_secret(account, endpoint_id: str, expires_in: int, *, clock,
     endpoint.previous_secret_expires_at = now + expires_in
     audit.record_event("webhook_endpoint.secret_rolled", now=now, account_id=account.id,
                        livemode=endpoint.livemode,
-                       data={"endpoint": endpoint.id, "url": endpoint.url,
+                       data={"endpoint": endpoint.id, "url": without_credentials(endpoint.url),
                              "previous_secret_expires_at": now + expires_in})
     db.session.commit()
     return endpoint, endpoint_secret(pepper, endpoint.id, endpoint.secret_generation)
@@ -201,24 +219,29 @@ def pending_counts(event_ids: list[str]) -> dict[str, int]:
     return dict(rows)
 
 
-# A signing secret in a response saved for Idempotency-Key replays is kept as this marker;
-# the replay derives the secret again (`restore_secrets`): nothing stored can sign.
-_SECRET_IN_BODY = re.compile(r'"secret"\s*:\s*"whsec_[0-9A-Za-z]+"')
-_WITHHELD = '"secret":"whsec_(derived again when replayed)"'
+# The secret in a saved create response (Idempotency-Key replays) is kept as this marker;
+# the replay derives it again (`restore_secret`): nothing stored can sign a delivery.
+_WITHHELD = "whsec_(derived again when replayed)"
 
 
-def withhold_secrets(body: str) -> str:
-    """``body`` (a JSON response about to be saved) without any signing secret in it."""
-    return _SECRET_IN_BODY.sub(_WITHHELD, body) if "whsec_" in body else body
+def withhold_secret(body: str) -> str:
+    """A create response about to be saved for replays, without the endpoint's secret."""
+    data = json.loads(body)
+    if not (isinstance(data, dict) and data.get("object") == "webhook_endpoint"
+            and isinstance(data.get("secret"), str)):
+        return body  # an error answer: nothing to withhold
+    data["secret"] = _WITHHELD
+    return json.dumps(data, separators=(",", ":"))
 
 
-def restore_secrets(body: str, pepper: str) -> str:
-    """A saved ``body`` as first sent: the created endpoint's secret derived again (a create
-    response always shows the endpoint's first secret, as a replay of it must)."""
-    if _WITHHELD not in body:
+def restore_secret(body: str, pepper: str) -> str:
+    """A saved create response as first sent: the endpoint's first secret derived again (a
+    create answer always shows it, as its replay must)."""
+    data = json.loads(body)
+    if not (isinstance(data, dict) and data.get("secret") == _WITHHELD):
         return body
-    endpoint_id = json.loads(body)["id"]
-    return body.replace(_WITHHELD, f'"secret":"{endpoint_secret(pepper, endpoint_id)}"')
+    data["secret"] = endpoint_secret(pepper, data["id"])
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _count_endpoints(account, change: int) -> None:
@@ -227,12 +250,18 @@ def _count_endpoints(account, change: int) -> None:
 
 
 def _check_url(url: str, livemode: bool) -> None:
+    """Refuse a URL that could not be sent to: not http(s), no host, a bad port, a host
+    that is not a valid name (IDNA), or characters outside ASCII after the host (percent-
+    encode them, as a browser does)."""
     from urllib.parse import urlsplit
 
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
-    except ValueError:
+        if parts.hostname:
+            parts.hostname.encode("idna")
+        (parts.path + parts.query).encode("ascii")
+    except (ValueError, UnicodeError):
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ParameterInvalid(messages.WEBHOOK_URL_INVALID.format(url=_shown(url)),
@@ -244,6 +273,16 @@ def _check_url(url: str, livemode: bool) -> None:
 
 
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without a ``user:password@`` part (kept where the URL is shown elsewhere)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def _shown(url: str) -> str:
