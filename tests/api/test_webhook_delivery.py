@@ -4,6 +4,7 @@ account's clock until the endpoint answers 2xx (or the retries run out)."""
 from __future__ import annotations
 
 import base64
+import os
 import threading
 
 import pytest
@@ -487,3 +488,17 @@ def test_retries_due_while_no_server_ran_are_sent_on_the_first_request(app_confi
         dispose_app(restarted)
     assert len(hook.received) == 2
     assert (row["status"], row["attempts"]) == ("succeeded", 2)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_worker_starts_with_a_free_lock_and_no_sender(app):
+    """A lock the parent's sender held at fork time would stay held in the child forever."""
+    dispatcher = app.extensions["payground"].webhooks
+    with dispatcher._lock:  # the parent's sender, busy at the moment of the fork
+        pid = os.fork()
+        if pid == 0:  # the child: only os._exit, nothing of pytest's
+            fresh = (dispatcher._lock.acquire(timeout=2) and dispatcher._thread is None
+                     and dispatcher._pid is None and dispatcher._idle.is_set())
+            os._exit(0 if fresh else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
