@@ -502,3 +502,39 @@ def test_a_forked_worker_starts_with_a_free_lock_and_no_sender(app):
             os._exit(0 if fresh else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_an_attempt_in_flight_does_not_revive_a_delivery_disabled_meanwhile(app, account):
+    """Disabling fails the waiting deliveries; an attempt that was already on its way and
+    then fails must not put one back to pending (re-enabling would resend the past)."""
+    release = threading.Event()
+    with Receiver(answers=[500], hold=release) as hook:
+        created = endpoint(account, hook.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        assert hook.arrived.wait(10)  # the attempt is in flight, held by the receiver
+        account.post(f"/v1/webhook_endpoints/{created['id']}", {"disabled": "true"})
+        release.set()  # ... and now it gets its 500
+        assert app.extensions["payground"].webhooks.wait_idle(10)
+        account.post(f"/v1/webhook_endpoints/{created['id']}", {"disabled": "false"})
+        account.advance_clock(TEST_DELAYS[0])
+        assert app.extensions["payground"].webhooks.wait_idle(10)
+        assert len(hook.received) == 1
+    (row,) = deliveries(account)
+    assert (row["status"], row["last_error"]) == ("failed", "endpoint disabled")
+
+
+def test_the_deadline_counts_from_the_start_even_when_connecting_is_slow(monkeypatch):
+    """If looking the name up and connecting took the whole deadline, the attempt ends
+    there instead of waiting for a receiver that may trickle its answer."""
+    from payground.services import webhook_delivery
+
+    # The attempt's clock: started at 0, and connected (a slow name server, say) at 25 s.
+    readings = iter([0.0, 25.0])
+    monkeypatch.setattr(webhook_delivery, "_elapsed_clock", lambda: next(readings))
+    hold = threading.Event()
+    with Receiver(hold=hold) as stuck:
+        status, error = webhook_delivery.post(stuck.url, b"{}", ["whsec_x"], 1)
+        hold.set()
+    assert (status, error) == (
+        None, f"no answer within {webhook_delivery.DEADLINE} s (connecting took them all)")
+    assert stuck.received == []  # nothing was sent

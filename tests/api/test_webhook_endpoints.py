@@ -150,6 +150,14 @@ def test_modes_are_apart(account):
      messages.WEBHOOK_URL_INVALID.format(url=f"http://{'a' * 64}.example.com/"[:57] + "...")),
     ({"url": "http://ex..ample.com/", "enabled_events[]": "*"}, "url_invalid", "url",
      messages.WEBHOOK_URL_INVALID.format(url="http://ex..ample.com/")),
+    ({"url": "http://127.0.0.1:0/hook", "enabled_events[]": "*"}, "url_invalid", "url",
+     messages.WEBHOOK_URL_INVALID.format(url="http://127.0.0.1:0/hook")),
+    ({"url": "http://127.0.0.1/a b", "enabled_events[]": "*"}, "url_invalid", "url",
+     messages.WEBHOOK_URL_INVALID.format(url="http://127.0.0.1/a b")),
+    ({"url": "http://127.0.0.1/a\x7fb", "enabled_events[]": "*"}, "url_invalid", "url",
+     messages.WEBHOOK_URL_INVALID.format(url="http://127.0.0.1/a\x7fb")),
+    ({"url": "http://exa mple.com/", "enabled_events[]": "*"}, "url_invalid", "url",
+     messages.WEBHOOK_URL_INVALID.format(url="http://exa mple.com/")),
     ({"url": URL, "enabled_events[]": ["charge.succeeded", "charge.suceeded"]}, None,
      "enabled_events[1]", messages.WEBHOOK_EVENT_UNKNOWN.format(
          param="enabled_events[1]", types=", ".join(EVENT_TYPES))),
@@ -264,6 +272,16 @@ def test_a_host_in_another_script_is_accepted(account):
         "https://bücher.example/hooks"
 
 
+def test_hosts_are_encoded_as_browsers_encode_them():
+    """UTS #46, not Python's IDNA 2003 codec, which maps ß to ss: another domain."""
+    from payground.services.webhooks import ascii_host
+
+    assert ascii_host("faß.de") == "xn--fa-hia.de"
+    assert ascii_host("bücher.example") == "xn--bcher-kva.example"
+    assert ascii_host("Example.COM") == "example.com"
+    assert ascii_host("::1") == "::1" and ascii_host("127.0.0.1") == "127.0.0.1"
+
+
 def test_parallel_deletes_count_the_endpoint_once(account):
     """Only the delete that removes the endpoint lowers the account's count: the count
     decides whether events look for endpoints at all."""
@@ -292,10 +310,14 @@ def test_parallel_deletes_count_the_endpoint_once(account):
 
 
 @pytest.mark.parametrize("field,param", [("description", "description"),
-                                         ("metadata[where]", "metadata")])
+                                         ("metadata[where]", "metadata"),
+                                         ("metadata[{secret}]", "metadata")])
 def test_a_pasted_signing_secret_is_refused_not_stored(account, field, param):
     secret = create(account)["secret"]
-    r = account.post("/v1/customers", {field: f"hook secret: {secret}"})
+    if "{secret}" in field:  # pasted as a metadata key
+        r = account.post("/v1/customers", {field.format(secret=secret): "x"})
+    else:
+        r = account.post("/v1/customers", {field: f"hook secret: {secret}"})
     assert_error(r, 400, code="parameter_invalid_string", param=param,
                  message=messages.WEBHOOK_SECRET_IN_VALUE.format(param=param))
     assert secret not in r.get_data(as_text=True)

@@ -5,6 +5,7 @@ checks out with the endpoint's secret, and handles each event once.
 """
 
 import os
+import sys
 
 import stripe
 from flask import Flask, request
@@ -12,6 +13,13 @@ from flask import Flask, request
 app = Flask(__name__)
 webhook_secret = os.environ["STRIPE_WEBHOOK_SECRET"]  # whsec_...: from .env, never in code
 handled: set[str] = set()  # event ids already acted on (a real shop keeps them in its database)
+
+
+def say(line: str) -> None:
+    # One write per line: deliveries arrive on several threads at once, and print() writes
+    # the text and its newline separately, so two lines could run together.
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 @app.post("/webhook")
@@ -22,16 +30,16 @@ def webhook():
             webhook_secret)
     except (ValueError, stripe.SignatureVerificationError):
         # Not from Payground (or altered on the way): act on nothing, say little, log no secret.
-        print("refused: no valid signature", flush=True)
+        say("refused: no valid signature")
         return "", 400
     if event.id in handled:  # deliveries can repeat: a retry after a lost answer, say
         return "", 200
     handled.add(event.id)
     charge = event.data.object
     if event.type == "charge.succeeded":
-        print(f"paid: {charge.id} {charge.amount} {charge.currency}", flush=True)
+        say(f"paid: {charge.id} {charge.amount} {charge.currency}")
     elif event.type == "charge.failed":
-        print(f"declined: {charge.id} {charge.failure_code}", flush=True)
+        say(f"declined: {charge.id} {charge.failure_code}")
     return "", 200
 
 

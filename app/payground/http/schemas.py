@@ -191,6 +191,7 @@ class Metadata(fields.Field):
                 None, f"Invalid metadata: metadata can have at most {self.MAX_KEYS} keys."))
         result: dict[str, str | None] = {}
         for key, item in value.items():
+            _refuse_secrets(key)  # a key pasted as a metadata key is stored too
             if len(key) > self.MAX_KEY:
                 raise ValidationError(coded(
                     None, f"Invalid metadata: keys can be at most {self.MAX_KEY} characters "

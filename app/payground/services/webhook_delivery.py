@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import weakref
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from urllib.parse import urlsplit
@@ -34,7 +35,7 @@ from ..models.account import Account
 from ..models.base import db
 from ..models.event import Event
 from ..models.webhook import WebhookDelivery, WebhookEndpoint
-from .webhooks import SEND_AFTER_COMMIT, pending_counts
+from .webhooks import SEND_AFTER_COMMIT, ascii_host, pending_counts
 
 log = logging.getLogger("payground")
 
@@ -52,6 +53,7 @@ DEADLINE = 20  # seconds for a whole attempt: past it, the connection is cut
 CLAIM_SECONDS = 120
 SENDERS = 8  # attempts in flight at once, per process
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
+_elapsed_clock = time.monotonic  # how long an attempt has taken (tests replace it)
 
 
 _dispatchers: weakref.WeakSet = weakref.WeakSet()
@@ -239,9 +241,9 @@ def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
     now = clock.now(offset)
     if endpoint is None or endpoint.deleted or endpoint.status != "enabled":
         # Disabling or deleting an endpoint fails what was waiting for it; an attempt
-        # claimed just before comes back here. Enabling it again does not send the past.
+        # claimed just before comes back here. Nothing was sent: no attempt is counted.
         gone = endpoint is None or endpoint.deleted
-        _finish(delivery, claim, now, status="failed",
+        _finish(delivery, claim, now, status="failed", sent=False,
                 error="endpoint deleted" if gone else "endpoint disabled")
         return
     event = db.session.get(Event, delivery.event_id)
@@ -267,19 +269,21 @@ def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
 
 def _finish(delivery: WebhookDelivery, claim: int, now: int, *, status: str,
             response: int | None = None, error: str | None = None,
-            next_attempt_at: int | None = None) -> None:
-    """Write an attempt's result, counting it, if the claim is still this attempt's."""
-    written = db.session.execute(
+            next_attempt_at: int | None = None, sent: bool = True) -> None:
+    """Write an attempt's result (counting it, if ``sent``) while the claim is still this
+    attempt's and the delivery still pending: one failed meanwhile, because its endpoint
+    was disabled or deleted during the attempt, stays failed."""
+    values = dict(status=status, claimed_until=None, next_attempt_at=next_attempt_at)
+    if sent:
+        values.update(attempts=WebhookDelivery.attempts + 1, last_attempt_at=now,
+                      last_response_status=response)
+    values["last_error"] = error[:200] if error else None
+    db.session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery.id, WebhookDelivery.claimed_until == claim)
-        .values(status=status, claimed_until=None, last_attempt_at=now,
-                attempts=WebhookDelivery.attempts + 1, last_response_status=response,
-                last_error=error[:200] if error else None, next_attempt_at=next_attempt_at)
-        .execution_options(synchronize_session=False)).rowcount
+        .where(WebhookDelivery.id == delivery.id, WebhookDelivery.claimed_until == claim,
+               WebhookDelivery.status == "pending")
+        .values(**values).execution_options(synchronize_session=False))
     db.session.commit()
-    if not written:  # cannot happen while attempts end long before claims lapse
-        log.warning("webhook delivery %s: claim lost before its result was written",
-                    delivery.id)
 
 
 def render_event(event: Event) -> bytes:
@@ -330,17 +334,24 @@ def post(url: str, body: bytes, secrets: list[str],
             except OSError:
                 pass
 
-    deadline = threading.Timer(DEADLINE, cut)
-    deadline.daemon = True
+    deadline = None
+    started = _elapsed_clock()
     try:
         https = parts.scheme == "https"
         # The port given explicitly: http.client would read an IPv6 address's last group
-        # as one. The host as IDNA: a name in another script is sent as the DNS knows it.
-        host = parts.hostname.encode("idna").decode("ascii")
-        port = parts.port or (443 if https else 80)
+        # as one. The host in its IDNA form, as the DNS knows it.
+        host = ascii_host(parts.hostname)
+        port = parts.port if parts.port is not None else (443 if https else 80)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
         connection = connection_class(host, port, timeout=TIMEOUT)
+        connection.connect()  # name lookup and connect: TIMEOUT per address tried
+        left = DEADLINE - (_elapsed_clock() - started)
+        if left <= 0:
+            return None, f"no answer within {DEADLINE} s (connecting took them all)"
+        # From here the socket exists: cutting it ends a receiver that trickles its answer.
+        deadline = threading.Timer(left, cut)
+        deadline.daemon = True
         deadline.start()
         connection.request("POST", path, body=body, headers=headers)
         status = connection.getresponse().status
@@ -348,7 +359,8 @@ def post(url: str, body: bytes, secrets: list[str],
     except (OSError, http.client.HTTPException, ValueError) as exc:  # UnicodeError too
         return None, f"{type(exc).__name__}: {exc}"
     finally:
-        deadline.cancel()
+        if deadline is not None:
+            deadline.cancel()
         if connection is not None:
             connection.close()
 

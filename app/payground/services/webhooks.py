@@ -10,6 +10,7 @@ every request): an account without any, like every benchmark account, pays nothi
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -249,19 +250,41 @@ def _count_endpoints(account, change: int) -> None:
         webhook_endpoint_count=Account.webhook_endpoint_count + change))
 
 
+def ascii_host(hostname: str) -> str:
+    """The host as the network knows it: an IP address as is, a name in another script in
+    its IDNA form under UTS #46, as browsers (and Stripe) encode it (Python's own codec
+    would send ``faß.de`` to ``fass.de``, another domain). :raises ValueError: not a name."""
+    import ipaddress
+
+    import idna
+
+    try:
+        ipaddress.ip_address(hostname)
+        return hostname
+    except ValueError:
+        pass
+    return idna.encode(hostname, uts46=True).decode("ascii")  # IDNAError is a ValueError
+
+
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+
+
 def _check_url(url: str, livemode: bool) -> None:
-    """Refuse a URL that could not be sent to: not http(s), no host, a bad port, a host
-    that is not a valid name (IDNA), or characters outside ASCII after the host (percent-
-    encode them, as a browser does)."""
+    """Refuse a URL that could not be sent to: not http(s), no host, a port outside
+    1-65535, a host that is not a valid name, spaces or control characters anywhere, or
+    characters outside ASCII after the host (percent-encode them, as a browser does)."""
     from urllib.parse import urlsplit
 
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
+        if parts.port == 0:  # (.port raises ValueError on one that is not a number)
+            raise ValueError("port 0")
         if parts.hostname:
-            parts.hostname.encode("idna")
+            ascii_host(parts.hostname)
         (parts.path + parts.query).encode("ascii")
-    except (ValueError, UnicodeError):
+        if _CONTROL_OR_SPACE.search(url):
+            raise ValueError("a space or a control character")
+    except ValueError:  # UnicodeError and idna's errors too
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ParameterInvalid(messages.WEBHOOK_URL_INVALID.format(url=_shown(url)),
