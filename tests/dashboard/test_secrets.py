@@ -1,8 +1,9 @@
 """No dashboard page renders a full secret, except the show-once dialog right after issuing.
 
 Keys of every kind are planted (sign-up, created, restricted, rolled, live) and used, so
-they appear in the request log and audit trail; then every dashboard page (every GET route,
-with real ids, both modes, with filters) is fetched and scanned.
+they appear in the request log and audit trail, and webhook signing secrets (created in both
+modes, one rolled); then every dashboard page (every GET route, with real ids, both modes,
+with filters) is fetched and scanned.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from tests.dashboard.conftest import shown_secrets, v1
 from tests.dashboard.test_keys import create
 
 
-def every_page(app, dash) -> list[str]:
-    """Every GET page of the dashboard, with the account's real key and request ids."""
+def every_page(app, dash, endpoint_ids=()) -> list[str]:
+    """Every GET page of the dashboard, with the account's real key and request ids (and
+    the webhook endpoint ids given: those of the mode shown)."""
     key_ids = list(dash.key_ids().values())
     request_ids = re.findall(r'data-href="/dashboard/requests/(req_\w+)"',
                              dash.get("/dashboard/requests?mode=any").get_data(as_text=True))
@@ -30,6 +32,8 @@ def every_page(app, dash) -> list[str]:
             pages += [rule.rule.replace("<key_id>", k) for k in key_ids]
         elif "request_id" in rule.arguments:
             pages += [rule.rule.replace("<request_id>", r) for r in request_ids]
+        elif "endpoint_id" in rule.arguments:
+            pages += [rule.rule.replace("<endpoint_id>", e) for e in endpoint_ids]
         else:
             pages.append(rule.rule)
     pages += [f"/dashboard/requests?key={k}&mode=any" for k in key_ids]
@@ -52,13 +56,24 @@ def test_no_page_renders_a_planted_secret(app, dash, signed_in, client):
     for key in planted:  # used: in the request log, some refused
         v1(client, "/v1/customers", key)
         v1(client, "/v1/customers", key, method="post")
+    # Webhook endpoints in both modes, one secret rolled: signing secrets are planted too.
+    endpoints = {}
+    for mode, key in (("test", signed_in.secret_key), ("live", live_secret)):
+        made = v1(client, "/v1/webhook_endpoints", key, method="post",
+                  data={"url": "https://example.com/hooks", "enabled_events[]": "*"}).get_json()
+        endpoints[mode] = [made["id"]]
+        planted.append(made["secret"])
+    dash.post("/dashboard/mode", {"mode": "test"})
+    r = dash.post(f"/dashboard/webhooks/{endpoints['test'][0]}/roll", {"expires_in": "3600"})
+    planted += re.findall(r'value="(whsec_\w+)"[^>]*data-secret', r.get_data(as_text=True))
+    assert len(planted) == 8
     dash.post(f"/dashboard/keys/{rolled_from}/revoke")
     v1(client, "/v1/customers", created)  # refused: audited as api_key.revoked_used
 
     scanned = 0
     for mode in ("test", "live"):
         dash.post("/dashboard/mode", {"mode": mode})
-        for path in every_page(app, dash):
+        for path in every_page(app, dash, endpoints[mode]):
             r = dash.get(path, follow_redirects=True)
             assert r.status_code == 200, path
             body = r.get_data(as_text=True)

@@ -61,3 +61,40 @@ def test_a_bad_filter_is_a_400_with_the_apis_message(dash, signed_in):
     r = dash.get("/dashboard/webhooks?status=lost")
     assert r.status_code == 400
     assert "Invalid status: must be one of pending, succeeded, failed" in text(r)
+
+
+def test_rolling_a_secret_shows_the_new_one_once_and_both_sign_for_a_while(
+        app, dash, signed_in, client):
+    import stripe
+
+    with Receiver() as hook:
+        created = endpoint(client, signed_in.secret_key,
+                           hook.url.replace("http://", "http://hooks:s3cret@"))
+        form = text(dash.get(f"/dashboard/webhooks/{created['id']}/roll"))
+        assert "Expire the old secret" in form and "s3cret" not in form
+        r = dash.post(f"/dashboard/webhooks/{created['id']}/roll", {"expires_in": "3600"})
+        assert r.status_code == 200
+        page = r.get_data(as_text=True)
+        (new_secret,) = re.findall(r'value="(whsec_[0-9A-Za-z]{32})"[^>]*data-secret', page)
+        assert new_secret != created["secret"] and created["secret"] not in page
+        assert "The old secret also signs deliveries for 1 h more" in text(r)
+        assert "s3cret" not in page  # the URL is shown without its credentials
+
+        again = text(dash.get("/dashboard/webhooks"))
+        assert new_secret not in again and "old one signs too for 1 h" in again
+        v1(client, "/v1/customers", signed_in.secret_key, method="post",
+           data={"email": "jo@example.com"})
+        assert app.extensions["payground"].webhooks.wait_idle(10)
+    (delivery,) = hook.received
+    for secret in (created["secret"], new_secret):
+        stripe.Webhook.construct_event(delivery.body.decode(),
+                                       delivery.headers["Stripe-Signature"], secret)
+
+
+def test_a_bad_roll_is_refused_with_the_apis_message(dash, signed_in, client):
+    created = endpoint(client, signed_in.secret_key, "https://example.com/hooks")
+    r = dash.post(f"/dashboard/webhooks/{created['id']}/roll", {"expires_in": "90000"})
+    assert r.status_code == 400
+    assert "Invalid expires_in: must be between 0" in text(r)
+    r = dash.get("/dashboard/webhooks/we_missing/roll")
+    assert r.status_code == 404

@@ -1,25 +1,72 @@
-"""The webhooks page: the endpoints of the mode shown, and what was sent to them."""
+"""The webhooks page: the endpoints of the mode shown, what was sent to them, and rolling an
+endpoint's signing secret (the new one shown once, as keys are)."""
 
 from __future__ import annotations
 
 from flask import g, render_template, request
+from marshmallow import ValidationError
 
+from ..errors import StripeError
+from ..http.context import state
 from ..http.schemas import ListParams
 from ..sandbox.logs import DeliveryListParams
+from ..sandbox.webhooks import SecretRoll
 from ..services import logs, webhooks
 from . import bp
+from .filters import duration
+from .forms import error_text
 from .logs import PAGE_SIZE, list_args, load_page
+
+# When the old secret stops signing (Stripe allows up to 24 hours).
+ROLL_CHOICES = ((0, "Now"), (3600, "In 1 hour"), (86400, "In 24 hours"))
 
 
 @bp.get("/webhooks")
 def webhooks_page():
     """Webhook endpoints (this mode) and their deliveries: attempts, answers, next retry."""
+    return _render_page()
+
+
+def _render_page(status: int = 200, **rolled):
     endpoints = webhooks.list_endpoints(g.account, g.livemode,
                                         ListParams().load({"limit": "100"}), request.path)
     args = list_args(("endpoint", "status"))
     args["mode"] = "live" if g.livemode else "test"
     page, error = load_page(DeliveryListParams(), args,
                             lambda p: logs.list_webhook_deliveries(g.account, p, request.path))
+    now = state().clock.for_account(g.account)
     return render_template("dashboard/webhooks.html", endpoints=endpoints.items,
-                           urls={e.id: e.url for e in endpoints.items}, page=page,
-                           error=error, filters=args, page_size=PAGE_SIZE), 400 if error else 200
+                           urls={e.id: webhooks.without_credentials(e.url)
+                                 for e in endpoints.items},
+                           page=page, error=error, filters=args, page_size=PAGE_SIZE,
+                           now=now, **rolled), 400 if error else status
+
+
+@bp.get("/webhooks/<endpoint_id>/roll")
+def roll_webhook_secret_form(endpoint_id):
+    """Ask when the old signing secret should stop signing."""
+    endpoint = webhooks.get_endpoint(g.account, g.livemode, endpoint_id)
+    return render_template("dashboard/webhook_roll.html", endpoint=endpoint,
+                           url=webhooks.without_credentials(endpoint.url), choices=ROLL_CHOICES)
+
+
+@bp.post("/webhooks/<endpoint_id>/roll")
+def roll_webhook_secret(endpoint_id):
+    """Roll: the new secret (shown once) signs now, the old one too until the chosen time."""
+    endpoint = webhooks.get_endpoint(g.account, g.livemode, endpoint_id)
+    try:
+        params = SecretRoll().load({"expires_in": request.form.get("expires_in", "")})
+        st = state()
+        endpoint, secret = webhooks.roll_secret(g.account, endpoint.id, params["expires_in"],
+                                                clock=st.clock, pepper=st.pepper)
+    except (StripeError, ValidationError) as exc:
+        message, _ = error_text(exc)
+        return render_template("dashboard/webhook_roll.html", endpoint=endpoint,
+                               url=webhooks.without_credentials(endpoint.url),
+                               choices=ROLL_CHOICES, error=message), 400
+    grace = params["expires_in"]
+    intro = ("The old secret has stopped signing deliveries." if grace == 0 else
+             f"The old secret also signs deliveries for {duration(grace)} more: deploy the "
+             "new one to your handler before then.")
+    return _render_page(rolled_url=webhooks.without_credentials(endpoint.url),
+                        rolled_secret=secret, rolled_intro=intro)
