@@ -138,26 +138,6 @@ def test_modes_are_apart(account):
      messages.PARAMETER_MISSING.format(param="url")),
     ({"url": URL}, "parameter_missing", "enabled_events",
      messages.PARAMETER_MISSING.format(param="enabled_events")),
-    ({"url": "ftp://example.com/x", "enabled_events[]": "*"}, "url_invalid", "url",
-     messages.WEBHOOK_URL_INVALID.format(url="ftp://example.com/x")),
-    ({"url": "example.com/hooks", "enabled_events[]": "*"}, "url_invalid", "url",
-     messages.WEBHOOK_URL_INVALID.format(url="example.com/hooks")),
-    ({"url": "http://example.com:port/", "enabled_events[]": "*"}, "url_invalid", "url",
-     messages.WEBHOOK_URL_INVALID.format(url="http://example.com:port/")),
-    ({"url": "http://example.com/wébhook", "enabled_events[]": "*"}, "url_invalid", "url",
-     messages.WEBHOOK_URL_INVALID.format(url="http://example.com/wébhook")),
-    ({"url": f"http://{'a' * 64}.example.com/", "enabled_events[]": "*"}, "url_invalid", "url",
-     messages.WEBHOOK_URL_INVALID.format(url=f"http://{'a' * 64}.example.com/"[:57] + "...")),
-    ({"url": "http://ex..ample.com/", "enabled_events[]": "*"}, "url_invalid", "url",
-     messages.WEBHOOK_URL_INVALID.format(url="http://ex..ample.com/")),
-    ({"url": "http://127.0.0.1:0/hook", "enabled_events[]": "*"}, "url_invalid", "url",
-     messages.WEBHOOK_URL_INVALID.format(url="http://127.0.0.1:0/hook")),
-    ({"url": "http://127.0.0.1/a b", "enabled_events[]": "*"}, "url_invalid", "url",
-     messages.WEBHOOK_URL_INVALID.format(url="http://127.0.0.1/a b")),
-    ({"url": "http://127.0.0.1/a\x7fb", "enabled_events[]": "*"}, "url_invalid", "url",
-     messages.WEBHOOK_URL_INVALID.format(url="http://127.0.0.1/a\x7fb")),
-    ({"url": "http://exa mple.com/", "enabled_events[]": "*"}, "url_invalid", "url",
-     messages.WEBHOOK_URL_INVALID.format(url="http://exa mple.com/")),
     ({"url": URL, "enabled_events[]": ["charge.succeeded", "charge.suceeded"]}, None,
      "enabled_events[1]", messages.WEBHOOK_EVENT_UNKNOWN.format(
          param="enabled_events[1]", types=", ".join(EVENT_TYPES))),
@@ -171,6 +151,20 @@ def test_modes_are_apart(account):
 def test_bad_create_is_refused_and_creates_nothing(account, params, code, param, message):
     r = account.post("/v1/webhook_endpoints", params)
     assert_error(r, 400, code=code, param=param, message=message)
+    assert account.get("/v1/webhook_endpoints").get_json()["data"] == []
+
+
+@pytest.mark.parametrize("url", [
+    "ftp://example.com/x", "example.com/hooks", "http://example.com:port/",
+    "http://example.com/wébhook", f"http://{'a' * 64}.example.com/", "http://ex..ample.com/",
+    "http://127.0.0.1:0/hook", "http://127.0.0.1/a b", "http://127.0.0.1/a\x7fb",
+    "http://exa mple.com/",
+])
+def test_a_url_no_delivery_could_reach_is_refused(account, url):
+    r = account.post("/v1/webhook_endpoints", {"url": url, "enabled_events[]": "*"})
+    shown = url if len(url) <= 60 else url[:57] + "..."
+    assert_error(r, 400, code="url_invalid", param="url",
+                 message=messages.WEBHOOK_URL_INVALID.format(url=shown))
     assert account.get("/v1/webhook_endpoints").get_json()["data"] == []
 
 
@@ -271,15 +265,6 @@ def test_a_host_in_another_script_is_accepted(account):
     assert create(account, url="https://bücher.example/hooks")["url"] == \
         "https://bücher.example/hooks"
 
-
-def test_hosts_are_encoded_as_browsers_encode_them():
-    """UTS #46, not Python's IDNA 2003 codec, which maps ß to ss: another domain."""
-    from payground.services.webhooks import ascii_host
-
-    assert ascii_host("faß.de") == "xn--fa-hia.de"
-    assert ascii_host("bücher.example") == "xn--bcher-kva.example"
-    assert ascii_host("Example.COM") == "example.com"
-    assert ascii_host("::1") == "::1" and ascii_host("127.0.0.1") == "127.0.0.1"
 
 
 def test_parallel_deletes_count_the_endpoint_once(account):

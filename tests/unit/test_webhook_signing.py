@@ -1,4 +1,4 @@
-"""core.webhooks: endpoint secrets and Stripe-Signature headers the official SDK accepts."""
+"""core.webhooks: endpoint secrets, Stripe-Signature headers the official SDK accepts, hosts."""
 
 from __future__ import annotations
 
@@ -60,3 +60,11 @@ def test_two_secrets_sign_twice_and_either_verifies():
         assert stripe.Webhook.construct_event(body.decode(), header, secret).id == "evt_1"
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(body.decode(), header, "whsec_" + "x" * 32)
+
+
+def test_hosts_are_encoded_as_browsers_encode_them():
+    """UTS #46, not Python's IDNA 2003 codec, which maps ß to ss: another domain."""
+    assert webhooks.ascii_host("faß.de") == "xn--fa-hia.de"
+    assert webhooks.ascii_host("bücher.example") == "xn--bcher-kva.example"
+    assert webhooks.ascii_host("Example.COM") == "example.com"
+    assert webhooks.ascii_host("::1") == "::1" and webhooks.ascii_host("127.0.0.1") == "127.0.0.1"

@@ -4,7 +4,8 @@ Stripe signs a delivery by computing ``HMAC-SHA256(secret, f"{t}.{body}")`` over
 bytes it sends, and sends ``Stripe-Signature: t=<unix time>,v1=<hex digest>`` (one ``v1`` per
 valid secret while a rolled secret's grace period lasts); receivers
 check it with ``stripe.Webhook.construct_event(body, header, secret)``, which also refuses a
-``t`` more than five minutes old. Framework-free: the delivery code and the tests use it.
+``t`` more than five minutes old. Also which URLs a delivery can be sent to. Framework-free:
+the delivery code, the input schemas and the tests use it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Sequence
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from .keys import BASE62
 
@@ -57,3 +59,49 @@ def signature_header(secrets: Sequence[str], timestamp: int, body: bytes) -> str
     secret and the old one; a receiver configured with either verifies the delivery."""
     return ",".join([f"t={timestamp}"] + [f"v1={signature(secret, timestamp, body)}"
                                           for secret in secrets])
+
+
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def ascii_host(hostname: str) -> str:
+    """The host as the network knows it: an IP address as is, a name in another script in
+    its IDNA form under UTS #46, as browsers (and Stripe) encode it (Python's own codec
+    would send ``faß.de`` to ``fass.de``, another domain). :raises ValueError: not a name."""
+    import ipaddress
+
+    import idna
+
+    try:
+        ipaddress.ip_address(hostname)
+        return hostname
+    except ValueError:
+        pass
+    return idna.encode(hostname, uts46=True).decode("ascii")  # IDNAError is a ValueError
+
+
+def sendable_url(url: str) -> SplitResult:
+    """``url``'s parts if a delivery can be sent there: http(s), a host that is a valid name
+    or an address, a port from 1 to 65535 if any, no spaces or control characters, only
+    ASCII after the host (percent-encoded, as browsers send it).
+
+    :raises ValueError: anything else.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an absolute http(s) URL")
+    if parts.port == 0:  # (.port itself raises ValueError on one that is not a number)
+        raise ValueError("port 0")
+    ascii_host(parts.hostname)
+    (parts.path + parts.query).encode("ascii")  # UnicodeError is a ValueError
+    if _CONTROL_OR_SPACE.search(url):
+        raise ValueError("a space or a control character")
+    return parts
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without a ``user:password@`` part, to show or record it."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import g, render_template, request
 from marshmallow import ValidationError
 
+from ..core.webhooks import without_credentials
 from ..errors import StripeError
 from ..http.context import state
 from ..http.schemas import ListParams
@@ -15,7 +16,7 @@ from ..services import logs, webhooks
 from . import bp
 from .filters import duration
 from .forms import error_text
-from .logs import PAGE_SIZE, list_args, load_page
+from .logs import list_args, load_page
 
 # When the old secret stops signing (Stripe allows up to 24 hours).
 ROLL_CHOICES = ((0, "Now"), (3600, "In 1 hour"), (86400, "In 24 hours"))
@@ -27,7 +28,8 @@ def webhooks_page():
     return _render_page()
 
 
-def _render_page(status: int = 200, **rolled):
+def _render_page(**rolled):
+    # At most 16 per mode (services.webhooks.MAX_ENDPOINTS): one page holds them all.
     endpoints = webhooks.list_endpoints(g.account, g.livemode,
                                         ListParams().load({"limit": "100"}), request.path)
     args = list_args(("endpoint", "status"))
@@ -36,10 +38,10 @@ def _render_page(status: int = 200, **rolled):
                             lambda p: logs.list_webhook_deliveries(g.account, p, request.path))
     now = state().clock.for_account(g.account)
     return render_template("dashboard/webhooks.html", endpoints=endpoints.items,
-                           urls={e.id: webhooks.without_credentials(e.url)
+                           urls={e.id: without_credentials(e.url)
                                  for e in endpoints.items},
-                           page=page, error=error, filters=args, page_size=PAGE_SIZE,
-                           now=now, **rolled), 400 if error else status
+                           page=page, error=error, filters=args, now=now,
+                           **rolled), 400 if error else 200
 
 
 @bp.get("/webhooks/<endpoint_id>/roll")
@@ -47,7 +49,7 @@ def roll_webhook_secret_form(endpoint_id):
     """Ask when the old signing secret should stop signing."""
     endpoint = webhooks.get_endpoint(g.account, g.livemode, endpoint_id)
     return render_template("dashboard/webhook_roll.html", endpoint=endpoint,
-                           url=webhooks.without_credentials(endpoint.url), choices=ROLL_CHOICES)
+                           url=without_credentials(endpoint.url), choices=ROLL_CHOICES)
 
 
 @bp.post("/webhooks/<endpoint_id>/roll")
@@ -62,11 +64,11 @@ def roll_webhook_secret(endpoint_id):
     except (StripeError, ValidationError) as exc:
         message, _ = error_text(exc)
         return render_template("dashboard/webhook_roll.html", endpoint=endpoint,
-                               url=webhooks.without_credentials(endpoint.url),
+                               url=without_credentials(endpoint.url),
                                choices=ROLL_CHOICES, error=message), 400
     grace = params["expires_in"]
     intro = ("The old secret has stopped signing deliveries." if grace == 0 else
              f"The old secret also signs deliveries for {duration(grace)} more: deploy the "
              "new one to your handler before then.")
-    return _render_page(rolled_url=webhooks.without_credentials(endpoint.url),
+    return _render_page(rolled_url=without_credentials(endpoint.url),
                         rolled_secret=secret, rolled_intro=intro)

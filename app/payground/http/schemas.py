@@ -17,11 +17,12 @@ from marshmallow.utils import ensure_text_type
 from .. import messages
 from ..core.keys import scrub, secret_in
 from ..core.webhooks import secret_in as webhook_secret_in
+from ..core.webhooks import sendable_url
 from .validation import coded
 
 __all__ = [
     "Bool", "Currency", "Email", "Expand", "Int", "ListParams", "Metadata", "OneOf",
-    "StripeSchema", "Str", "dumper_for", "fast_dumper",
+    "SendableUrl", "StripeSchema", "Str", "dumper_for", "fast_dumper",
     "list_schema",
 ]
 
@@ -154,6 +155,19 @@ class Currency(Str):
             raise ValidationError(coded(
                 None, f"Invalid currency: {_shown(value)}. Payground supports these currencies: "
                 + ", ".join(self.SUPPORTED)))
+        return value
+
+
+class SendableUrl(Str):
+    """An http(s) URL a webhook delivery can be sent to (``core.webhooks.sendable_url``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            sendable_url(value)
+        except ValueError:  # UnicodeError and idna's errors too
+            raise ValidationError(coded(
+                "url_invalid", messages.WEBHOOK_URL_INVALID.format(url=_shown(value)))) from None
         return value
 
 

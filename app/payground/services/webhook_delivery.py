@@ -30,12 +30,12 @@ from urllib.parse import urlsplit
 import orjson
 from sqlalchemy import func, or_, select, update
 
-from ..core.webhooks import endpoint_secret, signature_header
+from ..core.webhooks import ascii_host, endpoint_secret, signature_header
 from ..models.account import Account
 from ..models.base import db
 from ..models.event import Event
 from ..models.webhook import WebhookDelivery, WebhookEndpoint
-from .webhooks import SEND_AFTER_COMMIT, ascii_host, pending_counts
+from .webhooks import SEND_AFTER_COMMIT, pending_counts
 
 log = logging.getLogger("payground")
 
@@ -71,14 +71,15 @@ class Dispatcher:
     """One app's sender: :meth:`wake` after a commit that queued deliveries (or after the
     clock moved); the thread sends what is due, then sleeps until the next retry is due.
 
-    :param sweep_on_first_request: wake on each process's first request too (``payground
-        serve`` sets it): retries left waiting by a stopped server are sent after a restart.
+    Set ``sweep_on_first_request`` (``payground serve`` and ``payground.wsgi`` do) to also
+    wake on each process's first request: retries left waiting by a stopped server are sent
+    after a restart.
     """
 
-    def __init__(self, app, *, sweep_on_first_request: bool = False) -> None:
+    def __init__(self, app) -> None:
         global _fork_hook_installed
         self._app = app
-        self.sweep_on_first_request = sweep_on_first_request
+        self.sweep_on_first_request = False
         self._closed = False
         self._reset()
         _dispatchers.add(self)
@@ -154,7 +155,7 @@ class Dispatcher:
         """Send every delivery that is due; the seconds until the next one is (None: none).
 
         Up to ``SENDERS`` attempts run at once, each in a thread of its own, so an endpoint
-        that takes its ten seconds to time out holds up no one else's events. Attempts are
+        that takes its time (up to ``DEADLINE``) holds up no one else's events. Attempts are
         claimed here, at most as many as there are free senders: a claim never waits in a
         queue long enough to lapse.
         """

@@ -10,13 +10,12 @@ every request): an account without any, like every benchmark account, pays nothi
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from sqlalchemy import func, select, update
 
 from .. import messages
-from ..core.webhooks import endpoint_secret
+from ..core.webhooks import endpoint_secret, without_credentials
 from ..errors import InvalidRequestError, ParameterInvalid, ResourceMissing
 from ..models.account import Account
 from ..models.base import db
@@ -50,7 +49,7 @@ def create_endpoint(account, livemode: bool, clock, params: dict[str, Any], *,
     """A new endpoint and its signing secret (shown in this response only)."""
     if params.get("connect"):
         raise ParameterInvalid(messages.WEBHOOK_CONNECT, param="connect")
-    _check_url(params["url"], livemode)
+    _check_live_url(params["url"], livemode)
     # Counting first locks the account's row (PostgreSQL) until the commit: two creates at
     # once take turns, so the limit below cannot be passed by racing it.
     _count_endpoints(account, +1)
@@ -76,9 +75,13 @@ def create_endpoint(account, livemode: bool, clock, params: dict[str, Any], *,
 def get_endpoint(account, livemode: bool, endpoint_id: str) -> WebhookEndpoint:
     endpoint = get_scoped(WebhookEndpoint, account, livemode, endpoint_id)
     if endpoint.deleted:  # gone for the API, kept for the deliveries that name it
-        raise ResourceMissing(messages.NO_SUCH.format(noun=WebhookEndpoint.noun,
-                                                      id=endpoint_id), param="id")
+        raise _no_such(endpoint_id)
     return endpoint
+
+
+def _no_such(endpoint_id: str) -> ResourceMissing:
+    return ResourceMissing(messages.NO_SUCH.format(noun=WebhookEndpoint.noun, id=endpoint_id),
+                           param="id")
 
 
 def update_endpoint(account, livemode: bool, endpoint_id: str,
@@ -86,7 +89,7 @@ def update_endpoint(account, livemode: bool, endpoint_id: str,
     """Change the URL, the event types, the description, metadata, or enable/disable it."""
     endpoint = get_endpoint(account, livemode, endpoint_id)
     if "url" in params:
-        _check_url(params["url"], livemode)
+        _check_live_url(params["url"], livemode)
         endpoint.url = params["url"]
     if "enabled_events" in params:
         endpoint.enabled_events = params["enabled_events"]
@@ -112,8 +115,7 @@ def delete_endpoint(account, livemode: bool, endpoint_id: str) -> WebhookEndpoin
         .values(deleted=True).execution_options(synchronize_session=False)).rowcount
     if not deleted:
         db.session.rollback()
-        raise ResourceMissing(messages.NO_SUCH.format(noun=WebhookEndpoint.noun,
-                                                      id=endpoint_id), param="id")
+        raise _no_such(endpoint_id)
     endpoint.deleted = True
     _stop_waiting_deliveries(endpoint.id, "endpoint deleted")
     _count_endpoints(account, -1)
@@ -149,8 +151,7 @@ def roll_secret(account, endpoint_id: str, expires_in: int, *, clock,
                                       WebhookEndpoint.account_id == account.id)
         .with_for_update()).scalar_one_or_none()
     if endpoint is None or endpoint.deleted:
-        raise ResourceMissing(messages.NO_SUCH.format(noun=WebhookEndpoint.noun,
-                                                      id=endpoint_id), param="id")
+        raise _no_such(endpoint_id)
     now = clock.for_account(account)
     endpoint.secret_generation += 1
     endpoint.previous_secret_expires_at = now + expires_in
@@ -167,18 +168,12 @@ def list_endpoints(account, livemode: bool, params: dict[str, Any], url: str) ->
                     (WebhookEndpoint.deleted.is_(False),))
 
 
-def wants(enabled_events: list[str], event_type: str) -> bool:
-    return ALL_EVENTS in enabled_events or event_type in enabled_events
-
-
 def queue_deliveries(account, livemode: bool, event: dict[str, Any],
-                     writes: Writes | None = None) -> bool:
-    """Queue ``event`` (its row's values) for every enabled endpoint that wants its type.
-
-    In the caller's transaction (or its ``writes``). Returns whether anything was queued.
-    """
+                     writes: Writes | None = None) -> None:
+    """Queue ``event`` (its row's values) for every enabled endpoint that wants its type,
+    in the caller's transaction (or its ``writes``)."""
     if not getattr(account, "webhook_endpoint_count", 0):
-        return False
+        return
     endpoints = db.session.execute(
         select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
             WebhookEndpoint.account_id == account.id, WebhookEndpoint.livemode == livemode,
@@ -188,15 +183,15 @@ def queue_deliveries(account, livemode: bool, event: dict[str, Any],
              "endpoint_id": endpoint_id, "event_type": event["type"], "status": "pending",
              "attempts": 0, "next_attempt_at": event["created"], "claimed_until": None,
              "last_attempt_at": None, "last_response_status": None, "last_error": None}
-            for endpoint_id, enabled in endpoints if wants(enabled, event["type"])]
+            for endpoint_id, enabled in endpoints
+            if ALL_EVENTS in enabled or event["type"] in enabled]
     if not rows:
-        return False
+        return
     if writes is not None:
         writes.add(_INSERT_DELIVERY, rows)
     else:
         execute(db.session.connection(), _INSERT_DELIVERY, rows)
     send_after_commit()
-    return True
 
 
 SEND_AFTER_COMMIT = "payground_send_webhooks"
@@ -250,63 +245,15 @@ def _count_endpoints(account, change: int) -> None:
         webhook_endpoint_count=Account.webhook_endpoint_count + change))
 
 
-def ascii_host(hostname: str) -> str:
-    """The host as the network knows it: an IP address as is, a name in another script in
-    its IDNA form under UTS #46, as browsers (and Stripe) encode it (Python's own codec
-    would send ``faß.de`` to ``fass.de``, another domain). :raises ValueError: not a name."""
-    import ipaddress
-
-    import idna
-
-    try:
-        ipaddress.ip_address(hostname)
-        return hostname
-    except ValueError:
-        pass
-    return idna.encode(hostname, uts46=True).decode("ascii")  # IDNAError is a ValueError
-
-
-_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
-
-
-def _check_url(url: str, livemode: bool) -> None:
-    """Refuse a URL that could not be sent to: not http(s), no host, a port outside
-    1-65535, a host that is not a valid name, spaces or control characters anywhere, or
-    characters outside ASCII after the host (percent-encode them, as a browser does)."""
+def _check_live_url(url: str, livemode: bool) -> None:
+    """Stripe sends live events over HTTPS only; a receiver on this machine is let through
+    so that live mode can be practised on a laptop. (Whether the URL can be sent to at all
+    is the input schema's check: ``http.schemas.SendableUrl``.)"""
     from urllib.parse import urlsplit
 
-    try:
-        parts = urlsplit(url)
-        if parts.port == 0:  # (.port raises ValueError on one that is not a number)
-            raise ValueError("port 0")
-        if parts.hostname:
-            ascii_host(parts.hostname)
-        (parts.path + parts.query).encode("ascii")
-        if _CONTROL_OR_SPACE.search(url):
-            raise ValueError("a space or a control character")
-    except ValueError:  # UnicodeError and idna's errors too
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ParameterInvalid(messages.WEBHOOK_URL_INVALID.format(url=_shown(url)),
-                               code="url_invalid", param="url")
-    # Stripe sends live events over HTTPS only; a receiver on this machine is let through
-    # so that live mode can be practised on a laptop.
+    parts = urlsplit(url)
     if livemode and parts.scheme != "https" and parts.hostname not in _LOOPBACK:
         raise ParameterInvalid(messages.WEBHOOK_URL_LIVE_HTTPS, code="url_invalid", param="url")
 
 
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
-
-
-def without_credentials(url: str) -> str:
-    """``url`` without a ``user:password@`` part (kept where the URL is shown elsewhere)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-
-
-def _shown(url: str) -> str:
-    return url if len(url) <= 60 else url[:57] + "..."

@@ -16,6 +16,7 @@ from ..http.schemas import (
     Expand,
     ListParams,
     Metadata,
+    SendableUrl,
     Str,
     StripeSchema,
     list_schema,
@@ -54,7 +55,7 @@ class ApiVersion(Str):
 
 
 class WebhookEndpointCreate(StripeSchema):
-    url = Str(required=True, max_length=2048)
+    url = SendableUrl(required=True, max_length=2048)
     enabled_events = EnabledEvents(required=True)
     description = Str(allow_empty=True)
     api_version = ApiVersion(max_length=32)
@@ -64,7 +65,7 @@ class WebhookEndpointCreate(StripeSchema):
 
 
 class WebhookEndpointUpdate(StripeSchema):
-    url = Str(max_length=2048)
+    url = SendableUrl(max_length=2048)
     enabled_events = EnabledEvents()
     description = Str(allow_empty=True)
     disabled = Bool()
