@@ -168,6 +168,18 @@ def test_a_url_no_delivery_could_reach_is_refused(account, url):
     assert account.get("/v1/webhook_endpoints").get_json()["data"] == []
 
 
+def test_a_refused_url_saves_nothing_for_its_idempotency_key(account):
+    """Refused while its parameters are read (as Stripe does), so the corrected retry may
+    reuse the key."""
+    key = {"Idempotency-Key": "hook-typo"}
+    r = account.post("/v1/webhook_endpoints", {"url": "htps://example.com/hooks",
+                                               "enabled_events[]": "*"}, headers=key)
+    assert r.get_json()["error"]["code"] == "url_invalid"
+    r = account.post("/v1/webhook_endpoints", {"url": URL, "enabled_events[]": "*"},
+                     headers=key)
+    assert r.status_code == 200 and "Idempotent-Replayed" not in r.headers
+
+
 def test_empty_event_list_is_refused(account):
     r = account.client.post("/v1/webhook_endpoints", headers=account.auth(),
                             json={"url": URL, "enabled_events": []})

@@ -197,6 +197,11 @@ class Dispatcher:
         return self._pool
 
 
+def _unclaimed(wall: int):
+    """Nobody is making an attempt: never claimed, or the claim lapsed (its worker died)."""
+    return or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < wall)
+
+
 def _due(wall: int, limit: int) -> list[tuple[str, int, int]]:
     """(id, account clock offset, attempts so far) of deliveries due now, oldest first."""
     rows = db.session.execute(
@@ -204,8 +209,7 @@ def _due(wall: int, limit: int) -> list[tuple[str, int, int]]:
         .join(Account, Account.id == WebhookDelivery.account_id)
         .where(WebhookDelivery.status == "pending",
                WebhookDelivery.next_attempt_at <= wall + Account.clock_offset,
-               or_(WebhookDelivery.claimed_until.is_(None),
-                   WebhookDelivery.claimed_until < wall))
+               _unclaimed(wall))
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(limit)).all()
     db.session.commit()
@@ -225,9 +229,7 @@ def _claim(delivery_id: str, attempts: int, wall: int) -> int | None:
     claimed = db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
-               WebhookDelivery.attempts == attempts,
-               or_(WebhookDelivery.claimed_until.is_(None),
-                   WebhookDelivery.claimed_until < wall))
+               WebhookDelivery.attempts == attempts, _unclaimed(wall))
         .values(claimed_until=claim)
         .execution_options(synchronize_session=False)).rowcount == 1
     db.session.commit()
@@ -369,7 +371,7 @@ def post(url: str, body: bytes, secrets: list[str],
 def _seconds_until_next(wall: int) -> float | None:
     """Seconds until some pending delivery can be claimed: its retry is due (wall time) or,
     if another worker holds it, its claim lapses (that worker may have died)."""
-    free = or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < wall)
+    free = _unclaimed(wall)
     due_wall = db.session.execute(
         select(func.min(WebhookDelivery.next_attempt_at - Account.clock_offset))
         .join(Account, Account.id == WebhookDelivery.account_id)
