@@ -52,3 +52,18 @@ def test_create_key_refused_raises_with_the_message(payground_account):
         payground_account.create_key(permissions=["everything"])
     with pytest.raises(requests.HTTPError, match="Live mode is not activated"):
         payground_account.create_key("secret", livemode=True)
+
+
+def test_a_leak_drill_from_a_test(payground_account):
+    account = payground_account
+    drill = account.start_leak_drill()
+    assert (drill["status"], drill["bot_requests"]["total"]) == ("exposed", 0)
+    account.advance_clock(300)
+    new_key = account.roll(account.secret_key, expires_in=0)  # contain it: the old key stops
+    account.secret_key = new_key
+    drill = account.leak_drill(drill["id"])
+    assert drill["status"] == "contained" and drill["beat_target"] is True
+    assert 300 <= drill["exposure_seconds"] < 360  # the wall clock moves on during the test
+    assert drill["bot_requests"]["let_in"] >= 10
+    with pytest.raises(requests.HTTPError, match="no longer works"):
+        account.start_leak_drill(drill["key"])

@@ -57,11 +57,15 @@ def world(account):
     # Every event is queued for this endpoint; nothing listens there (port 9: refused).
     endpoint = account.post("/v1/webhook_endpoints", {"url": "http://127.0.0.1:9/hook",
                                                       "enabled_events[]": "*"}).get_json()["id"]
+    # A leak drill whose bots have work to write down when the sweep's GETs look.
+    drill = account.client.post("/sandbox/leak_drills", json={"key": key_id},
+                                headers=account.session_auth).get_json()["id"]
+    account.advance_clock(400)
     account.client.set_cookie("payground_session", account.session)
     page = account.client.get("/dashboard/keys").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
     return {
-        "ids": [customer, charge, refund, intent, key_id, endpoint, "x", "%00", "é", "a" * 3000,
+        "ids": [customer, charge, refund, intent, key_id, endpoint, drill, "x", "%00", "é", "a" * 3000,
                 "ch_" + "z" * 40, "..", "%2F", "%ff"],
         "auth": [account.auth(), account.auth(live), account.auth(account.publishable_key),
                  account.session_auth, {},

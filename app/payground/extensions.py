@@ -7,7 +7,7 @@ import threading
 from contextlib import contextmanager
 from weakref import WeakKeyDictionary
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase
@@ -215,4 +215,23 @@ def _wrapped(exc: Exception, statement: str, engine) -> Exception:
 def _writing() -> bool:
     if not has_request_context():
         return True
-    return request.method not in ("GET", "HEAD", "OPTIONS")
+    return request.method not in ("GET", "HEAD", "OPTIONS") or g.get(_WRITES_IN_GET, False)
+
+
+_WRITES_IN_GET = "_payground_writes_in_get"
+
+
+@contextmanager
+def write_transactions():
+    """Inside a GET, the session's next transactions are write ones (``BEGIN IMMEDIATE``
+    after the writer lock), as a POST's are. For a read that has writes to catch up on first
+    (a leak drill's bots): a deferred transaction that turns into a write one can fail with
+    SQLITE_BUSY. End the session's current transaction before entering."""
+    if not has_request_context():
+        yield
+        return
+    setattr(g, _WRITES_IN_GET, True)
+    try:
+        yield
+    finally:
+        setattr(g, _WRITES_IN_GET, False)

@@ -236,3 +236,10 @@ WEBHOOK_ROLL_EXPIRES_IN = (
     "seconds (24 hours)."
 )
 WEBHOOK_EVENTS_INVALID = "Invalid {param}: must be a list of event types."
+
+# Leak drills (sandbox; Stripe has none).
+DRILL_PUBLISHABLE = ("Publishable keys are public by design: a leak drill needs a secret or "
+                     "restricted key.")
+DRILL_KEY_DEAD = "The key {key} no longer works: a leak drill needs a key that does."
+DRILL_RUNNING = ("A leak drill is already running for {key} ({id}): its bots keep trying for "
+                 "an hour after the leak.")

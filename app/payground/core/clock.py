@@ -38,3 +38,24 @@ def parse_duration(text: str) -> int:
     if not match:
         raise ValueError(f"cannot read duration {text!r} (try 90s, 15m, 1h, 2d)")
     return int(match.group(1)) * _UNIT[match.group(2)]
+
+
+def duration(seconds: int | None, round_up: bool = False) -> str:
+    """``5400`` -> ``1 h 30 min``; ``90`` -> ``1 min``; ``30`` -> ``30 s``; at most two units.
+
+    ``round_up`` counts a started minute as whole, as time left is read: 3599 s -> ``1 h``.
+    """
+    if seconds is None:
+        return ""
+    seconds = max(0, int(seconds))
+    if round_up and seconds > 60:
+        seconds = -(-seconds // 60) * 60
+    if seconds < 60:
+        return f"{seconds} s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        count, seconds = divmod(seconds, size)
+        if count or parts:
+            parts.append(f"{count} {unit}")
+    parts = [p for p in parts if not p.startswith("0 ")] or parts
+    return " ".join(parts[:2])

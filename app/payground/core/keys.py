@@ -125,3 +125,23 @@ def prefix_of(key: str) -> str:
 def scrub(text: str) -> str:
     """Replace anything key-like in ``text`` by its masked form (for logs and stored URLs)."""
     return KEY_LIKE.sub(lambda m: mask(m.group(0)), text)
+
+
+def allows(granted, needed: str) -> bool:
+    """Whether a restricted key's ``granted`` permissions cover ``needed``: ``charge_write``
+    grants ``charge_read``; nothing else is implied."""
+    if needed in granted:
+        return True
+    resource, _, level = needed.rpartition("_")
+    return level == "read" and f"{resource}_write" in granted
+
+
+def address_allowed(address: str, allowlist) -> bool:
+    """Whether ``address`` is inside one of the key's allow-listed networks."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net) for net in allowlist)

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from flask import request, url_for
 from markupsafe import Markup
 
+from ..core.clock import duration
 from ..core.keys import scrub
 from ..core.money import format_amount
 
@@ -26,27 +27,6 @@ def time_tag(value: int | None, seconds: bool = True) -> Markup:
     full = moment.strftime("%Y-%m-%d %H:%M:%S")
     return Markup('<time datetime="{}" title="{} UTC">{}</time>').format(
         moment.isoformat(), full, full if seconds else full[:-3])
-
-
-def duration(seconds: int | None, round_up: bool = False) -> str:
-    """``5400`` -> ``1 h 30 min``; ``90`` -> ``1 min``; ``30`` -> ``30 s``; at most two units.
-
-    ``round_up`` counts a started minute as whole, as time left is read: 3599 s -> ``1 h``.
-    """
-    if seconds is None:
-        return ""
-    seconds = max(0, int(seconds))
-    if round_up and seconds > 60:
-        seconds = -(-seconds // 60) * 60
-    if seconds < 60:
-        return f"{seconds} s"
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        count, seconds = divmod(seconds, size)
-        if count or parts:
-            parts.append(f"{count} {unit}")
-    parts = [p for p in parts if not p.startswith("0 ")] or parts
-    return " ".join(parts[:2])
 
 
 def money(amount: int | None, currency: str | None) -> str:

@@ -93,7 +93,7 @@ def authenticate_v1() -> None:
     if key.type == "publishable":
         if not getattr(view, PUBLISHABLE_ATTR, False):
             raise SecretKeyRequired()
-    elif key.type == "restricted" and not allows(key.permissions or [], permission):
+    elif key.type == "restricted" and not keyfmt.allows(key.permissions or [], permission):
         raise PermissionDenied(messages.MISSING_PERMISSION.format(
             masked=keyfmt.mask(g.raw_key), account=g.account.id, permission=permission))
 
@@ -115,8 +115,7 @@ def _check_allowlist(allowlist: list[str]) -> None:
     from .request_log import client_ip
 
     address = client_ip() or ""
-    ip = _ip(address)
-    if ip is None or not any(ip in ipaddress.ip_network(net) for net in allowlist):
+    if not keyfmt.address_allowed(address, allowlist):
         raise IpNotAllowed(messages.IP_NOT_ALLOWED.format(address=address))
 
 
@@ -156,14 +155,6 @@ def _ip(address: str):
 def _within(address: str, networks) -> bool:
     ip = _ip(address)
     return ip is not None and any(ip.version == n.version and ip in n for n in networks)
-
-
-def allows(granted: list[str], needed: str) -> bool:
-    """``charge_write`` grants ``charge_read``; nothing else is implied."""
-    if needed in granted:
-        return True
-    resource, _, level = needed.rpartition("_")
-    return level == "read" and f"{resource}_write" in granted
 
 
 @count_auth_failures

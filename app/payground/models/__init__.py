@@ -8,6 +8,7 @@ from .bank_account import BankAccount
 from .base import AccountScoped, Base, db
 from .charge import Charge
 from .customer import Customer
+from .drill import LeakDrill
 from .event import Event
 from .idempotency import IdempotencyRecord
 from .ledger import LedgerBalance, LedgerEntry, LedgerJournal, LedgerSchedule
@@ -20,7 +21,7 @@ from .token import Token
 from .webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = ["Account", "AccountScoped", "ApiKey", "AuditEvent", "Base", "BalanceTransaction",
-           "BankAccount", "Charge", "Customer", "Event", "IdempotencyRecord", "LedgerBalance",
-           "LedgerEntry", "LedgerJournal", "LedgerSchedule", "PaymentIntent", "PaymentMethod",
-           "Payout", "Refund", "RequestLog", "Session", "Token", "WebhookDelivery",
-           "WebhookEndpoint", "db"]
+           "BankAccount", "Charge", "Customer", "Event", "IdempotencyRecord", "LeakDrill",
+           "LedgerBalance", "LedgerEntry", "LedgerJournal", "LedgerSchedule", "PaymentIntent",
+           "PaymentMethod", "Payout", "Refund", "RequestLog", "Session", "Token",
+           "WebhookDelivery", "WebhookEndpoint", "db"]

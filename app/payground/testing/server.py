@@ -486,6 +486,28 @@ class Account:
                                 json={"seconds": seconds})
         return _expect(response, 200)["now"]
 
+    def start_leak_drill(self, key: str | None = None) -> dict[str, Any]:
+        """Treat ``key`` (a full key or a ``key_...`` id; the test secret key when omitted) as
+        pushed to a public repository now; returns the drill (``POST /sandbox/leak_drills``).
+
+        Bots use the key from two minutes later on the account's clock: move it with
+        :meth:`advance_clock`, then read :meth:`leak_drill`.
+
+        .. versionadded:: 0.2
+        """
+        response = self.request("POST", "/sandbox/leak_drills", key=self.session,
+                                json={"key": self._key_id(key or self.secret_key)})
+        return _expect(response, 201)
+
+    def leak_drill(self, drill_id: str) -> dict[str, Any]:
+        """A drill as it stands now: ``status`` (``exposed`` or ``contained``),
+        ``exposure_seconds``, ``bot_requests``, ``bots_got`` ...
+
+        .. versionadded:: 0.2
+        """
+        response = self.request("GET", f"/sandbox/leak_drills/{drill_id}", key=self.session)
+        return _expect(response, 200)
+
     def _key_id(self, key: str) -> str:
         if key.startswith("key_"):
             return key

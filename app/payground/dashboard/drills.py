@@ -1,0 +1,45 @@
+"""The leak drills page: leak one of the mode's keys, watch the score while you contain it."""
+
+from __future__ import annotations
+
+from flask import g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from ..errors import StripeError
+from ..http.context import state
+from ..sandbox.drills import DrillStart
+from ..services import drills
+from ..services import keys as key_service
+from . import bp
+from .forms import error_text
+
+
+def _render(error: str | None = None, started: str | None = None):
+    now = state().clock.for_account(g.account)
+    shown = [drills.describe(d, drills.key_of(d), now)
+             for d in drills.list_drills(g.account) if d.livemode == g.livemode]
+    # Publishable keys are public by design and dead keys cannot leak any more.
+    leakable = [k for k in key_service.list_keys(g.account)
+                if k.livemode == g.livemode and k.type != "publishable"
+                and k.status_at(now) in ("active", "expiring")]
+    return render_template("dashboard/drills.html", drills=shown, keys=leakable, error=error,
+                           started=started), 400 if error else 200
+
+
+@bp.get("/drills")
+def drills_page():
+    """The mode's drills with their exposure and score, and a form to start one."""
+    return _render(started=request.args.get("started"))
+
+
+@bp.post("/drills")
+def start_drill():
+    """Leak the chosen key now; the page then shows the drill."""
+    try:
+        params = DrillStart().load({name: request.form[name] for name in ("key",)
+                                    if name in request.form})
+        drill = drills.start_drill(g.account, params["key"], clock=state().clock)
+    except (StripeError, ValidationError) as exc:
+        message, _ = error_text(exc)
+        return _render(error=message)
+    return redirect(url_for("dashboard.drills_page", started=drill.id), 303)

@@ -1,0 +1,48 @@
+"""/sandbox/leak_drills: treat one of the account's keys as leaked, and see what bots do.
+
+Stripe has nothing like it: in Stripe, a leak is real. Here the bots are simulated (see
+``services.drills``) and use the key through the same checks as the API, so a revoked,
+expired, allow-listed or restricted key stops them exactly where it would stop anyone.
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from ..http.context import state
+from ..http.decorators import request_params
+from ..http.schemas import Str, StripeSchema
+from ..services import drills
+from . import bp
+from .auth import session_required
+
+
+class DrillStart(StripeSchema):
+    key = Str(required=True, max_length=40)
+
+
+@bp.post("/leak_drills")
+@session_required
+def start_leak_drill():
+    """Start a drill: the key counts as pushed to a public repository now."""
+    params = DrillStart().load(request_params())
+    st = state()
+    drill = drills.start_drill(g.account, params["key"], clock=st.clock)
+    return drills.describe(drill, drills.key_of(drill), st.clock.for_account(g.account)), 201
+
+
+@bp.get("/leak_drills")
+@session_required
+def list_leak_drills():
+    """The account's drills, newest first, with each one's exposure so far."""
+    now = state().clock.for_account(g.account)
+    data = [drills.describe(d, drills.key_of(d), now) for d in drills.list_drills(g.account)]
+    return {"object": "list", "url": request.path, "has_more": False, "data": data}
+
+
+@bp.get("/leak_drills/<drill_id>")
+@session_required
+def retrieve_leak_drill(drill_id):
+    """One drill: how long the key has been out, what the bots got, whether it is contained."""
+    drill = drills.get_drill(g.account, drill_id)
+    return drills.describe(drill, drills.key_of(drill), state().clock.for_account(g.account))

@@ -1,0 +1,47 @@
+"""Lesson 8: the few things every step needs - your .env, your dashboard session, your key."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import requests
+from dotenv import dotenv_values
+
+ENV_FILE = Path(".env")
+
+
+def settings() -> dict[str, str]:
+    """The project's .env, read afresh (your app reads it on every request, as in lesson 4)."""
+    return dotenv_values(ENV_FILE)
+
+
+def replace_in_env(name: str, value: str) -> None:
+    """Set ``name`` in .env by writing a new file and swapping it in with one rename: a
+    program reading .env meanwhile sees the old file or the new one, never half of one."""
+    lines = [line for line in ENV_FILE.read_text().splitlines()
+             if not line.startswith(f"{name}=")]
+    handle, temporary = tempfile.mkstemp(dir=".", prefix=".env.")  # 0600, like .env
+    with os.fdopen(handle, "w") as new_file:
+        new_file.write("\n".join([*lines, f"{name}={value}"]) + "\n")
+    os.replace(temporary, ENV_FILE)
+
+
+def shown(key: str) -> str:
+    """A key as logs and dashboards show it: never more than its prefix and last four."""
+    return f"{key[:8]}...{key[-4:]}"
+
+
+def sandbox() -> tuple[requests.Session, str]:
+    """An HTTP session signed in with the session `payground init` saved, and the API base."""
+    home = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser()
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {(home / 'session').read_text().strip()}"
+    return session, settings()["STRIPE_API_BASE"]
+
+
+def key_object(api: requests.Session, base: str, key: str) -> dict:
+    """The dashboard's record of ``key`` (its ``key_...`` id, status ...), by display form."""
+    for candidate in api.get(f"{base}/sandbox/keys", timeout=10).json()["data"]:
+        if candidate["redacted"] == shown(key):
+            return candidate
+    raise LookupError(f"{shown(key)} is not a key of the signed-in account")
