@@ -10,6 +10,7 @@ leave through ``os._exit``, so no ``atexit`` handler runs there).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -231,3 +232,22 @@ def test_a_worker_stopped_before_granian_takes_its_signals_dies_at_once():
         os._exit(0)  # reached only if the stop was swallowed
     _, status = os.waitpid(pid, 0)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
+
+
+def test_in_granians_main_process_only_the_main_thread_takes_stop_signals(granian):
+    # Granian waits for each worker in a thread of its own; one of those handed a SIGTERM
+    # only marks it pending for the main thread, asleep in its wait for a stop, and the stop
+    # is lost. Every other thread blocks the stop signals (Linux: /proc/PID/task/*/status).
+    process = granian()
+    assert process.proc.stdout.readline() == ready_line(process) + "\n"
+    stops = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    pid = process.proc.pid
+    threads = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/status") as status:
+            blocked = re.search(r"^SigBlk:\s*([0-9a-f]+)$", status.read(), re.M)
+        threads[int(task)] = int(blocked.group(1), 16) & stops
+    assert threads.pop(pid) == 0  # the main thread takes them
+    assert threads and set(threads.values()) == {stops}  # at least the worker's watcher
+    out, err = process.stop()
+    assert process.proc.returncode == 0 and "Stopped worker-1" in err

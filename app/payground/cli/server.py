@@ -381,10 +381,23 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
 
     class PaygroundGranian(Server):
         def startup(self, spawn_target, target_loader):
-            super().startup(spawn_target, target_loader)
-            # The workers exist only now; on Linux each binds the port itself, so "listening"
-            # from granian's start-up hooks (which run before the workers) came too early.
-            _announce_once_listening(host, port, on_ready)
+            # The threads started here (granian's one per worker, waiting for it to exit, and
+            # the readiness probe below) inherit a mask that blocks the stop signals. Else
+            # the kernel may hand them a SIGTERM meant for the process, which Python then only
+            # marks pending for the main thread, asleep in granian's wait for a stop: the stop
+            # was lost and the server ran on (seen once in a test run, right after start-up).
+            # Forked workers inherit the mask too: they take stops through one thread anyway.
+            import signal
+
+            before = signal.pthread_sigmask(signal.SIG_BLOCK, _stop_signal_numbers())
+            try:
+                super().startup(spawn_target, target_loader)
+                # The workers exist only now; on Linux each binds the port itself, so
+                # "listening" from granian's start-up hooks (run before the workers) came
+                # too early.
+                _announce_once_listening(host, port, on_ready)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
     server = PaygroundGranian(
         "payground", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
@@ -423,7 +436,7 @@ def _stop_signals_through_one_thread() -> None:
     import signal
     import threading
 
-    stops = {getattr(signal, name) for name in _STOP_SIGNALS}
+    stops = _stop_signal_numbers()
     signal.pthread_sigmask(signal.SIG_BLOCK, stops)
 
     def relay() -> None:
@@ -441,6 +454,12 @@ def _stop_signals_through_one_thread() -> None:
                 os._exit(128 + number)
 
     threading.Thread(target=relay, name="payground-stop-signals", daemon=True).start()
+
+
+def _stop_signal_numbers() -> set:
+    import signal
+
+    return {getattr(signal, name) for name in _STOP_SIGNALS}
 
 
 def _default_stop_signals() -> None:
