@@ -38,7 +38,7 @@ def test_start_revoke_and_score(server, account, run, now):
         f"Leaked at:     {utc(now)}",
         "Status:        EXPOSED: the key still works, 5 min (300 s) after the leak",
         "Score:         the story's team took 12 min.",
-        "Bot requests:  10 (10 let in, 0 refused)",
+        "Bot requests:  9 (9 let in, 0 refused)",
         "The bots got:  2 balance reads, the details of 0 customers, 1 card-testing charge "
         "($1.00 in all; 4 more declined)"]
 
@@ -51,7 +51,7 @@ def test_start_revoke_and_score(server, account, run, now):
         "Status:        contained: the key worked for 5 min (300 s) after the leak, until "
         f"{utc(now + 300)}",
         "Score:         beat the story's 12 min.",
-        "Bot requests:  12 (10 let in, 2 refused)"]
+        "Bot requests:  12 (9 let in, 3 refused)"]
     assert account.secret_key not in started.output + exposed.output + contained.output
 
 

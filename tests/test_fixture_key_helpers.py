@@ -64,6 +64,6 @@ def test_a_leak_drill_from_a_test(payground_account):
     drill = account.leak_drill(drill["id"])
     assert drill["status"] == "contained" and drill["beat_target"] is True
     assert 300 <= drill["exposure_seconds"] < 360  # the wall clock moves on during the test
-    assert drill["bot_requests"]["let_in"] >= 10
+    assert drill["bot_requests"]["let_in"] >= 9  # +120 ... +280 at least
     with pytest.raises(requests.HTTPError, match="no longer works"):
         account.start_leak_drill(drill["key"])

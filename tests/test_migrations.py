@@ -44,6 +44,9 @@ def downgrade_to_version_1(engine) -> None:
             conn.execute(sa.text(f"DELETE FROM {table}"))
         # Version 2 had no webhooks: no count on accounts, no tables (dropped, recreated).
         conn.execute(sa.text("ALTER TABLE accounts DROP COLUMN webhook_endpoint_count"))
+        # Nor leak drills (version 5: the table, and the count on accounts).
+        conn.execute(sa.text("ALTER TABLE accounts DROP COLUMN open_drills"))
+        conn.execute(sa.text("DROP TABLE leak_drills"))
         for table in ("webhook_deliveries", "webhook_endpoints"):
             conn.execute(sa.text(f"DROP TABLE {table}"))
         # ... and version 3's endpoints, recreated without version 4's secret-roll columns.
@@ -84,10 +87,10 @@ def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall
                             sa.inspect(db.engine).get_columns("webhook_endpoints")}
         version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
     assert {"payment_intent_id", "payment_method_id"} <= columns
-    assert "webhook_endpoint_count" in account_columns
-    assert {"webhook_endpoints", "webhook_deliveries"} <= tables
+    assert {"webhook_endpoint_count", "open_drills"} <= account_columns
+    assert {"webhook_endpoints", "webhook_deliveries", "leak_drills"} <= tables
     assert {"secret_generation", "previous_secret_expires_at"} <= endpoint_columns
-    assert version == 4
+    assert version == 5
     assert client.get("/v1/balance", headers=auth).get_json() == balance
     intent = client.post("/v1/payment_intents", headers=auth, data={
         "amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"})

@@ -37,7 +37,7 @@ def test_leak_notice_contain(server, tmp_path):
     assert run(project, "watch.py") == [
         f"{masked(leaked)}: every request came from your own addresses."]
 
-    project.dashboard("POST", "/sandbox/clock/advance", json={"seconds": 180})
+    project.dashboard("POST", "/sandbox/clock/advance", json={"seconds": 190})
     # Four bot requests by now (at +120, +140, +160, +180 s): a look around, then stolen
     # test cards, declined (4000000000009995, 4000000000009979).
     assert run(project, "watch.py", status=1) == [

@@ -20,13 +20,13 @@ def test_leak_a_key_watch_the_score_and_contain_it(dash, signed_in, wall):
     drill_id = r.headers["Location"].split("started=")[1]
     assert r.headers["Location"] == f"/dashboard/drills?started={drill_id}"
 
-    wall[0] += 300  # five minutes: ten bot requests
+    wall[0] += 300  # five minutes: nine bot requests (+120 ... +280)
     page = text(dash.get(r.headers["Location"]))
     assert "The key counts as leaked now. The clock is running." in page
     row = page.split(f"<code>{drill_id}</code>")[0].rsplit("<tr", 1)[1] + \
         page.split(f"<code>{drill_id}</code>")[1].split("</tr>")[0]
     assert '<span class="badge badge-exposed">exposed</span>' in row
-    assert "<td>5 min</td>" in row and "10 let in, 0 refused" in row
+    assert "<td>5 min</td>" in row and "9 let in, 0 refused" in row
     assert "1 charges ($1.00 USD)" in row
     assert signed_in.secret_key not in page
 

@@ -55,7 +55,7 @@ def test_a_drill_starts_exposed_and_the_bots_come_two_minutes_later(account, lea
         "bots_got": {"balance_reads": 0, "customers_exposed": 0, "charges_succeeded": 0,
                      "charges_declined": 0, "amount_charged": 0, "currency": "usd"}}
     assert leaked["id"].startswith("drill_")
-    wall[0] += 119
+    wall[0] += 120  # the first bot's second: written once it is over
     assert drill(account, leaked["id"])["bot_requests"]["total"] == 0
     assert bot_requests(account) == []
     wall[0] += 1
@@ -68,7 +68,7 @@ def test_a_drill_starts_exposed_and_the_bots_come_two_minutes_later(account, lea
 def test_revoking_contains_the_leak_and_the_bots_give_up(account, leaked, wall):
     account.advance_clock(300)  # the bots have had the key for three minutes
     state = drill(account, leaked["id"])
-    assert state["bot_requests"] == {"total": 10, "let_in": 10, "refused": 0}
+    assert state["bot_requests"] == {"total": 9, "let_in": 9, "refused": 0}
     # Test cards, by turns: 4242... works, the others are declined.
     assert state["bots_got"] == {"balance_reads": 2, "customers_exposed": 1,
                                  "charges_succeeded": 1, "charges_declined": 4,
@@ -77,24 +77,25 @@ def test_revoking_contains_the_leak_and_the_bots_give_up(account, leaked, wall):
         "exposed", 300, None)
     last_used = account.client.get(f"/sandbox/keys/{leaked['key']}",
                                    headers=account.session_auth).get_json()["last_used"]
-    assert last_used == 1_700_000_300  # the key page shows the bots' use
+    assert last_used == 1_700_000_280  # the key page shows the bots' use
 
     account.revoke(account.secret_key)
     account.advance_clock(3600)
     state = drill(account, leaked["id"])
     assert (state["status"], state["key_stopped_at"], state["exposure_seconds"],
             state["beat_target"]) == ("contained", 1_700_000_300, 300, True)
-    # Attempt 9 (+300) came in the second of the revoke, before it; 10 and 11 were refused,
-    # and the bots moved on.
-    assert state["bot_requests"] == {"total": 12, "let_in": 10, "refused": 2}
-    assert bot_requests(account)[-3:] == [
-        ("GET", "/v1/customers", 200, None, "203.0.113.51"),
+    # Attempts 9, 10, 11 (+300, +320, +340) were refused, and the bots moved on.
+    assert state["bot_requests"] == {"total": 12, "let_in": 9, "refused": 3}
+    assert bot_requests(account)[-4:] == [
+        ("GET", "/v1/balance", 200, None, "192.0.2.140"),
+        ("GET", "/v1/customers", 401, "api_key_expired", "203.0.113.51"),
         ("POST", "/v1/charges", 401, "api_key_expired", "198.51.100.77"),
         ("POST", "/v1/charges", 401, "api_key_expired", "192.0.2.140")]
     audit = account.client.get("/sandbox/audit", query_string={"type": "api_key.revoked_used"},
                                headers=account.session_auth).get_json()["data"]
     assert [(e["client_ip"], e["created"]) for e in audit] == [
-        ("192.0.2.140", 1_700_000_340), ("198.51.100.77", 1_700_000_320)]
+        ("192.0.2.140", 1_700_000_340), ("198.51.100.77", 1_700_000_320),
+        ("203.0.113.51", 1_700_000_300)]
     replacement = account.create_key("secret")
     charges = account.get("/v1/charges", key=replacement,
                           query_string={"limit": 100}).get_json()["data"]
@@ -117,7 +118,9 @@ def test_rolling_with_a_grace_period_leaves_the_key_out_until_it_ends(account, l
     account.roll(account.secret_key, expires_in=3600)
     account.advance_clock(1800)
     state = drill(account, leaked["id"])
-    assert (state["status"], state["exposure_seconds"]) == ("exposed", 2000)
+    # Still out, and already known to be out past the target (until +3800).
+    assert (state["status"], state["exposure_seconds"], state["beat_target"]) == (
+        "exposed", 2000, False)
     assert state["bot_requests"]["refused"] == 0
     account.advance_clock(1800)
     state = drill(account, leaked["id"])
@@ -141,7 +144,7 @@ def test_a_restricted_key_limits_what_the_bots_get(account, wall):
     secret = account.create_key(permissions=["customer_read"], name="marketing")
     r = start(account, account.key_id(secret))
     assert r.status_code == 201
-    account.advance_clock(120 + 7 * 20)  # one round of the script: 8 attempts
+    account.advance_clock(120 + 7 * 20 + 1)  # one round of the script: 8 attempts
     state = drill(account, r.get_json()["id"])
     assert state["bot_requests"] == {"total": 8, "let_in": 2, "refused": 6}
     assert state["bots_got"]["customers_exposed"] == 1
@@ -156,7 +159,7 @@ def test_an_allow_listed_key_is_useless_to_the_bots(account, wall):
     wall[0] = 1_700_000_000
     secret = account.create_key("secret", ip_allowlist=["127.0.0.1"])
     r = start(account, account.key_id(secret))
-    account.advance_clock(600)
+    account.advance_clock(601)
     state = drill(account, r.get_json()["id"])
     assert state["bot_requests"] == {"total": 25, "let_in": 0, "refused": 25}
     assert {row[3] for row in bot_requests(account)} == {"api_key_ip_not_allowed"}
@@ -168,7 +171,7 @@ def test_a_live_key_leak_costs_real_money(account, wall):
     live = account.activate()
     r = start(account, account.key_id(live))
     assert r.status_code == 201 and r.get_json()["livemode"] is True
-    account.advance_clock(120 + 7 * 20)
+    account.advance_clock(120 + 7 * 20 + 1)
     state = drill(account, r.get_json()["id"])
     # Stolen real-looking cards: $1 is under every simulated issuer's limit.
     assert state["bots_got"]["charges_succeeded"] == 5
@@ -235,7 +238,7 @@ def test_each_bot_request_needs_what_its_route_declares(app):
 def test_many_readers_at_once_write_each_bot_request_once(app, account, leaked):
     from sqlalchemy import func, select
 
-    from payground.models import Charge, RequestLog, db
+    from payground.models import Account, Charge, RequestLog, db
 
     account.advance_clock(2 * 3600)  # every attempt of the hour is due, none written yet
     readers = 6
@@ -261,12 +264,90 @@ def test_many_readers_at_once_write_each_bot_request_once(app, account, leaked):
             RequestLog.client_ip.in_(drills.BOT_ADDRESSES))).scalar_one()
         charged = db.session.execute(select(func.count()).select_from(Charge).where(
             Charge.account_id == account.account_id)).scalar_one()
-    assert (logged, charged) == (drills.MAX_ATTEMPTS, card_tests)
+        still_open = db.session.get(Account, account.account_id).open_drills
+    assert (logged, charged, still_open) == (drills.MAX_ATTEMPTS, card_tests, 0)
 
 
 def test_the_dashboard_shows_the_bots_requests(account, leaked):
-    account.advance_clock(140)  # the first two bots' requests
+    account.advance_clock(141)  # the first two bots' requests
     account.client.set_cookie("payground_session", account.session)
     page = account.client.get("/dashboard/requests").get_data(as_text=True)
     assert "<td><code>203.0.113.51</code></td>" in page  # who sent it: not one of yours
     assert "<td><code>198.51.100.77</code></td>" in page
+
+
+def test_starting_twice_at_once_makes_one_drill(app, account):
+    key_id = account.key_id(account.secret_key)
+    starters = 6
+    ready = threading.Barrier(starters)
+
+    def start_one(_):
+        client = app.test_client()
+        ready.wait()
+        return client.post("/sandbox/leak_drills", json={"key": key_id},
+                           headers=account.session_auth).status_code
+
+    with ThreadPoolExecutor(starters) as pool:
+        statuses = sorted(pool.map(start_one, range(starters)))
+    assert statuses == [201] + [400] * (starters - 1)
+    listed = account.client.get("/sandbox/leak_drills", headers=account.session_auth)
+    assert len(listed.get_json()["data"]) == 1
+
+
+def test_the_bots_charges_name_the_bots_requests(account, leaked):
+    account.advance_clock(121 + 4 * 20)  # attempts 0-4: n=4 charges 4242..., which works
+    account.client.get("/sandbox/account", headers={**account.session_auth,
+                                                    "Idempotency-Key": "my-look"})
+    events = account.get("/v1/events", query_string={"type": "charge.succeeded"})
+    (event,) = events.get_json()["data"]
+    logged = account.client.get("/sandbox/requests", query_string={"status": "2xx"},
+                                headers=account.session_auth).get_json()["data"]
+    charge_request = next(row for row in logged if row["path"] == "/v1/charges")
+    assert event["request"] == {"id": charge_request["id"], "idempotency_key": None}
+    assert charge_request["client_ip"] == "198.51.100.77" and event["created"] == 1_700_000_200
+
+
+def test_refused_at_the_allow_list_still_marks_the_key_used(account, wall):
+    wall[0] = 1_700_000_000
+    secret = account.create_key("secret", ip_allowlist=["127.0.0.1"])
+    key_id = account.key_id(secret)
+    start(account, key_id)
+    account.advance_clock(200)
+    got = account.client.get(f"/sandbox/keys/{key_id}", headers=account.session_auth)
+    assert got.get_json()["last_used"] == 1_700_000_180  # as the API would: the key was found
+
+
+def test_the_list_pages_and_filters_by_mode(account, leaked):
+    live = account.activate()
+    live_drill = start(account, account.key_id(live)).get_json()
+    restricted = account.create_key(permissions=["charge_read"])
+    newest = start(account, account.key_id(restricted)).get_json()
+    listed = account.client.get("/sandbox/leak_drills", query_string={"limit": 2},
+                                headers=account.session_auth).get_json()
+    assert ([d["id"] for d in listed["data"]], listed["has_more"]) == (
+        [newest["id"], live_drill["id"]], True)
+    rest = account.client.get("/sandbox/leak_drills", headers=account.session_auth,
+                              query_string={"limit": 2, "starting_after": live_drill["id"]})
+    assert [d["id"] for d in rest.get_json()["data"]] == [leaked["id"]]
+    only_live = account.client.get("/sandbox/leak_drills", query_string={"mode": "live"},
+                                   headers=account.session_auth).get_json()["data"]
+    assert [d["id"] for d in only_live] == [live_drill["id"]]
+    assert_error(account.client.get("/sandbox/leak_drills", query_string={"sort": "x"},
+                                    headers=account.session_auth),
+                 400, code="parameter_unknown", param="sort",
+                 message="Received unknown parameter: sort")
+
+
+def test_an_api_read_shows_what_the_bots_did_without_looking_elsewhere(account, leaked):
+    account.advance_clock(121 + 4 * 20)  # a POST: nothing is written down yet
+    charges = account.get("/v1/charges").get_json()["data"]  # the app's own read, as any
+    assert len(charges) == 3 and {c["amount"] for c in charges} == {100}
+    account.revoke(account.secret_key)
+    account.advance_clock(3600)
+    assert drill(account, leaked["id"])["bot_requests"] == {"total": 8, "let_in": 5,
+                                                            "refused": 3}
+    # The drill is over: reads no longer look for bots (the account's count is back to 0).
+    from payground.models import Account, db
+
+    with account.client.application.app_context():
+        assert db.session.get(Account, account.account_id).open_drills == 0

@@ -28,7 +28,9 @@ def test_the_script_is_the_same_every_time_and_starts_two_minutes_after_the_leak
 
 def test_what_is_due_by_now():
     assert drills.due(LEAK, 0, LEAK + 119) == range(0, 0)
-    assert drills.due(LEAK, 0, LEAK + 120) == range(0, 1)
+    # Not the attempts of this very second: a revoke may still come in it.
+    assert drills.due(LEAK, 0, LEAK + 120) == range(0, 0)
+    assert drills.due(LEAK, 0, LEAK + 121) == range(0, 1)
     assert drills.due(LEAK, 1, LEAK + 159) == range(1, 2)
     assert drills.due(LEAK, 2, LEAK + 159) == range(2, 2)
     assert drills.due(LEAK, 0, LEAK + 10 * 86400) == range(0, drills.MAX_ATTEMPTS)

@@ -74,10 +74,14 @@ def attempt(leaked_at: int, number: int, livemode: bool) -> Attempt:
 
 
 def due(leaked_at: int, done: int, now: int) -> range:
-    """The attempts that have happened by ``now`` and are not written down yet."""
-    if now < leaked_at + FOUND_AFTER:
+    """The attempts that happened before ``now`` and are not written down yet.
+
+    Not those of this very second: a revoke in the same second may still come, and the
+    attempt's outcome must not depend on whether someone looked before it.
+    """
+    if now <= leaked_at + FOUND_AFTER:
         return range(done, done)
-    happened = min(MAX_ATTEMPTS, (now - leaked_at - FOUND_AFTER) // EVERY + 1)
+    happened = min(MAX_ATTEMPTS, (now - 1 - leaked_at - FOUND_AFTER) // EVERY + 1)
     return range(done, max(done, happened))
 
 

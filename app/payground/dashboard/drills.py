@@ -13,11 +13,14 @@ from ..services import keys as key_service
 from . import bp
 from .forms import error_text
 
+PAGE_SIZE = 100  # the newest drills of the mode; a learner runs a handful
+
 
 def _render(error: str | None = None, started: str | None = None):
     now = state().clock.for_account(g.account)
-    shown = [drills.describe(d, drills.key_of(d), now)
-             for d in drills.list_drills(g.account) if d.livemode == g.livemode]
+    page = drills.list_drills(g.account, {"limit": PAGE_SIZE}, request.path,
+                              livemode=g.livemode)
+    shown = [drills.describe(d, drills.key_of(d), now) for d in page.items]
     # Publishable keys are public by design and dead keys cannot leak any more.
     leakable = [k for k in key_service.list_keys(g.account)
                 if k.livemode == g.livemode and k.type != "publishable"

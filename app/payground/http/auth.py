@@ -96,6 +96,17 @@ def authenticate_v1() -> None:
     elif key.type == "restricted" and not keyfmt.allows(key.permissions or [], permission):
         raise PermissionDenied(messages.MISSING_PERMISSION.format(
             masked=keyfmt.mask(g.raw_key), account=g.account.id, permission=permission))
+    if request.method == "GET" and g.account.open_drills:
+        _catch_up_leak_drills()
+
+
+def _catch_up_leak_drills() -> None:
+    """A leak drill's bots have been at work: a read shows what they did (their charges ...),
+    as the sandbox's and the dashboard's reads do."""
+    from ..services import drills
+
+    state = current_app.extensions["payground"]
+    drills.catch_up(g.account, clock=state.clock, pepper=state.pepper)
 
 
 def _refuse_other_account() -> None:

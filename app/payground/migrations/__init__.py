@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v2_payment_intents_and_ledger(conn) -> None:
@@ -55,10 +55,19 @@ def _v4_webhook_secret_rolls(conn) -> None:
                           "previous_secret_expires_at INTEGER"))
 
 
+def _v5_open_drills(conn) -> None:
+    """Accounts count their leak drills with bots still at work (the drills table is new)."""
+    columns = {c["name"] for c in inspect(conn).get_columns("accounts")}
+    if "open_drills" not in columns:
+        conn.execute(text("ALTER TABLE accounts ADD COLUMN open_drills "
+                          "INTEGER NOT NULL DEFAULT 0"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
     4: _v4_webhook_secret_rolls,
+    5: _v5_open_drills,
 }
 
 _meta = MetaData()

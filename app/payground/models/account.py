@@ -27,6 +27,9 @@ class Account(db.Model):
     # Webhook endpoints not deleted, both modes: read with the key on every /v1 request, so
     # an event looks for endpoints to send itself to only when the account has some.
     webhook_endpoint_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Leak drills whose bots still have requests to come: read with the key too, so a /v1
+    # read catches them up (services.drills) only when the account has some.
+    open_drills: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Session(db.Model):

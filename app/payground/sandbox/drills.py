@@ -11,7 +11,7 @@ from flask import g, request
 
 from ..http.context import state
 from ..http.decorators import request_params
-from ..http.schemas import Str, StripeSchema
+from ..http.schemas import ListParams, OneOf, Str, StripeSchema
 from ..services import drills
 from . import bp
 from .auth import session_required
@@ -31,13 +31,21 @@ def start_leak_drill():
     return drills.describe(drill, drills.key_of(drill), st.clock.for_account(g.account)), 201
 
 
+class DrillListParams(ListParams):
+    mode = OneOf(("test", "live"))
+
+
 @bp.get("/leak_drills")
 @session_required
 def list_leak_drills():
     """The account's drills, newest first, with each one's exposure so far."""
+    params = DrillListParams().load(request_params())
+    mode = params.get("mode")
+    page = drills.list_drills(g.account, params, request.path,
+                              livemode=None if mode is None else mode == "live")
     now = state().clock.for_account(g.account)
-    data = [drills.describe(d, drills.key_of(d), now) for d in drills.list_drills(g.account)]
-    return {"object": "list", "url": request.path, "has_more": False, "data": data}
+    return {"object": "list", "url": page.url, "has_more": page.has_more,
+            "data": [drills.describe(d, drills.key_of(d), now) for d in page.items]}
 
 
 @bp.get("/leak_drills/<drill_id>")

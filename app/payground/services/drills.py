@@ -4,8 +4,9 @@ The bots' requests (``core.drills``) land where real ones do: the request log (f
 documentation addresses such as ``203.0.113.51``), the audit trail (``api_key.revoked_used``
 once the key is revoked), the key's ``last_used``, and the charges they make with stolen cards.
 Nothing runs in the background: the attempts that have happened by now, on the account's
-clock, are written down when someone looks (:func:`catch_up`, called by every reader of the
-log, the keys and the drills). Each attempt's outcome depends only on the key's row and the
+clock, are written down when someone looks (:func:`catch_up`, called on every GET of the
+sandbox API, the dashboard and ``/v1``; the account's ``open_drills`` keeps it query-free for
+accounts without bots at work). Each attempt's outcome depends only on the key's row and the
 attempt's time, so writing it late changes nothing: a key revoked at 12:03 refused the 12:04
 attempt even if that attempt is written at 12:30.
 """
@@ -23,17 +24,18 @@ from ..core import cards, drills
 from ..core.ids import new_sortable_id
 from ..errors import InvalidRequestError, ParameterMissing
 from ..extensions import write_transactions
+from ..models.account import Account
 from ..models.api_key import ApiKey
 from ..models.base import db
 from ..models.customer import Customer
 from ..models.drill import LeakDrill
 from ..models.request_log import RequestLog
-from . import audit, logs, tokens
+from . import audit, events, logs, tokens
 from .charges import charge_card
-from .common import new_object_id
+from .common import Page, new_object_id
 from .keys import get_key
 
-LIST_LIMIT = 100
+BOTS_PAGE = 100  # a bot lists customers with limit=100 (the log keeps the path only)
 
 
 def start_drill(account, key_id: str | None, *, clock) -> LeakDrill:
@@ -45,7 +47,7 @@ def start_drill(account, key_id: str | None, *, clock) -> LeakDrill:
     """
     if not key_id:
         raise ParameterMissing("key")
-    key = get_key(account, key_id)
+    key = get_key(account, key_id, for_update=True)  # two starts at once: one drill
     now = clock.for_account(account)
     if key.type == "publishable":
         raise InvalidRequestError(messages.DRILL_PUBLISHABLE, param="key")
@@ -62,6 +64,7 @@ def start_drill(account, key_id: str | None, *, clock) -> LeakDrill:
                       livemode=key.livemode, created=now, key_id=key.id,
                       key_redacted=key.redacted)
     db.session.add(drill)
+    _count_open(account, +1)
     audit.record_event("leak_drill.started", key=key, now=now,
                        data={"drill": drill.id, "bots_from": drills.FOUND_AFTER})
     db.session.commit()
@@ -79,21 +82,23 @@ def get_drill(account, drill_id: str) -> LeakDrill:
     return drill
 
 
-def list_drills(account) -> list[LeakDrill]:
-    """The account's drills, newest first (at most ``LIST_LIMIT``)."""
-    return list(db.session.execute(
-        select(LeakDrill).where(LeakDrill.account_id == account.id)
-        .order_by(LeakDrill.created.desc(), LeakDrill.id.desc()).limit(LIST_LIMIT)).scalars())
+def list_drills(account, params: dict[str, Any], url: str, *,
+                livemode: bool | None = None) -> Page:
+    """The account's drills (of one mode, or both), newest first, a page at a time."""
+    filters = [] if livemode is None else [LeakDrill.livemode == livemode]
+    return logs.page_both_modes(LeakDrill, account, params, url, filters, noun="leak drill")
 
 
 def describe(drill: LeakDrill, key: ApiKey, now: int) -> dict[str, Any]:
     """The drill as the sandbox API shows it: how long the key was out, what the bots got."""
     state = _key_state(key)
     exposure, stopped = drills.exposure(drill.created, state, now)
+    ends = drills.stopped_at(state)  # known before it comes, after a roll with a grace period
     beat = None
     if stopped:
         beat = exposure <= drills.TARGET_SECONDS
-    elif exposure > drills.TARGET_SECONDS:
+    elif exposure > drills.TARGET_SECONDS or (
+            ends is not None and ends - drill.created > drills.TARGET_SECONDS):
         beat = False
     return {
         "id": drill.id, "object": "leak_drill", "livemode": drill.livemode,
@@ -131,13 +136,15 @@ def catch_up(account, *, clock, pepper: str) -> None:
     (``attempts_done`` moves from what this worker read to the new count), so only one
     worker writes a given attempt; a worker that loses the claim leaves it to the winner.
     """
+    if not getattr(account, "open_drills", 0):
+        return  # no bots at work: not even a query
     now = clock.for_account(account)
     pending = db.session.execute(
         select(LeakDrill.id, LeakDrill.key_id, LeakDrill.created, LeakDrill.attempts_done,
                LeakDrill.livemode)
         .where(LeakDrill.account_id == account.id,
                LeakDrill.attempts_done < drills.MAX_ATTEMPTS,
-               LeakDrill.created <= now - drills.FOUND_AFTER)).all()
+               LeakDrill.created < now - drills.FOUND_AFTER)).all()
     todo = [(row, drills.due(row.created, row.attempts_done, now)) for row in pending]
     todo = [(row, attempts) for row, attempts in todo if attempts]
     if not todo:
@@ -157,27 +164,34 @@ def _replay(account, row, attempts: range, pepper: str) -> None:
     if claimed != 1:  # another worker is writing these attempts down
         db.session.rollback()
         return
-    key_query = select(ApiKey).where(ApiKey.id == row.key_id)
+    key = db.session.get(ApiKey, row.key_id)
     if db.session.get_bind().dialect.name == "postgresql":
-        key_query = key_query.with_for_update()  # a revoke waits until these are written
-    key = db.session.execute(key_query.execution_options(populate_existing=True)).scalar_one()
+        # Rolls and revokes lock the key before reading the clock (``keys.get_key``): one
+        # that comes while these attempts are written reads a later time than all of them.
+        key = db.session.execute(select(ApiKey).where(ApiKey.id == row.key_id)
+                                 .with_for_update()
+                                 .execution_options(populate_existing=True)).scalar_one()
     state = _key_state(key)
     in_all = drills.attempts_in_all(row.created, state)
-    if attempts.stop >= in_all:  # the key is dead and the bots know it: nothing more to come
+    if attempts.stop >= in_all:
+        # The bots' last request (the hour is over, or the key is dead and they know it):
+        # the drill is over. Only the claim whose range reaches the end gets here.
         db.session.execute(update(LeakDrill).where(LeakDrill.id == row.id)
                            .values(attempts_done=drills.MAX_ATTEMPTS)
                            .execution_options(synchronize_session=False))
-        attempts = range(attempts.start, max(attempts.start, in_all))
+        attempts = range(attempts.start, in_all)
+        _count_open(account, -1)
     tally = dict(requests=len(attempts), refused=0, balance_reads=0, customers_exposed=0,
                  charges_succeeded=0, charges_declined=0, amount_charged=0)
-    log_rows, last_let_in = [], None
+    log_rows, last_used = [], None
     for number in attempts:
         started = time.perf_counter()
         bot = drills.attempt(row.created, number, row.livemode)
-        status, error_type, error_code = _attempt(account, key, state, bot, tally, pepper)
-        if status < 400 or error_type == "card_error":
-            last_let_in = bot.at
         request_id = new_sortable_id("req_", 14)
+        with events.acting_request(request_id):  # the charge's events name the bot's request
+            status, error_type, error_code = _attempt(account, key, state, bot, tally, pepper)
+        if error_code != "api_key_expired":
+            last_used = bot.at  # the API marks a key used once it is found working
         if error_code == "api_key_expired":
             audit.record_event("api_key.revoked_used" if key.revoked_at is not None
                                and bot.at >= key.revoked_at else "api_key.expired_used",
@@ -191,10 +205,10 @@ def _replay(account, row, attempts: range, pepper: str) -> None:
             error_type=error_type, error_code=error_code))
     if log_rows:
         db.session.execute(insert(RequestLog), log_rows)
-    if last_let_in is not None:
+    if last_used is not None:
         db.session.execute(update(ApiKey).where(
-            ApiKey.id == key.id, (ApiKey.last_used.is_(None)) | (ApiKey.last_used < last_let_in))
-            .values(last_used=last_let_in).execution_options(synchronize_session=False))
+            ApiKey.id == key.id, (ApiKey.last_used.is_(None)) | (ApiKey.last_used < last_used))
+            .values(last_used=last_used).execution_options(synchronize_session=False))
     exposed = tally.pop("customers_exposed")
     db.session.execute(update(LeakDrill).where(LeakDrill.id == row.id).values(
         customers_exposed=func.max(LeakDrill.customers_exposed, exposed)
@@ -220,11 +234,13 @@ def _attempt(account, key: ApiKey, state: drills.KeyState, bot: drills.Attempt,
         tally["balance_reads"] += 1
         return 200, None, None
     if bot.action is drills.LIST_CUSTOMERS:
+        # The customers there are when the attempt is written (one deleted in between is
+        # not counted): deletions keep no time.
         seen = db.session.execute(select(func.count()).select_from(
             select(Customer.id).where(Customer.account_id == account.id,
                                       Customer.livemode == key.livemode,
                                       Customer.deleted.is_(False), Customer.created <= bot.at)
-            .limit(LIST_LIMIT).subquery())).scalar_one()
+            .limit(BOTS_PAGE).subquery())).scalar_one()
         tally["customers_exposed"] = max(tally["customers_exposed"], seen)
         return 200, None, None
     return _card_test(account, key.livemode, bot, tally, pepper)
@@ -245,6 +261,11 @@ def _card_test(account, livemode: bool, bot: drills.Attempt, tally: dict[str, in
     tally["charges_succeeded"] += 1
     tally["amount_charged"] += drills.CARD_TEST_AMOUNT
     return 200, None, None
+
+
+def _count_open(account, change: int) -> None:
+    db.session.execute(update(Account).where(Account.id == account.id).values(
+        open_drills=Account.open_drills + change).execution_options(synchronize_session=False))
 
 
 def _key_state(key: ApiKey) -> drills.KeyState:

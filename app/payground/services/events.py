@@ -29,7 +29,9 @@ instance outside a request (``emit`` also runs from the CLI and catch-up code).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -198,8 +200,24 @@ def no_request() -> tuple[str | None, str | None]:
 current_request_source: Callable[[], tuple[str | None, str | None]] = no_request
 
 
+# Set while a request that is not the one being served makes events (a leak drill's bots).
+_acting_request: ContextVar[tuple[str, None] | None] = ContextVar("acting_request",
+                                                                  default=None)
+
+
+@contextmanager
+def acting_request(request_id: str) -> Iterator[None]:
+    """Events made inside name ``request_id`` (with no idempotency key), not the request
+    being served: the bots' charges are their own requests, not the GET that wrote them."""
+    token = _acting_request.set((request_id, None))
+    try:
+        yield
+    finally:
+        _acting_request.reset(token)
+
+
 def _current_request() -> tuple[str | None, str | None]:
-    request_id, key = current_request_source()
+    request_id, key = _acting_request.get() or current_request_source()
     return request_id, scrub(key)[:255] if key else None
 
 

@@ -126,6 +126,7 @@ class CallerAccount:
     bank_routing_number: str | None
     bank_account_last4: str | None
     webhook_endpoint_count: int
+    open_drills: int
 
 
 _KEY_COLUMNS = tuple(f.name for f in fields(CallerKey))
@@ -188,6 +189,7 @@ def _find_caller(digest: str) -> tuple[CallerKey, CallerAccount] | None:
     account["live_enabled"] = bool(account["live_enabled"])
     account["clock_offset"] = account["clock_offset"] or 0
     account["webhook_endpoint_count"] = account["webhook_endpoint_count"] or 0
+    account["open_drills"] = account["open_drills"] or 0
     return CallerKey(**values), CallerAccount(**account)
 
 
@@ -278,12 +280,25 @@ PERMISSIONS = tuple(f"{resource}_{level}" for resource in (
 MAX_GRACE = 7 * 86400
 
 
-def get_key(account: Account, key_id: str) -> ApiKey:
-    """One of the account's keys, or Stripe's 404 naming ``id``."""
+def get_key(account: Account, key_id: str, *, for_update: bool = False) -> ApiKey:
+    """One of the account's keys, or Stripe's 404 naming ``id``.
+
+    ``for_update`` locks the row on PostgreSQL (SQLite's write transactions hold the whole
+    database): read the clock only after it, so a roll or revoke and a leak drill's bots,
+    which lock it too, agree on what happened first.
+    """
     from .. import messages
     from ..errors import ResourceMissing
 
-    key = db.session.get(ApiKey, key_id)
+    if for_update and db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        db.session.execute(text("SET LOCAL lock_timeout = '10s'"))  # as common.get_scoped
+        key = db.session.execute(
+            select(ApiKey).where(ApiKey.id == key_id).with_for_update()
+            .execution_options(populate_existing=True)).scalar_one_or_none()
+    else:
+        key = db.session.get(ApiKey, key_id)
     if key is None or key.account_id != account.id:
         raise ResourceMissing(messages.NO_SUCH.format(noun="api_key", id=key_id), param="id")
     return key
@@ -337,7 +352,7 @@ def roll_key(account: Account, key_id: str, expires_in: int, *, pepper: str,
     from ..errors import InvalidRequestError
     from .audit import record_event
 
-    old = get_key(account, key_id)
+    old = get_key(account, key_id, for_update=True)
     now = clock.for_account(account)
     status = old.status_at(now)
     if status == "expiring" and db.session.scalar(
@@ -365,7 +380,7 @@ def revoke_key(account: Account, key_id: str, *, clock) -> ApiKey:
     from ..errors import InvalidRequestError
     from .audit import record_event
 
-    key = get_key(account, key_id)
+    key = get_key(account, key_id, for_update=True)
     now = clock.for_account(account)
     if key.type == "publishable":
         raise InvalidRequestError("Publishable keys cannot be revoked; roll them instead.",

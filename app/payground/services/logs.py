@@ -193,7 +193,7 @@ def list_requests(account: Account, params: dict[str, Any], url: str) -> Page:
         filters.append(RequestLog.status.between(low, low + 99))
     elif status:
         filters.append(RequestLog.status == int(status))
-    return _page(RequestLog, account, params, url, filters, noun="request")
+    return page_both_modes(RequestLog, account, params, url, filters, noun="request")
 
 
 def list_audit_events(account: Account, params: dict[str, Any], url: str) -> Page:
@@ -203,7 +203,7 @@ def list_audit_events(account: Account, params: dict[str, Any], url: str) -> Pag
         filters.append(AuditEvent.type == params["type"])
     if params.get("key"):
         filters.append(AuditEvent.key_id == params["key"])
-    return _page(AuditEvent, account, params, url, filters, noun="audit event")
+    return page_both_modes(AuditEvent, account, params, url, filters, noun="audit event")
 
 
 def list_webhook_deliveries(account: Account, params: dict[str, Any], url: str) -> Page:
@@ -219,11 +219,12 @@ def list_webhook_deliveries(account: Account, params: dict[str, Any], url: str) 
             filters.append(column == params[param])
     if params.get("mode"):
         filters.append(WebhookDelivery.livemode == (params["mode"] == "live"))
-    return _page(WebhookDelivery, account, params, url, filters, noun="webhook delivery")
+    return page_both_modes(WebhookDelivery, account, params, url, filters,
+                           noun="webhook delivery")
 
 
-def _page(model, account: Account, params: dict[str, Any], url: str, filters: list,
-          *, noun: str) -> Page:
+def page_both_modes(model, account: Account, params: dict[str, Any], url: str,
+                    filters: list, *, noun: str) -> Page:
     """``services.common.paginate`` across both modes: newest first by ``(created, id)``."""
     limit = params.get("limit", 10)
     query = select(model).where(model.account_id == account.id, *filters)
