@@ -237,17 +237,36 @@ def test_a_worker_stopped_before_granian_takes_its_signals_dies_at_once():
 def test_in_granians_main_process_only_the_main_thread_takes_stop_signals(granian):
     # Granian waits for each worker in a thread of its own; one of those handed a SIGTERM
     # only marks it pending for the main thread, asleep in its wait for a stop, and the stop
-    # is lost. Every other thread blocks the stop signals (Linux: /proc/PID/task/*/status).
+    # is lost. Every other thread blocks the stop signals, also after a reload (SIGHUP)
+    # respawned the workers (Linux: /proc/PID/task/*/status).
     process = granian()
     assert process.proc.stdout.readline() == ready_line(process) + "\n"
-    stops = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
     pid = process.proc.pid
-    threads = {}
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/status") as status:
-            blocked = re.search(r"^SigBlk:\s*([0-9a-f]+)$", status.read(), re.M)
-        threads[int(task)] = int(blocked.group(1), 16) & stops
-    assert threads.pop(pid) == 0  # the main thread takes them
-    assert threads and set(threads.values()) == {stops}  # at least the worker's watcher
+    before = threads_taking_stops(pid)
+    assert before.pop(pid) is True  # the main thread takes them...
+    assert before and set(before.values()) == {False}  # ... no other (the worker's watcher)
+
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + 60
+    # Respawning: the new worker's watcher is there and the main thread takes stops again.
+    while (set(after := threads_taking_stops(pid)) - {pid} in (set(before), set())
+           or not after.get(pid)):
+        assert time.monotonic() < deadline, "the workers were not respawned after SIGHUP"
+        time.sleep(0.01)  # polling for the respawn, bounded
+    assert after.pop(pid) is True and set(after.values()) == {False}
     out, err = process.stop()
-    assert process.proc.returncode == 0 and "Stopped worker-1" in err
+    assert process.proc.returncode == 0 and "Respawning worker-1" in err
+
+
+def threads_taking_stops(pid: int) -> dict[int, bool]:
+    """``{thread id: whether it takes SIGINT or SIGTERM}`` for the threads of ``pid``."""
+    stops = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    taking = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as status:
+                blocked = re.search(r"^SigBlk:\s*([0-9a-f]+)$", status.read(), re.M)
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+        taking[int(task)] = int(blocked.group(1), 16) & stops != stops
+    return taking

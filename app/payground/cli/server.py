@@ -380,24 +380,24 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
     os.register_at_fork(after_in_child=_default_stop_signals)
 
     class PaygroundGranian(Server):
+        # The threads started while granian spawns workers (one per worker, waiting for it
+        # to exit; and the readiness probe below) inherit a mask that blocks the stop
+        # signals. Else the kernel may hand them a SIGTERM meant for the process, which
+        # Python then only marks pending for the main thread, asleep in granian's wait for a
+        # stop: the stop was lost and the server ran on (seen once in a test run, right after
+        # start-up). A stop that comes meanwhile waits until the mask is restored. Forked
+        # workers inherit the mask too: they take stops through one thread anyway.
         def startup(self, spawn_target, target_loader):
-            # The threads started here (granian's one per worker, waiting for it to exit, and
-            # the readiness probe below) inherit a mask that blocks the stop signals. Else
-            # the kernel may hand them a SIGTERM meant for the process, which Python then only
-            # marks pending for the main thread, asleep in granian's wait for a stop: the stop
-            # was lost and the server ran on (seen once in a test run, right after start-up).
-            # Forked workers inherit the mask too: they take stops through one thread anyway.
-            import signal
-
-            before = signal.pthread_sigmask(signal.SIG_BLOCK, _stop_signal_numbers())
-            try:
+            with _stop_signals_blocked():
                 super().startup(spawn_target, target_loader)
                 # The workers exist only now; on Linux each binds the port itself, so
                 # "listening" from granian's start-up hooks (run before the workers) came
                 # too early.
                 _announce_once_listening(host, port, on_ready)
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+        def _respawn_workers(self, *args, **kwargs):  # after SIGHUP, or a worker's crash
+            with _stop_signals_blocked():
+                return super()._respawn_workers(*args, **kwargs)
 
     server = PaygroundGranian(
         "payground", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
@@ -460,6 +460,18 @@ def _stop_signal_numbers() -> set:
     import signal
 
     return {getattr(signal, name) for name in _STOP_SIGNALS}
+
+
+@contextmanager
+def _stop_signals_blocked():
+    """Block SIGINT and SIGTERM in this thread (and threads it starts) for the block."""
+    import signal
+
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _stop_signal_numbers())
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _default_stop_signals() -> None:
