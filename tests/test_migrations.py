@@ -34,6 +34,15 @@ def make_app(home, url, wall):
                        "REQUEST_LOG_FLUSH_MS": 0})
 
 
+def signed_up(tmp_path, url, wall, email: str):
+    """An app on a fresh home, its test client, and the signup's response body."""
+    app = make_app(tmp_path / "home", url, wall)
+    client = app.test_client()
+    body = client.post("/sandbox/signup", json={"email": email,
+                                                "password": "an old password 1"}).get_json()
+    return app, client, body
+
+
 def downgrade_to_version_1(engine) -> None:
     """What version 1 left behind: no charge columns for intents, no journals."""
     with engine.begin() as conn:
@@ -44,7 +53,7 @@ def downgrade_to_version_1(engine) -> None:
             conn.execute(sa.text(f"DELETE FROM {table}"))
         # Version 2 had no webhooks: no count on accounts, no tables (dropped, recreated).
         conn.execute(sa.text("ALTER TABLE accounts DROP COLUMN webhook_endpoint_count"))
-        # Nor leak drills (version 5: the table, and the count on accounts).
+        # Nor leak drills (the table came with version 4, the count on accounts with 5).
         conn.execute(sa.text("ALTER TABLE accounts DROP COLUMN open_drills"))
         conn.execute(sa.text("DROP TABLE leak_drills"))
         for table in ("webhook_deliveries", "webhook_endpoints"):
@@ -59,13 +68,37 @@ def downgrade_to_version_1(engine) -> None:
         conn.execute(sa.text("UPDATE payground_schema SET version = 1"))
 
 
+def test_leak_drills_started_before_version_5_are_counted(tmp_path, own_database, wall):
+    from payground.extensions import db
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "drill@example.com")
+    session = {"Authorization": f"Bearer {body['session']}"}
+    listed = client.get("/sandbox/keys", headers=session).get_json()["data"]
+    key_id = next(k["id"] for k in listed if k["type"] == "secret")
+    drill = client.post("/sandbox/leak_drills", json={"key": key_id}, headers=session)
+    assert drill.status_code == 201, drill.get_json()
+    with app.app_context():  # version 4 had the drills table, not the count
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE accounts DROP COLUMN open_drills"))
+            conn.execute(sa.text("UPDATE payground_schema SET version = 4"))
+        db.engine.dispose()
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    wall[0] += 300
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    assert len(client.get("/v1/charges", headers=auth).get_json()["data"]) == 5
+    with upgraded.app_context():
+        count = db.session.execute(sa.text("SELECT open_drills FROM accounts")).scalar()
+        db.session.remove()
+        db.engine.dispose()
+    assert count == 1  # the bots are still at it
+
+
 def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall):
     from payground.extensions import db
 
-    app = make_app(tmp_path / "home", own_database, wall)
-    client = app.test_client()
-    body = client.post("/sandbox/signup", json={"email": "old@example.com",
-                                                "password": "an old password 1"}).get_json()
+    app, client, body = signed_up(tmp_path, own_database, wall, "old@example.com")
     auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
     paid = client.post("/v1/charges", headers=auth, data={
         "amount": 10000, "currency": "usd", "source": "tok_bypassPending"}).get_json()

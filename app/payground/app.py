@@ -145,7 +145,7 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 def _register_request_hooks(app: Flask) -> None:
     from .http import cors, idempotency, ratelimit, request_log
-    from .http.auth import authenticate_v1
+    from .http.auth import authenticate_v1, catch_up_leak_drills
     from .http.body import settle_streamed_body
 
     @app.before_request
@@ -169,6 +169,7 @@ def _register_request_hooks(app: Flask) -> None:
             authenticate_v1()
             request_log.note_caller()
             ratelimit.enforce()  # needs the account; a 429 must come before the claim below
+            catch_up_leak_drills()  # a read shows what a leak drill's bots did
             # Keep last: it commits a claim on the Idempotency-Key (or returns a replay), so
             # every check that can refuse the request must already have run.
             return idempotency.claim()

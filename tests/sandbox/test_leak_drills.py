@@ -118,7 +118,7 @@ def test_rolling_with_a_grace_period_leaves_the_key_out_until_it_ends(account, l
     account.roll(account.secret_key, expires_in=3600)
     account.advance_clock(1800)
     state = drill(account, leaked["id"])
-    # Still out, and already known to be out past the target (until +3800).
+    # Still out, and out for longer than the target already.
     assert (state["status"], state["exposure_seconds"], state["beat_target"]) == (
         "exposed", 2000, False)
     assert state["bot_requests"]["refused"] == 0
@@ -126,6 +126,18 @@ def test_rolling_with_a_grace_period_leaves_the_key_out_until_it_ends(account, l
     state = drill(account, leaked["id"])
     assert (state["status"], state["key_stopped_at"], state["exposure_seconds"],
             state["beat_target"]) == ("contained", 1_700_003_800, 3800, False)
+
+
+def test_a_grace_period_cut_short_by_a_revoke_still_beats_the_target(account, leaked):
+    account.advance_clock(200)
+    account.roll(account.secret_key, expires_in=3600)  # a mistake for a leaked key...
+    account.advance_clock(50)
+    assert drill(account, leaked["id"])["beat_target"] is None  # ... not a final one
+    account.revoke(leaked["key"])
+    account.advance_clock(600)
+    state = drill(account, leaked["id"])
+    assert (state["status"], state["exposure_seconds"], state["beat_target"]) == (
+        "contained", 250, True)
 
 
 def test_rolling_with_no_grace_stops_the_bots_at_once(account, leaked):

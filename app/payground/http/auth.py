@@ -96,13 +96,14 @@ def authenticate_v1() -> None:
     elif key.type == "restricted" and not keyfmt.allows(key.permissions or [], permission):
         raise PermissionDenied(messages.MISSING_PERMISSION.format(
             masked=keyfmt.mask(g.raw_key), account=g.account.id, permission=permission))
-    if request.method == "GET" and g.account.open_drills:
-        _catch_up_leak_drills()
 
 
-def _catch_up_leak_drills() -> None:
-    """A leak drill's bots have been at work: a read shows what they did (their charges ...),
+def catch_up_leak_drills() -> None:
+    """On a ``/v1`` read, once the request is admitted (authenticated, not rate limited):
+    if a leak drill's bots have been at work, write down what they did (their charges ...),
     as the sandbox's and the dashboard's reads do."""
+    if request.method != "GET" or not g.account.open_drills:
+        return
     from ..services import drills
 
     state = current_app.extensions["payground"]

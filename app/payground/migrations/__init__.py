@@ -56,11 +56,17 @@ def _v4_webhook_secret_rolls(conn) -> None:
 
 
 def _v5_open_drills(conn) -> None:
-    """Accounts count their leak drills with bots still at work (the drills table is new)."""
+    """Accounts count their leak drills with bots still at work. The drills table came a
+    commit earlier, at version 4: drills started then are counted here."""
+    from ..core.drills import MAX_ATTEMPTS
+
     columns = {c["name"] for c in inspect(conn).get_columns("accounts")}
     if "open_drills" not in columns:
         conn.execute(text("ALTER TABLE accounts ADD COLUMN open_drills "
                           "INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(text("UPDATE accounts SET open_drills = (SELECT count(*) FROM leak_drills "
+                      "WHERE leak_drills.account_id = accounts.id "
+                      "AND leak_drills.attempts_done < :done)"), {"done": MAX_ATTEMPTS})
 
 
 UPGRADES: dict[int, object] = {  # version -> function(connection)

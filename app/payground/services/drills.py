@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 
 from .. import messages
 from ..core import cards, drills
@@ -93,12 +93,11 @@ def describe(drill: LeakDrill, key: ApiKey, now: int) -> dict[str, Any]:
     """The drill as the sandbox API shows it: how long the key was out, what the bots got."""
     state = _key_state(key)
     exposure, stopped = drills.exposure(drill.created, state, now)
-    ends = drills.stopped_at(state)  # known before it comes, after a roll with a grace period
+    # Decided once it is final: a key rolled with an hour's grace can still be revoked in time.
     beat = None
     if stopped:
         beat = exposure <= drills.TARGET_SECONDS
-    elif exposure > drills.TARGET_SECONDS or (
-            ends is not None and ends - drill.created > drills.TARGET_SECONDS):
+    elif exposure > drills.TARGET_SECONDS:
         beat = False
     return {
         "id": drill.id, "object": "leak_drill", "livemode": drill.livemode,
@@ -264,8 +263,11 @@ def _card_test(account, livemode: bool, bot: drills.Attempt, tally: dict[str, in
 
 
 def _count_open(account, change: int) -> None:
+    # Never below 0: a count that went wrong must not make every /v1 read look for drills.
     db.session.execute(update(Account).where(Account.id == account.id).values(
-        open_drills=Account.open_drills + change).execution_options(synchronize_session=False))
+        open_drills=case((Account.open_drills + change < 0, 0),
+                         else_=Account.open_drills + change))
+        .execution_options(synchronize_session=False))
 
 
 def _key_state(key: ApiKey) -> drills.KeyState:
