@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     # Failed authentications per client address (only while RATE_LIMITS is not `off`).
     "AUTH_FAILURE_LIMIT": "10/1m",
     "TRUSTED_PROXIES": "",
+    # Where webhook deliveries may go (names, *.domains, addresses, CIDR ranges); empty: any.
+    "WEBHOOK_ALLOWED_HOSTS": "",
     # Failed dashboard log-ins per client address; on whatever RATE_LIMITS says. `off` disables.
     "LOGIN_FAILURE_LIMIT": "5/1m",
     "TESTING": False,
@@ -67,6 +69,8 @@ def load_config(overrides: Mapping[str, Any] | None = None,
         config["SECRET"] = _secret_from_home(home)
     # Checked here, at start-up: a typo must stop the server, not fail every request later.
     config["TRUSTED_PROXIES"] = parse_trusted_proxies(config["TRUSTED_PROXIES"])
+    config["WEBHOOK_ALLOWED_HOSTS"] = parse_webhook_allowed_hosts(
+        config["WEBHOOK_ALLOWED_HOSTS"])
     parse_login_failure_limit(config["LOGIN_FAILURE_LIMIT"])
     return config
 
@@ -89,6 +93,18 @@ def parse_trusted_proxies(value: Any) -> str:
             raise ValueError(f"PAYGROUND_TRUSTED_PROXIES: cannot read {part!r} (use addresses "
                              "or CIDR ranges, e.g. 10.0.0.0/8,::1)") from None
     return ",".join(networks)
+
+
+def parse_webhook_allowed_hosts(value: Any) -> Any:
+    """``WEBHOOK_ALLOWED_HOSTS`` (comma-separated or a list) as a ``core.webhooks.AllowedHosts``.
+
+    :raises ValueError: naming the entry that cannot be read.
+    """
+    from .core.webhooks import AllowedHosts
+
+    if isinstance(value, AllowedHosts):
+        return value
+    return AllowedHosts(value if isinstance(value, str) else ",".join(value or ()))
 
 
 def _secret_from_home(home: Path) -> str:

@@ -243,3 +243,7 @@ DRILL_PUBLISHABLE = ("Publishable keys are public by design: a leak drill needs 
 DRILL_KEY_DEAD = "The key {key} no longer works: a leak drill needs a key that does."
 DRILL_RUNNING = ("A leak drill is already running for {key} ({id}): its bots keep trying for "
                  "an hour after the leak.")
+WEBHOOK_URL_NOT_ALLOWED = (
+    "Invalid URL: this server sends webhooks only to the hosts its operator allows "
+    "(PAYGROUND_WEBHOOK_ALLOWED_HOSTS), and {host} is not one of them."
+)

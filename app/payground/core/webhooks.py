@@ -105,3 +105,75 @@ def without_credentials(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+class AllowedHosts:
+    """``WEBHOOK_ALLOWED_HOSTS``: where a shared server may send deliveries.
+
+    Entries are names (``hooks.example.com``; ``*.example.com`` for any name under it) and
+    addresses or CIDR ranges (``10.0.0.0/8``, ``::1``). A URL whose host is a listed name is
+    sent as the DNS resolves it; any other host only to the addresses it resolves to that lie
+    in a listed range, checked when connecting (a name cannot move to another address between
+    the check and the connection).
+
+    :raises ValueError: naming an entry that is neither a name nor an address or range.
+    """
+
+    def __init__(self, setting: str) -> None:
+        import ipaddress
+
+        self.names: set[str] = set()
+        self.suffixes: list[str] = []
+        self.networks: list = []
+        for entry in (part.strip().lower() for part in setting.split(",")):
+            if not entry:
+                continue
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+                continue
+            except ValueError:
+                pass
+            name = entry[2:] if entry.startswith("*.") else entry
+            try:
+                name = ascii_host(name)
+            except ValueError:
+                name = ""
+            if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", name):
+                raise ValueError(f"PAYGROUND_WEBHOOK_ALLOWED_HOSTS: cannot read {entry!r} (use "
+                                 "names, *.domains, addresses or CIDR ranges, e.g. "
+                                 "hooks.example.com,*.ngrok.app,10.0.0.0/8)")
+            if entry.startswith("*."):
+                self.suffixes.append("." + name)
+            else:
+                self.names.add(name)
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.suffixes or self.networks)
+
+    def names_host(self, host: str) -> bool:
+        """Whether ``host`` (IDNA form) is one of the listed names."""
+        host = host.lower().rstrip(".")
+        return host in self.names or any(host.endswith(s) for s in self.suffixes)
+
+    def holds_address(self, address: str) -> bool:
+        """Whether the address ``address`` lies in one of the listed ranges."""
+        import ipaddress
+
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            return False
+        return any(ip.version == net.version and ip in net for net in self.networks)
+
+    def may_register(self, host: str) -> bool:
+        """Whether a URL with ``host`` can be accepted now: a listed name, an address in a
+        listed range, or any other name when ranges are listed (checked again at each
+        connection, against what it resolves to)."""
+        import ipaddress
+
+        host = ascii_host(host)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return self.names_host(host) or bool(self.networks)
+        return self.holds_address(host)

@@ -187,7 +187,8 @@ class Dispatcher:
         state = self._app.extensions["payground"]
         with self._app.app_context():
             try:
-                _attempt(delivery_id, offset, attempts, claim, state.clock, state.pepper)
+                _attempt(delivery_id, offset, attempts, claim, state.clock, state.pepper,
+                         self._app.config.get("WEBHOOK_ALLOWED_HOSTS"))
             finally:
                 db.session.remove()
 
@@ -237,7 +238,7 @@ def _claim(delivery_id: str, attempts: int, wall: int) -> int | None:
 
 
 def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
-             pepper: str) -> None:
+             pepper: str, allowed=None) -> None:
     """Make the attempt after ``attempts`` (claimed as ``claim``) and write its result."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
@@ -257,7 +258,7 @@ def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
     url, livemode = endpoint.url, delivery.livemode
     secrets = signing_secrets(endpoint, pepper, now)
     db.session.commit()  # no transaction held while waiting for the receiver
-    status, error = post(url, body, secrets, clock.now())
+    status, error = post(url, body, secrets, clock.now(), allowed=allowed)
     made = attempts + 1
     if status is not None and 200 <= status < 300:
         _finish(delivery, claim, now, status="succeeded", response=status)
@@ -307,11 +308,15 @@ def signing_secrets(endpoint: WebhookEndpoint, pepper: str, now: int) -> list[st
     return secrets
 
 
-def post(url: str, body: bytes, secrets: list[str],
-         timestamp: int) -> tuple[int | None, str | None]:
+def post(url: str, body: bytes, secrets: list[str], timestamp: int,
+         allowed=None) -> tuple[int | None, str | None]:
     """POST ``body`` signed with each of ``secrets``; (status, None) or (None, what went
     wrong). Never longer than ``DEADLINE`` seconds once connected: a receiver that trickles
-    its answer is cut off. The answer's body is not read (it means nothing to Stripe)."""
+    its answer is cut off. The answer's body is not read (it means nothing to Stripe).
+
+    :param allowed: the server's ``core.webhooks.AllowedHosts``; ``None`` or empty: anywhere.
+        A host that is not a listed name is connected to only at addresses in a listed range.
+    """
     import base64
     import http.client
     import socket
@@ -348,6 +353,8 @@ def post(url: str, body: bytes, secrets: list[str],
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
         connection = connection_class(host, port, timeout=TIMEOUT)
+        if allowed and not allowed.names_host(host):
+            connection._create_connection = _connect_within(allowed)  # what connect() calls
         connection.connect()  # name lookup and connect: TIMEOUT per address tried
         left = DEADLINE - (_elapsed_clock() - started)
         if left <= 0:
@@ -366,6 +373,37 @@ def post(url: str, body: bytes, secrets: list[str],
             deadline.cancel()
         if connection is not None:
             connection.close()
+
+
+def _connect_within(allowed):
+    """``socket.create_connection`` that connects only to resolved addresses ``allowed``
+    holds: checked on the address actually used, so a name cannot point elsewhere between
+    a check and the connection. :raises OSError: no address of the name is allowed."""
+    import socket
+
+    def create_connection(address, timeout=None, source_address=None, **_):
+        host, port = address
+        outside, failure = [], None
+        for family, kind, proto, _, sockaddr in socket.getaddrinfo(host, port,
+                                                                   type=socket.SOCK_STREAM):
+            if not allowed.holds_address(sockaddr[0]):
+                outside.append(sockaddr[0])
+                continue
+            sock = socket.socket(family, kind, proto)
+            try:
+                if timeout is not None:
+                    sock.settimeout(timeout)
+                sock.connect(sockaddr)
+                return sock
+            except OSError as error:  # the next allowed address, as create_connection does
+                sock.close()
+                failure = error
+        if failure is not None:
+            raise failure
+        raise OSError(f"not sent: {host} is at {', '.join(outside) or 'no address'}, outside "
+                      "PAYGROUND_WEBHOOK_ALLOWED_HOSTS")
+
+    return create_connection
 
 
 def _seconds_until_next(wall: int) -> float | None:

@@ -45,11 +45,15 @@ _INSERT_DELIVERY = insert_statement(WebhookDelivery.__table__)
 
 
 def create_endpoint(account, livemode: bool, clock, params: dict[str, Any], *,
-                    pepper: str) -> tuple[WebhookEndpoint, str]:
-    """A new endpoint and its signing secret (shown in this response only)."""
+                    pepper: str, allowed=None) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret (shown in this response only).
+
+    :param allowed: the server's ``core.webhooks.AllowedHosts`` (``None``: anywhere).
+    """
     if params.get("connect"):
         raise ParameterInvalid(messages.WEBHOOK_CONNECT, param="connect")
     _check_live_url(params["url"], livemode)
+    check_allowed_host(params["url"], allowed)
     # Counting first locks the account's row (PostgreSQL) until the commit: two creates at
     # once take turns, so the limit below cannot be passed by racing it.
     _count_endpoints(account, +1)
@@ -84,12 +88,13 @@ def _no_such(endpoint_id: str) -> ResourceMissing:
                            param="id")
 
 
-def update_endpoint(account, livemode: bool, endpoint_id: str,
-                    params: dict[str, Any]) -> WebhookEndpoint:
+def update_endpoint(account, livemode: bool, endpoint_id: str, params: dict[str, Any], *,
+                    allowed=None) -> WebhookEndpoint:
     """Change the URL, the event types, the description, metadata, or enable/disable it."""
     endpoint = get_endpoint(account, livemode, endpoint_id)
     if "url" in params:
         _check_live_url(params["url"], livemode)
+        check_allowed_host(params["url"], allowed)
         endpoint.url = params["url"]
     if "enabled_events" in params:
         endpoint.enabled_events = params["enabled_events"]
@@ -243,6 +248,17 @@ def restore_secret(body: str, pepper: str) -> str:
 def _count_endpoints(account, change: int) -> None:
     db.session.execute(update(Account).where(Account.id == account.id).values(
         webhook_endpoint_count=Account.webhook_endpoint_count + change))
+
+
+def check_allowed_host(url: str, allowed) -> None:
+    """On a server whose operator lists where deliveries may go (``WEBHOOK_ALLOWED_HOSTS``),
+    a URL elsewhere is refused when it is registered (and checked again when sending)."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if allowed and not allowed.may_register(host):
+        raise ParameterInvalid(messages.WEBHOOK_URL_NOT_ALLOWED.format(host=host[:255]),
+                               code="url_invalid", param="url")
 
 
 def _check_live_url(url: str, livemode: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import request
+from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields
 
 from .. import messages
@@ -108,8 +108,9 @@ class DeletedWebhookEndpointOut(Schema):
 def create_webhook_endpoint(params):
     """Create an endpoint; only this response shows its signing secret (`whsec_...`)."""
     s = scope()
-    endpoint, secret = webhooks.create_endpoint(s.account, s.livemode, s.clock, params,
-                                                pepper=state().pepper)
+    endpoint, secret = webhooks.create_endpoint(
+        s.account, s.livemode, s.clock, params, pepper=state().pepper,
+        allowed=current_app.config["WEBHOOK_ALLOWED_HOSTS"])
     shown = CreatedWebhookEndpointOut().dump(endpoint)
     shown["secret"] = secret
     return shown
@@ -132,7 +133,8 @@ def retrieve_webhook_endpoint(endpoint_id, params):
 def update_webhook_endpoint(endpoint_id, params):
     """Change an endpoint's URL, events, description or metadata; `disabled=true` pauses it."""
     s = scope()
-    return webhooks.update_endpoint(s.account, s.livemode, endpoint_id, params)
+    return webhooks.update_endpoint(s.account, s.livemode, endpoint_id, params,
+                                    allowed=current_app.config["WEBHOOK_ALLOWED_HOSTS"])
 
 
 @bp.delete("/webhook_endpoints/<endpoint_id>")
