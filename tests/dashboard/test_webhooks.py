@@ -101,3 +101,42 @@ def test_a_bad_roll_is_refused_with_the_apis_message(dash, signed_in, client):
     assert "Invalid expires_in: must be between 0" in text(r)
     r = dash.get("/dashboard/webhooks/we_missing/roll")
     assert r.status_code == 404
+
+
+def test_add_an_endpoint_and_see_its_secret_once(app, dash, signed_in, client):
+    import stripe
+
+    page = dash.get("/dashboard/webhooks").get_data(as_text=True)
+    assert 'href="/dashboard/webhooks/new">Add an endpoint</a>' in page
+    form = dash.get("/dashboard/webhooks/new").get_data(as_text=True)
+    assert '<input type="checkbox" name="enabled_events" value="*" checked> All events' in form
+    with Receiver() as hook:
+        r = dash.post("/dashboard/webhooks", {"url": hook.url, "description": "orders",
+                                              "enabled_events": ["customer.created"]})
+        assert r.status_code == 200
+        page = r.get_data(as_text=True)
+        (secret,) = re.findall(r'value="(whsec_[0-9A-Za-z]{32})"[^>]*data-secret', page)
+        assert "Your endpoint’s signing secret" in page
+        (listed,) = v1(client, "/v1/webhook_endpoints", signed_in.secret_key).get_json()["data"]
+        assert (listed["url"], listed["enabled_events"], listed["description"]) == (
+            hook.url, ["customer.created"], "orders")
+        assert "secret" not in listed
+        assert secret not in dash.get("/dashboard/webhooks").get_data(as_text=True)
+        v1(client, "/v1/customers", signed_in.secret_key, method="post",
+           data={"email": "jo@example.com"})
+        assert app.extensions["payground"].webhooks.wait_idle(10)
+    (delivery,) = hook.received
+    stripe.Webhook.construct_event(delivery.body.decode(), delivery.headers["Stripe-Signature"],
+                                   secret)
+
+
+def test_a_refused_endpoint_shows_the_apis_message_and_keeps_the_form(dash, signed_in, client):
+    r = dash.post("/dashboard/webhooks", {"url": "https://example.com/hook"})
+    assert r.status_code == 400
+    assert "Choose the events to send (or All events)." in text(r)
+    assert 'value="https://example.com/hook"' in r.get_data(as_text=True)
+    r = dash.post("/dashboard/webhooks", {"url": "ftp://example.com/x", "enabled_events": "*"})
+    assert r.status_code == 400
+    assert ('<p class="field-error" id="f-url-error">Invalid URL: ftp://example.com/x. A webhook '
+            "endpoint's URL must be an absolute http:// or https:// URL.</p>") in text(r)
+    assert v1(client, "/v1/webhook_endpoints", signed_in.secret_key).get_json()["data"] == []

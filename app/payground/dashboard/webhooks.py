@@ -3,16 +3,18 @@ endpoint's signing secret (the new one shown once, as keys are)."""
 
 from __future__ import annotations
 
-from flask import g, render_template, request
+from flask import current_app, g, render_template, request
 from marshmallow import ValidationError
 
 from ..core.webhooks import without_credentials
-from ..errors import StripeError
+from ..errors import ParameterInvalid, StripeError
 from ..http.context import state
 from ..http.schemas import ListParams
 from ..sandbox.logs import DeliveryListParams
 from ..sandbox.webhooks import SecretRoll
 from ..services import logs, webhooks
+from ..services.webhooks import ALL_EVENTS
+from ..v1.webhook_endpoints import WebhookEndpointCreate
 from . import bp
 from .filters import duration
 from .forms import error_text
@@ -20,6 +22,7 @@ from .logs import list_args, load_page
 
 # When the old secret stops signing (Stripe allows up to 24 hours).
 ROLL_CHOICES = ((0, "Now"), (3600, "In 1 hour"), (86400, "In 24 hours"))
+CHOOSE_EVENTS = "Choose the events to send (or All events)."
 
 
 @bp.get("/webhooks")
@@ -42,6 +45,41 @@ def _render_page(**rolled):
                                  for e in endpoints.items},
                            page=page, error=error, filters=args, now=now,
                            **rolled), 400 if error else 200
+
+
+@bp.get("/webhooks/new")
+def new_webhook_endpoint_form():
+    """Ask for the URL, the events and a description."""
+    return _render_form({"url": "", "description": "", "enabled_events": [ALL_EVENTS]})
+
+
+@bp.post("/webhooks")
+def create_webhook_endpoint():
+    """Add an endpoint: the webhooks page then shows its signing secret, this once."""
+    form = {"url": request.form.get("url", "").strip(),
+            "description": request.form.get("description", "").strip(),
+            "enabled_events": request.form.getlist("enabled_events")}
+    try:
+        if not form["enabled_events"]:
+            raise ParameterInvalid(CHOOSE_EVENTS, param="enabled_events")
+        params = WebhookEndpointCreate().load({k: v for k, v in form.items() if v})
+        st = state()
+        endpoint, secret = webhooks.create_endpoint(
+            g.account, g.livemode, st.clock, params, pepper=st.pepper,
+            allowed=current_app.config["WEBHOOK_ALLOWED_HOSTS"])
+    except (StripeError, ValidationError) as exc:
+        message, field = error_text(exc)
+        return _render_form(form, error=message, error_field=field), 400
+    return _render_page(
+        secret_title="Your endpoint’s signing secret",
+        rolled_url=without_credentials(endpoint.url), rolled_secret=secret,
+        rolled_intro="Give it to your handler (as STRIPE_WEBHOOK_SECRET, say): it checks each "
+                     "delivery’s Stripe-Signature with it.")
+
+
+def _render_form(form: dict, **error):
+    return render_template("dashboard/webhook_new.html", form=form,
+                           event_types=(ALL_EVENTS, *webhooks.EVENT_TYPES), **error)
 
 
 @bp.get("/webhooks/<endpoint_id>/roll")
