@@ -104,7 +104,8 @@ def parse_webhook_allowed_hosts(value: Any) -> Any:
 
     if isinstance(value, AllowedHosts):
         return value
-    return AllowedHosts(value if isinstance(value, str) else ",".join(value or ()))
+    return AllowedHosts(value if isinstance(value, str)
+                        else ",".join(str(item) for item in value or ()))
 
 
 def _secret_from_home(home: Path) -> str:

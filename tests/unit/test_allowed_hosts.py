@@ -1,5 +1,7 @@
 """core.webhooks.AllowedHosts: names, *.domains, addresses and ranges."""
 
+import pytest
+
 from payground.core.webhooks import AllowedHosts
 
 
@@ -17,3 +19,15 @@ def test_names_domains_and_ranges():
     assert allowed.may_register("shop.example.org")
     assert not AllowedHosts("hooks.example.com").may_register("shop.example.org")
     assert AllowedHosts("bücher.example").names_host("xn--bcher-kva.example")  # IDNA form
+    with pytest.raises(ValueError):  # a "name" ending in digits is an address mistyped
+        AllowedHosts("*.1")
+
+
+def test_addresses_in_any_spelling_are_judged_as_addresses():
+    mapped = AllowedHosts("10.0.0.0/8,::/0")
+    assert not mapped.holds_address("::ffff:127.0.0.1")  # 127.0.0.1 on the wire
+    assert mapped.holds_address("::ffff:10.1.2.3") and mapped.holds_address("2001:db8::1")
+    loopback = AllowedHosts("127.0.0.0/8")
+    for spelling in ("127.1", "0x7f.1", "2130706433", "017700000001", "127.0.0.1."):
+        assert loopback.may_register(spelling) and not AllowedHosts("10.0.0.0/8").may_register(
+            spelling), spelling

@@ -138,7 +138,9 @@ class AllowedHosts:
                 name = ascii_host(name)
             except ValueError:
                 name = ""
-            if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", name):
+            # A last label of digits is an address mistyped (10.1, 192.168.1.256), not a name.
+            if (not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", name)
+                    or name.rsplit(".", 1)[-1].isdigit()):
                 raise ValueError(f"PAYGROUND_WEBHOOK_ALLOWED_HOSTS: cannot read {entry!r} (use "
                                  "names, *.domains, addresses or CIDR ranges, e.g. "
                                  "hooks.example.com,*.ngrok.app,10.0.0.0/8)")
@@ -151,8 +153,10 @@ class AllowedHosts:
         return bool(self.names or self.suffixes or self.networks)
 
     def names_host(self, host: str) -> bool:
-        """Whether ``host`` (IDNA form) is one of the listed names."""
+        """Whether ``host`` (IDNA form) is one of the listed names (an address never is)."""
         host = host.lower().rstrip(".")
+        if as_address(host) is not None:
+            return False
         return host in self.names or any(host.endswith(s) for s in self.suffixes)
 
     def holds_address(self, address: str) -> bool:
@@ -163,17 +167,35 @@ class AllowedHosts:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
         except ValueError:
             return False
+        # ::ffff:127.0.0.1 is 127.0.0.1 on the wire: judged as that, whatever IPv6 is listed.
+        ip = getattr(ip, "ipv4_mapped", None) or ip
         return any(ip.version == net.version and ip in net for net in self.networks)
 
     def may_register(self, host: str) -> bool:
         """Whether a URL with ``host`` can be accepted now: a listed name, an address in a
         listed range, or any other name when ranges are listed (checked again at each
         connection, against what it resolves to)."""
-        import ipaddress
-
-        host = ascii_host(host)
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
+        address = as_address(ascii_host(host))
+        if address is None:
             return self.names_host(host) or bool(self.networks)
-        return self.holds_address(host)
+        return self.holds_address(address)
+
+
+def as_address(host: str) -> str | None:
+    """``host`` as an IP address if the network would read it as one, else ``None``:
+    ``127.0.0.1``, ``::1``, and the old IPv4 spellings resolvers accept (``127.1``,
+    ``0x7f.1``, ``2130706433``, ``017700000001``) as ``127.0.0.1``."""
+    import ipaddress
+    import socket
+
+    host = host.rstrip(".")
+    try:
+        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        pass
+    if re.fullmatch(r"[0-9a-fA-FxX.]+", host) and host[0].isdigit():
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
