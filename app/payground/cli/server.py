@@ -63,6 +63,16 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
     """
     server_name = _choose_server(server_name)
     _check_port_free(host, port)
+    if server_name == "granian":
+        # Granian's handlers in its main process set the Event its main thread waits on. Run
+        # in the main thread, a handler that comes while that thread holds the Event's lock
+        # (entering or leaving the wait) deadlocks on it, and the server never stops: seen
+        # twice in test runs, a stop right after start-up. So the signals are blocked in the
+        # main thread, and one thread calls granian's handlers (Event.set() from another
+        # thread is what an Event is for). Blocked before the app is built: every thread
+        # started from here on (the app's own, granian's) inherits the mask, and so do the
+        # forked workers. SIGHUP too: granian reloads on it, through the same Event.
+        _stop_signals_through_one_thread(_STOP_SIGNALS + ("SIGHUP",))
     app = _build_for_serving(obj.get("home"))
     home, database = app.config["HOME"], _display_url(app.config["DATABASE_URL"])
 
@@ -380,24 +390,11 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
     os.register_at_fork(after_in_child=_default_stop_signals)
 
     class PaygroundGranian(Server):
-        # The threads started while granian spawns workers (one per worker, waiting for it
-        # to exit; and the readiness probe below) inherit a mask that blocks the stop
-        # signals. Else the kernel may hand them a SIGTERM meant for the process, which
-        # Python then only marks pending for the main thread, asleep in granian's wait for a
-        # stop: the stop was lost and the server ran on (seen once in a test run, right after
-        # start-up). A stop that comes meanwhile waits until the mask is restored. Forked
-        # workers inherit the mask too: they take stops through one thread anyway.
         def startup(self, spawn_target, target_loader):
-            with _stop_signals_blocked():
-                super().startup(spawn_target, target_loader)
-                # The workers exist only now; on Linux each binds the port itself, so
-                # "listening" from granian's start-up hooks (run before the workers) came
-                # too early.
-                _announce_once_listening(host, port, on_ready)
-
-        def _respawn_workers(self, *args, **kwargs):  # after SIGHUP, or a worker's crash
-            with _stop_signals_blocked():
-                return super()._respawn_workers(*args, **kwargs)
+            super().startup(spawn_target, target_loader)
+            # The workers exist only now; on Linux each binds the port itself, so "listening"
+            # from granian's start-up hooks (which run before the workers) came too early.
+            _announce_once_listening(host, port, on_ready)
 
     server = PaygroundGranian(
         "payground", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
@@ -421,8 +418,9 @@ GRACEFUL_STOP_SECONDS = 5
 _STOP_SIGNALS = ("SIGINT", "SIGTERM")
 
 
-def _stop_signals_through_one_thread() -> None:
-    """Deliver this process's SIGINT and SIGTERM to their Python handlers from one thread.
+def _stop_signals_through_one_thread(names: tuple[str, ...] = _STOP_SIGNALS) -> None:
+    """Deliver this process's SIGINT and SIGTERM (or ``names``) to their Python handlers
+    from one thread.
 
     Why: a granian worker's main thread waits on a lock with no timeout, and the kernel
     hands a signal sent to the process to any thread that does not block it, often one of
@@ -431,12 +429,13 @@ def _stop_signals_through_one_thread() -> None:
     start-up was missed, and the worker was killed 5 s later. So: block both signals here,
     in the main thread, before any other thread starts (threads inherit the mask, so none
     of them ever takes one), and let one thread wait for them with sigwait() and call the
-    handler installed for each (granian's sets the worker's stop event).
+    handler installed for each (granian's sets the worker's stop event). ``payground serve``
+    does the same in granian's main process, for another reason (see ``_serve_granian``).
     """
     import signal
     import threading
 
-    stops = _stop_signal_numbers()
+    stops = {getattr(signal, name) for name in names}
     signal.pthread_sigmask(signal.SIG_BLOCK, stops)
 
     def relay() -> None:
@@ -454,24 +453,6 @@ def _stop_signals_through_one_thread() -> None:
                 os._exit(128 + number)
 
     threading.Thread(target=relay, name="payground-stop-signals", daemon=True).start()
-
-
-def _stop_signal_numbers() -> set:
-    import signal
-
-    return {getattr(signal, name) for name in _STOP_SIGNALS}
-
-
-@contextmanager
-def _stop_signals_blocked():
-    """Block SIGINT and SIGTERM in this thread (and threads it starts) for the block."""
-    import signal
-
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, _stop_signal_numbers())
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _default_stop_signals() -> None:
