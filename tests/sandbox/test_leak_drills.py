@@ -363,3 +363,22 @@ def test_an_api_read_shows_what_the_bots_did_without_looking_elsewhere(account, 
 
     with account.client.application.app_context():
         assert db.session.get(Account, account.account_id).open_drills == 0
+
+
+def test_a_count_of_open_drills_that_went_wrong_never_goes_below_zero(app, account, leaked):
+    from sqlalchemy import update
+
+    from payground.models import Account, db
+
+    restricted = account.create_key(permissions=["customer_read"])
+    assert start(account, account.key_id(restricted)).status_code == 201
+    with app.app_context():  # two drills run, but the count says one (an old bug, say)
+        db.session.execute(update(Account).where(Account.id == account.account_id)
+                           .values(open_drills=1))
+        db.session.commit()
+    account.advance_clock(2 * 3600)
+    listed = account.client.get("/sandbox/leak_drills", headers=account.session_auth)
+    assert [d["bot_requests"]["total"] for d in listed.get_json()["data"]] == [
+        drills.MAX_ATTEMPTS] * 2  # both written down, and both ended
+    with app.app_context():
+        assert db.session.get(Account, account.account_id).open_drills == 0  # not -1

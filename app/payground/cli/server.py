@@ -430,7 +430,7 @@ def _stop_signals_through_one_thread(names: tuple[str, ...] = _STOP_SIGNALS) -> 
     in the main thread, before any other thread starts (threads inherit the mask, so none
     of them ever takes one), and let one thread wait for them with sigwait() and call the
     handler installed for each (granian's sets the worker's stop event). ``payground serve``
-    does the same in granian's main process, for another reason (see ``_serve_granian``).
+    does the same in granian's main process, for another reason (see ``serve``).
     """
     import signal
     import threading

@@ -20,7 +20,7 @@ def _render(error: str | None = None, started: str | None = None):
     now = state().clock.for_account(g.account)
     page = drills.list_drills(g.account, {"limit": PAGE_SIZE}, request.path,
                               livemode=g.livemode)
-    shown = [drills.describe(d, drills.key_of(d), now) for d in page.items]
+    shown = drills.describe_all(page.items, now)
     # Publishable keys are public by design and dead keys cannot leak any more.
     leakable = [k for k in key_service.list_keys(g.account)
                 if k.livemode == g.livemode and k.type != "publishable"

@@ -45,7 +45,7 @@ def list_leak_drills():
                               livemode=None if mode is None else mode == "live")
     now = state().clock.for_account(g.account)
     return {"object": "list", "url": page.url, "has_more": page.has_more,
-            "data": [drills.describe(d, drills.key_of(d), now) for d in page.items]}
+            "data": drills.describe_all(page.items, now)}
 
 
 @bp.get("/leak_drills/<drill_id>")

@@ -37,11 +37,7 @@ def get_scoped(model, account, livemode: bool, object_id: str, *, param: str | N
     """
     query = select(model).where(model.id == object_id, model.account_id == account.id)
     if for_update:
-        query = query.with_for_update()
-        if db.session.get_bind().dialect.name == "postgresql":
-            # PostgreSQL would wait for the row forever; the error handler turns a timeout
-            # into Stripe's 429 lock_timeout.
-            db.session.execute(text("SET LOCAL lock_timeout = '10s'"))
+        query = locking(query)
     obj = db.session.execute(query).scalar_one_or_none()
     noun = model.noun_for_messages()
     if obj is None:
@@ -51,6 +47,17 @@ def get_scoped(model, account, livemode: bool, object_id: str, *, param: str | N
             noun=noun, id=object_id, other="live" if obj.livemode else "test",
             mode="live" if livemode else "test"), param=param)
     return obj
+
+
+def locking(query):
+    """``query`` as ``SELECT ... FOR UPDATE`` (the rows it reads locked until the commit; on
+    SQLite a write transaction holds the whole database anyway), read afresh, not from the
+    session's identity map."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL would wait for the row forever; the error handler turns a timeout into
+        # Stripe's 429 lock_timeout.
+        db.session.execute(text("SET LOCAL lock_timeout = '10s'"))
+    return query.with_for_update().execution_options(populate_existing=True)
 
 
 def paginate(model, account, livemode: bool, params: dict[str, Any], url: str,

@@ -22,7 +22,7 @@ from sqlalchemy import case, func, insert, select, update
 from .. import messages
 from ..core import cards, drills
 from ..core.ids import new_sortable_id
-from ..errors import InvalidRequestError, ParameterMissing
+from ..errors import InvalidRequestError
 from ..extensions import write_transactions
 from ..models.account import Account
 from ..models.api_key import ApiKey
@@ -32,21 +32,19 @@ from ..models.drill import LeakDrill
 from ..models.request_log import RequestLog
 from . import audit, events, logs, tokens
 from .charges import charge_card
-from .common import Page, new_object_id
+from .common import Page, locking, new_object_id
 from .keys import get_key
 
 BOTS_PAGE = 100  # a bot lists customers with limit=100 (the log keeps the path only)
 
 
-def start_drill(account, key_id: str | None, *, clock) -> LeakDrill:
+def start_drill(account, key_id: str, *, clock) -> LeakDrill:
     """Treat the key ``key_id`` as pushed to a public repository now.
 
-    :raises InvalidRequestError: no key named, a publishable key (public by design), a key
-        that no longer works, or one whose bots are still at work from an earlier drill.
+    :raises InvalidRequestError: a publishable key (public by design), a key that no longer
+        works, or one whose bots are still at work from an earlier drill.
     :raises ResourceMissing: no such key in this account (404).
     """
-    if not key_id:
-        raise ParameterMissing("key")
     key = get_key(account, key_id, for_update=True)  # two starts at once: one drill
     now = clock.for_account(account)
     if key.type == "publishable":
@@ -121,6 +119,14 @@ def describe(drill: LeakDrill, key: ApiKey, now: int) -> dict[str, Any]:
     }
 
 
+def describe_all(drills_: list[LeakDrill], now: int) -> list[dict[str, Any]]:
+    """:func:`describe` for each drill, their keys read in one query."""
+    ids = {drill.key_id for drill in drills_}
+    keys = {key.id: key for key in db.session.execute(
+        select(ApiKey).where(ApiKey.id.in_(ids))).scalars()} if ids else {}
+    return [describe(drill, keys[drill.key_id], now) for drill in drills_]
+
+
 def key_of(drill: LeakDrill) -> ApiKey:
     return db.session.get(ApiKey, drill.key_id)
 
@@ -163,13 +169,10 @@ def _replay(account, row, attempts: range, pepper: str) -> None:
     if claimed != 1:  # another worker is writing these attempts down
         db.session.rollback()
         return
-    key = db.session.get(ApiKey, row.key_id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Rolls and revokes lock the key before reading the clock (``keys.get_key``): one
-        # that comes while these attempts are written reads a later time than all of them.
-        key = db.session.execute(select(ApiKey).where(ApiKey.id == row.key_id)
-                                 .with_for_update()
-                                 .execution_options(populate_existing=True)).scalar_one()
+    # Rolls and revokes lock the key before reading the clock (``keys.get_key``): one that
+    # comes while these attempts are written reads a later time than all of them.
+    key = db.session.execute(locking(select(ApiKey).where(ApiKey.id == row.key_id))
+                             ).scalar_one()
     state = _key_state(key)
     in_all = drills.attempts_in_all(row.created, state)
     if attempts.stop >= in_all:
@@ -191,7 +194,7 @@ def _replay(account, row, attempts: range, pepper: str) -> None:
             status, error_type, error_code = _attempt(account, key, state, bot, tally, pepper)
         if error_code != "api_key_expired":
             last_used = bot.at  # the API marks a key used once it is found working
-        if error_code == "api_key_expired":
+        else:
             audit.record_event("api_key.revoked_used" if key.revoked_at is not None
                                and bot.at >= key.revoked_at else "api_key.expired_used",
                                key=key, now=bot.at, request_id=request_id,

@@ -290,13 +290,11 @@ def get_key(account: Account, key_id: str, *, for_update: bool = False) -> ApiKe
     from .. import messages
     from ..errors import ResourceMissing
 
-    if for_update and db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import text
+    if for_update:
+        from .common import locking
 
-        db.session.execute(text("SET LOCAL lock_timeout = '10s'"))  # as common.get_scoped
-        key = db.session.execute(
-            select(ApiKey).where(ApiKey.id == key_id).with_for_update()
-            .execution_options(populate_existing=True)).scalar_one_or_none()
+        key = db.session.execute(locking(select(ApiKey).where(ApiKey.id == key_id))
+                                 ).scalar_one_or_none()
     else:
         key = db.session.get(ApiKey, key_id)
     if key is None or key.account_id != account.id:
