@@ -107,7 +107,8 @@ def test_wrong_key_set_globally(payground_stripe, monkeypatch):
 
 
 def test_malformed_key(payground_stripe):
-    malformed = "sk_test_thisIsNotARealKeyAtAllItIsMuchTooLong0000"  # 49 characters
+    # 49 characters; key-shaped on purpose, so `payground scan` is told to let it be
+    malformed = "sk_test_thisIsNotARealKeyAtAllItIsMuchTooLong0000"  # payground-scan:allow
     with pytest.raises(stripe.AuthenticationError) as raised:
         payground_stripe.Customer.list(api_key=malformed)
     error = raised.value

@@ -12,7 +12,7 @@ from ..http.context import state
 from . import bp
 from .auth import session_required
 from ..http.decorators import request_params
-from .schemas import KeyCreate, KeyOut, KeyRoll
+from .schemas import KeyCreate, KeyIdentify, KeyOut, KeyRoll
 
 _key_out = KeyOut()
 
@@ -48,6 +48,22 @@ def create_key():
     st = state()
     issued = key_service.create_key(g.account, params, pepper=st.pepper, clock=st.clock)
     return key_object(issued.key, st.clock.for_account(g.account), issued.secret), 201
+
+
+@bp.post("/keys/identify")
+@session_required
+def identify_keys():
+    """Which of the given full keys are the account's, and their state (`payground scan`).
+
+    A list in the order sent, ``null`` where a key is not the account's (or not a key at all:
+    another account's key is as unknown as a made-up one). Never echoes a key.
+    """
+    params = KeyIdentify().load(request_params())
+    st = state()
+    now = st.clock.for_account(g.account)
+    found = key_service.identify_keys(g.account, params["keys"], pepper=st.pepper)
+    return {"object": "list", "url": request.path, "has_more": False,
+            "data": [key_object(key, now) if key is not None else None for key in found]}
 
 
 @bp.get("/keys/<key_id>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ..http.schemas import Bool, Email, Int, OneOf, Str, StripeSchema
 from ..http.validation import coded
@@ -103,6 +103,31 @@ class KeyCreate(StripeSchema):
     permissions = fields.List(Permission())
     ip_allowlist = fields.List(IpNetwork())
     expires_at = Int(maximum=2**31 - 1)  # timestamps are 32-bit columns (PostgreSQL INTEGER)
+
+
+class FoundKey(fields.Field):
+    """A key as ``payground scan`` found it: any string, never echoed back (it may be a
+    working secret key; ``Str`` would refuse it for that very reason)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not 0 < len(value) <= MAX_FOUND_KEY_LENGTH:
+            raise ValidationError(coded(
+                "parameter_invalid_string",
+                f"Invalid {{param}}: expected a key, a string of 1 to {MAX_FOUND_KEY_LENGTH} "
+                "characters."))
+        return value
+
+
+MAX_FOUND_KEY_LENGTH = 255
+MAX_KEYS_IDENTIFIED = 100
+
+
+class KeyIdentify(StripeSchema):
+    keys = fields.List(FoundKey(), required=True, validate=validate.Length(
+        min=1, max=MAX_KEYS_IDENTIFIED,
+        # Length formats its message with the bounds: "{{param}}" comes out as "{param}".
+        error=coded("parameter_invalid", f"Invalid {{{{param}}}}: send 1 to "
+                                         f"{MAX_KEYS_IDENTIFIED} keys at a time.")))
 
 
 class KeyRoll(StripeSchema):

@@ -302,6 +302,20 @@ def get_key(account: Account, key_id: str, *, for_update: bool = False) -> ApiKe
     return key
 
 
+def identify_keys(account: Account, raw_keys: list[str], *, pepper: str) -> list[ApiKey | None]:
+    """For each of ``raw_keys`` (found by ``payground scan``), the account's key it is, else
+    ``None``: a key of another account is as unknown as a made-up one. Shape and checksum
+    first, then one query by digest, as authentication does."""
+    digests = [keyfmt.digest(pepper, raw) if keyfmt.parse(raw) else None for raw in raw_keys]
+    wanted = {d for d in digests if d is not None}
+    found = {}
+    if wanted:
+        found = {key.digest: key for key in db.session.execute(
+            select(ApiKey).where(ApiKey.account_id == account.id, ApiKey.digest.in_(wanted))
+        ).scalars()}
+    return [found.get(d) if d is not None else None for d in digests]
+
+
 def create_key(account: Account, params: dict, *, pepper: str, clock) -> IssuedKey:
     """A new secret or restricted key (restricted keys need at least one permission).
 

@@ -1,0 +1,121 @@
+"""Finding keys in text: what ``payground scan`` looks for, framework-free.
+
+Three kinds of find, each with how sure we are that it is a live credential:
+
+- Payground keys (``sk_``/``rk_``/``pk_`` + ``test``/``live`` + 38 base62 characters): the
+  checksum (see ``keys``) proves a find is a real key, not a placeholder, with no database
+  and no false positives from strings like ``sk_test_123``.
+- Other Stripe-shaped secret keys (``sk_live_51H...``): they have no checksum anyone outside
+  Stripe can check, so any ``sk_``/``rk_`` + mode + 20 or more base62 characters counts. A
+  learner's real Stripe key pasted into a Payground project is the worst find of all.
+- Webhook signing secrets (``whsec_`` + 32 base62 characters): no checksum either.
+
+A find never carries more of the secret than its display form (``sk_test_...Ab12``) outside
+this module's ``Find.value``, which callers use to ask the server about it and then drop.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from . import keys as keyfmt
+from .webhooks import SECRET_PATTERN
+
+# Base62 runs after a key prefix. A Payground key's run is exactly 38 characters; a longer run
+# is not a Payground key (its 46 characters would be a prefix of something else).
+_CANDIDATE = re.compile(
+    r"(?<![0-9A-Za-z])(?:(sk|rk|pk)_(test|live)_([0-9A-Za-z]+)|whsec_[0-9A-Za-z]+)")
+# On a line, tells the scan that a key-like string there is meant to be (as gitleaks:allow).
+ALLOW_MARK = "payground-scan:allow"
+STRIPE_MIN_LENGTH = 20  # Stripe's own keys carry 24 or 99 characters after the prefix
+
+# Severity order: what to deal with first.
+SECRET = "secret"            # a Payground secret key
+RESTRICTED = "restricted"    # a Payground restricted key
+PUBLISHABLE = "publishable"  # a Payground publishable key: public by design, reported as info
+STRIPE = "stripe"            # a secret or restricted key Payground did not issue
+WEBHOOK_SECRET = "webhook_secret"
+
+
+@dataclass(frozen=True)
+class Find:
+    """One key found at ``line`` (1-based) and ``column`` (1-based) of a text."""
+
+    kind: str
+    livemode: bool | None  # None for webhook secrets, which have no mode
+    line: int
+    column: int
+    value: str
+
+    @property
+    def display(self) -> str:
+        """``sk_test_...Ab12``: enough to recognise a key, never enough to use it."""
+        head = "whsec_" if self.kind == WEBHOOK_SECRET else self.value[:8]
+        return f"{head}...{self.value[-4:]}"
+
+    @property
+    def leaks(self) -> bool:
+        """Whether the find is a secret that must not be where it was found."""
+        return self.kind != PUBLISHABLE
+
+
+def classify(candidate: str) -> tuple[str, bool | None] | None:
+    """The kind and mode of a key-like string, or ``None`` if it is not a credential."""
+    if candidate.startswith("whsec_"):
+        return (WEBHOOK_SECRET, None) if SECRET_PATTERN.fullmatch(candidate) else None
+    parsed = keyfmt.parse(candidate)
+    if parsed is not None:
+        return parsed.kind, parsed.livemode
+    prefix, run = candidate[:2], candidate[8:]
+    if len(run) == keyfmt.RANDOM_LENGTH + keyfmt.CHECKSUM_LENGTH:
+        return None  # Payground's shape, and its checksum says it is not a key (a typo, a sample)
+    if prefix in ("sk", "rk") and len(run) >= STRIPE_MIN_LENGTH and not _placeholder(run):
+        return STRIPE, candidate[3:7] == "live"
+    return None
+
+
+def _placeholder(run: str) -> bool:
+    """``XXXXXXXXXXXXXXXXXXXXXXXX``, ``abcdefabcdefabcdefabcdef``: documentation, not a key
+    (a random run of 20 base62 characters holds fewer than 8 distinct ones about never)."""
+    return len(set(run)) < 8
+
+
+def find_keys(text: str) -> list[Find]:
+    """Every credential in ``text``, in order of appearance, except on lines marked with
+    ``ALLOW_MARK`` (a test's deliberately broken key, say)."""
+    if "_" not in text:
+        return []
+    finds = []
+    line_starts = None
+    for match in _CANDIDATE.finditer(text):
+        candidate = match.group(0)
+        found = classify(candidate)
+        if found is None:
+            continue
+        if line_starts is None:
+            line_starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+            line_starts.append(len(text) + 1)  # the end of the last line
+        line = _line_of(line_starts, match.start())
+        if ALLOW_MARK in text[line_starts[line - 1]:line_starts[line]]:
+            continue
+        finds.append(Find(kind=found[0], livemode=found[1], line=line,
+                          column=match.start() - line_starts[line - 1] + 1, value=candidate))
+    return finds
+
+
+def _line_of(line_starts: list[int], offset: int) -> int:
+    """The 1-based number of the line holding ``offset``."""
+    return bisect.bisect_right(line_starts, offset)
+
+
+def describe(find: Find) -> str:
+    """``live secret key``, ``test restricted key``, ``Stripe live secret key`` ..."""
+    if find.kind == WEBHOOK_SECRET:
+        return "webhook signing secret"
+    mode = "live" if find.livemode else "test"
+    if find.kind == STRIPE:
+        kind = "restricted" if find.value.startswith("rk_") else "secret"
+        return f"{mode} {kind} key not issued by Payground (a real Stripe key?)"
+    return f"{mode} {find.kind} key"

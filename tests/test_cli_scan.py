@@ -1,0 +1,222 @@
+"""`payground scan`: keys in a project's files, its staged changes and its git history."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from payground.core import keys
+from tests.test_cli_keys import PASSWORD, account, cli_home, email, key_id, run, server  # noqa: F401
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def git(path, *args):
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@example.com",
+                    "-c", "commit.gpgsign=false", *args], check=True, capture_output=True, env=env)
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    path = tmp_path / "shop"
+    path.mkdir()
+    git(path, "init", "-q")
+    monkeypatch.chdir(path)
+    return path
+
+
+@pytest.fixture
+def scan(cli_home):
+    """Run `payground scan ARGS` in-process (no server needed without --check)."""
+    from click.testing import CliRunner
+
+    from payground.cli import main
+
+    clean = {name: None for name in os.environ if name.startswith("PAYGROUND_")}
+
+    def invoke(*args):
+        return CliRunner(env=clean).invoke(main, ["--home", str(cli_home), "scan", *args])
+
+    return invoke
+
+
+def shown(key):
+    return f"{key[:8]}...{key[-4:]}"
+
+
+def test_reads_what_git_would_publish_not_what_it_ignores(repo, scan):
+    secret, restricted = keys.generate("secret", False), keys.generate("restricted", True)
+    publishable = keys.generate("publishable", False)
+    (repo / ".gitignore").write_text(".env\n")
+    (repo / ".env").write_text(f"STRIPE_SECRET_KEY={secret}\n")
+    (repo / "app.py").write_text(f"import os\n\nstripe_key = '{secret}'\n")
+    (repo / "web.js").write_text(f"const stripe = Stripe('{publishable}');\n")
+    git(repo, "add", ".")
+    (repo / "notes.txt").write_text(f"live reporting key: {restricted}\n")
+
+    result = scan()
+
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        f"LEAK notes.txt:1:21  {shown(restricted)}  live restricted key",
+        "       not yet in git, not ignored: `git add .` would commit it",
+        f"LEAK app.py:3:15  {shown(secret)}  test secret key",
+        "       tracked by git: the next commit publishes it, if one has not already",
+        f"ok   web.js:1:24  {shown(publishable)}  test publishable key",
+        "       publishable: public by design, fine in front-end code",
+        "",
+        "2 secrets found in 4 files where they do not belong. Read keys from the environment "
+        "(.env, git-ignored, on your machine).",
+        "Once pushed, a key is public: deleting the line does not take it back. Roll the key, "
+        "then remove it.",
+        "`payground scan --check` says which are your keys and still work."]
+    assert secret not in result.output and restricted not in result.output
+
+
+def test_a_clean_project_passes(repo, scan):
+    (repo / "app.py").write_text("import os\nstripe_key = os.environ['STRIPE_SECRET_KEY']\n")
+    (repo / "docs.md").write_text("Set STRIPE_SECRET_KEY=sk_test_... (yours: `payground init`)\n")
+    git(repo, "add", ".")
+    result = scan()
+    assert (result.exit_code, result.output) == (0, "No keys found in 2 files.\n")
+
+
+def test_history_finds_a_key_a_later_commit_deleted(repo, scan):
+    secret = keys.generate("secret", False)
+    (repo / "settings.py").write_text(f"DEBUG = True\nSTRIPE_KEY = '{secret}'\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "settings")
+    (repo / "settings.py").write_text("DEBUG = True\n")
+    git(repo, "commit", "-qam", "oops, no key in code")
+    first = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=repo,
+                           capture_output=True, text=True, check=True).stdout.strip()
+
+    assert scan().output == "No keys found in 1 file.\n"
+    result = scan("--history")
+
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[:2] == [
+        f"LEAK {first[:10]} settings.py:2:15  {shown(secret)}  test secret key",
+        "       committed: every clone has it, even if a later commit deletes it"]
+    assert secret not in result.output
+
+
+def test_a_key_still_in_a_committed_file_is_one_finding(repo, scan):
+    secret = keys.generate("secret", False)
+    (repo / "a.py").write_text(f"KEY = '{secret}'\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "a")
+    found = json.loads(scan("--history", "--json").output)["findings"]
+    assert [(f["path"], f["where"], f["line"], len(f["commit"])) for f in found] == [
+        ("a.py", "history", 1, 40)]
+
+
+def test_staged_reads_only_what_the_next_commit_adds(repo, scan):
+    secret = keys.generate("secret", False)
+    (repo / "a.py").write_text("print('hello')\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "a")
+    (repo / "a.py").write_text(f"print('hello')\nKEY = '{secret}'\n")
+    assert scan("--staged").output == "No keys found in the staged changes.\n"
+    git(repo, "add", "a.py")
+    result = scan("--staged")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:2] == [
+        f"LEAK a.py:2:8  {shown(secret)}  test secret key",
+        "       staged: the next commit publishes it"]
+
+
+def test_as_a_pre_commit_hook_it_stops_the_commit(repo):
+    secret = keys.generate("secret", False)
+    payground = Path(sys.executable).with_name("payground")
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f"#!/bin/sh\nexec {payground} scan --staged\n")
+    hook.chmod(0o755)
+    (repo / "a.py").write_text(f"KEY = '{secret}'\n")
+    git(repo, "add", ".")
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        git(repo, "commit", "-qm", "with a key")
+    assert b"LEAK a.py:1:8" in refused.value.stderr  # git shows a hook's output on stderr
+    assert secret.encode() not in refused.value.stdout + refused.value.stderr
+    (repo / "a.py").write_text("import os\nKEY = os.environ['KEY']\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "from the environment")  # passes the hook
+
+
+def test_outside_git_reads_the_folder_and_lets_env_files_be(tmp_path, monkeypatch, scan):
+    secret = keys.generate("secret", False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(f"STRIPE_SECRET_KEY={secret}\n")
+    (tmp_path / "node_modules" / "lib").mkdir(parents=True)
+    (tmp_path / "node_modules" / "lib" / "x.js").write_text(f"'{secret}'")
+    (tmp_path / "dump.bin").write_bytes(b"\0\1" + secret.encode())
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "pay.py").write_text(f"key = '{secret}'\n")
+
+    result = scan()
+
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:5] == [
+        f"LEAK src/pay.py:1:8  {shown(secret)}  test secret key",
+        "       in a file (not in a git repository)",
+        f"ok   .env:1:19  {shown(secret)}  test secret key",
+        "       in a .env file: fine on your machine, keep it out of version control",
+        ""]
+    assert "1 secret found in 2 files where it does not belong." in result.output
+    assert scan("src/pay.py", "--json").exit_code == 1
+    assert scan(".env").exit_code == 0
+
+
+def test_history_and_staged_need_git(tmp_path, monkeypatch, scan):
+    monkeypatch.chdir(tmp_path)
+    for flag in ("--staged", "--history"):
+        result = scan(flag)
+        assert result.exit_code == 2
+        assert result.output.splitlines()[-1] == (
+            "Error: . is not in a git repository: --staged and --history read git's index "
+            "and commits.")
+
+
+def test_check_says_which_keys_are_yours_and_still_work(repo, server, account, run):
+    active = account.create_key(permissions=["charge_read"])
+    revoked = account.create_key(type="secret")
+    account.revoke(revoked)
+    stranger = server.signup(email=email(), password=PASSWORD).secret_key
+    (repo / "a.py").write_text(f"A = '{active}'\nB = '{revoked}'\nC = '{stranger}'\n")
+    active_id, revoked_id = key_id(server, account, active), key_id(server, account, revoked)
+
+    result = run("scan", "--check")
+
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert lines[:9] == [  # secret keys before restricted ones, then by place
+        f"LEAK a.py:2:6  {shown(revoked)}  test secret key",
+        "       not yet in git, not ignored: `git add .` would commit it",
+        f"       yours: {revoked_id}, revoked: it no longer works",
+        f"LEAK a.py:3:6  {shown(stranger)}  test secret key",
+        "       not yet in git, not ignored: `git add .` would commit it",
+        "       not a key of your account on this server",
+        f"LEAK a.py:1:6  {shown(active)}  test restricted key",
+        "       not yet in git, not ignored: `git add .` would commit it",
+        f"       yours: {active_id}, active: it still works. Roll it now: "
+        f"payground keys roll {active_id} --expires-in now"]
+    assert "--check" not in lines[-1]
+    as_json = json.loads(run("scan", "--check", "--json").output)
+    assert [f["key"] and (f["key"]["id"], f["key"]["status"]) for f in as_json["findings"]] == [
+        (revoked_id, "revoked"), None, (active_id, "active")]
+    for planted in (active, revoked, stranger):
+        assert planted not in result.output + json.dumps(as_json)
+
+
+@pytest.mark.skipif(not (REPO / ".git").exists(), reason="not a git checkout")
+def test_this_repository_holds_no_key(scan, monkeypatch):
+    monkeypatch.chdir(REPO)
+    result = scan("--json")
+    assert json.loads(result.output)["leaks"] == 0, result.output
+    assert result.exit_code == 0

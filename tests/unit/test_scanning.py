@@ -1,0 +1,67 @@
+"""core.scanning: what `payground scan` counts as a key, and where it says it is."""
+
+from __future__ import annotations
+
+import pytest
+
+from payground.core import keys, scanning
+from payground.core.webhooks import endpoint_secret
+
+STRIPE_LIVE = "sk_live_51HqLyjWDarjtT1zdp7dcXyZ0abCdEfGhIjKlMnOpQrStUv"  # payground-scan:allow
+
+
+def test_payground_keys_by_kind_and_mode_with_line_and_column():
+    secret, restricted = keys.generate("secret", False), keys.generate("restricted", True)
+    publishable = keys.generate("publishable", False)
+    text = f"a = '{secret}'\n\n  b={restricted} c={publishable}\n"
+    finds = scanning.find_keys(text)
+    assert [(f.kind, f.livemode, f.line, f.column, f.value) for f in finds] == [
+        ("secret", False, 1, 6, secret), ("restricted", True, 3, 5, restricted),
+        ("publishable", False, 3, 54, publishable)]
+    assert [f.leaks for f in finds] == [True, True, False]
+    assert finds[0].display == f"sk_test_...{secret[-4:]}"
+    assert scanning.describe(finds[1]) == "live restricted key"
+
+
+def test_a_broken_checksum_or_a_placeholder_is_not_a_key():
+    key = keys.generate("secret", True)
+    typo = key[:20] + ("A" if key[20] != "A" else "B") + key[21:]
+    assert keys.parse(typo) is None
+    samples = [typo, "sk_test_123", "sk_test_" + "X" * 24, "sk_live_abcabcabcabcabcabcabcabc",
+               "sk_test_your_key_here", "pk_live_" + "a1B2c3D4e5" * 3, "whsec_123",
+               "whsec_" + "a" * 33, "tsk_test_" + key[8:]]
+    assert scanning.find_keys("\n".join(samples)) == []
+
+
+def test_other_stripe_shaped_secrets_and_webhook_secrets():
+    whsec = endpoint_secret("pepper", "we_123")
+    finds = scanning.find_keys(f"STRIPE={STRIPE_LIVE}\nrk_test_{'Qw3rTy8Zx' * 3}\n{whsec}")
+    assert [(f.kind, f.livemode, f.line) for f in finds] == [
+        ("stripe", True, 1), ("stripe", False, 2), ("webhook_secret", None, 3)]
+    assert scanning.describe(finds[0]) == ("live secret key not issued by Payground "
+                                           "(a real Stripe key?)")
+    assert scanning.describe(finds[1]) == ("test restricted key not issued by Payground "
+                                           "(a real Stripe key?)")
+    assert scanning.describe(finds[2]) == "webhook signing secret"
+    assert [f.display for f in finds] == ["sk_live_...StUv", "rk_test_...y8Zx",
+                                          f"whsec_...{whsec[-4:]}"]
+
+
+def test_a_key_run_on_into_more_characters_is_read_whole():
+    key = keys.generate("secret", False)
+    (find,) = scanning.find_keys(key + "Zq9")  # 41 characters: not this key, maybe Stripe's
+    assert (find.kind, find.value) == ("stripe", key + "Zq9")
+
+
+@pytest.mark.parametrize("line", ['token = "{key}"  # payground-scan:allow',
+                                  "# payground-scan:allow {key}"])
+def test_the_allow_mark_silences_its_own_line_only(line):
+    key = keys.generate("secret", False)
+    text = line.format(key=key) + f"\nother = '{key}'"
+    assert [(f.line, f.value) for f in scanning.find_keys(text)] == [(2, key)]
+
+
+def test_finds_in_the_middle_of_words_are_not_keys():
+    key = keys.generate("secret", False)
+    assert scanning.find_keys("x" + key) == []
+    assert [f.column for f in scanning.find_keys("_" + key + "_")] == [2]
