@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from payground.core import keys
 from tests.dashboard.conftest import PASSWORD, Dashboard, new_email, shown_secrets, text, v1
+from tests.helpers import assert_error
 
 
 def cookie_headers(response) -> dict[str, str]:
@@ -176,3 +177,81 @@ def test_pages_are_never_cached_or_framed(dash, signed_in):
     assert r.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
     assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+
+
+def test_log_ins_that_succeed_use_no_budget(dash, app, wall):
+    account = dash.signup()
+    browser = Dashboard(app.test_client())
+    wall[0] = (int(wall[0]) // 60) * 60 + 1
+    for _ in range(5):  # more than the budget of 3
+        r = browser.post("/dashboard/login", {"email": account.email, "password": PASSWORD})
+        assert r.status_code == 303
+        browser.post("/dashboard/logout", {})
+    r = browser.post("/dashboard/login", {"email": "not an email", "password": "x"})
+    assert r.status_code == 400  # not a log-in attempt at all: no budget used either
+    for expected in (401, 401, 401, 429):
+        r = browser.post("/dashboard/login", {"email": account.email, "password": "wrong!!!!"})
+        assert r.status_code == expected
+
+
+def test_the_sandbox_api_log_in_shares_the_budget(dash, app, client, wall):
+    account = dash.signup()
+    browser = Dashboard(app.test_client())
+    wall[0] = (int(wall[0]) // 60) * 60 + 1
+    for _ in range(2):
+        assert browser.post("/dashboard/login", {"email": account.email,
+                                                 "password": "wrong!!!!"}).status_code == 401
+    wrong = {"email": account.email, "password": "wrong!!!!"}
+    assert client.post("/sandbox/login", json=wrong).status_code == 401
+    r = client.post("/sandbox/login", json={"email": account.email, "password": PASSWORD})
+    assert_error(r, 429, code="rate_limit",
+                 message="Too many failed log-ins from your address. Wait a little and try again.")
+    assert r.headers["Retry-After"] == "59"
+    assert browser.post("/dashboard/login", {"email": account.email,
+                                             "password": PASSWORD}).status_code == 429
+    wall[0] += 60
+    assert client.post("/sandbox/login", json={"email": account.email,
+                                               "password": PASSWORD}).status_code == 200
+
+
+def test_attempts_in_flight_count_before_their_passwords_are_checked(dash, app, monkeypatch):
+    """Three wrong guesses still being checked use the budget of 3: a fourth sent meanwhile
+    is refused at once, not checked too (counted only after a failure, all would be)."""
+    import threading
+
+    from payground.services import accounts
+
+    account = dash.signup()
+    checking, release = threading.Semaphore(0), threading.Event()
+    real_login = accounts.login
+
+    def slow_login(*args, **kwargs):
+        checking.release()
+        release.wait(timeout=30)
+        return real_login(*args, **kwargs)
+
+    monkeypatch.setattr(accounts, "login", slow_login)
+    wrong = {"email": account.email, "password": "wrong!!!!"}
+    answers = []
+    guesses = [threading.Thread(target=lambda: answers.append(
+        app.test_client().post("/sandbox/login", json=wrong).status_code)) for _ in range(3)]
+    for guess in guesses:
+        guess.start()
+    for _ in guesses:
+        assert checking.acquire(timeout=30)  # all three are being checked now
+    fourth = app.test_client().post("/sandbox/login", json=wrong)
+    release.set()
+    for guess in guesses:
+        guess.join(timeout=30)
+    assert fourth.status_code == 429
+    assert answers == [401, 401, 401]
+
+
+@pytest.mark.parametrize("trusted, secure", [("127.0.0.1/32", True), ("", False),
+                                             ("10.0.0.0/8", False)])
+def test_secure_cookie_behind_a_trusted_tls_proxy(app, trusted, secure):
+    app.config["TRUSTED_PROXIES"] = trusted
+    browser = Dashboard(app.test_client())
+    page = browser.get("/dashboard/login", headers={"X-Forwarded-Proto": "https",
+                                                    "X-Forwarded-For": "203.0.113.9"})
+    assert ("Secure" in cookie_headers(page)["payground_csrf"]) is secure

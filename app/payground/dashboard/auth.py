@@ -6,10 +6,11 @@ from flask import abort, current_app, g, make_response, redirect, render_templat
 from marshmallow import ValidationError
 
 from ..errors import AuthenticationError, ParameterInvalid, StripeError
+from ..http import login_throttle
 from ..http.context import state
 from ..sandbox.schemas import Credentials
 from ..services import accounts
-from . import bp, throttle
+from . import bp
 from .forms import error_text
 from .keys import render_keys_page
 from .session import end_session, safe_next, set_mode, start_session
@@ -65,23 +66,23 @@ def login():
     if request.method == "GET":
         return render_template("dashboard/login.html", email="", next_path=page["next_path"],
                                logged_out=request.args.get("bye") == "1")
-    wait = throttle.retry_after()
+    wait = login_throttle.claim()
     if wait is not None:
-        body = render_template("dashboard/login.html", **page, error=(
-            "Too many failed log-ins from your address. Wait a little and try again."),
-            retry_after=wait)
+        body = render_template("dashboard/login.html", **page, error=login_throttle.TOO_MANY,
+                               retry_after=wait)
         return body, 429, {"Retry-After": str(wait)}
     try:
         params = Credentials().load({"email": email,
                                      "password": request.form.get("password", "")})
         result = accounts.login(params["email"], params["password"], clock=state().clock)
-    except AuthenticationError as exc:
-        throttle.record_failure()
+    except AuthenticationError as exc:  # a wrong password: the claimed attempt stays counted
         return render_template("dashboard/login.html", **page, error=exc.message), 401
     except (StripeError, ValidationError) as exc:
+        login_throttle.give_back()
         message, field = error_text(exc)
         return render_template("dashboard/login.html", **page, error=message,
                                error_field=field), 400
+    login_throttle.give_back()
     response = redirect(next_path, 303)
     start_session(response, result.session_token)
     set_mode(response, False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import urlencode
 
 from flask import request, url_for
 from markupsafe import Markup
@@ -40,7 +41,10 @@ def page_link(**changes: str | None) -> str:
     """This page's URL with the same filters and another cursor (``starting_after=...``)."""
     args = {k: v for k, v in request.args.items() if k not in ("starting_after", "ending_before")}
     args.update({k: v for k, v in changes.items() if v is not None})
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    # The query string built apart: a filter may be called ``endpoint`` (the webhooks page's)
+    # or ``_external``, names url_for would take as its own arguments.
+    query = urlencode(args)
+    return url_for(request.endpoint, **(request.view_args or {})) + (f"?{query}" if query else "")
 
 
 def masked(value: object) -> str:

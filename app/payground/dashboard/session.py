@@ -11,12 +11,14 @@ import logging
 
 from flask import current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ..core.keys import scrub
 from ..errors import AuthenticationError, StripeError, lock_timeout_for
 from ..http.context import state
 from ..http.forms import refuse_nul
+from ..models.base import db
 from ..services import accounts, drills
 from . import bp, csrf, filters
 from .forms import error_text
@@ -33,14 +35,19 @@ _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 
 
 
 def is_https() -> bool:
-    """Served over HTTPS: this request was, or the configured public URL says so."""
+    """Served over HTTPS: this request was (directly, or through a trusted proxy that says
+    so), or the configured public URL says so."""
+    from ..http.auth import forwarded_https
+
     public = current_app.config.get("PUBLIC_URL") or ""
-    return request.is_secure or str(public).lower().startswith("https://")
+    return (request.is_secure or str(public).lower().startswith("https://")
+            or forwarded_https())
 
 
 def safe_next(value: str | None) -> str:
     """Where to go after log-in: a dashboard path only (never another site)."""
-    if value and value.startswith(COOKIE_PATH + "/") and "//" not in value and "\\" not in value:
+    if (value and value.startswith(COOKIE_PATH + "/") and "//" not in value
+            and "\\" not in value and value.isprintable()):  # no CR/LF for the Location header
         return value
     return url_for("dashboard.keys")
 
@@ -119,11 +126,11 @@ bp.add_app_template_global(csrf.csrf_token, "csrf_token")
 @bp.context_processor
 def page_context():
     account = g.get("account")
-    return {
-        "account": account,
-        "livemode": g.get("livemode", False),
-        "account_now": state().clock.for_account(account) if account is not None else None,
-    }
+    try:
+        now = state().clock.for_account(account) if account is not None else None
+    except SQLAlchemyError:  # the error page of a failed transaction: show it without the time
+        now = None
+    return {"account": account, "livemode": g.get("livemode", False), "account_now": now}
 
 
 filters.register(bp)
@@ -170,6 +177,8 @@ def unexpected_error(error: Exception):
     if refused is not None:
         return stripe_error(refused)
 
+    # The failed transaction goes first: the page reads the account (its clock) again.
+    db.session.rollback()
     # As the app's own handler does: listeners (the test server's error capture) hear of it.
     got_request_exception.send(current_app._get_current_object(),
                                _async_wrapper=current_app.ensure_sync, exception=error)

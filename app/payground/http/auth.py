@@ -159,6 +159,20 @@ def _networks(setting: str) -> tuple:
 
 def _ip(address: str):
     try:
+def forwarded_https() -> bool:
+    """Whether a trusted proxy (``TRUSTED_PROXIES``) says the client came over HTTPS
+    (``X-Forwarded-Proto: https``, the nearest proxy's word). From anyone else the header
+    proves nothing."""
+    setting = current_app.config.get("TRUSTED_PROXIES") or ""
+    if not setting:
+        return False
+    trusted = _networks(setting if isinstance(setting, str) else ",".join(setting))
+    if not _within(request.remote_addr or "", trusted):
+        return False
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
+    return proto == "https"
+
+
         return ipaddress.ip_address(address)
     except ValueError:
         return None

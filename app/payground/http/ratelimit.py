@@ -163,8 +163,22 @@ class RateLimiter:
         return Decision(count < rate.limit, rate, max(0, rate.limit - count), reset)
 
     def record_failure(self, kind: str, address: str, rate: Rate) -> Decision:
-        """Count one ``kind`` of failure (a bad key, a bad password) against ``address``."""
+        """Count one ``kind`` of failure (a bad key) against ``address``."""
         return self._hit(f"{kind}:{address}", rate)
+
+    def claim_attempt(self, kind: str, address: str, rate: Rate) -> tuple[Decision, str]:
+        """Count an attempt (a log-in) against ``address`` before it is checked; returns the
+        decision and the counter, for ``give_back`` if the attempt was no failure."""
+        window, reset = self._window(rate)
+        counter = f"{kind}:{address}:{window}"
+        with self._count_lock:
+            count = self.storage().incr(counter, rate.window + _KEY_SLACK)
+        return Decision(count <= rate.limit, rate, max(0, rate.limit - count), reset), counter
+
+    def give_back(self, counter: str, rate: Rate) -> None:
+        """Take back one attempt counted by ``claim_attempt`` (in the window it was counted)."""
+        with self._count_lock:
+            self.storage().incr(counter, rate.window + _KEY_SLACK, amount=-1)
 
     def first_refusal(self, address: str) -> bool:
         """Count a refusal of this throttled address; true for the window's first one."""

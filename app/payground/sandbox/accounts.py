@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, g
 
+from ..errors import AuthenticationError, RateLimitError
+from ..http import login_throttle
 from ..http.context import state
 from ..http.decorators import request_params
 from ..services import accounts
@@ -37,10 +39,20 @@ def signup():
 
 @bp.post("/login")
 def login():
-    """Log in; returns a new session token."""
-    params = Credentials().load(request_params())
-    return _signed_in(accounts.login(params["email"], params["password"], clock=state().clock),
-                      200)
+    """Log in; returns a new session token (throttled per address after repeated failures)."""
+    wait = login_throttle.claim()
+    if wait is not None:
+        raise RateLimitError(login_throttle.TOO_MANY, headers={"Retry-After": str(wait)})
+    try:
+        params = Credentials().load(request_params())
+        result = accounts.login(params["email"], params["password"], clock=state().clock)
+    except AuthenticationError:  # a wrong password: the claimed attempt stays counted
+        raise
+    except Exception:
+        login_throttle.give_back()
+        raise
+    login_throttle.give_back()
+    return _signed_in(result, 200)
 
 
 @bp.post("/logout")

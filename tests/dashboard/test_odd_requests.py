@@ -1,0 +1,57 @@
+"""Dashboard pages under odd requests: never a 500 for what a browser can send."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.dashboard.conftest import PASSWORD, Dashboard, text
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}
+
+
+def test_pager_links_keep_a_filter_named_like_url_fors_own_arguments(dash, signed_in, client):
+    dash.post("/dashboard/webhooks", {"url": "http://127.0.0.1:9/h", "enabled_events": "*"})
+    endpoint = re.search(r"(we_\w+)", dash.get("/dashboard/webhooks").get_data(as_text=True))[1]
+    for i in range(27):  # an event each, and a delivery each: more than one page
+        client.post("/v1/customers", data={"email": f"c{i}@example.com"},
+                    headers={"Authorization": f"Bearer {signed_in.secret_key}"})
+    page = dash.get(f"/dashboard/webhooks?endpoint={endpoint}&_external=1")
+    assert page.status_code == 200
+    links = re.findall(r'href="(/dashboard/webhooks\?[^"]*starting_after[^"]*)"',
+                       page.get_data(as_text=True))
+    assert links and all(f"endpoint={endpoint}" in link for link in links)
+    assert dash.get(links[0].replace("&amp;", "&")).status_code == 200
+
+
+@pytest.mark.parametrize("next_path", ["/dashboard/keys\r\nSet-Cookie: x=1", "/dashboard/keys\nx",
+                                       "/dashboard/keys\tx"])
+def test_a_next_with_control_characters_goes_to_the_keys_page(dash, app, next_path):
+    account = dash.signup()
+    browser = Dashboard(app.test_client())
+    r = browser.post("/dashboard/login", {"email": account.email, "password": PASSWORD,
+                                          "next": next_path})
+    assert r.status_code == 303 and r.headers["Location"] == "/dashboard/keys"
+    r = browser.client.get("/dashboard/login", query_string={"next": next_path})
+    assert r.status_code == 302 and r.headers["Location"] == "/dashboard/keys"
+
+
+def test_a_failed_transaction_still_gets_the_error_page(dash, signed_in, monkeypatch):
+    from payground.models.api_key import ApiKey
+    from payground.models.base import db
+    from payground.services import keys as key_service
+
+    def broken(*args, **kwargs):
+        db.session.add(ApiKey())  # required columns missing: the flush fails
+        db.session.flush()
+
+    monkeypatch.setattr(key_service, "create_key", broken)
+    r = dash.post("/dashboard/keys", {"type": "secret", "name": "x"})
+    assert r.status_code == 500
+    assert "Something went wrong" in text(r)
+    assert r.headers["X-Frame-Options"] == "DENY" and r.headers["Cache-Control"] == "no-store"
+    assert dash.get("/dashboard/keys").status_code == 200  # and the next page is fine
