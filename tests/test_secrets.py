@@ -174,3 +174,27 @@ def test_no_api_answer_may_be_cached_least_of_all_one_that_shows_a_key(client):
         "signup": 201, "login": 200, "create key": 201, "roll": 201, "activate": 201,
         "list keys": 200, "bad login": 401, "v1": 200, "v1 error": 404, "v1 no key": 401}
     assert {r.headers.get("Cache-Control") for r in answers.values()} == {"no-cache, no-store"}
+
+
+def test_webhook_signing_secrets_never_reach_the_logs_or_database(app, client, account, caplog):
+    caplog.set_level(logging.DEBUG)
+    created = client.post("/v1/webhook_endpoints", headers=account.auth(),
+                          data={"url": "https://example.com/hook", "enabled_events[]": "*"})
+    assert created.status_code == 200, created.get_json()
+    secret = created.get_json()["secret"]
+    planted = [secret, tampered(secret)]
+    outputs = []
+    for whsec in planted:
+        for response in exercise(client, whsec) + [
+                client.post("/v1/customers", data={"name": "idem"},
+                            headers={**account.auth(), "Idempotency-Key": whsec}),
+                client.get(f"/v1/customers/{whsec}", headers=account.auth()),
+                client.get(f"/v1/nowhere/{whsec}", headers=account.auth())]:
+            assert response.status_code < 500, response.get_data(as_text=True)
+            outputs.append(response.get_data(as_text=True))
+    logged = sandbox_logs(client, account)
+    assert "/v1/customers/whsec_" in "".join(logged)  # the requests really are in the log
+    everything = "\n".join(outputs + logged + [caplog.text, database_text(app)])
+    for whsec in planted:
+        assert whsec not in everything
+        assert whsec[10:-4] not in everything

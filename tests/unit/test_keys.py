@@ -87,6 +87,15 @@ def test_scrub_masks_every_key_like_string():
     assert "sk_test_abc" not in scrubbed
 
 
+def test_scrub_masks_webhook_signing_secrets_too():
+    from payground.core.webhooks import endpoint_secret
+
+    secret = endpoint_secret("pepper", "we_1")
+    scrubbed = keys.scrub(f"/v1/customers/{secret} whsec_(derived again) whsec_ab")
+    assert scrubbed == (f"/v1/customers/whsec_{'*' * 28}{secret[-4:]} whsec_(derived again) "
+                        "wh******")
+
+
 def test_secret_in_finds_a_secret_or_restricted_key_anywhere_in_a_text():
     secret, restricted = keys.generate("secret", False), keys.generate("restricted", True)
     assert keys.secret_in(f"note: {secret}.") == secret

@@ -22,6 +22,7 @@ CHECKSUM_LENGTH = 6
 KEY_PATTERN = re.compile(r"^(sk|pk|rk)_(test|live)_[0-9A-Za-z]{38}$")
 # Anything that looks like a key (even a broken one) - used to scrub logs and URLs.
 KEY_LIKE = re.compile(r"(?:sk|pk|rk)_(?:test|live)_[0-9A-Za-z]+")
+_SCRUBBED = re.compile(KEY_LIKE.pattern + r"|whsec_[0-9A-Za-z]+")
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,16 @@ def prefix_of(key: str) -> str:
 
 
 def scrub(text: str) -> str:
-    """Replace anything key-like in ``text`` by its masked form (for logs and stored URLs)."""
-    return KEY_LIKE.sub(lambda m: mask(m.group(0)), text)
+    """Replace anything key-like in ``text`` by its masked form (for logs and stored URLs),
+    and webhook signing secrets (``whsec_...``, see ``core.webhooks``) by theirs."""
+    return _SCRUBBED.sub(_masked_match, text)
+
+
+def _masked_match(match: re.Match) -> str:
+    found = match.group(0)
+    if found.startswith("whsec_") and len(found) > 10:
+        return "whsec_" + "*" * (len(found) - 10) + found[-4:]
+    return mask(found)
 
 
 def allows(granted, needed: str) -> bool:
