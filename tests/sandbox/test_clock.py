@@ -46,3 +46,32 @@ def test_advance_validation(account, client):
 def test_clock_needs_a_session(account, client):
     r = client.get("/sandbox/clock", headers=account.auth())
     assert r.status_code == 401
+
+
+def test_the_clock_stops_where_timestamps_still_fit(account, client):
+    """Timestamps are 32-bit columns: an account's clock may go no further than what leaves
+    room for the furthest date it sets (a 7-day grace period, a 30-day session)."""
+    from payground.services.clock import LATEST_ACCOUNT_TIME
+
+    def advance(seconds):
+        return client.post("/sandbox/clock/advance", json={"seconds": seconds},
+                           headers=account.session_auth)
+
+    while (left := LATEST_ACCOUNT_TIME - client.get(
+            "/sandbox/clock", headers=account.session_auth).get_json()["now"]) > 365 * 86400:
+        assert advance(365 * 86400).status_code == 200
+    assert advance(left).get_json()["now"] == LATEST_ACCOUNT_TIME
+    assert_error(advance(1), 400, code="parameter_invalid_integer", param="seconds",
+                 message="Invalid seconds: the account's clock would pass 2037-11-20, the "
+                         "latest time Payground can keep (its timestamps are 32-bit).")
+    assert client.get("/sandbox/clock", headers=account.session_auth).get_json()["now"] == \
+        LATEST_ACCOUNT_TIME
+    # Everything dated from the account's time still fits (on PostgreSQL too).
+    assert account.post("/v1/customers", {"email": "late@example.com"}).status_code == 200
+    assert account.post("/v1/charges", {"amount": 2000, "currency": "usd",
+                                        "source": "tok_visa"}).status_code == 200
+    key = account.create_key(type="secret")
+    r = client.post(f"/sandbox/keys/{account.key_id(key)}/roll", json={"expires_in": 7 * 86400},
+                    headers=account.session_auth)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["status"] == "active"

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from ..errors import ParameterInvalid
 from ..models.base import db
 from . import ledger, webhooks
 
 MAX_ADVANCE = 365 * 86400
+# Timestamps are 32-bit columns (PostgreSQL INTEGER); an account's time, plus the furthest
+# ahead anything is dated from it (7-day grace periods, 30-day sessions, 2-day settlement),
+# must stay below 2**31. A margin of 60 days covers them all.
+LATEST_ACCOUNT_TIME = 2**31 - 1 - 60 * 86400
 
 
 def advance_clock(account, seconds: int, *, clock) -> int:
@@ -15,11 +21,18 @@ def advance_clock(account, seconds: int, *, clock) -> int:
     Only this account's time moves: key expiries, idempotency retention, settlements and
     webhook retries read it through ``clock.for_account``.
 
-    :raises ParameterInvalid: ``seconds`` is not between 1 and one year.
+    :raises ParameterInvalid: ``seconds`` is not between 1 and one year, or would take the
+        account past ``LATEST_ACCOUNT_TIME``.
     """
     if not 1 <= seconds <= MAX_ADVANCE:
         raise ParameterInvalid(
             f"Invalid seconds: must be between 1 and {MAX_ADVANCE} (one year).",
+            param="seconds", code="parameter_invalid_integer")
+    if clock.for_account(account) + seconds > LATEST_ACCOUNT_TIME:
+        latest = time.strftime("%Y-%m-%d", time.gmtime(LATEST_ACCOUNT_TIME))
+        raise ParameterInvalid(
+            f"Invalid seconds: the account's clock would pass {latest}, the latest time "
+            "Payground can keep (its timestamps are 32-bit).",
             param="seconds", code="parameter_invalid_integer")
     account.clock_offset = (account.clock_offset or 0) + seconds
     if account.webhook_endpoint_count:
