@@ -48,6 +48,10 @@ AMOUNT_TOO_SMALL = "Amount must be at least $0.50 usd"
 MALFORMED_BODY = "Invalid request: the request body could not be decoded."
 MALFORMED_QUERY = "Invalid request: the query string could not be decoded."
 ONE_OF_PARAMS = "You may only specify one of these parameters: {params}."
+SECRET_KEY_PARAM = ("{param} can only be set with a secret key: a publishable key cannot change "
+                    "it from the browser.")
+REFUND_NEEDS_CHARGE = "Missing required param: charge (or payment_intent)."
+REFUND_NO_CHARGE = "This PaymentIntent ({id}) has no charge to refund."
 MULTIPART_BODY = (
     "Invalid request: multipart/form-data bodies are not supported. Send parameters "
     "form-encoded (application/x-www-form-urlencoded: curl -d, not curl -F) or as JSON."

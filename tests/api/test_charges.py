@@ -26,6 +26,15 @@ DECLINES = [
      "An error occurred while processing your card. Try again in a little bit."),
     ("chargeDeclinedFraudulent", "4100000000000019", "card_declined", "fraudulent", None,
      "Your card was declined."),
+    # The spellings Stripe's testing page uses now (pm_card_visa_chargeDeclined ...).
+    ("visa_chargeDeclined", "4000000000000002", "card_declined", "generic_decline", None,
+     "Your card was declined."),
+    ("visa_chargeDeclinedInsufficientFunds", "4000000000009995", "card_declined",
+     "insufficient_funds", None, "Your card has insufficient funds."),
+    ("visa_chargeDeclinedLostCard", "4000000000009987", "card_declined", "lost_card", None,
+     "Your card was declined."),
+    ("visa_chargeDeclinedStolenCard", "4000000000009979", "card_declined", "stolen_card", None,
+     "Your card was declined."),
 ]
 SUCCESSES = [("visa", "4242424242424242", "Visa"), ("mastercard", "5555555555554444",
                                                     "MasterCard"),

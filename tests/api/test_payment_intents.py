@@ -23,6 +23,8 @@ DECLINES = [
      messages.CARD_INCORRECT_CVC),
     ("pm_card_chargeDeclinedFraudulent", "card_declined", "fraudulent", None,
      messages.CARD_DECLINED),
+    ("pm_card_visa_chargeDeclinedLostCard", "card_declined", "lost_card", None,
+     messages.CARD_DECLINED),
 ]
 
 
@@ -423,8 +425,8 @@ def test_a_method_detached_after_being_set_is_refused_at_confirm(account):
      "Invalid capture_method: must be one of automatic, automatic_async, manual"),
     ({"payment_method_types[]": "ideal"}, None, "payment_method_types",
      messages.PAYMENT_METHOD_TYPE_INVALID.format(type="ideal")),
-    ({"setup_future_usage": "off_session"}, "parameter_unknown", "setup_future_usage",
-     "Received unknown parameter: setup_future_usage"),
+    ({"shipping[name]": "Jo"}, "parameter_unknown", "shipping",
+     "Received unknown parameter: shipping"),
 ])
 def test_bad_create_parameters(account, params, code, param, message):
     status = 404 if code == "resource_missing" else 400

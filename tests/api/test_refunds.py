@@ -107,7 +107,7 @@ def test_failed_charge_cannot_be_refunded(account):
 def test_validation(account):
     cid = charge(account)
     assert_error(account.post("/v1/refunds", {}), 400, code="parameter_missing",
-                 param="charge", message="Missing required param: charge.")
+                 param="charge", message="Missing required param: charge (or payment_intent).")
     assert_error(refund(account, "ch_nope"), 404, code="resource_missing", param="charge",
                  message="No such charge: 'ch_nope'")
     assert_error(refund(account, cid, reason="bored"), 400, param="reason",

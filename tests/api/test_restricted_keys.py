@@ -138,3 +138,84 @@ def test_trusted_proxy_address_reaches_the_request_log(app, account, client):
 def test_allowlist_is_checked_before_permissions(account, client):
     key = account.create_key(permissions=["balance_read"], ip_allowlist=["203.0.113.9"])
     refused_from(get_from(client, key, "198.51.100.1"), "198.51.100.1")
+
+
+# --- expand[]: an expanded object needs its own read permission --------------------------------
+
+
+def expansion_targets(app):
+    """Every output schema an expand[] path can reach, from every /v1 route's schema."""
+    from payground.v1 import balance, charges, customers, payouts, refunds
+    from payground.http import intent_schemas
+
+    roots = [charges.ChargeOut, refunds.RefundOut, payouts.PayoutOut,
+             balance.BalanceTransactionOut, intent_schemas.PaymentIntentOut,
+             intent_schemas.PaymentMethodOut, customers.CustomerOut]
+    seen, pending = set(), list(roots)
+    while pending:
+        schema = pending.pop()
+        for _attribute, target in getattr(schema, "EXPANDABLE", {}).values():
+            if target() not in seen:
+                seen.add(target())
+                pending.append(target())
+    return seen
+
+
+def test_every_expandable_object_names_the_permission_to_read_it(app):
+    from payground.services.keys import PERMISSIONS
+
+    targets = expansion_targets(app)
+    assert len(targets) >= 6
+    for target in targets:
+        assert target.READ_PERMISSIONS, target
+        assert set(target.READ_PERMISSIONS) <= set(PERMISSIONS), target
+
+
+def test_expanding_needs_the_expanded_objects_permission(account):
+    customer = account.post("/v1/customers", data={"email": "a@example.com"}).get_json()["id"]
+    charge = account.post("/v1/charges", data={"amount": 2000, "currency": "usd",
+                                               "source": "tok_visa", "customer": customer})
+    charge_id = charge.get_json()["id"]
+    narrow = restricted(account, ["charge_read"])
+    path = f"/v1/charges/{charge_id}?expand[]=customer"
+    r = call(account, "GET", path, narrow)
+    assert_error(r, 403, message=messages.MISSING_PERMISSION.format(
+        masked=keys.mask(narrow), account=account.account_id, permission="customer_read"))
+    assert "a@example.com" not in r.get_data(as_text=True)
+    assert call(account, "GET", f"/v1/charges/{charge_id}", narrow).status_code == 200
+    wide = restricted(account, ["charge_read", "customer_read"])
+    assert call(account, "GET", path, wide).get_json()["customer"]["email"] == "a@example.com"
+    # Nested, and through lists: each hop needs its own permission.
+    deep = "/v1/charges?expand[]=data.balance_transaction.source"
+    short = restricted(account, ["charge_read", "balance_read", "payout_read"])
+    assert_error(call(account, "GET", deep, short), 403,
+                 message=messages.MISSING_PERMISSION.format(
+                     masked=keys.mask(short), account=account.account_id,
+                     permission="refund_read"))
+    everything = restricted(account, ["charge_read", "balance_read", "refund_read",
+                                      "payout_read"])
+    listed = call(account, "GET", deep, everything).get_json()["data"][0]
+    assert listed["balance_transaction"]["source"]["id"] == charge_id
+
+
+def test_a_refused_expansion_writes_nothing(account):
+    writer = restricted(account, ["charge_write"])  # may charge, may not read customers
+    customer = account.post("/v1/customers", data={"email": "b@example.com"}).get_json()["id"]
+    body = {"amount": 2000, "currency": "usd", "source": "tok_visa", "customer": customer}
+    refused = account.post("/v1/charges", data={**body, "expand[]": "customer"}, key=writer)
+    assert_error(refused, 403, message=messages.MISSING_PERMISSION.format(
+        masked=keys.mask(writer), account=account.account_id, permission="customer_read"))
+    unknown = account.post("/v1/charges", data={**body, "expand[]": "customer.nope"})
+    assert_error(unknown, 400, param="expand",
+                 message="This property cannot be expanded (customer.nope).")
+    assert account.get("/v1/charges").get_json()["data"] == []
+    assert account.get("/v1/balance").get_json()["pending"][0]["amount"] == 0
+
+
+def test_a_refused_expansion_is_not_kept_for_its_idempotency_key(account):
+    body = {"amount": 2000, "currency": "usd", "source": "tok_visa"}
+    headers = {"Idempotency-Key": "expand-once"}
+    assert account.post("/v1/charges", data={**body, "expand[]": "nope"},
+                        headers=headers).status_code == 400
+    fixed = account.post("/v1/charges", data=body, headers=headers)
+    assert fixed.status_code == 200 and "Idempotent-Replayed" not in fixed.headers

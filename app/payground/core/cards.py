@@ -108,6 +108,11 @@ MAGIC: dict[str, str] = {
     "chargeDeclinedIncorrectCvc": "4000000000000127",
     "chargeDeclinedProcessingError": "4000000000000119",
     "chargeDeclinedFraudulent": "4100000000000019",
+    # The names Stripe's testing page lists today for the same declines.
+    "visa_chargeDeclined": "4000000000000002",
+    "visa_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "visa_chargeDeclinedLostCard": "4000000000009987",
+    "visa_chargeDeclinedStolenCard": "4000000000009979",
 }
 
 BRAND_NAMES = {

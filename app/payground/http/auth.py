@@ -93,7 +93,15 @@ def authenticate_v1() -> None:
     if key.type == "publishable":
         if not getattr(view, PUBLISHABLE_ATTR, False):
             raise SecretKeyRequired()
-    elif key.type == "restricted" and not keyfmt.allows(key.permissions or [], permission):
+    else:
+        refuse_without(permission)
+
+
+def refuse_without(permission: str) -> None:
+    """Stripe's 403 naming ``rak_<permission>``, for a restricted key without it (secret keys
+    have every permission). The route's own check, and each object ``expand[]`` asks for."""
+    key = g.api_key
+    if key.type == "restricted" and not keyfmt.allows(key.permissions or [], permission):
         raise PermissionDenied(messages.MISSING_PERMISSION.format(
             masked=keyfmt.mask(g.raw_key), account=g.account.id, permission=permission))
 
@@ -151,14 +159,6 @@ def resolve_client_ip() -> str:
     return hops[0] if hops else peer  # every hop is a trusted proxy: the left-most sent it
 
 
-@functools.lru_cache(maxsize=8)
-def _networks(setting: str) -> tuple:
-    return tuple(ipaddress.ip_network(part.strip(), strict=False)
-                 for part in setting.split(",") if part.strip())
-
-
-def _ip(address: str):
-    try:
 def forwarded_https() -> bool:
     """Whether a trusted proxy (``TRUSTED_PROXIES``) says the client came over HTTPS
     (``X-Forwarded-Proto: https``, the nearest proxy's word). From anyone else the header
@@ -173,6 +173,14 @@ def forwarded_https() -> bool:
     return proto == "https"
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(setting: str) -> tuple:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                 for part in setting.split(",") if part.strip())
+
+
+def _ip(address: str):
+    try:
         return ipaddress.ip_address(address)
     except ValueError:
         return None

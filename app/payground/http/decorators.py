@@ -12,6 +12,8 @@ from ..errors import InvalidRequestError
 from .forms import decode_body, decode_query
 from .schemas import dumper_for
 
+OUTPUT_ATTR = "_payground_output_schema"  # set by @returns on the function it returns
+
 
 def request_params() -> dict[str, Any]:
     """The request's parameters, decoded once (body for writes, query string for reads)."""
@@ -31,8 +33,10 @@ def accepts(schema_class: type, **load_kwargs: Any) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any):
             params = schema.load(request_params(), **load_kwargs)
-            g.params_accepted = True  # the endpoint is executing: idempotency saves from here
             g.expand = params.pop("expand", None) or []
+            if g.expand:
+                check_expand(getattr(view, OUTPUT_ATTR, None), g.expand)
+            g.params_accepted = True  # the endpoint is executing: idempotency saves from here
             return view(*args, params=params, **kwargs)
 
         return wrapper
@@ -52,9 +56,48 @@ def returns(schema_class: type, status: int = 200) -> Callable:
             expand(data, result, schema_class, g.get("expand") or [])
             return data, status
 
+        setattr(wrapper, OUTPUT_ATTR, schema_class)  # for @accepts' check of expand[]
         return wrapper
 
     return decorator
+
+
+def expands(schema_class: type) -> Callable:
+    """For a view that dumps its own output (with a ``@returns`` helper): the schema whose
+    ``EXPANDABLE`` its ``expand[]`` is checked against. Goes under ``@accepts``."""
+
+    def decorator(view: Callable) -> Callable:
+        setattr(view, OUTPUT_ATTR, schema_class)
+        return view
+
+    return decorator
+
+
+def check_expand(schema_class: type | None, paths: list[str]) -> None:
+    """Refuse an ``expand[]`` path that cannot be expanded, or that reaches an object the key
+    may not read: each output schema an expansion reaches names, in ``READ_PERMISSIONS``,
+    what a restricted key needs to read it (``customer_read`` ...), as its own route does.
+
+    Run with the parameters' validation, before the view: a write must not happen and then be
+    answered with a 400 or a 403 (which idempotency would keep) saying it did not.
+    """
+    from .auth import refuse_without  # auth imports services, which import this module
+
+    for path in paths:
+        schema, rest = schema_class, path
+        while rest:
+            head, _, rest = rest.partition(".")
+            item_schema = getattr(schema, "ITEM_SCHEMA", None)
+            if head == "data" and item_schema is not None and rest:
+                schema = item_schema
+                continue
+            expandable = getattr(schema, "EXPANDABLE", {})
+            if head not in expandable:
+                raise InvalidRequestError(f"This property cannot be expanded ({path}).",
+                                          param="expand")
+            schema = expandable[head][1]()
+            for permission in schema.READ_PERMISSIONS:
+                refuse_without(permission)
 
 
 def expand(data: dict, obj: Any, schema_class: type, paths: list[str]) -> None:

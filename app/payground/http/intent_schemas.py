@@ -107,6 +107,7 @@ def _customer_schema():
 
 
 class PaymentMethodOut(Schema):
+    READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("payment_method_read",)  # to expand one
     EXPANDABLE: ClassVar[dict] = {"customer": ("customer", _customer_schema)}
 
     id = fields.String()
@@ -133,7 +134,26 @@ class AutomaticPaymentMethods(StripeSchema):
     allow_redirects = OneOf(("always", "never"))
 
 
-class PaymentIntentCreate(StripeSchema):
+class OffSession(fields.Field):
+    """``off_session``: ``true``/``false``, or (on confirm) ``one_off``/``recurring``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in ("one_off", "recurring"):
+            return value
+        return Bool()._deserialize(value, attr, data, **kwargs)
+
+
+class _NoRedirects(StripeSchema):
+    """What Stripe takes for saved cards and 3-D Secure, accepted so that an integration
+    written for Stripe runs unchanged. Payground's cards need no authentication and no
+    mandate, so none of it changes what happens (the README says so)."""
+
+    off_session = OffSession()
+    error_on_requires_action = Bool()
+    setup_future_usage = OneOf(("off_session", "on_session"))
+
+
+class PaymentIntentCreate(_NoRedirects):
     amount = Int(required=True, minimum=1)
     currency = Currency(required=True)
     customer = Str(max_length=255)
@@ -146,6 +166,7 @@ class PaymentIntentCreate(StripeSchema):
     metadata = Metadata()
     receipt_email = Email()
     statement_descriptor = Str(max_length=22)
+    statement_descriptor_suffix = Str(max_length=22)  # accepted; Payground keeps no suffix
     # Accepted for Stripe.js-style integrations; cards never redirect, so it is not used.
     return_url = Str(max_length=2048)
     expand = Expand()
@@ -165,8 +186,9 @@ class PaymentIntentUpdate(StripeSchema):
     expand = Expand()
 
 
-class PaymentIntentConfirm(StripeSchema):
+class PaymentIntentConfirm(_NoRedirects):
     payment_method = Str(max_length=255)
+    capture_method = OneOf(CAPTURE_METHODS)
     client_secret = Str(max_length=255)
     receipt_email = Email()
     return_url = Str(max_length=2048)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .balance_transaction import BalanceTransaction
 from .base import AccountScoped, db
@@ -23,6 +23,10 @@ class Refund(AccountScoped, db.Model):
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     balance_transaction_id: Mapped[str | None] = mapped_column(
         String(64), ForeignKey("balance_transactions.id"))
+
+    # The charge's PaymentIntent, read with the refund (one query for a whole list).
+    payment_intent_id: Mapped[str | None] = column_property(
+        select(Charge.payment_intent_id).where(Charge.id == charge_id).scalar_subquery())
 
     charge: Mapped[Charge] = relationship(lazy="select")
     balance_transaction: Mapped[BalanceTransaction | None] = relationship(lazy="select")

@@ -11,7 +11,7 @@ from ..models.balance_transaction import BalanceTransaction
 from ..models.base import build, db
 from ..models.direct import Writes
 from ..models.charge import Charge
-from . import events, ledger, tokens
+from . import events, intent_sync, ledger, tokens
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
 from .customers import get_customer
 
@@ -165,19 +165,22 @@ def capture_charge(account, livemode: bool, clock, charge_id: str,
     for field in ("receipt_email", "statement_descriptor"):
         if field in params:
             setattr(charge, field, params[field])
-    _settle(charge, amount, clock.for_account(account))
+    now = clock.for_account(account)
+    _settle(charge, amount, now)
     charge.amount_refunded = charge.amount - amount
-    events.emit_changes(account, livemode, clock.for_account(account), "charge.captured", charge,
-                        before)
+    intent_sync.follow_capture(account, livemode, now, charge, amount)
+    events.emit_changes(account, livemode, now, "charge.captured", charge, before)
     db.session.commit()
     return charge
 
 
 def list_charges(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
-    """Charges newest first, optionally only those of ``customer``."""
+    """Charges newest first, optionally only those of ``customer`` or ``payment_intent``."""
     filters: tuple = ()
     if params.get("customer"):
         filters += (Charge.customer_id == params["customer"],)
+    if params.get("payment_intent"):
+        filters += (Charge.payment_intent_id == params["payment_intent"],)
     return paginate(Charge, account, livemode, params, url, filters)
 
 

@@ -16,6 +16,7 @@ from .. import messages
 from ..core.ids import new_id
 from ..errors import InvalidRequestError, ParameterMissing
 from ..models.base import db
+from ..models.charge import Charge
 from ..models.payment_intent import PaymentIntent
 from . import charges, events, payment_methods, refunds
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
@@ -144,6 +145,11 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
                                                    now, pepper=pepper)
     if params.get("receipt_email"):
         intent.receipt_email = params["receipt_email"]
+    if params.get("capture_method"):
+        if publishable:  # the server decides when money moves, not the browser
+            raise InvalidRequestError(messages.SECRET_KEY_PARAM.format(param="capture_method"),
+                                      param="capture_method")
+        intent.capture_method = params["capture_method"]
     return _confirm(account, livemode, now, intent, method)
 
 
@@ -193,9 +199,10 @@ def cancel_payment_intent(account, livemode: bool, clock, intent_id: str,
     intent.status, intent.canceled_at, intent.amount_capturable = "canceled", now, 0
     intent.cancellation_reason = params.get("cancellation_reason")
     events.emit(account, livemode, now, "payment_intent.canceled", intent)
-    if authorized:
+    charge = db.session.get(Charge, intent.latest_charge_id) if authorized else None
+    if charge is not None and not (charge.refunded or charge.captured):
         # A full refund of an uncaptured charge releases it; it commits the intent too.
-        refunds.create_refund(account, livemode, clock, {"charge": intent.latest_charge_id})
+        refunds.create_refund(account, livemode, clock, {"charge": charge.id})
     else:
         db.session.commit()
     return intent

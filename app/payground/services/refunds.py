@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from .. import messages
 from ..core import money
 from ..errors import InvalidRequestError
 from ..models.base import db
 from ..models.charge import Charge
+from ..models.payment_intent import PaymentIntent
 from ..models.refund import Refund
-from . import events, ledger
+from . import events, intent_sync, ledger
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
 
 
@@ -27,7 +30,8 @@ def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Ref
     :raises InvalidRequestError: ``charge_already_refunded``, an amount greater than what is
         left, a partial refund of an uncaptured charge, or a failed charge.
     """
-    charge = get_scoped(Charge, account, livemode, params["charge"], param="charge",
+    charge = get_scoped(Charge, account, livemode, _charge_id(account, livemode, params),
+                        param="charge" if "charge" in params else "payment_intent",
                         for_update=True)
     if charge.status == "failed":
         raise InvalidRequestError(messages.CHARGE_FAILED_CANNOT.format(id=charge.id,
@@ -55,11 +59,25 @@ def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Ref
         refund.balance_transaction = ledger.refund_transaction(refund, charge, now)
     charge.amount_refunded += amount
     charge.refunded = charge.amount_refunded == charge.amount
+    if not charge.captured:
+        intent_sync.follow_release(account, livemode, now, charge)
     db.session.add(refund)
     events.emit_changes(account, livemode, now, "charge.refunded", charge, before)
     events.emit(account, livemode, now, "refund.created", refund)
     db.session.commit()
     return refund
+
+
+def _charge_id(account, livemode: bool, params: dict[str, Any]) -> str:
+    """The charge to refund: ``charge``, or the latest charge of ``payment_intent``."""
+    if "charge" in params:
+        return params["charge"]
+    intent = get_scoped(PaymentIntent, account, livemode, params["payment_intent"],
+                        param="payment_intent")
+    if intent.latest_charge_id is None:
+        raise InvalidRequestError(messages.REFUND_NO_CHARGE.format(id=intent.id),
+                                  param="payment_intent")
+    return intent.latest_charge_id
 
 
 def get_refund(account, livemode: bool, refund_id: str) -> Refund:
@@ -82,8 +100,11 @@ def update_refund(account, livemode: bool, clock, refund_id: str,
 
 
 def list_refunds(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
-    """Refunds newest first, optionally only those of ``charge``."""
+    """Refunds newest first, optionally only those of ``charge`` or ``payment_intent``."""
     filters: tuple = ()
     if params.get("charge"):
         filters += (Refund.charge_id == params["charge"],)
+    if params.get("payment_intent"):
+        filters += (Refund.charge_id.in_(select(Charge.id).where(
+            Charge.payment_intent_id == params["payment_intent"])),)
     return paginate(Refund, account, livemode, params, url, filters)

@@ -22,6 +22,10 @@ def _status(txn) -> str:
 class SourceOut:
     """Dumps a balance transaction's source with the schema of whatever it is."""
 
+    # Expanding ``source`` is allowed before the view knows which kind it will be: a
+    # restricted key needs to be able to read every kind.
+    READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("charge_read", "refund_read", "payout_read")
+
     def dump(self, obj) -> dict:
         from .charges import ChargeOut
         from .payouts import PayoutOut
@@ -32,6 +36,7 @@ class SourceOut:
 
 
 class BalanceTransactionOut(Schema):
+    READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("balance_read",)  # to expand one
     EXPANDABLE: ClassVar[dict] = {"source": ("source_object", lambda: SourceOut)}
 
     id = fields.String()

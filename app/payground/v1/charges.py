@@ -65,6 +65,7 @@ class ChargeRetrieve(StripeSchema):
 
 class ChargeListParams(ListParams):
     customer = Str(max_length=255)
+    payment_intent = Str(max_length=255)
 
 
 _dump_card = dumper_for(CardOut)
@@ -90,6 +91,7 @@ def _payment_method_details(charge) -> dict:
 
 
 class ChargeOut(Schema):
+    READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("charge_read",)  # to expand one
     EXPANDABLE: ClassVar[dict] = {
         "customer": ("customer", lambda: CustomerOut),
         "balance_transaction": ("balance_transaction", lambda: BalanceTransactionOut),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask import request
 from marshmallow import Schema, fields
 
 from ..http.auth import requires
 from ..http.context import scope
-from ..http.decorators import accepts, returns
+from ..http.decorators import accepts, expands, returns
 from ..http.schemas import Email, Expand, Int, ListParams, Metadata, Str, StripeSchema, list_schema
 from ..services import customers
 from . import bp
@@ -36,6 +38,7 @@ class CustomerListParams(ListParams):
 
 
 class CustomerOut(Schema):
+    READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("customer_read",)  # to expand one
     id = fields.String()
     object = fields.Constant("customer")
     address = fields.Constant(None)
@@ -75,6 +78,7 @@ def create_customer(params):
 @bp.get("/customers/<customer_id>")
 @requires("customer_read")
 @accepts(CustomerRetrieve)
+@expands(CustomerOut)
 def retrieve_customer(customer_id, params):
     """Retrieve a customer (a deleted one comes back as ``{id, object, deleted: true}``)."""
     s = scope()

@@ -53,6 +53,7 @@ class PayoutListParams(ListParams):
 
 
 class BankAccountOut(Schema):
+    READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("payout_read",)  # to expand one
     id = fields.String()
     object = fields.Constant("bank_account")
     account_holder_name = fields.String()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from flask import request
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
+from .. import messages
 from ..http.auth import requires
 from ..http.context import scope
 from ..http.decorators import accepts, returns
 from ..http.schemas import Expand, Int, ListParams, Metadata, OneOf, Str, StripeSchema, list_schema
+from ..http.validation import coded
 from ..services import refunds
 from . import bp
 from .balance import BalanceTransactionOut
@@ -20,11 +22,22 @@ REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
 
 class RefundCreate(StripeSchema):
-    charge = Str(required=True, max_length=255)
+    charge = Str(max_length=255)
+    payment_intent = Str(max_length=255)  # refunds the intent's charge
     amount = Int(minimum=1)
     reason = OneOf(REASONS)
     metadata = Metadata()
     expand = Expand()
+
+
+    @validates_schema
+    def charge_or_intent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "charge" in data and "payment_intent" in data:
+            raise ValidationError(coded(None, messages.ONE_OF_PARAMS.format(
+                params="charge, payment_intent")))
+        if "charge" not in data and "payment_intent" not in data:
+            raise ValidationError(coded("parameter_missing", messages.REFUND_NEEDS_CHARGE),
+                                  field_name="charge")
 
 
 class RefundUpdate(StripeSchema):
@@ -38,6 +51,7 @@ class RefundRetrieve(StripeSchema):
 
 class RefundListParams(ListParams):
     charge = Str(max_length=255)
+    payment_intent = Str(max_length=255)
 
 
 class RefundOut(Schema):
@@ -54,7 +68,7 @@ class RefundOut(Schema):
     created = fields.Integer()
     currency = fields.String()
     metadata = fields.Dict(attribute="metadata_")
-    payment_intent = fields.Constant(None)
+    payment_intent = fields.String(attribute="payment_intent_id")  # its charge's intent
     reason = fields.String()
     receipt_number = fields.Constant(None)
     source_transfer_reversal = fields.Constant(None)
@@ -67,7 +81,7 @@ class RefundOut(Schema):
 @accepts(RefundCreate)
 @returns(RefundOut)
 def create_refund(params):
-    """Refund all or part of a charge."""
+    """Refund all or part of a charge (``charge``, or a PaymentIntent's: ``payment_intent``)."""
     s = scope()
     return refunds.create_refund(s.account, s.livemode, s.clock, params)
 

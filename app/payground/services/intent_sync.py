@@ -1,0 +1,40 @@
+"""A PaymentIntent follows its charge when the charge is captured or released directly.
+
+The PaymentIntents API captures and cancels through the charge (``payment_intents``); the
+Charges and Refunds APIs can reach the same uncaptured charge. Done there, the intent moves
+with it - captured: ``succeeded``; released by a full refund: ``canceled`` - so it never waits
+in ``requires_capture`` for a capture that can no longer happen (Stripe cancels an intent whose
+authorisation is released, and an intent is ``succeeded`` once its charge is captured).
+"""
+
+from __future__ import annotations
+
+from ..models.base import db
+from ..models.charge import Charge
+from ..models.payment_intent import PaymentIntent
+from . import events
+
+
+def _waiting_intent(charge: Charge) -> PaymentIntent | None:
+    if charge.payment_intent_id is None:
+        return None
+    intent = db.session.get(PaymentIntent, charge.payment_intent_id)
+    # Anything else means the PaymentIntents API is the one moving it (it sets the intent's
+    # new status before it captures or releases the charge).
+    return intent if intent is not None and intent.status == "requires_capture" else None
+
+
+def follow_capture(account, livemode: bool, now: int, charge: Charge, amount: int) -> None:
+    """``charge`` was captured for ``amount``: its waiting intent has succeeded."""
+    intent = _waiting_intent(charge)
+    if intent is not None:
+        intent.status, intent.amount_received, intent.amount_capturable = "succeeded", amount, 0
+        events.emit(account, livemode, now, "payment_intent.succeeded", intent)
+
+
+def follow_release(account, livemode: bool, now: int, charge: Charge) -> None:
+    """``charge``'s authorisation was released (refunded uncaptured): its intent is canceled."""
+    intent = _waiting_intent(charge)
+    if intent is not None:
+        intent.status, intent.canceled_at, intent.amount_capturable = "canceled", now, 0
+        events.emit(account, livemode, now, "payment_intent.canceled", intent)

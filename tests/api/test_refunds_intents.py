@@ -1,0 +1,116 @@
+"""Refunds and PaymentIntents: refund by intent, filter by intent, and intents that follow
+their charge when it is captured or released through the Charges and Refunds APIs."""
+
+from __future__ import annotations
+
+from payground import messages
+from tests.api.test_payment_intents import authorized, done, succeeded
+from tests.helpers import assert_error
+
+
+def test_refund_a_payment_intent_by_its_id(account):
+    intent = succeeded(account)
+    r = account.post("/v1/refunds", {"payment_intent": intent["id"], "amount": 500})
+    assert r.status_code == 200, r.get_json()
+    refund = r.get_json()
+    assert (refund["charge"], refund["payment_intent"], refund["amount"]) == (
+        intent["latest_charge"], intent["id"], 500)
+    other = account.post("/v1/charges", {"amount": 2000, "currency": "usd",
+                                         "source": "tok_visa"}).get_json()["id"]
+    plain = account.post("/v1/refunds", {"charge": other}).get_json()
+    assert plain["payment_intent"] is None
+    listed = account.get(f"/v1/refunds?payment_intent={intent['id']}").get_json()["data"]
+    assert [r["id"] for r in listed] == [refund["id"]]
+    assert account.get(f"/v1/refunds/{refund['id']}").get_json()["payment_intent"] == intent["id"]
+    charges = account.get(f"/v1/charges?payment_intent={intent['id']}").get_json()["data"]
+    assert [c["id"] for c in charges] == [intent["latest_charge"]]
+
+
+def test_refund_needs_exactly_one_of_charge_and_payment_intent(account):
+    intent = succeeded(account)
+    assert_error(account.post("/v1/refunds", {}), 400, code="parameter_missing", param="charge",
+                 message="Missing required param: charge (or payment_intent).")
+    assert_error(account.post("/v1/refunds", {"charge": intent["latest_charge"],
+                                              "payment_intent": intent["id"]}), 400,
+                 message="You may only specify one of these parameters: charge, payment_intent.")
+    assert_error(account.post("/v1/refunds", {"payment_intent": "pi_nope"}), 404,
+                 code="resource_missing", param="payment_intent",
+                 message="No such payment_intent: 'pi_nope'")
+    unconfirmed = account.post("/v1/payment_intents", {"amount": 2000,
+                                                       "currency": "usd"}).get_json()
+    assert_error(account.post("/v1/refunds", {"payment_intent": unconfirmed["id"]}), 400,
+                 param="payment_intent",
+                 message=messages.REFUND_NO_CHARGE.format(id=unconfirmed["id"]))
+
+
+def test_releasing_an_intents_charge_cancels_the_intent(account):
+    intent = authorized(account)
+    r = account.post("/v1/refunds", {"charge": intent["latest_charge"]})
+    assert r.status_code == 200, r.get_json()
+    after = account.get(f"/v1/payment_intents/{intent['id']}").get_json()
+    assert (after["status"], after["amount_capturable"]) == ("canceled", 0)
+    assert after["canceled_at"] is not None
+    types = [e["type"] for e in account.get("/v1/events?limit=100").get_json()["data"]]
+    assert "payment_intent.canceled" in types
+    assert_error(account.post(f"/v1/payment_intents/{intent['id']}/cancel"), 400,
+                 code="payment_intent_unexpected_state", param=None,
+                 message=messages.INTENT_CANCEL_STATE.format(status="canceled"),
+                 payment_intent=account.get(f"/v1/payment_intents/{intent['id']}").get_json())
+
+
+def test_capturing_an_intents_charge_directly_completes_the_intent(account):
+    intent = authorized(account)
+    r = account.post(f"/v1/charges/{intent['latest_charge']}/capture", {"amount": 1500})
+    assert r.status_code == 200, r.get_json()
+    after = account.get(f"/v1/payment_intents/{intent['id']}").get_json()
+    assert (after["status"], after["amount_received"], after["amount_capturable"]) == (
+        "succeeded", 1500, 0)
+    # Cancelling it now would refund captured money: refused, as for any succeeded intent.
+    assert account.post(f"/v1/payment_intents/{intent['id']}/cancel").status_code == 400
+    assert account.get(f"/v1/charges/{intent['latest_charge']}").get_json()["amount_refunded"] \
+        == 500  # only the released rest of the authorisation
+
+
+def test_the_payment_intent_api_still_moves_its_own_charge(account):
+    captured = done(account, authorized(account)["id"], "capture")
+    assert (captured["status"], captured["amount_received"]) == ("succeeded", 2000)
+    canceled = done(account, authorized(account)["id"], "cancel")
+    assert canceled["status"] == "canceled"
+    charge = account.get(f"/v1/charges/{canceled['latest_charge']}").get_json()
+    assert (charge["refunded"], charge["captured"]) == (True, False)
+
+
+# --- Stripe parameters for saved cards and confirmation, accepted as Stripe does ---------------
+
+
+def test_saved_card_parameters_are_accepted(account):
+    from tests.api.test_payment_intents import made
+
+    intent = made(account, payment_method="pm_card_visa", confirm="true", off_session="true",
+                  error_on_requires_action="true", setup_future_usage="off_session",
+                  statement_descriptor_suffix="ORDER 12")
+    assert intent["status"] == "succeeded"
+    pending = made(account, payment_method="pm_card_visa")
+    confirmed = done(account, pending["id"], "confirm", off_session="recurring",
+                     capture_method="manual")
+    assert (confirmed["status"], confirmed["capture_method"]) == ("requires_capture", "manual")
+    assert_error(account.post("/v1/payment_intents", {"amount": 2000, "currency": "usd",
+                                                      "off_session": "sometimes"}),
+                 400, code="parameter_invalid_boolean", param="off_session",
+                 message="Invalid boolean: sometimes")
+    assert_error(account.post("/v1/payment_intents", {"amount": 2000, "currency": "usd",
+                                                      "setup_future_usage": "forever"}),
+                 400, param="setup_future_usage",
+                 message="Invalid setup_future_usage: must be one of off_session, on_session")
+
+
+def test_a_publishable_key_cannot_change_the_capture_method(account):
+    from tests.api.test_payment_intents import act, made
+
+    pending = made(account, payment_method="pm_card_visa", capture_method="manual")
+    r = act(account, pending["id"], "confirm", key=account.publishable_key,
+            client_secret=pending["client_secret"], capture_method="automatic")
+    assert_error(r, 400, param="capture_method",
+                 message=messages.SECRET_KEY_PARAM.format(param="capture_method"))
+    after = account.get(f"/v1/payment_intents/{pending['id']}").get_json()
+    assert (after["status"], after["capture_method"]) == ("requires_confirmation", "manual")
