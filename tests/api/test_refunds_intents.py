@@ -4,6 +4,7 @@ their charge when it is captured or released through the Charges and Refunds API
 from __future__ import annotations
 
 from payground import messages
+from payground.core import keys
 from tests.api.test_payment_intents import authorized, done, succeeded
 from tests.helpers import assert_error
 
@@ -114,3 +115,22 @@ def test_a_publishable_key_cannot_change_the_capture_method(account):
                  message=messages.SECRET_KEY_PARAM.format(param="capture_method"))
     after = account.get(f"/v1/payment_intents/{pending['id']}").get_json()
     assert (after["status"], after["capture_method"]) == ("requires_confirmation", "manual")
+
+
+def test_a_charge_expands_its_payment_intent(account):
+    from tests.api.test_restricted_keys import call, restricted
+
+    intent = succeeded(account)
+    path = f"/v1/charges/{intent['latest_charge']}?expand[]=payment_intent"
+    charge = account.get(path).get_json()
+    assert (charge["payment_intent"]["id"], charge["payment_intent"]["status"]) == (
+        intent["id"], "succeeded")
+    plain = account.post("/v1/charges", {"amount": 2000, "currency": "usd",
+                                         "source": "tok_visa"}).get_json()["id"]
+    assert account.get(f"/v1/charges/{plain}?expand[]=payment_intent").get_json()[
+        "payment_intent"] is None
+    narrow = restricted(account, ["charge_read"])
+    assert_error(call(account, "GET", path, narrow), 403,
+                 message=messages.MISSING_PERMISSION.format(
+                     masked=keys.mask(narrow),
+                     account=account.account_id, permission="payment_intent_read"))

@@ -232,6 +232,7 @@ def _charge_schema():
 
 
 class PaymentIntentOut(Schema):
+    READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("payment_intent_read",)  # to expand one
     EXPANDABLE: ClassVar[dict] = {
         "customer": ("customer", _customer_schema),
         "payment_method": ("payment_method", lambda: PaymentMethodOut),

@@ -44,5 +44,14 @@ class Charge(AccountScoped, CardColumns, db.Model):
     balance_transaction: Mapped[BalanceTransaction | None] = relationship(lazy="select")
 
     @property
+    def payment_intent(self):
+        """The PaymentIntent that made this charge (for ``expand[]=payment_intent``), or None."""
+        if self.payment_intent_id is None:
+            return None
+        from .payment_intent import PaymentIntent  # it imports this module
+
+        return db.session.get(PaymentIntent, self.payment_intent_id)
+
+    @property
     def paid(self) -> bool:
         return self.status == "succeeded"

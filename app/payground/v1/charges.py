@@ -90,11 +90,18 @@ def _payment_method_details(charge) -> dict:
     }, "type": "card"}
 
 
+def _payment_intent_schema():
+    from ..http.intent_schemas import PaymentIntentOut  # it imports this module
+
+    return PaymentIntentOut
+
+
 class ChargeOut(Schema):
     READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("charge_read",)  # to expand one
     EXPANDABLE: ClassVar[dict] = {
         "customer": ("customer", lambda: CustomerOut),
         "balance_transaction": ("balance_transaction", lambda: BalanceTransactionOut),
+        "payment_intent": ("payment_intent", _payment_intent_schema),
     }
 
     id = fields.String()
