@@ -111,7 +111,7 @@ def test_help_lists_the_commands(run):
     assert result.exit_code == 0
     commands = [line.split()[0] for line in result.output.split("Commands:\n", 1)[1].splitlines()]
     assert commands == ["activate", "clock", "demo", "init", "keys", "leak", "ledger", "login",
-                        "scan", "serve"]
+                        "scan", "serve", "tutorial"]
     assert "versionadded" not in result.output
 
 

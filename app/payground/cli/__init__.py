@@ -108,9 +108,10 @@ url_option = click.option(
 
 # Each module adds its commands to `main` when imported.
 # (Module names differ from command names, so `payground.cli.serve` stays the command.)
-from . import accounts, clocks, demo, keys, leak, scanner, server  # noqa: E402,F401
+from . import accounts, clocks, demo, keys, leak, lessons, scanner, server  # noqa: E402,F401
 from .accounts import activate, init, login  # noqa: E402,F401
 from .clocks import clock  # noqa: E402,F401
+from .lessons import tutorial  # noqa: E402,F401
 from .scanner import scan  # noqa: E402,F401
 from .ledger import ledger  # noqa: E402,F401
 from .envfile import _ensure_gitignored  # noqa: E402,F401  (used by tests)

@@ -1,0 +1,98 @@
+"""`payground tutorial`: the lessons of tutorials/, wherever Payground was installed from.
+
+A wheel carries them inside the package (``payground/tutorials``, see pyproject.toml); a
+source checkout has them at its top. ``payground tutorial`` lists them and ``payground
+tutorial 2`` copies lesson 2 into the current folder, to read, run and change: a learner who
+installed Payground with pip has no checkout to open.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from . import main
+
+_FOLDER = re.compile(r"^(\d{2})-[a-z0-9-]+$")
+_LEFT_BEHIND = ("__pycache__", "*.pyc", ".env", ".pytest_cache")  # a run's leftovers, and keys
+
+
+@dataclass(frozen=True)
+class Lesson:
+    number: int
+    path: Path
+
+    @property
+    def title(self) -> str:
+        """The README's first heading without "Lesson N — ": ``storing keys``."""
+        try:
+            first = (self.path / "README.md").read_text(encoding="utf-8").splitlines()[0]
+        except (OSError, IndexError):
+            return self.path.name
+        return re.sub(r"^#\s*Lesson\s+\d+\s*[—-]\s*", "", first).strip() or self.path.name
+
+
+def lessons_root() -> Path:
+    """Where the lessons are: inside the installed package, else in the source checkout."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "tutorials", package.parent.parent / "tutorials"):
+        if candidate.is_dir():
+            return candidate
+    raise click.ClickException("The lessons are not installed with this copy of Payground: "
+                               "they are in the tutorials/ folder of its source.")
+
+
+def all_lessons() -> list[Lesson]:
+    root = lessons_root()
+    found = [Lesson(int(m.group(1)), p) for p in sorted(root.iterdir())
+             if p.is_dir() and (m := _FOLDER.match(p.name))]
+    return sorted(found, key=lambda lesson: lesson.number)
+
+
+def _pick(value: str) -> Lesson:
+    lessons = all_lessons()
+    for lesson in lessons:
+        if value.lstrip("0") == str(lesson.number) or value.rstrip("/") == lesson.path.name:
+            return lesson
+    numbers = ", ".join(str(lesson.number) for lesson in lessons)
+    raise click.BadParameter(f"no lesson {value!r}: choose one of {numbers}.",
+                             param_hint="LESSON")
+
+
+@main.command()
+@click.argument("lesson", required=False)
+@click.option("--to", "target", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to copy the lesson into [default: ./<lesson's folder>].")
+def tutorial(lesson: str | None, target: Path | None) -> None:
+    """List the lessons, or copy LESSON (its number) here to follow it.
+
+    \b
+      payground tutorial          # the lessons
+      payground tutorial 2        # copy lesson 2 into ./02-storing-keys
+
+    \f
+    .. versionadded:: 0.2
+    """
+    if lesson is None:
+        lessons = all_lessons()
+        width = max(len(lesson.path.name) for lesson in lessons)
+        for each in lessons:
+            click.echo(f"{each.number:>2}  {each.path.name:<{width}}  {each.title}")
+        click.echo("\nCopy one here to follow it: payground tutorial 1")
+        return
+    chosen = _pick(lesson)
+    target = target if target is not None else Path(chosen.path.name)
+    if target.exists() and any(target.iterdir()):
+        raise click.ClickException(f"{target} already exists and is not empty: your work "
+                                   "there is kept. Choose another folder with --to.")
+    shutil.copytree(chosen.path, target, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(*_LEFT_BEHIND))
+    click.echo(f"Lesson {chosen.number} ({chosen.title}) is in {target}/.")
+    click.echo(f"Open {target / 'README.md'} and follow it from the top; the programs it runs "
+               "are next to it.")
+    click.echo("It needs a running server (`payground serve`) and an account "
+               "(`payground init`, run in that folder).")

@@ -1,0 +1,94 @@
+"""`payground tutorial`: list the lessons, copy one out to follow it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from payground.cli import main
+from payground.cli.lessons import all_lessons, lessons_root
+
+REPO_LESSONS = Path(__file__).resolve().parents[1] / "tutorials"
+
+
+@pytest.fixture
+def tutorial(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    clean = {name: None for name in os.environ if name.startswith("PAYGROUND_")}
+
+    def invoke(*args):
+        return CliRunner(env=clean).invoke(main, ["--home", str(tmp_path / "home"), "tutorial",
+                                                  *args])
+
+    return invoke
+
+
+def test_the_installed_lessons_are_the_repositorys(tmp_path):
+    """From a wheel or a checkout, the lessons are these folders, file for file."""
+    mine = sorted(p.relative_to(REPO_LESSONS) for p in REPO_LESSONS.rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts)
+    installed = sorted(p.relative_to(lessons_root()) for p in lessons_root().rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts)
+    assert installed == mine
+    assert [lesson.number for lesson in all_lessons()] == list(range(1, len(all_lessons()) + 1))
+
+
+def test_lists_every_lesson_with_its_title(tutorial):
+    result = tutorial()
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["1", "01-first-charge", "your", "first", "charge"]
+    assert lines[1].split()[:3] == ["2", "02-storing-keys", "storing"]
+    assert len([line for line in lines if line[:2].strip().isdigit()]) == len(all_lessons())
+    assert lines[-1] == "Copy one here to follow it: payground tutorial 1"
+
+
+@pytest.mark.parametrize("name", ["2", "02", "02-storing-keys"])
+def test_copies_a_lesson_here(tutorial, tmp_path, name):
+    result = tutorial(name)
+    assert result.exit_code == 0, result.output
+    copied = tmp_path / "02-storing-keys"
+    assert result.output.splitlines()[0] == \
+        "Lesson 2 (storing keys) is in 02-storing-keys/."
+    source = lessons_root() / "02-storing-keys"
+    for original in source.iterdir():
+        if original.is_file():
+            assert (copied / original.name).read_bytes() == original.read_bytes()
+    assert not (copied / "__pycache__").exists()
+
+
+def test_never_overwrites_a_learners_work(tutorial, tmp_path):
+    assert tutorial("1").exit_code == 0
+    mine = tmp_path / "01-first-charge" / "charge_with_requests.py"
+    mine.write_text("# my version\n")
+    again = tutorial("1")
+    assert again.exit_code == 1
+    assert again.output == ("Error: 01-first-charge already exists and is not empty: your "
+                            "work there is kept. Choose another folder with --to.\n")
+    assert mine.read_text() == "# my version\n"
+    elsewhere = tutorial("1", "--to", "fresh")
+    assert elsewhere.exit_code == 0 and (tmp_path / "fresh" / "README.md").is_file()
+
+
+def test_an_unknown_lesson_is_refused(tutorial):
+    result = tutorial("99")
+    assert result.exit_code == 2
+    numbers = ", ".join(str(lesson.number) for lesson in all_lessons())
+    assert result.output.splitlines()[-1] == (
+        f"Error: Invalid value for LESSON: no lesson '99': choose one of {numbers}.")
+
+
+def test_the_wheel_carries_the_lessons_but_never_a_env_file():
+    """Force-including tutorials/ would ship a developer's tutorials/*/.env (keys in it):
+    the lessons are selected like the code, so .gitignore and ``exclude`` apply."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    config = tomllib.loads((REPO_LESSONS.parent / "pyproject.toml").read_text())
+    wheel = config["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert "tutorials" in wheel["only-include"]
+    assert wheel["sources"]["tutorials"] == "payground/tutorials"
+    assert ".env" in wheel["exclude"]
+    assert "force-include" not in wheel
