@@ -42,6 +42,7 @@ def exercise(client, key: str) -> list:
         client.get(f"/v1/customers?key={key}", headers=bearer),
         client.get(f"/v1/customers?limit=1&starting_after={key}", headers=bearer),
         client.post("/v1/customers", data={"api_key": key}, headers=bearer),
+        client.post("/v1/customers", data={key: "1"}, headers=bearer),  # a key as a name
         client.post("/v1/customers", data={"balance": key}, headers=bearer),
         client.post("/v1/customers", data=f"email={key}&x=\xff".encode("latin-1"),
                     headers={**bearer, **FORM}),

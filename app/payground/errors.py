@@ -106,7 +106,7 @@ class StripeError(Exception):
             # Stripe's pages are named with hyphens: error-codes/resource-missing.
             body["doc_url"] = DOC_URL.format(code=self.code.replace("_", "-"))
         if self.param:
-            body["param"] = self.param
+            body["param"] = scrub(self.param)  # a key sent as a parameter's name, say
         if self.decline_code:
             body["decline_code"] = self.decline_code
         if self.charge:
