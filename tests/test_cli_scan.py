@@ -220,3 +220,113 @@ def test_this_repository_holds_no_key(scan, monkeypatch):
     result = scan("--json")
     assert json.loads(result.output)["leaks"] == 0, result.output
     assert result.exit_code == 0
+
+
+# --- what git shows differently, and what it fails to show ---------------------------------
+
+
+def commit_all(repo, message="c"):
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+
+
+def test_files_git_diffs_as_binary_are_read_as_text(repo, scan):
+    secret = keys.generate("secret", True)
+    (repo / ".gitattributes").write_text("*.min.js -diff\n")
+    commit_all(repo)
+    (repo / "app.min.js").write_text(f'var k="{secret}";\n')
+    git(repo, "add", ".")
+    staged = scan("--staged")
+    assert staged.exit_code == 1 and "LEAK app.min.js:1:8" in staged.output
+    git(repo, "commit", "-qm", "minified")
+    (repo / "app.min.js").unlink()
+    commit_all(repo, "gone")
+    history = scan("--history")
+    assert history.exit_code == 1 and "app.min.js:1:8" in history.output
+
+
+def test_a_key_written_while_resolving_a_merge_is_in_the_history(repo, scan):
+    secret = keys.generate("secret", False)
+    (repo / "conf.py").write_text("KEY = None\n")
+    commit_all(repo, "base")
+    git(repo, "checkout", "-qb", "other")
+    (repo / "conf.py").write_text("KEY = 'theirs'\n")
+    commit_all(repo, "theirs")
+    git(repo, "checkout", "-q", "-")
+    (repo / "conf.py").write_text("KEY = 'ours'\n")
+    commit_all(repo, "ours")
+    with pytest.raises(subprocess.CalledProcessError):
+        git(repo, "merge", "-q", "other")
+    conflicted = scan("--json")  # a conflicted file is listed once per stage: read once
+    assert json.loads(conflicted.output)["scanned"] == 1
+    (repo / "conf.py").write_text(f"KEY = '{secret}'\n")
+    commit_all(repo, "merged by hand")
+    (repo / "conf.py").write_text("KEY = None\n")
+    commit_all(repo, "no key")
+    result = scan("--history")
+    assert result.exit_code == 1
+    assert f"conf.py:1:8  {shown(secret)}" in result.output
+
+
+def test_a_stash_is_not_published(repo, scan):
+    (repo / "a.py").write_text("A = 1\n")
+    commit_all(repo)
+    (repo / "a.py").write_text(f"A = '{keys.generate('secret', False)}'\n")
+    git(repo, "add", "a.py")  # the stash's index commit holds it too
+    git(repo, "stash", "-q")
+    assert scan("--history").output == "No keys found in 1 file.\n"
+
+
+def test_when_git_fails_the_scan_fails(repo, scan):
+    (repo / "a.py").write_text(f"A = '{keys.generate('secret', False)}'\n")
+    commit_all(repo)
+    blob = subprocess.run(["git", "rev-parse", "HEAD:a.py"], cwd=repo, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    result = scan("--history")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: git log failed: ")
+
+
+def test_odd_file_names(repo, scan):
+    secret = keys.generate("secret", False)
+    latin1 = os.fsdecode(b"caf\xe9.py")
+    for name in ("my file.py", "tab\tname.py", latin1, "日本.py"):
+        (repo / name).write_text(f"K = '{secret}'\n")
+    commit_all(repo)
+    found = json.loads(scan("--history", "--json").output)["findings"]
+    assert sorted(f["path"] for f in found) == sorted(["my file.py", "tab\tname.py", latin1,
+                                                       "日本.py"])
+    assert {f["where"] for f in found} == {"history"}  # each file and its commit: one finding
+
+
+def test_utf16_files_are_read_and_big_files_are_named(repo, scan):
+    secret = keys.generate("secret", False)
+    (repo / "win.txt").write_bytes(f"KEY={secret}\r\n".encode("utf-16"))
+    (repo / "bom.txt").write_bytes(b"\xef\xbb\xbf" + secret.encode())
+    (repo / "big.js").write_text("x" * (5 * 2**20) + secret)
+    result = scan()
+    assert result.exit_code == 1
+    assert "LEAK win.txt:1:5" in result.output and "LEAK bom.txt:1:1" in result.output
+    assert result.output.splitlines()[-1] == "Not scanned, over 5 MB: big.js"
+    assert json.loads(scan("--json").output)["skipped_large"] == ["big.js"]
+
+
+def test_an_ignored_file_named_on_the_command_line_is_read(repo, scan):
+    secret = keys.generate("secret", False)
+    (repo / ".gitignore").write_text("secrets.yml\n")
+    (repo / "secrets.yml").write_text(f"key: {secret}\n")
+    result = scan("secrets.yml")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[:2] == [
+        f"ok   secrets.yml:1:6  {shown(secret)}  test secret key",
+        "       in a file git ignores: not published by a commit (keep it that way)"]
+
+
+def test_check_without_a_session_still_reports(repo, scan, cli_home):
+    secret = keys.generate("secret", False)
+    (repo / "a.py").write_text(f"A = '{secret}'\n")
+    result = scan("--check")
+    assert result.exit_code == 1
+    assert f"LEAK a.py:1:6  {shown(secret)}  test secret key" in result.output
+    assert f"--check: no session in {cli_home / 'session'}" in result.output

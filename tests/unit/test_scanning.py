@@ -61,7 +61,20 @@ def test_the_allow_mark_silences_its_own_line_only(line):
     assert [(f.line, f.value) for f in scanning.find_keys(text)] == [(2, key)]
 
 
-def test_finds_in_the_middle_of_words_are_not_keys():
+def test_keys_glued_to_other_text():
+    """A Payground key is found wherever it is (its checksum proves it): after URL or string
+    escapes, or glued to a word. A Stripe-shaped string glued to a word is the tail of an
+    identifier, unless an escape comes right before it."""
     key = keys.generate("secret", False)
-    assert scanning.find_keys("x" + key) == []
+    for text in (f"x{key}", f"?k%3D{key}", f'"line1\\n{key}"', f"\\u0022{key}"):
+        assert [f.value for f in scanning.find_keys(text)] == [key], text
     assert [f.column for f in scanning.find_keys("_" + key + "_")] == [2]
+    stripe_tail = STRIPE_LIVE[8:]
+    assert scanning.find_keys(f"task_live_{stripe_tail}") == []
+    assert [f.kind for f in scanning.find_keys(f"?k%3D{STRIPE_LIVE}")] == ["stripe"]
+
+
+def test_a_marked_line_of_many_keys_is_left_out_whole():
+    key = keys.generate("secret", False)
+    line = (" " + key) * 20_000 + "  # payground-scan:allow"
+    assert scanning.find_keys(line + "\n" + key) == scanning.find_keys("\n" + key)

@@ -6,6 +6,9 @@ out, ``.env`` above all, where keys belong during development. Outside git it re
 file under the folder except dependency and tool folders. ``--staged`` reads what the next
 commit adds and ``--history`` every line any commit ever added: a key deleted since is still
 in every clone.
+
+Git's output is read as bytes: file names need not be UTF-8 (``os.fsdecode`` keeps them
+usable as paths), and a failing git stops the scan rather than passing it.
 """
 
 from __future__ import annotations
@@ -13,16 +16,30 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are data, not code: skipped and counted
+import click
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are data, not code: skipped, and said so
 BINARY_PROBE = 8192
 # Outside git: folders of installed dependencies and tool caches, which are not the project.
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv",
                           ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+_C_ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13,
+              b'"': 34, b"\\": 92}
+_DIFF_OPTIONS = ["-p", "-U0", "--text", "--no-color", "--no-ext-diff", "--no-textconv",
+                 "--no-renames"]
+
+
+class ScanFailed(click.ClickException):
+    """The scan could not read what it was asked to (git failed): exit status 2, never the 0
+    of a clean project nor the 1 of a leak."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -36,8 +53,15 @@ class AddedLine:
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-C", str(root), "-c", "core.quotePath=false", *args],
-                          capture_output=True, check=False)
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
+
+
+def _git_output(root: Path, *args: str) -> bytes:
+    done = _git(root, *args)
+    if done.returncode != 0:
+        raise ScanFailed(f"git {args[0]} failed: "
+                         f"{os.fsdecode(done.stderr).strip() or done.returncode}")
+    return done.stdout
 
 
 def repo_root(path: Path) -> Path | None:
@@ -47,9 +71,9 @@ def repo_root(path: Path) -> Path | None:
         done = _git(folder, "rev-parse", "--show-toplevel")
     except OSError:  # git is not installed
         return None
-    if done.returncode != 0:
+    if done.returncode != 0 or not done.stdout.strip():  # not a work tree (a bare repository)
         return None
-    return Path(done.stdout.decode().strip())
+    return Path(os.fsdecode(done.stdout.rstrip(b"\n")))
 
 
 def git_files(root: Path, path: Path) -> tuple[list[Path], list[Path]]:
@@ -57,9 +81,9 @@ def git_files(root: Path, path: Path) -> tuple[list[Path], list[Path]]:
     spec = os.path.relpath(path.resolve(), root.resolve())
 
     def listed(*flags: str) -> list[Path]:
-        done = _git(root, "ls-files", "-z", *flags, "--", spec)
-        names = [n for n in done.stdout.decode("utf-8", "replace").split("\0") if n]
-        return [root / name for name in names]
+        names = _git_output(root, "ls-files", "-z", *flags, "--", spec).split(b"\0")
+        # A file with a merge conflict is listed once per stage: read it once.
+        return [root / os.fsdecode(name) for name in dict.fromkeys(names) if name]
 
     return listed("--cached"), listed("--others", "--exclude-standard")
 
@@ -75,18 +99,32 @@ def walk_files(path: Path) -> Iterator[Path]:
             yield Path(folder) / name
 
 
+def too_large(path: Path) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size > MAX_FILE_BYTES
+    except OSError:
+        return False
+
+
 def read_text(path: Path) -> str | None:
     """A file's text, or ``None`` for what is not worth scanning (binary, huge, unreadable,
-    a symlink, gone since git listed it)."""
+    a symlink, gone since git listed it). UTF-16 with a byte-order mark (what Windows tools
+    often write) is text too."""
     try:
         if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
             return None
         data = path.read_bytes()
     except OSError:
         return None
+    return decode(data)
+
+
+def decode(data: bytes) -> str | None:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", "replace")
     if b"\0" in data[:BINARY_PROBE]:
         return None
-    return data.decode("utf-8", "replace")
+    return data.decode("utf-8-sig", "replace")  # a UTF-8 byte-order mark is no column
 
 
 def staged_lines(root: Path) -> Iterator[AddedLine]:
@@ -95,44 +133,77 @@ def staged_lines(root: Path) -> Iterator[AddedLine]:
 
 
 def history_lines(root: Path) -> Iterator[AddedLine]:
-    """Every line every commit on every branch and tag added, newest commit first."""
-    yield from _added_lines(root, ["log", "--all", "--format=commit %H"])
+    """Every line a commit on any branch, tag or remote-tracking ref added, newest commit
+    first; a merge's own lines (a conflict resolved by hand) count as against its first
+    parent. Stashes are left out: they are never pushed."""
+    yield from _added_lines(root, ["log", "--exclude=refs/stash", "--all",
+                                   "--diff-merges=first-parent", "--format=commit %H"])
 
 
 def _added_lines(root: Path, command: list[str]) -> Iterator[AddedLine]:
-    args = ["git", "-C", str(root), "-c", "core.quotePath=false", *command, "-p", "-U0",
-            "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames"]
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+    args = ["git", "-C", str(root), *command, *_DIFF_OPTIONS]
+    with tempfile.TemporaryFile() as errors, \
+            subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors) as proc:
         assert proc.stdout is not None
         commit = path = None
         number = 0
         in_hunk = False
         for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            if in_hunk and line[:1] in ("+", "-", " ", "\\"):
-                if line.startswith("+"):
+            line = raw.rstrip(b"\n")
+            if in_hunk and line[:1] in (b"+", b"-", b" ", b"\\"):
+                if line.startswith(b"+"):
                     if path is not None:
-                        yield AddedLine(commit, path, number, line[1:])
+                        yield AddedLine(commit, path, number, line[1:].decode("utf-8", "replace"))
                     number += 1
                 continue
             # Headers: a hunk's lines all start with one of the four characters above, so
             # nothing a file holds is read as one.
             in_hunk = False
-            if line.startswith("commit "):
-                commit = line[7:].strip()
-            elif line.startswith("diff --git "):
+            if line.startswith(b"commit "):
+                commit = line[7:].strip().decode("ascii", "replace")
+            elif line.startswith(b"diff --git "):
                 path = None
-            elif line.startswith("+++ "):
+            elif line.startswith(b"+++ "):
                 path = _diff_path(line[4:])
             elif (hunk := _HUNK.match(line)) is not None:
                 number = int(hunk.group(1))
                 in_hunk = True
+        if proc.wait() != 0:
+            errors.seek(0)
+            raise ScanFailed(f"git {command[0]} failed: "
+                             f"{os.fsdecode(errors.read()).strip() or proc.returncode}")
 
 
-def _diff_path(name: str) -> str | None:
-    """``b/src/app.py`` -> ``src/app.py``; ``/dev/null`` (a deleted file) -> ``None``."""
-    if name.startswith('"') and name.endswith('"'):  # git quotes names holding control chars
-        name = name[1:-1]
-    if name == "/dev/null":
+def _diff_path(name: bytes) -> str | None:
+    """``b/src/app.py`` -> ``src/app.py``; ``/dev/null`` (a deleted file) -> ``None``.
+
+    Git ends the name with a tab when it holds a space, and C-quotes one that holds a tab,
+    a quote, a backslash or (unless ``core.quotePath`` is off) any byte above 0x7f.
+    """
+    name = name.rstrip(b"\t")
+    if name.startswith(b'"') and name.endswith(b'"') and len(name) >= 2:
+        name = _unquote(name[1:-1])
+    if name == b"/dev/null":
         return None
-    return name[2:] if name.startswith("b/") else name
+    return os.fsdecode(name[2:] if name.startswith(b"b/") else name)
+
+
+def _unquote(quoted: bytes) -> bytes:
+    out = bytearray()
+    i = 0
+    while i < len(quoted):
+        byte = quoted[i:i + 1]
+        if byte == b"\\" and i + 1 < len(quoted):
+            escape = quoted[i + 1:i + 2]
+            if escape in _C_ESCAPES:
+                out.append(_C_ESCAPES[escape])
+                i += 2
+                continue
+            octal = quoted[i + 1:i + 4]
+            if re.fullmatch(rb"[0-3][0-7]{2}", octal):
+                out.append(int(octal, 8))
+                i += 4
+                continue
+        out += byte
+        i += 1
+    return bytes(out)

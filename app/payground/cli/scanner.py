@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ TRACKED = "tracked"      # in a file git tracks
 UNTRACKED = "untracked"  # in a file git would add (not ignored)
 PLAIN = "file"           # outside git
 ENV_FILE = "env-file"    # a .env file outside git: where a key belongs during development
+IGNORED = "ignored"      # a file git ignores, named on the command line
 STAGED = "staged"        # in what the next commit adds
 HISTORY = "history"      # in a line some commit added
 WHERE = {
@@ -32,6 +33,7 @@ WHERE = {
     UNTRACKED: "not yet in git, not ignored: `git add .` would commit it",
     PLAIN: "in a file (not in a git repository)",
     ENV_FILE: "in a .env file: fine on your machine, keep it out of version control",
+    IGNORED: "in a file git ignores: not published by a commit (keep it that way)",
     STAGED: "staged: the next commit publishes it",
     HISTORY: "committed: every clone has it, even if a later commit deletes it",
 }
@@ -48,7 +50,7 @@ class Finding:
 
     @property
     def leaks(self) -> bool:
-        return self.find.leaks and self.where != ENV_FILE
+        return self.find.leaks and self.where not in (ENV_FILE, IGNORED)
 
 
 @main.command()
@@ -79,16 +81,28 @@ def scan(obj: dict[str, Any], url: str, paths: tuple[Path, ...], staged: bool, h
     .. versionadded:: 0.2
     """
     paths = paths or (Path("."),)
-    findings, scanned = _collect(paths, staged=staged, history=history)
-    known = _identify(obj, url, findings) if check else None
+    collected = _collect(paths, staged=staged, history=history)
+    findings = collected.findings
+    known = None
+    if check:
+        try:
+            known = _identify(obj, url, findings)
+        except click.ClickException as error:  # no session, no server: the finds still count
+            click.echo(f"--check: {error.format_message()} Findings shown without it.",
+                       err=True)
     # Worst first: leaks, live mode (real money), then secret keys before narrower ones.
     findings.sort(key=lambda f: (not f.leaks, not f.find.livemode, _RANK[f.find.kind],
                                  f.where == HISTORY, f.path, f.find.line))
     if as_json:
-        click.echo(json.dumps({"scanned": scanned, "leaks": sum(f.leaks for f in findings),
+        click.echo(json.dumps({"scanned": collected.scanned,
+                               "skipped_large": collected.skipped_large,
+                               "leaks": sum(f.leaks for f in findings),
                                "findings": [_as_json(f, known) for f in findings]}, indent=2))
     else:
-        _report(findings, scanned, known, staged=staged)
+        _report(findings, collected.scanned, known, staged=staged)
+        if collected.skipped_large:
+            click.echo(f"Not scanned, over {gitfiles.MAX_FILE_BYTES // 2**20} MB: "
+                       + ", ".join(collected.skipped_large))
     if any(f.leaks for f in findings):
         raise SystemExit(1)
 
@@ -96,10 +110,15 @@ def scan(obj: dict[str, Any], url: str, paths: tuple[Path, ...], staged: bool, h
 # --- collecting ----------------------------------------------------------------------------
 
 
-def _collect(paths: tuple[Path, ...], *, staged: bool, history: bool
-             ) -> tuple[list[Finding], int]:
-    findings: list[Finding] = []
-    scanned = 0
+@dataclass
+class Collected:
+    findings: list[Finding] = field(default_factory=list)
+    scanned: int = 0  # files read
+    skipped_large: list[str] = field(default_factory=list)  # shown paths
+
+
+def _collect(paths: tuple[Path, ...], *, staged: bool, history: bool) -> Collected:
+    collected = Collected()
     roots = []
     for path in paths:
         root = gitfiles.repo_root(path)
@@ -108,28 +127,39 @@ def _collect(paths: tuple[Path, ...], *, staged: bool, history: bool
                                    "read git's index and commits.")
         if root is not None and root not in roots:
             roots.append(root)
-        if staged:
-            continue
-        if root is None:
-            files = [(f, ENV_FILE if f.name == ".env" else PLAIN)
-                     for f in gitfiles.walk_files(path)]
-        else:
-            tracked, untracked = gitfiles.git_files(root, path)
-            files = [(f, TRACKED) for f in tracked] + [(f, UNTRACKED) for f in untracked]
-        for file, where in files:
-            text = gitfiles.read_text(file)
-            if text is None:
-                continue
-            scanned += 1
-            findings += [Finding(find, _shown(file), where)
-                         for find in scanning.find_keys(text)]
+        if not staged:
+            _read_files(collected, _files(path, root))
     for root in roots:
         if staged:
-            findings += _from_lines(root, gitfiles.staged_lines(root), STAGED)
+            collected.findings += _from_lines(root, gitfiles.staged_lines(root), STAGED)
         if history:
-            findings = _merge_history(findings,
-                                      _from_lines(root, gitfiles.history_lines(root), HISTORY))
-    return findings, scanned
+            collected.findings = _merge_history(
+                collected.findings, _from_lines(root, gitfiles.history_lines(root), HISTORY))
+    return collected
+
+
+def _files(path: Path, root: Path | None) -> list[tuple[Path, str]]:
+    """The files to read under ``path``, each with where it is (``TRACKED`` ...)."""
+    if root is None:
+        return [(f, ENV_FILE if f.name == ".env" else PLAIN) for f in gitfiles.walk_files(path)]
+    tracked, untracked = gitfiles.git_files(root, path)
+    files = [(f, TRACKED) for f in tracked] + [(f, UNTRACKED) for f in untracked]
+    if not files and path.is_file():
+        files = [(path, IGNORED)]  # named on the command line, though git ignores it
+    return files
+
+
+def _read_files(collected: Collected, files: list[tuple[Path, str]]) -> None:
+    for file, where in files:
+        if gitfiles.too_large(file):
+            collected.skipped_large.append(_shown(file))
+            continue
+        text = gitfiles.read_text(file)
+        if text is None:
+            continue
+        collected.scanned += 1
+        collected.findings += [Finding(find, _shown(file), where)
+                               for find in scanning.find_keys(text)]
 
 
 def _merge_history(current: list[Finding], past: list[Finding]) -> list[Finding]:

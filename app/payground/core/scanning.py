@@ -25,8 +25,11 @@ from .webhooks import SECRET_PATTERN
 
 # Base62 runs after a key prefix. A Payground key's run is exactly 38 characters; a longer run
 # is not a Payground key (its 46 characters would be a prefix of something else).
-_CANDIDATE = re.compile(
-    r"(?<![0-9A-Za-z])(?:(sk|rk|pk)_(test|live)_([0-9A-Za-z]+)|whsec_[0-9A-Za-z]+)")
+_CANDIDATE = re.compile(r"(?:sk|rk|pk)_(?:test|live)_[0-9A-Za-z]+|whsec_[0-9A-Za-z]+")
+# What may come right before a key inside a word: an escape (``%3D`` in a URL, ``\n`` or
+# ``\u0022`` in a JSON or C string). Payground keys need no such excuse: their checksum
+# already proves them.
+_ESCAPED = re.compile(r"(?:%[0-9A-Fa-f]{2}|\\[nrt]|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})$")
 # On a line, tells the scan that a key-like string there is meant to be (as gitleaks:allow).
 ALLOW_MARK = "payground-scan:allow"
 STRIPE_MIN_LENGTH = 20  # Stripe's own keys carry 24 or 99 characters after the prefix
@@ -88,21 +91,30 @@ def find_keys(text: str) -> list[Find]:
     if "_" not in text:
         return []
     finds = []
-    line_starts = None
+    line_starts = allowed = None
     for match in _CANDIDATE.finditer(text):
-        candidate = match.group(0)
+        candidate, start = match.group(0), match.start()
         found = classify(candidate)
         if found is None:
             continue
+        if found[0] in (STRIPE, WEBHOOK_SECRET) and _glued(text, start):
+            continue  # the tail of some longer word (``task_live_...``), not a key
         if line_starts is None:
             line_starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
-            line_starts.append(len(text) + 1)  # the end of the last line
-        line = _line_of(line_starts, match.start())
-        if ALLOW_MARK in text[line_starts[line - 1]:line_starts[line]]:
+            allowed = {_line_of(line_starts, m.start())
+                       for m in re.finditer(re.escape(ALLOW_MARK), text)}
+        line = _line_of(line_starts, start)
+        if line in allowed:
             continue
         finds.append(Find(kind=found[0], livemode=found[1], line=line,
-                          column=match.start() - line_starts[line - 1] + 1, value=candidate))
+                          column=start - line_starts[line - 1] + 1, value=candidate))
     return finds
+
+
+def _glued(text: str, start: int) -> bool:
+    before = text[start - 1:start]
+    return (before.isascii() and before.isalnum()
+            and not _ESCAPED.search(text[max(0, start - 6):start]))
 
 
 def _line_of(line_starts: list[int], offset: int) -> int:
