@@ -238,12 +238,29 @@ class Expand(fields.Field):
         return value
 
 
+class TimeRange(StripeSchema):
+    gt = Int()
+    gte = Int()
+    lt = Int()
+    lte = Int()
+
+
+class IntOrRange(fields.Field):
+    """Stripe's ``created=<int>`` or ``created[gte]=<int>&created[lt]=<int>`` (timestamps)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, dict):
+            return TimeRange().load(value)  # errors name `created[gte]`
+        return Int()._deserialize(value, attr, data, **kwargs)
+
+
 class ListParams(StripeSchema):
-    """What every list endpoint accepts."""
+    """What every list endpoint accepts (``created`` is applied by ``services.paginate``)."""
 
     limit = Int(minimum=1, maximum=100, load_default=10)
     starting_after = Str(max_length=255)
     ending_before = Str(max_length=255)
+    created = IntOrRange()
     expand = Expand(load_default=list)
 
     @validates_schema

@@ -69,17 +69,6 @@ def list_balance_transactions(account, livemode: bool, clock, params: dict[str, 
                          ("payout", txn.source), ("currency", txn.currency)):
         if params.get(name):
             filters += (column == params[name],)
-    filters += created_filters(txn.created, params.get("created"))
     return paginate(txn, account, livemode, params, url, filters)
 
-
-def created_filters(column, value) -> tuple:
-    """``created=<int>`` or ``created[gt|gte|lt|lte]=<int>`` as SQL conditions."""
-    if value is None:
-        return ()
-    if isinstance(value, int):
-        return (column == value,)
-    operators = {"gt": column.__gt__, "gte": column.__ge__, "lt": column.__lt__,
-                 "lte": column.__le__}
-    return tuple(operators[op](bound) for op, bound in value.items())
 

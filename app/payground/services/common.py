@@ -62,9 +62,11 @@ def locking(query):
 
 def paginate(model, account, livemode: bool, params: dict[str, Any], url: str,
              filters: tuple = ()) -> Page:
-    """Newest first, ``limit`` items, after ``starting_after`` or before ``ending_before``."""
+    """Newest first, ``limit`` items, after ``starting_after`` or before ``ending_before``,
+    created when ``created`` says (every list takes it, as Stripe's do)."""
     limit = params.get("limit", 10)
-    scope = [model.account_id == account.id, model.livemode == livemode, *filters]
+    scope = [model.account_id == account.id, model.livemode == livemode, *filters,
+             *time_filters(model.created, params.get("created"))]
     query = select(model).where(*scope)
     after, before = params.get("starting_after"), params.get("ending_before")
     if after:
@@ -84,6 +86,17 @@ def paginate(model, account, livemode: bool, params: dict[str, Any], url: str,
         query.order_by(model.created.desc(), model.id.desc()).limit(limit + 1)
     ).scalars().all()
     return Page(items=list(rows[:limit]), has_more=len(rows) > limit, url=url)
+
+
+def time_filters(column, value) -> tuple:
+    """``created=<int>`` or ``created[gt|gte|lt|lte]=<int>`` as SQL conditions on ``column``."""
+    if value is None:
+        return ()
+    if isinstance(value, int):
+        return (column == value,)
+    operators = {"gt": column.__gt__, "gte": column.__ge__, "lt": column.__lt__,
+                 "lte": column.__le__}
+    return tuple(operators[op](bound) for op, bound in value.items())
 
 
 def merge_metadata(current: dict | None, update: dict | None | object) -> dict:

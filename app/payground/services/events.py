@@ -137,13 +137,6 @@ def list_events(account, livemode: bool, params: dict[str, Any], url: str) -> Pa
         filters += (_type_matches(params["type"]),)
     if params.get("types"):
         filters += (or_(*(_type_matches(t) for t in params["types"])),)
-    created = params.get("created")
-    if isinstance(created, int):
-        filters += (Event.created == created,)
-    elif created:
-        operators = {"gt": Event.created.__gt__, "gte": Event.created.__ge__,
-                     "lt": Event.created.__lt__, "lte": Event.created.__le__}
-        filters += tuple(operators[op](value) for op, value in created.items())
     page = paginate(Event, account, livemode, params, url, filters)
     _count_pending_webhooks(account, page.items)
     return page

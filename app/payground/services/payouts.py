@@ -19,9 +19,9 @@ from ..models.balance_transaction import BalanceTransaction
 from ..models.base import db
 from ..models.payout import Payout
 from . import events, ledger
-from .balance import created_filters
 from .bank import bank_account
-from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
+from .common import (Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate,
+                     time_filters)
 
 IN_TRANSIT_AFTER = 86400
 ARRIVAL_AFTER = 2 * 86400
@@ -86,8 +86,7 @@ def list_payouts(account, livemode: bool, clock, params: dict[str, Any], url: st
     filters: tuple = ()
     if params.get("status"):
         filters += (Payout.status == params["status"],)
-    filters += created_filters(Payout.arrival_date, params.get("arrival_date"))
-    filters += created_filters(Payout.created, params.get("created"))
+    filters += time_filters(Payout.arrival_date, params.get("arrival_date"))
     return paginate(Payout, account, livemode, params, url, filters)
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask import request
-from marshmallow import fields
 
 from ..http.auth import requires
 from ..http.context import scope
 from ..http.decorators import accepts, returns
-from ..http.schemas import Expand, Int, ListParams, Str, StripeSchema, list_schema
+from ..http.schemas import Expand, ListParams, Str, StripeSchema, list_schema
 from ..services import balance
 from . import bp
 from .balance import BalanceTransactionOut
@@ -21,29 +20,12 @@ class Lower(Str):
         return super()._deserialize(value, attr, data, **kwargs).lower()
 
 
-class TimeRange(StripeSchema):
-    gt = Int()
-    gte = Int()
-    lt = Int()
-    lte = Int()
-
-
-class IntOrRange(fields.Field):
-    """Stripe's ``created=<int>`` or ``created[gte]=<int>&created[lt]=<int>``."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, dict):
-            return TimeRange().load(value)
-        return Int()._deserialize(value, attr, data, **kwargs)
-
-
 class BalanceTransactionListParams(ListParams):
     # Like Stripe, a filter value that matches nothing lists nothing (no error).
     type = Str(max_length=64)
     source = Str(max_length=255)
     payout = Str(max_length=255)
     currency = Lower(max_length=3)
-    created = IntOrRange()
 
 
 class BalanceTransactionRetrieve(StripeSchema):

@@ -10,28 +10,12 @@ from ..errors import InvalidRequestError
 from ..http.auth import requires
 from ..http.context import scope
 from ..http.decorators import accepts, returns
-from ..http.schemas import Expand, Int, ListParams, Str, StripeSchema, list_schema
+from ..http.schemas import Expand, ListParams, Str, StripeSchema, list_schema
 from ..http.validation import coded
 from ..services import events
 from . import bp
 
 MAX_TYPES = 20
-
-
-class CreatedRange(StripeSchema):
-    gt = Int()
-    gte = Int()
-    lt = Int()
-    lte = Int()
-
-
-class IntOrRange(fields.Field):
-    """Stripe's ``created=<int>`` or ``created[gte]=<int>&created[lt]=<int>``."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, dict):
-            return CreatedRange().load(value)  # errors name `created[gte]`
-        return Int()._deserialize(value, attr, data, **kwargs)
 
 
 class TypeList(fields.Field):
@@ -50,7 +34,6 @@ class TypeList(fields.Field):
 class EventListParams(ListParams):
     type = Str(max_length=255)
     types = TypeList()
-    created = IntOrRange()
 
 
 class EventRetrieve(StripeSchema):

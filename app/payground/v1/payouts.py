@@ -13,6 +13,7 @@ from ..http.decorators import accepts, returns
 from ..http.schemas import (
     Currency,
     Expand,
+    IntOrRange,
     Int,
     ListParams,
     Metadata,
@@ -24,7 +25,6 @@ from ..http.schemas import (
 from ..services import payouts
 from . import bp
 from .balance import BalanceTransactionOut
-from .balance_transactions import IntOrRange
 
 
 class PayoutCreate(StripeSchema):
@@ -49,7 +49,6 @@ class PayoutRetrieve(StripeSchema):
 class PayoutListParams(ListParams):
     status = Str(max_length=32)  # like Stripe: an unknown status lists nothing
     arrival_date = IntOrRange()
-    created = IntOrRange()
 
 
 class BankAccountOut(Schema):
