@@ -65,6 +65,9 @@ def downgrade_to_version_1(engine) -> None:
                              "description VARCHAR(5000), enabled_events JSON NOT NULL, "
                              "status VARCHAR(16) NOT NULL, api_version VARCHAR(32), "
                              "metadata JSON NOT NULL, deleted BOOLEAN NOT NULL)"))
+        # ... and version 6's intent columns.
+        for column in ("statement_descriptor_suffix", "setup_future_usage", "shipping"):
+            conn.execute(sa.text(f"ALTER TABLE payment_intents DROP COLUMN {column}"))
         conn.execute(sa.text("UPDATE payground_schema SET version = 1"))
 
 
@@ -118,12 +121,15 @@ def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall
         tables = set(sa.inspect(db.engine).get_table_names())
         endpoint_columns = {c["name"] for c in
                             sa.inspect(db.engine).get_columns("webhook_endpoints")}
+        intent_columns = {c["name"] for c in
+                          sa.inspect(db.engine).get_columns("payment_intents")}
         version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
     assert {"payment_intent_id", "payment_method_id"} <= columns
     assert {"webhook_endpoint_count", "open_drills"} <= account_columns
     assert {"webhook_endpoints", "webhook_deliveries", "leak_drills"} <= tables
     assert {"secret_generation", "previous_secret_expires_at"} <= endpoint_columns
-    assert version == 5
+    assert {"statement_descriptor_suffix", "setup_future_usage", "shipping"} <= intent_columns
+    assert version == 6
     assert client.get("/v1/balance", headers=auth).get_json() == balance
     intent = client.post("/v1/payment_intents", headers=auth, data={
         "amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"})

@@ -425,8 +425,10 @@ def test_a_method_detached_after_being_set_is_refused_at_confirm(account):
      "Invalid capture_method: must be one of automatic, automatic_async, manual"),
     ({"payment_method_types[]": "ideal"}, None, "payment_method_types",
      messages.PAYMENT_METHOD_TYPE_INVALID.format(type="ideal")),
-    ({"shipping[name]": "Jo"}, "parameter_unknown", "shipping",
-     "Received unknown parameter: shipping"),
+    ({"payment_method_options[card][request_three_d_secure]": "any"}, "parameter_unknown",
+     "payment_method_options", "Received unknown parameter: payment_method_options"),
+    ({"shipping[name]": "Jo"}, "parameter_missing", "shipping[address]",
+     "Missing required param: shipping[address]."),
 ])
 def test_bad_create_parameters(account, params, code, param, message):
     status = 404 if code == "resource_missing" else 400

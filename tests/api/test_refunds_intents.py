@@ -90,7 +90,8 @@ def test_saved_card_parameters_are_accepted(account):
     intent = made(account, payment_method="pm_card_visa", confirm="true", off_session="true",
                   error_on_requires_action="true", setup_future_usage="off_session",
                   statement_descriptor_suffix="ORDER 12")
-    assert intent["status"] == "succeeded"
+    assert (intent["status"], intent["setup_future_usage"],
+            intent["statement_descriptor_suffix"]) == ("succeeded", "off_session", "ORDER 12")
     pending = made(account, payment_method="pm_card_visa")
     confirmed = done(account, pending["id"], "confirm", off_session="recurring",
                      capture_method="manual")
@@ -134,3 +135,31 @@ def test_a_charge_expands_its_payment_intent(account):
                  message=messages.MISSING_PERMISSION.format(
                      masked=keys.mask(narrow),
                      account=account.account_id, permission="payment_intent_read"))
+
+
+def test_shipping_details_are_kept_in_stripes_shape(account):
+    from tests.api.test_payment_intents import made
+
+    intent = made(account, **{"shipping[name]": "Jo Doe", "shipping[address][line1]": "1 Main St",
+                              "shipping[address][country]": "US", "shipping[carrier]": "UPS"})
+    assert intent["shipping"] == {
+        "address": {"city": None, "country": "US", "line1": "1 Main St", "line2": None,
+                    "postal_code": None, "state": None},
+        "carrier": "UPS", "name": "Jo Doe", "phone": None, "tracking_number": None}
+    path = f"/v1/payment_intents/{intent['id']}"
+    updated = account.post(path, {"shipping[name]": "Jo", "shipping[address][city]": "Oslo",
+                                  "setup_future_usage": "on_session"}).get_json()
+    assert (updated["shipping"]["name"], updated["shipping"]["address"]["city"],
+            updated["shipping"]["address"]["line1"]) == ("Jo", "Oslo", None)  # replaced whole
+    assert updated["setup_future_usage"] == "on_session"
+    cleared = account.post(path, {"shipping": "", "setup_future_usage": ""}).get_json()
+    assert (cleared["shipping"], cleared["setup_future_usage"]) == (None, None)
+    confirmed = done(account, intent["id"], "confirm", payment_method="pm_card_visa",
+                     **{"shipping[name]": "At confirm", "shipping[address][line1]": "2 Side St"})
+    assert (confirmed["status"], confirmed["shipping"]["name"]) == ("succeeded", "At confirm")
+    assert_error(account.post(path, {"shipping[address][line1]": "x"}), 400,
+                 code="parameter_missing", param="shipping[name]",
+                 message="Missing required param: shipping[name].")
+    assert_error(account.post(path, {"shipping[name]": "x", "shipping[address][moon]": "x"}),
+                 400, code="parameter_unknown", param="shipping[address][moon]",
+                 message="Received unknown parameter: shipping[address][moon]")

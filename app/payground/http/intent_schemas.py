@@ -143,14 +143,50 @@ class OffSession(fields.Field):
         return Bool()._deserialize(value, attr, data, **kwargs)
 
 
+class ShippingAddress(StripeSchema):
+    city = Str(max_length=200, allow_empty=True)
+    country = Str(max_length=2, allow_empty=True)
+    line1 = Str(max_length=200, allow_empty=True)
+    line2 = Str(max_length=200, allow_empty=True)
+    postal_code = Str(max_length=20, allow_empty=True)
+    state = Str(max_length=200, allow_empty=True)
+
+
+class ShippingDetails(StripeSchema):
+    name = Str(required=True, max_length=200)
+    address = fields.Nested(ShippingAddress, required=True)
+    carrier = Str(max_length=200, allow_empty=True)
+    phone = Str(max_length=50, allow_empty=True)
+    tracking_number = Str(max_length=200, allow_empty=True)
+
+
+class Shipping(fields.Nested):
+    """``shipping[name]=...&shipping[address][line1]=...``, or ``shipping=`` to remove it;
+    kept in Stripe's shape, every key present (``null`` where not given)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(ShippingDetails, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "":
+            return None
+        given = super()._deserialize(value, attr, data, **kwargs)
+        address = given.get("address", {})
+        return {"address": {k: address.get(k) or None for k in ShippingAddress._declared_fields},
+                **{k: given.get(k) or None for k in ("carrier", "name", "phone",
+                                                     "tracking_number")}}
+
+
 class _NoRedirects(StripeSchema):
     """What Stripe takes for saved cards and 3-D Secure, accepted so that an integration
     written for Stripe runs unchanged. Payground's cards need no authentication and no
-    mandate, so none of it changes what happens (the README says so)."""
+    mandate: ``off_session`` and ``error_on_requires_action`` change nothing, and
+    ``setup_future_usage`` is kept and shown, not acted on (the README says so)."""
 
     off_session = OffSession()
     error_on_requires_action = Bool()
     setup_future_usage = OneOf(("off_session", "on_session"))
+    shipping = Shipping()
 
 
 class PaymentIntentCreate(_NoRedirects):
@@ -166,7 +202,7 @@ class PaymentIntentCreate(_NoRedirects):
     metadata = Metadata()
     receipt_email = Email()
     statement_descriptor = Str(max_length=22)
-    statement_descriptor_suffix = Str(max_length=22)  # accepted; Payground keeps no suffix
+    statement_descriptor_suffix = Str(max_length=22)
     # Accepted for Stripe.js-style integrations; cards never redirect, so it is not used.
     return_url = Str(max_length=2048)
     expand = Expand()
@@ -183,6 +219,9 @@ class PaymentIntentUpdate(StripeSchema):
     metadata = Metadata()
     receipt_email = Email()
     statement_descriptor = Str(max_length=22)
+    statement_descriptor_suffix = Str(max_length=22)
+    setup_future_usage = OneOf(("off_session", "on_session"), allow_empty=True)
+    shipping = Shipping()
     expand = Expand()
 
 
@@ -273,11 +312,11 @@ class PaymentIntentOut(Schema):
     processing = fields.Constant(None)
     receipt_email = fields.String()
     review = fields.Constant(None)
-    setup_future_usage = fields.Constant(None)
-    shipping = fields.Constant(None)
+    setup_future_usage = fields.String()
+    shipping = fields.Raw()
     source = fields.Constant(None)
     statement_descriptor = fields.String()
-    statement_descriptor_suffix = fields.Constant(None)
+    statement_descriptor_suffix = fields.String()
     status = fields.String()
     transfer_data = fields.Constant(None)
     transfer_group = fields.Constant(None)

@@ -137,6 +137,8 @@ class OneOf(Str):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
+        if value == "" and self.allow_empty:
+            return None  # `field=` unsets it, where the field allows that
         if value not in self.choices:
             raise ValidationError(coded(
                 None, f"Invalid {{param}}: must be one of {', '.join(self.choices)}"))

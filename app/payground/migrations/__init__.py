@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _v2_payment_intents_and_ledger(conn) -> None:
@@ -69,11 +69,21 @@ def _v5_open_drills(conn) -> None:
                       "AND leak_drills.attempts_done < :done)"), {"done": MAX_ATTEMPTS})
 
 
+def _v6_intent_shipping(conn) -> None:
+    """PaymentIntents keep shipping details, setup_future_usage and a descriptor suffix."""
+    columns = {c["name"] for c in inspect(conn).get_columns("payment_intents")}
+    for name, kind in (("statement_descriptor_suffix", "VARCHAR(22)"),
+                       ("setup_future_usage", "VARCHAR(16)"), ("shipping", "JSON")):
+        if name not in columns:
+            conn.execute(text(f"ALTER TABLE payment_intents ADD COLUMN {name} {kind}"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
     4: _v4_webhook_secret_rolls,
     5: _v5_open_drills,
+    6: _v6_intent_shipping,
 }
 
 _meta = MetaData()

@@ -29,6 +29,9 @@ class PaymentIntent(AccountScoped, db.Model):
     description: Mapped[str | None] = mapped_column(String(5000))
     receipt_email: Mapped[str | None] = mapped_column(String(512))
     statement_descriptor: Mapped[str | None] = mapped_column(String(22))
+    statement_descriptor_suffix: Mapped[str | None] = mapped_column(String(22))
+    setup_future_usage: Mapped[str | None] = mapped_column(String(16))  # kept, not acted on
+    shipping: Mapped[dict | None] = mapped_column(JSON)  # Stripe's shape, every key present
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     payment_method_types: Mapped[list] = mapped_column(JSON, default=list)
     automatic_payment_methods: Mapped[dict | None] = mapped_column(JSON)

@@ -29,7 +29,8 @@ CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmat
 # What changes the payment itself: Stripe allows it only before a successful confirmation.
 PAYMENT_FIELDS = ("amount", "currency", "customer", "payment_method", "capture_method",
                   "payment_method_types")
-TEXT_FIELDS = ("description", "receipt_email", "statement_descriptor")
+TEXT_FIELDS = ("description", "receipt_email", "statement_descriptor",
+               "statement_descriptor_suffix", "setup_future_usage", "shipping")
 
 
 def create_payment_intent(account, livemode: bool, clock, params: dict[str, Any], *,
@@ -145,6 +146,9 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
                                                    now, pepper=pepper)
     if params.get("receipt_email"):
         intent.receipt_email = params["receipt_email"]
+    for field in ("setup_future_usage", "shipping"):
+        if field in params:
+            setattr(intent, field, params[field])
     if params.get("capture_method"):
         if publishable:  # the server decides when money moves, not the browser
             raise InvalidRequestError(messages.SECRET_KEY_PARAM.format(param="capture_method"),
