@@ -169,6 +169,9 @@ def test_list_filters_and_pagination(account, wall):
     arriving = account.get("/v1/payouts", query_string={
         "arrival_date[lte]": first["arrival_date"]}).get_json()["data"]
     assert [p["id"] for p in arriving] == [first["id"]]
+    bank = first["destination"]
+    assert len(account.get(f"/v1/payouts?destination={bank}").get_json()["data"]) == 3
+    assert account.get("/v1/payouts?destination=ba_elsewhere").get_json()["data"] == []
     page = account.get("/v1/payouts?limit=1&starting_after=" + third["id"]).get_json()
     assert ([p["id"] for p in page["data"]], page["has_more"]) == ([second["id"]], True)
 

@@ -81,11 +81,14 @@ def update_payout(account, livemode: bool, payout_id: str, params: dict[str, Any
 
 
 def list_payouts(account, livemode: bool, clock, params: dict[str, Any], url: str) -> Page:
-    """Payouts newest first, filtered by ``status``, ``arrival_date`` and ``created``."""
+    """Payouts newest first, filtered by ``status``, ``destination``, ``arrival_date`` and
+    ``created``."""
     ledger.catch_up(account, livemode, clock)
     filters: tuple = ()
     if params.get("status"):
         filters += (Payout.status == params["status"],)
+    if params.get("destination"):
+        filters += (Payout.destination_id == params["destination"],)
     filters += time_filters(Payout.arrival_date, params.get("arrival_date"))
     return paginate(Payout, account, livemode, params, url, filters)
 

@@ -49,6 +49,7 @@ class PayoutRetrieve(StripeSchema):
 class PayoutListParams(ListParams):
     status = Str(max_length=32)  # like Stripe: an unknown status lists nothing
     arrival_date = IntOrRange()
+    destination = Str(max_length=255)  # the bank account (ba_...) paid into
 
 
 class BankAccountOut(Schema):
