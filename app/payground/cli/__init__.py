@@ -43,6 +43,8 @@ def main(ctx: click.Context, home: str | None) -> None:
       payground serve            # terminal 1: the API on http://127.0.0.1:4242
       payground init             # terminal 2: an account, its test keys in ./.env
       payground demo             # optional: fake customers and charges to look at
+      payground tutorial         # the lessons; `payground tutorial 1` copies the first here
+      payground scan             # before you commit: any key in this project?
 
     Settings come from PAYGROUND_* environment variables (PAYGROUND_DATABASE_URL,
     PAYGROUND_REDIS_URL, PAYGROUND_SECRET, PAYGROUND_RATE_LIMITS ...); see the README.
