@@ -9,7 +9,6 @@ installed Payground with pip has no checkout to open.
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +88,8 @@ def tutorial(lesson: str | None, target: Path | None) -> None:
     if target.exists() and any(target.iterdir()):
         raise click.ClickException(f"{target} already exists and is not empty: your work "
                                    "there is kept. Choose another folder with --to.")
+    import shutil  # here: `payground serve` imports this module at start-up
+
     shutil.copytree(chosen.path, target, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns(*_LEFT_BEHIND))
     click.echo(f"Lesson {chosen.number} ({chosen.title}) is in {target}/.")
