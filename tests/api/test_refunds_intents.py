@@ -3,6 +3,8 @@ their charge when it is captured or released through the Charges and Refunds API
 
 from __future__ import annotations
 
+import pytest
+
 from payground import messages
 from payground.core import keys
 from tests.api.test_payment_intents import authorized, done, succeeded
@@ -163,3 +165,39 @@ def test_shipping_details_are_kept_in_stripes_shape(account):
     assert_error(account.post(path, {"shipping[name]": "x", "shipping[address][moon]": "x"}),
                  400, code="parameter_unknown", param="shipping[address][moon]",
                  message="Received unknown parameter: shipping[address][moon]")
+
+
+@pytest.mark.parametrize("race", ["charge capture vs intent cancel",
+                                  "intent capture vs refund"])
+def test_the_two_apis_racing_on_one_intent_never_deadlock(app, account, race):
+    """Both APIs lock the intent before its charge: taken in opposite orders, these pairs
+    deadlocked on PostgreSQL (one side waited a second, then got 429 lock_timeout)."""
+    import threading
+
+    for _ in range(6):
+        intent = authorized(account)
+        first, second = {
+            "charge capture vs intent cancel": (
+                ("/v1/charges/{charge}/capture", {}), ("/v1/payment_intents/{pi}/cancel", {})),
+            "intent capture vs refund": (
+                ("/v1/payment_intents/{pi}/capture", {}), ("/v1/refunds", {"charge": "{charge}"})),
+        }[race]
+        barrier, statuses = threading.Barrier(2), []
+
+        def call(path, data):
+            names = {"pi": intent["id"], "charge": intent["latest_charge"]}
+            client = app.test_client()
+            barrier.wait()
+            r = client.post(path.format(**names), headers=account.auth(),
+                            data={k: v.format(**names) for k, v in data.items()})
+            statuses.append(r.status_code)
+
+        pool = [threading.Thread(target=call, args=first), threading.Thread(target=call,
+                                                                           args=second)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        assert 429 not in statuses and 500 not in statuses, statuses
+        after = account.get(f"/v1/payment_intents/{intent['id']}").get_json()["status"]
+        assert after in ("succeeded", "canceled")

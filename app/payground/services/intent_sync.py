@@ -9,10 +9,27 @@ authorisation is released, and an intent is ``succeeded`` once its charge is cap
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from ..models.base import db
 from ..models.charge import Charge
 from ..models.payment_intent import PaymentIntent
 from . import events
+from .common import locking
+
+
+def lock_intent_of(charge_id: str) -> None:
+    """Lock the PaymentIntent of charge ``charge_id`` (if it has one) before the charge.
+
+    The PaymentIntents API locks its intent, then the charge; the Charges and Refunds APIs
+    call this first so that they take the two rows in the same order - taken the other way,
+    a capture racing a cancel deadlocked on PostgreSQL. A no-op when this transaction holds
+    the intent already.
+    """
+    intent_id = db.session.execute(
+        select(Charge.payment_intent_id).where(Charge.id == charge_id)).scalar_one_or_none()
+    if intent_id is not None:
+        db.session.execute(locking(select(PaymentIntent.id).where(PaymentIntent.id == intent_id)))
 
 
 def _waiting_intent(charge: Charge) -> PaymentIntent | None:

@@ -30,7 +30,9 @@ def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Ref
     :raises InvalidRequestError: ``charge_already_refunded``, an amount greater than what is
         left, a partial refund of an uncaptured charge, or a failed charge.
     """
-    charge = get_scoped(Charge, account, livemode, _charge_id(account, livemode, params),
+    charge_id = _charge_id(account, livemode, params)
+    intent_sync.lock_intent_of(charge_id)
+    charge = get_scoped(Charge, account, livemode, charge_id,
                         param="charge" if "charge" in params else "payment_intent",
                         for_update=True)
     if charge.status == "failed":
