@@ -219,3 +219,40 @@ def test_a_refused_expansion_is_not_kept_for_its_idempotency_key(account):
                         headers=headers).status_code == 400
     fixed = account.post("/v1/charges", data=body, headers=headers)
     assert fixed.status_code == 200 and "Idempotent-Replayed" not in fixed.headers
+
+
+def test_expansions_go_four_levels_deep_at_most(account):
+    intent = account.post("/v1/payment_intents", data={
+        "amount": 2000, "currency": "usd", "payment_method": "pm_card_visa",
+        "confirm": "true"}).get_json()
+    charge = intent["latest_charge"]
+    four = "payment_intent.latest_charge.payment_intent.latest_charge"
+    r = account.get(f"/v1/charges/{charge}?expand[]={four}")
+    assert r.get_json()["payment_intent"]["latest_charge"]["payment_intent"]["latest_charge"][
+        "id"] == charge
+    five = four + ".payment_intent"
+    assert_error(account.get(f"/v1/charges/{charge}?expand[]={five}"), 400, param="expand",
+                 message=f"You cannot expand more than 4 levels of a property. Property: {five}")
+    deep = "data." + four  # a list's `data.` is no level
+    assert account.get(f"/v1/charges?expand[]={deep}").status_code == 200
+
+
+def test_a_publishable_key_expands_only_the_payment_method(account):
+    customer = account.post("/v1/customers", data={"email": "secret@example.com"}).get_json()
+    intent = account.post("/v1/payment_intents", data={
+        "amount": 2000, "currency": "usd", "customer": customer["id"]}).get_json()
+    method = account.post("/v1/payment_methods", data={"type": "card", "card[token]": "tok_visa"})
+    assert method.status_code == 200, method.get_json()
+    account.post(f"/v1/payment_methods/{method.get_json()['id']}/attach",
+                 data={"customer": customer["id"]})
+    account.post(f"/v1/payment_intents/{intent['id']}",
+                 data={"payment_method": method.get_json()["id"]})
+    base = f"/v1/payment_intents/{intent['id']}?client_secret={intent['client_secret']}"
+    pk = account.publishable_key
+    shown = account.get(base + "&expand[]=payment_method", key=pk).get_json()
+    assert shown["payment_method"]["id"] == method.get_json()["id"]
+    for path in ("payment_method.customer", "customer", "latest_charge"):
+        r = account.get(f"{base}&expand[]={path}", key=pk)
+        assert_error(r, 400, param="expand",
+                     message=f"This property cannot be expanded with a publishable key ({path}).")
+        assert "secret@example.com" not in r.get_data(as_text=True)

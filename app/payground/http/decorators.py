@@ -13,6 +13,8 @@ from .forms import decode_body, decode_query
 from .schemas import dumper_for
 
 OUTPUT_ATTR = "_payground_output_schema"  # set by @returns on the function it returns
+MAX_EXPAND_LEVELS = 4  # Stripe's limit
+PUBLISHABLE_EXPANDS = frozenset({"payment_method"})  # all a publishable key may expand
 
 
 def request_params() -> dict[str, Any]:
@@ -83,8 +85,15 @@ def check_expand(schema_class: type | None, paths: list[str]) -> None:
     """
     from .auth import refuse_without  # auth imports services, which import this module
 
+    publishable = g.api_key.type == "publishable"
     for path in paths:
-        schema, rest = schema_class, path
+        if publishable and path not in PUBLISHABLE_EXPANDS:
+            # A page's key sees what its object shows a page, no further (a payment
+            # method's customer is the account's business, not the browser's).
+            raise InvalidRequestError(
+                f"This property cannot be expanded with a publishable key ({path}).",
+                param="expand")
+        schema, rest, levels = schema_class, path, 0
         while rest:
             head, _, rest = rest.partition(".")
             item_schema = getattr(schema, "ITEM_SCHEMA", None)
@@ -95,6 +104,11 @@ def check_expand(schema_class: type | None, paths: list[str]) -> None:
             if head not in expandable:
                 raise InvalidRequestError(f"This property cannot be expanded ({path}).",
                                           param="expand")
+            levels += 1
+            if levels > MAX_EXPAND_LEVELS:  # charge <-> payment_intent would go on for ever
+                raise InvalidRequestError(
+                    f"You cannot expand more than {MAX_EXPAND_LEVELS} levels of a property. "
+                    f"Property: {path}", param="expand")
             schema = expandable[head][1]()
             for permission in schema.READ_PERMISSIONS:
                 refuse_without(permission)
