@@ -250,3 +250,20 @@ def test_concurrent_requests_on_one_server(server):
     listed = account.request("GET", "/v1/customers", params={"limit": 100}).json()
     assert len(listed["data"]) == 8
     server.check_errors()
+
+
+def test_the_fixture_server_has_no_log_in_throttle():
+    """A suite may check its wrong-password handling as often as it likes."""
+    import requests
+
+    from payground.testing import Server
+
+    with Server() as server:
+        account = server.signup(password="the right password")
+        wrong = {"email": account.email, "password": "not the password"}
+        statuses = {requests.post(server.url_for("/sandbox/login"), json=wrong,
+                                  timeout=30).status_code for _ in range(8)}
+        assert statuses == {401}
+        right = {"email": account.email, "password": "the right password"}
+        assert requests.post(server.url_for("/sandbox/login"), json=right,
+                             timeout=30).status_code == 200

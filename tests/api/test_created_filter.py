@@ -18,7 +18,7 @@ MAKERS = {
 
 
 @pytest.mark.parametrize("path", sorted(MAKERS))
-def test_created_filters_every_list(account, path):
+def test_created_filters_every_list(account, path, wall):  # wall: the clock stands still
     first = MAKERS[path](account).get_json()
     account.advance_clock(100)
     second = MAKERS[path](account).get_json()

@@ -215,8 +215,9 @@ def test_the_sandbox_api_log_in_shares_the_budget(dash, app, client, wall):
 
 
 def test_attempts_in_flight_count_before_their_passwords_are_checked(dash, app, monkeypatch):
-    """Three wrong guesses still being checked use the budget of 3: a fourth sent meanwhile
-    is refused at once, not checked too (counted only after a failure, all would be)."""
+    """Three guesses still being checked use the budget of 3: a fourth sent meanwhile is
+    refused at once, not checked too (counted only after a failure, all would be), and told to
+    try again in a second; once the three have failed, the address waits for the window."""
     import threading
 
     from payground.services import accounts
@@ -243,8 +244,49 @@ def test_attempts_in_flight_count_before_their_passwords_are_checked(dash, app, 
     release.set()
     for guess in guesses:
         guess.join(timeout=30)
-    assert fourth.status_code == 429
+    assert_error(fourth, 429, code="rate_limit",
+                 message="Too many log-ins at once from your address. Try again in a second.")
+    assert fourth.headers["Retry-After"] == "1"
     assert answers == [401, 401, 401]
+    fifth = app.test_client().post("/sandbox/login", json={"email": account.email,
+                                                           "password": PASSWORD})
+    assert_error(fifth, 429, code="rate_limit",
+                 message="Too many failed log-ins from your address. Wait a little and try "
+                         "again.")
+    assert int(fifth.headers["Retry-After"]) > 1
+
+
+def test_correct_log_ins_in_flight_are_refused_for_a_second_only(dash, app, monkeypatch):
+    import threading
+
+    from payground.services import accounts
+
+    account = dash.signup()
+    checking, release = threading.Semaphore(0), threading.Event()
+    real_login = accounts.login
+
+    def slow_login(*args, **kwargs):
+        checking.release()
+        release.wait(timeout=30)
+        return real_login(*args, **kwargs)
+
+    monkeypatch.setattr(accounts, "login", slow_login)
+    right = {"email": account.email, "password": PASSWORD}
+    answers = []
+    room = [threading.Thread(target=lambda: answers.append(
+        app.test_client().post("/sandbox/login", json=right).status_code)) for _ in range(3)]
+    for person in room:
+        person.start()
+    for _ in room:
+        assert checking.acquire(timeout=30)
+    late = app.test_client().post("/sandbox/login", json=right)
+    release.set()
+    for person in room:
+        person.join(timeout=30)
+    assert late.status_code == 429 and late.headers["Retry-After"] == "1"
+    assert answers == [200, 200, 200]
+    monkeypatch.setattr(accounts, "login", real_login)
+    assert app.test_client().post("/sandbox/login", json=right).status_code == 200
 
 
 @pytest.mark.parametrize("trusted, secure", [("127.0.0.1/32", True), ("", False),

@@ -370,3 +370,20 @@ def test_pending_work_of_a_failed_request_is_not_committed_with_the_log(app, acc
             AuditEvent.account_id == account.account_id)).first() is None
     assert sandbox(account, f"/sandbox/requests/{r.headers['Request-Id']}").get_json()[
         "status"] == 402
+
+
+def test_sandbox_lists_take_the_created_filter_too(account, wall):
+    account.get("/v1/customers")
+    account.advance_clock(100)
+    account.get("/v1/balance")
+    later = int(wall[0]) + 100
+    for path in ("/sandbox/requests", "/sandbox/audit", "/sandbox/webhook_deliveries",
+                 "/sandbox/leak_drills"):
+        everything = account.client.get(path, headers=account.session_auth).get_json()["data"]
+        before = account.client.get(f"{path}?created[lt]={later}",
+                                    headers=account.session_auth).get_json()["data"]
+        assert [item["created"] for item in before] == [
+            item["created"] for item in everything if item["created"] < later], path
+    requests_now = account.client.get(f"/sandbox/requests?created={later}",
+                                      headers=account.session_auth).get_json()["data"]
+    assert [r["path"] for r in requests_now] == ["/v1/balance"]

@@ -66,23 +66,25 @@ def login():
     if request.method == "GET":
         return render_template("dashboard/login.html", email="", next_path=page["next_path"],
                                logged_out=request.args.get("bye") == "1")
-    wait = login_throttle.claim()
-    if wait is not None:
-        body = render_template("dashboard/login.html", **page, error=login_throttle.TOO_MANY,
-                               retry_after=wait)
-        return body, 429, {"Retry-After": str(wait)}
+    refused = login_throttle.claim()
+    if refused is not None:
+        body = render_template("dashboard/login.html", **page, error=refused.message,
+                               retry_after=refused.wait)
+        return body, 429, {"Retry-After": str(refused.wait)}
+    failed = False
     try:
         params = Credentials().load({"email": email,
                                      "password": request.form.get("password", "")})
         result = accounts.login(params["email"], params["password"], clock=state().clock)
-    except AuthenticationError as exc:  # a wrong password: the claimed attempt stays counted
+    except AuthenticationError as exc:  # a wrong password: it counts against the address
+        failed = True
         return render_template("dashboard/login.html", **page, error=exc.message), 401
     except (StripeError, ValidationError) as exc:
-        login_throttle.give_back()
         message, field = error_text(exc)
         return render_template("dashboard/login.html", **page, error=message,
                                error_field=field), 400
-    login_throttle.give_back()
+    finally:
+        login_throttle.finish(failed=failed)
     response = redirect(next_path, 303)
     start_session(response, result.session_token)
     set_mode(response, False)

@@ -7,12 +7,14 @@ API's failed-authentication throttle in ``http/ratelimit.py``. It is on whatever
 ``RATE_LIMITS`` says: guessing passwords is never something a sandbox should allow.
 ``LOGIN_FAILURE_LIMIT`` (default ``5/1m``) sets it; ``off`` turns it off.
 
-Each attempt is counted *before* its password is checked and given back when it turns out
-not to be a failure: counted only after, thirty guesses sent at once would all be checked
-before the first of them had failed.
+Each attempt counts while its password is being checked, and after it only if it failed:
+counted only after, thirty guesses sent at once would all be checked before the first of them
+had failed. Successful log-ins use none of the budget (a workshop room behind one address).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask import current_app, g, request
 
@@ -21,6 +23,7 @@ from .context import state
 
 _KEY = "dashlogin"
 TOO_MANY = "Too many failed log-ins from your address. Wait a little and try again."
+AT_ONCE = "Too many log-ins at once from your address. Try again in a second."
 
 
 def _rate():
@@ -36,25 +39,33 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def claim() -> int | None:
-    """Count this log-in attempt against the caller's address, before its password is checked.
+@dataclass(frozen=True)
+class Refusal:
+    """Why a log-in attempt is refused, and how long to wait."""
 
-    Returns the seconds to wait if the address has used its budget (the attempt must not be
-    made), else ``None``; then call ``give_back()`` unless the password was wrong.
+    wait: int
+    message: str
+
+
+def claim() -> Refusal | None:
+    """Start a log-in attempt from the caller's address, before its password is checked.
+
+    Returns why to refuse it (too many failures; or, for a second, too many attempts at once),
+    else ``None``; then call ``finish(failed=...)`` once the password was checked, whatever
+    happened.
     """
     rate = _rate()
     if rate is None:
         return None
-    decision, counter = state().rate_limiter.claim_attempt(_KEY, client_address(), rate)
-    if not decision.allowed:
-        return decision.reset
-    g.login_attempt = (counter, rate)
+    decision, attempt = state().rate_limiter.claim_attempt(_KEY, client_address(), rate)
+    if attempt is None:
+        return Refusal(decision.reset, TOO_MANY if decision.reset > 1 else AT_ONCE)
+    g.login_attempt = attempt
     return None
 
 
-def give_back() -> None:
-    """The claimed attempt was not a failed log-in (it succeeded, or was not even a log-in:
-    a malformed email): it does not use the budget."""
-    claimed = g.pop("login_attempt", None)
-    if claimed is not None:
-        state().rate_limiter.give_back(*claimed)
+def finish(*, failed: bool) -> None:
+    """The claimed attempt is over; only a wrong password uses the address's budget."""
+    attempt = g.pop("login_attempt", None)
+    if attempt is not None:
+        state().rate_limiter.finish_attempt(attempt, failed=failed)

@@ -72,6 +72,15 @@ class Decision:
                                        "Stripe-Rate-Limited-Reason": reason})
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """An attempt being checked: its window's failure and in-flight counters."""
+
+    failures_key: str
+    in_flight_key: str
+    expiry: int
+
+
 class RateLimiter:
     """The counters behind Payground's rate limits; one per app, on ``PaygroundState``.
 
@@ -166,19 +175,35 @@ class RateLimiter:
         """Count one ``kind`` of failure (a bad key) against ``address``."""
         return self._hit(f"{kind}:{address}", rate)
 
-    def claim_attempt(self, kind: str, address: str, rate: Rate) -> tuple[Decision, str]:
-        """Count an attempt (a log-in) against ``address`` before it is checked; returns the
-        decision and the counter, for ``give_back`` if the attempt was no failure."""
-        window, reset = self._window(rate)
-        counter = f"{kind}:{address}:{window}"
-        with self._count_lock:
-            count = self.storage().incr(counter, rate.window + _KEY_SLACK)
-        return Decision(count <= rate.limit, rate, max(0, rate.limit - count), reset), counter
+    def claim_attempt(self, kind: str, address: str, rate: Rate
+                      ) -> tuple[Decision, Attempt | None]:
+        """Start an attempt (a log-in) from ``address``, before it is checked.
 
-    def give_back(self, counter: str, rate: Rate) -> None:
-        """Take back one attempt counted by ``claim_attempt`` (in the window it was counted)."""
+        Allowed while the window's failures plus the attempts still being checked stay within
+        ``rate``: guesses sent all at once get no more checks than guesses sent one by one.
+        A refusal only because of attempts in flight says to retry in a second (``reset`` 1);
+        one because of failures, when the window ends. Finish an allowed attempt with
+        ``finish_attempt``.
+        """
+        window, reset = self._window(rate)
+        attempt = Attempt(f"{kind}:{address}:{window}", f"{kind}-inflight:{address}:{window}",
+                          rate.window + _KEY_SLACK)
+        storage = self.storage()
         with self._count_lock:
-            self.storage().incr(counter, rate.window + _KEY_SLACK, amount=-1)
+            in_flight = storage.incr(attempt.in_flight_key, attempt.expiry)
+            failures = storage.get(attempt.failures_key)
+            if failures + in_flight <= rate.limit:
+                return Decision(True, rate, rate.limit - failures - in_flight, reset), attempt
+            storage.incr(attempt.in_flight_key, attempt.expiry, amount=-1)
+        return Decision(False, rate, 0, reset if failures >= rate.limit else 1), None
+
+    def finish_attempt(self, attempt: Attempt, *, failed: bool) -> None:
+        """The attempt is over: a failure counts for the rest of its window."""
+        storage = self.storage()
+        with self._count_lock:
+            if failed:  # counted before it leaves the in-flight count: never a gap between
+                storage.incr(attempt.failures_key, attempt.expiry)
+            storage.incr(attempt.in_flight_key, attempt.expiry, amount=-1)
 
     def first_refusal(self, address: str) -> bool:
         """Count a refusal of this throttled address; true for the window's first one."""

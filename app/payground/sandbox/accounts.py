@@ -40,18 +40,18 @@ def signup():
 @bp.post("/login")
 def login():
     """Log in; returns a new session token (throttled per address after repeated failures)."""
-    wait = login_throttle.claim()
-    if wait is not None:
-        raise RateLimitError(login_throttle.TOO_MANY, headers={"Retry-After": str(wait)})
+    refused = login_throttle.claim()
+    if refused is not None:
+        raise RateLimitError(refused.message, headers={"Retry-After": str(refused.wait)})
+    failed = False
     try:
         params = Credentials().load(request_params())
         result = accounts.login(params["email"], params["password"], clock=state().clock)
-    except AuthenticationError:  # a wrong password: the claimed attempt stays counted
+    except AuthenticationError:  # a wrong password: it counts against the address
+        failed = True
         raise
-    except Exception:
-        login_throttle.give_back()
-        raise
-    login_throttle.give_back()
+    finally:
+        login_throttle.finish(failed=failed)
     return _signed_in(result, 200)
 
 

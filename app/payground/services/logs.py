@@ -23,7 +23,7 @@ from ..models.audit import AuditEvent
 from ..models.base import db
 from ..models.request_log import RequestLog
 from .audit import record_event
-from .common import Page
+from .common import Page, time_filters
 
 PATH_MAX = 1024
 IDEMPOTENCY_KEY_MAX = 255
@@ -225,9 +225,11 @@ def list_webhook_deliveries(account: Account, params: dict[str, Any], url: str) 
 
 def page_both_modes(model, account: Account, params: dict[str, Any], url: str,
                     filters: list, *, noun: str) -> Page:
-    """``services.common.paginate`` across both modes: newest first by ``(created, id)``."""
+    """``services.common.paginate`` across both modes: newest first by ``(created, id)``,
+    with the same ``created`` filter."""
     limit = params.get("limit", 10)
-    query = select(model).where(model.account_id == account.id, *filters)
+    query = select(model).where(model.account_id == account.id, *filters,
+                                *time_filters(model.created, params.get("created")))
     for param, newer in (("starting_after", False), ("ending_before", True)):
         cursor_id = params.get(param)
         if not cursor_id:

@@ -28,6 +28,9 @@ TEST_DEFAULTS: dict[str, Any] = {
     "TESTING": True,
     # Tests sign up and call the API far faster than a person; limits would only add flakes.
     "RATE_LIMITS": "off",
+    # Nor a log-in throttle: a suite that checks its wrong-password handling a few times must
+    # not find every later log-in of the session refused. (Pass "5/1m" to test it.)
+    "LOGIN_FAILURE_LIMIT": "off",
     # scrypt with the production cost takes ~50 ms per sign-up; 2**10 is ~16x faster and
     # still a real scrypt hash. Never use it for accounts that guard anything.
     "PASSWORD_COST": 2**10,
@@ -51,7 +54,8 @@ class Server:
                          headers={"Authorization": f"Bearer {account.secret_key}"})
 
     The app is built by :func:`payground.create_app` from :data:`TEST_DEFAULTS`
-    (``TESTING=True``, ``RATE_LIMITS="off"``, ``PASSWORD_COST=2**10`` - a weaker scrypt
+    (``TESTING=True``, ``RATE_LIMITS="off"``, ``LOGIN_FAILURE_LIMIT="off"``,
+    ``PASSWORD_COST=2**10`` - a weaker scrypt
     cost that makes sign-ups fast, fine for throwaway test accounts only), updated with
     ``config``. Unless ``config`` gives ``HOME``, each start uses a new temporary
     ``PAYGROUND_HOME`` (``tempfile.mkdtemp``) holding the SQLite database and the key pepper,
