@@ -183,7 +183,7 @@ def test_init_signs_up_and_writes_env_gitignore_and_session(server, project, cli
         "Next step:",
         "  set -a; . ./.env; set +a",
         f'  curl {server.url}/v1/customers -u "$STRIPE_SECRET_KEY:"',
-        "Then follow tutorials/01-first-charge.",
+        "Then follow lesson 1: `payground tutorial 1` copies it here (tutorials/01-first-charge).",
     ]
 
 
@@ -278,6 +278,20 @@ def test_init_updates_existing_lines_and_keeps_the_others(server, project, run):
     assert re.fullmatch(r"STRIPE_PUBLISHABLE_KEY=pk_test_\w{38}", lines[4])
     assert len(lines) == 5
     assert (project / ".gitignore").read_text() == "node_modules/\n.env\n"
+
+
+def test_init_refuses_an_env_file_it_could_not_update_before_signing_up(server, project, run):
+    (project / ".env").write_bytes(b"SHOP=Caf\xe9\n")  # Latin-1: a key added could not be read
+    result = run("init", "--url", server.url, "--email", f"gil@{DOMAIN}",
+                 "--password", PASSWORD)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: .env is not UTF-8 text, so a key could not be added to "
+                             "it safely. Nothing was changed.\n")
+    assert (project / ".env").read_bytes() == b"SHOP=Caf\xe9\n"
+    # No account was made whose key nobody saw: the address is still free.
+    (project / ".env").write_text("SHOP=Cafe\n")
+    again = run("init", "--url", server.url, "--email", f"gil@{DOMAIN}", "--password", PASSWORD)
+    assert again.exit_code == 0 and again.stdout.startswith("Signed up gil@")
 
 
 def test_init_wrong_password_prints_the_server_message(server, project, run):

@@ -431,7 +431,8 @@ def test_create_env_file_elsewhere_is_not_added_to_this_gitignore(account, proje
     (("--permission", "charge_read"),
      "Only restricted keys have permissions; a secret key can do everything."),
     (("--mode", "live"), "Live mode is not activated for this account: activate it first "
-                         "(POST /sandbox/account/activate)."),
+                         "(POST /sandbox/account/activate, `payground activate`, or Activate "
+                         "live mode in the dashboard)."),
     (("--ip", "not-an-address"), "Invalid IP address or range: not-an-address"),
 ])
 def test_create_prints_the_server_refusal(account, run, args, message):
@@ -628,3 +629,73 @@ def test_keys_help_lists_the_subcommands(run):
     commands = [line.split()[0] for line in result.output.split("Commands:\n", 1)[1].splitlines()]
     assert commands == ["create", "list", "revoke", "roll"]
     assert "versionadded" not in result.output
+
+
+# --- keys are never lost between the server and the file ---------------------------------------
+
+
+def test_rolling_a_publishable_key_into_an_env_file_keeps_the_secret_key(server, account,
+                                                                          project, run):
+    (project / ".env").write_text(f"STRIPE_SECRET_KEY={account.secret_key}\n"
+                                  f"STRIPE_PUBLISHABLE_KEY={account.publishable_key}\n")
+    result = run("keys", "roll", key_id(server, account, account.publishable_key),
+                 "--env-file", ".env")
+    assert result.exit_code == 0, result.output
+    values = dict(line.split("=", 1) for line in (project / ".env").read_text().splitlines())
+    assert values["STRIPE_SECRET_KEY"] == account.secret_key
+    new = values["STRIPE_PUBLISHABLE_KEY"]
+    assert new != account.publishable_key and new.startswith("pk_test_")
+    assert f"Written to .env (mode 0600): STRIPE_PUBLISHABLE_KEY={new}" in result.output
+
+
+def test_an_env_file_that_cannot_take_the_key_stops_the_roll_before_it_happens(
+        server, account, project, run):
+    (project / ".env").write_bytes(b"APP=Caf\xe9\n")  # Latin-1, not UTF-8
+    result = run("keys", "roll", key_id(server, account, account.secret_key),
+                 "--env-file", ".env")
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: .env is not UTF-8 text, so a key could not be added to it "
+                             "safely. Nothing was changed.\n")
+    assert call(server, account.secret_key).status_code == 200  # not rolled
+    assert (project / ".env").read_bytes() == b"APP=Caf\xe9\n"
+
+
+def test_a_write_that_fails_anyway_shows_the_new_key_once(server, account, project, run,
+                                                           monkeypatch):
+    from payground.cli import envfile
+
+    def full_disk(path, updates):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(envfile, "_update_env", full_disk)
+    result = run("keys", "roll", key_id(server, account, account.secret_key),
+                 "--env-file", ".env")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == ("Could not write the new keys ([Errno 28] No space left on device). "
+                        "They are shown this once:")
+    new = lines[1].strip().split("=", 1)[1]
+    assert lines[1] == f"  STRIPE_SECRET_KEY={new}" and call(server, new).status_code == 200
+    assert lines[2] == ("Error: store them now (a .env file kept out of Git, or a secrets "
+                        "manager).")
+
+
+def test_a_throttled_log_in_is_not_sent_again(app_config, wall, cli_home):
+    from payground.testing import Server
+
+    with Server(config={**app_config, "LOGIN_FAILURE_LIMIT": "5/1m"}) as throttled:
+        clean = {name: None for name in os.environ if name.startswith("PAYGROUND_")}
+        runner = CliRunner(env={**clean, "PAYGROUND_URL": throttled.url})
+
+        def login(password):
+            return runner.invoke(main, ["--home", str(cli_home), "login", "--email", address,
+                                        "--password", password])
+
+        address = throttled.signup(email=email(), password=PASSWORD).email
+        for _ in range(5):
+            assert login("not it").exit_code == 1
+        result = login(PASSWORD)
+        assert result.exit_code == 1
+        assert result.stderr.startswith("Error: Too many failed log-ins from your address. "
+                                        "Wait a little and try again. (Retry in ")
+        assert not (cli_home / "session").exists()

@@ -64,7 +64,8 @@ def test_create_validation(account):
     assert_error(create(account, type="secret", livemode=True), 400,
                  code="account_not_activated", param="livemode",
                  message="Live mode is not activated for this account: activate it first "
-                         "(POST /sandbox/account/activate).")
+                         "(POST /sandbox/account/activate, `payground activate`, or Activate "
+                         "live mode in the dashboard).")
 
 
 def test_roll_with_a_grace_period_on_the_account_clock(account, wall):

@@ -10,7 +10,7 @@ import click
 
 from . import ENV_FILE, TUTORIAL, main, save_session, saved_session, url_option
 from .client import ServerError, _Client, _mask
-from .envfile import _read_env, _save_env_with_gitignore
+from .envfile import _read_env, _save_env_with_gitignore, check_writable, write_or_show
 
 
 def credential_options(command):
@@ -56,6 +56,7 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     .. versionadded:: 0.1
     """
     env_path = Path(ENV_FILE)
+    check_writable(env_path, Path(".gitignore"))
     with _Client(url) as api:
         credentials = {"email": email, "password": password}
         try:
@@ -86,8 +87,9 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     if publishable:
         updates["STRIPE_PUBLISHABLE_KEY"] = publishable
     updates["STRIPE_API_BASE"] = url
-    gitignore_added = _save_env_with_gitignore(updates)
     session_path = save_session(obj, session, url)
+    gitignore_added = write_or_show(lambda: _save_env_with_gitignore(updates),
+                                    {"STRIPE_SECRET_KEY": secret} if secret else {})
 
     verb = "Signed up" if signed_up else "Logged in as"
     click.echo(f"{verb} {account['email']} (account {account['id']}) on {url}.")
@@ -121,7 +123,7 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     click.echo("Next step:")
     click.echo(f"  set -a; . ./{ENV_FILE}; set +a")
     click.echo(f'  curl {url}/v1/customers -u "$STRIPE_SECRET_KEY:"')
-    click.echo(f"Then follow {TUTORIAL}.")
+    click.echo(f"Then follow lesson 1: `payground tutorial 1` copies it here ({TUTORIAL}).")
 
 
 # --- login ---------------------------------------------------------------------------------
@@ -174,12 +176,15 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
     .. versionadded:: 0.1
     """
     session = saved_session(obj)
+    check_writable(Path(ENV_FILE), Path(".gitignore"))
     details = {k: v for k, v in (("business_name", business_name), ("country", country)) if v}
     with _Client(url) as api:
         body = api.call("POST", "/sandbox/account/activate", key=session, json=details)
     secret, publishable = body["keys"]["secret"], body["keys"]["publishable"]
-    gitignore_added = _save_env_with_gitignore({"STRIPE_LIVE_SECRET_KEY": secret,
-                                                "STRIPE_LIVE_PUBLISHABLE_KEY": publishable})
+    gitignore_added = write_or_show(
+        lambda: _save_env_with_gitignore({"STRIPE_LIVE_SECRET_KEY": secret,
+                                          "STRIPE_LIVE_PUBLISHABLE_KEY": publishable}),
+        {"STRIPE_LIVE_SECRET_KEY": secret})
     account = body["account"]
     click.echo(f"Live mode activated for {account['business_name']} ({account['id']}).")
     click.echo(f"Live keys written to {ENV_FILE} (mode 0600):")

@@ -22,6 +22,11 @@ class ServerError(click.ClickException):
         self.error = error
 
 
+# A password sent again by itself, when the throttle's window rolls over, would spend the
+# next window's budget on a guess the user did not make.
+_NEVER_RETRIED = frozenset({"/sandbox/login", "/sandbox/signup"})
+
+
 class _Client:
     """A small JSON client for the sandbox and /v1 APIs; failures become click errors."""
 
@@ -54,7 +59,7 @@ class _Client:
                 raise click.ClickException(
                     f"cannot reach Payground at {self.url}: is `payground serve` running "
                     "there? (use --url for another address)") from None
-            if response.status_code == 429 and attempt < 4:
+            if response.status_code == 429 and attempt < 4 and path not in _NEVER_RETRIED:
                 # Rate limited (test mode allows 25 requests a second): wait as told.
                 import time
 
@@ -67,6 +72,9 @@ class _Client:
             body = None
         error = body.get("error") if isinstance(body, dict) else None
         if response.status_code >= 400 and isinstance(error, dict):
+            wait = response.headers.get("Retry-After")
+            if response.status_code == 429 and wait:
+                error = {**error, "message": f"{error.get('message', '')} (Retry in {wait} s.)"}
             raise ServerError(response.status_code, error)
         if response.status_code >= 400 or not isinstance(body, dict):
             raise click.ClickException(

@@ -100,6 +100,46 @@ def _ensure_gitignored(path: Path, name: str) -> bool:
     return True
 
 
+def check_writable(*paths: Path) -> None:
+    """Refuse, before anything is created on the server, files that could not be updated:
+    a key issued and then not written down is a key lost (the server shows it only once)."""
+    import click
+
+    for path in paths:
+        try:
+            path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            pass
+        except UnicodeDecodeError:
+            raise click.ClickException(f"{path} is not UTF-8 text, so a key could not be added "
+                                       "to it safely. Nothing was changed.") from None
+        except OSError as error:
+            raise click.ClickException(f"cannot read {path} ({error.strerror}). Nothing was "
+                                       "changed.") from None
+        folder = path.parent.resolve()
+        while not folder.exists() and folder != folder.parent:  # made when written
+            folder = folder.parent
+        if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise click.ClickException(f"cannot write {path} (no permission there). Nothing "
+                                       "was changed.")
+
+
+def write_or_show(write, secrets: dict[str, str]) -> object:
+    """Run ``write()``; if it fails anyway (the disk filled up, the file changed meanwhile),
+    show the just-issued ``secrets`` once instead of losing them, then stop with the error."""
+    import click
+
+    try:
+        return write()
+    except (OSError, UnicodeError) as error:
+        click.echo(f"Could not write the new keys ({error}). They are shown this once:",
+                   err=True)
+        for name, value in secrets.items():
+            click.echo(f"  {name}={value}", err=True)
+        raise click.ClickException("store them now (a .env file kept out of Git, or a "
+                                   "secrets manager).") from None
+
+
 def _save_env_with_gitignore(updates: dict[str, str]) -> bool:
     """Write ./.env and make sure git ignores it; True if .gitignore gained a line."""
     _update_env(Path(ENV_FILE), updates)

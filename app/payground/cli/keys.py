@@ -78,8 +78,7 @@ def _mode(key: dict[str, Any]) -> str:
 
 def _default_env_var(key: dict[str, Any]) -> str:
     live = "LIVE_" if key["livemode"] else ""
-    kind = "RESTRICTED" if key["type"] == "restricted" else "SECRET"
-    return f"STRIPE_{live}{kind}_KEY"
+    return f"STRIPE_{live}{key['type'].upper()}_KEY"  # SECRET, RESTRICTED, PUBLISHABLE
 
 
 def _check_key_id(_ctx, _param, value: str) -> str:
@@ -102,24 +101,28 @@ env_file_option = click.option(
     help="Write the new key into this dotenv file (mode 0600) instead of printing it.")
 env_var_option = click.option(
     "--env-var", metavar="NAME", callback=_check_env_var, default=None,
-    help="Variable for --env-file [default: STRIPE_SECRET_KEY, STRIPE_RESTRICTED_KEY, or "
-         "STRIPE_LIVE_... for live keys].")
+    help="Variable for --env-file [default: STRIPE_SECRET_KEY, STRIPE_RESTRICTED_KEY, "
+         "STRIPE_PUBLISHABLE_KEY, or STRIPE_LIVE_... for live keys].")
 
 
 def _reveal(key: dict[str, Any], env_file: Path | None, env_var: str | None) -> None:
-    """Print a just-issued secret once, or write it to ``env_file`` and show it masked."""
+    """Print a just-issued secret once, or write it to ``env_file`` and show it masked.
+    (A publishable key is public: printed whole, without the warning.)"""
     secret = key["secret"]
+    publishable = key["type"] == "publishable"
     if env_file is None:
-        click.echo("Secret key:")
+        click.echo("Publishable key:" if publishable else "Secret key:")
         click.echo(f"  {secret}")
-        click.echo(ONCE_WARNING)
+        if not publishable:
+            click.echo(ONCE_WARNING)
         return
-    from .envfile import _ensure_gitignored, _update_env
+    from .envfile import _ensure_gitignored, _update_env, write_or_show
 
     name = env_var or _default_env_var(key)
-    _update_env(env_file, {name: secret})
-    click.echo(f"Written to {env_file} (mode 0600): {name}={_mask(secret)}   (masked here; "
-               f"the full key is only in {env_file})")
+    write_or_show(lambda: _update_env(env_file, {name: secret}), {name: secret})
+    shown = secret if publishable else (f"{_mask(secret)}   (masked here; the full key is only "
+                                        f"in {env_file})")
+    click.echo(f"Written to {env_file} (mode 0600): {name}={shown}")
     if env_file.resolve().parent == Path.cwd().resolve():
         if _ensure_gitignored(Path(".gitignore"), env_file.name):
             click.echo(f"Added {env_file.name} to .gitignore.")
@@ -251,6 +254,10 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
     optional = {"name": name, "note": note, "permissions": list(permissions) or None,
                 "ip_allowlist": list(ips) or None}
     params.update({k: v for k, v in optional.items() if v is not None})
+    if env_file is not None:
+        from .envfile import check_writable
+
+        check_writable(env_file)
     with _Client(url) as api:
         if expires_at is not None:
             kind, amount = expires_at
@@ -309,6 +316,10 @@ def roll(obj: dict[str, Any], url: str, key_id: str, grace: int, env_file: Path 
     \f
     .. versionadded:: 0.2
     """
+    if env_file is not None:
+        from .envfile import check_writable
+
+        check_writable(env_file)  # before the roll: the old key may stop working at once
     with _Client(url) as api:
         new = _sandbox(api, obj, "POST", f"/sandbox/keys/{key_id}/roll",
                        json={"expires_in": grace})

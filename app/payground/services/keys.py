@@ -329,8 +329,9 @@ def create_key(account: Account, params: dict, *, pepper: str, clock) -> IssuedK
     kind, livemode = params["type"], params.get("livemode", False)
     if livemode and not account.live_enabled:
         raise InvalidRequestError("Live mode is not activated for this account: activate it "
-                                  "first (POST /sandbox/account/activate).", param="livemode",
-                                  code="account_not_activated")
+                                  "first (POST /sandbox/account/activate, `payground "
+                                  "activate`, or Activate live mode in the dashboard).",
+                                  param="livemode", code="account_not_activated")
     permissions = sorted(set(params.get("permissions") or []))
     if kind == "restricted" and not permissions:
         raise ParameterMissing("permissions")
