@@ -94,7 +94,7 @@ def payground_server(payground_config: dict[str, Any],
 
 
 @pytest.fixture
-def payground_account(payground_server: Server) -> Iterator[Account]:
+def payground_account(payground_server: Server) -> Account:
     """A new account on ``payground_server``, signed up for this test.
 
     A :class:`payground.testing.Account`: ``.id``, ``.email``, ``.session``, the test keys
@@ -104,14 +104,23 @@ def payground_account(payground_server: Server) -> Iterator[Account]:
     the secret key, or the ``key`` given). Since every object belongs to one account, tests
     never see each other's data.
 
-    When the test ends, an exception the server raised while it ran is re-raised, so it is
-    reported as an error of that test.
-
     .. versionadded:: 0.1
     """
-    account = payground_server.signup()
-    yield account
-    payground_server.check_errors()
+    return payground_server.signup()
+
+
+@pytest.fixture(autouse=True)
+def _payground_server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """For every test that uses ``payground_server`` (directly or through another fixture):
+    when it ends, an exception the server raised while it ran is re-raised, so it is reported
+    as an error of that test, not of a later one. Tests that do not use the server pay nothing.
+    """
+    if "payground_server" not in request.fixturenames:
+        yield
+        return
+    server = request.getfixturevalue("payground_server")
+    yield
+    server.check_errors()
 
 
 @pytest.fixture
@@ -137,7 +146,7 @@ def payground_stripe(payground_server: Server, payground_account: Account,
     """
     import stripe
 
-    http_client = stripe.RequestsClient()
+    http_client = _http_client(stripe)
     monkeypatch.setattr(stripe, "api_key", payground_account.secret_key)
     monkeypatch.setattr(stripe, "api_base", payground_server.url)
     monkeypatch.setattr(stripe, "upload_api_base", payground_server.url)
@@ -168,7 +177,7 @@ def payground_stripe_client(payground_server: Server,
     """
     import stripe
 
-    http_client = stripe.RequestsClient()
+    http_client = _http_client(stripe)
     url = payground_server.url
     client = stripe.StripeClient(
         payground_account.secret_key,
@@ -180,6 +189,16 @@ def payground_stripe_client(payground_server: Server,
         yield client
     finally:
         http_client.close()
+
+
+def _http_client(stripe: ModuleType) -> Any:
+    """``requests`` for the SDK's calls; for its ``*_async`` ones, httpx when it is installed
+    (the SDK's own default does the same): without it they fail with NotImplementedError."""
+    try:
+        import httpx  # noqa: F401
+    except ImportError:
+        return stripe.RequestsClient()
+    return stripe.RequestsClient(async_fallback_client=stripe.HTTPXClient())
 
 
 @pytest.fixture

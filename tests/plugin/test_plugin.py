@@ -242,3 +242,55 @@ def test_plugin_import_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=TIMEOUT).stdout
     assert out.strip() == "[]"
+
+
+def test_a_server_exception_is_the_error_of_the_test_that_caused_it_even_without_an_account(
+        pytester):
+    pytester.makepyfile(
+        """
+        import requests
+
+        def test_server_only(payground_server, monkeypatch):
+            def boom(*args, **kwargs):
+                raise ZeroDivisionError("kaboom")
+
+            monkeypatch.setattr("payground.services.customers.list_customers", boom)
+            account = payground_server.signup()
+            r = requests.get(payground_server.url_for("/v1/customers"), timeout=30,
+                             headers={"Authorization": f"Bearer {account.secret_key}"})
+            assert r.status_code == 500
+
+        def test_later(payground_account):
+            pass
+
+        def test_without_the_server():
+            pass
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_server_only*",
+                                 "*ZeroDivisionError: kaboom*"])
+    result.stdout.no_fnmatch_line("*ERROR at teardown of test_later*")
+
+
+def test_the_sdks_async_methods_work_with_the_fixtures(pytester):
+    pytest.importorskip("httpx")
+    pytester.makepyfile(
+        """
+        import asyncio
+
+        def test_module_level(payground_stripe):
+            customer = asyncio.run(payground_stripe.Customer.create_async(email="a@example.com"))
+            assert customer.email == "a@example.com"
+
+        def test_client(payground_stripe_client):
+            async def both():
+                created = await payground_stripe_client.v1.customers.create_async(
+                    {"email": "b@example.com"})
+                return await payground_stripe_client.v1.customers.retrieve_async(created.id)
+
+            assert asyncio.run(both()).email == "b@example.com"
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
