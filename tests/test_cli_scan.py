@@ -330,3 +330,17 @@ def test_check_without_a_session_still_reports(repo, scan, cli_home):
     assert result.exit_code == 1
     assert f"LEAK a.py:1:6  {shown(secret)}  test secret key" in result.output
     assert f"--check: no session in {cli_home / 'session'}" in result.output
+
+
+def test_files_of_a_submodule_are_read(repo, tmp_path, scan):
+    secret = keys.generate("secret", False)
+    library = tmp_path / "library"
+    library.mkdir()
+    git(library, "init", "-q")
+    (library / "client.py").write_text(f"KEY = '{secret}'\n")
+    commit_all(library, "library")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library),
+        "vendor/library")
+    result = scan()
+    assert result.exit_code == 1
+    assert f"LEAK vendor/library/client.py:1:8  {shown(secret)}" in result.output

@@ -85,7 +85,10 @@ def git_files(root: Path, path: Path) -> tuple[list[Path], list[Path]]:
         # A file with a merge conflict is listed once per stage: read it once.
         return [root / os.fsdecode(name) for name in dict.fromkeys(names) if name]
 
-    return listed("--cached"), listed("--others", "--exclude-standard")
+    # Files of checked-out submodules too: they are published with the project. (Their
+    # untracked files are not listed: git cannot list those across submodules.)
+    return (listed("--cached", "--recurse-submodules"),
+            listed("--others", "--exclude-standard"))
 
 
 def walk_files(path: Path) -> Iterator[Path]:
