@@ -89,6 +89,35 @@ def test_a_name_that_resolves_inside_the_ranges_is_sent_to(app, account):
         assert len(hook.received) == 1
 
 
+@pytest.mark.parametrize("allowed_hosts", ["127.0.0.0/8,::1,!127.0.0.9,!localhost"])
+def test_addresses_and_names_taken_back_out_are_refused_and_not_sent_to(app, account):
+    assert_error(register(account, "http://127.0.0.9:8080/hook"), 400, code="url_invalid",
+                 param="url", message=refused("127.0.0.9"))
+    assert_error(register(account, "http://localhost:8080/hook"), 400, code="url_invalid",
+                 param="url", message=refused("localhost"))
+    with Receiver() as hook:
+        assert register(account, hook.url).status_code == 200  # 127.0.0.1: still allowed
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        assert app.extensions["payground"].webhooks.wait_idle(10)
+        assert len(hook.received) == 1
+
+
+@pytest.mark.parametrize("allowed_hosts", ["127.0.0.0/8,::1"])
+def test_a_name_taken_out_after_it_was_registered_is_not_sent_to(app, account):
+    from payground.core.webhooks import AllowedHosts
+
+    with Receiver() as hook:
+        assert register(account, hook.url.replace("127.0.0.1", "localhost")).status_code == 200
+        app.config["WEBHOOK_ALLOWED_HOSTS"] = AllowedHosts("127.0.0.0/8,::1,!localhost")
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        assert app.extensions["payground"].webhooks.wait_idle(10)
+        assert hook.received == []
+    (delivery,) = account.client.get("/sandbox/webhook_deliveries",
+                                     headers=account.session_auth).get_json()["data"]
+    assert delivery["last_error"] == ("OSError: not sent: PAYGROUND_WEBHOOK_ALLOWED_HOSTS "
+                                      "excludes localhost")
+
+
 @pytest.mark.parametrize("allowed_hosts", ["10.0.0.0/8,::/0"])
 def test_an_ipv4_mapped_address_is_judged_as_its_ipv4_address(account):
     assert_error(register(account, "http://[::ffff:127.0.0.1]:6379/"), 400, code="url_invalid",

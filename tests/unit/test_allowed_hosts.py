@@ -31,3 +31,19 @@ def test_addresses_in_any_spelling_are_judged_as_addresses():
     for spelling in ("127.1", "0x7f.1", "2130706433", "017700000001", "127.0.0.1."):
         assert loopback.may_register(spelling) and not AllowedHosts("10.0.0.0/8").may_register(
             spelling), spelling
+
+
+def test_entries_taken_back_out_with_a_bang():
+    allowed = AllowedHosts("!10.0.0.5, 10.0.0.0/8, *.example.com, !admin.example.com, "
+                           "!fd00::/64, fd00::/8")
+    assert allowed.holds_address("10.0.0.4") and not allowed.holds_address("10.0.0.5")
+    assert allowed.holds_address("fd01::1") and not allowed.holds_address("fd00::7")
+    assert not allowed.holds_address("::ffff:10.0.0.5")  # mapped: the same address
+    assert allowed.names_host("shop.example.com") and not allowed.names_host("admin.example.com")
+    assert allowed.excludes_name("ADMIN.example.com.")
+    assert not allowed.may_register("admin.example.com") and not allowed.may_register("10.0.0.5")
+    assert allowed.may_register("10.0.0.6") and allowed.may_register("other.example.org")
+    only_exclusions = AllowedHosts("!10.0.0.5")
+    assert only_exclusions and not only_exclusions.may_register("10.0.0.6")  # nothing allowed
+    with pytest.raises(ValueError, match="take names out one by one"):
+        AllowedHosts("*.example.com,!*.admin.example.com")

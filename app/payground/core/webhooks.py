@@ -114,7 +114,9 @@ class AllowedHosts:
     addresses or CIDR ranges (``10.0.0.0/8``, ``::1``). A URL whose host is a listed name is
     sent as the DNS resolves it; any other host only to the addresses it resolves to that lie
     in a listed range, checked when connecting (a name cannot move to another address between
-    the check and the connection).
+    the check and the connection). An entry starting with ``!`` takes a name, an address or a
+    range back out of the others (``10.0.0.0/8,!10.0.0.5``: the room's network, but not the
+    server itself), whatever the order.
 
     :raises ValueError: naming an entry that is neither a name nor an address or range.
     """
@@ -125,14 +127,20 @@ class AllowedHosts:
         self.names: set[str] = set()
         self.suffixes: list[str] = []
         self.networks: list = []
+        self.excluded_names: set[str] = set()
+        self.excluded_networks: list = []
         for entry in (part.strip().lower() for part in setting.split(",")):
+            excluded = entry.startswith("!")
+            entry = entry[1:].strip() if excluded else entry
             if not entry:
                 continue
             try:
-                self.networks.append(ipaddress.ip_network(entry, strict=False))
-                continue
+                network = ipaddress.ip_network(entry, strict=False)
             except ValueError:
                 pass
+            else:
+                (self.excluded_networks if excluded else self.networks).append(network)
+                continue
             name = entry[2:] if entry.startswith("*.") else entry
             try:
                 name = ascii_host(name)
@@ -144,18 +152,28 @@ class AllowedHosts:
                 raise ValueError(f"PAYGROUND_WEBHOOK_ALLOWED_HOSTS: cannot read {entry!r} (use "
                                  "names, *.domains, addresses or CIDR ranges, e.g. "
                                  "hooks.example.com,*.ngrok.app,10.0.0.0/8)")
-            if entry.startswith("*."):
+            if excluded:
+                if entry.startswith("*."):
+                    raise ValueError(f"PAYGROUND_WEBHOOK_ALLOWED_HOSTS: !{entry} - take names "
+                                     "out one by one (!admin.example.com), not by pattern")
+                self.excluded_names.add(name)
+            elif entry.startswith("*."):
                 self.suffixes.append("." + name)
             else:
                 self.names.add(name)
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.suffixes or self.networks)
+        return bool(self.names or self.suffixes or self.networks or self.excluded_names
+                    or self.excluded_networks)
+
+    def excludes_name(self, host: str) -> bool:
+        """Whether ``host`` is a name taken out with ``!name``."""
+        return host.lower().rstrip(".") in self.excluded_names
 
     def names_host(self, host: str) -> bool:
         """Whether ``host`` (IDNA form) is one of the listed names (an address never is)."""
         host = host.lower().rstrip(".")
-        if as_address(host) is not None:
+        if as_address(host) is not None or host in self.excluded_names:
             return False
         return host in self.names or any(host.endswith(s) for s in self.suffixes)
 
@@ -169,7 +187,11 @@ class AllowedHosts:
             return False
         # ::ffff:127.0.0.1 is 127.0.0.1 on the wire: judged as that, whatever IPv6 is listed.
         ip = getattr(ip, "ipv4_mapped", None) or ip
-        return any(ip.version == net.version and ip in net for net in self.networks)
+
+        def within(networks) -> bool:
+            return any(ip.version == net.version and ip in net for net in networks)
+
+        return within(self.networks) and not within(self.excluded_networks)
 
     def may_register(self, host: str) -> bool:
         """Whether a URL with ``host`` can be accepted now: a listed name, an address in a
@@ -177,6 +199,8 @@ class AllowedHosts:
         connection, against what it resolves to)."""
         address = as_address(ascii_host(host))
         if address is None:
+            if self.excludes_name(host):
+                return False
             return self.names_host(host) or bool(self.networks)
         return self.holds_address(address)
 

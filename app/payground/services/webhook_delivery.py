@@ -352,6 +352,8 @@ def post(url: str, body: bytes, secrets: list[str], timestamp: int,
         port = parts.port if parts.port is not None else (443 if https else 80)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
+        if allowed and allowed.excludes_name(host):
+            return None, f"OSError: not sent: PAYGROUND_WEBHOOK_ALLOWED_HOSTS excludes {host}"
         connection = connection_class(host, port, timeout=TIMEOUT)
         if allowed and not allowed.names_host(host):
             connection._create_connection = _connect_within(allowed)  # what connect() calls
