@@ -27,6 +27,8 @@ def test_addresses_in_any_spelling_are_judged_as_addresses():
     mapped = AllowedHosts("10.0.0.0/8,::/0")
     assert not mapped.holds_address("::ffff:127.0.0.1")  # 127.0.0.1 on the wire
     assert mapped.holds_address("::ffff:10.1.2.3") and mapped.holds_address("2001:db8::1")
+    assert not mapped.holds_address("64:ff9b::7f00:1")  # NAT64: 127.0.0.1 again
+    assert mapped.holds_address("64:ff9b::a01:203")  # 10.1.2.3
     loopback = AllowedHosts("127.0.0.0/8")
     for spelling in ("127.1", "0x7f.1", "2130706433", "017700000001", "127.0.0.1."):
         assert loopback.may_register(spelling) and not AllowedHosts("10.0.0.0/8").may_register(

@@ -185,8 +185,11 @@ class AllowedHosts:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
         except ValueError:
             return False
-        # ::ffff:127.0.0.1 is 127.0.0.1 on the wire: judged as that, whatever IPv6 is listed.
+        # ::ffff:127.0.0.1 is 127.0.0.1 on the wire, and a NAT64 gateway takes 64:ff9b::7f00:1
+        # there too: each is judged as the IPv4 address it stands for, whatever IPv6 is listed.
         ip = getattr(ip, "ipv4_mapped", None) or ip
+        if ip.version == 6 and ip in ipaddress.ip_network("64:ff9b::/96"):  # RFC 6052
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
 
         def within(networks) -> bool:
             return any(ip.version == net.version and ip in net for net in networks)
