@@ -209,6 +209,10 @@ def test_update_refuses_bad_values_and_changes_nothing(account):
     assert_error(account.post(path, {"enabled_events[]": "charge.nope"}), 400,
                  param="enabled_events[0]", message=messages.WEBHOOK_EVENT_UNKNOWN.format(
                      param="enabled_events[0]", types=", ".join(EVENT_TYPES)))
+    # An index sent with gaps is named as sent.
+    assert_error(account.post(path, {"enabled_events[5]": "charge.nope"}), 400,
+                 param="enabled_events[5]", message=messages.WEBHOOK_EVENT_UNKNOWN.format(
+                     param="enabled_events[5]", types=", ".join(EVENT_TYPES)))
     assert account.get(path).get_json() == {k: v for k, v in endpoint.items() if k != "secret"}
 
 

@@ -82,3 +82,23 @@ def test_json_is_held_to_the_same_depth():
     with pytest.raises(ParameterInvalid) as info:
         decode_body(nested(17), "application/json")
     assert info.value.param == "a"
+
+
+def test_an_array_sent_with_gaps_keeps_its_indexes_for_errors():
+    from marshmallow import Schema, ValidationError, fields
+
+    from payground.http.forms import SparseList
+    from payground.http.validation import error_from_validation
+
+    params = decode_body(b"items[5]=x&items[9]=7", "application/x-www-form-urlencoded")
+    assert params == {"items": ["x", "7"]}
+    assert isinstance(params["items"], SparseList) and params["items"].indexes == [5, 9]
+
+    class Items(Schema):
+        items = fields.List(fields.Integer())
+
+    with pytest.raises(ValidationError) as raised:
+        Items().load(params)
+    assert error_from_validation(raised.value).param == "items[5]"
+    dense = decode_body(b"items[1]=7&items[0]=x", "application/x-www-form-urlencoded")
+    assert type(dense) is dict and type(dense["items"]) is list

@@ -140,6 +140,13 @@ def _bracketed(path: list[str]) -> str:
     return path[0] + "".join(f"[{p}]" for p in path[1:])
 
 
+class SparseList(list):
+    """A list sent with gaps in its indexes (``a[5]=x`` alone): ``indexes`` keeps the ones
+    sent, so that an error names ``a[5]``, not the ``a[0]`` it became."""
+
+    indexes: list[int]
+
+
 def _listify(node: Any, parent: str = "") -> Any:
     """Hashes whose keys are all array indexes become lists, in index order.
 
@@ -148,7 +155,12 @@ def _listify(node: Any, parent: str = "") -> Any:
     if isinstance(node, dict):
         node = {k: _listify(v, k) for k, v in node.items()}
         if node and parent != "metadata" and all(k.isdigit() for k in node):
-            return [node[k] for k in sorted(node, key=int)]
+            order = sorted(node, key=int)
+            if [int(k) for k in order] == list(range(len(order))):
+                return [node[k] for k in order]
+            sparse = SparseList(node[k] for k in order)
+            sparse.indexes = [int(k) for k in order]
+            return sparse
         return node
     if isinstance(node, list):
         return [_listify(v) for v in node]

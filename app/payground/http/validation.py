@@ -24,6 +24,7 @@ def coded(code: str | None, message: str) -> str:
 
 def error_from_validation(error: ValidationError) -> StripeError:
     path, message = _first(error.messages, [])
+    path = _as_sent(error.data, path)
     param = path[0] + "".join(f"[{p}]" for p in path[1:]) if path else None
     if message == UNKNOWN:
         return ParameterUnknown(param or "")
@@ -33,6 +34,24 @@ def error_from_validation(error: ValidationError) -> StripeError:
     if not sep:
         code, text = None, message
     return ParameterInvalid(text.replace("{param}", param or ""), code=code or None, param=param)
+
+
+def _as_sent(data: Any, path: list[str]) -> list[str]:
+    """``path`` with each list position given as the index the request sent (``a[5]=x``
+    alone is the list ``[x]``: its error is about ``a[5]``; see ``forms.SparseList``)."""
+    from .forms import SparseList
+
+    sent, node = [], data
+    for segment in path:
+        position = int(segment) if segment.isdigit() else None
+        if isinstance(node, list) and position is not None and position < len(node):
+            sent.append(str(node.indexes[position]) if isinstance(node, SparseList)
+                        else segment)
+            node = node[position]
+        else:
+            sent.append(segment)
+            node = node.get(segment) if isinstance(node, dict) else None
+    return sent
 
 
 def _first(messages: Any, path: list[str]) -> tuple[list[str], str]:
