@@ -183,7 +183,8 @@ def test_init_signs_up_and_writes_env_gitignore_and_session(server, project, cli
         "Next step:",
         "  set -a; . ./.env; set +a",
         f'  curl {server.url}/v1/customers -u "$STRIPE_SECRET_KEY:"',
-        "Then follow lesson 1: `payground tutorial 1` copies it here (tutorials/01-first-charge).",
+        "The lessons: `payground tutorial` lists them, `payground tutorial 1` copies the first "
+        "here.",
     ]
 
 
@@ -208,10 +209,9 @@ def test_init_twice_logs_in_and_keeps_the_secret_key(server, project, cli_home, 
     secret = before["STRIPE_SECRET_KEY"]
     lines = second.output.splitlines()
     assert lines[0].startswith(f"Logged in as ada@{DOMAIN} (account acct_")
-    assert lines[1:8] == [
-        "Secret keys are shown only once, when they are created, so Payground cannot show "
-        "yours again.",
-        f"  Kept the STRIPE_SECRET_KEY already in .env ({mask(secret)}).",
+    assert lines[1:7] == [
+        f"Kept the STRIPE_SECRET_KEY already in .env ({mask(secret)}): it is an active test "
+        "key of this account.",
         "Updated .env (mode 0600):",
         f"  STRIPE_PUBLISHABLE_KEY={before['STRIPE_PUBLISHABLE_KEY']}",
         f"  STRIPE_API_BASE={server.url}",
@@ -222,23 +222,32 @@ def test_init_twice_logs_in_and_keeps_the_secret_key(server, project, cli_home, 
     assert secret not in second.output
 
 
-def test_init_log_in_without_a_saved_secret_says_it_cannot_be_shown(server, project, run):
+def test_init_log_in_without_a_saved_secret_makes_this_folder_a_key(server, project, run):
     account = server.signup(email=f"bob@{DOMAIN}", password=PASSWORD)
 
     result = run("init", "--url", server.url, "--email", f"bob@{DOMAIN}",
                  "--password", PASSWORD)
 
     assert result.exit_code == 0, result.output
-    assert env_lines(project / ".env") == {"STRIPE_PUBLISHABLE_KEY": account.publishable_key,
-                                           "STRIPE_API_BASE": server.url}
-    assert (
-        "  .env has no STRIPE_SECRET_KEY: create a new secret key (`payground keys create`, "
-        "or roll the lost one with `payground keys roll`) and add it to .env.\n"
-    ) in result.output
-    assert account.secret_key not in result.output
+    values = env_lines(project / ".env")
+    new = values.pop("STRIPE_SECRET_KEY")
+    assert values == {"STRIPE_PUBLISHABLE_KEY": account.publishable_key,
+                      "STRIPE_API_BASE": server.url}
+    assert new != account.secret_key and new not in result.output
+    assert requests.get(server.url_for("/v1/balance"), timeout=30,
+                        headers={"Authorization": f"Bearer {new}"}).status_code == 200
+    lines = result.output.splitlines()
+    assert re.fullmatch(r"Secret keys are shown only once, when they are created, so Payground "
+                        r"cannot show this account's again: created a new test secret key for "
+                        r'this folder, key_\w+ "payground init: project".', lines[1]), lines[1]
+    assert lines[2:4] == ["Updated .env (mode 0600):",
+                          f"  STRIPE_SECRET_KEY={mask(new)}   (masked here; the full key is "
+                          "only in .env)"]
+    again = run("init", "--url", server.url, "--email", f"bob@{DOMAIN}", "--password", PASSWORD)
+    assert env_lines(project / ".env")["STRIPE_SECRET_KEY"] == new  # it works: kept
 
 
-def test_init_warns_when_the_kept_secret_is_not_this_accounts(server, project, run):
+def test_init_replaces_a_secret_that_is_not_this_accounts(server, project, run):
     other = server.signup()
     server.signup(email=f"cy@{DOMAIN}", password=PASSWORD)
     (project / ".env").write_text(f"STRIPE_SECRET_KEY={other.secret_key}\n")
@@ -247,9 +256,10 @@ def test_init_warns_when_the_kept_secret_is_not_this_accounts(server, project, r
                  "--password", PASSWORD)
 
     assert result.exit_code == 0, result.output
-    assert env_lines(project / ".env")["STRIPE_SECRET_KEY"] == other.secret_key
-    assert result.stderr == (f"  Warning: {mask(other.secret_key)} is not an active test key "
-                             "of this account; requests made with it will fail.\n")
+    assert env_lines(project / ".env")["STRIPE_SECRET_KEY"] != other.secret_key
+    assert (f"  It replaces {mask(other.secret_key)}, which is not an active test secret key "
+            "of this account.") in result.output.splitlines()
+    assert other.secret_key not in result.output
 
 
 def test_init_prompts_for_email_and_hides_the_password(server, project, run):
@@ -632,12 +642,24 @@ def test_activate_writes_live_keys_masked(server, project, cli_home, run):
     assert result.output.splitlines()[:3] == [
         f"Live mode activated for Lemonade Stand ({result.output.split('(')[1].split(')')[0]}).",
         "Live keys written to .env (mode 0600):",
-        f"  STRIPE_LIVE_SECRET_KEY={mask(live)}   (masked here; shown only once)",
+        f"  STRIPE_LIVE_SECRET_KEY={mask(live)}   (masked here; the full key is only in .env)",
     ]
     assert customers(server.url, live) == []
+    # Again, here: the keys in .env work, and are kept.
     again = run("activate", "--url", server.url)
-    assert again.exit_code == 1
-    assert "Live mode is already activated for this account." in again.output
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines()[0].startswith("Live mode was already active for Lemonade "
+                                                   "Stand (acct_")
+    assert env_lines(project / ".env") == env
+    # Again, in another folder with no live keys: that folder gets its own live secret key.
+    (project / "other").mkdir()
+    os.chdir(project / "other")
+    elsewhere = run("activate", "--url", server.url)
+    assert elsewhere.exit_code == 0, elsewhere.output
+    other_env = env_lines(project / "other" / ".env")
+    assert other_env["STRIPE_LIVE_SECRET_KEY"] not in (live, "")
+    assert other_env["STRIPE_LIVE_PUBLISHABLE_KEY"] == live_pk
+    assert customers(server.url, other_env["STRIPE_LIVE_SECRET_KEY"]) == []
 
 
 def test_activate_without_a_session(project, run, server):

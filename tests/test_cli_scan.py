@@ -344,3 +344,16 @@ def test_files_of_a_submodule_are_read(repo, tmp_path, scan):
     result = scan()
     assert result.exit_code == 1
     assert f"LEAK vendor/library/client.py:1:8  {shown(secret)}" in result.output
+
+
+def test_check_does_not_tell_to_roll_a_key_that_is_where_it_belongs(tmp_path, monkeypatch,
+                                                                      server, account, run):
+    monkeypatch.chdir(tmp_path)  # not a git repository: .env is read, and is fine
+    (tmp_path / ".env").write_text(f"STRIPE_SECRET_KEY={account.secret_key}\n")
+    result = run("scan", "--check")
+    assert result.exit_code == 0, result.output
+    shown_id = key_id(server, account, account.secret_key)
+    assert result.output.splitlines()[:3] == [
+        f"ok   .env:1:19  {shown(account.secret_key)}  test secret key",
+        "       in a .env file: fine on your machine, keep it out of version control",
+        f'       yours: {shown_id} "Test secret key", active']

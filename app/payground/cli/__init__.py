@@ -21,7 +21,6 @@ SERVER_FILE = "server_url"  # in PAYGROUND_HOME, next to the session it goes wit
 ENV_FILE = ".env"
 ENV_HEADER = ("# Payground test keys, written by `payground init`. Keep this file out of git "
               "(it is in .gitignore).")
-TUTORIAL = "tutorials/01-first-charge"
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 

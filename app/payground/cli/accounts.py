@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from . import ENV_FILE, TUTORIAL, main, save_session, saved_session, url_option
+from . import ENV_FILE, main, save_session, saved_session, url_option
 from .client import ServerError, _Client, _mask
 from .envfile import _read_env, _save_env_with_gitignore, check_writable, write_or_show
 
@@ -22,6 +22,32 @@ def credential_options(command):
     return click.option("--email", prompt=True, envvar="PAYGROUND_EMAIL",
                         help="Account email; asked for if not given "
                              "[env: PAYGROUND_EMAIL].")(command)
+
+
+# --- keys a folder needs --------------------------------------------------------------------
+
+
+def _works(api: _Client, session: str, raw_key: str, *, livemode: bool) -> bool:
+    """Whether ``raw_key`` is an active (or expiring) secret key of the session's account."""
+    found = api.call("POST", "/sandbox/keys/identify", key=session,
+                     json={"keys": [raw_key[:255]]})["data"][0]
+    return bool(found) and found["type"] == "secret" and found["livemode"] == livemode \
+        and found["status"] in ("active", "expiring")
+
+
+def _publishable_key(api: _Client, session: str, *, livemode: bool) -> str | None:
+    """The account's working publishable key of that mode (public: the API shows it)."""
+    keys = api.call("GET", "/sandbox/keys", key=session)["data"]
+    return next((k["secret"] for k in keys
+                 if k["type"] == "publishable" and k["livemode"] == livemode
+                 and k["status"] in ("active", "expiring") and k.get("secret")), None)
+
+
+def _new_secret_key(api: _Client, session: str, *, livemode: bool) -> dict[str, Any]:
+    """A new secret key named after this folder; its object, secret included (shown once)."""
+    name = f"payground init: {Path.cwd().name or '/'}"[:200]
+    return api.call("POST", "/sandbox/keys", key=session,
+                    json={"type": "secret", "livemode": livemode, "name": name})
 
 
 # --- init ----------------------------------------------------------------------------------
@@ -46,8 +72,9 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
 
     Secret keys are shown only once, when they are created. On a sign-up the new secret
     key goes straight into .env (the terminal shows it masked). On a log-in it cannot be
-    shown again: an existing STRIPE_SECRET_KEY line in .env is kept; otherwise create a
-    new secret key.
+    shown again: the STRIPE_SECRET_KEY in .env is kept if it is an active test key of the
+    account; otherwise a new secret key, named after this folder, is created and written
+    there instead.
 
     Exits with status 1, printing the server's message, if the server refuses (wrong
     password, password too short ...) or cannot be reached.
@@ -68,19 +95,19 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
             body = api.call("POST", "/sandbox/login", json=credentials)
             signed_up = False
         session, account = body["session"], body["account"]
+        existing = _read_env(env_path).get("STRIPE_SECRET_KEY")
+        created = None
         if signed_up:
             secret, publishable = body["keys"]["secret"], body["keys"]["publishable"]
-            usable: set[str] = set()
         else:
+            # Logged in: its secret key cannot be shown again. The one in .env is kept if it
+            # works; else this folder gets a new one (one key per app is good practice).
+            publishable = _publishable_key(api, session, livemode=False)
             secret = None
-            keys = api.call("GET", "/sandbox/keys", key=session)["data"]
-            test_keys = [k for k in keys if not k["livemode"]
-                         and k["status"] in ("active", "expiring")]
-            publishable = next((k["secret"] for k in test_keys
-                                if k["type"] == "publishable" and k.get("secret")), None)
-            usable = {k["redacted"] for k in test_keys if k["type"] != "publishable"}
+            if not (existing and _works(api, session, existing, livemode=False)):
+                created = _new_secret_key(api, session, livemode=False)
+                secret = created["secret"]
 
-    existing = _read_env(env_path).get("STRIPE_SECRET_KEY")
     updates = {}
     if secret:
         updates["STRIPE_SECRET_KEY"] = secret
@@ -97,20 +124,20 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
         click.echo(f"Test keys written to {ENV_FILE} (mode 0600):")
         click.echo(f"  STRIPE_SECRET_KEY={_mask(secret)}   (masked here; the full key is "
                    f"only in {ENV_FILE})")
+    elif created is None:
+        click.echo(f"Kept the STRIPE_SECRET_KEY already in {ENV_FILE} ({_mask(existing)}): "
+                   "it is an active test key of this account.")
+        click.echo(f"Updated {ENV_FILE} (mode 0600):")
     else:
         click.echo("Secret keys are shown only once, when they are created, so Payground "
-                   "cannot show yours again.")
+                   f"cannot show this account's again: created a new test secret key for this "
+                   f"folder, {created['id']} \"{created['name']}\".")
         if existing:
-            shown = _mask(existing)
-            click.echo(f"  Kept the STRIPE_SECRET_KEY already in {ENV_FILE} ({shown}).")
-            if shown not in usable:
-                click.echo(f"  Warning: {shown} is not an active test key of this account; "
-                           "requests made with it will fail.", err=True)
-        else:
-            click.echo(f"  {ENV_FILE} has no STRIPE_SECRET_KEY: create a new secret key "
-                       "(`payground keys create`, or roll the lost one with `payground keys "
-                       f"roll`) and add it to {ENV_FILE}.")
+            click.echo(f"  It replaces {_mask(existing)}, which is not an active test secret "
+                       "key of this account.")
         click.echo(f"Updated {ENV_FILE} (mode 0600):")
+        click.echo(f"  STRIPE_SECRET_KEY={_mask(secret)}   (masked here; the full key is "
+                   f"only in {ENV_FILE})")
     if publishable:
         click.echo(f"  STRIPE_PUBLISHABLE_KEY={publishable}")
     else:
@@ -123,7 +150,8 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     click.echo("Next step:")
     click.echo(f"  set -a; . ./{ENV_FILE}; set +a")
     click.echo(f'  curl {url}/v1/customers -u "$STRIPE_SECRET_KEY:"')
-    click.echo(f"Then follow lesson 1: `payground tutorial 1` copies it here ({TUTORIAL}).")
+    click.echo("The lessons: `payground tutorial` lists them, `payground tutorial 1` copies "
+               "the first here.")
 
 
 # --- login ---------------------------------------------------------------------------------
@@ -179,16 +207,33 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
     check_writable(Path(ENV_FILE), Path(".gitignore"))
     details = {k: v for k, v in (("business_name", business_name), ("country", country)) if v}
     with _Client(url) as api:
-        body = api.call("POST", "/sandbox/account/activate", key=session, json=details)
-    secret, publishable = body["keys"]["secret"], body["keys"]["publishable"]
-    gitignore_added = write_or_show(
-        lambda: _save_env_with_gitignore({"STRIPE_LIVE_SECRET_KEY": secret,
-                                          "STRIPE_LIVE_PUBLISHABLE_KEY": publishable}),
-        {"STRIPE_LIVE_SECRET_KEY": secret})
-    account = body["account"]
-    click.echo(f"Live mode activated for {account['business_name']} ({account['id']}).")
+        try:
+            body = api.call("POST", "/sandbox/account/activate", key=session, json=details)
+            secret, publishable = body["keys"]["secret"], body["keys"]["publishable"]
+            account, already = body["account"], False
+        except ServerError as error:
+            if error.code != "account_already_activated":
+                raise
+            # Live already (an earlier lesson, another folder): make sure this folder's .env
+            # has working live keys, as `init` does for test keys.
+            account, already = api.call("GET", "/sandbox/account", key=session), True
+            publishable = _publishable_key(api, session, livemode=True)
+            secret = _read_env(Path(ENV_FILE)).get("STRIPE_LIVE_SECRET_KEY")
+            if not (secret and _works(api, session, secret, livemode=True)):
+                secret = _new_secret_key(api, session, livemode=True)["secret"]
+    updates = {"STRIPE_LIVE_SECRET_KEY": secret}
+    if publishable:
+        updates["STRIPE_LIVE_PUBLISHABLE_KEY"] = publishable
+    gitignore_added = write_or_show(lambda: _save_env_with_gitignore(updates),
+                                    {"STRIPE_LIVE_SECRET_KEY": secret})
+    if already:
+        click.echo(f"Live mode was already active for {account['business_name']} "
+                   f"({account['id']}).")
+    else:
+        click.echo(f"Live mode activated for {account['business_name']} ({account['id']}).")
     click.echo(f"Live keys written to {ENV_FILE} (mode 0600):")
-    click.echo(f"  STRIPE_LIVE_SECRET_KEY={_mask(secret)}   (masked here; shown only once)")
+    click.echo(f"  STRIPE_LIVE_SECRET_KEY={_mask(secret)}   (masked here; the full key is only "
+               f"in {ENV_FILE})")
     click.echo(f"  STRIPE_LIVE_PUBLISHABLE_KEY={publishable}")
     if gitignore_added:
         click.echo(f"Added {ENV_FILE} to .gitignore.")

@@ -205,7 +205,7 @@ def _verdict(finding: Finding, known: dict[str, Any] | None) -> str | None:
     state = f"{key['id']}{name}, {key['status']}"
     if key["status"] in ("expired", "revoked"):
         return f"yours: {state}: it no longer works"
-    if find.kind == scanning.PUBLISHABLE:
+    if find.kind == scanning.PUBLISHABLE or not finding.leaks:  # public, or where it belongs
         return f"yours: {state}"
     return (f"yours: {state}: it still works. Roll it now: "
             f"payground keys roll {key['id']} --expires-in now")

@@ -96,4 +96,5 @@ def tutorial(lesson: str | None, target: Path | None) -> None:
     click.echo(f"Open {target / 'README.md'} and follow it from the top; the programs it runs "
                "are next to it.")
     click.echo("It needs a running server (`payground serve`) and an account "
-               "(`payground init`, run in that folder).")
+               "(`payground init`, run in that folder), and its programs these libraries: "
+               "pip install requests stripe python-dotenv faker")
