@@ -55,9 +55,25 @@ def test_payground_environment(compose):
         "PAYGROUND_REDIS_URL": "redis://redis:6379/0",
         "PAYGROUND_SECRET": "${PAYGROUND_SECRET:?set PAYGROUND_SECRET to a long random string}",
         "PAYGROUND_HOME": "/data",
+        "PAYGROUND_WEBHOOK_ALLOWED_HOSTS": "${PAYGROUND_WEBHOOK_ALLOWED_HOSTS:-"
+                                           "host.docker.internal,*.ngrok.app,*.ngrok-free.app,"
+                                           "*.trycloudflare.com}",
     }
     # Every variable is one the app reads (config.DEFAULTS, prefixed).
     assert {name.removeprefix("PAYGROUND_") for name in env} <= set(DEFAULTS)
+
+
+def test_webhooks_cannot_reach_the_other_services_by_default(compose):
+    from payground.core.webhooks import AllowedHosts
+
+    value = compose["services"]["payground"]["environment"]["PAYGROUND_WEBHOOK_ALLOWED_HOSTS"]
+    default = value.removeprefix("${PAYGROUND_WEBHOOK_ALLOWED_HOSTS:-").removesuffix("}")
+    allowed = AllowedHosts(default)
+    for service in compose["services"]:
+        assert not allowed.may_register(service), service
+    assert not allowed.may_register("172.18.0.2")  # an address on the compose network
+    assert allowed.may_register("host.docker.internal")
+    assert allowed.may_register("abc.ngrok-free.app")
 
 
 def test_database_url_matches_the_postgres_service(compose):
