@@ -135,4 +135,45 @@ def test_unreachable_redis_refuses_to_start(tmp_path):
 
     assert result.returncode == 1
     assert result.stderr == ("Error: cannot reach Redis at PAYGROUND_REDIS_URL "
-                             "(redis://127.0.0.1:1/3) to count rate limits; is it running?\n")
+                             "(redis://127.0.0.1:1/3) to count rate limits and failed log-ins; "
+                             "is it running?\n")
+
+
+def test_unreachable_redis_refuses_to_start_with_rate_limits_off_too(tmp_path):
+    """Redis also counts failed log-ins, which stay on when rate limits are off."""
+    result = _serve_refused(tmp_path, {"PAYGROUND_REDIS_URL": "redis://127.0.0.1:1/3",
+                                       "PAYGROUND_RATE_LIMITS": "off"})
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: cannot reach Redis at PAYGROUND_REDIS_URL")
+
+
+def test_several_workers_without_redis_warn_that_log_ins_are_counted_apart(serve):
+    process = serve("--workers", "2", env={"PAYGROUND_RATE_LIMITS": "off"})
+    process.signup(f"w-{os.getpid()}@example.com")
+    _, err = process.stop()
+    assert ("Warning: without PAYGROUND_REDIS_URL each of the 2 workers counts failed log-ins "
+            "on its own: an address gets up to 2 times PAYGROUND_LOGIN_FAILURE_LIMIT (5/1m).\n"
+            ) in err
+
+
+def test_a_redis_that_goes_away_lets_requests_through_uncounted(app_config, wall, caplog):
+    """A whole room's API answering 500 would be worse than rate limits off for a while."""
+    import logging
+
+    from payground import create_app
+
+    app = create_app({**app_config, "RATE_LIMITS": "test=2,live=100",
+                      "REDIS_URL": "redis://127.0.0.1:1/3", "LOGIN_FAILURE_LIMIT": "5/1m"})
+    client = app.test_client()
+    body = client.post("/sandbox/signup", json={"email": f"r-{os.getpid()}@example.com",
+                                                "password": "correct horse battery"}).get_json()
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    caplog.set_level(logging.WARNING, logger="payground")
+    statuses = [client.get("/v1/customers", headers=auth).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 200]  # uncounted: a budget of 2 is not applied
+    assert client.post("/sandbox/login", json={"email": f"r-{os.getpid()}@example.com",
+                                               "password": "correct horse battery"}
+                       ).status_code == 200
+    warnings = [r.getMessage() for r in caplog.records if "rate-limit store" in r.getMessage()]
+    assert warnings == ["rate-limit store unreachable (StorageError); requests are let "
+                        "through uncounted until it answers again"]  # once, not per request

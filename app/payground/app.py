@@ -166,9 +166,8 @@ def _register_request_hooks(app: Flask) -> None:
         if request_log.is_v1(request.path):
             if cors.is_preflight():
                 return cors.preflight_response()  # a browser's question: it holds no key
-            authenticate_v1()
+            authenticate_v1()  # counts the request against its account's rate limit too
             request_log.note_caller()
-            ratelimit.enforce()  # needs the account; a 429 must come before the claim below
             catch_up_leak_drills()  # a read shows what a leak drill's bots did
             # Keep last: it commits a claim on the Idempotency-Key (or returns a replay), so
             # every check that can refuse the request must already have run.

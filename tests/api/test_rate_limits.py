@@ -329,3 +329,14 @@ def test_payground_make_server_turns_rate_limits_on_for_one_test(pytester):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:faker",
                                            "-p", "no:hypothesispytest", timeout=120)
     result.assert_outcomes(passed=2)
+
+
+def test_requests_refused_after_authentication_count_too(account, client):
+    narrow = client.post("/sandbox/keys", headers=account.session_auth, json={
+        "type": "restricted", "permissions": ["customer_read"]}).get_json()["secret"]
+    statuses = [account.get(path, key=key).status_code for path, key in (
+        [("/v1/charges", narrow)] * 10 + [("/v1/nowhere", None)] * 10
+        + [("/v1/customers", account.publishable_key)] * 5)]
+    assert statuses == [403] * 10 + [404] * 10 + [401] * 5
+    assert_rate_limited(account.get("/v1/customers"), **account_headers(q=25, r=0, t=1), **{
+        "Retry-After": "1", "Stripe-Rate-Limited-Reason": "global-rate"})

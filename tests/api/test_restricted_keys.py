@@ -135,6 +135,25 @@ def test_trusted_proxy_address_reaches_the_request_log(app, account, client):
     assert logged["client_ip"] == "192.0.2.44"
 
 
+def test_trusted_proxy_address_reaches_tokens_and_early_refusals(app, account, client):
+    app.config["TRUSTED_PROXIES"] = "10.0.0.2"
+    headers = {"Authorization": f"Bearer {account.publishable_key}",
+               "X-Forwarded-For": "192.0.2.45"}
+    token = client.post("/v1/tokens", data={"card[number]": "4242424242424242",
+                                            "card[exp_month]": "12", "card[exp_year]": "2040",
+                                            "card[cvc]": "123"},
+                        headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert token.get_json()["client_ip"] == "192.0.2.45"
+    # Refused before authentication (a NUL in the URL): logged with the client's address too.
+    refused = client.get("/v1/customers?x=%00", environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                         headers={"Authorization": f"Bearer {account.secret_key}",
+                                  "X-Forwarded-For": "192.0.2.46"})
+    assert refused.status_code == 400
+    logged = client.get(f"/sandbox/requests/{refused.headers['Request-Id']}",
+                        headers=account.session_auth).get_json()
+    assert logged["client_ip"] == "192.0.2.46"
+
+
 def test_allowlist_is_checked_before_permissions(account, client):
     key = account.create_key(permissions=["balance_read"], ip_allowlist=["203.0.113.9"])
     refused_from(get_from(client, key, "198.51.100.1"), "198.51.100.1")

@@ -89,10 +89,17 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
             "count rate limits on its own, and they would not be exact. Set "
             "PAYGROUND_REDIS_URL=redis://..., serve one worker (more --threads), or turn rate "
             "limits off with PAYGROUND_RATE_LIMITS=off.")
-    if limiter.enabled and limiter.shared and not limiter.check_storage():
+    if limiter.shared and not limiter.check_storage():
         raise click.ClickException("cannot reach Redis at PAYGROUND_REDIS_URL "
                                    f"({_display_redis_url(limiter.redis_url)}) to count rate "
-                                   "limits; is it running?")
+                                   "limits and failed log-ins; is it running?")
+    from ..config import parse_login_failure_limit
+
+    login_limit = app.config.get("LOGIN_FAILURE_LIMIT")
+    if workers > 1 and not limiter.shared and parse_login_failure_limit(login_limit):
+        click.echo(f"Warning: without PAYGROUND_REDIS_URL each of the {workers} workers counts "
+                   f"failed log-ins on its own: an address gets up to {workers} times "
+                   f"PAYGROUND_LOGIN_FAILURE_LIMIT ({login_limit}).", err=True)
     if workers > 1 and server_name == "waitress":
         click.echo("Warning: waitress serves from one process; --workers is ignored "
                    "(use --threads).", err=True)

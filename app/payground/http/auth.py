@@ -19,7 +19,7 @@ from ..errors import (AccountInvalid, ApiKeyInUrl, AuthenticationError, IpNotAll
                       PermissionDenied, RouteNotFound, SecretKeyRequired)
 from ..models.base import db
 from ..services import keys as key_service
-from .ratelimit import count_auth_failures, refuse_throttled_address
+from .ratelimit import count_auth_failures, enforce, refuse_throttled_address
 
 log = logging.getLogger("payground")
 
@@ -80,10 +80,12 @@ def authenticate_v1() -> None:
     if view is None:
         # Unknown route: Stripe answers 404 only to callers with a valid key; so do we.
         _authenticate()
+        enforce()  # every authenticated request counts, refused ones too
         _refuse_other_account()
         raise RouteNotFound(messages.UNRECOGNIZED_URL.format(method=request.method,
                                                              path=request.path))
     key = _authenticate()
+    enforce()  # before the refusals below: a 403 or 404 counts against the budget too
     _refuse_other_account()
     permission = getattr(view, PERMISSION_ATTR, None)
     if permission is None:  # a route nobody declared: refuse rather than allow

@@ -6,8 +6,9 @@ Wired in ``app.py`` and ``http/auth.py``, in this order on a ``/v1`` request:
    its failed-authentication budget gets 429 before any database read.
 2. ``count_auth_failures`` wraps the key lookup: each ``AuthenticationError`` (missing,
    unknown, expired or revoked key) counts against the caller's address.
-3. ``enforce()`` after authentication, before ``idempotency.claim()`` (which commits): the
-   request counts against its account and mode; over budget it gets 429.
+3. ``enforce()`` inside ``authenticate_v1``, as soon as the key is found (so a request then
+   refused - a restricted key's 403, an unknown route's 404 - counts too), and before
+   ``idempotency.claim()`` (which commits): over budget it gets 429.
 4. ``add_headers(response)`` in ``after_request``: ``RateLimit-Policy`` and ``RateLimit`` on
    every response to a request that was counted.
 
@@ -50,6 +51,8 @@ KEY_PREFIX = "payground"
 # window has its own key), so a worker whose clock lags a little, or a test's frozen clock,
 # never sees a count vanish before its window is over.
 _KEY_SLACK = 60
+REDIS_TIMEOUT = 1.0  # seconds; a counter is one round trip on a local network
+_WARN_EVERY = 30  # seconds between warnings that the store is unreachable
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class RateLimiter:
         self.redis_url = redis_url or None
         self._storage: Any = None
         self._storage_lock = threading.Lock()
+        self._last_warning = -_WARN_EVERY
         # limits' MemoryStorage locks the increment but reads the total back after releasing
         # the lock, so two threads can both see the later total; one lock keeps counts exact.
         self._count_lock: AbstractContextManager = (
@@ -129,8 +133,13 @@ class RateLimiter:
                 if self._storage is None:
                     from limits.storage import MemoryStorage, storage_from_string
 
-                    self._storage = (storage_from_string(self.redis_url, key_prefix=KEY_PREFIX)
-                                     if self.redis_url else MemoryStorage())
+                    # Errors wrapped as limits' StorageError (see _unreachable), and short
+                    # timeouts: a Redis that hangs must not hold every request for seconds.
+                    self._storage = (
+                        storage_from_string(self.redis_url, key_prefix=KEY_PREFIX,
+                                            wrap_exceptions=True, socket_timeout=REDIS_TIMEOUT,
+                                            socket_connect_timeout=REDIS_TIMEOUT)
+                        if self.redis_url else MemoryStorage())
         return self._storage
 
     def check_storage(self) -> bool:
@@ -147,10 +156,29 @@ class RateLimiter:
         window = now // rate.window
         return window, (window + 1) * rate.window - now
 
+    def _unreachable(self, error: Exception) -> None:
+        """The counters' store failed (Redis down or hanging). Requests go on uncounted - a
+        room's whole API answering 500 would be worse than limits off for a while - and the
+        operator hears of it, once in ``_WARN_EVERY`` seconds, not once a request."""
+        now = self.clock.now()
+        if now - self._last_warning >= _WARN_EVERY:
+            self._last_warning = now
+            log.warning("rate-limit store unreachable (%s); requests are let through "
+                        "uncounted until it answers again", type(error).__name__)
+
+    def _store_errors(self) -> tuple[type[Exception], ...]:
+        from limits.errors import StorageError
+
+        return (StorageError,)
+
     def _hit(self, key: str, rate: Rate) -> Decision:
         window, reset = self._window(rate)
-        with self._count_lock:
-            count = self.storage().incr(f"{key}:{window}", rate.window + _KEY_SLACK)
+        try:
+            with self._count_lock:
+                count = self.storage().incr(f"{key}:{window}", rate.window + _KEY_SLACK)
+        except self._store_errors() as error:
+            self._unreachable(error)
+            count = 0
         return Decision(count <= rate.limit, rate, max(0, rate.limit - count), reset)
 
     def hit_account(self, account_id: str, livemode: bool) -> Decision:
@@ -168,7 +196,11 @@ class RateLimiter:
     def failure_status(self, kind: str, address: str, rate: Rate) -> Decision:
         """Where ``address`` stands with its ``kind`` of failures (counts nothing)."""
         window, reset = self._window(rate)
-        count = self.storage().get(f"{kind}:{address}:{window}")
+        try:
+            count = self.storage().get(f"{kind}:{address}:{window}")
+        except self._store_errors() as error:
+            self._unreachable(error)
+            count = 0
         return Decision(count < rate.limit, rate, max(0, rate.limit - count), reset)
 
     def record_failure(self, kind: str, address: str, rate: Rate) -> Decision:
@@ -189,29 +221,40 @@ class RateLimiter:
         attempt = Attempt(f"{kind}:{address}:{window}", f"{kind}-inflight:{address}:{window}",
                           rate.window + _KEY_SLACK)
         storage = self.storage()
-        with self._count_lock:
-            in_flight = storage.incr(attempt.in_flight_key, attempt.expiry)
-            failures = storage.get(attempt.failures_key)
-            if failures + in_flight <= rate.limit:
-                return Decision(True, rate, rate.limit - failures - in_flight, reset), attempt
-            storage.incr(attempt.in_flight_key, attempt.expiry, amount=-1)
+        try:
+            with self._count_lock:
+                in_flight = storage.incr(attempt.in_flight_key, attempt.expiry)
+                failures = storage.get(attempt.failures_key)
+                if failures + in_flight <= rate.limit:
+                    return Decision(True, rate, rate.limit - failures - in_flight, reset), attempt
+                storage.incr(attempt.in_flight_key, attempt.expiry, amount=-1)
+        except self._store_errors() as error:
+            self._unreachable(error)
+            return Decision(True, rate, rate.limit, reset), attempt
         return Decision(False, rate, 0, reset if failures >= rate.limit else 1), None
 
     def finish_attempt(self, attempt: Attempt, *, failed: bool) -> None:
         """The attempt is over: a failure counts for the rest of its window."""
         storage = self.storage()
-        with self._count_lock:
-            if failed:  # counted before it leaves the in-flight count: never a gap between
-                storage.incr(attempt.failures_key, attempt.expiry)
-            storage.incr(attempt.in_flight_key, attempt.expiry, amount=-1)
+        try:
+            with self._count_lock:
+                if failed:  # counted before it leaves the in-flight count: never a gap
+                    storage.incr(attempt.failures_key, attempt.expiry)
+                storage.incr(attempt.in_flight_key, attempt.expiry, amount=-1)
+        except self._store_errors() as error:
+            self._unreachable(error)
 
     def first_refusal(self, address: str) -> bool:
         """Count a refusal of this throttled address; true for the window's first one."""
         rate = self.auth_failures
         window, _ = self._window(rate)
-        with self._count_lock:
-            return self.storage().incr(f"auththrottled:{address}:{window}",
-                                       rate.window + _KEY_SLACK) == 1
+        try:
+            with self._count_lock:
+                return self.storage().incr(f"auththrottled:{address}:{window}",
+                                           rate.window + _KEY_SLACK) == 1
+        except self._store_errors() as error:
+            self._unreachable(error)
+            return False
 
 
 # -- request plumbing ---------------------------------------------------------------------------

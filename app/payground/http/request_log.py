@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Response, g, has_app_context, request
+from flask import Response, current_app, g, has_app_context, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import holds_writer_lock, writer_lock
@@ -30,8 +30,12 @@ def is_v1(path: str) -> bool:
 
 
 def client_ip() -> str | None:
-    """The caller's address: ``g.client_ip`` when a trusted-proxy resolver set it, else the
-    socket's."""
+    """The caller's address: through ``TRUSTED_PROXIES`` when set (resolved once per request,
+    whatever asks first: authentication, a refusal before it, a token), else the socket's."""
+    if "client_ip" not in g and current_app.config.get("TRUSTED_PROXIES"):
+        from .auth import resolve_client_ip
+
+        g.client_ip = resolve_client_ip()
     return g.get("client_ip") or request.remote_addr
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
 from marshmallow import Schema, fields
 
 from ..core.cards import BRAND_NAMES
+from ..http import request_log
 from ..http.auth import requires
 from ..http.context import scope, state
 from ..http.decorators import accepts, returns
@@ -82,7 +82,7 @@ def create_token(params):
     """Create a card token (the only endpoint that accepts a raw card number)."""
     s = scope()
     return tokens.create_token(s.account, s.livemode, s.clock, params, pepper=state().pepper,
-                               client_ip=request.remote_addr)
+                               client_ip=request_log.client_ip())  # through trusted proxies
 
 
 @bp.get("/tokens/<token_id>")
