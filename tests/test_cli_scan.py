@@ -357,3 +357,14 @@ def test_check_does_not_tell_to_roll_a_key_that_is_where_it_belongs(tmp_path, mo
         f"ok   .env:1:19  {shown(account.secret_key)}  test secret key",
         "       in a .env file: fine on your machine, keep it out of version control",
         f'       yours: {shown_id} "Test secret key", active']
+
+
+def test_history_of_a_bare_repository(repo, tmp_path, scan):
+    secret = keys.generate("secret", False)
+    (repo / "a.py").write_text(f"KEY = '{secret}'\n")
+    commit_all(repo)
+    git(tmp_path, "clone", "-q", "--bare", str(repo), "server.git")
+    result = scan("--history", str(tmp_path / "server.git"))
+    assert result.exit_code == 1
+    assert f"a.py:1:8  {shown(secret)}  test secret key" in result.output
+    assert scan(str(tmp_path / "server.git")).exit_code == 0  # no files to read: nothing

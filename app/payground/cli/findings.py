@@ -95,6 +95,9 @@ def _collect(paths: tuple[Path, ...], *, staged: bool, history: bool) -> Collect
     roots = []
     for path in paths:
         root = gitfiles.repo_root(path)
+        if root is None and history and not staged and gitfiles.is_bare(path):
+            roots.append(path)  # a bare repository (a server's copy): its commits, no files
+            continue
         if (staged or history) and root is None:
             raise click.UsageError(f"{path} is not in a git repository: --staged and --history "
                                    "read git's index and commits.")

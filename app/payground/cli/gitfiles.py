@@ -76,6 +76,15 @@ def repo_root(path: Path) -> Path | None:
     return Path(os.fsdecode(done.stdout.rstrip(b"\n")))
 
 
+def is_bare(path: Path) -> bool:
+    """Whether ``path`` is a bare repository (commits, no work tree: what a git server keeps)."""
+    try:
+        done = _git(path, "rev-parse", "--is-bare-repository")
+    except OSError:
+        return False
+    return done.returncode == 0 and done.stdout.strip() == b"true"
+
+
 def git_files(root: Path, path: Path) -> tuple[list[Path], list[Path]]:
     """The tracked files under ``path``, and the untracked ones git does not ignore."""
     spec = os.path.relpath(path.resolve(), root.resolve())
