@@ -358,7 +358,7 @@ def test_rolling_the_key_under_a_running_app_fails_no_request(project):
         f"new key {masked(new_key)}: 200",
         f"{masked(old_key)}: expired",
         f"{masked(new_key)}: active",
-        "audit trail of the old key: api_key.rolled, api_key.expired_used",
+        "audit trail of the old key: api_key.created, api_key.rolled, api_key.expired_used",
         "removed STRIPE_SECRET_KEY_PREVIOUS from .env",
     ]
     [line] = summary

@@ -137,7 +137,10 @@ def _send_webhooks(app: Flask) -> None:
 
 
 def _engine_options(url: str) -> dict[str, Any]:
-    json_columns = {"json_serializer": json_dumps, "json_deserializer": json_loads}
+    # hide_parameters: a failed statement's error (logged) shows its SQL, never its values,
+    # which can be a password hash or an email.
+    json_columns = {"json_serializer": json_dumps, "json_deserializer": json_loads,
+                    "hide_parameters": True}
     if url.startswith("sqlite"):
         return {"connect_args": {"check_same_thread": False, "timeout": 10}, **json_columns}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, **json_columns}

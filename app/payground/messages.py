@@ -68,6 +68,9 @@ SECRET_IN_VALUE = (
 WEBHOOK_SECRET_IN_VALUE = (
     "Invalid string: {param} holds a webhook signing secret (whsec_...). Payground stores no "
     "secret anywhere: keep it with your keys, and roll it if it is in use.")
+SESSION_IN_VALUE = (
+    "Invalid string: {param} holds a dashboard session token (sess_...). It manages your keys: "
+    "keep it to yourself, and log out to end it if it may have been seen.")
 REQUEST_TOO_LARGE = "Request body too large."
 API_ERROR = "An unknown error occurred on Payground's side. It has been logged."
 IDEMPOTENCY_MISMATCH = (

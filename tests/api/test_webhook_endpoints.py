@@ -245,7 +245,7 @@ def test_event_types_are_exactly_what_the_services_emit():
     for path in Path(services.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text())
         # `for event_type in ("a.b", "c.d"): events.emit(..., event_type, ...)`
-        loops = {node.target.id: [c.value for c in node.iter.elts]
+        loops = {node.target.id: [getattr(c, "value", None) for c in node.iter.elts]
                  for node in ast.walk(tree) if isinstance(node, ast.For)
                  and isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Tuple)}
         for node in ast.walk(tree):

@@ -92,7 +92,9 @@ def test_the_audit_page(dash, signed_in, client):
     refused = v1(client, "/v1/customers", signed_in.secret_key)
     page = text(dash.get("/dashboard/audit"))
     events = re.findall(r'<th scope="row"><code>([\w.]+)</code></th>', page)
-    assert events == ["api_key.revoked_used", "api_key.revoked"]
+    # Newest first, down to the sign-up's two keys.
+    assert events == ["api_key.revoked_used", "api_key.revoked", "api_key.created",
+                      "api_key.created"]
     assert f'/dashboard/requests/{refused.headers["Request-Id"]}' in page
     only = text(dash.get("/dashboard/audit?type=api_key.revoked"))
     assert re.findall(r'<th scope="row"><code>([\w.]+)</code></th>', only) == [

@@ -118,3 +118,97 @@ def test_passwords_and_sessions_are_stored_as_digests(app, client):
         assert account.password_hash.startswith("scrypt$")
         digests = db.session.execute(select(Session.digest)).scalars().all()
         assert body["session"] not in digests
+
+
+def _at_once(app, count, call):
+    """``call(client)`` from ``count`` threads released together; their responses."""
+    import threading
+
+    barrier, answers = threading.Barrier(count), []
+
+    def run():
+        client = app.test_client()
+        barrier.wait()
+        answers.append(call(client))
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
+def test_activating_twice_at_once_issues_one_live_pair(app, account):
+    answers = _at_once(app, 6, lambda c: c.post("/sandbox/account/activate", json={},
+                                                headers=account.session_auth))
+    assert sorted(r.status_code for r in answers) == [201] + [400] * 5
+    for refused in (r for r in answers if r.status_code == 400):
+        assert_error(refused, 400, code="account_already_activated",
+                     message="Live mode is already activated for this account. Roll or create "
+                             "live keys from the keys page.")
+    listed = account.client.get("/sandbox/keys", headers=account.session_auth).get_json()
+    assert sorted(k["type"] for k in listed["data"] if k["livemode"]) == ["publishable",
+                                                                           "secret"]
+    audit = account.client.get("/sandbox/audit?limit=100",
+                               headers=account.session_auth).get_json()["data"]
+    assert sorted(e["key_redacted"][:8] for e in audit if e["type"] == "api_key.created") == [
+        "pk_live_", "pk_test_", "sk_live_", "sk_test_"]  # signup's keys and activation's
+
+
+def test_signing_up_one_email_twice_at_once(app):
+    body = {"email": "twice@example.com", "password": "correct horse battery"}
+    answers = _at_once(app, 6, lambda c: c.post("/sandbox/signup", json=body))
+    assert sorted(r.status_code for r in answers) == [201] + [400] * 5
+    for refused in (r for r in answers if r.status_code == 400):
+        assert_error(refused, 400, code="email_taken", param="email",
+                     message="An account with this email address already exists.")
+
+
+def test_odd_input_to_the_sandbox_is_a_400(account, client):
+    long_email = "a" * 310 + "@example.com"  # 322 characters: over the column's 320
+    r = client.post("/sandbox/signup", json={"email": long_email,
+                                             "password": "correct horse battery"})
+    assert_error(r, 400, code="parameter_invalid_string", param="email",
+                 message=f"Invalid string: {long_email[:57]}...; must be at most 320 characters")
+    for query, param in (("created[lte]=2147483648", "created[lte]"),
+                         ("created=-2147483649", "created")):
+        r = client.get(f"/sandbox/requests?{query}", headers=account.session_auth)
+        assert r.status_code == 400 and r.get_json()["error"]["param"] == param, r.get_json()
+    too_many = [f"10.0.{i // 250}.{i % 250}" for i in range(101)]
+    r = client.post("/sandbox/keys", headers=account.session_auth,
+                    json={"type": "secret", "ip_allowlist": too_many})
+    assert_error(r, 400, code="parameter_invalid", param="ip_allowlist",
+                 message="Invalid ip_allowlist: at most 100 addresses or ranges.")
+
+
+def test_a_session_token_is_a_secret_too(account, client):
+    r = client.post("/sandbox/keys", headers=account.session_auth,
+                    json={"type": "secret", "name": f"mine: {account.session}"})
+    assert_error(r, 400, code="parameter_invalid_string", param="name",
+                 message="Invalid string: name holds a dashboard session token (sess_...). It "
+                         "manages your keys: keep it to yourself, and log out to end it if it "
+                         "may have been seen.")
+    assert account.session not in r.get_data(as_text=True)
+    assert keys.scrub(f"x {account.session} y") == (
+        f"x sess_{'*' * (len(account.session) - 9)}{account.session[-4:]} y")
+
+
+def test_an_unknown_email_costs_a_password_check_too(client, monkeypatch):
+    from payground.services import accounts
+
+    checked = []
+    real = accounts.check_password
+    monkeypatch.setattr(accounts, "check_password",
+                        lambda stored, password: checked.append(stored) or real(stored, password))
+    r = client.post("/sandbox/login", json={"email": "nobody@example.com",
+                                            "password": "whatever123"})
+    assert_error(r, 401, message="Incorrect email address or password.")
+    assert len(checked) == 1 and checked[0].startswith("scrypt$")
+
+
+def test_failed_statements_never_log_their_values(app):
+    from payground.extensions import db
+
+    with app.app_context():
+        assert db.engine.hide_parameters is True

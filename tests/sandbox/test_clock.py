@@ -75,3 +75,17 @@ def test_the_clock_stops_where_timestamps_still_fit(account, client):
                     headers=account.session_auth)
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["status"] == "active"
+
+
+def test_advances_at_once_all_count(app, account, wall):
+    from tests.sandbox.test_accounts import _at_once
+
+    seconds = [86400, 1, 2, 3, 4, 5]
+    pending = list(seconds)
+    answers = _at_once(app, len(seconds), lambda c: c.post(
+        "/sandbox/clock/advance", json={"seconds": pending.pop()},
+        headers=account.session_auth))
+    assert [r.status_code for r in answers] == [200] * len(seconds)
+    final = account.client.get("/sandbox/clock", headers=account.session_auth).get_json()
+    assert final["offset"] == sum(seconds)
+    assert max(r.get_json()["offset"] for r in answers) == sum(seconds)

@@ -7,6 +7,7 @@ is caught without touching the database, and secret scanners can validate a find
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -22,7 +23,9 @@ CHECKSUM_LENGTH = 6
 KEY_PATTERN = re.compile(r"^(sk|pk|rk)_(test|live)_[0-9A-Za-z]{38}$")
 # Anything that looks like a key (even a broken one) - used to scrub logs and URLs.
 KEY_LIKE = re.compile(r"(?:sk|pk|rk)_(?:test|live)_[0-9A-Za-z]+")
-_SCRUBBED = re.compile(KEY_LIKE.pattern + r"|whsec_[0-9A-Za-z]+")
+# Dashboard session tokens (``sess_`` + 43 URL-safe characters) manage keys: secret too.
+SESSION_TOKEN = re.compile(r"sess_[0-9A-Za-z_-]{20,}")
+_SCRUBBED = re.compile(KEY_LIKE.pattern + r"|whsec_[0-9A-Za-z]+|" + SESSION_TOKEN.pattern)
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,9 @@ def scrub(text: str) -> str:
 
 def _masked_match(match: re.Match) -> str:
     found = match.group(0)
-    if found.startswith("whsec_") and len(found) > 10:
-        return "whsec_" + "*" * (len(found) - 10) + found[-4:]
+    for prefix in ("whsec_", "sess_"):
+        if found.startswith(prefix) and len(found) > len(prefix) + 4:
+            return prefix + "*" * (len(found) - len(prefix) - 4) + found[-4:]
     return mask(found)
 
 
@@ -153,4 +157,12 @@ def address_allowed(address: str, allowlist) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(ip in ipaddress.ip_network(net) for net in allowlist)
+    return any(ip in net for net in _networks(tuple(allowlist)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _networks(allowlist: tuple[str, ...]) -> tuple:
+    """An allow-list parsed once, not on every request its key makes."""
+    import ipaddress
+
+    return tuple(ipaddress.ip_network(net) for net in allowlist)

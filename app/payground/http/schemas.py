@@ -15,7 +15,7 @@ from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import ensure_text_type
 
 from .. import messages
-from ..core.keys import scrub, secret_in
+from ..core.keys import SESSION_TOKEN, scrub, secret_in
 from ..core.webhooks import secret_in as webhook_secret_in
 from ..core.webhooks import sendable_url
 from .validation import coded
@@ -41,6 +41,7 @@ _EMPTY = coded("parameter_invalid_empty", messages.INVALID_EMPTY)
 # refused, so that no key is ever in the database or echoed back.
 _SECRET = coded("parameter_invalid_string", messages.SECRET_IN_VALUE)
 _WEBHOOK_SECRET = coded("parameter_invalid_string", messages.WEBHOOK_SECRET_IN_VALUE)
+_SESSION_TOKEN = coded("parameter_invalid_string", messages.SESSION_IN_VALUE)
 
 
 def _refuse_secrets(value: str) -> None:
@@ -48,6 +49,8 @@ def _refuse_secrets(value: str) -> None:
         raise ValidationError(_SECRET)
     if webhook_secret_in(value):
         raise ValidationError(_WEBHOOK_SECRET)
+    if "sess_" in value and SESSION_TOKEN.search(value):
+        raise ValidationError(_SESSION_TOKEN)
 _INTEGER = re.compile(r"^-?\d+$")
 
 
@@ -178,7 +181,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 class Email(Str):
     def __init__(self, **kw: Any):
-        super().__init__(max_length=512, **kw)
+        super().__init__(max_length=320, **kw)  # the longest address there is (64 + 1 + 255)
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -240,11 +243,15 @@ class Expand(fields.Field):
         return value
 
 
+# Timestamps are 32-bit columns: a bound outside them is refused, not sent to the database.
+_TIME = {"minimum": -(2**31), "maximum": 2**31 - 1}
+
+
 class TimeRange(StripeSchema):
-    gt = Int()
-    gte = Int()
-    lt = Int()
-    lte = Int()
+    gt = Int(**_TIME)
+    gte = Int(**_TIME)
+    lt = Int(**_TIME)
+    lte = Int(**_TIME)
 
 
 class IntOrRange(fields.Field):
@@ -253,7 +260,7 @@ class IntOrRange(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, dict):
             return TimeRange().load(value)  # errors name `created[gte]`
-        return Int()._deserialize(value, attr, data, **kwargs)
+        return Int(**_TIME)._deserialize(value, attr, data, **kwargs)
 
 
 class ListParams(StripeSchema):

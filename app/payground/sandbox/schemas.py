@@ -95,13 +95,18 @@ class Permission(OneOf):
         return value
 
 
+MAX_ALLOWLIST = 100  # a key's allow-list is checked on each of its requests
+
+
 class KeyCreate(StripeSchema):
     type = OneOf(("secret", "restricted"), required=True)
     livemode = Bool()
     name = Str(max_length=200)
     note = Str(max_length=500, allow_empty=True)
     permissions = fields.List(Permission())
-    ip_allowlist = fields.List(IpNetwork())
+    ip_allowlist = fields.List(IpNetwork(), validate=validate.Length(
+        max=MAX_ALLOWLIST, error=coded("parameter_invalid", f"Invalid {{{{param}}}}: at most "
+                                                            f"{MAX_ALLOWLIST} addresses or ranges.")))
     expires_at = Int(maximum=2**31 - 1)  # timestamps are 32-bit columns (PostgreSQL INTEGER)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..core.ids import new_id
 from ..core.passwords import check_password, hash_password
@@ -33,27 +35,45 @@ def signup(email: str, password: str, *, pepper: str, clock, password_cost: int 
         raise ParameterInvalid(f"Passwords must be at least {MIN_PASSWORD} characters long.",
                                param="password", code="password_too_short")
     if db.session.execute(select(Account.id).where(Account.email == email)).first():
-        raise InvalidRequestError("An account with this email address already exists.",
-                                  param="email", code="email_taken")
+        raise _email_taken()
     now = clock.now()
-    account = Account(id=new_id("acct_", 16), email=email, password_hash=hash_password(password, password_cost),
+    account = Account(id=new_id("acct_", 16), email=email,
+                      password_hash=hash_password(password, password_cost),
                       created=now, clock_offset=0, live_enabled=False)
     db.session.add(account)
     keys = issue_standard_keys(account, livemode=False, pepper=pepper, now=now)
     token = _open_session(account, now)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same email signed up meanwhile (the column is unique)
+        db.session.rollback()
+        raise _email_taken() from None
     return SignedIn(account=account, session_token=token, keys=keys)
+
+
+def _email_taken() -> InvalidRequestError:
+    return InvalidRequestError("An account with this email address already exists.",
+                               param="email", code="email_taken")
 
 
 def login(email: str, password: str, *, clock) -> SignedIn:
     account = db.session.execute(
         select(Account).where(Account.email == email.strip().lower())
     ).scalar_one_or_none()
-    if account is None or not check_password(account.password_hash, password):
+    # An unknown email costs a password check too: answering at once would tell a caller
+    # which emails have accounts.
+    stored = account.password_hash if account is not None else _unknown_email_hash()
+    if not check_password(stored, password) or account is None:
         raise AuthenticationError("Incorrect email address or password.")
     token = _open_session(account, clock.now())
     db.session.commit()
     return SignedIn(account=account, session_token=token)
+
+
+@functools.cache
+def _unknown_email_hash() -> str:
+    """A hash no password matches, made once (at the default cost) when first needed."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def account_for_session(token: str, *, clock) -> Account:
@@ -75,7 +95,13 @@ def logout(token: str) -> None:
 
 def activate(account: Account, details: dict, *, pepper: str, clock) -> tuple[IssuedKey, ...]:
     """Turn on live mode: business details (Faker fills gaps) and the live key pair, once."""
-    if account.live_enabled:
+    # Claimed with one conditional UPDATE: of two activations at once (a double click, a
+    # retry), exactly one issues the live keys.
+    claimed = db.session.execute(
+        update(Account).where(Account.id == account.id, Account.live_enabled.is_(False))
+        .values(live_enabled=True)).rowcount
+    if not claimed:
+        db.session.rollback()
         raise InvalidRequestError("Live mode is already activated for this account. Roll or "
                                   "create live keys from the keys page.",
                                   code="account_already_activated")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 
+from sqlalchemy import func, update
+
 from ..errors import ParameterInvalid
+from ..models.account import Account
 from ..models.base import db
 from . import ledger, webhooks
 
@@ -28,13 +31,22 @@ def advance_clock(account, seconds: int, *, clock) -> int:
         raise ParameterInvalid(
             f"Invalid seconds: must be between 1 and {MAX_ADVANCE} (one year).",
             param="seconds", code="parameter_invalid_integer")
-    if clock.for_account(account) + seconds > LATEST_ACCOUNT_TIME:
+    # One UPDATE adds to the offset the database holds: two advances at once both count (read,
+    # added to and written back, one would undo the other, and the clock would go back).
+    offset = func.coalesce(Account.clock_offset, 0)
+    moved = db.session.execute(
+        update(Account).where(Account.id == account.id,
+                              offset + seconds + clock.now() <= LATEST_ACCOUNT_TIME)
+        .values(clock_offset=offset + seconds).execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        db.session.rollback()
         latest = time.strftime("%Y-%m-%d", time.gmtime(LATEST_ACCOUNT_TIME))
         raise ParameterInvalid(
             f"Invalid seconds: the account's clock would pass {latest}, the latest time "
             "Payground can keep (its timestamps are 32-bit).",
             param="seconds", code="parameter_invalid_integer")
-    account.clock_offset = (account.clock_offset or 0) + seconds
+    db.session.refresh(account, ["clock_offset"])
     if account.webhook_endpoint_count:
         webhooks.send_after_commit()  # retries waiting on this account's clock may be due
     db.session.commit()

@@ -47,11 +47,15 @@ def issue_key(account: Account, *, kind: str, livemode: bool, pepper: str, now: 
 def issue_standard_keys(account: Account, *, livemode: bool, pepper: str,
                         now: int) -> tuple[IssuedKey, IssuedKey]:
     """The secret and publishable key pair every account has for each mode."""
+    from .audit import record_event
+
     mode = "Live" if livemode else "Test"
     secret = issue_key(account, kind="secret", livemode=livemode, pepper=pepper, now=now,
                        name=f"{mode} secret key")
     publishable = issue_key(account, kind="publishable", livemode=livemode, pepper=pepper,
                             now=now, name=f"{mode} publishable key")
+    for issued in (secret, publishable):  # the audit trail starts with the first keys
+        record_event("api_key.created", key=issued.key, now=now)
     return secret, publishable
 
 
