@@ -275,6 +275,6 @@ def _port_from_environment() -> int:
     raw = os.environ.get(PORT_VARIABLE, "").strip()
     if not raw:
         return 0
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 65536:
         raise pytest.UsageError(f"{PORT_VARIABLE} must be a port number (1-65535), not {raw!r}")
     return int(raw)

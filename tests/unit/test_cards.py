@@ -193,3 +193,11 @@ def test_declines_use_stripe_wording():
     assert o["processing_error"].message == (
         "An error occurred while processing your card. Try again in a little bit.")
     assert o["fraudulent"].decline_code == "fraudulent"
+
+
+@pytest.mark.parametrize("number", ["٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢", "４２４２４２４２４２４２４２４２",
+                                    "424242424242424²"])
+def test_digits_of_other_scripts_are_not_a_card_number(number):
+    assert cards.number_problem(number) == cards.CardProblem(
+        "invalid_number", "number", messages.CARD_NUMBER_INVALID)
+    assert not cards.luhn_valid(number) and not cards.looks_like_card_number(number)

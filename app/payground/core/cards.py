@@ -157,7 +157,7 @@ def normalize(number: str) -> str:
 
 def luhn_valid(number: str) -> bool:
     """The Luhn (mod 10) check every real card number passes."""
-    if not number.isdigit():
+    if not _ascii_digits(number):
         return False
     total = 0
     for position, char in enumerate(reversed(number)):
@@ -209,7 +209,7 @@ def issuer_limit(number: str) -> int:
 
 
 def number_problem(number: str) -> CardProblem | None:
-    if not number.isdigit() or not 12 <= len(number) <= 19:
+    if not _ascii_digits(number) or not 12 <= len(number) <= 19:
         return CardProblem("invalid_number", "number", messages.CARD_NUMBER_INVALID)
     if not luhn_valid(number):
         return CardProblem("incorrect_number", "number", messages.CARD_NUMBER_INCORRECT)
@@ -240,7 +240,7 @@ def is_expired(exp_month: int, exp_year: int, now: int) -> bool:
 
 
 def cvc_problem(cvc: str | None) -> CardProblem | None:
-    if cvc is None or (cvc.isdigit() and len(cvc) in (3, 4)):
+    if cvc is None or (_ascii_digits(cvc) and len(cvc) in (3, 4)):
         return None
     return CardProblem("invalid_cvc", "cvc", messages.INVALID_CVC)
 
@@ -290,13 +290,19 @@ def decide(card_outcome: str, *, amount: int, issuer_limit: int | None, livemode
 def looks_like_card_number(value: str) -> bool:
     """A string of 12-19 digits (spaces and dashes allowed): someone sent a raw number."""
     digits = normalize(value)
-    return digits.isdigit() and 12 <= len(digits) <= 19
+    return _ascii_digits(digits) and 12 <= len(digits) <= 19
 
 
 def _as_int(value) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return int(value.strip()) if isinstance(value, str) and value.strip().isdigit() else None
+    return int(value.strip()) if isinstance(value, str) and _ascii_digits(value.strip()) else None
+
+
+def _ascii_digits(text: str) -> bool:
+    """``0``-``9`` only: ``str.isdigit`` also takes ``٤٢`` and ``²``, which a card number never
+    holds (and which ``int`` reads as digits, or fails on)."""
+    return text.isascii() and text.isdigit()
 
 
 def _card(number: str, exp_month: int, exp_year: int, key: str, outcome: str,

@@ -33,8 +33,9 @@ def round_half_up(numerator: int, denominator: int) -> int:
 
 
 def fee(amount: int) -> int:
-    """The processing fee on a successful charge of ``amount``: 2.9% (half-up) + 30."""
-    return round_half_up(amount * FEE_RATE_PER_MILLE, 1000) + FEE_FIXED
+    """The processing fee on a successful charge of ``amount``: 2.9% (half-up) + 30, never
+    more than the charge itself (a 30p charge, GBP's minimum, would otherwise cost 31p)."""
+    return min(round_half_up(amount * FEE_RATE_PER_MILLE, 1000) + FEE_FIXED, amount)
 
 
 def net(amount: int) -> int:

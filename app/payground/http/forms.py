@@ -154,7 +154,7 @@ def _listify(node: Any, parent: str = "") -> Any:
     """
     if isinstance(node, dict):
         node = {k: _listify(v, k) for k, v in node.items()}
-        if node and parent != "metadata" and all(k.isdigit() for k in node):
+        if node and parent != "metadata" and all(k.isascii() and k.isdigit() for k in node):
             order = sorted(node, key=int)
             if [int(k) for k in order] == list(range(len(order))):
                 return [node[k] for k in order]

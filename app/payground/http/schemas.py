@@ -51,7 +51,7 @@ def _refuse_secrets(value: str) -> None:
         raise ValidationError(_WEBHOOK_SECRET)
     if "sess_" in value and SESSION_TOKEN.search(value):
         raise ValidationError(_SESSION_TOKEN)
-_INTEGER = re.compile(r"^-?\d+$")
+_INTEGER = re.compile(r"^-?[0-9]+$")  # ASCII digits only: \d matches any script's
 
 
 class Int(fields.Integer):

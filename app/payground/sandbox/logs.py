@@ -21,8 +21,8 @@ class StatusFilter(Str):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs).lower()
-        if value in logs.STATUS_CLASSES or (value.isdigit() and len(value) == 3
-                                            and value[0] in "12345"):
+        exact = value.isascii() and value.isdigit() and len(value) == 3
+        if value in logs.STATUS_CLASSES or (exact and value[0] in "12345"):
             return value
         raise ValidationError(coded(
             None, "Invalid status: use a status code (402) or a class (2xx, 4xx, 5xx)."))

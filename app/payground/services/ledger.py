@@ -133,7 +133,7 @@ def record_charge(charge, txn: BalanceTransaction, now: int, *,
     post(charge.account_id, charge.livemode, now, [Posting(
         core.captured_charge(txn.amount, txn.fee, txn.currency, available=available),
         source=charge.id, balance_transaction_id=txn.id)], writes=writes)
-    if not available:
+    if not available and txn.net:  # a net of 0 (all fee) puts nothing in pending to settle
         schedule(charge.account_id, charge.livemode, SETTLE, txn.id, txn.available_on,
                  writes=writes)
 
