@@ -297,3 +297,16 @@ def test_secure_cookie_behind_a_trusted_tls_proxy(app, trusted, secure):
     page = browser.get("/dashboard/login", headers={"X-Forwarded-Proto": "https",
                                                     "X-Forwarded-For": "203.0.113.9"})
     assert ("Secure" in cookie_headers(page)["payground_csrf"]) is secure
+
+
+def test_in_a_windows_last_second_too_many_failures_still_says_so(dash, app, client, wall):
+    account = dash.signup()
+    wall[0] = (int(wall[0]) // 60) * 60 + 59  # one second before the window ends
+    wrong = {"email": account.email, "password": "wrong!!!!"}
+    for _ in range(3):
+        assert client.post("/sandbox/login", json=wrong).status_code == 401
+    r = client.post("/sandbox/login", json={"email": account.email, "password": PASSWORD})
+    assert_error(r, 429, code="rate_limit",
+                 message="Too many failed log-ins from your address. Wait a little and try "
+                         "again.")
+    assert r.headers["Retry-After"] == "1"  # the window's end, which is a second away

@@ -57,9 +57,10 @@ def claim() -> Refusal | None:
     rate = _rate()
     if rate is None:
         return None
-    decision, attempt = state().rate_limiter.claim_attempt(_KEY, client_address(), rate)
+    decision, attempt, busy = state().rate_limiter.claim_attempt(_KEY, client_address(), rate)
     if attempt is None:
-        return Refusal(decision.reset, TOO_MANY if decision.reset > 1 else AT_ONCE)
+        # Which one from ``busy``, never from the wait: a window's last second waits 1 s too.
+        return Refusal(decision.reset, AT_ONCE if busy else TOO_MANY)
     g.login_attempt = attempt
     return None
 

@@ -208,14 +208,14 @@ class RateLimiter:
         return self._hit(f"{kind}:{address}", rate)
 
     def claim_attempt(self, kind: str, address: str, rate: Rate
-                      ) -> tuple[Decision, Attempt | None]:
+                      ) -> tuple[Decision, Attempt | None, bool]:
         """Start an attempt (a log-in) from ``address``, before it is checked.
 
         Allowed while the window's failures plus the attempts still being checked stay within
         ``rate``: guesses sent all at once get no more checks than guesses sent one by one.
-        A refusal only because of attempts in flight says to retry in a second (``reset`` 1);
-        one because of failures, when the window ends. Finish an allowed attempt with
-        ``finish_attempt``.
+        A refusal only because of attempts in flight says to retry in a second (``reset`` 1,
+        and the third value, ``busy``, true); one because of failures, when the window ends.
+        Finish an allowed attempt with ``finish_attempt``.
         """
         window, reset = self._window(rate)
         attempt = Attempt(f"{kind}:{address}:{window}", f"{kind}-inflight:{address}:{window}",
@@ -226,12 +226,14 @@ class RateLimiter:
                 in_flight = storage.incr(attempt.in_flight_key, attempt.expiry)
                 failures = storage.get(attempt.failures_key)
                 if failures + in_flight <= rate.limit:
-                    return Decision(True, rate, rate.limit - failures - in_flight, reset), attempt
+                    return (Decision(True, rate, rate.limit - failures - in_flight, reset),
+                            attempt, False)
                 storage.incr(attempt.in_flight_key, attempt.expiry, amount=-1)
         except self._store_errors() as error:
             self._unreachable(error)
-            return Decision(True, rate, rate.limit, reset), attempt
-        return Decision(False, rate, 0, reset if failures >= rate.limit else 1), None
+            return Decision(True, rate, rate.limit, reset), attempt, False
+        busy = failures < rate.limit
+        return Decision(False, rate, 0, 1 if busy else reset), None, busy
 
     def finish_attempt(self, attempt: Attempt, *, failed: bool) -> None:
         """The attempt is over: a failure counts for the rest of its window."""
