@@ -315,3 +315,27 @@ def test_in_a_windows_last_second_too_many_failures_still_says_so(dash, app, cli
                  message="Too many failed log-ins from your address. Wait a little and try "
                          "again.")
     assert r.headers["Retry-After"] == "1"  # the window's end, which is a second away
+
+
+def test_sign_ups_for_taken_emails_use_the_log_in_budget(dash, app, client, wall):
+    account = dash.signup()
+    wall[0] = (int(wall[0]) // 60) * 60 + 1
+    taken = {"email": account.email, "password": "another password 1"}
+    for _ in range(3):  # the budget of 3 in this module
+        assert_error(client.post("/sandbox/signup", json=taken), 400, code="email_taken",
+                     param="email", message="An account with this email address already "
+                                            "exists.")
+    for refused in (client.post("/sandbox/signup", json={"email": "new@example.com",
+                                                         "password": "a new password 1"}),
+                    client.post("/sandbox/login", json={"email": account.email,
+                                                        "password": PASSWORD})):
+        assert_error(refused, 429, code="rate_limit", message="Too many failed log-ins from "
+                     "your address. Wait a little and try again.")
+    # New emails signing up at once (a room) are not held back: only taken ones count.
+    wall[0] += 60
+    from tests.sandbox.test_accounts import _at_once
+
+    emails = [f"room{i}@example.com" for i in range(8)]  # list.pop: safe across threads
+    answers = _at_once(app, 8, lambda c: c.post("/sandbox/signup", json={
+        "email": emails.pop(), "password": "a new password 1"}))
+    assert [r.status_code for r in answers] == [201] * 8

@@ -32,15 +32,20 @@ def signup():
     if request.method == "GET":
         return render_template("dashboard/signup.html", email="")
     password = request.form.get("password", "")
+    refused = login_throttle.signup_refusal()  # a taken email counts as a failed log-in
+    if refused is not None:
+        body = render_template("dashboard/signup.html", email=email, error=refused.message)
+        return body, 429, {"Retry-After": str(refused.wait)}
     try:
-        if password != request.form.get("password_confirm", ""):
-            raise ParameterInvalid("The two passwords do not match.", param="password_confirm",
-                                   code="password_mismatch")
-        params = Credentials().load({"email": email, "password": password})
-        st = state()
-        result = accounts.signup(params["email"], params["password"], pepper=st.pepper,
-                                 clock=st.clock,
-                                 password_cost=current_app.config["PASSWORD_COST"])
+        with login_throttle.counting_taken_emails():
+            if password != request.form.get("password_confirm", ""):
+                raise ParameterInvalid("The two passwords do not match.",
+                                       param="password_confirm", code="password_mismatch")
+            params = Credentials().load({"email": email, "password": password})
+            st = state()
+            result = accounts.signup(params["email"], params["password"], pepper=st.pepper,
+                                     clock=st.clock,
+                                     password_cost=current_app.config["PASSWORD_COST"])
     except (StripeError, ValidationError) as exc:
         message, field = error_text(exc)
         return render_template("dashboard/signup.html", email=email, error=message,

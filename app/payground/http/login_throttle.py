@@ -14,6 +14,8 @@ had failed. Successful log-ins use none of the budget (a workshop room behind on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app, g, request
@@ -63,6 +65,32 @@ def claim() -> Refusal | None:
         return Refusal(decision.reset, AT_ONCE if busy else TOO_MANY)
     g.login_attempt = attempt
     return None
+
+
+def signup_refusal() -> Refusal | None:
+    """Why a sign-up from this address is refused: the address used its log-in budget.
+
+    A sign-up is not claimed as in flight, as a log-in is (a room signing up at once must
+    not be told to wait): only its refusal for a taken email counts, after the fact.
+    """
+    rate = _rate()
+    if rate is None:
+        return None
+    decision = state().rate_limiter.failure_status(_KEY, client_address(), rate)
+    return None if decision.allowed else Refusal(decision.reset, TOO_MANY)
+
+
+@contextmanager
+def counting_taken_emails() -> Iterator[None]:
+    """A sign-up refused because its email has an account tells the caller so - what guessing
+    at accounts is after - so it counts against the address like a wrong password."""
+    try:
+        yield
+    except BaseException as error:
+        rate = _rate()
+        if rate is not None and getattr(error, "code", None) == "email_taken":
+            state().rate_limiter.record_failure(_KEY, client_address(), rate)
+        raise
 
 
 def finish(*, failed: bool) -> None:

@@ -204,7 +204,8 @@ class RateLimiter:
         return Decision(count < rate.limit, rate, max(0, rate.limit - count), reset)
 
     def record_failure(self, kind: str, address: str, rate: Rate) -> Decision:
-        """Count one ``kind`` of failure (a bad key) against ``address``."""
+        """Count one ``kind`` of failure (a bad key, a sign-up for a taken email) against
+        ``address``, in the counter ``claim_attempt`` reads for the same ``kind``."""
         return self._hit(f"{kind}:{address}", rate)
 
     def claim_attempt(self, kind: str, address: str, rate: Rate

@@ -30,10 +30,15 @@ def _signed_in(result, status):
 @bp.post("/signup")
 def signup():
     """Create an account; the response holds its test keys, shown this once."""
-    params = Credentials().load(request_params())
-    st = state()
-    result = accounts.signup(params["email"], params["password"], pepper=st.pepper,
-                             clock=st.clock, password_cost=current_app.config["PASSWORD_COST"])
+    refused = login_throttle.signup_refusal()  # a taken email counts as a failed log-in
+    if refused is not None:
+        raise RateLimitError(refused.message, headers={"Retry-After": str(refused.wait)})
+    with login_throttle.counting_taken_emails():
+        params = Credentials().load(request_params())
+        st = state()
+        result = accounts.signup(params["email"], params["password"], pepper=st.pepper,
+                                 clock=st.clock,
+                                 password_cost=current_app.config["PASSWORD_COST"])
     return _signed_in(result, 201)
 
 
