@@ -214,18 +214,13 @@ def test_the_sandbox_api_log_in_shares_the_budget(dash, app, client, wall):
                                                "password": PASSWORD}).status_code == 200
 
 
-def test_attempts_in_flight_count_before_their_passwords_are_checked(dash, app, monkeypatch,
-                                                                      wall):
-    """Three guesses still being checked use the budget of 3: a fourth sent meanwhile is
-    refused at once, not checked too (counted only after a failure, all would be), and told to
-    try again in a second; once the three have failed, the address waits for the window."""
+def log_ins_held_while_another_is_sent(app, monkeypatch, body, held=3):
+    """``held`` log-ins with ``body``, each stopped inside its password check while one more
+    is sent; returns (the held ones' statuses, the extra one's response)."""
     import threading
 
     from payground.services import accounts
 
-    wall[0] = (int(wall[0]) // 60) * 60 + 1  # the start of a window: it lasts the whole test
-
-    account = dash.signup()
     checking, release = threading.Semaphore(0), threading.Event()
     real_login = accounts.login
 
@@ -235,18 +230,30 @@ def test_attempts_in_flight_count_before_their_passwords_are_checked(dash, app, 
         return real_login(*args, **kwargs)
 
     monkeypatch.setattr(accounts, "login", slow_login)
-    wrong = {"email": account.email, "password": "wrong!!!!"}
     answers = []
-    guesses = [threading.Thread(target=lambda: answers.append(
-        app.test_client().post("/sandbox/login", json=wrong).status_code)) for _ in range(3)]
-    for guess in guesses:
-        guess.start()
-    for _ in guesses:
-        assert checking.acquire(timeout=30)  # all three are being checked now
-    fourth = app.test_client().post("/sandbox/login", json=wrong)
+    threads = [threading.Thread(target=lambda: answers.append(
+        app.test_client().post("/sandbox/login", json=body).status_code)) for _ in range(held)]
+    for thread in threads:
+        thread.start()
+    for _ in threads:
+        assert checking.acquire(timeout=30)  # all of them are being checked now
+    extra = app.test_client().post("/sandbox/login", json=body)
     release.set()
-    for guess in guesses:
-        guess.join(timeout=30)
+    for thread in threads:
+        thread.join(timeout=30)
+    monkeypatch.setattr(accounts, "login", real_login)
+    return answers, extra
+
+
+def test_attempts_in_flight_count_before_their_passwords_are_checked(dash, app, monkeypatch,
+                                                                      wall):
+    """Three guesses still being checked use the budget of 3: a fourth sent meanwhile is
+    refused at once, not checked too (counted only after a failure, all would be), and told to
+    try again in a second; once the three have failed, the address waits for the window."""
+    wall[0] = (int(wall[0]) // 60) * 60 + 1  # the start of a window: it lasts the whole test
+    account = dash.signup()
+    answers, fourth = log_ins_held_while_another_is_sent(
+        app, monkeypatch, {"email": account.email, "password": "wrong!!!!"})
     assert_error(fourth, 429, code="rate_limit",
                  message="Too many log-ins at once from your address. Try again in a second.")
     assert fourth.headers["Retry-After"] == "1"
@@ -260,37 +267,12 @@ def test_attempts_in_flight_count_before_their_passwords_are_checked(dash, app, 
 
 
 def test_correct_log_ins_in_flight_are_refused_for_a_second_only(dash, app, monkeypatch, wall):
-    import threading
-
-    from payground.services import accounts
-
     wall[0] = (int(wall[0]) // 60) * 60 + 1
-
     account = dash.signup()
-    checking, release = threading.Semaphore(0), threading.Event()
-    real_login = accounts.login
-
-    def slow_login(*args, **kwargs):
-        checking.release()
-        release.wait(timeout=30)
-        return real_login(*args, **kwargs)
-
-    monkeypatch.setattr(accounts, "login", slow_login)
     right = {"email": account.email, "password": PASSWORD}
-    answers = []
-    room = [threading.Thread(target=lambda: answers.append(
-        app.test_client().post("/sandbox/login", json=right).status_code)) for _ in range(3)]
-    for person in room:
-        person.start()
-    for _ in room:
-        assert checking.acquire(timeout=30)
-    late = app.test_client().post("/sandbox/login", json=right)
-    release.set()
-    for person in room:
-        person.join(timeout=30)
+    answers, late = log_ins_held_while_another_is_sent(app, monkeypatch, right)
     assert late.status_code == 429 and late.headers["Retry-After"] == "1"
     assert answers == [200, 200, 200]
-    monkeypatch.setattr(accounts, "login", real_login)
     assert app.test_client().post("/sandbox/login", json=right).status_code == 200
 
 

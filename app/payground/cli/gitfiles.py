@@ -119,11 +119,11 @@ def too_large(path: Path) -> bool:
 
 
 def read_text(path: Path) -> str | None:
-    """A file's text, or ``None`` for what is not worth scanning (binary, huge, unreadable,
-    a symlink, gone since git listed it). UTF-16 with a byte-order mark (what Windows tools
-    often write) is text too."""
+    """A file's text, or ``None`` for what is not worth scanning (binary, unreadable, a
+    symlink, gone since git listed it; the caller skipped what is ``too_large``). UTF-16 with
+    a byte-order mark (what Windows tools often write) is text too."""
     try:
-        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+        if path.is_symlink() or not path.is_file():
             return None
         data = path.read_bytes()
     except OSError:

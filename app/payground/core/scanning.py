@@ -25,7 +25,7 @@ from .webhooks import SECRET_PATTERN
 
 # Base62 runs after a key prefix. A Payground key's run is exactly 38 characters; a longer run
 # is not a Payground key (its 46 characters would be a prefix of something else).
-_CANDIDATE = re.compile(r"(?:sk|rk|pk)_(?:test|live)_[0-9A-Za-z]+|whsec_[0-9A-Za-z]+")
+_CANDIDATE = re.compile(keyfmt.KEY_LIKE.pattern + r"|whsec_[0-9A-Za-z]+")
 # What may come right before a key inside a word: an escape (``%3D`` in a URL, ``\n`` or
 # ``\u0022`` in a JSON or C string). Payground keys need no such excuse: their checksum
 # already proves them.
@@ -55,8 +55,8 @@ class Find:
     @property
     def display(self) -> str:
         """``sk_test_...Ab12``: enough to recognise a key, never enough to use it."""
-        head = "whsec_" if self.kind == WEBHOOK_SECRET else self.value[:8]
-        return f"{head}...{self.value[-4:]}"
+        head = "whsec_" if self.kind == WEBHOOK_SECRET else keyfmt.prefix_of(self.value)
+        return keyfmt.redact(head, self.value[-4:])
 
     @property
     def leaks(self) -> bool:

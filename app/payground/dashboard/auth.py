@@ -76,20 +76,17 @@ def login():
         body = render_template("dashboard/login.html", **page, error=refused.message,
                                retry_after=refused.wait)
         return body, 429, {"Retry-After": str(refused.wait)}
-    failed = False
     try:
-        params = Credentials().load({"email": email,
-                                     "password": request.form.get("password", "")})
-        result = accounts.login(params["email"], params["password"], clock=state().clock)
-    except AuthenticationError as exc:  # a wrong password: it counts against the address
-        failed = True
+        with login_throttle.checking():  # a wrong password counts against the address
+            params = Credentials().load({"email": email,
+                                         "password": request.form.get("password", "")})
+            result = accounts.login(params["email"], params["password"], clock=state().clock)
+    except AuthenticationError as exc:
         return render_template("dashboard/login.html", **page, error=exc.message), 401
     except (StripeError, ValidationError) as exc:
         message, field = error_text(exc)
         return render_template("dashboard/login.html", **page, error=message,
                                error_field=field), 400
-    finally:
-        login_throttle.finish(failed=failed)
     response = redirect(next_path, 303)
     start_session(response, result.session_token)
     set_mode(response, False)

@@ -149,8 +149,7 @@ def resolve_client_ip() -> str:
     IP address becomes ``"unknown"`` (never the proxy's address: that could be allow-listed).
     """
     peer = request.remote_addr or ""
-    setting = current_app.config.get("TRUSTED_PROXIES") or ""
-    trusted = _networks(setting if isinstance(setting, str) else ",".join(setting))
+    trusted = _trusted_proxies()
     if not _within(peer, trusted):
         return peer
     hops = [hop.strip() for line in request.headers.getlist("X-Forwarded-For")
@@ -165,14 +164,17 @@ def forwarded_https() -> bool:
     """Whether a trusted proxy (``TRUSTED_PROXIES``) says the client came over HTTPS
     (``X-Forwarded-Proto: https``, the nearest proxy's word). From anyone else the header
     proves nothing."""
-    setting = current_app.config.get("TRUSTED_PROXIES") or ""
-    if not setting:
-        return False
-    trusted = _networks(setting if isinstance(setting, str) else ",".join(setting))
-    if not _within(request.remote_addr or "", trusted):
+    trusted = _trusted_proxies()
+    if not trusted or not _within(request.remote_addr or "", trusted):
         return False
     proto = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
     return proto == "https"
+
+
+def _trusted_proxies() -> tuple:
+    """``TRUSTED_PROXIES`` as networks (a string or a list in the config)."""
+    setting = current_app.config.get("TRUSTED_PROXIES") or ""
+    return _networks(setting if isinstance(setting, str) else ",".join(setting))
 
 
 @functools.lru_cache(maxsize=8)

@@ -118,7 +118,8 @@ def expand(data: dict, obj: Any, schema_class: type, paths: list[str]) -> None:
     """Replace ids by whole objects for each path in ``paths`` (``customer``, ``data.customer``).
 
     An output schema lists what may be expanded in ``EXPANDABLE``: a mapping of field name to
-    ``(attribute holding the related object, lambda returning its schema class)``.
+    ``(attribute holding the related object, lambda returning its schema class)``. The paths
+    were checked by ``check_expand`` (with the parameters, before the view ran).
     """
     expandable = getattr(schema_class, "EXPANDABLE", {})
     for path in paths:
@@ -128,9 +129,6 @@ def expand(data: dict, obj: Any, schema_class: type, paths: list[str]) -> None:
             for item_data, item in zip(data["data"], obj.items):
                 expand(item_data, item, item_schema, [rest])
             continue
-        if head not in expandable:
-            raise InvalidRequestError(f"This property cannot be expanded ({path}).",
-                                      param="expand")
         attribute, nested = expandable[head]
         related = getattr(obj, attribute, None)
         if related is not None:

@@ -18,10 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import current_app, g, request
+from flask import current_app, g
 
 from ..config import parse_login_failure_limit
+from ..errors import AuthenticationError
 from .context import state
+from .ratelimit import client_address
 
 _KEY = "dashlogin"
 TOO_MANY = "Too many failed log-ins from your address. Wait a little and try again."
@@ -30,15 +32,6 @@ AT_ONCE = "Too many log-ins at once from your address. Try again in a second."
 
 def _rate():
     return parse_login_failure_limit(current_app.config["LOGIN_FAILURE_LIMIT"])
-
-
-def client_address() -> str:
-    """The caller's address, through trusted proxies as the API resolves it."""
-    if current_app.config.get("TRUSTED_PROXIES"):
-        from .auth import resolve_client_ip
-
-        return resolve_client_ip()
-    return request.remote_addr or "unknown"
 
 
 @dataclass(frozen=True)
@@ -53,8 +46,7 @@ def claim() -> Refusal | None:
     """Start a log-in attempt from the caller's address, before its password is checked.
 
     Returns why to refuse it (too many failures; or, for a second, too many attempts at once),
-    else ``None``; then call ``finish(failed=...)`` once the password was checked, whatever
-    happened.
+    else ``None``; then check the password inside ``checking()``.
     """
     rate = _rate()
     if rate is None:
@@ -93,8 +85,18 @@ def counting_taken_emails() -> Iterator[None]:
         raise
 
 
-def finish(*, failed: bool) -> None:
-    """The claimed attempt is over; only a wrong password uses the address's budget."""
-    attempt = g.pop("login_attempt", None)
-    if attempt is not None:
-        state().rate_limiter.finish_attempt(attempt, failed=failed)
+@contextmanager
+def checking() -> Iterator[None]:
+    """Check the password of an attempt ``claim()`` allowed: a wrong one (an
+    ``AuthenticationError`` leaving the block) uses the address's budget; anything else,
+    success or a malformed request, gives the attempt back."""
+    failed = False
+    try:
+        yield
+    except AuthenticationError:
+        failed = True
+        raise
+    finally:
+        attempt = g.pop("login_attempt", None)
+        if attempt is not None:
+            state().rate_limiter.finish_attempt(attempt, failed=failed)

@@ -267,7 +267,8 @@ def _limiter() -> RateLimiter | None:
     return getattr(state(), "rate_limiter", None)
 
 
-def _client_address() -> str:
+def client_address() -> str:
+    """The caller's address (through trusted proxies), for counting; never empty."""
     from .request_log import client_ip  # request_log imports http.auth, which imports this
 
     return client_ip() or "unknown"
@@ -304,7 +305,7 @@ def refuse_throttled_address() -> None:
     limiter = _limiter()
     if limiter is None or limiter.auth_failures is None:
         return
-    address = _client_address()
+    address = client_address()
     decision = limiter.address_status(address)
     if decision.allowed:
         return
@@ -324,7 +325,7 @@ def count_auth_failures(authenticate: Callable) -> Callable:
         except AuthenticationError:
             limiter = _limiter()
             if limiter is not None and limiter.auth_failures is not None:
-                limiter.record_auth_failure(_client_address())
+                limiter.record_auth_failure(client_address())
             raise
 
     return counted

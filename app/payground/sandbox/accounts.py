@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from ..errors import AuthenticationError, RateLimitError
+from ..errors import RateLimitError
 from ..http import login_throttle
 from ..http.context import state
 from ..http.decorators import request_params
@@ -48,15 +48,9 @@ def login():
     refused = login_throttle.claim()
     if refused is not None:
         raise RateLimitError(refused.message, headers={"Retry-After": str(refused.wait)})
-    failed = False
-    try:
+    with login_throttle.checking():  # a wrong password counts against the address
         params = Credentials().load(request_params())
         result = accounts.login(params["email"], params["password"], clock=state().clock)
-    except AuthenticationError:  # a wrong password: it counts against the address
-        failed = True
-        raise
-    finally:
-        login_throttle.finish(failed=failed)
     return _signed_in(result, 200)
 
 
