@@ -200,7 +200,7 @@ def test_bad_starts_are_refused_with_stripe_style_errors(account, make_account):
                                      headers=account.session_auth),
                  400, code="parameter_missing", param="key",
                  message="Missing required param: key.")
-    assert_error(start(account, "key_nope"), 404, code="resource_missing", param="id",
+    assert_error(start(account, "key_nope"), 404, code="resource_missing", param="key",
                  message="No such api_key: 'key_nope'")
     assert_error(start(account, account.key_id(account.secret_key), where="github"), 400,
                  code="parameter_unknown", param="where",
@@ -209,7 +209,8 @@ def test_bad_starts_are_refused_with_stripe_style_errors(account, make_account):
                  message=messages.DRILL_PUBLISHABLE)
     other = make_account()
     assert_error(start(other, account.key_id(account.secret_key)), 404,
-                 code="resource_missing", param="id")
+                 code="resource_missing", param="key",
+                 message=f"No such api_key: '{account.key_id(account.secret_key)}'")
     key_id = account.key_id(account.secret_key)
     first = start(account, key_id).get_json()
     redacted = f"sk_test_...{account.secret_key[-4:]}"
@@ -363,6 +364,25 @@ def test_an_api_read_shows_what_the_bots_did_without_looking_elsewhere(account, 
 
     with account.client.application.app_context():
         assert db.session.get(Account, account.account_id).open_drills == 0
+
+
+def test_a_customer_deleted_after_the_bots_listed_it_still_counts(account, leaked):
+    (customer,) = account.get("/v1/customers").get_json()["data"]
+    account.advance_clock(200)  # the bots listed the customers at +140; nobody has looked
+    assert account.delete(f"/v1/customers/{customer['id']}").status_code == 200
+    state = drill(account, leaked["id"])
+    assert state["bot_requests"]["total"] == 4
+    assert state["bots_got"]["customers_exposed"] == 1  # the bots have it, deleted or not
+
+
+def test_a_customer_deleted_before_the_bots_listed_it_is_not_exposed(account, leaked):
+    (customer,) = account.get("/v1/customers").get_json()["data"]
+    account.advance_clock(130)
+    assert account.delete(f"/v1/customers/{customer['id']}").status_code == 200
+    account.advance_clock(70)
+    state = drill(account, leaked["id"])
+    assert state["bot_requests"]["total"] == 4
+    assert state["bots_got"]["customers_exposed"] == 0
 
 
 def test_a_count_of_open_drills_that_went_wrong_never_goes_below_zero(app, account, leaked):

@@ -111,8 +111,9 @@ def refuse_without(permission: str) -> None:
 def catch_up_leak_drills() -> None:
     """On a ``/v1`` read, once the request is admitted (authenticated, not rate limited):
     if a leak drill's bots have been at work, write down what they did (their charges ...),
-    as the sandbox's and the dashboard's reads do."""
-    if request.method != "GET" or not g.account.open_drills:
+    as the sandbox's and the dashboard's reads do. Before a deletion too: a customer the bots
+    listed before it was deleted counts as exposed (a deletion keeps no time to replay)."""
+    if request.method not in ("GET", "DELETE") or not g.account.open_drills:
         return
     from ..services import drills
 

@@ -5,10 +5,11 @@ documentation addresses such as ``203.0.113.51``), the audit trail (``api_key.re
 once the key is revoked), the key's ``last_used``, and the charges they make with stolen cards.
 Nothing runs in the background: the attempts that have happened by now, on the account's
 clock, are written down when someone looks (:func:`catch_up`, called on every GET of the
-sandbox API, the dashboard and ``/v1``; the account's ``open_drills`` keeps it query-free for
-accounts without bots at work). Each attempt's outcome depends only on the key's row and the
-attempt's time, so writing it late changes nothing: a key revoked at 12:03 refused the 12:04
-attempt even if that attempt is written at 12:30.
+sandbox API, the dashboard and ``/v1``, and before a ``/v1`` DELETE; the account's
+``open_drills`` keeps it query-free for accounts without bots at work). Each attempt's
+outcome depends only on the key's row and the attempt's time, so writing it late changes
+nothing: a key revoked at 12:03 refused the 12:04 attempt even if that attempt is written at
+12:30.
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ def start_drill(account, key_id: str, *, clock) -> LeakDrill:
 
     :raises InvalidRequestError: a publishable key (public by design), a key that no longer
         works, or one whose bots are still at work from an earlier drill.
-    :raises ResourceMissing: no such key in this account (404).
+    :raises ResourceMissing: no such key in this account (404, naming ``key``).
     """
-    key = get_key(account, key_id, for_update=True)  # two starts at once: one drill
+    key = get_key(account, key_id, for_update=True, param="key")  # two starts: one drill
     now = clock.for_account(account)
     if key.type == "publishable":
         raise InvalidRequestError(messages.DRILL_PUBLISHABLE, param="key")
@@ -236,8 +237,8 @@ def _attempt(account, key: ApiKey, state: drills.KeyState, bot: drills.Attempt,
         tally["balance_reads"] += 1
         return 200, None, None
     if bot.action is drills.LIST_CUSTOMERS:
-        # The customers there are when the attempt is written (one deleted in between is
-        # not counted): deletions keep no time.
+        # The customers there are when the attempt is written: deletions keep no time, so a
+        # /v1 DELETE writes down the attempts before it first (http.auth).
         seen = db.session.execute(select(func.count()).select_from(
             select(Customer.id).where(Customer.account_id == account.id,
                                       Customer.livemode == key.livemode,

@@ -284,8 +284,10 @@ PERMISSIONS = tuple(f"{resource}_{level}" for resource in (
 MAX_GRACE = 7 * 86400
 
 
-def get_key(account: Account, key_id: str, *, for_update: bool = False) -> ApiKey:
-    """One of the account's keys, or Stripe's 404 naming ``id``.
+def get_key(account: Account, key_id: str, *, for_update: bool = False,
+            param: str = "id") -> ApiKey:
+    """One of the account's keys, or Stripe's 404 naming ``param`` (``id`` for a key named in
+    the path, else the parameter that named it).
 
     ``for_update`` locks the row on PostgreSQL (SQLite's write transactions hold the whole
     database): read the clock only after it, so a roll or revoke and a leak drill's bots,
@@ -302,7 +304,7 @@ def get_key(account: Account, key_id: str, *, for_update: bool = False) -> ApiKe
     else:
         key = db.session.get(ApiKey, key_id)
     if key is None or key.account_id != account.id:
-        raise ResourceMissing(messages.NO_SUCH.format(noun="api_key", id=key_id), param="id")
+        raise ResourceMissing(messages.NO_SUCH.format(noun="api_key", id=key_id), param=param)
     return key
 
 
