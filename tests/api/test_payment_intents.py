@@ -393,6 +393,55 @@ def test_an_attached_method_is_used_again_and_again(account):
     assert len(listed) == 2
 
 
+@pytest.mark.parametrize("capture_method", ["automatic", "manual"])
+def test_setup_future_usage_saves_the_method_to_the_customer(account, capture_method):
+    # Stripe's "save a card during payment": the card is attached to the intent's customer
+    # once the confirmation goes through, and can be charged again later, off session.
+    cus = customer(account)
+    method = payment_method(account)
+    first = made(account, customer=cus, payment_method=method, confirm="true",
+                 setup_future_usage="off_session", capture_method=capture_method)
+    assert first["status"] in ("succeeded", "requires_capture")
+    saved = account.get(f"/v1/payment_methods/{method}").get_json()
+    assert saved["customer"] == cus
+    attached = account.get("/v1/events?type=payment_method.attached").get_json()["data"]
+    assert [e["data"]["object"]["id"] for e in attached] == [method]
+    assert attached[0]["data"]["object"]["customer"] == cus
+    again = made(account, customer=cus, payment_method=method, confirm="true",
+                 off_session="true")
+    assert (again["status"], again["payment_method"]) == ("succeeded", method)
+
+
+def test_setup_future_usage_set_at_confirm_saves_the_method(account):
+    cus = customer(account)
+    pi = made(account, customer=cus, payment_method="pm_card_mastercard")
+    confirmed = done(account, pi["id"], "confirm", setup_future_usage="on_session")
+    method = account.get(f"/v1/payment_methods/{confirmed['payment_method']}").get_json()
+    assert (method["customer"], method["card"]["brand"]) == (cus, "mastercard")
+
+
+def test_setup_future_usage_without_a_customer_leaves_the_method_attachable(account):
+    method = payment_method(account)
+    made(account, payment_method=method, confirm="true", setup_future_usage="off_session")
+    assert account.get(f"/v1/payment_methods/{method}").get_json()["customer"] is None
+    cus = customer(account)
+    r = account.post(f"/v1/payment_methods/{method}/attach", {"customer": cus})
+    assert (r.status_code, r.get_json()["customer"]) == (200, cus)
+
+
+def test_setup_future_usage_saves_nothing_on_a_decline(account):
+    cus = customer(account)
+    method = account.post("/v1/payment_methods", {
+        "type": "card", "card[token]": "tok_chargeDeclined"}).get_json()["id"]
+    r = create(account, customer=cus, payment_method=method, confirm="true",
+               setup_future_usage="off_session")
+    assert_error(r, 402, type="card_error", code="card_declined",
+                 message=messages.CARD_DECLINED, decline_code="generic_decline")
+    assert account.get(f"/v1/payment_methods/{method}").get_json()["customer"] is None
+    r = create(account, payment_method=method)
+    assert_error(r, 400, param="payment_method", message=messages.PAYMENT_METHOD_SPENT)
+
+
 def test_a_method_of_another_customer_is_refused(account):
     method = payment_method(account, customer(account))
     r = create(account, customer=customer(account), payment_method=method)
@@ -446,6 +495,15 @@ def test_automatic_payment_methods(account):
     pi = made(account, **{"automatic_payment_methods[enabled]": "true"})
     assert pi["automatic_payment_methods"] == {"allow_redirects": "always", "enabled": True}
     assert pi["payment_method_types"] == ["card"]
+
+
+def test_automatic_payment_methods_and_listed_types_exclude_each_other(account):
+    # Stripe refuses both at once; an integration that sends both must not pass here.
+    r = create(account, **{"automatic_payment_methods[enabled]": "true",
+                           "payment_method_types[]": "card"})
+    assert_error(r, 400, message=messages.ONE_OF_PARAMS.format(
+        params="automatic_payment_methods, payment_method_types"))
+    assert account.get("/v1/payment_intents").get_json()["data"] == []
 
 
 # -- retrieve, list, expand, idempotency, modes -----------------------------------------------

@@ -189,6 +189,11 @@ def test_attach_and_detach(account):
     r = account.post(f"/v1/payment_methods/{method['id']}/detach")
     assert r.status_code == 200
     assert r.get_json()["customer"] is None
+    # Stripe's payment_method.detached: the method as it is now, and the customer it left.
+    events = account.get("/v1/events?type=payment_method.detached").get_json()["data"]
+    assert [(e["data"]["object"]["id"], e["data"]["object"]["customer"],
+             e["data"]["previous_attributes"]) for e in events] == [
+        (method["id"], None, {"customer": cus})]
 
 
 def test_attach_to_another_customer_is_refused(account):
@@ -241,6 +246,51 @@ def test_list_with_an_unknown_customer_is_404(account):
     assert_error(account.get("/v1/payment_methods?customer=cus_nope"), 404,
                  code="resource_missing", param="customer",
                  message="No such customer: 'cus_nope'")
+
+
+def test_list_a_customers_payment_methods(account):
+    # Stripe's GET /v1/customers/{id}/payment_methods (stripe.Customer.list_payment_methods).
+    cus = customer(account)
+    first, second, loose = created(account), created(account), created(account)
+    attach(account, first["id"], cus)
+    attach(account, second["id"], cus)
+    attach(account, created(account)["id"], customer(account))
+    r = account.get(f"/v1/customers/{cus}/payment_methods?type=card")
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert (body["object"], body["url"], body["has_more"]) == (
+        "list", f"/v1/customers/{cus}/payment_methods", False)
+    assert [m["id"] for m in body["data"]] == [second["id"], first["id"]]
+    page = account.get(f"/v1/customers/{cus}/payment_methods?limit=1").get_json()
+    assert ([m["id"] for m in page["data"]], page["has_more"]) == ([second["id"]], True)
+    page = account.get(f"/v1/customers/{cus}/payment_methods?limit=1"
+                       f"&starting_after={second['id']}").get_json()
+    assert ([m["id"] for m in page["data"]], page["has_more"]) == ([first["id"]], False)
+    assert loose["id"] not in [m["id"] for m in body["data"]]
+
+
+def test_list_a_customers_payment_methods_refuses_what_the_list_refuses(account):
+    assert_error(account.get("/v1/customers/cus_nope/payment_methods"), 404,
+                 code="resource_missing", param="customer",
+                 message="No such customer: 'cus_nope'")
+    cus = customer(account)
+    assert_error(account.get(f"/v1/customers/{cus}/payment_methods?customer={cus}"), 400,
+                 code="parameter_unknown", param="customer",
+                 message="Received unknown parameter: customer")
+    assert_error(account.get(f"/v1/customers/{cus}/payment_methods?type=sepa_debit"), 400,
+                 param="type", message="Invalid type: must be one of card")
+    key = account.create_key(permissions=["customer_read"])
+    assert_error(account.get(f"/v1/customers/{cus}/payment_methods", key=key), 403,
+                 message=messages.MISSING_PERMISSION.format(
+                     masked=keys.mask(key), account=account.account_id,
+                     permission="payment_method_read"))
+    allowed = account.create_key(permissions=["payment_method_read"])
+    assert account.get(f"/v1/customers/{cus}/payment_methods", key=allowed).status_code == 200
+    live = account.activate()
+    assert_error(account.get(f"/v1/customers/{cus}/payment_methods", key=live), 404,
+                 code="resource_missing", param="customer",
+                 message=f"No such customer: '{cus}'; a similar object exists in test mode, "
+                         "but a live mode key was used to make this request.")
 
 
 def test_restricted_key_needs_payment_method_write(account):

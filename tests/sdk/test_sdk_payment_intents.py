@@ -87,6 +87,20 @@ def test_saved_card_for_a_customer(payground_stripe, payground_account):
     assert detached.customer is None
 
 
+def test_save_a_card_during_payment_then_charge_it_off_session(payground_stripe):
+    # Stripe's "save payment details during payment", as an integration writes it.
+    customer = payground_stripe.Customer.create(email="jo@example.com")
+    first = intent(payground_stripe, customer=customer.id, payment_method="pm_card_visa",
+                   setup_future_usage="off_session", confirm=True)
+    assert first.status == "succeeded"
+    saved = payground_stripe.Customer.list_payment_methods(customer.id, type="card")
+    assert [m.id for m in saved.auto_paging_iter()] == [first.payment_method]
+    assert saved.data[0].customer == customer.id
+    later = intent(payground_stripe, customer=customer.id, payment_method=saved.data[0].id,
+                   off_session=True, confirm=True)
+    assert (later.status, later.payment_method) == ("succeeded", first.payment_method)
+
+
 def test_client_secret_flow_with_the_publishable_key(payground_stripe, payground_account):
     created = intent(payground_stripe, payment_method="pm_card_visa")
     pk = payground_account.publishable_key

@@ -6,9 +6,9 @@ Related objects' schemas are imported lazily: the ``v1`` modules import this one
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from .. import messages
 from .schemas import (Bool, CardText, Currency, Email, Expand, Int, ListParams, Metadata,
@@ -82,6 +82,12 @@ class PaymentMethodRetrieve(StripeSchema):
 
 class PaymentMethodListParams(ListParams):
     customer = Str(max_length=255)
+    type = OneOf(("card",))
+
+
+class CustomerPaymentMethodListParams(ListParams):
+    """``GET /v1/customers/{id}/payment_methods``: the customer is in the path."""
+
     type = OneOf(("card",))
 
 
@@ -181,7 +187,7 @@ class _NoRedirects(StripeSchema):
     """What Stripe takes for saved cards and 3-D Secure, accepted so that an integration
     written for Stripe runs unchanged. Payground's cards need no authentication and no
     mandate: ``off_session`` and ``error_on_requires_action`` change nothing, and
-    ``setup_future_usage`` is kept and shown, not acted on (the README says so)."""
+    ``setup_future_usage`` saves the card as Stripe does (the README says so)."""
 
     off_session = OffSession()
     error_on_requires_action = Bool()
@@ -206,6 +212,13 @@ class PaymentIntentCreate(_NoRedirects):
     # Accepted for Stripe.js-style integrations; cards never redirect, so it is not used.
     return_url = Str(max_length=2048)
     expand = Expand()
+
+    @validates_schema
+    def automatic_or_listed_types(self, data: dict[str, Any], **kwargs: Any) -> None:
+        # Stripe takes one or the other: code that sends both would pass here and fail there.
+        if "automatic_payment_methods" in data and "payment_method_types" in data:
+            raise ValidationError(coded(None, messages.ONE_OF_PARAMS.format(
+                params="automatic_payment_methods, payment_method_types")))
 
 
 class PaymentIntentUpdate(StripeSchema):

@@ -247,6 +247,13 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
         raise charges.declined(charge, outcome, payment_intent=intent, payment_method=method,
                                payment_method_type="card")
     intent.last_payment_error, intent.last_payment_error_method = None, None
+    if intent.setup_future_usage and method.customer_id is None:
+        # Saved for later, as Stripe does: attached to the intent's customer, or (without
+        # one) still free to be attached.
+        method.spent = False
+        if intent.customer is not None:
+            method.customer = intent.customer
+            events.emit(account, livemode, now, "payment_method.attached", method)
     if intent.capture_method != "manual":  # automatic, or automatic_async
         intent.status, intent.amount_received = "succeeded", intent.amount
         events.emit(account, livemode, now, "payment_intent.succeeded", intent)

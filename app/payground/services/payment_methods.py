@@ -86,7 +86,7 @@ def attach_payment_method(account, livemode: bool, clock, method_id: str,
     return method
 
 
-def detach_payment_method(account, livemode: bool, method_id: str) -> PaymentMethod:
+def detach_payment_method(account, livemode: bool, clock, method_id: str) -> PaymentMethod:
     """Detach a payment method from its customer; like Stripe's, it can never be used again.
 
     :raises InvalidRequestError: it is not attached to a customer.
@@ -94,7 +94,10 @@ def detach_payment_method(account, livemode: bool, method_id: str) -> PaymentMet
     method = get_scoped(PaymentMethod, account, livemode, method_id, for_update=True)
     if method.customer_id is None:
         raise InvalidRequestError(messages.PAYMENT_METHOD_NOT_ATTACHED)
+    customer_id = method.customer_id
     method.customer, method.spent = None, True
+    events.emit(account, livemode, clock.for_account(account), "payment_method.detached",
+                method, previous_attributes={"customer": customer_id})
     db.session.commit()
     return method
 

@@ -1,4 +1,5 @@
-"""/v1/payment_methods: create (publishable keys too), retrieve, attach, detach, list."""
+"""/v1/payment_methods: create (publishable keys too), retrieve, attach, detach, list; and
+/v1/customers/{id}/payment_methods, a customer's list."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from flask import request
 from ..http.auth import requires
 from ..http.context import scope, state
 from ..http.decorators import accepts, returns
-from ..http.intent_schemas import (PaymentMethodAttach, PaymentMethodCreate,
-                                   PaymentMethodListParams, PaymentMethodOut,
-                                   PaymentMethodRetrieve)
+from ..http.intent_schemas import (CustomerPaymentMethodListParams, PaymentMethodAttach,
+                                   PaymentMethodCreate, PaymentMethodListParams,
+                                   PaymentMethodOut, PaymentMethodRetrieve)
 from ..http.schemas import list_schema
 from ..services import events, payment_methods
 from . import bp
@@ -56,7 +57,7 @@ def attach_payment_method(method_id, params):
 def detach_payment_method(method_id, params):
     """Detach a payment method from its customer."""
     s = scope()
-    return payment_methods.detach_payment_method(s.account, s.livemode, method_id)
+    return payment_methods.detach_payment_method(s.account, s.livemode, s.clock, method_id)
 
 
 @bp.get("/payment_methods")
@@ -67,3 +68,14 @@ def list_payment_methods(params):
     """List payment methods, newest first."""
     s = scope()
     return payment_methods.list_payment_methods(s.account, s.livemode, params, request.path)
+
+
+@bp.get("/customers/<customer_id>/payment_methods")
+@requires("payment_method_read")
+@accepts(CustomerPaymentMethodListParams)
+@returns(list_schema(PaymentMethodOut))
+def list_customer_payment_methods(customer_id, params):
+    """List a customer's payment methods, newest first."""
+    s = scope()
+    return payment_methods.list_payment_methods(s.account, s.livemode,
+                                                {**params, "customer": customer_id}, request.path)
