@@ -63,6 +63,25 @@ def test_a_write_transaction_takes_the_waiting_rows_along(app, account, database
     assert second.status_code == 200
 
 
+def test_a_write_that_is_refused_does_not_take_the_waiting_rows_with_it(app, account):
+    """An idempotent replay's claim fails on the database's unique key and is rolled back:
+    the rows waiting in the buffer must survive that (on SQLite they used to ride along in
+    the failed transaction and vanish)."""
+    headers = {"Idempotency-Key": "order-1"}
+    first = account.post("/v1/customers", headers=headers)
+    other = account.get("/v1/customers")
+    replays = [account.post("/v1/customers", headers=headers) for _ in range(2)]
+    mismatch = account.post("/v1/customers", data={"email": "c@example.com"}, headers=headers)
+    assert [r.headers.get("Idempotent-Replayed") for r in replays] == ["true", "true"]
+    assert mismatch.status_code == 400
+
+    listed = account.client.get("/sandbox/requests", headers=account.session_auth)
+
+    made = [r.headers["Request-Id"] for r in (first, other, *replays, mismatch)]
+    assert [e["id"] for e in listed.get_json()["data"]] == made[::-1]
+    assert stored_ids(app, account) == sorted(made)
+
+
 def test_a_full_batch_is_written_by_the_request_that_fills_it(app, account, monkeypatch):
     monkeypatch.setattr("payground.services.log_buffer.MAX_BATCH", 3)
     made = [account.get("/v1/customers").headers["Request-Id"] for _ in range(3)]

@@ -122,6 +122,9 @@ def piggyback_on_commit(session) -> None:
     buffer = state().request_log
     if buffer is None or not buffer.has_rows or buffer.engine.dialect.name != "sqlite":
         return
+    # The commit's own writes first: one refused (an idempotency claim that lost its race, an
+    # email taken) rolls the transaction back, and would take the rows along with it.
+    session.flush()
     connection = session.connection()
     if holds_writer_lock(connection):
         buffer.piggyback(connection.connection.dbapi_connection)
