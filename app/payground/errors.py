@@ -249,7 +249,11 @@ def register_error_handlers(app) -> None:
     def render(error: StripeError):
         body = error.to_dict()
         request_id = g.get("request_id")
-        if request_id and (request.path == "/v1" or request.path.startswith("/v1/")):
+        # The failed-authentication throttle's 429 (no caller known) is never written to the
+        # request log (http/request_log.py): no link to an entry that will never exist.
+        throttled = isinstance(error, RateLimitError) and g.get("account") is None
+        if request_id and not throttled and (request.path == "/v1"
+                                             or request.path.startswith("/v1/")):
             # Like Stripe's: the dashboard page of this request (the JSON form is
             # GET /sandbox/requests/<id>, with a session).
             base = scrub((app.config.get("PUBLIC_URL") or request.host_url).rstrip("/"))

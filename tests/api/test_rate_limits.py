@@ -53,6 +53,8 @@ def test_26th_request_in_a_second_is_refused_with_every_header(account, wall):
     assert_rate_limited(r, **account_headers(q=25, r=0, t=1), **{
         "Retry-After": "1", "Stripe-Rate-Limited-Reason": "global-rate"})
     assert r.headers["Request-Id"].startswith("req_")
+    # Logged in the account, like every counted request: the link names its entry.
+    assert r.get_json()["error"]["request_log_url"].endswith(r.headers["Request-Id"])
     wall[0] += 1  # the next window: a full budget again
     r = account.get("/v1/customers")
     assert r.status_code == 200
@@ -232,6 +234,8 @@ def test_failed_authentications_throttle_the_address_before_any_database_read(
 
     assert_rate_limited(r, **auth_failure_headers(t=45))
     assert_rate_limited(again, **auth_failure_headers(t=45))
+    # Never written to the request log: no request_log_url naming an entry that won't exist.
+    assert "request_log_url" not in r.get_json()["error"]
     # The first refusal writes its audit event (one INSERT); nothing is ever read.
     assert [s.split(" (")[0] for s in first if s != "BEGIN"] == ["INSERT INTO audit_events"]
     assert [s for s in second if s != "BEGIN"] == []
@@ -277,6 +281,46 @@ def test_first_throttle_in_a_window_is_audited_once(app, client, wall):
     refused.append(client.get("/v1/customers"))
     assert refused[-1].status_code == 429
     assert len(audit_events(app, refused)) == 3
+
+
+def test_failures_sent_at_once_get_exactly_the_budget_of_401s(app, client, monkeypatch):
+    """All twenty pass the throttle's check before any of them is counted (each waits in
+    the key lookup for the others): the count decides, and only ten get a 401."""
+    from payground.services import keys as key_service
+
+    lookup = key_service.authenticate
+    together = threading.Barrier(20, timeout=30)
+
+    def slow_lookup(*args, **kwargs):
+        together.wait()
+        return lookup(*args, **kwargs)
+
+    monkeypatch.setattr(key_service, "authenticate", slow_lookup)
+    responses: list = []
+
+    def call():
+        key = keys.generate("secret", False)
+        response = client.get("/v1/customers", headers={"Authorization": f"Bearer {key}"})
+        response.sent_key = key
+        responses.append(response)
+
+    threads = [threading.Thread(target=call) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(r.status_code for r in responses) == [401] * 10 + [429] * 10
+    for r in responses:
+        if r.status_code == 429:
+            assert_rate_limited(r, **auth_failure_headers())
+            assert "request_log_url" not in r.get_json()["error"]
+        else:
+            assert_error(r, 401, message=messages.INVALID_API_KEY.format(
+                masked=keys.mask(r.sent_key)))
+    assert len(audit_events(app, responses)) == 1  # the window's first refusal, once
+    monkeypatch.undo()
+    assert_rate_limited(client.get("/v1/customers"), **auth_failure_headers())
 
 
 @pytest.mark.parametrize("app_config", ["test=25,live=100"], indirect=True)

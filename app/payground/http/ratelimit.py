@@ -5,7 +5,8 @@ Wired in ``app.py`` and ``http/auth.py``, in this order on a ``/v1`` request:
 1. ``refuse_throttled_address()`` first thing in authentication: an address that has used up
    its failed-authentication budget gets 429 before any database read.
 2. ``count_auth_failures`` wraps the key lookup: each ``AuthenticationError`` (missing,
-   unknown, expired or revoked key) counts against the caller's address.
+   unknown, expired or revoked key) counts against the caller's address; one that the count
+   puts over the budget (failures sent at once, all past step 1) gets 429 instead of 401.
 3. ``enforce()`` inside ``authenticate_v1``, as soon as the key is found (so a request then
    refused - a restricted key's 403, an unknown route's 404 - counts too), and before
    ``idempotency.claim()`` (which commits): over budget it gets 429.
@@ -316,17 +317,29 @@ def refuse_throttled_address() -> None:
 
 def count_auth_failures(authenticate: Callable) -> Callable:
     """Decorate the key lookup: each ``AuthenticationError`` it raises counts against the
-    caller's address."""
+    caller's address.
+
+    The count is the one atomic increment: a failure it puts over the budget is answered
+    with the throttle's 429, not its 401. Failures sent all at once all pass the check of
+    ``refuse_throttled_address`` before any of them is counted; this keeps the number of
+    401s an address gets exact without a round trip more on successful requests.
+    """
 
     @wraps(authenticate)
     def counted(*args: Any, **kwargs: Any) -> Any:
         try:
             return authenticate(*args, **kwargs)
-        except AuthenticationError:
+        except AuthenticationError as failure:
             limiter = _limiter()
-            if limiter is not None and limiter.auth_failures is not None:
-                limiter.record_auth_failure(client_address())
-            raise
+            if limiter is None or limiter.auth_failures is None:
+                raise
+            address = client_address()
+            decision = limiter.record_auth_failure(address)
+            if decision.allowed:
+                raise
+            if limiter.first_refusal(address):
+                _audit_throttled(address, decision)
+            raise decision.refusal(AUTH_POLICY, AUTH_FAILURES) from failure
 
     return counted
 
