@@ -124,6 +124,8 @@ def test_trusted_proxy_takes_the_rightmost_untrusted_forwarded_address(app, acco
                  "198.51.100.8")
     # Garbage where the client's address should be never falls back to the proxy's.
     refused_from(get_from(client, key, "10.0.0.2", forwarded="not-an-address"), "unknown")
+    # Nor does an IPv6 zone, which parses as an address but can be any length.
+    refused_from(get_from(client, key, "10.0.0.2", forwarded="fe80::1%" + "x" * 80), "unknown")
 
 
 def test_trusted_proxy_address_reaches_the_request_log(app, account, client):
@@ -144,6 +146,17 @@ def test_trusted_proxy_address_reaches_tokens_and_early_refusals(app, account, c
                                             "card[cvc]": "123"},
                         headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.2"})
     assert token.get_json()["client_ip"] == "192.0.2.45"
+    # A zoned IPv6 address (any length; the columns hold 64 characters) is no address.
+    zoned = client.post("/v1/tokens", data={"card[number]": "4242424242424242",
+                                            "card[exp_month]": "12", "card[exp_year]": "2040",
+                                            "card[cvc]": "123"},
+                        headers={**headers, "X-Forwarded-For": "fe80::1%" + "x" * 80},
+                        environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert zoned.status_code == 200, zoned.get_json()
+    assert zoned.get_json()["client_ip"] == "unknown"
+    logged = client.get(f"/sandbox/requests/{zoned.headers['Request-Id']}",
+                        headers=account.session_auth).get_json()
+    assert logged["client_ip"] == "unknown"
     # Refused before authentication (a NUL in the URL): logged with the client's address too.
     refused = client.get("/v1/customers?x=%00", environ_base={"REMOTE_ADDR": "10.0.0.2"},
                          headers={"Authorization": f"Bearer {account.secret_key}",

@@ -147,7 +147,9 @@ def resolve_client_ip() -> str:
     then the right-most ``X-Forwarded-For`` entry that is not a trusted proxy.
 
     Entries left of it were written by the client and prove nothing. A value that is not an
-    IP address becomes ``"unknown"`` (never the proxy's address: that could be allow-listed).
+    IP address becomes ``"unknown"`` (never the proxy's address: that could be allow-listed),
+    and so does one with an IPv6 zone (``fe80::1%eth0``): a zone names an interface of the
+    host that wrote it, means nothing here, and can be of any length.
     """
     peer = request.remote_addr or ""
     trusted = _trusted_proxies()
@@ -157,8 +159,13 @@ def resolve_client_ip() -> str:
             for hop in line.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _within(hop, trusted):
-            return hop if _ip(hop) is not None else "unknown"
-    return hops[0] if hops else peer  # every hop is a trusted proxy: the left-most sent it
+            return _forwarded_address(hop)
+    # Every hop is a trusted proxy: the left-most sent it.
+    return _forwarded_address(hops[0]) if hops else peer
+
+
+def _forwarded_address(hop: str) -> str:
+    return hop if _ip(hop) is not None and "%" not in hop else "unknown"
 
 
 def forwarded_https() -> bool:
