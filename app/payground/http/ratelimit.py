@@ -307,7 +307,12 @@ def refuse_throttled_address() -> None:
     if limiter is None or limiter.auth_failures is None:
         return
     address = client_address()
-    decision = limiter.address_status(address)
+    _refuse_over_budget(limiter, address, limiter.address_status(address))
+
+
+def _refuse_over_budget(limiter: RateLimiter, address: str, decision: Decision) -> None:
+    """The throttle's 429 when ``decision`` says the address is over its budget; the
+    window's first refusal is audited."""
     if decision.allowed:
         return
     if limiter.first_refusal(address):
@@ -334,12 +339,11 @@ def count_auth_failures(authenticate: Callable) -> Callable:
             if limiter is None or limiter.auth_failures is None:
                 raise
             address = client_address()
-            decision = limiter.record_auth_failure(address)
-            if decision.allowed:
-                raise
-            if limiter.first_refusal(address):
-                _audit_throttled(address, decision)
-            raise decision.refusal(AUTH_POLICY, AUTH_FAILURES) from failure
+            try:
+                _refuse_over_budget(limiter, address, limiter.record_auth_failure(address))
+            except RateLimitError as refusal:
+                raise refusal from failure
+            raise
 
     return counted
 
