@@ -151,6 +151,38 @@ def test_refund_update_emits_charge_refund_updated(account):
             "metadata": {"ticket": None}}}
 
 
+def test_detaching_a_payment_method_emits_payment_method_detached(account):
+    cus = account.post("/v1/customers", {"name": "Jo"}).get_json()["id"]
+    method = account.post("/v1/payment_methods/pm_card_visa/attach", {"customer": cus})
+    assert method.status_code == 200, method.get_json()
+    detached = account.post(f"/v1/payment_methods/{method.get_json()['id']}/detach")
+    assert detached.status_code == 200, detached.get_json()
+
+    event = only(account, "payment_method.detached")
+    assert event["data"] == {"object": detached.get_json(),
+                             "previous_attributes": {"customer": cus}}
+    assert event["request"]["id"] == detached.headers["Request-Id"]
+
+
+def test_changing_a_payouts_metadata_emits_payout_updated_with_its_status_of_now(account,
+                                                                                 wall):
+    charge(account)
+    wall[0] += 2 * 86400  # funds available
+    payout = account.post("/v1/payouts", {"amount": 500, "currency": "usd"}).get_json()
+    wall[0] += 86400  # the payout is in transit now, though nobody has looked yet
+    updated = account.post(f"/v1/payouts/{payout['id']}", {"metadata[order]": "42"})
+    assert updated.status_code == 200, updated.get_json()
+    assert updated.get_json()["status"] == "in_transit"
+
+    by_request, by_clock = [e for t, e in events(account, type="payout.updated")]
+    assert by_clock["data"]["previous_attributes"] == {"status": "pending"}
+    assert by_request["data"] == {"object": updated.get_json(),
+                                  "previous_attributes": {"metadata": {"order": None}}}
+    assert by_request["request"]["id"] == updated.headers["Request-Id"]
+    account.post(f"/v1/payouts/{payout['id']}", {"metadata[order]": "42"})  # no change
+    assert len(events(account, type="payout.updated")) == 2
+
+
 def test_events_are_per_mode_and_per_account(account, make_account):
     account.activate()
     account.post("/v1/customers", {"name": "live one"}, key=account.live_secret_key)
@@ -177,6 +209,24 @@ def test_emit_outside_a_request_has_no_request(app, account):
     assert event["request"] == {"id": None, "idempotency_key": None}
     assert (event["created"], event["data"]["previous_attributes"]) == (1_700_000_000,
                                                                        {"name": None})
+
+
+def test_what_the_clock_does_names_no_request(account, wall):
+    """Funds becoming available and a payout moving on happen because time passed: their
+    events have Stripe's null request, not the request (and Idempotency-Key) that noticed."""
+    charge(account)
+    wall[0] += 2 * 86400  # the charge's funds are available now, on the account's clock
+    paid_out = account.post("/v1/payouts", {"amount": 500, "currency": "usd"},
+                            headers={"Idempotency-Key": "payout-for-march"})
+    assert paid_out.status_code == 200, paid_out.get_json()
+    wall[0] += 2 * 86400  # in transit, then paid
+    assert account.get("/v1/balance").status_code == 200
+
+    created = only(account, "payout.created")
+    assert created["request"] == {"id": paid_out.headers["Request-Id"],
+                                  "idempotency_key": "payout-for-march"}
+    for event_type in ("balance.available", "payout.updated", "payout.paid"):
+        assert only(account, event_type)["request"] == {"id": None, "idempotency_key": None}
 
 
 def test_no_full_key_in_an_event(account):

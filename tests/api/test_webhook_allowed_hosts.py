@@ -102,6 +102,21 @@ def test_addresses_and_names_taken_back_out_are_refused_and_not_sent_to(app, acc
         assert len(hook.received) == 1
 
 
+@pytest.mark.parametrize("allowed_hosts", ["localhost,!127.0.0.0/8,!::1"])
+def test_a_listed_name_that_resolves_where_a_bang_points_is_not_sent_to(app, account):
+    """`!` wins whatever the order: a listed name (*.nip.io names any address) does not
+    reach an address taken out."""
+    with Receiver() as hook:
+        assert register(account, hook.url.replace("127.0.0.1", "localhost")).status_code == 200
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        assert app.extensions["payground"].webhooks.wait_idle(10)
+        assert hook.received == []
+    (delivery,) = account.client.get("/sandbox/webhook_deliveries",
+                                     headers=account.session_auth).get_json()["data"]
+    assert delivery["last_error"] == ("OSError: not sent: localhost resolves to no address "
+                                      "that PAYGROUND_WEBHOOK_ALLOWED_HOSTS allows")
+
+
 @pytest.mark.parametrize("allowed_hosts", ["127.0.0.0/8,::1"])
 def test_a_name_taken_out_after_it_was_registered_is_not_sent_to(app, account):
     from payground.core.webhooks import AllowedHosts
@@ -116,6 +131,21 @@ def test_a_name_taken_out_after_it_was_registered_is_not_sent_to(app, account):
                                      headers=account.session_auth).get_json()["data"]
     assert delivery["last_error"] == ("OSError: not sent: PAYGROUND_WEBHOOK_ALLOWED_HOSTS "
                                       "excludes localhost")
+
+
+@pytest.mark.parametrize("allowed_hosts", ["bücher.example"])
+def test_a_listed_name_in_another_script_is_taken_in_either_form(account):
+    for url in ("https://bücher.example/hook", "https://xn--bcher-kva.example/hook"):
+        r = register(account, url)
+        assert r.status_code == 200, (url, r.get_json())
+
+
+@pytest.mark.parametrize("allowed_hosts", ["10.0.0.0/8,!bücher.example"])
+def test_a_name_in_another_script_taken_out_is_refused_in_either_form(account):
+    for host in ("bücher.example", "xn--bcher-kva.example"):
+        assert_error(register(account, f"https://{host}/hook"), 400, code="url_invalid",
+                     param="url", message=refused(host))
+    assert account.get("/v1/webhook_endpoints").get_json()["data"] == []
 
 
 @pytest.mark.parametrize("allowed_hosts", ["10.0.0.0/8,::/0"])

@@ -244,6 +244,17 @@ def test_credentials_in_the_url_are_sent_as_basic_auth(account, hook, sent):
         b"hooks:s3cret").decode()
 
 
+def test_credentials_in_the_url_are_percent_decoded(account, hook, sent):
+    """A password holding "/", "#" or "@" can only be written percent-encoded in a URL: the
+    receiver gets it as the user wrote it, as from a browser, curl or requests."""
+    endpoint(account, hook.url.replace("http://", "http://shop%40example.com:p%2Fss%23w@"))
+    account.post("/v1/customers", {"email": "jo@example.com"})
+    sent()
+    (delivery,) = hook.received
+    assert delivery.headers["Authorization"] == "Basic " + base64.b64encode(
+        b"shop@example.com:p/ss#w").decode()
+
+
 def test_events_list_shows_pending_webhooks(account, sent):
     with Receiver(answers=[500, 500]) as hook:
         endpoint(account, hook.url)
@@ -252,6 +263,32 @@ def test_events_list_shows_pending_webhooks(account, sent):
         sent()
     (listed,) = account.get("/v1/events").get_json()["data"]
     assert listed["pending_webhooks"] == 2
+
+
+def test_events_filtered_by_delivery_success(account, sent):
+    """Stripe's delivery_success: false lists the events some endpoint is still waiting for
+    or never got; true, the others (an event no endpoint wanted included)."""
+    with Receiver() as fine, Receiver(answers=[500]) as broken:
+        endpoint(account, fine.url, events=["customer.created"])
+        failing = endpoint(account, broken.url, events=["customer.updated", "customer.deleted"])
+        cid = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()["id"]
+        account.post(f"/v1/customers/{cid}", {"name": "Jo"})
+        sent()
+        account.delete(f"/v1/webhook_endpoints/{failing['id']}")  # pending: failed now
+        account.delete(f"/v1/customers/{cid}")  # queued for no endpoint any more
+        charge(account)  # no endpoint wants it
+        sent()
+
+    def types(value):
+        r = account.get("/v1/events", query_string={"delivery_success": value})
+        assert r.status_code == 200, r.get_json()
+        return [e["type"] for e in r.get_json()["data"]]
+
+    assert types("false") == ["customer.updated"]
+    assert types("true") == ["charge.succeeded", "customer.deleted", "customer.created"]
+    assert_error(account.get("/v1/events", query_string={"delivery_success": "maybe"}), 400,
+                 code="parameter_invalid_boolean", param="delivery_success",
+                 message="Invalid boolean: maybe")
 
 
 def test_a_second_worker_never_sends_the_same_attempt(app, app_config, account, hook, sent):

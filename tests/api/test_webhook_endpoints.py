@@ -147,6 +147,8 @@ def test_modes_are_apart(account):
      "Invalid api_version: must be an API version such as 2026-10-28.endive."),
     ({"url": URL, "enabled_events[]": "*", "secret": "whsec_mine"}, "parameter_unknown",
      "secret", messages.PARAMETER_UNKNOWN.format(param="secret")),
+    ({"url": URL, "enabled_events": ""}, "parameter_invalid_empty", "enabled_events",
+     messages.INVALID_EMPTY.format(param="enabled_events")),
 ])
 def test_bad_create_is_refused_and_creates_nothing(account, params, code, param, message):
     r = account.post("/v1/webhook_endpoints", params)
@@ -213,6 +215,9 @@ def test_update_refuses_bad_values_and_changes_nothing(account):
     assert_error(account.post(path, {"enabled_events[5]": "charge.nope"}), 400,
                  param="enabled_events[5]", message=messages.WEBHOOK_EVENT_UNKNOWN.format(
                      param="enabled_events[5]", types=", ".join(EVENT_TYPES)))
+    assert_error(account.post(path, {"enabled_events": ""}), 400,
+                 code="parameter_invalid_empty", param="enabled_events",
+                 message=messages.INVALID_EMPTY.format(param="enabled_events"))
     assert account.get(path).get_json() == {k: v for k, v in endpoint.items() if k != "secret"}
 
 

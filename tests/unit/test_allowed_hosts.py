@@ -19,6 +19,10 @@ def test_names_domains_and_ranges():
     assert allowed.may_register("shop.example.org")
     assert not AllowedHosts("hooks.example.com").may_register("shop.example.org")
     assert AllowedHosts("bücher.example").names_host("xn--bcher-kva.example")  # IDNA form
+    # A URL may name the host in either form (it is sent in IDNA form): judged the same.
+    for host in ("bücher.example", "BÜCHER.example", "xn--bcher-kva.example"):
+        assert AllowedHosts("bücher.example").may_register(host), host
+        assert not AllowedHosts("10.0.0.0/8,!bücher.example").may_register(host), host
     with pytest.raises(ValueError):  # a "name" ending in digits is an address mistyped
         AllowedHosts("*.1")
 
@@ -45,6 +49,10 @@ def test_entries_taken_back_out_with_a_bang():
     assert allowed.excludes_name("ADMIN.example.com.")
     assert not allowed.may_register("admin.example.com") and not allowed.may_register("10.0.0.5")
     assert allowed.may_register("10.0.0.6") and allowed.may_register("other.example.org")
+    # What a listed name resolves to may be anywhere, but never where a ! entry points.
+    assert allowed.holds_address("192.0.2.1", named=True)
+    assert not allowed.holds_address("10.0.0.5", named=True)
+    assert not allowed.holds_address("::ffff:10.0.0.5", named=True)
     only_exclusions = AllowedHosts("!10.0.0.5")
     assert only_exclusions and not only_exclusions.may_register("10.0.0.6")  # nothing allowed
     with pytest.raises(ValueError, match="take names out one by one"):

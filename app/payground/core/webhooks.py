@@ -116,7 +116,8 @@ class AllowedHosts:
     in a listed range, checked when connecting (a name cannot move to another address between
     the check and the connection). An entry starting with ``!`` takes a name, an address or a
     range back out of the others (``10.0.0.0/8,!10.0.0.5``: the room's network, but not the
-    server itself), whatever the order.
+    server itself), whatever the order: a listed name that resolves there is not sent to
+    either (``*.nip.io`` names any address).
 
     :raises ValueError: naming an entry that is neither a name nor an address or range.
     """
@@ -177,8 +178,9 @@ class AllowedHosts:
             return False
         return host in self.names or any(host.endswith(s) for s in self.suffixes)
 
-    def holds_address(self, address: str) -> bool:
-        """Whether the address ``address`` lies in one of the listed ranges."""
+    def holds_address(self, address: str, *, named: bool = False) -> bool:
+        """Whether the address ``address`` lies in one of the listed ranges; ``named``: it is
+        what a listed name resolved to, which may be anywhere but where ``!`` takes out."""
         import ipaddress
 
         try:
@@ -194,13 +196,14 @@ class AllowedHosts:
         def within(networks) -> bool:
             return any(ip.version == net.version and ip in net for net in networks)
 
-        return within(self.networks) and not within(self.excluded_networks)
+        return (named or within(self.networks)) and not within(self.excluded_networks)
 
     def may_register(self, host: str) -> bool:
         """Whether a URL with ``host`` can be accepted now: a listed name, an address in a
         listed range, or any other name when ranges are listed (checked again at each
         connection, against what it resolves to)."""
-        address = as_address(ascii_host(host))
+        host = ascii_host(host)  # listed and sent in IDNA form: judged in it too
+        address = as_address(host)
         if address is None:
             if self.excludes_name(host):
                 return False

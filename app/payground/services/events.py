@@ -131,12 +131,18 @@ def get_event(account, livemode: bool, event_id: str) -> Event:
 
 
 def list_events(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
-    """Events newest first, filtered by ``type`` (``charge.*``), ``types`` and ``created``."""
+    """Events newest first, filtered by ``type`` (``charge.*``), ``types``, ``created`` and
+    ``delivery_success``."""
     filters: tuple = ()
     if params.get("type"):
         filters += (_type_matches(params["type"]),)
     if params.get("types"):
         filters += (or_(*(_type_matches(t) for t in params["types"])),)
+    if params.get("delivery_success") is not None:
+        # Stripe: false lists the events still pending or failed at some endpoint; true, the
+        # others (every endpoint answered 2xx, or none wanted the event).
+        undelivered = webhooks.undelivered(Event.id)
+        filters += (~undelivered if params["delivery_success"] else undelivered,)
     page = paginate(Event, account, livemode, params, url, filters)
     _count_pending_webhooks(account, page.items)
     return page
@@ -193,9 +199,10 @@ def no_request() -> tuple[str | None, str | None]:
 current_request_source: Callable[[], tuple[str | None, str | None]] = no_request
 
 
-# Set while a request that is not the one being served makes events (a leak drill's bots).
-_acting_request: ContextVar[tuple[str, None] | None] = ContextVar("acting_request",
-                                                                  default=None)
+# Set while a request that is not the one being served makes events (a leak drill's bots),
+# or while the clock does (nobody's request).
+_acting_request: ContextVar[tuple[str | None, None] | None] = ContextVar("acting_request",
+                                                                         default=None)
 
 
 @contextmanager
@@ -203,6 +210,18 @@ def acting_request(request_id: str) -> Iterator[None]:
     """Events made inside name ``request_id`` (with no idempotency key), not the request
     being served: the bots' charges are their own requests, not the GET that wrote them."""
     token = _acting_request.set((request_id, None))
+    try:
+        yield
+    finally:
+        _acting_request.reset(token)
+
+
+@contextmanager
+def by_the_clock() -> Iterator[None]:
+    """Events made inside happened because time passed (funds available, a payout paid):
+    like Stripe's, their ``request`` is ``{id: null, idempotency_key: null}``, not that of
+    the request that happened to notice it (its Idempotency-Key would be a lie)."""
+    token = _acting_request.set((None, None))
     try:
         yield
     finally:

@@ -87,17 +87,18 @@ def attach_payment_method(account, livemode: bool, clock, method_id: str,
 
 
 def detach_payment_method(account, livemode: bool, clock, method_id: str) -> PaymentMethod:
-    """Detach a payment method from its customer; like Stripe's, it can never be used again.
+    """Detach a payment method from its customer; like Stripe's, it can never be used again
+    (``payment_method.detached``, with the customer it had in ``previous_attributes``).
 
     :raises InvalidRequestError: it is not attached to a customer.
     """
     method = get_scoped(PaymentMethod, account, livemode, method_id, for_update=True)
     if method.customer_id is None:
         raise InvalidRequestError(messages.PAYMENT_METHOD_NOT_ATTACHED)
-    customer_id = method.customer_id
+    before = events.snapshot(method)
     method.customer, method.spent = None, True
-    events.emit(account, livemode, clock.for_account(account), "payment_method.detached",
-                method, previous_attributes={"customer": customer_id})
+    events.emit_changes(account, livemode, clock.for_account(account),
+                        "payment_method.detached", method, before)
     db.session.commit()
     return method
 

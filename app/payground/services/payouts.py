@@ -71,11 +71,17 @@ def get_payout(account, livemode: bool, clock, payout_id: str) -> Payout:
     return get_scoped(Payout, account, livemode, payout_id, param="payout")
 
 
-def update_payout(account, livemode: bool, payout_id: str, params: dict[str, Any]) -> Payout:
-    """Change a payout's metadata (the only thing Stripe lets you change)."""
+def update_payout(account, livemode: bool, clock, payout_id: str,
+                  params: dict[str, Any]) -> Payout:
+    """Change a payout's metadata (the only thing Stripe lets you change); a change is a
+    ``payout.updated`` event, as on Stripe."""
+    ledger.catch_up(account, livemode, clock)  # the answer and the event show today's status
     payout = get_scoped(Payout, account, livemode, payout_id, param="payout")
+    before = events.snapshot(payout)
     if "metadata" in params:
         payout.metadata_ = merge_metadata(payout.metadata_, params["metadata"])
+    events.emit_changes(account, livemode, clock.for_account(account), "payout.updated",
+                        payout, before)
     db.session.commit()
     return payout
 

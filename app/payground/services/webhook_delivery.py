@@ -25,7 +25,7 @@ import threading
 import time
 import weakref
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import orjson
 from sqlalchemy import func, or_, select, update
@@ -330,7 +330,9 @@ def post(url: str, body: bytes, secrets: list[str], timestamp: int,
         "Stripe-Signature": signature_header(secrets, timestamp, body),
     }
     if parts.username is not None:  # Stripe sends https://user:password@host/ as Basic auth
-        credentials = f"{parts.username}:{parts.password or ''}".encode()
+        # Percent-decoded, as browsers, curl and requests do: "/", "#", "?" or "@" in a
+        # password can only be written %2F, %23, %3F, %40 in a URL.
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode()
     connection = None
 
@@ -357,6 +359,8 @@ def post(url: str, body: bytes, secrets: list[str], timestamp: int,
         connection = connection_class(host, port, timeout=TIMEOUT)
         if allowed and not allowed.names_host(host):
             connection._create_connection = _connect_within(allowed)  # what connect() calls
+        elif allowed and allowed.excluded_networks:  # a listed name, but never where ! says
+            connection._create_connection = _connect_within(allowed, named=True)
         connection.connect()  # name lookup and connect: TIMEOUT per address tried
         left = DEADLINE - (_elapsed_clock() - started)
         if left <= 0:
@@ -377,10 +381,11 @@ def post(url: str, body: bytes, secrets: list[str], timestamp: int,
             connection.close()
 
 
-def _connect_within(allowed):
+def _connect_within(allowed, named: bool = False):
     """``socket.create_connection`` that connects only to resolved addresses ``allowed``
-    holds: checked on the address actually used, so a name cannot point elsewhere between
-    a check and the connection. :raises OSError: no address of the name is allowed."""
+    holds (``named``: those of a listed name, anywhere but where ``!`` takes out): checked
+    on the address actually used, so a name cannot point elsewhere between a check and the
+    connection. :raises OSError: no address of the name is allowed."""
     import socket
 
     def create_connection(address, timeout=None, source_address=None, **_):
@@ -388,7 +393,7 @@ def _connect_within(allowed):
         failure = None
         for family, kind, proto, _, sockaddr in socket.getaddrinfo(host, port,
                                                                    type=socket.SOCK_STREAM):
-            if not allowed.holds_address(sockaddr[0]):
+            if not allowed.holds_address(sockaddr[0], named=named):
                 continue
             sock = socket.socket(family, kind, proto)
             try:

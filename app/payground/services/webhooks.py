@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 
 from .. import messages
 from ..core.webhooks import endpoint_secret, without_credentials
@@ -218,6 +218,13 @@ def pending_counts(event_ids: list[str]) -> dict[str, int]:
         .where(WebhookDelivery.event_id.in_(event_ids), WebhookDelivery.status == "pending")
         .group_by(WebhookDelivery.event_id)).all()
     return dict(rows)
+
+
+def undelivered(event_id):
+    """A condition on ``event_id`` (a column): some endpoint has not had the event yet
+    (its delivery is pending) or never will (it failed)."""
+    return exists().where(WebhookDelivery.event_id == event_id,
+                          WebhookDelivery.status != "succeeded")
 
 
 # The secret in a saved create response (Idempotency-Key replays) is kept as this marker;

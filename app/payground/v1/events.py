@@ -10,7 +10,7 @@ from ..errors import InvalidRequestError
 from ..http.auth import requires
 from ..http.context import scope
 from ..http.decorators import accepts, returns
-from ..http.schemas import Expand, ListParams, Str, StripeSchema, list_schema
+from ..http.schemas import Bool, Expand, ListParams, Str, StripeSchema, list_schema
 from ..http.validation import coded
 from ..services import events
 from . import bp
@@ -34,6 +34,7 @@ class TypeList(fields.Field):
 class EventListParams(ListParams):
     type = Str(max_length=255)
     types = TypeList()
+    delivery_success = Bool()
 
 
 class EventRetrieve(StripeSchema):
@@ -68,7 +69,7 @@ def retrieve_event(event_id, params):
 @accepts(EventListParams)
 @returns(list_schema(EventOut))
 def list_events(params):
-    """List events, newest first; filter by ``type`` (``charge.*``), ``types[]``, ``created``."""
+    """List events, newest first; filter by type, types[], created, delivery_success."""
     if params.get("type") and params.get("types"):
         raise InvalidRequestError(messages.EVENT_TYPE_AND_TYPES, param="types")
     s = scope()

@@ -129,7 +129,7 @@ def retrieve_payout(payout_id, params):
 def update_payout(payout_id, params):
     """Update a payout's metadata."""
     s = scope()
-    return payouts.update_payout(s.account, s.livemode, payout_id, params)
+    return payouts.update_payout(s.account, s.livemode, s.clock, payout_id, params)
 
 
 @bp.get("/payouts")

@@ -33,6 +33,8 @@ class EnabledEvents(fields.Field):
     """``enabled_events[]=charge.succeeded&enabled_events[]=...``, or ``["*"]`` for all."""
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if value == "":  # enabled_events= : an endpoint cannot be without
+            raise ValidationError(coded("parameter_invalid_empty", messages.INVALID_EMPTY))
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
