@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.exceptions import BadHost
 
 from . import messages
 from .config import load_config
@@ -166,6 +167,13 @@ def _register_request_hooks(app: Flask) -> None:
         if "\0" in request.path or b"%00" in query or b"\0" in query:
             # Before anything looks an id up: PostgreSQL refuses NUL in text (a 500 there).
             raise InvalidRequestError(messages.NUL_IN_URL)
+        if isinstance(request.routing_exception, BadHost):
+            # Werkzeug's 400 for a Host it cannot encode (a label over 63 characters): on
+            # /v1 it read as an unknown route, elsewhere as a body that could not be decoded.
+            raise InvalidRequestError(messages.BAD_HOST)
+        if "\0" in request.headers.get("Idempotency-Key", ""):
+            # Werkzeug's and waitress's servers pass it on; events and the log store the key.
+            raise InvalidRequestError(messages.NUL_IN_IDEMPOTENCY_KEY)
         if request_log.is_v1(request.path):
             if cors.is_preflight():
                 return cors.preflight_response()  # a browser's question: it holds no key

@@ -244,6 +244,7 @@ def register_error_handlers(app) -> None:
     from marshmallow import ValidationError
     from werkzeug.exceptions import HTTPException
 
+    from .http.context import public_base_url
     from .http.validation import error_from_validation
 
     def render(error: StripeError):
@@ -256,7 +257,7 @@ def register_error_handlers(app) -> None:
                                              or request.path.startswith("/v1/")):
             # Like Stripe's: the dashboard page of this request (the JSON form is
             # GET /sandbox/requests/<id>, with a session).
-            base = scrub((app.config.get("PUBLIC_URL") or request.host_url).rstrip("/"))
+            base = scrub(public_base_url())
             body["request_log_url"] = f"{base}/dashboard/requests/{request_id}"
         response = jsonify(error=body)
         response.status_code = error.status

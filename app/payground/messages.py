@@ -47,6 +47,7 @@ INVALID_EMPTY = (
 AMOUNT_TOO_SMALL = "Amount must be at least $0.50 usd"
 MALFORMED_BODY = "Invalid request: the request body could not be decoded."
 MALFORMED_QUERY = "Invalid request: the query string could not be decoded."
+BAD_HOST = "Invalid request: the Host header is not a valid host name."
 ONE_OF_PARAMS = "You may only specify one of these parameters: {params}."
 SECRET_KEY_PARAM = ("{param} can only be set with a secret key: a publishable key cannot change "
                     "it from the browser.")
@@ -62,6 +63,7 @@ TOO_DEEP = "Invalid {param}: parameters can be nested at most {depth} levels dee
 NUL_IN_URL = "Invalid request: the URL contains a NUL character (%00)."
 NUL_IN_NAME = "Invalid request: a parameter name contains a NUL character."
 NUL_IN_VALUE = "Invalid string: {param} contains a NUL character."
+NUL_IN_IDEMPOTENCY_KEY = "Invalid request: the Idempotency-Key header contains a NUL character."
 SECRET_IN_VALUE = (
     "Invalid string: {param} holds a secret API key. Payground stores no key anywhere: keep "
     "keys in environment variables or a secret manager, and roll this one if it is in use.")

@@ -169,6 +169,20 @@ def test_a_multipart_body_is_refused_with_what_to_send_instead(account, client):
 
 def test_broken_encoding_in_a_query_string_is_refused(account):
     assert_error(account.get("/v1/customers?email=%ff"), 400, message=messages.MALFORMED_QUERY)
+    # Raw, not percent-escaped (Werkzeug's server passes such octets on): the same.
+    raw = account.get("/v1/customers", environ_overrides={"QUERY_STRING": "email=\xff"})
+    assert_error(raw, 400, message=messages.MALFORMED_QUERY)
+
+
+def test_raw_utf8_in_a_query_string_reads_as_utf8(account):
+    made = account.post("/v1/customers", {"email": "josé@example.com"}).get_json()
+    # Octets as a server puts them in QUERY_STRING (PEP 3333: latin-1), unescaped.
+    sent = "email=josé@example.com".encode().decode("latin-1")
+
+    found = account.get("/v1/customers", environ_overrides={"QUERY_STRING": sent})
+
+    assert found.status_code == 200, found.get_json()
+    assert [c["id"] for c in found.get_json()["data"]] == [made["id"]]
 
 
 def test_invalid_json_body(account):

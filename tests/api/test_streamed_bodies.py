@@ -52,3 +52,80 @@ def test_a_streamed_body_within_the_limit_is_read_whole(app, account):
 def test_an_empty_streamed_body_is_an_empty_body(account):
     assert streamed(account, b"").status_code == 200
     assert len(customers(account)) == 1
+
+
+# A body that ends early. granian and gunicorn end the stream where the client stopped (its
+# connection dropped before the Content-Length it declared) and set wsgi.input_terminated, so
+# Werkzeug's LimitedStream, which would notice, is not there: the part that arrived ran.
+
+CHARGE = b"amount=1000&currency=usd&source=tok_visa&capture=false"
+CUT = len(b"amount=1000&currency=usd&source=tok_visa")  # a charge of its own: captured
+
+
+def charges(account):
+    return account.get("/v1/charges").get_json()["data"]
+
+
+def test_a_body_shorter_than_its_content_length_is_refused_and_changes_nothing(account):
+    cut = account.client.post(
+        "/v1/charges", input_stream=io.BytesIO(CHARGE[:CUT]),
+        headers={**account.auth(), "Content-Type": FORM},
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": str(len(CHARGE))})
+
+    assert_error(cut, 400, message=messages.MALFORMED_BODY)
+    assert charges(account) == []
+
+
+def test_a_body_as_long_as_its_content_length_runs(account):
+    whole = account.client.post(
+        "/v1/charges", input_stream=io.BytesIO(CHARGE),
+        headers={**account.auth(), "Content-Type": FORM},
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": str(len(CHARGE))})
+
+    assert whole.status_code == 200, whole.get_json()
+    assert whole.get_json()["captured"] is False
+
+
+class BrokenChunks(io.BytesIO):
+    """A de-chunking stream that meets a malformed chunk after ``good``, as the servers raise
+    it: Werkzeug's an OSError, gunicorn's an InvalidChunkSize (not an OSError)."""
+
+    def __init__(self, good: bytes, error: Exception) -> None:
+        super().__init__(good)
+        self.error = error
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        if not data:
+            raise self.error
+        return data
+
+
+@pytest.mark.parametrize("error", [OSError("Invalid chunk header"),
+                                   Exception("Invalid chunk size: 'zz'")])
+def test_a_body_with_broken_chunks_is_refused_and_changes_nothing(account, error):
+    broken = account.client.post(
+        "/v1/charges", input_stream=BrokenChunks(CHARGE[:CUT], error),
+        headers={**account.auth(), "Content-Type": FORM, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True})
+
+    assert_error(broken, 400, message=messages.MALFORMED_BODY)
+    assert charges(account) == []
+
+
+@pytest.mark.parametrize("length", ["-5", "abc", "1e2"])
+def test_a_content_length_that_is_not_a_number_is_refused_and_changes_nothing(account, length):
+    # Werkzeug reads it as 0: the customer was made without the email it was sent with.
+    r = account.client.post("/v1/customers", data=b"email=a@b.co",
+                            headers={**account.auth(), "Content-Type": FORM},
+                            environ_overrides={"CONTENT_LENGTH": length})
+
+    assert_error(r, 400, message=messages.MALFORMED_BODY)
+    assert customers(account) == []
+
+
+def test_an_empty_content_length_is_no_body(account):
+    r = account.client.post("/v1/customers", headers={**account.auth(), "Content-Type": FORM},
+                            environ_overrides={"CONTENT_LENGTH": ""})
+
+    assert r.status_code == 200, r.get_json()

@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select, update
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from payground import messages
 from payground.core import keys
 from tests.helpers import assert_error
 
@@ -93,6 +95,31 @@ def test_request_log_url_defaults_to_the_host_and_only_on_v1(client, app):
                                                  "password": "wrong password"})
     assert signin.status_code >= 400
     assert "request_log_url" not in signin.get_json()["error"]
+
+
+@pytest.mark.parametrize("host", ["xn--zz", "a.xn--.example:8080"])
+def test_request_log_url_takes_a_host_it_cannot_decode_as_sent(app, host):
+    # Werkzeug's request.host_url decodes IDNA, and raised on these: every /v1 error was
+    # Werkzeug's HTML 500. (Not through the test client: it reads the URL the same way.)
+    app.config["PUBLIC_URL"] = None
+    body, status, headers = run_wsgi_app(
+        app, EnvironBuilder("/v1/customers", headers={"Host": host}).get_environ(),
+        buffered=True)
+    r = app.response_class(b"".join(body), status=status, headers=headers)
+
+    error = assert_error(r, 401)
+    assert error["request_log_url"] == (
+        f"http://{host}/dashboard/requests/{r.headers['Request-Id']}")
+
+
+def test_a_host_werkzeug_cannot_route_is_refused_as_a_bad_host(app, account):
+    # A label over 63 characters: Werkzeug's BadHost read as an unknown /v1 route (404),
+    # and elsewhere as a body that could not be decoded.
+    host = "a" * 64
+    client = app.test_client(use_cookies=False)
+    for r in (client.get("/v1/customers", headers={**account.auth(), "Host": host}),
+              client.get("/sandbox/keys", headers={**account.session_auth, "Host": host})):
+        assert_error(r, 400, message=messages.BAD_HOST)
 
 
 def test_a_failed_authentication_is_logged_without_an_account(app, client, account):

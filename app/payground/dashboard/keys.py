@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import current_app, g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from ..errors import StripeError
-from ..http.context import state
+from ..http.context import public_base_url, state
 from ..sandbox.schemas import KeyCreate, KeyRoll
 from ..services import keys as key_service
 from ..services.keys import IssuedKey
@@ -25,7 +25,7 @@ def env_name(key) -> str:
 
 
 def env_file(issued: list[IssuedKey]) -> str:
-    base = (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+    base = public_base_url()
     lines = [f"{env_name(i.key)}={i.secret}" for i in issued]
     return "\n".join(["# Payground API keys: keep this file out of version control.",
                       *lines, f"STRIPE_API_BASE={base}", ""])

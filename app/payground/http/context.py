@@ -27,6 +27,18 @@ def state():
     return current_app.extensions["payground"]
 
 
+def public_base_url() -> str:
+    """``PUBLIC_URL``, or this request's scheme and ``Host`` as sent (no trailing slash).
+
+    Not ``request.host_url``: Werkzeug decodes the host's IDNA labels (``xn--...``) there,
+    and raises on one it cannot decode (``Host: xn--zz``) - a 500 wherever it was read.
+    """
+    from flask import request
+
+    return (current_app.config.get("PUBLIC_URL")
+            or f"{request.scheme}://{request.host}").rstrip("/")
+
+
 def current_request() -> tuple[str | None, str | None]:
     """The request id and raw Idempotency-Key of the request being served, if any.
 

@@ -21,7 +21,7 @@ def request_params() -> dict[str, Any]:
     """The request's parameters, decoded once (body for writes, query string for reads)."""
     if "params" not in g:
         if request.method in ("GET", "HEAD", "DELETE"):
-            g.params = decode_query(request.query_string.decode("latin-1"))
+            g.params = decode_query(request.query_string)
         else:
             g.params = decode_body(request.get_data(cache=True), request.content_type)
     return g.params

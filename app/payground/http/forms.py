@@ -26,7 +26,14 @@ _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _NAME = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 
 
-def decode_query(query: str) -> dict[str, Any]:
+def decode_query(query: str | bytes) -> dict[str, Any]:
+    """Decode a query string; as bytes (``request.query_string``), its raw octets are UTF-8
+    like its percent-escaped ones (``?email=josé@...`` sent unescaped is not ``josÃ©``)."""
+    if isinstance(query, bytes):
+        try:
+            query = query.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidRequestError(messages.MALFORMED_QUERY) from None
     return nest(_pairs(query, messages.MALFORMED_QUERY))
 
 

@@ -88,10 +88,9 @@ def _record(response: Response) -> None:
     account_id, livemode, key_id, key_redacted, created = caller
     row = logs.request_log_row(
         id=g.request_id, account_id=account_id, livemode=livemode, key_id=key_id,
-        key_redacted=key_redacted, method=request.method[:10],
-        # Refused, but logged: as sent, and storable (PostgreSQL takes no NUL in text, and
-        # one bad row would fail the whole batch of rows written with it).
-        path=request.path.replace("\0", "%00"),
+        key_redacted=key_redacted, method=request.method,
+        # Refused, but logged: as sent, made storable by request_log_row.
+        path=request.path,
         status=status, client_ip=client_ip(),
         idempotency_key=request.headers.get("Idempotency-Key") or None,
         created=created, duration_ms=round((time.perf_counter() - g.started) * 1000, 3),

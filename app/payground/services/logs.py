@@ -36,12 +36,19 @@ def request_log_row(**row: Any) -> dict[str, Any]:
     """One request-log row, ready to store.
 
     ``path`` and ``idempotency_key`` are scrubbed and cut to their column sizes here, so no
-    caller can store a key by mistake.
+    caller can store a key by mistake; the text a client sent has its NUL characters written
+    ``%00`` (PostgreSQL takes none in text, and one bad row would fail the whole batch).
     """
-    row["path"] = keyfmt.scrub(row["path"])[:PATH_MAX]
+    row["path"] = keyfmt.scrub(_storable(row["path"]))[:PATH_MAX]
+    row["method"] = _storable(row["method"])[:10]
     if row.get("idempotency_key") is not None:
-        row["idempotency_key"] = keyfmt.scrub(row["idempotency_key"])[:IDEMPOTENCY_KEY_MAX]
+        row["idempotency_key"] = keyfmt.scrub(
+            _storable(row["idempotency_key"]))[:IDEMPOTENCY_KEY_MAX]
     return row
+
+
+def _storable(text: str) -> str:
+    return text.replace("\0", "%00")
 
 
 def write_request_logs(engine, rows: list[dict[str, Any]]) -> None:
