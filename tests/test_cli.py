@@ -222,6 +222,46 @@ def test_init_twice_logs_in_and_keeps_the_secret_key(server, project, cli_home, 
     assert secret not in second.output
 
 
+def test_init_in_many_folders_uses_none_of_the_failed_log_in_budget(
+        app_config, tmp_path, monkeypatch, cli_home, run):
+    # A sign-up refused for a taken email counts as a failed log-in; init must not send one
+    # when its saved session already names the account (every lesson starts with init).
+    from payground.testing import Server
+
+    with Server(config={**app_config, "LOGIN_FAILURE_LIMIT": "5/1m"}) as limited:
+        outputs = []
+        for lesson in range(1, 8):
+            folder = tmp_path / f"lesson-{lesson}"
+            folder.mkdir()
+            monkeypatch.chdir(folder)
+            result = run("init", "--url", limited.url, "--email", f"ada@{DOMAIN}",
+                         "--password", PASSWORD)
+            assert result.exit_code == 0, result.output
+            outputs.append(result.output.splitlines()[0])
+        limited.check_errors()
+
+    assert outputs[0].startswith(f"Signed up ada@{DOMAIN} (account acct_")
+    assert all(line.startswith(f"Logged in as ada@{DOMAIN} (account acct_")
+               for line in outputs[1:]), outputs
+
+
+def test_init_with_a_stale_or_other_session_still_logs_in(server, project, cli_home, run):
+    server.signup(email=f"hal@{DOMAIN}", password=PASSWORD)
+    (cli_home).mkdir(parents=True, exist_ok=True)
+    (cli_home / "session").write_text("sess_logged_out_long_ago\n")
+    (cli_home / "server_url").write_text(server.url + "\n")
+
+    result = run("init", "--url", server.url, "--email", f"hal@{DOMAIN}",
+                 "--password", PASSWORD)
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Logged in as hal@{DOMAIN} (account acct_")
+    other = run("init", "--url", server.url, "--email", f"ivy@{DOMAIN}",
+                "--password", PASSWORD)  # the saved session is hal's: ivy signs up
+    assert other.exit_code == 0, other.output
+    assert other.output.startswith(f"Signed up ivy@{DOMAIN} (account acct_")
+
+
 def test_init_log_in_without_a_saved_secret_makes_this_folder_a_key(server, project, run):
     account = server.signup(email=f"bob@{DOMAIN}", password=PASSWORD)
 

@@ -58,9 +58,18 @@ def test_payground_environment(compose):
         "PAYGROUND_WEBHOOK_ALLOWED_HOSTS": "${PAYGROUND_WEBHOOK_ALLOWED_HOSTS:-"
                                            "host.docker.internal,*.ngrok.app,*.ngrok-free.app,"
                                            "*.trycloudflare.com}",
+        "PAYGROUND_AUTH_FAILURE_LIMIT": "${PAYGROUND_AUTH_FAILURE_LIMIT:-10/1m}",
+        "PAYGROUND_LOGIN_FAILURE_LIMIT": "${PAYGROUND_LOGIN_FAILURE_LIMIT:-5/1m}",
     }
     # Every variable is one the app reads (config.DEFAULTS, prefixed).
     assert {name.removeprefix("PAYGROUND_") for name in env} <= set(DEFAULTS)
+
+
+@pytest.mark.parametrize("name", ["AUTH_FAILURE_LIMIT", "LOGIN_FAILURE_LIMIT"])
+def test_a_room_behind_one_address_can_raise_the_per_address_budgets(compose, name):
+    # Only the variables the file lists reach the container: the host's export must be one.
+    value = compose["services"]["payground"]["environment"][f"PAYGROUND_{name}"]
+    assert value == f"${{PAYGROUND_{name}:-{DEFAULTS[name]}}}"  # the package's default
 
 
 def test_webhooks_cannot_reach_the_other_services_by_default(compose):

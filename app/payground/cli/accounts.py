@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from . import ENV_FILE, main, save_session, saved_session, url_option
+from . import ENV_FILE, _saved_url, main, save_session, saved_session, url_option
 from .client import ServerError, _Client, _mask
 from .envfile import _read_env, _save_env_with_gitignore, check_writable, write_or_show
 
@@ -50,6 +50,22 @@ def _new_secret_key(api: _Client, session: str, *, livemode: bool) -> dict[str, 
                     json={"type": "secret", "livemode": livemode, "name": name})
 
 
+def _saved_session_is(obj: dict[str, Any], api: _Client, email: str) -> bool:
+    """Whether the session an earlier init or login saved for this server is ``email``'s.
+
+    Then init logs in without trying to sign up first: a sign-up refused because the email
+    has an account counts as a failed log-in against the address (it is what guessers ask),
+    and a room running init in every lesson's folder would lock itself out of logging in.
+    """
+    if _saved_url(obj) != api.url:
+        return False
+    try:
+        account = api.call("GET", "/sandbox/account", key=saved_session(obj))
+    except click.ClickException:  # no saved session, an expired one, or no answer
+        return False
+    return account.get("email") == email.strip().lower()
+
+
 # --- init ----------------------------------------------------------------------------------
 
 
@@ -86,14 +102,16 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     check_writable(env_path, Path(".gitignore"))
     with _Client(url) as api:
         credentials = {"email": email, "password": password}
-        try:
-            body = api.call("POST", "/sandbox/signup", json=credentials)
-            signed_up = True
-        except ServerError as exc:
-            if exc.code != "email_taken":
-                raise
+        signed_up = False
+        if not _saved_session_is(obj, api, email):
+            try:
+                body = api.call("POST", "/sandbox/signup", json=credentials)
+                signed_up = True
+            except ServerError as exc:
+                if exc.code != "email_taken":
+                    raise
+        if not signed_up:
             body = api.call("POST", "/sandbox/login", json=credentials)
-            signed_up = False
         session, account = body["session"], body["account"]
         existing = _read_env(env_path).get("STRIPE_SECRET_KEY")
         created = None
