@@ -103,6 +103,13 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
     if workers > 1 and server_name == "waitress":
         click.echo("Warning: waitress serves from one process; --workers is ignored "
                    "(use --threads).", err=True)
+    buffer = app.extensions["payground"].request_log
+    if buffer is not None and workers > 1 and server_name != "waitress":
+        # Another worker's latest rows wait in its buffer: a read of the log waits for them
+        # (a lesson lists a request right after making it, on whichever worker).
+        from ..services.log_buffer import WorkerProgress
+
+        buffer.progress = WorkerProgress()
 
     def ready(bound_port: int) -> None:
         shown_host = f"[{host}]" if ":" in host else host

@@ -104,9 +104,13 @@ def _record(response: Response) -> None:
 
 
 def flush() -> None:
-    """Write this process's waiting request-log rows: call before reading the log."""
+    """Write this process's waiting request-log rows, and wait for those of the other worker
+    processes: call before reading the log."""
     buffer = state().request_log
     if buffer is not None:
+        # Their flushers write a row within the delay; waiting longer than this means a
+        # worker starved or stuck, and a reader should not hang on it.
+        buffer.wait_for_other_workers(timeout=max(10 * buffer.delay, 0.5))
         buffer.flush()
         # End the session's read: its snapshot (taken when the caller was authenticated)
         # predates the rows just written. Nothing is pending in a GET, and objects stay loaded.

@@ -12,7 +12,10 @@ workers (bench/RESULTS.md). Rows now wait in a per-process buffer and reach the 
 - at once, before this process reads the log (``flush``), when a batch is full, and when the
   process exits (``atexit``, or multiprocessing's finalizers in a multiprocessing child).
 
-So a process always reads its own rows; another worker's rows appear within the flush delay.
+So a process always reads its own rows. Under several worker processes (``serve --workers N``)
+the buffers also count, in memory the workers share (:class:`WorkerProgress`), the rows each
+has queued and written; a reader waits until every row queued anywhere before it started is
+written, so it lists a request another worker answered just before.
 ``REQUEST_LOG_FLUSH_MS=0`` writes every row at once, in its own transaction, as before.
 A row is lost only if the process dies before flushing it, or the database refuses the batch
 (logged as a warning: a log failure never fails a request).
@@ -47,6 +50,8 @@ class LogBuffer:
         self._oldest = 0.0
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
+        self.progress: WorkerProgress | None = None  # set by `serve` for several workers
+        self._slot: tuple[int, int] | None = None  # (pid, slot) in progress
         _flusher.watch(self)
 
     def add(self, row: dict[str, Any]) -> None:
@@ -57,6 +62,8 @@ class LogBuffer:
                 self._oldest = time.monotonic()
             self._rows.append(row)
             full = len(self._rows) >= MAX_BATCH
+        if self.progress is not None:
+            self.progress.queued(self._progress_slot())
         if full:
             self.flush()
         elif first:
@@ -74,6 +81,25 @@ class LogBuffer:
             rows, self._rows = self._rows, []
         return rows
 
+    def _written(self, count: int) -> None:
+        """``count`` rows are out of the buffer for good: written, or lost to an error (a
+        reader must not wait for them)."""
+        if self.progress is not None and count:
+            self.progress.written(self._progress_slot(), count)
+
+    def _progress_slot(self) -> int:
+        # Claimed in the process that uses it: a forked worker gets a slot of its own.
+        pid = os.getpid()
+        if self._slot is None or self._slot[0] != pid:
+            self._slot = (pid, self.progress.claim())
+        return self._slot[1]
+
+    def wait_for_other_workers(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s) until every row the other worker processes had queued
+        is written: their flushers write each within ``delay``."""
+        if self.progress is not None:
+            self.progress.wait_for_rows_queued_now(timeout)
+
     def piggyback(self, dbapi_connection) -> None:
         """Write the waiting rows inside the caller's open SQLite write transaction."""
         rows = self.take()
@@ -88,6 +114,7 @@ class LogBuffer:
             # On SQLite a failed statement leaves the transaction as it was: the request's
             # own writes still commit, only these rows are lost.
             log.warning("could not write %d request log rows", len(rows), exc_info=True)
+        self._written(len(rows))  # committed with the caller's transaction, which follows
 
     def flush(self) -> None:
         """Write every waiting row now, in one transaction of its own.
@@ -106,12 +133,75 @@ class LogBuffer:
                 logs.write_request_logs(self.engine, rows)
             except Exception:  # noqa: BLE001 - a log failure never fails anything else
                 log.warning("could not write %d request log rows", len(rows), exc_info=True)
+            self._written(len(rows))
 
     def discard(self) -> None:
         """Forget the rows (a forked child: its parent owns and writes them)."""
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
-        self._rows = []
+        self._rows = []  # still queued in the parent's slot of `progress`: it writes them
+
+
+class WorkerProgress:
+    """How many request-log rows each worker process of one server has queued and written,
+    in shared memory made before the workers are forked.
+
+    Each process counts in a slot of its own. A reader notes every live process's queued
+    count and waits until each has written that many: then every request answered before the
+    read is listed, whichever worker answered it. A process that died with rows unwritten is
+    not waited for (its rows are lost, README), and its slot is reused.
+    """
+
+    SLOTS = 64  # workers, plus those restarted over a server's life; more share the last
+    POLL = 0.002  # s between looks while waiting: rows are written within ``delay``
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        # Per slot: pid, queued, written. One lock for all (a few per request at most).
+        self._counts = multiprocessing.Array("q", 3 * self.SLOTS)
+
+    def claim(self) -> int:
+        pid = os.getpid()
+        with self._counts.get_lock():
+            for slot in range(self.SLOTS):
+                owner = self._counts[3 * slot]
+                if owner == 0 or not _alive(owner):
+                    self._counts[3 * slot:3 * slot + 3] = [pid, 0, 0]
+                    return slot
+        return self.SLOTS - 1
+
+    def queued(self, slot: int, count: int = 1) -> None:
+        with self._counts.get_lock():
+            self._counts[3 * slot + 1] += count
+
+    def written(self, slot: int, count: int) -> None:
+        with self._counts.get_lock():
+            self._counts[3 * slot + 2] += count
+
+    def wait_for_rows_queued_now(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._counts.get_lock():
+            waiting = {slot: (self._counts[3 * slot], self._counts[3 * slot + 1])
+                       for slot in range(self.SLOTS)
+                       if self._counts[3 * slot + 2] < self._counts[3 * slot + 1]}
+        while waiting and time.monotonic() < deadline:
+            time.sleep(self.POLL)
+            with self._counts.get_lock():
+                waiting = {slot: (pid, queued) for slot, (pid, queued) in waiting.items()
+                           if self._counts[3 * slot] == pid
+                           and self._counts[3 * slot + 2] < queued}
+            waiting = {slot: seen for slot, seen in waiting.items() if _alive(seen[0])}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _Flusher:
