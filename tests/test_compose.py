@@ -55,14 +55,20 @@ def test_payground_environment(compose):
         "PAYGROUND_REDIS_URL": "redis://redis:6379/0",
         "PAYGROUND_SECRET": "${PAYGROUND_SECRET:?set PAYGROUND_SECRET to a long random string}",
         "PAYGROUND_HOME": "/data",
+        "PAYGROUND_WORKERS": "${PAYGROUND_WORKERS:-2}",
         "PAYGROUND_WEBHOOK_ALLOWED_HOSTS": "${PAYGROUND_WEBHOOK_ALLOWED_HOSTS:-"
                                            "host.docker.internal,*.ngrok.app,*.ngrok-free.app,"
                                            "*.trycloudflare.com}",
         "PAYGROUND_AUTH_FAILURE_LIMIT": "${PAYGROUND_AUTH_FAILURE_LIMIT:-10/1m}",
         "PAYGROUND_LOGIN_FAILURE_LIMIT": "${PAYGROUND_LOGIN_FAILURE_LIMIT:-5/1m}",
     }
-    # Every variable is one the app reads (config.DEFAULTS, prefixed).
-    assert {name.removeprefix("PAYGROUND_") for name in env} <= set(DEFAULTS)
+    # Every variable is one the app reads (config.DEFAULTS, prefixed), or one of serve's.
+    from payground.cli.server import serve
+
+    serve_variables = {option.envvar for option in serve.params if option.envvar}
+    assert {name for name in env if name not in serve_variables} <= {
+        f"PAYGROUND_{name}" for name in DEFAULTS}
+    assert "PAYGROUND_WORKERS" in serve_variables
 
 
 @pytest.mark.parametrize("name", ["AUTH_FAILURE_LIMIT", "LOGIN_FAILURE_LIMIT"])
