@@ -22,6 +22,8 @@ import os
 import struct
 import time
 
+from ..core.processes import alive
+
 SLOT = struct.Struct("qqd")  # pid, open connections, heartbeat (time.monotonic, system-wide)
 STALE_SECONDS = 2.0  # gunicorn's loop beats at least once a second
 RECHECK_SECONDS = 0.01  # how soon a worker that stepped aside looks again
@@ -46,7 +48,7 @@ class ConnectionTable:
             now = time.monotonic()
             for slot in range(self.slots):
                 owner, _, beat = self._read(slot)
-                if owner == 0 or now - beat > STALE_SECONDS or not _alive(owner):
+                if owner == 0 or now - beat > STALE_SECONDS or not alive(owner):
                     self.update(slot, pid, 0)
                     return slot
         return None
@@ -71,16 +73,6 @@ class ConnectionTable:
 
     def _read(self, slot: int) -> tuple[int, int, float]:
         return SLOT.unpack_from(self._map, slot * SLOT.size)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def balanced_worker_class(table: ConnectionTable):

@@ -32,6 +32,7 @@ import time
 import weakref
 from typing import Any
 
+from ..core.processes import alive
 from ..extensions import writer_lock
 from . import logs
 
@@ -166,7 +167,7 @@ class WorkerProgress:
         with self._counts.get_lock():
             for slot in range(self.SLOTS):
                 owner = self._counts[3 * slot]
-                if owner == 0 or not _alive(owner):
+                if owner == 0 or not alive(owner):
                     self._counts[3 * slot:3 * slot + 3] = [pid, 0, 0]
                     return slot
         return self.SLOTS - 1
@@ -191,17 +192,7 @@ class WorkerProgress:
                 waiting = {slot: (pid, queued) for slot, (pid, queued) in waiting.items()
                            if self._counts[3 * slot] == pid
                            and self._counts[3 * slot + 2] < queued}
-            waiting = {slot: seen for slot, seen in waiting.items() if _alive(seen[0])}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+            waiting = {slot: seen for slot, seen in waiting.items() if alive(seen[0])}
 
 
 class _Flusher:
