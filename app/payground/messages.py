@@ -93,6 +93,11 @@ RATE_LIMITED = (
     "Request rate limit exceeded. Learn more about rate limits here "
     "https://stripe.com/docs/rate-limits."
 )
+AUTH_FAILURES_THROTTLED = (
+    "Too many failed authentications from your address ({limit} in {window}): every request "
+    "from it is refused for {wait} more seconds, even with a valid key. Learn more about rate "
+    "limits here https://stripe.com/docs/rate-limits."
+)
 CARD_DECLINED = "Your card was declined."
 LIVE_MODE_TEST_CARD = "Your card was declined. Your request was in live mode, but used a known test card."
 TEST_MODE_LIVE_CARD = (

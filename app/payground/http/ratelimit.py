@@ -34,7 +34,9 @@ from typing import Any
 
 from flask import Response, g
 
+from .. import messages
 from ..config import Rate, parse_auth_failure_limit, parse_rate_limits
+from ..core.clock import duration
 from ..errors import AuthenticationError, RateLimitError
 from .context import state
 
@@ -71,9 +73,10 @@ class Decision:
         return {"RateLimit-Policy": f'"{policy}";q={self.rate.limit};w={self.rate.window}',
                 "RateLimit": f'"{policy}";r={self.remaining};t={self.reset}'}
 
-    def refusal(self, policy: str, reason: str) -> RateLimitError:
-        return RateLimitError(headers={**self.headers(policy), "Retry-After": str(self.reset),
-                                       "Stripe-Rate-Limited-Reason": reason})
+    def refusal(self, policy: str, reason: str, message: str | None = None) -> RateLimitError:
+        return RateLimitError(message, headers={
+            **self.headers(policy), "Retry-After": str(self.reset),
+            "Stripe-Rate-Limited-Reason": reason})
 
 
 @dataclass(frozen=True)
@@ -317,7 +320,10 @@ def _refuse_over_budget(limiter: RateLimiter, address: str, decision: Decision) 
         return
     if limiter.first_refusal(address):
         _audit_throttled(address, decision)
-    raise decision.refusal(AUTH_POLICY, AUTH_FAILURES)
+    # Not the request-rate message: the caller may send one request a minute, with a good key
+    # (a classroom behind one address shares the budget, README).
+    raise decision.refusal(AUTH_POLICY, AUTH_FAILURES, messages.AUTH_FAILURES_THROTTLED.format(
+        limit=decision.rate.limit, window=duration(decision.rate.window), wait=decision.reset))
 
 
 def count_auth_failures(authenticate: Callable) -> Callable:
