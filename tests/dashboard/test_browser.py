@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -112,6 +113,10 @@ def test_keys_lifecycle_in_a_browser(server, page, shoot):
     assert download_info.value.suggested_filename == "payground.env"
     env = Path(download_info.value.path()).read_text()
     assert f"STRIPE_SECRET_KEY={secret}\n" in env
+    # The browser keeps a download's address in its history (the Downloads page): a blob:
+    # address, not a data: one that holds the keys.
+    assert download_info.value.url.startswith("blob:")
+    assert secret[8:] not in unquote(download_info.value.url)
     close_dialog(page)
     assert api(server, secret).status_code == 200
     assert secret not in page.content()

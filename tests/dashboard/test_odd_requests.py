@@ -40,6 +40,19 @@ def test_a_next_with_control_characters_goes_to_the_keys_page(dash, app, next_pa
     assert r.status_code == 302 and r.headers["Location"] == "/dashboard/keys"
 
 
+def test_a_next_holding_a_key_is_not_echoed_in_the_redirect(dash, app):
+    account = dash.signup()
+    next_path = f"/dashboard/{account.secret_key}"
+    browser = Dashboard(app.test_client())
+    r = browser.post("/dashboard/login", {"email": account.email, "password": PASSWORD,
+                                          "next": next_path})
+    assert r.status_code == 303 and r.headers["Location"] == "/dashboard/keys"
+    r = browser.client.get("/dashboard/login", query_string={"next": next_path})
+    assert r.status_code == 302 and r.headers["Location"] == "/dashboard/keys"
+    r = browser.post("/dashboard/mode", {"mode": "test", "next": next_path})
+    assert r.status_code == 303 and r.headers["Location"] == "/dashboard/keys"
+
+
 def test_a_failed_transaction_still_gets_the_error_page(dash, signed_in, monkeypatch):
     from payground.models.api_key import ApiKey
     from payground.models.base import db

@@ -45,9 +45,11 @@ def is_https() -> bool:
 
 
 def safe_next(value: str | None) -> str:
-    """Where to go after log-in: a dashboard path only (never another site)."""
+    """Where to go after log-in: a dashboard path only (never another site), and not one
+    holding a key, a signing secret or a session token (it would be echoed in the URL)."""
     if (value and value.startswith(COOKIE_PATH + "/") and "//" not in value
-            and "\\" not in value and value.isprintable()):  # no CR/LF for the Location header
+            and "\\" not in value and value.isprintable()  # no CR/LF for the Location header
+            and scrub(value) == value):
         return value
     return url_for("dashboard.keys")
 

@@ -4,9 +4,25 @@
 document.addEventListener("DOMContentLoaded", function () {
   // The show-once dialog arrives open; reopen it as a modal so focus stays inside it.
   document.querySelectorAll("dialog[data-show-modal]").forEach(function (dialog) {
+    // The .env download: the browser records a download's address in its history (the
+    // Downloads page), and a data: address holds the keys themselves. A blob: address holds
+    // none of the file; the data: one stays only for a browser without this script.
+    var blobs = [];
+    dialog.querySelectorAll("a[download][href^='data:']").forEach(function (link) {
+      var href = link.getAttribute("href");
+      var text = decodeURIComponent(href.slice(href.indexOf(",") + 1));
+      var url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+      blobs.push(url);
+      link.setAttribute("href", url);
+    });
     // Once closed, the secret leaves the page too: nothing left to find in the DOM later.
     // (The close() just below queues a close event too: it finds the dialog open again.)
-    dialog.addEventListener("close", function () { if (!dialog.open) { dialog.remove(); } });
+    dialog.addEventListener("close", function () {
+      if (!dialog.open) {
+        dialog.remove();
+        blobs.forEach(function (url) { URL.revokeObjectURL(url); });
+      }
+    });
     if (typeof dialog.showModal === "function") {
       dialog.close();
       dialog.showModal();
