@@ -702,6 +702,39 @@ def test_activate_writes_live_keys_masked(server, project, cli_home, run):
     assert customers(server.url, other_env["STRIPE_LIVE_SECRET_KEY"]) == []
 
 
+@pytest.mark.parametrize("first", [True, False])
+def test_activate_never_sends_a_key_that_is_not_payground_s(server, project, run, monkeypatch,
+                                                            first):
+    from payground.cli import client
+
+    assert run("init", "--url", server.url, "--email", f"real@{DOMAIN}",
+               "--password", PASSWORD).exit_code == 0
+    if not first:
+        assert run("activate", "--url", server.url).exit_code == 0
+    # A real Stripe live key (its shape, not Payground's), left in the project's .env.
+    real = "sk_live_51" + "Ab3" * 33
+    env = project / ".env"
+    env.write_text(env.read_text().replace("STRIPE_LIVE_SECRET_KEY=", "OLD=")
+                   + f"STRIPE_LIVE_SECRET_KEY={real}\n")
+    sent = []
+    real_call = client._Client.call
+
+    def recording_call(self, method, path, **kwargs):
+        sent.append(repr(kwargs))
+        return real_call(self, method, path, **kwargs)
+
+    monkeypatch.setattr(client._Client, "call", recording_call)
+    result = run("activate", "--url", server.url)
+
+    assert result.exit_code == 0, result.output
+    assert not any(real in call for call in sent)
+    live = env_lines(env)["STRIPE_LIVE_SECRET_KEY"]
+    assert KEY.match(live) and customers(server.url, live) == []
+    assert (f"  It replaces {mask(real)}, which is not an active live secret key of this "
+            "account.") in result.output.splitlines()
+    assert real not in result.output
+
+
 def test_activate_without_a_session(project, run, server):
     result = run("activate", "--url", server.url)
     assert result.exit_code == 1

@@ -253,6 +253,23 @@ def test_keys_with_an_ended_session_says_to_log_in_again(server, account, cli_ho
         "login` (or `payground init`).\n")
 
 
+@pytest.mark.parametrize("args", [("clock", "show"), ("clock", "advance", "1h"),
+                                  ("ledger", "verify"), ("ledger", "bank"), ("activate",)])
+def test_other_commands_with_an_ended_session_say_to_log_in_again(server, account, cli_home,
+                                                                  project, run, args):
+    session = (cli_home / "session").read_text().strip()
+    assert call(server, session, "POST", "/sandbox/logout").status_code == 200
+
+    result = run(*args)
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: You did not provide a valid session. Log in with POST /sandbox/login and send "
+        "'Authorization: Bearer sess_...'. Your saved session no longer works: run `payground "
+        "login` (or `payground init`).\n")
+    assert not (project / ".env").exists()
+
+
 # --- list ----------------------------------------------------------------------------------
 
 
@@ -678,6 +695,50 @@ def test_a_write_that_fails_anyway_shows_the_new_key_once(server, account, proje
     assert lines[1] == f"  STRIPE_SECRET_KEY={new}" and call(server, new).status_code == 200
     assert lines[2] == ("Error: store them now (a .env file kept out of Git, or a secrets "
                         "manager).")
+
+
+@pytest.mark.parametrize("grace", ["now", "1h"])
+def test_a_server_that_stops_answering_after_the_roll_still_shows_the_new_key(
+        server, account, run, monkeypatch, grace):
+    import click
+
+    from payground.cli import client
+
+    old_id = key_id(server, account, account.secret_key)
+    real_call = client._Client.call
+    rolled = []
+
+    def call_then_go_away(self, method, path, **kwargs):
+        if rolled:  # the roll is made: the server goes away (restarted, network gone)
+            raise click.ClickException(f"cannot reach Payground at {self.url}")
+        body = real_call(self, method, path, **kwargs)
+        if path.endswith("/roll"):
+            rolled.append(path)
+        return body
+
+    monkeypatch.setattr(client._Client, "call", call_then_go_away)
+    result = run("keys", "roll", old_id, "--expires-in", grace)
+
+    lines = result.output.splitlines()
+    new = lines[2].strip()
+    assert lines[1:4] == ["Secret key:", f"  {new}", ONCE_WARNING]
+    assert call(server, new).status_code == 200
+    if grace == "now":
+        assert result.exit_code == 0, result.output
+    else:  # only the old key's new expiry could not be read
+        assert result.exit_code == 1
+        assert result.stderr == f"Error: cannot reach Payground at {server.url}\n"
+
+
+def test_an_env_file_made_by_a_command_claims_nothing_untrue(account, project, tmp_path, run):
+    outside = tmp_path / "secrets" / "live.env"
+
+    result = run("keys", "create", "--env-file", str(outside))
+
+    assert result.exit_code == 0, result.output
+    assert outside.read_text().splitlines()[0] == (
+        "# Payground API keys, written by the `payground` command. Never commit this file "
+        "(keep it in .gitignore).")
 
 
 def test_a_throttled_log_in_is_not_sent_again(app_config, wall, cli_home):

@@ -3,6 +3,8 @@
 import pytest
 import requests
 
+from payground import messages
+
 
 def customers(account, key):
     return account.request("GET", "/v1/customers", key=key).status_code
@@ -67,3 +69,15 @@ def test_a_leak_drill_from_a_test(payground_account):
     assert drill["bot_requests"]["let_in"] >= 9  # +120 ... +280 at least
     with pytest.raises(requests.HTTPError, match="no longer works"):
         account.start_leak_drill(drill["key"])
+
+
+def test_an_empty_key_is_sent_as_given(payground_account):
+    """Only an omitted key means the account's secret key: an empty one (an unset variable in
+    the client under test) gets the 401 that client would get."""
+    response = payground_account.request("GET", "/v1/customers", key="")
+
+    assert response.status_code == 401
+    assert response.request.headers["Authorization"] == "Bearer "
+    error = response.json()["error"]
+    assert (error["type"], error.get("code"), error["message"]) == (
+        "invalid_request_error", None, messages.NO_API_KEY)

@@ -19,8 +19,10 @@ from .. import __version__
 DEFAULT_URL = "http://127.0.0.1:4242"
 SERVER_FILE = "server_url"  # in PAYGROUND_HOME, next to the session it goes with
 ENV_FILE = ".env"
-ENV_HEADER = ("# Payground test keys, written by `payground init`. Keep this file out of git "
-              "(it is in .gitignore).")
+# The first line of a dotenv file a command creates. init, activate, demo and
+# `keys create|roll --env-file` (which may name a file outside this project) all write one.
+ENV_HEADER = ("# Payground API keys, written by the `payground` command. Never commit this file "
+              "(keep it in .gitignore).")
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 

@@ -11,6 +11,7 @@ import click
 from . import ENV_FILE, _saved_url, main, save_session, saved_session, url_option
 from .client import ServerError, _Client, _mask
 from .envfile import _read_env, _save_env_with_gitignore, check_writable, write_or_show
+from .keys import _sandbox
 
 
 def credential_options(command):
@@ -29,6 +30,12 @@ def credential_options(command):
 
 def _works(api: _Client, session: str, raw_key: str, *, livemode: bool) -> bool:
     """Whether ``raw_key`` is an active (or expiring) secret key of the session's account."""
+    from ..core.keys import parse
+
+    if parse(raw_key) is None:
+        # Not a Payground key (a real Stripe key, say, or a typo): it cannot be the
+        # account's, and it has no business travelling to the server.
+        return False
     found = api.call("POST", "/sandbox/keys/identify", key=session,
                      json={"keys": [raw_key[:255]]})["data"][0]
     return bool(found) and found["type"] == "secret" and found["livemode"] == livemode \
@@ -224,9 +231,10 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
     session = saved_session(obj)
     check_writable(Path(ENV_FILE), Path(".gitignore"))
     details = {k: v for k, v in (("business_name", business_name), ("country", country)) if v}
+    existing = _read_env(Path(ENV_FILE)).get("STRIPE_LIVE_SECRET_KEY")
     with _Client(url) as api:
         try:
-            body = api.call("POST", "/sandbox/account/activate", key=session, json=details)
+            body = _sandbox(api, obj, "POST", "/sandbox/account/activate", json=details)
             secret, publishable = body["keys"]["secret"], body["keys"]["publishable"]
             account, already = body["account"], False
         except ServerError as error:
@@ -236,7 +244,7 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
             # has working live keys, as `init` does for test keys.
             account, already = api.call("GET", "/sandbox/account", key=session), True
             publishable = _publishable_key(api, session, livemode=True)
-            secret = _read_env(Path(ENV_FILE)).get("STRIPE_LIVE_SECRET_KEY")
+            secret = existing
             if not (secret and _works(api, session, secret, livemode=True)):
                 secret = _new_secret_key(api, session, livemode=True)["secret"]
     updates = {"STRIPE_LIVE_SECRET_KEY": secret}
@@ -252,6 +260,9 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
     click.echo(f"Live keys written to {ENV_FILE} (mode 0600):")
     click.echo(f"  STRIPE_LIVE_SECRET_KEY={_mask(secret)}   (masked here; the full key is only "
                f"in {ENV_FILE})")
+    if existing and existing != secret:
+        click.echo(f"  It replaces {_mask(existing)}, which is not an active live secret key of "
+                   "this account.")
     click.echo(f"  STRIPE_LIVE_PUBLISHABLE_KEY={publishable}")
     if gitignore_added:
         click.echo(f"Added {ENV_FILE} to .gitignore.")

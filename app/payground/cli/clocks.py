@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
-from . import main, saved_session, url_option
+from . import main, url_option
 from .client import _Client
+from .keys import _sandbox
 
 
 @main.group()
@@ -31,7 +32,7 @@ def show(obj: dict[str, Any], url: str) -> None:
     .. versionadded:: 0.2
     """
     with _Client(url) as api:
-        _show(api.call("GET", "/sandbox/clock", key=saved_session(obj)))
+        _show(_sandbox(api, obj, "GET", "/sandbox/clock"))
 
 
 @clock.command("advance")
@@ -54,7 +55,6 @@ def advance(obj: dict[str, Any], url: str, duration: str) -> None:
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="DURATION") from None
     with _Client(url) as api:
-        body = api.call("POST", "/sandbox/clock/advance", key=saved_session(obj),
-                        json={"seconds": seconds})
+        body = _sandbox(api, obj, "POST", "/sandbox/clock/advance", json={"seconds": seconds})
     click.echo(f"Advanced {seconds} s.")
     _show(body)

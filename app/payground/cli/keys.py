@@ -321,17 +321,20 @@ def roll(obj: dict[str, Any], url: str, key_id: str, grace: int, env_file: Path 
 
         check_writable(env_file)  # before the roll: the old key may stop working at once
     with _Client(url) as api:
+        # Read the old key first: once the roll is made, nothing may stand between it and
+        # showing the new key (shown this once), or a failed read would lose it.
+        old = _sandbox(api, obj, "GET", f"/sandbox/keys/{key_id}")
         new = _sandbox(api, obj, "POST", f"/sandbox/keys/{key_id}/roll",
                        json={"expires_in": grace})
-        old = _sandbox(api, obj, "GET", f"/sandbox/keys/{new['rolled_from']}")
-    click.echo(f"Rolled {old['id']} ({old['redacted']}): the new key is {new['id']} "
-               f"({new['redacted']}).")
-    _reveal(new, env_file, env_var)
-    if grace == 0:
-        click.echo(f"The old key {old['redacted']} stopped working now.")
-    else:
-        click.echo(f"The old key {old['redacted']} keeps working for {_span(grace)}, until "
-                   f"{_when(old['expires_at'])} UTC (account time).")
+        click.echo(f"Rolled {old['id']} ({old['redacted']}): the new key is {new['id']} "
+                   f"({new['redacted']}).")
+        _reveal(new, env_file, env_var)
+        if grace == 0:
+            click.echo(f"The old key {old['redacted']} stopped working now.")
+            return
+        old = _sandbox(api, obj, "GET", f"/sandbox/keys/{key_id}")  # its new expiry
+    click.echo(f"The old key {old['redacted']} keeps working for {_span(grace)}, until "
+               f"{_when(old['expires_at'])} UTC (account time).")
 
 
 # --- revoke --------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ from typing import Any
 
 import click
 
-from . import main, saved_session, url_option
+from . import main, url_option
 from .client import _Client
+from .keys import _sandbox
 
 
 @main.group()
@@ -27,7 +28,7 @@ def verify(obj: dict[str, Any], url: str) -> None:
     .. versionadded:: 0.2
     """
     with _Client(url) as api:
-        body = api.call("GET", "/sandbox/ledger/verify", key=saved_session(obj))
+        body = _sandbox(api, obj, "GET", "/sandbox/ledger/verify")
     counts = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in body["checked"].items())
     if body["ok"]:
         click.echo(f"Ledger balanced. Checked {counts}.")
@@ -48,7 +49,7 @@ def bank(obj: dict[str, Any], url: str) -> None:
     .. versionadded:: 0.2
     """
     with _Client(url) as api:
-        body = api.call("GET", "/sandbox/bank", key=saved_session(obj))
+        body = _sandbox(api, obj, "GET", "/sandbox/bank")
     for account in body["data"]:
         mode = "Live mode" if account["livemode"] else "Test mode"
         click.echo(f"{mode}: {account['bank_name']} (routing {account['routing_number']}, "

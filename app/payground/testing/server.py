@@ -397,8 +397,10 @@ class Account:
 
         :param method: ``GET``, ``POST``, ``DELETE`` ...
         :param path: the path, such as ``/v1/customers``.
-        :param key: the key for ``Authorization: Bearer``; the test secret key when omitted.
-            A ``sess_...`` token works too, for ``/sandbox`` routes.
+        :param key: the key for ``Authorization: Bearer``; the test secret key when omitted
+            (``None``), sent as given otherwise, even empty. A ``sess_...`` token works too,
+            for ``/sandbox`` routes. To send no ``Authorization`` header at all, pass
+            ``headers={"Authorization": None}``.
         :param kwargs: passed to :func:`requests.request` (``data=`` for Stripe's form
             bodies, ``json=``, ``params=``, ``headers=`` to add or override headers).
         :returns: the :class:`requests.Response`.
@@ -407,7 +409,9 @@ class Account:
         """
         import requests
 
-        headers = {"Authorization": f"Bearer {key or self.secret_key}",
+        # `is None`, not `or`: a test that sends an empty key (an unset variable) must get
+        # the 401 its client would get, not quietly the account's secret key.
+        headers = {"Authorization": f"Bearer {self.secret_key if key is None else key}",
                    **kwargs.pop("headers", {})}
         kwargs.setdefault("timeout", 30)
         return requests.request(method, self.server.url_for(path), headers=headers, **kwargs)
@@ -500,7 +504,8 @@ class Account:
         .. versionadded:: 0.2
         """
         response = self.request("POST", "/sandbox/leak_drills", key=self.session,
-                                json={"key": self._key_id(key or self.secret_key)})
+                                json={"key": self._key_id(self.secret_key if key is None
+                                                          else key)})
         return _expect(response, 201)
 
     def leak_drill(self, drill_id: str) -> dict[str, Any]:
