@@ -646,6 +646,37 @@ def test_serve_refuses_a_busy_port(run):
                              "use (is another server running there? choose another --port)\n")
 
 
+def test_serve_refuses_a_database_a_newer_version_upgraded(run, cli_home, monkeypatch):
+    import sqlalchemy as sa
+
+    import payground.cli.server
+    from payground import create_app
+    from payground.app import dispose_app
+    from payground.migrations import SCHEMA_VERSION
+
+    app = create_app({"HOME": str(cli_home), "RATE_LIMITS": "off"})
+    engine = sa.create_engine(app.config["DATABASE_URL"])
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE payground_schema SET version = :v"),
+                     {"v": SCHEMA_VERSION + 1})
+    engine.dispose()
+    dispose_app(app)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    served = []  # were it not refused, the test would serve (and wait) instead of failing
+    monkeypatch.setattr(payground.cli.server, "_serve_waitress",
+                        lambda *args, **kwargs: served.append(args))
+
+    result = run("serve", "--server", "waitress", "--port", str(port))
+
+    assert (result.exit_code, served) == (1, [])
+    assert result.stderr == (
+        f"Error: the database has been upgraded by a newer Payground (schema version "
+        f"{SCHEMA_VERSION + 1}; this one knows up to {SCHEMA_VERSION}). Install the newer "
+        "Payground again, or use another PAYGROUND_HOME or PAYGROUND_DATABASE_URL.\n")
+
+
 def test_wsgi_module_builds_the_app_from_the_environment(tmp_path, monkeypatch):
     for name in [n for n in os.environ if n.startswith("PAYGROUND_")]:
         monkeypatch.delenv(name)

@@ -129,7 +129,7 @@ def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall
     assert {"webhook_endpoints", "webhook_deliveries", "leak_drills"} <= tables
     assert {"secret_generation", "previous_secret_expires_at"} <= endpoint_columns
     assert {"statement_descriptor_suffix", "setup_future_usage", "shipping"} <= intent_columns
-    assert version == 6
+    assert version == 7
     assert client.get("/v1/balance", headers=auth).get_json() == balance
     intent = client.post("/v1/payment_intents", headers=auth, data={
         "amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"})
@@ -143,3 +143,67 @@ def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall
     assert available == 9680 + 1912 - 1000 + 455
     with upgraded.app_context():
         db.engine.dispose()
+
+
+def test_signing_secrets_version_3_saved_for_replays_are_withheld(tmp_path, own_database,
+                                                                  wall):
+    from payground.core.webhooks import endpoint_secret
+    from payground.extensions import db
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "hooks@example.com")
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}", "Idempotency-Key": "hook-1"}
+    params = {"url": "https://example.com/hooks", "enabled_events[]": "charge.succeeded"}
+    created = client.post("/v1/webhook_endpoints", headers=auth, data=params)
+    assert created.status_code == 200, created.get_json()
+    secret = created.get_json()["secret"]
+    assert secret == endpoint_secret("migration-pepper", created.get_json()["id"])
+    with app.app_context():  # version 3 saved the answer as sent, secret and all
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE idempotency_records SET body = :body"),
+                         {"body": created.get_data(as_text=True)})
+            conn.execute(sa.text("UPDATE payground_schema SET version = 6"))
+        db.engine.dispose()
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    with upgraded.app_context():
+        saved = db.session.execute(sa.text("SELECT body FROM idempotency_records")).scalar()
+        db.session.remove()
+    replay = client.post("/v1/webhook_endpoints", headers=auth, data=params)
+    with upgraded.app_context():
+        db.engine.dispose()
+    assert "whsec_" in saved and secret not in saved
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.get_json() == created.get_json()
+
+
+def test_a_database_a_newer_version_upgraded_is_refused_untouched(tmp_path, own_database, wall):
+    """Run on it, this version would write rows without what the newer one keeps with them
+    (as version 1 code, run on an upgraded home, made charges without journals)."""
+    from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION, DatabaseTooNew
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "newer@example.com")
+    with app.app_context():
+        with db.engine.begin() as conn:  # the newer version renamed a table, say
+            conn.execute(sa.text("ALTER TABLE leak_drills RENAME TO drills"))
+            conn.execute(sa.text("UPDATE payground_schema SET version = :v"),
+                         {"v": SCHEMA_VERSION + 1})
+        db.engine.dispose()
+
+    with pytest.raises(DatabaseTooNew) as refused:
+        make_app(tmp_path / "home", own_database, wall)
+
+    assert str(refused.value) == (
+        f"the database has been upgraded by a newer Payground (schema version "
+        f"{SCHEMA_VERSION + 1}; this one knows up to {SCHEMA_VERSION}). Install the newer "
+        "Payground again, or use another PAYGROUND_HOME or PAYGROUND_DATABASE_URL.")
+    engine = sa.create_engine(own_database)
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+            tables = set(sa.inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+    assert version == SCHEMA_VERSION + 1
+    assert "drills" in tables and "leak_drills" not in tables  # nothing made, nothing changed

@@ -72,7 +72,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             configure_sqlite(db.engine)
         from .migrations import upgrade
 
-        upgrade(db.engine)
+        try:
+            upgrade(db.engine)
+        except Exception:
+            db.engine.dispose()  # the app is not returned: no one else could close these
+            raise
         _batch_request_log(app, db.engine)
     _send_webhooks(app)
 

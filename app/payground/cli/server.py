@@ -187,6 +187,7 @@ def _check_port_free(host: str, port: int) -> None:
 
 def _build_app(home: str | None):
     from ..app import create_app
+    from ..migrations import DatabaseTooNew
 
     try:
         return create_app({"HOME": home} if home else None)
@@ -196,7 +197,8 @@ def _build_app(home: str | None):
             raise
         raise click.ClickException(f"the {exc.name} driver is not installed: "
                                    f"pip install 'payground[{extra}]'") from None
-    except ValueError as exc:  # a setting that cannot be read, e.g. PAYGROUND_RATE_LIMITS
+    # A setting that cannot be read (e.g. PAYGROUND_RATE_LIMITS), a newer version's database.
+    except (ValueError, DatabaseTooNew) as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:
         from sqlalchemy.exc import OperationalError

@@ -4,6 +4,8 @@ Why not Alembic: importing it costs ~0.25 s on every start, and the schema is st
 ``SCHEMA_VERSION`` counts upgrades; each later change adds a function to ``UPGRADES`` that
 brings version N-1 to N. Any table that does not exist yet is created (a new model needs no
 upgrade function); the existing ones are found with one query, not one check per table.
+A database that a newer Payground has upgraded is refused, not used: this version would write
+rows without what the newer one keeps with them (the ledger's journals were such a thing).
 """
 
 from __future__ import annotations
@@ -15,7 +17,18 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+
+
+class DatabaseTooNew(Exception):
+    """The database's schema is newer than this code's: going on would corrupt it."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"the database has been upgraded by a newer Payground (schema version {version}; "
+            f"this one knows up to {SCHEMA_VERSION}). Install the newer Payground again, or "
+            "use another PAYGROUND_HOME or PAYGROUND_DATABASE_URL.")
+        self.version = version
 
 
 def _v2_payment_intents_and_ledger(conn) -> None:
@@ -78,12 +91,32 @@ def _v6_intent_shipping(conn) -> None:
             conn.execute(text(f"ALTER TABLE payment_intents ADD COLUMN {name} {kind}"))
 
 
+def _v7_withhold_saved_secrets(conn) -> None:
+    """Version 3 saved a new webhook endpoint's signing secret with its answer, for
+    Idempotency-Key replays; later versions save a marker and derive the secret again when
+    replaying. Saved answers are never swept: without this, the secret stayed stored."""
+    from ..services.webhooks import withhold_secret
+
+    rows = conn.execute(text("SELECT account_id, livemode, key_digest, body "
+                             "FROM idempotency_records WHERE body LIKE :secret"),
+                        {"secret": "%whsec_%"}).all()
+    for row in rows:
+        body = withhold_secret(row.body)
+        if body != row.body:
+            conn.execute(text("UPDATE idempotency_records SET body = :body "
+                              "WHERE account_id = :account AND livemode = :livemode "
+                              "AND key_digest = :digest"),
+                         {"body": body, "account": row.account_id, "livemode": row.livemode,
+                          "digest": row.key_digest})
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
     4: _v4_webhook_secret_rolls,
     5: _v5_open_drills,
     6: _v6_intent_shipping,
+    7: _v7_withhold_saved_secrets,
 }
 
 _meta = MetaData()
@@ -101,8 +134,14 @@ def upgrade(engine) -> None:
                 if engine.dialect.name == "postgresql":
                     # Workers starting together take turns.
                     conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))
-                _create_missing_tables(conn, (_meta, db.metadata))
-                current = conn.execute(select(schema_table.c.version)).scalar()
+                existing = set(inspect(conn).get_table_names())
+                current = None
+                if schema_table.name in existing:
+                    current = conn.execute(select(schema_table.c.version)).scalar()
+                    # Before anything is made: a newer version may have moved tables.
+                    if current is not None and current > SCHEMA_VERSION:
+                        raise DatabaseTooNew(current)
+                _create_missing_tables(conn, existing, (_meta, db.metadata))
                 if current is None:
                     conn.execute(schema_table.insert().values(version=SCHEMA_VERSION))
                     return
@@ -116,13 +155,12 @@ def upgrade(engine) -> None:
             log.info("schema being created by another process; trying again")
 
 
-def _create_missing_tables(conn, metadatas) -> None:
-    """Create the tables of ``metadatas`` that the database lacks, in dependency order.
+def _create_missing_tables(conn, existing: set[str], metadatas) -> None:
+    """Create the tables of ``metadatas`` not in ``existing``, in dependency order.
 
     Start-up runs this every time: one query lists the existing tables (``create_all`` alone
     would ask about each table in turn), and an up-to-date database creates nothing.
     """
-    existing = set(inspect(conn).get_table_names())
     for metadata in metadatas:
         missing = [t for t in metadata.sorted_tables if t.name not in existing]
         if missing:
