@@ -24,7 +24,7 @@ def count(account, path):
     return len(listed.get_json()["data"])
 
 
-@pytest.mark.parametrize("param", ["amount", "currency", "capture"])
+@pytest.mark.parametrize("param", ["amount", "currency", "capture", "source", "card"])
 def test_a_charge_with_an_empty_value_is_refused_and_not_made(account, param):
     r = account.post("/v1/charges", {**CHARGE, param: ""})
 

@@ -107,6 +107,17 @@ class Bool(fields.Field):
         return value
 
 
+class NotEmpty(fields.Raw):
+    """Any value but the empty string, which could only unset it (a charge's ``source``, an id
+    or card details that the service checks): ``source=`` is Stripe's ``parameter_invalid_empty``,
+    not an unknown source named ''."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "":
+            raise ValidationError(_EMPTY)
+        return value
+
+
 class Str(fields.String):
     """A string of at most ``max_length`` characters (Stripe's default: 5000)."""
 

@@ -19,6 +19,7 @@ from ..http.schemas import (
     Int,
     ListParams,
     Metadata,
+    NotEmpty,
     Str,
     StripeSchema,
     dumper_for,
@@ -34,8 +35,8 @@ from .tokens import CardOut
 class ChargeCreate(StripeSchema):
     amount = Int(required=True, minimum=1)
     currency = Currency(required=True)
-    source = fields.Raw()
-    card = fields.Raw()  # accepted only to refuse raw card data with a helpful message
+    source = NotEmpty()
+    card = NotEmpty()  # accepted only to refuse raw card data with a helpful message
     customer = Str(max_length=255)
     description = Str(allow_empty=True)
     metadata = Metadata()
