@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from payground import messages
+from payground.core import keys
+
 TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"
 INCLUDE = re.compile(r"<!-- include: (?P<name>[\w./-]+) -->\n```python\n(?P<code>.*?)```",
                      re.DOTALL)
@@ -63,6 +66,18 @@ def test_lesson_01_requests(lesson_project):
     first, second = out.splitlines()
     assert re.fullmatch(r"200 ch_\w+ succeeded 2000 usd", first)
     assert re.fullmatch(r"402 card_error card_declined generic_decline ch_\w+", second)
+
+
+def test_lesson_01_requests_with_a_mistyped_key_says_why(lesson_project):
+    key = next(line.split("=", 1)[1] for line in (lesson_project / ".env").read_text().splitlines()
+               if line.startswith("STRIPE_SECRET_KEY="))
+    typo = key[:-1] + ("x" if key[-1] != "x" else "y")
+    result = subprocess.run(program("01-first-charge", "charge_with_requests.py"),
+                            cwd=lesson_project, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "STRIPE_SECRET_KEY": typo})  # wins over .env
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"401 {messages.INVALID_API_KEY.format(masked=keys.mask(typo))}\n"
+    assert key not in result.stderr and typo not in result.stderr
 
 
 def test_lesson_01_stripe(lesson_project):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from payground import messages
 from tests.tutorial_support import LessonProject, lesson_server, masked
 
 LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "08-leak-drill"
@@ -58,3 +59,36 @@ def test_leak_notice_contain(server, tmp_path):
     assert run(project, "watch.py") == [
         f"{masked(new)}: every request came from your own addresses."]
     assert leaked not in "\n".join(started + contained) and new not in "\n".join(contained)
+
+
+def test_leaking_the_same_key_twice_says_a_drill_is_running(server, tmp_path):
+    project = LessonProject(server, tmp_path)
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    drill_id = re.search(r"\(drill (drill_\w+)\)", run(project, "leak.py")[0])[1]
+
+    again = project.run_args([sys.executable, str(LESSON / "leak.py")], status=1)
+
+    assert again.stdout == ""
+    assert again.stderr == messages.DRILL_RUNNING.format(key=masked(key), id=drill_id) + "\n"
+    assert [d["id"] for d in project.dashboard("GET", "/sandbox/leak_drills")["data"]] == [
+        drill_id]
+
+
+@pytest.mark.parametrize("leak_first", [False, True], ids=["before leak.py", "a second time"])
+def test_contain_without_a_drill_for_the_key_rolls_nothing(server, tmp_path, leak_first):
+    project = LessonProject(server, tmp_path)
+    if leak_first:  # contain.py ran once: .env holds the new key, which has no drill
+        run(project, "leak.py")
+        run(project, "contain.py")
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    before = project.dashboard("GET", "/sandbox/keys")["data"]
+
+    result = project.run_args([sys.executable, str(LESSON / "contain.py")], status=1)
+
+    assert result.stdout == ""
+    assert result.stderr == (f"no leak drill for {masked(key)}, the key in .env: start one "
+                             "(python leak.py)\n")
+    assert project.dotenv()["STRIPE_SECRET_KEY"] == key
+    assert project.dashboard("GET", "/sandbox/keys")["data"] == before
+    requests.get(server.url_for("/v1/balance"), timeout=10,
+                 headers={"Authorization": f"Bearer {key}"}).raise_for_status()

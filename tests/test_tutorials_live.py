@@ -205,8 +205,16 @@ def test_activate_without_the_live_key_in_env_says_how_to_get_one(server, tmp_pa
     result = project.run("activate.py", status=1)
     assert result.stdout == ""
     assert result.stderr == ("live mode is already on, and its secret key can't be shown "
-                             "again: make a new one with `payground keys create --mode live`\n")
+                             "again: `payground activate` writes live keys of this folder's "
+                             "own to .env\n")
     assert (project.path / ".env").read_text() == before
+
+    # What it says to do works: this folder gets live keys, which activate.py then keeps.
+    project.run_args([sys.executable, "-m", "payground", "activate"])
+    live_secret = project.dotenv()["STRIPE_LIVE_SECRET_KEY"]
+    assert lines(project.run("activate.py")) == [
+        f"live mode is already on: keeping STRIPE_LIVE_SECRET_KEY={masked(live_secret)}"]
+    assert project.get("live", "/v1/balance")["livemode"] is True
 
 
 # --- production: live keys ------------------------------------------------------------------

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from payground import messages
+from payground.services.webhooks import MAX_SECRET_GRACE
 from tests.tutorial_support import PROGRAM_TIMEOUT, LessonProject, lesson_server
 
 LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "07-webhooks"
@@ -201,3 +203,52 @@ def test_rolling_the_secret_refuses_no_delivery_then_the_old_one_stops(project, 
     assert refused[-2:] == [
         f"{kind}: pending after 1 attempt(s), last answer 400, next try at <time>"
         for kind in ("charge.succeeded", "charge.failed")]
+
+
+def test_registering_twice_makes_no_second_endpoint(project):
+    run(project, "register.py")
+    secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    listed = requests.get(project.server.url_for("/v1/webhook_endpoints"), timeout=30,
+                          headers={"Authorization": f"Bearer {key}"}).json()["data"]
+
+    env = {k: v for k, v in project.dotenv().items() if k in KEYS}
+    again = project.run_args([sys.executable, str(LESSON / "register.py")],
+                             env={**env, "WEBHOOK_URL": project.url}, status=1)
+
+    assert again.stdout == ""
+    assert again.stderr == (f"{listed[0]['id']} already sends to {project.url}: its secret is "
+                            "the one register.py saved then (lost it? python roll_secret.py 0 "
+                            "saves a new one to .env)\n")
+    assert requests.get(project.server.url_for("/v1/webhook_endpoints"), timeout=30,
+                        headers={"Authorization": f"Bearer {key}"}).json()["data"] == listed
+    assert project.dotenv()["STRIPE_WEBHOOK_SECRET"] == secret
+
+
+def test_a_lost_secret_is_replaced_by_rolling_with_no_grace(project, handler):
+    run(project, "register.py")
+    old_secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
+    run(project, "roll_secret.py", "0")
+    assert project.dotenv()["STRIPE_WEBHOOK_SECRET"] != old_secret
+    hooks = handler()
+    charged, _ = run(project, "pay.py")
+    project.server.wait_for_webhooks()
+    assert f"paid: {charged.split()[1]} 2000 usd" in hooks.next_lines(2)
+
+
+def test_roll_secret_says_what_is_wrong(project):
+    env = {k: v for k, v in project.dotenv().items() if k in KEYS}
+    unregistered = project.run_args([sys.executable, str(LESSON / "roll_secret.py")],
+                                    env={**env, "WEBHOOK_URL": project.url}, status=1)
+    assert unregistered.stderr == (f"no webhook endpoint sends to {project.url}: register one "
+                                   "first (python register.py)\n")
+
+    run(project, "register.py")
+    secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
+    env = {k: v for k, v in project.dotenv().items() if k in KEYS}
+    too_long = project.run_args([sys.executable, str(LESSON / "roll_secret.py"),
+                                 str(MAX_SECRET_GRACE + 1)],
+                                env={**env, "WEBHOOK_URL": project.url}, status=1)
+    assert too_long.stdout == ""
+    assert too_long.stderr == messages.WEBHOOK_ROLL_EXPIRES_IN.format(max=MAX_SECRET_GRACE) + "\n"
+    assert project.dotenv()["STRIPE_WEBHOOK_SECRET"] == secret

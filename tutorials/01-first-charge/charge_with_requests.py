@@ -23,6 +23,8 @@ def create_charge(source: str = "tok_visa", amount: int = 2000) -> tuple[int, di
 
 if __name__ == "__main__":
     status, charge = create_charge()
+    if status != 200:  # a wrong key in .env, say: the error tells why, with the key masked
+        raise SystemExit(f"{status} {charge['error']['message']}")
     print(status, charge["id"], charge["status"], charge["amount"], charge["currency"])
 
     status, body = create_charge(source="tok_chargeDeclined")

@@ -17,8 +17,8 @@ response = call("POST", "/sandbox/account/activate", json=BUSINESS)
 if response.status_code == 400 and response.json()["error"]["code"] == "account_already_activated":
     live_key = dotenv_values(".env").get("STRIPE_LIVE_SECRET_KEY")
     if not live_key:
-        sys.exit("live mode is already on, and its secret key can't be shown again: make a "
-                 "new one with `payground keys create --mode live`")
+        sys.exit("live mode is already on, and its secret key can't be shown again: "
+                 "`payground activate` writes live keys of this folder's own to .env")
     print(f"live mode is already on: keeping STRIPE_LIVE_SECRET_KEY={masked(live_key)}")
     sys.exit()
 response.raise_for_status()

@@ -4,6 +4,7 @@
 """
 
 import os
+import sys
 
 import stripe
 
@@ -12,6 +13,13 @@ from envfile import save_to_env
 stripe.api_base = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 stripe.api_key = os.environ["STRIPE_SECRET_KEY"]
 url = os.environ.get("WEBHOOK_URL", "http://127.0.0.1:5000/webhook")
+
+# One endpoint per URL: a second one would send every event again, signed with a secret that
+# your handler does not have (this program, run twice, would leave it only the newer one).
+for existing in stripe.WebhookEndpoint.list(limit=100).auto_paging_iter():
+    if existing.url == url:
+        sys.exit(f"{existing.id} already sends to {url}: its secret is the one register.py "
+                 "saved then (lost it? python roll_secret.py 0 saves a new one to .env)")
 
 endpoint = stripe.WebhookEndpoint.create(
     url=url, enabled_events=["charge.succeeded", "charge.failed"],

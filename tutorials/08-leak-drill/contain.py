@@ -5,6 +5,8 @@ new key goes where your app reads it straight away (your app reads .env on every
 so it picks the new key up without a redeploy).
 """
 
+import sys
+
 import requests
 
 from sandbox import key_object, replace_in_env, sandbox, settings, shown
@@ -12,6 +14,10 @@ from sandbox import key_object, replace_in_env, sandbox, settings, shown
 api, base = sandbox()
 leaked = settings()["STRIPE_SECRET_KEY"]
 old = key_object(api, base, leaked)
+drills = api.get(f"{base}/sandbox/leak_drills", timeout=10).json()["data"]
+drill_id = next((d["id"] for d in drills if d["key"] == old["id"]), None)
+if drill_id is None:  # before leak.py, or a second run (.env has the new key): roll nothing
+    sys.exit(f"no leak drill for {shown(leaked)}, the key in .env: start one (python leak.py)")
 
 rolled = api.post(f"{base}/sandbox/keys/{old['id']}/roll", json={"expires_in": 0}, timeout=10)
 rolled.raise_for_status()
@@ -24,8 +30,7 @@ for name, key in (("leaked", leaked), ("new", new)):
                           headers={"Authorization": f"Bearer {key}"})
     print(f"{name} key: HTTP {answer.status_code}")
 
-drills = api.get(f"{base}/sandbox/leak_drills", timeout=10).json()["data"]
-drill = next(d for d in drills if d["key"] == old["id"])
+drill = api.get(f"{base}/sandbox/leak_drills/{drill_id}", timeout=10).json()
 minutes, seconds = divmod(drill["exposure_seconds"], 60)
 verdict = "beaten" if drill["beat_target"] else "missed"
 print(f"exposure: {minutes} min {seconds} s (the story's 12 min: {verdict})")
