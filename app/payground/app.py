@@ -197,6 +197,7 @@ def _register_request_hooks(app: Flask) -> None:
         v1 = request_log.is_v1(request.path)
         if v1:
             cors.add_headers(response)
+            idempotency.echo_key(response)
         if v1 or request.path.startswith("/sandbox/"):
             response.headers["Cache-Control"] = API_CACHE_CONTROL
         # Last: the log row is committed on its own, after idempotency's rollback and commit.

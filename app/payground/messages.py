@@ -87,7 +87,9 @@ IDEMPOTENCY_KEY_IN_USE = (
 IDEMPOTENCY_KEY_TOO_LONG = "Idempotency keys can be at most 255 characters long."
 LOCK_TIMEOUT = (
     "This object cannot be accessed right now because another API request or Stripe process "
-    "is currently accessing it. If you see this error intermittently, retry the request."
+    "is currently accessing it. If you see this error intermittently, retry the request. If you "
+    "see this error frequently and are making multiple concurrent requests to a single object, "
+    "make your requests serially or at a lower rate."
 )
 RATE_LIMITED = (
     "Request rate limit exceeded. Learn more about rate limits here "
@@ -101,8 +103,8 @@ AUTH_FAILURES_THROTTLED = (
 CARD_DECLINED = "Your card was declined."
 LIVE_MODE_TEST_CARD = "Your card was declined. Your request was in live mode, but used a known test card."
 TEST_MODE_LIVE_CARD = (
-    "Your card was declined. Your request was in test mode, but used a non test card. For a list "
-    "of valid test cards, visit: https://stripe.com/docs/testing."
+    "Your card was declined. Your request was in test mode, but used a non test (live) card. For "
+    "a list of valid test cards, visit: https://stripe.com/docs/testing."
 )
 
 # Cards, tokens, charges and refunds (Stripe's own wording where Stripe has one).
@@ -131,14 +133,16 @@ RAW_CARD_DATA = (
 SOURCE_OR_CUSTOMER = "Must provide source or customer."
 CUSTOMER_HAS_NO_CARD = "Cannot charge a customer that has no active card"
 AMOUNT_TOO_SMALL_IN = "Amount must be at least {minimum} {currency}"
-AMOUNT_TOO_LARGE = "Amount must be no more than {maximum} {currency}"
+AMOUNT_TOO_LARGE = "Amount must be no more than $999,999.99"
+AMOUNT_TOO_LARGE_IN = "Amount must be no more than {maximum} {currency}"
 CHARGE_ALREADY_CAPTURED = "Charge {id} has already been captured."
 CHARGE_ALREADY_REFUNDED = "Charge {id} has already been refunded."
 CHARGE_FAILED_CANNOT = "Charge {id} has failed; a failed charge cannot be {action}."
 CAPTURE_TOO_LARGE = (
     "The amount to capture ({amount}) is greater than the amount of the charge ({authorized})."
 )
-REFUND_TOO_LARGE = (
+REFUND_TOO_LARGE = "Refund amount ({amount}) is greater than charge amount ({remaining})"
+REFUND_TOO_LARGE_AFTER_REFUNDS = (
     "Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})"
 )
 REFUND_UNCAPTURED_PARTIAL = (

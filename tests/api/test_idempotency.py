@@ -45,6 +45,29 @@ def test_replay_returns_saved_response_and_creates_one_object(account):
     assert [c["id"] for c in customers(account)] == [first.get_json()["id"]]
 
 
+def test_every_answer_sends_the_key_back(account):
+    # Stripe echoes the request's Idempotency-Key in its answer (stripe-mock copies it "like
+    # the Stripe API does"); stripe-python's last_response.idempotency_key reads it.
+    first = post(account, {"email": "jo@example.com"}, "order-9")
+    again = post(account, {"email": "jo@example.com"}, "order-9")
+    mismatch = post(account, {"email": "other@example.com"}, "order-9")
+    refused = post(account, {"email": "jo@example.com", "colour": "red"}, "order-10")
+    assert_error(mismatch, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_MISMATCH.format(key="order-9"))
+    assert_error(refused, 400, code="parameter_unknown", param="colour",
+                 message="Received unknown parameter: colour")
+    assert [r.headers.get("Idempotency-Key") for r in (first, again, mismatch, refused)] == [
+        "order-9", "order-9", "order-9", "order-10"]
+    assert len(customers(account)) == 1
+    assert "Idempotency-Key" not in account.post("/v1/customers", {}).headers
+
+
+def test_a_key_used_as_idempotency_key_comes_back_masked(account):
+    r = post(account, {"email": "jo@example.com"}, account.secret_key)
+    assert r.status_code == 200, r.get_json()
+    assert r.headers["Idempotency-Key"] == mask(account.secret_key)
+
+
 def test_other_parameters_are_an_idempotency_error(account):
     cid = post(account, {"email": "jo@example.com"}, "k1").get_json()["id"]
     r = post(account, {"email": "other@example.com"}, "k1")

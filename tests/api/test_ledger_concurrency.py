@@ -84,7 +84,7 @@ def test_refunds_captures_payouts_and_reads_at_once(app, account, wall):
     assert won == min(11, 12 - payouts[(429, "lock_timeout")])
     for job, status, body in results:
         if status == 400 and job[1] == "/v1/refunds":
-            assert body["error"]["message"] == messages.REFUND_TOO_LARGE.format(
+            assert body["error"]["message"] == messages.REFUND_TOO_LARGE_AFTER_REFUNDS.format(
                 amount="$15.00", remaining="$10.00")
         if status == 400 and job[1] == "/v1/payouts":
             assert body["error"]["message"] == messages.BALANCE_INSUFFICIENT

@@ -24,7 +24,12 @@ def test_lock_failure_is_a_429_and_writes_nothing(account, monkeypatch, cause):
 
     monkeypatch.setattr(customers, "create_customer", locked)
     r = account.post("/v1/customers", {"email": "held@example.com"})
-    assert_error(r, 429, code="lock_timeout", message=messages.LOCK_TIMEOUT)
+    # Stripe's whole message (its rate-limits page and its live 429 bodies), not a part of it.
+    assert_error(r, 429, code="lock_timeout", message=(
+        "This object cannot be accessed right now because another API request or Stripe "
+        "process is currently accessing it. If you see this error intermittently, retry the "
+        "request. If you see this error frequently and are making multiple concurrent requests "
+        "to a single object, make your requests serially or at a lower rate."))
     assert r.headers["Stripe-Should-Retry"] == "true"  # the SDKs retry on their own
     monkeypatch.undo()
     assert account.get("/v1/customers").get_json()["data"] == []

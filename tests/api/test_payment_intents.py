@@ -469,7 +469,7 @@ def test_a_method_detached_after_being_set_is_refused_at_confirm(account):
     ({"customer": "cus_nope"}, "resource_missing", "customer", "No such customer: 'cus_nope'"),
     ({"amount": "49"}, "amount_too_small", "amount", messages.AMOUNT_TOO_SMALL),
     ({"amount": "100000000"}, "amount_too_large", "amount",
-     "Amount must be no more than $999999.99 usd"),
+     "Amount must be no more than $999,999.99"),
     ({"capture_method": "later"}, None, "capture_method",
      "Invalid capture_method: must be one of automatic, automatic_async, manual"),
     ({"payment_method_types[]": "ideal"}, None, "payment_method_types",

@@ -58,10 +58,12 @@ def test_more_than_remaining(account):
 
 
 def test_more_than_the_charge(account):
+    # Stripe's wording before anything is refunded names the charge amount (as quoted from
+    # live test-mode answers: "Refund amount ($1.50) is greater than charge amount ($1.00)").
     cid = charge(account)
     assert_error(refund(account, cid, amount=2001), 400, param="amount",
-                 message="Refund amount ($20.01) is greater than unrefunded amount on charge "
-                         "($20.00)")
+                 message="Refund amount ($20.01) is greater than charge amount ($20.00)")
+    assert account.get(f"/v1/refunds?charge={cid}").get_json()["data"] == []
 
 
 def test_already_refunded(account):

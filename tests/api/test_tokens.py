@@ -128,8 +128,12 @@ def test_non_string_number_is_not_echoed(account):
 
 def test_test_mode_refuses_a_live_card(account):
     r = account.post("/v1/tokens", card("4012888888881881"))
+    # Stripe's words, as its live test-mode answers have them ("non test (live) card").
     assert_error(r, 402, type="card_error", code="card_declined", param="number",
-                 decline_code="test_mode_live_card", message=messages.TEST_MODE_LIVE_CARD)
+                 decline_code="test_mode_live_card",
+                 message="Your card was declined. Your request was in test mode, but used a non "
+                         "test (live) card. For a list of valid test cards, visit: "
+                         "https://stripe.com/docs/testing.")
 
 
 def test_restricted_key_needs_token_write(account):

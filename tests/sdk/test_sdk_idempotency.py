@@ -16,6 +16,15 @@ def test_same_key_same_parameters_returns_the_same_object(payground_stripe):
     assert [c.id for c in payground_stripe.Customer.list()] == [first.id]
 
 
+def test_the_sdk_reads_the_key_back_from_the_answer(payground_stripe):
+    # stripe-python's last_response.idempotency_key is the answer's Idempotency-Key header,
+    # which Stripe sends back on every request that had one.
+    made = payground_stripe.Customer.create(email="jo@example.com", idempotency_key="order-2")
+    assert made.last_response.idempotency_key == "order-2"
+    again = payground_stripe.Customer.create(email="jo@example.com", idempotency_key="order-2")
+    assert (again.id, again.last_response.idempotency_key) == (made.id, "order-2")
+
+
 def test_same_key_other_parameters_raises_idempotency_error(payground_stripe):
     payground_stripe.Charge.create(amount=2000, currency="usd", source="tok_visa",
                                    idempotency_key="pay-1")

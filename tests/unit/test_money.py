@@ -50,3 +50,11 @@ def test_minimum_amount(currency, minimum):
 ])
 def test_format_amount(amount, currency, shown):
     assert money.format_amount(amount, currency) == shown
+
+
+@pytest.mark.parametrize("amount, currency, shown", [
+    (99_999_999, "usd", "$999,999.99"), (99_999_999, "jpy", "¥99,999,999"),
+    (99_999_999, "sek", "999,999.99"), (-123456, "eur", "-€1,234.56"), (50, "usd", "$0.50"),
+])
+def test_format_amount_grouped(amount, currency, shown):
+    assert money.format_amount(amount, currency, grouped=True) == shown

@@ -48,12 +48,15 @@ def minimum_amount(currency: str) -> int:
     return MINIMUM_AMOUNTS.get(currency.lower(), 50)
 
 
-def format_amount(amount: int, currency: str) -> str:
-    """``1234, "usd"`` -> ``$12.34``; ``500, "jpy"`` -> ``¥500``; ``300, "sek"`` -> ``3.00``."""
+def format_amount(amount: int, currency: str, *, grouped: bool = False) -> str:
+    """``1234, "usd"`` -> ``$12.34``; ``500, "jpy"`` -> ``¥500``; ``300, "sek"`` -> ``3.00``;
+    ``grouped`` puts in thousands separators, as Stripe's maximum-amount message does
+    (``$999,999.99``)."""
     currency = currency.lower()
     sign = "-" if amount < 0 else ""
     symbol = SYMBOLS.get(currency, "")
+    comma = "," if grouped else ""
     if currency in ZERO_DECIMAL:
-        return f"{sign}{symbol}{abs(amount)}"
+        return f"{sign}{symbol}{abs(amount):{comma}d}"
     major, minor = divmod(abs(amount), 100)
-    return f"{sign}{symbol}{major}.{minor:02d}"
+    return f"{sign}{symbol}{major:{comma}d}.{minor:02d}"

@@ -10,7 +10,8 @@ known); ``store(response)`` runs in ``after_request``. Views know nothing about 
 - A loser, or any later request with the key, gets: the saved response with
   ``Idempotent-Replayed: true`` and ``Original-Request: req_...`` if the first request has
   finished; 409 ``idempotency_key_in_use`` if it is still running (no waiting); 400
-  ``idempotency_error`` if method, path or parameters differ.
+  ``idempotency_error`` if method, path or parameters differ. Every answer carries the key
+  back in ``Idempotency-Key``, as Stripe's do (``echo_key``).
 - Like Stripe, a result is saved only once the endpoint has started executing: a request
   refused while decoding or validating its parameters releases the key, so the corrected
   retry can use it. Errors the endpoint itself raises (404, 402 ...) are saved and replayed.
@@ -100,6 +101,14 @@ def claim() -> Response | None:
     replay.headers["Idempotent-Replayed"] = "true"
     replay.headers["Original-Request"] = row.request_id
     return replay
+
+
+def echo_key(response: Response) -> None:
+    """Send the request's ``Idempotency-Key`` back, as Stripe does on every answer (the SDKs
+    read it: stripe-python's ``last_response.idempotency_key``). Masked if it holds a key."""
+    key = request.headers.get("Idempotency-Key")
+    if key and len(key) <= KEY_MAX_LENGTH and "\0" not in key:
+        response.headers["Idempotency-Key"] = scrub(key)
 
 
 def store(response: Response) -> Response:

@@ -190,9 +190,11 @@ def check_amount(amount: int, currency: str) -> None:
     over its eight-digit maximum with ``amount_too_large`` (larger ones also overflowed the
     database's 64-bit sums once a few had settled)."""
     if amount > money.MAXIMUM_AMOUNT:
-        raise InvalidRequestError(messages.AMOUNT_TOO_LARGE.format(
-            maximum=money.format_amount(money.MAXIMUM_AMOUNT, currency), currency=currency),
-            code="amount_too_large", param="amount")
+        message = (messages.AMOUNT_TOO_LARGE if currency == "usd" else
+                   messages.AMOUNT_TOO_LARGE_IN.format(
+                       maximum=money.format_amount(money.MAXIMUM_AMOUNT, currency, grouped=True),
+                       currency=currency))
+        raise InvalidRequestError(message, code="amount_too_large", param="amount")
     minimum = money.minimum_amount(currency)
     if amount < minimum:
         message = (messages.AMOUNT_TOO_SMALL if currency == "usd" else

@@ -45,7 +45,10 @@ def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Ref
                                   code="charge_already_refunded")
     amount = params.get("amount", remaining)
     if amount > remaining:
-        raise InvalidRequestError(messages.REFUND_TOO_LARGE.format(
+        # Stripe names the charge's amount until part of it has been refunded (or released).
+        message = (messages.REFUND_TOO_LARGE_AFTER_REFUNDS if charge.amount_refunded
+                   else messages.REFUND_TOO_LARGE)
+        raise InvalidRequestError(message.format(
             amount=money.format_amount(amount, charge.currency),
             remaining=money.format_amount(remaining, charge.currency)), param="amount")
     if not charge.captured and amount != charge.amount:
