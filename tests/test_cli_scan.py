@@ -368,3 +368,84 @@ def test_history_of_a_bare_repository(repo, tmp_path, scan):
     assert result.exit_code == 1
     assert f"a.py:1:8  {shown(secret)}  test secret key" in result.output
     assert scan(str(tmp_path / "server.git")).exit_code == 0  # no files to read: nothing
+
+
+def test_a_utf16_file_is_read_in_the_staged_changes_and_the_history(repo, scan):
+    secret = keys.generate("secret", False)
+    (repo / "win.txt").write_bytes(f"A=1\r\nKEY={secret}\r\n".encode("utf-16"))
+    git(repo, "add", ".")
+    staged = scan("--staged")
+    assert staged.exit_code == 1
+    assert staged.output.splitlines()[0] == f"LEAK win.txt:2:5  {shown(secret)}  test secret key"
+    commit_all(repo, "from Windows")
+    (repo / "win.txt").unlink()
+    commit_all(repo, "gone")
+    history = json.loads(scan("--history", "--json").output)["findings"]
+    assert [(f["path"], f["line"], f["column"], f["display"]) for f in history] == [
+        ("win.txt", 2, 5, shown(secret))]
+
+
+def test_git_settings_of_the_user_do_not_change_what_is_read(repo, scan):
+    secret = keys.generate("secret", False)
+    (repo / "b").mkdir()
+    (repo / "b" / "conf.py").write_text(f"KEY = '{secret}'\n")
+    for setting in ("diff.noprefix=true", "diff.mnemonicPrefix=true", "log.showRoot=false"):
+        git(repo, "config", *setting.split("="))
+    git(repo, "add", ".")
+    staged = json.loads(scan("--staged", "--json").output)["findings"]
+    assert [f["path"] for f in staged] == ["b/conf.py"]
+    commit_all(repo, "first")  # the root commit, which log.showRoot=false leaves out
+    (repo / "b" / "conf.py").write_text("KEY = None\n")
+    commit_all(repo, "no key")
+    result = scan("--history")
+    assert result.exit_code == 1
+    assert f"b/conf.py:1:8  {shown(secret)}  test secret key" in result.output
+
+
+def test_without_git_on_the_path(repo, scan, tmp_path, monkeypatch):
+    secret = keys.generate("secret", False)
+    (repo / ".gitignore").write_text("local.yml\n")
+    (repo / "local.yml").write_text(f"key: {secret}\n")
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    for flag in ("--staged", "--history"):
+        result = scan(flag)
+        assert result.exit_code == 2
+        assert result.stderr == ("Error: git is not installed (or not on PATH): --staged and "
+                                 "--history read git's index and commits.\n")
+    result = scan()  # every file, ignored ones too, and said so
+    assert result.exit_code == 1
+    assert result.stderr == ("git is not installed (or not on PATH): reading every file in ., "
+                             "those .gitignore keeps out too.\n")
+    assert f"LEAK local.yml:1:6  {shown(secret)}" in result.stdout
+
+
+def test_a_symlink_is_read_as_git_publishes_it_not_followed(repo, tmp_path, scan):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keys.py").write_text(f"KEY = '{keys.generate('secret', False)}'\n")
+    (repo / "keys.py").symlink_to(outside / "keys.py")
+    (repo / "vendor").symlink_to(outside)
+    commit_all(repo)
+    for named in ((), ("keys.py",), ("vendor",)):
+        result = scan(*named)
+        assert (result.exit_code, result.output) == (0, "No keys found in 0 files.\n"), named
+
+
+def test_a_key_from_stripe_docs_is_public_not_a_leak(repo, scan):
+    (repo / "pay.py").write_text("stripe.api_key = 'sk_test_4eC39HqLyjWDarjtT1zdp7dc'\n")
+    result = scan()
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "ok   pay.py:1:19  sk_test_...p7dc  test secret key from Stripe's documentation",
+        "       public: everyone who read Stripe's docs has it; use your own key, from the "
+        "environment",
+        "",
+        "No secret leaks in 1 file."]
+
+
+def test_a_file_name_with_a_newline_stays_on_its_line(repo, scan):
+    secret = keys.generate("secret", False)
+    (repo / "a\nb.py").write_text(f"K = '{secret}'\n")
+    assert scan().output.splitlines()[0] == (
+        f'LEAK "a\\nb.py":1:6  {shown(secret)}  test secret key')

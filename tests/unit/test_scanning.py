@@ -87,3 +87,12 @@ def test_a_marked_line_of_many_keys_is_left_out_whole():
     key = keys.generate("secret", False)
     line = (" " + key) * 20_000 + "  # payground-scan:allow"
     assert scanning.find_keys(line + "\n" + key) == scanning.find_keys("\n" + key)
+
+
+def test_keys_from_stripe_docs_are_public():
+    docs = sorted(scanning.STRIPE_DOCS_KEYS)
+    finds = scanning.find_keys(" ".join(f"'{key}'" for key in docs))
+    assert [(f.kind, f.livemode, f.leaks, f.value) for f in finds] == [
+        ("stripe_docs", False, False, key) for key in docs]
+    assert scanning.describe(finds[0]) == "test secret key from Stripe's documentation"
+    assert [f.kind for f in scanning.find_keys(f"x{docs[0]}")] == []  # the tail of a word

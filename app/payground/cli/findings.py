@@ -34,7 +34,7 @@ WHERE = {
     HISTORY: "committed: every clone has it, even if a later commit deletes it",
 }
 _RANK = {scanning.SECRET: 0, scanning.RESTRICTED: 1, scanning.STRIPE: 0,
-         scanning.WEBHOOK_SECRET: 2, scanning.PUBLISHABLE: 3}
+         scanning.WEBHOOK_SECRET: 2, scanning.PUBLISHABLE: 3, scanning.STRIPE_DOCS: 3}
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,13 @@ def _collect(paths: tuple[Path, ...], *, staged: bool, history: bool) -> Collect
     roots = []
     for path in paths:
         root = gitfiles.repo_root(path)
+        if root is None and not gitfiles.have_git():
+            if staged or history:
+                raise gitfiles.ScanFailed("git is not installed (or not on PATH): --staged and "
+                                          "--history read git's index and commits.")
+            if gitfiles.in_git_folder(path):
+                click.echo(f"git is not installed (or not on PATH): reading every file in "
+                           f"{path}, those .gitignore keeps out too.", err=True)
         if root is None and history and not staged and gitfiles.is_bare(path):
             roots.append(path)  # a bare repository (a server's copy): its commits, no files
             continue
@@ -189,7 +196,10 @@ def _identify(obj: dict[str, Any], url: str, findings: list[Finding]) -> dict[st
 
 
 def _location(finding: Finding) -> str:
-    place = f"{finding.path}:{finding.find.line}:{finding.find.column}"
+    path = finding.path
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):  # a newline in a name: one line each
+        path = json.dumps(path, ensure_ascii=False)
+    place = f"{path}:{finding.find.line}:{finding.find.column}"
     return f"{finding.commit[:10]} {place}" if finding.commit else place
 
 
@@ -199,7 +209,7 @@ def _verdict(finding: Finding, known: dict[str, Any] | None) -> str | None:
     if find.kind == scanning.STRIPE:
         return ("Payground did not issue it. If it is a real Stripe key, roll it in Stripe's "
                 "dashboard now, then remove it.")
-    if known is None or find.kind == scanning.WEBHOOK_SECRET:
+    if known is None or find.kind in (scanning.WEBHOOK_SECRET, scanning.STRIPE_DOCS):
         return None
     key = known.get(find.value)
     if key is None:
@@ -227,6 +237,9 @@ def _report(findings: list[Finding], scanned: int, known: dict[str, Any] | None,
                    f"{scanning.describe(finding.find)}")
         if finding.find.kind == scanning.PUBLISHABLE:
             click.echo("       publishable: public by design, fine in front-end code")
+        elif finding.find.kind == scanning.STRIPE_DOCS:
+            click.echo("       public: everyone who read Stripe's docs has it; use your own "
+                       "key, from the environment")
         else:
             click.echo(f"       {WHERE[finding.where]}")
         verdict = _verdict(finding, known)

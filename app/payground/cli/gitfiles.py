@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -31,8 +32,11 @@ SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", 
 _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 _C_ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13,
               b'"': 34, b"\\": 92}
+# Explicit, so that no user setting changes what is read: ``diff.noprefix`` or
+# ``diff.mnemonicPrefix`` would change the ``b/`` before each path, ``log.showRoot=false`` would
+# hide the first commit's lines.
 _DIFF_OPTIONS = ["-p", "-U0", "--text", "--no-color", "--no-ext-diff", "--no-textconv",
-                 "--no-renames"]
+                 "--no-renames", "--src-prefix=a/", "--dst-prefix=b/"]
 
 
 class ScanFailed(click.ClickException):
@@ -64,9 +68,22 @@ def _git_output(root: Path, *args: str) -> bytes:
     return done.stdout
 
 
+def have_git() -> bool:
+    """Whether the ``git`` command can be run (``PATH`` may lack it: a slim CI image, say)."""
+    return shutil.which("git") is not None
+
+
+def in_git_folder(path: Path) -> bool:
+    """Whether ``path`` is inside a folder git manages (a ``.git`` at or above it), told without
+    git itself: for saying that git is missing rather than that there is no repository."""
+    folder = path.resolve()
+    return any((parent / ".git").exists() for parent in (folder, *folder.parents))
+
+
 def repo_root(path: Path) -> Path | None:
     """The top of the git work tree holding ``path``, or ``None`` (no git, or not in one)."""
-    folder = path if path.is_dir() else path.parent
+    # A symlink is what git publishes, not what it points to (maybe outside the work tree).
+    folder = path if path.is_dir() and not path.is_symlink() else path.parent
     try:
         done = _git(folder, "rev-parse", "--show-toplevel")
     except OSError:  # git is not installed
@@ -87,7 +104,9 @@ def is_bare(path: Path) -> bool:
 
 def git_files(root: Path, path: Path) -> tuple[list[Path], list[Path]]:
     """The tracked files under ``path``, and the untracked ones git does not ignore."""
-    spec = os.path.relpath(path.resolve(), root.resolve())
+    # Not resolving a symlink itself: git tracks the link, its target may be out of the tree.
+    real = path.parent.resolve() / path.name if path.is_symlink() else path.resolve()
+    spec = os.path.relpath(real, root.resolve())
 
     def listed(*flags: str) -> list[Path]:
         names = _git_output(root, "ls-files", "-z", *flags, "--", spec).split(b"\0")
@@ -148,7 +167,7 @@ def history_lines(root: Path) -> Iterator[AddedLine]:
     """Every line a commit on any branch, tag or remote-tracking ref added, newest commit
     first; a merge's own lines (a conflict resolved by hand) count as against its first
     parent. Stashes are left out: they are never pushed."""
-    yield from _added_lines(root, ["log", "--exclude=refs/stash", "--all",
+    yield from _added_lines(root, ["log", "--root", "--exclude=refs/stash", "--all",
                                    "--diff-merges=first-parent", "--format=commit %H"])
 
 
@@ -165,7 +184,7 @@ def _added_lines(root: Path, command: list[str]) -> Iterator[AddedLine]:
             if in_hunk and line[:1] in (b"+", b"-", b" ", b"\\"):
                 if line.startswith(b"+"):
                     if path is not None:
-                        yield AddedLine(commit, path, number, line[1:].decode("utf-8", "replace"))
+                        yield AddedLine(commit, path, number, _line_text(line[1:]))
                     number += 1
                 continue
             # Headers: a hunk's lines all start with one of the four characters above, so
@@ -184,6 +203,17 @@ def _added_lines(root: Path, command: list[str]) -> Iterator[AddedLine]:
             errors.seek(0)
             raise ScanFailed(f"git {command[0]} failed: "
                              f"{os.fsdecode(errors.read()).strip() or proc.returncode}")
+
+
+def _line_text(line: bytes) -> str:
+    """An added line as text. A UTF-16 file (which ``read_text`` reads as text) comes out of
+    ``git diff --text`` as bytes with a NUL beside each ASCII character: without the NULs (and
+    the byte-order mark) its keys read as they do in the file."""
+    if b"\0" in line:
+        line = line.replace(b"\0", b"")
+        if line[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            line = line[2:]
+    return line.decode("utf-8", "replace")
 
 
 def _diff_path(name: bytes) -> str | None:

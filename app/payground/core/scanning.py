@@ -33,6 +33,11 @@ _ESCAPED = re.compile(r"(?:%[0-9A-Fa-f]{2}|\\[nrt]|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa
 # On a line, tells the scan that a key-like string there is meant to be (as gitleaks:allow).
 ALLOW_MARK = "payground-scan:allow"
 STRIPE_MIN_LENGTH = 20  # Stripe's own keys carry 24 or 99 characters after the prefix
+# Test keys that Stripe's own documentation prints for everyone to copy (its samples have
+# carried one after another): public, so no one's secret. Reported, but not as a leak.
+STRIPE_DOCS_KEYS = frozenset({"sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+                              "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
+                              "sk_test_26PHem9AhJZvU623DfE1x4sd"})
 
 # Severity order: what to deal with first.
 SECRET = "secret"            # a Payground secret key
@@ -40,6 +45,7 @@ RESTRICTED = "restricted"    # a Payground restricted key
 PUBLISHABLE = "publishable"  # a Payground publishable key: public by design, reported as info
 STRIPE = "stripe"            # a secret or restricted key Payground did not issue
 WEBHOOK_SECRET = "webhook_secret"
+STRIPE_DOCS = "stripe_docs"  # a key from Stripe's documentation: public, reported as info
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ class Find:
     @property
     def leaks(self) -> bool:
         """Whether the find is a secret that must not be where it was found."""
-        return self.kind != PUBLISHABLE
+        return self.kind not in (PUBLISHABLE, STRIPE_DOCS)
 
 
 def classify(candidate: str) -> tuple[str, bool | None] | None:
@@ -74,6 +80,8 @@ def classify(candidate: str) -> tuple[str, bool | None] | None:
     prefix, run = candidate[:2], candidate[8:]
     if len(run) == keyfmt.RANDOM_LENGTH + keyfmt.CHECKSUM_LENGTH:
         return None  # Payground's shape, and its checksum says it is not a key (a typo, a sample)
+    if candidate in STRIPE_DOCS_KEYS:
+        return STRIPE_DOCS, False
     if prefix in ("sk", "rk") and len(run) >= STRIPE_MIN_LENGTH and not _placeholder(run):
         return STRIPE, candidate[3:7] == "live"
     return None
@@ -97,7 +105,7 @@ def find_keys(text: str) -> list[Find]:
         found = classify(candidate)
         if found is None:
             continue
-        if found[0] in (STRIPE, WEBHOOK_SECRET) and _glued(text, start):
+        if found[0] in (STRIPE, STRIPE_DOCS, WEBHOOK_SECRET) and _glued(text, start):
             continue  # the tail of some longer word (``task_live_...``), not a key
         if line_starts is None:
             line_starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
@@ -126,6 +134,8 @@ def describe(find: Find) -> str:
     """``live secret key``, ``test restricted key``, ``Stripe live secret key`` ..."""
     if find.kind == WEBHOOK_SECRET:
         return "webhook signing secret"
+    if find.kind == STRIPE_DOCS:
+        return "test secret key from Stripe's documentation"
     mode = "live" if find.livemode else "test"
     if find.kind == STRIPE:
         kind = "restricted" if find.value.startswith("rk_") else "secret"
