@@ -214,6 +214,35 @@ def test_check_says_which_keys_are_yours_and_still_work(repo, server, account, r
         assert planted not in result.output + json.dumps(as_json)
 
 
+def test_check_lets_a_dead_key_rest_in_the_history_but_not_in_the_files(repo, server, account,
+                                                                        run):
+    """Commits cannot be changed: once the key they hold is revoked, the leak is dealt with
+    and a CI gate on `scan --history --check` passes again. Still in a file, it must go."""
+    leaked = account.create_key(type="secret")
+    (repo / "pay.py").write_text(f"KEY = '{leaked}'\n")
+    commit_all(repo, "oops")
+    (repo / "pay.py").write_text("KEY = os.environ['STRIPE_SECRET_KEY']\n")
+    commit_all(repo, "from the environment")
+    leaked_id = key_id(server, account, leaked)
+    assert run("scan", "--history", "--check").exit_code == 1  # still working: roll it
+
+    account.revoke(leaked)
+    result = run("scan", "--history", "--check")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("ok   ") and lines[0].endswith(
+        f"pay.py:1:8  {shown(leaked)}  test secret key")
+    assert lines[1:3] == [
+        "       committed: every clone has it, even if a later commit deletes it",
+        f"       yours: {leaked_id}, revoked: it no longer works; the commits keep it, "
+        "nothing left to do"]
+    assert json.loads(run("scan", "--history", "--check", "--json").output)["leaks"] == 0
+    (repo / "pay.py").write_text(f"KEY = '{leaked}'\n")  # back in a file: a leak again
+    assert run("scan", "--check").exit_code == 1
+    assert leaked not in result.output
+
+
 @pytest.mark.skipif(not (REPO / ".git").exists(), reason="not a git checkout")
 def test_this_repository_holds_no_key(scan, monkeypatch):
     monkeypatch.chdir(REPO)

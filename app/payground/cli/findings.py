@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +43,13 @@ class Finding:
     path: str  # as shown: relative to the current folder where it can be
     where: str
     commit: str | None = None
+    # --check: a key of the account that no longer works, found only in history. The commits
+    # cannot be changed and the key is dead: done, not a leak (a CI gate goes green again).
+    retired: bool = False
 
     @property
     def leaks(self) -> bool:
-        return self.find.leaks and self.where not in (ENV_FILE, IGNORED)
+        return self.find.leaks and self.where not in (ENV_FILE, IGNORED) and not self.retired
 
 
 def run(obj: dict[str, Any], url: str, paths: tuple[Path, ...], staged: bool, history: bool,
@@ -62,6 +65,8 @@ def run(obj: dict[str, Any], url: str, paths: tuple[Path, ...], staged: bool, hi
         except click.ClickException as error:  # no session, no server: the finds still count
             click.echo(f"--check: {error.format_message()} Findings shown without it.",
                        err=True)
+    if known:
+        findings = [_retired_if_dead(f, known) for f in findings]
     # Worst first: leaks, live mode (real money), then secret keys before narrower ones.
     findings.sort(key=lambda f: (not f.leaks, not f.find.livemode, _RANK[f.find.kind],
                                  f.where == HISTORY, f.path, f.find.line))
@@ -192,6 +197,16 @@ def _identify(obj: dict[str, Any], url: str, findings: list[Finding]) -> dict[st
     return known
 
 
+def _retired_if_dead(finding: Finding, known: dict[str, Any]) -> Finding:
+    key = known.get(finding.find.value)
+    if finding.where == HISTORY and key and key["status"] in DEAD:
+        return replace(finding, retired=True)
+    return finding
+
+
+DEAD = ("expired", "revoked")
+
+
 # --- reporting -----------------------------------------------------------------------------
 
 
@@ -216,7 +231,9 @@ def _verdict(finding: Finding, known: dict[str, Any] | None) -> str | None:
         return "not a key of your account on this server"
     name = f" \"{key['name']}\"" if key.get("name") else ""
     state = f"{key['id']}{name}, {key['status']}"
-    if key["status"] in ("expired", "revoked"):
+    if finding.retired:
+        return f"yours: {state}: it no longer works; the commits keep it, nothing left to do"
+    if key["status"] in DEAD:
         return f"yours: {state}: it no longer works"
     if find.kind == scanning.PUBLISHABLE or not finding.leaks:  # public, or where it belongs
         return f"yours: {state}"
