@@ -150,6 +150,38 @@ def test_a_read_waits_for_the_rows_another_worker_process_has_waiting(app_config
         dispose_app(other)
 
 
+def test_a_read_under_several_workers_writes_its_own_rows_without_waiting(app_config):
+    """`serve --workers 2`: the reading worker's own waiting rows are written by the read
+    itself, at once, as with one worker; it waits only for the other workers' flushers (it
+    used to wait for its own, up to the flush delay, on every read)."""
+    import secrets
+
+    from payground import create_app
+    from payground.app import dispose_app
+    from payground.services.log_buffer import WorkerProgress
+
+    app = create_app({**app_config, "REQUEST_LOG_FLUSH_MS": 5000})
+    try:
+        app.extensions["payground"].request_log.progress = WorkerProgress()
+        client = app.test_client()
+        body = client.post("/sandbox/signup", json={
+            "email": f"own-{secrets.token_hex(4)}@{DOMAIN}",
+            "password": "correct horse battery"}).get_json()
+        made = client.get("/v1/customers",
+                          headers={"Authorization": f"Bearer {body['keys']['secret']}"})
+        assert waiting(app) == 1
+        started = time.monotonic()
+
+        listed = client.get("/sandbox/requests",
+                            headers={"Authorization": f"Bearer {body['session']}"})
+
+        assert time.monotonic() - started < 2.5  # not the 5 s of its own flusher's delay
+        assert [e["id"] for e in listed.get_json()["data"]] == [made.headers["Request-Id"]]
+        assert waiting(app) == 0
+    finally:
+        dispose_app(app)
+
+
 def test_a_read_does_not_wait_for_a_worker_that_died_with_rows_queued():
     """A worker killed before writing its rows loses them (README); readers must not wait
     for them on every read after, and its slot is reused."""

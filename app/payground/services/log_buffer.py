@@ -97,9 +97,12 @@ class LogBuffer:
 
     def wait_for_other_workers(self, timeout: float) -> None:
         """Wait (at most ``timeout`` s) until every row the other worker processes had queued
-        is written: their flushers write each within ``delay``."""
+        is written: their flushers write each within ``delay``. Not for this process's own
+        rows: the reader writes those itself (``flush``), at once."""
         if self.progress is not None:
-            self.progress.wait_for_rows_queued_now(timeout)
+            own = self._slot[1] if self._slot is not None and self._slot[0] == os.getpid() \
+                else None
+            self.progress.wait_for_rows_queued_now(timeout, skip=own)
 
     def piggyback(self, dbapi_connection) -> None:
         """Write the waiting rows inside the caller's open SQLite write transaction."""
@@ -180,12 +183,14 @@ class WorkerProgress:
         with self._counts.get_lock():
             self._counts[3 * slot + 2] += count
 
-    def wait_for_rows_queued_now(self, timeout: float) -> None:
+    def wait_for_rows_queued_now(self, timeout: float, skip: int | None = None) -> None:
+        """Wait until every slot but ``skip`` has written the rows it has queued now."""
         deadline = time.monotonic() + timeout
         with self._counts.get_lock():
             waiting = {slot: (self._counts[3 * slot], self._counts[3 * slot + 1])
                        for slot in range(self.SLOTS)
-                       if self._counts[3 * slot + 2] < self._counts[3 * slot + 1]}
+                       if slot != skip
+                       and self._counts[3 * slot + 2] < self._counts[3 * slot + 1]}
         while waiting and time.monotonic() < deadline:
             time.sleep(self.POLL)
             with self._counts.get_lock():
