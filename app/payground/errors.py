@@ -245,6 +245,7 @@ def register_error_handlers(app) -> None:
     from werkzeug.exceptions import HTTPException
 
     from .http.context import public_base_url
+    from .http.request_log import is_unlogged_throttle
     from .http.validation import error_from_validation
 
     def render(error: StripeError):
@@ -252,7 +253,7 @@ def register_error_handlers(app) -> None:
         request_id = g.get("request_id")
         # The failed-authentication throttle's 429 (no caller known) is never written to the
         # request log (http/request_log.py): no link to an entry that will never exist.
-        throttled = isinstance(error, RateLimitError) and g.get("account") is None
+        throttled = isinstance(error, RateLimitError) and is_unlogged_throttle(error.status)
         if request_id and not throttled and (request.path == "/v1"
                                              or request.path.startswith("/v1/")):
             # Like Stripe's: the dashboard page of this request (the JSON form is

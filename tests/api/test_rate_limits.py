@@ -333,6 +333,48 @@ def test_failures_sent_at_once_get_exactly_the_budget_of_401s(app, client, monke
     assert_address_throttled(client.get("/v1/customers"))
 
 
+def test_a_revoked_key_refused_over_the_budget_is_logged_where_its_audit_event_points(
+        client, account, monkeypatch):
+    """A revoked key's uses sent at once: the two over the budget get the throttle's 429
+    after their lookup, and each is audited (api_key.revoked_used) naming its request. That
+    request is in the owner's log, as its 401 would have been, not a link to nothing."""
+    from payground.services import keys as key_service
+
+    account.revoke(account.secret_key)
+    lookup = key_service.authenticate
+    together = threading.Barrier(12, timeout=30)
+
+    def slow_lookup(*args, **kwargs):
+        together.wait()
+        return lookup(*args, **kwargs)
+
+    monkeypatch.setattr(key_service, "authenticate", slow_lookup)
+    responses: list = []
+    threads = [threading.Thread(target=lambda: responses.append(
+        client.get("/v1/customers", headers=account.auth()))) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    monkeypatch.undo()
+
+    assert sorted(r.status_code for r in responses) == [401] * 10 + [429] * 2
+    audited = client.get("/sandbox/audit", query_string={"limit": 100},
+                         headers=account.session_auth).get_json()["data"]
+    assert sorted(e["request_id"] for e in audited if e["type"] == "api_key.revoked_used") \
+        == sorted(r.headers["Request-Id"] for r in responses)
+    for r in responses:
+        if r.status_code == 429:
+            error = assert_error(r, 429, code="rate_limit", message=(
+                messages.AUTH_FAILURES_THROTTLED.format(limit=10, window="1 min", wait=60)))
+            assert error["request_log_url"].endswith(f"/dashboard/requests/"
+                                                     f"{r.headers['Request-Id']}")
+        logged = client.get(f"/sandbox/requests/{r.headers['Request-Id']}",
+                            headers=account.session_auth)
+        assert logged.status_code == 200, logged.get_json()
+        assert logged.get_json()["status"] == r.status_code
+
+
 @pytest.mark.parametrize("app_config", ["test=25,live=100"], indirect=True)
 def test_auth_failure_limit_is_configurable(app_config, wall):
     from payground import create_app

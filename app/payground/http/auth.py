@@ -216,6 +216,9 @@ def _authenticate():
     except key_service.KeyRefused as refused:
         from .request_log import client_ip
 
+        # A real key: this request is logged in its owner's account, whatever the answer (a
+        # throttle's 429 too, http/request_log.py), as the audit event below names it.
+        g.refused_key_found = True
         # Committed now: the 401's rollback must not take the audit event with it. A database
         # failure here must not turn the 401 into a 500.
         try:

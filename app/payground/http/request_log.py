@@ -67,6 +67,15 @@ def record(response: Response) -> Response:
     return response
 
 
+def is_unlogged_throttle(status: int) -> bool:
+    """Whether this is the failed-authentication throttle's 429 for a caller with no known
+    key, which is never logged: refused before any database work, so a flood writes nothing
+    (the auth.throttled audit event tells of it). One refused over the budget after its key
+    was found expired or revoked (failures sent at once) is logged in the key owner's
+    account, as its 401 would have been: its audit event names the request."""
+    return status == 429 and g.get("account") is None and not g.get("refused_key_found")
+
+
 def _record(response: Response) -> None:
     note_caller()  # refused after authentication (403, 404 ...): g still holds the caller
     error_type = error_code = None
@@ -80,9 +89,7 @@ def _record(response: Response) -> None:
         # it must be: a pending write holds the lock the log's INSERT needs.
         db.session.rollback()
     if caller is None:
-        if status == 429:
-            # Failed authentications throttled per address: refused before any database
-            # work, so a flood writes nothing (the auth.throttled audit event tells of it).
+        if is_unlogged_throttle(status):
             return
         caller = _identify_refused_caller(status, error_code)
     account_id, livemode, key_id, key_redacted, created = caller
