@@ -296,29 +296,13 @@ def test_first_throttle_in_a_window_is_audited_once(app, client, wall):
 def test_failures_sent_at_once_get_exactly_the_budget_of_401s(app, client, monkeypatch):
     """All twenty pass the throttle's check before any of them is counted (each waits in
     the key lookup for the others): the count decides, and only ten get a 401."""
-    from payground.services import keys as key_service
-
-    lookup = key_service.authenticate
-    together = threading.Barrier(20, timeout=30)
-
-    def slow_lookup(*args, **kwargs):
-        together.wait()
-        return lookup(*args, **kwargs)
-
-    monkeypatch.setattr(key_service, "authenticate", slow_lookup)
-    responses: list = []
-
     def call():
         key = keys.generate("secret", False)
         response = client.get("/v1/customers", headers={"Authorization": f"Bearer {key}"})
         response.sent_key = key
-        responses.append(response)
+        return response
 
-    threads = [threading.Thread(target=call) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = looked_up_together(monkeypatch, call, 20)
 
     assert sorted(r.status_code for r in responses) == [401] * 10 + [429] * 10
     for r in responses:
@@ -329,20 +313,16 @@ def test_failures_sent_at_once_get_exactly_the_budget_of_401s(app, client, monke
             assert_error(r, 401, message=messages.INVALID_API_KEY.format(
                 masked=keys.mask(r.sent_key)))
     assert len(audit_events(app, responses)) == 1  # the window's first refusal, once
-    monkeypatch.undo()
     assert_address_throttled(client.get("/v1/customers"))
 
 
-def test_a_revoked_key_refused_over_the_budget_is_logged_where_its_audit_event_points(
-        client, account, monkeypatch):
-    """A revoked key's uses sent at once: the two over the budget get the throttle's 429
-    after their lookup, and each is audited (api_key.revoked_used) naming its request. That
-    request is in the owner's log, as its 401 would have been, not a link to nothing."""
+def looked_up_together(monkeypatch, call, count: int) -> list:
+    """Run ``call`` in ``count`` threads whose key lookups wait for one another: all of
+    them pass the throttle's check before any failure is counted."""
     from payground.services import keys as key_service
 
-    account.revoke(account.secret_key)
     lookup = key_service.authenticate
-    together = threading.Barrier(12, timeout=30)
+    together = threading.Barrier(count, timeout=30)
 
     def slow_lookup(*args, **kwargs):
         together.wait()
@@ -350,13 +330,23 @@ def test_a_revoked_key_refused_over_the_budget_is_logged_where_its_audit_event_p
 
     monkeypatch.setattr(key_service, "authenticate", slow_lookup)
     responses: list = []
-    threads = [threading.Thread(target=lambda: responses.append(
-        client.get("/v1/customers", headers=account.auth()))) for _ in range(12)]
+    threads = [threading.Thread(target=lambda: responses.append(call())) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     monkeypatch.undo()
+    return responses
+
+
+def test_a_revoked_key_refused_over_the_budget_is_logged_where_its_audit_event_points(
+        client, account, monkeypatch):
+    """A revoked key's uses sent at once: the two over the budget get the throttle's 429
+    after their lookup, and each is audited (api_key.revoked_used) naming its request. That
+    request is in the owner's log, as its 401 would have been, not a link to nothing."""
+    account.revoke(account.secret_key)
+    responses = looked_up_together(
+        monkeypatch, lambda: client.get("/v1/customers", headers=account.auth()), 12)
 
     assert sorted(r.status_code for r in responses) == [401] * 10 + [429] * 2
     audited = client.get("/sandbox/audit", query_string={"limit": 100},
