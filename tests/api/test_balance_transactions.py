@@ -36,7 +36,8 @@ def test_a_charge_transaction(account, wall):
     body = txn(account, c["balance_transaction"])
     assert body == {
         "id": c["balance_transaction"], "object": "balance_transaction", "amount": 10000,
-        "available_on": c["created"] + 2 * DAY, "created": c["created"], "currency": "usd",
+        "available_on": c["created"] + 2 * DAY, "balance_type": "payments",
+        "created": c["created"], "currency": "usd",
         "description": "Tea", "exchange_rate": None, "fee": 320,
         "fee_details": [{"amount": 320, "application": None, "currency": "usd",
                          "description": "Stripe processing fees", "type": "stripe_fee"}],

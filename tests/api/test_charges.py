@@ -69,7 +69,9 @@ def test_create_returns_stripe_shaped_charge(account):
     assert (c["description"], c["receipt_email"], c["statement_descriptor"], c["metadata"]) == (
         "Order 1", "jo@example.com", "PAYGROUND SHOP", {"order": "1"})
     assert (c["failure_code"], c["failure_message"], c["customer"]) == (None, None, None)
-    assert c["outcome"] == {"network_status": "approved_by_network", "reason": None,
+    assert c["outcome"] == {"advice_code": None, "network_advice_code": None,
+                            "network_decline_code": None,
+                            "network_status": "approved_by_network", "reason": None,
                             "risk_level": "normal", "seller_message": "Payment complete.",
                             "type": "authorized"}
     assert c["source"]["object"] == "card" and c["source"]["last4"] == "4242"
@@ -115,7 +117,9 @@ def test_incorrect_cvc_marks_the_check_failed(account):
 def test_fraudulent_is_blocked(account):
     r = charge(account, "tok_chargeDeclinedFraudulent")
     failed = account.get(f"/v1/charges/{r.get_json()['error']['charge']}").get_json()
-    assert failed["outcome"] == {"network_status": "not_sent_to_network",
+    assert failed["outcome"] == {"advice_code": None, "network_advice_code": None,
+                                 "network_decline_code": None,
+                                 "network_status": "not_sent_to_network",
                                  "reason": "highest_risk_level", "risk_level": "highest",
                                  "seller_message": "Stripe blocked this payment as too risky.",
                                  "type": "blocked"}

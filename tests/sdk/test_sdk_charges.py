@@ -176,3 +176,24 @@ def test_refund_twice(payground_stripe):
     assert error.http_status == 400
     assert error.code == "charge_already_refunded"
     assert error.user_message == f"Charge {created.id} has already been refunded."
+
+
+def test_fields_stripe_always_returns_are_attributes(payground_stripe):
+    created = charge(payground_stripe)
+    # Absent fields were AttributeErrors in the SDK; Stripe documents these as nullable.
+    assert created.receipt_url is None
+    assert created.billing_details.tax_id is None
+    assert created.outcome.advice_code is None
+    assert created.payment_method_details.card.amount_authorized == 2000
+    assert payground_stripe.Customer.create().invoice_settings.default_payment_method is None
+
+
+def test_expanded_refunds_page_on_with_the_sdk(payground_stripe):
+    created = charge(payground_stripe, amount=5000)
+    ids = [payground_stripe.Refund.create(charge=created.id, amount=100).id for _ in range(12)]
+    expanded = payground_stripe.Charge.retrieve(created.id, expand=["refunds"])
+    assert [r.id for r in expanded.refunds.data] == ids[::-1][:10]
+    assert expanded.refunds.has_more is True
+    assert [r.id for r in expanded.refunds.auto_paging_iter()] == ids[::-1]
+    listed = payground_stripe.Charge.list_refunds(created.id, limit=3)
+    assert [r.id for r in listed.data] == ids[::-1][:3]

@@ -309,7 +309,6 @@ class PaymentIntentOut(Schema):
     currency = fields.String()
     customer = fields.String(attribute="customer_id")
     description = fields.String()
-    invoice = fields.Constant(None)
     last_payment_error = fields.Function(_last_payment_error)
     latest_charge = fields.String(attribute="latest_charge_id")
     livemode = fields.Boolean()

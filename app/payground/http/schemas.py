@@ -306,6 +306,8 @@ def list_schema(item_schema: type[Schema]) -> type[Schema]:
     return type(f"{item_schema.__name__}List", (_ListOut,), {
         "data": fields.List(fields.Nested(item_schema), attribute="items"),
         "ITEM_SCHEMA": item_schema,
+        # An expandable list (a charge's refunds) needs what reading its items needs.
+        "READ_PERMISSIONS": getattr(item_schema, "READ_PERMISSIONS", ()),
     })
 
 

@@ -53,5 +53,12 @@ class Charge(AccountScoped, CardColumns, db.Model):
         return db.session.get(PaymentIntent, self.payment_intent_id)
 
     @property
+    def refunds(self):
+        """The first page of this charge's refunds (for ``expand[]=refunds``)."""
+        from ..services.refunds import embedded_refunds  # services import this module
+
+        return embedded_refunds(self)
+
+    @property
     def paid(self) -> bool:
         return self.status == "succeeded"

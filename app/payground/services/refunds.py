@@ -16,6 +16,8 @@ from ..models.refund import Refund
 from . import events, intent_sync, ledger
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
 
+EMBEDDED_REFUNDS = 10  # how many refunds a charge's expanded ``refunds`` list holds
+
 
 def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Refund:
     """Refund all or part of a charge.
@@ -102,6 +104,25 @@ def update_refund(account, livemode: bool, clock, refund_id: str,
         events.emit_changes(account, livemode, now, event_type, refund, before)
     db.session.commit()
     return refund
+
+
+def list_charge_refunds(account, livemode: bool, charge_id: str, params: dict[str, Any],
+                        url: str) -> Page:
+    """``GET /v1/charges/{id}/refunds``: the charge's refunds, newest first (404 if no such
+    charge)."""
+    charge = get_scoped(Charge, account, livemode, charge_id)
+    return paginate(Refund, account, livemode, params, url, (Refund.charge_id == charge.id,))
+
+
+def embedded_refunds(charge: Charge) -> Page:
+    """A charge's ``refunds`` (``expand[]=refunds``): its 10 newest, as Stripe embeds them;
+    the list's ``url`` pages through the rest."""
+    rows = db.session.execute(
+        select(Refund).where(Refund.charge_id == charge.id)
+        .order_by(Refund.created.desc(), Refund.id.desc()).limit(EMBEDDED_REFUNDS + 1)
+    ).scalars().all()
+    return Page(items=list(rows[:EMBEDDED_REFUNDS]), has_more=len(rows) > EMBEDDED_REFUNDS,
+                url=f"/v1/charges/{charge.id}/refunds")
 
 
 def list_refunds(account, livemode: bool, params: dict[str, Any], url: str) -> Page:

@@ -43,6 +43,7 @@ class BalanceTransactionOut(Schema):
     object = fields.Constant("balance_transaction")
     amount = fields.Integer()
     available_on = fields.Integer()
+    balance_type = fields.Constant("payments")  # no issuing or reserve balances
     created = fields.Integer()
     currency = fields.String()
     description = fields.String()

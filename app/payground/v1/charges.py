@@ -74,20 +74,25 @@ _dump_card = dumper_for(CardOut)
 
 def _outcome(charge) -> dict:
     outcome = OUTCOMES[charge.result]
-    return {"network_status": outcome.network_status, "reason": outcome.reason,
+    # Stripe's advice and network codes come from a real card network: none here.
+    return {"advice_code": None, "network_advice_code": None, "network_decline_code": None,
+            "network_status": outcome.network_status, "reason": outcome.reason,
             "risk_level": outcome.risk_level, "seller_message": outcome.seller_message,
             "type": outcome.type}
 
 
 def _payment_method_details(charge) -> dict:
     return {"card": {
+        "amount_authorized": charge.amount if charge.status == "succeeded" else None,
+        "authorization_code": None,
         "brand": charge.brand,
         "checks": {"address_line1_check": None, "address_postal_code_check": None,
                    "cvc_check": charge.cvc_check},
         "country": charge.card_country, "exp_month": charge.exp_month,
         "exp_year": charge.exp_year, "fingerprint": charge.fingerprint,
-        "funding": charge.funding, "last4": charge.last4, "network": charge.brand,
-        "three_d_secure": None, "wallet": None,
+        "funding": charge.funding, "installments": None, "last4": charge.last4,
+        "mandate": None, "network": charge.brand, "network_transaction_id": None,
+        "regulated_status": "unregulated", "three_d_secure": None, "wallet": None,
     }, "type": "card"}
 
 
@@ -97,12 +102,20 @@ def _payment_intent_schema():
     return PaymentIntentOut
 
 
+def _refund_list_schema():
+    from .refunds import RefundListOut  # it imports this module
+
+    return RefundListOut
+
+
 class ChargeOut(Schema):
     READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("charge_read",)  # to expand one
     EXPANDABLE: ClassVar[dict] = {
         "customer": ("customer", lambda: CustomerOut),
         "balance_transaction": ("balance_transaction", lambda: BalanceTransactionOut),
         "payment_intent": ("payment_intent", _payment_intent_schema),
+        # Not shown unless expanded, as since Stripe's 2022-11-15 version.
+        "refunds": ("refunds", _refund_list_schema),
     }
 
     id = fields.String()
@@ -117,7 +130,7 @@ class ChargeOut(Schema):
     billing_details = fields.Function(lambda c: {
         "address": {"city": None, "country": None, "line1": None, "line2": None,
                     "postal_code": None, "state": None},
-        "email": None, "name": c.card_name, "phone": None})
+        "email": None, "name": c.card_name, "phone": None, "tax_id": None})
     calculated_statement_descriptor = fields.Function(
         lambda c: c.statement_descriptor or "PAYGROUND")
     captured = fields.Boolean()
@@ -130,7 +143,6 @@ class ChargeOut(Schema):
     failure_code = fields.String()
     failure_message = fields.String()
     fraud_details = fields.Constant({})
-    invoice = fields.Constant(None)
     livemode = fields.Boolean()
     metadata = fields.Dict(attribute="metadata_")
     on_behalf_of = fields.Constant(None)
@@ -142,6 +154,7 @@ class ChargeOut(Schema):
     payment_method_details = fields.Function(_payment_method_details)
     receipt_email = fields.String()
     receipt_number = fields.Constant(None)
+    receipt_url = fields.Constant(None)  # Payground renders no receipts (see the README)
     refunded = fields.Boolean()
     review = fields.Constant(None)
     shipping = fields.Constant(None)

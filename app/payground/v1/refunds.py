@@ -55,6 +55,7 @@ class RefundListParams(ListParams):
 
 
 class RefundOut(Schema):
+    READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("refund_read",)  # to expand a charge's
     EXPANDABLE: ClassVar[dict] = {
         "charge": ("charge", lambda: ChargeOut),
         "balance_transaction": ("balance_transaction", lambda: BalanceTransactionOut),
@@ -74,6 +75,14 @@ class RefundOut(Schema):
     source_transfer_reversal = fields.Constant(None)
     status = fields.String()
     transfer_reversal = fields.Constant(None)
+
+
+RefundListOut = list_schema(RefundOut)
+
+
+class ChargeRefundListParams(ListParams):
+    class Meta(ListParams.Meta):
+        exclude = ("created",)  # not taken by Stripe's list of a charge's refunds
 
 
 @bp.post("/refunds")
@@ -109,8 +118,18 @@ def update_refund(refund_id, params):
 @bp.get("/refunds")
 @requires("refund_read")
 @accepts(RefundListParams)
-@returns(list_schema(RefundOut))
+@returns(RefundListOut)
 def list_refunds(params):
     """List refunds, newest first."""
     s = scope()
     return refunds.list_refunds(s.account, s.livemode, params, request.path)
+
+
+@bp.get("/charges/<charge_id>/refunds")
+@requires("refund_read")
+@accepts(ChargeRefundListParams)
+@returns(RefundListOut)
+def list_charge_refunds(charge_id, params):
+    """List a charge's refunds, newest first (where its expanded ``refunds`` list pages on)."""
+    s = scope()
+    return refunds.list_charge_refunds(s.account, s.livemode, charge_id, params, request.path)

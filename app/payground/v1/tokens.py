@@ -56,8 +56,8 @@ class CardOut(Schema):
     last4 = fields.String()
     metadata = fields.Constant({})
     name = fields.String(attribute="card_name")
+    regulated_status = fields.Constant("unregulated")
     tokenization_method = fields.Constant(None)
-    wallet = fields.Constant(None)
 
 
 _card_out = CardOut()
