@@ -94,3 +94,21 @@ def test_a_key_pasted_into_a_dashboard_url_is_not_echoed_on_the_way_to_log_in(cl
     assert account.secret_key[8:] not in r.get_data(as_text=True)
     ordinary = client.get("/dashboard/charges")
     assert ordinary.headers["Location"] == "/dashboard/login?next=/dashboard/charges"
+
+
+def test_a_key_pasted_into_a_list_address_is_not_put_back_into_its_page_links(
+        dash, signed_in, client, monkeypatch):
+    # The pager's links keep the page's filters, and whatever else the address carried:
+    # a key there came back whole in the page, and in the next page's address once followed.
+    monkeypatch.setattr("payground.dashboard.logs.PAGE_SIZE", 1)  # two customers: two pages
+    key = signed_in.secret_key
+    for _ in range(2):
+        v1(client, "/v1/customers", key, method="post")
+
+    r = dash.get(f"/dashboard/customers?limit=1&note={key}")
+
+    assert r.status_code == 200
+    body = r.get_data(as_text=True)
+    assert 'rel="next"' in body  # the pager is there: its link was built
+    assert key[8:] not in body
+    assert f"note={keys.mask(key).replace('*', '%2A')}" in body  # masked, not dropped

@@ -38,8 +38,12 @@ def money(amount: int | None, currency: str | None) -> str:
 
 
 def page_link(**changes: str | None) -> str:
-    """This page's URL with the same filters and another cursor (``starting_after=...``)."""
-    args = {k: v for k, v in request.args.items() if k not in ("starting_after", "ending_before")}
+    """This page's URL with the same filters and another cursor (``starting_after=...``).
+
+    Whatever else the address carried comes along masked: a key pasted into it is not put
+    back into the page's links (nor, once followed, into the next page's address)."""
+    args = {scrub(k): scrub(v) for k, v in request.args.items()
+            if k not in ("starting_after", "ending_before")}
     args.update({k: v for k, v in changes.items() if v is not None})
     # The query string built apart: a filter may be called ``endpoint`` (the webhooks page's)
     # or ``_external``, names url_for would take as its own arguments.
