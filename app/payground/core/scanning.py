@@ -119,6 +119,18 @@ def find_keys(text: str) -> list[Find]:
     return finds
 
 
+def stripe_key_in(text: str) -> bool:
+    """Whether ``text`` holds a secret or restricted key Payground did not issue (a real
+    Stripe key, maybe): as ``find_keys`` reports it, without an allow mark."""
+    if "k_" not in text:
+        return False
+    for match in keyfmt.KEY_LIKE.finditer(text):
+        found = classify(match.group(0))
+        if found is not None and found[0] == STRIPE and not _glued(text, match.start()):
+            return True
+    return False
+
+
 def _glued(text: str, start: int) -> bool:
     before = text[start - 1:start]
     return (before.isascii() and before.isalnum()

@@ -16,6 +16,7 @@ from marshmallow.utils import ensure_text_type
 
 from .. import messages
 from ..core.keys import SESSION_TOKEN, scrub, secret_in
+from ..core.scanning import stripe_key_in
 from ..core.webhooks import secret_in as webhook_secret_in
 from ..core.webhooks import sendable_url
 from .validation import coded
@@ -45,7 +46,9 @@ _SESSION_TOKEN = coded("parameter_invalid_string", messages.SESSION_IN_VALUE)
 
 
 def _refuse_secrets(value: str) -> None:
-    if secret_in(value):
+    # Payground's keys (their checksum proves them), and Stripe-shaped secret and restricted
+    # keys Payground did not issue: a real Stripe key pasted here is the worst leak of all.
+    if secret_in(value) or stripe_key_in(value):
         raise ValidationError(_SECRET)
     if webhook_secret_in(value):
         raise ValidationError(_WEBHOOK_SECRET)
