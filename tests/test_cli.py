@@ -793,3 +793,23 @@ def test_clock_advance_rejects_a_bad_duration(server, project, cli_home, run):
     result = run("clock", "advance", "soon", "--url", server.url)
     assert result.exit_code == 2
     assert "cannot read duration 'soon' (try 90s, 15m, 1h, 2d)" in result.output
+
+
+@pytest.mark.parametrize("args, refusal", [
+    (("clock", "advance", "{key}"), "Invalid value for DURATION: cannot read duration "),
+    (("keys", "create", "--expires-at", "{key}"), "Invalid value for '--expires-at': "
+                                                   "cannot read "),
+    (("keys", "list", "--url", "{key}"), "Invalid value for '--url': "),
+    (("scan", "{key}"), "Invalid value for '[PATHS]...': Path "),
+])
+def test_a_key_given_by_mistake_is_masked_in_the_error(run, args, refusal):
+    # click quotes a bad value as typed: a key put in the wrong place (an argument, an
+    # environment variable) was printed whole, into the terminal's scrollback or a CI log.
+    from payground.core import keys
+
+    key = keys.generate("secret", livemode=True)
+    result = run(*(arg.format(key=key) for arg in args))
+
+    assert result.exit_code == 2
+    assert refusal + f"'{keys.mask(key)}'" in result.stderr
+    assert key[8:-4] not in result.output + result.stderr

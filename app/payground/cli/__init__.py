@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,33 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 # --- the group -----------------------------------------------------------------------------
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class _Group(click.Group):
+    """The command group, whose errors never show a key: click's own messages quote a bad
+    value as typed (``cannot read 'sk_test_...'``, ``Path '...' does not exist``), and a key
+    given by mistake, as an argument or in an environment variable, would be printed whole
+    (into a terminal's scrollback, a CI log)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _masked_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _masked_errors():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _masked_errors() -> Iterator[None]:
+    try:
+        yield
+    except click.ClickException as error:
+        from ..core.keys import scrub
+
+        error.message = scrub(error.message)
+        raise
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
 @click.option("--home", envvar="PAYGROUND_HOME", metavar="DIR",
               type=click.Path(file_okay=False),
               help="Where Payground keeps its database, key pepper and CLI session "
