@@ -120,6 +120,53 @@ def test_key_is_scoped_to_the_mode(account):
     assert len(customers(account, api_key=live)) == len(customers(account)) == 1
 
 
+def test_a_replay_shows_a_restricted_key_no_expansion_it_may_not_read(account):
+    # The first request (the secret key's) expanded the customer; a key that may charge but
+    # not read customers gets the 403 its own request would get, not the saved customer.
+    customer = account.post("/v1/customers", {"email": "private@example.com"}).get_json()["id"]
+    body = {"amount": 2000, "currency": "usd", "source": "tok_visa", "customer": customer,
+            "expand[]": "customer"}
+    first = post(account, body, "charge-1", path="/v1/charges")
+    assert first.get_json()["customer"]["email"] == "private@example.com"
+    writer = account.create_key(permissions=["charge_write"])
+    r = post(account, body, "charge-1", path="/v1/charges", api_key=writer)
+    assert_error(r, 403, message=messages.MISSING_PERMISSION.format(
+        masked=mask(writer), account=account.account_id, permission="customer_read"))
+    assert "private@example.com" not in r.get_data(as_text=True)
+    assert "Idempotent-Replayed" not in r.headers
+    # One that may read customers too gets the replay; nothing was charged twice.
+    reader = account.create_key(permissions=["charge_write", "customer_read"])
+    again = post(account, body, "charge-1", path="/v1/charges", api_key=reader)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.data == first.data
+    assert len(account.get("/v1/charges").get_json()["data"]) == 1
+
+
+def test_a_publishable_key_never_replays_another_keys_answer(account):
+    # A secret key's confirm shows the whole intent; the browser's key sees the public fields
+    # only, and must not get the rest by sending the same request with the same key.
+    intent = account.post("/v1/payment_intents", {
+        "amount": 2000, "currency": "usd", "description": "internal note",
+        "metadata[order]": "6735"}).get_json()
+    path = f"/v1/payment_intents/{intent['id']}/confirm"
+    body = {"payment_method": "pm_card_visa", "client_secret": intent["client_secret"]}
+    assert post(account, body, "confirm-1", path=path).get_json()["metadata"] == {
+        "order": "6735"}
+    r = post(account, body, "confirm-1", path=path, api_key=account.publishable_key)
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_MISMATCH.format(key="confirm-1"))
+    assert "6735" not in r.get_data(as_text=True)
+    # Nor the other way round; and a publishable key's own retry is replayed as before.
+    other = account.post("/v1/payment_intents", {"amount": 2000, "currency": "usd"}).get_json()
+    path = f"/v1/payment_intents/{other['id']}/confirm"
+    body = {"payment_method": "pm_card_visa", "client_secret": other["client_secret"]}
+    mine = post(account, body, "confirm-2", path=path, api_key=account.publishable_key)
+    assert mine.status_code == 200 and "metadata" not in mine.get_json()
+    retry = post(account, body, "confirm-2", path=path, api_key=account.publishable_key)
+    assert retry.headers["Idempotent-Replayed"] == "true" and retry.data == mine.data
+    assert_error(post(account, body, "confirm-2", path=path), 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_MISMATCH.format(key="confirm-2"))
+
+
 def test_requests_refused_by_validation_are_not_saved(account):
     # Stripe saves a result only once the endpoint has started executing: a typo in the
     # parameters does not burn the key, and the corrected retry goes through.

@@ -24,6 +24,11 @@ known); ``store(response)`` runs in ``after_request``. Views know nothing about 
 - An empty ``Idempotency-Key`` header counts as no key.
 - A new webhook endpoint's signing secret is withheld from its saved response and derived
   again for the replay: the database never holds a secret that can sign.
+- A replay shows the caller nothing its key could not have had answered: the ``expand[]``
+  paths are checked against the key asking now (a restricted key without ``customer_read``
+  gets the 403, not the customer a secret key's request expanded), and a publishable key's
+  request never matches another key's (it would get the whole object where its own request
+  shows the public fields only), nor the other way round.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from ..errors import IdempotencyError, IdempotencyKeyInUse, InvalidRequestError
 from ..models.base import db
 from ..models.idempotency import IdempotencyRecord as Record
 from ..services.webhooks import restore_secret, withhold_secret
-from .decorators import request_params
+from .decorators import OUTPUT_ATTR, check_expand, request_params
 
 KEY_MAX_LENGTH = 255
 # The one /v1 answer that shows a secret (a new webhook endpoint's): saved without it.
@@ -60,8 +65,10 @@ def claim() -> Response | None:
         raise InvalidRequestError(messages.IDEMPOTENCY_KEY_TOO_LONG)
     state = current_app.extensions["payground"]
     scope = (g.account.id, g.livemode, _digest(state.pepper, "key", key))
-    canonical = json.dumps([request.method, request.path, request_params()], sort_keys=True,
-                           separators=(",", ":"))
+    parts = [request.method, request.path, request_params()]
+    if g.api_key.type == "publishable":  # what it is shown differs (module docstring)
+        parts.append("publishable")
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     fingerprint = _digest(state.pepper, "request", canonical)
     now = state.clock.for_account(g.account)
     mine = dict(fingerprint=fingerprint, request_id=g.request_id, created=now, status=None,
@@ -94,6 +101,7 @@ def claim() -> Response | None:
     if row is None or row.status is None:
         # Running now, or released/taken over a moment ago: either way, retry later.
         raise IdempotencyKeyInUse(messages.IDEMPOTENCY_KEY_IN_USE.format(key=scrub(key)))
+    _refuse_expansions_the_key_may_not_see()
     body = row.body
     if request.endpoint == _CREATES_A_SECRET:  # same path as the saved one (fingerprint)
         body = restore_secret(body, state.pepper)
@@ -101,6 +109,18 @@ def claim() -> Response | None:
     replay.headers["Idempotent-Replayed"] = "true"
     replay.headers["Original-Request"] = row.request_id
     return replay
+
+
+def _refuse_expansions_the_key_may_not_see() -> None:
+    """Before a replay: the 400 or 403 the view would give this key for its ``expand[]``
+    (``@accepts`` checks them, but a replay never reaches the view)."""
+    paths = request_params().get("expand")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not paths or not isinstance(paths, list):
+        return
+    view = current_app.view_functions[request.endpoint]
+    check_expand(getattr(view, OUTPUT_ATTR, None), [p for p in paths if isinstance(p, str)])
 
 
 def echo_key(response: Response) -> None:
