@@ -172,6 +172,20 @@ def test_expand_refunds_embeds_the_ten_newest(account, refunded):
     assert [r["id"] for r in listed["refunds"]["data"]] == ids[:10]
 
 
+@pytest.mark.parametrize("paths", [("refunds", "refunds.data.charge"),
+                                   ("refunds.data.charge", "refunds")])
+def test_a_shorter_expansion_keeps_a_deeper_one_whatever_the_order(account, paths):
+    charge = post(account, "/v1/charges", amount=2000, currency="usd", source="tok_visa")
+    refund = post(account, "/v1/refunds", charge=charge["id"], amount=100)
+    query = "&".join(f"expand[]={path}" for path in paths)
+    shown = get(account, f"/v1/charges/{charge['id']}?{query}")
+    assert [r["id"] for r in shown["refunds"]["data"]] == [refund["id"]]
+    assert shown["refunds"]["data"][0]["charge"]["id"] == charge["id"]
+    (listed,) = get(account, "/v1/charges?" + "&".join(
+        f"expand[]=data.{path}" for path in paths))["data"]
+    assert listed["refunds"]["data"][0]["charge"]["object"] == "charge"
+
+
 def test_a_charge_without_refunds_expands_to_an_empty_list(account):
     charge = post(account, "/v1/charges", amount=2000, currency="usd", source="tok_visa")
     assert get(account, f"/v1/charges/{charge['id']}?expand[]=refunds")["refunds"] == {

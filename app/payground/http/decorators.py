@@ -133,6 +133,7 @@ def expand(data: dict, obj: Any, schema_class: type, paths: list[str]) -> None:
         related = getattr(obj, attribute, None)
         if related is not None:
             nested_class = nested()
-            data[head] = dumper_for(nested_class)(related)
+            if not isinstance(data.get(head), dict):  # else a path before expanded it deeper
+                data[head] = dumper_for(nested_class)(related)
             if rest:
                 expand(data[head], related, nested_class, [rest])
