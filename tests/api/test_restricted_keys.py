@@ -9,6 +9,7 @@ import pytest
 from payground import messages
 from payground.core import keys
 from payground.http.auth import PERMISSION_ATTR
+from payground.services import keys as keys_service
 from tests.helpers import assert_error
 
 
@@ -47,6 +48,41 @@ def test_every_route_needs_its_permission(app, account):
         assert call(account, method, path, with_it).status_code not in (401, 403), (method, path)
         checked += 1
     assert checked >= 17  # every /v1 route and method, checked both ways
+
+
+def test_every_read_route_serves_the_write_permission_too(app, account):
+    # Write implies read (SPEC §6), on every route that reads, not only on charges.
+    reads = [(m, p, perm) for m, p, perm in routes(app) if perm.endswith("_read")]
+    assert len(reads) >= 20
+    writers = {}
+    for method, path, permission in reads:
+        write = permission[:-len("read")] + "write"
+        if write not in keys_service.PERMISSIONS:  # balance_read and event_read: read only
+            continue
+        if write not in writers:
+            writers[write] = restricted(account, [write])
+        r = call(account, method, path, writers[write])
+        assert r.status_code not in (401, 403), (method, path, r.get_json())
+
+
+# What SPEC §3/§4 let a publishable key do: tokens, payment methods, and the client-secret
+# flow of a PaymentIntent. Every other route is Stripe's 401 secret_key_required.
+PUBLISHABLE_ROUTES = {("POST", "/v1/tokens"), ("POST", "/v1/payment_methods"),
+                      ("GET", "/v1/payment_intents/xx_missing"),
+                      ("POST", "/v1/payment_intents/xx_missing/confirm")}
+
+
+def test_a_publishable_key_reaches_only_what_the_spec_allows(app, account):
+    seen = set()
+    for method, path, _permission in routes(app):
+        r = call(account, method, path, account.publishable_key)
+        if (method, path) in PUBLISHABLE_ROUTES:
+            assert r.status_code not in (401, 403), (method, path, r.get_json())
+            seen.add((method, path))
+        else:
+            assert_error(r, 401, code="secret_key_required",
+                         message=messages.SECRET_KEY_REQUIRED)
+    assert seen == PUBLISHABLE_ROUTES
 
 
 @pytest.mark.parametrize("granted,needed,allowed", [
