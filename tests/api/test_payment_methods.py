@@ -293,6 +293,34 @@ def test_list_a_customers_payment_methods_refuses_what_the_list_refuses(account)
                          "but a live mode key was used to make this request.")
 
 
+def test_retrieve_one_of_a_customers_payment_methods(account):
+    # stripe.Customer.retrieve_payment_method: only a method attached to that customer.
+    cus, other = customer(account), customer(account)
+    mine, theirs, loose = created(account), created(account), created(account)
+    attach(account, mine["id"], cus)
+    attach(account, theirs["id"], other)
+
+    r = account.get(f"/v1/customers/{cus}/payment_methods/{mine['id']}")
+
+    assert r.status_code == 200, r.get_json()
+    assert (r.get_json()["id"], r.get_json()["customer"]) == (mine["id"], cus)
+    for method_id in (theirs["id"], loose["id"], "pm_nope"):
+        assert_error(account.get(f"/v1/customers/{cus}/payment_methods/{method_id}"), 404,
+                     code="resource_missing", param="id",
+                     message=f"No such PaymentMethod: '{method_id}'")
+    assert_error(account.get(f"/v1/customers/cus_nope/payment_methods/{mine['id']}"), 404,
+                 code="resource_missing", param="customer",
+                 message="No such customer: 'cus_nope'")
+    expanded = account.get(f"/v1/customers/{cus}/payment_methods/{mine['id']}"
+                           "?expand[]=customer").get_json()
+    assert expanded["customer"]["id"] == cus
+    key = account.create_key(permissions=["customer_read"])
+    assert_error(account.get(f"/v1/customers/{cus}/payment_methods/{mine['id']}", key=key), 403,
+                 message=messages.MISSING_PERMISSION.format(
+                     masked=keys.mask(key), account=account.account_id,
+                     permission="payment_method_read"))
+
+
 def test_restricted_key_needs_payment_method_write(account):
     key = account.create_key(permissions=["token_write"])
     r = create(account, key=key)

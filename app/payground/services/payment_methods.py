@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import messages
 from ..core import cards
-from ..errors import InvalidRequestError, ParameterMissing
+from ..errors import InvalidRequestError, ParameterMissing, ResourceMissing
 from ..models.base import db
 from ..models.payment_method import PaymentMethod
 from . import events, tokens
@@ -59,6 +59,18 @@ def get_payment_method(account, livemode: bool, method_id: str, *,
                        param: str | None = "id") -> PaymentMethod:
     """The payment method ``method_id`` of this account and mode (404 otherwise)."""
     return get_scoped(PaymentMethod, account, livemode, method_id, param=param)
+
+
+def get_customer_payment_method(account, livemode: bool, customer_id: str,
+                                method_id: str) -> PaymentMethod:
+    """``GET /v1/customers/{customer}/payment_methods/{id}``: the payment method, if it is
+    attached to that customer; one that is not is as unknown as a made-up id (404)."""
+    customer = get_customer(account, livemode, customer_id, param="customer")
+    method = get_scoped(PaymentMethod, account, livemode, method_id)
+    if method.customer_id != customer.id:
+        raise ResourceMissing(messages.NO_SUCH.format(
+            noun=PaymentMethod.noun_for_messages(), id=method_id), param="id")
+    return method
 
 
 def attach_payment_method(account, livemode: bool, clock, method_id: str,

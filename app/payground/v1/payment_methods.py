@@ -1,5 +1,5 @@
 """/v1/payment_methods: create (publishable keys too), retrieve, attach, detach, list; and
-/v1/customers/{id}/payment_methods, a customer's list."""
+/v1/customers/{id}/payment_methods: a customer's list, and one of them."""
 
 from __future__ import annotations
 
@@ -79,3 +79,14 @@ def list_customer_payment_methods(customer_id, params):
     s = scope()
     return payment_methods.list_payment_methods(s.account, s.livemode,
                                                 {**params, "customer": customer_id}, request.path)
+
+
+@bp.get("/customers/<customer_id>/payment_methods/<method_id>")
+@requires("payment_method_read")
+@accepts(PaymentMethodRetrieve)
+@returns(PaymentMethodOut)
+def retrieve_customer_payment_method(customer_id, method_id, params):
+    """Retrieve one of a customer's payment methods."""
+    s = scope()
+    return payment_methods.get_customer_payment_method(s.account, s.livemode, customer_id,
+                                                       method_id)
