@@ -243,6 +243,30 @@ def test_check_lets_a_dead_key_rest_in_the_history_but_not_in_the_files(repo, se
     assert leaked not in result.output
 
 
+def test_check_with_history_still_calls_a_dead_key_left_in_a_file_a_leak(repo, server,
+                                                                          account, run):
+    # Committed and still in the file, the key is one history finding at the file's place:
+    # revoked, it was called `ok` (exit 0), though plain `scan --check` says LEAK.
+    leaked = account.create_key(type="secret")
+    (repo / "pay.py").write_text(f"KEY = '{leaked}'\n")
+    commit_all(repo, "oops")
+    leaked_id = key_id(server, account, leaked)
+    account.revoke(leaked)
+
+    result = run("scan", "--history", "--check")
+
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("LEAK ") and lines[0].endswith(
+        f"pay.py:1:8  {shown(leaked)}  test secret key")
+    assert lines[1:3] == [
+        "       committed: every clone has it, even if a later commit deletes it",
+        f"       yours: {leaked_id}, revoked: it no longer works"]
+    as_json = json.loads(run("scan", "--history", "--check", "--json").output)
+    assert (as_json["leaks"], as_json["findings"][0]["leak"]) == (1, True)
+    assert leaked not in result.output
+
+
 @pytest.mark.skipif(not (REPO / ".git").exists(), reason="not a git checkout")
 def test_this_repository_holds_no_key(scan, monkeypatch):
     monkeypatch.chdir(REPO)
@@ -459,6 +483,28 @@ def test_a_symlink_is_read_as_git_publishes_it_not_followed(repo, tmp_path, scan
     for named in ((), ("keys.py",), ("vendor",)):
         result = scan(*named)
         assert (result.exit_code, result.output) == (0, "No keys found in 0 files.\n"), named
+
+
+def test_a_symlink_to_the_project_from_outside_it_is_the_project(repo, tmp_path, scan,
+                                                                  monkeypatch):
+    # Not a link git publishes: the project itself. It was read as no repository at all:
+    # --staged and --history stopped with status 2, and a git-ignored file was a LEAK.
+    secret = keys.generate("secret", False)
+    (repo / ".gitignore").write_text("local.txt\n")
+    (repo / "local.txt").write_text(f"K={secret}\n")
+    (repo / "app.py").write_text(f"K = '{secret}'\n")
+    git(repo, "add", "app.py")
+    (tmp_path / "shop-link").symlink_to(repo)
+    monkeypatch.chdir(tmp_path)
+
+    leak = f"LEAK shop/app.py:1:6  {shown(secret)}  test secret key"
+    staged = scan("--staged", "shop-link")
+    assert (staged.exit_code, staged.output.splitlines()[0]) == (1, leak), staged.output
+    files = scan("shop-link")
+    assert (files.exit_code, files.output.splitlines()[0]) == (1, leak), files.output
+    assert "local.txt" not in files.output  # git ignores it
+    commit_all(repo)
+    assert scan("--history", "shop-link").exit_code == 1
 
 
 def test_a_key_from_stripe_docs_is_public_not_a_leak(repo, scan):

@@ -43,6 +43,8 @@ class Finding:
     path: str  # as shown: relative to the current folder where it can be
     where: str
     commit: str | None = None
+    # History: the key is still in the file too (one finding, the file's place). Not retired.
+    in_file: bool = False
     # --check: a key of the account that no longer works, found only in history. The commits
     # cannot be changed and the key is dead: done, not a leak (a CI gate goes green again).
     retired: bool = False
@@ -154,7 +156,7 @@ def _merge_history(current: list[Finding], past: list[Finding]) -> list[Finding]
     """A key still in a file and also in a commit is one finding: the file's place, the
     commit that published it."""
     published = {(f.find.value, f.path): f.commit for f in past}
-    merged = [Finding(f.find, f.path, HISTORY, published[(f.find.value, f.path)])
+    merged = [Finding(f.find, f.path, HISTORY, published[(f.find.value, f.path)], in_file=True)
               if (f.find.value, f.path) in published else f for f in current]
     now = {(f.find.value, f.path) for f in current}
     return merged + [f for f in past if (f.find.value, f.path) not in now]
@@ -199,7 +201,8 @@ def _identify(obj: dict[str, Any], url: str, findings: list[Finding]) -> dict[st
 
 def _retired_if_dead(finding: Finding, known: dict[str, Any]) -> Finding:
     key = known.get(finding.find.value)
-    if finding.where == HISTORY and key and key["status"] in DEAD:
+    # Only the commits hold it: a dead key still in a file must still go (a leak).
+    if finding.where == HISTORY and not finding.in_file and key and key["status"] in DEAD:
         return replace(finding, retired=True)
     return finding
 

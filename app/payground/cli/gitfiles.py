@@ -82,8 +82,16 @@ def in_git_folder(path: Path) -> bool:
 
 def repo_root(path: Path) -> Path | None:
     """The top of the git work tree holding ``path``, or ``None`` (no git, or not in one)."""
-    # A symlink is what git publishes, not what it points to (maybe outside the work tree).
-    folder = path if path.is_dir() and not path.is_symlink() else path.parent
+    if path.is_symlink():
+        # A link in a work tree is what git publishes, not what it points to (maybe outside
+        # the tree). One from outside any work tree (to a project's folder) is followed.
+        root = _toplevel(path.parent)
+        if root is not None or not path.is_dir():
+            return root
+    return _toplevel(path if path.is_dir() else path.parent)
+
+
+def _toplevel(folder: Path) -> Path | None:
     try:
         done = _git(folder, "rev-parse", "--show-toplevel")
     except OSError:  # git is not installed
@@ -104,8 +112,11 @@ def is_bare(path: Path) -> bool:
 
 def git_files(root: Path, path: Path) -> tuple[list[Path], list[Path]]:
     """The tracked files under ``path``, and the untracked ones git does not ignore."""
-    # Not resolving a symlink itself: git tracks the link, its target may be out of the tree.
-    real = path.parent.resolve() / path.name if path.is_symlink() else path.resolve()
+    # Not resolving a symlink in the tree: git tracks the link, its target may be out of the
+    # tree. A link from outside the tree to the project's folder (repo_root) stands for it.
+    parent = path.parent.resolve()
+    in_tree = path.is_symlink() and parent.is_relative_to(root.resolve())
+    real = parent / path.name if in_tree else path.resolve()
     spec = os.path.relpath(real, root.resolve())
 
     def listed(*flags: str) -> list[Path]:
