@@ -220,3 +220,24 @@ def test_expanding_refunds_needs_refund_read(account):
                          403)
     assert "Having the 'rak_refund_read' permission" in error["message"]
     assert account.get(f"/v1/charges/{charge['id']}", key=key).status_code == 200
+
+
+def test_retrieve_one_of_a_charges_refunds(account, refunded):
+    # stripe.Charge.retrieve_refund, and the expanded list's retrieve (GET {url}/{id}): only a
+    # refund of that charge.
+    charge_id, ids = refunded
+    other = post(account, "/v1/charges", amount=2000, currency="usd", source="tok_visa")
+    theirs = post(account, "/v1/refunds", charge=other["id"], amount=100)["id"]
+
+    shown = get(account, f"/v1/charges/{charge_id}/refunds/{ids[3]}?expand[]=charge")
+
+    assert (shown["id"], shown["object"], shown["charge"]["id"]) == (ids[3], "refund", charge_id)
+    for refund_id in (theirs, "re_nope"):
+        assert_error(account.get(f"/v1/charges/{charge_id}/refunds/{refund_id}"), 404,
+                     code="resource_missing", param="id",
+                     message=f"No such refund: '{refund_id}'")
+    assert_error(account.get(f"/v1/charges/ch_nope/refunds/{ids[0]}"), 404,
+                 code="resource_missing", param="id", message="No such charge: 'ch_nope'")
+    key = account.create_key(permissions=["charge_read"])
+    error = assert_error(account.get(f"/v1/charges/{charge_id}/refunds/{ids[0]}", key=key), 403)
+    assert "Having the 'rak_refund_read' permission" in error["message"]

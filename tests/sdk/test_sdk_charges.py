@@ -197,3 +197,11 @@ def test_expanded_refunds_page_on_with_the_sdk(payground_stripe):
     assert [r.id for r in expanded.refunds.auto_paging_iter()] == ids[::-1]
     listed = payground_stripe.Charge.list_refunds(created.id, limit=3)
     assert [r.id for r in listed.data] == ids[::-1][:3]
+
+
+def test_retrieve_a_charges_refund_with_the_sdk(payground_stripe):
+    created = charge(payground_stripe)
+    refund = payground_stripe.Refund.create(charge=created.id, amount=100)
+    assert payground_stripe.Charge.retrieve_refund(created.id, refund.id).id == refund.id
+    expanded = payground_stripe.Charge.retrieve(created.id, expand=["refunds"])
+    assert expanded.refunds.retrieve(refund.id).amount == 100

@@ -49,6 +49,18 @@ def get_scoped(model, account, livemode: bool, object_id: str, *, param: str | N
     return obj
 
 
+def get_scoped_child(model, account, livemode: bool, object_id: str, *, parent: str,
+                     parent_id: str):
+    """``get_scoped`` for an object named under another in the path
+    (``/v1/charges/{charge}/refunds/{id}``): one whose ``parent`` is not ``parent_id`` is as
+    unknown as a made-up id (404 naming ``id``)."""
+    obj = get_scoped(model, account, livemode, object_id)
+    if getattr(obj, parent) != parent_id:
+        raise ResourceMissing(messages.NO_SUCH.format(noun=model.noun_for_messages(),
+                                                      id=object_id), param="id")
+    return obj
+
+
 def locking(query):
     """``query`` as ``SELECT ... FOR UPDATE`` (the rows it reads locked until the commit; on
     SQLite a write transaction holds the whole database anyway), read afresh, not from the

@@ -6,12 +6,13 @@ from typing import Any
 
 from .. import messages
 from ..core import cards
-from ..errors import InvalidRequestError, ParameterMissing, ResourceMissing
+from ..errors import InvalidRequestError, ParameterMissing
 from ..models.base import db
 from ..models.payment_method import PaymentMethod
 from . import events, tokens
 from .charges import CARD_FIELDS
-from .common import Page, clean_metadata, get_scoped, new_object_id, paginate
+from .common import (Page, clean_metadata, get_scoped, get_scoped_child, new_object_id,
+                     paginate)
 from .customers import get_customer
 
 MAGIC_PREFIX = "pm_card_"
@@ -66,11 +67,8 @@ def get_customer_payment_method(account, livemode: bool, customer_id: str,
     """``GET /v1/customers/{customer}/payment_methods/{id}``: the payment method, if it is
     attached to that customer; one that is not is as unknown as a made-up id (404)."""
     customer = get_customer(account, livemode, customer_id, param="customer")
-    method = get_scoped(PaymentMethod, account, livemode, method_id)
-    if method.customer_id != customer.id:
-        raise ResourceMissing(messages.NO_SUCH.format(
-            noun=PaymentMethod.noun_for_messages(), id=method_id), param="id")
-    return method
+    return get_scoped_child(PaymentMethod, account, livemode, method_id, parent="customer_id",
+                            parent_id=customer.id)
 
 
 def attach_payment_method(account, livemode: bool, clock, method_id: str,

@@ -14,7 +14,8 @@ from ..models.charge import Charge
 from ..models.payment_intent import PaymentIntent
 from ..models.refund import Refund
 from . import events, intent_sync, ledger
-from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
+from .common import (Page, clean_metadata, get_scoped, get_scoped_child, merge_metadata,
+                     new_object_id, paginate)
 
 EMBEDDED_REFUNDS = 10  # how many refunds a charge's expanded ``refunds`` list holds
 
@@ -112,6 +113,14 @@ def list_charge_refunds(account, livemode: bool, charge_id: str, params: dict[st
     charge)."""
     charge = get_scoped(Charge, account, livemode, charge_id)
     return paginate(Refund, account, livemode, params, url, (Refund.charge_id == charge.id,))
+
+
+def get_charge_refund(account, livemode: bool, charge_id: str, refund_id: str) -> Refund:
+    """``GET /v1/charges/{charge}/refunds/{id}``: the refund, if it is one of that charge's;
+    another charge's is as unknown as a made-up id (404)."""
+    charge = get_scoped(Charge, account, livemode, charge_id)
+    return get_scoped_child(Refund, account, livemode, refund_id, parent="charge_id",
+                            parent_id=charge.id)
 
 
 def embedded_refunds(charge: Charge) -> Page:

@@ -133,3 +133,13 @@ def list_charge_refunds(charge_id, params):
     """List a charge's refunds, newest first (where its expanded ``refunds`` list pages on)."""
     s = scope()
     return refunds.list_charge_refunds(s.account, s.livemode, charge_id, params, request.path)
+
+
+@bp.get("/charges/<charge_id>/refunds/<refund_id>")
+@requires("refund_read")
+@accepts(RefundRetrieve)
+@returns(RefundOut)
+def retrieve_charge_refund(charge_id, refund_id, params):
+    """Retrieve one of a charge's refunds (``stripe.Charge.retrieve_refund``)."""
+    s = scope()
+    return refunds.get_charge_refund(s.account, s.livemode, charge_id, refund_id)
