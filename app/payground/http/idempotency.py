@@ -48,6 +48,7 @@ from ..models.base import db
 from ..models.idempotency import IdempotencyRecord as Record
 from ..services.webhooks import restore_secret, withhold_secret
 from .decorators import OUTPUT_ATTR, check_expand, request_params
+from .schemas import Expand
 
 KEY_MAX_LENGTH = 255
 # The one /v1 answer that shows a secret (a new webhook endpoint's): saved without it.
@@ -113,14 +114,12 @@ def claim() -> Response | None:
 
 def _refuse_expansions_the_key_may_not_see() -> None:
     """Before a replay: the 400 or 403 the view would give this key for its ``expand[]``
-    (``@accepts`` checks them, but a replay never reaches the view)."""
-    paths = request_params().get("expand")
-    if isinstance(paths, str):
-        paths = [paths]
-    if not paths or not isinstance(paths, list):
-        return
-    view = current_app.view_functions[request.endpoint]
-    check_expand(getattr(view, OUTPUT_ATTR, None), [p for p in paths if isinstance(p, str)])
+    (``@accepts`` checks them, but a replay never reaches the view). The saved request had
+    the same parameters and passed their validation: ``expand`` reads as it did then."""
+    sent = request_params().get("expand")
+    if sent:
+        view = current_app.view_functions[request.endpoint]
+        check_expand(getattr(view, OUTPUT_ATTR, None), Expand().deserialize(sent))
 
 
 def echo_key(response: Response) -> None:

@@ -10,6 +10,7 @@ from .. import messages
 from ..core import money
 from ..errors import InvalidRequestError
 from ..models.base import db
+from ..models.account import Account
 from ..models.charge import Charge
 from ..models.payment_intent import PaymentIntent
 from ..models.refund import Refund
@@ -126,12 +127,9 @@ def get_charge_refund(account, livemode: bool, charge_id: str, refund_id: str) -
 def embedded_refunds(charge: Charge) -> Page:
     """A charge's ``refunds`` (``expand[]=refunds``): its 10 newest, as Stripe embeds them;
     the list's ``url`` pages through the rest."""
-    rows = db.session.execute(
-        select(Refund).where(Refund.charge_id == charge.id)
-        .order_by(Refund.created.desc(), Refund.id.desc()).limit(EMBEDDED_REFUNDS + 1)
-    ).scalars().all()
-    return Page(items=list(rows[:EMBEDDED_REFUNDS]), has_more=len(rows) > EMBEDDED_REFUNDS,
-                url=f"/v1/charges/{charge.id}/refunds")
+    account = db.session.get(Account, charge.account_id)  # the caller's: already loaded
+    return paginate(Refund, account, charge.livemode, {"limit": EMBEDDED_REFUNDS},
+                    f"/v1/charges/{charge.id}/refunds", (Refund.charge_id == charge.id,))
 
 
 def list_refunds(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
