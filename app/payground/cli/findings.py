@@ -33,6 +33,7 @@ WHERE = {
     STAGED: "staged: the next commit publishes it",
     HISTORY: "committed: every clone has it, even if a later commit deletes it",
 }
+DEAD = ("expired", "revoked")  # key statuses: it no longer works
 _RANK = {scanning.SECRET: 0, scanning.RESTRICTED: 1, scanning.STRIPE: 0,
          scanning.WEBHOOK_SECRET: 2, scanning.PUBLISHABLE: 3, scanning.STRIPE_DOCS: 3}
 
@@ -205,9 +206,6 @@ def _retired_if_dead(finding: Finding, known: dict[str, Any]) -> Finding:
     if finding.where == HISTORY and not finding.in_file and key and key["status"] in DEAD:
         return replace(finding, retired=True)
     return finding
-
-
-DEAD = ("expired", "revoked")
 
 
 # --- reporting -----------------------------------------------------------------------------

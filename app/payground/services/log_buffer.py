@@ -100,9 +100,7 @@ class LogBuffer:
         is written: their flushers write each within ``delay``. Not for this process's own
         rows: the reader writes those itself (``flush``), at once."""
         if self.progress is not None:
-            own = self._slot[1] if self._slot is not None and self._slot[0] == os.getpid() \
-                else None
-            self.progress.wait_for_rows_queued_now(timeout, skip=own)
+            self.progress.wait_for_rows_queued_now(timeout, skip=self._progress_slot())
 
     def piggyback(self, dbapi_connection) -> None:
         """Write the waiting rows inside the caller's open SQLite write transaction."""
