@@ -450,7 +450,13 @@ def test_create_env_file_elsewhere_is_not_added_to_this_gitignore(account, proje
     (("--mode", "live"), "Live mode is not activated for this account: activate it first "
                          "(POST /sandbox/account/activate, `payground activate`, or Activate "
                          "live mode in the dashboard)."),
-    (("--ip", "not-an-address"), "Invalid IP address or range: not-an-address"),
+    (("--ip", "not-an-address"),
+     "Invalid IP address or range: not-an-address (param: ip_allowlist[0])"),
+    # A message that does not name its parameter is followed by the param of the error.
+    (("--name", "x" * 201), f"Invalid string: {'x' * 57}...; must be at most 200 characters "
+                            "(param: name)"),
+    (("--expires-at", "2100-01-01"),
+     "This value must be less than or equal to 2147483647. (param: expires_at)"),
 ])
 def test_create_prints_the_server_refusal(account, run, args, message):
     result = run("keys", "create", *args)

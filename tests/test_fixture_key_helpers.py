@@ -81,3 +81,21 @@ def test_an_empty_key_is_sent_as_given(payground_account):
     error = response.json()["error"]
     assert (error["type"], error.get("code"), error["message"]) == (
         "invalid_request_error", None, messages.NO_API_KEY)
+
+
+def test_a_refusal_names_the_parameter_its_message_does_not(payground_account):
+    """``This value must be less than or equal to 604800.`` alone does not say which value:
+    the helper's error adds the error's ``param``; a message that names it stays as it is."""
+    account = payground_account
+    key_id = account._key_id(account.secret_key)
+    with pytest.raises(requests.HTTPError) as refused:
+        account.roll(key_id, expires_in=8 * 86400)
+    assert str(refused.value) == (
+        f"POST {account.server.url}/sandbox/keys/{key_id}/roll -> 400: This value must be "
+        "less than or equal to 604800. (param: expires_in)")
+    assert refused.value.response.json()["error"]["param"] == "expires_in"
+
+    with pytest.raises(requests.HTTPError) as refused:
+        account.advance_clock(0)
+    assert str(refused.value).endswith(
+        "-> 400: Invalid seconds: must be between 1 and 31536000 (one year).")

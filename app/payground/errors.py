@@ -31,6 +31,8 @@ Code anywhere (services included) raises these; ``register_error_handlers`` rend
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from . import messages
@@ -236,6 +238,21 @@ class RateLimitError(StripeError):
     type = "invalid_request_error"
     code = "rate_limit"
     message = messages.RATE_LIMITED
+
+
+def error_line(error: Mapping[str, Any], status: int) -> str:
+    """The one line a client of the API (the CLI, the test helpers) shows for an error
+    envelope it received: the ``message``, followed by the ``param`` it is about when the
+    message does not name it (``This value must be less than or equal to 604800.`` says
+    nothing of ``expires_in``). Only for a parameter's value (``parameter_*`` codes, or none):
+    ``No such api_key: 'key_...'`` names what was wrong already."""
+    message = str(error.get("message") or f"HTTP {status}")
+    param, code = error.get("param"), error.get("code")
+    if not param or (code and not str(code).startswith("parameter_")):
+        return message
+    if not re.search(rf"(?<![\w\[]){re.escape(str(param))}(?![\w\[])", message):
+        message = f"{message} (param: {param})"
+    return message
 
 
 def register_error_handlers(app) -> None:

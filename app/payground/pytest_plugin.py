@@ -101,8 +101,13 @@ def payground_account(payground_server: Server) -> Account:
     ``.secret_key`` and ``.publishable_key``, ``.activate_live(**details)`` (returns the
     ``sk_live_`` key and sets ``.live_secret_key``/``.live_publishable_key``) and
     ``.request(method, path, key=None, **kwargs)`` (a ``requests`` call authenticated with
-    the secret key, or the ``key`` given). Since every object belongs to one account, tests
-    never see each other's data.
+    the secret key, or the ``key`` given), and the key and clock helpers
+    ``.create_key(type="restricted", permissions=[...])``, ``.roll(key, expires_in=0)``,
+    ``.revoke(key)``, ``.advance_clock(seconds)``, ``.roll_webhook_secret(endpoint_id)``,
+    ``.start_leak_drill(key=None)`` and ``.leak_drill(drill_id)``; a helper the server refuses
+    raises ``requests.HTTPError`` with its message. Since every object belongs to one account,
+    tests never see each other's data. For an account shared by several tests, sign one up in
+    a fixture of wider scope: ``payground_server.signup()``.
 
     .. versionadded:: 0.1
     """

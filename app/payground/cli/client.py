@@ -13,10 +13,13 @@ from .. import __version__
 
 
 class ServerError(click.ClickException):
-    """The server answered with Stripe's error envelope; shown as its ``message``."""
+    """The server answered with Stripe's error envelope; shown as its ``message``, and the
+    ``param`` when the message does not name it."""
 
     def __init__(self, status: int, error: dict[str, Any]) -> None:
-        super().__init__(str(error.get("message") or f"HTTP {status}"))
+        from ..errors import error_line
+
+        super().__init__(error_line(error, status))
         self.status = status
         self.code = error.get("code")
         self.error = error

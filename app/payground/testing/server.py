@@ -456,6 +456,13 @@ class Account:
         """Roll ``key`` (a full key or a ``key_...`` id); returns the new key.
 
         The old key keeps working for ``expires_in`` seconds of the account's clock.
+        :attr:`secret_key` (which :meth:`request` sends by default) and the key the
+        ``payground_stripe`` fixture set are not changed: rolling :attr:`secret_key`, assign
+        the new key to it (and to ``stripe.api_key``) if later calls should use it.
+
+        :raises requests.HTTPError: if Payground refuses (the key was rolled already, expired
+            or was revoked; ``expires_in`` is over 7 days).
+        :raises LookupError: if a full key given is not one of this account's.
 
         .. versionadded:: 0.2
         """
@@ -465,6 +472,9 @@ class Account:
 
     def revoke(self, key: str) -> None:
         """Revoke ``key`` (a full key or a ``key_...`` id): its next request fails.
+
+        :raises requests.HTTPError: if Payground refuses (already revoked, a publishable key).
+        :raises LookupError: if a full key given is not one of this account's.
 
         .. versionadded:: 0.2
         """
@@ -532,13 +542,16 @@ class Account:
 
 
 def _expect(response: requests.Response, status: int) -> dict[str, Any]:
-    """The JSON body of ``response``, or an ``HTTPError`` carrying Payground's message."""
+    """The JSON body of ``response``, or an ``HTTPError`` carrying Payground's message (and
+    the parameter it is about, when the message does not name it)."""
     import requests
+
+    from ..errors import error_line
 
     if response.status_code != status:
         try:
-            message = response.json()["error"]["message"]
-        except (ValueError, KeyError, TypeError):
+            message = error_line(response.json()["error"], response.status_code)
+        except (ValueError, KeyError, TypeError, AttributeError):
             message = response.text[:500]
         raise requests.HTTPError(
             f"{response.request.method} {response.url} -> {response.status_code}: {message}",
