@@ -44,6 +44,12 @@ INVALID_EMPTY = (
     "parameter; however '{param}' cannot be unset. You should remove '{param}' from your request "
     "or supply a non-empty value."
 )
+# A JSON body's null: the JSON form of "no value", refused as Stripe refuses an empty string
+# (form bodies cannot send one; Stripe's SDKs leave a None parameter out instead).
+INVALID_NULL = (
+    "You passed null for '{param}', which cannot be unset. You should remove '{param}' from your "
+    "request or supply a value."
+)
 AMOUNT_TOO_SMALL = "Amount must be at least $0.50 usd"
 MALFORMED_BODY = "Invalid request: the request body could not be decoded."
 MALFORMED_QUERY = "Invalid request: the query string could not be decoded."
@@ -261,6 +267,8 @@ DRILL_PUBLISHABLE = ("Publishable keys are public by design: a leak drill needs 
 DRILL_KEY_DEAD = "The key {key} no longer works: a leak drill needs a key that does."
 DRILL_RUNNING = ("A leak drill is already running for {key} ({id}): its bots keep trying for "
                  "an hour after the leak.")
+DRILL_OTHER_MODE = ("{key} is a {other} mode key, and this is {mode} mode: switch to {other} "
+                    "mode to leak it.")
 WEBHOOK_URL_NOT_ALLOWED = (
     "Invalid URL: this server sends webhooks only to the hosts its operator allows "
     "(PAYGROUND_WEBHOOK_ALLOWED_HOSTS), and {host} is not one of them."

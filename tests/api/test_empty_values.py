@@ -52,3 +52,30 @@ def test_an_empty_choice_is_refused_and_changes_nothing(account):
     empty_value_error(r, "cancellation_reason")
     after = account.get(f"/v1/payment_intents/{intent['id']}").get_json()
     assert (after["status"], after["cancellation_reason"]) == (intent["status"], None)
+
+
+def null_value_error(response, param):
+    return assert_error(response, 400, code="parameter_invalid_empty", param=param,
+                        message=messages.INVALID_NULL.replace("{param}", param))
+
+
+def test_a_json_null_is_refused_like_an_empty_string(account):
+    """A JSON body's ``null`` (a client's unset variable): the empty value's code, a message
+    that says null, the parameter named; nothing made."""
+    session = account.session_auth
+    null_value_error(account.client.post("/sandbox/leak_drills", json={"key": None},
+                                         headers=session), "key")
+    assert account.client.get("/sandbox/leak_drills", headers=session).get_json()["data"] == []
+
+    keys_before = len(account.client.get("/sandbox/keys", headers=session).get_json()["data"])
+    null_value_error(account.client.post("/sandbox/keys", json={"type": "secret", "name": None},
+                                         headers=session), "name")
+    null_value_error(account.client.post("/sandbox/keys", json={
+        "type": "restricted", "permissions": ["charge_read", None]}, headers=session),
+        "permissions[1]")
+    assert len(account.client.get("/sandbox/keys", headers=session).get_json()["data"]) == \
+        keys_before
+
+    null_value_error(account.client.post("/v1/customers", json={"email": None},
+                                         headers=account.auth()), "email")
+    assert count(account, "/v1/customers") == 0

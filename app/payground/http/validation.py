@@ -10,11 +10,13 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from .. import messages
 from ..errors import ParameterInvalid, ParameterMissing, ParameterUnknown, StripeError
 
 CODE_SEP = "\x1f"
 UNKNOWN = "Unknown field."
 MISSING = "Missing data for required field."
+NULL = "Field may not be null."  # marshmallow's, for a JSON null
 
 
 def coded(code: str | None, message: str) -> str:
@@ -30,6 +32,9 @@ def error_from_validation(error: ValidationError) -> StripeError:
         return ParameterUnknown(param or "")
     if message == MISSING:
         return ParameterMissing(param or "")
+    if message == NULL:
+        return ParameterInvalid(messages.INVALID_NULL.format(param=param or ""),
+                                code="parameter_invalid_empty", param=param)
     code, sep, text = message.partition(CODE_SEP)
     if not sep:
         code, text = None, message
