@@ -43,3 +43,20 @@ def test_a_refused_start_shows_the_apis_message(dash, signed_in):
     assert "No such api_key: &#39;key_nope&#39;" in r.get_data(as_text=True)
     r = dash.post("/dashboard/drills", {})
     assert r.status_code == 400 and "Missing required param: key." in text(r)
+
+
+def test_a_key_of_the_other_mode_is_refused(dash, signed_in):
+    """The form offers this mode's keys only; a stale tab (the mode switched in another) may
+    still post one of the other mode: refused, not a drill this page would never list."""
+    test_key = dash.key_id(signed_in.secret_key)
+    dash.post("/dashboard/activate", {})  # live now, and the dashboard switched to it
+    shown = f"sk_test_...{signed_in.secret_key[-4:]}"
+
+    r = dash.post("/dashboard/drills", {"key": test_key})
+
+    assert r.status_code == 400
+    assert (f"{shown} is a test mode key, and this is live mode: switch to test mode to leak "
+            "it.") in text(r)
+    assert "No leak drills in live mode yet." in text(dash.get("/dashboard/drills"))
+    dash.post("/dashboard/mode", {"mode": "test", "next": "/dashboard/drills"})
+    assert "No leak drills in test mode yet." in text(dash.get("/dashboard/drills"))

@@ -41,7 +41,10 @@ def start_drill():
     try:
         params = DrillStart().load({name: request.form[name] for name in ("key",)
                                     if name in request.form})
-        drill = drills.start_drill(g.account, params["key"], clock=state().clock)
+        # The form lists this mode's keys; a stale tab (the mode switched in another) may
+        # still send one of the other mode, whose drill this page would never show.
+        drill = drills.start_drill(g.account, params["key"], clock=state().clock,
+                                   livemode=g.livemode)
     except (StripeError, ValidationError) as exc:
         message, _ = error_text(exc)
         return _render(error=message)

@@ -39,14 +39,21 @@ from .keys import get_key
 BOTS_PAGE = 100  # a bot lists customers with limit=100 (the log keeps the path only)
 
 
-def start_drill(account, key_id: str, *, clock) -> LeakDrill:
+def start_drill(account, key_id: str, *, clock, livemode: bool | None = None) -> LeakDrill:
     """Treat the key ``key_id`` as pushed to a public repository now.
 
-    :raises InvalidRequestError: a publishable key (public by design), a key that no longer
-        works, or one whose bots are still at work from an earlier drill.
+    :param livemode: the mode the caller works in (the dashboard's), when it has one: a key
+        of the other mode is refused. ``None`` (the sandbox API's session sees both): any.
+    :raises InvalidRequestError: a publishable key (public by design), a key of the other
+        mode, a key that no longer works, or one whose bots are still at work from an
+        earlier drill.
     :raises ResourceMissing: no such key in this account (404, naming ``key``).
     """
     key = get_key(account, key_id, for_update=True, param="key")  # two starts: one drill
+    if livemode is not None and key.livemode != livemode:
+        modes = ("live", "test") if key.livemode else ("test", "live")
+        raise InvalidRequestError(messages.DRILL_OTHER_MODE.format(
+            key=key.redacted, other=modes[0], mode=modes[1]), param="key")
     now = clock.for_account(account)
     if key.type == "publishable":
         raise InvalidRequestError(messages.DRILL_PUBLISHABLE, param="key")
