@@ -65,8 +65,9 @@ def downgrade_to_version_1(engine) -> None:
                              "description VARCHAR(5000), enabled_events JSON NOT NULL, "
                              "status VARCHAR(16) NOT NULL, api_version VARCHAR(32), "
                              "metadata JSON NOT NULL, deleted BOOLEAN NOT NULL)"))
-        # ... and version 6's intent columns.
-        for column in ("statement_descriptor_suffix", "setup_future_usage", "shipping"):
+        # ... and version 6's and 8's intent columns.
+        for column in ("statement_descriptor_suffix", "setup_future_usage", "shipping",
+                       "payment_method_options"):
             conn.execute(sa.text(f"ALTER TABLE payment_intents DROP COLUMN {column}"))
         conn.execute(sa.text("UPDATE payground_schema SET version = 1"))
 
@@ -128,11 +129,13 @@ def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall
     assert {"webhook_endpoint_count", "open_drills"} <= account_columns
     assert {"webhook_endpoints", "webhook_deliveries", "leak_drills"} <= tables
     assert {"secret_generation", "previous_secret_expires_at"} <= endpoint_columns
-    assert {"statement_descriptor_suffix", "setup_future_usage", "shipping"} <= intent_columns
-    assert version == 7
+    assert {"statement_descriptor_suffix", "setup_future_usage", "shipping",
+            "payment_method_options"} <= intent_columns
+    assert version == 8
     assert client.get("/v1/balance", headers=auth).get_json() == balance
     intent = client.post("/v1/payment_intents", headers=auth, data={
-        "amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"})
+        "amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true",
+        "payment_method_options[card][request_three_d_secure]": "any"})
     assert intent.get_json()["status"] == "succeeded", intent.get_json()
     wall[0] += 2 * DAY
     report = client.get("/sandbox/ledger/verify",

@@ -225,6 +225,15 @@ INTENT_UPDATE_STATE = (
     "may only update the {field} of a PaymentIntent with one of the following statuses: "
     "requires_payment_method, requires_confirmation, requires_action."
 )
+# Stripe's answer since 2 January 2024 to a PaymentIntent that may be paid by card (every
+# Payground intent): only the suffix reaches a card statement.
+INTENT_STATEMENT_DESCRIPTOR_CARD = (
+    "The statement_descriptor parameter is not supported for the payment_method_type `card`. "
+    "To continue supporting payment_method_type `card`, please pass in "
+    "`statement_descriptor_suffix` or remove the `statement_descriptor` parameter altogether. "
+    "Please see https://support.stripe.com/questions/use-of-the-statement-descriptor-parameter-"
+    "on-paymentintents-for-card-charges for additional details."
+)
 CLIENT_SECRET_MISMATCH = (
     "The client_secret provided does not match the client_secret associated with the "
     "PaymentIntent."

@@ -328,3 +328,25 @@ def test_other_accounts_charges_are_invisible(account, make_account):
     assert_error(other.get(f"/v1/charges/{cid}"), 404, code="resource_missing", param="id",
                  message=f"No such charge: '{cid}'")
     assert other.get("/v1/charges").get_json()["data"] == []
+
+
+def test_list_filters_name_objects_that_exist(account):
+    """Stripe documents that a non-existent customer ID is an error, not an empty list; so is
+    an unknown PaymentIntent, and one of the other mode gets the "similar object" message."""
+    assert_error(account.get("/v1/charges?customer=cus_nope"), 404, code="resource_missing",
+                 param="customer", message="No such customer: 'cus_nope'")
+    assert_error(account.get("/v1/charges?payment_intent=pi_nope"), 404,
+                 code="resource_missing", param="payment_intent",
+                 message="No such payment_intent: 'pi_nope'")
+    live = account.activate()
+    live_customer = account.post("/v1/customers", {}, key=live).get_json()["id"]
+    assert_error(account.get(f"/v1/charges?customer={live_customer}"), 404,
+                 code="resource_missing", param="customer",
+                 message=messages.NO_SUCH_OTHER_MODE.format(
+                     noun="customer", id=live_customer, other="live", mode="test"))
+    # A deleted customer's charges are still its charges.
+    cid = account.post("/v1/customers", {}).get_json()["id"]
+    paid = charge(account, customer=cid).get_json()["id"]
+    assert account.delete(f"/v1/customers/{cid}").status_code == 200
+    listed = account.get(f"/v1/charges?customer={cid}").get_json()["data"]
+    assert [c["id"] for c in listed] == [paid]

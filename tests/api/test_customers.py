@@ -35,6 +35,34 @@ def test_retrieve_update_delete(account):
     assert_error(r, 404, code="resource_missing", param="id", message=f"No such customer: '{cid}'")
 
 
+def test_deleting_a_customer_detaches_its_payment_methods(account):
+    # Stripe: a deleted customer's payment methods are detached (customer null) and, like any
+    # detached method, cannot be used again; each sends payment_method.detached.
+    cid = account.post("/v1/customers", {}).get_json()["id"]
+    kept = []
+    for _ in range(2):
+        method = account.post("/v1/payment_methods", {"type": "card",
+                                                      "card[token]": "tok_visa"}).get_json()
+        account.post(f"/v1/payment_methods/{method['id']}/attach", {"customer": cid})
+        kept.append(method["id"])
+    loose = account.post("/v1/payment_methods", {"type": "card",
+                                                 "card[token]": "tok_visa"}).get_json()["id"]
+    assert account.delete(f"/v1/customers/{cid}").status_code == 200
+    for method_id in kept:
+        assert account.get(f"/v1/payment_methods/{method_id}").get_json()["customer"] is None
+        r = account.post("/v1/payment_intents", {"amount": 2000, "currency": "usd",
+                                                 "payment_method": method_id, "confirm": "true"})
+        assert_error(r, 400, param="payment_method", message=messages.PAYMENT_METHOD_SPENT)
+    events = account.get("/v1/events?type=payment_method.detached").get_json()["data"]
+    assert sorted((e["data"]["object"]["id"], e["data"]["object"]["customer"],
+                   e["data"]["previous_attributes"]["customer"]) for e in events) == sorted(
+        (method_id, None, cid) for method_id in kept)
+    # A method that was never the customer's is untouched, and still usable once.
+    r = account.post("/v1/payment_intents", {"amount": 2000, "currency": "usd",
+                                             "payment_method": loose, "confirm": "true"})
+    assert r.get_json()["status"] == "succeeded", r.get_json()
+
+
 def test_list_pagination_newest_first(account):
     ids = [account.post("/v1/customers", {"email": f"c{i}@example.com"}).get_json()["id"]
            for i in range(5)]

@@ -122,7 +122,7 @@ def test_a_magic_payment_method_becomes_a_real_one(account):
 
 def test_confirm_captures_through_the_charges_code(account):
     pi = made(account, payment_method="pm_card_visa", description="Order 2",
-              statement_descriptor="PAYGROUND SHOP", **{"metadata[order]": "2"})
+              **{"metadata[order]": "2"})
     confirmed = done(account, pi["id"], "confirm")
     assert (confirmed["status"], confirmed["amount_received"], confirmed["amount_capturable"]) \
         == ("succeeded", 2000, 0)
@@ -131,8 +131,7 @@ def test_confirm_captures_through_the_charges_code(account):
         pi["id"], pi["payment_method"], None)
     assert (c["status"], c["captured"], c["amount_captured"]) == ("succeeded", True, 2000)
     assert c["balance_transaction"].startswith("txn_")
-    assert (c["description"], c["statement_descriptor"], c["metadata"]) == (
-        "Order 2", "PAYGROUND SHOP", {"order": "2"})
+    assert (c["description"], c["metadata"]) == ("Order 2", {"order": "2"})
     assert c["payment_method_details"]["card"]["last4"] == "4242"
     assert event_types(account, pi["id"]) == ["payment_intent.created",
                                               "payment_intent.succeeded"]
@@ -174,6 +173,18 @@ def test_partial_capture_releases_the_rest(account):
     assert (captured["status"], captured["amount_received"]) == ("succeeded", 1500)
     c = charge(account, pi["latest_charge"])
     assert (c["amount_captured"], c["amount_refunded"]) == (1500, 500)
+
+
+def test_capture_updates_metadata_and_the_descriptor_suffix(account):
+    # Stripe's capture takes metadata and statement_descriptor_suffix (order shipped ...).
+    pi = authorized(account, **{"metadata[order]": "7", "metadata[stage]": "held"})
+    captured = done(account, pi["id"], "capture", statement_descriptor_suffix="ORDER 7",
+                    **{"metadata[stage]": "shipped"})
+    assert (captured["metadata"], captured["statement_descriptor_suffix"]) == (
+        {"order": "7", "stage": "shipped"}, "ORDER 7")
+    r = act(account, authorized(account)["id"], "capture", statement_descriptor="SHOP")
+    assert_error(r, 400, param="statement_descriptor",
+                 message=messages.INTENT_STATEMENT_DESCRIPTOR_CARD)
 
 
 def test_capture_more_than_authorized(account):
@@ -442,6 +453,98 @@ def test_setup_future_usage_saves_nothing_on_a_decline(account):
     assert_error(r, 400, param="payment_method", message=messages.PAYMENT_METHOD_SPENT)
 
 
+CARD_OPTIONS = {"installments": None, "mandate_options": None, "network": None,
+                "request_three_d_secure": "automatic"}
+
+
+def test_statement_descriptor_is_refused_on_update_too(account):
+    pi = made(account, statement_descriptor_suffix="ORDER 42")
+    r = account.post(f"/v1/payment_intents/{pi['id']}", {"statement_descriptor": "SHOP"})
+    assert_error(r, 400, param="statement_descriptor",
+                 message=messages.INTENT_STATEMENT_DESCRIPTOR_CARD)
+    shown = account.get(f"/v1/payment_intents/{pi['id']}").get_json()
+    assert (shown["statement_descriptor"], shown["statement_descriptor_suffix"]) == (
+        None, "ORDER 42")
+
+
+def test_card_capture_method_option_authorises_only(account):
+    # Stripe: payment_method_options[card][capture_method] overrides the intent's own
+    # capture_method for cards; the intent's stays as it was.
+    pi = succeeded(account, **{"payment_method_options[card][capture_method]": "manual"})
+    assert (pi["status"], pi["capture_method"], pi["amount_capturable"]) == (
+        "requires_capture", "automatic", 2000)
+    assert pi["payment_method_options"] == {"card": {**CARD_OPTIONS,
+                                                     "capture_method": "manual"}}
+    assert charge(account, pi["latest_charge"])["captured"] is False
+    captured = done(account, pi["id"], "capture", amount_to_capture="1500")
+    assert (captured["status"], captured["amount_received"]) == ("succeeded", 1500)
+
+
+def test_card_options_are_updated_one_by_one_and_unset_when_empty(account):
+    pi = made(account, capture_method="manual", **{
+        "payment_method_options[card][capture_method]": "manual",
+        "payment_method_options[card][request_three_d_secure]": "any"})
+    r = account.post(f"/v1/payment_intents/{pi['id']}", {
+        "payment_method_options[card][capture_method]": ""})
+    assert r.get_json()["payment_method_options"] == {"card": {
+        **CARD_OPTIONS, "request_three_d_secure": "any"}}
+    # The intent's own manual capture applies again: unset is not "automatic".
+    confirmed = done(account, pi["id"], "confirm", payment_method="pm_card_visa")
+    assert confirmed["status"] == "requires_capture"
+    other = made(account, **{"payment_method_options[card][request_three_d_secure]": "any"})
+    r = account.post(f"/v1/payment_intents/{other['id']}", {"payment_method_options[card]": ""})
+    assert r.get_json()["payment_method_options"] == {"card": CARD_OPTIONS}
+
+
+def test_request_three_d_secure_is_kept_and_needs_no_authentication(account):
+    # No card in Payground asks for 3-D Secure: the intent succeeds without requires_action.
+    pi = succeeded(account, **{"payment_method_options[card][request_three_d_secure]": "any"})
+    assert (pi["status"], pi["next_action"]) == ("succeeded", None)
+    assert pi["payment_method_options"]["card"]["request_three_d_secure"] == "any"
+
+
+def test_card_setup_future_usage_option_overrides_the_intents(account):
+    cus = customer(account)
+    saved = payment_method(account)
+    made(account, customer=cus, payment_method=saved, confirm="true",
+         **{"payment_method_options[card][setup_future_usage]": "off_session"})
+    assert account.get(f"/v1/payment_methods/{saved}").get_json()["customer"] == cus
+    # "none" saves nothing, whatever the intent's own setup_future_usage says.
+    kept = payment_method(account)
+    pi = made(account, customer=cus, payment_method=kept, confirm="true",
+              setup_future_usage="off_session",
+              **{"payment_method_options[card][setup_future_usage]": "none"})
+    assert pi["payment_method_options"]["card"]["setup_future_usage"] == "none"
+    assert account.get(f"/v1/payment_methods/{kept}").get_json()["customer"] is None
+
+
+def test_card_options_at_confirm_and_not_after_success(account):
+    pi = made(account, payment_method="pm_card_visa")
+    confirmed = done(account, pi["id"], "confirm",
+                     **{"payment_method_options[card][capture_method]": "manual"})
+    assert confirmed["status"] == "requires_capture"
+    done(account, pi["id"], "capture")
+    r = account.post(f"/v1/payment_intents/{pi['id']}", {
+        "payment_method_options[card][request_three_d_secure]": "any"})
+    unexpected_state(r, messages.INTENT_UPDATE_STATE.format(
+        field="payment_method_options", status="succeeded"), param="payment_method_options",
+        status="succeeded")
+
+
+def test_a_publishable_key_cannot_choose_the_card_capture_method(account):
+    pi = made(account, payment_method="pm_card_visa")
+    param = "payment_method_options[card][capture_method]"
+    r = act(account, pi["id"], "confirm", key=account.publishable_key,
+            client_secret=pi["client_secret"], **{param: "manual"})
+    assert_error(r, 400, param=param, message=messages.SECRET_KEY_PARAM.format(param=param))
+    assert account.get(f"/v1/payment_intents/{pi['id']}").get_json()["status"] == (
+        "requires_confirmation")
+    r = act(account, pi["id"], "confirm", key=account.publishable_key,
+            client_secret=pi["client_secret"],
+            **{"payment_method_options[card][request_three_d_secure]": "challenge"})
+    assert r.get_json()["status"] == "succeeded", r.get_json()
+
+
 def test_a_method_of_another_customer_is_refused(account):
     method = payment_method(account, customer(account))
     r = create(account, customer=customer(account), payment_method=method)
@@ -474,8 +577,23 @@ def test_a_method_detached_after_being_set_is_refused_at_confirm(account):
      "Invalid capture_method: must be one of automatic, automatic_async, manual"),
     ({"payment_method_types[]": "ideal"}, None, "payment_method_types",
      messages.PAYMENT_METHOD_TYPE_INVALID.format(type="ideal")),
-    ({"payment_method_options[card][request_three_d_secure]": "any"}, "parameter_unknown",
-     "payment_method_options", "Received unknown parameter: payment_method_options"),
+    # Stripe refuses a full descriptor on an intent that cards may pay (all of them here).
+    ({"statement_descriptor": "PAYGROUND SHOP"}, None, "statement_descriptor",
+     messages.INTENT_STATEMENT_DESCRIPTOR_CARD),
+    # Card options that need a real card network, and other payment method types.
+    ({"payment_method_options[card][moto]": "true"}, "parameter_unknown",
+     "payment_method_options[card][moto]",
+     "Received unknown parameter: payment_method_options[card][moto]"),
+    ({"payment_method_options[sepa_debit][setup_future_usage]": "none"}, "parameter_unknown",
+     "payment_method_options[sepa_debit]",
+     "Received unknown parameter: payment_method_options[sepa_debit]"),
+    ({"payment_method_options[card][capture_method]": "automatic"}, None,
+     "payment_method_options[card][capture_method]",
+     "Invalid payment_method_options[card][capture_method]: must be one of manual"),
+    ({"payment_method_options[card][request_three_d_secure]": "always"}, None,
+     "payment_method_options[card][request_three_d_secure]",
+     "Invalid payment_method_options[card][request_three_d_secure]: must be one of any, "
+     "automatic, challenge"),
     ({"shipping[name]": "Jo"}, "parameter_missing", "shipping[address]",
      "Missing required param: shipping[address]."),
 ])
@@ -522,6 +640,19 @@ def test_list_newest_first_and_by_customer(account):
     assert [p["id"] for p in listed["data"]] == [second["id"], first["id"]]
     mine = account.get(f"/v1/payment_intents?customer={cus}").get_json()["data"]
     assert [p["id"] for p in mine] == [second["id"]]
+
+
+def test_list_by_a_customer_that_does_not_exist(account):
+    # As GET /v1/charges?customer=... (Stripe documents the error there): a 404, not an
+    # empty list; a deleted customer's intents are still listed.
+    assert_error(account.get("/v1/payment_intents?customer=cus_nope"), 404,
+                 code="resource_missing", param="customer",
+                 message="No such customer: 'cus_nope'")
+    cus = customer(account)
+    pi = made(account, customer=cus)
+    assert account.delete(f"/v1/customers/{cus}").status_code == 200
+    listed = account.get(f"/v1/payment_intents?customer={cus}").get_json()["data"]
+    assert [p["id"] for p in listed] == [pi["id"]]
 
 
 def test_expand(account):

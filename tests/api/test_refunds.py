@@ -66,6 +66,22 @@ def test_more_than_the_charge(account):
     assert account.get(f"/v1/refunds?charge={cid}").get_json()["data"] == []
 
 
+def test_list_filters_name_objects_that_exist(account):
+    # Stripe: "If you provide a non-existent charge ID, this call raises an error."
+    assert_error(account.get("/v1/refunds?charge=ch_nope"), 404, code="resource_missing",
+                 param="charge", message="No such charge: 'ch_nope'")
+    assert_error(account.get("/v1/refunds?payment_intent=pi_nope"), 404,
+                 code="resource_missing", param="payment_intent",
+                 message="No such payment_intent: 'pi_nope'")
+    live = account.activate()
+    intent = account.post("/v1/payment_intents", {"amount": 2000, "currency": "usd"},
+                          key=live).get_json()["id"]
+    assert_error(account.get(f"/v1/refunds?payment_intent={intent}"), 404,
+                 code="resource_missing", param="payment_intent",
+                 message=messages.NO_SUCH_OTHER_MODE.format(
+                     noun="payment_intent", id=intent, other="live", mode="test"))
+
+
 def test_already_refunded(account):
     cid = charge(account)
     refund(account, cid)

@@ -49,6 +49,20 @@ def test_list_charges_auto_paging(payground_stripe):
     assert len(seen) == 3 and set(seen) == ids
 
 
+def test_list_filters_with_unknown_ids_raise(payground_stripe):
+    # Stripe documents an error, not an empty list, for a non-existent customer or charge.
+    for lister, params, param, message in (
+            (payground_stripe.Charge.list, {"customer": "cus_nope"}, "customer",
+             "No such customer: 'cus_nope'"),
+            (payground_stripe.Refund.list, {"charge": "ch_nope"}, "charge",
+             "No such charge: 'ch_nope'")):
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            lister(**params)
+        error = raised.value
+        assert (error.http_status, error.code, error.param, error.user_message) == (
+            404, "resource_missing", param, message)
+
+
 def test_declined_token(payground_stripe):
     with pytest.raises(stripe.CardError) as raised:
         charge(payground_stripe, source="tok_chargeDeclined")

@@ -47,6 +47,19 @@ def test_delete(payground_stripe):
     assert retrieved.deleted is True
 
 
+def test_delete_detaches_the_payment_methods(payground_stripe):
+    customer = payground_stripe.Customer.create(email="gone@example.com")
+    method = payground_stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
+    assert method.customer == customer.id
+    payground_stripe.Customer.delete(customer.id)
+    assert payground_stripe.PaymentMethod.retrieve(method.id).customer is None
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        payground_stripe.PaymentIntent.create(amount=2000, currency="usd",
+                                              payment_method=method.id, confirm=True)
+    assert (raised.value.http_status, raised.value.param) == (400, "payment_method")
+    assert raised.value.user_message == messages.PAYMENT_METHOD_SPENT
+
+
 def test_list_auto_paging_over_several_pages(payground_stripe):
     created = [payground_stripe.Customer.create(email=f"c{i}@example.com").id for i in range(5)]
     page = payground_stripe.Customer.list(limit=2)

@@ -115,3 +115,20 @@ def test_client_secret_flow_with_the_publishable_key(payground_stripe, payground
                                                 client_secret=f"{created.id}_secret_wrong")
     assert (raised.value.param, raised.value.user_message) == ("client_secret",
                                                                messages.CLIENT_SECRET_MISMATCH)
+
+
+def test_card_payment_method_options(payground_stripe):
+    # What Stripe's "place a hold on a card" guide sends: the card's own capture_method.
+    held = intent(payground_stripe, payment_method="pm_card_visa", confirm=True,
+                  payment_method_options={"card": {"capture_method": "manual",
+                                                   "request_three_d_secure": "any"}})
+    assert (held.status, held.capture_method) == ("requires_capture", "automatic")
+    card = held.payment_method_options.card
+    assert (card.capture_method, card.request_three_d_secure) == ("manual", "any")
+    captured = payground_stripe.PaymentIntent.capture(held.id, amount_to_capture=500)
+    assert (captured.status, captured.amount_received) == ("succeeded", 500)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        intent(payground_stripe, payment_method_options={"card": {"moto": True}})
+    error = raised.value
+    assert (error.http_status, error.code, error.param) == (
+        400, "parameter_unknown", "payment_method_options[card][moto]")

@@ -140,6 +140,19 @@ class AutomaticPaymentMethods(StripeSchema):
     allow_redirects = OneOf(("always", "never"))
 
 
+class CardStatementDescriptor(Str):
+    """A PaymentIntent's ``statement_descriptor``: Stripe refuses it when ``card`` is among the
+    intent's payment method types, as it always is here (``statement_descriptor_suffix``
+    is the card's)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=22, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        super()._deserialize(value, attr, data, **kwargs)
+        raise ValidationError(coded(None, messages.INTENT_STATEMENT_DESCRIPTOR_CARD))
+
+
 class OffSession(fields.Field):
     """``off_session``: ``true``/``false``, or (on confirm) ``one_off``/``recurring``."""
 
@@ -183,6 +196,35 @@ class Shipping(fields.Nested):
                                                      "tracking_number")}}
 
 
+class CardPaymentMethodOptions(StripeSchema):
+    """``payment_method_options[card]``: the card options a sandbox can honour.
+    ``capture_method`` (``manual``) and ``setup_future_usage`` override the intent's own for
+    cards, ``""`` unsets one; ``request_three_d_secure`` is kept and shown (no card here asks
+    for authentication). Stripe's other card options (installments, networks, mandates,
+    MOTO ...) need a real card network: they are unknown parameters."""
+
+    capture_method = OneOf(("manual",), allow_empty=True)
+    request_three_d_secure = OneOf(("any", "automatic", "challenge"))
+    setup_future_usage = OneOf(("none", "off_session", "on_session"), allow_empty=True)
+
+
+class CardOptions(fields.Nested):
+    """``payment_method_options[card][...]``, or ``payment_method_options[card]=`` to unset
+    every card option (None)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(CardPaymentMethodOptions, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "":
+            return None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class PaymentMethodOptions(StripeSchema):
+    card = CardOptions()
+
+
 class _NoRedirects(StripeSchema):
     """What Stripe takes for saved cards and 3-D Secure, accepted so that an integration
     written for Stripe runs unchanged. Payground's cards need no authentication and no
@@ -193,6 +235,7 @@ class _NoRedirects(StripeSchema):
     error_on_requires_action = Bool()
     setup_future_usage = OneOf(("off_session", "on_session"))
     shipping = Shipping()
+    payment_method_options = fields.Nested(PaymentMethodOptions)
 
 
 class PaymentIntentCreate(_NoRedirects):
@@ -207,7 +250,7 @@ class PaymentIntentCreate(_NoRedirects):
     description = Str(allow_empty=True)
     metadata = Metadata()
     receipt_email = Email()
-    statement_descriptor = Str(max_length=22)
+    statement_descriptor = CardStatementDescriptor()
     statement_descriptor_suffix = Str(max_length=22)
     # Accepted for Stripe.js-style integrations; cards never redirect, so it is not used.
     return_url = Str(max_length=2048)
@@ -231,10 +274,11 @@ class PaymentIntentUpdate(StripeSchema):
     description = Str(allow_empty=True)
     metadata = Metadata()
     receipt_email = Email()
-    statement_descriptor = Str(max_length=22)
+    statement_descriptor = CardStatementDescriptor()
     statement_descriptor_suffix = Str(max_length=22)
     setup_future_usage = OneOf(("off_session", "on_session"), allow_empty=True)
     shipping = Shipping()
+    payment_method_options = fields.Nested(PaymentMethodOptions)
     expand = Expand()
 
 
@@ -249,6 +293,9 @@ class PaymentIntentConfirm(_NoRedirects):
 
 class PaymentIntentCapture(StripeSchema):
     amount_to_capture = Int(minimum=1)
+    metadata = Metadata()
+    statement_descriptor = CardStatementDescriptor()
+    statement_descriptor_suffix = Str(max_length=22)
     expand = Expand()
 
 
@@ -275,6 +322,14 @@ def _last_payment_error(intent) -> dict | None:
     method = intent.last_payment_error_method
     return {**intent.last_payment_error,
             "payment_method": _method_out.dump(method) if method is not None else None}
+
+
+def _payment_method_options(intent) -> dict:
+    # Stripe shows the card's defaults, and the options that were set over them.
+    card = {"installments": None, "mandate_options": None, "network": None,
+            "request_three_d_secure": "automatic",
+            **(intent.payment_method_options or {}).get("card", {})}
+    return {"card": dict(sorted(card.items()))}
 
 
 def _charge_schema():
@@ -317,9 +372,7 @@ class PaymentIntentOut(Schema):
     on_behalf_of = fields.Constant(None)
     payment_method = fields.String(attribute="payment_method_id")
     payment_method_configuration_details = fields.Constant(None)
-    payment_method_options = fields.Constant({"card": {
-        "installments": None, "mandate_options": None, "network": None,
-        "request_three_d_secure": "automatic"}})
+    payment_method_options = fields.Function(_payment_method_options)
     payment_method_types = fields.List(fields.String())
     processing = fields.Constant(None)
     receipt_email = fields.String()

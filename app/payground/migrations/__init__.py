@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 class DatabaseTooNew(Exception):
@@ -110,6 +110,13 @@ def _v7_withhold_saved_secrets(conn) -> None:
                           "digest": row.key_digest})
 
 
+def _v8_intent_method_options(conn) -> None:
+    """PaymentIntents keep the payment_method_options they were given."""
+    columns = {c["name"] for c in inspect(conn).get_columns("payment_intents")}
+    if "payment_method_options" not in columns:
+        conn.execute(text("ALTER TABLE payment_intents ADD COLUMN payment_method_options JSON"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -117,6 +124,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     5: _v5_open_drills,
     6: _v6_intent_shipping,
     7: _v7_withhold_saved_secrets,
+    8: _v8_intent_method_options,
 }
 
 _meta = MetaData()

@@ -35,6 +35,8 @@ class PaymentIntent(AccountScoped, db.Model):
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     payment_method_types: Mapped[list] = mapped_column(JSON, default=list)
     automatic_payment_methods: Mapped[dict | None] = mapped_column(JSON)
+    # The options that were set, {"card": {"capture_method": "manual", ...}} (None: none).
+    payment_method_options: Mapped[dict | None] = mapped_column(JSON)
     canceled_at: Mapped[int | None]
     cancellation_reason: Mapped[str | None] = mapped_column(String(32))
     # The last decline as Stripe's error fields; its payment method is the column below.

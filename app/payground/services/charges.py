@@ -11,6 +11,7 @@ from ..models.balance_transaction import BalanceTransaction
 from ..models.base import build, db
 from ..models.direct import Writes
 from ..models.charge import Charge
+from ..models.payment_intent import PaymentIntent
 from . import events, intent_sync, ledger, tokens
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
 from .customers import get_customer
@@ -176,12 +177,20 @@ def capture_charge(account, livemode: bool, clock, charge_id: str,
 
 
 def list_charges(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
-    """Charges newest first, optionally only those of ``customer`` or ``payment_intent``."""
+    """Charges newest first, optionally only those of ``customer`` or ``payment_intent``.
+
+    :raises ResourceMissing: no such customer or PaymentIntent (Stripe documents the error
+        for a non-existent customer); a deleted customer's charges are still listed.
+    """
     filters: tuple = ()
     if params.get("customer"):
-        filters += (Charge.customer_id == params["customer"],)
+        customer = get_customer(account, livemode, params["customer"], param="customer",
+                                include_deleted=True)
+        filters += (Charge.customer_id == customer.id,)
     if params.get("payment_intent"):
-        filters += (Charge.payment_intent_id == params["payment_intent"],)
+        intent = get_scoped(PaymentIntent, account, livemode, params["payment_intent"],
+                            param="payment_intent")
+        filters += (Charge.payment_intent_id == intent.id,)
     return paginate(Charge, account, livemode, params, url, filters)
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from ..models.base import db
 from ..models.customer import Customer
+from ..models.payment_method import PaymentMethod
 from . import events
-from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
+from .common import (Page, clean_metadata, get_scoped, locking, merge_metadata, new_object_id,
+                     paginate)
 
 
 def create_customer(account, livemode: bool, clock, params: dict[str, Any]) -> Customer:
@@ -53,9 +57,19 @@ def update_customer(account, livemode: bool, clock, customer_id: str,
 
 
 def delete_customer(account, livemode: bool, clock, customer_id: str) -> Customer:
+    """Delete a customer. As on Stripe, its payment methods are detached with it (their
+    ``customer`` becomes ``null``, ``payment_method.detached``) and can never be used again."""
     customer = get_customer(account, livemode, customer_id)
+    now = clock.for_account(account)
     customer.deleted = True
-    events.emit(account, livemode, clock.for_account(account), "customer.deleted", customer)
+    events.emit(account, livemode, now, "customer.deleted", customer)
+    attached = db.session.execute(locking(select(PaymentMethod).where(
+        PaymentMethod.account_id == account.id, PaymentMethod.livemode == livemode,
+        PaymentMethod.customer_id == customer.id))).scalars().all()
+    for method in attached:
+        before = events.snapshot(method)
+        method.customer, method.spent = None, True
+        events.emit_changes(account, livemode, now, "payment_method.detached", method, before)
     db.session.commit()
     return customer
 

@@ -28,7 +28,7 @@ CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmat
               "requires_action", "processing")
 # What changes the payment itself: Stripe allows it only before a successful confirmation.
 PAYMENT_FIELDS = ("amount", "currency", "customer", "payment_method", "capture_method",
-                  "payment_method_types")
+                  "payment_method_types", "payment_method_options")
 TEXT_FIELDS = ("description", "receipt_email", "statement_descriptor",
                "statement_descriptor_suffix", "setup_future_usage", "shipping")
 
@@ -67,6 +67,7 @@ def create_payment_intent(account, livemode: bool, clock, params: dict[str, Any]
         automatic_payment_methods=None if automatic is None else {
             "allow_redirects": automatic.get("allow_redirects", "always"),
             "enabled": automatic.get("enabled", False)},
+        payment_method_options=_method_options(None, params.get("payment_method_options")),
         **{field: params.get(field) for field in TEXT_FIELDS})
     db.session.add(intent)
     events.emit(account, livemode, now, "payment_intent.created", intent)
@@ -114,6 +115,9 @@ def update_payment_intent(account, livemode: bool, clock, intent_id: str,
             setattr(intent, field, params[field])
     if "metadata" in params:
         intent.metadata_ = merge_metadata(intent.metadata_, params["metadata"])
+    if "payment_method_options" in params:
+        intent.payment_method_options = _method_options(intent.payment_method_options,
+                                                        params["payment_method_options"])
     intent.last_payment_error, intent.last_payment_error_method = None, None
     db.session.commit()
     return intent
@@ -149,17 +153,25 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
     for field in ("setup_future_usage", "shipping"):
         if field in params:
             setattr(intent, field, params[field])
+    options = params.get("payment_method_options")
+    if publishable:  # the server decides when money moves, not the browser
+        for param, given in (("capture_method", params.get("capture_method")),
+                             ("payment_method_options[card][capture_method]",
+                              "capture_method" in ((options or {}).get("card") or {}))):
+            if given:
+                raise InvalidRequestError(messages.SECRET_KEY_PARAM.format(param=param),
+                                          param=param)
     if params.get("capture_method"):
-        if publishable:  # the server decides when money moves, not the browser
-            raise InvalidRequestError(messages.SECRET_KEY_PARAM.format(param="capture_method"),
-                                      param="capture_method")
         intent.capture_method = params["capture_method"]
+    if options is not None:
+        intent.payment_method_options = _method_options(intent.payment_method_options, options)
     return _confirm(account, livemode, now, intent, method)
 
 
 def capture_payment_intent(account, livemode: bool, clock, intent_id: str,
                            params: dict[str, Any]) -> PaymentIntent:
-    """Capture a ``requires_capture`` intent's charge, in full or ``amount_to_capture``.
+    """Capture a ``requires_capture`` intent's charge, in full or ``amount_to_capture``
+    (``metadata`` and ``statement_descriptor_suffix`` update the intent, as on Stripe).
 
     The charge is captured by ``charges.capture_charge`` (so the money is posted as for any
     captured charge); a partial capture releases the rest.
@@ -181,6 +193,10 @@ def capture_payment_intent(account, livemode: bool, clock, intent_id: str,
         error.param = "amount_to_capture"
         raise
     intent.status, intent.amount_received, intent.amount_capturable = "succeeded", amount, 0
+    if "metadata" in params:
+        intent.metadata_ = merge_metadata(intent.metadata_, params["metadata"])
+    if "statement_descriptor_suffix" in params:
+        intent.statement_descriptor_suffix = params["statement_descriptor_suffix"]
     events.emit(account, livemode, clock.for_account(account), "payment_intent.succeeded",
                 intent)
     # Commits the intent's changes together with the capture.
@@ -213,10 +229,13 @@ def cancel_payment_intent(account, livemode: bool, clock, intent_id: str,
 
 
 def list_payment_intents(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
-    """PaymentIntents newest first, optionally only those of ``customer``."""
+    """PaymentIntents newest first, optionally only those of ``customer`` (404 if there is
+    no such customer, as for charges; a deleted customer's intents are still listed)."""
     filters: tuple = ()
     if params.get("customer"):
-        filters += (PaymentIntent.customer_id == params["customer"],)
+        customer = get_customer(account, livemode, params["customer"], param="customer",
+                                include_deleted=True)
+        filters += (PaymentIntent.customer_id == customer.id,)
     return paginate(PaymentIntent, account, livemode, params, url, filters)
 
 
@@ -227,9 +246,15 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
     if method.customer_id is None:
         method.spent = True  # used without a customer: Stripe never accepts it again
     card, magic = payment_methods.card_for_charge(method)
+    card_options = (intent.payment_method_options or {}).get("card", {})
+    # The card's own options win over the intent's (Stripe: "overrides ... for this payment
+    # method type"); setup_future_usage "none" saves nothing.
+    capture_method = card_options.get("capture_method", intent.capture_method)
+    save = card_options.get("setup_future_usage", intent.setup_future_usage) not in (None,
+                                                                                      "none")
     charge, outcome = charges.charge_card(
         account, livemode, now, card, magic=magic, amount=intent.amount,
-        currency=intent.currency, capture=intent.capture_method != "manual",
+        currency=intent.currency, capture=capture_method != "manual",
         customer=intent.customer, description=intent.description,
         receipt_email=intent.receipt_email, statement_descriptor=intent.statement_descriptor,
         metadata_=dict(intent.metadata_ or {}), payment_intent_id=intent.id,
@@ -247,14 +272,14 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
         raise charges.declined(charge, outcome, payment_intent=intent, payment_method=method,
                                payment_method_type="card")
     intent.last_payment_error, intent.last_payment_error_method = None, None
-    if intent.setup_future_usage and method.customer_id is None:
+    if save and method.customer_id is None:
         # Saved for later, as Stripe does: attached to the intent's customer, or (without
         # one) still free to be attached.
         method.spent = False
         if intent.customer is not None:
             method.customer = intent.customer
             events.emit(account, livemode, now, "payment_method.attached", method)
-    if intent.capture_method != "manual":  # automatic, or automatic_async
+    if capture_method != "manual":  # automatic, or automatic_async
         intent.status, intent.amount_received = "succeeded", intent.amount
         events.emit(account, livemode, now, "payment_intent.succeeded", intent)
     else:
@@ -262,6 +287,17 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
         events.emit(account, livemode, now, "payment_intent.amount_capturable_updated", intent)
     db.session.commit()
     return intent
+
+
+def _method_options(current: dict | None, given: dict | None) -> dict | None:
+    """``payment_method_options`` after ``given``: each card option given replaces the one
+    set, an empty one (None) unsets it, and ``card=`` (None) unsets them all."""
+    if not given or "card" not in given:
+        return current
+    card = {} if given["card"] is None else {**(current or {}).get("card", {}),
+                                                 **given["card"]}
+    card = {name: value for name, value in card.items() if value is not None}
+    return {"card": card} if card else None
 
 
 def _check_client_secret(intent: PaymentIntent, given: str | None, publishable: bool) -> None:

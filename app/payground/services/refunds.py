@@ -133,11 +133,17 @@ def embedded_refunds(charge: Charge) -> Page:
 
 
 def list_refunds(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
-    """Refunds newest first, optionally only those of ``charge`` or ``payment_intent``."""
+    """Refunds newest first, optionally only those of ``charge`` or ``payment_intent``.
+
+    :raises ResourceMissing: no such charge (as Stripe documents) or PaymentIntent.
+    """
     filters: tuple = ()
     if params.get("charge"):
-        filters += (Refund.charge_id == params["charge"],)
+        charge = get_scoped(Charge, account, livemode, params["charge"], param="charge")
+        filters += (Refund.charge_id == charge.id,)
     if params.get("payment_intent"):
+        intent = get_scoped(PaymentIntent, account, livemode, params["payment_intent"],
+                            param="payment_intent")
         filters += (Refund.charge_id.in_(select(Charge.id).where(
-            Charge.payment_intent_id == params["payment_intent"])),)
+            Charge.payment_intent_id == intent.id)),)
     return paginate(Refund, account, livemode, params, url, filters)
