@@ -48,9 +48,11 @@ def test_clock_needs_a_session(account, client):
     assert r.status_code == 401
 
 
-def test_the_clock_stops_where_timestamps_still_fit(account, client):
+def test_the_clock_stops_where_timestamps_still_fit(account, client, wall):
     """Timestamps are 32-bit columns: an account's clock may go no further than what leaves
-    room for the furthest date it sets (a 7-day grace period, a 30-day session)."""
+    room for the furthest date it sets (a 7-day grace period, a 30-day session). The wall
+    clock stands still (``wall``): a second ticking between reading the time and advancing
+    would move the account one second past the mark."""
     from payground.services.clock import LATEST_ACCOUNT_TIME
 
     def advance(seconds):
