@@ -621,6 +621,23 @@ def test_revoke_refusals_print_the_server_message(server, account, run):
     assert twice.stderr == f"Error: {shown} is already revoked.\n"
 
 
+def test_revoke_does_not_ask_about_a_key_it_cannot_revoke(server, account, run):
+    """Asked "Revoke ...? [y/N]" and then told no: a publishable key, or one revoked already,
+    gets the server's refusal at once."""
+    publishable_id = key_id(server, account, account.publishable_key)
+    secret_id = key_id(server, account, account.secret_key)
+    assert run("keys", "revoke", secret_id, "--yes").exit_code == 0
+
+    publishable = run("keys", "revoke", publishable_id, input="")
+    twice = run("keys", "revoke", secret_id, input="")
+
+    assert (publishable.exit_code, publishable.stdout) == (1, "")
+    assert publishable.stderr == "Error: Publishable keys cannot be revoked; roll them instead.\n"
+    shown = f"{account.secret_key[:8]}...{account.secret_key[-4:]}"
+    assert (twice.exit_code, twice.stdout) == (1, "")
+    assert twice.stderr == f"Error: {shown} is already revoked.\n"
+
+
 # --- key ids -------------------------------------------------------------------------------
 
 

@@ -358,8 +358,11 @@ def revoke(obj: dict[str, Any], url: str, key_id: str, yes: bool) -> None:
         if not yes:
             key = _sandbox(api, obj, "GET", f"/sandbox/keys/{key_id}")
             label = f', "{key["name"]}"' if key.get("name") else ""
-            click.confirm(f"Revoke {key['id']} ({key['redacted']}, {_mode(key)} mode{label})? "
-                          "Requests made with it will fail at once", abort=True)
+            # A key that cannot be revoked (publishable, or revoked already) is not asked
+            # about: the server's refusal below says why, without a question first.
+            if key["type"] != "publishable" and key["status"] != "revoked":
+                click.confirm(f"Revoke {key['id']} ({key['redacted']}, {_mode(key)} mode{label})? "
+                              "Requests made with it will fail at once", abort=True)
         key = _sandbox(api, obj, "POST", f"/sandbox/keys/{key_id}/revoke")
     click.echo(f"Revoked {key['id']} ({key['redacted']}): requests made with it now fail "
                "with 401 api_key_expired.")
