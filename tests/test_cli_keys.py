@@ -431,6 +431,27 @@ def test_create_writes_the_key_to_an_env_file(server, account, project, run):
         assert call(server, key).status_code == 200
 
 
+def test_create_never_writes_over_a_key_the_env_file_holds(server, account, project, run):
+    """`payground init` wrote STRIPE_SECRET_KEY: a new key written over it would lose the one
+    that works (still active, known to no one). Refused before anything is created."""
+    (project / ".env").write_text(f"STRIPE_SECRET_KEY={account.secret_key}\n")
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: .env already has STRIPE_SECRET_KEY: writing the new key there would lose the "
+        "one it holds. Name another variable with --env-var, or another file. Nothing was "
+        "created.\n")
+    assert (project / ".env").read_text() == f"STRIPE_SECRET_KEY={account.secret_key}\n"
+    types = [row.split()[1] for row in run("keys", "list").output.splitlines()[1:]]
+    assert sorted(types) == ["publishable", "secret"]  # nothing was created
+    named = run("keys", "create", "--env-file", ".env", "--env-var", "BACKEND_KEY")
+    assert named.exit_code == 0, named.output
+    assert call(server, account.secret_key).status_code == 200
+
+
 def test_create_env_file_elsewhere_is_not_added_to_this_gitignore(account, project, tmp_path,
                                                                   run):
     outside = tmp_path / "secrets" / "payments.env"

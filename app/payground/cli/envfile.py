@@ -124,6 +124,19 @@ def check_writable(*paths: Path) -> None:
                                        "was changed.")
 
 
+def check_unset(path: Path, name: str) -> None:
+    """Refuse, before a new key is created, to write it over a value ``name`` already has in
+    ``path``: that may be the only copy of a key that still works (a new key replaces an old
+    one in a roll, never in a create)."""
+    import click
+
+    if _read_env(path).get(name):
+        raise click.ClickException(
+            f"{path} already has {name}: writing the new key there would lose the one it "
+            "holds. Name another variable with --env-var, or another file. Nothing was "
+            "created.")
+
+
 def write_or_show(write, secrets: dict[str, str]) -> object:
     """Run ``write()``; if it fails anyway (the disk filled up, the file changed meanwhile),
     show the just-issued ``secrets`` once instead of losing them, then stop with the error."""

@@ -238,7 +238,8 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
 
     The full key is printed once, now; Payground cannot show it again. With --env-file it
     is written to that file instead (and the file added to ./.gitignore when it is in this
-    directory).
+    directory); a variable the file already has is never overwritten (--env-var names
+    another).
 
     \b
     Examples:
@@ -255,9 +256,10 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
                 "ip_allowlist": list(ips) or None}
     params.update({k: v for k, v in optional.items() if v is not None})
     if env_file is not None:
-        from .envfile import check_writable
+        from .envfile import check_unset, check_writable
 
         check_writable(env_file)
+        check_unset(env_file, env_var or _default_env_var(params))
     with _Client(url) as api:
         if expires_at is not None:
             kind, amount = expires_at
