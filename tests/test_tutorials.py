@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from payground import messages
 from payground.core import keys
@@ -80,6 +82,22 @@ def test_lesson_01_requests_with_a_mistyped_key_says_why(lesson_project):
     assert key not in result.stderr and typo not in result.stderr
 
 
+def test_lesson_01_stripe_with_a_revoked_key_says_why(lesson_project, payground_server):
+    session = (lesson_project / "home" / "session").read_text().strip()
+    key = next(line.split("=", 1)[1] for line in (lesson_project / ".env").read_text().splitlines()
+               if line.startswith("STRIPE_SECRET_KEY="))
+    sandbox = {"Authorization": f"Bearer {session}"}
+    listed = requests.get(payground_server.url_for("/sandbox/keys"), headers=sandbox,
+                          timeout=30).json()["data"]
+    key_id = next(k["id"] for k in listed if k["redacted"] == f"{key[:8]}...{key[-4:]}")
+    requests.post(payground_server.url_for(f"/sandbox/keys/{key_id}/revoke"), headers=sandbox,
+                  timeout=30).raise_for_status()
+    result = subprocess.run(program("01-first-charge", "charge_with_stripe.py"),
+                            cwd=lesson_project, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"401 {messages.EXPIRED_API_KEY.format(masked=keys.mask(key))}\n"
+
+
 def test_lesson_01_stripe(lesson_project):
     out = run(program("01-first-charge", "charge_with_stripe.py"), cwd=lesson_project)
     first, second = out.splitlines()
@@ -101,3 +119,109 @@ def test_lesson_output_never_shows_a_secret_key(lesson_project):
     for name in ("charge_with_requests.py", "charge_with_stripe.py", "go_live.py"):
         out = run(program("01-first-charge", name), cwd=lesson_project)
         assert not any(secret in out for secret in secrets)
+
+
+# --- a learner's mistakes: one line that says what is wrong and what to do, no traceback -----
+
+HELPERS = {"settings.py", "config.py", "sandbox.py", "envfile.py"}  # imported, never run
+ARGS = {"shop.py": ["tok_visa"], "find_charge.py": ["ch_x"], "pay_server.py": ["tok_x"]}
+NO_ENV = "STRIPE_SECRET_KEY is not set (no .env here?): run `payground init` in this folder"
+LOAD_ENV = "{} is not set: load .env first (set -a; . ./.env; set +a)"
+NO_SESSION = "no dashboard session in {home}/session: run `payground init` first"
+NO_TEAM_KEY = "{} is not set: run `python make_team_keys.py` in this folder first"
+NOT_INITIALISED = "no .env here: run `payground init` in this folder first"
+NO_SERVER = "Payground is not answering at {url}: start it with `payground serve`"
+NO_HANDLER = "nothing answers at {url}/webhook: start the handler first (python handler.py)"
+
+BEFORE_INIT = {  # run in an empty folder, with no session and no key in the environment
+    "01-first-charge/charge_with_requests.py": NO_ENV,
+    "01-first-charge/charge_with_stripe.py": NO_ENV,
+    "01-first-charge/go_live.py": "STRIPE_LIVE_SECRET_KEY is not set: run `payground activate` "
+                                  "in this folder first",
+    "02-storing-keys/check_setup.py": "STRIPE_SECRET_KEY is not set: run `payground init`, or "
+                                      "export it.",
+    "02-storing-keys/leak_on_purpose.py": NO_SESSION,
+    "03-restricted-keys/admin_backend.py": NO_ENV,
+    "03-restricted-keys/analytics_report.py": NO_TEAM_KEY.format("ANALYTICS_STRIPE_KEY"),
+    "03-restricted-keys/leaked_key.py": NO_TEAM_KEY.format("ANALYTICS_STRIPE_KEY"),
+    "03-restricted-keys/make_team_keys.py": NOT_INITIALISED,
+    "03-restricted-keys/marketing_sync.py": NO_TEAM_KEY.format("MARKETING_STRIPE_KEY"),
+    "04-rolling-keys/finish_roll.py": NOT_INITIALISED,
+    "04-rolling-keys/roll_key.py": NOT_INITIALISED,
+    "04-rolling-keys/worker.py": NOT_INITIALISED,
+    "05-test-to-live/activate.py": NOT_INITIALISED,
+    "05-test-to-live/customer.py": LOAD_ENV.format("STRIPE_PUBLISHABLE_KEY"),
+    "05-test-to-live/find_charge.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "05-test-to-live/payout.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "05-test-to-live/shop.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "06-keys-in-the-browser/checkout_page.py": LOAD_ENV.format("STRIPE_PUBLISHABLE_KEY"),
+    "06-keys-in-the-browser/pay_server.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "07-webhooks/deliveries.py": NO_SESSION,
+    "07-webhooks/forge.py": NO_HANDLER,
+    "07-webhooks/handler.py": "STRIPE_WEBHOOK_SECRET is not set: run python register.py, then "
+                              "load .env (set -a; . ./.env; set +a)",
+    "07-webhooks/pay.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "07-webhooks/register.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "07-webhooks/roll_secret.py": NO_SESSION,
+    "08-leak-drill/contain.py": NO_SESSION,
+    "08-leak-drill/leak.py": NO_SESSION,
+    "08-leak-drill/watch.py": NO_SESSION,
+}
+# With everything set up but no server at STRIPE_API_BASE. Left out: check_bundle.py (no
+# server needed), handler.py (a server itself), worker.py (counts failed requests, by design),
+# make_team_keys.py (the team keys in .env already: it has nothing to ask the server) and
+# finish_roll.py (no roll in progress: it asks nothing either; its first request is
+# roll_key.py's, through config.find_key).
+SERVER_STOPPED = {name: NO_HANDLER if name == "07-webhooks/forge.py" else NO_SERVER
+                  for name in BEFORE_INIT if Path(name).name not in (
+                      "handler.py", "worker.py", "make_team_keys.py", "finish_roll.py")}
+SET_UP = {  # made-up keys of the right shapes: no server will see them
+    "STRIPE_SECRET_KEY": "sk_test_" + "0" * 38, "STRIPE_PUBLISHABLE_KEY": "pk_test_" + "0" * 38,
+    "STRIPE_LIVE_SECRET_KEY": "sk_live_" + "0" * 38,
+    "STRIPE_LIVE_PUBLISHABLE_KEY": "pk_live_" + "0" * 38,
+    "ANALYTICS_STRIPE_KEY": "rk_test_" + "1" * 38, "MARKETING_STRIPE_KEY": "rk_test_" + "2" * 38,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "0" * 32,
+}
+
+
+def _dead_url() -> str:
+    """An address where nothing listens (a port the system just handed out and took back)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def run_mistake(name: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "WEBHOOK_"))}
+    args = [sys.executable, str(TUTORIALS / name), *ARGS.get(Path(name).name, [])]
+    return subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=120,
+                          env={**clean, **env})
+
+
+def test_every_program_is_checked_for_learner_mistakes():
+    programs = {f"{p.parent.name}/{p.name}" for p in TUTORIALS.glob("*/*.py")
+                if p.name not in HELPERS and p.name != "check_bundle.py"}
+    assert programs == set(BEFORE_INIT)
+
+
+@pytest.mark.parametrize("name", sorted(BEFORE_INIT))
+def test_a_program_run_before_payground_init_says_what_to_do(name, tmp_path):
+    home, url = tmp_path / "home", _dead_url()
+    result = run_mistake(name, tmp_path, {"PAYGROUND_HOME": str(home),
+                                          "WEBHOOK_URL": f"{url}/webhook"})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == BEFORE_INIT[name].format(home=home, url=url) + "\n"
+
+
+@pytest.mark.parametrize("name", sorted(SERVER_STOPPED))
+def test_a_program_run_with_the_server_stopped_says_to_start_it(name, tmp_path):
+    home, url = tmp_path / "home", _dead_url()
+    home.mkdir()
+    (home / "session").write_text("sess_" + "0" * 43 + "\n")
+    env = {**SET_UP, "STRIPE_API_BASE": url}
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    # Lessons 5 to 7 read their keys from the environment: `set -a; . ./.env; set +a`.
+    result = run_mistake(name, tmp_path, {**env, "PAYGROUND_HOME": str(home),
+                                          "WEBHOOK_URL": f"{url}/webhook"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr == SERVER_STOPPED[name].format(url=url) + "\n"

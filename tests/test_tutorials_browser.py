@@ -66,8 +66,17 @@ def test_the_server_charges_the_token_with_the_secret_key(project):
         1500, "succeeded", "lesson 6 order")
     # A token is single use: the page's token cannot be charged twice.
     again = run(project, "pay_server.py", token_id, status=1)
-    assert messages.TOKEN_ALREADY_USED.format(id=token_id) in again.stderr
+    assert (again.stdout, again.stderr) == (
+        "", f"400 {messages.TOKEN_ALREADY_USED.format(id=token_id)}\n")
     assert secret not in paid.stdout + paid.stderr + again.stdout + again.stderr
+
+
+def test_pay_server_without_a_token_says_where_to_get_one(project):
+    # `python pay_server.py "$(python checkout_page.py 2>/dev/null)"` when the page failed.
+    result = run(project, "pay_server.py", "", status=1)
+    assert (result.stdout, result.stderr) == (
+        "", "usage: python pay_server.py TOKEN (no token? run python checkout_page.py to see "
+            "why)\n")
 
 
 def test_the_shipped_page_holds_no_secret_key(project):

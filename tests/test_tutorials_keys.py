@@ -256,6 +256,17 @@ def test_leaked_read_only_key_can_read_but_move_nothing(team):
     assert all(c["email"] != "thief@example.com" for c in admin_list(team, "/v1/customers"))
 
 
+def test_a_team_program_with_a_revoked_key_says_why(server, tmp_path):
+    project = Project(server, tmp_path)
+    project.run(LESSON_3, "make_team_keys.py")
+    analytics = project.dotenv()["ANALYTICS_STRIPE_KEY"]
+    project.dashboard("POST", f"/sandbox/keys/{project.key_object(analytics)['id']}/revoke")
+    expired = messages.EXPIRED_API_KEY.format(masked=keys.mask(analytics))
+    for name in ("analytics_report.py", "leaked_key.py"):
+        result = project.run(LESSON_3, name, status=1)
+        assert (result.stdout, result.stderr) == ("", f"401 {expired}\n"), name
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_with_curl_reads_and_is_refused_a_charge(team):
     analytics = team.dotenv()["ANALYTICS_STRIPE_KEY"]
@@ -417,3 +428,33 @@ def test_roll_key_refuses_to_start_a_second_roll_before_the_first_is_finished(pr
                                      "(python finish_roll.py)")
     assert project.dotenv() == before_env
     assert project.dashboard("GET", "/sandbox/keys") == before_keys
+
+
+def test_finish_roll_without_a_roll_in_progress_says_to_start_one(project):
+    result = project.run(LESSON_4, "finish_roll.py", status=1)  # roll_key.py skipped
+    assert (result.stdout, result.stderr) == (
+        "", "no roll in progress: start one with python roll_key.py\n")
+    assert project.dashboard("GET", "/sandbox/clock")["offset"] == 0
+
+
+def test_roll_key_with_a_revoked_key_in_env_says_why_and_changes_nothing(project):
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    project.dashboard("POST", f"/sandbox/keys/{project.key_object(key)['id']}/revoke")
+    before_env, before_keys = project.dotenv(), project.dashboard("GET", "/sandbox/keys")
+    result = project.run(LESSON_4, "roll_key.py", status=1)
+    assert (result.stdout, result.stderr) == (
+        "", f"Only an active key can be rolled; {masked(key)} is revoked.\n")
+    assert project.dotenv() == before_env
+    assert project.dashboard("GET", "/sandbox/keys") == before_keys
+
+
+def test_roll_key_with_a_mistyped_key_in_env_says_how_to_fix_it(project):
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    typo = key[:-1] + ("x" if key[-1] != "x" else "y")
+    env_file = project.path / ".env"
+    env_file.write_text(env_file.read_text().replace(key, typo))
+    result = project.run(LESSON_4, "roll_key.py", status=1)
+    assert (result.stdout, result.stderr) == (
+        "", f"{masked(typo)} is not a secret key of the signed-in account: a typo in .env, or "
+            "another account's key? `payground init` here puts one of yours in .env\n")
+    assert project.key_object(key)["status"] == "active"

@@ -92,3 +92,17 @@ def test_contain_without_a_drill_for_the_key_rolls_nothing(server, tmp_path, lea
     assert project.dashboard("GET", "/sandbox/keys")["data"] == before
     requests.get(server.url_for("/v1/balance"), timeout=10,
                  headers={"Authorization": f"Bearer {key}"}).raise_for_status()
+
+
+def test_a_mistyped_key_in_env_says_how_to_fix_it(server, tmp_path):
+    project = LessonProject(server, tmp_path)
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    typo = key[:-1] + ("x" if key[-1] != "x" else "y")
+    env_file = project.path / ".env"
+    env_file.write_text(env_file.read_text().replace(key, typo))
+    for name in ("leak.py", "watch.py", "contain.py"):
+        result = project.run_args([sys.executable, str(LESSON / name)], status=1)
+        assert (result.stdout, result.stderr) == (
+            "", f"{masked(typo)} is not a key of the signed-in account: a typo in .env, or "
+                "another account's key? `payground init` here puts one of yours in .env\n"), name
+    assert project.dashboard("GET", "/sandbox/leak_drills")["data"] == []

@@ -20,7 +20,9 @@ import pytest
 import requests
 
 from payground import messages
-from tests.tutorial_support import FULL_KEY, LessonProject, lesson_server, masked
+from payground.core import keys
+from tests.tutorial_support import (FULL_KEY, PROGRAM_TIMEOUT, LessonProject, lesson_server,
+                                    masked)
 from tests.helpers import assert_error
 
 LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "05-test-to-live"
@@ -217,6 +219,19 @@ def test_activate_without_the_live_key_in_env_says_how_to_get_one(server, tmp_pa
     assert project.get("live", "/v1/balance")["livemode"] is True
 
 
+def test_activate_from_a_folder_without_env_activates_nothing(server, tmp_path):
+    project = Project(server, tmp_path)
+    elsewhere = tmp_path / "elsewhere"  # the keys loaded into the shell, then a `cd`
+    elsewhere.mkdir()
+    result = subprocess.run([sys.executable, str(LESSON / "activate.py")], cwd=elsewhere,
+                            capture_output=True, text=True, timeout=PROGRAM_TIMEOUT,
+                            env={**project.env, **project.keys("test")})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "no .env here: run `payground init` in this folder first\n"
+    assert not (elsewhere / ".env").exists()  # no live key in a file Git does not ignore
+    assert project.dashboard("GET", "/sandbox/account")["live_enabled"] is False
+
+
 # --- production: live keys ------------------------------------------------------------------
 
 
@@ -347,6 +362,24 @@ def test_shop_refuses_a_publishable_key_without_showing_it(story):
     assert result.stdout == ""
     assert result.stderr == ("STRIPE_SECRET_KEY is not set to a secret key "
                              "(sk_test_... or sk_live_...)\n")
+
+
+def test_the_shop_with_a_revoked_key_says_why(server, tmp_path):
+    project = Project(server, tmp_path)
+    key = project.keys("test")["STRIPE_SECRET_KEY"]
+    [key_id] = [k["id"] for k in project.dashboard("GET", "/sandbox/keys")["data"]
+                if k["redacted"] == masked(key)]
+    project.dashboard("POST", f"/sandbox/keys/{key_id}/revoke")
+    expired = messages.EXPIRED_API_KEY.format(masked=keys.mask(key))
+    shop = project.run("shop.py", "tok_visa", status=1)
+    assert (shop.stdout, shop.stderr) == (f"mode: test ({masked(key)})\n", f"401 {expired}\n")
+    payout = project.run("payout.py", status=1)
+    assert (payout.stdout, payout.stderr) == ("", f"401 {expired}\n")
+
+
+def test_the_shop_takes_the_amount_in_cents_only(story):
+    result = story.project.run("shop.py", "tok_visa", "45.00", status=1)
+    assert (result.stdout, result.stderr) == ("", "usage: python shop.py TOKEN [AMOUNT_IN_CENTS]\n")
 
 
 def test_no_program_ever_prints_a_secret_key(story):

@@ -252,3 +252,37 @@ def test_roll_secret_says_what_is_wrong(project):
     assert too_long.stdout == ""
     assert too_long.stderr == messages.WEBHOOK_ROLL_EXPIRES_IN.format(max=MAX_SECRET_GRACE) + "\n"
     assert project.dotenv()["STRIPE_WEBHOOK_SECRET"] == secret
+
+
+def test_deliveries_before_any_payment_says_which_steps_come_first(project):
+    env = {k: v for k, v in project.dotenv().items() if k in KEYS}
+    result = project.run_args([sys.executable, str(LESSON / "deliveries.py")], env=env, status=1)
+    assert (result.stdout, result.stderr) == (
+        "", "no deliveries yet: register an endpoint (python register.py), then python pay.py\n")
+
+
+def test_roll_secret_takes_seconds_only(project):
+    run(project, "register.py")
+    secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
+    env = {k: v for k, v in project.dotenv().items() if k in KEYS}
+    result = project.run_args([sys.executable, str(LESSON / "roll_secret.py"), "1h"],
+                              env={**env, "WEBHOOK_URL": project.url}, status=1)
+    assert (result.stdout, result.stderr) == (
+        "", "usage: python roll_secret.py SECONDS (how long the old secret still signs)\n")
+    assert project.dotenv()["STRIPE_WEBHOOK_SECRET"] == secret
+
+
+def test_register_from_a_folder_without_env_makes_no_endpoint(project):
+    # The keys loaded into the shell in the lesson's folder, then a `cd` elsewhere.
+    env = {k: v for k, v in project.dotenv().items() if k in KEYS}
+    elsewhere = project.path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run([sys.executable, str(LESSON / "register.py")], cwd=elsewhere,
+                            capture_output=True, text=True, timeout=PROGRAM_TIMEOUT,
+                            env={**project.env, **env, "WEBHOOK_URL": project.url})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "no .env here: run `payground init` in this folder first\n"
+    assert not (elsewhere / ".env").exists()
+    listed = requests.get(project.server.url_for("/v1/webhook_endpoints"), timeout=30,
+                          headers={"Authorization": f"Bearer {env['STRIPE_SECRET_KEY']}"})
+    assert listed.json()["data"] == []

@@ -3,6 +3,7 @@
 import logging
 import os
 import stat
+import sys
 from pathlib import Path
 
 import requests
@@ -30,6 +31,11 @@ print(f"STRIPE_SECRET_KEY={masked(key)} ({source})")
 log.info("calling Payground with %s", key)
 
 api_base = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
-response = requests.get(f"{api_base}/v1/balance", timeout=10,
-                        headers={"Authorization": f"Bearer {key}"})  # a header, not the URL
+try:
+    response = requests.get(f"{api_base}/v1/balance", timeout=10,
+                            headers={"Authorization": f"Bearer {key}"})  # a header, not the URL
+except requests.ConnectionError:  # nothing listens at api_base
+    sys.exit(f"Payground is not answering at {api_base}: start it with `payground serve`")
 print("GET /v1/balance:", response.status_code)
+if not response.ok:  # a mistyped, revoked or expired key: the server says which
+    sys.exit(response.json()["error"]["message"])

@@ -1,6 +1,7 @@
 """Lesson 2: leak a throwaway key on purpose, and look at what Payground shows and records."""
 
 import os
+import sys
 
 import requests
 
@@ -26,9 +27,15 @@ def error_of(response: requests.Response) -> str:
 
 # 1. A throwaway key, so that no key you really use gets exposed. Its secret is in this one
 #    response, which is why it is the only one left out of `answers`.
-created = requests.post(f"{API_BASE}/sandbox/keys", timeout=10,
-                        headers={"Authorization": f"Bearer {SESSION}"},
-                        json={"type": "secret", "name": "lesson 2 throwaway"}).json()
+try:
+    response = requests.post(f"{API_BASE}/sandbox/keys", timeout=10,
+                             headers={"Authorization": f"Bearer {SESSION}"},
+                             json={"type": "secret", "name": "lesson 2 throwaway"})
+except requests.ConnectionError:  # nothing listens at API_BASE
+    sys.exit(f"Payground is not answering at {API_BASE}: start it with `payground serve`")
+if not response.ok:  # the saved session has expired, say: the server says why
+    sys.exit(response.json()["error"]["message"])
+created = response.json()
 key, key_id = created["secret"], created["id"]
 print("created", created["redacted"])
 

@@ -74,5 +74,7 @@ def sandbox_session() -> str:
 
     Treat it like a key: it can create and revoke them.
     """
-    home = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser()
-    return (home / "session").read_text(encoding="utf-8").strip()
+    path = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
+    if not path.exists():
+        sys.exit(f"no dashboard session in {path}: run `payground init` first")
+    return path.read_text(encoding="utf-8").strip()

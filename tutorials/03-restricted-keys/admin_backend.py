@@ -1,15 +1,23 @@
 """Lesson 3: the payments backend - the one place the full-power secret key lives."""
 
 import os
+import sys
 
 import stripe
 from dotenv import load_dotenv
 
 load_dotenv(".env")
+if not os.environ.get("STRIPE_SECRET_KEY"):  # no .env in the folder you run this from
+    sys.exit("STRIPE_SECRET_KEY is not set (no .env here?): run `payground init` in this folder")
 stripe.api_key = os.environ["STRIPE_SECRET_KEY"]  # sk_test_: every permission there is
 stripe.api_base = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 
-customer = stripe.Customer.create(email="ada@example.com", name="Ada Lovelace")
+try:
+    customer = stripe.Customer.create(email="ada@example.com", name="Ada Lovelace")
+except stripe.APIConnectionError:  # nothing listens at api_base
+    sys.exit(f"Payground is not answering at {stripe.api_base}: start it with `payground serve`")
+except stripe.StripeError as error:  # a mistyped, revoked or expired key: the server says which
+    sys.exit(f"{error.http_status} {error.user_message}")
 first = stripe.Charge.create(amount=2000, currency="usd", source="tok_visa",
                              customer=customer.id)
 second = stripe.Charge.create(amount=3500, currency="usd", source="tok_visa")

@@ -2,16 +2,25 @@
 
 import os
 import re
+import sys
 
 import stripe
 from dotenv import load_dotenv
 
 load_dotenv(".env")
+if not os.environ.get("ANALYTICS_STRIPE_KEY"):  # made by step 1
+    sys.exit("ANALYTICS_STRIPE_KEY is not set: run `python make_team_keys.py` in this folder first")
 stripe.api_key = os.environ["ANALYTICS_STRIPE_KEY"]  # pretend you found it in a public repo
 stripe.api_base = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 
 # Reading works: a leaked read-only key is still a data leak, so it gets revoked at once.
-print("read charges:", len(stripe.Charge.list(limit=100).data))
+try:
+    charges = stripe.Charge.list(limit=100).data
+except stripe.APIConnectionError:  # nothing listens at api_base
+    sys.exit(f"Payground is not answering at {stripe.api_base}: start it with `payground serve`")
+except stripe.StripeError as error:  # revoked already, say: the server says why
+    sys.exit(f"{error.http_status} {error.user_message}")
+print("read charges:", len(charges))
 
 attempts = {
     "charge a card": lambda: stripe.Charge.create(amount=99900, currency="usd",

@@ -1,6 +1,7 @@
 """Lesson 3: one restricted key per team, each with only the permissions its job needs."""
 
 import os
+import sys
 from pathlib import Path
 
 import requests
@@ -11,21 +12,29 @@ TEAM_KEYS = {  # .env name: (the key's name in the dashboard, its permissions)
     "MARKETING_STRIPE_KEY": ("marketing: newsletter sign-ups", ["customer_write"]),
 }
 
+if not Path(".env").exists():  # the keys go into this folder's .env, next to the others
+    sys.exit("no .env here: run `payground init` in this folder first")
 load_dotenv(".env")
 API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 # API keys cannot make keys: that takes the dashboard session `payground init` saved.
-home = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser()
-session = (home / "session").read_text(encoding="utf-8").strip()
+session_file = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
+if not session_file.exists():
+    sys.exit(f"no dashboard session in {session_file}: run `payground init` first")
+session = session_file.read_text(encoding="utf-8").strip()
 
 for env_name, (name, permissions) in TEAM_KEYS.items():
     if os.environ.get(env_name):
         print(f"{env_name} is already in .env: kept")
         continue
-    response = requests.post(f"{API_BASE}/sandbox/keys", timeout=10,
-                             headers={"Authorization": f"Bearer {session}"},
-                             json={"type": "restricted", "name": name,
-                                   "permissions": permissions})
-    response.raise_for_status()
+    try:
+        response = requests.post(f"{API_BASE}/sandbox/keys", timeout=10,
+                                 headers={"Authorization": f"Bearer {session}"},
+                                 json={"type": "restricted", "name": name,
+                                       "permissions": permissions})
+    except requests.ConnectionError:  # nothing listens at API_BASE
+        sys.exit(f"Payground is not answering at {API_BASE}: start it with `payground serve`")
+    if not response.ok:  # the saved session has expired, say: the server says why
+        sys.exit(response.json()["error"]["message"])
     key = response.json()
     set_key(".env", env_name, key["secret"])  # shown this once: straight into .env
     print(f"{env_name}={key['redacted']}  {', '.join(key['permissions'])}")

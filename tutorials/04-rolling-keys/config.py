@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,8 @@ ENV_FILE = Path(".env")
 
 def read_env(path: Path = ENV_FILE) -> dict[str, str]:
     """The NAME=value lines of ``path`` as a dict (the file is read anew on every call)."""
+    if not path.exists():
+        sys.exit(f"no {path} here: run `payground init` in this folder first")
     values = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         name, equals, value = line.strip().removeprefix("export ").partition("=")
@@ -52,16 +55,24 @@ def masked(key: str) -> str:
 
 def dashboard() -> requests.Session:
     """An HTTP session for /sandbox, signed in with the session `payground init` saved."""
-    home = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser()
+    path = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
+    if not path.exists():
+        sys.exit(f"no dashboard session in {path}: run `payground init` first")
     session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {(home / 'session').read_text().strip()}"
+    session.headers["Authorization"] = f"Bearer {path.read_text().strip()}"
     return session
 
 
 def find_key(api: requests.Session, api_base: str, key: str) -> dict:
     """The dashboard's object for ``key`` (``key_...`` id, status ...), found by display form."""
-    keys = api.get(f"{api_base}/sandbox/keys", timeout=10).json()["data"]
-    for candidate in keys:
+    try:
+        response = api.get(f"{api_base}/sandbox/keys", timeout=10)
+    except requests.ConnectionError:  # nothing listens at api_base
+        sys.exit(f"Payground is not answering at {api_base}: start it with `payground serve`")
+    if not response.ok:  # the saved session has expired, say: the server says why
+        sys.exit(response.json()["error"]["message"])
+    for candidate in response.json()["data"]:
         if candidate["redacted"] == masked(key) and candidate["type"] == "secret":
             return candidate
-    raise LookupError(f"{masked(key)} is not a secret key of the signed-in account")
+    sys.exit(f"{masked(key)} is not a secret key of the signed-in account: a typo in .env, "
+             "or another account's key? `payground init` here puts one of yours in .env")

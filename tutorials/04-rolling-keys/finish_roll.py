@@ -7,6 +7,8 @@ import requests
 from config import dashboard, find_key, masked, read_env, update_env
 
 config = read_env()
+if "STRIPE_SECRET_KEY_PREVIOUS" not in config:  # roll_key.py did not run, or this did already
+    sys.exit("no roll in progress: start one with python roll_key.py")
 api_base = config["STRIPE_API_BASE"]
 old_key, new_key = config["STRIPE_SECRET_KEY_PREVIOUS"], config["STRIPE_SECRET_KEY"]
 api = dashboard()

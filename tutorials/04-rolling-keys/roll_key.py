@@ -15,7 +15,8 @@ api = dashboard()
 old = find_key(api, api_base, old_key)
 response = api.post(f"{api_base}/sandbox/keys/{old['id']}/roll",
                     json={"expires_in": GRACE_PERIOD}, timeout=10)
-response.raise_for_status()
+if not response.ok:  # a key that is revoked or expired already, say: the server says why
+    sys.exit(response.json()["error"]["message"])
 new = response.json()  # the only response that will ever contain the new secret
 
 # "Deploy": put the new key where the app reads its config. The old one is kept aside only

@@ -2,6 +2,7 @@
 keys, shown this once, straight into .env."""
 
 import sys
+from pathlib import Path
 
 from dotenv import dotenv_values, set_key
 
@@ -13,6 +14,8 @@ from shop import masked
 BUSINESS = {"business_name": "Ada's Bakery", "country": "US",
             "bank_account": {"routing_number": "110000000", "account_number": "000987654321"}}
 
+if not Path(".env").exists():  # the live keys go next to the test keys, in a git-ignored file
+    sys.exit("no .env here: run `payground init` in this folder first")
 response = call("POST", "/sandbox/account/activate", json=BUSINESS)
 if response.status_code == 400 and response.json()["error"]["code"] == "account_already_activated":
     live_key = dotenv_values(".env").get("STRIPE_LIVE_SECRET_KEY")
@@ -21,7 +24,8 @@ if response.status_code == 400 and response.json()["error"]["code"] == "account_
                  "`payground activate` writes live keys of this folder's own to .env")
     print(f"live mode is already on: keeping STRIPE_LIVE_SECRET_KEY={masked(live_key)}")
     sys.exit()
-response.raise_for_status()
+if not response.ok:  # the saved session has expired, say: the server says why
+    sys.exit(response.json()["error"]["message"])
 account, keys = response.json()["account"], response.json()["keys"]
 
 # This response is the only place the live secret key will ever appear: into .env with it

@@ -14,5 +14,9 @@ try:
     charge = stripe.Charge.retrieve(sys.argv[1])
 except stripe.InvalidRequestError as error:
     sys.exit(f"{error.http_status} {error.code}: {error.user_message}")
+except stripe.APIConnectionError:  # nothing listens at api_base
+    sys.exit(f"Payground is not answering at {stripe.api_base}: start it with `payground serve`")
+except stripe.StripeError as error:  # a revoked key, say: the server says why
+    sys.exit(f"{error.http_status} {error.user_message}")
 mode = "live" if charge.livemode else "test"
 print(f"{charge.id}: {charge.status}, {money(charge.amount, charge.currency)}, {mode} mode")

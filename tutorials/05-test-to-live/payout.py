@@ -19,7 +19,12 @@ def balance(when: str) -> tuple[int, int]:
 
 
 configure()
-available, pending = balance("balance")
+try:
+    available, pending = balance("balance")
+except stripe.APIConnectionError:  # nothing listens at api_base
+    sys.exit(f"Payground is not answering at {stripe.api_base}: start it with `payground serve`")
+except stripe.StripeError as error:  # a revoked key, say: the server says why
+    sys.exit(f"{error.http_status} {error.user_message}")
 if pending:
     # A card payment is pending for 2 days before you can pay it out.
     advance_clock(days=2)

@@ -3,6 +3,7 @@ clock, look at the bank account, check the ledger. Your app never does these, so
 dashboard session that `payground init` saved, not an API key (guard it like one)."""
 
 import os
+import sys
 from pathlib import Path
 
 import requests
@@ -13,10 +14,15 @@ DAY = 24 * 60 * 60
 
 def call(method: str, path: str, **kwargs) -> requests.Response:
     """A request to the sandbox API, signed in as the account's owner."""
-    home = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser()
-    session = (home / "session").read_text(encoding="utf-8").strip()
-    return requests.request(method, f"{API_BASE}{path}", timeout=10,
-                            headers={"Authorization": f"Bearer {session}"}, **kwargs)
+    saved = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
+    if not saved.exists():
+        sys.exit(f"no dashboard session in {saved}: run `payground init` first")
+    session = saved.read_text(encoding="utf-8").strip()
+    try:
+        return requests.request(method, f"{API_BASE}{path}", timeout=10,
+                                headers={"Authorization": f"Bearer {session}"}, **kwargs)
+    except requests.ConnectionError:  # nothing listens at API_BASE
+        sys.exit(f"Payground is not answering at {API_BASE}: start it with `payground serve`")
 
 
 def advance_clock(days: int) -> None:

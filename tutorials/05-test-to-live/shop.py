@@ -15,6 +15,8 @@ def configure() -> str:
     (`sk_test_...` on your laptop, `sk_live_...` on the server that takes real money).
     """
     key = os.environ.get("STRIPE_SECRET_KEY", "")
+    if not key:  # a new terminal, say: its environment has none of .env's keys yet
+        sys.exit("STRIPE_SECRET_KEY is not set: load .env first (set -a; . ./.env; set +a)")
     if not key.startswith(("sk_test_", "sk_live_")):
         sys.exit("STRIPE_SECRET_KEY is not set to a secret key (sk_test_... or sk_live_...)")
     stripe.api_key = key
@@ -44,6 +46,11 @@ def take_payment(token: str, amount: int) -> None:
         print(f"declined: {error.code} / {error.error.decline_code}: {error.user_message}")
         print(f"failed charge {error.error.charge} is on record")  # in this key's mode only
         sys.exit(1)
+    except stripe.APIConnectionError:  # nothing listens at api_base
+        sys.exit(f"Payground is not answering at {stripe.api_base}: "
+                 "start it with `payground serve`")
+    except stripe.StripeError as error:  # a revoked key, a token used twice: the server says
+        sys.exit(f"{error.http_status} {error.user_message}")
     money_in = charge.balance_transaction  # what the payment does to your balance
     print(f"charge {charge.id} {charge.status}: {money(charge.amount, charge.currency)}")
     print(f"fee {money(money_in.fee)}, net {money(money_in.net)}")
@@ -51,9 +58,10 @@ def take_payment(token: str, amount: int) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (2, 3):
+    amount = sys.argv[2] if len(sys.argv) == 3 else "2000"
+    if len(sys.argv) not in (2, 3) or not amount.isdigit():  # in cents: 4500, not 45.00
         sys.exit("usage: python shop.py TOKEN [AMOUNT_IN_CENTS]")
     key = configure()
     # Say which key is in use - masked - so a wrong environment shows at the first line.
     print("mode:", "live" if key.startswith("sk_live_") else "test", f"({masked(key)})")
-    take_payment(sys.argv[1], int(sys.argv[2]) if len(sys.argv) == 3 else 2000)
+    take_payment(sys.argv[1], int(amount))

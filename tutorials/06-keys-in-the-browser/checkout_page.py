@@ -11,12 +11,20 @@ import sys
 import requests
 
 api = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
-publishable_key = os.environ["STRIPE_PUBLISHABLE_KEY"]  # pk_test_...: fine to ship
+publishable_key = os.environ.get("STRIPE_PUBLISHABLE_KEY")  # pk_test_...: fine to ship
+if not publishable_key:
+    sys.exit("STRIPE_PUBLISHABLE_KEY is not set: load .env first (set -a; . ./.env; set +a)")
 auth = {"Authorization": f"Bearer {publishable_key}"}
 
 card = {"card[number]": "4242424242424242", "card[exp_month]": "12",
         "card[exp_year]": "2034", "card[cvc]": "123"}
-token = requests.post(f"{api}/v1/tokens", data=card, headers=auth, timeout=10).json()
+try:
+    response = requests.post(f"{api}/v1/tokens", data=card, headers=auth, timeout=10)
+except requests.ConnectionError:  # nothing listens at STRIPE_API_BASE
+    sys.exit(f"Payground is not answering at {api}: start it with `payground serve`")
+token = response.json()
+if not response.ok:  # a key the server refuses: it says why
+    sys.exit(f"{response.status_code} {token['error']['message']}")
 print(f"tokenised: {token['card']['brand']} ending {token['card']['last4']}", file=sys.stderr)
 
 # What a visitor who copies the key from the page's source can do with it:

@@ -1,18 +1,29 @@
 """Lesson 7: what Payground sent your endpoint, and what it answered (GET /sandbox/webhook_deliveries)."""
 
 import os
+import sys
 import time
 from pathlib import Path
 
 import requests
 
 api = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
-home = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser()
-session = (home / "session").read_text().strip()  # saved by `payground init`
+saved = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
+if not saved.exists():  # saved by `payground init`
+    sys.exit(f"no dashboard session in {saved}: run `payground init` first")
+session = saved.read_text().strip()
 
 # The newest two: the last payment's charge.succeeded and charge.failed.
-deliveries = requests.get(f"{api}/sandbox/webhook_deliveries", params={"limit": 2}, timeout=10,
-                          headers={"Authorization": f"Bearer {session}"}).json()["data"]
+try:
+    response = requests.get(f"{api}/sandbox/webhook_deliveries", params={"limit": 2}, timeout=10,
+                            headers={"Authorization": f"Bearer {session}"})
+except requests.ConnectionError:  # nothing listens at STRIPE_API_BASE
+    sys.exit(f"Payground is not answering at {api}: start it with `payground serve`")
+if not response.ok:  # the saved session has expired, say: the server says why
+    sys.exit(response.json()["error"]["message"])
+deliveries = response.json()["data"]
+if not deliveries:  # a step skipped
+    sys.exit("no deliveries yet: register an endpoint (python register.py), then python pay.py")
 for d in reversed(deliveries):  # oldest first
     answer = d["last_response_status"] or d["last_error"]
     when = d["next_attempt_at"]  # on your account's clock

@@ -7,6 +7,7 @@ signature: that needs the endpoint's secret.
 import hmac
 import json
 import os
+import sys
 import time
 from hashlib import sha256
 
@@ -17,8 +18,11 @@ fake = json.dumps({"id": "evt_forged", "object": "event", "type": "charge.succee
                    "data": {"object": {"id": "ch_forged", "object": "charge",
                                        "amount": 99900, "currency": "usd"}}})
 
-unsigned = requests.post(url, data=fake, timeout=10,
-                         headers={"Content-Type": "application/json"})
+try:
+    unsigned = requests.post(url, data=fake, timeout=10,
+                             headers={"Content-Type": "application/json"})
+except requests.ConnectionError:  # the handler is not running (or not on this port)
+    sys.exit(f"nothing answers at {url}: start the handler first (python handler.py)")
 print(f"without a signature: {unsigned.status_code}")
 
 guess = b"whsec_" + b"guessed" * 4  # any secret but the real one

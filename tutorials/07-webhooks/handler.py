@@ -11,7 +11,10 @@ import stripe
 from flask import Flask, request
 
 app = Flask(__name__)
-webhook_secret = os.environ["STRIPE_WEBHOOK_SECRET"]  # whsec_...: from .env, never in code
+webhook_secret = os.environ.get("STRIPE_WEBHOOK_SECRET")  # whsec_...: from .env, never in code
+if not webhook_secret:  # register.py saves it to .env: load .env after running it
+    sys.exit("STRIPE_WEBHOOK_SECRET is not set: run python register.py, then load .env "
+             "(set -a; . ./.env; set +a)")
 handled: set[str] = set()  # event ids already acted on (a real shop keeps them in its database)
 
 

@@ -5,18 +5,29 @@
 
 import os
 import sys
+from pathlib import Path
 
 import stripe
 
 from envfile import save_to_env
 
+if not os.environ.get("STRIPE_SECRET_KEY"):
+    sys.exit("STRIPE_SECRET_KEY is not set: load .env first (set -a; . ./.env; set +a)")
 stripe.api_base = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 stripe.api_key = os.environ["STRIPE_SECRET_KEY"]
 url = os.environ.get("WEBHOOK_URL", "http://127.0.0.1:5000/webhook")
+if not Path(".env").exists():  # where the secret goes, shown this once: check before asking
+    sys.exit("no .env here: run `payground init` in this folder first")
 
 # One endpoint per URL: a second one would send every event again, signed with a secret that
 # your handler does not have (this program, run twice, would leave it only the newer one).
-for existing in stripe.WebhookEndpoint.list(limit=100).auto_paging_iter():
+try:
+    endpoints = stripe.WebhookEndpoint.list(limit=100)
+except stripe.APIConnectionError:  # nothing listens at api_base
+    sys.exit(f"Payground is not answering at {stripe.api_base}: start it with `payground serve`")
+except stripe.StripeError as error:  # a revoked key, say: the server says why
+    sys.exit(f"{error.http_status} {error.user_message}")
+for existing in endpoints.auto_paging_iter():
     if existing.url == url:
         sys.exit(f"{existing.id} already sends to {url}: its secret is the one register.py "
                  "saved then (lost it? python roll_secret.py 0 saves a new one to .env)")

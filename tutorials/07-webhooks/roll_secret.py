@@ -14,20 +14,33 @@ from envfile import save_to_env
 
 api = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 url = os.environ.get("WEBHOOK_URL", "http://127.0.0.1:5000/webhook")
-grace = int(sys.argv[1]) if len(sys.argv) > 1 else 3600
-home = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser()
-session = {"Authorization": f"Bearer {(home / 'session').read_text().strip()}"}
+grace = sys.argv[1] if len(sys.argv) > 1 else "3600"
+if not grace.isdigit():  # 3600, not 1h
+    sys.exit("usage: python roll_secret.py SECONDS (how long the old secret still signs)")
+saved = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
+if not saved.exists():  # saved by `payground init`
+    sys.exit(f"no dashboard session in {saved}: run `payground init` first")
+session = {"Authorization": f"Bearer {saved.read_text().strip()}"}
+if not os.environ.get("STRIPE_SECRET_KEY"):
+    sys.exit("STRIPE_SECRET_KEY is not set: load .env first (set -a; . ./.env; set +a)")
+if not Path(".env").exists():  # where the new secret goes, shown this once
+    sys.exit("no .env here: run `payground init` in this folder first")
 
 # Which endpoint: the one sending to our handler's URL.
-endpoints = requests.get(f"{api}/v1/webhook_endpoints", timeout=10,
-                         auth=(os.environ["STRIPE_SECRET_KEY"], "")).json()["data"]
-endpoint = next((e for e in endpoints if e["url"] == url), None)
+try:
+    response = requests.get(f"{api}/v1/webhook_endpoints", timeout=10,
+                            auth=(os.environ["STRIPE_SECRET_KEY"], ""))
+except requests.ConnectionError:  # nothing listens at STRIPE_API_BASE
+    sys.exit(f"Payground is not answering at {api}: start it with `payground serve`")
+if not response.ok:  # a revoked key, say: the server says why
+    sys.exit(f"{response.status_code} {response.json()['error']['message']}")
+endpoint = next((e for e in response.json()["data"] if e["url"] == url), None)
 if endpoint is None:
     sys.exit(f"no webhook endpoint sends to {url}: register one first (python register.py)")
 
 # Rolling is a secret's lifecycle, so it takes the account's session, not an API key.
 response = requests.post(f"{api}/sandbox/webhook_endpoints/{endpoint['id']}/roll",
-                         json={"expires_in": grace}, headers=session, timeout=10)
+                         json={"expires_in": int(grace)}, headers=session, timeout=10)
 if not response.ok:  # a grace period out of range, say: the server says why
     sys.exit(response.json()["error"]["message"])
 rolled = response.json()

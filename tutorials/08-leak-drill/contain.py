@@ -20,7 +20,8 @@ if drill_id is None:  # before leak.py, or a second run (.env has the new key): 
     sys.exit(f"no leak drill for {shown(leaked)}, the key in .env: start one (python leak.py)")
 
 rolled = api.post(f"{base}/sandbox/keys/{old['id']}/roll", json={"expires_in": 0}, timeout=10)
-rolled.raise_for_status()
+if not rolled.ok:  # revoked already, say: the server says why
+    sys.exit(rolled.json()["error"]["message"])
 replace_in_env("STRIPE_SECRET_KEY", rolled.json()["secret"])  # shown once: keep it now
 new = settings()["STRIPE_SECRET_KEY"]
 print(f"rolled {shown(leaked)} -> {shown(new)}; .env updated")

@@ -1,6 +1,7 @@
 """Lesson 8: the few things every step needs - your .env, your dashboard session, your key."""
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -12,6 +13,8 @@ ENV_FILE = Path(".env")
 
 def settings() -> dict[str, str]:
     """The project's .env, read afresh (your app reads it on every request, as in lesson 4)."""
+    if not ENV_FILE.exists():
+        sys.exit("no .env here: run `payground init` in this folder first")
     return dotenv_values(ENV_FILE)
 
 
@@ -33,15 +36,24 @@ def shown(key: str) -> str:
 
 def sandbox() -> tuple[requests.Session, str]:
     """An HTTP session signed in with the session `payground init` saved, and the API base."""
-    home = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser()
+    saved = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
+    if not saved.exists():
+        sys.exit(f"no dashboard session in {saved}: run `payground init` first")
     session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {(home / 'session').read_text().strip()}"
+    session.headers["Authorization"] = f"Bearer {saved.read_text().strip()}"
     return session, settings()["STRIPE_API_BASE"]
 
 
 def key_object(api: requests.Session, base: str, key: str) -> dict:
     """The dashboard's record of ``key`` (its ``key_...`` id, status ...), by display form."""
-    for candidate in api.get(f"{base}/sandbox/keys", timeout=10).json()["data"]:
+    try:
+        response = api.get(f"{base}/sandbox/keys", timeout=10)
+    except requests.ConnectionError:  # nothing listens at STRIPE_API_BASE
+        sys.exit(f"Payground is not answering at {base}: start it with `payground serve`")
+    if not response.ok:  # the saved session has expired, say: the server says why
+        sys.exit(response.json()["error"]["message"])
+    for candidate in response.json()["data"]:
         if candidate["redacted"] == shown(key):
             return candidate
-    raise LookupError(f"{shown(key)} is not a key of the signed-in account")
+    sys.exit(f"{shown(key)} is not a key of the signed-in account: a typo in .env, or another "
+             "account's key? `payground init` here puts one of yours in .env")
