@@ -30,6 +30,10 @@ def test_start_revoke_and_score(server, account, run, now):
         f"  payground keys roll {secret_id} --expires-in now   (then deploy the new key)",
         "`payground leak status` times you: the story's team took 12 min."]
 
+    just_leaked = run("leak", "status")
+    assert just_leaked.output.splitlines()[2] == (
+        "Status:        EXPOSED: the key still works, 0 s after the leak")
+
     assert run("clock", "advance", "5m").exit_code == 0
     exposed = run("leak", "status")
     assert exposed.exit_code == 0, exposed.output

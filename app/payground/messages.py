@@ -79,6 +79,15 @@ WEBHOOK_SECRET_IN_VALUE = (
 SESSION_IN_VALUE = (
     "Invalid string: {param} holds a dashboard session token (sess_...). It manages your keys: "
     "keep it to yourself, and log out to end it if it may have been seen.")
+NO_SESSION = (
+    "You did not provide a session. Sign up (POST /sandbox/signup) or log in "
+    "(POST /sandbox/login) and send 'Authorization: Bearer sess_...'."
+)
+API_KEY_ON_SANDBOX = (
+    "API keys cannot call the sandbox API: managing keys (and reading the request log, the "
+    "audit trail ...) takes the account's session, so a leaked key cannot make itself new "
+    "keys. Log in (POST /sandbox/login) and send 'Authorization: Bearer sess_...'."
+)
 REQUEST_TOO_LARGE = "Request body too large."
 API_ERROR = "An unknown error occurred on Payground's side. It has been logged."
 IDEMPOTENCY_MISMATCH = (

@@ -96,6 +96,15 @@ def test_key_in_query_string_is_refused(account, query):
     assert account.secret_key not in r.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("path", ["/v1/customers/{k}", "/v1/charges/%73k_test_{r}",
+                                  "/v1/{k}"])
+def test_key_in_the_path_is_refused_like_one_in_the_query_string(account, path):
+    # stripe.Customer.retrieve(os.environ["STRIPE_SECRET_KEY"]): the key is in the URL too.
+    r = account.get(path.format(k=account.secret_key, r=account.secret_key[8:]))
+    assert_error(r, 400, code="api_key_in_url", message=messages.API_KEY_IN_URL)
+    assert account.secret_key[8:] not in r.get_data(as_text=True)
+
+
 def test_unknown_route_is_stripe_style_404(account):
     r = account.get("/v1/nothing_here")
     assert_error(r, 404, message=messages.UNRECOGNIZED_URL.format(method="GET",

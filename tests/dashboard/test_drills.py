@@ -26,7 +26,7 @@ def test_leak_a_key_watch_the_score_and_contain_it(dash, signed_in, wall):
     row = page.split(f"<code>{drill_id}</code>")[0].rsplit("<tr", 1)[1] + \
         page.split(f"<code>{drill_id}</code>")[1].split("</tr>")[0]
     assert '<span class="badge badge-exposed">exposed</span>' in row
-    assert "<td>5 min</td>" in row and "9 let in, 0 refused" in row
+    assert "<td>5 min (300 s)</td>" in row and "9 let in, 0 refused" in row
     assert "1 charges ($1.00 USD)" in row
     assert signed_in.secret_key not in page
 
@@ -35,6 +35,20 @@ def test_leak_a_key_watch_the_score_and_contain_it(dash, signed_in, wall):
     assert '<span class="badge badge-contained">contained</span>' in page
     assert "beat 12 min" in page
     assert "No key of this mode can leak" in page  # the only secret key is revoked
+
+
+def test_an_exposure_just_over_the_target_shows_its_seconds(dash, signed_in, wall):
+    """12 min 30 s is "over 12 min": the exposure must not read "12 min" beside it."""
+    wall[0] = 1_700_000_000
+    key_id = dash.key_id(signed_in.secret_key)
+    dash.post("/dashboard/drills", {"key": key_id})
+    wall[0] += 750
+    dash.post(f"/dashboard/keys/{key_id}/revoke", {})
+
+    page = text(dash.get("/dashboard/drills"))
+
+    assert "<td>12 min (750 s)</td>" in page
+    assert "over 12 min" in page
 
 
 def test_a_refused_start_shows_the_apis_message(dash, signed_in):

@@ -1,7 +1,10 @@
 """/sandbox: sign-up, log-in, log-out, account, activation and the key list."""
 
+import base64
+
 from sqlalchemy import select
 
+from payground import messages
 from payground.core import keys
 from tests.helpers import assert_error
 
@@ -80,9 +83,24 @@ def test_wrong_password(client):
 
 
 def test_sandbox_needs_a_session_not_an_api_key(account, client):
-    r = client.get("/sandbox/keys", headers=account.auth())
-    assert_error(r, 401, message="You did not provide a session. Sign up (POST /sandbox/signup) "
-                 "or log in (POST /sandbox/login) and send 'Authorization: Bearer sess_...'.")
+    """Story 3: a leaked key cannot make itself new keys, and the answer says why."""
+    restricted = account.client.post(
+        "/sandbox/keys", headers=account.session_auth,
+        json={"type": "restricted", "permissions": ["balance_read"]}).get_json()["secret"]
+    basic = {"Authorization": "Basic " + base64.b64encode(
+        f"{account.secret_key}:".encode()).decode()}
+    for request in (client.get("/sandbox/keys", headers=account.auth()),
+                    client.post("/sandbox/keys", headers=account.auth(restricted),
+                                json={"type": "secret"}),
+                    client.get("/sandbox/audit", headers=basic)):
+        assert_error(request, 401, message=messages.API_KEY_ON_SANDBOX)
+        assert account.secret_key[8:] not in request.get_data(as_text=True)
+        assert restricted[8:] not in request.get_data(as_text=True)
+    r = client.get("/sandbox/keys", headers={"Authorization": "Bearer not_a_key"})
+    assert_error(r, 401, message=messages.NO_SESSION)
+    assert messages.NO_SESSION == (
+        "You did not provide a session. Sign up (POST /sandbox/signup) or log in "
+        "(POST /sandbox/login) and send 'Authorization: Bearer sess_...'.")
 
 
 def test_activation_issues_live_keys_once_and_fills_details(account, client):

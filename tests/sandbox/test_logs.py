@@ -286,6 +286,21 @@ def test_a_key_seen_in_a_url_is_audited_in_its_account(app, client, account, wal
         "data"]) == 2
 
 
+def test_a_key_in_the_path_is_audited_and_logged_scrubbed(account, wall):
+    key_id = key_ids(account)[("secret", False)]
+    r = account.get(f"/v1/customers/{account.secret_key}", key=account.secret_key)
+    assert_error(r, 400, code="api_key_in_url", param=None, message=messages.API_KEY_IN_URL)
+    shown = f"sk_test_...{account.secret_key[-4:]}"
+    masked = keys.mask(account.secret_key)
+    [event] = sandbox(account, "/sandbox/audit?type=api_key.seen_in_url").get_json()["data"]
+    assert (event["key_id"], event["key_redacted"], event["request_id"], event["data"]) == (
+        key_id, shown, r.headers["Request-Id"],
+        {"method": "GET", "path": f"/v1/customers/{masked}"})
+    entry = sandbox(account, f"/sandbox/requests/{r.headers['Request-Id']}").get_json()
+    assert (entry["path"], entry["status"], entry["error_code"]) == (
+        f"/v1/customers/{masked}", 400, "api_key_in_url")
+
+
 def test_an_unknown_key_in_a_url_is_audited_for_the_operator_only(app, client, account):
     from payground.extensions import db
     from payground.models import AuditEvent

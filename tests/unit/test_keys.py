@@ -103,3 +103,28 @@ def test_secret_in_finds_a_secret_or_restricted_key_anywhere_in_a_text():
     assert keys.secret_in(f"{keys.generate('publishable', True)} is public") is None
     assert keys.secret_in(secret[:-1] + ("A" if secret[-1] != "A" else "B")) is None
     assert keys.secret_in("sk_test_short and no key at all") is None
+
+
+@pytest.mark.parametrize("disguise", [
+    lambda k: k.replace("_", "%5F"), lambda k: k.replace("_", "%5f"),
+    lambda k: "%73" + k[1:], lambda k: "".join(f"%{ord(c):02X}" for c in k),
+    lambda k: k.replace("_", "%255F"), lambda k: k.replace("_", "%25255F"),
+    lambda k: k[:10] + "\ufffd" + k[10:], lambda k: k[:10] + "%00" + k[10:],
+    lambda k: k[:10] + "\xff" + k[10:], lambda k: k[:10] + "\u200b" + k[10:]])
+def test_scrub_masks_a_key_however_it_is_encoded_or_split(disguise):
+    key = keys.generate("secret", True)
+    assert keys.scrub(f"GET /v1/customers/{disguise(key)} (retry)") == (
+        f"GET /v1/customers/{keys.mask(key)} (retry)")
+    assert keys.unveiled(disguise(key)) == key
+
+
+def test_scrub_leaves_escapes_without_a_key_as_they_are():
+    for text in ("/v1/customers?email=a%40b.c&expand%5B%5D=x", "caf\xe9 %ZZ 100%", "a\tb\nc"):
+        assert keys.scrub(text) == text
+    assert keys.scrub("?k=sk%5Ftest%5Fbroken") == "?k=" + keys.mask("sk_test_broken")
+
+
+def test_scrub_keeps_what_it_decodes_next_to_a_key_fit_for_a_header():
+    key = keys.generate("restricted", False)
+    assert keys.scrub("%E2%82%AC" + key.replace("_", "%5F")) == "%E2%82%AC" + keys.mask(key)
+    assert keys.scrub("%E2%82%AC%5F" + key) == "%E2%82%AC_" + keys.mask(key)

@@ -84,7 +84,7 @@ def status(obj: dict[str, Any], url: str, drill_id: str | None) -> None:
 def describe(drill: dict[str, Any]) -> list[str]:
     """The lines `status` prints for a drill object of the sandbox API."""
     exposure, target = drill["exposure_seconds"], drill["target_seconds"]
-    shown = f"{duration(exposure)} ({exposure} s)"
+    shown = duration(exposure) if exposure < 60 else f"{duration(exposure)} ({exposure} s)"
     if drill["status"] == "contained":
         verdict = (f"contained: the key worked for {shown} after the leak, until "
                    f"{_utc(drill['key_stopped_at'])}")

@@ -12,8 +12,10 @@ import hashlib
 import hmac
 import re
 import secrets
+import string
 import zlib
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 KINDS = {"sk": "secret", "pk": "publishable", "rk": "restricted"}
@@ -26,6 +28,21 @@ KEY_LIKE = re.compile(r"(?:sk|pk|rk)_(?:test|live)_[0-9A-Za-z]+")
 # Dashboard session tokens (``sess_`` + 43 URL-safe characters) manage keys: secret too.
 SESSION_TOKEN = re.compile(r"sess_[0-9A-Za-z_-]{20,}")
 _SCRUBBED = re.compile(KEY_LIKE.pattern + r"|whsec_[0-9A-Za-z]+|" + SESSION_TOKEN.pattern)
+# A key can come disguised: percent-encoded in whole or in part (``sk%5Ftest%5F...``,
+# ``%73k_test_...``), encoded twice or more (``%255F``), or split by bytes a decoder could
+# not read: U+FFFD, or in a header (read as Latin-1) any byte past ASCII; control characters
+# but line breaks and tabs, and invisible ones (zero-width space, BOM) too. ``_DISGUISE``
+# finds text that may hold one, ``_DISGUISED_RUN`` the unbroken runs of key characters,
+# escapes and such characters to look into.
+_NOISE_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff\u200b-\u200f\u2060\ufeff\ufffd"
+_NOISE = re.compile(f"[{_NOISE_CHARS}]")
+_DISGUISE = re.compile(f"%[0-9A-Fa-f]{{2}}|[{_NOISE_CHARS}]")
+_DISGUISED_RUN = re.compile(f"(?:%[0-9A-Fa-f]{{2}}|[0-9A-Za-z_\\-{_NOISE_CHARS}])+")
+# What a masked run keeps as it is; anything else it decoded to is escaped again (it may go
+# into a header, which takes Latin-1 only).
+_PRINTABLE_ASCII = string.punctuation + " "
+# Encoded this many times over is not a URL any client writes; deeper is left as it is.
+DECODE_ROUNDS = 8
 
 
 @dataclass(frozen=True)
@@ -104,6 +121,21 @@ def secret_in(text: str) -> str | None:
     return None
 
 
+def unveiled(text: str) -> str:
+    """``text`` as a key scanner should read it: percent-escapes decoded (again, while an
+    escape is left, up to ``DECODE_ROUNDS`` times: ``%255F`` is ``_``), then the characters
+    that may stand for unreadable bytes, control and invisible characters dropped. Text
+    with neither escapes nor such characters comes back unchanged."""
+    if _DISGUISE.search(text) is None:
+        return text
+    for _ in range(DECODE_ROUNDS):
+        decoded = unquote(text, errors="replace")
+        if decoded == text:
+            break
+        text = decoded
+    return _NOISE.sub("", text)
+
+
 def digest(pepper: str, key: str) -> str:
     """HMAC-SHA256(pepper, key) as hex: the only form of a key that is stored."""
     return hmac.new(pepper.encode(), key.encode(), hashlib.sha256).hexdigest()
@@ -128,8 +160,24 @@ def prefix_of(key: str) -> str:
 
 def scrub(text: str) -> str:
     """Replace anything key-like in ``text`` by its masked form (for logs and stored URLs),
-    and webhook signing secrets (``whsec_...``, see ``core.webhooks``) by theirs."""
+    and webhook signing secrets (``whsec_...``, see ``core.webhooks``) by theirs.
+
+    A disguised one too (see ``unveiled``): the run of text holding it becomes the masked
+    form of what it decodes to, so ``/v1/customers/sk%5Ftest%5F...`` reads
+    ``/v1/customers/sk_test_****...Ab12``.
+    """
+    if _DISGUISE.search(text) is not None:
+        text = _DISGUISED_RUN.sub(_unveiled_run, text)
     return _SCRUBBED.sub(_masked_match, text)
+
+
+def _unveiled_run(match: re.Match) -> str:
+    run = match.group(0)
+    plain = unveiled(run)
+    if plain == run:
+        return run
+    masked = _SCRUBBED.sub(_masked_match, plain)
+    return quote(masked, safe=_PRINTABLE_ASCII) if masked != plain else run
 
 
 def _masked_match(match: re.Match) -> str:

@@ -27,7 +27,7 @@ log = logging.getLogger("payground")
 # payment methods and confirming payment intents).
 PERMISSION_ATTR = "_payground_permission"
 PUBLISHABLE_ATTR = "_payground_publishable"
-_KEY_IN_QUERY = re.compile(rb"(?:sk|pk|rk)(?:_|%5F)(?:test|live)(?:_|%5F)", re.IGNORECASE)
+_KEY_IN_URL = re.compile(r"(?:sk|pk|rk)_(?:test|live)_", re.IGNORECASE)
 
 
 def requires(permission: str, *, publishable: bool = False) -> Callable:
@@ -61,9 +61,17 @@ def key_from_request() -> str | None:
     return None
 
 
+def url_text() -> str:
+    """The request's path and query string, where a key must never be: URLs are written
+    down everywhere (proxy logs, browser history, ``Referer``)."""
+    return f"{request.path}?{request.query_string.decode('latin-1')}"
+
+
 def refuse_key_in_url() -> None:
-    """A key in the query string is refused (and never logged: logs show the path only)."""
-    if _KEY_IN_QUERY.search(request.query_string):
+    """A key in the URL, query string or path (``/v1/customers/sk_test_...``), is refused
+    (and never logged: logs show the path, scrubbed, never the query string)."""
+    # Read as decoded: ``%73k_test_``, ``sk%255Ftest%255F`` (encoded twice) are keys too.
+    if _KEY_IN_URL.search(keyfmt.unveiled(url_text())):
         from .request_log import audit_key_in_url  # imports this module
 
         audit_key_in_url()  # api_key.seen_in_url, in the account of a real key
@@ -130,7 +138,9 @@ def _refuse_other_account() -> None:
     wanted = request.headers.get("Stripe-Account", "").strip()
     if wanted and wanted != g.account.id:
         raise AccountInvalid(messages.ACCOUNT_NOT_ACCESSIBLE.format(
-            masked=keyfmt.mask(g.raw_key), account=wanted[:100].replace("\0", "%00")))
+            masked=keyfmt.mask(g.raw_key),
+            # Scrubbed before it is cut: cut first, a key could lose what makes it one.
+            account=keyfmt.scrub(wanted)[:100].replace("\0", "%00")))
 
 
 def _check_allowlist(allowlist: list[str]) -> None:

@@ -19,7 +19,7 @@ from ..extensions import holds_writer_lock, writer_lock
 from ..models.base import db
 from ..services import logs
 from . import cors
-from .auth import key_from_request
+from .auth import key_from_request, url_text
 from .context import state
 
 log = logging.getLogger("payground")
@@ -151,7 +151,7 @@ def _identify_refused_caller(status: int, error_code: str | None) -> tuple:
     """
     st = state()
     raw = key_from_request()
-    url_key = g.get("url_key")  # a real key found in the query string (audit_key_in_url)
+    url_key = g.get("url_key")  # a real key found in the URL (audit_key_in_url)
     if raw is not None and (status != 401 or error_code == "api_key_expired"):
         key = logs.find_key(raw, st.pepper)
         # End the read: on SQLite a read transaction cannot always turn into a write one.
@@ -165,14 +165,14 @@ def _identify_refused_caller(status: int, error_code: str | None) -> tuple:
 
 
 def audit_key_in_url() -> None:
-    """Audit a key refused in the query string (called by ``http.auth.refuse_key_in_url``).
+    """Audit a key refused in the URL (called by ``http.auth.refuse_key_in_url``).
 
     The event goes to the account of each real key found; the URL itself is never stored.
     """
     st = state()
     try:
         key = logs.record_keys_in_url(
-            request.query_string.decode("latin-1"), pepper=st.pepper, clock=st.clock,
+            url_text(), pepper=st.pepper, clock=st.clock,
             request_id=g.get("request_id"), client_ip=client_ip(), method=request.method,
             path=request.path)
     except SQLAlchemyError:

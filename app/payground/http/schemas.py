@@ -15,7 +15,7 @@ from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import ensure_text_type
 
 from .. import messages
-from ..core.keys import SESSION_TOKEN, scrub, secret_in
+from ..core.keys import SESSION_TOKEN, scrub, secret_in, unveiled
 from ..core.scanning import stripe_key_in
 from ..core.webhooks import secret_in as webhook_secret_in
 from ..core.webhooks import sendable_url
@@ -46,6 +46,14 @@ _SESSION_TOKEN = coded("parameter_invalid_string", messages.SESSION_IN_VALUE)
 
 
 def _refuse_secrets(value: str) -> None:
+    # A secret disguised (percent-encoded, ``sk%5Ftest%5F...``, or split by unreadable bytes)
+    # is the secret still: what it decodes to is read too.
+    plain = unveiled(value)
+    for text in (value, plain) if plain != value else (value,):
+        _refuse_secrets_in(text)
+
+
+def _refuse_secrets_in(value: str) -> None:
     # Payground's keys (their checksum proves them), and Stripe-shaped secret and restricted
     # keys Payground did not issue: a real Stripe key pasted here is the worst leak of all.
     if secret_in(value) or stripe_key_in(value):

@@ -7,7 +7,10 @@ from collections.abc import Callable
 
 from flask import g, request
 
+from .. import messages
+from ..core import keys as keyfmt
 from ..errors import AuthenticationError
+from ..http.auth import key_from_request
 from ..http.context import state
 from ..services import accounts, drills
 
@@ -27,9 +30,10 @@ def session_required(view: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         token = session_token()
         if token is None:
-            raise AuthenticationError(
-                "You did not provide a session. Sign up (POST /sandbox/signup) or log in "
-                "(POST /sandbox/login) and send 'Authorization: Bearer sess_...'.")
+            raw_key = key_from_request()  # Bearer, or Basic (`curl -u sk_test_...:`)
+            api_key = raw_key is not None and keyfmt.KEY_LIKE.match(raw_key) is not None
+            raise AuthenticationError(messages.API_KEY_ON_SANDBOX if api_key
+                                      else messages.NO_SESSION)
         st = state()
         g.account = accounts.account_for_session(token, clock=st.clock)
         g.session_token = token

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
 from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.exc import DBAPIError
@@ -151,15 +150,15 @@ def redacted_form(raw_key: str) -> str | None:
     return None
 
 
-def record_keys_in_url(query_string: str, *, pepper: str, clock, request_id: str | None,
+def record_keys_in_url(url: str, *, pepper: str, clock, request_id: str | None,
                        client_ip: str | None, method: str, path: str) -> KeyRef | None:
-    """Audit ``api_key.seen_in_url`` for a query string that carries a key.
+    """Audit ``api_key.seen_in_url`` for a URL (path and query string) that carries a key.
 
     Each real key found gets an event in its own account; if none is real, one event with no
     account (the operator's). The URL itself is never stored: only the method and the path,
     scrubbed. Returns the first real key found, if any.
     """
-    candidates = list(dict.fromkeys(keyfmt.KEY_LIKE.findall(unquote_plus(query_string))))
+    candidates = list(dict.fromkeys(keyfmt.KEY_LIKE.findall(keyfmt.unveiled(url))))
     found = [f for f in (find_key(c, pepper) for c in candidates[:URL_KEYS_LOOKED_UP]) if f]
     # End the read first: on SQLite a read transaction cannot always become a write one.
     db.session.rollback()
