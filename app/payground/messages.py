@@ -287,6 +287,16 @@ DRILL_RUNNING = ("A leak drill is already running for {key} ({id}): its bots kee
                  "an hour after the leak.")
 DRILL_OTHER_MODE = ("{key} is a {other} mode key, and this is {mode} mode: switch to {other} "
                     "mode to leak it.")
+
+# The dashboard shows one mode at a time (its Test/Live switch): a form acts in the mode its
+# page showed, or not at all.
+DASHBOARD_KEY_OTHER_MODE = ("{key} is a {other} mode key, and this is {mode} mode: switch to "
+                            "{other} mode to {action} it.")
+DASHBOARD_FORM_OTHER_MODE = (
+    "This form was filled in on a {shown} mode page, and the dashboard has switched to {mode} "
+    "mode since (in another tab?): nothing was {done}. Send the form again to do it in {mode} "
+    "mode, or switch back to {shown} mode first."
+)
 WEBHOOK_URL_NOT_ALLOWED = (
     "Invalid URL: this server sends webhooks only to the hosts its operator allows "
     "(PAYGROUND_WEBHOOK_ALLOWED_HOSTS), and {host} is not one of them."

@@ -119,6 +119,25 @@ def test_wrong_password_is_a_401_page(dash, app):
     assert "payground_session" not in cookie_headers(r)
 
 
+def test_an_unknown_email_takes_as_long_as_a_wrong_password(dash, app, monkeypatch):
+    # Answered faster, an unknown email would tell which addresses have accounts: both check
+    # a hash of the cost sign-ups use (PASSWORD_COST), not scrypt's default.
+    from payground.services import accounts
+
+    account = dash.signup()
+    checked = []
+    real = accounts.check_password
+    monkeypatch.setattr(accounts, "check_password",
+                        lambda stored, password: checked.append(stored) or real(stored, password))
+    browser = Dashboard(app.test_client())
+    for email in ("nobody@example.com", account.email):
+        r = browser.post("/dashboard/login", {"email": email, "password": "wrong one!"})
+        assert r.status_code == 401
+        assert "Incorrect email address or password." in text(r)
+    unknown, known = (stored.split("$")[:4] for stored in checked)
+    assert unknown == known == ["scrypt", str(app.config["PASSWORD_COST"]), "8", "1"]
+
+
 @pytest.mark.parametrize("next_path", ["https://evil.example/", "//evil.example/x",
                                        "/dashboard/\\evil", "/v1/customers"])
 def test_login_never_redirects_off_the_dashboard(dash, app, next_path):
@@ -274,6 +293,30 @@ def test_correct_log_ins_in_flight_are_refused_for_a_second_only(dash, app, monk
     assert late.status_code == 429 and late.headers["Retry-After"] == "1"
     assert answers == [200, 200, 200]
     assert app.test_client().post("/sandbox/login", json=right).status_code == 200
+
+
+@pytest.mark.parametrize("trusted, base", [("127.0.0.1/32", "https://localhost"),
+                                           ("", "http://localhost")])
+def test_behind_a_trusted_tls_proxy_the_env_download_says_https(app, client, trusted, base):
+    # The SDK that reads STRIPE_API_BASE sends the secret key there: never to http:// when
+    # the dashboard itself was reached over HTTPS (the proxy's word, as for Secure cookies).
+    from urllib.parse import unquote
+
+    app.config["TRUSTED_PROXIES"] = trusted
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    browser = Dashboard(app.test_client())
+    page = browser.get("/dashboard/login", headers=proxied).get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    r = browser.client.post("/dashboard/signup", headers=proxied, data={
+        "email": new_email(), "password": PASSWORD, "password_confirm": PASSWORD,
+        "csrf_token": token})
+    assert r.status_code == 200
+    href = r.get_data(as_text=True).split('href="data:text/plain;charset=utf-8,')[1]
+    assert f"STRIPE_API_BASE={base}" in unquote(href.split('"')[0]).splitlines()
+    (secret, _) = shown_secrets(r)
+    error = client.get("/v1/charges/ch_nope", headers={"Authorization": f"Bearer {secret}",
+                                                       **proxied}).get_json()["error"]
+    assert error["request_log_url"].startswith(f"{base}/dashboard/requests/req_")
 
 
 @pytest.mark.parametrize("trusted, secure", [("127.0.0.1/32", True), ("", False),

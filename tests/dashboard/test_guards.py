@@ -49,6 +49,21 @@ def test_a_stale_session_cookie_is_cleared(app, client):
     assert cleared and "payground_session=;" in cleared[0]
 
 
+def test_a_log_in_sent_with_a_stale_session_cookie_signs_in(app, dash, signed_in):
+    # The log-in page opened, then the session in the browser's cookie ended (expired, the
+    # server's database reset): the log-in's new cookie must not be cleared right after.
+    browser = Dashboard(app.test_client())
+    token = browser.token()
+    browser.client.set_cookie("payground_session", "sess_not-a-real-session", path="/dashboard")
+    r = browser.client.post("/dashboard/login", data={  # no page read first: it would clear
+        "email": signed_in.email, "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 303 and r.headers["Location"] == "/dashboard/keys"
+    session_cookies = [h for h in r.headers.getlist("Set-Cookie")
+                       if h.startswith("payground_session=")]
+    assert len(session_cookies) == 1 and session_cookies[0].startswith("payground_session=sess_")
+    assert browser.get("/dashboard/keys").status_code == 200
+
+
 def post_routes(app):
     for rule in dashboard_rules(app):
         if "POST" in rule.methods and rule.endpoint != "dashboard.not_found":

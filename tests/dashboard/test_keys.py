@@ -174,3 +174,56 @@ def test_another_accounts_key_is_not_found(app, dash, signed_in):
         assert r.status_code == 404
         assert f"No such api_key: '{other_id}'" in text(r)
     assert other.key_id(other_account.secret_key) == other_id
+
+
+def page_mode_field(page: str) -> str:
+    """The mode a page's form says it was filled in (its hidden ``page_mode`` field)."""
+    (mode,) = re.findall(r'<input type="hidden" name="page_mode" value="(\w+)">', page)
+    return mode
+
+
+def test_a_create_form_from_a_page_of_the_other_mode_is_refused(dash, signed_in, client):
+    # A tab still showing the test keys page; live mode activated (and shown) in another.
+    stale = dash.get("/dashboard/keys").get_data(as_text=True)
+    assert page_mode_field(stale) == "test"
+    dash.post("/dashboard/activate", {})  # the dashboard shows live mode now
+    live_before = rows(dash)
+
+    r = create(dash, type="secret", name="for the test server",
+               page_mode=page_mode_field(stale))
+
+    assert r.status_code == 400
+    assert shown_secrets(r) == []
+    assert messages.DASHBOARD_FORM_OTHER_MODE.format(shown="test", mode="live",
+                                                     done="created") in text(r)
+    assert rows(dash) == live_before  # no live key made from a page that said test
+    # The page now shows live mode, its form filled in again: sent from there, it works.
+    page = r.get_data(as_text=True)
+    assert "live mode</span></h1>" in page and page_mode_field(page) == "live"
+    assert 'value="for the test server"' in page
+    r = create(dash, type="secret", name="for the test server", page_mode="live")
+    assert r.status_code == 200
+    assert [keys.parse(s) for s in shown_secrets(r)] == [keys.ParsedKey("secret", True)]
+
+
+def test_a_key_of_the_other_mode_cannot_be_rolled_or_revoked_here(dash, signed_in, client):
+    test_key = dash.key_id(signed_in.secret_key)
+    dash.post("/dashboard/activate", {})  # live now: the keys page lists live keys only
+    refused = {action: messages.DASHBOARD_KEY_OTHER_MODE.format(
+        key=f"sk_test_...{signed_in.secret_key[-4:]}", other="test", mode="live",
+        action=action) for action in ("roll", "revoke")}
+
+    for method, action, form in (("get", "roll", None), ("post", "roll", {"expires_in": "0"}),
+                                 ("get", "revoke", None), ("post", "revoke", {})):
+        call = dash.get if method == "get" else dash.post
+        r = call(f"/dashboard/keys/{test_key}/{action}", *([form] if form is not None else []))
+        assert r.status_code == 400, (method, action)
+        assert refused[action] in text(r), (method, action)
+        assert shown_secrets(r) == []
+
+    # The key is untouched, and in test mode it rolls as before.
+    assert v1(client, "/v1/customers", signed_in.secret_key).status_code == 200
+    dash.post("/dashboard/mode", {"mode": "test", "next": "/dashboard/keys"})
+    r = dash.post(f"/dashboard/keys/{test_key}/roll", {"expires_in": "0"})
+    assert r.status_code == 200
+    assert [keys.parse(s) for s in shown_secrets(r)] == [keys.ParsedKey("secret", False)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from payground import messages
 from tests.dashboard.conftest import text, v1
 from tests.webhook_receiver import Receiver
 
@@ -139,4 +140,22 @@ def test_a_refused_endpoint_shows_the_apis_message_and_keeps_the_form(dash, sign
     assert r.status_code == 400
     assert ('<p class="field-error" id="f-url-error">Invalid URL: ftp://example.com/x. A webhook '
             "endpoint's URL must be an absolute http:// or https:// URL.</p>") in text(r)
+    assert v1(client, "/v1/webhook_endpoints", signed_in.secret_key).get_json()["data"] == []
+
+
+def test_an_endpoint_form_from_a_page_of_the_other_mode_is_refused(dash, signed_in, client):
+    # A tab still showing the test mode form; live mode activated (and shown) in another.
+    stale = dash.get("/dashboard/webhooks/new").get_data(as_text=True)
+    assert '<input type="hidden" name="page_mode" value="test">' in stale
+    dash.post("/dashboard/activate", {})
+
+    r = dash.post("/dashboard/webhooks", {"url": "https://example.com/hook",
+                                          "enabled_events": "*", "page_mode": "test"})
+
+    assert r.status_code == 400
+    assert messages.DASHBOARD_FORM_OTHER_MODE.format(shown="test", mode="live",
+                                                     done="added") in text(r)
+    assert "whsec_" not in r.get_data(as_text=True)
+    assert '<input type="hidden" name="page_mode" value="live">' in r.get_data(as_text=True)
+    assert "No webhook endpoints in live mode." in text(dash.get("/dashboard/webhooks"))
     assert v1(client, "/v1/webhook_endpoints", signed_in.secret_key).get_json()["data"] == []

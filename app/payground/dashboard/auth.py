@@ -80,7 +80,8 @@ def login():
         with login_throttle.checking():  # a wrong password counts against the address
             params = Credentials().load({"email": email,
                                          "password": request.form.get("password", "")})
-            result = accounts.login(params["email"], params["password"], clock=state().clock)
+            result = accounts.login(params["email"], params["password"], clock=state().clock,
+                                    password_cost=current_app.config["PASSWORD_COST"])
     except AuthenticationError as exc:
         return render_template("dashboard/login.html", **page, error=exc.message), 401
     except (StripeError, ValidationError) as exc:

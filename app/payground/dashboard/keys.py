@@ -7,7 +7,8 @@ from urllib.parse import quote
 from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from ..errors import StripeError
+from .. import messages
+from ..errors import InvalidRequestError, StripeError
 from ..http.context import public_base_url, state
 from ..sandbox.schemas import KeyCreate, KeyRoll
 from ..services import keys as key_service
@@ -15,6 +16,7 @@ from ..services.keys import IssuedKey
 from . import bp
 from .filters import duration
 from .forms import RESOURCES, ROLL_CHOICES, error_text, permissions_from_form, split_list
+from .session import mode_name, refuse_form_of_other_mode
 
 _DONE = {"revoked": "The key is revoked: the next request that uses it is refused."}
 
@@ -77,6 +79,7 @@ def create_key():
     raw = {"type": form.get("type", ""), "livemode": g.livemode, "name": form.get("name", ""),
            "note": form.get("note", ""), "ip_allowlist": split_list(form.get("ip_allowlist", ""))}
     try:
+        refuse_form_of_other_mode("created")
         if raw["type"] == "restricted":
             raw["permissions"] = permissions_from_form(form)
         params = KeyCreate().load({k: v for k, v in raw.items() if v not in ("", [])})
@@ -91,14 +94,24 @@ def create_key():
                             issued_intro=f"“{issued.key.name or 'Unnamed key'}” is ready.")
 
 
-def _key_or_404(key_id: str):
-    return key_service.get_key(g.account, key_id)
+def _key_or_404(key_id: str, action: str):
+    """The key, if it is one of the mode shown: the keys page of this mode would not list it
+    (a roll's new secret shown on the page of the other mode, a revoke it never confirms).
+
+    :raises InvalidRequestError: a key of the other mode (a stale tab, an edited address).
+    """
+    key = key_service.get_key(g.account, key_id)
+    if key.livemode != g.livemode:
+        raise InvalidRequestError(messages.DASHBOARD_KEY_OTHER_MODE.format(
+            key=key.redacted, other="live" if key.livemode else "test", mode=mode_name(),
+            action=action))
+    return key
 
 
 @bp.get("/keys/<key_id>/roll")
 def roll_key_form(key_id):
     """Ask when the old key should stop working."""
-    key = _key_or_404(key_id)
+    key = _key_or_404(key_id, "roll")
     return render_template("dashboard/key_roll.html", key=key, choices=ROLL_CHOICES,
                            status=key.status_at(state().clock.for_account(g.account)))
 
@@ -106,7 +119,7 @@ def roll_key_form(key_id):
 @bp.post("/keys/<key_id>/roll")
 def roll_key(key_id):
     """Roll: the new key (shown once) works now, the old one until the chosen expiry."""
-    key = _key_or_404(key_id)
+    key = _key_or_404(key_id, "roll")
     try:
         params = KeyRoll().load({"expires_in": request.form.get("expires_in", "")})
         st = state()
@@ -127,13 +140,13 @@ def roll_key(key_id):
 @bp.get("/keys/<key_id>/revoke")
 def revoke_key_form(key_id):
     """Ask for confirmation before revoking."""
-    return render_template("dashboard/key_revoke.html", key=_key_or_404(key_id))
+    return render_template("dashboard/key_revoke.html", key=_key_or_404(key_id, "revoke"))
 
 
 @bp.post("/keys/<key_id>/revoke")
 def revoke_key(key_id):
     """Revoke a key now."""
-    key = _key_or_404(key_id)
+    key = _key_or_404(key_id, "revoke")
     try:
         key_service.revoke_key(g.account, key.id, clock=state().clock)
     except StripeError as exc:

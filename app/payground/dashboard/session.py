@@ -14,8 +14,9 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from .. import messages
 from ..core.keys import scrub
-from ..errors import AuthenticationError, StripeError, lock_timeout_for
+from ..errors import AuthenticationError, InvalidRequestError, StripeError, lock_timeout_for
 from ..http.context import state
 from ..http.forms import refuse_nul
 from ..models.base import db
@@ -27,6 +28,7 @@ log = logging.getLogger("payground")
 
 SESSION_COOKIE = "payground_session"
 MODE_COOKIE = "payground_mode"
+PAGE_MODE_FIELD = "page_mode"  # the mode a form's page showed (the ``page_mode()`` macro)
 COOKIE_PATH = "/dashboard"
 # Everything else needs a session.
 PUBLIC_ENDPOINTS = frozenset({"dashboard.login", "dashboard.signup", "dashboard.static"})
@@ -56,6 +58,7 @@ def safe_next(value: str | None) -> str:
 
 def start_session(response, token: str) -> None:
     """Put the session token in an HttpOnly, SameSite=Lax cookie (Secure over HTTPS)."""
+    g.drop_session = False  # a stale cookie sent with this log-in: replaced, not cleared after
     response.set_cookie(SESSION_COOKIE, token, max_age=accounts.SESSION_SECONDS, httponly=True,
                         samesite="Lax", secure=is_https(), path=COOKIE_PATH)
 
@@ -69,6 +72,26 @@ def end_session(response) -> None:
 def set_mode(response, live: bool) -> None:
     response.set_cookie(MODE_COOKIE, "live" if live else "test", httponly=True,
                         samesite="Lax", secure=is_https(), path=COOKIE_PATH)
+
+
+def mode_name() -> str:
+    """The mode the dashboard shows now: ``"live"`` or ``"test"``."""
+    return "live" if g.get("livemode") else "test"
+
+
+def refuse_form_of_other_mode(done: str) -> None:
+    """Refuse a form whose page showed the other mode: a tab left open while the mode was
+    switched in another would otherwise create a live key (or endpoint) from a page that
+    said test mode. The page's mode comes in the form's ``page_mode`` field; a form without
+    it (a script) acts in the current mode.
+
+    :param done: what the form would have done, for the message (``"created"``).
+    :raises InvalidRequestError: the page showed the other mode (param ``page_mode``).
+    """
+    shown, mode = request.form.get(PAGE_MODE_FIELD), mode_name()
+    if shown in ("test", "live") and shown != mode:
+        raise InvalidRequestError(messages.DASHBOARD_FORM_OTHER_MODE.format(
+            shown=shown, mode=mode, done=done), param=PAGE_MODE_FIELD)
 
 
 @bp.before_request

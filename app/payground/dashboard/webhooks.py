@@ -19,6 +19,7 @@ from . import bp
 from .filters import duration
 from .forms import error_text
 from .logs import list_args, load_page
+from .session import refuse_form_of_other_mode
 
 # When the old secret stops signing (Stripe allows up to 24 hours).
 ROLL_CHOICES = ((0, "Now"), (3600, "In 1 hour"), (86400, "In 24 hours"))
@@ -60,6 +61,7 @@ def create_webhook_endpoint():
             "description": request.form.get("description", "").strip(),
             "enabled_events": request.form.getlist("enabled_events")}
     try:
+        refuse_form_of_other_mode("added")
         if not form["enabled_events"]:
             raise ParameterInvalid(CHOOSE_EVENTS, param="enabled_events")
         params = WebhookEndpointCreate().load({k: v for k, v in form.items() if v})

@@ -30,13 +30,22 @@ def state():
 def public_base_url() -> str:
     """``PUBLIC_URL``, or this request's scheme and ``Host`` as sent (no trailing slash).
 
+    The scheme is ``https`` when a trusted proxy says the client came over HTTPS (as for the
+    dashboard's ``Secure`` cookies): the dashboard's ``.env`` download must not point an SDK,
+    and the key it sends, at plain ``http://``.
+
     Not ``request.host_url``: Werkzeug decodes the host's IDNA labels (``xn--...``) there,
     and raises on one it cannot decode (``Host: xn--zz``) - a 500 wherever it was read.
     """
     from flask import request
 
-    return (current_app.config.get("PUBLIC_URL")
-            or f"{request.scheme}://{request.host}").rstrip("/")
+    from .auth import forwarded_https
+
+    configured = current_app.config.get("PUBLIC_URL")
+    if configured:
+        return configured.rstrip("/")
+    scheme = "https" if forwarded_https() else request.scheme
+    return f"{scheme}://{request.host}".rstrip("/")
 
 
 def current_request() -> tuple[str | None, str | None]:

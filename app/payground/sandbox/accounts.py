@@ -50,7 +50,8 @@ def login():
         raise RateLimitError(refused.message, headers={"Retry-After": str(refused.wait)})
     with login_throttle.checking():  # a wrong password counts against the address
         params = Credentials().load(request_params())
-        result = accounts.login(params["email"], params["password"], clock=state().clock)
+        result = accounts.login(params["email"], params["password"], clock=state().clock,
+                                password_cost=current_app.config["PASSWORD_COST"])
     return _signed_in(result, 200)
 
 

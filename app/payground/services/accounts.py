@@ -56,13 +56,20 @@ def _email_taken() -> InvalidRequestError:
                                param="email", code="email_taken")
 
 
-def login(email: str, password: str, *, clock) -> SignedIn:
+def login(email: str, password: str, *, clock, password_cost: int = 2**14) -> SignedIn:
+    """A new session for the account with this email and password.
+
+    :param password_cost: the scrypt cost sign-ups use (``PASSWORD_COST``): an unknown email
+        is checked against a hash of that cost, so it takes as long as a wrong password.
+    :raises AuthenticationError: no such account, or the wrong password (one message).
+    """
     account = db.session.execute(
         select(Account).where(Account.email == email.strip().lower())
     ).scalar_one_or_none()
     # An unknown email costs a password check too: answering at once would tell a caller
     # which emails have accounts.
-    stored = account.password_hash if account is not None else _unknown_email_hash()
+    stored = (account.password_hash if account is not None
+              else _unknown_email_hash(password_cost))
     if not check_password(stored, password) or account is None:
         raise AuthenticationError("Incorrect email address or password.")
     token = _open_session(account, clock.now())
@@ -71,9 +78,9 @@ def login(email: str, password: str, *, clock) -> SignedIn:
 
 
 @functools.cache
-def _unknown_email_hash() -> str:
-    """A hash no password matches, made once (at the default cost) when first needed."""
-    return hash_password(secrets.token_urlsafe(16))
+def _unknown_email_hash(cost: int) -> str:
+    """A hash no password matches, made once per cost when first needed."""
+    return hash_password(secrets.token_urlsafe(16), cost)
 
 
 def account_for_session(token: str, *, clock) -> Account:
