@@ -7,9 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
-# Only what the wheel is built from: never the project's .env, database or virtualenv.
+# Only what the wheel is built from (the lessons too: `payground tutorial`): never the
+# project's .env, database or virtualenv, nor a lesson's .env (.dockerignore).
 COPY pyproject.toml README.md ./
 COPY app ./app
+COPY tutorials ./tutorials
 RUN pip install ".[postgres,redis]"
 
 # Run as an unprivileged user; /data is PAYGROUND_HOME (SQLite file and key pepper when no

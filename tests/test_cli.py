@@ -620,6 +620,31 @@ def test_serve_two_workers_share_one_database(serve):
     assert len(set(booted_workers(err))) == 2
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+def test_serve_stops_within_its_grace_period_while_a_request_holds_a_worker(serve, server):
+    """README: stopping lets requests in progress finish, and a worker still running 5 s later
+    is killed. Under gunicorn it took gunicorn's own default instead, 30 s (a container
+    runtime's stop gives 10 s before it kills the whole server)."""
+    from payground.cli.server import GRACEFUL_STOP_SECONDS
+
+    process = serve("--server", server)
+    secret = process.signup(f"held-{server}@{DOMAIN}")["keys"]["secret"]
+    with socket.create_connection(("127.0.0.1", process.port), timeout=30) as held:
+        # A request whose body never arrives: its worker waits for it until it is killed.
+        held.sendall(b"POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                     + secret.encode() + b"\r\nContent-Type: application/x-www-form-urlencoded"
+                     b"\r\nContent-Length: 40\r\n\r\nemail=")
+        # Answered after the held connection was accepted (one worker, in order).
+        assert requests.get(f"{process.url}/v1/balance", timeout=30,
+                            headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+        started = time.monotonic()
+        process.stop()
+        took = time.monotonic() - started
+
+    assert GRACEFUL_STOP_SECONDS - 1 < took < GRACEFUL_STOP_SECONDS + 10
+
+
 def test_serve_with_waitress(serve):
     process = serve("--server", "waitress", "--threads", "4")
     secret = process.signup(f"kim@{DOMAIN}")["keys"]["secret"]

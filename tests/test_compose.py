@@ -122,8 +122,22 @@ def test_dockerfile_base_install_and_user(dockerfile):
     assert 'pip install ".[postgres,redis]"' in dockerfile["RUN"]
     assert dockerfile["USER"] == ["payground"]
     assert any("useradd" in run and "payground" in run for run in dockerfile["RUN"])
-    # Only the package sources are copied in: never .env, a database or a virtualenv.
-    assert dockerfile["COPY"] == ["pyproject.toml README.md ./", "app ./app"]
+    # Only what the wheel is built from is copied in: never .env, a database or a virtualenv.
+    assert dockerfile["COPY"] == ["pyproject.toml README.md ./", "app ./app",
+                                  "tutorials ./tutorials"]
+
+
+def test_the_image_holds_the_lessons_but_no_lesson_s_env(dockerfile):
+    """The wheel carries the lessons (`payground tutorial`): built without tutorials/ it had
+    none. A lesson followed in a checkout leaves its .env (keys) there: never in the image."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wheel = config["tool"]["hatch"]["build"]["targets"]["wheel"]
+    copied = {source for line in dockerfile["COPY"] for source in line.split()[:-1]}
+    assert {path.split("/")[0] for path in wheel["only-include"]} <= copied
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {"**/.env", "**/*.db"} <= set(ignored)  # a bare ".env" is the top folder's only
 
 
 def test_dockerfile_cmd_and_expose_match_compose(dockerfile, compose):

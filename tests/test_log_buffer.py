@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -244,6 +245,60 @@ def test_a_multiprocessing_child_writes_its_rows_as_it_exits(app, capfd):
     assert request_id.startswith("req_")
     assert request_id in stored_ids(app)
     assert waiting(app) == 0  # the parent had nothing of the child's to write
+
+
+class _WatchedLock:
+    """A lock that says when a second taker has to wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.contended = threading.Event()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def __enter__(self):
+        if not self._lock.acquire(blocking=False):
+            self.contended.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
+
+
+def test_an_exiting_process_waits_for_the_batch_the_flusher_is_writing(app, account,
+                                                                       monkeypatch):
+    """The last flush of a stopping process skipped a buffer whose rows the flusher thread
+    had just taken: the process ended in the middle of that write and the rows were lost
+    (requests answered just before a graceful stop under load, missing from the log)."""
+    from payground.services import log_buffer, logs
+
+    buffer = app.extensions["payground"].request_log
+    buffer._flushing = lock = _WatchedLock()
+    taken, release = threading.Event(), threading.Event()
+    write = logs.write_request_logs
+
+    def held_mid_write(engine, rows):
+        taken.set()
+        release.wait(30)
+        write(engine, rows)
+
+    monkeypatch.setattr(logs, "write_request_logs", held_mid_write)
+    made = account.get("/v1/customers").headers["Request-Id"]
+    flusher = threading.Thread(target=buffer.flush)  # as the flusher thread does when due
+    flusher.start()
+    assert taken.wait(30) and waiting(app) == 0  # the batch is out of the buffer, unwritten
+    # The write finishes once the exit's flush waits for it (it must not return before).
+    threading.Thread(target=lambda: lock.contended.wait(30) and release.set(),
+                     daemon=True).start()
+    try:
+        log_buffer.flush_all()  # what atexit, or a multiprocessing child's finalizer, runs
+        written = made in stored_ids(app, account)
+    finally:
+        release.set()
+        flusher.join(30)
+    assert written
 
 
 def test_a_forked_child_does_not_write_its_parents_rows(app, account):

@@ -348,6 +348,9 @@ def _serve_gunicorn(app, *, host: str, port: int, workers: int, threads: int,
         "proc_name": "payground",
         "when_ready": when_ready,
         "post_fork": post_fork,
+        # As under granian: requests in progress get this long after a stop, then the worker
+        # is killed (gunicorn's own default is 30 s).
+        "graceful_timeout": GRACEFUL_STOP_SECONDS,
         # gunicorn >= 25 opens a control socket at a fixed path under $HOME by default: two
         # sandboxes (or a test run next to a dev server) would fight over it.
         "control_socket_disable": True,

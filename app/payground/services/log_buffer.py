@@ -137,6 +137,12 @@ class LogBuffer:
                 log.warning("could not write %d request log rows", len(rows), exc_info=True)
             self._written(len(rows))
 
+    def flush_before_exit(self) -> None:
+        """Write the waiting rows, and wait for a batch the flusher thread is writing: the
+        process ends when this returns, and that thread's write would end with it."""
+        if self._rows or self._flushing.locked():
+            self.flush()
+
     def discard(self) -> None:
         """Forget the rows (a forked child: its parent owns and writes them)."""
         self._lock = threading.Lock()
@@ -228,8 +234,7 @@ class _Flusher:
 
     def flush_all(self) -> None:
         for buffer in list(self._buffers):
-            if buffer.has_rows:
-                buffer.flush()
+            buffer.flush_before_exit()
 
     def after_fork_in_child(self) -> None:
         self._wakeup = threading.Condition()
