@@ -57,8 +57,8 @@ def test_payground_environment(compose):
         "PAYGROUND_HOME": "/data",
         "PAYGROUND_WORKERS": "${PAYGROUND_WORKERS:-2}",
         "PAYGROUND_WEBHOOK_ALLOWED_HOSTS": "${PAYGROUND_WEBHOOK_ALLOWED_HOSTS:-"
-                                           "host.docker.internal,*.ngrok.app,*.ngrok-free.app,"
-                                           "*.trycloudflare.com}",
+                                           "host.docker.internal:5000,*.ngrok.app,"
+                                           "*.ngrok-free.app,*.trycloudflare.com}",
         "PAYGROUND_AUTH_FAILURE_LIMIT": "${PAYGROUND_AUTH_FAILURE_LIMIT:-10/1m}",
         "PAYGROUND_LOGIN_FAILURE_LIMIT": "${PAYGROUND_LOGIN_FAILURE_LIMIT:-5/1m}",
     }
@@ -87,7 +87,10 @@ def test_webhooks_cannot_reach_the_other_services_by_default(compose):
     for service in compose["services"]:
         assert not allowed.may_register(service), service
     assert not allowed.may_register("172.18.0.2")  # an address on the compose network
-    assert allowed.may_register("host.docker.internal")
+    assert allowed.may_register("host.docker.internal", 5000)  # the lessons' handler
+    # Not every port of the Docker host: its ssh, a database, Docker's own API.
+    for port in (22, 80, 2375, 4242, 5432, 6379):
+        assert not allowed.may_register("host.docker.internal", port), port
     assert allowed.may_register("abc.ngrok-free.app")
 
 

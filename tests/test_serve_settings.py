@@ -22,3 +22,27 @@ def test_a_malformed_trusted_proxy_stops_the_server(tmp_path):
     assert result.stdout == ""
     assert result.stderr == ("Error: PAYGROUND_TRUSTED_PROXIES: cannot read 'proxy.internal' "
                              "(use addresses or CIDR ranges, e.g. 10.0.0.0/8,::1)\n")
+
+
+WEBHOOKS_ANYWHERE = ("Warning: serving on 0.0.0.0 with webhooks sent anywhere: a URL someone "
+                     "registers can reach this machine's own ports and network (its database, "
+                     "Redis, a cloud metadata address). Set PAYGROUND_WEBHOOK_ALLOWED_HOSTS "
+                     "(README: Webhooks).\n")
+
+
+def test_a_server_other_machines_reach_warns_that_webhooks_go_anywhere(serve):
+    process = serve("--host", "0.0.0.0")
+    process.signup(f"open-{os.getpid()}@example.com")
+    _, err = process.stop()
+    assert WEBHOOKS_ANYWHERE in err
+
+
+def test_no_warning_once_the_operator_says_where_webhooks_may_go(serve):
+    process = serve("--host", "0.0.0.0", env={"PAYGROUND_WEBHOOK_ALLOWED_HOSTS": "*.ngrok.app"})
+    process.signup(f"listed-{os.getpid()}@example.com")
+    _, err = process.stop()
+    assert "webhooks sent anywhere" not in err
+    loopback = serve()  # a server only this machine reaches: nothing to warn about
+    loopback.signup(f"local-{os.getpid()}@example.com")
+    _, err = loopback.stop()
+    assert "webhooks sent anywhere" not in err

@@ -162,3 +162,85 @@ def test_a_setting_that_cannot_be_read_stops_the_server(setting):
     with pytest.raises(ValueError, match="PAYGROUND_WEBHOOK_ALLOWED_HOSTS: cannot read"):
         load_config({"HOME": "/tmp/payground-unused", "SECRET": "x",
                      "WEBHOOK_ALLOWED_HOSTS": setting})
+
+
+def last_error(account) -> str:
+    (delivery,) = account.client.get("/sandbox/webhook_deliveries",
+                                     headers=account.session_auth).get_json()["data"]
+    assert delivery["status"] == "pending" and delivery["last_response_status"] is None
+    return delivery["last_error"]
+
+
+@pytest.mark.parametrize("allowed_hosts", ["0.0.0.0/0,::/0,!127.0.0.0/8,!::1"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "0", "[::]", "[::ffff:0.0.0.0]"])
+def test_the_unspecified_address_is_this_machine(account, host):
+    """Connecting to 0.0.0.0 or :: reaches the server's own loopback (its Redis, its
+    database): "anywhere but 127.0.0.0/8" must not let it through."""
+    assert_error(register(account, f"http://{host}:6379/"), 400, code="url_invalid",
+                 param="url", message=refused(host.strip("[]")))
+    assert account.get("/v1/webhook_endpoints").get_json()["data"] == []
+
+
+@pytest.mark.parametrize("allowed_hosts", [""])
+def test_an_endpoint_at_the_unspecified_address_is_not_sent_to(app, account):
+    from payground.core.webhooks import AllowedHosts
+
+    with Receiver() as hook:
+        assert register(account, hook.url.replace("127.0.0.1", "0.0.0.0")).status_code == 200
+        app.config["WEBHOOK_ALLOWED_HOSTS"] = AllowedHosts("0.0.0.0/0,!127.0.0.0/8")
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        assert app.extensions["payground"].webhooks.wait_idle(10)
+        assert hook.received == []
+    assert last_error(account) == ("OSError: not sent: 0.0.0.0 resolves to no address that "
+                                   "PAYGROUND_WEBHOOK_ALLOWED_HOSTS allows")
+
+
+@pytest.mark.parametrize("allowed_hosts", ["hooks.example.com:8443,10.0.0.0/8:8080,"
+                                           "[fd00::/8]:9000"])
+def test_entries_with_a_port_allow_that_port_only(account):
+    for url in ("https://hooks.example.com:8443/stripe", "http://10.1.2.3:8080/hook",
+                "http://[fd00::5]:9000/hook", "https://shop.example.org:8080/hook"):
+        r = register(account, url)
+        assert r.status_code == 200, (url, r.get_json())
+    for url, shown in [("https://hooks.example.com/stripe", "hooks.example.com:443"),
+                       ("http://hooks.example.com:9443/", "hooks.example.com:9443"),
+                       ("http://10.1.2.3/hook", "10.1.2.3:80"),
+                       ("http://10.1.2.3:6379/", "10.1.2.3:6379"),
+                       ("http://[fd00::5]:5432/", "[fd00::5]:5432"),
+                       # Another name, on a port no range is listed for: refused at once.
+                       ("https://shop.example.org/hook", "shop.example.org:443")]:
+        assert_error(register(account, url), 400, code="url_invalid", param="url",
+                     message=refused(shown))
+
+
+def test_a_name_is_sent_to_only_on_a_port_its_addresses_are_listed_for(app, account):
+    from payground.core.webhooks import AllowedHosts
+
+    def port_of(url: str) -> str:
+        return url.split("/")[2].rsplit(":", 1)[1]
+
+    with Receiver() as hook, Receiver() as other:
+        app.config["WEBHOOK_ALLOWED_HOSTS"] = AllowedHosts(
+            f"127.0.0.0/8:{port_of(hook.url)},10.0.0.0/8:{port_of(other.url)}")
+        assert_error(register(account, other.url), 400, code="url_invalid", param="url",
+                     message=refused(f"127.0.0.1:{port_of(other.url)}"))
+        # Names are taken on both ports (a range is listed for each), and sent to only
+        # where what they resolve to is listed for the port.
+        for url in (hook.url, other.url):
+            assert register(account, url.replace("127.0.0.1", "localhost")).status_code == 200
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        assert app.extensions["payground"].webhooks.wait_idle(10)
+        assert len(hook.received) == 1 and other.received == []
+    rows = account.client.get("/sandbox/webhook_deliveries",
+                              headers=account.session_auth).get_json()["data"]
+    assert sorted((row["status"], row["last_error"]) for row in rows) == [
+        ("pending", f"OSError: not sent: localhost:{port_of(other.url)} resolves to no "
+                    "address that PAYGROUND_WEBHOOK_ALLOWED_HOSTS allows"),
+        ("succeeded", None)]
+
+
+@pytest.mark.parametrize("allowed_hosts", ["localhost,!localhost:6379"])
+def test_a_name_taken_out_on_one_port_only(account):
+    assert_error(register(account, "http://localhost:6379/"), 400, code="url_invalid",
+                 param="url", message=refused("localhost:6379"))
+    assert register(account, "http://localhost:5000/hook").status_code == 200

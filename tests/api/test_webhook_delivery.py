@@ -368,6 +368,72 @@ def test_a_slow_endpoint_does_not_hold_up_the_others(account, sent):
     assert [row["status"] for row in deliveries(account)] == ["succeeded", "succeeded"]
 
 
+def test_an_event_queued_while_a_slow_attempt_is_in_flight_goes_out_at_once(make_account,
+                                                                              sent):
+    """The sender looks for new deliveries when a commit queues them, not only when an
+    attempt in flight ends (which may take TIMEOUT seconds and more)."""
+    slow_account, other_account = make_account(), make_account()
+    release = threading.Event()
+    with Receiver(hold=release) as slow, Receiver() as fast:
+        endpoint(slow_account, slow.url)
+        endpoint(other_account, fast.url)
+        slow_account.post("/v1/customers", {"email": "jo@example.com"})
+        assert slow.arrived.wait(10)
+        other_account.post("/v1/customers", {"email": "ann@example.com"})
+        try:
+            # Well before the slow attempt times out (TIMEOUT, 10 s).
+            assert fast.arrived.wait(5), "a delivery queued later waited for the slow one"
+        finally:
+            release.set()
+        sent()
+    assert len(slow.received) == 1 and len(fast.received) == 1
+
+
+def test_many_events_for_a_slow_endpoint_do_not_take_every_sender(make_account, sent):
+    """On a shared server, one participant's endpoint that times out, sent more events than
+    there are senders, must not hold up everyone else's deliveries until it answers."""
+    from payground.services.webhook_delivery import SENDERS
+
+    slow_account, other_account = make_account(), make_account()
+    release = threading.Event()
+    with Receiver(hold=release) as slow, Receiver() as fast:
+        endpoint(slow_account, slow.url)
+        for n in range(SENDERS + 1):
+            slow_account.post("/v1/customers", {"email": f"jo{n}@example.com"})
+        assert slow.arrived.wait(10)
+        endpoint(other_account, fast.url)
+        other_account.post("/v1/customers", {"email": "ann@example.com"})
+        try:
+            assert fast.arrived.wait(5), "another account's endpoint waited for the slow one"
+        finally:
+            release.set()
+        sent()
+    assert len(slow.received) == SENDERS + 1 and len(fast.received) == 1
+
+
+def test_one_accounts_slow_endpoints_do_not_take_every_sender(make_account, sent):
+    """Several endpoints of one account (up to 16) that all time out leave senders free for
+    the other accounts."""
+    from payground.services.webhook_delivery import PER_ENDPOINT, SENDERS
+
+    slow_account, other_account = make_account(), make_account()
+    release = threading.Event()
+    with Receiver(hold=release) as slow, Receiver() as fast:
+        for _ in range(SENDERS // PER_ENDPOINT):  # enough to fill every sender
+            endpoint(slow_account, slow.url)
+        for n in range(PER_ENDPOINT):
+            slow_account.post("/v1/customers", {"email": f"jo{n}@example.com"})
+        assert slow.arrived.wait(10)
+        endpoint(other_account, fast.url)
+        other_account.post("/v1/customers", {"email": "ann@example.com"})
+        try:
+            assert fast.arrived.wait(5), "another account's endpoint waited for the slow ones"
+        finally:
+            release.set()
+        sent()
+    assert len(slow.received) == SENDERS and len(fast.received) == 1
+
+
 # -- rolling the signing secret -----------------------------------------------------------------
 
 

@@ -57,3 +57,60 @@ def test_entries_taken_back_out_with_a_bang():
     assert only_exclusions and not only_exclusions.may_register("10.0.0.6")  # nothing allowed
     with pytest.raises(ValueError, match="take names out one by one"):
         AllowedHosts("*.example.com,!*.admin.example.com")
+
+
+def test_the_unspecified_address_is_judged_as_the_loopback_it_reaches():
+    # Connecting to 0.0.0.0 or :: reaches this machine: "anywhere but here" must refuse them.
+    internet = AllowedHosts("0.0.0.0/0,::/0,!127.0.0.0/8,!::1,*.nip.io")
+    assert internet.may_register("8.8.8.8") and internet.may_register("2001:db8::1")
+    for spelling in ("0.0.0.0", "0", "0x0", "0.0.0.0.", "::", "::0", "::ffff:0.0.0.0"):
+        assert not internet.may_register(spelling), spelling
+    # What a listed name resolves to (0.0.0.0.nip.io): the same.
+    assert not internet.holds_address("0.0.0.0", named=True)
+    assert not internet.holds_address("::", named=True)
+    assert AllowedHosts("127.0.0.0/8,::1").may_register("0.0.0.0")
+    assert AllowedHosts("127.0.0.0/8,::1").may_register("::")
+
+
+def test_entries_for_one_port():
+    allowed = AllowedHosts("host.docker.internal:5000, *.ngrok.app:443, 10.0.0.0/8:8080, "
+                           "[::1]:5000, [fd00::/8]:9000, 192.168.1.0/24, !192.168.1.10:5432")
+    assert allowed.lists_ports and not AllowedHosts("10.0.0.0/8").lists_ports
+    assert allowed.names_host("host.docker.internal", 5000)
+    assert not allowed.names_host("host.docker.internal", 2375)
+    assert not allowed.names_host("host.docker.internal")  # port not known: not this entry
+    assert allowed.names_host("abc.ngrok.app", 443) and not allowed.names_host("abc.ngrok.app", 80)
+    assert allowed.holds_address("10.1.2.3", 8080) and not allowed.holds_address("10.1.2.3", 80)
+    assert allowed.holds_address("::1", 5000) and not allowed.holds_address("::1", 5432)
+    assert allowed.holds_address("fd00::7", 9000) and not allowed.holds_address("fd00::7", 22)
+    # A range for every port, but one port of one address taken out.
+    assert allowed.holds_address("192.168.1.10", 5000)
+    assert not allowed.holds_address("192.168.1.10", 5432)
+    assert not allowed.holds_address("192.168.1.10")  # port not known: ! entries all count
+    assert allowed.holds_address("192.168.1.11", 5432)
+    assert not allowed.holds_address("192.168.1.10", 5432, named=True)
+    # Another name: taken while some range is listed for its port.
+    assert allowed.may_register("shop.example.org", 8080)
+    assert allowed.may_register("shop.example.org", 5432)  # 192.168.1.0/24: any port
+    assert not AllowedHosts("10.0.0.0/8:8080").may_register("shop.example.org", 80)
+    assert allowed.may_register("host.docker.internal", 5000)
+    assert not AllowedHosts("host.docker.internal:5000").may_register("host.docker.internal", 22)
+    # Names taken out on one port only.
+    named = AllowedHosts("*.example.com, !admin.example.com:22")
+    assert named.names_host("admin.example.com", 443)
+    assert not named.names_host("admin.example.com", 22)
+    assert named.excludes_name("admin.example.com", 22)
+    assert not named.excludes_name("admin.example.com", 443)
+    # A refusal names the port when the setting lists ports.
+    assert allowed.shown("127.0.0.1", 6379) == "127.0.0.1:6379"
+    assert allowed.shown("::1", 6379) == "[::1]:6379"
+    assert AllowedHosts("10.0.0.0/8").shown("127.0.0.1", 6379) == "127.0.0.1"
+    # Brackets without a port are an IPv6 address as well.
+    assert AllowedHosts("[::1]").holds_address("::1", 22)
+
+
+@pytest.mark.parametrize("setting", ["host:0", "host:65536", "host:", "host:http", "10.0.0.0/8:",
+                                     "[::1", "[::1]5000", "[10.0.0.1]:80", "[::1]:x", "host:٥٠٠٠"])
+def test_a_port_that_cannot_be_read_is_refused(setting):
+    with pytest.raises(ValueError, match="PAYGROUND_WEBHOOK_ALLOWED_HOSTS: cannot read"):
+        AllowedHosts(setting)

@@ -100,6 +100,11 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
         click.echo(f"Warning: without PAYGROUND_REDIS_URL each of the {workers} workers counts "
                    f"failed log-ins on its own: an address gets up to {workers} times "
                    f"PAYGROUND_LOGIN_FAILURE_LIMIT ({login_limit}).", err=True)
+    if not _loopback(host) and not app.config["WEBHOOK_ALLOWED_HOSTS"]:
+        click.echo(f"Warning: serving on {host} with webhooks sent anywhere: a URL someone "
+                   "registers can reach this machine's own ports and network (its database, "
+                   "Redis, a cloud metadata address). Set PAYGROUND_WEBHOOK_ALLOWED_HOSTS "
+                   "(README: Webhooks).", err=True)
     if workers > 1 and server_name == "waitress":
         click.echo("Warning: waitress serves from one process; --workers is ignored "
                    "(use --threads).", err=True)
@@ -125,6 +130,16 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
                         on_ready=ready)
     else:
         _serve_waitress(app, host=host, port=port, threads=threads, on_ready=ready)
+
+
+def _loopback(host: str) -> bool:
+    """Whether listening on ``host`` keeps the server to this machine."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _choose_server(name: str) -> str:

@@ -111,13 +111,19 @@ class AllowedHosts:
     """``WEBHOOK_ALLOWED_HOSTS``: where a shared server may send deliveries.
 
     Entries are names (``hooks.example.com``; ``*.example.com`` for any name under it) and
-    addresses or CIDR ranges (``10.0.0.0/8``, ``::1``). A URL whose host is a listed name is
-    sent as the DNS resolves it; any other host only to the addresses it resolves to that lie
-    in a listed range, checked when connecting (a name cannot move to another address between
-    the check and the connection). An entry starting with ``!`` takes a name, an address or a
+    addresses or CIDR ranges (``10.0.0.0/8``, ``::1``), each on any port or, with
+    ``:port``, on that one only (``host.docker.internal:5000``, ``10.0.0.0/8:8080``,
+    ``[::1]:5000``: an IPv6 address or range takes a port in brackets, as in a URL). A URL
+    whose host is a listed name (for its port) is sent as the DNS resolves it; any other
+    host only to the addresses it resolves to that lie in a range listed for its port,
+    checked when connecting (a name cannot move to another address between the check and
+    the connection). An entry starting with ``!`` takes a name, an address or a
     range back out of the others (``10.0.0.0/8,!10.0.0.5``: the room's network, but not the
-    server itself), whatever the order: a listed name that resolves there is not sent to
-    either (``*.nip.io`` names any address).
+    server itself; ``!10.0.0.5:5432``: only that port of it), whatever the order: a listed
+    name that resolves there is not sent to either (``*.nip.io`` names any address).
+
+    Each method takes the port the URL connects to (80 or 443 if it names none); ``None``
+    (not known) meets only the entries without a port, and every ``!`` entry.
 
     :raises ValueError: naming an entry that is neither a name nor an address or range.
     """
@@ -125,10 +131,11 @@ class AllowedHosts:
     def __init__(self, setting: str) -> None:
         import ipaddress
 
-        self.names: set[str] = set()
-        self.suffixes: list[str] = []
+        # Each name, suffix and network with the port it is for (None: any port).
+        self.names: set[tuple[str, int | None]] = set()
+        self.suffixes: list[tuple[str, int | None]] = []
         self.networks: list = []
-        self.excluded_names: set[str] = set()
+        self.excluded_names: set[tuple[str, int | None]] = set()
         self.excluded_networks: list = []
         for entry in (part.strip().lower() for part in setting.split(",")):
             excluded = entry.startswith("!")
@@ -136,13 +143,17 @@ class AllowedHosts:
             if not entry:
                 continue
             try:
-                network = ipaddress.ip_network(entry, strict=False)
+                host, port = _host_and_port(entry)
+            except ValueError:
+                raise ValueError(_unreadable(entry)) from None
+            try:
+                network = ipaddress.ip_network(host, strict=False)
             except ValueError:
                 pass
             else:
-                (self.excluded_networks if excluded else self.networks).append(network)
+                (self.excluded_networks if excluded else self.networks).append((network, port))
                 continue
-            name = entry[2:] if entry.startswith("*.") else entry
+            name = host[2:] if host.startswith("*.") else host
             try:
                 name = ascii_host(name)
             except ValueError:
@@ -150,37 +161,43 @@ class AllowedHosts:
             # A last label of digits is an address mistyped (10.1, 192.168.1.256), not a name.
             if (not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", name)
                     or name.rsplit(".", 1)[-1].isdigit()):
-                raise ValueError(f"PAYGROUND_WEBHOOK_ALLOWED_HOSTS: cannot read {entry!r} (use "
-                                 "names, *.domains, addresses or CIDR ranges, e.g. "
-                                 "hooks.example.com,*.ngrok.app,10.0.0.0/8)")
+                raise ValueError(_unreadable(entry))
             if excluded:
-                if entry.startswith("*."):
+                if host.startswith("*."):
                     raise ValueError(f"PAYGROUND_WEBHOOK_ALLOWED_HOSTS: !{entry} - take names "
                                      "out one by one (!admin.example.com), not by pattern")
-                self.excluded_names.add(name)
-            elif entry.startswith("*."):
-                self.suffixes.append("." + name)
+                self.excluded_names.add((name, port))
+            elif host.startswith("*."):
+                self.suffixes.append(("." + name, port))
             else:
-                self.names.add(name)
+                self.names.add((name, port))
+        self.lists_ports = any(port is not None for _, port in (
+            *self.names, *self.suffixes, *self.networks, *self.excluded_names,
+            *self.excluded_networks))
 
     def __bool__(self) -> bool:
         return bool(self.names or self.suffixes or self.networks or self.excluded_names
                     or self.excluded_networks)
 
-    def excludes_name(self, host: str) -> bool:
-        """Whether ``host`` is a name taken out with ``!name``."""
-        return host.lower().rstrip(".") in self.excluded_names
-
-    def names_host(self, host: str) -> bool:
-        """Whether ``host`` (IDNA form) is one of the listed names (an address never is)."""
+    def excludes_name(self, host: str, port: int | None = None) -> bool:
+        """Whether ``host`` is a name taken out with ``!name`` (on ``port``)."""
         host = host.lower().rstrip(".")
-        if as_address(host) is not None or host in self.excluded_names:
-            return False
-        return host in self.names or any(host.endswith(s) for s in self.suffixes)
+        return any(name == host and _takes_out(out, port) for name, out in self.excluded_names)
 
-    def holds_address(self, address: str, *, named: bool = False) -> bool:
-        """Whether the address ``address`` lies in one of the listed ranges; ``named``: it is
-        what a listed name resolved to, which may be anywhere but where ``!`` takes out."""
+    def names_host(self, host: str, port: int | None = None) -> bool:
+        """Whether ``host`` (IDNA form) is one of the listed names for ``port`` (an address
+        never is)."""
+        host = host.lower().rstrip(".")
+        if as_address(host) is not None or self.excludes_name(host, port):
+            return False
+        return (any(host == name and _on(on, port) for name, on in self.names)
+                or any(host.endswith(suffix) and _on(on, port) for suffix, on in self.suffixes))
+
+    def holds_address(self, address: str, port: int | None = None, *,
+                      named: bool = False) -> bool:
+        """Whether the address ``address`` lies in one of the ranges listed for ``port``;
+        ``named``: it is what a listed name resolved to, which may be anywhere but where
+        ``!`` takes out."""
         import ipaddress
 
         try:
@@ -192,23 +209,72 @@ class AllowedHosts:
         ip = getattr(ip, "ipv4_mapped", None) or ip
         if ip.version == 6 and ip in ipaddress.ip_network("64:ff9b::/96"):  # RFC 6052
             ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        # Connecting to 0.0.0.0 or :: reaches this machine (its loopback): judged as that.
+        if ip.is_unspecified:
+            ip = ipaddress.ip_address("127.0.0.1" if ip.version == 4 else "::1")
 
-        def within(networks) -> bool:
-            return any(ip.version == net.version and ip in net for net in networks)
+        def within(networks, fits) -> bool:
+            return any(ip.version == net.version and ip in net and fits(for_port, port)
+                       for net, for_port in networks)
 
-        return (named or within(self.networks)) and not within(self.excluded_networks)
+        return ((named or within(self.networks, _on))
+                and not within(self.excluded_networks, _takes_out))
 
-    def may_register(self, host: str) -> bool:
-        """Whether a URL with ``host`` can be accepted now: a listed name, an address in a
-        listed range, or any other name when ranges are listed (checked again at each
-        connection, against what it resolves to)."""
+    def may_register(self, host: str, port: int | None = None) -> bool:
+        """Whether a URL with ``host`` and ``port`` can be accepted now: a listed name, an
+        address in a listed range, or any other name when ranges are listed for the port
+        (checked again at each connection, against what it resolves to)."""
         host = ascii_host(host)  # listed and sent in IDNA form: judged in it too
         address = as_address(host)
         if address is None:
-            if self.excludes_name(host):
+            if self.excludes_name(host, port):
                 return False
-            return self.names_host(host) or bool(self.networks)
-        return self.holds_address(address)
+            return self.names_host(host, port) or any(_on(on, port) for _, on in self.networks)
+        return self.holds_address(address, port)
+
+    def shown(self, host: str, port: int) -> str:
+        """``host`` as a refusal names it: with its port if the setting lists ports."""
+        if not self.lists_ports:
+            return host
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _on(entry_port: int | None, port: int | None) -> bool:
+    """Whether an entry for ``entry_port`` (None: any) allows ``port`` (None: not known)."""
+    return entry_port is None or entry_port == port
+
+
+def _takes_out(entry_port: int | None, port: int | None) -> bool:
+    """Whether a ``!`` entry for ``entry_port`` takes ``port`` out (a port not known: yes)."""
+    return entry_port is None or port is None or entry_port == port
+
+
+def _host_and_port(entry: str) -> tuple[str, int | None]:
+    """An entry's host and port: ``name:5000``, ``10.0.0.0/8:5000``, ``[::1]:5000``; an
+    IPv6 address or range without brackets (``::1``, ``fd00::/8``) has none.
+
+    :raises ValueError: a port that is not a number from 1 to 65535, or stray brackets.
+    """
+    if entry.startswith("["):
+        host, bracket, port = entry[1:].partition("]")
+        if not bracket or ":" not in host or (port and not port.startswith(":")):
+            raise ValueError(entry)
+        if not port:
+            return host, None
+        port = port[1:]
+    elif entry.count(":") == 1:
+        host, _, port = entry.partition(":")
+    else:
+        return entry, None
+    if not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise ValueError(entry)
+    return host, int(port)
+
+
+def _unreadable(entry: str) -> str:
+    return (f"PAYGROUND_WEBHOOK_ALLOWED_HOSTS: cannot read {entry!r} (use names, *.domains, "
+            "addresses or CIDR ranges, each with :port to allow that port only, e.g. "
+            "hooks.example.com,*.ngrok.app,10.0.0.0/8,host.docker.internal:5000)")
 
 
 def as_address(host: str) -> str | None:

@@ -24,7 +24,8 @@ import os
 import threading
 import time
 import weakref
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from urllib.parse import unquote, urlsplit
 
 import orjson
@@ -52,6 +53,10 @@ DEADLINE = 20  # seconds for a whole attempt: past it, the connection is cut
 # attempt can take (DEADLINE), so a live worker's claim never lapses under it.
 CLAIM_SECONDS = 120
 SENDERS = 8  # attempts in flight at once, per process
+# Of them, at most this many for one endpoint, and for one account's endpoints: one that
+# times out (or a participant's many) cannot take every sender on a shared server.
+PER_ENDPOINT = 2
+PER_ACCOUNT = 4
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 _elapsed_clock = time.monotonic  # how long an attempt has taken (tests replace it)
 
@@ -155,29 +160,50 @@ class Dispatcher:
         """Send every delivery that is due; the seconds until the next one is (None: none).
 
         Up to ``SENDERS`` attempts run at once, each in a thread of its own, so an endpoint
-        that takes its time (up to ``DEADLINE``) holds up no one else's events. Attempts are
-        claimed here, at most as many as there are free senders: a claim never waits in a
-        queue long enough to lapse.
+        that takes its time (up to ``DEADLINE``) holds up no one else's events: no endpoint
+        has more than ``PER_ENDPOINT`` of them, no account more than ``PER_ACCOUNT``, and
+        what is queued meanwhile is looked for at once (a wake-up), not after an attempt in
+        flight ends. Attempts are claimed here, at most as many as there are free senders:
+        a claim never waits in a queue long enough to lapse.
         """
         clock = self._app.extensions["payground"].clock
-        in_flight: set[Future] = set()
+        in_flight: dict[Future, tuple[str, str]] = {}  # -> (account, endpoint)
         try:
             while not self._closed:
+                self._wake.clear()  # before looking: what is queued after it wakes the wait
+                for future in [f for f in in_flight if f.done()]:
+                    del in_flight[future]
+                    if future.exception() is not None:  # the claim lapses; retried after it
+                        log.error("webhook attempt failed", exc_info=future.exception())
+                accounts = Counter(account for account, _ in in_flight.values())
+                endpoints = Counter(endpoint for _, endpoint in in_flight.values())
                 room = SENDERS - len(in_flight)
-                batch = _due(clock.now(), room) if room else []
-                for delivery_id, offset, attempts in batch:
+                batch = _due(clock.now(), room,
+                             [a for a, n in accounts.items() if n >= PER_ACCOUNT],
+                             [e for e, n in endpoints.items() if n >= PER_ENDPOINT]
+                             ) if room else []
+                took = False
+                for delivery_id, offset, attempts, account_id, endpoint_id in batch:
+                    if (accounts[account_id] >= PER_ACCOUNT
+                            or endpoints[endpoint_id] >= PER_ENDPOINT):
+                        continue  # its turn comes when one of theirs is done
                     claim = _claim(delivery_id, attempts, clock.now())
-                    if claim is not None:
-                        in_flight.add(self._senders().submit(
-                            self._send, delivery_id, offset, attempts, claim))
+                    if claim is None:
+                        continue
+                    future = self._senders().submit(self._send, delivery_id, offset,
+                                                    attempts, claim)
+                    future.add_done_callback(lambda _: self._wake.set())
+                    in_flight[future] = (account_id, endpoint_id)
+                    accounts[account_id] += 1
+                    endpoints[endpoint_id] += 1
+                    took = True
                 if not in_flight:
                     if not batch:
                         break
                     continue  # all taken by other workers: look again
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    if future.exception() is not None:  # the claim lapses; retried after it
-                        log.error("webhook attempt failed", exc_info=future.exception())
+                if took and len(in_flight) < SENDERS:
+                    continue  # others may be due and free to send: look again
+                self._wake.wait()  # an attempt ended, or a commit queued a delivery
             return _seconds_until_next(clock.now())
         finally:
             wait(in_flight)
@@ -203,18 +229,27 @@ def _unclaimed(wall: int):
     return or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < wall)
 
 
-def _due(wall: int, limit: int) -> list[tuple[str, int, int]]:
-    """(id, account clock offset, attempts so far) of deliveries due now, oldest first."""
-    rows = db.session.execute(
-        select(WebhookDelivery.id, Account.clock_offset, WebhookDelivery.attempts)
+def _due(wall: int, limit: int, busy_accounts=(), busy_endpoints=()
+         ) -> list[tuple[str, int, int, str, str]]:
+    """(id, account clock offset, attempts so far, account, endpoint) of deliveries due now,
+    oldest first, but none for ``busy_accounts`` or ``busy_endpoints``."""
+    query = (
+        select(WebhookDelivery.id, Account.clock_offset, WebhookDelivery.attempts,
+               WebhookDelivery.account_id, WebhookDelivery.endpoint_id)
         .join(Account, Account.id == WebhookDelivery.account_id)
         .where(WebhookDelivery.status == "pending",
                WebhookDelivery.next_attempt_at <= wall + Account.clock_offset,
                _unclaimed(wall))
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit)).all()
+        .limit(limit))
+    if busy_accounts:
+        query = query.where(WebhookDelivery.account_id.not_in(busy_accounts))
+    if busy_endpoints:
+        query = query.where(WebhookDelivery.endpoint_id.not_in(busy_endpoints))
+    rows = db.session.execute(query).all()
     db.session.commit()
-    return [(delivery_id, offset or 0, attempts) for delivery_id, offset, attempts in rows]
+    return [(delivery_id, offset or 0, attempts, account_id, endpoint_id)
+            for delivery_id, offset, attempts, account_id, endpoint_id in rows]
 
 
 def _claim(delivery_id: str, attempts: int, wall: int) -> int | None:
@@ -354,10 +389,11 @@ def post(url: str, body: bytes, secrets: list[str], timestamp: int,
         port = parts.port if parts.port is not None else (443 if https else 80)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
-        if allowed and allowed.excludes_name(host):
-            return None, f"OSError: not sent: PAYGROUND_WEBHOOK_ALLOWED_HOSTS excludes {host}"
+        if allowed and allowed.excludes_name(host, port):
+            return None, ("OSError: not sent: PAYGROUND_WEBHOOK_ALLOWED_HOSTS excludes "
+                          f"{allowed.shown(host, port)}")
         connection = connection_class(host, port, timeout=TIMEOUT)
-        if allowed and not allowed.names_host(host):
+        if allowed and not allowed.names_host(host, port):
             connection._create_connection = _connect_within(allowed)  # what connect() calls
         elif allowed and allowed.excluded_networks:  # a listed name, but never where ! says
             connection._create_connection = _connect_within(allowed, named=True)
@@ -393,7 +429,7 @@ def _connect_within(allowed, named: bool = False):
         failure = None
         for family, kind, proto, _, sockaddr in socket.getaddrinfo(host, port,
                                                                    type=socket.SOCK_STREAM):
-            if not allowed.holds_address(sockaddr[0], named=named):
+            if not allowed.holds_address(sockaddr[0], port, named=named):
                 continue
             sock = socket.socket(family, kind, proto)
             try:
@@ -408,7 +444,7 @@ def _connect_within(allowed, named: bool = False):
             raise failure
         # Which addresses, not said: a participant reads this error, and it would map the
         # server's own network for them (the server's log has nothing either: no secret).
-        raise OSError(f"not sent: {host} resolves to no address that "
+        raise OSError(f"not sent: {allowed.shown(host, port)} resolves to no address that "
                       "PAYGROUND_WEBHOOK_ALLOWED_HOSTS allows")
 
     return create_connection

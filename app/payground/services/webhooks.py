@@ -262,9 +262,12 @@ def check_allowed_host(url: str, allowed) -> None:
     a URL elsewhere is refused when it is registered (and checked again when sending)."""
     from urllib.parse import urlsplit
 
-    host = urlsplit(url).hostname or ""
-    if allowed and not allowed.may_register(host):
-        raise ParameterInvalid(messages.WEBHOOK_URL_NOT_ALLOWED.format(host=host[:255]),
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if allowed and not allowed.may_register(host, port):
+        shown = allowed.shown(host[:255], port)
+        raise ParameterInvalid(messages.WEBHOOK_URL_NOT_ALLOWED.format(host=shown),
                                code="url_invalid", param="url")
 
 
