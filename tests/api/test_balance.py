@@ -82,6 +82,20 @@ def test_currencies_are_separate(account):
         1000 - 59, 2000 - 88)
 
 
+def test_a_currency_whose_fees_took_everything_is_listed(account):
+    # 30p, GBP's minimum: the fee (2.9% + 30, at most the amount) takes all of it.
+    cid = charge(account, amount=30, currency="gbp")
+    txn = account.get("/v1/balance_transactions").get_json()["data"][0]
+    assert (txn["currency"], txn["amount"], txn["fee"], txn["net"]) == ("gbp", 30, 30, 0)
+    balance = account.get("/v1/balance").get_json()
+    assert [e["currency"] for e in balance["available"]] == ["gbp"]
+    assert [e["currency"] for e in balance["pending"]] == ["gbp"]
+    assert (funds(balance, "available", "gbp"), funds(balance, "pending", "gbp")) == (0, 0)
+    account.post("/v1/refunds", {"charge": cid})  # the fee is not returned
+    balance = account.get("/v1/balance").get_json()
+    assert (funds(balance, "available", "gbp"), funds(balance, "pending", "gbp")) == (-30, 0)
+
+
 def test_other_accounts_do_not_count(account, make_account):
     charge(account, "tok_bypassPending")
     assert funds(make_account().get("/v1/balance").get_json(), "available") == 0

@@ -102,6 +102,24 @@ def test_invalid_integer(account):
                  message="Invalid integer: 12.5")
 
 
+@pytest.mark.parametrize("balance, message", [
+    (2**31, "This value must be less than or equal to 99999999."),
+    (100_000_000, "This value must be less than or equal to 99999999."),
+    (-(2**31) - 1, "This value must be greater than or equal to -99999999."),
+])
+def test_balance_past_stripes_eight_digits(account, balance, message):
+    # Beyond 32 bits PostgreSQL's INTEGER column overflowed: a 500, on create and on update.
+    assert_error(account.post("/v1/customers", {"balance": balance}), 400,
+                 code="parameter_invalid_integer", param="balance", message=message)
+    assert account.get("/v1/customers").get_json()["data"] == []
+    customer = account.post("/v1/customers", {"balance": -99_999_999}).get_json()
+    assert customer["balance"] == -99_999_999
+    r = account.post(f"/v1/customers/{customer['id']}", {"balance": balance})
+    assert_error(r, 400, code="parameter_invalid_integer", param="balance", message=message)
+    updated = account.post(f"/v1/customers/{customer['id']}", {"balance": 99_999_999})
+    assert updated.get_json()["balance"] == 99_999_999
+
+
 def test_limit_out_of_range(account):
     r = account.get("/v1/customers?limit=101")
     assert_error(r, 400, code="parameter_invalid_integer", param="limit",

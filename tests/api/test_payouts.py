@@ -76,6 +76,24 @@ def test_all_of_the_available_balance_can_be_paid_out(account):
     insufficient(payout(account, 1))
 
 
+def test_amount_past_stripes_eight_digits_is_too_large(account):
+    # More than 2**31 - 1 available (PostgreSQL's INTEGER), from 23 of the largest charges.
+    for _ in range(23):
+        fund(account, amount=99_999_999)
+    before = available(account)
+    assert before > 2**31
+    for amount in (100_000_000, 2**31, before):
+        assert_error(payout(account, amount), 400, code="amount_too_large", param="amount",
+                     message="Amount must be no more than $999,999.99")
+    r = account.post("/v1/payouts", {"amount": 100_000_000, "currency": "jpy"})
+    assert_error(r, 400, code="amount_too_large", param="amount",
+                 message="Amount must be no more than ¥99,999,999 jpy")
+    assert account.get("/v1/payouts").get_json()["data"] == []
+    assert available(account) == before
+    created(account, 99_999_999)  # the largest one is fine
+    assert available(account) == before - 99_999_999
+
+
 def test_insufficient_funds(account):
     insufficient(payout(account, 100))  # nothing at all
     fund(account, source="tok_visa")  # pending, not available

@@ -34,8 +34,13 @@ def get_balance(account, livemode: bool, clock) -> Balance:
 
 
 def balance_of(account_id: str, livemode: bool) -> Balance:
-    """The balance as the ledger has it now (no catch-up). An empty account shows zero USD."""
-    totals = ledger.totals(account_id, livemode, (core.AVAILABLE, core.PENDING))
+    """The balance as the ledger has it now (no catch-up). An empty account shows zero USD.
+
+    Every currency the account has taken money in is listed, even with nothing in
+    ``available`` or ``pending`` yet: a charge whose fee took all of it (30p in GBP) has a
+    balance transaction in its currency, so the balance shows that currency too.
+    """
+    totals = ledger.totals(account_id, livemode)  # a few rows per currency
     currencies = sorted({currency for currency, _ in totals}) or ["usd"]
     return Balance(
         available=[_funds(c, totals.get((c, core.AVAILABLE), 0)) for c in currencies],

@@ -198,18 +198,24 @@ def check_amount(amount: int, currency: str) -> None:
     """Refuse amounts under the currency's minimum with Stripe's ``amount_too_small``, and
     over its eight-digit maximum with ``amount_too_large`` (larger ones also overflowed the
     database's 64-bit sums once a few had settled)."""
-    if amount > money.MAXIMUM_AMOUNT:
-        message = (messages.AMOUNT_TOO_LARGE if currency == "usd" else
-                   messages.AMOUNT_TOO_LARGE_IN.format(
-                       maximum=money.format_amount(money.MAXIMUM_AMOUNT, currency, grouped=True),
-                       currency=currency))
-        raise InvalidRequestError(message, code="amount_too_large", param="amount")
+    check_maximum(amount, currency)
     minimum = money.minimum_amount(currency)
     if amount < minimum:
         message = (messages.AMOUNT_TOO_SMALL if currency == "usd" else
                    messages.AMOUNT_TOO_SMALL_IN.format(
                        minimum=money.format_amount(minimum, currency), currency=currency))
         raise InvalidRequestError(message, code="amount_too_small", param="amount")
+
+
+def check_maximum(amount: int, currency: str) -> None:
+    """Refuse an amount over Stripe's eight-digit maximum with ``amount_too_large``: a charge's,
+    or a payout's (whose amounts are 32-bit columns on PostgreSQL, like a charge's)."""
+    if amount > money.MAXIMUM_AMOUNT:
+        message = (messages.AMOUNT_TOO_LARGE if currency == "usd" else
+                   messages.AMOUNT_TOO_LARGE_IN.format(
+                       maximum=money.format_amount(money.MAXIMUM_AMOUNT, currency, grouped=True),
+                       currency=currency))
+        raise InvalidRequestError(message, code="amount_too_large", param="amount")
 
 
 def _source_param(params: dict[str, Any]) -> str | None:

@@ -17,6 +17,10 @@ def backfill(connection) -> int:
     without the ledger get the journal they would have had, into ``pending`` when they were
     made pending (then scheduled to settle on their ``available_on``, which the next catch-up
     does if that has passed) or straight into ``available``. Safe to run twice.
+
+    A journal moves what the stored row says. Before the fee was capped at the amount, a 30p
+    charge (GBP's minimum) was stored with a fee of 31 and a net of -1; a net of 0 puts
+    nothing in ``pending``, so nothing is scheduled to settle it (as ``record_charge`` does).
     """
     txn = BalanceTransaction.__table__
     has_journal = select(LedgerJournal.__table__.c.id).where(
@@ -27,14 +31,24 @@ def backfill(connection) -> int:
     for row in rows:
         pending = row.available_on > row.created
         if row.type == "charge":
-            journal = core.captured_charge(row.amount, row.fee, row.currency,
-                                           available=not pending)
+            journal = _charge_journal(row, available=not pending)
         else:
             journal = core.refund(-row.amount, row.currency, available=not pending)
         ledger.post(row.account_id, row.livemode, row.created,
                     [ledger.Posting(journal, source=row.source, balance_transaction_id=row.id)],
                     connection=connection)
-        if pending:
+        if pending and row.net:
             ledger.schedule(row.account_id, row.livemode, ledger.SETTLE, row.id,
                             row.available_on, connection=connection)
     return len(rows)
+
+
+def _charge_journal(row, *, available: bool) -> core.Journal:
+    if row.fee <= row.amount:
+        return core.captured_charge(row.amount, row.fee, row.currency, available=available)
+    # An old all-fee charge: the card paid the amount, Stripe took more, the balance went down.
+    return core.Journal("charge", (
+        core.Entry(core.CARD_PAYMENTS, row.currency, -row.amount),
+        core.Entry(core.AVAILABLE if available else core.PENDING, row.currency, row.net),
+        core.Entry(core.STRIPE_FEES, row.currency, row.fee),
+    ))

@@ -20,6 +20,7 @@ from ..models.base import db
 from ..models.payout import Payout
 from . import events, ledger
 from .bank import bank_account
+from .charges import check_maximum
 from .common import (Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate,
                      time_filters)
 
@@ -37,12 +38,14 @@ def create_payout(account, livemode: bool, clock, params: dict[str, Any]) -> Pay
     holds the write lock) from the check to the commit: two payouts at once can never take
     more than is available.
 
-    :raises InvalidRequestError: ``balance_insufficient`` when the available balance in
-        ``currency`` is less than ``amount``.
+    :raises InvalidRequestError: ``amount_too_large`` past Stripe's eight digits (as for a
+        charge), or ``balance_insufficient`` when the available balance in ``currency`` is
+        less than ``amount``.
     """
+    amount, currency = params["amount"], params["currency"]
+    check_maximum(amount, currency)
     ledger.catch_up(account, livemode, clock)
     now = clock.for_account(account)
-    amount, currency = params["amount"], params["currency"]
     bank = bank_account(account, livemode, now)
     available = ledger.lock_for_money(account.id, livemode, currency, core.AVAILABLE)
     if available < amount:

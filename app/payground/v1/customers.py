@@ -7,6 +7,7 @@ from typing import ClassVar
 from flask import request
 from marshmallow import Schema, fields
 
+from ..core import money
 from ..http.auth import requires
 from ..http.context import scope
 from ..http.decorators import accepts, expands, returns
@@ -20,7 +21,8 @@ class CustomerCreate(StripeSchema):
     name = Str(max_length=256)
     description = Str(allow_empty=True)
     phone = Str(max_length=64)
-    balance = Int()
+    # Stripe's eight digits either way (and within the 32-bit column on PostgreSQL).
+    balance = Int(minimum=-money.MAXIMUM_AMOUNT, maximum=money.MAXIMUM_AMOUNT)
     metadata = Metadata()
     expand = Expand()
 
