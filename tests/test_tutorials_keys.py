@@ -176,16 +176,29 @@ def missing(team: Project, key: str, permission: str) -> str:
                                               permission=permission)
 
 
+def key_log(team: Project, key: str, count: int) -> list[tuple[str, str, int]]:
+    """The newest ``count`` requests ``key`` made, oldest first: (method, path, status)."""
+    page = team.dashboard("GET", "/sandbox/requests", params={
+        "key": team.key_object(key)["id"], "limit": count})["data"]
+    return [(entry["method"], entry["path"], entry["status"]) for entry in reversed(page)]
+
+
+def admin_get(team: Project, path: str, **params) -> dict:
+    response = team.api(team.dotenv()["STRIPE_SECRET_KEY"], "GET", path, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def test_make_team_keys_writes_restricted_keys_to_env_only(team):
     env = team.dotenv()
     analytics, marketing = env["ANALYTICS_STRIPE_KEY"], env["MARKETING_STRIPE_KEY"]
     assert team.made.splitlines() == [
         f"ANALYTICS_STRIPE_KEY={masked(analytics)}  charge_read, customer_read",
-        f"MARKETING_STRIPE_KEY={masked(marketing)}  customer_write",
+        f"MARKETING_STRIPE_KEY={masked(marketing)}  balance_read",
     ]
     assert (team.path / ".env").stat().st_mode & 0o777 == 0o600
     expected = {analytics: ("analytics: revenue report", ["charge_read", "customer_read"]),
-                marketing: ("marketing: newsletter sign-ups", ["customer_write"])}
+                marketing: ("marketing: sales dashboard", ["balance_read"])}
     for key, (name, permissions) in expected.items():
         assert key.startswith("rk_test_")
         listed = team.key_object(key)
@@ -224,62 +237,171 @@ def test_analytics_report_reads_and_is_refused_a_charge(team):
         "403 " + missing(team, analytics, "charge_write"),
     ]
     assert len(charges) == 2  # the refused charge was never made
-    [entry] = team.dashboard("GET", "/sandbox/requests", params={
-        "key": team.key_object(analytics)["id"], "limit": 1})["data"]
-    assert (entry["method"], entry["path"], entry["status"], entry["key_redacted"]) == (
-        "POST", "/v1/charges", 403, masked(analytics))
+    assert key_log(team, analytics, 3) == [("GET", "/v1/charges", 200),
+                                           ("GET", "/v1/customers", 200),
+                                           ("POST", "/v1/charges", 403)]
 
 
-def test_marketing_sync_writes_customers_and_cannot_read_charges(team):
+def test_marketing_dashboard_shows_totals_and_cannot_read_customers(team):
     marketing = team.dotenv()["MARKETING_STRIPE_KEY"]
-    result = team.run(LESSON_3, "marketing_sync.py")
-    added, *lines = result.stdout.splitlines()
-    customer_id = re.fullmatch(r"added (cus_\w+) grace@example\.com", added)[1]
-    assert lines == ["read back: grace@example.com",
-                     "charges: 403 " + missing(team, marketing, "charge_read")]
-    customer = next(c for c in admin_list(team, "/v1/customers") if c["id"] == customer_id)
-    assert (customer["email"], customer["metadata"]) == ("grace@example.com",
-                                                         {"source": "newsletter"})
-
-
-def test_leaked_read_only_key_can_read_but_move_nothing(team):
-    result = team.run(LESSON_3, "leaked_key.py")
-    charges = admin_list(team, "/v1/charges")
+    result = team.run(LESSON_3, "marketing_dashboard.py")
+    movements = admin_list(team, "/v1/balance_transactions")
+    sales = [m for m in movements if m["type"] == "charge"]
+    refunds = [m for m in movements if m["type"] == "refund"]
+    balance = admin_get(team, "/v1/balance")
+    [pending], [available] = balance["pending"], balance["available"]
     assert result.stdout.splitlines() == [
-        f"read charges: {len(charges)}",
+        f"sales: {len(sales)}, gross {sum(m['amount'] for m in sales)}, "
+        f"fees {sum(m['fee'] for m in sales)}, refunded {-sum(m['amount'] for m in refunds)}",
+        f"balance: pending {pending['amount']}, available {available['amount']} (usd cents)",
+        "customers: 403 " + missing(team, marketing, "customer_read"),
+    ]
+    assert (len(sales), len(refunds)) == (2, 1)  # admin_backend.py's charges and refund
+    assert key_log(team, marketing, 3) == [("GET", "/v1/balance", 200),
+                                           ("GET", "/v1/balance_transactions", 200),
+                                           ("GET", "/v1/customers", 403)]
+
+
+def test_leaked_marketing_key_reads_totals_but_no_raw_data_and_changes_nothing(team):
+    marketing = team.dotenv()["MARKETING_STRIPE_KEY"]
+    before = {path: admin_list(team, path) for path in (
+        "/v1/charges", "/v1/customers", "/v1/refunds", "/v1/payouts")}
+    result = team.run(LESSON_3, "leaked_key.py")
+    [sale] = admin_get(team, "/v1/balance_transactions", type="charge", limit=1)["data"]
+    [pending] = admin_get(team, "/v1/balance")["pending"]
+    assert result.stdout.splitlines() == [
+        f"read the balance: allowed, pending {pending['amount']} usd cents",
+        f"read a sale: allowed, {sale['amount']} usd, fee {sale['fee']}, from {sale['source']}",
+        "open that charge: refused 403, needs rak_charge_read",
+        "expand it instead: refused 403, needs rak_charge_read",
+        "list the customers: refused 403, needs rak_customer_read",
+        "read the events: refused 403, needs rak_event_read",
         "charge a card: refused 403, needs rak_charge_write",
         "refund a charge: refused 403, needs rak_refund_write",
         "change a customer: refused 403, needs rak_customer_write",
-        "read the balance: refused 403, needs rak_balance_read",
+        "pay out the balance: refused 403, needs rak_payout_write",
     ]
-    assert 99900 not in [charge["amount"] for charge in charges]
-    assert all(c["email"] != "thief@example.com" for c in admin_list(team, "/v1/customers"))
+    # Every refusal was the server's 403, and nothing it was asked to do happened.
+    assert key_log(team, marketing, 10) == [
+        ("GET", "/v1/balance", 200),
+        ("GET", "/v1/balance_transactions", 200),
+        ("GET", f"/v1/charges/{sale['source']}", 403),
+        ("GET", f"/v1/balance_transactions/{sale['id']}", 403),
+        ("GET", "/v1/customers", 403),
+        ("GET", "/v1/events", 403),
+        ("POST", "/v1/charges", 403),
+        ("POST", "/v1/refunds", 403),
+        ("POST", "/v1/customers/cus_anything", 403),
+        ("POST", "/v1/payouts", 403),
+    ]
+    assert {path: admin_list(team, path) for path in before} == before
+    assert before["/v1/payouts"] == []
 
 
-def test_a_team_program_with_a_revoked_key_says_why(server, tmp_path):
-    project = Project(server, tmp_path)
+def test_leaked_key_before_any_sale_says_what_to_run(project):
     project.run(LESSON_3, "make_team_keys.py")
-    analytics = project.dotenv()["ANALYTICS_STRIPE_KEY"]
-    project.dashboard("POST", f"/sandbox/keys/{project.key_object(analytics)['id']}/revoke")
-    expired = messages.EXPIRED_API_KEY.format(masked=keys.mask(analytics))
-    for name in ("analytics_report.py", "leaked_key.py"):
-        result = project.run(LESSON_3, name, status=1)
-        assert (result.stdout, result.stderr) == ("", f"401 {expired}\n"), name
+    result = project.run(LESSON_3, "leaked_key.py", status=1)
+    assert (result.stdout, result.stderr) == (
+        "", "no sales yet: run `python admin_backend.py` first\n")
+
+
+def test_a_team_program_with_a_revoked_key_says_why(project):
+    project.run(LESSON_3, "make_team_keys.py")
+    env = project.dotenv()
+    for name in ("ANALYTICS_STRIPE_KEY", "MARKETING_STRIPE_KEY"):
+        project.dashboard("POST", f"/sandbox/keys/{project.key_object(env[name])['id']}/revoke")
+    for program, name in (("analytics_report.py", "ANALYTICS_STRIPE_KEY"),
+                          ("marketing_dashboard.py", "MARKETING_STRIPE_KEY"),
+                          ("leaked_key.py", "MARKETING_STRIPE_KEY")):
+        expired = messages.EXPIRED_API_KEY.format(masked=keys.mask(env[name]))
+        result = project.run(LESSON_3, program, status=1)
+        assert (result.stdout, result.stderr) == ("", f"401 {expired}\n"), program
+
+
+def test_contain_leak_rolls_the_key_and_the_dashboard_keeps_going(project):
+    for program in ("make_team_keys.py", "admin_backend.py", "marketing_dashboard.py",
+                    "leaked_key.py"):
+        project.run(LESSON_3, program)
+    leaked = project.dotenv()["MARKETING_STRIPE_KEY"]
+    old = project.key_object(leaked)
+    log = project.dashboard("GET", "/sandbox/requests",
+                            params={"key": old["id"], "limit": 100})["data"]
+    refused = [entry for entry in log if entry["status"] == 403]
+    assert (len(log), len(refused)) == (3 + 10, 1 + 8)  # marketing_dashboard.py, leaked_key.py
+    dashboard_before = project.run(LESSON_3, "marketing_dashboard.py").stdout
+
+    result = project.run(LESSON_3, "contain_leak.py")
+    new = project.dotenv()["MARKETING_STRIPE_KEY"]
+    expired = messages.EXPIRED_API_KEY.format(masked=keys.mask(leaked))
+    assert new != leaked and new.startswith("rk_test_")
+    assert result.stdout.splitlines() == [
+        f"{masked(leaked)}: {len(log) + 3} in the request log, {len(refused) + 1} of them "
+        "refused (403)",  # + the second marketing_dashboard.py
+        f"rolled {masked(leaked)} -> {masked(new)}  balance_read",
+        f"leaked key: 401 {expired}",
+        "new key: 200",
+    ]
+    assert not FULL_KEY.search(result.stdout + result.stderr)
+    assert (project.path / ".env").stat().st_mode & 0o777 == 0o600
+    old, rolled = project.key_object(leaked), project.key_object(new)
+    assert (old["status"], rolled["status"], rolled["rolled_from"]) == (
+        "expired", "active", old["id"])
+    assert (rolled["name"], rolled["permissions"]) == (old["name"], old["permissions"])
+    # The dashboard goes on with the new key from .env; the leaked key is refused at once.
+    dashboard_after = project.run(LESSON_3, "marketing_dashboard.py").stdout
+    assert dashboard_after.splitlines()[:2] == dashboard_before.splitlines()[:2]
+    stranger = project.run(LESSON_3, "leaked_key.py", env={"MARKETING_STRIPE_KEY": leaked},
+                           status=1)
+    assert (stranger.stdout, stranger.stderr) == ("", f"401 {expired}\n")
+    response = project.api(leaked, "GET", "/v1/balance")
+    error = error_of(response)
+    assert (response.status_code, error["type"], error["code"], error.get("param"),
+            error["message"]) == (401, "invalid_request_error", "api_key_expired", None, expired)
+
+
+def test_contain_leak_with_a_revoked_key_says_why_and_changes_nothing(project):
+    project.run(LESSON_3, "make_team_keys.py")
+    key = project.dotenv()["MARKETING_STRIPE_KEY"]
+    project.dashboard("POST", f"/sandbox/keys/{project.key_object(key)['id']}/revoke")
+    before_env, before_keys = project.dotenv(), project.dashboard("GET", "/sandbox/keys")
+    result = project.run(LESSON_3, "contain_leak.py", status=1)
+    assert result.stdout.splitlines() == [f"{masked(key)}: 0 in the request log, 0 of them "
+                                          "refused (403)"]
+    assert result.stderr == f"Only an active key can be rolled; {masked(key)} is revoked.\n"
+    assert project.dotenv() == before_env
+    assert project.dashboard("GET", "/sandbox/keys") == before_keys
+
+
+def test_contain_leak_with_a_mistyped_key_says_how_to_fix_it(project):
+    project.run(LESSON_3, "make_team_keys.py")
+    key = project.dotenv()["MARKETING_STRIPE_KEY"]
+    typo = key[:-1] + ("x" if key[-1] != "x" else "y")
+    env_file = project.path / ".env"
+    env_file.write_text(env_file.read_text().replace(key, typo))
+    before_keys = project.dashboard("GET", "/sandbox/keys")
+    result = project.run(LESSON_3, "contain_leak.py", status=1)
+    assert (result.stdout, result.stderr) == (
+        "", f"{masked(typo)} is not a key of the signed-in account: a typo in .env, or another "
+            "account's key? Remove its line and run `python make_team_keys.py` again\n")
+    assert project.dashboard("GET", "/sandbox/keys") == before_keys
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
-def test_with_curl_reads_and_is_refused_a_charge(team):
-    analytics = team.dotenv()["ANALYTICS_STRIPE_KEY"]
+def test_with_curl_reads_the_balance_and_is_refused_the_customers(team):
+    marketing = team.dotenv()["MARKETING_STRIPE_KEY"]
     result = team.run_args(["sh", str(TUTORIALS / LESSON_3 / "with_curl.sh")])
-    read_title, read_status, write_title, body, write_status = result.stdout.splitlines()
-    assert (read_title, read_status) == ("GET /v1/charges with the analytics key:", "200")
-    assert (write_title, write_status) == ("POST /v1/charges with the analytics key:", "403")
+    read_title, read_status, refused_title, body, refused_status = result.stdout.splitlines()
+    assert (read_title, read_status) == ("GET /v1/balance with the marketing key:", "200")
+    assert (refused_title, refused_status) == ("GET /v1/customers with the marketing key:",
+                                               "403")
     error = json.loads(body)["error"]
     assert (error["type"], error.get("code"), error.get("param")) == (
         "invalid_request_error", None, None)
-    assert error["message"] == missing(team, analytics, "charge_write")
+    assert error["message"] == missing(team, marketing, "customer_read")
     assert error["request_log_url"].startswith(team.server.url_for("/dashboard/requests/req_"))
-    assert analytics not in result.stdout + result.stderr
+    assert marketing not in result.stdout + result.stderr
+    assert key_log(team, marketing, 2) == [("GET", "/v1/balance", 200),
+                                           ("GET", "/v1/customers", 403)]
 
 
 @pytest.mark.parametrize("script", sorted(TUTORIALS.glob("*/*.sh")), ids=lambda p: p.name)

@@ -9,7 +9,7 @@ from dotenv import load_dotenv, set_key
 
 TEAM_KEYS = {  # .env name: (the key's name in the dashboard, its permissions)
     "ANALYTICS_STRIPE_KEY": ("analytics: revenue report", ["charge_read", "customer_read"]),
-    "MARKETING_STRIPE_KEY": ("marketing: newsletter sign-ups", ["customer_write"]),
+    "MARKETING_STRIPE_KEY": ("marketing: sales dashboard", ["balance_read"]),
 }
 
 if not Path(".env").exists():  # the keys go into this folder's .env, next to the others
