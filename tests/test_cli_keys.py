@@ -449,7 +449,13 @@ def test_create_never_writes_over_a_key_the_env_file_holds(server, account, proj
     assert sorted(types) == ["publishable", "secret"]  # nothing was created
     named = run("keys", "create", "--env-file", ".env", "--env-var", "BACKEND_KEY")
     assert named.exit_code == 0, named.output
-    assert call(server, account.secret_key).status_code == 200
+    env = dict(line.split("=", 1) for line in (project / ".env").read_text().splitlines()
+               if not line.startswith("#"))
+    assert list(env) == ["STRIPE_SECRET_KEY", "BACKEND_KEY"]
+    assert env["STRIPE_SECRET_KEY"] == account.secret_key  # the working key is still there
+    assert env["BACKEND_KEY"].startswith("sk_test_") and env["BACKEND_KEY"] not in named.output
+    for key in env.values():
+        assert call(server, key).status_code == 200
 
 
 def test_create_env_file_elsewhere_is_not_added_to_this_gitignore(account, project, tmp_path,

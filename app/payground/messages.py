@@ -285,13 +285,11 @@ DRILL_PUBLISHABLE = ("Publishable keys are public by design: a leak drill needs 
 DRILL_KEY_DEAD = "The key {key} no longer works: a leak drill needs a key that does."
 DRILL_RUNNING = ("A leak drill is already running for {key} ({id}): its bots keep trying for "
                  "an hour after the leak.")
-DRILL_OTHER_MODE = ("{key} is a {other} mode key, and this is {mode} mode: switch to {other} "
-                    "mode to leak it.")
 
 # The dashboard shows one mode at a time (its Test/Live switch): a form acts in the mode its
-# page showed, or not at all.
-DASHBOARD_KEY_OTHER_MODE = ("{key} is a {other} mode key, and this is {mode} mode: switch to "
-                            "{other} mode to {action} it.")
+# page showed, or not at all; a key of the other mode is not rolled, revoked or leaked there.
+KEY_OTHER_MODE = ("{key} is a {other} mode key, and this is {mode} mode: switch to {other} mode "
+                  "to {action} it.")
 DASHBOARD_FORM_OTHER_MODE = (
     "This form was filled in on a {shown} mode page, and the dashboard has switched to {mode} "
     "mode since (in another tab?): nothing was {done}. Send the form again to do it in {mode} "

@@ -453,6 +453,25 @@ def test_setup_future_usage_saves_nothing_on_a_decline(account):
     assert_error(r, 400, param="payment_method", message=messages.PAYMENT_METHOD_SPENT)
 
 
+def test_setup_future_usage_never_attaches_to_a_customer_deleted_since(account):
+    # Deleting a customer detaches its payment methods: an intent made for it before must not
+    # attach one again (a method no list shows, of a customer that no longer exists).
+    cus = customer(account)
+    pi = made(account, customer=cus, payment_method="pm_card_visa",
+              setup_future_usage="off_session")
+    assert account.delete(f"/v1/customers/{cus}").status_code == 200
+    confirmed = done(account, pi["id"], "confirm")
+    assert (confirmed["status"], confirmed["customer"]) == ("succeeded", cus)
+    method = confirmed["payment_method"]
+    assert account.get(f"/v1/payment_methods/{method}").get_json()["customer"] is None
+    attached = account.get("/v1/events?type=payment_method.attached").get_json()["data"]
+    assert attached == []
+    # Saved all the same, as without a customer: free to be attached to another.
+    other = customer(account)
+    r = account.post(f"/v1/payment_methods/{method}/attach", {"customer": other})
+    assert r.get_json()["customer"] == other, r.get_json()
+
+
 CARD_OPTIONS = {"installments": None, "mandate_options": None, "network": None,
                 "request_three_d_secure": "automatic"}
 
@@ -543,6 +562,32 @@ def test_a_publishable_key_cannot_choose_the_card_capture_method(account):
             client_secret=pi["client_secret"],
             **{"payment_method_options[card][request_three_d_secure]": "challenge"})
     assert r.get_json()["status"] == "succeeded", r.get_json()
+
+
+def test_a_publishable_key_cannot_unset_the_card_capture_method_the_server_chose(account):
+    # ``payment_method_options[card]=`` unsets every card option: a manual capture set by the
+    # server among them would turn into an automatic one, chosen by the browser.
+    pi = made(account, payment_method="pm_card_visa",
+              **{"payment_method_options[card][capture_method]": "manual"})
+    param = "payment_method_options[card]"
+    r = act(account, pi["id"], "confirm", key=account.publishable_key,
+            client_secret=pi["client_secret"], **{param: ""})
+    assert_error(r, 400, param=param, message=messages.SECRET_KEY_PARAM.format(param=param))
+    shown = account.get(f"/v1/payment_intents/{pi['id']}").get_json()
+    assert (shown["status"], shown["payment_method_options"]["card"]["capture_method"]) == (
+        "requires_confirmation", "manual")
+    assert account.get(f"/v1/charges?payment_intent={pi['id']}").get_json()["data"] == []
+    # With no capture method among the card options, unsetting them takes nothing away.
+    other = made(account, payment_method="pm_card_visa",
+                 **{"payment_method_options[card][request_three_d_secure]": "any"})
+    r = act(account, other["id"], "confirm", key=account.publishable_key,
+            client_secret=other["client_secret"], **{param: ""})
+    assert r.status_code == 200, r.get_json()
+    assert account.get(f"/v1/payment_intents/{other['id']}").get_json()["status"] == "succeeded"
+    # The secret key may unset them, as before: the intent's own (automatic) capture applies.
+    confirmed = done(account, pi["id"], "confirm", **{param: ""})
+    assert (confirmed["status"], confirmed["payment_method_options"]) == (
+        "succeeded", {"card": CARD_OPTIONS})
 
 
 def test_a_method_of_another_customer_is_refused(account):

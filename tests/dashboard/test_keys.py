@@ -209,7 +209,7 @@ def test_a_create_form_from_a_page_of_the_other_mode_is_refused(dash, signed_in,
 def test_a_key_of_the_other_mode_cannot_be_rolled_or_revoked_here(dash, signed_in, client):
     test_key = dash.key_id(signed_in.secret_key)
     dash.post("/dashboard/activate", {})  # live now: the keys page lists live keys only
-    refused = {action: messages.DASHBOARD_KEY_OTHER_MODE.format(
+    refused = {action: messages.KEY_OTHER_MODE.format(
         key=f"sk_test_...{signed_in.secret_key[-4:]}", other="test", mode="live",
         action=action) for action in ("roll", "revoke")}
 

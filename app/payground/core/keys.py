@@ -43,6 +43,9 @@ _DISGUISED_RUN = re.compile(f"(?:%[0-9A-Fa-f]{{2}}|[0-9A-Za-z_\\-{_NOISE_CHARS}]
 _PRINTABLE_ASCII = string.punctuation + " "
 # Encoded this many times over is not a URL any client writes; deeper is left as it is.
 DECODE_ROUNDS = 8
+# ``%25`` repeated before an escape: the same escape encoded again and again (``%25255F``),
+# however many times, is decoded in one step (the rounds above bound only odder nestings).
+_ENCODED_AGAIN = re.compile(r"%(?:25)+(?=[0-9A-Fa-f]{2})")
 
 
 @dataclass(frozen=True)
@@ -123,11 +126,13 @@ def secret_in(text: str) -> str | None:
 
 def unveiled(text: str) -> str:
     """``text`` as a key scanner should read it: percent-escapes decoded (again, while an
-    escape is left, up to ``DECODE_ROUNDS`` times: ``%255F`` is ``_``), then the characters
+    escape is left, up to ``DECODE_ROUNDS`` times, but ``%25`` repeated any number of times
+    in one: ``%255F`` and ``%2525255F`` are ``_``), then the characters
     that may stand for unreadable bytes, control and invisible characters dropped. Text
     with neither escapes nor such characters comes back unchanged."""
     if _DISGUISE.search(text) is None:
         return text
+    text = _ENCODED_AGAIN.sub("%", text)
     for _ in range(DECODE_ROUNDS):
         decoded = unquote(text, errors="replace")
         if decoded == text:

@@ -7,8 +7,7 @@ from urllib.parse import quote
 from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from .. import messages
-from ..errors import InvalidRequestError, StripeError
+from ..errors import StripeError
 from ..http.context import public_base_url, state
 from ..sandbox.schemas import KeyCreate, KeyRoll
 from ..services import keys as key_service
@@ -16,7 +15,7 @@ from ..services.keys import IssuedKey
 from . import bp
 from .filters import duration
 from .forms import RESOURCES, ROLL_CHOICES, error_text, permissions_from_form, split_list
-from .session import mode_name, refuse_form_of_other_mode
+from .session import refuse_form_of_other_mode
 
 _DONE = {"revoked": "The key is revoked: the next request that uses it is refused."}
 
@@ -101,10 +100,7 @@ def _key_or_404(key_id: str, action: str):
     :raises InvalidRequestError: a key of the other mode (a stale tab, an edited address).
     """
     key = key_service.get_key(g.account, key_id)
-    if key.livemode != g.livemode:
-        raise InvalidRequestError(messages.DASHBOARD_KEY_OTHER_MODE.format(
-            key=key.redacted, other="live" if key.livemode else "test", mode=mode_name(),
-            action=action))
+    key_service.require_mode(key, g.livemode, action)
     return key
 
 

@@ -328,7 +328,7 @@ def _payment_method_options(intent) -> dict:
     # Stripe shows the card's defaults, and the options that were set over them.
     card = {"installments": None, "mandate_options": None, "network": None,
             "request_three_d_secure": "automatic",
-            **(intent.payment_method_options or {}).get("card", {})}
+            **intent.card_options}
     return {"card": dict(sorted(card.items()))}
 
 

@@ -30,7 +30,7 @@ class PaymentIntent(AccountScoped, db.Model):
     receipt_email: Mapped[str | None] = mapped_column(String(512))
     statement_descriptor: Mapped[str | None] = mapped_column(String(22))
     statement_descriptor_suffix: Mapped[str | None] = mapped_column(String(22))
-    setup_future_usage: Mapped[str | None] = mapped_column(String(16))  # kept, not acted on
+    setup_future_usage: Mapped[str | None] = mapped_column(String(16))  # saves the card
     shipping: Mapped[dict | None] = mapped_column(JSON)  # Stripe's shape, every key present
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     payment_method_types: Mapped[list] = mapped_column(JSON, default=list)
@@ -55,3 +55,8 @@ class PaymentIntent(AccountScoped, db.Model):
     last_payment_error_method: Mapped[PaymentMethod | None] = relationship(
         lazy="select", foreign_keys=[last_payment_error_method_id])
     latest_charge: Mapped[Charge | None] = relationship(lazy="select")
+
+    @property
+    def card_options(self) -> dict:
+        """The card's ``payment_method_options`` that were set (``{}``: none)."""
+        return (self.payment_method_options or {}).get("card", {})

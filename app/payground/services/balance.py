@@ -26,8 +26,9 @@ class Balance:
 def get_balance(account, livemode: bool, clock) -> Balance:
     """The balance after settling whatever matured on the account's clock.
 
-    Reads the ledger's running totals: two small rows per currency, however many charges the
-    account has (it is also the benchmark's start-up probe, so it must stay cheap).
+    Reads the ledger's running totals: a few small rows per currency (one per ledger
+    account), however many charges the account has (it is also the benchmark's start-up
+    probe, so it must stay cheap).
     """
     ledger.catch_up(account, livemode, clock)
     return balance_of(account.id, livemode)

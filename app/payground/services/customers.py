@@ -66,10 +66,10 @@ def delete_customer(account, livemode: bool, clock, customer_id: str) -> Custome
     attached = db.session.execute(locking(select(PaymentMethod).where(
         PaymentMethod.account_id == account.id, PaymentMethod.livemode == livemode,
         PaymentMethod.customer_id == customer.id))).scalars().all()
+    from .payment_methods import detach  # it imports this module
+
     for method in attached:
-        before = events.snapshot(method)
-        method.customer, method.spent = None, True
-        events.emit_changes(account, livemode, now, "payment_method.detached", method, before)
+        detach(account, livemode, now, method)
     db.session.commit()
     return customer
 

@@ -34,7 +34,7 @@ from ..models.request_log import RequestLog
 from . import audit, events, logs, tokens
 from .charges import charge_card
 from .common import Page, locking, new_object_id
-from .keys import get_key
+from .keys import get_key, require_mode
 
 BOTS_PAGE = 100  # a bot lists customers with limit=100 (the log keeps the path only)
 
@@ -50,10 +50,8 @@ def start_drill(account, key_id: str, *, clock, livemode: bool | None = None) ->
     :raises ResourceMissing: no such key in this account (404, naming ``key``).
     """
     key = get_key(account, key_id, for_update=True, param="key")  # two starts: one drill
-    if livemode is not None and key.livemode != livemode:
-        modes = ("live", "test") if key.livemode else ("test", "live")
-        raise InvalidRequestError(messages.DRILL_OTHER_MODE.format(
-            key=key.redacted, other=modes[0], mode=modes[1]), param="key")
+    if livemode is not None:
+        require_mode(key, livemode, "leak", param="key")
     now = clock.for_account(account)
     if key.type == "publishable":
         raise InvalidRequestError(messages.DRILL_PUBLISHABLE, param="key")

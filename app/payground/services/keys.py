@@ -308,6 +308,22 @@ def get_key(account: Account, key_id: str, *, for_update: bool = False,
     return key
 
 
+def require_mode(key: ApiKey, livemode: bool, action: str, *, param: str | None = None) -> None:
+    """Refuse ``key`` when it is not of the mode the caller works in (the dashboard's): that
+    page would never show what the action did (a roll's new key, a drill).
+
+    :param action: what was asked, for the message (``"roll"``, ``"leak"``).
+    :raises InvalidRequestError: a key of the other mode.
+    """
+    from .. import messages
+    from ..errors import InvalidRequestError
+
+    if key.livemode != livemode:
+        modes = ("live", "test") if key.livemode else ("test", "live")
+        raise InvalidRequestError(messages.KEY_OTHER_MODE.format(
+            key=key.redacted, other=modes[0], mode=modes[1], action=action), param=param)
+
+
 def identify_keys(account: Account, raw_keys: list[str], *, pepper: str) -> list[ApiKey | None]:
     """For each of ``raw_keys`` (found by ``payground scan``), the account's key it is, else
     ``None``: a key of another account is as unknown as a made-up one. Shape and checksum

@@ -88,9 +88,10 @@ def get_payment_intent(account, livemode: bool, intent_id: str, *,
 
 def update_payment_intent(account, livemode: bool, clock, intent_id: str,
                           params: dict[str, Any], *, pepper: str) -> PaymentIntent:
-    """Change a PaymentIntent. Amount, currency, customer, payment method, capture method and
-    payment method types only before it succeeds; description, receipt e-mail, statement
-    descriptor and metadata at any time. Like Stripe, an update clears ``last_payment_error``.
+    """Change a PaymentIntent. Amount, currency, customer, payment method, capture method,
+    payment method types and options only before it succeeds; description, receipt e-mail,
+    statement descriptor suffix and metadata at any time. Like Stripe, an update clears
+    ``last_payment_error``.
 
     :raises InvalidRequestError: ``payment_intent_unexpected_state`` naming the field.
     """
@@ -130,7 +131,8 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
 
     :param publishable: the caller used a publishable key: ``client_secret`` is required.
     :raises InvalidRequestError: wrong status or no payment method
-        (``payment_intent_unexpected_state``), a wrong client secret, an unusable method.
+        (``payment_intent_unexpected_state``), a wrong client secret, an unusable method, or
+        a publishable key choosing the capture method (or unsetting the card's).
     :raises CardError: the card was declined; the intent is back to
         ``requires_payment_method`` with ``last_payment_error`` set.
     """
@@ -155,9 +157,14 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
             setattr(intent, field, params[field])
     options = params.get("payment_method_options")
     if publishable:  # the server decides when money moves, not the browser
+        card = (options or {}).get("card", {})  # None: ``payment_method_options[card]=``
+        set_card = intent.card_options
         for param, given in (("capture_method", params.get("capture_method")),
                              ("payment_method_options[card][capture_method]",
-                              "capture_method" in ((options or {}).get("card") or {}))):
+                              card is not None and "capture_method" in card),
+                             # Unsetting every card option unsets a manual capture too.
+                             ("payment_method_options[card]",
+                              card is None and "capture_method" in set_card)):
             if given:
                 raise InvalidRequestError(messages.SECRET_KEY_PARAM.format(param=param),
                                           param=param)
@@ -246,7 +253,7 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
     if method.customer_id is None:
         method.spent = True  # used without a customer: Stripe never accepts it again
     card, magic = payment_methods.card_for_charge(method)
-    card_options = (intent.payment_method_options or {}).get("card", {})
+    card_options = intent.card_options
     # The card's own options win over the intent's (Stripe: "overrides ... for this payment
     # method type"); setup_future_usage "none" saves nothing.
     capture_method = card_options.get("capture_method", intent.capture_method)
@@ -274,9 +281,10 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
     intent.last_payment_error, intent.last_payment_error_method = None, None
     if save and method.customer_id is None:
         # Saved for later, as Stripe does: attached to the intent's customer, or (without
-        # one) still free to be attached.
+        # one, or deleted since: a deleted customer keeps no payment methods) still free to
+        # be attached.
         method.spent = False
-        if intent.customer is not None:
+        if intent.customer is not None and not intent.customer.deleted:
             method.customer = intent.customer
             events.emit(account, livemode, now, "payment_method.attached", method)
     if capture_method != "manual":  # automatic, or automatic_async

@@ -105,12 +105,17 @@ def detach_payment_method(account, livemode: bool, clock, method_id: str) -> Pay
     method = get_scoped(PaymentMethod, account, livemode, method_id, for_update=True)
     if method.customer_id is None:
         raise InvalidRequestError(messages.PAYMENT_METHOD_NOT_ATTACHED)
-    before = events.snapshot(method)
-    method.customer, method.spent = None, True
-    events.emit_changes(account, livemode, clock.for_account(account),
-                        "payment_method.detached", method, before)
+    detach(account, livemode, clock.for_account(account), method)
     db.session.commit()
     return method
+
+
+def detach(account, livemode: bool, now: int, method: PaymentMethod) -> None:
+    """Take ``method`` from its customer for good (``payment_method.detached``, naming the
+    customer it had in ``previous_attributes``); the caller commits."""
+    before = events.snapshot(method)
+    method.customer, method.spent = None, True
+    events.emit_changes(account, livemode, now, "payment_method.detached", method, before)
 
 
 def list_payment_methods(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
