@@ -33,6 +33,7 @@ def disguises(secret: str) -> dict[str, str]:
         "encoded twice": secret.replace("_", "%255F"),
         # Past DECODE_ROUNDS: a URL encoded over and over by a loop of careless encoders.
         "encoded twelve times": secret.replace("_", "%" + "25" * 11 + "5F"),
+        "its escape's digit escaped": secret.replace("_", "%%35F"),  # %5F, decoded once
         "one letter inside": secret[:12] + f"%{ord(secret[12]):02X}" + secret[13:],
         "split by %00": secret[:9] + "%00" + secret[9:],
         "split by %FF": secret[:9] + "%FF" + secret[9:],
@@ -103,7 +104,7 @@ def test_a_disguised_key_in_the_query_string_is_refused_and_audited(account, how
 
 
 @pytest.mark.parametrize("how", ["%5F", "first letter", "encoded twice", "encoded twelve times",
-                                 "split by %00"])
+                                 "its escape's digit escaped", "split by %00"])
 def test_a_disguised_key_in_the_path_is_refused_audited_and_masked_in_the_log(account, how):
     secret = account.secret_key
     # Sent encoded once more, as a client's URL encoder would: the id is the disguised key.
@@ -120,7 +121,8 @@ def test_a_disguised_key_in_the_path_is_refused_audited_and_masked_in_the_log(ac
                                        "path": f"/v1/customers/{keys.mask(secret)}"})]
 
 
-@pytest.mark.parametrize("how", ["%5F", "every character", "encoded twice", "a byte not UTF-8"])
+@pytest.mark.parametrize("how", ["%5F", "every character", "encoded twice",
+                                 "its escape's digit escaped", "a byte not UTF-8"])
 def test_a_disguised_key_as_idempotency_key_is_masked_in_the_echo_and_the_log(account, how):
     secret = account.secret_key
     # A header is read as Latin-1: a byte that is not UTF-8 comes in as a character of its own.
@@ -188,3 +190,23 @@ def test_the_account_named_in_stripe_account_is_masked_before_it_is_cut(account)
     assert_error(r, 403, code="account_invalid", message=messages.ACCOUNT_NOT_ACCESSIBLE.format(
         masked=keys.mask(account.secret_key), account="acct_" + "x" * 80 + "sess_" + "*" * 10))
     assert account.session[5:15] not in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("text", [
+    "José", "Zoë 😀 Ñandú", "50% off, 100%25 sure: %41%42", "https://x.example/?q=caf%C3%A9",
+    "Ünïcödé\u200b", "\ufffd replaced", "reassess_customer_risk_score_now",
+    "obsess_over_every_detail_here"])
+def test_ordinary_text_is_stored_and_shown_exactly_as_sent(account, text):
+    # Escapes, accents and words ending in "sess_" are no disguise and no session token.
+    r = account.post("/v1/customers", {"name": text, "description": text,
+                                       "metadata[note]": text})
+    assert r.status_code == 200, r.get_json()
+    got = account.get(f"/v1/customers/{r.get_json()['id']}").get_json()
+    assert (got["name"], got["description"], got["metadata"]) == (text, text, {"note": text})
+
+
+def test_a_session_token_after_a_word_break_is_still_refused(account):
+    for before in ("", "token: ", "SESSION=", "'"):
+        r = account.post("/v1/customers", {"description": before + account.session})
+        assert_error(r, 400, code="parameter_invalid_string", param="description",
+                     message=messages.SESSION_IN_VALUE.replace("{param}", "description"))

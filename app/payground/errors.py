@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import messages
-from .core.keys import scrub
+from .core.keys import scrub, scrub_start
 
 __all__ = [
     "AccountInvalid",
@@ -66,6 +66,9 @@ __all__ = [
 
 log = logging.getLogger("payground")
 
+# An id a message echoes can be as long as the URL that sent it (64 KiB on granian): past
+# this, a message is cut, not scrubbed (tens of milliseconds) and sent whole.
+MESSAGE_MAX = 5000
 DOC_URL = "https://stripe.com/docs/error-codes/{code}"
 
 
@@ -91,7 +94,9 @@ class StripeError(Exception):
                  **extra: Any) -> None:
         # Whatever a caller put in the message (an id, a value echoed back), a key never
         # leaves in an error: anything key-shaped is masked.
-        self.message = scrub(message if message is not None else type(self).message)
+        text = message if message is not None else type(self).message
+        self.message = (scrub(text) if len(text) <= MESSAGE_MAX
+                        else scrub_start(text, MESSAGE_MAX - 3) + "...")
         if code is not None:
             self.code = code
         self.param = param
@@ -129,8 +134,13 @@ class InvalidRequestError(StripeError):
 
 class ParameterUnknown(InvalidRequestError):
     code = "parameter_unknown"
+    # No parameter's name is longer. A longer one (a whole body sent as a name) is cut, not
+    # echoed twice over, and masked twice over (``scrub`` reads all of it).
+    SHOWN_LENGTH = 500
 
     def __init__(self, param: str, **kw: Any) -> None:
+        if len(param) > self.SHOWN_LENGTH:
+            param = scrub_start(param, self.SHOWN_LENGTH - 3) + "..."
         super().__init__(messages.PARAMETER_UNKNOWN.format(param=param), param=param, **kw)
 
 

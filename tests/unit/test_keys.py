@@ -111,7 +111,11 @@ def test_secret_in_finds_a_secret_or_restricted_key_anywhere_in_a_text():
     lambda k: k.replace("_", "%255F"), lambda k: k.replace("_", "%25255F"),
     lambda k: k.replace("_", "%" + "25" * 40 + "5F"),  # far past DECODE_ROUNDS
     lambda k: k[:10] + "\ufffd" + k[10:], lambda k: k[:10] + "%00" + k[10:],
-    lambda k: k[:10] + "\xff" + k[10:], lambda k: k[:10] + "\u200b" + k[10:]])
+    lambda k: k[:10] + "\xff" + k[10:], lambda k: k[:10] + "\u200b" + k[10:],
+    # An escape's own digit escaped (%%35F is %5F once decoded), or an escape split by a
+    # character the reading drops: what unveiled finds, scrub masks.
+    lambda k: k.replace("_", "%%35F"), lambda k: k.replace("_", "%5%46"),
+    lambda k: k.replace("_", "%5\u200bF")])
 def test_scrub_masks_a_key_however_it_is_encoded_or_split(disguise):
     key = keys.generate("secret", True)
     assert keys.scrub(f"GET /v1/customers/{disguise(key)} (retry)") == (
@@ -129,3 +133,10 @@ def test_scrub_keeps_what_it_decodes_next_to_a_key_fit_for_a_header():
     key = keys.generate("restricted", False)
     assert keys.scrub("%E2%82%AC" + key.replace("_", "%5F")) == "%E2%82%AC" + keys.mask(key)
     assert keys.scrub("%E2%82%AC%5F" + key) == "%E2%82%AC_" + keys.mask(key)
+
+
+def test_scrub_start_reads_only_the_start_of_a_long_text():
+    key = keys.generate("secret", False)
+    text = "x" * 90 + key.replace("_", "%255F") + "%41" * 100_000
+    assert keys.scrub_start(text, 100) == ("x" * 90 + keys.mask(key))[:100]
+    assert keys.scrub_start("short %41", 100) == "short %41"

@@ -29,15 +29,17 @@ KEY_LIKE = re.compile(r"(?:sk|pk|rk)_(?:test|live)_[0-9A-Za-z]+")
 SESSION_TOKEN = re.compile(r"sess_[0-9A-Za-z_-]{20,}")
 _SCRUBBED = re.compile(KEY_LIKE.pattern + r"|whsec_[0-9A-Za-z]+|" + SESSION_TOKEN.pattern)
 # A key can come disguised: percent-encoded in whole or in part (``sk%5Ftest%5F...``,
-# ``%73k_test_...``), encoded twice or more (``%255F``), or split by bytes a decoder could
-# not read: U+FFFD, or in a header (read as Latin-1) any byte past ASCII; control characters
-# but line breaks and tabs, and invisible ones (zero-width space, BOM) too. ``_DISGUISE``
+# ``%73k_test_...``), encoded twice or more (``%255F``, or the escape's own digits:
+# ``%%35F``), or split by bytes a decoder could not read: U+FFFD, or in a header (read as
+# Latin-1) any byte past ASCII; control characters but line breaks and tabs, and invisible
+# ones (zero-width space, BOM) too, even inside an escape (``%5<ZWSP>F``). ``_DISGUISE``
 # finds text that may hold one, ``_DISGUISED_RUN`` the unbroken runs of key characters,
-# escapes and such characters to look into.
+# escapes, ``%`` signs and such characters to look into (read whole, as ``unveiled`` reads
+# a whole text: a run cut at a lone ``%`` would miss what ``%%35F`` decodes to).
 _NOISE_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff\u200b-\u200f\u2060\ufeff\ufffd"
 _NOISE = re.compile(f"[{_NOISE_CHARS}]")
 _DISGUISE = re.compile(f"%[0-9A-Fa-f]{{2}}|[{_NOISE_CHARS}]")
-_DISGUISED_RUN = re.compile(f"(?:%[0-9A-Fa-f]{{2}}|[0-9A-Za-z_\\-{_NOISE_CHARS}])+")
+_DISGUISED_RUN = re.compile(f"(?:%[0-9A-Fa-f]{{2}}|[0-9A-Za-z_%\\-{_NOISE_CHARS}])+")
 # What a masked run keeps as it is; anything else it decoded to is escaped again (it may go
 # into a header, which takes Latin-1 only).
 _PRINTABLE_ASCII = string.punctuation + " "
@@ -46,6 +48,8 @@ DECODE_ROUNDS = 8
 # ``%25`` repeated before an escape: the same escape encoded again and again (``%25255F``),
 # however many times, is decoded in one step (the rounds above bound only odder nestings).
 _ENCODED_AGAIN = re.compile(r"%(?:25)+(?=[0-9A-Fa-f]{2})")
+# A key with every character escaped DECODE_ROUNDS times over (46 x 17 characters) fits.
+SCRUB_MARGIN = 2000
 
 
 @dataclass(frozen=True)
@@ -127,18 +131,19 @@ def secret_in(text: str) -> str | None:
 def unveiled(text: str) -> str:
     """``text`` as a key scanner should read it: percent-escapes decoded (again, while an
     escape is left, up to ``DECODE_ROUNDS`` times, but ``%25`` repeated any number of times
-    in one: ``%255F`` and ``%2525255F`` are ``_``), then the characters
-    that may stand for unreadable bytes, control and invisible characters dropped. Text
-    with neither escapes nor such characters comes back unchanged."""
+    in one: ``%255F``, ``%2525255F`` and ``%%35F`` are ``_``), and the characters that may
+    stand for unreadable bytes, control and invisible characters dropped (before each round
+    too). Text with neither escapes nor such characters comes back unchanged."""
     if _DISGUISE.search(text) is None:
         return text
+    text = _NOISE.sub("", text)  # first too: ``%5<ZWSP>F`` is an escape once it is dropped
     text = _ENCODED_AGAIN.sub("%", text)
     for _ in range(DECODE_ROUNDS):
-        decoded = unquote(text, errors="replace")
+        decoded = _NOISE.sub("", unquote(text, errors="replace"))
         if decoded == text:
             break
         text = decoded
-    return _NOISE.sub("", text)
+    return text
 
 
 def digest(pepper: str, key: str) -> str:
@@ -174,6 +179,15 @@ def scrub(text: str) -> str:
     if _DISGUISE.search(text) is not None:
         text = _DISGUISED_RUN.sub(_unveiled_run, text)
     return _SCRUBBED.sub(_masked_match, text)
+
+
+def scrub_start(text: str, length: int) -> str:
+    """``scrub(text)[:length]``, reading only ``SCRUB_MARGIN`` characters of ``text`` past
+    ``length``: scrubbing reads all it is given, and a URL, a header or a body can run to
+    hundreds of kilobytes (tens of milliseconds each time). A key that starts in what is
+    kept is read whole, however escaped; padded out past the margin, what is kept of it is
+    masked all the same (or holds no more than its prefix)."""
+    return scrub(text[:length + SCRUB_MARGIN])[:length]
 
 
 def _unveiled_run(match: re.Match) -> str:

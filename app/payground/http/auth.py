@@ -140,7 +140,7 @@ def _refuse_other_account() -> None:
         raise AccountInvalid(messages.ACCOUNT_NOT_ACCESSIBLE.format(
             masked=keyfmt.mask(g.raw_key),
             # Scrubbed before it is cut: cut first, a key could lose what makes it one.
-            account=keyfmt.scrub(wanted)[:100].replace("\0", "%00")))
+            account=keyfmt.scrub_start(wanted, 100).replace("\0", "%00")))
 
 
 def _check_allowlist(allowlist: list[str]) -> None:

@@ -15,7 +15,7 @@ from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import ensure_text_type
 
 from .. import messages
-from ..core.keys import SESSION_TOKEN, scrub, secret_in, unveiled
+from ..core.keys import SESSION_TOKEN, scrub_start, secret_in, unveiled
 from ..core.scanning import stripe_key_in
 from ..core.webhooks import secret_in as webhook_secret_in
 from ..core.webhooks import sendable_url
@@ -43,6 +43,8 @@ _EMPTY = coded("parameter_invalid_empty", messages.INVALID_EMPTY)
 _SECRET = coded("parameter_invalid_string", messages.SECRET_IN_VALUE)
 _WEBHOOK_SECRET = coded("parameter_invalid_string", messages.WEBHOOK_SECRET_IN_VALUE)
 _SESSION_TOKEN = coded("parameter_invalid_string", messages.SESSION_IN_VALUE)
+# A session token, not the end of a word: ``reassess_customer_risk_score`` is text.
+_SESSION_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_])" + SESSION_TOKEN.pattern)
 
 
 def _refuse_secrets(value: str) -> None:
@@ -60,7 +62,7 @@ def _refuse_secrets_in(value: str) -> None:
         raise ValidationError(_SECRET)
     if webhook_secret_in(value):
         raise ValidationError(_WEBHOOK_SECRET)
-    if "sess_" in value and SESSION_TOKEN.search(value):
+    if "sess_" in value and _SESSION_IN_TEXT.search(value):
         raise ValidationError(_SESSION_TOKEN)
 _INTEGER = re.compile(r"^-?[0-9]+$")  # ASCII digits only: \d matches any script's
 
@@ -129,6 +131,9 @@ class NotEmpty(fields.Raw):
         return value
 
 
+MAX_STRING = 5000  # Stripe's longest string, where a parameter says no other length
+
+
 class Str(fields.String):
     """A string of at most ``max_length`` characters (Stripe's default: 5000)."""
 
@@ -136,7 +141,7 @@ class Str(fields.String):
         "invalid": coded("parameter_invalid_string", "Invalid string: {input}"),
     }
 
-    def __init__(self, *, max_length: int = 5000, allow_empty: bool = False, **kw: Any):
+    def __init__(self, *, max_length: int = MAX_STRING, allow_empty: bool = False, **kw: Any):
         self.max_length, self.allow_empty = max_length, allow_empty
         super().__init__(**kw)
 
@@ -232,7 +237,10 @@ class Metadata(fields.Field):
                 None, f"Invalid metadata: metadata can have at most {self.MAX_KEYS} keys."))
         result: dict[str, str | None] = {}
         for key, item in value.items():
-            _refuse_secrets(key)  # a key pasted as a metadata key is stored too
+            # A key pasted as a metadata key is stored too (and told as such, though longer
+            # than a metadata key); past a string's length, only the length is read.
+            if len(key) <= MAX_STRING:
+                _refuse_secrets(key)
             if len(key) > self.MAX_KEY:
                 raise ValidationError(coded(
                     None, f"Invalid metadata: keys can be at most {self.MAX_KEY} characters "
@@ -323,8 +331,9 @@ def list_schema(item_schema: type[Schema]) -> type[Schema]:
 
 
 def _shown(value: Any) -> str:
-    """A bad value as echoed in an error: short, and never a whole key."""
-    text = scrub(value if isinstance(value, str) else repr(value))
+    """A bad value as echoed in an error: short, and never a whole key (only its start is
+    read: a value may be a whole 256 KiB body)."""
+    text = scrub_start(value if isinstance(value, str) else repr(value), 61)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -38,11 +38,11 @@ def request_log_row(**row: Any) -> dict[str, Any]:
     caller can store a key by mistake; the text a client sent has its NUL characters written
     ``%00`` (PostgreSQL takes none in text, and one bad row would fail the whole batch).
     """
-    row["path"] = keyfmt.scrub(_storable(row["path"]))[:PATH_MAX]
+    row["path"] = keyfmt.scrub_start(_storable(row["path"]), PATH_MAX)
     row["method"] = _storable(row["method"])[:10]
     if row.get("idempotency_key") is not None:
-        row["idempotency_key"] = keyfmt.scrub(
-            _storable(row["idempotency_key"]))[:IDEMPOTENCY_KEY_MAX]
+        row["idempotency_key"] = keyfmt.scrub_start(_storable(row["idempotency_key"]),
+                                                    IDEMPOTENCY_KEY_MAX)
     return row
 
 
@@ -162,7 +162,7 @@ def record_keys_in_url(url: str, *, pepper: str, clock, request_id: str | None,
     found = [f for f in (find_key(c, pepper) for c in candidates[:URL_KEYS_LOOKED_UP]) if f]
     # End the read first: on SQLite a read transaction cannot always become a write one.
     db.session.rollback()
-    data = {"method": method, "path": keyfmt.scrub(path)[:PATH_MAX]}
+    data = {"method": method, "path": keyfmt.scrub_start(path, PATH_MAX)}
     for key in found:
         record_event("api_key.seen_in_url", now=clock.for_account(key), key=key,
                      request_id=request_id, client_ip=client_ip, data=data)
