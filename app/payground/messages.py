@@ -295,6 +295,33 @@ DASHBOARD_FORM_OTHER_MODE = (
     "mode since (in another tab?): nothing was {done}. Send the form again to do it in {mode} "
     "mode, or switch back to {shown} mode first."
 )
+# A dashboard form sent again (the answer reloaded, Back and "send again"): {done} says what
+# the first sending did, and where to find it.
+DASHBOARD_FORM_ALREADY_SENT = (
+    "This form was sent before, and did what it asked then: {done} Sending it again "
+    "(reloading the page that answered it, or going back to the form) does nothing."
+)
+DASHBOARD_KEY_CREATED_BEFORE = (
+    "the key it created is on the API keys page. Its secret was shown once, on that answer, "
+    "and is not shown again: if you did not copy it, roll that key. To create another key, "
+    "fill in the form again."
+)
+DASHBOARD_KEY_ROLLED_BEFORE = (
+    "the new key is on the API keys page. Its secret was shown once, on that answer, and is "
+    "not shown again: if you did not copy it, roll the new key."
+)
+DASHBOARD_ENDPOINT_ADDED_BEFORE = (
+    "the endpoint it added is on the webhooks page. Its signing secret was shown once, on "
+    "that answer, and is not shown again: if you did not copy it, roll the endpoint's secret."
+)
+DASHBOARD_SECRET_ROLLED_BEFORE = (
+    "the endpoint's new signing secret was shown once, on that answer, and is not shown "
+    "again: if you did not copy it, roll the secret again."
+)
+DASHBOARD_DRILL_STARTED_BEFORE = "the drill it started is on the leak drills page."
+DASHBOARD_CLOCK_ADVANCED_BEFORE = (
+    "the clock moved forward then. To move it further, use the clock page again."
+)
 WEBHOOK_URL_NOT_ALLOWED = (
     "Invalid URL: this server sends webhooks only to the hosts its operator allows "
     "(PAYGROUND_WEBHOOK_ALLOWED_HOSTS), and {host} is not one of them."

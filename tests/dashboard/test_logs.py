@@ -102,3 +102,35 @@ def test_the_audit_page(dash, signed_in, client):
     r = dash.get("/dashboard/audit?type=nope")
     assert r.status_code == 400
     assert "Invalid type: must be one of api_key.created" in text(r)
+
+
+def audit_rows(page: str) -> list[tuple[str, str, str]]:
+    """``(event, request id, address)`` of each row of the audit page, newest first."""
+    found = []
+    for kind, row in re.findall(r'<tr>\s*<th scope="row"><code>([\w.]+)</code></th>(.*?)</tr>',
+                                page, re.S):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip()
+                 for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        found.append((kind, cells[3], cells[4]))  # after the time, the key and the mode
+    return found
+
+
+def test_the_audit_page_shows_where_dashboard_changes_came_from(app, dash, signed_in, client):
+    app.config["TRUSTED_PROXIES"] = "10.0.0.2"
+    key_id = dash.key_id(signed_in.secret_key)
+    revoked = dash.post(f"/dashboard/keys/{key_id}/revoke",
+                        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                        headers={"X-Forwarded-For": "203.0.113.7"})
+    assert revoked.status_code == 303
+    refused = v1(client, "/v1/customers", signed_in.secret_key)
+    page = dash.get("/dashboard/audit").get_data(as_text=True)
+    signup_rows = audit_rows(page)[2:]
+    assert audit_rows(page)[:2] == [
+        ("api_key.revoked_used", refused.headers["Request-Id"], "127.0.0.1"),
+        ("api_key.revoked", revoked.headers["Request-Id"], "203.0.113.7")]
+    assert [(kind, address) for kind, request_id, address in signup_rows] == [
+        ("api_key.created", "127.0.0.1"), ("api_key.created", "127.0.0.1")]
+    assert signup_rows[0][1] == signup_rows[1][1] and signup_rows[0][1].startswith("req_")
+    # Only a /v1 request has a page in the request log to link to.
+    assert f'/dashboard/requests/{refused.headers["Request-Id"]}"' in page
+    assert "/dashboard/requests/" + revoked.headers["Request-Id"] not in page

@@ -308,24 +308,26 @@ def test_every_lifecycle_step_and_refused_use_is_audited(app, account):
     from payground.extensions import db
     from payground.models import AuditEvent
 
-    secret = account.create_key(permissions=["customer_read"])
-    key_id = account.key_id(secret)
-    new = account.roll(secret, expires_in=0)
+    created = create(account, type="restricted", permissions=["customer_read"])
+    secret, key_id = created.get_json()["secret"], created.get_json()["id"]
+    rolled = roll(account, key_id, expires_in=0)
+    new, new_id = rolled.get_json()["secret"], rolled.get_json()["id"]
     expired = account.get("/v1/customers", key=secret)
-    account.revoke(new)
+    revoked_now = revoke(account, new_id)
     revoked = account.get("/v1/customers", key=new)
     assert expired.status_code == revoked.status_code == 401
-    new_id = account.key_id(new)
     with app.app_context():
         events = db.session.execute(select(AuditEvent).where(
             AuditEvent.account_id == account.account_id,
             AuditEvent.key_id.in_([key_id, new_id])).order_by(AuditEvent.id)).scalars().all()
+        # Changes made with the session name their request too (its answer's Request-Id).
         assert [(e.type, e.key_id, e.request_id) for e in events] == [
-            ("api_key.created", key_id, None), ("api_key.rolled", key_id, None),
+            ("api_key.created", key_id, created.headers["Request-Id"]),
+            ("api_key.rolled", key_id, rolled.headers["Request-Id"]),
             ("api_key.expired_used", key_id, expired.headers["Request-Id"]),
-            ("api_key.revoked", new_id, None),
+            ("api_key.revoked", new_id, revoked_now.headers["Request-Id"]),
             ("api_key.revoked_used", new_id, revoked.headers["Request-Id"])]
-        assert events[2].client_ip == "127.0.0.1"
+        assert {e.client_ip for e in events} == {"127.0.0.1"}
         assert events[2].key_redacted == f"rk_test_...{secret[-4:]}"
         text = repr([(e.data, e.key_redacted) for e in events])
         assert secret not in text and new not in text

@@ -434,3 +434,66 @@ def test_sandbox_lists_take_the_created_filter_too(account, wall):
     requests_now = account.client.get(f"/sandbox/requests?created={later}",
                                       headers=account.session_auth).get_json()["data"]
     assert [r["path"] for r in requests_now] == ["/v1/balance"]
+
+
+def test_changes_made_with_a_session_name_their_request_and_address(app, client):
+    """A stolen session's key changes show where they came from: the request and the address,
+    resolved as for /v1 (the socket's peer; X-Forwarded-For only from a trusted proxy)."""
+    from payground.extensions import db
+    from payground.models import AuditEvent
+
+    app.config["TRUSTED_PROXIES"] = "10.0.0.2"
+
+    def call(path, json=None, *, session=None, peer="10.0.0.2", forwarded="203.0.113.7"):
+        headers = {"X-Forwarded-For": forwarded}
+        if session:
+            headers["Authorization"] = f"Bearer {session}"
+        return client.post(path, json=json or {}, headers=headers,
+                           environ_base={"REMOTE_ADDR": peer})
+
+    # Not through the proxy: the header is the client's own word, and ignored.
+    signup = call("/sandbox/signup", {"email": "audit-from@example.com",
+                                      "password": "correct horse battery"},
+                  peer="198.51.100.4", forwarded="192.0.2.1")
+    assert signup.status_code == 201
+    session, secret = signup.get_json()["session"], signup.get_json()["keys"]["secret"]
+    created = call("/sandbox/keys", {"type": "secret", "name": "ci"}, session=session)
+    rolled = call(f"/sandbox/keys/{created.get_json()['id']}/roll", {"expires_in": 3600},
+                  session=session)
+    revoked = call(f"/sandbox/keys/{rolled.get_json()['id']}/revoke", session=session)
+    endpoint = client.post("/v1/webhook_endpoints", headers={"Authorization": f"Bearer {secret}"},
+                           data={"url": "http://127.0.0.1:9/hook",
+                                 "enabled_events[]": "payout.paid"})
+    assert endpoint.status_code == 200, endpoint.get_json()
+    secret_rolled = call(f"/sandbox/webhook_endpoints/{endpoint.get_json()['id']}/roll",
+                         session=session)
+    drill = call("/sandbox/leak_drills", {"key": created.get_json()["id"]}, session=session)
+    activated = call("/sandbox/account/activate", session=session, peer="10.0.0.2",
+                     forwarded="192.0.2.9, 203.0.113.8")  # right-most untrusted hop
+    answers = (created, rolled, revoked, secret_rolled, drill, activated)
+    assert [r.status_code for r in answers] == [201, 201, 200, 200, 201, 201]
+
+    listed = client.get("/sandbox/audit?limit=100",
+                        headers={"Authorization": f"Bearer {session}"})
+    events = [(e["type"], e["request_id"], e["client_ip"])
+              for e in reversed(listed.get_json()["data"])]
+    assert events == [
+        ("api_key.created", signup.headers["Request-Id"], "198.51.100.4"),
+        ("api_key.created", signup.headers["Request-Id"], "198.51.100.4"),
+        ("api_key.created", created.headers["Request-Id"], "203.0.113.7"),
+        ("api_key.rolled", rolled.headers["Request-Id"], "203.0.113.7"),
+        ("api_key.revoked", revoked.headers["Request-Id"], "203.0.113.7"),
+        ("webhook_endpoint.secret_rolled", secret_rolled.headers["Request-Id"], "203.0.113.7"),
+        ("leak_drill.started", drill.headers["Request-Id"], "203.0.113.7"),
+        ("api_key.created", activated.headers["Request-Id"], "203.0.113.8"),
+        ("api_key.created", activated.headers["Request-Id"], "203.0.113.8")]
+    # Never a key, a signing secret or the session token: not listed, not stored.
+    shown = [secret, session, created.get_json()["secret"], rolled.get_json()["secret"],
+             secret_rolled.get_json()["secret"], endpoint.get_json()["secret"],
+             *activated.get_json()["keys"].values()]
+    with app.app_context():
+        rows = repr([tuple(row) for row in db.session.execute(
+            select(AuditEvent.__table__)).all()])
+    for full in shown:
+        assert full not in listed.get_data(as_text=True) and full not in rows
+        assert full[-12:] not in rows

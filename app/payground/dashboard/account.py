@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import g, make_response, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from .. import messages
 from ..core.clock import parse_duration
 from ..errors import ParameterInvalid, StripeError
-from ..http.context import state
+from ..http.context import audit_source, state
 from ..sandbox.schemas import Activation
 from ..services import accounts
 from ..services import clock as clock_service
 from . import bp
+from .form_nonces import once
 from .forms import error_text
 from .keys import render_keys_page
 from .session import safe_next, set_mode
@@ -59,7 +61,8 @@ def activate_submit():
     try:
         params = Activation().load(details)
         st = state()
-        issued = accounts.activate(g.account, params, pepper=st.pepper, clock=st.clock)
+        issued = accounts.activate(g.account, params, pepper=st.pepper, clock=st.clock,
+                                   source=audit_source())
     except (StripeError, ValidationError) as exc:
         message, field = error_text(exc)
         return render_template("dashboard/activate.html", form=form, error=message,
@@ -92,7 +95,9 @@ def advance_clock():
         except ValueError:
             raise ParameterInvalid("Type a duration such as 90s, 15m, 2h, 3d or 1w.",
                                    param="custom", code="parameter_invalid") from None
-        clock_service.advance_clock(g.account, seconds, clock=state().clock)
+        with once(messages.DASHBOARD_CLOCK_ADVANCED_BEFORE, "dashboard.clock_page",
+                "Back to the clock"):
+            clock_service.advance_clock(g.account, seconds, clock=state().clock)
     except StripeError as exc:
         message, _ = error_text(exc)
         return render_template("dashboard/clock.html", choices=ADVANCE_CHOICES, error=message,

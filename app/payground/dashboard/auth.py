@@ -7,7 +7,7 @@ from marshmallow import ValidationError
 
 from ..errors import AuthenticationError, ParameterInvalid, StripeError
 from ..http import login_throttle
-from ..http.context import state
+from ..http.context import audit_source, state
 from ..sandbox.schemas import Credentials
 from ..services import accounts
 from . import bp
@@ -45,7 +45,8 @@ def signup():
             st = state()
             result = accounts.signup(params["email"], params["password"], pepper=st.pepper,
                                      clock=st.clock,
-                                     password_cost=current_app.config["PASSWORD_COST"])
+                                     password_cost=current_app.config["PASSWORD_COST"],
+                                     source=audit_source())
     except (StripeError, ValidationError) as exc:
         message, field = error_text(exc)
         return render_template("dashboard/signup.html", email=email, error=message,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from .. import messages
 from ..errors import StripeError
-from ..http.context import state
+from ..http.context import audit_source, state
 from ..sandbox.drills import DrillStart
 from ..services import drills
 from ..services import keys as key_service
 from . import bp
+from .form_nonces import once
 from .forms import error_text
 
 PAGE_SIZE = 100  # the newest drills of the mode; a learner runs a handful
@@ -43,8 +45,10 @@ def start_drill():
                                     if name in request.form})
         # The form lists this mode's keys; a stale tab (the mode switched in another) may
         # still send one of the other mode, whose drill this page would never show.
-        drill = drills.start_drill(g.account, params["key"], clock=state().clock,
-                                   livemode=g.livemode)
+        with once(messages.DASHBOARD_DRILL_STARTED_BEFORE, "dashboard.drills_page",
+                "Back to leak drills"):
+            drill = drills.start_drill(g.account, params["key"], clock=state().clock,
+                                       livemode=g.livemode, source=audit_source())
     except (StripeError, ValidationError) as exc:
         message, _ = error_text(exc)
         return _render(error=message)

@@ -7,13 +7,15 @@ from urllib.parse import quote
 from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from .. import messages
 from ..errors import StripeError
-from ..http.context import public_base_url, state
+from ..http.context import audit_source, public_base_url, state
 from ..sandbox.schemas import KeyCreate, KeyRoll
 from ..services import keys as key_service
 from ..services.keys import IssuedKey
 from . import bp
 from .filters import duration
+from .form_nonces import once
 from .forms import RESOURCES, ROLL_CHOICES, error_text, permissions_from_form, split_list
 from .session import refuse_form_of_other_mode
 
@@ -83,7 +85,9 @@ def create_key():
             raw["permissions"] = permissions_from_form(form)
         params = KeyCreate().load({k: v for k, v in raw.items() if v not in ("", [])})
         st = state()
-        issued = key_service.create_key(g.account, params, pepper=st.pepper, clock=st.clock)
+        with once(messages.DASHBOARD_KEY_CREATED_BEFORE, "dashboard.keys", "Back to API keys"):
+            issued = key_service.create_key(g.account, params, pepper=st.pepper,
+                                            clock=st.clock, source=audit_source())
     except (StripeError, ValidationError) as exc:
         message, field = error_text(exc)
         if field == "permissions" and not raw.get("permissions"):
@@ -119,8 +123,10 @@ def roll_key(key_id):
     try:
         params = KeyRoll().load({"expires_in": request.form.get("expires_in", "")})
         st = state()
-        issued = key_service.roll_key(g.account, key.id, params["expires_in"], pepper=st.pepper,
-                                      clock=st.clock)
+        with once(messages.DASHBOARD_KEY_ROLLED_BEFORE, "dashboard.keys", "Back to API keys"):
+            issued = key_service.roll_key(g.account, key.id, params["expires_in"],
+                                          pepper=st.pepper, clock=st.clock,
+                                          source=audit_source())
     except (StripeError, ValidationError) as exc:
         message, _ = error_text(exc)
         body = render_template("dashboard/key_roll.html", key=key, choices=ROLL_CHOICES,
@@ -144,7 +150,7 @@ def revoke_key(key_id):
     """Revoke a key now."""
     key = _key_or_404(key_id, "revoke")
     try:
-        key_service.revoke_key(g.account, key.id, clock=state().clock)
+        key_service.revoke_key(g.account, key.id, clock=state().clock, source=audit_source())
     except StripeError as exc:
         return render_template("dashboard/key_revoke.html", key=key, error=exc.message), 400
     return redirect(url_for("dashboard.keys", done="revoked"), 303)

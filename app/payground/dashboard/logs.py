@@ -71,7 +71,13 @@ def request_detail(request_id):
 def audit_page():
     """What happened to the account's keys: created, rolled, revoked, refused uses."""
     args = list_args(("type", "key"))
+    request_log.flush()  # a refused use's request, just made, has its page to link to
     page, error = load_page(AuditListParams(), args,
                             lambda p: logs.list_audit_events(g.account, p, request.path))
+    # Only a /v1 request has a page; a change made here or with the sandbox API names its
+    # request (the Request-Id its answer had) without one.
+    logged = logs.logged_request_ids(g.account, [e.request_id for e in page.items
+                                                 if e.request_id]) if page else set()
     return render_template("dashboard/audit.html", page=page, error=error, filters=args,
-                           event_types=EVENT_TYPES, keys=_keys_by_id()), 400 if error else 200
+                           event_types=EVENT_TYPES, keys=_keys_by_id(),
+                           logged=logged), 400 if error else 200

@@ -21,7 +21,7 @@ from ..http.context import state
 from ..http.forms import refuse_nul
 from ..models.base import db
 from ..services import accounts, drills
-from . import bp, csrf, filters
+from . import bp, csrf, filters, form_nonces
 from .forms import error_text
 
 log = logging.getLogger("payground")
@@ -146,6 +146,7 @@ def csrf_field_name() -> str:
 
 # A global, not context: macros imported by templates see globals only.
 bp.add_app_template_global(csrf.csrf_token, "csrf_token")
+bp.add_app_template_global(form_nonces.form_nonce, "form_nonce")
 
 
 @bp.context_processor
@@ -163,14 +164,21 @@ filters.register(bp)
 
 # --- errors: pages, not the API's JSON envelope ----------------------------------------------
 
-def error_page(status: int, title: str, message: str):
+def error_page(status: int, title: str, message: str, **back):
+    """The error page; ``back`` and ``back_label`` name the page to go back to."""
     return render_template("dashboard/error.html", status=status, title=title,
-                           message=message), status
+                           message=message, **back), status
 
 
 @bp.errorhandler(csrf.CsrfRefused)
 def csrf_refused(error):
     return error_page(400, "Form refused", error.description)
+
+
+@bp.errorhandler(form_nonces.FormAlreadySent)
+def form_already_sent(error):
+    return error_page(409, "Form already sent", error.description, back=error.back,
+                      back_label=error.back_label)
 
 
 @bp.errorhandler(StripeError)

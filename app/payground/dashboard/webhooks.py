@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import current_app, g, render_template, request
 from marshmallow import ValidationError
 
+from .. import messages
 from ..core.webhooks import without_credentials
 from ..errors import ParameterInvalid, StripeError
-from ..http.context import state
+from ..http.context import audit_source, state
 from ..http.schemas import ListParams
 from ..sandbox.logs import DeliveryListParams
 from ..sandbox.webhooks import SecretRoll
@@ -17,6 +18,7 @@ from ..services.webhooks import ALL_EVENTS
 from ..v1.webhook_endpoints import WebhookEndpointCreate
 from . import bp
 from .filters import duration
+from .form_nonces import once
 from .forms import error_text
 from .logs import list_args, load_page
 from .session import refuse_form_of_other_mode
@@ -66,9 +68,11 @@ def create_webhook_endpoint():
             raise ParameterInvalid(CHOOSE_EVENTS, param="enabled_events")
         params = WebhookEndpointCreate().load({k: v for k, v in form.items() if v})
         st = state()
-        endpoint, secret = webhooks.create_endpoint(
-            g.account, g.livemode, st.clock, params, pepper=st.pepper,
-            allowed=current_app.config["WEBHOOK_ALLOWED_HOSTS"])
+        with once(messages.DASHBOARD_ENDPOINT_ADDED_BEFORE, "dashboard.webhooks_page",
+                "Back to webhooks"):
+            endpoint, secret = webhooks.create_endpoint(
+                g.account, g.livemode, st.clock, params, pepper=st.pepper,
+                allowed=current_app.config["WEBHOOK_ALLOWED_HOSTS"])
     except (StripeError, ValidationError) as exc:
         message, field = error_text(exc)
         return _render_form(form, error=message, error_field=field), 400
@@ -99,8 +103,11 @@ def roll_webhook_secret(endpoint_id):
     try:
         params = SecretRoll().load({"expires_in": request.form.get("expires_in", "")})
         st = state()
-        endpoint, secret = webhooks.roll_secret(g.account, endpoint.id, params["expires_in"],
-                                                clock=st.clock, pepper=st.pepper)
+        with once(messages.DASHBOARD_SECRET_ROLLED_BEFORE, "dashboard.webhooks_page",
+                "Back to webhooks"):
+            endpoint, secret = webhooks.roll_secret(g.account, endpoint.id,
+                                                    params["expires_in"], clock=st.clock,
+                                                    pepper=st.pepper, source=audit_source())
     except (StripeError, ValidationError) as exc:
         message, _ = error_text(exc)
         return render_template("dashboard/webhook_roll.html", endpoint=endpoint,

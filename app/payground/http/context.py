@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g
+
+if TYPE_CHECKING:
+    from ..services.audit import Source
 
 
 @dataclass(frozen=True)
@@ -58,3 +61,16 @@ def current_request() -> tuple[str | None, str | None]:
     if not has_request_context():
         return None, None
     return g.get("request_id"), request.headers.get("Idempotency-Key") or None
+
+
+def audit_source() -> Source:
+    """This request as the audit trail names it: its ``Request-Id`` and the client's address
+    (through ``TRUSTED_PROXIES`` as for ``/v1``), for a service that records an audit event.
+
+    The sandbox API's and the dashboard's changes (a key created, rolled or revoked ...) show
+    where they came from, as refused uses of a key do: a stolen session leaves its address.
+    """
+    from ..services.audit import Source
+    from .request_log import client_ip  # imports this module
+
+    return Source(request_id=g.get("request_id"), client_ip=client_ip())

@@ -10,6 +10,7 @@ from .charge import Charge
 from .customer import Customer
 from .drill import LeakDrill
 from .event import Event
+from .form_nonce import UsedFormNonce
 from .idempotency import IdempotencyRecord
 from .ledger import LedgerBalance, LedgerEntry, LedgerJournal, LedgerSchedule
 from .payment_intent import PaymentIntent
@@ -24,4 +25,4 @@ __all__ = ["Account", "AccountScoped", "ApiKey", "AuditEvent", "Base", "BalanceT
            "BankAccount", "Charge", "Customer", "Event", "IdempotencyRecord", "LeakDrill",
            "LedgerBalance", "LedgerEntry", "LedgerJournal", "LedgerSchedule", "PaymentIntent",
            "PaymentMethod", "Payout", "Refund", "RequestLog", "Session", "Token",
-           "WebhookDelivery", "WebhookEndpoint", "db"]
+           "UsedFormNonce", "WebhookDelivery", "WebhookEndpoint", "db"]

@@ -6,7 +6,7 @@ from flask import current_app, g
 
 from ..errors import RateLimitError
 from ..http import login_throttle
-from ..http.context import state
+from ..http.context import audit_source, state
 from ..http.decorators import request_params
 from ..services import accounts
 from . import bp
@@ -38,7 +38,8 @@ def signup():
         st = state()
         result = accounts.signup(params["email"], params["password"], pepper=st.pepper,
                                  clock=st.clock,
-                                 password_cost=current_app.config["PASSWORD_COST"])
+                                 password_cost=current_app.config["PASSWORD_COST"],
+                                 source=audit_source())
     return _signed_in(result, 201)
 
 
@@ -76,7 +77,8 @@ def activate():
     """Activate live mode; the response holds the live keys, shown this once."""
     params = Activation().load(request_params())
     st = state()
-    keys = accounts.activate(g.account, params, pepper=st.pepper, clock=st.clock)
+    keys = accounts.activate(g.account, params, pepper=st.pepper, clock=st.clock,
+                             source=audit_source())
     now = st.clock.for_account(g.account)
     return {"account": _account_out.dump(g.account),
             "keys": {k.key.type: k.secret for k in keys},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import g, request
 
-from ..http.context import state
+from ..http.context import audit_source, state
 from ..http.decorators import request_params
 from ..http.schemas import ListParams, OneOf, Str, StripeSchema
 from ..services import drills
@@ -27,7 +27,7 @@ def start_leak_drill():
     """Start a drill: the key counts as pushed to a public repository now."""
     params = DrillStart().load(request_params())
     st = state()
-    drill = drills.start_drill(g.account, params["key"], clock=st.clock)
+    drill = drills.start_drill(g.account, params["key"], clock=st.clock, source=audit_source())
     return drills.describe(drill, drills.key_of(drill), st.clock.for_account(g.account)), 201
 
 

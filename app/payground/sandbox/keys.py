@@ -8,7 +8,7 @@ from flask import g, request
 
 from ..models.api_key import ApiKey
 from ..services import keys as key_service
-from ..http.context import state
+from ..http.context import audit_source, state
 from . import bp
 from .auth import session_required
 from ..http.decorators import request_params
@@ -46,7 +46,8 @@ def create_key():
     """Create a secret or restricted key; the response holds its secret, shown this once."""
     params = KeyCreate().load(request_params())
     st = state()
-    issued = key_service.create_key(g.account, params, pepper=st.pepper, clock=st.clock)
+    issued = key_service.create_key(g.account, params, pepper=st.pepper, clock=st.clock,
+                                    source=audit_source())
     return key_object(issued.key, st.clock.for_account(g.account), issued.secret), 201
 
 
@@ -81,7 +82,7 @@ def roll_key(key_id):
     params = KeyRoll().load(request_params())
     st = state()
     issued = key_service.roll_key(g.account, key_id, params["expires_in"], pepper=st.pepper,
-                                  clock=st.clock)
+                                  clock=st.clock, source=audit_source())
     return key_object(issued.key, st.clock.for_account(g.account), issued.secret), 201
 
 
@@ -90,5 +91,5 @@ def roll_key(key_id):
 def revoke_key(key_id):
     """Revoke a key: the next request with it fails."""
     st = state()
-    key = key_service.revoke_key(g.account, key_id, clock=st.clock)
+    key = key_service.revoke_key(g.account, key_id, clock=st.clock, source=audit_source())
     return key_object(key, st.clock.for_account(g.account))

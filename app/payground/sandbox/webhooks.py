@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import g
 
-from ..http.context import state
+from ..http.context import audit_source, state
 from ..http.decorators import request_params
 from ..http.schemas import Int, StripeSchema
 from ..services import webhooks
@@ -28,7 +28,8 @@ def roll_webhook_secret(endpoint_id):
     params = SecretRoll().load(request_params())
     st = state()
     endpoint, secret = webhooks.roll_secret(g.account, endpoint_id, params["expires_in"],
-                                            clock=st.clock, pepper=st.pepper)
+                                            clock=st.clock, pepper=st.pepper,
+                                            source=audit_source())
     shown = WebhookEndpointOut().dump(endpoint)
     shown["secret"] = secret
     shown["previous_secret_expires_at"] = endpoint.previous_secret_expires_at

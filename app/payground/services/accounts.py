@@ -6,6 +6,7 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,9 @@ from ..errors import AuthenticationError, InvalidRequestError, ParameterInvalid
 from ..models.account import Account, Session
 from ..models.base import db
 from .keys import IssuedKey, issue_standard_keys
+
+if TYPE_CHECKING:
+    from .audit import Source
 
 SESSION_SECONDS = 30 * 86400
 MIN_PASSWORD = 8
@@ -28,8 +32,12 @@ class SignedIn:
     keys: tuple[IssuedKey, ...] = ()
 
 
-def signup(email: str, password: str, *, pepper: str, clock, password_cost: int = 2**14) -> SignedIn:
-    """A new account with its test keys (shown once, here) and a session."""
+def signup(email: str, password: str, *, pepper: str, clock, password_cost: int = 2**14,
+           source: Source | None = None) -> SignedIn:
+    """A new account with its test keys (shown once, here) and a session.
+
+    :param source: the request that signed up, for the keys' ``api_key.created`` events.
+    """
     email = email.strip().lower()
     if len(password) < MIN_PASSWORD:
         raise ParameterInvalid(f"Passwords must be at least {MIN_PASSWORD} characters long.",
@@ -41,7 +49,7 @@ def signup(email: str, password: str, *, pepper: str, clock, password_cost: int 
                       password_hash=hash_password(password, password_cost),
                       created=now, clock_offset=0, live_enabled=False)
     db.session.add(account)
-    keys = issue_standard_keys(account, livemode=False, pepper=pepper, now=now)
+    keys = issue_standard_keys(account, livemode=False, pepper=pepper, now=now, source=source)
     token = _open_session(account, now)
     try:
         db.session.commit()
@@ -100,8 +108,12 @@ def logout(token: str) -> None:
     db.session.commit()
 
 
-def activate(account: Account, details: dict, *, pepper: str, clock) -> tuple[IssuedKey, ...]:
-    """Turn on live mode: business details (Faker fills gaps) and the live key pair, once."""
+def activate(account: Account, details: dict, *, pepper: str, clock,
+             source: Source | None = None) -> tuple[IssuedKey, ...]:
+    """Turn on live mode: business details (Faker fills gaps) and the live key pair, once.
+
+    :param source: the request that activated, for the live keys' ``api_key.created`` events.
+    """
     # Claimed with one conditional UPDATE: of two activations at once (a double click, a
     # retry), exactly one issues the live keys.
     claimed = db.session.execute(
@@ -122,7 +134,8 @@ def activate(account: Account, details: dict, *, pepper: str, clock) -> tuple[Is
     account_number = bank.get("account_number") or fake.bban()
     account.bank_account_last4 = account_number[-4:]
     account.live_enabled = True
-    keys = issue_standard_keys(account, livemode=True, pepper=pepper, now=clock.for_account(account))
+    keys = issue_standard_keys(account, livemode=True, pepper=pepper,
+                               now=clock.for_account(account), source=source)
     db.session.commit()
     return keys
 

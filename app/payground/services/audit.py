@@ -1,11 +1,14 @@
 """Recording audit events: key created, rolled, revoked, expired/revoked key used, key in a URL
 or in a web page; a webhook endpoint's signing secret rolled; a leak drill started.
 
-Events never hold a key: only its id and redacted form (``sk_test_...Ab12``).
+Events never hold a key: only its id and redacted form (``sk_test_...Ab12``). Each names the
+request that caused it and the client's address when there was one: a change made with a
+stolen session shows where it came from.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..core.ids import new_sortable_id
@@ -20,18 +23,32 @@ EVENT_TYPES = (
 )
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a change came from: the request that made it (its ``Request-Id``) and the
+    client's address. The view layer knows them and hands them to the service, which passes
+    them on here (services never read the request); ``None`` records neither."""
+
+    request_id: str | None = None
+    client_ip: str | None = None
+
+
 def record_event(type: str, *, now: int, account_id: str | None = None,
                  livemode: bool | None = None, key=None, request_id: str | None = None,
-                 client_ip: str | None = None, data: dict[str, Any] | None = None,
-                 commit: bool = False) -> AuditEvent:
+                 client_ip: str | None = None, source: Source | None = None,
+                 data: dict[str, Any] | None = None, commit: bool = False) -> AuditEvent:
     """Add an audit event to the session (and commit it when ``commit``).
 
     :param type: one of ``EVENT_TYPES``.
     :param key: the ``ApiKey`` concerned, if any: its id and redacted form are kept.
+    :param source: the request and address that caused it (instead of ``request_id`` and
+        ``client_ip``).
     :param data: extra details; strings in it are scrubbed of anything key-shaped.
     """
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown audit event type {type!r}")
+    if source is not None:
+        request_id, client_ip = source.request_id, source.client_ip
     event = AuditEvent(
         id=new_sortable_id("aud_"), type=type, created=now,
         account_id=account_id or (key.account_id if key is not None else None),

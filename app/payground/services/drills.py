@@ -39,11 +39,13 @@ from .keys import get_key, require_mode
 BOTS_PAGE = 100  # a bot lists customers with limit=100 (the log keeps the path only)
 
 
-def start_drill(account, key_id: str, *, clock, livemode: bool | None = None) -> LeakDrill:
+def start_drill(account, key_id: str, *, clock, livemode: bool | None = None,
+                source: audit.Source | None = None) -> LeakDrill:
     """Treat the key ``key_id`` as pushed to a public repository now.
 
     :param livemode: the mode the caller works in (the dashboard's), when it has one: a key
         of the other mode is refused. ``None`` (the sandbox API's session sees both): any.
+    :param source: the request that started it and its client's address, for the audit trail.
     :raises InvalidRequestError: a publishable key (public by design), a key of the other
         mode, a key that no longer works, or one whose bots are still at work from an
         earlier drill.
@@ -69,7 +71,7 @@ def start_drill(account, key_id: str, *, clock, livemode: bool | None = None) ->
                       key_redacted=key.redacted)
     db.session.add(drill)
     _count_open(account, +1)
-    audit.record_event("leak_drill.started", key=key, now=now,
+    audit.record_event("leak_drill.started", key=key, now=now, source=source,
                        data={"drill": drill.id, "bots_from": drills.FOUND_AFTER})
     db.session.commit()
     return drill

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -13,6 +14,9 @@ from ..errors import ApiKeyExpired, InvalidApiKey
 from ..models.account import Account
 from ..models.api_key import ApiKey
 from ..models.base import db
+
+if TYPE_CHECKING:
+    from .audit import Source
 
 
 @dataclass
@@ -44,9 +48,12 @@ def issue_key(account: Account, *, kind: str, livemode: bool, pepper: str, now: 
     return IssuedKey(key=row, secret=secret)
 
 
-def issue_standard_keys(account: Account, *, livemode: bool, pepper: str,
-                        now: int) -> tuple[IssuedKey, IssuedKey]:
-    """The secret and publishable key pair every account has for each mode."""
+def issue_standard_keys(account: Account, *, livemode: bool, pepper: str, now: int,
+                        source: Source | None = None) -> tuple[IssuedKey, IssuedKey]:
+    """The secret and publishable key pair every account has for each mode.
+
+    :param source: the request that asked (sign-up, activation), for the audit trail.
+    """
     from .audit import record_event
 
     mode = "Live" if livemode else "Test"
@@ -55,7 +62,7 @@ def issue_standard_keys(account: Account, *, livemode: bool, pepper: str,
     publishable = issue_key(account, kind="publishable", livemode=livemode, pepper=pepper,
                             now=now, name=f"{mode} publishable key")
     for issued in (secret, publishable):  # the audit trail starts with the first keys
-        record_event("api_key.created", key=issued.key, now=now)
+        record_event("api_key.created", key=issued.key, now=now, source=source)
     return secret, publishable
 
 
@@ -338,9 +345,11 @@ def identify_keys(account: Account, raw_keys: list[str], *, pepper: str) -> list
     return [found.get(d) if d is not None else None for d in digests]
 
 
-def create_key(account: Account, params: dict, *, pepper: str, clock) -> IssuedKey:
+def create_key(account: Account, params: dict, *, pepper: str, clock,
+               source: Source | None = None) -> IssuedKey:
     """A new secret or restricted key (restricted keys need at least one permission).
 
+    :param source: the request that asked and its client's address, for the audit trail.
     :raises InvalidRequestError: live mode not activated, permissions missing or given for a
         secret key, ``expires_at`` not in the future on the account's clock.
     """
@@ -368,13 +377,13 @@ def create_key(account: Account, params: dict, *, pepper: str, clock) -> IssuedK
                        name=params.get("name"), note=params.get("note"),
                        permissions=permissions or None,
                        ip_allowlist=params.get("ip_allowlist"), expires_at=expires_at)
-    record_event("api_key.created", key=issued.key, now=now)
+    record_event("api_key.created", key=issued.key, now=now, source=source)
     db.session.commit()
     return issued
 
 
 def roll_key(account: Account, key_id: str, expires_in: int, *, pepper: str,
-             clock) -> IssuedKey:
+             clock, source: Source | None = None) -> IssuedKey:
     """Replace a key: the new one works at once, the old one until ``expires_in`` has passed.
 
     The new key keeps the old one's type, mode, name, note, permissions and allow-list.
@@ -382,6 +391,7 @@ def roll_key(account: Account, key_id: str, expires_in: int, *, pepper: str,
     A key created with an expiry date (status ``expiring``) can be rolled too; its old
     expiry stays if it comes sooner than the grace period.
 
+    :param source: the request that asked and its client's address, for the audit trail.
     :raises InvalidRequestError: the key is expired or revoked, or was rolled already.
     """
     from ..errors import InvalidRequestError
@@ -400,15 +410,17 @@ def roll_key(account: Account, key_id: str, expires_in: int, *, pepper: str,
                        name=old.name, note=old.note, permissions=old.permissions,
                        ip_allowlist=old.ip_allowlist, rolled_from=old.id)
     old.expires_at = min(now + expires_in, old.expires_at or now + expires_in)
-    record_event("api_key.rolled", key=old, now=now,
+    record_event("api_key.rolled", key=old, now=now, source=source,
                  data={"new_key": issued.key.id, "expires_in": expires_in})
     db.session.commit()
     return issued
 
 
-def revoke_key(account: Account, key_id: str, *, clock) -> ApiKey:
+def revoke_key(account: Account, key_id: str, *, clock,
+               source: Source | None = None) -> ApiKey:
     """Revoke a key now: the very next request with it fails (there is no cache to go stale).
 
+    :param source: the request that asked and its client's address, for the audit trail.
     :raises InvalidRequestError: publishable keys can't be revoked (roll them), nor can a key
         twice.
     """
@@ -424,6 +436,6 @@ def revoke_key(account: Account, key_id: str, *, clock) -> ApiKey:
         raise InvalidRequestError(f"{key.redacted} is already revoked.", param="id",
                                   code="api_key_not_active")
     key.revoked_at = now
-    record_event("api_key.revoked", key=key, now=now)
+    record_event("api_key.revoked", key=key, now=now, source=source)
     db.session.commit()
     return key

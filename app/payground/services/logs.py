@@ -212,6 +212,16 @@ def list_audit_events(account: Account, params: dict[str, Any], url: str) -> Pag
     return page_both_modes(AuditEvent, account, params, url, filters, noun="audit event")
 
 
+def logged_request_ids(account: Account, request_ids: list[str]) -> set[str]:
+    """Those of ``request_ids`` that are in the account's request log. Only ``/v1`` requests
+    are: an audit event made by the sandbox API or the dashboard names its request too."""
+    if not request_ids:
+        return set()
+    return set(db.session.execute(
+        select(RequestLog.id).where(RequestLog.account_id == account.id,
+                                    RequestLog.id.in_(set(request_ids)))).scalars())
+
+
 def list_webhook_deliveries(account: Account, params: dict[str, Any], url: str) -> Page:
     """The account's webhook deliveries, newest first; filters ``endpoint``, ``event``,
     ``status`` (pending, succeeded, failed), ``mode``."""

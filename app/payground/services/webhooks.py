@@ -140,13 +140,15 @@ def _stop_waiting_deliveries(endpoint_id: str, reason: str) -> None:
 MAX_SECRET_GRACE = 86400
 
 
-def roll_secret(account, endpoint_id: str, expires_in: int, *, clock,
-                pepper: str) -> tuple[WebhookEndpoint, str]:
+def roll_secret(account, endpoint_id: str, expires_in: int, *, clock, pepper: str,
+                source: audit.Source | None = None) -> tuple[WebhookEndpoint, str]:
     """Give the endpoint a new signing secret; the old one signs too for ``expires_in`` more
     seconds (account clock), so receivers can switch without refusing a delivery.
 
     Deliveries carry a signature per valid secret. Rolling again during a grace period ends
     it at once: only the secret being replaced keeps signing.
+
+    :param source: the request that rolled it and its client's address, for the audit trail.
     """
     if not 0 <= expires_in <= MAX_SECRET_GRACE:
         raise ParameterInvalid(messages.WEBHOOK_ROLL_EXPIRES_IN.format(max=MAX_SECRET_GRACE),
@@ -161,7 +163,7 @@ def roll_secret(account, endpoint_id: str, expires_in: int, *, clock,
     endpoint.secret_generation += 1
     endpoint.previous_secret_expires_at = now + expires_in
     audit.record_event("webhook_endpoint.secret_rolled", now=now, account_id=account.id,
-                       livemode=endpoint.livemode,
+                       livemode=endpoint.livemode, source=source,
                        data={"endpoint": endpoint.id, "url": without_credentials(endpoint.url),
                              "previous_secret_expires_at": now + expires_in})
     db.session.commit()

@@ -1,0 +1,192 @@
+"""Forms sent again (the answer reloaded, Back and "send again") act once: one-time nonces."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from payground import messages
+from tests.dashboard.conftest import Dashboard, shown_secrets, text, v1
+
+TITLE = "Form already sent"
+
+
+def form_of(response, action: str) -> dict[str, str]:
+    """The hidden fields of the page's (first) form posting to ``action``, as a browser
+    would send them again."""
+    assert response.status_code == 200, text(response)
+    page = response.get_data(as_text=True)
+    form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>',
+                     page, re.S).group(1)
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+
+
+def already_sent(response, done: str, back: str) -> None:
+    page = text(response)
+    assert response.status_code == 409, page
+    assert TITLE in page
+    assert messages.DASHBOARD_FORM_ALREADY_SENT.format(done=done) in page
+    assert f'href="{back}"' in page
+    assert not re.search(r"(sk|rk|pk)_(test|live)_|whsec_", page)  # nothing shown again
+
+
+def count(app, model, *where) -> int:
+    from payground.extensions import db
+
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(model).where(*where)
+                                  ).scalar_one()
+
+
+def account_id(app, email: str) -> str:
+    from payground.extensions import db
+    from payground.models import Account
+
+    with app.app_context():
+        return db.session.execute(select(Account.id).where(Account.email == email)).scalar_one()
+
+
+def test_reloading_the_answer_to_create_key_creates_nothing(app, dash, signed_in):
+    from payground.models import ApiKey, AuditEvent
+
+    form = {**form_of(dash.get("/dashboard/keys"), "/dashboard/keys"),
+            "type": "secret", "name": "ci"}
+    assert re.fullmatch(r"[0-9a-f]{32}\.[0-9a-f]{64}", form["form_nonce"])
+    first = dash.client.post("/dashboard/keys", data=form)
+    (secret,) = shown_secrets(first)
+    again = dash.client.post("/dashboard/keys", data=form)
+    already_sent(again, messages.DASHBOARD_KEY_CREATED_BEFORE, "/dashboard/keys")
+    assert secret not in again.get_data(as_text=True)
+    account = account_id(app, signed_in.email)
+    assert count(app, ApiKey, ApiKey.account_id == account, ApiKey.name == "ci") == 1
+    assert count(app, AuditEvent, AuditEvent.account_id == account,
+                 AuditEvent.type == "api_key.created") == 3  # the sign-up's two, and this one
+    # The answer's own form has a nonce of its own: another key is one more sending away.
+    form = {**form_of(first, "/dashboard/keys"), "type": "secret", "name": "ci"}
+    assert len(shown_secrets(dash.client.post("/dashboard/keys", data=form))) == 1
+    assert count(app, ApiKey, ApiKey.account_id == account, ApiKey.name == "ci") == 2
+
+
+def test_a_refused_form_spends_nothing(app, dash, signed_in):
+    form = {**form_of(dash.get("/dashboard/keys"), "/dashboard/keys"),
+            "type": "restricted", "name": "ops"}  # no permission chosen
+    for _ in range(2):  # reloading the refusal refuses again, for the same reason
+        r = dash.client.post("/dashboard/keys", data=form)
+        assert r.status_code == 400
+        assert "A restricted key needs at least one permission" in text(r)
+    r = dash.client.post("/dashboard/keys", data={**form, "perm_customer": "read"})
+    assert r.status_code == 200 and len(shown_secrets(r)) == 1
+
+
+def test_rolling_a_key_twice_by_reloading_rolls_once(app, dash, signed_in, client):
+    from payground.models import ApiKey
+
+    key_id = dash.key_id(signed_in.secret_key)
+    action = f"/dashboard/keys/{key_id}/roll"
+    form = {**form_of(dash.get(action), action), "expires_in": "3600"}
+    (new,) = shown_secrets(dash.client.post(action, data=form))
+    again = dash.client.post(action, data=form)
+    already_sent(again, messages.DASHBOARD_KEY_ROLLED_BEFORE, "/dashboard/keys")
+    assert count(app, ApiKey, ApiKey.rolled_from == key_id) == 1
+    assert v1(client, "/v1/customers", new).status_code == 200  # the key shown still works
+
+
+def test_adding_a_webhook_endpoint_twice_by_reloading_adds_one(app, dash, signed_in, client):
+    form = {**form_of(dash.get("/dashboard/webhooks/new"), "/dashboard/webhooks"),
+            "url": "http://127.0.0.1:9/hook", "enabled_events": "payout.paid"}
+    first = dash.client.post("/dashboard/webhooks", data=form)
+    assert first.status_code == 200 and "whsec_" in first.get_data(as_text=True)
+    again = dash.client.post("/dashboard/webhooks", data=form)
+    already_sent(again, messages.DASHBOARD_ENDPOINT_ADDED_BEFORE, "/dashboard/webhooks")
+    listed = v1(client, "/v1/webhook_endpoints", signed_in.secret_key).get_json()["data"]
+    assert [e["url"] for e in listed] == ["http://127.0.0.1:9/hook"]
+
+
+def test_rolling_a_signing_secret_twice_by_reloading_rolls_once(app, dash, signed_in, client):
+    from payground.models import WebhookEndpoint
+
+    endpoint = v1(client, "/v1/webhook_endpoints", signed_in.secret_key, method="post",
+                  data={"url": "http://127.0.0.1:9/hook", "enabled_events[]": "payout.paid"}
+                  ).get_json()
+    action = f"/dashboard/webhooks/{endpoint['id']}/roll"
+    form = {**form_of(dash.get(action), action), "expires_in": "3600"}
+    assert dash.client.post(action, data=form).status_code == 200
+    again = dash.client.post(action, data=form)
+    already_sent(again, messages.DASHBOARD_SECRET_ROLLED_BEFORE, "/dashboard/webhooks")
+    assert count(app, WebhookEndpoint, WebhookEndpoint.id == endpoint["id"],
+                 WebhookEndpoint.secret_generation == 1) == 1
+
+
+def test_a_leak_drill_and_a_clock_advance_sent_again_do_nothing(app, dash, signed_in):
+    from payground.models import Account, LeakDrill
+
+    form = {**form_of(dash.get("/dashboard/drills"), "/dashboard/drills"),
+            "key": dash.key_id(signed_in.secret_key)}
+    assert dash.client.post("/dashboard/drills", data=form).status_code == 303
+    already_sent(dash.client.post("/dashboard/drills", data=form),
+                 messages.DASHBOARD_DRILL_STARTED_BEFORE, "/dashboard/drills")
+    account = account_id(app, signed_in.email)
+    assert count(app, LeakDrill, LeakDrill.account_id == account) == 1
+
+    form = {**form_of(dash.get("/dashboard/clock"), "/dashboard/clock"), "advance": "3600"}
+    assert dash.client.post("/dashboard/clock", data=form).status_code == 303
+    already_sent(dash.client.post("/dashboard/clock", data=form),
+                 messages.DASHBOARD_CLOCK_ADVANCED_BEFORE, "/dashboard/clock")
+    assert count(app, Account, Account.id == account, Account.clock_offset == 3600) == 1
+
+
+def test_a_nonce_works_only_for_the_session_it_was_made_for(app, dash, signed_in):
+    form = {**form_of(dash.get("/dashboard/keys"), "/dashboard/keys"), "type": "secret"}
+    other = Dashboard(app.test_client())
+    other.signup()
+    theirs = form_of(other.get("/dashboard/keys"), "/dashboard/keys")
+    for refused in (other.client.post("/dashboard/keys",
+                                      data={**form, "csrf_token": theirs["csrf_token"]}),
+                    dash.client.post("/dashboard/keys", data={
+                        **form, "form_nonce": form["form_nonce"].split(".")[0] + "." + "0" * 64})):
+        assert refused.status_code == 400 and "Form refused" in text(refused)
+        assert shown_secrets(refused) == []
+    assert len(shown_secrets(dash.client.post("/dashboard/keys", data=form))) == 1
+
+
+@pytest.fixture
+def second_worker(app_config):
+    """Another app on the same database and secret: a second worker process would be one."""
+    from payground import create_app
+    from payground.app import dispose_app
+
+    other = create_app(app_config)
+    yield other
+    dispose_app(other)
+
+
+def test_a_form_sent_again_to_another_worker_does_nothing(app, dash, signed_in, second_worker):
+    form = {**form_of(dash.get("/dashboard/keys"), "/dashboard/keys"), "type": "secret"}
+    assert len(shown_secrets(dash.client.post("/dashboard/keys", data=form))) == 1
+    browser = second_worker.test_client()  # the same browser, answered by the other worker
+    browser.set_cookie("payground_session", dash.client.get_cookie(
+        "payground_session", path="/dashboard").value, path="/dashboard")
+    already_sent(browser.post("/dashboard/keys", data=form),
+                 messages.DASHBOARD_KEY_CREATED_BEFORE, "/dashboard/keys")
+
+
+def test_spent_nonces_go_once_no_session_can_send_them(app):
+    from payground.extensions import db
+    from payground.models import UsedFormNonce
+    from payground.services import form_nonces
+    from payground.services.accounts import SESSION_SECONDS
+
+    with app.app_context():
+        form_nonces.spend("a" * 32, now=1000)
+        form_nonces.spend("b" * 32, now=1001)
+        db.session.commit()
+        with pytest.raises(form_nonces.NonceSpent):
+            form_nonces.spend("a" * 32, now=1002)
+        form_nonces.spend("c" * 32, now=1001 + SESSION_SECONDS)  # "a"'s session has expired
+        db.session.commit()
+        kept = db.session.execute(select(UsedFormNonce.id).where(
+            UsedFormNonce.id.in_([c * 32 for c in "abc"])).order_by(UsedFormNonce.id)
+        ).scalars().all()
+    assert kept == ["b" * 32, "c" * 32]
