@@ -79,7 +79,7 @@ class TokenOut(Schema):
 @accepts(TokenCreate)
 @returns(TokenOut)
 def create_token(params):
-    """Create a card token (the only endpoint that accepts a raw card number)."""
+    """Create a card token: one of the two endpoints that take a raw card number."""
     s = scope()
     return tokens.create_token(s.account, s.livemode, s.clock, params, pepper=state().pepper,
                                client_ip=request_log.client_ip())  # through trusted proxies
