@@ -72,7 +72,21 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     config["WEBHOOK_ALLOWED_HOSTS"] = parse_webhook_allowed_hosts(
         config["WEBHOOK_ALLOWED_HOSTS"])
     parse_login_failure_limit(config["LOGIN_FAILURE_LIMIT"])
+    check_password_cost(config["PASSWORD_COST"])
     return config
+
+
+def check_password_cost(cost: int) -> None:
+    """``PASSWORD_COST``, scrypt's N: a power of two that scrypt can run in the memory
+    ``core.passwords`` gives it (2 to 2**15); any other value failed every sign-up.
+
+    :raises ValueError: naming the setting and what it takes.
+    """
+    from .core.passwords import MAX_N
+
+    if not (2 <= cost <= MAX_N and cost & (cost - 1) == 0):
+        raise ValueError(f"PAYGROUND_PASSWORD_COST: {cost} is not a power of two from 2 to "
+                         f"{MAX_N} (scrypt's N; the default is 16384)")
 
 
 def parse_trusted_proxies(value: Any) -> str:

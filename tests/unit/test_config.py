@@ -92,3 +92,21 @@ def test_login_failure_limit_is_read_at_start_up():
     assert load_config({"SECRET": "s"}, environ={})["LOGIN_FAILURE_LIMIT"] == "5/1m"
     with pytest.raises(ValueError, match="^PAYGROUND_LOGIN_FAILURE_LIMIT: cannot read 'lots'"):
         load_config({"SECRET": "s"}, environ={"PAYGROUND_LOGIN_FAILURE_LIMIT": "lots"})
+
+
+@pytest.mark.parametrize("value", ["1000", "1", "0", "65536"])
+def test_a_password_cost_scrypt_cannot_use_stops_start_up(value):
+    # Not a power of two (or past what scrypt may use here): every sign-up was a 500.
+    with pytest.raises(ValueError) as caught:
+        load_config({"SECRET": "s"}, environ={"PAYGROUND_PASSWORD_COST": value})
+    assert str(caught.value) == (f"PAYGROUND_PASSWORD_COST: {value} is not a power of two "
+                                 "from 2 to 32768 (scrypt's N; the default is 16384)")
+
+
+def test_every_password_cost_start_up_accepts_hashes():
+    from payground.core.passwords import MAX_N, check_password, hash_password
+
+    for cost in (2, 2**10, MAX_N):
+        assert load_config({"SECRET": "s"},
+                           environ={"PAYGROUND_PASSWORD_COST": str(cost)})["PASSWORD_COST"] == cost
+    assert check_password(hash_password("pw", MAX_N), "pw")
