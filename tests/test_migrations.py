@@ -56,6 +56,8 @@ def downgrade_to_version_1(engine) -> None:
         # Nor leak drills (the table came with version 4, the count on accounts with 5).
         conn.execute(sa.text("ALTER TABLE accounts DROP COLUMN open_drills"))
         conn.execute(sa.text("DROP TABLE leak_drills"))
+        # Nor spent form nonces (a table of its own, no upgrade step: made at start-up).
+        conn.execute(sa.text("DROP TABLE used_form_nonces"))
         for table in ("webhook_deliveries", "webhook_endpoints"):
             conn.execute(sa.text(f"DROP TABLE {table}"))
         # ... and version 3's endpoints, recreated without version 4's secret-roll columns.
@@ -127,7 +129,7 @@ def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall
         version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
     assert {"payment_intent_id", "payment_method_id"} <= columns
     assert {"webhook_endpoint_count", "open_drills"} <= account_columns
-    assert {"webhook_endpoints", "webhook_deliveries", "leak_drills"} <= tables
+    assert {"webhook_endpoints", "webhook_deliveries", "leak_drills", "used_form_nonces"} <= tables
     assert {"secret_generation", "previous_secret_expires_at"} <= endpoint_columns
     assert {"statement_descriptor_suffix", "setup_future_usage", "shipping",
             "payment_method_options"} <= intent_columns

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from payground import messages
+from tests.conftest import PG_URL
 from tests.dashboard.conftest import Dashboard, shown_secrets, text, v1
 
 TITLE = "Form already sent"
@@ -190,3 +191,40 @@ def test_spent_nonces_go_once_no_session_can_send_them(app):
             UsedFormNonce.id.in_([c * 32 for c in "abc"])).order_by(UsedFormNonce.id)
         ).scalars().all()
     assert kept == ["b" * 32, "c" * 32]
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL row locks; SQLite has one writer anyway")
+def test_a_form_does_not_wait_for_another_sweeping_the_same_expired_nonces(app):
+    """Another form's transaction, still running, deleted the expired nonces too: this one
+    leaves them to it rather than wait for it to end (every form of the server would)."""
+    from sqlalchemy import text as sql
+
+    from payground.extensions import db
+    from payground.models import UsedFormNonce
+    from payground.services import form_nonces
+    from payground.services.accounts import SESSION_SECONDS
+
+    now = 10**9
+    with app.app_context():
+        form_nonces.spend("d" * 32, now=now - SESSION_SECONDS - 1)  # its session is over
+        db.session.commit()
+        other = db.engine.connect()
+        sweeping = other.begin()  # another form's transaction, at its spend: not committed
+        try:
+            other.execute(sql("DELETE FROM used_form_nonces WHERE created < :before"),
+                          {"before": now - SESSION_SECONDS})
+            other.execute(sql("INSERT INTO used_form_nonces (id, created) VALUES (:id, :now)"),
+                          {"id": "e" * 32, "now": now})
+            # Only a bound on the failure: waiting for the other transaction times out.
+            db.session.execute(sql("SET LOCAL lock_timeout = '2s'"))
+            form_nonces.spend("f" * 32, now=now)
+            db.session.commit()
+        finally:
+            sweeping.rollback()  # that form was refused: its sweep is undone with its nonce
+            other.close()
+        form_nonces.spend("0" * 32, now=now)  # the next form sweeps what it left
+        db.session.commit()
+        kept = db.session.execute(select(UsedFormNonce.id).where(
+            UsedFormNonce.id.in_([c * 32 for c in "def0"])).order_by(UsedFormNonce.id)
+        ).scalars().all()
+    assert kept == ["0" * 32, "f" * 32]

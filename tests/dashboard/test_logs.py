@@ -134,3 +134,43 @@ def test_the_audit_page_shows_where_dashboard_changes_came_from(app, dash, signe
     # Only a /v1 request has a page in the request log to link to.
     assert f'/dashboard/requests/{refused.headers["Request-Id"]}"' in page
     assert "/dashboard/requests/" + revoked.headers["Request-Id"] not in page
+
+
+def test_every_change_made_in_the_dashboard_names_its_request_and_address(app, dash, client):
+    """Sign-up, create, roll, a signing secret rolled, a leak drill, live mode: each view hands
+    its request to the service, which records it (one left out would show nothing)."""
+    from tests.dashboard.conftest import PASSWORD, new_email, shown_secrets
+
+    app.config["TRUSTED_PROXIES"] = "10.0.0.2"
+
+    def post(path, data, forwarded):
+        return dash.post(path, data, environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                         headers={"X-Forwarded-For": forwarded})
+
+    password = {"password": PASSWORD, "password_confirm": PASSWORD}
+    signup = post("/dashboard/signup", {"email": new_email(), **password}, "203.0.113.1")
+    secret = shown_secrets(signup)[0]
+    created = post("/dashboard/keys", {"type": "secret", "name": "ci"}, "203.0.113.2")
+    (new,) = shown_secrets(created)
+    rolled = post(f"/dashboard/keys/{dash.key_id(new)}/roll", {"expires_in": "3600"},
+                  "203.0.113.3")
+    endpoint = v1(client, "/v1/webhook_endpoints", secret, method="post", data={
+        "url": "http://127.0.0.1:9/hook", "enabled_events[]": "payout.paid"}).get_json()
+    secret_rolled = post(f"/dashboard/webhooks/{endpoint['id']}/roll", {"expires_in": "0"},
+                         "203.0.113.4")
+    drill = post("/dashboard/drills", {"key": dash.key_id(secret)}, "203.0.113.5")
+    activated = post("/dashboard/activate", {}, "203.0.113.6")
+    answers = (signup, created, rolled, secret_rolled, drill, activated)
+    assert [r.status_code for r in answers] == [200, 200, 200, 200, 303, 200]
+
+    page = dash.get("/dashboard/audit").get_data(as_text=True)
+    assert audit_rows(page) == [(kind, r.headers["Request-Id"], address) for kind, r, address in (
+        ("api_key.created", activated, "203.0.113.6"),
+        ("api_key.created", activated, "203.0.113.6"),
+        ("leak_drill.started", drill, "203.0.113.5"),
+        ("webhook_endpoint.secret_rolled", secret_rolled, "203.0.113.4"),
+        ("api_key.rolled", rolled, "203.0.113.3"),
+        ("api_key.created", created, "203.0.113.2"),
+        ("api_key.created", signup, "203.0.113.1"),
+        ("api_key.created", signup, "203.0.113.1"))]
+    assert "/dashboard/requests/" not in page  # none of them is a /v1 request

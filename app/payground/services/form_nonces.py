@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ..models.base import db
@@ -25,11 +25,15 @@ def spend(nonce: str, *, now: int) -> None:
 
     Spent nonces older than a session's lifetime are deleted on the way: the HMAC that makes
     a nonce valid needs its session, expired by then, so none of them can be sent again.
+    Those another form's transaction is deleting are left to it (``SKIP LOCKED``): else every
+    form sent meanwhile, of any account, would wait on PostgreSQL for that form to finish.
 
     :param now: the wall clock (``clock.now()``), which sessions expire on.
     :raises NonceSpent: an earlier sending spent it (the transaction is rolled back).
     """
-    db.session.execute(delete(UsedFormNonce).where(UsedFormNonce.created < now - SESSION_SECONDS)
+    expired = (select(UsedFormNonce.id).where(UsedFormNonce.created < now - SESSION_SECONDS)
+               .with_for_update(skip_locked=True))
+    db.session.execute(delete(UsedFormNonce).where(UsedFormNonce.id.in_(expired))
                        .execution_options(synchronize_session=False))
     db.session.add(UsedFormNonce(id=nonce, created=now))
     try:
