@@ -139,6 +139,17 @@ def test_unreachable_redis_refuses_to_start(tmp_path):
                              "is it running?\n")
 
 
+def test_a_redis_that_refuses_says_why(tmp_path):
+    """Reached, but no database 99 (Redis has 16 unless told otherwise): "is it running?"
+    sent the operator looking in the wrong place."""
+    result = _serve_refused(tmp_path, {"PAYGROUND_REDIS_URL": "redis://127.0.0.1:6379/99"})
+
+    assert result.returncode == 1
+    assert result.stderr == ("Error: Redis at PAYGROUND_REDIS_URL (redis://127.0.0.1:6379/99) "
+                             "refused to count rate limits and failed log-ins: DB index is out "
+                             "of range\n")
+
+
 def test_unreachable_redis_refuses_to_start_with_rate_limits_off_too(tmp_path):
     """Redis also counts failed log-ins, which stay on when rate limits are off."""
     result = _serve_refused(tmp_path, {"PAYGROUND_REDIS_URL": "redis://127.0.0.1:1/3",

@@ -89,10 +89,15 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
             "count rate limits on its own, and they would not be exact. Set "
             "PAYGROUND_REDIS_URL=redis://..., serve one worker (more --threads), or turn rate "
             "limits off with PAYGROUND_RATE_LIMITS=off.")
-    if limiter.shared and not limiter.check_storage():
-        raise click.ClickException("cannot reach Redis at PAYGROUND_REDIS_URL "
-                                   f"({_display_redis_url(limiter.redis_url)}) to count rate "
-                                   "limits and failed log-ins; is it running?")
+    problem = limiter.storage_problem() if limiter.shared else None
+    if problem is not None:
+        where = f"Redis at PAYGROUND_REDIS_URL ({_display_redis_url(limiter.redis_url)})"
+        if isinstance(problem, ConnectionError):
+            raise click.ClickException(f"cannot reach {where} to count rate limits and failed "
+                                       "log-ins; is it running?")
+        # Reached, and refused: a database index it does not have, a wrong password ...
+        raise click.ClickException(f"{where} refused to count rate limits and failed "
+                                   f"log-ins: {problem}")
     from ..config import parse_login_failure_limit
 
     login_limit = app.config.get("LOGIN_FAILURE_LIMIT")

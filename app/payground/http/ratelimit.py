@@ -146,12 +146,23 @@ class RateLimiter:
                         if self.redis_url else MemoryStorage())
         return self._storage
 
-    def check_storage(self) -> bool:
-        """Whether the counters can be reached (a Redis PING; always true in memory)."""
+    def storage_problem(self) -> Exception | None:
+        """Why the counters cannot be used (``None``: they can; always in memory): the error
+        of a Redis PING, as a ``ConnectionError`` when Redis could not be reached (or did not
+        answer), else as Redis gave it (``DB index is out of range``, a wrong password)."""
+        storage = self.storage()
         try:
-            return bool(self.storage().check())
-        except Exception:  # noqa: BLE001 - any failure means "not reachable"
-            return False
+            if storage.check():
+                return None
+            # limits' check() says only no; Redis' own answer says why.
+            storage.storage.ping()
+        except Exception as error:  # noqa: BLE001 - reported to the operator as it is
+            from redis.exceptions import ConnectionError as Unreachable
+            from redis.exceptions import TimeoutError as Silent
+
+            return ConnectionError(str(error)) if isinstance(error, (Unreachable, Silent)) \
+                else error
+        return ConnectionError("no answer to PING")
 
     # -- counting ------------------------------------------------------------------------------
 
