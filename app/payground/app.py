@@ -152,7 +152,7 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 
 def _register_request_hooks(app: Flask) -> None:
-    from .http import cors, idempotency, ratelimit, request_log
+    from .http import api_version, cors, idempotency, ratelimit, request_log
     from .http.auth import authenticate_v1, catch_up_leak_drills
     from .http.body import settle_streamed_body
 
@@ -183,6 +183,7 @@ def _register_request_hooks(app: Flask) -> None:
                 return cors.preflight_response()  # a browser's question: it holds no key
             authenticate_v1()  # counts the request against its account's rate limit too
             request_log.note_caller()
+            api_version.check()
             catch_up_leak_drills()  # a read shows what a leak drill's bots did
             # Keep last: it commits a claim on the Idempotency-Key (or returns a replay), so
             # every check that can refuse the request must already have run.
@@ -198,6 +199,7 @@ def _register_request_hooks(app: Flask) -> None:
         if v1:
             cors.add_headers(response)
             idempotency.echo_key(response)
+            api_version.add_header(response)
         if v1 or request.path.startswith("/sandbox/"):
             response.headers["Cache-Control"] = API_CACHE_CONTROL
         # Last: the log row is committed on its own, after idempotency's rollback and commit.

@@ -35,6 +35,10 @@ UNRECOGNIZED_URL = (
     "Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we can "
     "help at https://support.stripe.com/."
 )
+SEARCH_UNSUPPORTED = (
+    "Unrecognized request URL ({method}: {path}): Payground has no search. List the {noun} "
+    "instead (GET /v1/{noun}), filtered by {filters}."
+)
 PARAMETER_UNKNOWN = "Received unknown parameter: {param}"
 PARAMETER_MISSING = "Missing required param: {param}."
 INVALID_INTEGER = "Invalid integer: {value}"
@@ -100,6 +104,7 @@ IDEMPOTENCY_KEY_IN_USE = (
     "try again later."
 )
 IDEMPOTENCY_KEY_TOO_LONG = "Idempotency keys can be at most 255 characters long."
+INVALID_API_VERSION = "Invalid Stripe API version: {version}"
 LOCK_TIMEOUT = (
     "This object cannot be accessed right now because another API request or Stripe process "
     "is currently accessing it. If you see this error intermittently, retry the request. If you "

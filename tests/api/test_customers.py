@@ -157,3 +157,48 @@ def test_list_is_newest_first_even_within_one_second(account):
     ids = [account.post("/v1/customers", {}).get_json()["id"] for _ in range(6)]
     listed = [c["id"] for c in account.get("/v1/customers?limit=6").get_json()["data"]]
     assert listed == list(reversed(ids))
+
+
+# Stripe can expand these; Payground always shows them null (no saved sources, no invoices).
+# Integrations expand them on every retrieve (stripe-node's
+# `customers.retrieve(id, {expand: ['invoice_settings.default_payment_method']})` sends
+# `expand[0]=invoice_settings.default_payment_method`): the answer is the customer, with null.
+NULL_PATHS = ["default_source", "invoice_settings.default_payment_method"]
+
+
+@pytest.mark.parametrize("path", NULL_PATHS)
+def test_expanding_an_always_null_field_shows_null(account, path):
+    customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()
+
+    r = account.get(f"/v1/customers/{customer['id']}?expand[0]={path}")
+
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json() == customer
+
+
+def test_through_a_list_an_update_and_a_charge_too(account):
+    customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()
+    updated = account.post(f"/v1/customers/{customer['id']}",
+                           {"name": "Jo", "expand[0]": NULL_PATHS[1], "expand[1]": NULL_PATHS[0]})
+    assert updated.status_code == 200, updated.get_json()
+    assert updated.get_json()["invoice_settings"]["default_payment_method"] is None
+
+    listed = account.get("/v1/customers?expand[]=data.default_source")
+    assert listed.status_code == 200, listed.get_json()
+    assert listed.get_json()["data"][0]["default_source"] is None
+
+    charge = account.post("/v1/charges", {
+        "amount": "2000", "currency": "usd", "source": "tok_visa", "customer": customer["id"],
+        "expand[]": "customer.default_source"})
+    assert charge.status_code == 200, charge.get_json()
+    assert charge.get_json()["customer"]["id"] == customer["id"]
+    assert charge.get_json()["customer"]["default_source"] is None
+
+
+def test_a_field_that_is_not_expandable_is_still_refused(account):
+    customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()
+
+    r = account.get(f"/v1/customers/{customer['id']}?expand[]=invoice_settings")
+
+    assert_error(r, 400, param="expand",
+                 message="This property cannot be expanded (invoice_settings).")

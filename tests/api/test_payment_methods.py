@@ -58,6 +58,16 @@ def test_create_with_card_details_and_a_publishable_key(account):
     assert "4242424242424242" not in r.get_data(as_text=True)
 
 
+def test_empty_billing_details_are_null(account):
+    # Stripe marks them Emptyable; stripe-node sends `billing_details: {email: null}` so.
+    r = create(account, card(**{"billing_details[name]": "", "billing_details[email]": "",
+                                "billing_details[phone]": ""}))
+
+    assert r.status_code == 200, r.get_json()
+    details = r.get_json()["billing_details"]
+    assert (details["name"], details["email"], details["phone"]) == (None, None, None)
+
+
 def test_the_same_card_has_the_same_fingerprint(account):
     first, second = created(account), created(account)
     assert first["id"] != second["id"]

@@ -95,6 +95,8 @@ def check_expand(schema_class: type | None, paths: list[str]) -> None:
                 param="expand")
         schema, rest, levels = schema_class, path, 0
         while rest:
+            if rest in getattr(schema, "EXPANDABLE_NULLS", ()):
+                break  # always null in Payground: expanded, it stays null (as on Stripe)
             head, _, rest = rest.partition(".")
             item_schema = getattr(schema, "ITEM_SCHEMA", None)
             if head == "data" and item_schema is not None and rest:
@@ -118,11 +120,15 @@ def expand(data: dict, obj: Any, schema_class: type, paths: list[str]) -> None:
     """Replace ids by whole objects for each path in ``paths`` (``customer``, ``data.customer``).
 
     An output schema lists what may be expanded in ``EXPANDABLE``: a mapping of field name to
-    ``(attribute holding the related object, lambda returning its schema class)``. The paths
+    ``(attribute holding the related object, lambda returning its schema class)``; and in
+    ``EXPANDABLE_NULLS`` the paths Stripe can expand that Payground always shows ``null``
+    (a customer's ``default_source``), which expanding leaves ``null``. The paths
     were checked by ``check_expand`` (with the parameters, before the view ran).
     """
     expandable = getattr(schema_class, "EXPANDABLE", {})
     for path in paths:
+        if path in getattr(schema_class, "EXPANDABLE_NULLS", ()):
+            continue
         head, _, rest = path.partition(".")
         if head == "data" and isinstance(data.get("data"), list) and rest:
             item_schema = getattr(schema_class, "ITEM_SCHEMA", None)

@@ -58,9 +58,10 @@ class PaymentMethodCard(StripeSchema):
 
 
 class BillingDetails(StripeSchema):
+    # Each may be sent empty (Stripe's `Emptyable`; stripe-node's `null`): shown as null.
     name = Str(max_length=256, allow_empty=True)
-    email = Email()
-    phone = Str(max_length=64)
+    email = Email(allow_empty=True)
+    phone = Str(max_length=64, allow_empty=True)
 
 
 class PaymentMethodCreate(StripeSchema):

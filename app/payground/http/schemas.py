@@ -135,7 +135,12 @@ MAX_STRING = 5000  # Stripe's longest string, where a parameter says no other le
 
 
 class Str(fields.String):
-    """A string of at most ``max_length`` characters (Stripe's default: 5000)."""
+    """A string of at most ``max_length`` characters (Stripe's default: 5000).
+
+    With ``allow_empty``, ``field=`` unsets the field (``None``): Stripe sets a nullable
+    string to ``null`` when sent an empty one (its changelog, 2013-08-12), which is how
+    stripe-node sends a JavaScript ``null``.
+    """
 
     default_error_messages = {
         "invalid": coded("parameter_invalid_string", "Invalid string: {input}"),
@@ -148,8 +153,10 @@ class Str(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise self.make_error("invalid", input=_shown(value))
-        if value == "" and not self.allow_empty:
-            raise ValidationError(_EMPTY)
+        if value == "":
+            if not self.allow_empty:
+                raise ValidationError(_EMPTY)
+            return None
         if len(value) > self.max_length:
             raise ValidationError(coded(
                 "parameter_invalid_string",
@@ -167,7 +174,7 @@ class OneOf(Str):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        if value == "" and self.allow_empty:
+        if value is None:
             return None  # `field=` unsets it, where the field allows that
         if value not in self.choices:
             raise ValidationError(coded(
@@ -212,6 +219,8 @@ class Email(Str):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
+        if value is None:
+            return None  # unset, where the field allows that
         if not _EMAIL.match(value):
             raise ValidationError(coded("email_invalid", f"Invalid email address: {_shown(value)}"))
         return value

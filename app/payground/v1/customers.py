@@ -17,7 +17,7 @@ from . import bp
 
 
 class CustomerCreate(StripeSchema):
-    email = Email()
+    email = Email(allow_empty=True)  # `email=` unsets it, as Stripe's does
     name = Str(max_length=256)
     description = Str(allow_empty=True)
     phone = Str(max_length=64)
@@ -41,6 +41,10 @@ class CustomerListParams(ListParams):
 
 class CustomerOut(Schema):
     READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("customer_read",)  # to expand one
+    # Expandable on Stripe, always null here (no saved sources, no invoices): Node and Python
+    # integrations expand them on every retrieve, and get the null back.
+    EXPANDABLE_NULLS: ClassVar[frozenset[str]] = frozenset({
+        "default_source", "invoice_settings.default_payment_method"})
     id = fields.String()
     object = fields.Constant("customer")
     address = fields.Constant(None)

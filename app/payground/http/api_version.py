@@ -1,0 +1,61 @@
+"""The ``Stripe-Version`` header: refused when it cannot be a version, echoed on every answer.
+
+Stripe answers every API request with the version it was answered at: the request's
+``Stripe-Version`` (every official SDK sends the one it was built for: stripe-node 23 sends
+``2026-11-18.endive``, stripe-python 16 ``2026-10-28.endive``) or, without one, the
+account's default. The SDKs read it back (stripe-node's ``lastResponse.apiVersion``). A
+value that is no version at all (``2019-2-19``, two headers joined as ``2019-12-03,
+2019-12-03``) is Stripe's ``400 Invalid Stripe API version: ...``, before anything runs.
+
+Payground renders objects in one version (``services.events.API_VERSION``) whatever is asked
+(README, "Where Payground differs"): a well-formed version is echoed, not checked against
+Stripe's list of versions, which Payground does not have.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from flask import Response, request
+
+from .. import messages
+from ..core.keys import scrub_start
+from ..errors import InvalidRequestError
+from ..services.events import API_VERSION
+
+HEADER = "Stripe-Version"
+# ``2026-10-28.endive``, ``2019-02-19``, and a beta's ``2025-04-30.basil; name_beta=v1``.
+_VERSION = re.compile(r"(\d{4}-\d{2}-\d{2})(\.[a-z]+)?(;\s*[a-z0-9_]+=v[0-9]+)*")
+_SHOWN = 60  # at most this much of a bad value is echoed in the error
+
+
+def check() -> None:
+    """Refuse a ``Stripe-Version`` that is not a version (after authentication, like every
+    refusal of a request's parameters)."""
+    asked = _asked()
+    if asked and _valid(asked) is None:
+        shown = scrub_start(asked, _SHOWN + 1)
+        if len(shown) > _SHOWN:
+            shown = shown[:_SHOWN - 3] + "..."
+        raise InvalidRequestError(messages.INVALID_API_VERSION.format(version=shown))
+
+
+def add_header(response: Response) -> None:
+    """Put the version this ``/v1`` answer was given at on it (errors included, a 401 too)."""
+    response.headers[HEADER] = _valid(_asked()) or API_VERSION
+
+
+def _asked() -> str:
+    return ", ".join(request.headers.getlist(HEADER)).strip()
+
+
+def _valid(asked: str) -> str | None:
+    match = _VERSION.fullmatch(asked) if asked else None
+    if match is None:
+        return None
+    try:
+        datetime.date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+    return asked

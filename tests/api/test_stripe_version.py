@@ -1,0 +1,101 @@
+"""``Stripe-Version``: every ``/v1`` answer says which version it was given at, as Stripe's do,
+and a value that is no version is Stripe's 400.
+
+The headers are those stripe-node 23.2.0 sends (captured with a logging proxy between the SDK
+and ``payground serve``; REVIEW.md): it pins ``2026-11-18.endive``, a newer version than the
+stripe-python Payground is tested with, and reads the answer's header back as
+``lastResponse.apiVersion``.
+"""
+
+import pytest
+
+from payground import messages
+from payground.services.events import API_VERSION
+from tests.helpers import assert_error
+
+NODE_VERSION = "2026-11-18.endive"  # stripe-node 23.2.0's ApiVersion
+
+
+def test_the_version_asked_for_is_the_one_answered(account):
+    r = account.post("/v1/customers", {"email": "jo@example.com"},
+                     headers={"Stripe-Version": NODE_VERSION})
+
+    assert r.status_code == 200, r.get_json()
+    assert r.headers["Stripe-Version"] == NODE_VERSION
+
+
+def test_without_a_version_the_answer_names_paygrounds(account):
+    r = account.get("/v1/customers")
+
+    assert r.status_code == 200
+    assert r.headers["Stripe-Version"] == API_VERSION
+
+
+@pytest.mark.parametrize("version", ["2019-02-19", "2026-10-28.endive",
+                                     "2025-04-30.basil; checkout_server_update_beta=v1"])
+def test_old_versions_and_betas_are_versions(account, version):
+    r = account.get("/v1/balance", headers={"Stripe-Version": version})
+
+    assert r.status_code == 200, r.get_json()
+    assert r.headers["Stripe-Version"] == version
+
+
+def test_errors_carry_it_too(account):
+    r = account.get("/v1/charges/ch_missing", headers={"Stripe-Version": NODE_VERSION})
+    unknown_key = account.get("/v1/charges", key="sk_test_" + "a" * 38,
+                              headers={"Stripe-Version": NODE_VERSION})
+
+    assert r.status_code == 404
+    assert r.headers["Stripe-Version"] == NODE_VERSION
+    assert unknown_key.status_code == 401
+    assert unknown_key.headers["Stripe-Version"] == NODE_VERSION
+
+
+@pytest.mark.parametrize("version", [
+    "2019-2-19",                # a missing zero
+    "2019-02-30",               # no such day
+    "latest",
+    "2019-12-03, 2019-12-03",   # the header sent twice, joined
+])
+def test_a_value_that_is_no_version_is_refused_and_nothing_is_made(account, version):
+    r = account.post("/v1/customers", {"email": "jo@example.com"},
+                     headers={"Stripe-Version": version, "Idempotency-Key": "k-version"})
+
+    assert_error(r, 400, message=messages.INVALID_API_VERSION.format(version=version))
+    assert r.headers["Stripe-Version"] == API_VERSION
+    assert account.get("/v1/customers").get_json()["data"] == []
+    # Refused before the idempotency key was claimed: the corrected retry runs.
+    retried = account.post("/v1/customers", {"email": "jo@example.com"},
+                           headers={"Stripe-Version": NODE_VERSION,
+                                    "Idempotency-Key": "k-version"})
+    assert retried.status_code == 200
+    assert "Idempotent-Replayed" not in retried.headers
+
+
+def test_the_header_sent_twice_is_refused(account):
+    r = account.client.get("/v1/balance", headers=[
+        *account.auth().items(), ("Stripe-Version", "2019-12-03"),
+        ("Stripe-Version", "2019-12-03")])
+
+    assert_error(r, 400, message=messages.INVALID_API_VERSION.format(
+        version="2019-12-03, 2019-12-03"))
+
+
+def test_a_key_pasted_there_is_not_echoed(account):
+    r = account.get("/v1/balance", headers={"Stripe-Version": account.secret_key})
+
+    assert r.status_code == 400
+    assert account.secret_key not in r.get_data(as_text=True)
+    assert r.get_json()["error"]["message"].startswith("Invalid Stripe API version: sk_test_***")
+
+
+def test_a_long_value_is_shortened_in_the_message(account):
+    r = account.get("/v1/balance", headers={"Stripe-Version": "x" * 5000})
+
+    assert_error(r, 400, message=messages.INVALID_API_VERSION.format(version="x" * 57 + "..."))
+
+
+def test_the_sdk_reads_it_back(payground_stripe):
+    customer = payground_stripe.Customer.create(email="jo@example.com")
+
+    assert customer.last_response.headers["Stripe-Version"] == payground_stripe.api_version
