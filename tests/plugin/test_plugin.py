@@ -294,3 +294,34 @@ def test_the_sdks_async_methods_work_with_the_fixtures(pytester):
         """
     )
     run(pytester).assert_outcomes(passed=2)
+
+
+def test_the_readmes_warning_filter_lets_async_calls_through_under_filterwarnings_error(
+        pytester):
+    # httpx's DeprecationWarning inside the stripe library's async POSTs becomes an
+    # APIConnectionError under filterwarnings=error; the README gives the filter that lets
+    # a user's suite keep "error" and still use the *_async methods.
+    pytest.importorskip("httpx")
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    ignore = next(line.strip().strip(",").strip('"') for line in readme.splitlines()
+                  if line.strip().startswith('"ignore:Use \'content='))
+    pytester.makeini(f"[pytest]\nfilterwarnings =\n    error\n    {ignore}\n")
+    pytester.makepyfile(
+        """
+        import asyncio
+
+        def test_client(payground_stripe_client):
+            async def create():
+                return await payground_stripe_client.v1.customers.create_async(
+                    {"email": "b@example.com"})
+
+            assert asyncio.run(create()).email == "b@example.com"
+
+        def test_module_level(payground_stripe):
+            made = asyncio.run(payground_stripe.Customer.create_async(email="a@example.com"))
+            assert made.email == "a@example.com"
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)

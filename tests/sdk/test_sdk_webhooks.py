@@ -66,3 +66,16 @@ def test_the_fixture_rolls_the_secret_with_a_grace_period(payground_server, payg
         event = stripe.Webhook.construct_event(delivery.body.decode(),
                                                delivery.headers["Stripe-Signature"], secret)
         assert event.type == "customer.created"
+
+
+@pytest.mark.parametrize("version", ["2024-02-30", "2020-08-27\n"])
+def test_an_api_version_that_names_no_day_is_refused(payground_stripe_client, version):
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        payground_stripe_client.v1.webhook_endpoints.create({
+            "url": "https://example.com/hooks", "enabled_events": ["charge.succeeded"],
+            "api_version": version})
+    error = raised.value
+    assert (error.http_status, error.code, error.param) == (400, None, "api_version")
+    assert error.user_message == \
+        "Invalid api_version: must be an API version such as 2026-10-28.endive."
+    assert payground_stripe_client.v1.webhook_endpoints.list().data == []

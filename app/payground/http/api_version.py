@@ -46,6 +46,11 @@ def add_header(response: Response) -> None:
     response.headers[HEADER] = _valid(_asked()) or API_VERSION
 
 
+def is_api_version(value: str) -> bool:
+    """Whether ``value`` can be an API version (a webhook endpoint's ``api_version`` too)."""
+    return _valid(value) is not None
+
+
 def _asked() -> str:
     return ", ".join(request.headers.getlist(HEADER)).strip()
 

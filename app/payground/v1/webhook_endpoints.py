@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields
 
@@ -22,11 +20,10 @@ from ..http.schemas import (
     list_schema,
 )
 from ..http.validation import coded
+from ..http.api_version import is_api_version
 from ..services import webhooks
 from ..services.events import API_VERSION
 from . import bp
-
-_API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 
 
 class EnabledEvents(fields.Field):
@@ -50,7 +47,7 @@ class EnabledEvents(fields.Field):
 class ApiVersion(Str):
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        if not _API_VERSION.match(value):
+        if not is_api_version(value):
             raise ValidationError(coded(None, f"Invalid {{param}}: must be an API version such "
                                               f"as {API_VERSION}."))
         return value
