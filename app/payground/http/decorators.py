@@ -13,6 +13,7 @@ from .forms import decode_body, decode_query
 from .schemas import dumper_for
 
 OUTPUT_ATTR = "_payground_output_schema"  # set by @returns on the function it returns
+INPUT_ATTR = "_payground_input_schema"  # set by @accepts: what a route takes (tests walk it)
 MAX_EXPAND_LEVELS = 4  # Stripe's limit
 PUBLISHABLE_EXPANDS = frozenset({"payment_method"})  # all a publishable key may expand
 
@@ -41,6 +42,7 @@ def accepts(schema_class: type, **load_kwargs: Any) -> Callable:
             g.params_accepted = True  # the endpoint is executing: idempotency saves from here
             return view(*args, params=params, **kwargs)
 
+        setattr(wrapper, INPUT_ATTR, schema_class)
         return wrapper
 
     return decorator

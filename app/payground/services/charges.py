@@ -145,7 +145,7 @@ def capture_charge(account, livemode: bool, clock, charge_id: str,
     :raises InvalidRequestError: the charge failed, was released (``charge_already_refunded``),
         was already captured (``charge_already_captured``), or ``amount`` is out of range.
     """
-    intent_sync.lock_intent_of(charge_id)
+    intent_sync.lock_intent_of(account, livemode, charge_id)
     charge = get_scoped(Charge, account, livemode, charge_id, for_update=True)
     if charge.status == "failed":
         raise InvalidRequestError(messages.CHARGE_FAILED_CANNOT.format(id=charge.id,

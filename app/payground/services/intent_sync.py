@@ -18,18 +18,23 @@ from . import events
 from .common import locking
 
 
-def lock_intent_of(charge_id: str) -> None:
+def lock_intent_of(account, livemode: bool, charge_id: str) -> None:
     """Lock the PaymentIntent of charge ``charge_id`` (if it has one) before the charge.
 
     The PaymentIntents API locks its intent, then the charge; the Charges and Refunds APIs
     call this first so that they take the two rows in the same order - taken the other way,
     a capture racing a cancel deadlocked on PostgreSQL. A no-op when this transaction holds
-    the intent already.
+    the intent already, and for a charge of another account or mode: its rows are not this
+    caller's to lock (waiting for them would tell that the charge exists).
     """
     intent_id = db.session.execute(
-        select(Charge.payment_intent_id).where(Charge.id == charge_id)).scalar_one_or_none()
+        select(Charge.payment_intent_id).where(Charge.id == charge_id,
+                                               Charge.account_id == account.id,
+                                               Charge.livemode == livemode)
+    ).scalar_one_or_none()
     if intent_id is not None:
-        db.session.execute(locking(select(PaymentIntent.id).where(PaymentIntent.id == intent_id)))
+        db.session.execute(locking(select(PaymentIntent.id).where(
+            PaymentIntent.id == intent_id, PaymentIntent.account_id == account.id)))
 
 
 def _waiting_intent(charge: Charge) -> PaymentIntent | None:

@@ -306,8 +306,9 @@ def get_key(account: Account, key_id: str, *, for_update: bool = False,
     if for_update:
         from .common import locking
 
-        key = db.session.execute(locking(select(ApiKey).where(ApiKey.id == key_id))
-                                 ).scalar_one_or_none()
+        # Scoped in the query: another account's key is never locked (nor waited for).
+        key = db.session.execute(locking(select(ApiKey).where(
+            ApiKey.id == key_id, ApiKey.account_id == account.id))).scalar_one_or_none()
     else:
         key = db.session.get(ApiKey, key_id)
     if key is None or key.account_id != account.id:

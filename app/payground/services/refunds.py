@@ -35,7 +35,7 @@ def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Ref
         left, a partial refund of an uncaptured charge, or a failed charge.
     """
     charge_id = _charge_id(account, livemode, params)
-    intent_sync.lock_intent_of(charge_id)
+    intent_sync.lock_intent_of(account, livemode, charge_id)
     charge = get_scoped(Charge, account, livemode, charge_id,
                         param="charge" if "charge" in params else "payment_intent",
                         for_update=True)
