@@ -267,3 +267,30 @@ def test_the_fixture_server_has_no_log_in_throttle():
         right = {"email": account.email, "password": "the right password"}
         assert requests.post(server.url_for("/sandbox/login"), json=right,
                              timeout=30).status_code == 200
+
+
+def test_a_deployments_network_settings_in_the_environment_do_not_reach_it(monkeypatch):
+    # A shell or container set up for a workshop server (docker-compose.yml sets these) runs
+    # the tests too: its allowed webhook hosts must not refuse the test's loopback handler,
+    # nor its public URL take the error links away from the test server.
+    monkeypatch.setenv("PAYGROUND_WEBHOOK_ALLOWED_HOSTS", "hooks.example.com")
+    monkeypatch.setenv("PAYGROUND_PUBLIC_URL", "https://payground.example.com")
+    monkeypatch.setenv("PAYGROUND_TRUSTED_PROXIES", "127.0.0.1")
+    with Server() as server:
+        assert server.app.config["TRUSTED_PROXIES"] == ""
+        account = server.signup()
+        created = account.request("POST", "/v1/webhook_endpoints", data={
+            "url": "http://127.0.0.1:9/hook", "enabled_events[]": "charge.succeeded"})
+        assert created.status_code == 200, created.text
+        missing = account.request("GET", "/v1/customers/cus_missing")
+        assert missing.status_code == 404
+        request_id = missing.headers["Request-Id"]
+        assert missing.json()["error"]["request_log_url"] == (
+            f"{server.url}/dashboard/requests/{request_id}")
+    # The test's own settings still win.
+    with Server({"WEBHOOK_ALLOWED_HOSTS": "hooks.example.com"}) as server:
+        account = server.signup()
+        refused = account.request("POST", "/v1/webhook_endpoints", data={
+            "url": "http://127.0.0.1:9/hook", "enabled_events[]": "charge.succeeded"})
+        assert refused.status_code == 400
+        assert refused.json()["error"]["param"] == "url"

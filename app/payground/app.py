@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
+from sqlalchemy.engine import make_url
 from werkzeug.exceptions import BadHost
 
 from . import messages
@@ -59,8 +60,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json = OrjsonProvider(app)  # compact, schema order, several times faster
 
     if settings["DATABASE_URL"].startswith("sqlite:///"):
-        Path(settings["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True,
-                                                                         exist_ok=True)
+        # The path as SQLAlchemy reads it: a URL may escape characters (config.sqlite_url).
+        database = make_url(settings["DATABASE_URL"]).database or ""
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     clock = settings.get("CLOCK") or Clock()
     app.extensions["payground"] = PaygroundState(

@@ -64,7 +64,7 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     home = Path(os.path.expanduser(str(config["HOME"])))
     config["HOME"] = str(home)
     if not config["DATABASE_URL"]:
-        config["DATABASE_URL"] = f"sqlite:///{home / 'payground.db'}"
+        config["DATABASE_URL"] = sqlite_url(home / "payground.db")
     if not config["SECRET"]:
         config["SECRET"] = _secret_from_home(home)
     # Checked here, at start-up: a typo must stop the server, not fail every request later.
@@ -74,6 +74,28 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     parse_login_failure_limit(config["LOGIN_FAILURE_LIMIT"])
     check_password_cost(config["PASSWORD_COST"])
     return config
+
+
+def sqlite_url(path: str | os.PathLike[str]) -> str:
+    """The database URL of the SQLite file at ``path``, with the path's characters escaped.
+
+    ``sqlite:///`` followed by the bare path broke on directories a CI workspace or a
+    ``TMPDIR`` can have: a ``?`` started the URL's query, so the database became a file
+    further up (one that every run and every xdist worker then shared), and SQLAlchemy 2.1
+    reads ``%2F`` as a ``/``.
+
+    :raises ValueError: if this SQLAlchemy cannot write ``path`` in a URL (before 2.1 it
+        escapes nothing there, so a ``?`` cannot be written).
+    """
+    from sqlalchemy import __version__
+    from sqlalchemy.engine import URL, make_url
+
+    url = URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
+    if make_url(url).database != str(path):
+        raise ValueError(f"PAYGROUND_HOME: SQLAlchemy {__version__} cannot name the database "
+                         f"file {str(path)!r} in a URL (a '?' there starts the URL's options): "
+                         "use a folder without '?', or SQLAlchemy 2.1 or later")
+    return url
 
 
 def check_password_cost(cost: int) -> None:

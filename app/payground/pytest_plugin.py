@@ -21,6 +21,7 @@ fixtures that need them.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import weakref
@@ -75,7 +76,8 @@ def payground_server(payground_config: dict[str, Any],
     When the session ends the server is stopped, and an exception the app raised that no
     test's teardown reported is raised then.
 
-    :raises pytest.UsageError: if ``PAYGROUND_TEST_PORT`` is not a port number.
+    :raises pytest.UsageError: if ``PAYGROUND_TEST_PORT`` is not a port number, or that
+        port is taken (with ``pytest-xdist``, by another worker's server).
 
     .. versionadded:: 0.1
     """
@@ -84,8 +86,14 @@ def payground_server(payground_config: dict[str, Any],
     config = dict(payground_config)
     if not config.get("HOME"):
         config["HOME"] = str(tmp_path_factory.mktemp("payground_home"))
-    server = Server(config, port=_port_from_environment())
-    server.start()
+    port = _port_from_environment()
+    server = Server(config, port=port)
+    try:
+        server.start()
+    except OSError as error:
+        if port and error.errno == errno.EADDRINUSE:
+            raise pytest.UsageError(_port_taken(port)) from None
+        raise
     try:
         yield server
     finally:
@@ -119,13 +127,18 @@ def _payground_server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     """For every test that uses ``payground_server`` (directly or through another fixture):
     when it ends, an exception the server raised while it ran is re-raised, so it is reported
     as an error of that test, not of a later one. Tests that do not use the server pay nothing.
+    A ``payground_server`` that a conftest overrides with something other than a
+    :class:`payground.testing.Server` (a URL, say) is left alone.
     """
     if "payground_server" not in request.fixturenames:
         yield
         return
+    from payground.testing import Server
+
     server = request.getfixturevalue("payground_server")
     yield
-    server.check_errors()
+    if isinstance(server, Server):  # only a Server has errors to report
+        server.check_errors()
 
 
 @pytest.fixture
@@ -274,6 +287,16 @@ def _running_servers() -> list[Server]:
     if server_module is None:  # no server was ever started: nothing to import or stop
         return []
     return list(server_module._running)
+
+
+def _port_taken(port: int) -> str:
+    message = f"{PORT_VARIABLE}={port}: the port is already in use"
+    # Set by pytest-xdist in each worker.
+    if os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1").strip() not in {"", "0", "1"}:
+        return (f"{message}, most likely by the server of another pytest-xdist worker: one "
+                f"port serves one worker. Unset {PORT_VARIABLE} (each worker's server then "
+                "gets a free port), or run with -n 0")
+    return f"{message} (by another program, or a Payground server left running)"
 
 
 def _port_from_environment() -> int:

@@ -325,3 +325,139 @@ def test_the_readmes_warning_filter_lets_async_calls_through_under_filterwarning
         """
     )
     run(pytester).assert_outcomes(passed=2)
+
+
+def test_a_conftest_payground_server_of_another_kind_is_left_alone(pytester):
+    # A team pointing its tests at a Payground it runs itself overrides the fixture with a
+    # URL; the plugin's per-test error check must not treat that as a Server.
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def payground_server():
+            return "http://payground.internal:4242"
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_uses_the_override(payground_server):
+            assert payground_server == "http://payground.internal:4242"
+
+        def test_without_it():
+            pass
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize("workers,why", [
+    (None, " (by another program, or a Payground server left running)"),
+    # What a pytest-xdist worker sees when another worker's server holds the pinned port
+    # (the variable is xdist's; set by hand, the test needs no xdist).
+    ("2", ", most likely by the server of another pytest-xdist worker: one port serves one "
+          "worker. Unset PAYGROUND_TEST_PORT (each worker's server then gets a free port), "
+          "or run with -n 0"),
+])
+def test_a_taken_pinned_port_is_a_usage_error_that_says_why(pytester, monkeypatch, workers,
+                                                            why):
+    if workers is None:
+        monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)  # this suite's own -n
+    else:
+        monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", workers)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("PAYGROUND_TEST_PORT", str(port))
+        pytester.makepyfile(
+            """
+            def test_port(payground_server):
+                pass
+            """
+        )
+        result = run(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([
+        f"*UsageError: PAYGROUND_TEST_PORT={port}: the port is already in use{why}*"])
+
+
+def test_the_database_stays_in_its_home_whatever_the_temporary_directory_is_called(pytester):
+    # Not `import sqlalchemy`: pytester would drop it from sys.modules after this test, and
+    # the copy imported next does not work with its compiled parts (the in-process test).
+    from importlib.metadata import version
+
+    if tuple(int(part) for part in version("sqlalchemy").split(".")[:2]) < (2, 1):
+        pytest.skip("SQLAlchemy 2.1+ writes a '?' in a database URL")
+    # CI workspaces and TMPDIRs have had "?", "#" and "%2F" in their names: as bare parts of
+    # an sqlite:/// URL they moved the database out of its home, or failed to open it.
+    pytester.makepyfile(
+        """
+        import os
+
+        from sqlalchemy.engine import make_url
+
+        def test_database_in_home(payground_account, payground_server):
+            home = payground_server.app.config["HOME"]
+            assert "?" in home and "%2F" in home and "#" in home
+            database = make_url(payground_server.app.config["DATABASE_URL"]).database
+            assert database == os.path.join(home, "payground.db")
+            assert os.path.isfile(database)
+            r = payground_account.request("POST", "/v1/customers", data={"email": "j@example.com"})
+            assert r.status_code == 200, r.text
+
+        def test_a_server_of_its_own(payground_make_server):
+            server = payground_make_server()
+            database = make_url(server.app.config["DATABASE_URL"]).database
+            assert database == os.path.join(server.app.config["HOME"], "payground.db")
+            assert server.signup().request("GET", "/v1/customers").status_code == 200
+        """
+    )
+    workspace = pytester.mkdir("ci?job=1#2")
+    basetemp = workspace / "feature%2Fbranch"
+    run(pytester, "--basetemp", str(basetemp)).assert_outcomes(passed=2)
+    assert not (pytester.path / "ci").exists()  # where the "?" used to put the database
+
+
+XDIST_RECORD = """
+    import json, os
+
+    def test_record(payground_server, payground_account, worker_id):
+        assert payground_account.request("GET", "/v1/customers").status_code == 200
+        record = {"worker": worker_id, "url": payground_server.url,
+                  "home": payground_server.app.config["HOME"], "pid": os.getpid()}
+        with open(os.path.join(os.environ["RECORDS"], worker_id), "w") as f:
+            json.dump(record, f)
+"""
+
+
+def test_each_xdist_worker_has_a_server_and_home_of_its_own(pytester, monkeypatch):
+    pytest.importorskip("xdist")
+    import json
+
+    records = pytester.mkdir("records")
+    monkeypatch.setenv("RECORDS", str(records))
+    pytester.makepyfile(XDIST_RECORD)
+    # --dist each: every worker runs the test, so both start a server.
+    run(pytester, "-n", "2", "--dist", "each").assert_outcomes(passed=2)
+    seen = [json.loads(path.read_text()) for path in sorted(records.iterdir())]
+    assert [record["worker"] for record in seen] == ["gw0", "gw1"]
+    assert len({record["url"] for record in seen}) == 2
+    assert len({record["pid"] for record in seen}) == 2
+    for record in seen:
+        assert f"popen-{record['worker']}" in record["home"]
+
+
+def test_a_taken_pinned_port_under_xdist_gives_the_reason_on_each_worker(pytester,
+                                                                          monkeypatch):
+    pytest.importorskip("xdist")
+    # Held here for the whole run: which worker would win the port otherwise depends on
+    # timing (one may be done with it before the other starts).
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("PAYGROUND_TEST_PORT", str(port))
+        monkeypatch.setenv("RECORDS", str(pytester.mkdir("records")))
+        pytester.makepyfile(XDIST_RECORD)
+        result = run(pytester, "-n", "2", "--dist", "each")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines([
+        f"*UsageError: PAYGROUND_TEST_PORT={port}: the port is already in use, most likely by "
+        "the server of another pytest-xdist worker*"])

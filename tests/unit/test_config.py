@@ -110,3 +110,36 @@ def test_every_password_cost_start_up_accepts_hashes():
         assert load_config({"SECRET": "s"},
                            environ={"PAYGROUND_PASSWORD_COST": str(cost)})["PASSWORD_COST"] == cost
     assert check_password(hash_password("pw", MAX_N), "pw")
+
+
+def _sqlalchemy_escapes_database_paths() -> bool:
+    import sqlalchemy
+
+    return tuple(int(part) for part in sqlalchemy.__version__.split(".")[:2]) >= (2, 1)
+
+
+@pytest.mark.skipif(not _sqlalchemy_escapes_database_paths(), reason="SQLAlchemy 2.1+")
+@pytest.mark.parametrize("name", ["ci?job=1", "feature%2Fbranch", "build#12", "a b", "100%"])
+def test_the_sqlite_url_keeps_every_character_of_home(tmp_path, name):
+    from sqlalchemy.engine import make_url
+
+    home = tmp_path / name
+    config = load_config({"HOME": str(home), "SECRET": "s"}, environ={})
+    assert make_url(config["DATABASE_URL"]).database == str(home / "payground.db")
+
+
+def test_a_path_this_sqlalchemy_cannot_write_in_a_url_is_refused(tmp_path, monkeypatch):
+    from sqlalchemy.engine import URL
+
+    from payground.config import sqlite_url
+
+    # What SQLAlchemy 2.0 does: the database part goes into the URL unescaped.
+    monkeypatch.setattr(URL, "render_as_string",
+                        lambda self, hide_password=True: f"sqlite:///{self.database}")
+    path = tmp_path / "ci?job=1" / "payground.db"
+    with pytest.raises(ValueError) as raised:
+        sqlite_url(path)
+    assert str(raised.value).endswith(
+        f"cannot name the database file {str(path)!r} in a URL (a '?' there starts the URL's "
+        "options): use a folder without '?', or SQLAlchemy 2.1 or later")
+    assert str(raised.value).startswith("PAYGROUND_HOME: SQLAlchemy ")

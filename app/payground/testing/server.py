@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import secrets
 import shutil
 import socket
@@ -23,7 +24,9 @@ __all__ = ["Account", "Server"]
 #: What :class:`Server` sets unless ``config`` says otherwise. ``HOME`` and ``DATABASE_URL``
 #: are added per server (a temporary directory and the SQLite file in it), so that a
 #: ``PAYGROUND_DATABASE_URL`` or ``PAYGROUND_REDIS_URL`` meant for a real deployment never
-#: reaches a test.
+#: reaches a test; nor do the deployment's other ``PAYGROUND_*`` settings about its network
+#: (allowed webhook hosts, public URL, trusted proxies), which would refuse webhooks to the
+#: loopback or send error links to the deployment.
 TEST_DEFAULTS: dict[str, Any] = {
     "TESTING": True,
     # Tests sign up and call the API far faster than a person; limits would only add flakes.
@@ -35,6 +38,9 @@ TEST_DEFAULTS: dict[str, Any] = {
     # still a real scrypt hash. Never use it for accounts that guard anything.
     "PASSWORD_COST": 2**10,
     "REDIS_URL": None,
+    "WEBHOOK_ALLOWED_HOSTS": "",
+    "PUBLIC_URL": None,
+    "TRUSTED_PROXIES": "",
 }
 
 _START_TIMEOUT = 30.0
@@ -56,8 +62,9 @@ class Server:
     The app is built by :func:`payground.create_app` from :data:`TEST_DEFAULTS`
     (``TESTING=True``, ``RATE_LIMITS="off"``, ``LOGIN_FAILURE_LIMIT="off"``,
     ``PASSWORD_COST=2**10`` - a weaker scrypt
-    cost that makes sign-ups fast, fine for throwaway test accounts only), updated with
-    ``config``. Unless ``config`` gives ``HOME``, each start uses a new temporary
+    cost that makes sign-ups fast, fine for throwaway test accounts only; no Redis, allowed
+    webhook hosts, public URL or trusted proxies, whatever ``PAYGROUND_*`` says), updated
+    with ``config``. Unless ``config`` gives ``HOME``, each start uses a new temporary
     ``PAYGROUND_HOME`` (``tempfile.mkdtemp``) holding the SQLite database and the key pepper,
     and :meth:`stop` deletes it. Unless ``config`` gives ``DATABASE_URL``, the database is
     the SQLite file in that home, whatever ``PAYGROUND_DATABASE_URL`` says.
@@ -106,13 +113,14 @@ class Server:
         if self.is_running:
             raise RuntimeError(f"this Payground server is already running at {self.url}")
         from payground import create_app
+        from payground.config import sqlite_url
 
         settings = {**TEST_DEFAULTS, **self.config}
         if not settings.get("HOME"):
             self._temp_home = tempfile.mkdtemp(prefix="payground-")
             settings["HOME"] = self._temp_home
         if not settings.get("DATABASE_URL"):
-            settings["DATABASE_URL"] = f"sqlite:///{settings['HOME']}/payground.db"
+            settings["DATABASE_URL"] = sqlite_url(os.path.join(settings["HOME"], "payground.db"))
         try:
             self.app = create_app(settings)
             self._capture_errors(self.app)
