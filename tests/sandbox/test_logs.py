@@ -301,6 +301,18 @@ def test_a_key_in_the_path_is_audited_and_logged_scrubbed(account, wall):
         f"/v1/customers/{masked}", 400, "api_key_in_url")
 
 
+def test_a_publishable_key_in_a_url_writes_nothing_in_its_accounts_trail(app, client, account,
+                                                                        make_account):
+    """Anyone can read an account's publishable key off its checkout page: put in URLs, it
+    must not let strangers fill that account's audit trail. Still refused, as any key."""
+    stranger = make_account()
+    for r in (client.get(f"/v1/customers?key={account.publishable_key}"),
+              stranger.get(f"/v1/customers/{account.publishable_key}")):
+        assert_error(r, 400, code="api_key_in_url", message=messages.API_KEY_IN_URL)
+    assert ids(sandbox(account, "/sandbox/audit?type=api_key.seen_in_url")) == []
+    assert ids(sandbox(stranger, "/sandbox/audit?type=api_key.seen_in_url")) == []
+
+
 def test_an_unknown_key_in_a_url_is_audited_for_the_operator_only(app, client, account):
     from payground.extensions import db
     from payground.models import AuditEvent

@@ -154,12 +154,15 @@ def record_keys_in_url(url: str, *, pepper: str, clock, request_id: str | None,
                        client_ip: str | None, method: str, path: str) -> KeyRef | None:
     """Audit ``api_key.seen_in_url`` for a URL (path and query string) that carries a key.
 
-    Each real key found gets an event in its own account; if none is real, one event with no
-    account (the operator's). The URL itself is never stored: only the method and the path,
-    scrubbed. Returns the first real key found, if any.
+    Each real secret or restricted key found gets an event in its own account; if none is
+    real, one event with no account (the operator's). A publishable key is public by design
+    (every checkout page shows one): a URL holding it leaks nothing, and anyone could write
+    events into its account's trail with it. The URL itself is never stored: only the method
+    and the path, scrubbed. Returns the first real key found, if any.
     """
     candidates = list(dict.fromkeys(keyfmt.KEY_LIKE.findall(keyfmt.unveiled(url))))
-    found = [f for f in (find_key(c, pepper) for c in candidates[:URL_KEYS_LOOKED_UP]) if f]
+    secret = [c for c in candidates if not c.startswith("pk_")]
+    found = [f for f in (find_key(c, pepper) for c in secret[:URL_KEYS_LOOKED_UP]) if f]
     # End the read first: on SQLite a read transaction cannot always become a write one.
     db.session.rollback()
     data = {"method": method, "path": keyfmt.scrub_start(path, PATH_MAX)}
