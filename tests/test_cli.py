@@ -245,6 +245,24 @@ def test_init_in_many_folders_uses_none_of_the_failed_log_in_budget(
                for line in outputs[1:]), outputs
 
 
+def test_init_knows_the_saved_accounts_address_however_it_is_typed(
+        app_config, project, cli_home, run):
+    # The server knows ADA@... and ａｄａ@... as ada@... (core.emails): init must too, else it
+    # signs up first, and the refused sign-up uses the address's whole budget here.
+    from payground.testing import Server
+
+    with Server(config={**app_config, "LOGIN_FAILURE_LIMIT": "1/1m"}) as limited:
+        first = run("init", "--url", limited.url, "--email", f"ada@{DOMAIN}",
+                    "--password", PASSWORD)
+        again = run("init", "--url", limited.url, "--email", f"ＡＤＡ@{DOMAIN.upper()}",
+                    "--password", PASSWORD)
+        limited.check_errors()
+
+    assert first.exit_code == 0, first.output
+    assert again.exit_code == 0, again.output
+    assert again.output.startswith(f"Logged in as ada@{DOMAIN} (account acct_")
+
+
 def test_init_with_a_stale_or_other_session_still_logs_in(server, project, cli_home, run):
     server.signup(email=f"hal@{DOMAIN}", password=PASSWORD)
     (cli_home).mkdir(parents=True, exist_ok=True)

@@ -133,7 +133,7 @@ def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall
     assert {"secret_generation", "previous_secret_expires_at"} <= endpoint_columns
     assert {"statement_descriptor_suffix", "setup_future_usage", "shipping",
             "payment_method_options"} <= intent_columns
-    assert version == 8
+    assert version == 9
     assert client.get("/v1/balance", headers=auth).get_json() == balance
     intent = client.post("/v1/payment_intents", headers=auth, data={
         "amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true",

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..core.emails import normalize_email
 from . import ENV_FILE, _saved_url, main, save_session, saved_session, url_option
 from .client import ServerError, _Client, _mask
 from .envfile import _read_env, _save_env_with_gitignore, check_writable, write_or_show
@@ -70,7 +71,9 @@ def _saved_session_is(obj: dict[str, Any], api: _Client, email: str) -> bool:
         account = api.call("GET", "/sandbox/account", key=saved_session(obj))
     except click.ClickException:  # no saved session, an expired one, or no answer
         return False
-    return account.get("email") == email.strip().lower()
+    # As the server knows addresses (services.accounts.accounts_for_email): normalised, or an
+    # older account's own spelling.
+    return account.get("email") in (normalize_email(email), email.strip().lower())
 
 
 # --- init ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 class DatabaseTooNew(Exception):
@@ -117,6 +117,29 @@ def _v8_intent_method_options(conn) -> None:
         conn.execute(text("ALTER TABLE payment_intents ADD COLUMN payment_method_options JSON"))
 
 
+def _v9_normalized_emails(conn) -> None:
+    """Account emails in the form they are looked up in now (``core.emails``: NFKC and
+    casefolded; version 8 only lower-cased them). Where two accounts' addresses fold to one
+    (``ａｄａ@example.com`` and ``ada@example.com`` both signed up), the one already in that
+    form, else the oldest, takes it; the others keep the address they signed up with, and log
+    in with it as before (``services.accounts.accounts_for_email``)."""
+    from ..core.emails import normalize_email
+
+    rows = conn.execute(text("SELECT id, email FROM accounts ORDER BY created, id")).all()
+    taken = {row.email for row in rows if normalize_email(row.email) == row.email}
+    for row in rows:
+        normal = normalize_email(row.email)
+        if normal == row.email:
+            continue
+        if normal in taken:
+            log.warning("account %s keeps its email address as it signed up: another account "
+                        "has its normalised form", row.id)
+            continue
+        conn.execute(text("UPDATE accounts SET email = :email WHERE id = :id"),
+                     {"email": normal, "id": row.id})
+        taken.add(normal)
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -125,6 +148,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     6: _v6_intent_shipping,
     7: _v7_withhold_saved_secrets,
     8: _v8_intent_method_options,
+    9: _v9_normalized_emails,
 }
 
 _meta = MetaData()

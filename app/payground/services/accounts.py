@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..core.emails import normalize_email
 from ..core.ids import new_id
 from ..core.passwords import check_password, hash_password
 from ..errors import AuthenticationError, InvalidRequestError, ParameterInvalid
@@ -38,7 +39,7 @@ def signup(email: str, password: str, *, pepper: str, clock, password_cost: int 
 
     :param source: the request that signed up, for the keys' ``api_key.created`` events.
     """
-    email = email.strip().lower()
+    email = normalize_email(email)  # the form it is stored and looked up in (core.emails)
     if len(password) < MIN_PASSWORD:
         raise ParameterInvalid(f"Passwords must be at least {MIN_PASSWORD} characters long.",
                                param="password", code="password_too_short")
@@ -71,18 +72,29 @@ def login(email: str, password: str, *, clock, password_cost: int = 2**14) -> Si
         is checked against a hash of that cost, so it takes as long as a wrong password.
     :raises AuthenticationError: no such account, or the wrong password (one message).
     """
-    account = db.session.execute(
-        select(Account).where(Account.email == email.strip().lower())
-    ).scalar_one_or_none()
+    candidates = accounts_for_email(email)
     # An unknown email costs a password check too: answering at once would tell a caller
     # which emails have accounts.
-    stored = (account.password_hash if account is not None
-              else _unknown_email_hash(password_cost))
-    if not check_password(stored, password) or account is None:
+    if not candidates:
+        check_password(_unknown_email_hash(password_cost), password)
+    account = next((a for a in candidates if check_password(a.password_hash, password)), None)
+    if account is None:
         raise AuthenticationError("Incorrect email address or password.")
     token = _open_session(account, clock.now())
     db.session.commit()
     return SignedIn(account=account, session_token=token)
+
+
+def accounts_for_email(email: str) -> list[Account]:
+    """The accounts ``email`` may name, however it is typed (``core.emails``): the one
+    with its normal form, and one made before addresses were normalised that kept its own
+    spelling because another had that normal form first (migrations, version 9; the
+    password tells them apart). The one spelled exactly as typed comes first.
+    """
+    key, legacy = normalize_email(email), email.strip().lower()
+    found = db.session.execute(
+        select(Account).where(Account.email.in_([key, legacy]))).scalars().all()
+    return sorted(found, key=lambda account: account.email != legacy)
 
 
 @functools.cache
