@@ -28,7 +28,7 @@ def _charges(account):
         if i % 5 == 2:
             params["capture"] = "false"
         if i % 7 == 3:
-            params.update({"receipt_email": "r@example.com", "statement_descriptor": "SHOP"})
+            params.update({"receipt_email": "r@example.com", "statement_descriptor": "SHOP 7"})
         r = account.post("/v1/charges", params)
         assert r.status_code in (200, 402), r.get_json()
         made.append(r.get_json())

@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from .. import messages
 from .schemas import (Bool, CardText, Currency, Email, Expand, Int, ListParams, Metadata,
-                      OneOf, Str, StripeSchema)
+                      OneOf, StatementDescriptor, Str, StringArray, StripeSchema)
 from .validation import coded
 
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
@@ -30,15 +30,13 @@ DISPLAY_BRANDS = {"amex": "american_express", "diners": "diners_club",
                   "unionpay": "union_pay", "unknown": "other"}
 
 
-class PaymentMethodTypes(fields.Field):
+class PaymentMethodTypes(StringArray):
     """``payment_method_types[]=card``: a list of types, of which Payground has only ``card``."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not value or \
-                not all(isinstance(v, str) and v for v in value):
-            raise ValidationError(coded(None, "Invalid {param}: must be a list of strings."))
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not value:  # a JSON []: an intent that no payment method could pay
+            raise ValidationError(coded(None, messages.INVALID_ARRAY))
         for name in value:
             if name != "card":
                 raise ValidationError(coded(None, messages.PAYMENT_METHOD_TYPE_INVALID.format(
@@ -252,7 +250,7 @@ class PaymentIntentCreate(_NoRedirects):
     metadata = Metadata()
     receipt_email = Email()
     statement_descriptor = CardStatementDescriptor()
-    statement_descriptor_suffix = Str(max_length=22)
+    statement_descriptor_suffix = StatementDescriptor(minimum=1)
     # Accepted for Stripe.js-style integrations; cards never redirect, so it is not used.
     return_url = Str(max_length=2048)
     expand = Expand()
@@ -276,7 +274,7 @@ class PaymentIntentUpdate(StripeSchema):
     metadata = Metadata()
     receipt_email = Email()
     statement_descriptor = CardStatementDescriptor()
-    statement_descriptor_suffix = Str(max_length=22)
+    statement_descriptor_suffix = StatementDescriptor(minimum=1)
     setup_future_usage = OneOf(("off_session", "on_session"), allow_empty=True)
     shipping = Shipping()
     payment_method_options = fields.Nested(PaymentMethodOptions)
@@ -296,7 +294,7 @@ class PaymentIntentCapture(StripeSchema):
     amount_to_capture = Int(minimum=1)
     metadata = Metadata()
     statement_descriptor = CardStatementDescriptor()
-    statement_descriptor_suffix = Str(max_length=22)
+    statement_descriptor_suffix = StatementDescriptor(minimum=1)
     expand = Expand()
 
 

@@ -7,6 +7,7 @@ Fields read the strings form decoding produces, and fail with Stripe's codes and
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -15,16 +16,17 @@ from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import ensure_text_type
 
 from .. import messages
-from ..core.keys import SESSION_TOKEN, scrub_start, secret_in, unveiled
+from ..core.keys import SESSION_TOKEN, secret_in, unveiled
 from ..core.scanning import stripe_key_in
 from ..core.webhooks import secret_in as webhook_secret_in
 from ..core.webhooks import sendable_url
 from .validation import coded
+from .validation import shown as _shown
 
 __all__ = [
     "Bool", "Currency", "Email", "Expand", "Int", "ListParams", "Metadata", "OneOf",
-    "SendableUrl", "StripeSchema", "Str", "dumper_for", "fast_dumper",
-    "list_schema",
+    "SendableUrl", "StatementDescriptor", "StringArray", "StripeSchema", "Str", "dumper_for",
+    "fast_dumper", "list_schema", "string_array",
 ]
 
 
@@ -226,6 +228,34 @@ class Email(Str):
         return value
 
 
+class StatementDescriptor(Str):
+    """What a customer's card statement shows, by Stripe's rules (its "Statement descriptors"
+    page): at most 22 characters and at least ``minimum`` (5 for a whole descriptor; a
+    suffix follows the account's prefix, so 1 will do), a Latin letter, and none of
+    ``< > \\ ' " *``. Read in NFKC form, so that a fullwidth look-alike (``＊``, ``＜``) is
+    the character it looks like, not a way around the rule."""
+
+    FORBIDDEN = frozenset("<>\\'\"*")
+
+    def __init__(self, *, minimum: int = 5, **kw: Any):
+        self.minimum = minimum
+        super().__init__(max_length=22, **kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value is None:
+            return None  # unset, where the field allows that
+        plain = unicodedata.normalize("NFKC", value)
+        if self.FORBIDDEN.intersection(plain):
+            raise ValidationError(coded(None, messages.STATEMENT_DESCRIPTOR_CHARACTERS))
+        if not re.search("[A-Za-z]", plain):
+            raise ValidationError(coded(None, messages.STATEMENT_DESCRIPTOR_LETTER))
+        if len(value) < self.minimum:
+            raise ValidationError(coded(None, messages.STATEMENT_DESCRIPTOR_TOO_SHORT.format(
+                minimum=self.minimum)))
+        return value
+
+
 class Metadata(fields.Field):
     """Stripe metadata: up to 50 keys of at most 40 characters, values of at most 500.
 
@@ -238,9 +268,8 @@ class Metadata(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "":
             return None  # unset all
-        if not isinstance(value, dict):
-            raise ValidationError(coded("parameter_invalid_string",
-                                        "Invalid metadata: must be a hash of key-value pairs."))
+        if not isinstance(value, dict):  # metadata=x, or a JSON array
+            raise ValidationError(coded(None, messages.INVALID_HASH))
         if len(value) > self.MAX_KEYS:
             raise ValidationError(coded(
                 None, f"Invalid metadata: metadata can have at most {self.MAX_KEYS} keys."))
@@ -271,15 +300,34 @@ class Metadata(fields.Field):
         return dict(value or {})
 
 
-class Expand(fields.Field):
-    """``expand[]=customer`` / ``expand[0]=customer`` (a list of dotted paths)."""
+def string_array(value: Any) -> list[str]:
+    """An array of strings as sent (``a[]=x&a[]=y``, ``a[0]=x``, a JSON array), or Stripe's
+    error: ``a=x`` or ``a[k]=x`` where the array belongs is Stripe's "Invalid array" (Stripe
+    reads no lone string as a one-item array), ``a=`` cannot unset it, and an item that is
+    no string (or an empty one) is named by its index."""
+    if value == "":
+        raise ValidationError(_EMPTY)
+    if not isinstance(value, list):
+        raise ValidationError(coded(None, messages.INVALID_ARRAY))
+    for index, item in enumerate(value):
+        if item == "":
+            raise ValidationError({index: [_EMPTY]})
+        if not isinstance(item, str):
+            raise ValidationError({index: [coded("parameter_invalid_string",
+                                                 messages.INVALID_STRING.format(
+                                                     value=_shown(item)))]})
+    return value
+
+
+class StringArray(fields.Field):
+    """An array parameter of strings (``string_array``); subclasses check the items."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise ValidationError(coded(None, "Invalid expand: must be a list of strings."))
-        return value
+        return string_array(value)
+
+
+class Expand(StringArray):
+    """``expand[]=customer`` / ``expand[0]=customer`` (a list of dotted paths)."""
 
 
 # Timestamps are 32-bit columns: a bound outside them is refused, not sent to the database.
@@ -337,13 +385,6 @@ def list_schema(item_schema: type[Schema]) -> type[Schema]:
         # An expandable list (a charge's refunds) needs what reading its items needs.
         "READ_PERMISSIONS": getattr(item_schema, "READ_PERMISSIONS", ()),
     })
-
-
-def _shown(value: Any) -> str:
-    """A bad value as echoed in an error: short, and never a whole key (only its start is
-    read: a value may be a whole 256 KiB body)."""
-    text = scrub_start(value if isinstance(value, str) else repr(value), 61)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class CardText(fields.Field):

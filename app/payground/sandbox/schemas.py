@@ -8,12 +8,25 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from ..http.schemas import Bool, Email, Int, OneOf, Str, StripeSchema
 from ..http.validation import coded
+from ..core.emails import normalize_email
 from ..core.keys import scrub
 from ..services.keys import MAX_GRACE, PERMISSIONS
 
 
+class AccountEmail(Email):
+    """An account's email address, checked in the form accounts are known by
+    (``core.emails``): ``ａｄａ＠example.com``, typed in fullwidth, is ``ada@example.com``.
+    Returned as typed: the service normalises it (and finds an older account by its own
+    spelling, see ``services.accounts.accounts_for_email``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        normal = normalize_email(value) if isinstance(value, str) else value
+        super()._deserialize(normal, attr, data, **kwargs)
+        return value
+
+
 class Credentials(StripeSchema):
-    email = Email(required=True)
+    email = AccountEmail(required=True)
     password = Str(required=True, max_length=1024)
 
 

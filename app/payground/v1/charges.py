@@ -20,6 +20,7 @@ from ..http.schemas import (
     ListParams,
     Metadata,
     NotEmpty,
+    StatementDescriptor,
     Str,
     StripeSchema,
     dumper_for,
@@ -42,7 +43,7 @@ class ChargeCreate(StripeSchema):
     metadata = Metadata()
     capture = Bool()
     receipt_email = Email()
-    statement_descriptor = Str(max_length=22)
+    statement_descriptor = StatementDescriptor()
     expand = Expand()
 
 
@@ -56,7 +57,7 @@ class ChargeUpdate(StripeSchema):
 class ChargeCapture(StripeSchema):
     amount = Int(minimum=1)
     receipt_email = Email()
-    statement_descriptor = Str(max_length=22)
+    statement_descriptor = StatementDescriptor()
     expand = Expand()
 
 

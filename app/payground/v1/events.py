@@ -10,7 +10,7 @@ from ..errors import InvalidRequestError
 from ..http.auth import requires
 from ..http.context import scope
 from ..http.decorators import accepts, returns
-from ..http.schemas import Bool, Expand, ListParams, Str, StripeSchema, list_schema
+from ..http.schemas import Bool, Expand, ListParams, Str, StringArray, StripeSchema, list_schema
 from ..http.validation import coded
 from ..services import events
 from . import bp
@@ -18,14 +18,11 @@ from . import bp
 MAX_TYPES = 20
 
 
-class TypeList(fields.Field):
+class TypeList(StringArray):
     """``types[]=a&types[]=b``: up to 20 event types."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise ValidationError(coded(None, messages.EVENT_TYPES_INVALID))
+        value = super()._deserialize(value, attr, data, **kwargs)
         if len(value) > MAX_TYPES:
             raise ValidationError(coded(None, messages.EVENT_TYPES_TOO_MANY.format(max=MAX_TYPES)))
         return value

@@ -17,6 +17,7 @@ from ..http.schemas import (
     SendableUrl,
     Str,
     StripeSchema,
+    StringArray,
     list_schema,
 )
 from ..http.validation import coded
@@ -26,15 +27,13 @@ from ..services.events import API_VERSION
 from . import bp
 
 
-class EnabledEvents(fields.Field):
+class EnabledEvents(StringArray):
     """``enabled_events[]=charge.succeeded&enabled_events[]=...``, or ``["*"]`` for all."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if value == "":  # enabled_events= : an endpoint cannot be without
-            raise ValidationError(coded("parameter_invalid_empty", messages.INVALID_EMPTY))
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        # enabled_events= is refused too: an endpoint cannot be without
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not value:  # a JSON []
             raise ValidationError(coded(None, messages.WEBHOOK_EVENTS_INVALID))
         for index, name in enumerate(value):
             if name != webhooks.ALL_EVENTS and name not in webhooks.EVENT_TYPES:
