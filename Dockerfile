@@ -8,7 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /src
 # Only what the wheel is built from (the lessons too: `payground tutorial`): never the
-# project's .env, database or virtualenv, nor a lesson's .env (.dockerignore).
+# project's .env, database or virtualenv, nor the files a lesson followed here left keys in
+# (.env, other.env, .env.XXXX: .dockerignore).
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY tutorials ./tutorials

@@ -90,5 +90,28 @@ def test_the_wheel_carries_the_lessons_but_never_a_env_file():
     wheel = config["tool"]["hatch"]["build"]["targets"]["wheel"]
     assert "tutorials" in wheel["only-include"]
     assert wheel["sources"]["tutorials"] == "payground/tutorials"
-    assert ".env" in wheel["exclude"]
+    # .env, lesson 2's other.env, a lesson's leftover .env.XXXX rewrite: keys, all of them.
+    assert {".env", "*.env", ".env.*"} <= set(wheel["exclude"])
     assert "force-include" not in wheel
+
+
+def test_a_copy_leaves_behind_the_files_a_lesson_wrote_keys_to(tutorial, tmp_path,
+                                                               monkeypatch):
+    """In a checkout (an editable install) the lessons are copied from tutorials/, where a
+    developer may have followed them: their keys stay there."""
+    import shutil
+
+    from payground.cli import lessons
+
+    root = tmp_path / "checkout-tutorials"
+    shutil.copytree(REPO_LESSONS / "02-storing-keys", root / "02-storing-keys")
+    for leftover in (".env", "other.env", ".env.k3y5x"):
+        (root / "02-storing-keys" / leftover).write_text("STRIPE_SECRET_KEY=sk_test_...\n")
+    monkeypatch.setattr(lessons, "lessons_root", lambda: root)
+
+    result = tutorial("2")
+
+    assert result.exit_code == 0, result.output
+    copied = sorted(p.name for p in (tmp_path / "02-storing-keys").iterdir())
+    assert copied == sorted(p.name for p in (REPO_LESSONS / "02-storing-keys").iterdir()
+                            if p.name != "__pycache__")

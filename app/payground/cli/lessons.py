@@ -17,7 +17,9 @@ import click
 from . import main
 
 _FOLDER = re.compile(r"^(\d{2})-[a-z0-9-]+$")
-_LEFT_BEHIND = ("__pycache__", "*.pyc", ".env", ".pytest_cache")  # a run's leftovers, and keys
+# A run's leftovers, and keys: .env, lesson 2's other.env, a lesson's half-done .env rewrite
+# (a checkout's lessons are copied as they are, wherever the developer followed them).
+_LEFT_BEHIND = ("__pycache__", "*.pyc", ".env", "*.env", ".env.*", ".pytest_cache")
 
 
 @dataclass(frozen=True)
