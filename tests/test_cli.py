@@ -157,6 +157,7 @@ def test_init_signs_up_and_writes_env_gitignore_and_session(server, project, cli
     session = (cli_home / "session").read_text()
     assert re.fullmatch(r"sess_\S+\n", session)
     assert mode(cli_home / "session") == 0o600
+    assert mode(cli_home) == 0o700  # made by init: the session's folder is private too
     assert (cli_home / "server_url").read_text() == server.url + "\n"  # for later commands
 
     # The key works, the session works, and the terminal never saw the full secret.

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.exceptions import BadHost
 
 from . import messages
-from .config import load_config
+from .config import load_config, make_private_dir
 from .core.clock import Clock
 from .core.ids import new_sortable_id
 from .errors import InvalidRequestError, RequestTooLarge, register_error_handlers
@@ -62,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if settings["DATABASE_URL"].startswith("sqlite:///"):
         # The path as SQLAlchemy reads it: a URL may escape characters (config.sqlite_url).
         database = make_url(settings["DATABASE_URL"]).database or ""
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(Path(database).parent)
     db.init_app(app)
     clock = settings.get("CLOCK") or Clock()
     app.extensions["payground"] = PaygroundState(

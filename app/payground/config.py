@@ -144,6 +144,17 @@ def parse_webhook_allowed_hosts(value: Any) -> Any:
                         else ",".join(str(item) for item in value or ()))
 
 
+def make_private_dir(path: Path) -> None:
+    """Create the folder ``path`` (and its missing parents) readable by its owner only.
+
+    PAYGROUND_HOME holds the SQLite database (password hashes, customers, the request log)
+    next to the key pepper and the CLI session: like ``~/.ssh``, other users of the machine
+    have no business listing or reading it (SQLite creates its files 0644). A folder that
+    exists already is left as its owner made it.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def _secret_from_home(home: Path) -> str:
     """Read the key pepper from $HOME/secret, creating it (0600) the first time."""
     path = home / "secret"
@@ -151,7 +162,7 @@ def _secret_from_home(home: Path) -> str:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
-    home.mkdir(parents=True, exist_ok=True)
+    make_private_dir(home)
     secret = secrets.token_urlsafe(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

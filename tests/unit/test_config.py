@@ -31,6 +31,30 @@ def test_secret_is_generated_once_with_mode_0600(tmp_path):
     assert mode == 0o600
 
 
+def test_a_new_home_is_readable_by_its_owner_only(tmp_path):
+    # It holds the database (SQLite makes it 0644) next to the pepper and the CLI session.
+    home = tmp_path / "parent" / "home"
+    load_config({"HOME": str(home)}, environ={})
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+
+
+def test_an_existing_home_keeps_its_permissions(tmp_path):
+    os.chmod(tmp_path, 0o755)
+    load_config({"HOME": str(tmp_path)}, environ={})
+    assert stat.S_IMODE(os.stat(tmp_path).st_mode) == 0o755
+
+
+def test_the_database_folder_is_made_private_too(tmp_path):
+    from payground.app import create_app
+    from payground.config import sqlite_url
+
+    folder = tmp_path / "data"
+    create_app({"HOME": str(tmp_path / "home"), "SECRET": "s",
+                "DATABASE_URL": sqlite_url(folder / "payground.db")})
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert not (tmp_path / "home").exists()  # nothing needed it: the pepper was given
+
+
 def test_home_expands_user(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     config = load_config({"HOME": "~/pg", "SECRET": "s"}, environ={})

@@ -55,7 +55,8 @@ def _write_private(path: Path, text: str) -> None:
     sees half a file, or the keys under looser permissions."""
     import tempfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # A folder made to hold private files is private too (PAYGROUND_HOME, above all).
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
