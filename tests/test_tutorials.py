@@ -176,6 +176,24 @@ BEFORE_INIT = {  # run in an empty folder, with no session and no key in the env
 SERVER_STOPPED = {name: NO_HANDLER if name == "07-webhooks/forge.py" else NO_SERVER
                   for name in BEFORE_INIT if Path(name).name not in (
                       "handler.py", "worker.py", "make_team_keys.py", "finish_roll.py")}
+# Lessons 5 to 7 read .env's values from the environment only: with .env and a session in
+# place but .env not loaded into the shell (a new terminal), each says to load it, rather than
+# look for a server at the default address (a workshop's is elsewhere). Left out: forge.py,
+# which posts to WEBHOOK_URL and needs nothing from .env.
+NOT_LOADED = {
+    "05-test-to-live/activate.py": LOAD_ENV.format("STRIPE_API_BASE"),
+    "05-test-to-live/customer.py": LOAD_ENV.format("STRIPE_PUBLISHABLE_KEY"),
+    "05-test-to-live/find_charge.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "05-test-to-live/payout.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "05-test-to-live/shop.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "06-keys-in-the-browser/checkout_page.py": LOAD_ENV.format("STRIPE_PUBLISHABLE_KEY"),
+    "06-keys-in-the-browser/pay_server.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "07-webhooks/deliveries.py": LOAD_ENV.format("STRIPE_API_BASE"),
+    "07-webhooks/handler.py": BEFORE_INIT["07-webhooks/handler.py"],
+    "07-webhooks/pay.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "07-webhooks/register.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+    "07-webhooks/roll_secret.py": LOAD_ENV.format("STRIPE_SECRET_KEY"),
+}
 SET_UP = {  # made-up keys of the right shapes: no server will see them
     "STRIPE_SECRET_KEY": "sk_test_" + "0" * 38, "STRIPE_PUBLISHABLE_KEY": "pk_test_" + "0" * 38,
     "STRIPE_LIVE_SECRET_KEY": "sk_live_" + "0" * 38,
@@ -212,6 +230,24 @@ def test_a_program_run_before_payground_init_says_what_to_do(name, tmp_path):
                                           "WEBHOOK_URL": f"{url}/webhook"})
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == BEFORE_INIT[name].format(home=home, url=url) + "\n"
+
+
+def test_every_program_of_lessons_5_to_7_is_checked_for_env_not_loaded():
+    lessons = ("05-test-to-live", "06-keys-in-the-browser", "07-webhooks")
+    assert set(NOT_LOADED) == {name for name in BEFORE_INIT if name.startswith(lessons)
+                               and not name.endswith("/forge.py")}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_LOADED))
+def test_a_program_run_before_loading_env_says_to_load_it(name, tmp_path):
+    home, url = tmp_path / "home", _dead_url()
+    home.mkdir()
+    (home / "session").write_text("sess_" + "0" * 43 + "\n")
+    env = {**SET_UP, "STRIPE_API_BASE": url}
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    result = run_mistake(name, tmp_path, {"PAYGROUND_HOME": str(home)})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == NOT_LOADED[name] + "\n"
 
 
 @pytest.mark.parametrize("name", sorted(SERVER_STOPPED))

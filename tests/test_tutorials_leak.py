@@ -106,3 +106,21 @@ def test_a_mistyped_key_in_env_says_how_to_fix_it(server, tmp_path):
             "", f"{masked(typo)} is not a key of the signed-in account: a typo in .env, or "
                 "another account's key? `payground init` here puts one of yours in .env\n"), name
     assert project.dashboard("GET", "/sandbox/leak_drills")["data"] == []
+
+
+def test_on_a_shared_server_watch_takes_your_addresses_from_our_addresses(server, tmp_path):
+    # There the learner's own requests come from their machine's address, not loopback.
+    project = LessonProject(server, tmp_path)
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    requests.post(server.url_for("/v1/customers"), data={"email": "jo@example.com"},
+                  headers={"Authorization": f"Bearer {key}"}, timeout=10).raise_for_status()
+
+    elsewhere = project.run_args([sys.executable, str(LESSON / "watch.py")], status=1,
+                                 env={"OUR_ADDRESSES": "192.168.1.23"})
+    assert elsewhere.stdout.splitlines() == [
+        f"ALERT: {masked(key)} is being used from addresses that are not yours:",
+        "  127.0.0.1       POST /v1/customers  -> 200  x1"]
+
+    ours = project.run_args([sys.executable, str(LESSON / "watch.py")],
+                            env={"OUR_ADDRESSES": "192.168.1.23,127.0.0.1"})
+    assert ours.stdout == f"{masked(key)}: every request came from your own addresses.\n"

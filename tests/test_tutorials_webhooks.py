@@ -286,3 +286,65 @@ def test_register_from_a_folder_without_env_makes_no_endpoint(project):
     listed = requests.get(project.server.url_for("/v1/webhook_endpoints"), timeout=30,
                           headers={"Authorization": f"Bearer {env['STRIPE_SECRET_KEY']}"})
     assert listed.json()["data"] == []
+
+
+def test_register_on_a_server_that_does_not_send_there_says_what_to_do(tmp_path, database_url):
+    # A workshop's server (docker-compose.yml) sends only where its operator allows: there
+    # the handler's 127.0.0.1 is refused, and the program says so in one line.
+    from payground.testing import Server
+
+    config = {"HOME": str(tmp_path / "server-home"),
+              "WEBHOOK_ALLOWED_HOSTS": "host.docker.internal:5000,*.ngrok-free.app"}
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    (tmp_path / "project").mkdir()
+    with Server(config) as shared:
+        project = LessonProject(shared, tmp_path / "project")
+        env = {k: v for k, v in project.dotenv().items() if k in KEYS}
+        result = project.run_args([sys.executable, str(LESSON / "register.py")], status=1,
+                                  env={**env, "WEBHOOK_URL": "http://127.0.0.1:5000/webhook"})
+        listed = requests.get(shared.url_for("/v1/webhook_endpoints"), timeout=30,
+                              headers={"Authorization": f"Bearer {env['STRIPE_SECRET_KEY']}"})
+    shared.check_errors()
+
+    assert result.stdout == ""
+    refusal = messages.WEBHOOK_URL_NOT_ALLOWED.format(host="127.0.0.1:5000")
+    assert result.stderr == (f"400 {refusal} Set WEBHOOK_URL to an address the server can "
+                             "reach (README: Payground on another machine).\n")
+    assert "STRIPE_WEBHOOK_SECRET" not in project.dotenv()
+    assert listed.json()["data"] == []
+
+
+def test_the_handler_listens_where_handler_host_says(project):
+    # Payground in Docker on Linux reaches the host at the bridge's address, not 127.0.0.1:
+    # the handler listens where HANDLER_HOST says (a name here, which any machine has).
+    env = {**project.env, "STRIPE_WEBHOOK_SECRET": "whsec_" + "x" * 32,
+           "PORT": str(project.port), "HANDLER_HOST": "localhost"}
+    process = subprocess.Popen([sys.executable, str(LESSON / "handler.py")], cwd=project.path,
+                               env=env, text=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    try:
+        running = next(line for line in process.stderr if "Running on" in line)
+    finally:
+        process.terminate()
+        process.wait(PROGRAM_TIMEOUT)
+        process.stderr.close()
+    assert running.strip() == f"* Running on http://localhost:{project.port}"
+
+
+def test_register_refused_for_another_reason_says_only_that(project):
+    from payground.services.webhooks import MAX_ENDPOINTS
+
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    for number in range(MAX_ENDPOINTS):  # the account's endpoints are all taken
+        requests.post(project.server.url_for("/v1/webhook_endpoints"), timeout=30,
+                      headers={"Authorization": f"Bearer {key}"},
+                      data={"url": f"http://127.0.0.1:9/other-{number}",
+                            "enabled_events[]": "charge.succeeded"}).raise_for_status()
+    env = {k: v for k, v in project.dotenv().items() if k in KEYS}
+
+    result = project.run_args([sys.executable, str(LESSON / "register.py")], status=1,
+                              env={**env, "WEBHOOK_URL": project.url})
+
+    refusal = messages.WEBHOOK_ENDPOINTS_LIMIT.format(max=MAX_ENDPOINTS, mode="test")
+    assert (result.stdout, result.stderr) == ("", f"400 {refusal}\n")  # no word of WEBHOOK_URL

@@ -1,6 +1,7 @@
 """Lesson 5: activate live mode - say who you are and where your money goes - and put the live
 keys, shown this once, straight into .env."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,8 @@ BUSINESS = {"business_name": "Ada's Bakery", "country": "US",
 
 if not Path(".env").exists():  # the live keys go next to the test keys, in a git-ignored file
     sys.exit("no .env here: run `payground init` in this folder first")
+if not os.environ.get("STRIPE_API_BASE"):  # which server: in .env, not loaded into this shell
+    sys.exit("STRIPE_API_BASE is not set: load .env first (set -a; . ./.env; set +a)")
 response = call("POST", "/sandbox/account/activate", json=BUSINESS)
 if response.status_code == 400 and response.json()["error"]["code"] == "account_already_activated":
     live_key = dotenv_values(".env").get("STRIPE_LIVE_SECRET_KEY")

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import requests
 
-api = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 saved = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
 if not saved.exists():  # saved by `payground init`
     sys.exit(f"no dashboard session in {saved}: run `payground init` first")
 session = saved.read_text().strip()
+api = os.environ.get("STRIPE_API_BASE")  # which server: in .env
+if not api:  # a new terminal, say: .env is not loaded into it yet
+    sys.exit("STRIPE_API_BASE is not set: load .env first (set -a; . ./.env; set +a)")
 
 # The newest two: the last payment's charge.succeeded and charge.failed.
 try:

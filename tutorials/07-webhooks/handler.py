@@ -2,6 +2,7 @@
 checks out with the endpoint's secret, and handles each event once.
 
     PORT=5000 python handler.py
+    HANDLER_HOST=0.0.0.0 python handler.py   # for a Payground in Docker on Linux (README)
 """
 
 import os
@@ -47,4 +48,7 @@ def webhook():
 
 
 if __name__ == "__main__":
-    app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "5000")))
+    # This machine only, unless told otherwise: the handler is reachable by whoever can
+    # reach the address it listens on.
+    app.run(host=os.environ.get("HANDLER_HOST", "127.0.0.1"),
+            port=int(os.environ.get("PORT", "5000")))

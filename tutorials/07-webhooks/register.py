@@ -32,9 +32,14 @@ for existing in endpoints.auto_paging_iter():
         sys.exit(f"{existing.id} already sends to {url}: its secret is the one register.py "
                  "saved then (lost it? python roll_secret.py 0 saves a new one to .env)")
 
-endpoint = stripe.WebhookEndpoint.create(
-    url=url, enabled_events=["charge.succeeded", "charge.failed"],
-    description="lesson 7 shop")
+try:
+    endpoint = stripe.WebhookEndpoint.create(
+        url=url, enabled_events=["charge.succeeded", "charge.failed"],
+        description="lesson 7 shop")
+except stripe.InvalidRequestError as error:  # a URL this server won't send to, say: it says why
+    hint = (" Set WEBHOOK_URL to an address the server can reach (README: Payground on "
+            "another machine)." if error.param == "url" else "")
+    sys.exit(f"{error.http_status} {error.user_message}{hint}")
 secret = endpoint.secret  # whsec_...: in this response only, never again
 
 save_to_env("STRIPE_WEBHOOK_SECRET", secret)
