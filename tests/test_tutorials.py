@@ -238,13 +238,19 @@ def test_every_program_of_lessons_5_to_7_is_checked_for_env_not_loaded():
                                and not name.endswith("/forge.py")}
 
 
-@pytest.mark.parametrize("name", sorted(NOT_LOADED))
-def test_a_program_run_before_loading_env_says_to_load_it(name, tmp_path):
+def _logged_in_project(tmp_path):
+    """A folder where `payground init` ran (a session, a .env) against a server now gone."""
     home, url = tmp_path / "home", _dead_url()
     home.mkdir()
     (home / "session").write_text("sess_" + "0" * 43 + "\n")
     env = {**SET_UP, "STRIPE_API_BASE": url}
     (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    return home, url, env
+
+
+@pytest.mark.parametrize("name", sorted(NOT_LOADED))
+def test_a_program_run_before_loading_env_says_to_load_it(name, tmp_path):
+    home, url, env = _logged_in_project(tmp_path)
     result = run_mistake(name, tmp_path, {"PAYGROUND_HOME": str(home)})
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == NOT_LOADED[name] + "\n"
@@ -252,11 +258,7 @@ def test_a_program_run_before_loading_env_says_to_load_it(name, tmp_path):
 
 @pytest.mark.parametrize("name", sorted(SERVER_STOPPED))
 def test_a_program_run_with_the_server_stopped_says_to_start_it(name, tmp_path):
-    home, url = tmp_path / "home", _dead_url()
-    home.mkdir()
-    (home / "session").write_text("sess_" + "0" * 43 + "\n")
-    env = {**SET_UP, "STRIPE_API_BASE": url}
-    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    home, url, env = _logged_in_project(tmp_path)
     # Lessons 5 to 7 read their keys from the environment: `set -a; . ./.env; set +a`.
     result = run_mistake(name, tmp_path, {**env, "PAYGROUND_HOME": str(home),
                                           "WEBHOOK_URL": f"{url}/webhook"})
