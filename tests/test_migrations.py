@@ -103,6 +103,7 @@ def test_leak_drills_started_before_version_5_are_counted(tmp_path, own_database
 
 def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall):
     from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION
 
     app, client, body = signed_up(tmp_path, own_database, wall, "old@example.com")
     auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
@@ -133,7 +134,7 @@ def test_version_1_database_upgrades_with_its_money(tmp_path, own_database, wall
     assert {"secret_generation", "previous_secret_expires_at"} <= endpoint_columns
     assert {"statement_descriptor_suffix", "setup_future_usage", "shipping",
             "payment_method_options"} <= intent_columns
-    assert version == 9
+    assert version == SCHEMA_VERSION
     assert client.get("/v1/balance", headers=auth).get_json() == balance
     intent = client.post("/v1/payment_intents", headers=auth, data={
         "amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true",
@@ -180,6 +181,56 @@ def test_signing_secrets_version_3_saved_for_replays_are_withheld(tmp_path, own_
     assert "whsec_" in saved and secret not in saved
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert replay.get_json() == created.get_json()
+
+
+def test_version_8_money_becomes_64_bit_and_its_authorisations_expire(tmp_path, own_database,
+                                                                        wall):
+    from payground.extensions import db
+    from payground.migrations import MONEY_COLUMNS, SCHEMA_VERSION
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "wide@example.com")
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    held = client.post("/v1/charges", headers=auth, data={
+        "amount": 2000, "currency": "usd", "source": "tok_visa", "capture": "false"}).get_json()
+    customer = client.post("/v1/customers", headers=auth, data={}).get_json()["id"]
+    with app.app_context():
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # version 8's money was 32-bit there
+                for table, names in MONEY_COLUMNS.items():
+                    conn.execute(sa.text(f"ALTER TABLE {table} " + ", ".join(
+                        f"ALTER COLUMN {name} TYPE INTEGER" for name in names)))
+            # ... and it scheduled no expiry for an uncaptured charge.
+            conn.execute(sa.text("DELETE FROM ledger_schedule"))
+            conn.execute(sa.text("UPDATE payground_schema SET version = 8"))
+        db.engine.dispose()
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    with upgraded.app_context():
+        inspector = sa.inspect(db.engine)
+        narrow = [f"{table}.{c['name']}" for table, names in MONEY_COLUMNS.items()
+                  for c in inspector.get_columns(table) if c["name"] in names
+                  and not isinstance(c["type"], sa.BigInteger)]
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        db.session.remove()
+        with db.engine.begin() as conn:  # past 2**31: PostgreSQL's INTEGER refused it
+            conn.execute(sa.text("UPDATE customers SET balance = :big"), {"big": 2**40})
+    assert version == SCHEMA_VERSION
+    if PG_URL:  # SQLite keeps each column's declared type, and its INTEGER is 64-bit anyway
+        assert narrow == []
+    assert client.get(f"/v1/customers/{customer}", headers=auth).get_json()["balance"] == 2**40
+    session = {"Authorization": f"Bearer {body['session']}"}
+    assert client.post("/sandbox/clock/advance", json={"seconds": 7 * DAY},
+                       headers=session).status_code == 200
+    # The advance expired it (its schedule row was made by the upgrade), before any read.
+    expired = client.get("/v1/events?type=charge.expired", headers=auth).get_json()["data"]
+    assert [e["data"]["object"]["id"] for e in expired] == [held["id"]]
+    after = client.get(f"/v1/charges/{held['id']}", headers=auth).get_json()
+    assert (after["refunded"], after["amount_refunded"], after["captured"]) == (True, 2000, False)
+    report = client.get("/sandbox/ledger/verify", headers=session).get_json()
+    assert (report["ok"], report["problems"]) == (True, [])
+    with upgraded.app_context():
+        db.engine.dispose()
 
 
 def test_a_database_a_newer_version_upgraded_is_refused_untouched(tmp_path, own_database, wall):

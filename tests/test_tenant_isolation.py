@@ -170,8 +170,6 @@ OTHER_PARAMS = {("GET", "/static/<path:filename>"): {}}  # Flask's own
 # What a made-up id gets where it is not a 404: filters that match nothing (as on Stripe),
 # a client secret that does not match, a list of keys that are not the account's.
 NOT_A_404 = {
-    ("GET", "/v1/balance_transactions", "source"): 200,
-    ("GET", "/v1/balance_transactions", "payout"): 200,
     ("GET", "/v1/payouts", "destination"): 200,
     ("GET", "/sandbox/requests", "key"): 200, ("GET", "/sandbox/audit", "key"): 200,
     ("GET", "/sandbox/webhook_deliveries", "endpoint"): 200,

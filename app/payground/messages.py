@@ -167,6 +167,12 @@ AMOUNT_TOO_LARGE_IN = "Amount must be no more than {maximum} {currency}"
 CHARGE_ALREADY_CAPTURED = "Charge {id} has already been captured."
 CHARGE_ALREADY_REFUNDED = "Charge {id} has already been refunded."
 CHARGE_FAILED_CANNOT = "Charge {id} has failed; a failed charge cannot be {action}."
+# Stripe's answer, as quoted in stripe/stripe-python pull request #330 (code
+# charge_expired_for_capture).
+CHARGE_EXPIRED_FOR_CAPTURE = (
+    "Charge {id} cannot be captured because the charge has expired (a charge must be captured "
+    "within 7 days). You will need to create a new charge to retry the payment."
+)
 CAPTURE_TOO_LARGE = (
     "The amount to capture ({amount}) is greater than the amount of the charge ({authorized})."
 )

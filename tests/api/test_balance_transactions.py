@@ -71,9 +71,41 @@ def test_list_newest_first_with_filters(account):
     assert ids(listed(account, source=refund["id"])) == [refund["balance_transaction"]]
     assert ids(listed(account, payout=payout["id"])) == [payout["balance_transaction"]]
     assert ids(listed(account, currency="USD")) == ids(everything)
-    # Like Stripe, a filter that matches nothing is an empty page, not an error.
+    # A type or currency that matches nothing is an empty page, not an error.
     assert ids(listed(account, currency="eur")) == []
     assert ids(listed(account, type="adjustment")) == []
+
+
+@pytest.mark.parametrize("param, value, message", [
+    ("payout", "po_unknown", "No such payout: 'po_unknown'"),
+    ("source", "ch_unknown", "No such charge: 'ch_unknown'"),
+    ("source", "re_unknown", "No such refund: 're_unknown'"),
+    ("source", "po_unknown", "No such payout: 'po_unknown'"),
+    ("source", "tr_unknown", "No such source: 'tr_unknown'"),
+    ("payout", "ch_unknown", "No such payout: 'ch_unknown'"),
+])
+def test_filters_naming_objects_that_do_not_exist_are_404(account, param, value, message):
+    """As the charge and refund lists' ``customer``, ``charge`` ... filters are: an unknown
+    id is a mistake to report, not an empty page."""
+    charge(account)
+    assert_error(account.get("/v1/balance_transactions", query_string={param: value}), 404,
+                 code="resource_missing", param=param, message=message)
+
+
+def test_filters_naming_another_modes_or_accounts_objects(account, make_account):
+    paid = charge(account, source="tok_bypassPending")
+    payout = account.post("/v1/payouts", {"amount": 300, "currency": "usd"}).get_json()
+    live = account.activate()
+    for param, value, noun in (("source", paid["id"], "charge"),
+                               ("payout", payout["id"], "payout")):
+        r = account.get("/v1/balance_transactions", query_string={param: value}, key=live)
+        assert_error(r, 404, code="resource_missing", param=param,
+                     message=messages.NO_SUCH_OTHER_MODE.format(
+                         noun=noun, id=value, other="test", mode="live"))
+        # Another account's is as unknown as a made-up id.
+        r = make_account().get("/v1/balance_transactions", query_string={param: value})
+        assert_error(r, 404, code="resource_missing", param=param,
+                     message=f"No such {noun}: '{value}'")
 
 
 def test_created_filters(account, wall):

@@ -1,5 +1,6 @@
 """/sandbox/clock: each account's own time."""
 
+from payground import messages
 from tests.helpers import assert_error
 
 
@@ -91,3 +92,52 @@ def test_advances_at_once_all_count(app, account, wall):
     final = account.client.get("/sandbox/clock", headers=account.session_auth).get_json()
     assert final["offset"] == sum(seconds)
     assert max(r.get_json()["offset"] for r in answers) == sum(seconds)
+
+
+def test_an_advance_is_an_audit_event(account, client, wall):
+    r = client.post("/sandbox/clock/advance", json={"seconds": 7200},
+                    headers=account.session_auth, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert r.status_code == 200, r.get_json()
+    listed = client.get("/sandbox/audit", query_string={"type": "clock.advanced"},
+                        headers=account.session_auth).get_json()["data"]
+    start = int(wall[0])
+    assert [{k: e[k] for k in ("type", "created", "livemode", "key_id", "request_id",
+                               "client_ip", "data")} for e in listed] == [
+        {"type": "clock.advanced", "created": start + 7200, "livemode": None, "key_id": None,
+         "request_id": r.headers["Request-Id"], "client_ip": "203.0.113.7",
+         "data": {"seconds": 7200, "from": start, "to": start + 7200}}]
+
+
+def test_a_refused_advance_is_no_audit_event(account, client):
+    r = client.post("/sandbox/clock/advance", json={"seconds": 0}, headers=account.session_auth)
+    assert r.status_code == 400
+    assert client.get("/sandbox/audit", query_string={"type": "clock.advanced"},
+                      headers=account.session_auth).get_json()["data"] == []
+
+
+def test_an_advance_and_its_catch_up_commit_together(account, client, wall, monkeypatch):
+    """A failure part-way through the catch-up leaves the clock where it was: before, the new
+    time was committed first, and the funds it should have settled stayed pending."""
+    from payground.services import payouts
+
+    paid = account.post("/v1/charges", {"amount": 2000, "currency": "usd",
+                                        "source": "tok_visa"}).get_json()
+    txn = paid["balance_transaction"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the catch-up failed part-way")
+
+    monkeypatch.setattr(payouts, "advance", broken)
+    r = client.post("/sandbox/clock/advance", json={"seconds": 2 * 86400},
+                    headers=account.session_auth)
+    assert_error(r, 500, type="api_error", message=messages.API_ERROR)
+    body = client.get("/sandbox/clock", headers=account.session_auth).get_json()
+    assert (body["now"], body["offset"]) == (int(wall[0]), 0)
+    assert client.get("/sandbox/audit", query_string={"type": "clock.advanced"},
+                      headers=account.session_auth).get_json()["data"] == []
+    assert account.get(f"/v1/balance_transactions/{txn}").get_json()["status"] == "pending"
+    monkeypatch.undo()
+    assert account.advance_clock(2 * 86400) == int(wall[0]) + 2 * 86400
+    assert account.get("/v1/balance").get_json()["available"][0]["amount"] == 1912
+    report = client.get("/sandbox/ledger/verify", headers=account.session_auth).get_json()
+    assert (report["ok"], report["problems"]) == (True, [])

@@ -97,7 +97,8 @@ def advance_clock():
                                    param="custom", code="parameter_invalid") from None
         with once(messages.DASHBOARD_CLOCK_ADVANCED_BEFORE, "dashboard.clock_page",
                 "Back to the clock"):
-            clock_service.advance_clock(g.account, seconds, clock=state().clock)
+            clock_service.advance_clock(g.account, seconds, clock=state().clock,
+                                        source=audit_source())
     except StripeError as exc:
         message, _ = error_text(exc)
         return render_template("dashboard/clock.html", choices=ADVANCE_CHOICES, error=message,

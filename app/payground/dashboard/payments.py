@@ -32,7 +32,7 @@ def customers_page():
 def charges_page():
     """Charges, newest first."""
     return _list("dashboard/charges.html", "Charges", lambda params: charges.list_charges(
-        g.account, g.livemode, params, request.path))
+        g.account, g.livemode, state().clock, params, request.path))
 
 
 @bp.get("/refunds")
@@ -47,7 +47,7 @@ def payment_intents_page():
     """Payment intents, newest first."""
     return _list("dashboard/payment_intents.html", "Payment intents",
                  lambda params: payment_intents.list_payment_intents(
-                     g.account, g.livemode, params, request.path))
+                     g.account, g.livemode, state().clock, params, request.path))
 
 
 @bp.get("/payouts")

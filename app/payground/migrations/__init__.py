@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 11
 
 
 class DatabaseTooNew(Exception):
@@ -140,6 +140,40 @@ def _v9_normalized_emails(conn) -> None:
         taken.add(normal)
 
 
+# Every column that holds money, by table (the ledger's were 64-bit from the start).
+MONEY_COLUMNS = {
+    "charges": ("amount", "amount_captured", "amount_refunded"),
+    "refunds": ("amount",),
+    "payouts": ("amount",),
+    "balance_transactions": ("amount", "fee", "net"),
+    "customers": ("balance",),
+    "payment_intents": ("amount", "amount_capturable", "amount_received"),
+}
+
+
+def _v10_money_is_64_bit(conn) -> None:
+    """Money columns become BIGINT, as Stripe's amounts are 64-bit: PostgreSQL's INTEGER
+    stops at 2**31 - 1 ($21,474,836.47). SQLite's INTEGER already holds 64 bits, and its
+    columns keep their declared type (nothing to do there)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table, columns in MONEY_COLUMNS.items():
+        changes = ", ".join(f"ALTER COLUMN {name} TYPE BIGINT" for name in columns)
+        conn.execute(text(f"ALTER TABLE {table} {changes}"))
+
+
+def _v11_uncaptured_charges_expire(conn) -> None:
+    """Uncaptured charges expire seven days after they were made (``services.charge_expiry``):
+    those made before get their row in the ledger's schedule, as new ones do."""
+    from ..services.charge_expiry import AUTHORIZATION_SECONDS, EXPIRE
+
+    conn.execute(text(
+        "INSERT INTO ledger_schedule (account_id, livemode, due_at, kind, ref) "
+        "SELECT account_id, livemode, created + :seconds, :kind, id FROM charges "
+        "WHERE status = 'succeeded' AND captured = :no AND refunded = :no"),
+        {"seconds": AUTHORIZATION_SECONDS, "kind": EXPIRE, "no": False})
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -149,6 +183,8 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     7: _v7_withhold_saved_secrets,
     8: _v8_intent_method_options,
     9: _v9_normalized_emails,
+    10: _v10_money_is_64_bit,
+    11: _v11_uncaptured_charges_expire,
 }
 
 _meta = MetaData()

@@ -7,7 +7,7 @@ if it was pending, the settlement journal that made it available.
 
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import AccountScoped, db
@@ -19,9 +19,9 @@ class BalanceTransaction(AccountScoped, db.Model):
     id_prefix = "txn_"
     noun = "balance transaction"
 
-    amount: Mapped[int]
-    fee: Mapped[int] = mapped_column(default=0)
-    net: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
+    fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    net: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     # charge | refund | payout | payout_cancel | payout_failure
     type: Mapped[str] = mapped_column(String(32))
@@ -39,7 +39,13 @@ class BalanceTransaction(AccountScoped, db.Model):
     @property
     def source_object(self):
         """The charge, refund or payout this transaction belongs to (``expand[]=source``)."""
+        model = self.source_model(self.source)
+        return db.session.get(model, self.source) if model else None
+
+    @staticmethod
+    def source_model(source_id: str):
+        """The model of the object ``source_id`` names (by its prefix), or None: only
+        charges, refunds and payouts have balance transactions."""
         from . import Charge, Payout, Refund  # they import this module
 
-        model = {"ch_": Charge, "re_": Refund, "po_": Payout}.get(self.source[:3])
-        return db.session.get(model, self.source) if model else None
+        return {"ch_": Charge, "re_": Refund, "po_": Payout}.get(source_id[:3])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .balance_transaction import BalanceTransaction
@@ -16,9 +16,10 @@ class Charge(AccountScoped, CardColumns, db.Model):
     object = "charge"
     id_prefix = "ch_"
 
-    amount: Mapped[int]
-    amount_captured: Mapped[int] = mapped_column(default=0)
-    amount_refunded: Mapped[int] = mapped_column(default=0)
+    # Money is 64-bit, as Stripe's is (PostgreSQL's INTEGER stops at 2**31 - 1).
+    amount: Mapped[int] = mapped_column(BigInteger)
+    amount_captured: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     captured: Mapped[bool] = mapped_column(default=False)
     refunded: Mapped[bool] = mapped_column(default=False)

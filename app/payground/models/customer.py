@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import AccountScoped, db
@@ -17,7 +17,7 @@ class Customer(AccountScoped, db.Model):
     name: Mapped[str | None] = mapped_column(String(256))
     description: Mapped[str | None] = mapped_column(String(5000))
     phone: Mapped[str | None] = mapped_column(String(64))
-    balance: Mapped[int] = mapped_column(default=0)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str | None] = mapped_column(String(3))
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     deleted: Mapped[bool] = mapped_column(default=False)

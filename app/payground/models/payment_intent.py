@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import AccountScoped, db
@@ -16,13 +16,13 @@ class PaymentIntent(AccountScoped, db.Model):
     object = "payment_intent"
     id_prefix = "pi_"
 
-    amount: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     # requires_payment_method | requires_confirmation | requires_capture | succeeded | canceled
     status: Mapped[str] = mapped_column(String(32))
     capture_method: Mapped[str] = mapped_column(String(16))  # automatic | manual
-    amount_capturable: Mapped[int] = mapped_column(default=0)
-    amount_received: Mapped[int] = mapped_column(default=0)
+    amount_capturable: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_received: Mapped[int] = mapped_column(BigInteger, default=0)
     # `<id>_secret_<random>`: lets a publishable key read and confirm this one intent. It is
     # returned in API bodies (as Stripe does) and never logged: request logs keep paths only.
     client_secret: Mapped[str] = mapped_column(String(128))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .balance_transaction import BalanceTransaction
@@ -15,7 +15,7 @@ class Payout(AccountScoped, db.Model):
     object = "payout"
     id_prefix = "po_"
 
-    amount: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     # pending -> in_transit -> paid, on the account's clock; or canceled while pending.
     status: Mapped[str] = mapped_column(String(16))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .balance_transaction import BalanceTransaction
@@ -16,7 +16,7 @@ class Refund(AccountScoped, db.Model):
     id_prefix = "re_"
 
     charge_id: Mapped[str] = mapped_column(String(64), ForeignKey("charges.id"), index=True)
-    amount: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))

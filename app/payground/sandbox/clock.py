@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g
 
-from ..http.context import state
+from ..http.context import audit_source, state
 from ..http.decorators import request_params
 from ..http.schemas import Int, StripeSchema
 from ..services import clock as clock_service
@@ -34,5 +34,6 @@ def get_clock():
 def advance_clock():
     """Move the account's clock forward by ``seconds``."""
     params = Advance().load(request_params())
-    clock_service.advance_clock(g.account, params["seconds"], clock=state().clock)
+    clock_service.advance_clock(g.account, params["seconds"], clock=state().clock,
+                               source=audit_source())
     return clock_object(g.account)

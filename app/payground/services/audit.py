@@ -1,5 +1,6 @@
 """Recording audit events: key created, rolled, revoked, expired/revoked key used, key in a URL
-or in a web page; a webhook endpoint's signing secret rolled; a leak drill started.
+or in a web page; a webhook endpoint's signing secret rolled; a leak drill started; the
+account's clock moved forward.
 
 Events never hold a key: only its id and redacted form (``sk_test_...Ab12``). Each names the
 request that caused it and the client's address when there was one: a change made with a
@@ -19,7 +20,7 @@ from ..models.base import db
 EVENT_TYPES = (
     "api_key.created", "api_key.rolled", "api_key.revoked", "api_key.expired_used",
     "api_key.revoked_used", "api_key.seen_in_url", "api_key.used_in_browser", "auth.throttled",
-    "webhook_endpoint.secret_rolled", "leak_drill.started",
+    "webhook_endpoint.secret_rolled", "leak_drill.started", "clock.advanced",
 )
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from .. import messages
 from ..core import ledger as core
+from ..errors import ResourceMissing
 from ..models.balance_transaction import BalanceTransaction
+from ..models.payout import Payout
 from . import events, ledger
 from .common import Page, get_scoped, paginate
 
@@ -67,14 +70,31 @@ def list_balance_transactions(account, livemode: bool, clock, params: dict[str, 
     ``payout`` lists the payout's own transactions (its debit, and the credit that put the
     money back if it was canceled): Payground's payouts are all manual, and Stripe lists the
     transactions a payout swept only for automatic payouts.
+
+    :raises ResourceMissing: ``source`` or ``payout`` names no object of this account and mode
+        (as the charge and refund lists' ``customer``, ``charge`` ... filters do).
     """
     ledger.catch_up(account, livemode, clock)
     txn = BalanceTransaction
     filters: tuple = ()
-    for name, column in (("type", txn.type), ("source", txn.source),
-                         ("payout", txn.source), ("currency", txn.currency)):
+    for name, column in (("type", txn.type), ("currency", txn.currency)):
         if params.get(name):
             filters += (column == params[name],)
+    if params.get("source"):
+        filters += (txn.source == _source(account, livemode, params["source"]),)
+    if params.get("payout"):
+        payout = get_scoped(Payout, account, livemode, params["payout"], param="payout")
+        filters += (txn.source == payout.id,)
     return paginate(txn, account, livemode, params, url, filters)
+
+
+def _source(account, livemode: bool, source_id: str) -> str:
+    """``source_id``, once it is known to name a charge, refund or payout of this account and
+    mode (404 otherwise, with the "similar object in the other mode" hint where it is one)."""
+    model = BalanceTransaction.source_model(source_id)
+    if model is None:
+        raise ResourceMissing(messages.NO_SUCH.format(noun="source", id=source_id),
+                              param="source")
+    return get_scoped(model, account, livemode, source_id, param="source").id
 
 

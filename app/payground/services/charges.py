@@ -12,7 +12,7 @@ from ..models.base import build, db
 from ..models.direct import Writes
 from ..models.charge import Charge
 from ..models.payment_intent import PaymentIntent
-from . import events, intent_sync, ledger, tokens
+from . import charge_expiry, events, intent_sync, ledger, tokens
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
 from .customers import get_customer
 
@@ -103,6 +103,9 @@ def charge_card(account, livemode: bool, now: int, card: dict[str, Any], *, magi
     if capture:
         _settle(charge, amount, now, writes)  # the balance transaction the charge points at
     writes.insert(charge)
+    if not capture:  # the authorisation lapses if it is not captured in time
+        ledger.schedule(account.id, livemode, charge_expiry.EXPIRE, charge.id,
+                        now + charge_expiry.AUTHORIZATION_SECONDS, writes=writes)
     events.emit(account, livemode, now, "charge.succeeded", charge, writes=writes)
     writes.run()
     return charge, outcome
@@ -114,15 +117,18 @@ def declined(charge: Charge, outcome: cards.Outcome, **extra: Any) -> CardError:
                      param=outcome.param, charge=charge.id, **extra)
 
 
-def get_charge(account, livemode: bool, charge_id: str) -> Charge:
-    """The charge ``charge_id`` of this account and mode (404 otherwise)."""
-    return get_scoped(Charge, account, livemode, charge_id)
+def get_charge(account, livemode: bool, clock, charge_id: str) -> Charge:
+    """The charge ``charge_id`` of this account and mode (404 otherwise), expired first if it
+    is an authorisation whose seven days are over."""
+    charge = get_scoped(Charge, account, livemode, charge_id)
+    charge_expiry.catch_up_charges(account, livemode, clock, [charge])
+    return charge
 
 
 def update_charge(account, livemode: bool, clock, charge_id: str,
                   params: dict[str, Any]) -> Charge:
     """Change a charge's description, receipt e-mail or metadata."""
-    charge = get_charge(account, livemode, charge_id)
+    charge = get_charge(account, livemode, clock, charge_id)
     before = events.snapshot(charge)
     for field in ("description", "receipt_email"):
         if field in params:
@@ -142,15 +148,23 @@ def capture_charge(account, livemode: bool, clock, charge_id: str,
     A partial capture releases the rest of the authorisation: like Stripe, the released
     amount shows in ``amount_refunded`` (without a refund object or balance transaction).
 
-    :raises InvalidRequestError: the charge failed, was released (``charge_already_refunded``),
-        was already captured (``charge_already_captured``), or ``amount`` is out of range.
+    :raises InvalidRequestError: the charge failed, expired (``charge_expired_for_capture``:
+        seven days have passed), was released (``charge_already_refunded``), was already
+        captured (``charge_already_captured``), or ``amount`` is out of range.
     """
     intent_sync.lock_intent_of(account, livemode, charge_id)
     charge = get_scoped(Charge, account, livemode, charge_id, for_update=True)
     if charge.status == "failed":
         raise InvalidRequestError(messages.CHARGE_FAILED_CANNOT.format(id=charge.id,
                                                                       action="captured"))
+    now = clock.for_account(account)
+    if charge_expiry.is_due(charge, now):
+        charge_expiry.release(account, livemode, now, charge)
+        db.session.commit()  # it has expired, whatever becomes of this request
+        raise _expired(charge)
     if charge.refunded:
+        if charge_expiry.has_expired(charge):
+            raise _expired(charge)
         raise InvalidRequestError(messages.CHARGE_ALREADY_REFUNDED.format(id=charge.id),
                                   code="charge_already_refunded")
     if charge.captured:
@@ -167,7 +181,6 @@ def capture_charge(account, livemode: bool, clock, charge_id: str,
     for field in ("receipt_email", "statement_descriptor"):
         if field in params:
             setattr(charge, field, params[field])
-    now = clock.for_account(account)
     _settle(charge, amount, now)
     charge.amount_refunded = charge.amount - amount
     intent_sync.follow_capture(account, livemode, now, charge, amount)
@@ -176,8 +189,9 @@ def capture_charge(account, livemode: bool, clock, charge_id: str,
     return charge
 
 
-def list_charges(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
-    """Charges newest first, optionally only those of ``customer`` or ``payment_intent``.
+def list_charges(account, livemode: bool, clock, params: dict[str, Any], url: str) -> Page:
+    """Charges newest first, optionally only those of ``customer`` or ``payment_intent``
+    (authorisations on the page whose seven days are over are expired first).
 
     :raises ResourceMissing: no such customer or PaymentIntent (Stripe documents the error
         for a non-existent customer); a deleted customer's charges are still listed.
@@ -191,7 +205,14 @@ def list_charges(account, livemode: bool, params: dict[str, Any], url: str) -> P
         intent = get_scoped(PaymentIntent, account, livemode, params["payment_intent"],
                             param="payment_intent")
         filters += (Charge.payment_intent_id == intent.id,)
-    return paginate(Charge, account, livemode, params, url, filters)
+    page = paginate(Charge, account, livemode, params, url, filters)
+    charge_expiry.catch_up_charges(account, livemode, clock, page.items)
+    return page
+
+
+def _expired(charge: Charge) -> InvalidRequestError:
+    return InvalidRequestError(messages.CHARGE_EXPIRED_FOR_CAPTURE.format(id=charge.id),
+                               code="charge_expired_for_capture")
 
 
 def check_amount(amount: int, currency: str) -> None:
@@ -209,7 +230,7 @@ def check_amount(amount: int, currency: str) -> None:
 
 def check_maximum(amount: int, currency: str) -> None:
     """Refuse an amount over Stripe's eight-digit maximum with ``amount_too_large``: a charge's,
-    or a payout's (whose amounts are 32-bit columns on PostgreSQL, like a charge's)."""
+    or a payout's (Stripe has the same limit for both)."""
     if amount > money.MAXIMUM_AMOUNT:
         message = (messages.AMOUNT_TOO_LARGE if currency == "usd" else
                    messages.AMOUNT_TOO_LARGE_IN.format(

@@ -9,7 +9,7 @@ from sqlalchemy import func, update
 from ..errors import ParameterInvalid
 from ..models.account import Account
 from ..models.base import db
-from . import ledger, webhooks
+from . import audit, ledger, webhooks
 
 MAX_ADVANCE = 365 * 86400
 # Timestamps are 32-bit columns (PostgreSQL INTEGER); an account's time, plus the furthest
@@ -18,12 +18,16 @@ MAX_ADVANCE = 365 * 86400
 LATEST_ACCOUNT_TIME = 2**31 - 1 - 60 * 86400
 
 
-def advance_clock(account, seconds: int, *, clock) -> int:
+def advance_clock(account, seconds: int, *, clock, source: audit.Source | None = None) -> int:
     """Move ``account``'s clock forward by ``seconds``; returns the account's new time.
 
     Only this account's time moves: key expiries, idempotency retention, settlements and
-    webhook retries read it through ``clock.for_account``.
+    webhook retries read it through ``clock.for_account``. What came due by the new time
+    (funds settling, payouts moving on, authorisations expiring) is carried out in the same
+    transaction, with the ``clock.advanced`` audit event: if any of it fails, the clock has
+    not moved either.
 
+    :param source: the request that moved it and its client's address, for the audit trail.
     :raises ParameterInvalid: ``seconds`` is not between 1 and one year, or would take the
         account past ``LATEST_ACCOUNT_TIME``.
     """
@@ -47,8 +51,12 @@ def advance_clock(account, seconds: int, *, clock) -> int:
             "Payground can keep (its timestamps are 32-bit).",
             param="seconds", code="parameter_invalid_integer")
     db.session.refresh(account, ["clock_offset"])
+    now = clock.for_account(account)
+    for livemode in (False, True) if account.live_enabled else (False,):
+        ledger.carry_out_due(account, livemode, now)  # settle and move what just matured
+    audit.record_event("clock.advanced", now=now, account_id=account.id, source=source,
+                       data={"seconds": seconds, "from": now - seconds, "to": now})
     if account.webhook_endpoint_count:
         webhooks.send_after_commit()  # retries waiting on this account's clock may be due
     db.session.commit()
-    ledger.catch_up_modes(account, clock)  # settle funds and move payouts that just matured
-    return clock.for_account(account)
+    return now

@@ -54,9 +54,14 @@ def follow_capture(account, livemode: bool, now: int, charge: Charge, amount: in
         events.emit(account, livemode, now, "payment_intent.succeeded", intent)
 
 
-def follow_release(account, livemode: bool, now: int, charge: Charge) -> None:
-    """``charge``'s authorisation was released (refunded uncaptured): its intent is canceled."""
+def follow_release(account, livemode: bool, now: int, charge: Charge, *,
+                   expired_at: int | None = None) -> None:
+    """``charge``'s authorisation was released (refunded uncaptured, or expired at
+    ``expired_at``): its intent is canceled (by Stripe itself, ``automatic``, if it expired)."""
     intent = _waiting_intent(charge)
     if intent is not None:
-        intent.status, intent.canceled_at, intent.amount_capturable = "canceled", now, 0
+        intent.status, intent.amount_capturable = "canceled", 0
+        intent.canceled_at = now if expired_at is None else expired_at
+        if expired_at is not None:
+            intent.cancellation_reason = "automatic"
         events.emit(account, livemode, now, "payment_intent.canceled", intent)

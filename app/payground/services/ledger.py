@@ -6,7 +6,8 @@ written in the same database transaction, and a running total is only ever chang
 lose an update and never deadlock on each other's totals.
 
 Pending funds settle lazily: ``catch_up`` carries out whatever ``ledger_schedule`` says is due
-on the account's clock (settlements, payout status changes). It runs before anything reads a
+on the account's clock (settlements, payout status changes, and uncaptured charges expiring,
+which move no money but come due the same way). It runs before anything reads a
 balance, a balance transaction or a payout, before a payout is created or canceled, after
 ``POST /sandbox/clock/advance`` and before ``verify``; its cost depends only on what matured
 since it last ran.
@@ -26,7 +27,7 @@ from ..models.balance_transaction import BalanceTransaction
 from ..models.base import db
 from ..models.direct import Writes, execute, insert_statement, upsert_insert
 from ..models.ledger import LedgerBalance, LedgerEntry, LedgerJournal, LedgerSchedule
-from . import events
+from . import charge_expiry, events
 from .common import new_object_id
 
 SETTLE = "settle"
@@ -180,25 +181,36 @@ class CaughtUp:
 
     settled: list[str] = field(default_factory=list)  # balance transaction ids
     payouts: list[str] = field(default_factory=list)  # payouts whose status moved
+    expired: list[str] = field(default_factory=list)  # uncaptured charges that expired
 
 
 def catch_up(account, livemode: bool, clock) -> CaughtUp:
     """Carry out everything due on ``account``'s clock in this mode, and commit it.
 
     Runs in its own transaction (whatever the session had open is committed first, which is
-    why callers run it before they change anything). The due rows are claimed with
-    ``DELETE ... RETURNING``: two concurrent catch-ups cannot both carry out the same one.
+    why callers run it before they change anything). See ``carry_out_due``.
     """
     now = clock.for_account(account)
     due_soon = select(LedgerSchedule.id).where(
         LedgerSchedule.account_id == account.id, LedgerSchedule.livemode == livemode,
         LedgerSchedule.due_at <= now).limit(1)
-    done = CaughtUp()
     if db.session.execute(due_soon).first() is None:
-        return done  # the common case: one indexed read, no write
+        return CaughtUp()  # the common case: one indexed read, no write
     # End the read: on SQLite the claim below must be the first statement of its
     # transaction, so that it waits for the write lock instead of failing on a stale snapshot.
     db.session.commit()
+    done = carry_out_due(account, livemode, now)
+    db.session.commit()
+    return done
+
+
+def carry_out_due(account, livemode: bool, now: int) -> CaughtUp:
+    """Carry out what is due at ``now`` in this mode, in the caller's transaction (nothing is
+    committed: a clock advance commits its new time and this together, or neither).
+
+    The due rows are claimed with ``DELETE ... RETURNING``: two concurrent catch-ups cannot
+    both carry out the same one.
+    """
     lock_timeout()
     due = db.session.execute(
         delete(LedgerSchedule).where(
@@ -206,6 +218,9 @@ def catch_up(account, livemode: bool, clock) -> CaughtUp:
             LedgerSchedule.due_at <= now)
         .returning(LedgerSchedule.kind, LedgerSchedule.ref, LedgerSchedule.due_at)
         .execution_options(synchronize_session=False)).all()
+    done = CaughtUp()
+    if not due:
+        return done
     # In the order things happened: a payout goes in transit before it is paid.
     due.sort(key=lambda row: (row.due_at, row.kind != "payout_in_transit", row.ref))
     postings = _settlements(account, livemode, [r.ref for r in due if r.kind == SETTLE],
@@ -213,15 +228,17 @@ def catch_up(account, livemode: bool, clock) -> CaughtUp:
     from . import payouts  # payouts posts through this module
 
     with events.by_the_clock():  # whichever request noticed, none of them made it happen
-        postings += payouts.advance(account, livemode, now,
-                                    [(r.kind, r.ref) for r in due if r.kind != SETTLE], done)
+        done.expired = charge_expiry.expire(
+            account, livemode, now, [r.ref for r in due if r.kind == charge_expiry.EXPIRE])
+        postings += payouts.advance(
+            account, livemode, now,
+            [(r.kind, r.ref) for r in due if r.kind not in (SETTLE, charge_expiry.EXPIRE)], done)
         post(account.id, livemode, now, postings)
         if done.settled:
             from .balance import balance_of
 
             events.emit(account, livemode, now, "balance.available",
                         balance_of(account.id, livemode))
-    db.session.commit()
     return done
 
 

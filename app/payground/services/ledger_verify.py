@@ -72,7 +72,8 @@ def _check_mode(account_id: str, livemode: bool, now: int, checked: dict) -> lis
     overdue = db.session.execute(select(func.count()).select_from(LedgerSchedule).where(
         *scoped(LedgerSchedule), LedgerSchedule.due_at <= now)).scalar_one()
     if overdue:
-        problems.append(f"{overdue} scheduled settlements or payout steps are past their date")
+        problems.append(f"{overdue} scheduled settlements, payout steps or charge expiries are "
+                        "past their date")
     problems += _transaction_problems(scoped, stored, checked)
     problems += _payout_problems(scoped, stored, checked)
     return problems

@@ -18,7 +18,7 @@ from ..errors import InvalidRequestError, ParameterMissing
 from ..models.base import db
 from ..models.charge import Charge
 from ..models.payment_intent import PaymentIntent
-from . import charges, events, payment_methods, refunds
+from . import charge_expiry, charges, events, payment_methods, refunds
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
 from .customers import get_customer
 
@@ -77,12 +77,14 @@ def create_payment_intent(account, livemode: bool, clock, params: dict[str, Any]
     return intent
 
 
-def get_payment_intent(account, livemode: bool, intent_id: str, *,
+def get_payment_intent(account, livemode: bool, clock, intent_id: str, *,
                        client_secret: str | None = None,
                        publishable: bool = False) -> PaymentIntent:
-    """The PaymentIntent ``intent_id``; a publishable key must show its ``client_secret``."""
+    """The PaymentIntent ``intent_id``; a publishable key must show its ``client_secret``.
+    One whose authorisation is over seven days old is canceled first (the charge expired)."""
     intent = get_scoped(PaymentIntent, account, livemode, intent_id)
     _check_client_secret(intent, client_secret, publishable)
+    charge_expiry.catch_up_intents(account, livemode, clock, [intent])
     return intent
 
 
@@ -185,6 +187,7 @@ def capture_payment_intent(account, livemode: bool, clock, intent_id: str,
     :raises InvalidRequestError: wrong status, or ``amount_to_capture`` out of range.
     """
     intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
+    charge_expiry.expire_intent_if_due(account, livemode, clock, intent)
     if intent.status == "succeeded":
         raise _unexpected_state(messages.INTENT_ALREADY_CAPTURED, intent)
     if intent.status != "requires_capture":
@@ -218,6 +221,7 @@ def cancel_payment_intent(account, livemode: bool, clock, intent_id: str,
     :raises InvalidRequestError: ``payment_intent_unexpected_state`` (succeeded or canceled).
     """
     intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
+    charge_expiry.expire_intent_if_due(account, livemode, clock, intent)
     if intent.status not in CANCELABLE:
         raise _unexpected_state(messages.INTENT_CANCEL_STATE.format(status=intent.status),
                                 intent)
@@ -235,15 +239,19 @@ def cancel_payment_intent(account, livemode: bool, clock, intent_id: str,
     return intent
 
 
-def list_payment_intents(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
+def list_payment_intents(account, livemode: bool, clock, params: dict[str, Any],
+                         url: str) -> Page:
     """PaymentIntents newest first, optionally only those of ``customer`` (404 if there is
-    no such customer, as for charges; a deleted customer's intents are still listed)."""
+    no such customer, as for charges; a deleted customer's intents are still listed). Those
+    on the page whose authorisation is over seven days old are canceled first."""
     filters: tuple = ()
     if params.get("customer"):
         customer = get_customer(account, livemode, params["customer"], param="customer",
                                 include_deleted=True)
         filters += (PaymentIntent.customer_id == customer.id,)
-    return paginate(PaymentIntent, account, livemode, params, url, filters)
+    page = paginate(PaymentIntent, account, livemode, params, url, filters)
+    charge_expiry.catch_up_intents(account, livemode, clock, page.items)
+    return page
 
 
 def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,

@@ -14,7 +14,7 @@ from ..models.account import Account
 from ..models.charge import Charge
 from ..models.payment_intent import PaymentIntent
 from ..models.refund import Refund
-from . import events, intent_sync, ledger
+from . import charge_expiry, events, intent_sync, ledger
 from .common import (Page, clean_metadata, get_scoped, get_scoped_child, merge_metadata,
                      new_object_id, paginate)
 
@@ -31,8 +31,9 @@ def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Ref
     Refunding an uncaptured charge releases the authorisation: only the full amount is
     allowed, the refund has no balance transaction, and the charge becomes ``refunded``.
 
-    :raises InvalidRequestError: ``charge_already_refunded``, an amount greater than what is
-        left, a partial refund of an uncaptured charge, or a failed charge.
+    :raises InvalidRequestError: ``charge_already_refunded`` (an authorisation that expired
+        too), an amount greater than what is left, a partial refund of an uncaptured charge,
+        or a failed charge.
     """
     charge_id = _charge_id(account, livemode, params)
     intent_sync.lock_intent_of(account, livemode, charge_id)
@@ -43,6 +44,10 @@ def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Ref
         raise InvalidRequestError(messages.CHARGE_FAILED_CANNOT.format(id=charge.id,
                                                                       action="refunded"),
                                   param="charge")
+    now = clock.for_account(account)
+    if charge_expiry.is_due(charge, now):  # released already: nothing is left to refund
+        charge_expiry.release(account, livemode, now, charge)
+        db.session.commit()  # it has expired, whatever becomes of this request
     remaining = charge.amount - charge.amount_refunded
     if remaining <= 0:
         raise InvalidRequestError(messages.CHARGE_ALREADY_REFUNDED.format(id=charge.id),
@@ -57,7 +62,6 @@ def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Ref
             remaining=money.format_amount(remaining, charge.currency)), param="amount")
     if not charge.captured and amount != charge.amount:
         raise InvalidRequestError(messages.REFUND_UNCAPTURED_PARTIAL, param="amount")
-    now = clock.for_account(account)
     before = events.snapshot(charge)
     refund = Refund(id=new_object_id(Refund), account_id=account.id, livemode=livemode,
                     created=now, charge=charge, amount=amount, currency=charge.currency,
@@ -108,11 +112,12 @@ def update_refund(account, livemode: bool, clock, refund_id: str,
     return refund
 
 
-def list_charge_refunds(account, livemode: bool, charge_id: str, params: dict[str, Any],
-                        url: str) -> Page:
+def list_charge_refunds(account, livemode: bool, clock, charge_id: str,
+                        params: dict[str, Any], url: str) -> Page:
     """``GET /v1/charges/{id}/refunds``: the charge's refunds, newest first (404 if no such
-    charge)."""
+    charge; an authorisation whose seven days are over is expired first: its refund shows)."""
     charge = get_scoped(Charge, account, livemode, charge_id)
+    charge_expiry.catch_up_charges(account, livemode, clock, [charge])
     return paginate(Refund, account, livemode, params, url, (Refund.charge_id == charge.id,))
 
 

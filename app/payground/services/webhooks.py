@@ -28,8 +28,8 @@ from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object
 # far longer; a type Payground never sends is refused rather than silently never delivered.
 EVENT_TYPES = (
     "balance.available",
-    "charge.captured", "charge.failed", "charge.refund.updated", "charge.refunded",
-    "charge.succeeded", "charge.updated",
+    "charge.captured", "charge.expired", "charge.failed", "charge.refund.updated",
+    "charge.refunded", "charge.succeeded", "charge.updated",
     "customer.created", "customer.deleted", "customer.updated",
     "payment_intent.amount_capturable_updated", "payment_intent.canceled",
     "payment_intent.created", "payment_intent.payment_failed", "payment_intent.succeeded",

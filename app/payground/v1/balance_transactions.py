@@ -21,7 +21,8 @@ class Lower(Str):
 
 
 class BalanceTransactionListParams(ListParams):
-    # Like Stripe, a filter value that matches nothing lists nothing (no error).
+    # A type or currency that matches nothing lists nothing; an unknown source or payout is a
+    # 404, as the other lists' object filters are.
     type = Str(max_length=64)
     source = Str(max_length=255)
     payout = Str(max_length=255)

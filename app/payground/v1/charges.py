@@ -187,7 +187,7 @@ def create_charge(params):
 def retrieve_charge(charge_id, params):
     """Retrieve a charge."""
     s = scope()
-    return charges.get_charge(s.account, s.livemode, charge_id)
+    return charges.get_charge(s.account, s.livemode, s.clock, charge_id)
 
 
 @bp.post("/charges/<charge_id>")
@@ -217,4 +217,4 @@ def capture_charge(charge_id, params):
 def list_charges(params):
     """List charges, newest first."""
     s = scope()
-    return charges.list_charges(s.account, s.livemode, params, request.path)
+    return charges.list_charges(s.account, s.livemode, s.clock, params, request.path)

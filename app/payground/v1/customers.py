@@ -21,7 +21,7 @@ class CustomerCreate(StripeSchema):
     name = Str(max_length=256)
     description = Str(allow_empty=True)
     phone = Str(max_length=64)
-    # Stripe's eight digits either way (and within the 32-bit column on PostgreSQL).
+    # Stripe's eight digits either way (the column itself is 64-bit).
     balance = Int(minimum=-money.MAXIMUM_AMOUNT, maximum=money.MAXIMUM_AMOUNT)
     metadata = Metadata()
     expand = Expand()

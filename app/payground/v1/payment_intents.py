@@ -90,7 +90,7 @@ def create_payment_intent(params):
 def retrieve_payment_intent(intent_id, params):
     """Retrieve a PaymentIntent (a publishable key needs its client_secret)."""
     s = scope()
-    return payment_intents.get_payment_intent(s.account, s.livemode, intent_id,
+    return payment_intents.get_payment_intent(s.account, s.livemode, s.clock, intent_id,
                                               client_secret=params.get("client_secret"),
                                               publishable=_publishable())
 
@@ -152,4 +152,5 @@ def cancel_payment_intent(intent_id, params):
 def list_payment_intents(params):
     """List PaymentIntents, newest first."""
     s = scope()
-    return payment_intents.list_payment_intents(s.account, s.livemode, params, request.path)
+    return payment_intents.list_payment_intents(s.account, s.livemode, s.clock, params,
+                                                request.path)

@@ -132,7 +132,8 @@ def list_refunds(params):
 def list_charge_refunds(charge_id, params):
     """List a charge's refunds, newest first (where its expanded ``refunds`` list pages on)."""
     s = scope()
-    return refunds.list_charge_refunds(s.account, s.livemode, charge_id, params, request.path)
+    return refunds.list_charge_refunds(s.account, s.livemode, s.clock, charge_id, params,
+                                       request.path)
 
 
 @bp.get("/charges/<charge_id>/refunds/<refund_id>")

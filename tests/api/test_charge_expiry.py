@@ -1,0 +1,170 @@
+"""Uncaptured charges expire after seven days on the account's clock, as on Stripe: released
+(refunded, with a refund of reason ``expired_uncaptured_charge``), no longer capturable
+(``charge_expired_for_capture``), and their PaymentIntent canceled (``automatic``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from payground import messages
+from tests.api.test_modes import LIVE_CARD, tokenize
+from tests.api.test_payment_intents import act, authorized, unexpected_state
+from tests.helpers import assert_error
+
+DAY = 86400
+WEEK = 7 * DAY
+
+
+def uncaptured(account, amount=2000) -> dict:
+    r = account.post("/v1/charges", {"amount": amount, "currency": "usd", "source": "tok_visa",
+                                     "capture": "false"})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def get(account, path) -> dict:
+    r = account.get(path)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def expired_capture(response, charge_id) -> None:
+    assert_error(response, 400, code="charge_expired_for_capture",
+                 message=messages.CHARGE_EXPIRED_FOR_CAPTURE.format(id=charge_id))
+
+
+def test_an_uncaptured_charge_expires_when_the_clock_passes_seven_days(account, wall):
+    c = uncaptured(account)
+    account.advance_clock(WEEK - 1)
+    assert get(account, f"/v1/charges/{c['id']}")["refunded"] is False
+    account.advance_clock(1)
+    after = get(account, f"/v1/charges/{c['id']}")
+    assert (after["status"], after["captured"], after["refunded"], after["amount_refunded"],
+            after["amount_captured"], after["balance_transaction"]) == (
+        "succeeded", False, True, 2000, 0, None)
+    (refund,) = get(account, f"/v1/charges/{c['id']}/refunds")["data"]
+    assert (refund["charge"], refund["amount"], refund["reason"], refund["status"],
+            refund["balance_transaction"], refund["created"]) == (
+        c["id"], 2000, "expired_uncaptured_charge", "succeeded", None, c["created"] + WEEK)
+    # The clock did it: no request made these events.
+    events = get(account, "/v1/events?limit=3")["data"]
+    assert [(e["type"], e["data"]["object"]["id"], e["request"]) for e in events] == [
+        ("refund.created", refund["id"], {"id": None, "idempotency_key": None}),
+        ("charge.expired", c["id"], {"id": None, "idempotency_key": None}),
+        ("charge.succeeded", c["id"], events[2]["request"])]
+    assert events[1]["data"]["object"]["refunded"] is True
+    expired_capture(account.post(f"/v1/charges/{c['id']}/capture"), c["id"])
+    assert_error(account.post("/v1/refunds", {"charge": c["id"]}), 400,
+                 code="charge_already_refunded",
+                 message=messages.CHARGE_ALREADY_REFUNDED.format(id=c["id"]))
+    # An authorisation never moved money: nothing in the balance, and the ledger holds.
+    assert get(account, "/v1/balance")["available"][0]["amount"] == 0
+    report = account.client.get("/sandbox/ledger/verify", headers=account.session_auth)
+    assert (report.get_json()["ok"], report.get_json()["problems"]) == (True, [])
+
+
+def test_the_wall_clock_expires_it_too_when_the_charge_is_read(account, wall):
+    c = uncaptured(account)
+    other = uncaptured(account)
+    wall[0] += WEEK
+    listed = get(account, "/v1/charges")["data"]
+    assert [(x["id"], x["refunded"], x["amount_refunded"]) for x in listed] == [
+        (other["id"], True, 2000), (c["id"], True, 2000)]
+    assert get(account, f"/v1/charges/{c['id']}")["refunded"] is True
+    types = [e["type"] for e in get(account, "/v1/events?type=charge.expired")["data"]]
+    assert types == ["charge.expired", "charge.expired"]  # once each, not once per read
+    get(account, f"/v1/charges/{c['id']}")
+    assert len(get(account, "/v1/refunds")["data"]) == 2
+
+
+def test_capturing_past_seven_days_expires_it_first(account, wall):
+    c = uncaptured(account)
+    wall[0] += WEEK
+    expired_capture(account.post(f"/v1/charges/{c['id']}/capture"), c["id"])
+    after = get(account, f"/v1/charges/{c['id']}")
+    assert (after["refunded"], after["captured"], after["amount_refunded"]) == (True, False, 2000)
+    expired_capture(account.post(f"/v1/charges/{c['id']}/capture", {"amount": 1000}), c["id"])
+    assert len(get(account, f"/v1/charges/{c['id']}/refunds")["data"]) == 1
+
+
+def test_refunding_past_seven_days_finds_it_released(account, wall):
+    c = uncaptured(account)
+    wall[0] += WEEK
+    assert_error(account.post("/v1/refunds", {"charge": c["id"]}), 400,
+                 code="charge_already_refunded",
+                 message=messages.CHARGE_ALREADY_REFUNDED.format(id=c["id"]))
+    (refund,) = get(account, "/v1/refunds")["data"]
+    assert (refund["charge"], refund["reason"]) == (c["id"], "expired_uncaptured_charge")
+
+
+def test_captured_or_released_in_time_it_does_not_expire(account):
+    captured = uncaptured(account)
+    released = uncaptured(account)
+    assert account.post(f"/v1/charges/{captured['id']}/capture").status_code == 200
+    assert account.post("/v1/refunds", {"charge": released["id"]}).status_code == 200
+    account.advance_clock(WEEK + DAY)
+    after = get(account, f"/v1/charges/{captured['id']}")
+    assert (after["captured"], after["refunded"], after["amount_refunded"]) == (True, False, 0)
+    reasons = [r["reason"] for r in get(account, "/v1/refunds")["data"]]
+    assert reasons == [None]
+    assert get(account, "/v1/events?type=charge.expired")["data"] == []
+    # Released by a refund, not by the clock: Stripe's usual answer.
+    assert_error(account.post(f"/v1/charges/{released['id']}/capture"), 400,
+                 code="charge_already_refunded",
+                 message=messages.CHARGE_ALREADY_REFUNDED.format(id=released["id"]))
+
+
+def test_a_manual_payment_intent_is_canceled_when_its_charge_expires(account, wall):
+    intent = authorized(account)
+    account.advance_clock(WEEK)
+    after = get(account, f"/v1/payment_intents/{intent['id']}")
+    charge = get(account, f"/v1/charges/{intent['latest_charge']}")
+    assert (after["status"], after["cancellation_reason"], after["amount_capturable"],
+            after["amount_received"], after["canceled_at"]) == (
+        "canceled", "automatic", 0, 0, charge["created"] + WEEK)
+    assert (charge["refunded"], charge["captured"], charge["amount_refunded"]) == (
+        True, False, 2000)
+    unexpected_state(act(account, intent["id"], "capture"),
+                     messages.INTENT_CAPTURE_STATE.format(status="canceled"), status="canceled")
+    unexpected_state(act(account, intent["id"], "cancel"),
+                     messages.INTENT_CANCEL_STATE.format(status="canceled"), status="canceled")
+    expired_capture(account.post(f"/v1/charges/{intent['latest_charge']}/capture"),
+                    intent["latest_charge"])
+    types = [e["type"] for e in get(account, "/v1/events?limit=4")["data"]]
+    assert types == ["refund.created", "charge.expired", "payment_intent.canceled",
+                     "payment_intent.amount_capturable_updated"]
+
+
+@pytest.mark.parametrize("action", ["capture", "cancel"])
+def test_acting_on_an_intent_past_seven_days_cancels_it_first(account, wall, action):
+    intent = authorized(account)
+    wall[0] += WEEK
+    unexpected_state(act(account, intent["id"], action),
+                     getattr(messages, f"INTENT_{action.upper()}_STATE").format(status="canceled"),
+                     status="canceled")
+    after = get(account, f"/v1/payment_intents/{intent['id']}")
+    assert (after["status"], after["cancellation_reason"]) == ("canceled", "automatic")
+    assert get(account, f"/v1/charges/{intent['latest_charge']}")["refunded"] is True
+
+
+def test_intents_are_canceled_when_read_past_seven_days(account, wall):
+    intent = authorized(account)
+    wall[0] += WEEK - 1
+    assert get(account, f"/v1/payment_intents/{intent['id']}")["status"] == "requires_capture"
+    wall[0] += 1
+    listed = get(account, "/v1/payment_intents")["data"]
+    assert [(i["id"], i["status"], i["cancellation_reason"]) for i in listed] == [
+        (intent["id"], "canceled", "automatic")]
+
+
+def test_live_mode_charges_expire_on_the_same_clock(account):
+    live = account.activate()
+    card = tokenize(account, LIVE_CARD, account.live_publishable_key).get_json()["id"]
+    r = account.post("/v1/charges", {"amount": 2000, "currency": "usd", "capture": "false",
+                                     "source": card}, key=live)
+    assert r.status_code == 200, r.get_json()
+    account.advance_clock(WEEK)
+    after = account.get(f"/v1/charges/{r.get_json()['id']}", key=live).get_json()
+    assert (after["livemode"], after["refunded"], after["amount_refunded"]) == (True, True, 2000)
+    assert [e["type"] for e in account.get("/v1/events?limit=2", key=live).get_json()["data"]] \
+        == ["refund.created", "charge.expired"]
