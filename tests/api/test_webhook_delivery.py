@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 import threading
 
 import pytest
 import stripe
 
 from payground import messages
+from payground.services.events import API_VERSION
 from payground.services.webhook_delivery import RETRY_DELAYS, USER_AGENT
 from tests.helpers import assert_error
 from tests.webhook_receiver import Receiver
@@ -161,6 +163,8 @@ def test_retries_run_out_in_test_mode(account, sent):
         sent()
         assert len(hook.received) == attempts
         assert deliveries(account, status="failed") == [row]
+    # Never delivered: Stripe's pending_webhooks counts it still (not only while retrying).
+    assert event(account, row["event"])["pending_webhooks"] == 1
 
 
 def test_an_unreachable_endpoint_is_retried(account, sent):
@@ -259,6 +263,68 @@ def test_events_list_shows_pending_webhooks(account, sent):
         sent()
     (listed,) = account.get("/v1/events").get_json()["data"]
     assert listed["pending_webhooks"] == 2
+
+
+def test_pending_webhooks_counts_every_delivery_that_never_succeeded(account, sent):
+    """Stripe: "webhooks that haven't been successfully delivered". Retries that ran out
+    count, and so does a delivery stopped by deleting its endpoint, even once the account
+    has no endpoint left: the same events delivery_success=false lists."""
+    with Receiver(answers=[503] * (len(TEST_DELAYS) + 2)) as broken, Receiver() as fine:
+        failing = endpoint(account, broken.url, events=["customer.created"])
+        working = endpoint(account, fine.url)
+        waiting = endpoint(account, broken.url, events=["customer.updated"])
+        cid = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()["id"]
+        sent()
+        for delay in TEST_DELAYS:
+            account.advance_clock(delay)
+            sent()
+        account.delete(f"/v1/webhook_endpoints/{working['id']}")
+        account.post(f"/v1/customers/{cid}", {"name": "Jo"})  # `waiting` answers 503 ...
+        sent()
+        for gone in (failing, waiting):  # ... and is deleted before a retry
+            account.delete(f"/v1/webhook_endpoints/{gone['id']}")
+        assert len(fine.received) == 1
+
+    def shown(**filters):
+        r = account.get("/v1/events", query_string=filters)
+        assert r.status_code == 200, r.get_json()
+        return [(e["type"], e["pending_webhooks"]) for e in r.get_json()["data"]]
+
+    assert shown() == [("customer.updated", 1), ("customer.created", 1)]
+    assert shown(delivery_success="false") == shown()
+    assert shown(delivery_success="true") == []
+    assert sorted((row["status"], row["last_error"]) for row in deliveries(account)) == [
+        ("failed", "HTTP 503"), ("failed", "endpoint deleted"), ("succeeded", None)]
+
+
+def test_an_endpoint_s_api_version_labels_the_events_sent_to_it(account, sent):
+    """Stripe renders what it sends an endpoint in the endpoint's api_version; Payground has
+    one shape per object, but the label says the version asked for (Stripe.net and
+    stripe-go refuse an event labelled with another version than theirs)."""
+    with Receiver() as pinned, Receiver() as plain:
+        r = account.post("/v1/webhook_endpoints", {
+            "url": pinned.url, "enabled_events[]": ["customer.created"],
+            "api_version": "2024-06-20"})
+        assert r.status_code == 200, r.get_json()
+        created = r.get_json()
+        assert created["api_version"] == "2024-06-20"
+        endpoint(account, plain.url, events=["customer.created"])
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+        (labelled,), (unlabelled,) = pinned.received, plain.received
+
+    verified = stripe.Webhook.construct_event(labelled.body.decode(),
+                                              labelled.headers["Stripe-Signature"],
+                                              created["secret"])  # signed as sent
+    assert verified.api_version == "2024-06-20"
+    assert unlabelled.event["api_version"] == API_VERSION
+    assert event(account, verified.id)["api_version"] == API_VERSION  # the API's own view
+
+    def rest(delivery):  # pending_webhooks depends on which delivery was sent first
+        return {k: v for k, v in delivery.event.items()
+                if k not in ("api_version", "pending_webhooks")}
+
+    assert rest(labelled) == rest(unlabelled)
 
 
 def test_events_filtered_by_delivery_success(account, sent):
@@ -637,3 +703,65 @@ def test_the_deadline_counts_from_the_start_even_when_connecting_is_slow(monkeyp
     assert (status, error) == (
         None, f"no answer within {webhook_delivery.DEADLINE} s (connecting took them all)")
     assert stuck.received == []  # nothing was sent
+
+
+SLOW_NAME = "slow.example.test"
+
+
+@pytest.fixture
+def slow_resolver(monkeypatch):
+    """A name server that never answers for SLOW_NAME (others resolve as usual); the
+    lookup gives up after 0.2 s instead of the usual LOOKUP_TIMEOUT."""
+    from payground.services import webhook_delivery
+
+    release = threading.Event()
+    asked = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != SLOW_NAME:
+            return socket.getaddrinfo(host, port, *args, **kwargs)
+        asked.append(host)
+        release.wait(30)  # the lookup's thread is let go when the test ends
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(webhook_delivery, "_getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(webhook_delivery, "LOOKUP_TIMEOUT", 0.2)
+    yield asked
+    release.set()
+
+
+@pytest.mark.parametrize("allowed", [
+    None,
+    "10.0.0.0/8",  # a name outside the list: connected only to addresses in the range
+    f"{SLOW_NAME},!10.0.0.5",  # a listed name, but never where "!" points
+])
+def test_a_name_lookup_that_never_answers_fails_the_attempt(slow_resolver, allowed):
+    from payground.core.webhooks import AllowedHosts
+    from payground.services import webhook_delivery
+
+    status, error = webhook_delivery.post(
+        f"http://{SLOW_NAME}/hook", b"{}", ["whsec_x"], 1,
+        allowed=AllowedHosts(allowed) if allowed else None)
+
+    assert (status, error) == (None, f"TimeoutError: looking up {SLOW_NAME} took more than "
+                                     "0.2 s")
+    assert slow_resolver == [SLOW_NAME]
+
+
+def test_a_slow_name_server_holds_up_neither_the_sender_nor_other_endpoints(
+        account, sent, slow_resolver):
+    """The lookup had no timeout of its own: a resolver that hung held a sender (and
+    wait_idle) for as long as it liked. Now the attempt fails and is retried later."""
+    with Receiver() as hook:
+        endpoint(account, f"http://{SLOW_NAME}/hook")
+        fine = endpoint(account, hook.url.replace("127.0.0.1", "localhost"))  # a name too
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+        assert [e["type"] for e in hook.events] == ["customer.created"]
+    rows = {row["endpoint"]: row for row in deliveries(account)}
+    slow = next(row for endpoint_id, row in rows.items() if endpoint_id != fine["id"])
+    assert (slow["status"], slow["attempts"], slow["last_response_status"],
+            slow["last_error"]) == ("pending", 1, None,
+                                    f"TimeoutError: looking up {SLOW_NAME} took more than 0.2 s")
+    assert slow["next_attempt_at"] == slow["last_attempt_at"] + TEST_DELAYS[0]
+    assert rows[fine["id"]]["status"] == "succeeded"

@@ -19,7 +19,7 @@ class Event(AccountScoped, db.Model):
     __tablename__ = "events"
     object = "event"
     id_prefix = "evt_"
-    # Not a column: endpoints still waiting for the event, set by whoever shows it.
+    # Not a column: its deliveries not (yet) successful, set by whoever shows it.
     pending_webhooks = 0
 
     type: Mapped[str] = mapped_column(String(64), index=True)

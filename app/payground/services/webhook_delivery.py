@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 import weakref
@@ -36,7 +37,7 @@ from ..models.account import Account
 from ..models.base import db
 from ..models.event import Event
 from ..models.webhook import WebhookDelivery, WebhookEndpoint
-from .webhooks import SEND_AFTER_COMMIT, pending_counts
+from .webhooks import SEND_AFTER_COMMIT, undelivered_counts
 
 log = logging.getLogger("payground")
 
@@ -48,6 +49,10 @@ RETRY_DELAYS = {
            20 * 3600),
 }
 TIMEOUT = 10  # seconds for each network step (connect, send, wait for the status line)
+# Seconds for looking up the endpoint's host name. The system resolver has no timeout a
+# caller can set (a dead name server holds getaddrinfo for its own retries, 30 s and more):
+# the lookup runs in a thread of its own, and the attempt fails once this has passed.
+LOOKUP_TIMEOUT = TIMEOUT
 DEADLINE = 20  # seconds for a whole attempt: past it, the connection is cut
 # An attempt claimed by a worker that died is taken over after this: far longer than any
 # attempt can take (DEADLINE), so a live worker's claim never lapses under it.
@@ -59,6 +64,7 @@ PER_ENDPOINT = 2
 PER_ACCOUNT = 4
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 _elapsed_clock = time.monotonic  # how long an attempt has taken (tests replace it)
+_getaddrinfo = socket.getaddrinfo  # the name lookup (tests replace it with a slow one)
 
 
 _dispatchers: weakref.WeakSet = weakref.WeakSet()
@@ -289,7 +295,7 @@ def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
     if event is None:  # cannot happen (events are never deleted); never retry it forever
         _finish(delivery, claim, now, status="failed", error="event not found")
         return
-    body = render_event(event)
+    body = render_event(event, endpoint.api_version)
     url, livemode = endpoint.url, delivery.livemode
     secrets = signing_secrets(endpoint, pepper, now)
     db.session.commit()  # no transaction held while waiting for the receiver
@@ -325,12 +331,22 @@ def _finish(delivery: WebhookDelivery, claim: int, now: int, *, status: str,
     db.session.commit()
 
 
-def render_event(event: Event) -> bytes:
-    """The event as ``GET /v1/events/{id}`` returns it, with ``pending_webhooks`` now."""
+def render_event(event: Event, api_version: str | None = None) -> bytes:
+    """The event as ``GET /v1/events/{id}`` returns it, with ``pending_webhooks`` now and,
+    for an endpoint that has one, the endpoint's ``api_version``.
+
+    Stripe renders what it sends to such an endpoint in that version, and says so in the
+    event's ``api_version`` (Stripe.net and stripe-go refuse an event whose version is not
+    the one they were built for). Payground has one shape of each object: only the label
+    changes (README, "Where Payground differs").
+    """
     from ..v1.events import EventOut  # the HTTP layer's schema, imported when first sending
 
-    event.pending_webhooks = pending_counts([event.id]).get(event.id, 0)
-    return orjson.dumps(EventOut().dump(event), option=orjson.OPT_INDENT_2)
+    event.pending_webhooks = undelivered_counts([event.id]).get(event.id, 0)
+    shown = EventOut().dump(event)
+    if api_version:
+        shown["api_version"] = api_version
+    return orjson.dumps(shown, option=orjson.OPT_INDENT_2)
 
 
 def signing_secrets(endpoint: WebhookEndpoint, pepper: str, now: int) -> list[str]:
@@ -346,15 +362,16 @@ def signing_secrets(endpoint: WebhookEndpoint, pepper: str, now: int) -> list[st
 def post(url: str, body: bytes, secrets: list[str], timestamp: int,
          allowed=None) -> tuple[int | None, str | None]:
     """POST ``body`` signed with each of ``secrets``; (status, None) or (None, what went
-    wrong). Never longer than ``DEADLINE`` seconds once connected: a receiver that trickles
-    its answer is cut off. The answer's body is not read (it means nothing to Stripe).
+    wrong). The host's name lookup is given up after ``LOOKUP_TIMEOUT`` seconds (a slow
+    resolver holds one sender no longer than that), each connection try after ``TIMEOUT``;
+    never longer than ``DEADLINE`` seconds once connected: a receiver that trickles its
+    answer is cut off. The answer's body is not read (it means nothing to Stripe).
 
     :param allowed: the server's ``core.webhooks.AllowedHosts``; ``None`` or empty: anywhere.
         A host that is not a listed name is connected to only at addresses in a listed range.
     """
     import base64
     import http.client
-    import socket
 
     parts = urlsplit(url)
     headers = {
@@ -394,10 +411,14 @@ def post(url: str, body: bytes, secrets: list[str], timestamp: int,
                           f"{allowed.shown(host, port)}")
         connection = connection_class(host, port, timeout=TIMEOUT)
         if allowed and not allowed.names_host(host, port):
-            connection._create_connection = _connect_within(allowed)  # what connect() calls
+            connect = _connector(allowed)
         elif allowed and allowed.excluded_networks:  # a listed name, but never where ! says
-            connection._create_connection = _connect_within(allowed, named=True)
-        connection.connect()  # name lookup and connect: TIMEOUT per address tried
+            connect = _connector(allowed, named=True)
+        else:
+            connect = _connector()
+        connection._create_connection = connect  # what connect() calls
+        # Name lookup (LOOKUP_TIMEOUT), then TIMEOUT per address tried.
+        connection.connect()
         left = DEADLINE - (_elapsed_clock() - started)
         if left <= 0:
             return None, f"no answer within {DEADLINE} s (connecting took them all)"
@@ -417,19 +438,23 @@ def post(url: str, body: bytes, secrets: list[str], timestamp: int,
             connection.close()
 
 
-def _connect_within(allowed, named: bool = False):
-    """``socket.create_connection`` that connects only to resolved addresses ``allowed``
-    holds (``named``: those of a listed name, anywhere but where ``!`` takes out): checked
-    on the address actually used, so a name cannot point elsewhere between a check and the
-    connection. :raises OSError: no address of the name is allowed."""
-    import socket
+def _connector(allowed=None, named: bool = False):
+    """``socket.create_connection`` for ``http.client``, with a bounded name lookup
+    (``_lookup``) and, on a shared server, only to resolved addresses ``allowed`` holds
+    (``named``: those of a listed name, anywhere but where ``!`` takes out): checked on the
+    address actually used, so a name cannot point elsewhere between a check and the
+    connection. ``allowed`` None: any address.
+
+    :raises OSError: the lookup failed or took too long, no address of the name is allowed,
+        or none of them could be connected to (the last one's error).
+    """
 
     def create_connection(address, timeout=None, source_address=None, **_):
         host, port = address
         failure = None
-        for family, kind, proto, _, sockaddr in socket.getaddrinfo(host, port,
-                                                                   type=socket.SOCK_STREAM):
-            if not allowed.holds_address(sockaddr[0], port, named=named):
+        for family, kind, proto, _, sockaddr in _lookup(host, port):
+            if allowed is not None and not allowed.holds_address(sockaddr[0], port,
+                                                                 named=named):
                 continue
             sock = socket.socket(family, kind, proto)
             try:
@@ -437,17 +462,44 @@ def _connect_within(allowed, named: bool = False):
                     sock.settimeout(timeout)
                 sock.connect(sockaddr)
                 return sock
-            except OSError as error:  # the next allowed address, as create_connection does
+            except OSError as error:  # the next address, as create_connection does
                 sock.close()
                 failure = error
         if failure is not None:
             raise failure
+        if allowed is None:
+            raise OSError(f"{host} resolves to no address")
         # Which addresses, not said: a participant reads this error, and it would map the
         # server's own network for them (the server's log has nothing either: no secret).
         raise OSError(f"not sent: {allowed.shown(host, port)} resolves to no address that "
                       "PAYGROUND_WEBHOOK_ALLOWED_HOSTS allows")
 
     return create_connection
+
+
+def _lookup(host: str, port: int) -> list:
+    """``getaddrinfo`` for a TCP connection to ``host``, given up after ``LOOKUP_TIMEOUT``
+    seconds. The lookup itself cannot be stopped: its thread ends when the resolver gives
+    up on its own, and no sender waits for it meanwhile.
+
+    :raises OSError: the name is not known (``gaierror``), or no answer came in time.
+    """
+    outcome: list = []
+    answered = threading.Event()
+
+    def look_up() -> None:
+        try:
+            outcome.append(_getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except Exception as error:  # noqa: BLE001 - raised in the sender's thread below
+            outcome.append(error)
+        answered.set()
+
+    threading.Thread(target=look_up, name="payground-webhook-lookup", daemon=True).start()
+    if not answered.wait(LOOKUP_TIMEOUT):
+        raise TimeoutError(f"looking up {host} took more than {LOOKUP_TIMEOUT} s")
+    if isinstance(outcome[0], Exception):
+        raise outcome[0]
+    return outcome[0]
 
 
 def _seconds_until_next(wall: int) -> float | None:

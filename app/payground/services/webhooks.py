@@ -210,14 +210,17 @@ def send_after_commit() -> None:
     db.session.info[SEND_AFTER_COMMIT] = True
 
 
-def pending_counts(event_ids: list[str]) -> dict[str, int]:
-    """How many endpoints are still waiting for each of ``event_ids`` (Stripe's
-    ``pending_webhooks``); events with none are left out."""
+def undelivered_counts(event_ids: list[str]) -> dict[str, int]:
+    """How many of each event's deliveries have not succeeded (Stripe's ``pending_webhooks``:
+    "webhooks that haven't been successfully delivered"): those still being retried, and
+    those whose retries ran out or whose endpoint was disabled or deleted first. Events with
+    none are left out. An event counted here is one ``delivery_success=false`` lists
+    (``undelivered``)."""
     if not event_ids:
         return {}
     rows = db.session.execute(
         select(WebhookDelivery.event_id, func.count())
-        .where(WebhookDelivery.event_id.in_(event_ids), WebhookDelivery.status == "pending")
+        .where(WebhookDelivery.event_id.in_(event_ids), WebhookDelivery.status != "succeeded")
         .group_by(WebhookDelivery.event_id)).all()
     return dict(rows)
 

@@ -45,7 +45,7 @@ class EventOut(Schema):
     created = fields.Integer()
     data = fields.Dict()
     livemode = fields.Boolean()
-    pending_webhooks = fields.Integer()  # endpoints still waiting for it
+    pending_webhooks = fields.Integer()  # deliveries not (yet) successful
     request = fields.Function(lambda event: {"id": event.request_id,
                                              "idempotency_key": event.idempotency_key})
     type = fields.String()
