@@ -135,7 +135,8 @@ def test_unreachable_redis_refuses_to_start(tmp_path):
 
     assert result.returncode == 1
     assert result.stderr == ("Error: cannot reach Redis at PAYGROUND_REDIS_URL "
-                             "(redis://127.0.0.1:1/3) to count rate limits and failed log-ins; "
+                             "(redis://127.0.0.1:1/3) to count rate limits and failed log-ins "
+                             "(Error 111 connecting to 127.0.0.1:1. Connection refused.); "
                              "is it running?\n")
 
 
@@ -186,13 +187,46 @@ def test_a_redis_that_goes_away_lets_requests_through_uncounted(app_config, sett
                                                     "password": "correct horse battery"})
         auth = {"Authorization": f"Bearer {body.get_json()['keys']['secret']}"}
         caplog.set_level(logging.WARNING, logger="payground")
-        statuses = [client.get("/v1/customers", headers=auth).status_code for _ in range(4)]
-        assert statuses == [200, 200, 200, 200]  # uncounted: a budget of 2 is not applied
+        responses = [client.get("/v1/customers", headers=auth) for _ in range(4)]
+        assert [r.status_code for r in responses] == [200] * 4  # a budget of 2 not applied
+        # Uncounted, so no RateLimit headers: a full budget shown would be a lie.
+        assert [sorted(h for h in r.headers.keys() if h.startswith("RateLimit"))
+                for r in responses] == [[]] * 4
         assert client.post("/sandbox/login", json={"email": email,
                                                    "password": "correct horse battery"}
                            ).status_code == 200
     finally:
         dispose_app(app)  # its database connections closed now, not by the collector
     warnings = [r.getMessage() for r in caplog.records if "rate-limit store" in r.getMessage()]
-    assert warnings == ["rate-limit store unreachable (StorageError); requests are let "
-                        "through uncounted until it answers again"]  # once, not per request
+    assert warnings == ["rate-limit store failed (ConnectionError: Error 111 connecting to "
+                        "127.0.0.1:1. Connection refused.); requests are let through "
+                        "uncounted, without RateLimit headers, until it answers again"
+                        ]  # once, not per request
+
+
+def test_a_redis_that_refuses_while_serving_is_logged_with_its_reason(app_config, wall,
+                                                                      caplog, redis_client):
+    """Reached but refusing (no database 99: a Redis restarted with fewer databases, say):
+    the log said "unreachable", which sent the operator looking at the network."""
+    import logging
+
+    from payground import create_app
+    from payground.app import dispose_app
+
+    # The test Redis (reached: redis_client), at a database index it does not have.
+    app = create_app({**app_config, "RATE_LIMITS": "test=2,live=100",
+                      "REDIS_URL": REDIS_URL.rsplit("/", 1)[0] + "/99"})
+    try:
+        client = app.test_client()
+        body = client.post("/sandbox/signup", json={"email": f"db99-{os.getpid()}@{DOMAIN}",
+                                                    "password": "correct horse battery"})
+        auth = {"Authorization": f"Bearer {body.get_json()['keys']['secret']}"}
+        caplog.set_level(logging.WARNING, logger="payground")
+        responses = [client.get("/v1/customers", headers=auth) for _ in range(3)]
+    finally:
+        dispose_app(app)
+    assert [(r.status_code, r.headers.get("RateLimit")) for r in responses] == [(200, None)] * 3
+    warnings = [r.getMessage() for r in caplog.records if "rate-limit store" in r.getMessage()]
+    assert warnings == ["rate-limit store failed (ResponseError: DB index is out of range); "
+                        "requests are let through uncounted, without RateLimit headers, until "
+                        "it answers again"]

@@ -93,8 +93,9 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
     if problem is not None:
         where = f"Redis at PAYGROUND_REDIS_URL ({_display_redis_url(limiter.redis_url)})"
         if isinstance(problem, ConnectionError):
+            # With Redis' reason: a refused port, a name that does not resolve, a timeout.
             raise click.ClickException(f"cannot reach {where} to count rate limits and failed "
-                                       "log-ins; is it running?")
+                                       f"log-ins ({problem}); is it running?")
         # Reached, and refused: a database index it does not have, a wrong password ...
         raise click.ClickException(f"{where} refused to count rate limits and failed "
                                    f"log-ins: {problem}")

@@ -11,7 +11,9 @@ Wired in ``app.py`` and ``http/auth.py``, in this order on a ``/v1`` request:
    refused - a restricted key's 403, an unknown route's 404 - counts too), and before
    ``idempotency.claim()`` (which commits): over budget it gets 429.
 4. ``add_headers(response)`` in ``after_request``: ``RateLimit-Policy`` and ``RateLimit`` on
-   every response to a request that was counted.
+   every response to a request that was counted. While the store fails (Redis down), requests
+   are let through uncounted, and their responses carry neither: there is no count to show,
+   and a full budget would be a lie.
 
 Windows are fixed and aligned to the clock (``now // window``), read from the app's
 injected :class:`~payground.core.clock.Clock`, so the window, ``Retry-After`` and the
@@ -66,6 +68,7 @@ class Decision:
     rate: Rate
     remaining: int
     reset: int  # whole seconds until the window ends, 1 to rate.window
+    counted: bool = True  # False: the store failed, nothing was counted (let through)
 
     def headers(self, policy: str) -> dict[str, str]:
         # Structured-field syntax of draft-ietf-httpapi-ratelimit-headers-08 and later:
@@ -172,14 +175,17 @@ class RateLimiter:
         return window, (window + 1) * rate.window - now
 
     def _unreachable(self, error: Exception) -> None:
-        """The counters' store failed (Redis down or hanging). Requests go on uncounted - a
-        room's whole API answering 500 would be worse than limits off for a while - and the
-        operator hears of it, once in ``_WARN_EVERY`` seconds, not once a request."""
+        """The counters' store failed (Redis down, hanging, or refusing: a database index
+        it no longer has). Requests go on uncounted - a room's whole API answering 500 would
+        be worse than limits off for a while - and the operator hears of it, with Redis' own
+        reason, once in ``_WARN_EVERY`` seconds, not once a request."""
         now = self.clock.now()
         if now - self._last_warning >= _WARN_EVERY:
             self._last_warning = now
-            log.warning("rate-limit store unreachable (%s); requests are let through "
-                        "uncounted until it answers again", type(error).__name__)
+            cause = getattr(error, "storage_error", None) or error  # limits' StorageError
+            log.warning("rate-limit store failed (%s: %s); requests are let through "
+                        "uncounted, without RateLimit headers, until it answers again",
+                        type(cause).__name__, cause)
 
     def _store_errors(self) -> tuple[type[Exception], ...]:
         from limits.errors import StorageError
@@ -193,7 +199,7 @@ class RateLimiter:
                 count = self.storage().incr(f"{key}:{window}", rate.window + _KEY_SLACK)
         except self._store_errors() as error:
             self._unreachable(error)
-            count = 0
+            return Decision(True, rate, rate.limit, reset, counted=False)
         return Decision(count <= rate.limit, rate, max(0, rate.limit - count), reset)
 
     def hit_account(self, account_id: str, livemode: bool) -> Decision:
@@ -215,7 +221,7 @@ class RateLimiter:
             count = self.storage().get(f"{kind}:{address}:{window}")
         except self._store_errors() as error:
             self._unreachable(error)
-            count = 0
+            return Decision(True, rate, rate.limit, reset, counted=False)
         return Decision(count < rate.limit, rate, max(0, rate.limit - count), reset)
 
     def record_failure(self, kind: str, address: str, rate: Rate) -> Decision:
@@ -247,7 +253,7 @@ class RateLimiter:
                 storage.incr(attempt.in_flight_key, attempt.expiry, amount=-1)
         except self._store_errors() as error:
             self._unreachable(error)
-            return Decision(True, rate, rate.limit, reset), attempt, False
+            return Decision(True, rate, rate.limit, reset, counted=False), attempt, False
         busy = failures < rate.limit
         return Decision(False, rate, 0, 1 if busy else reset), None, busy
 
@@ -300,7 +306,8 @@ def enforce() -> None:
     decision = limiter.hit_account(g.account.id, g.livemode)
     if not decision.allowed:
         raise decision.refusal(ACCOUNT_POLICY, GLOBAL_RATE)
-    g.rate_limit_headers = decision.headers(ACCOUNT_POLICY)
+    if decision.counted:  # uncounted (the store failed): no budget to show
+        g.rate_limit_headers = decision.headers(ACCOUNT_POLICY)
 
 
 def add_headers(response: Response) -> Response:
