@@ -264,6 +264,38 @@ def test_init_knows_the_saved_accounts_address_however_it_is_typed(
     assert again.output.startswith(f"Logged in as ada@{DOMAIN} (account acct_")
 
 
+def test_init_waits_out_a_throttled_sign_up_then_signs_up(app_config, wall, project, run,
+                                                          monkeypatch):
+    """A workshop room behind one address: a few wrong passwords use the address's log-in
+    budget, and sign-ups are refused too until the window ends. init waits it out (as
+    Retry-After says, told on one line), without sleeping here: the wait moves the clock."""
+    from payground.cli import client
+    from payground.testing import Server
+
+    waited = []
+
+    def wait(seconds):
+        waited.append(seconds)
+        wall[0] += seconds
+
+    monkeypatch.setattr(client, "wait", wait)
+    wall[0] = wall[0] // 60 * 60 + 50  # the window ends in 10 s
+    with Server(config={**app_config, "LOGIN_FAILURE_LIMIT": "2/1m"}) as limited:
+        for _ in range(2):
+            r = requests.post(limited.url_for("/sandbox/login"), timeout=30,
+                              json={"email": f"someone@{DOMAIN}", "password": "a typo!!"})
+            assert r.status_code == 401
+        result = run("init", "--url", limited.url, "--email", f"ada@{DOMAIN}",
+                     "--password", PASSWORD)
+        limited.check_errors()
+
+    assert result.exit_code == 0, result.output
+    assert waited == [10]
+    assert result.stderr == ("Payground refuses log-ins from this address for now (too many "
+                             "failed or at once); trying again in 10 s (1 of 3)...\n")
+    assert result.stdout.startswith(f"Signed up ada@{DOMAIN} (account acct_")
+
+
 def test_init_with_a_stale_or_other_session_still_logs_in(server, project, cli_home, run):
     server.signup(email=f"hal@{DOMAIN}", password=PASSWORD)
     (cli_home).mkdir(parents=True, exist_ok=True)

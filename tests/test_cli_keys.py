@@ -791,22 +791,90 @@ def test_an_env_file_made_by_a_command_claims_nothing_untrue(account, project, t
         "(keep it in .gitignore).")
 
 
-def test_a_throttled_log_in_is_not_sent_again(app_config, wall, cli_home):
+WAITING = ("Payground refuses log-ins from this address for now (too many failed or at "
+           "once); trying again in {seconds} s ({n} of 3)...")
+TOO_MANY = "Too many failed log-ins from your address. Wait a little and try again."
+
+
+@pytest.fixture
+def throttled(app_config, wall, cli_home):
+    """``login(password)``: `payground login` on a server whose log-in throttle is on, this
+    address already out of failed log-ins, its frozen clock 15 s into a minute (the window
+    ends in 45 s)."""
     from payground.testing import Server
 
-    with Server(config={**app_config, "LOGIN_FAILURE_LIMIT": "5/1m"}) as throttled:
+    wall[0] = wall[0] // 60 * 60 + 15  # the server is not started yet: its clock starts here
+    with Server(config={**app_config, "LOGIN_FAILURE_LIMIT": "5/1m"}) as server:
         clean = {name: None for name in os.environ if name.startswith("PAYGROUND_")}
-        runner = CliRunner(env={**clean, "PAYGROUND_URL": throttled.url})
+        runner = CliRunner(env={**clean, "PAYGROUND_URL": server.url})
+        address = server.signup(email=email(), password=PASSWORD).email
 
         def login(password):
             return runner.invoke(main, ["--home", str(cli_home), "login", "--email", address,
                                         "--password", password])
 
-        address = throttled.signup(email=email(), password=PASSWORD).email
         for _ in range(5):
-            assert login("not it").exit_code == 1
-        result = login(PASSWORD)
-        assert result.exit_code == 1
-        assert result.stderr.startswith("Error: Too many failed log-ins from your address. "
-                                        "Wait a little and try again. (Retry in ")
-        assert not (cli_home / "session").exists()
+            assert login("not it").stderr == "Error: Incorrect email address or password.\n"
+        yield login
+        server.check_errors()
+
+
+class Waits(list):
+    """The seconds the CLI waited before retrying, recorded instead of slept. The frozen
+    clock stands still meanwhile unless ``moves_clock`` (then the wait is time passing)."""
+
+    moves_clock = False
+
+
+@pytest.fixture
+def waits(monkeypatch, wall) -> Waits:
+    from payground.cli import client
+
+    waited = Waits()
+
+    def wait(seconds):
+        waited.append(seconds)
+        if waited.moves_clock:
+            wall[0] += seconds
+
+    monkeypatch.setattr(client, "wait", wait)
+    return waited
+
+
+def test_a_throttled_log_in_waits_as_told_then_logs_in(throttled, waits, cli_home):
+    """A room behind one address: others' typos used the budget. The CLI waits out the
+    window (Retry-After) instead of failing, and says so on one line."""
+    waits.moves_clock = True
+
+    result = throttled(PASSWORD)
+
+    assert result.exit_code == 0, result.output
+    assert waits == [45]
+    assert result.stderr == WAITING.format(seconds=45, n=1) + "\n"
+    assert result.stdout.startswith("Logged in as ")
+    assert (cli_home / "session").exists()
+
+
+def test_a_log_in_still_throttled_after_the_retries_fails_on_one_line(throttled, waits,
+                                                                     cli_home):
+    result = throttled(PASSWORD)  # the clock stands still: the window never ends
+
+    assert result.exit_code == 1
+    assert waits == [45, 45, 45]
+    assert result.stderr.splitlines() == [WAITING.format(seconds=45, n=n) for n in (1, 2, 3)] + [
+        f"Error: {TOO_MANY} (Still refused after 4 tries: retry in 45 s.)"]
+    assert not (cli_home / "session").exists()
+
+
+def test_a_retry_after_longer_than_the_cli_waits_fails_at_once(throttled, waits, cli_home,
+                                                                monkeypatch):
+    from payground.cli import client
+
+    monkeypatch.setattr(client, "MAX_WAIT", 44)  # the window ends in 45 s
+
+    result = throttled(PASSWORD)
+
+    assert result.exit_code == 1
+    assert waits == []
+    assert result.stderr == f"Error: {TOO_MANY} (Retry in 45 s.)\n"
+    assert not (cli_home / "session").exists()

@@ -103,7 +103,9 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     there instead.
 
     Exits with status 1, printing the server's message, if the server refuses (wrong
-    password, password too short ...) or cannot be reached.
+    password, password too short ...) or cannot be reached. Refused by the log-in throttle
+    (429: too many failed log-ins from this address), it waits as the server says and tries
+    again, up to 3 times (at most a minute each), printing a line each time.
 
     \f
     .. versionadded:: 0.1
@@ -197,7 +199,8 @@ def login(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     --url says otherwise. Unlike `payground init`, nothing else is written: no .env, no keys.
 
     Exits with status 1, printing the server's message, on a wrong email or password;
-    the saved session is then left as it was.
+    the saved session is then left as it was. Refused by the log-in throttle (429), it
+    waits as the server says and tries again, up to 3 times (at most a minute each).
 
     \f
     .. versionadded:: 0.2

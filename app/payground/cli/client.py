@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import click
@@ -25,9 +26,15 @@ class ServerError(click.ClickException):
         self.error = error
 
 
-# A password sent again by itself, when the throttle's window rolls over, would spend the
-# next window's budget on a guess the user did not make.
-_NEVER_RETRIED = frozenset({"/sandbox/login", "/sandbox/signup"})
+# Log-ins and sign-ups refused with 429 (a room behind one address shares the log-in
+# throttle's budget) are retried as the answer's Retry-After says, a few times, saying so.
+# The refusal comes before the password is checked (http/login_throttle.py), so however
+# many tries it takes, the password the user typed is checked once.
+CREDENTIAL_PATHS = frozenset({"/sandbox/login", "/sandbox/signup"})
+CREDENTIAL_RETRIES = 3
+MAX_WAIT = 60  # seconds: a longer Retry-After is not waited for (the error says how long)
+# How the CLI waits before a retry (tests replace it: nothing there sleeps for real).
+wait = time.sleep
 
 
 class _Client:
@@ -51,7 +58,9 @@ class _Client:
              json: dict | None = None, data: dict | None = None,
              params: dict | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        for attempt in range(5):
+        credentials = path in CREDENTIAL_PATHS
+        retries = CREDENTIAL_RETRIES if credentials else 4
+        for attempt in range(retries + 1):
             try:
                 response = self.http.request(method, self.url + path, headers=headers,
                                              json=json, data=data, params=params, timeout=30)
@@ -62,28 +71,44 @@ class _Client:
                 raise click.ClickException(
                     f"cannot reach Payground at {self.url}: is `payground serve` running "
                     "there? (use --url for another address)") from None
-            if response.status_code == 429 and attempt < 4 and path not in _NEVER_RETRIED:
+            if response.status_code != 429 or attempt == retries:
+                break
+            seconds = _retry_after(response)
+            if not credentials:
                 # Rate limited (test mode allows 25 requests a second): wait as told.
-                import time
-
-                time.sleep(min(float(response.headers.get("Retry-After") or 1), 5))
-                continue
-            break
+                wait(min(seconds, 5))
+            elif seconds <= MAX_WAIT:
+                click.echo(f"Payground refuses log-ins from this address for now (too many "
+                           f"failed or at once); trying again in {seconds} s "
+                           f"({attempt + 1} of {retries})...", err=True)
+                wait(seconds)
+            else:
+                break
         try:
             body = response.json()
         except ValueError:
             body = None
         error = body.get("error") if isinstance(body, dict) else None
         if response.status_code >= 400 and isinstance(error, dict):
-            wait = response.headers.get("Retry-After")
-            if response.status_code == 429 and wait:
-                error = {**error, "message": f"{error.get('message', '')} (Retry in {wait} s.)"}
+            seconds = response.headers.get("Retry-After")
+            if response.status_code == 429 and seconds:
+                tries = (f"Still refused after {attempt + 1} tries: retry"
+                         if credentials and attempt else "Retry")
+                error = {**error,
+                         "message": f"{error.get('message', '')} ({tries} in {seconds} s.)"}
             raise ServerError(response.status_code, error)
         if response.status_code >= 400 or not isinstance(body, dict):
             raise click.ClickException(
                 f"{self.url} did not answer {method} {path} like a Payground server "
                 f"(HTTP {response.status_code}).")
         return body
+
+
+def _retry_after(response) -> int:
+    """The answer's ``Retry-After`` in whole seconds (1 if missing or not a number of
+    seconds: Payground never sends an HTTP date)."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    return max(1, int(value)) if value.isascii() and value.isdigit() else 1
 
 
 def _mask(key: str) -> str:
