@@ -1,7 +1,9 @@
 """Payground's pytest plugin: a Payground server, fresh accounts and the Stripe SDK pointed at it.
 
-Registered through the ``pytest11`` entry point, so installing Payground is enough; do not
-also list it in ``pytest_plugins``. The fixtures, from the widest scope to the narrowest:
+Registered through the ``pytest11`` entry point, so installing Payground is enough. Listing
+it as well (``pytest_plugins = ["payground.pytest_plugin"]`` in a conftest, ``-p
+payground.pytest_plugin``, ``PYTEST_PLUGINS``) does no harm: it is loaded once. The fixtures,
+from the widest scope to the narrowest:
 
 - ``payground_config`` (session): settings for the server; override it in ``conftest.py``.
 - ``payground_server`` (session): a :class:`payground.testing.Server` for the whole run.
@@ -263,6 +265,27 @@ def payground_make_server(
         server.stop()
     for server in servers:
         server.check_errors()
+
+
+# The two names this module is registered under: its ``pytest11`` entry point's, and its
+# module name (which ``-p``, ``pytest_plugins`` and ``PYTEST_PLUGINS`` register it as).
+_NAMES = ("payground", __name__)
+
+
+def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
+    """Registered under one of its names, block the other, so that asking for this module
+    again by that name is skipped. Otherwise the entry point plus ``pytest_plugins =
+    ["payground.pytest_plugin"]`` (or ``-p payground.pytest_plugin``) stopped pytest with
+    pluggy's "ValueError: Plugin already registered under a different name" and a dump of
+    every plugin: the same module, under two names.
+    """
+    if plugin is not sys.modules.get(__name__):
+        return
+    name = manager.get_name(plugin)
+    for other in _NAMES:
+        # A name some other plugin holds is left to it.
+        if other != name and manager.get_plugin(other) is None:
+            manager.set_blocked(other)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

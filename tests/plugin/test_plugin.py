@@ -209,10 +209,30 @@ def test_fixtures_are_listed_with_docstrings(pytester):
     ])
 
 
-def test_inner_session_leaves_an_outer_server_running(pytester, payground_server):
-    # In-process: the inner session's pytest_sessionfinish must stop only its own servers.
-    # (payground_server has imported Flask and SQLAlchemy out here; pytester's sys.modules
-    # snapshot would otherwise drop and re-import them, which SQLAlchemy does not survive.)
+@pytest.fixture(scope="module")
+def inner_tests_imports(payground_server):
+    """What the in-process inner session's tests use, imported out here first.
+
+    pytester puts ``sys.modules`` back as it was when it was set up (this module-scoped
+    fixture comes before it): whatever an inner run imported first is dropped, and imported
+    again by the next test that needs it. Which modules those were (requests, urllib3,
+    multiprocessing when no earlier test had used them) depended on the order of the tests.
+    Flask and SQLAlchemy, which do not survive being imported twice, come with
+    ``payground_server``.
+    """
+    payground_server.signup().request("GET", "/v1/customers")
+
+
+def test_inner_session_leaves_an_outer_server_running(inner_tests_imports, pytester,
+                                                      payground_server):
+    """In-process: the inner session's pytest_sessionfinish must stop only its own servers.
+
+    Checked against the servers running before the inner session, not against
+    ``payground_server`` alone: whether another server runs in this process meanwhile (a
+    test's or a module's own) depends on the tests before this one and on their order.
+    """
+    from payground.testing import server as server_module
+
     pytester.makepyfile(
         """
         from payground.testing import Server
@@ -226,13 +246,64 @@ def test_inner_session_leaves_an_outer_server_running(pytester, payground_server
             leaked.start()
         """
     )
-    from payground.testing import server as server_module
+    before = set(server_module._running)
+    inner: set = set()
 
-    result = pytester.runpytest_inprocess(*QUIET)
+    class InnerServers:
+        """Notes the servers each inner test leaves running, before its teardown."""
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtest_teardown(self, item):
+            inner.update(set(server_module._running) - before)
+
+    result = pytester.runpytest_inprocess(*QUIET, plugins=[InnerServers()])
+
     result.assert_outcomes(passed=2)
-    assert payground_server.is_running
-    # The inner session's server and the one its test leaked are both stopped.
-    assert set(server_module._running) == {payground_server}
+    assert len(inner) == 2  # the inner session's payground_server, and the leaked one
+    assert not any(server.is_running for server in inner)  # both stopped
+    assert payground_server in before and payground_server.is_running
+    assert set(server_module._running) == before
+
+
+@pytest.mark.parametrize("how", ["pytest_plugins", "-p", "PYTEST_PLUGINS"])
+def test_the_plugin_asked_for_again_by_its_module_name_is_loaded_once(pytester, monkeypatch,
+                                                                       how):
+    """The entry point registers the module as "payground"; a conftest's pytest_plugins,
+    -p and PYTEST_PLUGINS ask for it as "payground.pytest_plugin". pytest used to stop with
+    pluggy's "ValueError: Plugin already registered under a different name" (and a dump of
+    every plugin) before running anything."""
+    args: tuple[str, ...] = ()
+    if how == "pytest_plugins":
+        pytester.makeconftest('pytest_plugins = ["payground.pytest_plugin"]')
+    elif how == "-p":
+        args = ("-p", "payground.pytest_plugin")
+    else:
+        monkeypatch.setenv("PYTEST_PLUGINS", "payground.pytest_plugin")
+    pytester.makepyfile(
+        """
+        import payground.pytest_plugin
+
+        def test_fixtures_once(payground_account, pytestconfig):
+            assert payground_account.request("GET", "/v1/customers").status_code == 200
+            names = [name for name, plugin in pytestconfig.pluginmanager.list_name_plugin()
+                     if plugin is payground.pytest_plugin]
+            assert len(names) == 1, names  # the entry point's name, or -p's (it came first)
+        """
+    )
+    result = run(pytester, *args)
+    result.assert_outcomes(passed=1)
+    assert "already registered" not in result.stdout.str() + result.stderr.str()
+
+
+def test_the_entry_point_can_still_be_turned_off(pytester):
+    pytester.makepyfile(
+        """
+        def test_without(request):
+            assert "payground_account" not in request.fixturenames
+        """
+    )
+    result = run(pytester, "-p", "no:payground", "--fixtures")
+    result.stdout.no_fnmatch_line("payground_account*")
 
 
 def test_plugin_import_is_light():
