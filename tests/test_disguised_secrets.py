@@ -174,12 +174,16 @@ def test_a_disguised_key_as_a_webhook_url_is_refused(account):
     assert account.get("/v1/webhook_endpoints").get_json()["data"] == []
 
 
-def test_a_dashboard_address_holding_a_disguised_key_is_not_put_in_the_redirect(client, account):
+def test_a_dashboard_address_holding_a_disguised_key_is_refused_not_redirected(client,
+                                                                              account):
+    # Sent to log in, it would have been put in the redirect's address (next=...); refused as
+    # /v1 refuses a key in its URL, it is not even read.
     disguised = disguises(account.secret_key)["encoded twice"]
     r = client.get(f"/dashboard/keys/{disguised}/roll")
 
-    assert r.status_code == 303
-    assert r.headers["Location"] == "/dashboard/login"
+    assert r.status_code == 400 and "Location" not in r.headers
+    assert messages.API_KEY_IN_URL in r.get_data(as_text=True)
+    assert account.secret_key[8:] not in r.get_data(as_text=True)
 
 
 def test_the_account_named_in_stripe_account_is_masked_before_it_is_cut(account):

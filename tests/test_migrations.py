@@ -233,6 +233,41 @@ def test_version_8_money_becomes_64_bit_and_its_authorisations_expire(tmp_path, 
         db.engine.dispose()
 
 
+def test_form_nonces_spent_before_version_12_still_act_once(tmp_path, own_database, wall):
+    """Version 12 keeps the request that spent a nonce; one spent before names none: sent
+    again, its form still does nothing (the page then links to no key)."""
+    from payground.extensions import db
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "nonces@example.com")
+    with app.app_context():
+        with db.engine.begin() as conn:  # version 11's table: no request_id
+            conn.execute(sa.text("DROP TABLE used_form_nonces"))
+            conn.execute(sa.text("CREATE TABLE used_form_nonces (id VARCHAR(64) PRIMARY KEY, "
+                                 "created INTEGER NOT NULL)"))
+            conn.execute(sa.text("INSERT INTO used_form_nonces (id, created) VALUES "
+                                 "(:id, :now)"), {"id": "a" * 32, "now": int(wall[0])})
+            conn.execute(sa.text("UPDATE payground_schema SET version = 11"))
+        db.engine.dispose()
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    from payground.services import form_nonces
+
+    with upgraded.app_context():
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("used_form_nonces")}
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        with pytest.raises(form_nonces.NonceSpent):
+            form_nonces.spend("a" * 32, now=int(wall[0]), request_id="req_again")
+        old = form_nonces.spent("a" * 32)
+        form_nonces.spend("b" * 32, now=int(wall[0]), request_id="req_new")
+        db.session.commit()
+        new = form_nonces.spent("b" * 32)
+        found = (old.request_id, new.request_id)
+        db.session.remove()
+        db.engine.dispose()
+    assert "request_id" in columns and version == 12
+    assert found == (None, "req_new")
+
+
 def test_a_database_a_newer_version_upgraded_is_refused_untouched(tmp_path, own_database, wall):
     """Run on it, this version would write rows without what the newer one keeps with them
     (as version 1 code, run on an upgraded home, made charges without journals)."""

@@ -155,7 +155,7 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 def _register_request_hooks(app: Flask) -> None:
     from .http import api_version, cors, idempotency, ratelimit, request_log
-    from .http.auth import authenticate_v1, catch_up_leak_drills
+    from .http.auth import authenticate_v1, catch_up_leak_drills, refuse_key_in_url
     from .http.body import settle_streamed_body
 
     @app.before_request
@@ -190,6 +190,9 @@ def _register_request_hooks(app: Flask) -> None:
             # Keep last: it commits a claim on the Idempotency-Key (or returns a replay), so
             # every check that can refuse the request must already have run.
             return idempotency.claim()
+        # /sandbox, the dashboard and any other address: a key in the URL is refused and
+        # audited as /v1 refuses it (there, inside authentication, after the throttle).
+        refuse_key_in_url()
         return None
 
     @app.after_request

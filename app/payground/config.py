@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_ALLOWED_HOSTS": "",
     # Failed dashboard log-ins per client address; on whatever RATE_LIMITS says. `off` disables.
     "LOGIN_FAILURE_LIMIT": "5/1m",
+    # Failed log-ins per email address, from any addresses (only while LOGIN_FAILURE_LIMIT is
+    # not `off`): someone with many addresses guessing one account's password.
+    "LOGIN_EMAIL_FAILURE_LIMIT": "10/10m",
     "TESTING": False,
     "LOG_LEVEL": "INFO",
     # Stripe refuses request bodies far smaller than this; anything bigger is abuse.
@@ -72,6 +75,7 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     config["WEBHOOK_ALLOWED_HOSTS"] = parse_webhook_allowed_hosts(
         config["WEBHOOK_ALLOWED_HOSTS"])
     parse_login_failure_limit(config["LOGIN_FAILURE_LIMIT"])
+    parse_login_email_failure_limit(config["LOGIN_EMAIL_FAILURE_LIMIT"])
     check_password_cost(config["PASSWORD_COST"])
     return config
 
@@ -228,3 +232,8 @@ def parse_auth_failure_limit(value: str | None) -> Rate | None:
 def parse_login_failure_limit(value: str | None) -> Rate | None:
     """`5/1m` (the default) -> Rate(5, 60): failed dashboard log-ins per client address."""
     return None if _is_off(value) else parse_rate(value, setting="LOGIN_FAILURE_LIMIT")
+
+
+def parse_login_email_failure_limit(value: str | None) -> Rate | None:
+    """`10/10m` (the default) -> Rate(10, 600): failed log-ins per email address."""
+    return None if _is_off(value) else parse_rate(value, setting="LOGIN_EMAIL_FAILURE_LIMIT")

@@ -266,7 +266,8 @@ def error_line(error: Mapping[str, Any], status: int) -> str:
 
 
 def register_error_handlers(app) -> None:
-    """Render every error (ours, werkzeug's, marshmallow's, unexpected ones) as Stripe's envelope."""
+    """Render every error (ours, werkzeug's, marshmallow's, unexpected ones) as Stripe's envelope
+    (at a dashboard address that no view matched, as the dashboard's error page)."""
     from flask import g, jsonify, request
     from marshmallow import ValidationError
     from werkzeug.exceptions import HTTPException
@@ -294,6 +295,12 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(StripeError)
     def handle_stripe_error(error: StripeError):
+        from .dashboard.session import is_dashboard_path, unrouted_error_page
+
+        if is_dashboard_path(request.path):
+            # Refused before routing (a key in the URL of a PUT the dashboard 405s): no view
+            # was found, so the dashboard's own handler is not asked; the page still is.
+            return unrouted_error_page(error)
         return render(error)
 
     @app.errorhandler(ValidationError)
@@ -302,6 +309,10 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):
+        from .dashboard.session import is_dashboard_path, method_not_allowed
+
+        if error.code == 405 and is_dashboard_path(request.path):
+            return method_not_allowed(error)  # a browser's page: 405 and Allow, not JSON
         if error.code in (404, 405):
             return render(RouteNotFound(messages.UNRECOGNIZED_URL.format(
                 method=request.method, path=request.path)))

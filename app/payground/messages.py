@@ -325,20 +325,27 @@ DASHBOARD_FORM_OTHER_MODE = (
     "mode since (in another tab?): nothing was {done}. Send the form again to do it in {mode} "
     "mode, or switch back to {shown} mode first."
 )
-# A dashboard form sent again (the answer reloaded, Back and "send again"): {done} says what
-# the first sending did, and where to find it.
+# A dashboard form sent again (a double click, the answer reloaded, Back and "send again"):
+# {done} says what the first sending did, and where to find it. After a double click the
+# browser shows the second answer (this one), not the first, which held the secret.
 DASHBOARD_FORM_ALREADY_SENT = (
     "This form was sent before, and did what it asked then: {done} Sending it again "
-    "(reloading the page that answered it, or going back to the form) does nothing."
+    "(a second click on its button, reloading the page that answered it, or going back to "
+    "the form) does nothing."
 )
 DASHBOARD_KEY_CREATED_BEFORE = (
-    "the key it created is on the API keys page. Its secret was shown once, on that answer, "
-    "and is not shown again: if you did not copy it, roll that key. To create another key, "
-    "fill in the form again."
+    "the key it created is on the API keys page. Its secret was shown once, on the answer "
+    "to that first sending, and is not shown again: if you did not copy it, roll that key. "
+    "To create another key, fill in the form again."
 )
 DASHBOARD_KEY_ROLLED_BEFORE = (
-    "the new key is on the API keys page. Its secret was shown once, on that answer, and is "
-    "not shown again: if you did not copy it, roll the new key."
+    "the new key is on the API keys page. Its secret was shown once, on the answer to that "
+    "first sending, and is not shown again: if you did not copy it, roll the new key."
+)
+DASHBOARD_SIGNED_UP_BEFORE = (
+    "it created your account. Its test keys were shown once, on the answer to that first "
+    "sending, and are not shown again: if you did not copy the secret key, roll it on the "
+    "API keys page."
 )
 DASHBOARD_ENDPOINT_ADDED_BEFORE = (
     "the endpoint it added is on the webhooks page. Its signing secret was shown once, on "

@@ -190,6 +190,61 @@ def test_secure_cookie_over_https(app):
         assert "Secure" in cookie_headers(r)[name], name
 
 
+HSTS = "max-age=31536000"
+
+
+@pytest.mark.parametrize("base, trusted, forwarded, hsts", [
+    ("https://dash.example", "", {}, True),  # served over HTTPS itself
+    ("http://dash.example", "127.0.0.1/32", {"X-Forwarded-Proto": "https"}, True),
+    ("http://dash.example", "", {}, False),
+    # A proxy's word counts only from a trusted proxy, as for the .env download.
+    ("http://dash.example", "", {"X-Forwarded-Proto": "https"}, False),
+    ("http://dash.example", "10.0.0.0/8", {"X-Forwarded-Proto": "https"}, False),
+    ("http://dash.example", "127.0.0.1/32", {"X-Forwarded-Proto": "http"}, False),
+    # Never pinned: every other plain-http server on the machine would be refused after it.
+    ("https://localhost", "", {}, False),
+    ("https://app.localhost:8443", "", {}, False),
+], ids=["https", "trusted-proxy", "http", "untrusted-header", "other-proxy",
+        "proxy-says-http", "localhost", "dot-localhost"])
+def test_strict_transport_security_only_over_https(app, base, trusted, forwarded, hsts):
+    app.config["TRUSTED_PROXIES"] = trusted
+    browser = Dashboard(app.test_client())
+    pages = [browser.get("/dashboard/login", base_url=base, headers=forwarded),
+             browser.get("/dashboard/static/dashboard/dashboard.css", base_url=base,
+                         headers=forwarded),
+             browser.client.put("/dashboard/keys", base_url=base, headers=forwarded)]
+    for r, status in zip(pages, (200, 200, 405)):
+        r.close()  # the static file's
+        assert r.status_code == status
+        assert r.headers.get("Strict-Transport-Security") == (HSTS if hsts else None)
+
+
+def test_strict_transport_security_is_not_sent_for_a_public_url_alone(app):
+    # PUBLIC_URL says how the server is meant to be reached (cookies are Secure for it), not
+    # how this answer came: HSTS over plain http would be ignored, and is never sent.
+    app.config["PUBLIC_URL"] = "https://dash.example"
+    r = Dashboard(app.test_client()).get("/dashboard/login", base_url="http://dash.example")
+    assert "Secure" in cookie_headers(r)["payground_csrf"]
+    assert "Strict-Transport-Security" not in r.headers
+
+
+def test_strict_transport_security_on_a_signed_in_page_and_not_on_the_api(app, client):
+    browser = Dashboard(app.test_client())
+    page = browser.get("/dashboard/login", base_url="https://dash.example")
+    token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    r = browser.client.post("/dashboard/signup", base_url="https://dash.example", data={
+        "csrf_token": token, "email": new_email(), "password": PASSWORD,
+        "password_confirm": PASSWORD})
+    assert r.status_code == 200 and r.headers["Strict-Transport-Security"] == HSTS
+    assert browser.client.get("/dashboard/keys", base_url="https://dash.example"
+                              ).headers["Strict-Transport-Security"] == HSTS
+    # The API's clients are programs, which ignore it: only the dashboard's pages send it.
+    (secret, _) = shown_secrets(r)
+    api = client.get("/v1/customers", base_url="https://dash.example",
+                     headers={"Authorization": f"Bearer {secret}"})
+    assert api.status_code == 200 and "Strict-Transport-Security" not in api.headers
+
+
 def test_pages_are_never_cached_or_framed(dash, signed_in):
     r = dash.get("/dashboard/keys")
     assert r.headers["Cache-Control"] == "no-store"
@@ -293,6 +348,134 @@ def test_correct_log_ins_in_flight_are_refused_for_a_second_only(dash, app, monk
     assert late.status_code == 429 and late.headers["Retry-After"] == "1"
     assert answers == [200, 200, 200]
     assert app.test_client().post("/sandbox/login", json=right).status_code == 200
+
+
+EMAIL_TOO_MANY = "Too many failed log-ins for this email address. Wait a little and try again."
+EMAIL_AT_ONCE = "Too many log-ins at once for this email address. Try again in a second."
+
+
+def addresses():
+    """A new client address for each attempt: an attacker's many machines."""
+    return iter({"REMOTE_ADDR": f"198.51.100.{n}"} for n in range(1, 255))
+
+
+@pytest.fixture
+def email_budget(app, wall):
+    """4 failed log-ins per email per 10 minutes; the test starts a window."""
+    app.config["LOGIN_EMAIL_FAILURE_LIMIT"] = "4/10m"
+    wall[0] = (int(wall[0]) // 600) * 600 + 1
+    return 4
+
+
+def test_login_throttling_per_email_from_many_addresses(dash, app, client, email_budget,
+                                                        wall):
+    account = dash.signup()
+    browser, spread = Dashboard(app.test_client()), addresses()
+    for _ in range(email_budget):  # each address far within its own budget of 3
+        r = browser.post("/dashboard/login", {"email": account.email, "password": "wrong!!!!"},
+                         environ_base=next(spread))
+        assert r.status_code == 401
+    # Over the email's budget: the right password from a new address is refused unchecked,
+    # however the email is typed.
+    r = browser.post("/dashboard/login", {"email": account.email.upper(),
+                                          "password": PASSWORD}, environ_base=next(spread))
+    assert r.status_code == 429
+    assert r.headers["Retry-After"] == "599"
+    assert EMAIL_TOO_MANY in text(r)
+    assert "You can try again in" in text(r)
+    assert "payground_session" not in cookie_headers(r)
+    refused = client.post("/sandbox/login", json={"email": account.email, "password": PASSWORD},
+                          environ_base=next(spread))
+    assert_error(refused, 429, code="rate_limit", message=EMAIL_TOO_MANY)
+    assert refused.headers["Retry-After"] == "599"
+    # Another account from the same addresses is not affected.
+    other = Dashboard(app.test_client()).signup()
+    r = Dashboard(app.test_client()).post(
+        "/dashboard/login", {"email": other.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "198.51.100.1"})
+    assert r.status_code == 303
+    # The next window starts afresh.
+    wall[0] += 600
+    r = browser.post("/dashboard/login", {"email": account.email, "password": PASSWORD},
+                     environ_base=next(spread))
+    assert r.status_code == 303
+
+
+def test_the_email_budget_does_not_tell_which_emails_have_accounts(dash, app, client,
+                                                                  email_budget, monkeypatch):
+    """An email with no account is counted and refused as one with: the same answers, and
+    the same password checks (of the sign-up cost) while allowed, none once refused."""
+    from payground.services import accounts
+
+    account = dash.signup()
+    checked = []
+    real = accounts.check_password
+    monkeypatch.setattr(accounts, "check_password",
+                        lambda stored, password: checked.append(stored) or real(stored, password))
+    seen = {}
+    for email in (account.email, "nobody-here@example.com"):
+        spread, checked[:] = addresses(), []
+        answers = [client.post("/sandbox/login", json={"email": email, "password": "wrong!!!!"},
+                               environ_base=next(spread)) for _ in range(email_budget + 2)]
+        seen[email] = ([(r.status_code, r.get_json()["error"]["message"]) for r in answers],
+                       [stored.split("$")[:4] for stored in checked])
+    known, unknown = seen.values()
+    assert known == unknown
+    statuses, costs = known
+    assert statuses == ([(401, "Incorrect email address or password.")] * email_budget
+                        + [(429, EMAIL_TOO_MANY)] * 2)
+    assert costs == [["scrypt", str(app.config["PASSWORD_COST"]), "8", "1"]] * email_budget
+
+
+def test_an_email_refusal_gives_the_address_its_attempt_back(dash, app, email_budget):
+    account, other = dash.signup(), Dashboard(app.test_client()).signup()
+    browser, spread = Dashboard(app.test_client()), addresses()
+    for _ in range(email_budget):
+        browser.post("/dashboard/login", {"email": account.email, "password": "wrong!!!!"},
+                     environ_base=next(spread))
+    same_address = {"REMOTE_ADDR": "203.0.113.7"}
+    for _ in range(5):  # more than the address's budget of 3: refused for the email only
+        r = browser.post("/dashboard/login", {"email": account.email, "password": PASSWORD},
+                         environ_base=same_address)
+        assert r.status_code == 429 and EMAIL_TOO_MANY in text(r)
+    # That address still has its whole budget (and no attempt left counted as in flight).
+    for expected in (401, 401, 401, 429):
+        r = browser.post("/dashboard/login", {"email": other.email, "password": "wrong!!!!"},
+                         environ_base=same_address)
+        assert r.status_code == expected
+    assert "Too many failed log-ins from your address." in text(r)
+
+
+def test_log_ins_in_flight_for_one_email_count_before_their_passwords_are_checked(
+        dash, app, monkeypatch, wall):
+    """Guesses at one account sent at once from many addresses get no more checks than
+    guesses sent one by one: three in flight use an email budget of 3."""
+    app.config.update(LOGIN_FAILURE_LIMIT="100/1m", LOGIN_EMAIL_FAILURE_LIMIT="3/10m")
+    wall[0] = (int(wall[0]) // 600) * 600 + 1
+    account = dash.signup()
+    answers, fourth = log_ins_held_while_another_is_sent(
+        app, monkeypatch, {"email": account.email, "password": "wrong!!!!"})
+    assert_error(fourth, 429, code="rate_limit", message=EMAIL_AT_ONCE)
+    assert fourth.headers["Retry-After"] == "1"
+    assert answers == [401, 401, 401]
+    fifth = app.test_client().post("/sandbox/login", json={"email": account.email,
+                                                           "password": PASSWORD})
+    assert_error(fifth, 429, code="rate_limit", message=EMAIL_TOO_MANY)
+
+
+@pytest.mark.parametrize("settings", [{"LOGIN_EMAIL_FAILURE_LIMIT": "off"},
+                                      {"LOGIN_FAILURE_LIMIT": "off"}])
+def test_the_email_budget_can_be_turned_off(dash, app, client, settings):
+    """``off`` turns it off; so does turning the log-in throttle off (its per-address
+    budget), as the test fixtures' servers do."""
+    app.config.update({"LOGIN_EMAIL_FAILURE_LIMIT": "2/10m", **settings})
+    account = dash.signup()
+    spread = addresses()
+    for _ in range(4):
+        assert client.post("/sandbox/login", json={"email": account.email, "password": "nope!!!!"},
+                           environ_base=next(spread)).status_code == 401
+    assert client.post("/sandbox/login", json={"email": account.email, "password": PASSWORD},
+                       environ_base=next(spread)).status_code == 200
 
 
 @pytest.mark.parametrize("trusted, base", [("127.0.0.1/32", "https://localhost"),

@@ -183,3 +183,136 @@ def test_keys_lifecycle_in_a_browser(server, page, shoot):
     page.goto(server.url_for("/dashboard/keys"))
     for key in (secret, restricted, rolled):
         assert key not in page.content()
+
+
+
+class HeldSendings:
+    """Holds the first form sent to the server, once it has spent its nonce (so it holds the
+    database's write lock, as a slow request would), until ``release()``: the time a second
+    click has in real life. ``arrived[n]`` is set when the ``n``-th POST (1, 2) reaches the
+    server, ``count`` says how many did."""
+
+    def __init__(self, server, monkeypatch):
+        import threading
+
+        from payground.services import form_nonces
+
+        self.arrived = {n: threading.Event() for n in (1, 2)}
+        self._release = threading.Event()
+        self.count = 0
+        self._spent = False
+        spend, app = form_nonces.spend, server.app.wsgi_app
+
+        def counting_app(environ, start_response):
+            if environ["REQUEST_METHOD"] == "POST":
+                self.count += 1  # before the write lock: a held sending does not hide it
+                self.arrived.get(self.count, threading.Event()).set()
+            return app(environ, start_response)
+
+        def held_spend(*args, **kwargs):
+            result = spend(*args, **kwargs)
+            first, self._spent = not self._spent, True
+            if first:
+                assert self._release.wait(timeout=30)
+            return result
+
+        monkeypatch.setattr(server.app, "wsgi_app", counting_app)
+        monkeypatch.setattr(form_nonces, "spend", held_spend)
+
+    def wait(self, number: int) -> None:
+        assert self.arrived[number].wait(timeout=30), f"sending {number} never arrived"
+
+    def release(self) -> None:
+        self._release.set()
+
+
+def click_twice(page, button, held: HeldSendings, *, second_is_sent: bool) -> None:
+    """A double click as people make it: the second click while the first sending is on
+    its way (Playwright's dblclick is quicker than any request: the browser merges them).
+    With the mouse: a locator waits for a page that is navigating away."""
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    held.wait(1)
+    page.mouse.click(x, y)
+    if second_is_sent:
+        held.wait(2)
+    held.release()
+
+
+def fill_sign_up(page, server) -> str:
+    email = f"grace.{secrets.token_hex(2)}@example.com"
+    page.goto(server.url_for("/dashboard/signup"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    return email
+
+
+def test_a_double_click_sends_a_form_once(server, page, monkeypatch):
+    """dashboard.js: the second click sends nothing, so the answer shown is the first one,
+    with the new secret; and a button's value still goes with its form (Test/Live)."""
+    expect = sync_api.expect
+    held = HeldSendings(server, monkeypatch)
+    fill_sign_up(page, server)
+    click_twice(page, page.get_by_role("button", name="Create account"), held, second_is_sent=False)
+    expect(page.get_by_role("dialog")).to_contain_text("It won’t be shown again.")
+    assert copy_from_dialog(page).startswith("sk_test_")
+    close_dialog(page)
+    assert held.count == 1
+
+    held = HeldSendings(server, monkeypatch)
+    page.get_by_role("radio", name="Secret (full access)").check()
+    page.get_by_label("Name", exact=True).fill("clicked twice")
+    click_twice(page, page.get_by_role("button", name="Create key"), held, second_is_sent=False)
+    expect(page.get_by_role("dialog")).to_contain_text("“clicked twice” is ready.")
+    secret = copy_from_dialog(page)
+    close_dialog(page)
+    assert held.count == 1
+    assert api(server, secret).status_code == 200
+    expect(page.get_by_role("row", name="clicked twice")).to_have_count(1)
+    expect(page.get_by_role("button", name="Create key")).to_be_enabled()  # a new page
+
+    # The switch's buttons carry the mode: "Live" without live mode leads to activating it.
+    page.get_by_role("button", name="Live").click()
+    expect(page).to_have_url(server.url_for("/dashboard/activate"))
+
+
+@pytest.fixture
+def page_without_script(server):
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def test_without_the_script_a_double_click_gets_a_page_that_says_what_to_do(
+        server, page_without_script, monkeypatch):
+    """The server's one-time form nonce: the second sending creates nothing, and its answer
+    (the one the browser shows) says what the first did and links to rolling the key."""
+    page, expect = page_without_script, sync_api.expect
+    held = HeldSendings(server, monkeypatch)
+    email = fill_sign_up(page, server)
+    click_twice(page, page.get_by_role("button", name="Create account"), held, second_is_sent=True)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Form already sent")
+    expect(page.get_by_role("main")).to_contain_text("it created your account")
+    page.get_by_role("link", name="Log in").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(server.url_for("/dashboard/keys"))
+
+    held = HeldSendings(server, monkeypatch)
+    page.get_by_role("radio", name="Secret (full access)").check()
+    page.get_by_label("Name", exact=True).fill("clicked twice")
+    click_twice(page, page.get_by_role("button", name="Create key"), held, second_is_sent=True)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Form already sent")
+    page.get_by_role("link", name="Roll clicked twice").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Roll")
+    page.get_by_role("link", name="API keys").click()
+    expect(page.get_by_role("row", name="clicked twice")).to_have_count(1)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from payground import messages
 from tests.conftest import PG_URL
-from tests.dashboard.conftest import Dashboard, shown_secrets, text, v1
+from tests.dashboard.conftest import PASSWORD, Dashboard, new_email, shown_secrets, text, v1
 
 TITLE = "Form already sent"
 
@@ -24,13 +24,19 @@ def form_of(response, action: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
 
 
-def already_sent(response, done: str, back: str) -> None:
+def already_sent(response, done: str, back: str, action: tuple[str, str] | None = None
+                 ) -> None:
+    """The "Form already sent" page: what the first sending did, a link back, and, where
+    given, the link that puts a missed secret right (``(href, label)``)."""
     page = text(response)
     assert response.status_code == 409, page
     assert TITLE in page
     assert messages.DASHBOARD_FORM_ALREADY_SENT.format(done=done) in page
     assert f'href="{back}"' in page
-    assert not re.search(r"(sk|rk|pk)_(test|live)_|whsec_", page)  # nothing shown again
+    actions = re.findall(r'<a class="button primary" href="([^"]+)">([^<]+)</a>', page)
+    assert actions == ([action] if action else [])
+    # Nothing shown again: a key's redacted form at most (sk_test_...Ab12), never a secret.
+    assert not re.search(r"(sk|rk|pk)_(test|live)_[0-9A-Za-z]|whsec_", page)
 
 
 def count(app, model, *where) -> int:
@@ -58,7 +64,9 @@ def test_reloading_the_answer_to_create_key_creates_nothing(app, dash, signed_in
     first = dash.client.post("/dashboard/keys", data=form)
     (secret,) = shown_secrets(first)
     again = dash.client.post("/dashboard/keys", data=form)
-    already_sent(again, messages.DASHBOARD_KEY_CREATED_BEFORE, "/dashboard/keys")
+    key_id = dash.key_id(secret)
+    already_sent(again, messages.DASHBOARD_KEY_CREATED_BEFORE, "/dashboard/keys",
+                 (f"/dashboard/keys/{key_id}/roll", f"Roll ci (sk_test_...{secret[-4:]})…"))
     assert secret not in again.get_data(as_text=True)
     account = account_id(app, signed_in.email)
     assert count(app, ApiKey, ApiKey.account_id == account, ApiKey.name == "ci") == 1
@@ -89,7 +97,9 @@ def test_rolling_a_key_twice_by_reloading_rolls_once(app, dash, signed_in, clien
     form = {**form_of(dash.get(action), action), "expires_in": "3600"}
     (new,) = shown_secrets(dash.client.post(action, data=form))
     again = dash.client.post(action, data=form)
-    already_sent(again, messages.DASHBOARD_KEY_ROLLED_BEFORE, "/dashboard/keys")
+    already_sent(again, messages.DASHBOARD_KEY_ROLLED_BEFORE, "/dashboard/keys",
+                 (f"/dashboard/keys/{dash.key_id(new)}/roll",
+                  f"Roll Test secret key (sk_test_...{new[-4:]})…"))
     assert count(app, ApiKey, ApiKey.rolled_from == key_id) == 1
     assert v1(client, "/v1/customers", new).status_code == 200  # the key shown still works
 
@@ -165,12 +175,14 @@ def second_worker(app_config):
 
 def test_a_form_sent_again_to_another_worker_does_nothing(app, dash, signed_in, second_worker):
     form = {**form_of(dash.get("/dashboard/keys"), "/dashboard/keys"), "type": "secret"}
-    assert len(shown_secrets(dash.client.post("/dashboard/keys", data=form))) == 1
+    (secret,) = shown_secrets(dash.client.post("/dashboard/keys", data=form))
     browser = second_worker.test_client()  # the same browser, answered by the other worker
     browser.set_cookie("payground_session", dash.client.get_cookie(
         "payground_session", path="/dashboard").value, path="/dashboard")
     already_sent(browser.post("/dashboard/keys", data=form),
-                 messages.DASHBOARD_KEY_CREATED_BEFORE, "/dashboard/keys")
+                 messages.DASHBOARD_KEY_CREATED_BEFORE, "/dashboard/keys",
+                 (f"/dashboard/keys/{dash.key_id(secret)}/roll",
+                  f"Roll the key (sk_test_...{secret[-4:]})…"))
 
 
 def test_spent_nonces_go_once_no_session_can_send_them(app):
@@ -228,3 +240,103 @@ def test_a_form_does_not_wait_for_another_sweeping_the_same_expired_nonces(app):
             UsedFormNonce.id.in_([c * 32 for c in "def0"])).order_by(UsedFormNonce.id)
         ).scalars().all()
     assert kept == ["0" * 32, "f" * 32]
+
+
+def signup_form(browser: Dashboard, email: str) -> dict[str, str]:
+    """The sign-up page's form, filled in, as the browser would send it (and again)."""
+    return {**form_of(browser.get("/dashboard/signup"), "/dashboard/signup"), "email": email,
+            "password": PASSWORD, "password_confirm": PASSWORD}
+
+
+def accounts_with(app, email: str) -> int:
+    from payground.models import Account
+
+    return count(app, Account, Account.email == email)
+
+
+def test_a_sign_up_sent_twice_at_once_creates_one_account(app):
+    """A double click: the second sending leaves before the first's answer (and its session
+    cookie) arrives, and its answer is the one the browser shows."""
+    browser, email = Dashboard(app.test_client()), new_email()
+    form = signup_form(browser, email)
+    assert re.fullmatch(r"[0-9a-f]{32}\.[0-9a-f]{64}", form["form_nonce"])
+    first = browser.client.post("/dashboard/signup", data=form)
+    assert len(shown_secrets(first)) == 2
+    second = app.test_client()  # the same browser, before the first answer's cookies
+    second.set_cookie("payground_csrf", browser.client.get_cookie(
+        "payground_csrf", path="/dashboard").value, path="/dashboard")
+    for _ in range(6):  # more than the log-in budget (5/1m): never counted as a failure
+        again = second.post("/dashboard/signup", data=form)
+        already_sent(again, messages.DASHBOARD_SIGNED_UP_BEFORE, "/dashboard/login")
+        assert "payground_session" not in str(again.headers)
+    assert accounts_with(app, email) == 1
+    # Nor "email taken", which counts against the address: it can still sign up (a 200).
+    Dashboard(app.test_client()).signup()
+
+
+def test_reloading_the_sign_up_answer_creates_nothing_and_says_why(app):
+    """The answer set the session cookie: reloading it sends the form again with it."""
+    browser, email = Dashboard(app.test_client()), new_email()
+    form = signup_form(browser, email)
+    first = browser.client.post("/dashboard/signup", data=form)
+    secret, _ = shown_secrets(first)
+    again = browser.client.post("/dashboard/signup", data=form)
+    already_sent(again, messages.DASHBOARD_SIGNED_UP_BEFORE, "/dashboard/keys",
+                 (f"/dashboard/keys/{browser.key_id(secret)}/roll",
+                  f"Roll Test secret key (sk_test_...{secret[-4:]})…"))
+    assert accounts_with(app, email) == 1
+    assert browser.get("/dashboard/keys").status_code == 200  # still signed in
+
+
+def test_a_sign_up_form_sent_by_a_signed_in_browser_does_nothing(app, dash, signed_in):
+    # A sign-up tab left open and sent after logging in elsewhere; or another site's form
+    # (no token needed: nothing is done).
+    email = new_email()
+    for form in ({"email": email, "password": PASSWORD, "password_confirm": PASSWORD},
+                 {**signup_form(Dashboard(app.test_client()), email)}):
+        r = dash.client.post("/dashboard/signup", data=form)
+        assert r.status_code == 302 and r.headers["Location"] == "/dashboard/keys"
+    assert accounts_with(app, email) == 0
+
+
+def test_a_log_in_sent_again_after_it_worked_goes_where_it_went(app, dash):
+    account = dash.signup()
+    browser = Dashboard(app.test_client())
+    form = {**form_of(browser.get("/dashboard/login?next=/dashboard/clock"), "/dashboard/login"),
+            "email": account.email, "password": PASSWORD}
+    # Back, and "send again": its token was the pre-login cookie's, not the session's.
+    for status in (303, 302):
+        r = browser.client.post("/dashboard/login", data=form)
+        assert r.status_code == status and r.headers["Location"] == "/dashboard/clock"
+
+
+def test_the_page_links_no_roll_for_a_key_that_cannot_be_rolled_any_more(app, dash, signed_in):
+    form = {**form_of(dash.get("/dashboard/keys"), "/dashboard/keys"),
+            "type": "secret", "name": "gone"}
+    (secret,) = shown_secrets(dash.client.post("/dashboard/keys", data=form))
+    key_id = dash.key_id(secret)
+    assert dash.post(f"/dashboard/keys/{key_id}/revoke").status_code == 303
+    already_sent(dash.client.post("/dashboard/keys", data=form),
+                 messages.DASHBOARD_KEY_CREATED_BEFORE, "/dashboard/keys")
+
+
+def test_the_script_that_sends_a_form_once_is_on_every_page_with_a_form(app, dash, signed_in):
+    """dashboard.js stops a form's second sending (tests/dashboard/test_browser.py drives
+    it in Chromium); here: it is served, and every page with a form loads it."""
+    script = dash.get("/dashboard/static/dashboard/dashboard.js")
+    body = script.get_data(as_text=True)
+    script.close()
+    assert script.status_code == 200 and script.mimetype in ("text/javascript",
+                                                             "application/javascript")
+    assert 'form.addEventListener("submit"' in body and "event.preventDefault()" in body
+    assert 'window.addEventListener("pageshow"' in body  # Back: the forms work again
+    tag = '<script src="/dashboard/static/dashboard/dashboard.js" defer></script>'
+    for path in ("/dashboard/keys", "/dashboard/webhooks/new", "/dashboard/clock",
+                 "/dashboard/drills", f"/dashboard/keys/{dash.key_id(signed_in.secret_key)}/roll"):
+        page = dash.get(path)
+        assert page.status_code == 200 and '<form method="post"' in text(page), path
+        assert tag in text(page), path
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    signed_out = Dashboard(app.test_client())
+    for path in ("/dashboard/signup", "/dashboard/login"):
+        assert tag in text(signed_out.get(path)), path

@@ -84,14 +84,16 @@ def test_no_page_renders_a_planted_secret(app, dash, signed_in, client):
     assert scanned > 40
 
 
-def test_a_key_pasted_into_a_dashboard_url_is_not_echoed_on_the_way_to_log_in(client, account):
+def test_a_session_token_pasted_into_a_dashboard_url_is_not_echoed_on_the_way_to_log_in(
+        client, account):
     # Logged out: the dashboard sends the visitor to log in, and back afterwards - but not
-    # back to a path holding a key, which would put the key in the redirect's URL.
-    r = client.get(f"/dashboard/{account.secret_key}", follow_redirects=True)
+    # back to a path holding a session token, which would put it in the redirect's URL. (A
+    # key there is refused outright: test_keys_in_urls.py.)
+    r = client.get(f"/dashboard/{account.session}", follow_redirects=True)
 
     assert r.status_code == 200
     assert [h.headers["Location"] for h in r.history] == ["/dashboard/login"]
-    assert account.secret_key[8:] not in r.get_data(as_text=True)
+    assert account.session[5:] not in r.get_data(as_text=True)
     ordinary = client.get("/dashboard/charges")
     assert ordinary.headers["Location"] == "/dashboard/login?next=/dashboard/charges"
 
@@ -100,15 +102,16 @@ def test_a_key_pasted_into_a_list_address_is_not_put_back_into_its_page_links(
         dash, signed_in, client, monkeypatch):
     # The pager's links keep the page's filters, and whatever else the address carried:
     # a key there came back whole in the page, and in the next page's address once followed.
+    # (A key there is refused outright, as /v1 refuses it; a signing secret is not a key.)
     monkeypatch.setattr("payground.dashboard.logs.PAGE_SIZE", 1)  # two customers: two pages
-    key = signed_in.secret_key
     for _ in range(2):
-        v1(client, "/v1/customers", key, method="post")
+        v1(client, "/v1/customers", signed_in.secret_key, method="post")
+    secret = "whsec_" + "A1b2C3d4" * 4
 
-    r = dash.get(f"/dashboard/customers?limit=1&note={key}")
+    r = dash.get(f"/dashboard/customers?limit=1&note={secret}")
 
     assert r.status_code == 200
     body = r.get_data(as_text=True)
     assert 'rel="next"' in body  # the pager is there: its link was built
-    assert key[8:] not in body
-    assert f"note={keys.mask(key).replace('*', '%2A')}" in body  # masked, not dropped
+    assert secret[6:] not in body
+    assert f"note={keys.scrub(secret).replace('*', '%2A')}" in body  # masked, not dropped

@@ -118,6 +118,17 @@ def test_login_failure_limit_is_read_at_start_up():
         load_config({"SECRET": "s"}, environ={"PAYGROUND_LOGIN_FAILURE_LIMIT": "lots"})
 
 
+def test_login_email_failure_limit_is_read_at_start_up():
+    from payground.config import Rate, parse_login_email_failure_limit
+
+    assert load_config({"SECRET": "s"}, environ={})["LOGIN_EMAIL_FAILURE_LIMIT"] == "10/10m"
+    assert parse_login_email_failure_limit("10/10m") == Rate(10, 600)
+    assert parse_login_email_failure_limit("off") is None
+    with pytest.raises(ValueError, match="^PAYGROUND_LOGIN_EMAIL_FAILURE_LIMIT: cannot read "
+                                         "'lots'"):
+        load_config({"SECRET": "s"}, environ={"PAYGROUND_LOGIN_EMAIL_FAILURE_LIMIT": "lots"})
+
+
 @pytest.mark.parametrize("value", ["1000", "1", "0", "65536"])
 def test_a_password_cost_scrypt_cannot_use_stops_start_up(value):
     # Not a power of two (or past what scrypt may use here): every sign-up was a 500.

@@ -34,16 +34,28 @@ def _token_for(seed: str) -> str:
     return hmac.new(state().pepper.encode(), _PURPOSE + seed.encode(), hashlib.sha256).hexdigest()
 
 
-def _presession_seed() -> str:
+def presession_seed() -> str:
+    """The pre-login cookie's value, made now (and set on the answer) if there is none."""
     seed = g.get("new_presession") or request.cookies.get(PRESESSION_COOKIE)
     if not seed or len(seed) > 100:
         seed = g.new_presession = secrets.token_urlsafe(32)
     return seed
 
 
+def page_seed() -> str:
+    """What this page's forms are tied to: the session, or before log-in the pre-login
+    cookie (the form nonces use it too)."""
+    return g.get("session_token") or presession_seed()
+
+
+def request_seed() -> str | None:
+    """What the form of this request must have been tied to (``page_seed`` of its page)."""
+    return g.get("session_token") or request.cookies.get(PRESESSION_COOKIE)
+
+
 def csrf_token() -> str:
     """The token for forms on this page (a Jinja global: ``{{ csrf_token() }}``)."""
-    return _token_for(g.get("session_token") or _presession_seed())
+    return _token_for(page_seed())
 
 
 def require_valid_token() -> None:
@@ -51,7 +63,7 @@ def require_valid_token() -> None:
 
     :raises CsrfRefused: the token is missing, or belongs to another session (or to none).
     """
-    seed = g.get("session_token") or request.cookies.get(PRESESSION_COOKIE)
+    seed = request_seed()
     sent = request.form.get(FIELD, "")
     if not seed or not sent or not hmac.compare_digest(sent.encode(), _token_for(seed).encode()):
         raise CsrfRefused()

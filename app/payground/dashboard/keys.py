@@ -67,6 +67,17 @@ def render_keys_page(*, issued: list[IssuedKey] | None = None, issued_title: str
     return body, status
 
 
+def roll_link(request_id: str) -> tuple[str, str] | None:
+    """The roll page of the key the request ``request_id`` made (for a form sent twice: its
+    secret went with the first answer), while that key can be rolled here."""
+    key = key_service.key_made_by_request(g.account, request_id)
+    if (key is None or key.livemode != g.livemode
+            or key.status_at(state().clock.for_account(g.account)) != "active"):
+        return None
+    return (url_for("dashboard.roll_key_form", key_id=key.id),
+            f"Roll {key.name or 'the key'} ({key.redacted})…")
+
+
 @bp.get("/keys")
 def keys():
     """Standard and restricted keys of the current mode."""
@@ -85,7 +96,8 @@ def create_key():
             raw["permissions"] = permissions_from_form(form)
         params = KeyCreate().load({k: v for k, v in raw.items() if v not in ("", [])})
         st = state()
-        with once(messages.DASHBOARD_KEY_CREATED_BEFORE, "dashboard.keys", "Back to API keys"):
+        with once(messages.DASHBOARD_KEY_CREATED_BEFORE, "dashboard.keys", "Back to API keys",
+                  made=roll_link):
             issued = key_service.create_key(g.account, params, pepper=st.pepper,
                                             clock=st.clock, source=audit_source())
     except (StripeError, ValidationError) as exc:
@@ -123,7 +135,8 @@ def roll_key(key_id):
     try:
         params = KeyRoll().load({"expires_in": request.form.get("expires_in", "")})
         st = state()
-        with once(messages.DASHBOARD_KEY_ROLLED_BEFORE, "dashboard.keys", "Back to API keys"):
+        with once(messages.DASHBOARD_KEY_ROLLED_BEFORE, "dashboard.keys", "Back to API keys",
+                  made=roll_link):
             issued = key_service.roll_key(g.account, key.id, params["expires_in"],
                                           pepper=st.pepper, clock=st.clock,
                                           source=audit_source())

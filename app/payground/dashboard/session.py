@@ -12,7 +12,7 @@ import logging
 from flask import current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .. import messages
 from ..core.keys import scrub
@@ -32,6 +32,9 @@ PAGE_MODE_FIELD = "page_mode"  # the mode a form's page showed (the ``page_mode(
 COOKIE_PATH = "/dashboard"
 # Everything else needs a session.
 PUBLIC_ENDPOINTS = frozenset({"dashboard.login", "dashboard.signup", "dashboard.static"})
+# A year (what HSTS preload lists ask as a minimum); not includeSubDomains: the operator's
+# other hosts under the same domain are not ours to pin to HTTPS.
+HSTS = "max-age=31536000"
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -39,11 +42,29 @@ _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 
 def is_https() -> bool:
     """Served over HTTPS: this request was (directly, or through a trusted proxy that says
     so), or the configured public URL says so."""
+    public = current_app.config.get("PUBLIC_URL") or ""
+    return came_over_https() or str(public).lower().startswith("https://")
+
+
+def came_over_https() -> bool:
+    """This request itself came over HTTPS: directly, or through a proxy listed in
+    ``TRUSTED_PROXIES`` that says so (``X-Forwarded-Proto: https``), as the ``.env``
+    download decides. Not ``PUBLIC_URL``: it says how the server is meant to be reached, not
+    how this answer travels."""
     from ..http.auth import forwarded_https
 
-    public = current_app.config.get("PUBLIC_URL") or ""
-    return (request.is_secure or str(public).lower().startswith("https://")
-            or forwarded_https())
+    return request.is_secure or forwarded_https()
+
+
+def _hsts_applies() -> bool:
+    """Whether this answer may carry ``Strict-Transport-Security``: over HTTPS only (over
+    plain HTTP the header is meaningless, and a browser must ignore it), and never for a
+    ``localhost`` name: a browser would then refuse plain ``http://localhost`` for every
+    other port and project on the machine for as long as the header says."""
+    host = request.host.lower()
+    name = host if host.startswith("[") else host.partition(":")[0]  # [::1]:443 stays whole
+    name = name.rstrip(".")
+    return came_over_https() and name != "localhost" and not name.endswith(".localhost")
 
 
 def safe_next(value: str | None) -> str:
@@ -118,7 +139,11 @@ def load_session():
         st = state()  # the bots of a leak drill act when someone looks
         drills.catch_up(g.account, clock=st.clock, pepper=st.pepper)
     if request.method == "POST":
-        csrf.require_valid_token()
+        # Sign-up and log-in sent again by a browser signed in since (the answer reloaded,
+        # Back and "send again"): their token is of the pre-login cookie, not of the session.
+        # Their views do nothing then but say so, or redirect, so it is not asked for.
+        if g.account is None or request.endpoint not in PUBLIC_ENDPOINTS:
+            csrf.require_valid_token()
         for name, value in request.form.items(multi=True):
             refuse_nul(name, value)  # as the API does
     return None
@@ -126,13 +151,16 @@ def load_session():
 
 @bp.after_request
 def protect_response(response):
-    """No caching (a page may hold a secret), no framing, no sniffing; cookie upkeep."""
-    if request.endpoint != "dashboard.static":
+    """No caching (a page may hold a secret), no framing, no sniffing, HTTPS kept once used;
+    cookie upkeep."""
+    if request.endpoint != "dashboard.static" or response.status_code >= 400:
         response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = _CSP
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
+    if _hsts_applies():
+        response.headers["Strict-Transport-Security"] = HSTS
     if g.get("drop_session") and not g.get("session_token"):
         end_session(response)
     csrf.save_presession_cookie(response, secure=is_https(), path=COOKIE_PATH)
@@ -165,7 +193,9 @@ filters.register(bp)
 # --- errors: pages, not the API's JSON envelope ----------------------------------------------
 
 def error_page(status: int, title: str, message: str, **back):
-    """The error page; ``back`` and ``back_label`` name the page to go back to."""
+    """The error page; ``back`` and ``back_label`` name the page to go back to, ``action``
+    and ``action_label`` a page that puts things right (rolling a key whose secret was
+    missed)."""
     return render_template("dashboard/error.html", status=status, title=title,
                            message=message, **back), status
 
@@ -177,8 +207,9 @@ def csrf_refused(error):
 
 @bp.errorhandler(form_nonces.FormAlreadySent)
 def form_already_sent(error):
+    action, action_label = error.action or (None, None)
     return error_page(409, "Form already sent", error.description, back=error.back,
-                      back_label=error.back_label)
+                      back_label=error.back_label, action=action, action_label=action_label)
 
 
 @bp.errorhandler(StripeError)
@@ -200,6 +231,45 @@ def http_error(error: HTTPException):
     if error.code == 405:
         return error_page(405, "Not allowed", "This page does not accept that kind of request.")
     return error_page(error.code or 500, error.name, error.description or "")
+
+
+def is_dashboard_path(path: str) -> bool:
+    return path == COOKIE_PATH or path.startswith(COOKIE_PATH + "/")
+
+
+def method_not_allowed(error: MethodNotAllowed):
+    """A dashboard address sent a method none of its views takes (``PUT``, ``DELETE`` ...):
+    ``405`` with an ``Allow`` header, as a page like the other errors, not the API's JSON.
+
+    Called by the app's error handler: an error of routing reaches no blueprint's handler
+    (nor its ``after_request``, hence ``protect_response`` here). ``not_found`` takes ``GET``
+    and ``POST`` at any dashboard address so that it can answer with a page; those are not
+    methods an address allows, and an address only it matches gets the 404 page.
+    """
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = set()
+    for method in error.valid_methods or ():
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:  # a redirect (a missing slash) or no match: not this address's
+            continue
+        if endpoint != "dashboard.not_found":
+            allowed.add(method)
+    if not allowed - {"OPTIONS"}:
+        return _unrouted(error_page(404, "Not found",
+                                    "There is no dashboard page at this address."))
+    body, status = error_page(405, "Not allowed", "This page does not accept that kind of request.")
+    return _unrouted((body, status, {"Allow": ", ".join(sorted(allowed))}))
+
+
+def unrouted_error_page(error: StripeError):
+    """The page for an error raised before routing found a view (the app's handler asks)."""
+    body, status = stripe_error(error)
+    return _unrouted((body, status, error.headers))
+
+
+def _unrouted(page):
+    return protect_response(current_app.make_response(page))
 
 
 @bp.errorhandler(Exception)

@@ -10,28 +10,56 @@ API's failed-authentication throttle in ``http/ratelimit.py``. It is on whatever
 Each attempt counts while its password is being checked, and after it only if it failed:
 counted only after, thirty guesses sent at once would all be checked before the first of them
 had failed. Successful log-ins use none of the budget (a workshop room behind one address).
+
+A second budget counts the same way per email address (``LOGIN_EMAIL_FAILURE_LIMIT``,
+default ``10/10m``, on while the first is): someone with many addresses gets no more
+guesses at one account's password than one address would over a few windows. It is keyed by
+the email as typed (normalised as log-in reads it, and hashed under the server's secret so
+that no email reaches Redis), never by the account: an email without an account is counted
+and refused exactly like one with, before any database read, so neither the answer nor its
+timing tells which emails have accounts.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app, g
 
-from ..config import parse_login_failure_limit
-from ..errors import AuthenticationError
+from ..config import parse_login_email_failure_limit, parse_login_failure_limit
+from ..errors import AuthenticationError, RateLimitError
 from .context import state
 from .ratelimit import client_address
 
 _KEY = "dashlogin"
+_EMAIL_KEY = "loginemail"
+_EMAIL_PURPOSE = b"payground-login-email\x00"
 TOO_MANY = "Too many failed log-ins from your address. Wait a little and try again."
 AT_ONCE = "Too many log-ins at once from your address. Try again in a second."
+TOO_MANY_FOR_EMAIL = ("Too many failed log-ins for this email address. Wait a little and try "
+                      "again.")
+AT_ONCE_FOR_EMAIL = "Too many log-ins at once for this email address. Try again in a second."
 
 
 def _rate():
     return parse_login_failure_limit(current_app.config["LOGIN_FAILURE_LIMIT"])
+
+
+def _email_rate():
+    if _rate() is None:  # the log-in throttle is off: both of its budgets are
+        return None
+    return parse_login_email_failure_limit(current_app.config["LOGIN_EMAIL_FAILURE_LIMIT"])
+
+
+def _email_counter(email: str) -> str:
+    """The email's counter name: normalised as ``accounts.login`` reads it, then hashed."""
+    normalised = email.strip().lower().encode()
+    return hmac.new(state().pepper.encode(), _EMAIL_PURPOSE + normalised,
+                    hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -85,11 +113,33 @@ def counting_taken_emails() -> Iterator[None]:
         raise
 
 
+def claim_email(email: str) -> None:
+    """Start the attempt against ``email``'s budget too, once the request is known to be a
+    log-in (inside ``checking()``, before the password is checked).
+
+    Counted by the email, not its account: no database read, and the same work for every
+    email, with an account or not.
+
+    :raises RateLimitError: the email used its budget, or (for a second) too many log-ins
+        for it are being checked at once; the address's attempt is given back.
+    """
+    rate = _email_rate()
+    if rate is None:
+        return
+    decision, attempt, busy = state().rate_limiter.claim_attempt(
+        _EMAIL_KEY, _email_counter(email), rate)
+    if attempt is None:
+        raise RateLimitError(AT_ONCE_FOR_EMAIL if busy else TOO_MANY_FOR_EMAIL,
+                             headers={"Retry-After": str(decision.reset)})
+    g.login_email_attempt = attempt
+
+
 @contextmanager
 def checking() -> Iterator[None]:
     """Check the password of an attempt ``claim()`` allowed: a wrong one (an
-    ``AuthenticationError`` leaving the block) uses the address's budget; anything else,
-    success or a malformed request, gives the attempt back."""
+    ``AuthenticationError`` leaving the block) uses the address's budget, and the email's
+    (``claim_email``); anything else, success, a malformed request or the email's refusal,
+    gives the attempts back."""
     failed = False
     try:
         yield
@@ -97,6 +147,7 @@ def checking() -> Iterator[None]:
         failed = True
         raise
     finally:
-        attempt = g.pop("login_attempt", None)
-        if attempt is not None:
-            state().rate_limiter.finish_attempt(attempt, failed=failed)
+        for name in ("login_attempt", "login_email_attempt"):
+            attempt = g.pop(name, None)
+            if attempt is not None:
+                state().rate_limiter.finish_attempt(attempt, failed=failed)

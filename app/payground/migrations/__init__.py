@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 class DatabaseTooNew(Exception):
@@ -174,6 +174,14 @@ def _v11_uncaptured_charges_expire(conn) -> None:
         {"seconds": AUTHORIZATION_SECONDS, "kind": EXPIRE, "no": False})
 
 
+def _v12_form_nonce_requests(conn) -> None:
+    """Spent form nonces name the request that spent it (what it made, for a second sending).
+    Nonces spent before name none: a second sending of theirs gets the page without a link."""
+    columns = {c["name"] for c in inspect(conn).get_columns("used_form_nonces")}
+    if "request_id" not in columns:
+        conn.execute(text("ALTER TABLE used_form_nonces ADD COLUMN request_id VARCHAR(40)"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -185,6 +193,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     9: _v9_normalized_emails,
     10: _v10_money_is_64_bit,
     11: _v11_uncaptured_charges_expire,
+    12: _v12_form_nonce_requests,
 }
 
 _meta = MetaData()

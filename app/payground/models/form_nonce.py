@@ -17,3 +17,7 @@ class UsedFormNonce(db.Model):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     created: Mapped[int] = mapped_column(index=True)  # wall clock (sessions expire on it)
+    # The Request-Id of the sending that spent it: the audit trail names what that request
+    # made (a key), for the page a second sending gets. Committed with it, so a second
+    # sending, which waits for the first to commit, always finds it.
+    request_id: Mapped[str | None] = mapped_column(String(40))

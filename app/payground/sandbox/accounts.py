@@ -45,12 +45,13 @@ def signup():
 
 @bp.post("/login")
 def login():
-    """Log in; returns a new session token (throttled per address after repeated failures)."""
+    """Log in; returns a new session token (throttled per address and per email on failures)."""
     refused = login_throttle.claim()
     if refused is not None:
         raise RateLimitError(refused.message, headers={"Retry-After": str(refused.wait)})
-    with login_throttle.checking():  # a wrong password counts against the address
+    with login_throttle.checking():  # a wrong password counts against address and email
         params = Credentials().load(request_params())
+        login_throttle.claim_email(params["email"])
         result = accounts.login(params["email"], params["password"], clock=state().clock,
                                 password_cost=current_app.config["PASSWORD_COST"])
     return _signed_in(result, 200)

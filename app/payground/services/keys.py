@@ -291,6 +291,24 @@ PERMISSIONS = tuple(f"{resource}_{level}" for resource in (
 MAX_GRACE = 7 * 86400
 
 
+def key_made_by_request(account: Account, request_id: str) -> ApiKey | None:
+    """The secret or restricted key of ``account`` that the request ``request_id`` created or
+    rolled in (its audit event names it), if any: for the page a form sent twice gets."""
+    from ..models.audit import AuditEvent
+
+    events = db.session.execute(
+        select(AuditEvent.type, AuditEvent.key_id, AuditEvent.data).where(
+            AuditEvent.account_id == account.id, AuditEvent.request_id == request_id,
+            AuditEvent.type.in_(("api_key.created", "api_key.rolled")))
+        .order_by(AuditEvent.id)).all()
+    for kind, key_id, data in events:
+        made = (data or {}).get("new_key") if kind == "api_key.rolled" else key_id
+        key = db.session.get(ApiKey, made) if made else None
+        if key is not None and key.account_id == account.id and key.type != "publishable":
+            return key
+    return None
+
+
 def get_key(account: Account, key_id: str, *, for_update: bool = False,
             param: str = "id") -> ApiKey:
     """One of the account's keys, or Stripe's 404 naming ``param`` (``id`` for a key named in

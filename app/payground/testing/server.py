@@ -32,7 +32,8 @@ TEST_DEFAULTS: dict[str, Any] = {
     # Tests sign up and call the API far faster than a person; limits would only add flakes.
     "RATE_LIMITS": "off",
     # Nor a log-in throttle: a suite that checks its wrong-password handling a few times must
-    # not find every later log-in of the session refused. (Pass "5/1m" to test it.)
+    # not find every later log-in of the session refused. (Pass "5/1m" to test it; its
+    # per-email budget, LOGIN_EMAIL_FAILURE_LIMIT, is off while this is.)
     "LOGIN_FAILURE_LIMIT": "off",
     # scrypt with the production cost takes ~50 ms per sign-up; 2**10 is ~16x faster and
     # still a real scrypt hash. Never use it for accounts that guard anything.

@@ -59,6 +59,31 @@ document.addEventListener("DOMContentLoaded", function () {
     sync();
   }
 
+  // A form is sent once: a double click (or Enter pressed twice) would send it twice, and
+  // the browser would show the second answer - "Form already sent" - instead of the first,
+  // which held the new secret. Later sendings are stopped, and the buttons disabled until the
+  // answer comes. Disabled a moment after the submit, not during it: a disabled button's
+  // name and value (the Test/Live switch's) would not be sent. Without this script the
+  // server's one-time form nonces still make the second sending do nothing.
+  document.querySelectorAll("form").forEach(function (form) {
+    if (form.method !== "post") { return; }  // not the dialog's "close" form
+    form.addEventListener("submit", function (event) {
+      if (form.hasAttribute("data-sent")) { event.preventDefault(); return; }
+      form.setAttribute("data-sent", "");
+      form.setAttribute("aria-busy", "true");
+      window.setTimeout(function () { setButtons(form, true); }, 0);
+    });
+  });
+  // Back to a page the browser kept whole (its back-forward cache): its forms work again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[data-sent]").forEach(function (form) {
+      form.removeAttribute("data-sent");
+      form.removeAttribute("aria-busy");
+      setButtons(form, false);
+    });
+  });
+
   // A click anywhere on a request-log row opens the request (the link stays for keyboards).
   document.querySelectorAll("tr[data-href]").forEach(function (row) {
     row.addEventListener("click", function (event) {
@@ -67,6 +92,11 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+function setButtons(form, disabled) {
+  form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]")
+    .forEach(function (button) { button.disabled = disabled; });
+}
 
 function copy(text, input) {
   if (navigator.clipboard && window.isSecureContext) {
