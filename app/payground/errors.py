@@ -295,9 +295,9 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(StripeError)
     def handle_stripe_error(error: StripeError):
-        from .dashboard.session import is_dashboard_path, unrouted_error_page
+        from .dashboard.session import answered_with_pages, unrouted_error_page
 
-        if is_dashboard_path(request.path):
+        if answered_with_pages():
             # Refused before routing (a key in the URL of a PUT the dashboard 405s): no view
             # was found, so the dashboard's own handler is not asked; the page still is.
             return unrouted_error_page(error)
@@ -309,9 +309,9 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):
-        from .dashboard.session import is_dashboard_path, method_not_allowed
+        from .dashboard.session import answered_with_pages, method_not_allowed
 
-        if error.code == 405 and is_dashboard_path(request.path):
+        if error.code == 405 and answered_with_pages():
             return method_not_allowed(error)  # a browser's page: 405 and Allow, not JSON
         if error.code in (404, 405):
             return render(RouteNotFound(messages.UNRECOGNIZED_URL.format(

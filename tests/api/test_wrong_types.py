@@ -19,6 +19,7 @@ from marshmallow import Schema, ValidationError
 from marshmallow import fields as mfields
 
 from payground import messages
+from payground.core import keys
 from payground.http.decorators import INPUT_ATTR
 from payground.http.schemas import (Bool, Currency, Int, Metadata, OneOf, SendableUrl, Str,
                                     StringArray)
@@ -252,3 +253,26 @@ def test_the_type_words_stripe_uses():
     assert answer("Not a valid boolean.", "maybe") == ("parameter_invalid_boolean",
                                                        "Invalid boolean: maybe")
     assert answer("Longer than maximum length 5.", "x" * 9) == (None, "Invalid value for p.")
+
+
+@pytest.mark.parametrize("split_by", ["\u200b", "\x01", "\u00ad", "\ufeff"],
+                         ids=["zero-width space", "control", "soft hyphen", "BOM"])
+@pytest.mark.parametrize("wrap, code, param, shape", [
+    (lambda key: {"name": [key]}, "parameter_invalid_string", "name",
+     "Invalid string: ['{masked}']"),
+    (lambda key: {"balance": {"k": key}}, "parameter_invalid_integer", "balance",
+     "Invalid integer: {{'k': '{masked}'}}"),
+    (lambda key: {"expand": [{key: "x"}]}, "parameter_invalid_string", "expand[0]",
+     "Invalid string: {{'{masked}': 'x'}}"),
+], ids=["array", "hash value", "hash key"])
+def test_a_key_split_by_an_invisible_character_is_masked_in_the_echo(account, split_by, wrap,
+                                                                    code, param, shape):
+    """The value is echoed as Python shows it, which writes an invisible character as an
+    escape (``\\u200b``): the key it splits is masked before that, as it would be in a
+    string, not shown around the escape."""
+    key = account.secret_key
+    disguised = key[:20] + split_by + key[20:]
+    r = account.client.post("/v1/customers", json=wrap(disguised), headers=account.auth())
+    assert_error(r, 400, code=code, param=param, message=shape.format(masked=keys.mask(key)))
+    assert key[8:-4] not in r.get_data(as_text=True).replace(repr(split_by)[1:-1], "")
+    assert account.get("/v1/customers").get_json()["data"] == []

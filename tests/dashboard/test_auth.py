@@ -452,7 +452,9 @@ def test_log_ins_in_flight_for_one_email_count_before_their_passwords_are_checke
     guesses sent one by one: three in flight use an email budget of 3."""
     app.config.update(LOGIN_FAILURE_LIMIT="100/1m", LOGIN_EMAIL_FAILURE_LIMIT="3/10m")
     wall[0] = (int(wall[0]) // 600) * 600 + 1
-    account = dash.signup()
+    elsewhere = app.test_client()  # not the guesses' address, which the email would let in
+    elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.99"
+    account = Dashboard(elsewhere).signup()
     answers, fourth = log_ins_held_while_another_is_sent(
         app, monkeypatch, {"email": account.email, "password": "wrong!!!!"})
     assert_error(fourth, 429, code="rate_limit", message=EMAIL_AT_ONCE)
@@ -461,6 +463,90 @@ def test_log_ins_in_flight_for_one_email_count_before_their_passwords_are_checke
     fifth = app.test_client().post("/sandbox/login", json={"email": account.email,
                                                            "password": PASSWORD})
     assert_error(fifth, 429, code="rate_limit", message=EMAIL_TOO_MANY)
+
+
+def test_the_email_budget_is_one_however_the_email_is_typed(dash, app, client, email_budget):
+    """Log-in knows an address in its normal form (core.emails): so does its budget, or each
+    spelling (case, fullwidth letters, ß and ss) would be a new budget for the same account."""
+    account = dash.signup(email=f"straße-{new_email()}")
+    local, domain = account.email.split("@")
+    spellings = [account.email, account.email.upper(), local.replace("ß", "ss") + "@" + domain,
+                 "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalpha() else c
+                         for c in local) + "@" + domain]
+    spread = addresses()
+    for email in spellings:  # the budget of 4, one guess per spelling
+        r = client.post("/sandbox/login", json={"email": email, "password": "wrong!!!!"},
+                        environ_base=next(spread))
+        assert_error(r, 401, message="Incorrect email address or password.")
+    for email in spellings + [account.email.title()]:
+        r = client.post("/sandbox/login", json={"email": email, "password": PASSWORD},
+                        environ_base=next(spread))
+        assert_error(r, 429, code="rate_limit", message=EMAIL_TOO_MANY)
+
+
+@pytest.mark.parametrize("came_in_by", ["signup", "login"])
+def test_guesses_from_elsewhere_do_not_lock_out_an_address_the_account_used(
+        dash, app, client, email_budget, came_in_by):
+    """Whoever knows an email could otherwise keep its account locked with a guess a minute,
+    from one address. The budget holds back new addresses only: one that signed up or logged
+    in as the email keeps logging in, within its own address's budget."""
+    home = {"REMOTE_ADDR": "203.0.113.20"}
+    email = new_email()
+    r = client.post("/sandbox/signup", json={"email": email, "password": PASSWORD},
+                    environ_base=home if came_in_by == "signup" else {})
+    assert r.status_code == 201
+    if came_in_by == "login":
+        r = client.post("/sandbox/login", json={"email": email, "password": PASSWORD},
+                        environ_base=home)
+        assert r.status_code == 200
+    spread = addresses()
+    for _ in range(email_budget + 2):  # a guesser's addresses use the email's budget up
+        client.post("/sandbox/login", json={"email": email, "password": "wrong!!!!"},
+                    environ_base=next(spread))
+    r = client.post("/sandbox/login", json={"email": email, "password": PASSWORD},
+                    environ_base=next(spread))
+    assert_error(r, 429, code="rate_limit", message=EMAIL_TOO_MANY)
+    r = client.post("/sandbox/login", json={"email": email.upper(), "password": PASSWORD},
+                    environ_base=home)
+    assert r.status_code == 200, r.get_json()
+    browser = Dashboard(app.test_client())
+    r = browser.post("/dashboard/login", {"email": email, "password": PASSWORD},
+                     environ_base=home)
+    assert r.status_code == 303
+    # Its own wrong passwords count against its address, as any address's do.
+    for expected in (401, 401, 401):
+        r = client.post("/sandbox/login", json={"email": email, "password": "wrong!!!!"},
+                        environ_base=home)
+        assert r.status_code == expected
+    r = client.post("/sandbox/login", json={"email": email, "password": PASSWORD},
+                    environ_base=home)
+    assert_error(r, 429, code="rate_limit", message="Too many failed log-ins from your "
+                                                    "address. Wait a little and try again.")
+
+
+def test_an_address_is_remembered_for_an_email_for_30_to_60_days(app, client, wall):
+    """Remembered in 30-day windows, the one it came in and the next: not forever."""
+    from payground.http.login_throttle import KNOWN_WINDOW
+
+    app.config["LOGIN_EMAIL_FAILURE_LIMIT"] = "2/10m"
+    wall[0] = (int(wall[0]) // KNOWN_WINDOW) * KNOWN_WINDOW + 1  # a window's first second
+    home, email = {"REMOTE_ADDR": "203.0.113.30"}, new_email()
+    assert client.post("/sandbox/signup", json={"email": email, "password": PASSWORD},
+                       environ_base=home).status_code == 201
+
+    def home_log_in_after_guesses_from_elsewhere():
+        spread = addresses()
+        for _ in range(3):
+            client.post("/sandbox/login", json={"email": email, "password": "wrong!!!!"},
+                        environ_base=next(spread))
+        return client.post("/sandbox/login", json={"email": email, "password": PASSWORD},
+                           environ_base=home)
+
+    wall[0] += 2 * KNOWN_WINDOW - 86400  # 59 days on
+    assert home_log_in_after_guesses_from_elsewhere().status_code == 200
+    wall[0] += 2 * KNOWN_WINDOW  # 60 days after that log-in, it is forgotten
+    assert_error(home_log_in_after_guesses_from_elsewhere(), 429, code="rate_limit",
+                 message=EMAIL_TOO_MANY)
 
 
 @pytest.mark.parametrize("settings", [{"LOGIN_EMAIL_FAILURE_LIMIT": "off"},

@@ -310,6 +310,22 @@ def test_a_log_in_sent_again_after_it_worked_goes_where_it_went(app, dash):
         assert r.status_code == status and r.headers["Location"] == "/dashboard/clock"
 
 
+def test_a_log_in_form_without_a_token_cannot_switch_a_signed_in_browser_to_another_account(
+        app, dash, signed_in):
+    """Log-in and sign-up sent by a signed-in browser skip the CSRF check: another site's
+    form with its own account's email and password (login CSRF, to have the victim work in
+    the attacker's account) changes nothing, and sets no cookie."""
+    attacker = Dashboard(app.test_client()).signup()
+    for path, form in (("/dashboard/login", {"email": attacker.email, "password": PASSWORD,
+                                             "next": "/dashboard/webhooks"}),
+                       ("/dashboard/signup", {"email": new_email(), "password": PASSWORD,
+                                              "password_confirm": PASSWORD})):
+        r = dash.client.post(path, data=form)
+        assert r.status_code == 302 and "Set-Cookie" not in r.headers, path
+    assert signed_in.email in text(dash.get("/dashboard/keys"))
+    assert attacker.email not in text(dash.get("/dashboard/keys"))
+
+
 def test_the_page_links_no_roll_for_a_key_that_cannot_be_rolled_any_more(app, dash, signed_in):
     form = {**form_of(dash.get("/dashboard/keys"), "/dashboard/keys"),
             "type": "secret", "name": "gone"}

@@ -66,3 +66,21 @@ def test_a_failed_transaction_still_gets_the_error_page(dash, signed_in, monkeyp
     assert "Something went wrong" in text(r)
     assert r.headers["X-Frame-Options"] == "DENY" and r.headers["Cache-Control"] == "no-store"
     assert dash.get("/dashboard/keys").status_code == 200  # and the next page is fine
+
+
+@pytest.mark.parametrize("method, path, sent, status, message", [
+    ("GET", "/dashboard/keys", {}, 400, messages.BAD_HOST),
+    ("PUT", "/dashboard/keys", {}, 400, messages.BAD_HOST),  # a method no view takes
+    ("GET", "/dashboard/no/such/page", {}, 400, messages.BAD_HOST),
+    # Refused before the host is looked at: still no page to draw.
+    ("POST", "/dashboard/login", {"data": "x" * 300_000}, 413, messages.REQUEST_TOO_LARGE),
+])
+def test_a_host_werkzeug_cannot_route_is_refused_at_dashboard_addresses_too(
+        app, method, path, sent, status, message):
+    """No page can be drawn for it (a page's links need the host that routing refused), so
+    the answer is the API's, as at every other address: never a 500."""
+    from tests.helpers import assert_error
+
+    client = app.test_client(use_cookies=False)
+    r = client.open(path, method=method, headers={"Host": "a" * 64}, **sent)
+    assert_error(r, status, message=message)

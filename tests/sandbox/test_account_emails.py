@@ -8,6 +8,7 @@ import secrets
 import pytest
 import sqlalchemy as sa
 
+from payground.core.emails import normalize_email
 from tests.dashboard.conftest import Dashboard
 from tests.helpers import assert_error
 
@@ -102,3 +103,23 @@ def test_accounts_from_before_normalisation_keep_working(app, client, domain):
     assert r.get_json()["account"]["id"] == old_id
     assert_error(signup(client, f"ＡＤＡ@{domain}"), 400, code="email_taken", param="email",
                  message=TAKEN)
+
+
+def test_an_address_whose_normal_form_would_not_fit_keeps_its_spelling(app, client, domain):
+    """NFKC can lengthen an address (U+FDFA is eighteen letters): one that would no longer
+    fit the column (320 characters, PostgreSQL refuses longer) keeps the spelling it signed
+    up with, rather than stopping the upgrade, and with it the server's start."""
+    from payground.extensions import db
+    from payground.migrations import UPGRADES
+
+    long = "\ufdfa" * 18 + f"@{domain}"  # 18 x 18 letters once normalised
+    assert len(normalize_email(long)) > 320 >= len(long)
+    account_id = signup(client, f"long@{domain}").get_json()["account"]["id"]
+    with app.app_context():
+        with db.engine.begin() as conn:  # what version 8 stored (lower-cased, no more)
+            conn.execute(sa.text("UPDATE accounts SET email = :e WHERE id = :id"),
+                         {"e": long, "id": account_id})
+            UPGRADES[9](conn)
+            stored = conn.execute(sa.text("SELECT email FROM accounts WHERE id = :id"),
+                                  {"id": account_id}).scalar()
+    assert stored == long

@@ -64,6 +64,7 @@ def signup():
         message, field = error_text(exc)
         return render_template("dashboard/signup.html", email=email, error=message,
                                error_field=field), 400
+    login_throttle.came_in(params["email"])  # guesses from elsewhere never lock it out here
     g.account, g.session_token, g.livemode = result.account, result.session_token, False
     response = make_response(render_keys_page(
         issued=list(result.keys),

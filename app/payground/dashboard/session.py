@@ -12,7 +12,7 @@ import logging
 from flask import current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import BadHost, HTTPException, MethodNotAllowed
 
 from .. import messages
 from ..core.keys import scrub
@@ -235,6 +235,14 @@ def http_error(error: HTTPException):
 
 def is_dashboard_path(path: str) -> bool:
     return path == COOKIE_PATH or path.startswith(COOKIE_PATH + "/")
+
+
+def answered_with_pages() -> bool:
+    """Whether this request's error gets the dashboard's page: at a dashboard address, and
+    with a host that routing could read (a page's links are built from it: for werkzeug's
+    ``BadHost`` there is nothing to build them with, and the answer is the API's)."""
+    return (is_dashboard_path(request.path)
+            and not isinstance(request.routing_exception, BadHost))
 
 
 def method_not_allowed(error: MethodNotAllowed):

@@ -268,6 +268,22 @@ class RateLimiter:
         except self._store_errors() as error:
             self._unreachable(error)
 
+    def note(self, key: str, seconds: int) -> None:
+        """Write down that ``key`` holds, for ``seconds`` (read back with ``noted``)."""
+        try:
+            with self._count_lock:
+                self.storage().incr(key, seconds)
+        except self._store_errors() as error:
+            self._unreachable(error)
+
+    def noted(self, key: str) -> bool:
+        """Whether ``note`` wrote ``key`` down and it has not expired (no: the store failed)."""
+        try:
+            return self.storage().get(key) > 0
+        except self._store_errors() as error:
+            self._unreachable(error)
+            return False
+
     def first_refusal(self, address: str) -> bool:
         """Count a refusal of this throttled address; true for the window's first one."""
         rate = self.auth_failures

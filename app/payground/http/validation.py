@@ -67,8 +67,31 @@ def error_from_validation(error: ValidationError) -> StripeError:
 def shown(value: Any) -> str:
     """A bad value as echoed in an error: short, and never a whole key (only its start is
     read: a value may be a whole 256 KiB body)."""
-    text = scrub_start(value if isinstance(value, str) else repr(value), 61)
+    text = scrub_start(value if isinstance(value, str) else _repr_start(value, 61), 61)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _repr_start(value: Any, length: int) -> str:
+    """The start of ``repr(value)`` (at least ``length`` characters of it, when it has them)
+    with its strings scrubbed first: ``repr`` writes an invisible character as an escape
+    (``\\u200b``), and a key split by one would be read as text around the escape, not
+    masked whole."""
+    if isinstance(value, str):
+        return repr(scrub_start(value, length))
+    if isinstance(value, (list, dict)):
+        items = value.items() if isinstance(value, dict) else ((None, item) for item in value)
+        parts, size = [], 0
+        for key, item in items:
+            if size > length:
+                break
+            part = _repr_start(item, length)
+            if isinstance(value, dict):
+                part = f"{_repr_start(key, length)}: {part}"
+            parts.append(part)
+            size += len(part) + 2
+        opening, closing = "{}" if isinstance(value, dict) else "[]"
+        return opening + ", ".join(parts) + closing
+    return repr(value)[:length]
 
 
 def _value_at(data: Any, path: list[str]) -> Any:

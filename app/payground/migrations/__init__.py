@@ -122,18 +122,23 @@ def _v9_normalized_emails(conn) -> None:
     casefolded; version 8 only lower-cased them). Where two accounts' addresses fold to one
     (``ａｄａ@example.com`` and ``ada@example.com`` both signed up), the one already in that
     form, else the oldest, takes it; the others keep the address they signed up with, and log
-    in with it as before (``services.accounts.accounts_for_email``)."""
+    in with it as before (``services.accounts.accounts_for_email``). So does one whose normal
+    form would not fit the column (NFKC can lengthen text: U+FDFA is eighteen letters), rather
+    than stop the upgrade; that contrived address cannot log in, since log-in reads the normal
+    form, and refuses one over 320 characters as sign-up does."""
     from ..core.emails import normalize_email
 
+    longest = 320  # accounts.email is VARCHAR(320), and PostgreSQL refuses longer
     rows = conn.execute(text("SELECT id, email FROM accounts ORDER BY created, id")).all()
     taken = {row.email for row in rows if normalize_email(row.email) == row.email}
     for row in rows:
         normal = normalize_email(row.email)
         if normal == row.email:
             continue
-        if normal in taken:
-            log.warning("account %s keeps its email address as it signed up: another account "
-                        "has its normalised form", row.id)
+        if normal in taken or len(normal) > longest:
+            log.warning("account %s keeps its email address as it signed up: %s", row.id,
+                        "another account has its normalised form" if normal in taken
+                        else "its normalised form is too long")
             continue
         conn.execute(text("UPDATE accounts SET email = :email WHERE id = :id"),
                      {"email": normal, "id": row.id})

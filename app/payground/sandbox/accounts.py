@@ -40,6 +40,7 @@ def signup():
                                  clock=st.clock,
                                  password_cost=current_app.config["PASSWORD_COST"],
                                  source=audit_source())
+    login_throttle.came_in(params["email"])  # guesses from elsewhere never lock it out here
     return _signed_in(result, 201)
 
 
