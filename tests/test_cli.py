@@ -90,6 +90,64 @@ def refused_url():
     return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+class OtherServer:
+    """A loopback HTTP server that is not this Payground. With ``version`` it answers
+    ``GET /sandbox/version`` as a Payground of that version would; every other request (and
+    that one too, without ``version``) gets Stripe's JSON 404 for a route it does not have, as
+    a Payground of another version answers what it lacks. With ``page=True`` it is no API at
+    all: an HTML 404 for everything.
+
+    ``with OtherServer(version="0.0.9") as other: ... other.url ... other.paths``
+    """
+
+    def __init__(self, version: str | None = None, page: bool = False) -> None:
+        import http.server
+        import threading
+
+        self.paths: list[str] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                outer.paths.append(f"{self.command} {self.path}")
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if page:
+                    status, kind, body = 404, "text/html", b"<h1>Not Found</h1>"
+                elif version is not None and self.path == "/sandbox/version":
+                    status, kind = 200, "application/json"
+                    body = json.dumps({"object": "payground", "version": version}).encode()
+                else:
+                    status, kind = 404, "application/json"
+                    body = json.dumps({"error": {
+                        "type": "invalid_request_error",
+                        "message": f"Unrecognized request URL ({self.command}: {self.path}). "
+                                   "Please see https://stripe.com/docs or we can help at "
+                                   "https://support.stripe.com/."}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = answer
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> OtherServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
 def customers(url: str, key: str) -> list[dict]:
     response = requests.get(f"{url}/v1/customers", params={"limit": 100},
                             headers={"Authorization": f"Bearer {key}"}, timeout=30)
@@ -437,6 +495,180 @@ def test_init_rejects_a_url_without_scheme(run):
            "address" in result.stderr
 
 
+# --- the server, checked before anything is asked -----------------------------------------
+
+
+@pytest.mark.parametrize("command", ["init", "login"])
+def test_no_server_there_is_said_before_any_question(command, project, run):
+    sock, url = refused_url()
+    with sock:
+        result = run(command, "--url", url)  # no --email, no --password: they would be asked
+
+    assert result.exit_code == 1
+    assert result.stdout == ""  # no "Email: " prompt
+    assert result.stderr == (f"Error: cannot reach Payground at {url}: is `payground serve` "
+                             "running there? (use --url for another address)\n")
+    assert not (project / ".env").exists()
+
+
+@pytest.mark.parametrize("command", ["init", "login"])
+def test_a_server_that_is_not_payground_is_said_before_any_question(command, project, run):
+    with OtherServer(page=True) as other:
+        result = run(command, "--url", other.url)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: {other.url} is not a Payground server (GET "
+                             "/sandbox/version answered HTTP 404). Check the address (--url or "
+                             "PAYGROUND_URL): `payground serve` prints the one it listens on.\n")
+    assert other.paths == ["GET /sandbox/version"]  # one cheap request, nothing sent
+
+
+def test_a_stripe_like_server_without_payground_s_sandbox_is_said_first(project, run):
+    with OtherServer(version=None) as other:
+        result = run("init", "--url", other.url)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: {other.url} has no GET /sandbox/version: it is not a "
+                             f"Payground server, or not the version of this command (Payground "
+                             f"{__version__}). Check the address (--url or PAYGROUND_URL), or "
+                             "run the same version there.\n")
+
+
+def test_an_address_with_a_path_is_told_to_leave_it_out(server, project, run):
+    result = run("login", "--url", server.url + "/dashboard")  # the address a browser shows
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: {server.url}/dashboard is not a Payground server (GET "
+                             "/sandbox/version answered HTTP 200). Check the address (--url or "
+                             "PAYGROUND_URL): give the server's address without a path "
+                             f"({server.url}?).\n")
+
+
+def test_https_to_the_plain_http_server_says_which(server, project, run):
+    url = server.url.replace("http://", "https://")
+    result = run("login", "--url", url)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: cannot make an HTTPS connection to {url}: `payground "
+                             "serve` speaks plain HTTP (use http://), and a server behind HTTPS "
+                             "needs a certificate this machine trusts.\n")
+
+
+def test_login_asks_once_the_server_answered(server, project, run):
+    server.signup(email=f"ola@{DOMAIN}", password=PASSWORD)
+
+    result = run("login", "--url", server.url, input=f"ola@{DOMAIN}\n{PASSWORD}\n")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Email: ola@{DOMAIN}\nPassword: \nLogged in as "
+                                    f"ola@{DOMAIN} (account acct_")
+    assert PASSWORD not in result.output
+
+
+def test_init_works_with_a_server_of_another_version_that_has_what_it_needs(
+        server, project, run, monkeypatch):
+    import payground.sandbox.version
+
+    monkeypatch.setattr(payground.sandbox.version, "__version__", "0.0.9")
+    result = run("init", "--url", server.url, "--email", f"pat@{DOMAIN}", "--password", PASSWORD)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Signed up pat@{DOMAIN} (account acct_")
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(("version", "said"), [
+    ("0.0.9", "it runs Payground 0.0.9, and this command is Payground {ours}. Use the same "
+              "version on both sides."),
+    (None, "nor GET /sandbox/version: it is not a Payground server, or not the version of this "
+           "command (Payground {ours})."),
+])
+def test_a_route_the_server_lacks_is_said_with_both_versions(project, cli_home, run, version,
+                                                             said):
+    with OtherServer(version=version) as other:
+        cli_home.mkdir()
+        (cli_home / "session").write_text("sess_from_an_earlier_init\n")
+        (cli_home / "server_url").write_text(other.url + "\n")
+        result = run("clock", "advance", "2d")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    separator = ": " if version else ", "
+    assert result.stderr == (f"Error: {other.url} has no POST /sandbox/clock/advance"
+                             f"{separator}{said.format(ours=__version__)}\n")
+
+
+def test_a_route_this_version_has_keeps_the_server_s_404(server, project, cli_home, run):
+    assert run("init", "--url", server.url, "--email", f"rue@{DOMAIN}",
+               "--password", PASSWORD).exit_code == 0
+
+    result = run("leak", "status", "drill_nope")  # a route it has, an object it has not
+
+    assert result.exit_code == 1
+    assert result.stderr == "Error: No such leak drill: 'drill_nope'\n"
+
+
+# --- PAYGROUND_HOME ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["--home", "PAYGROUND_HOME"])
+def test_a_home_that_is_a_file_is_named_as_it_was_set(tmp_path, how):
+    home = tmp_path / "home"
+    home.write_text("not a folder\n")
+    args, env = (["--home", str(home)], {}) if how == "--home" else ([], {"PAYGROUND_HOME":
+                                                                          str(home)})
+    clean = {name: None for name in os.environ if name.startswith("PAYGROUND_")}
+    result = CliRunner(env={**clean, **env}).invoke(main, [*args, "keys", "list"])
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {how} is {home}, a file: Payground needs a folder there "
+                             "(its database, key pepper and CLI session).\n")
+
+
+def test_init_refuses_a_home_inside_a_file_before_anything(tmp_path, project):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    clean = {name: None for name in os.environ if name.startswith("PAYGROUND_")}
+    sock, url = refused_url()  # not even asked: the home is refused first
+    with sock:
+        result = CliRunner(env={**clean, "PAYGROUND_HOME": str(blocker / "home")}).invoke(
+            main, ["init", "--url", url])
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: PAYGROUND_HOME ({blocker / 'home'}) cannot be a folder: "
+                             f"{blocker} is a file. Set PAYGROUND_HOME (or --home) to a "
+                             "folder.\n")
+
+
+def test_a_session_read_from_a_home_inside_a_file_is_simply_missing(tmp_path, run):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    result = run("--home", str(blocker / "home"), "keys", "list")
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: no session in {blocker / 'home' / 'session'}: run "
+                             "`payground init` first. (Have an account already? `payground "
+                             "login`.)\n")
+
+
+def test_init_keeps_the_keys_when_the_session_cannot_be_saved(server, project, cli_home, run):
+    (cli_home / "session").mkdir(parents=True)  # in the way: the session file cannot be made
+
+    result = run("init", "--url", server.url, "--email", f"sue@{DOMAIN}", "--password", PASSWORD)
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: the keys are in .env; could not save the session in "
+                             f"{cli_home} (Is a directory): set PAYGROUND_HOME (or --home) to a "
+                             "folder you can write, then run `payground login`.\n")
+    secret = env_lines(project / ".env")["STRIPE_SECRET_KEY"]
+    assert customers(server.url, secret) == []  # the new account's key was not lost
+
+
 @pytest.mark.parametrize(("before", "after"), [
     (None, ".env\n"),
     ("", ".env\n"),
@@ -569,6 +801,29 @@ def test_demo_unreachable_server(project, run):
 
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: cannot reach Payground at {url}: ")
+
+
+def test_demo_checks_the_server_before_signing_up(project, run):
+    with OtherServer(page=True) as other:
+        result = run("demo", "--url", other.url)
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {other.url} is not a Payground server (GET "
+                             "/sandbox/version answered HTTP 404). Check the address (--url or "
+                             "PAYGROUND_URL): `payground serve` prints the one it listens on.\n")
+    assert other.paths == ["GET /sandbox/version"]
+
+
+def test_demo_refuses_a_home_it_cannot_write_before_signing_up(tmp_path, project, run):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    with OtherServer(version=__version__) as other:
+        result = run("--home", str(blocker / "home"), "demo", "--url", other.url)
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: --home ({blocker / 'home'}) cannot be a folder: {blocker} "
+                             "is a file. Set PAYGROUND_HOME (or --home) to a folder.\n")
+    assert other.paths == []  # no account made whose password nobody could read
 
 
 # --- serve ---------------------------------------------------------------------------------
@@ -720,6 +975,34 @@ def test_serve_refuses_a_busy_port(run):
     assert result.exit_code == 1
     assert result.stderr == (f"Error: cannot listen on 127.0.0.1:{port}: Address already in "
                              "use (is another server running there? choose another --port)\n")
+
+
+@pytest.mark.parametrize(("host", "shown"), [
+    ("0.0.0.0", "127.0.0.1"), ("::", "::1"), ("", "127.0.0.1"),  # every address: open loopback
+    ("127.0.0.1", "127.0.0.1"), ("::1", "::1"), ("192.0.2.10", "192.0.2.10"),
+    ("localhost", "localhost"), ("workshop.example", "workshop.example"),
+])
+def test_the_address_shown_is_one_this_machine_can_open(host, shown):
+    from payground.cli.server import _local_address
+
+    assert _local_address(host) == shown
+
+
+def test_serve_refuses_a_home_it_cannot_use(tmp_path, run, monkeypatch):
+    import payground.cli.server
+
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    served = []
+    monkeypatch.setattr(payground.cli.server, "_serve_waitress",
+                        lambda *args, **kwargs: served.append(args))
+
+    result = run("--home", str(blocker / "home"), "serve", "--server", "waitress", "--port", "0")
+
+    assert (result.exit_code, served) == (1, [])
+    assert result.stderr == (f"Error: cannot use {blocker / 'home' / 'secret'} (Not a "
+                             "directory): set PAYGROUND_HOME (or --home) to a folder you can "
+                             "write.\n")
 
 
 def test_serve_refuses_a_database_a_newer_version_upgraded(run, cli_home, monkeypatch):

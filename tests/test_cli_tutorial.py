@@ -115,3 +115,52 @@ def test_a_copy_leaves_behind_the_files_a_lesson_wrote_keys_to(tutorial, tmp_pat
     copied = sorted(p.name for p in (tmp_path / "02-storing-keys").iterdir())
     assert copied == sorted(p.name for p in (REPO_LESSONS / "02-storing-keys").iterdir()
                             if p.name != "__pycache__")
+
+
+def test_a_file_in_the_way_is_kept(tutorial, tmp_path):
+    (tmp_path / "02-storing-keys").write_text("my notes\n")
+
+    result = tutorial("2")
+
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: 02-storing-keys is a file, not a folder: it is kept. "
+                             "Choose a folder with --to.\n")
+    assert (tmp_path / "02-storing-keys").read_text() == "my notes\n"
+
+
+def test_a_folder_it_cannot_make_is_said_on_one_line(tutorial, tmp_path):
+    (tmp_path / "blocker").write_text("")
+
+    result = tutorial("2", "--to", "blocker/lesson")
+
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: cannot copy lesson 2 into blocker/lesson (Not a "
+                             "directory). Choose a folder you can write with --to.\n")
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_copy_that_fails_halfway_leaves_nothing_behind(tutorial, tmp_path, monkeypatch,
+                                                         existing):
+    """A read-only folder, a full disk: the next try must not find a half-copied lesson
+    that it refuses to overwrite."""
+    import errno
+    import shutil
+
+    target = tmp_path / "02-storing-keys"
+    if existing:
+        target.mkdir()  # empty: a lesson may be copied into it
+
+    def read_only(*_args, **_kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(shutil, "copystat", read_only)  # after each file's bytes are written
+        result = tutorial("2")
+
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: cannot copy lesson 2 into 02-storing-keys (Read-only "
+                             "file system). Choose a folder you can write with --to.\n")
+    assert (list(target.iterdir()) == []) if existing else not target.exists()
+    again = tutorial("2")
+    assert again.exit_code == 0, again.output
+    assert (target / "README.md").is_file()

@@ -78,6 +78,44 @@ def test_public_api_is_exactly_what_is_exported():
     assert public_errors <= set(errors.__all__)
 
 
+# Where a version is named as the one something came in: a docstring's `.. versionadded::`
+# (or versionchanged, deprecated), or prose such as "added in 0.2" or "since Payground 0.2".
+VERSION_MARKER = re.compile(
+    r"\.\. (?:versionadded|versionchanged|deprecated)::\s*v?(\d+(?:\.\d+)+)"
+    r"|\b(?:added|new|changed|introduced|available) (?:in|since) (?:Payground )?(?:version )?"
+    r"v?(\d+(?:\.\d+)+)"
+    r"|\bsince (?:Payground )?(?:version )?v?(\d+\.\d+(?:\.\d+)?)\b"
+    r"|\bPayground (?:version |v)(\d+\.\d+(?:\.\d+)?)\b", re.IGNORECASE)
+
+
+def _release(text: str) -> tuple[int, ...]:
+    parts = [int(part) for part in re.findall(r"\d+", text)[:3]]
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+def test_no_version_marker_is_ahead_of_the_package():
+    """The package is version __version__ (pyproject.toml reads it from payground/__init__.py)
+    and no release came before it: nothing in the code's docstrings, the README, the lessons
+    or the docs may say it came in a later one."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'^dynamic = \["version"\]$', pyproject, re.MULTILINE)
+    assert re.search(r'^\[tool\.hatch\.version\]\npath = "app/payground/__init__\.py"$',
+                     pyproject, re.MULTILINE)
+    package = _release(payground.__version__)
+    sources = [*(ROOT / "app").rglob("*.py"), *ROOT.glob("*.md"), *(ROOT / "docs").rglob("*.md"),
+               *(ROOT / "tutorials").rglob("*.md"), *(ROOT / "tutorials").rglob("*.py"),
+               *(ROOT / "bench").glob("*.md")]
+    marked, ahead = 0, []
+    for path in sources:
+        for match in VERSION_MARKER.finditer(path.read_text(encoding="utf-8")):
+            named = next(group for group in match.groups() if group)
+            marked += 1
+            if _release(named) > package:
+                ahead.append(f"{path.relative_to(ROOT)}: {match.group(0)!r}")
+    assert marked > 0  # the pattern still finds the docstrings' markers
+    assert ahead == [], f"named as later than the package's {payground.__version__}"
+
+
 def test_importing_payground_is_light():
     import subprocess
     import sys

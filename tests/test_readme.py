@@ -18,6 +18,8 @@ TUTORIALS_README = README.parent / "tutorials" / "README.md"
 # Settings the table leaves out: the test fixtures set them, an operator has no use for them.
 UNDOCUMENTED_SETTINGS = {"TESTING", "PASSWORD_COST"}
 START, END = "<!-- endpoints:start -->", "<!-- endpoints:end -->"
+# The /sandbox routes that take no session.
+OPEN_SANDBOX_ENDPOINTS = {"sandbox.signup", "sandbox.login", "sandbox.get_version"}
 
 
 def endpoint_table(app) -> str:
@@ -33,8 +35,7 @@ def endpoint_table(app) -> str:
                 if getattr(view, PUBLISHABLE_ATTR, False):
                     needs += " (publishable key allowed)"
             else:
-                needs = "none" if rule.endpoint in {"sandbox.signup", "sandbox.login"} \
-                    else "session"
+                needs = "none" if rule.endpoint in OPEN_SANDBOX_ENDPOINTS else "session"
             summary = (view.__doc__ or "").strip().splitlines()[0]
             rows.append((path, method, needs, summary))
     rows.sort()

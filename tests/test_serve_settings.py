@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+
+from tests.test_cli import ready_line
 
 
 def serve(tmp_path, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -33,8 +36,15 @@ WEBHOOKS_ANYWHERE = ("Warning: serving on 0.0.0.0 with webhooks sent anywhere: a
 def test_a_server_other_machines_reach_warns_that_webhooks_go_anywhere(serve):
     process = serve("--host", "0.0.0.0")
     process.signup(f"open-{os.getpid()}@example.com")
-    _, err = process.stop()
+    out, err = process.stop()
     assert WEBHOOKS_ANYWHERE in err
+    # 0.0.0.0 is no address to open: the line gives this machine's own, and says how others
+    # get there without guessing which of its addresses they can reach.
+    assert out.splitlines() == [ready_line(process)]
+    assert ready_line(process).startswith("Payground listening on http://127.0.0.1:")
+    assert ("Listening on every address of this machine (--host 0.0.0.0): from another "
+            "machine, use this machine's address or name instead of 127.0.0.1 (it calls itself "
+            f"{socket.gethostname()}).\n") in err
 
 
 def test_no_warning_once_the_operator_says_where_webhooks_may_go(serve):
@@ -46,3 +56,4 @@ def test_no_warning_once_the_operator_says_where_webhooks_may_go(serve):
     loopback.signup(f"local-{os.getpid()}@example.com")
     _, err = loopback.stop()
     assert "webhooks sent anywhere" not in err
+    assert "Listening on every address" not in err

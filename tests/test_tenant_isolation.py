@@ -113,6 +113,7 @@ V1_BASE = {
 SANDBOX_PARAMS = {
     ("POST", "/sandbox/signup"): {}, ("POST", "/sandbox/login"): {},
     ("POST", "/sandbox/logout"): {}, ("GET", "/sandbox/account"): {},
+    ("GET", "/sandbox/version"): {},
     ("POST", "/sandbox/account/activate"): {}, ("GET", "/sandbox/bank"): {},
     ("GET", "/sandbox/clock"): {}, ("POST", "/sandbox/clock/advance"): {},
     ("GET", "/sandbox/ledger/verify"): {}, ("GET", "/sandbox/keys"): {},

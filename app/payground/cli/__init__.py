@@ -57,9 +57,26 @@ def _masked_errors() -> Iterator[None]:
         raise
 
 
+def _check_home_option(ctx: click.Context, param: click.Parameter,
+                       value: str | None) -> str | None:
+    # Not click.Path(file_okay=False): its refusal names --home even when PAYGROUND_HOME set
+    # the value, with a usage line for a setting that is not on the command line.
+    if value and os.path.isfile(os.path.expanduser(value)):
+        raise click.ClickException(f"{_home_source(ctx)} is {value}, a file: Payground needs a "
+                                   "folder there (its database, key pepper and CLI session).")
+    return value
+
+
+def _home_source(ctx: click.Context) -> str:
+    """How the user named PAYGROUND_HOME: the option, the variable, or neither (the default)."""
+    source = ctx.find_root().get_parameter_source("home")
+    return {click.core.ParameterSource.COMMANDLINE: "--home",
+            click.core.ParameterSource.ENVIRONMENT: "PAYGROUND_HOME"}.get(source,
+                                                                           "PAYGROUND_HOME")
+
+
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
-@click.option("--home", envvar="PAYGROUND_HOME", metavar="DIR",
-              type=click.Path(file_okay=False),
+@click.option("--home", envvar="PAYGROUND_HOME", metavar="DIR", callback=_check_home_option,
               help="Where Payground keeps its database, key pepper and CLI session "
                    "[env: PAYGROUND_HOME; default: ~/.payground].")
 @click.version_option(__version__, "--version", prog_name="payground")
@@ -92,6 +109,22 @@ def _home(ctx_obj: dict[str, Any]) -> Path:
     return Path(os.path.expanduser(ctx_obj.get("home") or DEFAULTS["HOME"]))
 
 
+def check_home(ctx_obj: dict[str, Any]) -> None:
+    """Refuse, before anything is asked or created on a server, a PAYGROUND_HOME where the
+    session (or the demo account) could not be saved: inside a file, or not writable."""
+    home = _home(ctx_obj)
+    folder = home
+    while not folder.exists() and folder != folder.parent:  # made when written
+        folder = folder.parent
+    where = f"{_home_source(click.get_current_context())} ({home})"
+    if not folder.is_dir():
+        raise click.ClickException(f"{where} cannot be a folder: {folder} is a file. Set "
+                                   "PAYGROUND_HOME (or --home) to a folder.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise click.ClickException(f"cannot write in {where}: no permission there. Set "
+                                   "PAYGROUND_HOME (or --home) to a folder you can write.")
+
+
 def save_session(ctx_obj: dict[str, Any], session: str, url: str) -> Path:
     """Keep the session (mode 0600) and the address of the server that issued it, which
     later commands use when no --url or PAYGROUND_URL says otherwise. Returns the session's
@@ -99,8 +132,14 @@ def save_session(ctx_obj: dict[str, Any], session: str, url: str) -> Path:
     from .envfile import _write_private
 
     home = _home(ctx_obj)
-    _write_private(home / "session", session + "\n")
-    _write_private(home / SERVER_FILE, url + "\n")
+    try:
+        _write_private(home / "session", session + "\n")
+        _write_private(home / SERVER_FILE, url + "\n")
+    except OSError as error:
+        raise click.ClickException(
+            f"could not save the session in {home} ({error.strerror or error}): set "
+            "PAYGROUND_HOME (or --home) to a folder you can write, then run `payground "
+            "login`.") from None
     return home / "session"
 
 
@@ -109,9 +148,13 @@ def saved_session(ctx_obj: dict[str, Any]) -> str:
     path = _home(ctx_obj) / "session"
     try:
         return path.read_text().strip()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # none saved, or a home inside a file
         raise click.ClickException(f"no session in {path}: run `payground init` first. "
                                    "(Have an account already? `payground login`.)") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not text"
+        raise click.ClickException(f"cannot read the session in {path} ({reason}): run "
+                                   "`payground login` to save a new one.") from None
 
 
 def _check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:

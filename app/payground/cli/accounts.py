@@ -9,21 +9,33 @@ from typing import Any
 import click
 
 from ..core.emails import normalize_email
-from . import ENV_FILE, _saved_url, main, save_session, saved_session, url_option
+from . import ENV_FILE, _saved_url, check_home, main, save_session, saved_session, url_option
 from .client import ServerError, _Client, _mask
 from .envfile import _read_env, _save_env_with_gitignore, check_writable, write_or_show
 from .keys import _sandbox
 
 
 def credential_options(command):
-    """``--email`` and ``--password``: asked for (the password hidden) or read from the env."""
+    """``--email`` and ``--password``, given or read from the env; the command asks for the
+    missing ones (``_ask_missing``) once a server has answered."""
     command = click.option(
-        "--password", prompt=True, hide_input=True, envvar="PAYGROUND_PASSWORD",
+        "--password", envvar="PAYGROUND_PASSWORD",
         help="Account password (8 characters or more); asked for, hidden, if not given "
              "[env: PAYGROUND_PASSWORD].")(command)
-    return click.option("--email", prompt=True, envvar="PAYGROUND_EMAIL",
+    return click.option("--email", envvar="PAYGROUND_EMAIL",
                         help="Account email; asked for if not given "
                              "[env: PAYGROUND_EMAIL].")(command)
+
+
+def _ask_missing(email: str | None, password: str | None) -> tuple[str, str]:
+    # Asked here rather than by click, which asks before the command runs: an email and a
+    # password typed for an address where no Payground answers were wasted, and the error
+    # came only after them.
+    if email is None:
+        email = click.prompt("Email")
+    if password is None:
+        password = click.prompt("Password", hide_input=True)
+    return email, password
 
 
 # --- keys a folder needs --------------------------------------------------------------------
@@ -83,7 +95,7 @@ def _saved_session_is(obj: dict[str, Any], api: _Client, email: str) -> bool:
 @url_option
 @credential_options
 @click.pass_obj
-def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
+def init(obj: dict[str, Any], url: str, email: str | None, password: str | None) -> None:
     """Sign up (or log in) on a running server and write this project's test keys to ./.env.
 
     Run it in your project's directory while `payground serve` is running. A new email
@@ -102,6 +114,8 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     account; otherwise a new secret key, named after this folder, is created and written
     there instead.
 
+    The email and password are asked for (unless given) only once a Payground server has
+    answered at --url: no server there, or something else, is said first, on one line.
     Exits with status 1, printing the server's message, if the server refuses (wrong
     password, password too short ...) or cannot be reached. Refused by the log-in throttle
     (429: too many failed log-ins from this address), it waits as the server says and tries
@@ -112,7 +126,10 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     """
     env_path = Path(ENV_FILE)
     check_writable(env_path, Path(".gitignore"))
+    check_home(obj)  # the session goes there: refused now, not after the sign-up
     with _Client(url) as api:
+        api.check_server()
+        email, password = _ask_missing(email, password)
         credentials = {"email": email, "password": password}
         signed_up = False
         if not _saved_session_is(obj, api, email):
@@ -144,9 +161,14 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
     if publishable:
         updates["STRIPE_PUBLISHABLE_KEY"] = publishable
     updates["STRIPE_API_BASE"] = url
-    session_path = save_session(obj, session, url)
+    # The keys first: a secret shown only once must be safe before anything else can fail.
     gitignore_added = write_or_show(lambda: _save_env_with_gitignore(updates),
                                     {"STRIPE_SECRET_KEY": secret} if secret else {})
+    try:
+        session_path = save_session(obj, session, url)
+    except click.ClickException as error:
+        error.message = f"the keys are in {ENV_FILE}; {error.message}"
+        raise
 
     verb = "Signed up" if signed_up else "Logged in as"
     click.echo(f"{verb} {account['email']} (account {account['id']}) on {url}.")
@@ -191,21 +213,26 @@ def init(obj: dict[str, Any], url: str, email: str, password: str) -> None:
 @url_option
 @credential_options
 @click.pass_obj
-def login(obj: dict[str, Any], url: str, email: str, password: str) -> None:
+def login(obj: dict[str, Any], url: str, email: str | None, password: str | None) -> None:
     """Log in to an existing account and save the session for the other commands.
 
     The session goes to PAYGROUND_HOME/session (readable by you only, mode 0600), replacing
     any saved one, and the server's address with it: later commands use that server unless
     --url says otherwise. Unlike `payground init`, nothing else is written: no .env, no keys.
 
-    Exits with status 1, printing the server's message, on a wrong email or password;
-    the saved session is then left as it was. Refused by the log-in throttle (429), it
-    waits as the server says and tries again, up to 3 times (at most a minute each).
+    As `payground init`, it asks for the email and password (unless given) only once a
+    Payground server has answered at --url. Exits with status 1, printing the server's
+    message, on a wrong email or password; the saved session is then left as it was.
+    Refused by the log-in throttle (429), it waits as the server says and tries again, up
+    to 3 times (at most a minute each).
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
+    check_home(obj)
     with _Client(url) as api:
+        api.check_server()
+        email, password = _ask_missing(email, password)
         body = api.call("POST", "/sandbox/login", json={"email": email, "password": password})
     session_path = save_session(obj, body["session"], url)
     account = body["account"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -26,6 +27,8 @@ class ServerError(click.ClickException):
         self.error = error
 
 
+# Which Payground answers at an address: asked before anything else (check_server).
+VERSION_PATH = "/sandbox/version"
 # Log-ins and sign-ups refused with 429 (a room behind one address shares the log-in
 # throttle's budget) are retried as the answer's Retry-After says, a few times, saying so.
 # The refusal comes before the password is checked (http/login_throttle.py), so however
@@ -47,6 +50,32 @@ class _Client:
         self.url = url
         self.http = requests.Session()
         self.http.headers["User-Agent"] = f"payground-cli/{__version__}"
+        self.server_version: str | None = None  # known once check_server() has asked
+
+    def check_server(self) -> str:
+        """Make sure a Payground server answers at this address; return its version.
+
+        One cheap request, made before anything is asked or sent: `init` and `login` ask for
+        an email and a password only once they know someone can take them.
+        """
+        response = self._request("GET", VERSION_PATH)
+        body = _json(response)
+        if response.status_code == 200 and isinstance(body, dict) \
+                and body.get("object") == "payground" and isinstance(body.get("version"), str):
+            self.server_version = body["version"]
+            return self.server_version
+        if _unknown_route(response.status_code, body):
+            # Stripe's error envelope: a Stripe-like API, but without Payground's sandbox.
+            raise click.ClickException(
+                f"{self.url} has no GET {VERSION_PATH}: it is not a Payground server, or not "
+                f"the version of this command (Payground {__version__}). Check the address "
+                "(--url or PAYGROUND_URL), or run the same version there.")
+        root = re.match(r"^https?://[^/]+", self.url)[0]
+        advice = (f"give the server's address without a path ({root}?)" if root != self.url
+                  else "`payground serve` prints the one it listens on")
+        raise click.ClickException(
+            f"{self.url} is not a Payground server (GET {VERSION_PATH} answered HTTP "
+            f"{response.status_code}). Check the address (--url or PAYGROUND_URL): {advice}.")
 
     def __enter__(self) -> _Client:
         return self
@@ -61,16 +90,8 @@ class _Client:
         credentials = path in CREDENTIAL_PATHS
         retries = CREDENTIAL_RETRIES if credentials else 4
         for attempt in range(retries + 1):
-            try:
-                response = self.http.request(method, self.url + path, headers=headers,
-                                             json=json, data=data, params=params, timeout=30)
-            except self._requests.Timeout:
-                raise click.ClickException(
-                    f"Payground at {self.url} did not answer within 30 seconds.") from None
-            except self._requests.ConnectionError:
-                raise click.ClickException(
-                    f"cannot reach Payground at {self.url}: is `payground serve` running "
-                    "there? (use --url for another address)") from None
+            response = self._request(method, path, headers=headers, json=json, data=data,
+                                     params=params)
             if response.status_code != 429 or attempt == retries:
                 break
             seconds = _retry_after(response)
@@ -84,11 +105,12 @@ class _Client:
                 wait(seconds)
             else:
                 break
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = _json(response)
         error = body.get("error") if isinstance(body, dict) else None
+        if _unknown_route(response.status_code, body) and path.startswith("/sandbox/"):
+            mismatch = self._other_version(method, path)
+            if mismatch is not None:
+                raise mismatch
         if response.status_code >= 400 and isinstance(error, dict):
             seconds = response.headers.get("Retry-After")
             if response.status_code == 429 and seconds:
@@ -102,6 +124,59 @@ class _Client:
                 f"{self.url} did not answer {method} {path} like a Payground server "
                 f"(HTTP {response.status_code}).")
         return body
+
+    def _request(self, method: str, path: str, **kwargs: Any):
+        """One request; an address where no server answers becomes one line saying so."""
+        try:
+            return self.http.request(method, self.url + path, timeout=30, **kwargs)
+        except self._requests.Timeout:
+            raise click.ClickException(
+                f"Payground at {self.url} did not answer within 30 seconds.") from None
+        except self._requests.exceptions.SSLError:
+            # A ConnectionError too, but "is it running?" would send the learner looking in
+            # the wrong place: `payground serve` speaks plain HTTP.
+            raise click.ClickException(
+                f"cannot make an HTTPS connection to {self.url}: `payground serve` speaks "
+                "plain HTTP (use http://), and a server behind HTTPS needs a certificate "
+                "this machine trusts.") from None
+        except self._requests.ConnectionError:
+            raise click.ClickException(
+                f"cannot reach Payground at {self.url}: is `payground serve` running "
+                "there? (use --url for another address)") from None
+
+    def _other_version(self, method: str, path: str) -> click.ClickException | None:
+        """The error for a sandbox route this command uses and the server does not have: it
+        runs another version. ``None`` when it runs this one (then its answer stands)."""
+        if self.server_version is None:
+            try:
+                self.check_server()
+            except click.ClickException:
+                pass
+        if self.server_version == __version__:
+            return None
+        if self.server_version is None:
+            return click.ClickException(
+                f"{self.url} has no {method} {path}, nor GET {VERSION_PATH}: it is not a "
+                f"Payground server, or not the version of this command (Payground "
+                f"{__version__}).")
+        return click.ClickException(
+            f"{self.url} has no {method} {path}: it runs Payground {self.server_version}, and "
+            f"this command is Payground {__version__}. Use the same version on both sides.")
+
+
+def _json(response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _unknown_route(status: int, body: Any) -> bool:
+    """Whether ``body`` is Stripe's answer for a route the server does not have (404, or 405
+    for a method it does not take there): no code, and "Unrecognized request URL"."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return status in (404, 405) and isinstance(error, dict) and not error.get("code") \
+        and str(error.get("message") or "").startswith("Unrecognized request URL")
 
 
 def _retry_after(response) -> int:

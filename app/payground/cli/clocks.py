@@ -29,7 +29,7 @@ def show(obj: dict[str, Any], url: str) -> None:
     """Print the account's time and how far it is ahead of the wall clock.
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     with _Client(url) as api:
         _show(_sandbox(api, obj, "GET", "/sandbox/clock"))
@@ -46,7 +46,7 @@ def advance(obj: dict[str, Any], url: str, duration: str) -> None:
     after `payground clock advance 1h`, whatever the wall clock says.
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     from ..core.clock import parse_duration
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
-from . import ENV_FILE, _home, main, url_option
+from . import ENV_FILE, _home, check_home, main, url_option
 from .client import ServerError, _Client, _mask
-from .envfile import _save_env_with_gitignore, _write_private
+from .envfile import _save_env_with_gitignore, _write_private, check_writable, write_or_show
 
 
 # --- demo ----------------------------------------------------------------------------------
@@ -52,6 +53,10 @@ def demo(obj: dict[str, Any], url: str, n_customers: int, n_charges: int, seed: 
     import random
     import secrets
 
+    # Where the account's keys and password go, checked before the account exists.
+    check_home(obj)
+    if write_env:
+        check_writable(Path(ENV_FILE), Path(".gitignore"))
     from faker import Faker  # slow to import: only here
 
     fake = Faker("en_US")
@@ -62,6 +67,7 @@ def demo(obj: dict[str, Any], url: str, n_customers: int, n_charges: int, seed: 
     password = secrets.token_urlsafe(12)
 
     with _Client(url) as api:
+        api.check_server()
         body = api.call("POST", "/sandbox/signup", json={"email": email, "password": password})
         account = body["account"]
         secret, publishable = body["keys"]["secret"], body["keys"]["publishable"]
@@ -94,14 +100,14 @@ def demo(obj: dict[str, Any], url: str, n_customers: int, n_charges: int, seed: 
                     captured += amount
 
     home_env = _home(obj) / "demo.env"
-    _write_private(home_env, "\n".join([
+    saved = {"PAYGROUND_DEMO_EMAIL": email, "PAYGROUND_DEMO_PASSWORD": password,
+             "STRIPE_SECRET_KEY": secret}
+    write_or_show(lambda: _write_private(home_env, "\n".join([
         f"# Payground demo account, made by `payground demo` against {url}",
-        f"PAYGROUND_DEMO_EMAIL={email}",
-        f"PAYGROUND_DEMO_PASSWORD={password}",
-        f"STRIPE_SECRET_KEY={secret}",
+        *(f"{name}={value}" for name, value in saved.items()),
         f"STRIPE_PUBLISHABLE_KEY={publishable}",
         f"STRIPE_API_BASE={url}",
-    ]) + "\n")
+    ]) + "\n"), saved)
 
     click.echo(f"Demo account {email} ({account['id']}) on {url}:")
     click.echo(f"  {_plural(n_customers, 'customer')} created")
@@ -118,9 +124,13 @@ def demo(obj: dict[str, Any], url: str, n_customers: int, n_charges: int, seed: 
     click.echo(f"Keys, email and password written to {home_env} (mode 0600); "
                f"secret key {_mask(secret)}.")
     if write_env:
-        added = _save_env_with_gitignore({"STRIPE_SECRET_KEY": secret,
-                                          "STRIPE_PUBLISHABLE_KEY": publishable,
-                                          "STRIPE_API_BASE": url})
+        try:
+            added = _save_env_with_gitignore({"STRIPE_SECRET_KEY": secret,
+                                              "STRIPE_PUBLISHABLE_KEY": publishable,
+                                              "STRIPE_API_BASE": url})
+        except OSError as error:  # checked above; the disk may still fill up
+            raise click.ClickException(f"could not write {ENV_FILE} ({error.strerror or error});"
+                                       f" the keys are in {home_env}.") from None
         click.echo(f"Keys also written to {ENV_FILE} (mode 0600)"
                    + ("; added .env to .gitignore." if added else "."))
 

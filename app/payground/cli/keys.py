@@ -163,7 +163,7 @@ def list_keys(obj: dict[str, Any], url: str, mode: str | None, as_json: bool) ->
     (see `payground clock show`).
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     with _Client(url) as api:
         body = _sandbox(api, obj, "GET", "/sandbox/keys")
@@ -248,7 +248,7 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
       payground keys create --name ci --expires-at +30d --env-file .env.ci
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     params: dict[str, Any] = {"type": "restricted" if restricted else "secret",
                               "livemode": mode == "live"}
@@ -316,7 +316,7 @@ def roll(obj: dict[str, Any], url: str, key_id: str, grace: int, env_file: Path 
     default, `now`, it stops working immediately.
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     if env_file is not None:
         from .envfile import check_writable
@@ -354,7 +354,7 @@ def revoke(obj: dict[str, Any], url: str, key_id: str, yes: bool) -> None:
     without downtime, roll it instead.
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     with _Client(url) as api:
         if not yes:

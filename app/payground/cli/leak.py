@@ -41,7 +41,7 @@ def start(obj: dict[str, Any], url: str, key_id: str) -> None:
     working first. Their requests show in your request log like anyone's.
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     with _Client(url) as api:
         drill = _sandbox(api, obj, "POST", "/sandbox/leak_drills", json={"key": key_id})
@@ -64,7 +64,7 @@ def status(obj: dict[str, Any], url: str, drill_id: str | None) -> None:
     """Show a drill (DRILL_ID, or your latest): exposure, what the bots got, your score.
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     if drill_id is not None and not _DRILL_ID.match(drill_id):
         raise click.BadParameter("expected a drill's id (drill_...).", param_hint="DRILL_ID")

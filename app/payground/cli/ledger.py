@@ -25,7 +25,7 @@ def verify(obj: dict[str, Any], url: str) -> None:
     Exits with status 1 (and lists what is wrong) when the ledger does not hold together.
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     with _Client(url) as api:
         body = _sandbox(api, obj, "GET", "/sandbox/ledger/verify")
@@ -46,7 +46,7 @@ def bank(obj: dict[str, Any], url: str) -> None:
     """Show the simulated bank account payouts go to, and what it has received (per mode).
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     with _Client(url) as api:
         body = _sandbox(api, obj, "GET", "/sandbox/bank")

@@ -76,7 +76,7 @@ def tutorial(lesson: str | None, target: Path | None) -> None:
       payground tutorial 2        # copy lesson 2 into ./02-storing-keys
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     if lesson is None:
         lessons = all_lessons()
@@ -87,16 +87,50 @@ def tutorial(lesson: str | None, target: Path | None) -> None:
         return
     chosen = _pick(lesson)
     target = target if target is not None else Path(chosen.path.name)
+    if target.exists() and not target.is_dir():
+        raise click.ClickException(f"{target} is a file, not a folder: it is kept. Choose a "
+                                   "folder with --to.")
     if target.exists() and any(target.iterdir()):
         raise click.ClickException(f"{target} already exists and is not empty: your work "
                                    "there is kept. Choose another folder with --to.")
-    import shutil  # here: `payground serve` imports this module at start-up
-
-    shutil.copytree(chosen.path, target, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns(*_LEFT_BEHIND))
+    _copy(chosen, target)
     click.echo(f"Lesson {chosen.number} ({chosen.title}) is in {target}/.")
     click.echo(f"Open {target / 'README.md'} and follow it from the top; the programs it runs "
                "are next to it.")
     click.echo("It needs a running server (`payground serve`) and an account "
                "(`payground init`, run in that folder), and its programs these libraries: "
                "pip install requests stripe python-dotenv faker")
+
+
+def _copy(lesson: Lesson, target: Path) -> None:
+    """Copy the lesson into ``target`` (missing or empty); a copy that fails halfway (a
+    read-only folder, a full disk) leaves nothing behind, so running it again just works."""
+    import shutil  # here: `payground serve` imports this module at start-up
+
+    made = not target.exists()
+    try:
+        shutil.copytree(lesson.path, target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(*_LEFT_BEHIND))
+    except OSError as error:
+        _remove_copied(target, made)
+        # copytree gathers each file's failure into one shutil.Error; name the first.
+        first = error.args[0][0] if isinstance(error, shutil.Error) and error.args[0] else None
+        reason = re.sub(r"^\[Errno \d+\] ", "", first[2]) if first \
+            else (error.strerror or str(error))
+        raise click.ClickException(f"cannot copy lesson {lesson.number} into {target} "
+                                   f"({reason}). Choose a folder you can write with "
+                                   "--to.") from None
+
+
+def _remove_copied(target: Path, made: bool) -> None:
+    """Remove what a failed copy made: the folder, or what it put in the empty one given."""
+    import shutil
+
+    try:
+        for leftover in [target] if made else list(target.iterdir()):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+    except OSError:  # best effort: the error being reported matters more
+        pass

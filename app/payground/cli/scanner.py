@@ -42,7 +42,7 @@ def scan(obj: dict[str, Any], url: str, paths: tuple[Path, ...], staged: bool, h
                              > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit
 
     \f
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
     from .findings import run  # the scan's modules, only when it runs
 

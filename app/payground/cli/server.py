@@ -49,6 +49,9 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
     \b
       Payground listening on http://127.0.0.1:4242 (home: ..., database: ...)
 
+    With --host 0.0.0.0 or :: (every address of this machine) that line shows the loopback
+    address, and a line on stderr says that other machines use this machine's address or name.
+
     Access logs are off: a URL may hold a key. Payground keeps its own request log, with
     keys masked (GET /sandbox/requests). Stop the server with Ctrl-C or SIGTERM.
 
@@ -123,10 +126,13 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
         buffer.progress = WorkerProgress()
 
     def ready(bound_port: int) -> None:
-        shown_host = f"[{host}]" if ":" in host else host
+        local = _local_address(host)
+        shown_host = f"[{local}]" if ":" in local else local
         click.echo(f"Payground listening on http://{shown_host}:{bound_port} "
                    f"(home: {home}, database: {database})")
         sys.stdout.flush()
+        if local != host:
+            click.echo(_elsewhere_note(host, local), err=True)
 
     if server_name == "granian":
         _serve_granian(app, host=host, port=port, workers=workers, threads=threads,
@@ -136,6 +142,33 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
                         on_ready=ready)
     else:
         _serve_waitress(app, host=host, port=port, threads=threads, on_ready=ready)
+
+
+def _local_address(host: str) -> str:
+    """An address this machine opens the server at: ``host``, or for a wildcard (``0.0.0.0``,
+    ``::``, empty: every address) the loopback address of its family."""
+    import ipaddress
+
+    if not host:
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # a name: whatever it resolves to, it is what the operator chose
+    if not address.is_unspecified:
+        return host
+    return "::1" if address.version == 6 else "127.0.0.1"
+
+
+def _elsewhere_note(host: str, local: str) -> str:
+    """What to tell the operator of a server listening on a wildcard address, which is no
+    address to open. Which of this machine's addresses others can use depends on their
+    network (a LAN, a VPN, a container's port mapping): say so rather than guess one."""
+    import socket
+
+    return (f"Listening on every address of this machine (--host {host or repr(host)}): from "
+            f"another machine, use this machine's address or name instead of {local} (it "
+            f"calls itself {socket.gethostname()}).")
 
 
 def _loopback(host: str) -> bool:
@@ -221,6 +254,13 @@ def _build_app(home: str | None):
     # A setting that cannot be read (e.g. PAYGROUND_RATE_LIMITS), a newer version's database.
     except (ValueError, DatabaseTooNew) as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        # PAYGROUND_HOME (the key pepper, the SQLite file) inside a file, or not writable.
+        raise click.ClickException(f"cannot use {exc.filename} ({exc.strerror}): set "
+                                   "PAYGROUND_HOME (or --home) to a folder you can "
+                                   "write.") from None
     except Exception as exc:
         from sqlalchemy.exc import OperationalError
 
@@ -514,8 +554,7 @@ def _announce_once_listening(host: str, port: int, on_ready) -> None:
     import time
 
     family, kind, proto, _, address = socket.getaddrinfo(
-        {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host), port,
-        type=socket.SOCK_STREAM)[0]
+        _local_address(host), port, type=socket.SOCK_STREAM)[0]
 
     def probe() -> None:
         give_up = time.monotonic() + 60

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
-from . import accounts, clock, drills, keys, ledger, logs, webhooks  # noqa: E402,F401
+from . import accounts, clock, drills, keys, ledger, logs, version, webhooks  # noqa: E402,F401

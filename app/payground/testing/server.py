@@ -240,7 +240,7 @@ class Server:
 
         :raises TimeoutError: if deliveries were still being attempted after ``timeout`` s.
 
-        .. versionadded:: 0.2
+        .. versionadded:: 0.1
         """
         if self.app is None:
             raise RuntimeError("this Payground server has not been started")
@@ -453,7 +453,7 @@ class Account:
         :raises requests.HTTPError: if Payground refuses (unknown permission, live mode not
             activated ...).
 
-        .. versionadded:: 0.2
+        .. versionadded:: 0.1
         """
         body = {"type": type, "livemode": livemode, "permissions": permissions, "name": name,
                 "note": note, "ip_allowlist": ip_allowlist}
@@ -473,7 +473,7 @@ class Account:
             or was revoked; ``expires_in`` is over 7 days).
         :raises LookupError: if a full key given is not one of this account's.
 
-        .. versionadded:: 0.2
+        .. versionadded:: 0.1
         """
         response = self.request("POST", f"/sandbox/keys/{self._key_id(key)}/roll",
                                 key=self.session, json={"expires_in": expires_in})
@@ -485,7 +485,7 @@ class Account:
         :raises requests.HTTPError: if Payground refuses (already revoked, a publishable key).
         :raises LookupError: if a full key given is not one of this account's.
 
-        .. versionadded:: 0.2
+        .. versionadded:: 0.1
         """
         response = self.request("POST", f"/sandbox/keys/{self._key_id(key)}/revoke",
                                 key=self.session)
@@ -498,7 +498,7 @@ class Account:
         signatures made with the old secret too, so a handler can switch without refusing
         one.
 
-        .. versionadded:: 0.2
+        .. versionadded:: 0.1
         """
         response = self.request("POST", f"/sandbox/webhook_endpoints/{endpoint_id}/roll",
                                 key=self.session, json={"expires_in": expires_in})
@@ -507,7 +507,7 @@ class Account:
     def advance_clock(self, seconds: int) -> int:
         """Move this account's clock forward; returns the account's new time (Unix seconds).
 
-        .. versionadded:: 0.2
+        .. versionadded:: 0.1
         """
         response = self.request("POST", "/sandbox/clock/advance", key=self.session,
                                 json={"seconds": seconds})
@@ -520,7 +520,7 @@ class Account:
         Bots use the key from two minutes later on the account's clock: move it with
         :meth:`advance_clock`, then read :meth:`leak_drill`.
 
-        .. versionadded:: 0.2
+        .. versionadded:: 0.1
         """
         response = self.request("POST", "/sandbox/leak_drills", key=self.session,
                                 json={"key": self._key_id(self.secret_key if key is None
@@ -531,7 +531,7 @@ class Account:
         """A drill as it stands now: ``status`` (``exposed`` or ``contained``),
         ``exposure_seconds``, ``bot_requests``, ``bots_got`` ...
 
-        .. versionadded:: 0.2
+        .. versionadded:: 0.1
         """
         response = self.request("GET", f"/sandbox/leak_drills/{drill_id}", key=self.session)
         return _expect(response, 200)
