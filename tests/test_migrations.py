@@ -237,6 +237,7 @@ def test_form_nonces_spent_before_version_12_still_act_once(tmp_path, own_databa
     """Version 12 keeps the request that spent a nonce; one spent before names none: sent
     again, its form still does nothing (the page then links to no key)."""
     from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION
 
     app, client, body = signed_up(tmp_path, own_database, wall, "nonces@example.com")
     with app.app_context():
@@ -264,8 +265,61 @@ def test_form_nonces_spent_before_version_12_still_act_once(tmp_path, own_databa
         found = (old.request_id, new.request_id)
         db.session.remove()
         db.engine.dispose()
-    assert "request_id" in columns and version == 12
+    assert "request_id" in columns and version == SCHEMA_VERSION
     assert found == (None, "req_new")
+
+
+def test_version_12_bank_accounts_learn_their_default_and_test_payouts_can_fail(
+        tmp_path, own_database, wall):
+    """Version 13: a test-mode account may choose another of Stripe's test bank accounts; a
+    version 12 bank account (one per mode, by a unique index) becomes its mode's default."""
+    from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "banks@example.com")
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    session = {"Authorization": f"Bearer {body['session']}"}
+    client.post("/v1/charges", headers=auth, data={"amount": 10000, "currency": "usd",
+                                                   "source": "tok_bypassPending"})
+    old_payout = client.post("/v1/payouts", headers=auth,
+                             data={"amount": 1000, "currency": "usd"}).get_json()
+    with app.app_context():
+        with db.engine.begin() as conn:  # version 12's bank accounts
+            conn.execute(sa.text("DROP INDEX ux_bank_accounts_default"))
+            for column in ("default_for_currency", "status", "payout_failure_code"):
+                conn.execute(sa.text(f"ALTER TABLE bank_accounts DROP COLUMN {column}"))
+            conn.execute(sa.text("CREATE UNIQUE INDEX ux_bank_accounts_mode ON bank_accounts "
+                                 "(account_id, livemode)"))
+            conn.execute(sa.text("UPDATE payground_schema SET version = 12"))
+        db.engine.dispose()
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    with upgraded.app_context():
+        inspector = sa.inspect(db.engine)
+        columns = {c["name"] for c in inspector.get_columns("bank_accounts")}
+        indexes = {i["name"] for i in inspector.get_indexes("bank_accounts")}
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        db.session.remove()
+    assert version == SCHEMA_VERSION
+    assert {"default_for_currency", "status", "payout_failure_code"} <= columns
+    assert "ux_bank_accounts_default" in indexes and "ux_bank_accounts_mode" not in indexes
+    (bank,) = client.get("/sandbox/bank", headers=session).get_json()["data"]
+    assert (bank["id"], bank["last4"], bank["status"]) == (
+        old_payout["destination"], "6789", "new")  # still the default
+    chosen = client.post("/sandbox/bank", headers=session,
+                         json={"bank_account": {"account_number": "000111111116"}})
+    assert chosen.status_code == 201, chosen.get_json()
+    doomed = client.post("/v1/payouts", headers=auth,
+                         data={"amount": 2000, "currency": "usd"}).get_json()
+    wall[0] += 2 * DAY
+    statuses = [client.get(f"/v1/payouts/{p['id']}", headers=auth).get_json()["status"]
+                for p in (old_payout, doomed)]
+    assert statuses == ["paid", "failed"]
+    report = client.get("/sandbox/ledger/verify", headers=session).get_json()
+    assert (report["ok"], report["problems"]) == (True, [])
+    with upgraded.app_context():
+        db.engine.dispose()
 
 
 def test_a_database_a_newer_version_upgraded_is_refused_untouched(tmp_path, own_database, wall):

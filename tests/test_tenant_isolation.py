@@ -115,6 +115,7 @@ SANDBOX_PARAMS = {
     ("POST", "/sandbox/logout"): {}, ("GET", "/sandbox/account"): {},
     ("GET", "/sandbox/version"): {},
     ("POST", "/sandbox/account/activate"): {}, ("GET", "/sandbox/bank"): {},
+    ("POST", "/sandbox/bank"): {},  # a test account number, no id
     ("GET", "/sandbox/clock"): {}, ("POST", "/sandbox/clock/advance"): {},
     ("GET", "/sandbox/ledger/verify"): {}, ("GET", "/sandbox/keys"): {},
     ("POST", "/sandbox/keys"): {}, ("GET", "/sandbox/keys/<key_id>"): {},

@@ -177,14 +177,14 @@ def test_activate_turns_on_live_mode_and_saves_the_live_keys_in_env(story):
     assert env["STRIPE_LIVE_PUBLISHABLE_KEY"].startswith("pk_live_")
     assert lines(story.activated) == [
         f"live mode on for Ada's Bakery ({project.account_id})",
-        "payouts go to routing 110000000, account ending 4321",
+        "payouts go to routing 021000021, account ending 4321",
         f"STRIPE_LIVE_SECRET_KEY={masked(live_secret)} and STRIPE_LIVE_PUBLISHABLE_KEY "
         "written to .env",
     ]
     account = project.dashboard("GET", "/sandbox/account")
     assert (account["live_enabled"], account["business_name"], account["country"],
             account["bank_account"]) == (True, "Ada's Bakery", "US",
-                                         {"routing_number": "110000000", "last4": "4321"})
+                                         {"routing_number": "021000021", "last4": "4321"})
     assert project.get("live", "/v1/balance")["livemode"] is True
     # .env stays private, the test keys untouched beside the live ones.
     assert (project.path / ".env").stat().st_mode & 0o777 == 0o600
@@ -340,6 +340,41 @@ def test_payout_ends_with_the_servers_ledger_verdict(story):
     assert lines(story.test_payout)[-1] == (
         f"ledger balanced: {checked['journals']} journals, {checked['entries']} entries checked")
     assert checked["payouts"] == 2 and checked["charges"] == 3  # 3 charges, one failed
+
+
+def test_a_payout_the_bank_sends_back(server, tmp_path):
+    """The README's "When the bank sends a payout back", in a project of its own."""
+    project = Project(server, tmp_path)
+    chose = project.run_args([sys.executable, "-m", "payground", "ledger", "bank",
+                              "--use-test-account", "000111111116"], project.keys("test"))
+    bank_id = re.fullmatch(r"Test mode: STRIPE TEST BANK \(routing 110000000, account ending "
+                           r"1116\) (ba_\w+)", lines(chose)[0])[1]
+    assert lines(chose)[1:] == ["  received:   $0.00 USD", "  in transit: $0.00 USD"]
+    check_shop_output(project, "test", project.run("shop.py", "tok_visa"), 2000)
+    result = project.run("payout.py")
+    net = 2000 - expected_fee(2000)
+    payout = payout_of(project, "test", result)
+    report = project.dashboard("GET", "/sandbox/ledger/verify")
+    assert (report["ok"], report["checked"]["journals"], report["checked"]["entries"]) == (
+        True, 4, 9)  # the charge, its settlement, the payout, and the money coming back
+    assert lines(result) == [
+        f"balance: available 0.00 usd, pending {usd(net)}",
+        f"2 days later: available {usd(net)}, pending 0.00 usd",
+        f"payout {payout['id']} of {usd(net)}: pending, arrives {day(payout['arrival_date'])}",
+        "next day: in_transit",
+        "next day: failed",
+        "no_account: The bank account details on file are probably incorrect. No bank account "
+        "could be located with those details.",
+        f"sent back: available {usd(net)}, pending 0.00 usd",
+        "STRIPE TEST BANK, account ending 1116: 0.00 usd received",
+        "ledger balanced: 4 journals, 9 entries checked",
+    ]
+    assert (payout["status"], payout["failure_code"], payout["destination"]) == (
+        "failed", "no_account", bank_id)
+    back = project.get("test", f"/v1/balance_transactions/{payout['failure_balance_transaction']}")
+    assert (back["type"], back["amount"], back["source"]) == ("payout_failure", net, payout["id"])
+    failed = project.get("test", "/v1/events?type=payout.failed")["data"]
+    assert [e["data"]["object"]["id"] for e in failed] == [payout["id"]]
 
 
 def test_payout_with_nothing_available_moves_neither_money_nor_clock(server, tmp_path):

@@ -285,6 +285,17 @@ BALANCE_INSUFFICIENT = (
     "details, see stripe.com/docs/api#balance)."
 )
 PAYOUT_NOT_PENDING = "Payouts can only be canceled while they are pending."
+# Stripe's, for a bank account number that is not one of its test numbers, in test mode.
+TEST_MODE_LIVE_BANK_ACCOUNT = (
+    "You must use a test bank account number in test mode. Try 000123456789 or see more "
+    "options at https://stripe.com/docs/connect/testing#account-numbers.")
+# Payground's own (Stripe's wording for these is not documented).
+TEST_MODE_ROUTING_NUMBER = (
+    "Test mode pays out to Stripe's test bank only: use its routing number 110000000 (or leave "
+    "it out).")
+LIVE_MODE_TEST_BANK_ACCOUNT = (
+    "Your request was in live mode, but used Stripe's test bank (routing number 110000000). "
+    "Live payouts need a real bank account's routing number.")
 
 # Webhook endpoints (Stripe's wording where known; Payground's own where noted in the README).
 WEBHOOK_URL_INVALID = (

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from payground import messages
 from payground.core import keys
 from tests.dashboard.conftest import shown_secrets, text, v1
 
@@ -45,7 +46,7 @@ def test_sample_data_comes_from_faker(dash, signed_in):
 
 def test_activation_shows_the_live_keys_once_and_switches_to_live(dash, signed_in, client):
     r = dash.post("/dashboard/activate", {"business_name": "Ada's Bikes", "country": "gb",
-                                          "routing_number": "110000000",
+                                          "routing_number": "021000021",
                                           "account_number": "000123456789"})
     assert r.status_code == 200
     live_secret, live_publishable = shown_secrets(r)
@@ -81,6 +82,16 @@ def test_activation_refusal_names_the_field(dash, signed_in):
     assert '<p class="field-error" id="f-account_number-error">Enter a bank account number ' \
            'of at most 34 characters.</p>' in text(r)
     assert "1" * 40 not in text(r).split("<form")[0]  # echoed in the field, not the message
+
+
+def test_activation_refuses_stripes_test_bank(dash, signed_in):
+    r = dash.post("/dashboard/activate", {"routing_number": "110000000",
+                                          "account_number": "000123456789"})
+    assert r.status_code == 400
+    assert (f'<p class="field-error" id="f-routing_number-error">'
+            f'{messages.LIVE_MODE_TEST_BANK_ACCOUNT}</p>') in text(r)
+    assert shown_secrets(r) == []
+    assert "Activate live mode" in text(dash.get("/dashboard/keys"))  # live mode stays off
 
 
 @pytest.mark.parametrize("form, seconds", [({"advance": "3600"}, 3600),

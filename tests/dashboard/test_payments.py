@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.dashboard.conftest import text, v1
+from tests.dashboard.conftest import PASSWORD, text, v1
 
 
 def listed(response) -> list[str]:
@@ -92,6 +92,22 @@ def test_payouts_page(dash, signed_in, client):
     page = dash.get("/dashboard/payouts")
     assert listed(page) == [payout["id"]]
     assert "$25.00 USD" in text(page) and payout["status"] in text(page)
+
+
+def test_a_failed_payout_says_why(dash, signed_in, client):
+    session = client.post("/sandbox/login", json={"email": signed_in.email,
+                                                  "password": PASSWORD}).get_json()["session"]
+    r = client.post("/sandbox/bank", json={"bank_account": {"account_number": "000111111113"}},
+                    headers={"Authorization": f"Bearer {session}"})
+    assert r.status_code == 201, r.get_json()
+    post(client, signed_in.secret_key, "/v1/charges", amount="10000", currency="usd",
+         source="tok_bypassPending")
+    payout = post(client, signed_in.secret_key, "/v1/payouts", amount="2500", currency="usd")
+    dash.post("/dashboard/clock", {"advance": "custom", "custom": "2d"})  # its arrival date
+    page = dash.get("/dashboard/payouts")
+    assert listed(page) == [payout["id"]]
+    assert ('<span class="badge badge-failed">failed</span><div class="note"><code>'
+            'account_closed</code>: The bank account has been closed.</div>') in text(page)
 
 
 def test_a_held_lock_is_a_try_again_page_not_a_500(dash, signed_in, monkeypatch):

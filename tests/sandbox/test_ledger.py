@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 
 import pytest
@@ -10,6 +11,7 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from payground import messages
 from payground.cli import main
 from tests.helpers import assert_error
 
@@ -147,7 +149,8 @@ def test_bank_in_test_mode(account):
     assert {k: v for k, v in bank.items() if k != "id"} == {
         "object": "bank_account", "livemode": False, "bank_name": "STRIPE TEST BANK",
         "routing_number": "110000000", "last4": "6789", "country": "US", "currency": "usd",
-        "account_holder_name": None, "received": [{"currency": "usd", "amount": 0}],
+        "account_holder_name": None, "status": "new",
+        "received": [{"currency": "usd", "amount": 0}],
         "in_transit": [{"currency": "usd", "amount": 0}]}
 
 
@@ -227,3 +230,24 @@ def test_cli_verify_fails_on_a_broken_ledger(server, cli):
         ("Ledger NOT balanced (1 problems). Checked 1 journals, 3 entries, 3 running totals, "
          "1 balance transactions, 1 charges, 0 payouts."),
         "  - test mode: running total usd/stripe_fees is 87, its entries sum to 88"]
+
+
+def test_cli_bank_chooses_a_failing_test_account(server, cli):
+    run, auth = cli
+    result = run("ledger", "bank", "--use-test-account", "000111111116")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert re.fullmatch(r"Test mode: STRIPE TEST BANK \(routing 110000000, account ending "
+                        r"1116\) ba_\w+", lines[0]), lines
+    assert lines[1:] == ["  received:   $0.00 USD", "  in transit: $0.00 USD"]
+    requests.post(f"{server.url}/v1/charges", headers=auth, timeout=30, data={
+        "amount": 10000, "currency": "usd", "source": "tok_bypassPending"})
+    requests.post(f"{server.url}/v1/payouts", headers=auth, timeout=30,
+                  data={"amount": 2500, "currency": "usd"})
+    assert run("clock", "advance", "2d").exit_code == 0
+    lines = run("ledger", "bank").output.splitlines()
+    assert lines[0].endswith(" - errored: a payout to it failed"), lines
+    assert lines[1:] == ["  received:   $0.00 USD", "  in transit: $0.00 USD"]
+    refused = run("ledger", "bank", "--use-test-account", "123456789")
+    assert refused.exit_code == 1
+    assert refused.output == f"Error: {messages.TEST_MODE_LIVE_BANK_ACCOUNT}\n"

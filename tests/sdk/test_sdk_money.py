@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import requests
 import stripe
+
+from payground import messages
 
 DAY = 86400
 
@@ -58,3 +61,23 @@ def test_canceled_payout_returns_the_money(payground_stripe):
     canceled = payground_stripe.Payout.cancel(payout.id)
     assert canceled.status == "canceled"
     assert amounts(payground_stripe.Balance.retrieve()) == (5000 - 175, 0)
+
+
+def test_payout_to_a_failing_test_bank_account(payground_stripe, payground_account):
+    bank = payground_account.use_test_bank_account("000111111113")
+    assert (bank["last4"], bank["status"]) == ("1113", "new")
+    payground_stripe.Charge.create(amount=5000, currency="usd", source="tok_bypassPending")
+    payout = payground_stripe.Payout.create(amount=3000, currency="usd")
+    assert payout.destination == bank["id"]
+    payground_account.advance_clock(2 * DAY)
+    failed = payground_stripe.Payout.retrieve(payout.id,
+                                              expand=["failure_balance_transaction"])
+    assert (failed.status, failed.failure_code, failed.failure_message) == (
+        "failed", "account_closed", "The bank account has been closed.")
+    assert (failed.failure_balance_transaction.type,
+            failed.failure_balance_transaction.amount) == ("payout_failure", 3000)
+    assert amounts(payground_stripe.Balance.retrieve()) == (5000 - 175, 0)
+    with pytest.raises(requests.HTTPError) as refused:
+        payground_account.use_test_bank_account("000987654321")
+    assert refused.value.response.status_code == 400
+    assert messages.TEST_MODE_LIVE_BANK_ACCOUNT in str(refused.value)

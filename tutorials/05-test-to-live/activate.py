@@ -13,7 +13,7 @@ from shop import masked
 # What Stripe asks for before you may take real money (made up here; leave any of it out and
 # Payground makes it up for you).
 BUSINESS = {"business_name": "Ada's Bakery", "country": "US",
-            "bank_account": {"routing_number": "110000000", "account_number": "000987654321"}}
+            "bank_account": {"routing_number": "021000021", "account_number": "000987654321"}}
 
 if not Path(".env").exists():  # the live keys go next to the test keys, in a git-ignored file
     sys.exit("no .env here: run `payground init` in this folder first")

@@ -35,10 +35,13 @@ if available <= 0:  # only available money can be paid out
 payout = stripe.Payout.create(amount=available, currency="usd")
 print(f"payout {payout.id} of {money(payout.amount)}: {payout.status}, "
       f"arrives {day(payout.arrival_date)}")
-for _ in range(2):  # a bank transfer takes days too: pending -> in_transit -> paid
+for _ in range(2):  # a bank transfer takes days too: pending -> in_transit -> paid/failed
     advance_clock(days=1)
     payout = stripe.Payout.retrieve(payout.id)
     print(f"next day: {payout.status}")
+if payout.status == "failed":  # the bank sent it back: the money is in the balance again
+    print(f"{payout.failure_code}: {payout.failure_message}")
+    balance("sent back")
 
 bank = bank_account(payout.livemode)
 received = sum(r["amount"] for r in bank["received"] if r["currency"] == "usd")

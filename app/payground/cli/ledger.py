@@ -41,19 +41,27 @@ def verify(obj: dict[str, Any], url: str) -> None:
 
 @ledger.command("bank")
 @url_option
+@click.option("--use-test-account", "test_account", metavar="NUMBER", default=None,
+              help="Send later test-mode payouts to this Stripe test bank account number: "
+                   "000123456789 is paid, 000111111116, 000111111113, 000222222227, "
+                   "000333333335 and 000444444440 fail.")
 @click.pass_obj
-def bank(obj: dict[str, Any], url: str) -> None:
+def bank(obj: dict[str, Any], url: str, test_account: str | None) -> None:
     """Show the simulated bank account payouts go to, and what it has received (per mode).
 
     \f
     .. versionadded:: 0.1
     """
     with _Client(url) as api:
+        if test_account is not None:
+            _sandbox(api, obj, "POST", "/sandbox/bank",
+                     json={"bank_account": {"account_number": test_account}})
         body = _sandbox(api, obj, "GET", "/sandbox/bank")
     for account in body["data"]:
         mode = "Live mode" if account["livemode"] else "Test mode"
+        errored = " - errored: a payout to it failed" if account.get("status") == "errored" else ""
         click.echo(f"{mode}: {account['bank_name']} (routing {account['routing_number']}, "
-                   f"account ending {account['last4']}) {account['id']}")
+                   f"account ending {account['last4']}) {account['id']}{errored}")
         click.echo(f"  received:   {_money(account['received'])}")
         click.echo(f"  in transit: {_money(account['in_transit'])}")
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 class DatabaseTooNew(Exception):
@@ -187,6 +187,26 @@ def _v12_form_nonce_requests(conn) -> None:
         conn.execute(text("ALTER TABLE used_form_nonces ADD COLUMN request_id VARCHAR(40)"))
 
 
+def _v13_test_bank_accounts(conn) -> None:
+    """Bank accounts say whether they are their mode's default (a test-mode account may now
+    choose another of Stripe's test bank accounts, the old one kept for the payouts it got),
+    their status, and the failure code of payouts to a failing test account. The unique index
+    of one bank account per mode becomes one *default* per mode."""
+    columns = {c["name"] for c in inspect(conn).get_columns("bank_accounts")}
+    yes = "TRUE" if conn.dialect.name == "postgresql" else "1"
+    for name, kind in (("default_for_currency", f"BOOLEAN NOT NULL DEFAULT {yes}"),
+                       ("status", "VARCHAR(16) NOT NULL DEFAULT 'new'"),
+                       ("payout_failure_code", "VARCHAR(64)")):
+        if name not in columns:
+            conn.execute(text(f"ALTER TABLE bank_accounts ADD COLUMN {name} {kind}"))
+    indexes = {i["name"] for i in inspect(conn).get_indexes("bank_accounts")}
+    if "ux_bank_accounts_mode" in indexes:
+        conn.execute(text("DROP INDEX ux_bank_accounts_mode"))
+    if "ux_bank_accounts_default" not in indexes:
+        conn.execute(text("CREATE UNIQUE INDEX ux_bank_accounts_default ON bank_accounts "
+                          "(account_id, livemode) WHERE default_for_currency"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -199,6 +219,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     10: _v10_money_is_64_bit,
     11: _v11_uncaptured_charges_expire,
     12: _v12_form_nonce_requests,
+    13: _v13_test_bank_accounts,
 }
 
 _meta = MetaData()

@@ -1,15 +1,22 @@
-"""The simulated bank account each account's payouts go to, one per mode."""
+"""The simulated bank accounts each account's payouts go to: one default per mode."""
 
 from __future__ import annotations
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, text, true
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from .base import AccountScoped, db
 
+DEFAULT = text("default_for_currency")  # the partial index's condition (and ON CONFLICT's)
+
 
 class BankAccount(AccountScoped, db.Model):
-    """Where payouts land (``ba_``). Test mode: Stripe's test bank; live mode: the activation's."""
+    """Where payouts land (``ba_``). Test mode: one of Stripe's test bank accounts; live mode:
+    the activation's.
+
+    New payouts go to the mode's default account. Choosing another test bank account makes a
+    new default; the old one stays, since the payouts sent to it still name it.
+    """
 
     __tablename__ = "bank_accounts"
     object = "bank_account"
@@ -22,8 +29,14 @@ class BankAccount(AccountScoped, db.Model):
     country: Mapped[str] = mapped_column(String(2))
     currency: Mapped[str] = mapped_column(String(3))
     account_holder_name: Mapped[str | None] = mapped_column(String(200))
+    default_for_currency: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Stripe's: "new", or "errored" once a payout to it has failed.
+    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    # What a payout to one of Stripe's failing test accounts ends with (never in live mode).
+    payout_failure_code: Mapped[str | None] = mapped_column(String(64))
 
     @declared_attr.directive
     def __table_args__(cls):
-        # One bank account per account and mode.
-        return (Index("ux_bank_accounts_mode", "account_id", "livemode", unique=True),)
+        # One default bank account per account and mode.
+        return (Index("ux_bank_accounts_default", "account_id", "livemode", unique=True,
+                      sqlite_where=DEFAULT, postgresql_where=DEFAULT),)

@@ -72,7 +72,8 @@ class LedgerSchedule(db.Model):
     """Something that happens when the account's clock reaches ``due_at``.
 
     ``kind`` is ``settle`` (``ref``: a pending balance transaction), ``payout_in_transit`` or
-    ``payout_paid`` (``ref``: a payout), or ``charge_expire`` (``ref``: an uncaptured charge,
+    ``payout_paid`` (``ref``: a payout; paid, or failed if its bank account fails payouts), or
+    ``charge_expire`` (``ref``: an uncaptured charge,
     released seven days after it was made unless it was captured or refunded by then). The catch-up step deletes what is due (through the
     index) and carries it out, so its cost depends only on what matured since last time.
     """

@@ -17,7 +17,8 @@ class Payout(AccountScoped, db.Model):
 
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    # pending -> in_transit -> paid, on the account's clock; or canceled while pending.
+    # pending -> in_transit -> paid, on the account's clock; or canceled while pending; or,
+    # sent to one of Stripe's failing test bank accounts, in_transit -> failed.
     status: Mapped[str] = mapped_column(String(16))
     arrival_date: Mapped[int]
     description: Mapped[str | None] = mapped_column(String(5000))

@@ -1,13 +1,16 @@
-"""/sandbox/ledger/verify and /sandbox/bank: check the signed-in account's money."""
+"""/sandbox/ledger/verify and /sandbox/bank: check the signed-in account's money, and choose
+which of Stripe's test bank accounts test payouts go to."""
 
 from __future__ import annotations
 
 from flask import g
 
 from ..http.context import state
+from ..http.decorators import request_params
 from ..services import bank, ledger_verify
 from . import bp
 from .auth import session_required
+from .schemas import BankChoice
 
 
 @bp.get("/ledger/verify")
@@ -20,6 +23,14 @@ def verify_ledger():
 @bp.get("/bank")
 @session_required
 def bank_accounts():
-    """The account's simulated bank accounts (one per mode) and what they have received."""
+    """The account's simulated bank accounts (each mode's default) and what they have received."""
     data = bank.bank_summary(g.account, state().clock)
     return {"object": "list", "url": "/sandbox/bank", "has_more": False, "data": data}
+
+
+@bp.post("/bank")
+@session_required
+def use_test_bank_account():
+    """Send later test-mode payouts to another of Stripe's test bank accounts."""
+    params = BankChoice().load(request_params())
+    return bank.use_test_bank_account(g.account, state().clock, params["bank_account"]), 201

@@ -35,6 +35,17 @@ class BankAccount(StripeSchema):
     account_number = Str(max_length=34)
 
 
+class ChosenBankAccount(StripeSchema):
+    routing_number = Str(max_length=20)
+    account_number = Str(required=True, max_length=34)
+
+
+class BankChoice(StripeSchema):
+    """``POST /sandbox/bank``: which of Stripe's test bank accounts test payouts go to."""
+
+    bank_account = fields.Nested(ChosenBankAccount, required=True)
+
+
 class Activation(StripeSchema):
     business_name = Str(max_length=200)
     country = Str(max_length=2)

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..core.banks import is_test_routing_number
 from ..core.emails import normalize_email
 from ..core.ids import new_id
 from ..core.passwords import check_password, hash_password
 from ..errors import AuthenticationError, InvalidRequestError, ParameterInvalid
 from ..models.account import Account, Session
 from ..models.base import db
+from .bank import refuse_test_bank_in_live_mode
 from .keys import IssuedKey, issue_standard_keys
 
 if TYPE_CHECKING:
@@ -125,7 +127,11 @@ def activate(account: Account, details: dict, *, pepper: str, clock,
     """Turn on live mode: business details (Faker fills gaps) and the live key pair, once.
 
     :param source: the request that activated, for the live keys' ``api_key.created`` events.
+    :raises InvalidRequestError: ``routing_number_invalid`` for Stripe's test bank, before
+        anything changes.
     """
+    bank = details.get("bank_account") or {}
+    refuse_test_bank_in_live_mode(bank)
     # Claimed with one conditional UPDATE: of two activations at once (a double click, a
     # retry), exactly one issues the live keys.
     claimed = db.session.execute(
@@ -139,10 +145,14 @@ def activate(account: Account, details: dict, *, pepper: str, clock,
     from faker import Faker  # only here: Faker is slow to import and rarely needed
 
     fake = Faker()
-    bank = details.get("bank_account") or {}
     account.business_name = details.get("business_name") or fake.company()
     account.country = (details.get("country") or "US").upper()
-    account.bank_routing_number = bank.get("routing_number") or fake.aba()
+    # Faker makes one up if none was given: never Stripe's test bank, which live mode refuses
+    # (Faker could make it, about once in 10^8 tries).
+    routing_number = bank.get("routing_number")
+    while not routing_number or is_test_routing_number(routing_number):
+        routing_number = fake.aba()
+    account.bank_routing_number = routing_number
     account_number = bank.get("account_number") or fake.bban()
     account.bank_account_last4 = account_number[-4:]
     account.live_enabled = True

@@ -3,19 +3,24 @@
 A payout is ``pending`` when made, ``in_transit`` one day later and ``paid`` on its
 ``arrival_date`` (two days after it was made), all on the account's clock: the catch-up step
 (``services.ledger.catch_up``) moves it along and, when it is paid, posts the journal that puts
-the money in the account's simulated bank account.
+the money in the account's simulated bank account. A payout to one of Stripe's failing test
+bank accounts (``services.bank.use_test_bank_account``) is ``failed`` on its arrival date
+instead: the bank sent it back, and a ``payout_failure`` balance transaction returns the money
+to the available balance.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import messages
+from ..core import banks
 from ..core import ledger as core
 from ..errors import InvalidRequestError
 from ..models.balance_transaction import BalanceTransaction
+from ..models.bank_account import BankAccount
 from ..models.base import db
 from ..models.payout import Payout
 from . import events, ledger
@@ -130,7 +135,7 @@ def advance(account, livemode: bool, now: int, due: list[tuple[str, str]],
     """Carry out the payout steps that came due (called by ``ledger.catch_up``).
 
     ``due`` is ``[(kind, payout id)]`` in the order they fell due; a canceled payout's steps
-    are dropped. Returns the journals to post (one per payout paid).
+    are dropped. Returns the journals to post (one per payout paid or failed).
     """
     if not due:
         return []
@@ -145,6 +150,8 @@ def advance(account, livemode: bool, now: int, due: list[tuple[str, str]],
                 .order_by(Payout.id).with_for_update()).scalars():
             if payout.account_id == account.id and payout.livemode == livemode:
                 found[payout.id] = payout
+    failures = _failure_codes([found[ref].destination_id for kind, ref in due
+                               if kind == PAID and ref in found])
     postings = []
     for kind, ref in due:
         payout = found.get(ref)
@@ -155,12 +162,44 @@ def advance(account, livemode: bool, now: int, due: list[tuple[str, str]],
             payout.status = "in_transit"
             events.emit(account, livemode, now, "payout.updated", payout,
                         previous_attributes={"status": "pending"})
-            continue
-        payout.status = "paid"
-        postings.append(ledger.Posting(core.payout_paid(payout.amount, payout.currency),
-                                       source=payout.id))
-        events.emit(account, livemode, now, "payout.paid", payout)
+        elif payout.destination_id in failures:
+            postings.append(_fail(payout, failures[payout.destination_id], now))
+            events.emit(account, livemode, now, "payout.failed", payout)
+        else:
+            payout.status = "paid"
+            postings.append(ledger.Posting(core.payout_paid(payout.amount, payout.currency),
+                                           source=payout.id))
+            events.emit(account, livemode, now, "payout.paid", payout)
     return postings
+
+
+def _failure_codes(bank_ids: list[str]) -> dict[str, str]:
+    """``{bank account id: failure code}`` of those of ``bank_ids`` that send payouts back.
+
+    Only test mode has such accounts (``services.bank``); live payouts are always paid.
+    """
+    if not bank_ids:
+        return {}
+    return dict(db.session.execute(
+        select(BankAccount.id, BankAccount.payout_failure_code)
+        .where(BankAccount.id.in_(sorted(set(bank_ids))),
+               BankAccount.payout_failure_code.is_not(None))).all())
+
+
+def _fail(payout: Payout, code: str, now: int) -> ledger.Posting:
+    """Fail an in-transit payout on its arrival date, as Stripe's test bank accounts do: the
+    money goes back to the available balance (a ``payout_failure`` balance transaction, the
+    payout's ``failure_balance_transaction``) and the bank account is ``errored``."""
+    payout.status = "failed"
+    payout.failure_code = code
+    payout.failure_message = banks.PAYOUT_FAILURE_MESSAGES[code]
+    payout.failure_balance_transaction = _transaction(payout, "payout_failure", payout.amount,
+                                                      now)
+    db.session.execute(update(BankAccount).where(BankAccount.id == payout.destination_id)
+                       .values(status="errored").execution_options(synchronize_session=False))
+    return ledger.Posting(
+        core.payout_returned(payout.amount, payout.currency, kind="payout_failure"),
+        source=payout.id, balance_transaction_id=payout.failure_balance_transaction.id)
 
 
 def _transaction(payout: Payout, type_: str, amount: int, now: int) -> BalanceTransaction:

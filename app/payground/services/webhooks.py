@@ -34,7 +34,7 @@ EVENT_TYPES = (
     "payment_intent.amount_capturable_updated", "payment_intent.canceled",
     "payment_intent.created", "payment_intent.payment_failed", "payment_intent.succeeded",
     "payment_method.attached", "payment_method.detached",
-    "payout.canceled", "payout.created", "payout.paid", "payout.updated",
+    "payout.canceled", "payout.created", "payout.failed", "payout.paid", "payout.updated",
     "refund.created", "refund.updated",
 )
 ALL_EVENTS = "*"

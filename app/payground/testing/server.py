@@ -513,6 +513,23 @@ class Account:
                                 json={"seconds": seconds})
         return _expect(response, 200)["now"]
 
+    def use_test_bank_account(self, account_number: str) -> dict[str, Any]:
+        """Send later test-mode payouts to one of Stripe's test bank accounts
+        (``POST /sandbox/bank``); returns that bank account (``ba_...``).
+
+        ``000123456789`` is paid; ``000111111116`` (``no_account``), ``000111111113``
+        (``account_closed``), ``000222222227`` (``insufficient_funds``), ``000333333335``
+        (``debit_not_authorized``) and ``000444444440`` (``invalid_currency``) make a payout
+        fail on its arrival date, its money back in the available balance.
+
+        :raises requests.HTTPError: if Payground refuses (not one of those numbers).
+
+        .. versionadded:: 0.2
+        """
+        response = self.request("POST", "/sandbox/bank", key=self.session,
+                                json={"bank_account": {"account_number": account_number}})
+        return _expect(response, 201)
+
     def start_leak_drill(self, key: str | None = None) -> dict[str, Any]:
         """Treat ``key`` (a full key or a ``key_...`` id; the test secret key when omitted) as
         pushed to a public repository now; returns the drill (``POST /sandbox/leak_drills``).

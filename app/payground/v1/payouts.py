@@ -61,9 +61,10 @@ class BankAccountOut(Schema):
     bank_name = fields.String()
     country = fields.String()
     currency = fields.String()
+    default_for_currency = fields.Boolean()
     last4 = fields.String()
     routing_number = fields.String()
-    status = fields.Constant("new")
+    status = fields.String()  # "errored" once a payout to it has failed
 
 
 def _trace_id(payout) -> dict:
