@@ -203,8 +203,9 @@ def _v13_test_bank_accounts(conn) -> None:
     if "ux_bank_accounts_mode" in indexes:
         conn.execute(text("DROP INDEX ux_bank_accounts_mode"))
     if "ux_bank_accounts_default" not in indexes:
-        conn.execute(text("CREATE UNIQUE INDEX ux_bank_accounts_default ON bank_accounts "
-                          "(account_id, livemode) WHERE default_for_currency"))
+        from ..models.bank_account import UNIQUE_DEFAULT
+
+        conn.execute(text(UNIQUE_DEFAULT))
 
 
 UPGRADES: dict[int, object] = {  # version -> function(connection)

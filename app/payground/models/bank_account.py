@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Index, String, text, true
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy import DDL, String, event, text, true
+from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import AccountScoped, db
 
@@ -35,8 +35,11 @@ class BankAccount(AccountScoped, db.Model):
     # What a payout to one of Stripe's failing test accounts ends with (never in live mode).
     payout_failure_code: Mapped[str | None] = mapped_column(String(64))
 
-    @declared_attr.directive
-    def __table_args__(cls):
-        # One default bank account per account and mode.
-        return (Index("ux_bank_accounts_default", "account_id", "livemode", unique=True,
-                      sqlite_where=DEFAULT, postgresql_where=DEFAULT),)
+
+# One default bank account per account and mode: a partial unique index, written out rather
+# than declared with ``Index(..., sqlite_where=, postgresql_where=)``, whose dialect keywords
+# make SQLAlchemy import the PostgreSQL dialect on SQLite too (~30 ms of every start-up).
+# The same statement as the upgrade to schema 13 (migrations).
+UNIQUE_DEFAULT = ("CREATE UNIQUE INDEX ux_bank_accounts_default ON bank_accounts "
+                  "(account_id, livemode) WHERE default_for_currency")
+event.listen(BankAccount.__table__, "after_create", DDL(UNIQUE_DEFAULT))
