@@ -878,3 +878,72 @@ def test_a_retry_after_longer_than_the_cli_waits_fails_at_once(throttled, waits,
     assert waits == []
     assert result.stderr == f"Error: {TOO_MANY} (Retry in 45 s.)\n"
     assert not (cli_home / "session").exists()
+
+
+def refused_log_ins(monkeypatch, retry_after: str | None) -> list:
+    """Every ``/sandbox/login`` answers the throttle's 429 with this ``Retry-After`` (a
+    proxy's, say: Payground sends whole seconds); returns the log-in's waits. The CLI's first
+    question, which Payground this is, gets its answer."""
+    from payground import __version__
+    from payground.cli import client
+
+    def request(self, method, url, **kwargs):
+        answer = requests.Response()
+        if url.endswith(client.VERSION_PATH):
+            answer.status_code = 200
+            answer._content = json.dumps({"object": "payground",
+                                          "version": __version__}).encode()
+            return answer
+        answer.status_code = 429
+        answer._content = json.dumps({"error": {"type": "invalid_request_error",
+                                                "code": "rate_limit",
+                                                "message": TOO_MANY}}).encode()
+        if retry_after is not None:
+            answer.headers["Retry-After"] = retry_after
+        return answer
+
+    waited: list = []
+    monkeypatch.setattr(requests.Session, "request", request)
+    monkeypatch.setattr(client, "wait", waited.append)
+    return waited
+
+
+def log_in(cli_home):
+    runner = CliRunner(env={"PAYGROUND_URL": "http://127.0.0.1:9"})
+    return runner.invoke(main, ["--home", str(cli_home), "login", "--email",
+                                "ada@example.com", "--password", PASSWORD])
+
+
+@pytest.mark.parametrize("retry_after, waits, hint", [
+    (None, [1, 1, 1], ""),
+    ("0", [1, 1, 1], " (Still refused after 4 tries: retry in 1 s.)"),
+    ("-5", [1, 1, 1], ""),  # not a number of seconds: nothing to repeat
+    ("soon", [1, 1, 1], ""),
+    ("1" * 5000, [], " (Retry in 1000000000 s.)"),  # int() refuses so many digits
+])
+def test_odd_retry_after_values_are_waited_sensibly(monkeypatch, cli_home, retry_after, waits,
+                                                    hint):
+    """The header was repeated as it came: "retry in -5 s.", or a traceback for a number
+    Python will not read."""
+    waited = refused_log_ins(monkeypatch, retry_after)
+
+    result = log_in(cli_home)
+
+    assert result.exit_code == 1, result.output
+    assert waited == waits
+    assert result.stderr.splitlines()[-1] == f"Error: {TOO_MANY}{hint}"
+
+
+def test_a_retry_after_date_is_waited_until(monkeypatch, cli_home):
+    """RFC 9110's other form (a proxy's, say): it was read as 1 s, tried again three times
+    at once, and repeated as "retry in Wed, 21 Oct 2026 07:28:00 GMT s."."""
+    from email.utils import formatdate
+
+    waited = refused_log_ins(monkeypatch, formatdate(time.time() + 40, usegmt=True))
+
+    result = log_in(cli_home)
+
+    assert result.exit_code == 1, result.output
+    assert waited in ([40] * 3, [39] * 3)  # whole seconds, rounded up from what is left
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {TOO_MANY} (Still refused after 4 tries: retry in {waited[0]} s.)")

@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from payground import messages
+from tests.api.test_ledger_concurrency import race
 from tests.api.test_modes import LIVE_CARD, tokenize
 from tests.api.test_payment_intents import act, authorized, unexpected_state
 from tests.helpers import assert_error
@@ -168,3 +171,133 @@ def test_live_mode_charges_expire_on_the_same_clock(account):
     assert (after["livemode"], after["refunded"], after["amount_refunded"]) == (True, True, 2000)
     assert [e["type"] for e in account.get("/v1/events?limit=2", key=live).get_json()["data"]] \
         == ["refund.created", "charge.expired"]
+
+
+@pytest.fixture
+def second_ticks_at(monkeypatch, wall):
+    """``second_ticks_at(module, name)``: the account's clock moves on one second just as
+    ``module.name`` is called (the seven days end in the middle of a request)."""
+
+    def tick_at(module, name):
+        real = getattr(module, name)
+
+        def ticking(*args, **kwargs):
+            wall[0] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, ticking)
+
+    return tick_at
+
+
+def test_an_intent_captured_as_its_seven_days_end_is_captured_whole(account, wall,
+                                                                    second_ticks_at):
+    """The intent was checked one second before the end, its charge one second after: the
+    intent said ``succeeded`` (amount_received 2000) over a charge that had expired."""
+    from payground.services import charges
+
+    intent = authorized(account)
+    wall[0] += WEEK - 1
+    second_ticks_at(charges, "capture_charge")
+
+    r = act(account, intent["id"], "capture")
+
+    assert r.status_code == 200, r.get_json()
+    assert (r.get_json()["status"], r.get_json()["amount_received"]) == ("succeeded", 2000)
+    charge = get(account, f"/v1/charges/{intent['latest_charge']}")
+    assert (charge["captured"], charge["refunded"], charge["amount_refunded"]) == (
+        True, False, 0)
+    assert get(account, "/v1/events?type=charge.expired")["data"] == []
+
+
+def test_an_intent_canceled_as_its_seven_days_end_is_canceled_once(account, wall,
+                                                                   second_ticks_at):
+    """The cancel canceled the intent, then found its charge expired in the meantime: it
+    answered 400 charge_already_refunded for a cancel that had happened."""
+    from payground.services import refunds
+
+    intent = authorized(account)
+    wall[0] += WEEK - 1
+    second_ticks_at(refunds, "create_refund")
+
+    r = act(account, intent["id"], "cancel", cancellation_reason="abandoned")
+
+    assert r.status_code == 200, r.get_json()
+    assert (r.get_json()["status"], r.get_json()["cancellation_reason"]) == (
+        "canceled", "abandoned")
+    (refund,) = get(account, f"/v1/charges/{intent['latest_charge']}/refunds")["data"]
+    assert refund["reason"] is None
+    assert get(account, "/v1/events?type=charge.expired")["data"] == []
+
+
+def test_updating_or_confirming_an_intent_past_seven_days_shows_it_canceled(account, wall):
+    """An update answered ``requires_capture`` (and a confirm's error named that status)
+    while the next read said ``canceled``: every answer shows the authorisation is over."""
+    intent = authorized(account)
+    wall[0] += WEEK
+    r = account.post(f"/v1/payment_intents/{intent['id']}", {"metadata[order]": "42"})
+    assert r.status_code == 200, r.get_json()
+    assert (r.get_json()["status"], r.get_json()["cancellation_reason"],
+            r.get_json()["metadata"]) == ("canceled", "automatic", {"order": "42"})
+    other = authorized(account)
+    wall[0] += WEEK
+    unexpected_state(act(account, other["id"], "confirm"),
+                     messages.INTENT_CONFIRM_STATE.format(status="canceled"), status="canceled")
+    types = [e["type"] for e in get(account, "/v1/events?type=charge.expired")["data"]]
+    assert types == ["charge.expired", "charge.expired"]
+
+
+def test_everything_at_once_on_expired_authorisations_expires_each_once(app, account, wall):
+    """Reads, captures, refunds and cancels of the same expired charges and intents, a
+    balance read and a clock advance (both catch up), all at once: each charge expires
+    once (one refund, one charge.expired), nobody gets a 500, and the ledger holds."""
+    intents = [authorized(account) for _ in range(2)]
+    plain = uncaptured(account)
+    wall[0] += WEEK
+    auth = account.auth()
+    jobs = [("GET", "/v1/charges", None, auth), ("GET", "/v1/payment_intents", None, auth),
+            ("GET", "/v1/balance", None, auth),
+            ("POST", "/sandbox/clock/advance", {"seconds": 60}, account.session_auth)]
+    for charge_id in [intent["latest_charge"] for intent in intents] + [plain["id"]]:
+        jobs += [("GET", f"/v1/charges/{charge_id}", None, auth),
+                 ("POST", f"/v1/charges/{charge_id}/capture", {}, auth),
+                 ("POST", "/v1/refunds", {"charge": charge_id}, auth)]
+    for intent in intents:
+        jobs += [("GET", f"/v1/payment_intents/{intent['id']}", None, auth),
+                 ("POST", f"/v1/payment_intents/{intent['id']}/capture", {}, auth),
+                 ("POST", f"/v1/payment_intents/{intent['id']}/cancel", {}, auth)]
+
+    results = race(app, jobs)
+
+    assert not [(job, body) for job, status, body in results if status >= 500]
+    refunds = get(account, "/v1/refunds?limit=100")["data"]
+    assert Counter(r["reason"] for r in refunds) == {"expired_uncaptured_charge": 3}
+    types = Counter(e["type"] for e in get(account, "/v1/events?limit=100")["data"])
+    assert (types["charge.expired"], types["refund.created"],
+            types["payment_intent.canceled"]) == (3, 3, 2)
+    for intent in intents:
+        after = get(account, f"/v1/payment_intents/{intent['id']}")
+        assert (after["status"], after["cancellation_reason"]) == ("canceled", "automatic")
+    report = account.client.get("/sandbox/ledger/verify", headers=account.session_auth)
+    assert (report.get_json()["ok"], report.get_json()["problems"]) == (True, [])
+
+
+def test_an_authorisation_says_when_it_expires(account):
+    """Stripe's ``payment_method_details.card.capture_before``: "the charge will be
+    automatically refunded if uncaptured" then. It was missing (stripe-python raised
+    AttributeError for it), so a client could not schedule its capture from the charge."""
+    held = uncaptured(account)
+    intent = authorized(account)
+    paid = account.post("/v1/charges", {"amount": 2000, "currency": "usd",
+                                        "source": "tok_visa"}).get_json()
+
+    def capture_before(charge_id):
+        return get(account, f"/v1/charges/{charge_id}")["payment_method_details"]["card"][
+            "capture_before"]
+
+    assert held["payment_method_details"]["card"]["capture_before"] == held["created"] + WEEK
+    intents_charge = get(account, f"/v1/charges/{intent['latest_charge']}")
+    assert capture_before(intents_charge["id"]) == intents_charge["created"] + WEEK
+    assert capture_before(paid["id"]) is None
+    account.post(f"/v1/charges/{held['id']}/capture")
+    assert capture_before(held["id"]) is None  # captured: nothing left to expire

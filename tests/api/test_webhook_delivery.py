@@ -710,15 +710,16 @@ SLOW_NAME = "slow.example.test"
 
 @pytest.fixture
 def slow_resolver(monkeypatch):
-    """A name server that never answers for SLOW_NAME (others resolve as usual); the
-    lookup gives up after 0.2 s instead of the usual LOOKUP_TIMEOUT."""
+    """A name server that never answers for SLOW_NAME and the names under it (others
+    resolve as usual); the lookup gives up after 0.2 s instead of the usual LOOKUP_TIMEOUT.
+    Yields the names it was asked for, in order."""
     from payground.services import webhook_delivery
 
     release = threading.Event()
     asked = []
 
     def getaddrinfo(host, port, *args, **kwargs):
-        if host != SLOW_NAME:
+        if not host.endswith(SLOW_NAME):
             return socket.getaddrinfo(host, port, *args, **kwargs)
         asked.append(host)
         release.wait(30)  # the lookup's thread is let go when the test ends
@@ -728,6 +729,9 @@ def slow_resolver(monkeypatch):
     monkeypatch.setattr(webhook_delivery, "LOOKUP_TIMEOUT", 0.2)
     yield asked
     release.set()
+    for thread in threading.enumerate():  # over before the next test looks anything up
+        if thread.name == "payground-webhook-lookup":
+            thread.join(5)
 
 
 @pytest.mark.parametrize("allowed", [
@@ -765,3 +769,36 @@ def test_a_slow_name_server_holds_up_neither_the_sender_nor_other_endpoints(
                                     f"TimeoutError: looking up {SLOW_NAME} took more than 0.2 s")
     assert slow["next_attempt_at"] == slow["last_attempt_at"] + TEST_DELAYS[0]
     assert rows[fine["id"]]["status"] == "succeeded"
+
+
+def test_attempts_needing_a_name_still_being_looked_up_wait_for_that_lookup(slow_resolver):
+    """One lookup (one thread) per name that does not answer, however many attempts need
+    it: each attempt used to start its own and leave it running after its timeout, so an
+    endpoint with a slow name and many events waiting held a thread per attempt."""
+    from payground.services import webhook_delivery
+
+    outcomes = [webhook_delivery.post(f"http://{SLOW_NAME}/hook", b"{}", ["whsec_x"], 1)
+                for _ in range(4)]
+
+    assert outcomes == [(None, f"TimeoutError: looking up {SLOW_NAME} took more than 0.2 s")
+                        ] * 4
+    assert slow_resolver == [SLOW_NAME]
+
+
+def test_lookups_left_unanswered_are_capped(slow_resolver, monkeypatch):
+    """A name server that never answers at all: past MAX_LOOKUPS unanswered lookups, an
+    attempt fails at once rather than leave one more thread behind for good."""
+    from payground.services import webhook_delivery
+
+    monkeypatch.setattr(webhook_delivery, "MAX_LOOKUPS", 2)
+    names = [f"{letter}.{SLOW_NAME}" for letter in "abc"]
+
+    outcomes = [webhook_delivery.post(f"http://{name}/hook", b"{}", ["whsec_x"], 1)
+                for name in names]
+
+    assert outcomes == [
+        (None, f"TimeoutError: looking up {names[0]} took more than 0.2 s"),
+        (None, f"TimeoutError: looking up {names[1]} took more than 0.2 s"),
+        (None, f"OSError: not looked up: {names[2]} waits behind 2 name lookups still "
+               "unanswered (is the name server down?)")]
+    assert slow_resolver == names[:2]

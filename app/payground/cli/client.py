@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import click
@@ -94,7 +96,7 @@ class _Client:
                                      params=params)
             if response.status_code != 429 or attempt == retries:
                 break
-            seconds = _retry_after(response)
+            seconds = _retry_after(response) or 1  # none, or unreadable: a second
             if not credentials:
                 # Rate limited (test mode allows 25 requests a second): wait as told.
                 wait(min(seconds, 5))
@@ -112,8 +114,8 @@ class _Client:
             if mismatch is not None:
                 raise mismatch
         if response.status_code >= 400 and isinstance(error, dict):
-            seconds = response.headers.get("Retry-After")
-            if response.status_code == 429 and seconds:
+            seconds = _retry_after(response) if response.status_code == 429 else None
+            if seconds is not None:  # as read: never the header's text repeated
                 tries = (f"Still refused after {attempt + 1} tries: retry"
                          if credentials and attempt else "Retry")
                 error = {**error,
@@ -179,11 +181,24 @@ def _unknown_route(status: int, body: Any) -> bool:
         and str(error.get("message") or "").startswith("Unrecognized request URL")
 
 
-def _retry_after(response) -> int:
-    """The answer's ``Retry-After`` in whole seconds (1 if missing or not a number of
-    seconds: Payground never sends an HTTP date)."""
+def _retry_after(response) -> int | None:
+    """The answer's ``Retry-After`` in whole seconds, at least 1: a number of seconds (as
+    Payground sends) or an HTTP date (as a proxy in front of it may); ``None`` if it is
+    missing or neither. More than nine digits reads as 10**9 (about 31 years): Python
+    refuses to read a number of thousands of digits, and no wait that long happens anyway.
+    """
+    from email.utils import parsedate_to_datetime
+
     value = (response.headers.get("Retry-After") or "").strip()
-    return max(1, int(value)) if value.isascii() and value.isdigit() else 1
+    if value.isascii() and value.isdigit():
+        return max(1, int(value)) if len(value) <= 9 else 10**9
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": RFC 9110's dates are GMT
+        when = when.replace(tzinfo=timezone.utc)
+    return max(1, math.ceil((when - datetime.now(timezone.utc)).total_seconds()))
 
 
 def _mask(key: str) -> str:

@@ -27,6 +27,12 @@ class Clock:
     def for_account(self, account) -> int:
         return self.now(getattr(account, "clock_offset", 0) or 0)
 
+    def stopped(self) -> Clock:
+        """This clock stopped at the present second, for one operation that reads the time
+        more than once: it must not see a deadline pass between two of its own steps."""
+        now = int(self._wall())
+        return Clock(wall=lambda: now)
+
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

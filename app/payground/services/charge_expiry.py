@@ -10,8 +10,9 @@ PaymentIntent, if it waited in ``requires_capture``, is ``canceled`` with
 
 Nothing runs in the background. An uncaptured charge puts a row in ``ledger_schedule``, and
 the ledger's catch-up (a clock advance, a balance read ...) expires it when it comes due;
-reading, capturing or refunding the charge (or capturing or canceling its PaymentIntent)
-expires it first when its time is up, so an answer never shows an authorisation that is over.
+reading, capturing or refunding the charge (or reading, updating, confirming, capturing or
+canceling its PaymentIntent) expires it first when its time is up, so an answer never shows an
+authorisation that is over.
 """
 
 from __future__ import annotations
@@ -110,8 +111,8 @@ def catch_up_intents(account, livemode: bool, clock, intents) -> None:
 
 def expire_intent_if_due(account, livemode: bool, clock, intent: PaymentIntent) -> None:
     """Expire the charge of ``intent`` (which the caller holds locked) if its seven days are
-    over, and commit: the intent is then ``canceled``, and capturing or canceling it is refused
-    for that status, as on Stripe."""
+    over, and commit: the intent is then ``canceled``, and capturing, canceling or confirming
+    it is refused for that status, as on Stripe."""
     if intent.status != "requires_capture" or intent.latest_charge_id is None:
         return
     charge = db.session.execute(locking(select(Charge).where(

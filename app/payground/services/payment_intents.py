@@ -98,6 +98,7 @@ def update_payment_intent(account, livemode: bool, clock, intent_id: str,
     :raises InvalidRequestError: ``payment_intent_unexpected_state`` naming the field.
     """
     intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
+    charge_expiry.expire_intent_if_due(account, livemode, clock, intent)
     for field in PAYMENT_FIELDS:
         if field in params and intent.status not in UPDATABLE:
             raise _unexpected_state(messages.INTENT_UPDATE_STATE.format(
@@ -140,6 +141,7 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
     """
     intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
     _check_client_secret(intent, params.get("client_secret"), publishable)
+    charge_expiry.expire_intent_if_due(account, livemode, clock, intent)
     if intent.status == "succeeded":
         raise _unexpected_state(messages.INTENT_CONFIRM_SUCCEEDED, intent)
     if intent.status not in CONFIRMABLE:
@@ -186,6 +188,9 @@ def capture_payment_intent(account, livemode: bool, clock, intent_id: str,
     captured charge); a partial capture releases the rest.
     :raises InvalidRequestError: wrong status, or ``amount_to_capture`` out of range.
     """
+    # One time throughout: the intent found unexpired must not see its charge expire when
+    # ``capture_charge`` reads the clock a second later (succeeded over a released charge).
+    clock = clock.stopped()
     intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
     charge_expiry.expire_intent_if_due(account, livemode, clock, intent)
     if intent.status == "succeeded":
@@ -220,6 +225,7 @@ def cancel_payment_intent(account, livemode: bool, clock, intent_id: str,
 
     :raises InvalidRequestError: ``payment_intent_unexpected_state`` (succeeded or canceled).
     """
+    clock = clock.stopped()  # as for a capture: the refund below must not find it expired
     intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
     charge_expiry.expire_intent_if_due(account, livemode, clock, intent)
     if intent.status not in CANCELABLE:

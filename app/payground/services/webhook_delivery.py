@@ -53,6 +53,10 @@ TIMEOUT = 10  # seconds for each network step (connect, send, wait for the statu
 # caller can set (a dead name server holds getaddrinfo for its own retries, 30 s and more):
 # the lookup runs in a thread of its own, and the attempt fails once this has passed.
 LOOKUP_TIMEOUT = TIMEOUT
+# Lookups still running after their senders gave up on them (their threads cannot be stopped):
+# past this many, a name server that answers nothing at all would keep adding threads, and
+# an attempt fails at once instead.
+MAX_LOOKUPS = 64
 DEADLINE = 20  # seconds for a whole attempt: past it, the connection is cut
 # An attempt claimed by a worker that died is taken over after this: far longer than any
 # attempt can take (DEADLINE), so a live worker's claim never lapses under it.
@@ -73,9 +77,13 @@ _fork_hook_installed = False
 
 def _after_fork_in_child() -> None:
     # A forked worker has the parent's objects but none of its threads: a lock the parent's
-    # sender held at fork time would stay held forever. Each dispatcher starts afresh.
+    # sender held at fork time would stay held forever. Each dispatcher starts afresh, and
+    # so do the name lookups (the parent's would never answer here).
+    global _lookups_lock
     for dispatcher in list(_dispatchers):
         dispatcher._reset()
+    _lookups_lock = threading.Lock()
+    _lookups.clear()
 
 
 class Dispatcher:
@@ -477,29 +485,56 @@ def _connector(allowed=None, named: bool = False):
     return create_connection
 
 
+class _Lookup:
+    """One name lookup, in a thread of its own; attempts that need the same name meanwhile
+    wait for it instead of starting another."""
+
+    def __init__(self) -> None:
+        self.answered = threading.Event()
+        self.outcome: list | Exception | None = None
+
+
+_lookups: dict[tuple[str, int], _Lookup] = {}  # the lookups whose thread still runs
+_lookups_lock = threading.Lock()
+
+
 def _lookup(host: str, port: int) -> list:
     """``getaddrinfo`` for a TCP connection to ``host``, given up after ``LOOKUP_TIMEOUT``
     seconds. The lookup itself cannot be stopped: its thread ends when the resolver gives
-    up on its own, and no sender waits for it meanwhile.
+    up on its own, and no sender waits for it meanwhile. One thread per name at a time, and
+    at most ``MAX_LOOKUPS`` in all: a slow name with many deliveries waiting, or a name
+    server that never answers, cannot pile threads up.
 
-    :raises OSError: the name is not known (``gaierror``), or no answer came in time.
+    :raises OSError: the name is not known (``gaierror``), no answer came in time, or too
+        many lookups are still unanswered.
     """
-    outcome: list = []
-    answered = threading.Event()
-
-    def look_up() -> None:
-        try:
-            outcome.append(_getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except Exception as error:  # noqa: BLE001 - raised in the sender's thread below
-            outcome.append(error)
-        answered.set()
-
-    threading.Thread(target=look_up, name="payground-webhook-lookup", daemon=True).start()
-    if not answered.wait(LOOKUP_TIMEOUT):
+    key = (host, port)
+    with _lookups_lock:
+        lookup = _lookups.get(key)
+        if lookup is None:
+            if len(_lookups) >= MAX_LOOKUPS:
+                raise OSError(f"not looked up: {host} waits behind {len(_lookups)} name "
+                              "lookups still unanswered (is the name server down?)")
+            lookup = _lookups[key] = _Lookup()
+            threading.Thread(target=_look_up, args=(key, lookup),
+                             name="payground-webhook-lookup", daemon=True).start()
+    if not lookup.answered.wait(LOOKUP_TIMEOUT):
         raise TimeoutError(f"looking up {host} took more than {LOOKUP_TIMEOUT} s")
-    if isinstance(outcome[0], Exception):
-        raise outcome[0]
-    return outcome[0]
+    if isinstance(lookup.outcome, Exception):
+        raise lookup.outcome
+    return lookup.outcome
+
+
+def _look_up(key: tuple[str, int], lookup: _Lookup) -> None:
+    host, port = key
+    try:
+        lookup.outcome = _getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except Exception as error:  # noqa: BLE001 - raised in the senders' threads
+        lookup.outcome = error
+    with _lookups_lock:  # the next attempt looks the name up afresh
+        if _lookups.get(key) is lookup:
+            del _lookups[key]
+    lookup.answered.set()
 
 
 def _seconds_until_next(wall: int) -> float | None:

@@ -26,7 +26,7 @@ from ..http.schemas import (
     dumper_for,
     list_schema,
 )
-from ..services import charges
+from ..services import charge_expiry, charges
 from . import bp
 from .balance import BalanceTransactionOut
 from .customers import CustomerOut
@@ -83,10 +83,14 @@ def _outcome(charge) -> dict:
 
 
 def _payment_method_details(charge) -> dict:
+    uncaptured = charge.status == "succeeded" and not charge.captured
     return {"card": {
         "amount_authorized": charge.amount if charge.status == "succeeded" else None,
         "authorization_code": None,
         "brand": charge.brand,
+        # Stripe's "the charge will be automatically refunded if uncaptured" at this time.
+        "capture_before": (charge.created + charge_expiry.AUTHORIZATION_SECONDS
+                           if uncaptured else None),
         "checks": {"address_line1_check": None, "address_postal_code_check": None,
                    "cvc_check": charge.cvc_check},
         "country": charge.card_country, "exp_month": charge.exp_month,
