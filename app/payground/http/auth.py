@@ -19,6 +19,7 @@ from ..errors import (AccountInvalid, ApiKeyInUrl, AuthenticationError, IpNotAll
                       PermissionDenied, RouteNotFound, SecretKeyRequired)
 from ..models.base import db
 from ..services import keys as key_service
+from .context import audit_source
 from .ratelimit import count_auth_failures, enforce, refuse_throttled_address
 
 log = logging.getLogger("payground")
@@ -224,16 +225,13 @@ def _authenticate():
     try:
         key, account = key_service.authenticate(raw, state.pepper, state.clock)
     except key_service.KeyRefused as refused:
-        from .request_log import client_ip
-
         # A real key: this request is logged in its owner's account, whatever the answer (a
         # throttle's 429 too, http/request_log.py), as the audit event below names it.
         g.refused_key_found = True
         # Committed now: the 401's rollback must not take the audit event with it. A database
         # failure here must not turn the 401 into a 500.
         try:
-            key_service.audit_refused_use(refused, request_id=g.get("request_id"),
-                                          client_ip=client_ip())
+            key_service.audit_refused_use(refused, source=audit_source())
         except SQLAlchemyError:
             db.session.rollback()
         raise
@@ -249,11 +247,8 @@ def _audit_if_sent_by_a_page(key, now: int) -> None:
     origin = request.headers.get("Origin")
     if origin is None or key.type == "publishable":
         return
-    from .request_log import client_ip
-
     try:  # the audit's trouble must not fail the call (nor turn it into a 500)
-        key_service.audit_browser_use(key, origin=origin, now=now,
-                                      request_id=g.get("request_id"), client_ip=client_ip())
+        key_service.audit_browser_use(key, origin=origin, now=now, source=audit_source())
     except SQLAlchemyError:
         db.session.rollback()
         log.warning("could not audit a key used in a browser", exc_info=True)

@@ -392,12 +392,12 @@ def _audit_throttled(address: str, decision: Decision) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..models.base import db
-    from ..services.audit import record_event
+    from ..services.audit import Source, record_event
 
     limiter = _limiter()
     try:
         record_event("auth.throttled", now=limiter.clock.now(), account_id=None,
-                     request_id=g.get("request_id"), client_ip=address, commit=True,
+                     source=Source(g.get("request_id"), address), commit=True,
                      data={"limit": decision.rate.limit, "window": decision.rate.window,
                            "retry_after": decision.reset})
     except SQLAlchemyError:

@@ -19,6 +19,7 @@ from ..extensions import holds_writer_lock, writer_lock
 from ..models.base import db
 from ..services import logs
 from . import cors
+from .context import audit_source
 from .auth import key_from_request, url_text
 from .context import state
 
@@ -172,9 +173,8 @@ def audit_key_in_url() -> None:
     st = state()
     try:
         key = logs.record_keys_in_url(
-            url_text(), pepper=st.pepper, clock=st.clock,
-            request_id=g.get("request_id"), client_ip=client_ip(), method=request.method,
-            path=request.path)
+            url_text(), pepper=st.pepper, clock=st.clock, source=audit_source(),
+            method=request.method, path=request.path)
     except SQLAlchemyError:
         db.session.rollback()
         log.warning("could not audit a key seen in a URL", exc_info=True)

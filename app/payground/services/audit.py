@@ -35,21 +35,18 @@ class Source:
 
 
 def record_event(type: str, *, now: int, account_id: str | None = None,
-                 livemode: bool | None = None, key=None, request_id: str | None = None,
-                 client_ip: str | None = None, source: Source | None = None,
+                 livemode: bool | None = None, key=None, source: Source | None = None,
                  data: dict[str, Any] | None = None, commit: bool = False) -> AuditEvent:
     """Add an audit event to the session (and commit it when ``commit``).
 
     :param type: one of ``EVENT_TYPES``.
     :param key: the ``ApiKey`` concerned, if any: its id and redacted form are kept.
-    :param source: the request and address that caused it (instead of ``request_id`` and
-        ``client_ip``).
+    :param source: the request and address that caused it (``None``: neither is known).
     :param data: extra details; strings in it are scrubbed of anything key-shaped.
     """
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown audit event type {type!r}")
-    if source is not None:
-        request_id, client_ip = source.request_id, source.client_ip
+    source = source or Source()
     event = AuditEvent(
         id=new_sortable_id("aud_"), type=type, created=now,
         account_id=account_id or (key.account_id if key is not None else None),
@@ -57,7 +54,7 @@ def record_event(type: str, *, now: int, account_id: str | None = None,
                                                         else None),
         key_id=key.id if key is not None else None,
         key_redacted=key.redacted if key is not None else None,
-        request_id=request_id, client_ip=client_ip,
+        request_id=source.request_id, client_ip=source.client_ip,
         data={k: scrub(v) if isinstance(v, str) else v for k, v in (data or {}).items()} or None,
     )
     db.session.add(event)

@@ -205,8 +205,8 @@ def _replay(account, row, attempts: range, pepper: str) -> None:
         else:
             audit.record_event("api_key.revoked_used" if key.revoked_at is not None
                                and bot.at >= key.revoked_at else "api_key.expired_used",
-                               key=key, now=bot.at, request_id=request_id,
-                               client_ip=bot.address)
+                               key=key, now=bot.at,
+                               source=audit.Source(request_id, bot.address))
         log_rows.append(logs.request_log_row(
             id=request_id, account_id=account.id, livemode=row.livemode, key_id=key.id,
             key_redacted=key.redacted, method=bot.action.method, path=bot.action.path,

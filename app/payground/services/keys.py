@@ -242,8 +242,7 @@ class KeyRefused(ApiKeyExpired):
         self.now = now
 
 
-def audit_refused_use(refused: KeyRefused, *, request_id: str | None = None,
-                      client_ip: str | None = None) -> None:
+def audit_refused_use(refused: KeyRefused, *, source: Source | None = None) -> None:
     """Record the use of a revoked or expired key, committed at once: it outlives the 401
     (whose request's session is rolled back)."""
     from .audit import record_event
@@ -251,15 +250,14 @@ def audit_refused_use(refused: KeyRefused, *, request_id: str | None = None,
     # End the key lookup's read transaction first: on SQLite a read transaction cannot
     # always turn into a write one.
     db.session.rollback()
-    record_event(refused.event, key=refused.key, now=refused.now, request_id=request_id,
-                 client_ip=client_ip, commit=True)
+    record_event(refused.event, key=refused.key, now=refused.now, source=source, commit=True)
 
 
 BROWSER_USE_RESOLUTION = 3600  # one event an hour per key: a busy page is one finding
 
 
-def audit_browser_use(key: CallerKey, *, origin: str, now: int, request_id: str | None = None,
-                      client_ip: str | None = None) -> None:
+def audit_browser_use(key: CallerKey, *, origin: str, now: int,
+                      source: Source | None = None) -> None:
     """Record that a secret or restricted key was sent by a web page, at most once an hour.
 
     Browsers add ``Origin`` to every cross-origin call: the key is in front-end code, where
@@ -278,9 +276,8 @@ def audit_browser_use(key: CallerKey, *, origin: str, now: int, request_id: str 
     db.session.rollback()  # end the read: on SQLite it cannot always turn into a write
     if recent is None:
         # As sent, and storable: PostgreSQL takes no NUL in text.
-        record_event("api_key.used_in_browser", key=key, now=now, request_id=request_id,
-                     client_ip=client_ip, data={"origin": origin.replace("\0", "%00")[:200]},
-                     commit=True)
+        record_event("api_key.used_in_browser", key=key, now=now, source=source,
+                     data={"origin": origin.replace("\0", "%00")[:200]}, commit=True)
 
 
 # --- the key lifecycle: create, roll, revoke ------------------------------------------------

@@ -21,7 +21,7 @@ from ..models.api_key import ApiKey
 from ..models.audit import AuditEvent
 from ..models.base import db
 from ..models.request_log import RequestLog
-from .audit import record_event
+from .audit import Source, record_event
 from .common import Page, time_filters
 
 PATH_MAX = 1024
@@ -150,8 +150,8 @@ def redacted_form(raw_key: str) -> str | None:
     return None
 
 
-def record_keys_in_url(url: str, *, pepper: str, clock, request_id: str | None,
-                       client_ip: str | None, method: str, path: str) -> KeyRef | None:
+def record_keys_in_url(url: str, *, pepper: str, clock, source: Source, method: str,
+                       path: str) -> KeyRef | None:
     """Audit ``api_key.seen_in_url`` for a URL (path and query string) that carries a key.
 
     Each real secret or restricted key found gets an event in its own account; if none is
@@ -168,11 +168,11 @@ def record_keys_in_url(url: str, *, pepper: str, clock, request_id: str | None,
     data = {"method": method, "path": keyfmt.scrub_start(path, PATH_MAX)}
     for key in found:
         record_event("api_key.seen_in_url", now=clock.for_account(key), key=key,
-                     request_id=request_id, client_ip=client_ip, data=data)
+                     source=source, data=data)
     if not found:
         shown = next((r for r in map(redacted_form, candidates) if r), None)
-        record_event("api_key.seen_in_url", now=clock.now(), request_id=request_id,
-                     client_ip=client_ip, data={**data, "key_redacted": shown})
+        record_event("api_key.seen_in_url", now=clock.now(), source=source,
+                     data={**data, "key_redacted": shown})
     db.session.commit()
     return found[0] if found else None
 
