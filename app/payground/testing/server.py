@@ -524,7 +524,7 @@ class Account:
 
         :raises requests.HTTPError: if Payground refuses (not one of those numbers).
 
-        .. versionadded:: 0.2
+        .. versionadded:: 0.1
         """
         response = self.request("POST", "/sandbox/bank", key=self.session,
                                 json={"bank_account": {"account_number": account_number}})
