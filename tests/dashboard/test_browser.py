@@ -189,8 +189,8 @@ def test_keys_lifecycle_in_a_browser(server, page, shoot):
 class HeldSendings:
     """Holds the first form sent to the server, once it has spent its nonce (so it holds the
     database's write lock, as a slow request would), until ``release()``: the time a second
-    click has in real life. ``arrived[n]`` is set when the ``n``-th POST (1, 2) reaches the
-    server, ``count`` says how many did."""
+    click has in real life; ``wait_held()`` returns once it is held. ``arrived[n]`` is set
+    when the ``n``-th POST (1, 2) reaches the server, ``count`` says how many did."""
 
     def __init__(self, server, monkeypatch):
         import threading
@@ -198,9 +198,9 @@ class HeldSendings:
         from payground.services import form_nonces
 
         self.arrived = {n: threading.Event() for n in (1, 2)}
+        self._holding = threading.Event()
         self._release = threading.Event()
         self.count = 0
-        self._spent = False
         spend, app = form_nonces.spend, server.app.wsgi_app
 
         def counting_app(environ, start_response):
@@ -211,8 +211,8 @@ class HeldSendings:
 
         def held_spend(*args, **kwargs):
             result = spend(*args, **kwargs)
-            first, self._spent = not self._spent, True
-            if first:
+            if not self._holding.is_set():  # the first: no second is sent before it is held
+                self._holding.set()
                 assert self._release.wait(timeout=30)
             return result
 
@@ -222,6 +222,10 @@ class HeldSendings:
     def wait(self, number: int) -> None:
         assert self.arrived[number].wait(timeout=30), f"sending {number} never arrived"
 
+    def wait_held(self) -> None:
+        """Until the first sending has spent the nonce and is held."""
+        assert self._holding.wait(timeout=30), "the first sending never spent its nonce"
+
     def release(self) -> None:
         self._release.set()
 
@@ -229,12 +233,16 @@ class HeldSendings:
 def click_twice(page, button, held: HeldSendings, *, second_is_sent: bool) -> None:
     """A double click as people make it: the second click while the first sending is on
     its way (Playwright's dblclick is quicker than any request: the browser merges them).
-    With the mouse: a locator waits for a page that is navigating away."""
+    With the mouse: a locator waits for a page that is navigating away.
+
+    The second click waits for the first sending to hold the nonce, not just to reach the
+    server: else the second can overtake it there (a busy machine) and be the one that
+    spends it, and the answer the browser shows is then the new key, not the 409 page."""
     button.scroll_into_view_if_needed()
     box = button.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.click(x, y)
-    held.wait(1)
+    held.wait_held()
     page.mouse.click(x, y)
     if second_is_sent:
         held.wait(2)

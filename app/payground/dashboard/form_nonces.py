@@ -11,10 +11,13 @@ second sending finds it spent, does nothing and is answered ``409`` with a page 
 the secret is not shown again. A form refused (a wrong field) spends nothing.
 
 A double click is such a second sending too, and the one whose answer the browser shows:
-the first sending's answer, with the secret, is dropped. So the page names what the first
-sending made where it can (the nonce keeps that sending's ``Request-Id``, and the audit trail
-what the request did) and links to rolling it. ``dashboard.js`` disables a form's button
-once it is sent, which spares most people that page; without the script the nonce still holds.
+the first sending's answer, with the secret, is dropped. (The sending that spends the nonce
+first is the one that acts: should the second overtake the first on the way to the database,
+it acts and shows the secret, and the dropped answer is the first's ``409``.) So the page
+names what the first sending made where it can (the nonce keeps that sending's
+``Request-Id``, and the audit trail what the request did) and links to rolling it.
+``dashboard.js`` disables a form's button once it is sent, which spares most people that
+page; without the script the nonce still holds.
 
 Before log-in (the sign-up form) the nonce is tied to the pre-session CSRF cookie instead.
 """
