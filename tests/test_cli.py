@@ -95,24 +95,26 @@ class OtherServer:
     ``GET /sandbox/version`` as a Payground of that version would; every other request (and
     that one too, without ``version``) gets Stripe's JSON 404 for a route it does not have, as
     a Payground of another version answers what it lacks. With ``page=True`` it is no API at
-    all: an HTML 404 for everything.
+    all: an HTML page for everything, with ``status`` (404: a page it does not have; 502: a
+    proxy whose server is down).
 
     ``with OtherServer(version="0.0.9") as other: ... other.url ... other.paths``
     """
 
-    def __init__(self, version: str | None = None, page: bool = False) -> None:
+    def __init__(self, version: str | None = None, page: bool = False,
+                 status: int = 404) -> None:
         import http.server
         import threading
 
         self.paths: list[str] = []
-        outer = self
+        outer, page_status = self, status
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def answer(self):
                 outer.paths.append(f"{self.command} {self.path}")
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if page:
-                    status, kind, body = 404, "text/html", b"<h1>Not Found</h1>"
+                    status, kind, body = page_status, "text/html", b"<h1>Not Found</h1>"
                 elif version is not None and self.path == "/sandbox/version":
                     status, kind = 200, "application/json"
                     body = json.dumps({"object": "payground", "version": version}).encode()
@@ -547,6 +549,33 @@ def test_an_address_with_a_path_is_told_to_leave_it_out(server, project, run):
                              f"({server.url}?).\n")
 
 
+def test_a_failing_server_behind_a_path_is_not_told_to_drop_the_path(project, run):
+    """A workshop's Payground behind a proxy at https://host/payground, down for a moment: the
+    proxy's 502 says nothing about the address, which is right."""
+    with OtherServer(page=True, status=502) as proxy:
+        result = run("login", "--url", proxy.url + "/payground")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: {proxy.url}/payground answered GET /sandbox/version with "
+                             "HTTP 502: the server there, or a proxy in front of it, is failing. "
+                             "Try again in a moment, or ask whoever runs it.\n")
+    assert proxy.paths == ["GET /payground/sandbox/version"]
+
+
+def test_a_path_the_server_is_not_under_is_said_without_guessing(project, run):
+    with OtherServer(page=True) as other:
+        result = run("login", "--url", other.url + "/payground")
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {other.url}/payground is not a Payground server (GET "
+                             "/sandbox/version answered HTTP 404). Check the address (--url or "
+                             "PAYGROUND_URL): `payground serve` prints the one it listens "
+                             "on.\n")
+    # The root was asked too: a Payground there would have been named.
+    assert other.paths == ["GET /payground/sandbox/version", "GET /sandbox/version"]
+
+
 def test_https_to_the_plain_http_server_says_which(server, project, run):
     url = server.url.replace("http://", "https://")
     result = run("login", "--url", url)
@@ -645,6 +674,37 @@ def test_init_refuses_a_home_inside_a_file_before_anything(tmp_path, project):
                              "folder.\n")
 
 
+def test_init_refuses_a_home_in_a_folder_it_cannot_search(tmp_path, project, monkeypatch):
+    """PAYGROUND_HOME inside a folder of someone else's (mode 0700): a non-root user cannot even
+    look inside. Simulated here (the tests may run as root): looking inside is refused with
+    EACCES, and the folder is not writable."""
+    import errno
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_stat, real_access = os.stat, os.access
+
+    def stat(path, *args, **kwargs):
+        if str(path).startswith(f"{locked}{os.sep}"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: (
+        False if str(path) == str(locked) else real_access(path, mode, **kw)))
+    clean = {name: None for name in os.environ if name.startswith("PAYGROUND_")}
+    sock, url = refused_url()  # not even asked: the home is refused first
+    with sock:
+        result = CliRunner(env={**clean, "PAYGROUND_HOME": str(locked / "home")}).invoke(
+            main, ["init", "--url", url])
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: cannot write in PAYGROUND_HOME ({locked / 'home'}): no "
+                             "permission there. Set PAYGROUND_HOME (or --home) to a folder you "
+                             "can write.\n")
+
+
 def test_a_session_read_from_a_home_inside_a_file_is_simply_missing(tmp_path, run):
     blocker = tmp_path / "blocker"
     blocker.write_text("")
@@ -654,6 +714,38 @@ def test_a_session_read_from_a_home_inside_a_file_is_simply_missing(tmp_path, ru
     assert result.stderr == (f"Error: no session in {blocker / 'home' / 'session'}: run "
                              "`payground init` first. (Have an account already? `payground "
                              "login`.)\n")
+
+
+@pytest.mark.parametrize(("saved", "reason"), [("a folder", "Is a directory"),
+                                               (b"\xff\xfe", "not text")])
+def test_a_saved_server_address_that_cannot_be_read_is_said_on_one_line(cli_home, run, saved,
+                                                                        reason):
+    path = cli_home / "server_url"
+    if saved == "a folder":
+        path.mkdir(parents=True)
+    else:
+        cli_home.mkdir()
+        path.write_bytes(saved)
+
+    result = run("keys", "list")  # no --url: the address of the last init or login
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: cannot read the saved server address in {path} "
+                             f"({reason}): give the address with --url (or PAYGROUND_URL); "
+                             "`payground login --url ...` saves it again.\n")
+
+
+def test_init_with_an_address_given_ignores_an_unreadable_saved_one(server, project, cli_home,
+                                                                   run):
+    (cli_home / "server_url").mkdir(parents=True)  # read to reuse a session: none then
+
+    result = run("init", "--url", server.url, "--email", f"una@{DOMAIN}", "--password", PASSWORD)
+
+    assert result.exit_code == 1  # the session cannot be saved where that folder is
+    assert result.stderr.startswith(f"Error: the keys are in .env; could not save the session "
+                                    f"in {cli_home} (Is a directory)")
+    assert customers(server.url, env_lines(project / ".env")["STRIPE_SECRET_KEY"]) == []
 
 
 def test_init_keeps_the_keys_when_the_session_cannot_be_saved(server, project, cli_home, run):

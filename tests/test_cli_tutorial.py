@@ -164,3 +164,17 @@ def test_a_copy_that_fails_halfway_leaves_nothing_behind(tutorial, tmp_path, mon
     again = tutorial("2")
     assert again.exit_code == 0, again.output
     assert (target / "README.md").is_file()
+
+
+def test_a_dangling_link_in_the_way_is_kept(tutorial, tmp_path):
+    """A link to a folder that is not there (an unmounted drive): the copy cannot go through
+    it, and the failed copy must not remove what it did not make."""
+    link = tmp_path / "02-storing-keys"
+    link.symlink_to(tmp_path / "not-mounted")
+
+    result = tutorial("2")
+
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: cannot copy lesson 2 into 02-storing-keys (File exists). "
+                             "Choose a folder you can write with --to.\n")
+    assert link.is_symlink() and os.readlink(link) == str(tmp_path / "not-mounted")

@@ -39,6 +39,26 @@ def test_every_v1_route_declares_a_known_permission(app):
     assert unknown == set()
 
 
+# The /sandbox routes anyone may call; every other one needs the account's session.
+OPEN_SANDBOX_ENDPOINTS = {"sandbox.signup", "sandbox.login", "sandbox.get_version"}
+
+
+def test_every_other_sandbox_route_needs_a_session(app):
+    """/sandbox has no permissions, only a session: a route that forgot it would answer
+    anyone (the README's endpoint table would still say "session")."""
+    client = app.test_client()
+    answered = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/sandbox") or rule.endpoint in OPEN_SANDBOX_ENDPOINTS:
+            continue
+        path = re.sub(r"<(?:\w+:)?\w+>", "x_nope", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            r = client.open(path, method=method)
+            answered[f"{method} {rule.rule}"] = (r.status_code, r.get_json()["error"]["message"])
+    assert "POST /sandbox/bank" in answered
+    assert {k: v for k, v in answered.items() if v != (401, messages.NO_SESSION)} == {}
+
+
 def test_reads_need_read_and_writes_need_write(app):
     for rule, methods, view in v1_routes(app):
         permission = getattr(view, PERMISSION_ATTR)

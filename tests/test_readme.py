@@ -12,14 +12,13 @@ import pytest
 from payground.cli import main
 from payground.config import DEFAULTS
 from payground.http.auth import PERMISSION_ATTR, PUBLISHABLE_ATTR
+from tests.test_contract import OPEN_SANDBOX_ENDPOINTS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TUTORIALS_README = README.parent / "tutorials" / "README.md"
 # Settings the table leaves out: the test fixtures set them, an operator has no use for them.
 UNDOCUMENTED_SETTINGS = {"TESTING", "PASSWORD_COST"}
 START, END = "<!-- endpoints:start -->", "<!-- endpoints:end -->"
-# The /sandbox routes that take no session.
-OPEN_SANDBOX_ENDPOINTS = {"sandbox.signup", "sandbox.login", "sandbox.get_version"}
 
 
 def endpoint_table(app) -> str:

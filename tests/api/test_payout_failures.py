@@ -258,6 +258,21 @@ def test_live_mode_refuses_stripes_test_bank(account, routing):
     assert [k for k in keys if k["livemode"]] == []
 
 
+def test_an_activated_account_is_told_so_whatever_bank_it_names(account):
+    """A second activation changes nothing: it is ``account_already_activated``, test bank or
+    not. A lesson 5 folder copied before live mode refused the test bank (its activate.py
+    names 110000000) keeps its live keys when run again, as the lesson says."""
+    account.activate(bank_account={"routing_number": "021000021",
+                                   "account_number": "000123456789"})
+    r = account.client.post("/sandbox/account/activate", headers=account.session_auth, json={
+        "bank_account": {"routing_number": "110000000", "account_number": "000987654321"}})
+    assert_error(r, 400, code="account_already_activated",
+                 message="Live mode is already activated for this account. Roll or create live "
+                         "keys from the keys page.")
+    got = account.client.get("/sandbox/account", headers=account.session_auth).get_json()
+    assert got["bank_account"] == {"routing_number": "021000021", "last4": "6789"}
+
+
 def test_live_payouts_never_fail(account, wall):
     # A failing test account number behind a real routing number is just a bank account.
     account.activate(bank_account={"routing_number": "021000021",

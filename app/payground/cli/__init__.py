@@ -114,10 +114,12 @@ def check_home(ctx_obj: dict[str, Any]) -> None:
     session (or the demo account) could not be saved: inside a file, or not writable."""
     home = _home(ctx_obj)
     folder = home
-    while not folder.exists() and folder != folder.parent:  # made when written
+    # os.path, not Path: Path.exists() raises inside a folder that cannot be searched (another
+    # user's, mode 0700); then the search stops at that folder, and its permissions speak.
+    while not os.path.exists(folder) and folder != folder.parent:  # made when written
         folder = folder.parent
     where = f"{_home_source(click.get_current_context())} ({home})"
-    if not folder.is_dir():
+    if not os.path.isdir(folder):
         raise click.ClickException(f"{where} cannot be a folder: {folder} is a file. Set "
                                    "PAYGROUND_HOME (or --home) to a folder.")
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -161,17 +163,31 @@ def _check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if ctx.get_parameter_source(param.name) is click.core.ParameterSource.DEFAULT:
         # Neither --url nor PAYGROUND_URL: the server of the last init or login, whose
         # session the command is about to use (a workshop's server, another port).
-        value = _saved_url(ctx.find_root().obj or {}) or value
+        value = _saved_url(ctx.find_root().obj or {}, strict=True) or value
     if not re.match(r"^https?://[^/\s]+", value or ""):
         raise click.BadParameter(f"{value!r} is not an http:// or https:// address")
     return value.rstrip("/")
 
 
-def _saved_url(ctx_obj: dict[str, Any]) -> str | None:
+def _saved_url(ctx_obj: dict[str, Any], *, strict: bool = False) -> str | None:
+    """The server of the last init or login (None: none saved).
+
+    :param strict: a file there that cannot be read is an error rather than none saved: the
+        saved session would otherwise go to the default address, not its own server.
+    """
+    path = _home(ctx_obj) / SERVER_FILE
     try:
-        return (_home(ctx_obj) / SERVER_FILE).read_text().strip() or None
+        return path.read_text(encoding="utf-8").strip() or None
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except (OSError, UnicodeDecodeError) as error:
+        if not strict:
+            return None
+        reason = getattr(error, "strerror", None) or "not text"
+        raise click.ClickException(
+            f"cannot read the saved server address in {path} ({reason}): give the address "
+            "with --url (or PAYGROUND_URL); `payground login --url ...` saves it "
+            "again.") from None
 
 
 url_option = click.option(

@@ -62,9 +62,8 @@ class _Client:
         """
         response = self._request("GET", VERSION_PATH)
         body = _json(response)
-        if response.status_code == 200 and isinstance(body, dict) \
-                and body.get("object") == "payground" and isinstance(body.get("version"), str):
-            self.server_version = body["version"]
+        self.server_version = _version_in(response.status_code, body)
+        if self.server_version is not None:
             return self.server_version
         if _unknown_route(response.status_code, body):
             # Stripe's error envelope: a Stripe-like API, but without Payground's sandbox.
@@ -72,8 +71,18 @@ class _Client:
                 f"{self.url} has no GET {VERSION_PATH}: it is not a Payground server, or not "
                 f"the version of this command (Payground {__version__}). Check the address "
                 "(--url or PAYGROUND_URL), or run the same version there.")
+        if response.status_code >= 500:
+            # A proxy whose server is down (502, 503, 504) or a failing server: nothing says
+            # the address is wrong (behind a proxy, its path may well be right).
+            raise click.ClickException(
+                f"{self.url} answered GET {VERSION_PATH} with HTTP {response.status_code}: the "
+                "server there, or a proxy in front of it, is failing. Try again in a moment, "
+                "or ask whoever runs it.")
         root = re.match(r"^https?://[^/]+", self.url)[0]
-        advice = (f"give the server's address without a path ({root}?)" if root != self.url
+        # Leaving the path out is advice only where a Payground answers without it: a proxy
+        # may serve one under a path (https://workshop.example/payground).
+        advice = (f"give the server's address without a path ({root}?)"
+                  if root != self.url and self._payground_at(root)
                   else "`payground serve` prints the one it listens on")
         raise click.ClickException(
             f"{self.url} is not a Payground server (GET {VERSION_PATH} answered HTTP "
@@ -146,6 +155,14 @@ class _Client:
                 f"cannot reach Payground at {self.url}: is `payground serve` running "
                 "there? (use --url for another address)") from None
 
+    def _payground_at(self, url: str) -> bool:
+        """Whether a Payground answers GET /sandbox/version at ``url`` (no answer: no)."""
+        try:
+            response = self.http.get(url + VERSION_PATH, timeout=10)
+        except self._requests.RequestException:
+            return False
+        return _version_in(response.status_code, _json(response)) is not None
+
     def _other_version(self, method: str, path: str) -> click.ClickException | None:
         """The error for a sandbox route this command uses and the server does not have: it
         runs another version. ``None`` when it runs this one (then its answer stands)."""
@@ -171,6 +188,14 @@ def _json(response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _version_in(status: int, body: Any) -> str | None:
+    """The version a ``GET /sandbox/version`` answer names, if it is a Payground's answer."""
+    if status == 200 and isinstance(body, dict) and body.get("object") == "payground" \
+            and isinstance(body.get("version"), str):
+        return body["version"]
+    return None
 
 
 def _unknown_route(status: int, body: Any) -> bool:

@@ -8,6 +8,7 @@ installed Payground with pip has no checkout to open.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,9 @@ def _copy(lesson: Lesson, target: Path) -> None:
     read-only folder, a full disk) leaves nothing behind, so running it again just works."""
     import shutil  # here: `payground serve` imports this module at start-up
 
-    made = not target.exists()
+    # lexists: a link to nothing (an unmounted drive) is not made by the copy, and not
+    # removed after it fails.
+    made = not os.path.lexists(target)
     try:
         shutil.copytree(lesson.path, target, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(*_LEFT_BEHIND))

@@ -127,11 +127,10 @@ def activate(account: Account, details: dict, *, pepper: str, clock,
     """Turn on live mode: business details (Faker fills gaps) and the live key pair, once.
 
     :param source: the request that activated, for the live keys' ``api_key.created`` events.
-    :raises InvalidRequestError: ``routing_number_invalid`` for Stripe's test bank, before
-        anything changes.
+    :raises InvalidRequestError: ``account_already_activated`` once live mode is on (whatever
+        the details); ``routing_number_invalid`` for Stripe's test bank, nothing changed.
     """
     bank = details.get("bank_account") or {}
-    refuse_test_bank_in_live_mode(bank)
     # Claimed with one conditional UPDATE: of two activations at once (a double click, a
     # retry), exactly one issues the live keys.
     claimed = db.session.execute(
@@ -142,6 +141,13 @@ def activate(account: Account, details: dict, *, pepper: str, clock,
         raise InvalidRequestError("Live mode is already activated for this account. Roll or "
                                   "create live keys from the keys page.",
                                   code="account_already_activated")
+    # After the claim: an activated account is told so even when the details name the test
+    # bank (a lesson copied before it was refused runs its activate.py again).
+    try:
+        refuse_test_bank_in_live_mode(bank)
+    except InvalidRequestError:
+        db.session.rollback()
+        raise
     from faker import Faker  # only here: Faker is slow to import and rarely needed
 
     fake = Faker()
