@@ -148,6 +148,45 @@ def test_a_charge_opens_its_transaction_only_to_write(account, app, monkeypatch)
     assert order == ["snapshot", "begin"]
 
 
+def test_inside_its_transaction_a_charge_only_runs_its_statements(account, app, monkeypatch):
+    """The rows are bound (the event's JSON encoded) and the objects put in the session before
+    the transaction begins: on SQLite the writer lock is held for the statements alone."""
+    from sqlalchemy.orm import Session
+
+    from payground.models import direct
+
+    charge = {"amount": 500, "currency": "usd", "source": "tok_visa"}
+    assert account.post("/v1/charges", charge).status_code == 200  # the key's first use is noted
+    order = []
+    real_bind, real_add = direct._Plan.bind, Session.add
+    monkeypatch.setattr(direct._Plan, "bind",
+                        lambda plan, row: order.append("bind") or real_bind(plan, row))
+    monkeypatch.setattr(Session, "add",
+                        lambda session, obj, **kw: order.append("add") or real_add(session, obj,
+                                                                                   **kw))
+    with app.app_context():
+        engine = db.engine
+
+    def begin(_conn):
+        order.append("begin")
+
+    def statement(_conn, _cursor, sql, _params, _context, _many):
+        order.append("statement")
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        response = account.post("/v1/charges", charge)
+    finally:
+        event.remove(engine, "begin", begin)
+        event.remove(engine, "before_cursor_execute", statement)
+    assert response.status_code == 200
+    started = order.index("begin")
+    # The charge, the balance transaction, the ledger rows, the event ...
+    assert order[:started].count("bind") >= 5 and order[:started].count("add") == 2
+    assert set(order[started + 1:]) == {"statement"}
+
+
 def test_a_fresh_worker_process_charges_on_its_first_request(tmp_path):
     # gunicorn's workers import payground.wsgi and serve without `payground serve`'s warm-up
     # (which configures the ORM mappers before forking): a worker whose first request is a

@@ -177,6 +177,17 @@ def test_magic_card_expires_next_year():
     assert cards.magic_card("tok_123", now=NOW, key="k") is None
 
 
+def test_a_magic_card_is_the_one_its_number_year_and_key_make():
+    # Magic cards are kept per (number, year, key): each of those still changes the card.
+    visa = cards.magic_card("tok_visa", now=NOW, key="k")
+    assert visa == cards.describe("4242424242424242", 12, YEAR + 1, livemode=False, key="k")
+    assert cards.magic_card("pm_card_visa", now=NOW, key="k") == visa
+    assert cards.magic_card("tok_visa", now=NOW, key="other").fingerprint != visa.fingerprint
+    later = cards.magic_card("tok_visa", now=NOW + 366 * 86400, key="k")
+    assert (later.exp_year, later.fingerprint) == (YEAR + 2, visa.fingerprint)
+    assert cards.magic_card("tok_mastercard", now=NOW, key="k").last4 == "4444"
+
+
 @pytest.mark.parametrize("value, raw", [("4242424242424242", True), ("4242 4242 4242 4242", True),
                                         ("tok_visa", False), ("12345", False)])
 def test_looks_like_card_number(value, raw):

@@ -12,7 +12,8 @@ from functools import lru_cache
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, validates_schema
-from marshmallow.decorators import POST_DUMP, PRE_DUMP
+from marshmallow.decorators import (POST_DUMP, POST_LOAD, PRE_DUMP, PRE_LOAD, VALIDATES,
+                                    VALIDATES_SCHEMA)
 from marshmallow.utils import ensure_text_type
 
 from .. import messages
@@ -26,7 +27,7 @@ from .validation import shown as _shown
 __all__ = [
     "Bool", "Currency", "Email", "Expand", "Int", "ListParams", "Metadata", "OneOf",
     "SendableUrl", "StatementDescriptor", "StringArray", "StripeSchema", "Str", "dumper_for",
-    "fast_dumper", "list_schema", "string_array",
+    "fast_dumper", "fast_loader", "list_schema", "string_array",
 ]
 
 
@@ -487,3 +488,51 @@ def _converter(field: fields.Field):
         item = fast_dumper(field.inner.schema)
         return lambda value: [None if each is None else item(each) for each in value]
     return _NO_CONVERTER
+
+
+# --- fast input -------------------------------------------------------------------------------
+# Likewise for `Schema.load`: its generic machinery (error store, partial and hook checks, one
+# closure per field) cost as much as the fields' own checks: 2 % of a create-charge request.
+# `fast_loader` calls each sent field's `deserialize`, as marshmallow does, and hands anything
+# else - an unknown parameter, any field's error, a schema with hooks - to `schema.load`, so an
+# error is always marshmallow's own, reported in full.
+
+
+def fast_loader(schema: Schema):
+    """A function ``data -> dict`` that returns exactly ``schema.load(data)`` (and raises
+    exactly what it raises), faster for valid data."""
+    kind = type(schema)
+    if (schema.many or schema.partial or schema.unknown != RAISE
+            or any(schema._hooks[hook] for hook in (PRE_LOAD, POST_LOAD, VALIDATES,
+                                                    VALIDATES_SCHEMA))
+            or kind.load is not Schema.load or kind._do_load is not Schema._do_load
+            or kind._deserialize is not Schema._deserialize or schema.dict_class is not dict):
+        return schema.load
+    plan = []
+    for name, field in schema.load_fields.items():
+        key = field.data_key if field.data_key is not None else name
+        attribute = field.attribute or name
+        if "." in attribute:
+            return schema.load  # marshmallow nests the value: keep its rules
+        # Unsent, a field that is neither required nor defaulted gives nothing: skipped.
+        plan.append((key, attribute, field, field.required or field.load_default is not missing))
+    known = frozenset(key for key, _, _, _ in plan)
+    slow = schema.load
+
+    def load(data: Any) -> Any:
+        if type(data) is not dict or not known.issuperset(data):
+            return slow(data)  # not a hash, or an unknown parameter: marshmallow's error
+        out = {}
+        try:
+            for key, attribute, field, needed in plan:
+                value = data.get(key, missing)
+                if value is missing and not needed:
+                    continue
+                value = field.deserialize(value, key, data)
+                if value is not missing:
+                    out[attribute] = value
+        except ValidationError:
+            return slow(data)  # raises it again, with every other field's errors too
+        return out
+
+    return load
