@@ -90,8 +90,9 @@ def test_the_wheel_carries_the_lessons_but_never_a_env_file():
     wheel = config["tool"]["hatch"]["build"]["targets"]["wheel"]
     assert "tutorials" in wheel["only-include"]
     assert wheel["sources"]["tutorials"] == "payground/tutorials"
-    # .env, lesson 2's other.env, a lesson's leftover .env.XXXX rewrite: keys, all of them.
-    assert {".env", "*.env", ".env.*"} <= set(wheel["exclude"])
+    # .env, lesson 2's other.env, a lesson's leftover .env.XXXX rewrite, the CLI's half-done
+    # ..env.XXXX.tmp or .other.env.XXXX.tmp (cli/envfile.py): keys, all of them.
+    assert {".env", "*.env", ".env.*", "*.env.*"} <= set(wheel["exclude"])
     assert "force-include" not in wheel
 
 
@@ -105,7 +106,8 @@ def test_a_copy_leaves_behind_the_files_a_lesson_wrote_keys_to(tutorial, tmp_pat
 
     root = tmp_path / "checkout-tutorials"
     shutil.copytree(REPO_LESSONS / "02-storing-keys", root / "02-storing-keys")
-    for leftover in (".env", "other.env", ".env.k3y5x"):
+    for leftover in (".env", "other.env", ".env.k3y5x",
+                     "..env.k3y5x.tmp", ".other.env.k3y5x.tmp"):  # the CLI's, half-written
         (root / "02-storing-keys" / leftover).write_text("STRIPE_SECRET_KEY=sk_test_...\n")
     monkeypatch.setattr(lessons, "lessons_root", lambda: root)
 

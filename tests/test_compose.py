@@ -142,8 +142,8 @@ def test_the_image_holds_the_lessons_but_no_lesson_s_env(dockerfile):
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {"**/.env", "**/*.db"} <= set(ignored)  # a bare ".env" is the top folder's only
     # The build has no .gitignore: lesson 2's other.env, a leftover .env.XXXX stay out too.
-    assert {"**/*.env", "**/.env.*"} <= set(ignored)
-    assert {"*.env", ".env.*"} <= set(wheel["exclude"])
+    assert {"**/*.env", "**/.env.*", "**/*.env.*"} <= set(ignored)
+    assert {"*.env", ".env.*", "*.env.*"} <= set(wheel["exclude"])
 
 
 def test_dockerfile_cmd_and_expose_match_compose(dockerfile, compose):

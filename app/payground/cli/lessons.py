@@ -20,7 +20,8 @@ from . import main
 _FOLDER = re.compile(r"^(\d{2})-[a-z0-9-]+$")
 # A run's leftovers, and keys: .env, lesson 2's other.env, a lesson's half-done .env rewrite
 # (a checkout's lessons are copied as they are, wherever the developer followed them).
-_LEFT_BEHIND = ("__pycache__", "*.pyc", ".env", "*.env", ".env.*", ".pytest_cache")
+# *.env.*: the CLI's own half-done rewrite of one (envfile: ..env.XXXX.tmp, .other.env.XXXX.tmp).
+_LEFT_BEHIND = ("__pycache__", "*.pyc", ".env", "*.env", ".env.*", "*.env.*", ".pytest_cache")
 
 
 @dataclass(frozen=True)
