@@ -164,8 +164,8 @@ def test_several_workers_without_redis_warn_that_log_ins_are_counted_apart(serve
     process.signup(f"w-{os.getpid()}@example.com")
     _, err = process.stop()
     assert ("Warning: without PAYGROUND_REDIS_URL each of the 2 workers counts failed log-ins "
-            "on its own: an address gets up to 2 times PAYGROUND_LOGIN_FAILURE_LIMIT (5/1m).\n"
-            ) in err
+            "on its own: an address gets up to 2 times PAYGROUND_LOGIN_FAILURE_LIMIT (5/1m), "
+            "and an email up to 2 times PAYGROUND_LOGIN_EMAIL_FAILURE_LIMIT (10/10m).\n") in err
 
 
 @pytest.mark.parametrize("settings", [{"RATE_LIMITS": "test=2,live=100",

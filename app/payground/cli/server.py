@@ -102,13 +102,17 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
         # Reached, and refused: a database index it does not have, a wrong password ...
         raise click.ClickException(f"{where} refused to count rate limits and failed "
                                    f"log-ins: {problem}")
-    from ..config import parse_login_failure_limit
+    from ..config import parse_login_email_failure_limit, parse_login_failure_limit
 
     login_limit = app.config.get("LOGIN_FAILURE_LIMIT")
     if workers > 1 and not limiter.shared and parse_login_failure_limit(login_limit):
+        # The per-email budget is on while the per-address one is (http/login_throttle.py).
+        email_limit = app.config.get("LOGIN_EMAIL_FAILURE_LIMIT")
+        email_part = (f", and an email up to {workers} times PAYGROUND_LOGIN_EMAIL_FAILURE_LIMIT "
+                      f"({email_limit})" if parse_login_email_failure_limit(email_limit) else "")
         click.echo(f"Warning: without PAYGROUND_REDIS_URL each of the {workers} workers counts "
                    f"failed log-ins on its own: an address gets up to {workers} times "
-                   f"PAYGROUND_LOGIN_FAILURE_LIMIT ({login_limit}).", err=True)
+                   f"PAYGROUND_LOGIN_FAILURE_LIMIT ({login_limit}){email_part}.", err=True)
     if not _loopback(host) and not app.config["WEBHOOK_ALLOWED_HOSTS"]:
         click.echo(f"Warning: serving on {host} with webhooks sent anywhere: a URL someone "
                    "registers can reach this machine's own ports and network (its database, "
