@@ -113,11 +113,13 @@ def expire_intent_if_due(account, livemode: bool, clock, intent: PaymentIntent) 
     """Expire the charge of ``intent`` (which the caller holds locked) if its seven days are
     over, and commit: the intent is then ``canceled``, and capturing, canceling or confirming
     it is refused for that status, as on Stripe."""
-    if intent.status != "requires_capture" or intent.latest_charge_id is None:
+    now = clock.for_account(account)
+    # An intent is never younger than its charge: one under seven days old needs no lock.
+    if intent.status != "requires_capture" or intent.latest_charge_id is None \
+            or intent.created + AUTHORIZATION_SECONDS > now:
         return
     charge = db.session.execute(locking(select(Charge).where(
         Charge.id == intent.latest_charge_id))).scalar_one()
-    now = clock.for_account(account)
     if is_due(charge, now):
         release(account, livemode, now, charge)
         db.session.commit()  # it has expired, whatever becomes of this request
