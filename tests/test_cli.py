@@ -395,6 +395,7 @@ def test_init_log_in_without_a_saved_secret_makes_this_folder_a_key(server, proj
                           f"  STRIPE_SECRET_KEY={mask(new)}   (masked here; the full key is "
                           "only in .env)"]
     again = run("init", "--url", server.url, "--email", f"bob@{DOMAIN}", "--password", PASSWORD)
+    assert again.exit_code == 0, again.output
     assert env_lines(project / ".env")["STRIPE_SECRET_KEY"] == new  # it works: kept
 
 
@@ -658,14 +659,19 @@ def test_a_home_that_is_a_file_is_named_as_it_was_set(tmp_path, how):
                              "(its database, key pepper and CLI session).\n")
 
 
+def _init_with_home(home):
+    """`payground init` with PAYGROUND_HOME at ``home`` and no server: it never gets asked."""
+    clean = {name: None for name in os.environ if name.startswith("PAYGROUND_")}
+    sock, url = refused_url()
+    with sock:
+        return CliRunner(env={**clean, "PAYGROUND_HOME": str(home)}).invoke(
+            main, ["init", "--url", url])
+
+
 def test_init_refuses_a_home_inside_a_file_before_anything(tmp_path, project):
     blocker = tmp_path / "blocker"
     blocker.write_text("")
-    clean = {name: None for name in os.environ if name.startswith("PAYGROUND_")}
-    sock, url = refused_url()  # not even asked: the home is refused first
-    with sock:
-        result = CliRunner(env={**clean, "PAYGROUND_HOME": str(blocker / "home")}).invoke(
-            main, ["init", "--url", url])
+    result = _init_with_home(blocker / "home")
 
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -692,11 +698,7 @@ def test_init_refuses_a_home_in_a_folder_it_cannot_search(tmp_path, project, mon
     monkeypatch.setattr(os, "stat", stat)
     monkeypatch.setattr(os, "access", lambda path, mode, **kw: (
         False if str(path) == str(locked) else real_access(path, mode, **kw)))
-    clean = {name: None for name in os.environ if name.startswith("PAYGROUND_")}
-    sock, url = refused_url()  # not even asked: the home is refused first
-    with sock:
-        result = CliRunner(env={**clean, "PAYGROUND_HOME": str(locked / "home")}).invoke(
-            main, ["init", "--url", url])
+    result = _init_with_home(locked / "home")
 
     assert result.exit_code == 1
     assert result.stdout == ""
