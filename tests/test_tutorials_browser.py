@@ -97,3 +97,27 @@ def test_a_secret_key_in_the_page_stops_the_deploy_without_being_shown(project, 
     assert checked.stdout == (f"{script}:{line}: {masked(secret)} must not ship to a browser\n")
     assert checked.stderr == "1 secret key(s) found: move them to your server and roll them\n"
     assert not FULL_KEY.search(checked.stdout + checked.stderr)
+
+
+def test_the_deploy_check_reads_one_file_too(project, tmp_path):
+    # `python check_bundle.py site/checkout.js`: a file named on its own is checked, not
+    # passed as a folder with nothing in it.
+    script = tmp_path / "checkout.js"
+    secret = project.dotenv()["STRIPE_SECRET_KEY"]
+    script.write_text(f'const payground = {{ apiBase: "x", key: "{secret}" }};\n')
+    checked = run(project, "check_bundle.py", str(script), status=1)
+    assert checked.stdout == f"{script}:1: {masked(secret)} must not ship to a browser\n"
+    assert checked.stderr == "1 secret key(s) found: move them to your server and roll them\n"
+
+
+def test_the_deploy_check_fails_on_a_path_that_is_not_there(project, tmp_path):
+    # A typo in the deploy script (`sitee/`) must stop the deploy, not report "no keys".
+    missing = tmp_path / "sitee"
+    checked = run(project, "check_bundle.py", str(missing), status=1)
+    assert (checked.stdout, checked.stderr) == ("", f"{missing}: no such file or folder\n")
+
+
+def test_the_deploy_check_without_a_path_says_how_to_run_it(project):
+    checked = run(project, "check_bundle.py", status=1)
+    assert (checked.stdout, checked.stderr) == (
+        "", "usage: python check_bundle.py PATH (the folder or file you are about to publish)\n")

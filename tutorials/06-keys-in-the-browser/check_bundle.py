@@ -18,8 +18,14 @@ def masked(key):
     return f"{key[:8]}...{key[-4:]}"
 
 
+if len(sys.argv) != 2:
+    sys.exit("usage: python check_bundle.py PATH (the folder or file you are about to publish)")
+root = Path(sys.argv[1])
+if not root.exists():  # a typo must fail the deploy, not pass it as "no keys found"
+    sys.exit(f"{root}: no such file or folder")
+
 found = 0
-for path in sorted(Path(sys.argv[1]).rglob("*")):
+for path in [root] if root.is_file() else sorted(root.rglob("*")):
     if not path.is_file():
         continue
     for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
