@@ -228,8 +228,12 @@ def test_registering_twice_makes_no_second_endpoint(project):
 def test_a_lost_secret_is_replaced_by_rolling_with_no_grace(project, handler):
     run(project, "register.py")
     old_secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
-    run(project, "roll_secret.py", "0")
-    assert project.dotenv()["STRIPE_WEBHOOK_SECRET"] != old_secret
+    out = run(project, "roll_secret.py", "0")
+    new_secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
+    assert new_secret != old_secret
+    # No grace period: no "also signs until <now>", which would read as if it still signed.
+    assert out == [f"new signing secret {new_secret[:6]}...{new_secret[-4:]} saved to .env",
+                   "the old secret no longer signs"]
     hooks = handler()
     charged, _ = run(project, "pay.py")
     project.server.wait_for_webhooks()

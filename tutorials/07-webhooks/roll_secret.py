@@ -47,4 +47,7 @@ rolled = response.json()
 save_to_env("STRIPE_WEBHOOK_SECRET", rolled["secret"])  # shown in this answer only
 until = datetime.fromtimestamp(rolled["previous_secret_expires_at"], timezone.utc)
 print(f"new signing secret {rolled['secret'][:6]}...{rolled['secret'][-4:]} saved to .env")
-print(f"the old secret also signs until {until:%Y-%m-%d %H:%M} UTC (account clock)")
+if int(grace):
+    print(f"the old secret also signs until {until:%Y-%m-%d %H:%M} UTC (account clock)")
+else:  # no grace period: deliveries from now on carry the new signature only
+    print("the old secret no longer signs")
