@@ -1235,9 +1235,14 @@ def test_clock_advance_and_show(server, project, cli_home, run):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "Advanced 172800 s."
-    assert lines[1].startswith("Account time: ") and lines[1].endswith("(wall clock + 172800 s)")
+    assert lines[1].startswith("Account time: ")
+    assert lines[1].endswith("(wall clock + 172800 s: 2 days)")
     shown = run("clock", "show", "--url", server.url)
-    assert shown.exit_code == 0 and shown.output.endswith("(wall clock + 172800 s)\n")
+    assert shown.exit_code == 0 and shown.output.endswith("(wall clock + 172800 s: 2 days)\n")
+    # After a few lessons the offset is an odd number of seconds: said in days and hours too.
+    run("clock", "advance", "90m", "--url", server.url)
+    shown = run("clock", "show", "--url", server.url)
+    assert shown.output.endswith("(wall clock + 178200 s: 2 days 1 hour 30 minutes)\n")
 
 
 def test_clock_advance_rejects_a_bad_duration(server, project, cli_home, run):

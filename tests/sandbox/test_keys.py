@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from payground import messages
 from payground.core import keys
 from tests.helpers import assert_error
+
+
+def utc(timestamp: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
 
 
 def create(account, **body):
@@ -194,7 +200,8 @@ def test_create_secret_key_with_expiry_on_the_account_clock(account, wall):
     # The account clock, not the wall clock, decides what "the future" is.
     assert_error(create(account, type="secret", expires_at=now + 600), 400,
                  code="parameter_invalid", param="expires_at",
-                 message=f"Invalid expires_at: must be in the future (account time {now + 600}).")
+                 message="Invalid expires_at: must be in the future (account time "
+                         f"{now + 600}, {utc(now + 600)}).")
 
 
 def test_create_refuses_unknown_parameters_and_takes_form_bodies(account):

@@ -17,9 +17,21 @@ def clock() -> None:
     """Your account's clock: key grace periods and retention run on it, not on wall time."""
 
 
+def _ahead(seconds: int) -> str:
+    """``867600`` -> ``10 days 1 hour``: an offset a person can read (lessons add up to days)."""
+    parts = []
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
+    return " ".join(parts)
+
+
 def _show(body: dict[str, Any]) -> None:
     now = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(body["now"]))
-    click.echo(f"Account time: {now} (wall clock + {body['offset']} s)")
+    offset = body["offset"]
+    readable = f": {_ahead(offset)}" if offset >= 60 else ""
+    click.echo(f"Account time: {now} (wall clock + {offset} s{readable})")
 
 
 @clock.command("show")

@@ -204,8 +204,9 @@ def _expires_at(_ctx, _param, value: str | None) -> tuple[str, int] | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"cannot read {value!r} (try 2026-01-31, "
-                                 "2026-01-31T18:00, a Unix timestamp, or +30d)") from None
+        # Formats, not a sample date: a date to copy goes stale, and a past one is refused.
+        raise click.BadParameter(f"cannot read {value!r} (try YYYY-MM-DD, "
+                                 "YYYY-MM-DDTHH:MM, a Unix timestamp, or +30d)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return ("at", int(moment.timestamp()))
@@ -225,7 +226,7 @@ def _expires_at(_ctx, _param, value: str | None) -> tuple[str, int] | None:
 @click.option("--mode", type=click.Choice(["test", "live"]), default="test", show_default=True,
               help="Live keys need live mode (`payground activate`).")
 @click.option("--expires-at", metavar="WHEN", callback=_expires_at, default=None,
-              help="When the key stops working: 2026-01-31, 2026-01-31T18:00 (UTC), a Unix "
+              help="When the key stops working: YYYY-MM-DD, YYYY-MM-DDTHH:MM (UTC), a Unix "
                    "timestamp, or +30d from the account's time [default: never].")
 @env_file_option
 @env_var_option

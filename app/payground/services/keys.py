@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -387,8 +388,10 @@ def create_key(account: Account, params: dict, *, pepper: str, clock,
                                "everything.", param="permissions", code="parameter_invalid")
     expires_at = params.get("expires_at")
     if expires_at is not None and expires_at <= now:
+        # The date too: `payground keys create --expires-at 2027-01-31` sent no timestamp.
+        shown = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
         raise ParameterInvalid("Invalid expires_at: must be in the future (account time "
-                               f"{now}).", param="expires_at", code="parameter_invalid")
+                               f"{now}, {shown}).", param="expires_at", code="parameter_invalid")
     issued = issue_key(account, kind=kind, livemode=livemode, pepper=pepper, now=now,
                        name=params.get("name"), note=params.get("note"),
                        permissions=permissions or None,
