@@ -298,3 +298,59 @@ def test_live_payouts_never_fail(account, wall):
     chosen(account, "000111111116")
     assert [b["last4"] for b in banks_listed(account)] == ["1116", "1116"]
     assert [b["status"] for b in banks_listed(account)] == ["new", "new"]
+
+
+def balance_snapshot(available_amount, pending_amount=0) -> dict:
+    return {"object": "balance", "livemode": False,
+            "available": [{"amount": available_amount, "currency": "usd",
+                           "source_types": {"card": available_amount}}],
+            "pending": [{"amount": pending_amount, "currency": "usd",
+                         "source_types": {"card": pending_amount}}]}
+
+
+def test_a_failed_payouts_money_coming_back_sends_balance_available(account, wall):
+    """Stripe sends ``balance.available`` whenever the available balance grows ("not fired
+    for negative transactions"): the ``payout_failure`` transaction is such a change. Listing
+    the events is the first read after the arrival date: it notices the failure itself."""
+    chosen(account, "000111111116")
+    fund(account)
+    created = pay_out(account, 4000)
+    wall[0] += 2 * DAY  # in transit, then failed: nothing has looked yet
+
+    events = account.get("/v1/events", query_string={
+        "types[]": ["balance.available", "payout.failed", "payout.updated", "payout.paid"]}
+    ).get_json()["data"]
+    assert [(e["type"], e["created"], e["request"]) for e in events] == [
+        ("balance.available", created["arrival_date"], {"id": None, "idempotency_key": None}),
+        ("payout.failed", created["arrival_date"], {"id": None, "idempotency_key": None}),
+        ("payout.updated", created["arrival_date"], {"id": None, "idempotency_key": None})]
+    assert events[0]["data"]["object"] == balance_snapshot(NET)  # the 4000 back in it
+    assert (events[1]["data"]["object"]["status"], events[1]["data"]["object"]["failure_code"],
+            events[2]["data"]["previous_attributes"]) == (
+        "failed", "no_account", {"status": "pending"})
+    # Noticed once: reading again sends nothing more.
+    assert account.get("/v1/balance").status_code == 200
+    again = account.get("/v1/events?type=balance.available").get_json()["data"]
+    assert [e["id"] for e in again] == [events[0]["id"]]
+    verified(account)
+
+
+def test_a_paid_payout_sends_no_balance_available(account, wall):
+    fund(account)
+    pay_out(account, 4000)
+    wall[0] += 2 * DAY
+    types = [e["type"] for e in account.get("/v1/events").get_json()["data"]]
+    assert types == ["payout.paid", "payout.updated", "payout.created", "charge.succeeded"]
+
+
+def test_a_canceled_payouts_money_coming_back_sends_balance_available(account):
+    fund(account)
+    created = pay_out(account, 3000)
+    r = account.post(f"/v1/payouts/{created['id']}/cancel",
+                     headers={"Idempotency-Key": "cancel-march"})
+    assert r.status_code == 200, r.get_json()
+    events = account.get("/v1/events?limit=2").get_json()["data"]
+    assert [(e["type"], e["request"]) for e in events] == [
+        ("balance.available", {"id": r.headers["Request-Id"], "idempotency_key": "cancel-march"}),
+        ("payout.canceled", {"id": r.headers["Request-Id"], "idempotency_key": "cancel-march"})]
+    assert events[0]["data"]["object"] == balance_snapshot(NET)

@@ -181,6 +181,7 @@ class CaughtUp:
 
     settled: list[str] = field(default_factory=list)  # balance transaction ids
     payouts: list[str] = field(default_factory=list)  # payouts whose status moved
+    returned: list[str] = field(default_factory=list)  # failed payouts whose money came back
     expired: list[str] = field(default_factory=list)  # uncaptured charges that expired
 
 
@@ -234,12 +235,19 @@ def carry_out_due(account, livemode: bool, now: int) -> CaughtUp:
             account, livemode, now,
             [(r.kind, r.ref) for r in due if r.kind not in (SETTLE, charge_expiry.EXPIRE)], done)
         post(account.id, livemode, now, postings)
-        if done.settled:
-            from .balance import balance_of
-
-            events.emit(account, livemode, now, "balance.available",
-                        balance_of(account.id, livemode))
+        if done.settled or done.returned:
+            # Stripe sends it whenever the available balance grows ("not fired for negative
+            # transactions"): funds settling, or a failed payout's money coming back.
+            emit_balance_available(account, livemode, now)
     return done
+
+
+def emit_balance_available(account, livemode: bool, now: int) -> None:
+    """A ``balance.available`` event showing the balance as it is now (after the caller's
+    postings, in the caller's transaction)."""
+    from .balance import balance_of
+
+    events.emit(account, livemode, now, "balance.available", balance_of(account.id, livemode))
 
 
 def catch_up_modes(account, clock) -> None:

@@ -6,7 +6,13 @@ A payout is ``pending`` when made, ``in_transit`` one day later and ``paid`` on 
 the money in the account's simulated bank account. A payout to one of Stripe's failing test
 bank accounts (``services.bank.use_test_bank_account``) is ``failed`` on its arrival date
 instead: the bank sent it back, and a ``payout_failure`` balance transaction returns the money
-to the available balance.
+to the available balance. It goes ``in_transit`` -> ``failed`` and is never ``paid`` first:
+Stripe's API reference says some failing payouts show ``paid`` before ``failed`` (a real bank's
+late return), but its table of test bank account numbers only says such a payout "fails with"
+its code, so the sandbox does not invent a ``payout.paid`` for it.
+
+Money coming back (a failure, a cancel) makes the available balance grow, and Stripe sends
+``balance.available`` whenever it does ("not fired for negative transactions"); so does this.
 """
 
 from __future__ import annotations
@@ -126,6 +132,7 @@ def cancel_payout(account, livemode: bool, clock, payout_id: str) -> Payout:
         source=payout.id,
         balance_transaction_id=payout.failure_balance_transaction.id)])
     events.emit(account, livemode, now, "payout.canceled", payout)
+    ledger.emit_balance_available(account, livemode, now)  # the money is available again
     db.session.commit()
     return payout
 
@@ -164,6 +171,7 @@ def advance(account, livemode: bool, now: int, due: list[tuple[str, str]],
                         previous_attributes={"status": "pending"})
         elif payout.destination_id in failures:
             postings.append(_fail(payout, failures[payout.destination_id], now))
+            done.returned.append(payout.id)  # ledger sends balance.available after posting
             events.emit(account, livemode, now, "payout.failed", payout)
         else:
             payout.status = "paid"
