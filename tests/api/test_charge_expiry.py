@@ -301,3 +301,108 @@ def test_an_authorisation_says_when_it_expires(account):
     assert capture_before(paid["id"]) is None
     account.post(f"/v1/charges/{held['id']}/capture")
     assert capture_before(held["id"]) is None  # captured: nothing left to expire
+
+
+def test_listing_refunds_alone_notices_an_expiry(account, wall):
+    """``GET /v1/refunds`` is the first read after the seven days: it lists the refund the
+    expiry made (no charge or balance read has to notice it first)."""
+    c = uncaptured(account)
+    wall[0] += WEEK - 1
+    assert get(account, "/v1/refunds")["data"] == []
+    wall[0] += 1
+    (refund,) = get(account, "/v1/refunds")["data"]
+    assert (refund["charge"], refund["amount"], refund["reason"], refund["status"],
+            refund["balance_transaction"], refund["created"]) == (
+        c["id"], 2000, "expired_uncaptured_charge", "succeeded", None, c["created"] + WEEK)
+    assert [r["id"] for r in get(account, f"/v1/refunds?charge={c['id']}")["data"]] == [
+        refund["id"]]
+    types = [e["type"] for e in get(account, "/v1/events?limit=3")["data"]]
+    assert types == ["refund.created", "charge.expired", "charge.succeeded"]  # once
+    after = get(account, f"/v1/charges/{c['id']}")
+    assert (after["refunded"], after["amount_refunded"], after["captured"]) == (
+        True, 2000, False)
+
+
+def test_listing_events_alone_notices_an_expiry(account, wall):
+    intent = authorized(account)
+    wall[0] += WEEK
+    events = get(account, "/v1/events?limit=4")["data"]
+    clock = {"id": None, "idempotency_key": None}
+    assert [(e["type"], e["data"]["object"]["id"], e["created"], e["request"])
+            for e in events[:3]] == [
+        ("refund.created", events[0]["data"]["object"]["id"], intent["created"] + WEEK, clock),
+        ("charge.expired", intent["latest_charge"], intent["created"] + WEEK, clock),
+        ("payment_intent.canceled", intent["id"], intent["created"] + WEEK, clock)]
+    assert events[0]["data"]["object"]["reason"] == "expired_uncaptured_charge"
+    assert (events[2]["data"]["object"]["status"],
+            events[2]["data"]["object"]["cancellation_reason"]) == ("canceled", "automatic")
+    # The expiry is done, once: the refund is listed and nothing is sent twice.
+    assert [r["charge"] for r in get(account, "/v1/refunds")["data"]] == [
+        intent["latest_charge"]]
+    assert len(get(account, "/v1/events?type=charge.expired")["data"]) == 1
+
+
+def test_listing_events_in_one_mode_leaves_the_other_alone(account, wall):
+    live = account.activate()
+    tok = tokenize(account, LIVE_CARD, account.live_publishable_key).get_json()["id"]
+    r = account.post("/v1/charges", {"amount": 2000, "currency": "usd", "source": tok,
+                                     "capture": "false"}, key=live)
+    assert r.status_code == 200, r.get_json()
+    wall[0] += WEEK
+    assert get(account, "/v1/events?type=charge.expired")["data"] == []  # test mode's
+    live_events = account.get("/v1/events?type=charge.expired", key=live).get_json()["data"]
+    assert [e["data"]["object"]["id"] for e in live_events] == [r.get_json()["id"]]
+
+
+def test_list_reads_with_nothing_due_cost_one_indexed_read(app, account):
+    """The catch-up before ``GET /v1/refunds`` and ``GET /v1/events``, when nothing is due:
+    one SELECT on ``ledger_schedule`` (through its due-date index), nothing written."""
+    from sqlalchemy import event as sa_event
+
+    from payground.extensions import db
+
+    uncaptured(account)  # scheduled, but seven days away
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def capture(_conn, _cursor, sql, params, _context, _many):
+        if "ledger_schedule" in sql:
+            seen.append(sql.split()[0].upper())
+
+    sa_event.listen(engine, "before_cursor_execute", capture)
+    try:
+        assert get(account, "/v1/refunds")["data"] == []
+        assert [e["type"] for e in get(account, "/v1/events")["data"]] == ["charge.succeeded"]
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", capture)
+    assert seen == ["SELECT", "SELECT"]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM ledger_schedule WHERE account_id = ? "
+                "AND livemode = 0 AND due_at <= ? LIMIT 1", (account.account_id, 0)))
+        assert "ix_ledger_schedule_due" in plan, plan
+
+
+def test_list_reads_racing_on_expired_authorisations_expire_each_once(app, account, wall):
+    """Many refund and event lists (and a balance read) at once, all catching up on the same
+    expired authorisations: each expires once, nobody gets an error."""
+    intents = [authorized(account) for _ in range(2)]
+    plain = uncaptured(account)
+    wall[0] += WEEK
+    auth = account.auth()
+    jobs = ([("GET", "/v1/refunds", None, auth)] * 6 + [("GET", "/v1/events", None, auth)] * 6
+            + [("GET", "/v1/balance", None, auth)])
+    results = race(app, jobs)
+    assert {status for _, status, _ in results} == {200}
+    # Whoever expired them, every refund list already showed all three.
+    assert {len(body["data"]) for job, _, body in results if job[1] == "/v1/refunds"} == {3}
+    refunds = get(account, "/v1/refunds?limit=100")["data"]
+    assert sorted(r["charge"] for r in refunds) == sorted(
+        [i["latest_charge"] for i in intents] + [plain["id"]])
+    types = Counter(e["type"] for e in get(account, "/v1/events?limit=100")["data"])
+    assert (types["charge.expired"], types["refund.created"],
+            types["payment_intent.canceled"]) == (3, 3, 2)
+    report = account.client.get("/sandbox/ledger/verify", headers=account.session_auth)
+    assert (report.get_json()["ok"], report.get_json()["problems"]) == (True, [])

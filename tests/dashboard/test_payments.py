@@ -125,3 +125,17 @@ def test_a_held_lock_is_a_try_again_page_not_a_500(dash, signed_in, monkeypatch)
     r = dash.get("/dashboard/customers")
     assert r.status_code == 429
     assert messages.LOCK_TIMEOUT.split(".")[0] in text(r)
+
+
+def test_the_refunds_page_shows_an_expired_authorisations_refund(dash, signed_in, client,
+                                                                 wall):
+    """The page is the first look after the seven days: it expires the charge itself."""
+    charge = post(client, signed_in.secret_key, "/v1/charges", amount="2000", currency="usd",
+                  source="tok_visa", capture="false")
+    assert listed(dash.get("/dashboard/refunds")) == []
+    wall[0] += 7 * 86400
+    page = dash.get("/dashboard/refunds")
+    (refund_id,) = listed(page)
+    assert "$20.00 USD" in text(page) and charge["id"] in text(page)
+    refund = v1(client, f"/v1/refunds/{refund_id}", signed_in.secret_key).get_json()
+    assert (refund["charge"], refund["reason"]) == (charge["id"], "expired_uncaptured_charge")

@@ -39,7 +39,7 @@ def charges_page():
 def refunds_page():
     """Refunds, newest first."""
     return _list("dashboard/refunds.html", "Refunds", lambda params: refunds.list_refunds(
-        g.account, g.livemode, params, request.path))
+        g.account, g.livemode, state().clock, params, request.path))
 
 
 @bp.get("/payment_intents")

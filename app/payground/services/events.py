@@ -130,9 +130,17 @@ def get_event(account, livemode: bool, event_id: str) -> Event:
     return event
 
 
-def list_events(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
+def list_events(account, livemode: bool, clock, params: dict[str, Any], url: str) -> Page:
     """Events newest first, filtered by ``type`` (``charge.*``), ``types``, ``created`` and
-    ``delivery_success``."""
+    ``delivery_success``.
+
+    What has come due on the account's clock is carried out first (``ledger.catch_up``: one
+    indexed read when nothing is), so its events (``charge.expired``, ``payout.paid``,
+    ``balance.available`` ...) are listed without another read having to notice it first.
+    """
+    from . import ledger  # ledger emits events through this module
+
+    ledger.catch_up(account, livemode, clock)
     filters: tuple = ()
     if params.get("type"):
         filters += (_type_matches(params["type"]),)

@@ -8,7 +8,8 @@ lose an update and never deadlock on each other's totals.
 Pending funds settle lazily: ``catch_up`` carries out whatever ``ledger_schedule`` says is due
 on the account's clock (settlements, payout status changes, and uncaptured charges expiring,
 which move no money but come due the same way). It runs before anything reads a
-balance, a balance transaction or a payout, before a payout is created or canceled, after
+balance, a balance transaction or a payout, or lists refunds or events (which would otherwise
+miss an expiry's refund and events), before a payout is created or canceled, after
 ``POST /sandbox/clock/advance`` and before ``verify``; its cost depends only on what matured
 since it last ran.
 """

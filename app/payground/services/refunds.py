@@ -137,11 +137,15 @@ def embedded_refunds(charge: Charge) -> Page:
                     f"/v1/charges/{charge.id}/refunds", (Refund.charge_id == charge.id,))
 
 
-def list_refunds(account, livemode: bool, params: dict[str, Any], url: str) -> Page:
+def list_refunds(account, livemode: bool, clock, params: dict[str, Any], url: str) -> Page:
     """Refunds newest first, optionally only those of ``charge`` or ``payment_intent``.
+
+    What has come due is carried out first (``ledger.catch_up``: one indexed read when
+    nothing is), so the refund of an authorisation whose seven days are over is listed.
 
     :raises ResourceMissing: no such charge (as Stripe documents) or PaymentIntent.
     """
+    ledger.catch_up(account, livemode, clock)
     filters: tuple = ()
     if params.get("charge"):
         charge = get_scoped(Charge, account, livemode, params["charge"], param="charge")

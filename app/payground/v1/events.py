@@ -70,4 +70,4 @@ def list_events(params):
     if params.get("type") and params.get("types"):
         raise InvalidRequestError(messages.EVENT_TYPE_AND_TYPES, param="types")
     s = scope()
-    return events.list_events(s.account, s.livemode, params, request.path)
+    return events.list_events(s.account, s.livemode, s.clock, params, request.path)

@@ -122,7 +122,7 @@ def update_refund(refund_id, params):
 def list_refunds(params):
     """List refunds, newest first."""
     s = scope()
-    return refunds.list_refunds(s.account, s.livemode, params, request.path)
+    return refunds.list_refunds(s.account, s.livemode, s.clock, params, request.path)
 
 
 @bp.get("/charges/<charge_id>/refunds")
