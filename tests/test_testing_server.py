@@ -85,6 +85,9 @@ def test_test_defaults_and_config_override():
         assert server.app.config["TESTING"] is True
         assert server.app.config["PASSWORD_COST"] == 2**10
         assert server.app.config["RATE_LIMITS"] == "test=7,live=9"
+        # Limits on for 429s leave the per-address throttle of failed keys off: every test
+        # calls from the loopback, and ten 401s would refuse all of them for a minute.
+        assert server.app.config["AUTH_FAILURE_LIMIT"] == "off"
     with Server() as server:
         assert server.app.config["RATE_LIMITS"] == "off"
 

@@ -47,7 +47,8 @@ def payground_config() -> dict[str, Any]:
 
     The mapping is given to :class:`payground.testing.Server`, which gives it to
     :func:`payground.create_app`: its keys win over the server's test defaults
-    (``TESTING``, ``RATE_LIMITS="off"``, a low ``PASSWORD_COST``) and over ``PAYGROUND_*``
+    (``TESTING``, ``RATE_LIMITS``, ``LOGIN_FAILURE_LIMIT`` and ``AUTH_FAILURE_LIMIT``
+    ``"off"``, a low ``PASSWORD_COST``) and over ``PAYGROUND_*``
     environment variables. For example, to test your client's handling of 429s::
 
         @pytest.fixture(scope="session")

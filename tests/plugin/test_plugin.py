@@ -7,6 +7,7 @@ test about nested sessions runs in-process, because that is what it is about.
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -532,3 +533,80 @@ def test_a_taken_pinned_port_under_xdist_gives_the_reason_on_each_worker(pyteste
     result.stdout.fnmatch_lines([
         f"*UsageError: PAYGROUND_TEST_PORT={port}: the port is already in use, most likely by "
         "the server of another pytest-xdist worker*"])
+
+
+FULL_SECRET = re.compile(r"(?:sk|rk|pk)_(?:test|live)_[0-9A-Za-z]{20,}|sess_[0-9A-Za-z]{16,}")
+
+
+@pytest.mark.parametrize("tb", ["auto", "long"])
+def test_a_helper_the_server_refuses_fails_at_the_tests_line_without_printing_a_key(pytester,
+                                                                                     tb):
+    """A helper's frame in the report printed its arguments: the full key given to revoke()
+    or roll() (the innermost frame's always, every frame's with --tb=long)."""
+    pytester.makepyfile(
+        """
+        def test_revoke_a_key_of_another_account(payground_account, payground_server):
+            payground_account.revoke(payground_server.signup().secret_key)
+
+        def test_roll_for_too_long(payground_account):
+            payground_account.roll(payground_account.secret_key, expires_in=10**9)
+        """
+    )
+    result = run(pytester, f"--tb={tb}", "--showlocals")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines([
+        ">       payground_account.revoke(payground_server.signup().secret_key)",
+        "E       LookupError: sk_test_...* is not a key of account acct_*",
+        "test_a_helper_*.py:2: LookupError",
+        ">       payground_account.roll(payground_account.secret_key, expires_in=10**9)",
+        "E       requests.exceptions.HTTPError: POST http://127.0.0.1:*/sandbox/keys/key_*/roll"
+        " -> 400: This value must be less than or equal to 604800. (param: expires_in)",
+        "test_a_helper_*.py:5: HTTPError",
+    ])
+    output = result.stdout.str()
+    assert "payground/testing/server.py" not in output
+    assert FULL_SECRET.findall(output) == []
+
+
+def test_session_wide_rate_limits_leave_failed_authentications_alone(pytester):
+    """RATE_LIMITS on turned the per-address failed-authentication throttle on with it: after
+    ten tests of a bad key every request of every later test, all from 127.0.0.1, was a 429
+    for a minute."""
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def payground_config():
+            return {"RATE_LIMITS": "test=1000,live=1000"}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("attempt", range(11))
+        def test_a_bad_key_is_refused(payground_account, attempt):
+            r = payground_account.request("GET", "/v1/customers", key="sk_test_" + "x" * 38)
+            assert r.status_code == 401, r.text
+
+        def test_a_later_test_is_served(payground_account):
+            r = payground_account.request("GET", "/v1/customers")
+            assert r.status_code == 200, r.text
+            assert r.headers["RateLimit-Policy"] == '"account";q=1000;w=1'
+
+        def test_the_throttle_can_still_be_turned_on(payground_make_server):
+            server = payground_make_server({"RATE_LIMITS": "test=1000",
+                                            "AUTH_FAILURE_LIMIT": "2/1h"})
+            account = server.signup()
+            statuses = [account.request("GET", "/v1/customers", key="sk_test_" + "x" * 38)
+                        .status_code for _ in range(3)]
+            assert statuses == [401, 401, 429]
+            r = account.request("GET", "/v1/customers")
+            assert r.status_code == 429
+            assert r.json()["error"]["code"] == "rate_limit"
+            assert r.headers["Stripe-Rate-Limited-Reason"] == "auth-failures"
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=13)

@@ -35,6 +35,11 @@ TEST_DEFAULTS: dict[str, Any] = {
     # not find every later log-in of the session refused. (Pass "5/1m" to test it; its
     # per-email budget, LOGIN_EMAIL_FAILURE_LIMIT, is off while this is.)
     "LOGIN_FAILURE_LIMIT": "off",
+    # Nor the failed-authentication throttle, which RATE_LIMITS turns on with itself: every
+    # test calls from 127.0.0.1, so a session with limits on (to test 429s) would, after ten
+    # tests of a bad key's 401, see every request of every later test refused for a minute.
+    # (Pass "10/1m" to test it; it needs RATE_LIMITS on.)
+    "AUTH_FAILURE_LIMIT": "off",
     # scrypt with the production cost takes ~50 ms per sign-up; 2**10 is ~16x faster and
     # still a real scrypt hash. Never use it for accounts that guard anything.
     "PASSWORD_COST": 2**10,
@@ -62,7 +67,7 @@ class Server:
 
     The app is built by :func:`payground.create_app` from :data:`TEST_DEFAULTS`
     (``TESTING=True``, ``RATE_LIMITS="off"``, ``LOGIN_FAILURE_LIMIT="off"``,
-    ``PASSWORD_COST=2**10`` - a weaker scrypt
+    ``AUTH_FAILURE_LIMIT="off"``, ``PASSWORD_COST=2**10`` - a weaker scrypt
     cost that makes sign-ups fast, fine for throwaway test accounts only; no Redis, allowed
     webhook hosts, public URL or trusted proxies, whatever ``PAYGROUND_*`` says), updated
     with ``config``. Unless ``config`` gives ``HOME``, each start uses a new temporary
@@ -242,6 +247,7 @@ class Server:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         if self.app is None:
             raise RuntimeError("this Payground server has not been started")
         if not self.app.extensions["payground"].webhooks.wait_idle(timeout):
@@ -262,6 +268,7 @@ class Server:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         import requests
 
         if email is None:
@@ -416,6 +423,7 @@ class Account:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         import requests
 
         # `is None`, not `or`: a test that sends an empty key (an unset variable) must get
@@ -436,6 +444,7 @@ class Account:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         response = self.request("POST", "/sandbox/account/activate", key=self.session,
                                 json=details)
         keys = _expect(response, 201)["keys"]
@@ -455,6 +464,7 @@ class Account:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         body = {"type": type, "livemode": livemode, "permissions": permissions, "name": name,
                 "note": note, "ip_allowlist": ip_allowlist}
         response = self.request("POST", "/sandbox/keys", key=self.session,
@@ -475,6 +485,7 @@ class Account:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         response = self.request("POST", f"/sandbox/keys/{self._key_id(key)}/roll",
                                 key=self.session, json={"expires_in": expires_in})
         return _expect(response, 201)["secret"]
@@ -487,6 +498,7 @@ class Account:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         response = self.request("POST", f"/sandbox/keys/{self._key_id(key)}/revoke",
                                 key=self.session)
         _expect(response, 200)
@@ -500,6 +512,7 @@ class Account:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         response = self.request("POST", f"/sandbox/webhook_endpoints/{endpoint_id}/roll",
                                 key=self.session, json={"expires_in": expires_in})
         return _expect(response, 200)["secret"]
@@ -509,6 +522,7 @@ class Account:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         response = self.request("POST", "/sandbox/clock/advance", key=self.session,
                                 json={"seconds": seconds})
         return _expect(response, 200)["now"]
@@ -526,6 +540,7 @@ class Account:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         response = self.request("POST", "/sandbox/bank", key=self.session,
                                 json={"bank_account": {"account_number": account_number}})
         return _expect(response, 201)
@@ -539,6 +554,7 @@ class Account:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         response = self.request("POST", "/sandbox/leak_drills", key=self.session,
                                 json={"key": self._key_id(self.secret_key if key is None
                                                           else key)})
@@ -550,10 +566,12 @@ class Account:
 
         .. versionadded:: 0.1
         """
+        __tracebackhide__ = True  # see _expect
         response = self.request("GET", f"/sandbox/leak_drills/{drill_id}", key=self.session)
         return _expect(response, 200)
 
     def _key_id(self, key: str) -> str:
+        __tracebackhide__ = True  # see _expect
         if key.startswith("key_"):
             return key
         redacted = f"{key[:8]}...{key[-4:]}"
@@ -569,7 +587,15 @@ class Account:
 
 def _expect(response: requests.Response, status: int) -> dict[str, Any]:
     """The JSON body of ``response``, or an ``HTTPError`` carrying Payground's message (and
-    the parameter it is about, when the message does not name it)."""
+    the parameter it is about, when the message does not name it).
+
+    This function and the helpers that call it set ``__tracebackhide__``: pytest leaves their
+    frames out of a failing test's report, which would otherwise print their arguments (a
+    full key given to ``roll``/``revoke``, the session token given to ``request``) - the
+    innermost frame's always, every frame's with ``--tb=long``. The report then points at
+    the test's own line, and this error says what the server refused; ``--fulltrace``
+    still shows every frame."""
+    __tracebackhide__ = True
     import requests
 
     from ..errors import error_line
