@@ -99,3 +99,17 @@ def test_the_sdk_reads_it_back(payground_stripe):
     customer = payground_stripe.Customer.create(email="jo@example.com")
 
     assert customer.last_response.headers["Stripe-Version"] == payground_stripe.api_version
+
+
+@pytest.mark.parametrize("name", ["sk_live_" + "a1" * 20, "rk_test_" + "z9" * 19,
+                                  "whsec_" + "ab12" * 8])
+def test_a_key_shaped_beta_name_is_refused_not_echoed(account, name):
+    # A beta's name is a lower-case word, and a key written in lower case is one: it was
+    # accepted, and echoed whole in the answer's Stripe-Version header.
+    r = account.get("/v1/balance", headers={"Stripe-Version": f"2020-01-01; {name}=v1"})
+
+    masked = name[:name.index("_", 3) + 1] if name.startswith("whsec") else name[:8]
+    error = assert_error(r, 400)
+    assert error["message"].startswith(f"Invalid Stripe API version: 2020-01-01; {masked}***")
+    assert r.headers["Stripe-Version"] == API_VERSION
+    assert name[8:] not in r.get_data(as_text=True) + str(r.headers)
