@@ -31,11 +31,15 @@ NAMES = ["amount", "currency", "source", "customer", "charge", "email", "descrip
          "ip_allowlist[]", "type", "livemode", "password", "status", "key", "mode",
          "cancellation_reason", "capture_method", "payment_method_types[]", "", "[", "]]",
          "csrf_token", "business_name", "support_email", "url", "enabled_events[]",
-         "enabled_events[0]", "disabled", "api_version", "connect", "endpoint", "event"]
+         "enabled_events[0]", "disabled", "api_version", "connect", "endpoint", "event",
+         # The test bank account choice and the balance transaction filters.
+         "bank_account[account_number]", "bank_account[routing_number]", "bank_account",
+         "payout", "bank_account[account_number][]"]
 VALUES = ["", "0", "-1", "1", "99999999999999999999999", "9223372036854775807", "1.5", "true", "null", "abc", "\x00",
           "*", "charge.succeeded", "http://127.0.0.1:9/x", "https://[::1", "http://h:99999/",
           "é" * 3, "a" * 6000, "tok_visa", "pm_card_visa", "tok_chargeDeclined", "usd", "xyz",
-          "[]", "{}", "4242424242424242", "1e3", " 5", "NaN", "2d", "<script>", "%ff"]
+          "[]", "{}", "4242424242424242", "1e3", " 5", "NaN", "2d", "<script>", "%ff",
+          "000111111116", "110000000", "110-000-000", "2020-01-01; a_beta=v1"]
 JSON_VALUES = [None, True, False, 0, -1, 1.5, "", "x", [], ["a", 1], {}, {"a": {"b": []}},
                "a" * 6000]
 RAW_BODIES = [b"\xff\xfe\xfa", b"a=%ZZ&b=%", b"amount=1&amount=2", b"&&&==&", b"amount=%E9",

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from payground import messages
+from tests.helpers import assert_error
+
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -81,6 +84,15 @@ def exercise(client, key: str) -> list:
         client.get(f"/v1/events/{key}", headers=bearer),
         client.get(f"/v1/events?type={key}", headers=bearer),
         client.get("/sandbox/keys", headers=bearer),
+        # The surfaces added since: balance transaction filters, capture, an endpoint's
+        # api_version, a Stripe-Version beta named like a key.
+        client.get(f"/v1/balance_transactions?payout={key}", headers=bearer),
+        client.get(f"/v1/balance_transactions?source=%73{key[1:]}", headers=bearer),
+        client.post(f"/v1/charges/{key}/capture", data={"amount": key}, headers=bearer),
+        client.post("/v1/webhook_endpoints", data={"url": "https://example.com/h",
+                                                   "enabled_events[]": "*", "api_version": key},
+                    headers=bearer),
+        client.get("/v1/balance", headers={**bearer, "Stripe-Version": f"2020-01-01; {key}=v1"}),
     ]
     if secret:
         responses.append(client.post("/v1/refunds", data={"charge": key}, headers=bearer))
@@ -105,6 +117,29 @@ def database_text(app) -> str:
         return "\n".join(chunks)
 
 
+def exercise_sandbox(client, session: dict, key: str) -> list:
+    """``exercise`` for the session-authenticated sandbox routes that take a body: the test
+    bank account choice and the clock."""
+    form = {**session, **FORM}
+    return [
+        client.post("/sandbox/bank", json={"bank_account": {"account_number": key}},
+                    headers=session),
+        client.post("/sandbox/bank", json={"bank_account": {"account_number": "000111111116",
+                                                            "routing_number": key}},
+                    headers=session),
+        client.post("/sandbox/bank", json={"bank_account": {key: "000111111116"}},
+                    headers=session),
+        client.post("/sandbox/bank", data=f"bank_account[{key}]=1&x=\xff".encode("latin-1"),
+                    headers=form),
+        client.post("/sandbox/bank", json={"bank_account": key}, headers=session),
+        client.post("/sandbox/clock/advance", json={"seconds": key}, headers=session),
+        client.post("/sandbox/clock/advance", data={key: "60"}, headers=session),
+        client.post("/sandbox/clock/advance", json={"seconds": 60},
+                    headers={**session, "User-Agent": key, "X-Forwarded-For": key}),
+        client.post("/sandbox/login", json={"email": f"{key}@example.com", "password": "x"}),
+    ]
+
+
 def sandbox_logs(client, account) -> list[str]:
     """The account's request log and audit trail, every page, as the API returns them."""
     pages = []
@@ -125,7 +160,8 @@ def test_planted_keys_never_appear_in_responses_logs_or_database(app, client, ac
     caplog.set_level(logging.DEBUG)
     outputs = []
     for key in planted:
-        for response in exercise(client, key):
+        for response in (exercise(client, key)
+                         + exercise_sandbox(client, account.session_auth, key)):
             assert response.status_code < 500, response.get_data(as_text=True)
             outputs.append(response.get_data(as_text=True))
             outputs.append(repr(dict(response.headers)))
@@ -199,3 +235,34 @@ def test_webhook_signing_secrets_never_reach_the_logs_or_database(app, client, a
     for whsec in planted:
         assert whsec not in everything
         assert whsec[10:-4] not in everything
+
+
+def test_a_key_typed_as_an_email_is_refused_before_casefolding_hides_it(app, client, account):
+    # Emails are read casefolded (core.emails): lower-cased, a key fails its checksum, so it
+    # passed as no key - and the account kept it as its email and showed it in every answer.
+    # Its checksum is a CRC: the lower-cased key and the CRC give the key back.
+    from payground.extensions import db
+    from payground.models import Account
+    from tests.dashboard.conftest import Dashboard, text as page_text
+
+    account.activate()
+    refused = messages.SECRET_IN_VALUE.format(param="email")
+    planted = [account.secret_key, account.live_secret_key,
+               account.create_key(permissions=["customer_read"])]
+    for key in planted:
+        email = f"{key}@example.com"
+        for path in ("/sandbox/signup", "/sandbox/login"):
+            r = client.post(path, json={"email": email, "password": "correct horse battery"})
+            assert_error(r, 400, code="parameter_invalid_string", param="email",
+                         message=refused)
+        browser = Dashboard(app.test_client())
+        r = browser.post("/dashboard/signup", {"email": email, "password": "correct horse",
+                                               "password_confirm": "correct horse"})
+        assert r.status_code == 400 and refused in page_text(r)
+        assert key.lower()[8:-4] not in r.get_data(as_text=True)
+    with app.app_context():
+        emails = [f"{key}@example.com".lower() for key in planted]
+        assert db.session.query(Account).filter(Account.email.in_(emails)).count() == 0
+    stored = database_text(app).lower()
+    for key in planted:
+        assert key.lower()[8:-4] not in stored

@@ -50,7 +50,9 @@ _SESSION_TOKEN = coded("parameter_invalid_string", messages.SESSION_IN_VALUE)
 _SESSION_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_])" + SESSION_TOKEN.pattern)
 
 
-def _refuse_secrets(value: str) -> None:
+def refuse_secrets(value: str) -> None:
+    """Refuse ``value`` (``ValidationError``, ``parameter_invalid_string``) if it holds a key, a
+    signing secret or a session token: ``Str`` does it for every string it reads."""
     # A secret disguised (percent-encoded, ``sk%5Ftest%5F...``, or split by unreadable bytes)
     # is the secret still: what it decodes to is read too.
     plain = unveiled(value)
@@ -164,7 +166,7 @@ class Str(fields.String):
             raise ValidationError(coded(
                 "parameter_invalid_string",
                 f"Invalid string: {_shown(value)}; must be at most {self.max_length} characters"))
-        _refuse_secrets(value)
+        refuse_secrets(value)
         return value
 
 
@@ -279,7 +281,7 @@ class Metadata(fields.Field):
             # A key pasted as a metadata key is stored too (and told as such, though longer
             # than a metadata key); past a string's length, only the length is read.
             if len(key) <= MAX_STRING:
-                _refuse_secrets(key)
+                refuse_secrets(key)
             if len(key) > self.MAX_KEY:
                 raise ValidationError(coded(
                     None, f"Invalid metadata: keys can be at most {self.MAX_KEY} characters "
@@ -293,7 +295,7 @@ class Metadata(fields.Field):
                 raise ValidationError(coded(
                     None, f"Invalid metadata: values can be at most {self.MAX_VALUE} characters "
                     f"long; the value of {_shown(key)} is {len(item)}."))
-            _refuse_secrets(item)
+            refuse_secrets(item)
             result[key] = item if item != "" else None
         return result
 

@@ -6,7 +6,7 @@ import ipaddress
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..http.schemas import Bool, Email, Int, OneOf, Str, StripeSchema
+from ..http.schemas import Bool, Email, Int, OneOf, Str, StripeSchema, refuse_secrets
 from ..http.validation import coded
 from ..core.emails import normalize_email
 from ..core.keys import scrub
@@ -22,6 +22,10 @@ class AccountEmail(Email):
     def _deserialize(self, value, attr, data, **kwargs):
         normal = normalize_email(value) if isinstance(value, str) else value
         super()._deserialize(normal, attr, data, **kwargs)
+        # As typed too: casefolded, a key pasted here fails its checksum, passed as no key,
+        # and was kept and shown as the account's email - lower-cased, which its checksum
+        # (a CRC) turns back into the key.
+        refuse_secrets(value)
         return value
 
 
