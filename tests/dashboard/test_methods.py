@@ -1,5 +1,6 @@
 """HTTP methods on dashboard addresses: a method no view takes is a 405 page with ``Allow``,
-never the API's JSON; ``HEAD`` reads a page like ``GET`` and never acts like ``POST``."""
+never the API's JSON; ``OPTIONS`` lists the same methods; ``HEAD`` reads a page like ``GET``
+and never acts like ``POST``."""
 
 from __future__ import annotations
 
@@ -90,3 +91,61 @@ def test_head_reads_the_log_in_and_sign_up_pages_and_never_acts(app, client):
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(Account).where(
             Account.email == email)).scalar_one() == 0
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    """``template`` (a rule, ``/keys/<key_id>/roll``) with its variable parts filled."""
+    import re
+
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: values[m.group(1)], template)
+
+
+def _allow_of_every_page(app) -> dict[str, set[str]]:
+    """``{address: the methods its views take}`` for an address of every dashboard and
+    /sandbox rule: the methods of every rule that matches it, each rule tried on its own
+    (a GET page and its POST form share one; ``/sandbox/keys/identify`` is also a key id to
+    GET), the catch-all ``not_found`` aside."""
+    from werkzeug.routing import Map, Rule
+
+    rules = [rule for rule in app.url_map.iter_rules()
+             if rule.rule.startswith(("/dashboard", "/sandbox/"))
+             and rule.endpoint != "dashboard.not_found"]
+    alone = [(Map([Rule(rule.rule)]).bind("localhost"), rule.methods) for rule in rules]
+    allow = {}
+    for rule in rules:
+        values = {name: "dashboard/dashboard.js" if name == "filename" else f"x_{name}"
+                  for name in rule.arguments}
+        path = _fill(rule.rule, values)
+        allow[path] = {method for adapter, methods in alone if adapter.test(path)
+                       for method in methods}
+    return allow
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["signed-out", "signed-in"])
+def test_options_lists_exactly_the_methods_each_page_takes(app, signed_in):
+    """Flask's own answer counted the catch-all's GET and POST on every dashboard address:
+    ``/dashboard/customers`` seemed to take POST, ``/dashboard/logout`` GET."""
+    browser = Dashboard(app.test_client())
+    if signed_in:
+        browser.signup()
+    pages = _allow_of_every_page(app)
+    assert len(pages) > 40  # the walk found the routes (dashboard and sandbox)
+    for path, methods in pages.items():
+        r = browser.client.options(path)
+        assert r.status_code == 200, (path, r.status_code)
+        if path.startswith("/dashboard"):
+            assert r.headers["Allow"] == ", ".join(sorted(methods)), path
+        else:  # Flask's answer, in the order of a set
+            assert set(r.headers["Allow"].split(", ")) == methods, path
+    assert pages["/dashboard/customers"] == {"GET", "HEAD", "OPTIONS"}
+    assert pages["/dashboard/logout"] == {"OPTIONS", "POST"}
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["signed-out", "signed-in"])
+def test_options_at_an_unknown_dashboard_address_is_the_404_page(app, signed_in):
+    browser = Dashboard(app.test_client())
+    if signed_in:
+        browser.signup()
+    r = browser.client.options("/dashboard/no/such/page")
+    assert_page(r, 404, "Not found", "There is no dashboard page at this address.")
+    assert "Allow" not in r.headers

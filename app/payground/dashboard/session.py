@@ -1,7 +1,8 @@
 """Who is signed in (session cookie), which mode they look at, and what every page shares.
 
-The hooks here run before every dashboard view: resolve the ``sess_...`` cookie to the
-account, send a logged-out visitor to the log-in page, check the CSRF token of every POST.
+The hooks here run before every dashboard view: answer ``OPTIONS``, resolve the ``sess_...``
+cookie to the account, send a logged-out visitor to the log-in page, check the CSRF token of
+every POST.
 After every view they add the headers that keep pages out of caches and frames.
 """
 
@@ -113,6 +114,20 @@ def refuse_form_of_other_mode(done: str) -> None:
     if shown in ("test", "live") and shown != mode:
         raise InvalidRequestError(messages.DASHBOARD_FORM_OTHER_MODE.format(
             shown=shown, mode=mode, done=done), param=PAGE_MODE_FIELD)
+
+
+@bp.before_request
+def answer_options():
+    """``OPTIONS``: the methods this address takes, signed in or not (its ``Allow`` is no
+    secret: a ``405`` says it too). Flask's own answer counted the catch-all ``not_found``'s
+    ``GET`` and ``POST``: every page seemed to take both."""
+    if request.method != "OPTIONS":
+        return None
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = methods_taken(adapter, adapter.allowed_methods())
+    if not allowed - {"OPTIONS"}:  # only the catch-all matches: no page here
+        return error_page(404, "Not found", "There is no dashboard page at this address.")
+    return current_app.response_class(headers={"Allow": ", ".join(sorted(allowed))})
 
 
 @bp.before_request
@@ -255,19 +270,26 @@ def method_not_allowed(error: MethodNotAllowed):
     methods an address allows, and an address only it matches gets the 404 page.
     """
     adapter = current_app.url_map.bind_to_environ(request.environ)
-    allowed = set()
-    for method in error.valid_methods or ():
-        try:
-            endpoint, _ = adapter.match(method=method)
-        except HTTPException:  # a redirect (a missing slash) or no match: not this address's
-            continue
-        if endpoint != "dashboard.not_found":
-            allowed.add(method)
+    allowed = methods_taken(adapter, error.valid_methods or ())
     if not allowed - {"OPTIONS"}:
         return _unrouted(error_page(404, "Not found",
                                     "There is no dashboard page at this address."))
     body, status = error_page(405, "Not allowed", "This page does not accept that kind of request.")
     return _unrouted((body, status, {"Allow": ", ".join(sorted(allowed))}))
+
+
+def methods_taken(adapter, methods) -> set[str]:
+    """Those of ``methods`` that a view of this address takes, ``not_found`` aside (it takes
+    ``GET`` and ``POST`` anywhere only to answer with a page): its ``Allow``."""
+    taken = set()
+    for method in methods:
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:  # a redirect (a missing slash) or no match: not this address's
+            continue
+        if endpoint != "dashboard.not_found":
+            taken.add(method)
+    return taken
 
 
 def unrouted_error_page(error: StripeError):
