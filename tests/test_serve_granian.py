@@ -56,6 +56,8 @@ def test_granian_answers_and_stops_cleanly(granian):
     assert process.proc.returncode == 0
     assert out.splitlines() == [ready_line(process)]  # granian's own log goes to stderr
     assert len(booted_workers(err)) == 1
+    assert "[INFO] Starting granian (main PID: " in err  # granian's own lines, but not its
+    assert "Listening at:" not in err  # address: Payground's line on stdout gives it
     assert "GET /v1/customers" not in err  # no access log: a URL may hold a key
     assert secret not in out + err
 
@@ -113,6 +115,35 @@ def test_granian_on_port_zero_prints_the_port_it_took(tmp_path):
     assert statuses == {201}
     assert proc.returncode == 0, err
     assert len(booted_workers(err)) == 2
+
+
+def test_granians_listening_at_line_is_left_out_of_its_log(monkeypatch):
+    """With --host 0.0.0.0 granian logs ``Listening at: http://0.0.0.0:4242``, no address a
+    browser opens (and before any worker accepts): only that record is dropped."""
+    import io
+    import logging
+
+    from granian.log import LogLevels, configure_logging
+
+    from payground.cli.server import _granian_log_config
+
+    logger = logging.getLogger("_granian")
+    for name in ("handlers", "level", "propagate", "disabled"):  # put back after the test
+        monkeypatch.setattr(logger, name, getattr(logger, name))
+    monkeypatch.setattr(logger, "handlers", [])
+    stream = io.StringIO()
+    config = _granian_log_config()
+    config["handlers"]["stderr"]["stream"] = stream
+    configure_logging(LogLevels.info, config)  # as granian's Server does with it
+
+    logger.info("Starting granian (main PID: 12)")
+    logger.info("Listening at: http://0.0.0.0:4242")
+    logger.info("Spawning worker-1 with PID: 13")
+    logger.warning("Spawning worker-2 failed")
+
+    assert stream.getvalue() == ("[INFO] Starting granian (main PID: 12)\n"
+                                 "[INFO] Spawning worker-1 with PID: 13\n"
+                                 "[WARNING] Spawning worker-2 failed\n")
 
 
 def test_stopped_granian_workers_write_the_rows_they_still_hold(granian):

@@ -45,6 +45,7 @@ def test_a_server_other_machines_reach_warns_that_webhooks_go_anywhere(serve):
     assert ("Listening on every address of this machine (--host 0.0.0.0): from another "
             "machine, use this machine's address or name instead of 127.0.0.1 (it calls itself "
             f"{socket.gethostname()}).\n") in err
+    assert "0.0.0.0:" not in err  # nor granian's "Listening at: http://0.0.0.0:4242"
 
 
 def test_no_warning_once_the_operator_says_where_webhooks_may_go(serve):

@@ -585,15 +585,28 @@ def _free_port(host: str) -> int:
 
 
 def _granian_log_config() -> dict[str, Any]:
-    """granian's logging, on stderr (stdout carries only the "listening" line) and scrubbed."""
+    """granian's logging, on stderr (stdout carries only the "listening" line) and scrubbed,
+    without granian's own "Listening at" line."""
     return {
         "formatters": {"scrubbed": {"()": f"{__name__}._scrubbed_formatter",
                                     "fmt": "[%(levelname)s] %(message)s"}},
+        "filters": {"no_listening_at": {"()": f"{__name__}._NotGranianListeningAt"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "scrubbed",
+                                "filters": ["no_listening_at"],
                                 "stream": "ext://sys.stderr"}},
         "loggers": {"_granian": {"handlers": ["stderr"], "level": "INFO",
                                  "propagate": False}},
     }
+
+
+class _NotGranianListeningAt:
+    """Drops granian's ``Listening at: http://0.0.0.0:4242``: with ``--host 0.0.0.0`` (or
+    ``::``) that is no address a browser can open, and it comes before any worker accepts.
+    Payground's own line says where to go once one does (``serve``'s ``ready``)."""
+
+    def filter(self, record) -> bool:
+        return not (record.name == "_granian"
+                    and str(record.msg).startswith("Listening at: "))
 
 
 def _scrubbed_formatter(fmt: str | None = None, datefmt: str | None = None):
