@@ -150,6 +150,43 @@ class OtherServer:
         self._thread.join()
 
 
+class RawServer:
+    """A loopback TCP server that answers every connection with ``reply`` (bytes, sent
+    after reading the request; an HTTP one says ``Connection: close``) and closes it:
+    something that is not Payground, or not HTTP at all.
+    ``with RawServer(b"-ERR unknown command\\r\\n") as other: ... other.url``"""
+
+    def __init__(self, reply: bytes) -> None:
+        import threading
+
+        self._reply = reply
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.2)  # serve() looks at `_stop` this often
+        self._stop = threading.Event()
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(5)
+                connection.recv(65536)
+                connection.sendall(self._reply)
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._socket.close()
+
+
 def customers(url: str, key: str) -> list[dict]:
     response = requests.get(f"{url}/v1/customers", params={"limit": 100},
                             headers={"Authorization": f"Bearer {key}"}, timeout=30)
@@ -525,6 +562,45 @@ def test_a_server_that_is_not_payground_is_said_before_any_question(command, pro
                              "/sandbox/version answered HTTP 404). Check the address (--url or "
                              "PAYGROUND_URL): `payground serve` prints the one it listens on.\n")
     assert other.paths == ["GET /sandbox/version"]  # one cheap request, nothing sent
+
+
+WHERE = (f"Check the address (--url or PAYGROUND_URL): `payground serve` (Payground "
+         f"{__version__}) prints the one it listens on.")
+
+
+@pytest.mark.parametrize("command", ["init", "login"])
+@pytest.mark.parametrize("reply, said", [
+    # Another service's port: Redis, SSH ... answer, but not in HTTP.
+    (b"-ERR unknown command\r\n",
+     "{url} answered GET /sandbox/version, but not in HTTP: it is no web server, let alone "
+     "Payground. {where}"),
+    (b"HTTP/1.1 302 Found\r\nLocation: /sandbox/version\r\nContent-Length: 0\r\n"
+     b"Connection: close\r\n\r\n",
+     "{url} kept redirecting GET /sandbox/version, which no Payground server does. {where}"),
+    (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+     b"Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+     "{url} sent an answer to GET /sandbox/version that could not be read: it is not a "
+     "Payground server, or the connection broke (then try again). {where}"),
+], ids=["not-http", "redirect-loop", "undecodable"])
+def test_a_server_that_answers_no_version_says_what_to_do_not_a_traceback(
+        command, project, run, reply, said):
+    with RawServer(reply) as other:
+        result = run(command, "--url", other.url)  # no --email: it would be asked
+
+    assert result.exit_code == 1, result.exception
+    assert result.stdout == ""  # no "Email: " prompt
+    assert result.stderr == "Error: " + said.format(url=other.url, where=WHERE) + "\n"
+    assert not (project / ".env").exists()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999", "http://[::1"])
+def test_an_address_that_cannot_be_opened_is_said_not_a_traceback(project, run, url):
+    result = run("login", "--url", url)
+
+    assert result.exit_code == 1, result.exception
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: {url} is not an address that can be opened: check its "
+                             "host and port (--url or PAYGROUND_URL).\n")
 
 
 def test_a_stripe_like_server_without_payground_s_sandbox_is_said_first(project, run):

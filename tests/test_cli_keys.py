@@ -210,6 +210,10 @@ def test_login_reads_email_and_password_from_the_environment(server, cli_home, r
     assert (cli_home / "session").exists()
 
 
+REFUSED_LOGIN = ("Error: Incorrect email address or password. If you have no account yet, "
+                 "run `payground init` (it signs up).\n")
+
+
 @pytest.mark.parametrize("saved_before", [None, "sess_saved_before\n"])
 def test_login_with_a_wrong_password_saves_nothing(server, cli_home, run, saved_before):
     address = server.signup(email=email(), password=PASSWORD).email
@@ -221,11 +225,24 @@ def test_login_with_a_wrong_password_saves_nothing(server, cli_home, run, saved_
 
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == "Error: Incorrect email address or password.\n"
+    assert result.stderr == REFUSED_LOGIN
     if saved_before:
         assert (cli_home / "session").read_text() == saved_before
     else:
         assert not cli_home.exists()
+
+
+def test_login_with_an_email_that_has_no_account_points_to_init(server, cli_home, run):
+    """The same words as for a wrong password (neither the server nor the CLI tells which
+    emails have accounts), and the way to make one."""
+    taken = server.signup(email=email(), password=PASSWORD).email
+
+    unknown = run("login", "--email", email(), "--password", PASSWORD)
+    wrong = run("login", "--email", taken, "--password", "not the password")
+
+    assert (unknown.exit_code, unknown.stdout, unknown.stderr) == (1, "", REFUSED_LOGIN)
+    assert (wrong.exit_code, wrong.stdout, wrong.stderr) == (1, "", REFUSED_LOGIN)
+    assert not cli_home.exists()
 
 
 # --- sessions ------------------------------------------------------------------------------
@@ -816,7 +833,7 @@ def throttled(app_config, wall, cli_home):
                                         "--password", password])
 
         for _ in range(5):
-            assert login("not it").stderr == "Error: Incorrect email address or password.\n"
+            assert login("not it").stderr == REFUSED_LOGIN
         yield login
         server.check_errors()
 

@@ -208,6 +208,10 @@ def init(obj: dict[str, Any], url: str, email: str | None, password: str | None)
 
 # --- login ---------------------------------------------------------------------------------
 
+# After any refused log-in, whether or not the email has an account: the server's one answer
+# for both tells no one which emails do, and neither may this.
+NO_ACCOUNT_HINT = " If you have no account yet, run `payground init` (it signs up)."
+
 
 @main.command()
 @url_option
@@ -222,7 +226,8 @@ def login(obj: dict[str, Any], url: str, email: str | None, password: str | None
 
     As `payground init`, it asks for the email and password (unless given) only once a
     Payground server has answered at --url. Exits with status 1, printing the server's
-    message, on a wrong email or password; the saved session is then left as it was.
+    message and a pointer to `payground init` for whoever has no account yet, on a wrong
+    email or password; the saved session is then left as it was.
     Refused by the log-in throttle (429), it waits as the server says and tries again, up
     to 3 times (at most a minute each).
 
@@ -233,7 +238,13 @@ def login(obj: dict[str, Any], url: str, email: str | None, password: str | None
     with _Client(url) as api:
         api.check_server()
         email, password = _ask_missing(email, password)
-        body = api.call("POST", "/sandbox/login", json={"email": email, "password": password})
+        try:
+            body = api.call("POST", "/sandbox/login",
+                            json={"email": email, "password": password})
+        except ServerError as error:
+            if error.status == 401:  # a wrong password or no such account: one answer
+                error.message += NO_ACCOUNT_HINT
+            raise
     session_path = save_session(obj, body["session"], url)
     account = body["account"]
     click.echo(f"Logged in as {account['email']} (account {account['id']}) on {url}.")

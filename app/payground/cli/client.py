@@ -150,10 +150,28 @@ class _Client:
                 f"cannot make an HTTPS connection to {self.url}: `payground serve` speaks "
                 "plain HTTP (use http://), and a server behind HTTPS needs a certificate "
                 "this machine trusts.") from None
-        except self._requests.ConnectionError:
+        except self._requests.ConnectionError as error:
+            if _not_http(error):  # a database, SSH ... answered: the port is not Payground's
+                raise click.ClickException(
+                    f"{self.url} answered {method} {path}, but not in HTTP: it is no web "
+                    f"server, let alone Payground. {_WHERE}") from None
             raise click.ClickException(
                 f"cannot reach Payground at {self.url}: is `payground serve` running "
                 "there? (use --url for another address)") from None
+        except self._requests.exceptions.InvalidURL:  # a port over 65535, a broken [::1 ...
+            raise click.ClickException(
+                f"{self.url} is not an address that can be opened: check its host and port "
+                "(--url or PAYGROUND_URL).") from None
+        except self._requests.TooManyRedirects:
+            raise click.ClickException(
+                f"{self.url} kept redirecting {method} {path}, which no Payground server "
+                f"does. {_WHERE}") from None
+        except self._requests.RequestException:
+            # A body that cannot be decoded, a chunked one broken off ...
+            raise click.ClickException(
+                f"{self.url} sent an answer to {method} {path} that could not be read: it is "
+                f"not a Payground server, or the connection broke (then try again). "
+                f"{_WHERE}") from None
 
     def _payground_at(self, url: str) -> bool:
         """Whether a Payground answers GET /sandbox/version at ``url`` (no answer: no)."""
@@ -181,6 +199,23 @@ class _Client:
         return click.ClickException(
             f"{self.url} has no {method} {path}: it runs Payground {self.server_version}, and "
             f"this command is Payground {__version__}. Use the same version on both sides.")
+
+
+# What to do about an address where something other than Payground answers.
+_WHERE = (f"Check the address (--url or PAYGROUND_URL): `payground serve` (Payground "
+          f"{__version__}) prints the one it listens on.")
+
+
+def _not_http(error) -> bool:
+    """Whether a ``ConnectionError`` means something answered that is not HTTP
+    (``BadStatusLine``), rather than nothing there or a server that closed the connection
+    without answering (``RemoteDisconnected``, a ``BadStatusLine`` too)."""
+    import http.client
+
+    reason = error.args[0] if error.args else None
+    cause = reason.args[-1] if getattr(reason, "args", None) else None
+    return (isinstance(cause, http.client.BadStatusLine)
+            and not isinstance(cause, http.client.RemoteDisconnected))
 
 
 def _json(response) -> Any:
