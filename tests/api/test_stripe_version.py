@@ -95,6 +95,27 @@ def test_a_long_value_is_shortened_in_the_message(account):
     assert_error(r, 400, message=messages.INVALID_API_VERSION.format(version="x" * 57 + "..."))
 
 
+@pytest.mark.parametrize("version, status", [(NODE_VERSION, 200), ("2019-2-19", 400)])
+def test_the_header_is_matched_once_a_request(account, monkeypatch, version, status):
+    """``check`` refuses and ``add_header`` echoes: one match serves both."""
+    from payground.http import api_version
+
+    matched = []
+    pattern = api_version._VERSION
+
+    class Counting:
+        def fullmatch(self, text):
+            matched.append(text)
+            return pattern.fullmatch(text)
+
+    monkeypatch.setattr(api_version, "_VERSION", Counting())
+    r = account.get("/v1/balance", headers={"Stripe-Version": version})
+
+    assert r.status_code == status
+    assert r.headers["Stripe-Version"] == (version if status == 200 else API_VERSION)
+    assert matched == [version]
+
+
 def test_the_sdk_reads_it_back(payground_stripe):
     customer = payground_stripe.Customer.create(email="jo@example.com")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from flask import Response, request
+from flask import Response, g, request
 
 from .. import messages
 from ..core.keys import scrub, scrub_start
@@ -29,13 +29,14 @@ _ENVIRON_KEY = "HTTP_STRIPE_VERSION"  # HEADER as WSGI names it
 # ``2026-10-28.endive``, ``2019-02-19``, and a beta's ``2025-04-30.basil; name_beta=v1``.
 _VERSION = re.compile(r"(\d{4}-\d{2}-\d{2})(\.[a-z]+)?(;\s*[a-z0-9_]+=v[0-9]+)*")
 _SHOWN = 60  # at most this much of a bad value is echoed in the error
+_UNREAD = object()
 
 
 def check() -> None:
     """Refuse a ``Stripe-Version`` that is not a version (after authentication, like every
     refusal of a request's parameters)."""
     asked = _asked()
-    if asked and _valid(asked) is None:
+    if asked and _requested() is None:
         shown = scrub_start(asked, _SHOWN + 1)
         if len(shown) > _SHOWN:
             shown = shown[:_SHOWN - 3] + "..."
@@ -44,7 +45,7 @@ def check() -> None:
 
 def add_header(response: Response) -> None:
     """Put the version this ``/v1`` answer was given at on it (errors included, a 401 too)."""
-    response.headers[HEADER] = _valid(_asked()) or API_VERSION
+    response.headers[HEADER] = _requested() or API_VERSION
 
 
 def is_api_version(value: str) -> bool:
@@ -55,8 +56,18 @@ def is_api_version(value: str) -> bool:
 def _asked() -> str:
     # The environ's one entry: a repeated header reaches it joined into one value by the WSGI
     # server (``2019-12-03, 2019-12-03``), and it is all `headers.getlist` would find too, but
-    # that walks every header of the environ to find it (twice a request: check, echo).
+    # that walks every header of the environ to find it (check and echo both read it).
     return request.environ.get(_ENVIRON_KEY, "").strip()
+
+
+def _requested() -> str | None:
+    """This request's ``Stripe-Version`` if it is a version, else ``None``: matched once a
+    request, though both ``check`` and ``add_header`` ask (a 401 or a preflight skips
+    ``check``, so neither can count on the other having matched it)."""
+    version = g.get("stripe_version", _UNREAD)
+    if version is _UNREAD:
+        version = g.stripe_version = _valid(_asked())
+    return version
 
 
 def _valid(asked: str) -> str | None:

@@ -79,6 +79,9 @@ def login(email: str, password: str, *, clock, password_cost: int = 2**14) -> Si
     # which emails have accounts.
     if not candidates:
         check_password(_unknown_email_hash(password_cost), password)
+    # Two candidates (a legacy twin, accounts_for_email) cost a second check only when the
+    # first, the one spelled as typed, is not the password's: only the password tells
+    # which of the two the caller owns, and each has its own salt.
     account = next((a for a in candidates if check_password(a.password_hash, password)), None)
     if account is None:
         raise AuthenticationError("Incorrect email address or password.")
