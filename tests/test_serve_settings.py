@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from tests.test_cli import ready_line
 
 
@@ -25,6 +27,41 @@ def test_a_malformed_trusted_proxy_stops_the_server(tmp_path):
     assert result.stdout == ""
     assert result.stderr == ("Error: PAYGROUND_TRUSTED_PROXIES: cannot read 'proxy.internal' "
                              "(use addresses or CIDR ranges, e.g. 10.0.0.0/8,::1)\n")
+
+
+FORMS = ("use postgresql+psycopg://user:password@host:5432/database (pip install "
+         "'payground[postgres]') or sqlite:////absolute/path/payground.db")
+
+
+@pytest.mark.parametrize("url, said", [
+    # The form hosting providers hand out: SQLAlchemy has no `postgres` dialect.
+    ("postgres://room:s3cret-pw@db.internal:5432/workshop",
+     "starts with postgres://, which Payground cannot use: "),
+    # psycopg2 is not what the `postgres` extra installs.
+    ("postgresql+psycopg2://room:s3cret-pw@db.internal/workshop",
+     "starts with postgresql+psycopg2://, which Payground cannot use: "),
+    ("mysql://room:s3cret-pw@db.internal/workshop",
+     "starts with mysql://, which Payground cannot use: "),
+    ("workshop", "is not a database URL: "),
+])
+def test_a_database_url_payground_cannot_use_stops_the_server_in_one_line(tmp_path, url, said):
+    """These stopped `serve` with SQLAlchemy's traceback (NoSuchModuleError, psycopg2's
+    ModuleNotFoundError, ArgumentError), the URL's password nowhere but not a word a host
+    could act on."""
+    result = serve(tmp_path, {"PAYGROUND_DATABASE_URL": url})
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == f"Error: PAYGROUND_DATABASE_URL {said}{FORMS}\n"
+    assert "s3cret-pw" not in result.stderr
+
+
+def test_the_urls_payground_runs_on_pass_the_check():
+    from payground.config import check_database_url
+
+    for url in ("sqlite:////srv/payground.db", "sqlite://", "sqlite+pysqlite:///rel.db",
+                "postgresql+psycopg://room:pw@db.internal:5432/workshop"):
+        assert check_database_url(url) is None, url
 
 
 WEBHOOKS_ANYWHERE = ("Warning: serving on 0.0.0.0 with webhooks sent anywhere: a URL someone "

@@ -68,6 +68,7 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     config["HOME"] = str(home)
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = sqlite_url(home / "payground.db")
+    check_database_url(config["DATABASE_URL"])
     if not config["SECRET"]:
         config["SECRET"] = _secret_from_home(home)
     # Checked here, at start-up: a typo must stop the server, not fail every request later.
@@ -100,6 +101,44 @@ def sqlite_url(path: str | os.PathLike[str]) -> str:
                          f"file {str(path)!r} in a URL (a '?' there starts the URL's options): "
                          "use a folder without '?', or SQLAlchemy 2.1 or later")
     return url
+
+
+DATABASE_URL_FORMS = ("postgresql+psycopg://user:password@host:5432/database (pip install "
+                      "'payground[postgres]') or sqlite:////absolute/path/payground.db")
+
+
+def check_database_url(url: str) -> None:
+    """``DATABASE_URL`` names SQLite or PostgreSQL through psycopg (3), the driver the
+    ``postgres`` extra installs. Anything else stopped ``serve`` with SQLAlchemy's traceback:
+    a bare database name, the ``postgres://`` that hosting providers hand out (SQLAlchemy
+    reads only ``postgresql://``), ``postgresql+psycopg2://``, another database.
+
+    :raises ValueError: naming the setting, the scheme it has (never the URL: it may hold a
+        password) and the forms it takes.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"PAYGROUND_DATABASE_URL is not a database URL: use "
+                         f"{DATABASE_URL_FORMS}") from None
+    try:
+        # The dialect class only, not its driver: `postgresql://` is psycopg's on SQLAlchemy
+        # 2.1, psycopg2's (not installed) on 2.0.
+        dialect = parsed.get_dialect()
+    except ArgumentError:  # no such dialect: postgres://, a typo
+        dialect = None
+    if dialect is not None and (dialect.name, dialect.driver) in {
+            ("sqlite", "pysqlite"), ("postgresql", "psycopg")}:
+        return
+    read_as = ""
+    if dialect is not None and dialect.name in ("sqlite", "postgresql") \
+            and "+" not in parsed.drivername:
+        read_as = f" (SQLAlchemy reads it as {dialect.name}+{dialect.driver})"
+    raise ValueError(f"PAYGROUND_DATABASE_URL starts with {parsed.drivername}://, which "
+                     f"Payground cannot use{read_as}: use {DATABASE_URL_FORMS}")
 
 
 def check_password_cost(cost: int) -> None:
