@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -161,3 +164,22 @@ def test_webhooks_can_reach_a_handler_on_the_docker_host(compose):
     # Inside the container, localhost is the container: the host is host.docker.internal.
     assert compose["services"]["payground"]["extra_hosts"] == [
         "host.docker.internal:host-gateway"]
+
+
+def test_payground_service_is_healthy_once_it_answers(compose, dockerfile, serve):
+    """Without a healthcheck `docker compose ps` showed the service up while it was still
+    upgrading the database, or stuck failing: the host could not tell when the room can start."""
+    check = compose["services"]["payground"]["healthcheck"]
+    assert check["test"][:3] == ["CMD", "python", "-c"]
+    script = check["test"][3]
+    # It asks the port the image serves on, at an address that needs no session.
+    assert f"http://127.0.0.1:{dockerfile['EXPOSE'][0]}/sandbox/version" in script
+    process = serve()
+    process.signup(f"health-{os.getpid()}@example.com")
+    here = script.replace(f":{dockerfile['EXPOSE'][0]}/", f":{process.port}/")
+    assert subprocess.run([sys.executable, "-c", here], timeout=30).returncode == 0
+    process.stop()
+    # Nothing listening: unhealthy, not a pass.
+    result = subprocess.run([sys.executable, "-c", here], capture_output=True, timeout=30)
+    assert result.returncode == 1
+    assert b"Connection refused" in result.stderr
