@@ -79,9 +79,11 @@ def test_a_server_other_machines_reach_warns_that_webhooks_go_anywhere(serve):
     # get there without guessing which of its addresses they can reach.
     assert out.splitlines() == [ready_line(process)]
     assert ready_line(process).startswith("Payground listening on http://127.0.0.1:")
+    # In a container its name is an id only the container's network knows (docker compose).
     assert ("Listening on every address of this machine (--host 0.0.0.0): from another "
             "machine, use this machine's address or name instead of 127.0.0.1 (it calls itself "
-            f"{socket.gethostname()}).\n") in err
+            f"{socket.gethostname()}; in a container, use the address of the machine running "
+            "it, at the port published for it).\n") in err
     assert "0.0.0.0:" not in err  # nor granian's "Listening at: http://0.0.0.0:4242"
 
 

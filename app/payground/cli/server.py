@@ -170,9 +170,12 @@ def _elsewhere_note(host: str, local: str) -> str:
     network (a LAN, a VPN, a container's port mapping): say so rather than guess one."""
     import socket
 
+    # In a container (docker-compose.yml) the name is a random id that only its Docker
+    # network resolves: there the way in is the machine running it, at the published port.
     return (f"Listening on every address of this machine (--host {host or repr(host)}): from "
             f"another machine, use this machine's address or name instead of {local} (it "
-            f"calls itself {socket.gethostname()}).")
+            f"calls itself {socket.gethostname()}; in a container, use the address of the "
+            "machine running it, at the port published for it).")
 
 
 def _loopback(host: str) -> bool:
