@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from flask import Response, g, request
+from flask import Response, request
 
 from .. import messages
 from ..core.keys import scrub, scrub_start
@@ -29,6 +29,7 @@ _ENVIRON_KEY = "HTTP_STRIPE_VERSION"  # HEADER as WSGI names it
 # ``2026-10-28.endive``, ``2019-02-19``, and a beta's ``2025-04-30.basil; name_beta=v1``.
 _VERSION = re.compile(r"(\d{4}-\d{2}-\d{2})(\.[a-z]+)?(;\s*[a-z0-9_]+=v[0-9]+)*")
 _SHOWN = 60  # at most this much of a bad value is echoed in the error
+_MATCHED = "_payground_stripe_version"  # the request's attribute holding its match
 _UNREAD = object()
 
 
@@ -63,10 +64,15 @@ def _asked() -> str:
 def _requested() -> str | None:
     """This request's ``Stripe-Version`` if it is a version, else ``None``: matched once a
     request, though both ``check`` and ``add_header`` ask (a 401 or a preflight skips
-    ``check``, so neither can count on the other having matched it)."""
-    version = g.get("stripe_version", _UNREAD)
+    ``check``, so neither can count on the other having matched it). Kept on the request,
+    not on ``g``: ``g`` belongs to the app context, which requests made inside one already
+    pushed (a test's ``with app.app_context():``) share, and the next request would be
+    checked and answered with this one's version."""
+    req = request._get_current_object()
+    version = getattr(req, _MATCHED, _UNREAD)
     if version is _UNREAD:
-        version = g.stripe_version = _valid(_asked())
+        version = _valid(_asked())
+        setattr(req, _MATCHED, version)
     return version
 
 
