@@ -40,6 +40,9 @@ FORMS = ("use postgresql+psycopg://user:password@host:5432/database (pip install
     # psycopg2 is not what the `postgres` extra installs.
     ("postgresql+psycopg2://room:s3cret-pw@db.internal/workshop",
      "starts with postgresql+psycopg2://, which Payground cannot use: "),
+    # psycopg's asyncio dialect: the synchronous engine failed its first query.
+    ("postgresql+psycopg_async://room:s3cret-pw@db.internal/workshop",
+     "starts with postgresql+psycopg_async://, which Payground cannot use: "),
     ("mysql://room:s3cret-pw@db.internal/workshop",
      "starts with mysql://, which Payground cannot use: "),
     ("workshop", "is not a database URL: "),
@@ -60,7 +63,9 @@ def test_the_urls_payground_runs_on_pass_the_check():
     from payground.config import check_database_url
 
     for url in ("sqlite:////srv/payground.db", "sqlite://", "sqlite+pysqlite:///rel.db",
-                "postgresql+psycopg://room:pw@db.internal:5432/workshop"):
+                "postgresql+psycopg://room:pw@db.internal:5432/workshop",
+                # as the test suite's fresh_pg_schema gives PAYGROUND_TEST_DATABASE_URL
+                "postgresql+psycopg://room@db.internal/test?options=-csearch_path%3Dpgtest_1"):
         assert check_database_url(url) is None, url
 
 

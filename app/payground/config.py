@@ -130,7 +130,9 @@ def check_database_url(url: str) -> None:
         dialect = parsed.get_dialect()
     except ArgumentError:  # no such dialect: postgres://, a typo
         dialect = None
-    if dialect is not None and (dialect.name, dialect.driver) in {
+    # `postgresql+psycopg_async://` names psycopg too, but an asyncio dialect: the app's
+    # synchronous engine failed its first query (MissingGreenlet).
+    if dialect is not None and not dialect.is_async and (dialect.name, dialect.driver) in {
             ("sqlite", "pysqlite"), ("postgresql", "psycopg")}:
         return
     read_as = ""
