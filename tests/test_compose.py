@@ -179,7 +179,13 @@ def test_payground_service_is_healthy_once_it_answers(compose, dockerfile, serve
     here = script.replace(f":{dockerfile['EXPOSE'][0]}/", f":{process.port}/")
     assert subprocess.run([sys.executable, "-c", here], timeout=30).returncode == 0
     process.stop()
-    # Nothing listening: unhealthy, not a pass.
-    result = subprocess.run([sys.executable, "-c", here], capture_output=True, timeout=30)
+    # Nothing listening: unhealthy, not a pass. A bound socket that never listens, not the
+    # stopped server's port: another test's server may take that one meanwhile.
+    from tests.test_cli import refused_url
+
+    sock, url = refused_url()
+    with sock:
+        gone = script.replace(f"http://127.0.0.1:{dockerfile['EXPOSE'][0]}", url)
+        result = subprocess.run([sys.executable, "-c", gone], capture_output=True, timeout=30)
     assert result.returncode == 1
     assert b"Connection refused" in result.stderr
