@@ -574,6 +574,10 @@ WHERE = (f"Check the address (--url or PAYGROUND_URL): `payground serve` (Paygro
     (b"-ERR unknown command\r\n",
      "{url} answered GET /sandbox/version, but not in HTTP: it is no web server, let alone "
      "Payground. {where}"),
+    # Redis and PostgreSQL take the connection, then close it at an HTTP request unanswered.
+    (b"",
+     "{url} closed the connection without answering GET /sandbox/version: something listens "
+     "there, but not Payground (a database, Redis ...?). {where}"),
     (b"HTTP/1.1 302 Found\r\nLocation: /sandbox/version\r\nContent-Length: 0\r\n"
      b"Connection: close\r\n\r\n",
      "{url} kept redirecting GET /sandbox/version, which no Payground server does. {where}"),
@@ -581,7 +585,7 @@ WHERE = (f"Check the address (--url or PAYGROUND_URL): `payground serve` (Paygro
      b"Content-Length: 2\r\nConnection: close\r\n\r\n{}",
      "{url} sent an answer to GET /sandbox/version that could not be read: it is not a "
      "Payground server, or the connection broke (then try again). {where}"),
-], ids=["not-http", "redirect-loop", "undecodable"])
+], ids=["not-http", "closed-unanswered", "redirect-loop", "undecodable"])
 def test_a_server_that_answers_no_version_says_what_to_do_not_a_traceback(
         command, project, run, reply, said):
     with RawServer(reply) as other:
@@ -593,7 +597,8 @@ def test_a_server_that_answers_no_version_says_what_to_do_not_a_traceback(
     assert not (project / ".env").exists()
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:99999", "http://[::1"])
+# a..b: urllib3's LocationParseError, which requests does not wrap (it was a traceback).
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999", "http://[::1", "http://a..b:4242"])
 def test_an_address_that_cannot_be_opened_is_said_not_a_traceback(project, run, url):
     result = run("login", "--url", url)
 

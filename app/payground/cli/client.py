@@ -47,8 +47,10 @@ class _Client:
 
     def __init__(self, url: str) -> None:
         import requests
+        from urllib3.exceptions import LocationValueError  # requests imports it anyway
 
         self._requests = requests
+        self._bad_address = (requests.exceptions.InvalidURL, LocationValueError)
         self.url = url
         self.http = requests.Session()
         self.http.headers["User-Agent"] = f"payground-cli/{__version__}"
@@ -151,14 +153,24 @@ class _Client:
                 "plain HTTP (use http://), and a server behind HTTPS needs a certificate "
                 "this machine trusts.") from None
         except self._requests.ConnectionError as error:
-            if _not_http(error):  # a database, SSH ... answered: the port is not Payground's
+            if _not_http(error):  # SSH ... answered: the port is not Payground's
                 raise click.ClickException(
                     f"{self.url} answered {method} {path}, but not in HTTP: it is no web "
                     f"server, let alone Payground. {_WHERE}") from None
+            if path == VERSION_PATH and _closed_unanswered(error):
+                # Redis and PostgreSQL take the connection and close it at an HTTP request:
+                # "is it running?" would send the learner looking in the wrong place. Only
+                # the first request: later, a server restarting does this too.
+                raise click.ClickException(
+                    f"{self.url} closed the connection without answering {method} {path}: "
+                    f"something listens there, but not Payground (a database, Redis ...?). "
+                    f"{_WHERE}") from None
             raise click.ClickException(
                 f"cannot reach Payground at {self.url}: is `payground serve` running "
                 "there? (use --url for another address)") from None
-        except self._requests.exceptions.InvalidURL:  # a port over 65535, a broken [::1 ...
+        # A port over 65535, a broken [::1 ... (requests), an empty label as in a..b (urllib3,
+        # which requests lets through unwrapped).
+        except self._bad_address:
             raise click.ClickException(
                 f"{self.url} is not an address that can be opened: check its host and port "
                 "(--url or PAYGROUND_URL).") from None
@@ -212,10 +224,23 @@ def _not_http(error) -> bool:
     without answering (``RemoteDisconnected``, a ``BadStatusLine`` too)."""
     import http.client
 
-    reason = error.args[0] if error.args else None
-    cause = reason.args[-1] if getattr(reason, "args", None) else None
+    cause = _cause(error)
     return (isinstance(cause, http.client.BadStatusLine)
             and not isinstance(cause, http.client.RemoteDisconnected))
+
+
+def _closed_unanswered(error) -> bool:
+    """Whether a ``ConnectionError`` means the connection was made, then closed without a
+    byte of answer (``RemoteDisconnected``)."""
+    import http.client
+
+    return isinstance(_cause(error), http.client.RemoteDisconnected)
+
+
+def _cause(error) -> Any:
+    """What http.client raised under a ``ConnectionError(ProtocolError(..., cause))``."""
+    reason = error.args[0] if error.args else None
+    return reason.args[-1] if getattr(reason, "args", None) else None
 
 
 def _json(response) -> Any:
