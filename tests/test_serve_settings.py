@@ -92,6 +92,19 @@ def test_a_server_other_machines_reach_warns_that_webhooks_go_anywhere(serve):
     assert "0.0.0.0:" not in err  # nor granian's "Listening at: http://0.0.0.0:4242"
 
 
+def test_gunicorns_listening_at_line_is_left_out_too(serve):
+    """gunicorn logs ``Listening at: http://0.0.0.0:PORT (pid)`` as granian does: no address
+    a browser opens. Its other lines stay."""
+    process = serve("--server", "gunicorn", "--host", "0.0.0.0",
+                    env={"PAYGROUND_WEBHOOK_ALLOWED_HOSTS": "*.ngrok.app"})
+    process.signup(f"gunicorn-{os.getpid()}@example.com")
+    out, err = process.stop()
+    assert out.splitlines() == [ready_line(process)]
+    assert "Listening at:" not in err
+    assert "0.0.0.0:" not in err
+    assert "Booting worker with pid" in err  # gunicorn's log is there, less that line
+
+
 def test_no_warning_once_the_operator_says_where_webhooks_may_go(serve):
     process = serve("--host", "0.0.0.0", env={"PAYGROUND_WEBHOOK_ALLOWED_HOSTS": "*.ngrok.app"})
     process.signup(f"listed-{os.getpid()}@example.com")

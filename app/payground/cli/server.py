@@ -367,7 +367,7 @@ def _serve_gunicorn(app, *, host: str, port: int, workers: int, threads: int,
 
     class ScrubbingLogger(Logger):
         """gunicorn's logger, but a key in a logged URL (e.g. "Error handling request
-        /v1/charges?key=sk_test_...") comes out masked."""
+        /v1/charges?key=sk_test_...") comes out masked, and without "Listening at"."""
 
         def setup(self, cfg):
             super().setup(cfg)
@@ -375,6 +375,8 @@ def _serve_gunicorn(app, *, host: str, port: int, workers: int, threads: int,
                 for handler in log.handlers:
                     if handler.formatter is not None:
                         handler.setFormatter(_scrubbing_formatter(handler.formatter))
+            for handler in self.error_log.handlers:
+                handler.addFilter(_NotServersListeningAt())
 
     def when_ready(arbiter) -> None:  # master: the socket is listening, workers come next
         on_ready(arbiter.LISTENERS[0].sock.getsockname()[1])
@@ -593,7 +595,7 @@ def _granian_log_config() -> dict[str, Any]:
     return {
         "formatters": {"scrubbed": {"()": f"{__name__}._scrubbed_formatter",
                                     "fmt": "[%(levelname)s] %(message)s"}},
-        "filters": {"no_listening_at": {"()": f"{__name__}._NotGranianListeningAt"}},
+        "filters": {"no_listening_at": {"()": f"{__name__}._NotServersListeningAt"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "scrubbed",
                                 "filters": ["no_listening_at"],
                                 "stream": "ext://sys.stderr"}},
@@ -602,13 +604,13 @@ def _granian_log_config() -> dict[str, Any]:
     }
 
 
-class _NotGranianListeningAt:
-    """Drops granian's ``Listening at: http://0.0.0.0:4242``: with ``--host 0.0.0.0`` (or
-    ``::``) that is no address a browser can open, and it comes before any worker accepts.
-    Payground's own line says where to go once one does (``serve``'s ``ready``)."""
+class _NotServersListeningAt:
+    """Drops granian's and gunicorn's ``Listening at: http://0.0.0.0:4242``: with ``--host
+    0.0.0.0`` (or ``::``) that is no address a browser can open. Payground's own line says
+    where to go once a worker accepts (``serve``'s ``ready``)."""
 
     def filter(self, record) -> bool:
-        return not (record.name == "_granian"
+        return not (record.name in ("_granian", "gunicorn.error")
                     and str(record.msg).startswith("Listening at: "))
 
 
