@@ -132,3 +132,47 @@ def test_card_payment_method_options(payground_stripe):
     error = raised.value
     assert (error.http_status, error.code, error.param) == (
         400, "parameter_unknown", "payment_method_options[card][moto]")
+
+
+# -- empty values that unset (Stripe's update and confirm take them; its create does not) ----
+
+
+def test_an_empty_receipt_email_on_update_unsets_it(payground_stripe):
+    made = intent(payground_stripe, receipt_email="jo@example.com",
+                  payment_method="pm_card_visa")
+
+    updated = payground_stripe.PaymentIntent.modify(made.id, receipt_email="")
+
+    assert updated.receipt_email is None
+    confirmed = payground_stripe.PaymentIntent.confirm(made.id)
+    assert confirmed.receipt_email is None
+    assert payground_stripe.Charge.retrieve(confirmed.latest_charge).receipt_email is None
+
+
+def test_empty_values_on_confirm_unset_the_receipt_email_and_saving_the_card(payground_stripe):
+    customer = payground_stripe.Customer.create(email="jo@example.com")
+    made = intent(payground_stripe, customer=customer.id, receipt_email="jo@example.com",
+                  setup_future_usage="off_session")
+
+    confirmed = payground_stripe.PaymentIntent.confirm(
+        made.id, payment_method="pm_card_visa", receipt_email="", setup_future_usage="")
+
+    assert (confirmed.status, confirmed.receipt_email, confirmed.setup_future_usage) == (
+        "succeeded", None, None)
+    assert payground_stripe.Charge.retrieve(confirmed.latest_charge).receipt_email is None
+    # Nothing saved: the card is not the customer's, and no attachment was recorded.
+    assert payground_stripe.PaymentMethod.retrieve(confirmed.payment_method).customer is None
+    assert payground_stripe.Customer.list_payment_methods(customer.id).data == []
+    assert payground_stripe.Event.list(type="payment_method.attached").data == []
+
+
+@pytest.mark.parametrize("param", ["receipt_email", "setup_future_usage"])
+def test_an_empty_value_on_create_is_still_refused(payground_stripe, param):
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        intent(payground_stripe, **{param: ""})
+
+    error = raised.value
+    assert (error.http_status, error.code, error.param) == (400, "parameter_invalid_empty",
+                                                            param)
+    assert error.user_message == messages.INVALID_EMPTY.replace("{param}", param)
+    assert payground_stripe.PaymentIntent.list().data == []

@@ -272,7 +272,7 @@ class PaymentIntentUpdate(StripeSchema):
     payment_method_types = PaymentMethodTypes()
     description = Str(allow_empty=True)
     metadata = Metadata()
-    receipt_email = Email()
+    receipt_email = Email(allow_empty=True)  # `receipt_email=` unsets it, as on Stripe
     statement_descriptor = CardStatementDescriptor()
     statement_descriptor_suffix = StatementDescriptor(minimum=1)
     setup_future_usage = OneOf(("off_session", "on_session"), allow_empty=True)
@@ -285,7 +285,9 @@ class PaymentIntentConfirm(_NoRedirects):
     payment_method = Str(max_length=255)
     capture_method = OneOf(CAPTURE_METHODS)
     client_secret = Str(max_length=255)
-    receipt_email = Email()
+    # Stripe's confirm unsets both with an empty value, as its update does (create cannot).
+    receipt_email = Email(allow_empty=True)
+    setup_future_usage = OneOf(("off_session", "on_session"), allow_empty=True)
     return_url = Str(max_length=2048)
     expand = Expand()
 

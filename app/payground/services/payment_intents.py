@@ -154,9 +154,7 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
         raise _unexpected_state(messages.INTENT_MISSING_PAYMENT_METHOD, intent)
     method = payment_methods.payment_method_to_use(account, livemode, chosen, intent.customer,
                                                    now, pepper=pepper)
-    if params.get("receipt_email"):
-        intent.receipt_email = params["receipt_email"]
-    for field in ("setup_future_usage", "shipping"):
+    for field in ("receipt_email", "setup_future_usage", "shipping"):  # None: unset
         if field in params:
             setattr(intent, field, params[field])
     options = params.get("payment_method_options")
