@@ -268,7 +268,7 @@ def error_line(error: Mapping[str, Any], status: int) -> str:
 def register_error_handlers(app) -> None:
     """Render every error (ours, werkzeug's, marshmallow's, unexpected ones) as Stripe's envelope
     (at a dashboard address that no view matched, as the dashboard's error page)."""
-    from flask import g, jsonify, request
+    from flask import g, jsonify, redirect, request
     from marshmallow import ValidationError
     from werkzeug.exceptions import HTTPException
 
@@ -309,13 +309,20 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):
-        from .dashboard.session import answered_with_pages, method_not_allowed
+        from .dashboard.session import (COOKIE_PATH, answered_with_pages, method_not_allowed,
+                                        opens_the_root_in_a_browser)
 
         if error.code == 405 and answered_with_pages():
             return method_not_allowed(error)  # a browser's page: 405 and Allow, not JSON
         if error.code in (404, 405):
-            return render(RouteNotFound(messages.UNRECOGNIZED_URL.format(
-                method=request.method, path=request.path)))
+            if opens_the_root_in_a_browser():
+                response = redirect(request.script_root + COOKIE_PATH)  # the dashboard
+            else:
+                response = render(RouteNotFound(messages.UNRECOGNIZED_URL.format(
+                    method=request.method, path=request.path)))
+            if request.path == "/":  # which of the two depends on Accept: caches must know
+                response.vary.add("Accept")
+            return response
         if error.code == 413:
             return render(RequestTooLarge())
         if error.code == 400:

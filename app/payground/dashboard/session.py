@@ -260,6 +260,16 @@ def answered_with_pages() -> bool:
             and not isinstance(request.routing_exception, BadHost))
 
 
+def opens_the_root_in_a_browser() -> bool:
+    """A browser opening the server's own address (``GET /``, asking for HTML by name): it
+    is sent to the dashboard, where a learner who typed the address meant to go. Whoever
+    asks for anything (``*/*``: curl, the SDKs) or JSON there gets the API's 404, as
+    Stripe's root answers."""
+    return (request.path == "/" and request.method in ("GET", "HEAD")
+            and any(value.lower() == "text/html" and quality > 0
+                    for value, quality in request.accept_mimetypes))
+
+
 def method_not_allowed(error: MethodNotAllowed):
     """A dashboard address sent a method none of its views takes (``PUT``, ``DELETE`` ...):
     ``405`` with an ``Allow`` header, as a page like the other errors, not the API's JSON.
