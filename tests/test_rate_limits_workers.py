@@ -230,3 +230,134 @@ def test_a_redis_that_refuses_while_serving_is_logged_with_its_reason(app_config
     assert warnings == ["rate-limit store failed (ResponseError: DB index is out of range); "
                         "requests are let through uncounted, without RateLimit headers, until "
                         "it answers again"]
+
+
+class RedisProxy:
+    """A TCP proxy in front of the test Redis, to cut it off as a Redis that stops would be
+    (the shared Redis itself stays up for every other test).
+
+    ``down()`` closes the listening socket and every connection through it: the client's next
+    use is refused, as a stopped server's is. ``up()`` listens on the same port again.
+    """
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.port = 0
+        self._sockets: list = []
+        self._lock = threading.Lock()
+        self.up()
+
+    def up(self) -> None:
+        import socket
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen()
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        import socket
+
+        # shutdown() first: close() alone leaves the port listening while accept() waits.
+        self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # the other end closed it first
+            sock.close()
+
+    def _accept(self, listener) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # closed by down()
+                return
+            server = socket.create_connection(self.upstream, timeout=5)
+            with self._lock:
+                self._sockets += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass  # down() closed one of them
+        finally:
+            sink.close()
+
+
+@pytest.fixture
+def redis_proxy(redis_client):
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(REDIS_URL)
+    proxy = RedisProxy((parts.hostname, parts.port or 6379))
+    yield proxy
+    proxy.down()
+
+
+def test_a_redis_that_comes_back_is_logged_once(app_config, wall, caplog, redis_proxy,
+                                                own_keys):
+    """The log said when the store failed, and then nothing: the operator could not tell
+    whether counting had resumed. Each worker says so once, at the first answer."""
+    import logging
+    from urllib.parse import urlsplit
+
+    from payground import create_app
+    from payground.app import dispose_app
+
+    parts = urlsplit(REDIS_URL)
+    proxied = parts._replace(netloc=parts.netloc.replace(
+        f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname,
+        f"127.0.0.1:{redis_proxy.port}")).geturl()
+    app = create_app({**app_config, "RATE_LIMITS": "test=100,live=100", "REDIS_URL": proxied})
+    try:
+        client = app.test_client()
+        body = client.post("/sandbox/signup", json={"email": f"back-{os.getpid()}@{DOMAIN}",
+                                                    "password": "correct horse battery"})
+        own_keys.append(body.get_json()["account"]["id"])
+        auth = {"Authorization": f"Bearer {body.get_json()['keys']['secret']}"}
+        caplog.set_level(logging.INFO, logger="payground")
+
+        def remaining() -> list[str | None]:
+            """What two requests' RateLimit headers say (None: uncounted)."""
+            return [client.get("/v1/customers", headers=auth).headers.get("RateLimit")
+                    for _ in range(2)]
+
+        assert remaining() == ['"account";r=99;t=1', '"account";r=98;t=1']
+        redis_proxy.down()
+        assert remaining() == [None, None]
+        redis_proxy.up()
+        assert remaining() == ['"account";r=97;t=1', '"account";r=96;t=1']
+        # Down and up again within the 30 seconds of the last warning: silent, not a flood.
+        redis_proxy.down()
+        assert remaining() == [None, None]
+        redis_proxy.up()
+        assert remaining() == ['"account";r=95;t=1', '"account";r=94;t=1']
+        # 30 seconds on (a new window, a full budget): the next outage has its two lines.
+        wall[0] += 30
+        redis_proxy.down()
+        assert remaining() == [None, None]
+        redis_proxy.up()
+        assert remaining() == ['"account";r=99;t=1', '"account";r=98;t=1']
+        records = [r for r in caplog.records if "rate-limit store" in r.getMessage()]
+        failed = ("rate-limit store failed (ConnectionError: Error 111 connecting to "
+                  f"127.0.0.1:{redis_proxy.port}. Connection refused.); requests are let "
+                  "through uncounted, without RateLimit headers, until it answers again")
+        back = "rate-limit store answers again; requests are counted, with RateLimit headers, again"
+        assert [(r.levelname, r.getMessage()) for r in records] == [
+            ("WARNING", failed), ("WARNING", back)] * 2
+    finally:
+        dispose_app(app)

@@ -13,7 +13,7 @@ Wired in ``app.py`` and ``http/auth.py``, in this order on a ``/v1`` request:
 4. ``add_headers(response)`` in ``after_request``: ``RateLimit-Policy`` and ``RateLimit`` on
    every response to a request that was counted. While the store fails (Redis down), requests
    are let through uncounted, and their responses carry neither: there is no count to show,
-   and a full budget would be a lie.
+   and a full budget would be a lie. The log says when it fails, and when it answers again.
 
 Windows are fixed and aligned to the clock (``now // window``), read from the app's
 injected :class:`~payground.core.clock.Clock`, so the window, ``Retry-After`` and the
@@ -109,6 +109,9 @@ class RateLimiter:
         self._storage: Any = None
         self._storage_lock = threading.Lock()
         self._last_warning = -_WARN_EVERY
+        # A failure was logged and its end not yet: the next answer of the store logs that.
+        self._outage_logged = False
+        self._report_lock = threading.Lock()  # threads of a worker log each line once
         # limits' MemoryStorage locks the increment but reads the total back after releasing
         # the lock, so two threads can both see the later total; one lock keeps counts exact.
         self._count_lock: AbstractContextManager = (
@@ -180,23 +183,56 @@ class RateLimiter:
         be worse than limits off for a while - and the operator hears of it, with Redis' own
         reason, once in ``_WARN_EVERY`` seconds, not once a request."""
         now = self.clock.now()
-        if now - self._last_warning >= _WARN_EVERY:
+        with self._report_lock:
+            if now - self._last_warning < _WARN_EVERY:
+                return
             self._last_warning = now
-            cause = getattr(error, "storage_error", None) or error  # limits' StorageError
-            log.warning("rate-limit store failed (%s: %s); requests are let through "
-                        "uncounted, without RateLimit headers, until it answers again",
-                        type(cause).__name__, cause)
+            self._outage_logged = True
+        cause = getattr(error, "storage_error", None) or error  # limits' StorageError
+        log.warning("rate-limit store failed (%s: %s); requests are let through "
+                    "uncounted, without RateLimit headers, until it answers again",
+                    type(cause).__name__, cause)
+
+    def _answered(self) -> None:
+        """The store answered: if a failure was logged, say once that it is over (else the
+        log's last word stays "failed" and the operator cannot tell counting resumed).
+
+        Only after a logged failure, so a store that fails and answers by turns writes at
+        most one such pair of lines per ``_WARN_EVERY`` seconds, failure first. At the
+        failure's level: a log filtered to warnings shows the outage's end too. A boolean
+        read is all it costs a request while the store is well.
+        """
+        if not self._outage_logged:
+            return
+        with self._report_lock:
+            if not self._outage_logged:  # another thread of this worker said it
+                return
+            self._outage_logged = False
+        log.warning("rate-limit store answers again; requests are counted, with RateLimit "
+                    "headers, again")
 
     def _store_errors(self) -> tuple[type[Exception], ...]:
         from limits.errors import StorageError
 
         return (StorageError,)
 
+    # Every use of the store goes through these two: an answer ends a logged outage.
+
+    def _incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        count = self.storage().incr(key, expiry, amount=amount)
+        self._answered()
+        return count
+
+    def _get(self, key: str) -> int:
+        count = self.storage().get(key)
+        self._answered()
+        return count
+
     def _hit(self, key: str, rate: Rate) -> Decision:
         window, reset = self._window(rate)
         try:
             with self._count_lock:
-                count = self.storage().incr(f"{key}:{window}", rate.window + _KEY_SLACK)
+                count = self._incr(f"{key}:{window}", rate.window + _KEY_SLACK)
         except self._store_errors() as error:
             self._unreachable(error)
             return Decision(True, rate, rate.limit, reset, counted=False)
@@ -218,7 +254,7 @@ class RateLimiter:
         """Where ``address`` stands with its ``kind`` of failures (counts nothing)."""
         window, reset = self._window(rate)
         try:
-            count = self.storage().get(f"{kind}:{address}:{window}")
+            count = self._get(f"{kind}:{address}:{window}")
         except self._store_errors() as error:
             self._unreachable(error)
             return Decision(True, rate, rate.limit, reset, counted=False)
@@ -242,15 +278,14 @@ class RateLimiter:
         window, reset = self._window(rate)
         attempt = Attempt(f"{kind}:{address}:{window}", f"{kind}-inflight:{address}:{window}",
                           rate.window + _KEY_SLACK)
-        storage = self.storage()
         try:
             with self._count_lock:
-                in_flight = storage.incr(attempt.in_flight_key, attempt.expiry)
-                failures = storage.get(attempt.failures_key)
+                in_flight = self._incr(attempt.in_flight_key, attempt.expiry)
+                failures = self._get(attempt.failures_key)
                 if failures + in_flight <= rate.limit:
                     return (Decision(True, rate, rate.limit - failures - in_flight, reset),
                             attempt, False)
-                storage.incr(attempt.in_flight_key, attempt.expiry, amount=-1)
+                self._incr(attempt.in_flight_key, attempt.expiry, amount=-1)
         except self._store_errors() as error:
             self._unreachable(error)
             return Decision(True, rate, rate.limit, reset, counted=False), attempt, False
@@ -259,12 +294,11 @@ class RateLimiter:
 
     def finish_attempt(self, attempt: Attempt, *, failed: bool) -> None:
         """The attempt is over: a failure counts for the rest of its window."""
-        storage = self.storage()
         try:
             with self._count_lock:
                 if failed:  # counted before it leaves the in-flight count: never a gap
-                    storage.incr(attempt.failures_key, attempt.expiry)
-                storage.incr(attempt.in_flight_key, attempt.expiry, amount=-1)
+                    self._incr(attempt.failures_key, attempt.expiry)
+                self._incr(attempt.in_flight_key, attempt.expiry, amount=-1)
         except self._store_errors() as error:
             self._unreachable(error)
 
@@ -272,14 +306,14 @@ class RateLimiter:
         """Write down that ``key`` holds, for ``seconds`` (read back with ``noted``)."""
         try:
             with self._count_lock:
-                self.storage().incr(key, seconds)
+                self._incr(key, seconds)
         except self._store_errors() as error:
             self._unreachable(error)
 
     def noted(self, key: str) -> bool:
         """Whether ``note`` wrote ``key`` down and it has not expired (no: the store failed)."""
         try:
-            return self.storage().get(key) > 0
+            return self._get(key) > 0
         except self._store_errors() as error:
             self._unreachable(error)
             return False
@@ -290,8 +324,8 @@ class RateLimiter:
         window, _ = self._window(rate)
         try:
             with self._count_lock:
-                return self.storage().incr(f"auththrottled:{address}:{window}",
-                                           rate.window + _KEY_SLACK) == 1
+                return self._incr(f"auththrottled:{address}:{window}",
+                                  rate.window + _KEY_SLACK) == 1
         except self._store_errors() as error:
             self._unreachable(error)
             return False
