@@ -13,9 +13,11 @@ import pytest
 import yaml
 
 from payground.cli import serve
-from payground.config import DEFAULTS
+from payground.config import DEFAULTS, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
+# ${NAME:-default} (unset or empty: default) and ${NAME:?message} (unset or empty: an error).
+PASSED_ON = re.compile(r"\$\{(?P<name>\w+)(?::-(?P<default>[^}]*)|:\?[^}]*)\}")
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,8 @@ def test_payground_environment(compose):
                                            "*.ngrok-free.app,*.trycloudflare.com}",
         "PAYGROUND_AUTH_FAILURE_LIMIT": "${PAYGROUND_AUTH_FAILURE_LIMIT:-10/1m}",
         "PAYGROUND_LOGIN_FAILURE_LIMIT": "${PAYGROUND_LOGIN_FAILURE_LIMIT:-5/1m}",
+        "PAYGROUND_PUBLIC_URL": "${PAYGROUND_PUBLIC_URL:-}",
+        "PAYGROUND_TRUSTED_PROXIES": "${PAYGROUND_TRUSTED_PROXIES:-}",
     }
     # Every variable is one the app reads (config.DEFAULTS, prefixed), or one of serve's.
     from payground.cli.server import serve
@@ -189,3 +193,63 @@ def test_payground_service_is_healthy_once_it_answers(compose, dockerfile, serve
         result = subprocess.run([sys.executable, "-c", gone], capture_output=True, timeout=30)
     assert result.returncode == 1
     assert b"Connection refused" in result.stderr
+
+
+def _passed_on(compose) -> dict[str, str | None]:
+    """The variables the file takes from the host's shell, by name: the default it gives each
+    when unset or empty (``None``: required)."""
+    passed = {}
+    for name, value in compose["services"]["payground"]["environment"].items():
+        match = PASSED_ON.fullmatch(value)
+        if match:
+            assert match["name"] == name  # the host's variable of the same name
+            passed[name] = match["default"]
+    return passed
+
+
+def _readme_section(heading: str) -> str:
+    return (ROOT / "README.md").read_text().split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize(("name", "unset", "given", "read"), [
+    ("TRUSTED_PROXIES", "", "172.18.0.1", "172.18.0.1/32"),
+    ("PUBLIC_URL", None, "https://pay.example.org", "https://pay.example.org"),
+])
+def test_a_proxy_setting_the_host_leaves_unset_is_unset_in_the_container(compose, name, unset,
+                                                                         given, read):
+    """Behind a TLS proxy a host needs both; without one, compose hands the container an
+    empty value, which must read as unset (no error, no proxy trusted, no public URL)."""
+    default = _passed_on(compose)[f"PAYGROUND_{name}"]
+    assert default == ""
+    config = load_config({"SECRET": "s"}, environ={f"PAYGROUND_{name}": default})
+    assert config[name] == unset == load_config({"SECRET": "s"}, environ={})[name]
+    # The host's value reaches the app.
+    assert load_config({"SECRET": "s"}, environ={f"PAYGROUND_{name}": given})[name] == read
+
+
+def test_the_readme_lists_every_variable_the_file_passes_on_with_its_default(compose):
+    """README's "Workshop / shared server" table is what the file takes from the host's shell;
+    a variable added to the file (or a default changed) without it went unnoticed."""
+    section = _readme_section("Workshop / shared server")
+    table = {match[1]: match[2].strip() for match in
+             re.finditer(r"^\| `(PAYGROUND_\w+)` \| ([^|]*) \|$", section, re.M)}
+    expected = {name: "none: required" if default is None else f"`{default}`" if default
+                else "unset" for name, default in _passed_on(compose).items()}
+    assert table == expected
+    # The ones it sets itself are named there too.
+    for name in compose["services"]["payground"]["environment"]:
+        assert f"`{name}`" in section, name
+
+
+def test_every_variable_the_file_sets_is_documented_where_serve_reads_it(compose):
+    """A setting: a row of README's configuration table. One of `payground serve`'s: in its
+    --help (which names each by hand) and in the configuration section, by the same name."""
+    section = _readme_section("Configuration")
+    rows = set(re.findall(r"^\| `(PAYGROUND_\w+)` \|", section, re.M))
+    serve_options = [option for option in serve.params if option.envvar]
+    for option in serve_options:
+        assert f"[env: {option.envvar}]" in option.help, option.name
+        assert f"`{option.envvar}`" in section, option.envvar
+    serve_variables = {option.envvar for option in serve_options}
+    for name in compose["services"]["payground"]["environment"]:
+        assert name in rows or name in serve_variables, name
