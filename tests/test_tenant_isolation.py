@@ -102,6 +102,7 @@ class Own(str):
 V1_BASE = {
     ("POST", "/v1/charges"): {"amount": "2000", "currency": "usd"},
     ("POST", "/v1/payment_intents"): {"amount": "2000", "currency": "usd"},
+    ("POST", "/v1/payouts"): {"amount": "100", "currency": "usd"},
     ("POST", "/v1/payment_methods"): {"type": "card"},
     ("POST", "/v1/payment_methods/<method_id>/attach"): {"customer": Own("customer")},
     # What A's own page would send (a publishable key needs it); a secret key may send it too.

@@ -267,8 +267,7 @@ def test_an_activated_account_is_told_so_whatever_bank_it_names(account):
     r = account.client.post("/sandbox/account/activate", headers=account.session_auth, json={
         "bank_account": {"routing_number": "110000000", "account_number": "000987654321"}})
     assert_error(r, 400, code="account_already_activated",
-                 message="Live mode is already activated for this account. Roll or create live "
-                         "keys from the keys page.")
+                 message=messages.LIVE_ALREADY_ACTIVATED)
     got = account.client.get("/sandbox/account", headers=account.session_auth).get_json()
     assert got["bank_account"] == {"routing_number": "021000021", "last4": "6789"}
 

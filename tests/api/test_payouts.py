@@ -229,8 +229,8 @@ def test_unknown_payout(account, path, method):
      "This value must be greater than or equal to 1."),
     ({"amount": 100, "currency": "usd", "method": "instant"}, None, "method",
      "Invalid method: must be one of standard"),
-    ({"amount": 100, "currency": "usd", "destination": "ba_x"}, "parameter_unknown",
-     "destination", "Received unknown parameter: destination"),
+    ({"amount": 100, "currency": "usd", "source_balance": "card"}, "parameter_unknown",
+     "source_balance", "Received unknown parameter: source_balance"),
 ])
 def test_bad_parameters(account, params, code, param, message):
     assert_error(account.post("/v1/payouts", params), 400, code=code, param=param,

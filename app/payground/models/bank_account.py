@@ -14,8 +14,9 @@ class BankAccount(AccountScoped, db.Model):
     """Where payouts land (``ba_``). Test mode: one of Stripe's test bank accounts; live mode:
     the activation's.
 
-    New payouts go to the mode's default account. Choosing another test bank account makes a
-    new default; the old one stays, since the payouts sent to it still name it.
+    New payouts go to the mode's default account, or to the one their ``destination`` names.
+    Choosing another test bank account makes a new default; the old one stays, since the
+    payouts sent to it still name it (and a payout may still name it as its destination).
     """
 
     __tablename__ = "bank_accounts"

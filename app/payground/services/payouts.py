@@ -43,7 +43,12 @@ events.register_schema("payout", "..v1.payouts:PayoutOut")
 
 
 def create_payout(account, livemode: bool, clock, params: dict[str, Any]) -> Payout:
-    """Send ``amount`` of the available balance to the account's bank account.
+    """Send ``amount`` of the available balance to the bank account ``destination`` names, or
+    else to the mode's default one.
+
+    ``destination`` may be any of the account's bank accounts in this mode, the default or not,
+    ``errored`` or not: Stripe stops only *scheduled* payouts to an errored one, and Payground
+    makes none. The payout ends as that bank account says (``advance``).
 
     The available total's row is locked (``SELECT ... FOR UPDATE``; on SQLite the request
     holds the write lock) from the check to the commit: two payouts at once can never take
@@ -52,12 +57,17 @@ def create_payout(account, livemode: bool, clock, params: dict[str, Any]) -> Pay
     :raises InvalidRequestError: ``amount_too_large`` past Stripe's eight digits (as for a
         charge), or ``balance_insufficient`` when the available balance in ``currency`` is
         less than ``amount``.
+    :raises ResourceMissing: ``destination`` is not one of the account's bank accounts in
+        this mode: Stripe's "No such external account" (with its hint for the other mode's),
+        before the balance is looked at.
     """
     amount, currency = params["amount"], params["currency"]
     check_maximum(amount, currency)
     ledger.catch_up(account, livemode, clock)
     now = clock.for_account(account)
-    bank = bank_account(account, livemode, now)
+    bank = (get_scoped(BankAccount, account, livemode, params["destination"],
+                       param="destination")
+            if params.get("destination") else bank_account(account, livemode, now))
     available = ledger.lock_for_money(account.id, livemode, currency, core.AVAILABLE)
     if available < amount:
         raise InvalidRequestError(messages.BALANCE_INSUFFICIENT, code="balance_insufficient")

@@ -30,6 +30,8 @@ from .balance import BalanceTransactionOut
 class PayoutCreate(StripeSchema):
     amount = Int(required=True, minimum=1)
     currency = Currency(required=True)
+    # One of the account's bank accounts (ba_...) in this mode; the default one if left out.
+    destination = Str(max_length=255)
     description = Str(allow_empty=True)
     metadata = Metadata()
     method = OneOf(("standard",))
