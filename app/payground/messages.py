@@ -296,6 +296,16 @@ TEST_MODE_ROUTING_NUMBER = (
 LIVE_MODE_TEST_BANK_ACCOUNT = (
     "Your request was in live mode, but used Stripe's test bank (routing number 110000000). "
     "Live payouts need a real bank account's routing number.")
+# Activating a second time: where to get live keys instead, for the API caller (a script, the
+# test fixture) and for the dashboard's form, which has the keys page to point to.
+LIVE_ALREADY_ACTIVATED = (
+    "Live mode is already activated for this account. Create live keys with POST /sandbox/keys "
+    "(livemode=true, type=secret or restricted) or roll one with POST "
+    "/sandbox/keys/key_.../roll (from a terminal: `payground keys create --mode live`, "
+    "`payground keys roll`).")
+DASHBOARD_LIVE_ALREADY_ACTIVATED = (
+    "Live mode is already activated for this account. Roll or create live keys from the API "
+    "keys page.")
 
 # Webhook endpoints (Stripe's wording where known; Payground's own where noted in the README).
 WEBHOOK_URL_INVALID = (

@@ -67,7 +67,10 @@ def test_activation_shows_the_live_keys_once_and_switches_to_live(dash, signed_i
     assert f"sk_test_...{signed_in.secret_key[-4:]}" in text(dash.get("/dashboard/keys"))
     r = dash.post("/dashboard/activate", {})
     assert r.status_code == 400
-    assert "Live mode is already activated for this account." in text(r)
+    # The page's own wording: the keys page, not the API calls the API's answer names.
+    assert ("Live mode is already activated for this account. Roll or create live keys from "
+            "the API keys page.") in text(r)
+    assert "/sandbox/keys" not in text(r)
 
 
 def test_activation_with_empty_fields_uses_sample_data(dash, signed_in):

@@ -120,8 +120,10 @@ def test_activation_issues_live_keys_once_and_fills_details(account, client):
     assert account.get("/v1/customers", key=live).status_code == 200
     again = client.post("/sandbox/account/activate", json={}, headers=account.session_auth)
     assert_error(again, 400, code="account_already_activated",
-                 message="Live mode is already activated for this account. Roll or create live "
-                         "keys from the keys page.")
+                 message="Live mode is already activated for this account. Create live keys "
+                         "with POST /sandbox/keys (livemode=true, type=secret or restricted) or "
+                         "roll one with POST /sandbox/keys/key_.../roll (from a terminal: "
+                         "`payground keys create --mode live`, `payground keys roll`).")
 
 
 def test_passwords_and_sessions_are_stored_as_digests(app, client):
@@ -163,8 +165,7 @@ def test_activating_twice_at_once_issues_one_live_pair(app, account):
     assert sorted(r.status_code for r in answers) == [201] + [400] * 5
     for refused in (r for r in answers if r.status_code == 400):
         assert_error(refused, 400, code="account_already_activated",
-                     message="Live mode is already activated for this account. Roll or create "
-                             "live keys from the keys page.")
+                     message=messages.LIVE_ALREADY_ACTIVATED)
     listed = account.client.get("/sandbox/keys", headers=account.session_auth).get_json()
     assert sorted(k["type"] for k in listed["data"] if k["livemode"]) == ["publishable",
                                                                            "secret"]

@@ -65,6 +65,9 @@ def activate_submit():
                                    source=audit_source())
     except (StripeError, ValidationError) as exc:
         message, field = error_text(exc)
+        if getattr(exc, "code", None) == "account_already_activated":
+            # The API's message names API calls; here the keys page is one click away.
+            message = messages.DASHBOARD_LIVE_ALREADY_ACTIVATED
         return render_template("dashboard/activate.html", form=form, error=message,
                                error_field=field), 400
     g.livemode = True

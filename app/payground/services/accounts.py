@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import messages
 from ..core.banks import is_test_routing_number
 from ..core.emails import normalize_email
 from ..core.ids import new_id
@@ -141,8 +142,7 @@ def activate(account: Account, details: dict, *, pepper: str, clock,
         .values(live_enabled=True)).rowcount
     if not claimed:
         db.session.rollback()
-        raise InvalidRequestError("Live mode is already activated for this account. Roll or "
-                                  "create live keys from the keys page.",
+        raise InvalidRequestError(messages.LIVE_ALREADY_ACTIVATED,
                                   code="account_already_activated")
     # After the claim: an activated account is told so even when the details name the test
     # bank (a lesson copied before it was refused runs its activate.py again).
