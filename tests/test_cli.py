@@ -551,6 +551,11 @@ def test_no_server_there_is_said_before_any_question(command, project, run):
     assert not (project / ".env").exists()
 
 
+# Every "not a Payground server" message names the version the command expects.
+WHERE = (f"Check the address (--url or PAYGROUND_URL): `payground serve` (Payground "
+         f"{__version__}) prints the one it listens on.")
+
+
 @pytest.mark.parametrize("command", ["init", "login"])
 def test_a_server_that_is_not_payground_is_said_before_any_question(command, project, run):
     with OtherServer(page=True) as other:
@@ -559,13 +564,8 @@ def test_a_server_that_is_not_payground_is_said_before_any_question(command, pro
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (f"Error: {other.url} is not a Payground server (GET "
-                             "/sandbox/version answered HTTP 404). Check the address (--url or "
-                             "PAYGROUND_URL): `payground serve` prints the one it listens on.\n")
+                             f"/sandbox/version answered HTTP 404). {WHERE}\n")
     assert other.paths == ["GET /sandbox/version"]  # one cheap request, nothing sent
-
-
-WHERE = (f"Check the address (--url or PAYGROUND_URL): `payground serve` (Payground "
-         f"{__version__}) prints the one it listens on.")
 
 
 @pytest.mark.parametrize("command", ["init", "login"])
@@ -628,7 +628,8 @@ def test_an_address_with_a_path_is_told_to_leave_it_out(server, project, run):
     assert result.stderr == (f"Error: {server.url}/dashboard is not a Payground server (GET "
                              "/sandbox/version answered HTTP 200). Check the address (--url or "
                              "PAYGROUND_URL): give the server's address without a path "
-                             f"({server.url}?).\n")
+                             f"({server.url}? Payground {__version__} answers there, and this "
+                             f"command is Payground {__version__}).\n")
 
 
 def test_a_failing_server_behind_a_path_is_not_told_to_drop_the_path(project, run):
@@ -651,9 +652,7 @@ def test_a_path_the_server_is_not_under_is_said_without_guessing(project, run):
 
     assert result.exit_code == 1
     assert result.stderr == (f"Error: {other.url}/payground is not a Payground server (GET "
-                             "/sandbox/version answered HTTP 404). Check the address (--url or "
-                             "PAYGROUND_URL): `payground serve` prints the one it listens "
-                             "on.\n")
+                             f"/sandbox/version answered HTTP 404). {WHERE}\n")
     # The root was asked too: a Payground there would have been named.
     assert other.paths == ["GET /payground/sandbox/version", "GET /sandbox/version"]
 
@@ -711,6 +710,35 @@ def test_a_route_the_server_lacks_is_said_with_both_versions(project, cli_home, 
     separator = ": " if version else ", "
     assert result.stderr == (f"Error: {other.url} has no POST /sandbox/clock/advance"
                              f"{separator}{said.format(ours=__version__)}\n")
+
+
+def test_a_root_of_another_version_is_named_with_both_versions(server, project, run,
+                                                                monkeypatch):
+    import payground.sandbox.version
+
+    monkeypatch.setattr(payground.sandbox.version, "__version__", "0.0.9")
+    result = run("login", "--url", server.url + "/dashboard")
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {server.url}/dashboard is not a Payground server (GET "
+                             "/sandbox/version answered HTTP 200). Check the address (--url or "
+                             "PAYGROUND_URL): give the server's address without a path "
+                             f"({server.url}? Payground 0.0.9 answers there, and this command "
+                             f"is Payground {__version__}).\n")
+
+
+def test_an_answer_that_is_no_paygrounds_names_the_version_expected(project, cli_home, run):
+    """A page (a proxy's, another web server's) where a sandbox route should answer."""
+    with OtherServer(page=True) as other:
+        cli_home.mkdir()
+        (cli_home / "session").write_text("sess_from_an_earlier_init\n")
+        (cli_home / "server_url").write_text(other.url + "\n")
+        result = run("clock", "advance", "2d")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: {other.url} did not answer POST /sandbox/clock/advance "
+                             f"like a Payground server (HTTP 404). {WHERE}\n")
 
 
 def test_a_route_this_version_has_keeps_the_server_s_404(server, project, cli_home, run):
@@ -984,8 +1012,7 @@ def test_demo_checks_the_server_before_signing_up(project, run):
 
     assert result.exit_code == 1
     assert result.stderr == (f"Error: {other.url} is not a Payground server (GET "
-                             "/sandbox/version answered HTTP 404). Check the address (--url or "
-                             "PAYGROUND_URL): `payground serve` prints the one it listens on.\n")
+                             f"/sandbox/version answered HTTP 404). {WHERE}\n")
     assert other.paths == ["GET /sandbox/version"]
 
 

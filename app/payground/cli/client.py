@@ -83,12 +83,13 @@ class _Client:
         root = re.match(r"^https?://[^/]+", self.url)[0]
         # Leaving the path out is advice only where a Payground answers without it: a proxy
         # may serve one under a path (https://workshop.example/payground).
-        advice = (f"give the server's address without a path ({root}?)"
-                  if root != self.url and self._payground_at(root)
-                  else "`payground serve` prints the one it listens on")
+        there = self._version_at(root) if root != self.url else None
+        advice = (f"Check the address (--url or PAYGROUND_URL): give the server's address "
+                  f"without a path ({root}? Payground {there} answers there, and this command "
+                  f"is Payground {__version__})." if there is not None else _WHERE)
         raise click.ClickException(
             f"{self.url} is not a Payground server (GET {VERSION_PATH} answered HTTP "
-            f"{response.status_code}). Check the address (--url or PAYGROUND_URL): {advice}.")
+            f"{response.status_code}). {advice}")
 
     def __enter__(self) -> _Client:
         return self
@@ -135,7 +136,7 @@ class _Client:
         if response.status_code >= 400 or not isinstance(body, dict):
             raise click.ClickException(
                 f"{self.url} did not answer {method} {path} like a Payground server "
-                f"(HTTP {response.status_code}).")
+                f"(HTTP {response.status_code}). {_WHERE}")
         return body
 
     def _request(self, method: str, path: str, **kwargs: Any):
@@ -185,13 +186,14 @@ class _Client:
                 f"not a Payground server, or the connection broke (then try again). "
                 f"{_WHERE}") from None
 
-    def _payground_at(self, url: str) -> bool:
-        """Whether a Payground answers GET /sandbox/version at ``url`` (no answer: no)."""
+    def _version_at(self, url: str) -> str | None:
+        """The version of the Payground answering GET /sandbox/version at ``url``, or ``None``
+        (no answer, or not a Payground's)."""
         try:
             response = self.http.get(url + VERSION_PATH, timeout=10)
         except self._requests.RequestException:
-            return False
-        return _version_in(response.status_code, _json(response)) is not None
+            return None
+        return _version_in(response.status_code, _json(response))
 
     def _other_version(self, method: str, path: str) -> click.ClickException | None:
         """The error for a sandbox route this command uses and the server does not have: it
@@ -213,7 +215,8 @@ class _Client:
             f"this command is Payground {__version__}. Use the same version on both sides.")
 
 
-# What to do about an address where something other than Payground answers.
+# What to do about an address where something other than Payground answers; every "not a
+# Payground server" message names the version this command expects.
 _WHERE = (f"Check the address (--url or PAYGROUND_URL): `payground serve` (Payground "
           f"{__version__}) prints the one it listens on.")
 
