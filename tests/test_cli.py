@@ -691,6 +691,14 @@ def test_init_works_with_a_server_of_another_version_that_has_what_it_needs(
     assert result.stderr == ""
 
 
+
+def advance_clock_saved_for(url: str, cli_home, run):
+    """``payground clock advance 2d`` with a session saved by an earlier ``init`` at ``url``."""
+    cli_home.mkdir()
+    (cli_home / "session").write_text("sess_from_an_earlier_init\n")
+    (cli_home / "server_url").write_text(url + "\n")
+    return run("clock", "advance", "2d")
+
 @pytest.mark.parametrize(("version", "said"), [
     ("0.0.9", "it runs Payground 0.0.9, and this command is Payground {ours}. Use the same "
               "version on both sides."),
@@ -700,10 +708,7 @@ def test_init_works_with_a_server_of_another_version_that_has_what_it_needs(
 def test_a_route_the_server_lacks_is_said_with_both_versions(project, cli_home, run, version,
                                                              said):
     with OtherServer(version=version) as other:
-        cli_home.mkdir()
-        (cli_home / "session").write_text("sess_from_an_earlier_init\n")
-        (cli_home / "server_url").write_text(other.url + "\n")
-        result = run("clock", "advance", "2d")
+        result = advance_clock_saved_for(other.url, cli_home, run)
 
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -730,10 +735,7 @@ def test_a_root_of_another_version_is_named_with_both_versions(server, project, 
 def test_an_answer_that_is_no_paygrounds_names_the_version_expected(project, cli_home, run):
     """A page (a proxy's, another web server's) where a sandbox route should answer."""
     with OtherServer(page=True) as other:
-        cli_home.mkdir()
-        (cli_home / "session").write_text("sess_from_an_earlier_init\n")
-        (cli_home / "server_url").write_text(other.url + "\n")
-        result = run("clock", "advance", "2d")
+        result = advance_clock_saved_for(other.url, cli_home, run)
 
     assert result.exit_code == 1
     assert result.stdout == ""
