@@ -101,6 +101,10 @@ API_KEY_ON_SANDBOX = (
     "audit trail ...) takes the account's session, so a leaked key cannot make itself new "
     "keys. Log in (POST /sandbox/login) and send 'Authorization: Bearer sess_...'."
 )
+API_KEY_ON_DASHBOARD = (
+    "API keys cannot sign in to the dashboard: it manages keys, so it takes your email and "
+    "password, and a leaked key cannot make itself new keys. Log in at /dashboard/login."
+)
 REQUEST_TOO_LARGE = "Request body too large."
 API_ERROR = "An unknown error occurred on Payground's side. It has been logged."
 IDEMPOTENCY_MISMATCH = (

@@ -633,3 +633,30 @@ def test_sign_ups_for_taken_emails_use_the_log_in_budget(dash, app, client, wall
     answers = _at_once(app, 8, lambda c: c.post("/sandbox/signup", json={
         "email": emails.pop(), "password": "a new password 1"}))
     assert [r.status_code for r in answers] == [201] * 8
+
+
+def test_an_api_key_is_refused_with_a_reason_not_sent_to_log_in(app, account):
+    """Story 3: a leaked key cannot reach the pages that manage keys, and the answer says so
+    (``curl -u rk_test_...:`` would otherwise get a log-in page and no reason)."""
+    import base64
+
+    from payground import messages
+
+    restricted = account.create_key(permissions=["balance_read"])
+    basic = "Basic " + base64.b64encode(f"{restricted}:".encode()).decode()
+    browser = app.test_client()  # no session cookie: only the key
+    for auth in (f"Bearer {restricted}", f"Bearer {account.secret_key}", basic):
+        for method, path in (("GET", "/dashboard/keys"), ("GET", "/dashboard"),
+                             ("POST", "/dashboard/keys")):
+            r = browser.open(path, method=method, headers={"Authorization": auth})
+            assert r.status_code == 401, (method, path, r.status_code)
+            page = text(r)
+            assert "API keys cannot sign in" in page
+            assert messages.API_KEY_ON_DASHBOARD in page
+            assert restricted[8:] not in page and account.secret_key[8:] not in page
+    # Anything else in the header is no key: the visitor is sent to log in as before.
+    r = browser.get("/dashboard/keys", headers={"Authorization": "Bearer not_a_key"})
+    assert r.status_code == 303 and r.headers["Location"].startswith("/dashboard/login")
+    # The log-in page itself is public: it still shows, key or not.
+    assert browser.get("/dashboard/login",
+                       headers={"Authorization": f"Bearer {restricted}"}).status_code == 200

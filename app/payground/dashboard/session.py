@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadHost, HTTPException, MethodNotAllowed
 
 from .. import messages
-from ..core.keys import scrub
+from ..core.keys import KEY_LIKE, scrub
 from ..errors import AuthenticationError, InvalidRequestError, StripeError, lock_timeout_for
 from ..http.context import state
 from ..http.forms import refuse_nul
@@ -144,6 +144,10 @@ def load_session():
         except AuthenticationError:
             g.drop_session = True  # expired or logged out elsewhere: clear the stale cookie
     if g.account is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        if _sent_an_api_key():
+            # `curl -u rk_test_...:` gets a reason, not a log-in page: a key (a restricted
+            # one above all) must never open the pages that manage keys.
+            return error_page(401, "API keys cannot sign in", messages.API_KEY_ON_DASHBOARD)
         # Only the path: a query string could carry anything, even a pasted key; and not a
         # path holding one either (it would be echoed in the redirect's URL).
         next_path = request.path if scrub(request.path) == request.path else None
@@ -162,6 +166,14 @@ def load_session():
         for name, value in request.form.items(multi=True):
             refuse_nul(name, value)  # as the API does
     return None
+
+
+def _sent_an_api_key() -> bool:
+    """Whether the request carries an API key (Bearer or Basic, as ``/v1`` reads them)."""
+    from ..http.auth import key_from_request
+
+    raw = key_from_request()
+    return raw is not None and KEY_LIKE.match(raw) is not None
 
 
 @bp.after_request
