@@ -85,6 +85,22 @@ def test_a_publishable_key_reaches_only_what_the_spec_allows(app, account):
     assert seen == PUBLISHABLE_ROUTES
 
 
+def test_a_read_permission_never_opens_a_write_route(app, account):
+    # Write implies read, not the reverse: each write route refuses its own resource's read
+    # permission, naming the write one (Stripe's 403: invalid_request_error, no code).
+    readers = {}
+    writes = [(m, p, perm) for m, p, perm in routes(app) if perm.endswith("_write")]
+    assert len(writes) >= 20
+    for method, path, permission in writes:
+        read = permission[:-len("write")] + "read"
+        if read not in readers:
+            readers[read] = restricted(account, [read])
+        assert_error(call(account, method, path, readers[read]), 403,
+                     message=messages.MISSING_PERMISSION.format(
+                         masked=keys.mask(readers[read]), account=account.account_id,
+                         permission=permission))
+
+
 @pytest.mark.parametrize("granted,needed,allowed", [
     ("charge_write", "charge_read", True), ("charge_read", "charge_write", False),
     ("customer_write", "charge_read", False),
@@ -201,6 +217,39 @@ def test_trusted_proxy_address_reaches_tokens_and_early_refusals(app, account, c
     logged = client.get(f"/sandbox/requests/{refused.headers['Request-Id']}",
                         headers=account.session_auth).get_json()
     assert logged["client_ip"] == "192.0.2.46"
+
+
+def test_a_live_restricted_key_keeps_its_allowlist_and_its_permissions(account, client):
+    account.activate()
+    key = account.create_key(permissions=["balance_read"], livemode=True,
+                             ip_allowlist=["203.0.113.0/24"])
+    assert key.startswith("rk_live_")
+    headers = {"Authorization": f"Bearer {key}"}
+    inside = {"REMOTE_ADDR": "203.0.113.7"}
+    r = client.get("/v1/balance", headers=headers, environ_base=inside)
+    assert r.status_code == 200 and r.get_json()["livemode"] is True
+    # From inside the allow-list, what the key may not do is still Stripe's 403 (live account,
+    # live key, masked the same way).
+    r = client.get("/v1/customers", headers=headers, environ_base=inside)
+    error = assert_error(r, 403, message=messages.MISSING_PERMISSION.format(
+        masked=keys.mask(key), account=account.account_id, permission="customer_read"))
+    assert error["message"].startswith("The provided key 'rk_live_****")
+    # From outside it, nothing: not even what its permissions allow.
+    for path in ("/v1/balance", "/v1/customers"):
+        r = client.get(path, headers=headers, environ_base={"REMOTE_ADDR": "198.51.100.1"})
+        error = refused_from(r, "198.51.100.1")
+        assert key[8:] not in str(error) and keys.mask(key) not in str(error)
+    # Rolled, the new key keeps both.
+    new = account.roll(key)
+    assert client.get("/v1/balance", headers={"Authorization": f"Bearer {new}"},
+                      environ_base=inside).status_code == 200
+    refused_from(client.get("/v1/balance", headers={"Authorization": f"Bearer {new}"},
+                            environ_base={"REMOTE_ADDR": "198.51.100.1"}), "198.51.100.1")
+    assert_error(client.get("/v1/customers", headers={"Authorization": f"Bearer {new}"},
+                            environ_base=inside), 403,
+                 message=messages.MISSING_PERMISSION.format(
+                     masked=keys.mask(new), account=account.account_id,
+                     permission="customer_read"))
 
 
 def test_allowlist_is_checked_before_permissions(account, client):

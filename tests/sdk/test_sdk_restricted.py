@@ -26,6 +26,23 @@ def test_missing_permission_raises_permission_error(payground_account, payground
     assert raised.value.http_status == 403
     assert raised.value.user_message == messages.MISSING_PERMISSION.format(
         masked=keys.mask(key), account=payground_account.id, permission="customer_write")
+    # As Stripe sends it: an invalid_request_error without a code; the SDK picks the class by
+    # the 403 alone.
+    assert raised.value.code is None
+    assert raised.value.error.type == "invalid_request_error"
+    # An expansion the key cannot read is the same error, naming the expanded object's
+    # permission (and nothing of the object).
+    customer = payground_stripe.Customer.create(email="y@example.com")
+    charge = payground_stripe.Charge.create(amount=2000, currency="usd", source="tok_visa",
+                                            customer=customer.id)
+    reader = sandbox(payground_account, "POST", "/sandbox/keys", type="restricted",
+                     permissions=["charge_read"])["secret"]
+    assert payground_stripe.Charge.retrieve(charge.id, api_key=reader).customer == customer.id
+    with pytest.raises(stripe.PermissionError) as raised:
+        payground_stripe.Charge.retrieve(charge.id, expand=["customer"], api_key=reader)
+    assert raised.value.user_message == messages.MISSING_PERMISSION.format(
+        masked=keys.mask(reader), account=payground_account.id, permission="customer_read")
+    assert "y@example.com" not in str(raised.value.http_body)
 
 
 def test_revoked_key_raises_authentication_error(payground_account, payground_stripe):
