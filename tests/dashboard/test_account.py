@@ -34,6 +34,16 @@ def test_live_needs_activation_first(dash, signed_in):
     assert "Test mode: nothing here moves real money." in text(dash.get("/dashboard/keys"))
 
 
+@pytest.mark.parametrize("next_path, location", [
+    ("/dashboard/requests", "/dashboard/requests"),
+    ("/dashboard/../v1/customers", "/dashboard/keys"),
+    ("/dashboard/%2E%2e/sandbox/requests", "/dashboard/keys"),
+])
+def test_the_toggle_stays_on_the_dashboard(dash, signed_in, next_path, location):
+    r = dash.post("/dashboard/mode", {"mode": "test", "next": next_path})
+    assert r.status_code == 303 and r.headers["Location"] == location
+
+
 def test_sample_data_comes_from_faker(dash, signed_in):
     page = text(dash.get("/dashboard/activate?sample=1"))
     assert field_value(page, "country") == "US"

@@ -139,13 +139,29 @@ def test_an_unknown_email_takes_as_long_as_a_wrong_password(dash, app, monkeypat
 
 
 @pytest.mark.parametrize("next_path", ["https://evil.example/", "//evil.example/x",
-                                       "/dashboard/\\evil", "/v1/customers"])
+                                       "/dashboard/\\evil", "/v1/customers",
+                                       # Dot segments: the browser resolves them off the
+                                       # dashboard (%2e%2e as well).
+                                       "/dashboard/../v1/customers",
+                                       "/dashboard/%2e%2E/sandbox/requests",
+                                       "/dashboard/keys/./../../v1/charges",
+                                       "/dashboard/.%2e?x=1"])
 def test_login_never_redirects_off_the_dashboard(dash, app, next_path):
     account = dash.signup()
     browser = Dashboard(app.test_client())
     r = browser.post("/dashboard/login", {"email": account.email, "password": PASSWORD,
                                           "next": next_path})
     assert r.status_code == 303 and r.headers["Location"] == "/dashboard/keys"
+
+
+@pytest.mark.parametrize("next_path", ["/dashboard/requests", "/dashboard/..requests",
+                                       "/dashboard/requests/req_1?x=../y"])
+def test_login_goes_on_to_the_dashboard_page_it_was_asked_for(dash, app, next_path):
+    account = dash.signup()
+    browser = Dashboard(app.test_client())
+    r = browser.post("/dashboard/login", {"email": account.email, "password": PASSWORD,
+                                          "next": next_path})
+    assert r.status_code == 303 and r.headers["Location"] == next_path
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ After every view they add the headers that keep pages out of caches and frames.
 from __future__ import annotations
 
 import logging
+from urllib.parse import unquote
 
 from flask import current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
@@ -73,9 +74,16 @@ def safe_next(value: str | None) -> str:
     holding a key, a signing secret or a session token (it would be echoed in the URL)."""
     if (value and value.startswith(COOKIE_PATH + "/") and "//" not in value
             and "\\" not in value and value.isprintable()  # no CR/LF for the Location header
-            and scrub(value) == value):
+            and not _has_dot_segment(value) and scrub(value) == value):
         return value
     return url_for("dashboard.keys")
+
+
+def _has_dot_segment(value: str) -> bool:
+    """Whether the path has a ``.`` or ``..`` segment: the browser resolves
+    ``/dashboard/../v1/customers`` (``%2e%2e`` alike) to an address outside the dashboard."""
+    path = value.partition("?")[0].partition("#")[0]
+    return any(part in (".", "..") for part in unquote(path).split("/"))
 
 
 def start_session(response, token: str) -> None:
