@@ -174,3 +174,16 @@ def test_every_change_made_in_the_dashboard_names_its_request_and_address(app, d
         ("api_key.created", signup, "203.0.113.1"),
         ("api_key.created", signup, "203.0.113.1"))]
     assert "/dashboard/requests/" not in page  # none of them is a /v1 request
+
+
+def test_audit_details_show_moments_as_times(dash, signed_in, wall):
+    """``clock.advanced``'s ``from`` and ``to`` are moments: shown as times, not Unix seconds."""
+    from payground.dashboard.filters import time_tag
+
+    wall[0] = 1_700_000_000
+    assert dash.post("/dashboard/clock", {"advance": "3600"}).status_code == 303
+    page = dash.get("/dashboard/audit?type=clock.advanced").get_data(as_text=True)
+    details = re.findall(r'<span class="kv">(.*?)</span>', page)
+    assert details == ["seconds: 3600", f"from: {time_tag(1_700_000_000)}",
+                       f"to: {time_tag(1_700_003_600)}"]
+    assert "2023-11-14 22:13:20" in details[1] and "2023-11-14 23:13:20" in details[2]

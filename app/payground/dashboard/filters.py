@@ -30,6 +30,18 @@ def time_tag(value: int | None, seconds: bool = True) -> Markup:
         moment.isoformat(), full, full if seconds else full[:-3])
 
 
+# Audit event details that are moments on the account's clock (``clock.advanced``'s ``from``
+# and ``to``, a rolled signing secret's expiry): shown as times, not Unix seconds.
+AUDIT_TIMES = frozenset({"from", "to", "previous_secret_expires_at"})
+
+
+def audit_detail(value: object, name: str) -> object:
+    """An audit event's detail as people read it: a time for the moments, else as stored."""
+    if name in AUDIT_TIMES and isinstance(value, int) and not isinstance(value, bool):
+        return time_tag(value)
+    return value
+
+
 def money(amount: int | None, currency: str | None) -> str:
     """``1234, "usd"`` -> ``$12.34 USD``."""
     if amount is None or not currency:
@@ -59,6 +71,7 @@ def masked(value: object) -> str:
 
 def register(bp) -> None:
     for name, func in (("timestamp", timestamp), ("time", time_tag), ("duration", duration),
-                       ("money", money), ("masked", masked)):
+                       ("money", money), ("masked", masked),
+                       ("audit_detail", audit_detail)):
         bp.add_app_template_filter(func, f"pg_{name}")
     bp.add_app_template_global(page_link, "pg_page_link")
