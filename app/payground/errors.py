@@ -282,8 +282,13 @@ def register_error_handlers(app) -> None:
         # The failed-authentication throttle's 429 (no caller known) is never written to the
         # request log (http/request_log.py): no link to an entry that will never exist.
         throttled = isinstance(error, RateLimitError) and is_unlogged_throttle(error.status)
-        if request_id and not throttled and (request.path == "/v1"
-                                             or request.path.startswith("/v1/")):
+        # Nor for a missing or unknown key: its request is logged in no account, so no one
+        # could open the page (Stripe's such 401s carry no link either). An expired or
+        # revoked key's is logged in its owner's account, and links there.
+        unowned = (isinstance(error, AuthenticationError) and g.get("account") is None
+                   and not isinstance(error, ApiKeyExpired))
+        if request_id and not (throttled or unowned) and (request.path == "/v1"
+                                                          or request.path.startswith("/v1/")):
             # Like Stripe's: the dashboard page of this request (the JSON form is
             # GET /sandbox/requests/<id>, with a session).
             base = scrub(public_base_url())

@@ -85,10 +85,10 @@ def test_an_error_carries_a_request_log_url_that_resolves_to_the_request(account
     assert (entry["method"], entry["path"]) == ("GET", "/v1/customers/cus_missing")
 
 
-def test_request_log_url_defaults_to_the_host_and_only_on_v1(client, app):
+def test_request_log_url_defaults_to_the_host_and_only_on_v1(client, app, account):
     app.config["PUBLIC_URL"] = None
-    r = client.get("/v1/customers")
-    error = assert_error(r, 401)
+    r = account.get("/v1/customers/cus_missing")
+    error = assert_error(r, 404, code="resource_missing", param="id")
     assert error["request_log_url"] == (
         f"http://localhost/dashboard/requests/{r.headers['Request-Id']}")
     signin = client.post("/sandbox/login", json={"email": "nobody@example.com",
@@ -98,16 +98,17 @@ def test_request_log_url_defaults_to_the_host_and_only_on_v1(client, app):
 
 
 @pytest.mark.parametrize("host", ["xn--zz", "a.xn--.example:8080"])
-def test_request_log_url_takes_a_host_it_cannot_decode_as_sent(app, host):
+def test_request_log_url_takes_a_host_it_cannot_decode_as_sent(app, account, host):
     # Werkzeug's request.host_url decodes IDNA, and raised on these: every /v1 error was
     # Werkzeug's HTML 500. (Not through the test client: it reads the URL the same way.)
     app.config["PUBLIC_URL"] = None
     body, status, headers = run_wsgi_app(
-        app, EnvironBuilder("/v1/customers", headers={"Host": host}).get_environ(),
+        app, EnvironBuilder("/v1/customers/cus_missing",
+                            headers={**account.auth(), "Host": host}).get_environ(),
         buffered=True)
     r = app.response_class(b"".join(body), status=status, headers=headers)
 
-    error = assert_error(r, 401)
+    error = assert_error(r, 404, code="resource_missing", param="id")
     assert error["request_log_url"] == (
         f"http://{host}/dashboard/requests/{r.headers['Request-Id']}")
 
@@ -140,6 +141,30 @@ def test_a_failed_authentication_is_logged_without_an_account(app, client, accou
     assert (row.account_id, row.key_redacted, row.status) == (None, None, 401)
     no_key = client.get("/v1/customers")
     assert log_row(app, no_key.headers["Request-Id"]).key_redacted is None
+
+
+def test_a_refused_key_links_to_its_log_entry_only_where_an_account_can_open_it(client,
+                                                                                account):
+    """Story 1: a first request without a key, or with a mistyped one, is logged in no
+    account (above), so its error carries no link that would only ever lead to a 404 (nor
+    do Stripe's). A revoked key's request is its owner's to open, and a publishable key's."""
+    unknown = keys.generate("secret", False)
+    for headers in ({}, {"Authorization": f"Bearer {unknown}"},
+                    {"Authorization": "Bearer not-a-key"}):
+        r = client.get("/v1/customers", headers=headers)
+        error = assert_error(r, 401)
+        assert "request_log_url" not in error, error
+
+    publishable = client.get("/v1/customers", headers=account.auth(account.publishable_key))
+    error = assert_error(publishable, 401, code="secret_key_required")
+    assert error["request_log_url"].endswith(
+        f"/dashboard/requests/{publishable.headers['Request-Id']}")
+    account.revoke(account.secret_key)
+    revoked = client.get("/v1/customers", headers=account.auth())
+    error = assert_error(revoked, 401, code="api_key_expired")
+    request_id = urlsplit(error["request_log_url"]).path.rsplit("/", 1)[1]
+    assert request_id == revoked.headers["Request-Id"]
+    assert sandbox(account, f"/sandbox/requests/{request_id}").get_json()["status"] == 401
 
 
 def test_an_expired_key_is_logged_in_its_owners_account(app, account, wall):
