@@ -475,6 +475,78 @@ def test_create_never_writes_over_a_key_the_env_file_holds(server, account, proj
         assert call(server, key).status_code == 200
 
 
+def test_create_replaces_a_revoked_key_the_env_file_holds(server, account, project, run):
+    """Story 4: the leaked key is revoked, and its successor goes where the app reads it. The
+    revoked key in .env is no loss, so `keys create --env-file .env` takes its place."""
+    (project / ".env").write_text(f"STRIPE_SECRET_KEY={account.secret_key}\nOTHER=1\n")
+    leaked_id = key_id(server, account, account.secret_key)
+    assert run("keys", "revoke", leaked_id, "--yes").exit_code == 0
+
+    result = run("keys", "create", "--name", "backend", "--env-file", ".env")
+
+    assert result.exit_code == 0, result.output
+    env = dict(line.split("=", 1) for line in (project / ".env").read_text().splitlines()
+               if not line.startswith("#"))
+    new = env["STRIPE_SECRET_KEY"]
+    assert list(env) == ["STRIPE_SECRET_KEY", "OTHER"] and new != account.secret_key
+    assert new not in result.output and account.secret_key not in result.output
+    shown = mask_display(account.secret_key)
+    assert result.output.splitlines()[1:] == [
+        f"It replaces {shown} in .env, revoked: that key no longer works.",
+        f"Written to .env (mode 0600): STRIPE_SECRET_KEY={mask_display(new)}   "
+        "(masked here; the full key is only in .env)",
+        "Added .env to .gitignore.",
+    ]
+    assert call(server, new).status_code == 200
+    expired(server, account.secret_key)
+
+
+def test_create_replaces_an_expired_key_but_not_an_expiring_one(server, account, project,
+                                                                 run):
+    (project / ".env").write_text(f"STRIPE_SECRET_KEY={account.secret_key}\n")
+    rolled = run("keys", "roll", key_id(server, account, account.secret_key),
+                 "--expires-in", "1h")
+    assert rolled.exit_code == 0, rolled.output
+
+    still_working = run("keys", "create", "--env-file", ".env")  # expiring: it still works
+
+    assert still_working.exit_code == 1
+    assert still_working.stderr.startswith("Error: .env already has STRIPE_SECRET_KEY: ")
+    assert run("clock", "advance", "1h").exit_code == 0
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == (
+        f"It replaces {mask_display(account.secret_key)} in .env, expired: that key no "
+        "longer works.")
+    new = (project / ".env").read_text().split("STRIPE_SECRET_KEY=")[1].strip()
+    assert call(server, new).status_code == 200
+
+
+@pytest.mark.parametrize("held", ["sk_test_not-a-key", "OTHER_ACCOUNT"])
+def test_create_never_writes_over_a_value_it_cannot_place(server, account, project, run,
+                                                          held):
+    """A typo, or another account's working key: it may be the only copy of something."""
+    if held == "OTHER_ACCOUNT":
+        held = server.signup(email=email(), password=PASSWORD).secret_key
+    (project / ".env").write_text(f"STRIPE_SECRET_KEY={held}\n")
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: .env already has STRIPE_SECRET_KEY: writing the "
+                                    "new key there would lose the one it holds.")
+    assert (project / ".env").read_text() == f"STRIPE_SECRET_KEY={held}\n"
+    assert call(server, account.secret_key).status_code == 200
+    types = [row.split()[1] for row in run("keys", "list").output.splitlines()[1:]]
+    assert sorted(types) == ["publishable", "secret"]  # nothing was created
+
+
+def mask_display(key: str) -> str:
+    return f"{key[:8]}...{key[-4:]}"
+
+
 def test_create_env_file_elsewhere_is_not_added_to_this_gitignore(account, project, tmp_path,
                                                                   run):
     outside = tmp_path / "secrets" / "payments.env"

@@ -239,8 +239,8 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
 
     The full key is printed once, now; Payground cannot show it again. With --env-file it
     is written to that file instead (and the file added to ./.gitignore when it is in this
-    directory); a variable the file already has is never overwritten (--env-var names
-    another).
+    directory); a variable the file already has is overwritten only when it holds a key of
+    this account that no longer works, revoked or expired (else --env-var names another).
 
     \b
     Examples:
@@ -256,12 +256,14 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
     optional = {"name": name, "note": note, "permissions": list(permissions) or None,
                 "ip_allowlist": list(ips) or None}
     params.update({k: v for k, v in optional.items() if v is not None})
+    replaced = None
     if env_file is not None:
-        from .envfile import check_unset, check_writable
+        from .envfile import check_writable
 
         check_writable(env_file)
-        check_unset(env_file, env_var or _default_env_var(params))
     with _Client(url) as api:
+        if env_file is not None:
+            replaced = _replaceable(api, obj, env_file, env_var or _default_env_var(params))
         if expires_at is not None:
             kind, amount = expires_at
             if kind == "in":
@@ -277,7 +279,35 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
         click.echo(f"Accepted only from: {', '.join(key['ip_allowlist'])}")
     if key.get("expires_at") is not None:
         click.echo(f"Expires: {_when(key['expires_at'])} UTC (account time)")
+    if replaced is not None:
+        click.echo(f"It replaces {replaced['redacted']} in {env_file}, {replaced['status']}: "
+                   "that key no longer works.")
     _reveal(key, env_file, env_var)
+
+
+def _replaceable(api: _Client, obj: dict[str, Any], env_file: Path,
+                 name: str) -> dict[str, Any] | None:
+    """Refuse, before a key is created, to write it over a value that may still be needed.
+
+    An empty variable is free (None). One holding a key of this account that no longer works
+    (revoked or expired) is free too, and that key's object is returned: after a leak the
+    key is revoked and its successor goes where the services read it (Story 4), and the dead
+    key is no loss. Anything else (a working key, another account's, a value the server
+    cannot place) may be the only copy of a key that still works: refused.
+    """
+    from ..core.keys import parse
+    from .envfile import _read_env, check_unset
+
+    held = _read_env(env_file).get(name)
+    if not held:
+        return None
+    if parse(held) is not None:  # only a well-formed key is sent, in a body, never a URL
+        found = _sandbox(api, obj, "POST", "/sandbox/keys/identify",
+                         json={"keys": [held]})["data"][0]
+        if found and found["status"] in ("revoked", "expired"):
+            return found
+    check_unset(env_file, name)  # raises: the value may still be needed
+    return None  # pragma: no cover - check_unset raised
 
 
 # --- roll ----------------------------------------------------------------------------------
