@@ -106,6 +106,31 @@ def test_check_setup_prefers_the_environment_and_flags_an_exposed_env_file(proje
     assert entry["key_redacted"] == masked(other)
 
 
+def test_check_setup_in_a_ci_job_reads_the_key_from_the_ci_secret_alone(project):
+    """Lesson 2, "In CI": a CI key of its own, that expires, and a checkout without .env."""
+    made = project.run_args([sys.executable, "-m", "payground", "keys", "create", "--name",
+                             "ci", "--expires-at", "+30d", "--env-file", "ci.env"])
+    ci = (project.path / "ci.env").read_text().split("STRIPE_SECRET_KEY=")[1].strip()
+    assert ci not in made.stdout + made.stderr
+    assert project.key_object(ci)["expires_at"] is not None
+    job = project.path / "ci-job"
+    job.mkdir()
+    env = {**project.env, "STRIPE_SECRET_KEY": ci, "STRIPE_API_BASE": project.server.url}
+    result = subprocess.run([sys.executable, str(TUTORIALS / LESSON_2 / "check_setup.py")],
+                            cwd=job, env=env, capture_output=True, text=True,
+                            timeout=PROGRAM_TIMEOUT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [  # no .env: no file checks, the key from the job
+        f"STRIPE_SECRET_KEY={masked(ci)} (from the environment)",
+        f"INFO calling Payground with {masked(ci)}",
+        "GET /v1/balance: 200",
+    ]
+    assert ci not in result.stdout + result.stderr
+    [entry] = project.dashboard("GET", "/sandbox/requests", params={"limit": 1})["data"]
+    assert (entry["path"], entry["status"], entry["key_redacted"]) == (
+        "/v1/balance", 200, masked(ci))
+
+
 def test_check_setup_refuses_a_publishable_key_without_showing_it(project):
     publishable = project.dotenv()["STRIPE_PUBLISHABLE_KEY"]
     result = project.run(LESSON_2, "check_setup.py", env={"STRIPE_SECRET_KEY": publishable},
@@ -193,11 +218,12 @@ def test_make_team_keys_writes_restricted_keys_to_env_only(team):
     env = team.dotenv()
     analytics, marketing = env["ANALYTICS_STRIPE_KEY"], env["MARKETING_STRIPE_KEY"]
     assert team.made.splitlines() == [
-        f"ANALYTICS_STRIPE_KEY={masked(analytics)}  charge_read, customer_read",
+        f"ANALYTICS_STRIPE_KEY={masked(analytics)}  charge_read, customer_read, event_read",
         f"MARKETING_STRIPE_KEY={masked(marketing)}  balance_read",
     ]
     assert (team.path / ".env").stat().st_mode & 0o777 == 0o600
-    expected = {analytics: ("analytics: revenue report", ["charge_read", "customer_read"]),
+    expected = {analytics: ("analytics: revenue report",
+                            ["charge_read", "customer_read", "event_read"]),
                 marketing: ("marketing: sales dashboard", ["balance_read"])}
     for key, (name, permissions) in expected.items():
         assert key.startswith("rk_test_")
@@ -225,20 +251,26 @@ def test_admin_backend_charges_and_refunds_with_the_secret_key(team):
     assert [r["id"] for r in admin_list(team, "/v1/refunds")] == [refund]
 
 
-def test_analytics_report_reads_and_is_refused_a_charge(team):
+def test_analytics_report_reads_the_raw_data_and_is_refused_a_charge(team):
+    """Story 3: the data team's key reads the raw data, raw events included, and no more."""
     analytics = team.dotenv()["ANALYTICS_STRIPE_KEY"]
     result = team.run(LESSON_3, "analytics_report.py")
     charges, customers = admin_list(team, "/v1/charges"), admin_list(team, "/v1/customers")
+    events = admin_list(team, "/v1/events")
     gross = sum(c["amount"] for c in charges if c["status"] == "succeeded")
     refunded = sum(c["amount_refunded"] for c in charges)
+    assert sorted(e["type"] for e in events) == [  # admin_backend.py's, and nothing else
+        "charge.refunded", "charge.succeeded", "charge.succeeded", "customer.created",
+        "refund.created"]
     assert result.stdout.splitlines() == [
-        f"charges: {len(charges)}, customers: {len(customers)}",
+        f"charges: {len(charges)}, customers: {len(customers)}, events: {len(events)}",
         f"gross {gross}, refunded {refunded}, net {gross - refunded} (usd cents)",
         "403 " + missing(team, analytics, "charge_write"),
     ]
     assert len(charges) == 2  # the refused charge was never made
-    assert key_log(team, analytics, 3) == [("GET", "/v1/charges", 200),
+    assert key_log(team, analytics, 4) == [("GET", "/v1/charges", 200),
                                            ("GET", "/v1/customers", 200),
+                                           ("GET", "/v1/events", 200),
                                            ("POST", "/v1/charges", 403)]
 
 

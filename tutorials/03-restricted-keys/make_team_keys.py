@@ -8,7 +8,8 @@ import requests
 from dotenv import load_dotenv, set_key
 
 TEAM_KEYS = {  # .env name: (the key's name in the dashboard, its permissions)
-    "ANALYTICS_STRIPE_KEY": ("analytics: revenue report", ["charge_read", "customer_read"]),
+    "ANALYTICS_STRIPE_KEY": ("analytics: revenue report",
+                             ["charge_read", "customer_read", "event_read"]),
     "MARKETING_STRIPE_KEY": ("marketing: sales dashboard", ["balance_read"]),
 }
 
