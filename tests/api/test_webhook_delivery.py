@@ -212,7 +212,29 @@ def test_deleting_an_endpoint_cancels_its_retries(account, sent):
         "failed", "endpoint deleted", None)
 
 
-def test_disabling_stops_what_was_waiting_even_if_enabled_again(account, sent):
+def test_a_retry_due_while_the_endpoint_is_disabled_fails_for_good(account, sent):
+    with Receiver(answers=[500]) as hook:
+        created = endpoint(account, hook.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+        account.post(f"/v1/webhook_endpoints/{created['id']}", {"disabled": "true"})
+        (row,) = deliveries(account)
+        assert (row["status"], row["attempts"]) == ("pending", 1)  # kept until its time
+        account.advance_clock(TEST_DELAYS[0])
+        sent()
+        # Enabled again after the retry's time: the past is not resent (Stripe).
+        account.post(f"/v1/webhook_endpoints/{created['id']}", {"disabled": "false"})
+        account.advance_clock(TEST_DELAYS[1])
+        sent()
+        assert len(hook.received) == 1
+    (row,) = deliveries(account)
+    assert (row["status"], row["attempts"], row["last_error"], row["next_attempt_at"]) == (
+        "failed", 1, "endpoint disabled", None)
+
+
+def test_an_endpoint_enabled_again_before_the_retry_gets_it(account, sent):
+    """Stripe: "if you disable and then re-enable a webhook endpoint before Stripe can
+    retry, you can still expect to see future retry attempts"."""
     with Receiver(answers=[500]) as hook:
         created = endpoint(account, hook.url)
         account.post("/v1/customers", {"email": "jo@example.com"})
@@ -221,10 +243,11 @@ def test_disabling_stops_what_was_waiting_even_if_enabled_again(account, sent):
         account.post(f"/v1/webhook_endpoints/{created['id']}", {"disabled": "false"})
         account.advance_clock(TEST_DELAYS[0])
         sent()
-        assert len(hook.received) == 1
+        assert len(hook.received) == 2
+        assert hook.received[0].event["id"] == hook.received[1].event["id"]
     (row,) = deliveries(account)
-    assert (row["status"], row["last_error"], row["next_attempt_at"]) == (
-        "failed", "endpoint disabled", None)
+    assert (row["status"], row["attempts"], row["last_response_status"]) == (
+        "succeeded", 2, 200)
 
 
 def test_modes_and_accounts_are_apart(make_account, hook, sent):
@@ -669,9 +692,28 @@ def test_a_forked_worker_starts_with_a_free_lock_and_no_sender(app):
     assert os.waitstatus_to_exitcode(status) == 0
 
 
-def test_an_attempt_in_flight_does_not_revive_a_delivery_disabled_meanwhile(app, account):
-    """Disabling fails the waiting deliveries; an attempt that was already on its way and
-    then fails must not put one back to pending (re-enabling would resend the past)."""
+def test_an_attempt_in_flight_does_not_revive_a_delivery_deleted_meanwhile(app, account):
+    """Deleting fails the waiting deliveries; an attempt that was already on its way and
+    then fails must not put one back to pending (it would be retried for a deleted
+    endpoint)."""
+    release = threading.Event()
+    with Receiver(answers=[500], hold=release) as hook:
+        created = endpoint(account, hook.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        assert hook.arrived.wait(10)  # the attempt is in flight, held by the receiver
+        account.delete(f"/v1/webhook_endpoints/{created['id']}")
+        release.set()  # ... and now it gets its 500
+        assert app.extensions["payground"].webhooks.wait_idle(10)
+        account.advance_clock(TEST_DELAYS[0])
+        assert app.extensions["payground"].webhooks.wait_idle(10)
+        assert len(hook.received) == 1
+    (row,) = deliveries(account)
+    assert (row["status"], row["last_error"]) == ("failed", "endpoint deleted")
+
+
+def test_an_attempt_in_flight_when_its_endpoint_is_disabled_keeps_its_retry(app, account):
+    """Disabling keeps the waiting retries: an attempt on its way that fails schedules the
+    next one, which an endpoint enabled again by then gets."""
     release = threading.Event()
     with Receiver(answers=[500], hold=release) as hook:
         created = endpoint(account, hook.url)
@@ -680,12 +722,15 @@ def test_an_attempt_in_flight_does_not_revive_a_delivery_disabled_meanwhile(app,
         account.post(f"/v1/webhook_endpoints/{created['id']}", {"disabled": "true"})
         release.set()  # ... and now it gets its 500
         assert app.extensions["payground"].webhooks.wait_idle(10)
+        (row,) = deliveries(account)
+        assert (row["status"], row["attempts"], row["last_response_status"]) == (
+            "pending", 1, 500)
         account.post(f"/v1/webhook_endpoints/{created['id']}", {"disabled": "false"})
         account.advance_clock(TEST_DELAYS[0])
         assert app.extensions["payground"].webhooks.wait_idle(10)
-        assert len(hook.received) == 1
+        assert len(hook.received) == 2
     (row,) = deliveries(account)
-    assert (row["status"], row["last_error"]) == ("failed", "endpoint disabled")
+    assert (row["status"], row["attempts"]) == ("succeeded", 2)
 
 
 def test_the_deadline_counts_from_the_start_even_when_connecting_is_slow(monkeypatch):

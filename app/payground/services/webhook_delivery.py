@@ -293,8 +293,9 @@ def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
     endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
     now = clock.now(offset)
     if endpoint is None or endpoint.deleted or endpoint.status != "enabled":
-        # Disabling or deleting an endpoint fails what was waiting for it; an attempt
-        # claimed just before comes back here. Nothing was sent: no attempt is counted.
+        # Deleting an endpoint fails what was waiting for it (an attempt claimed just before
+        # comes back here); a retry that comes due while its endpoint is disabled fails here,
+        # for good, as on Stripe. Nothing was sent: no attempt is counted.
         gone = endpoint is None or endpoint.deleted
         _finish(delivery, claim, now, status="failed", sent=False,
                 error="endpoint deleted" if gone else "endpoint disabled")
@@ -325,7 +326,7 @@ def _finish(delivery: WebhookDelivery, claim: int, now: int, *, status: str,
             next_attempt_at: int | None = None, sent: bool = True) -> None:
     """Write an attempt's result (counting it, if ``sent``) while the claim is still this
     attempt's and the delivery still pending: one failed meanwhile, because its endpoint
-    was disabled or deleted during the attempt, stays failed."""
+    was deleted during the attempt, stays failed."""
     values = dict(status=status, claimed_until=None, next_attempt_at=next_attempt_at)
     if sent:
         values.update(attempts=WebhookDelivery.attempts + 1, last_attempt_at=now,

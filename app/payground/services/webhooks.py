@@ -101,9 +101,11 @@ def update_endpoint(account, livemode: bool, endpoint_id: str, params: dict[str,
     if "description" in params:
         endpoint.description = params["description"] or None
     if "disabled" in params:
+        # Retries already waiting are kept: one that comes due while the endpoint is still
+        # disabled fails then, for good (services.webhook_delivery); re-enabled before it,
+        # it is sent. Stripe: "if you disable and then re-enable a webhook endpoint before
+        # Stripe can retry, you can still expect to see future retry attempts."
         endpoint.status = "disabled" if params["disabled"] else "enabled"
-        if params["disabled"]:  # what was waiting for it is not sent later either (Stripe)
-            _stop_waiting_deliveries(endpoint.id, "endpoint disabled")
     if "metadata" in params:
         endpoint.metadata_ = merge_metadata(endpoint.metadata_, params["metadata"])
     db.session.commit()
@@ -213,7 +215,7 @@ def send_after_commit() -> None:
 def undelivered_counts(event_ids: list[str]) -> dict[str, int]:
     """How many of each event's deliveries have not succeeded (Stripe's ``pending_webhooks``:
     "webhooks that haven't been successfully delivered"): those still being retried, and
-    those whose retries ran out or whose endpoint was disabled or deleted first. Events with
+    those whose retries ran out, whose endpoint was deleted, or disabled at a retry. Events with
     none are left out. An event counted here is one ``delivery_success=false`` lists
     (``undelivered``)."""
     if not event_ids:
