@@ -240,6 +240,25 @@ def test_a_lost_secret_is_replaced_by_rolling_with_no_grace(project, handler):
     assert f"paid: {charged.split()[1]} 2000 usd" in hooks.next_lines(2)
 
 
+def test_roll_secret_finds_the_endpoint_behind_ten_newer_ones(project):
+    """The list answers 10 per page by default: the lesson's endpoint, made first, is on
+    the second page once the account has ten more (16 are allowed)."""
+    run(project, "register.py")
+    secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    for n in range(10):
+        response = requests.post(
+            project.server.url_for("/v1/webhook_endpoints"), timeout=30,
+            headers={"Authorization": f"Bearer {key}"},
+            data={"url": f"http://127.0.0.1:9/other/{n}", "enabled_events[]": "payout.paid"})
+        assert response.status_code == 200, response.text
+    out = run(project, "roll_secret.py", "0")
+    new_secret = project.dotenv()["STRIPE_WEBHOOK_SECRET"]
+    assert new_secret != secret
+    assert out == [f"new signing secret {new_secret[:6]}...{new_secret[-4:]} saved to .env",
+                   "the old secret no longer signs"]
+
+
 def test_roll_secret_says_what_is_wrong(project):
     env = {k: v for k, v in project.dotenv().items() if k in KEYS}
     unregistered = project.run_args([sys.executable, str(LESSON / "roll_secret.py")],

@@ -28,7 +28,8 @@ if not Path(".env").exists():  # where the new secret goes, shown this once
 
 # Which endpoint: the one sending to our handler's URL.
 try:
-    response = requests.get(f"{api}/v1/webhook_endpoints", timeout=10,
+    # One page holds them all: at most 16 per mode (the default page is 10).
+    response = requests.get(f"{api}/v1/webhook_endpoints", params={"limit": 100}, timeout=10,
                             auth=(os.environ["STRIPE_SECRET_KEY"], ""))
 except requests.ConnectionError:  # nothing listens at STRIPE_API_BASE
     sys.exit(f"Payground is not answering at {api}: start it with `payground serve`")
