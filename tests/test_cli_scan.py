@@ -166,11 +166,29 @@ def test_outside_git_reads_the_folder_and_lets_env_files_be(tmp_path, monkeypatc
         f"LEAK src/pay.py:1:8  {shown(secret)}  test secret key",
         "       in a file (not in a git repository)",
         f"ok   .env:1:19  {shown(secret)}  test secret key",
-        "       in a .env file: fine on your machine, keep it out of version control",
+        "       in a dotenv file: fine on your machine, keep it out of version control",
         ""]
     assert "1 secret found in 2 files where it does not belong." in result.output
     assert scan("src/pay.py", "--json").exit_code == 1
     assert scan(".env").exit_code == 0
+
+
+def test_outside_git_the_files_env_file_writes_are_env_files_but_not_examples(
+        tmp_path, monkeypatch, scan):
+    """`keys create --env-file .env.ci` (or ci.env) puts a key where .env would: as fine
+    there; `.env.example` is meant to be committed, with placeholders: a key there leaks."""
+    secret = keys.generate("secret", False)
+    monkeypatch.chdir(tmp_path)
+    for name in (".env.ci", ".env.local", "ci.env", ".env.example", "app.env.sample"):
+        (tmp_path / name).write_text(f"K={secret}\n")
+
+    result = scan("--json")
+
+    assert result.exit_code == 1
+    found = {f["path"]: (f["where"], f["leak"]) for f in json.loads(result.output)["findings"]}
+    assert found == {".env.ci": ("env-file", False), ".env.local": ("env-file", False),
+                     "ci.env": ("env-file", False), ".env.example": ("file", True),
+                     "app.env.sample": ("file", True)}
 
 
 def test_history_and_staged_need_git(tmp_path, monkeypatch, scan):
@@ -395,7 +413,7 @@ def test_check_does_not_tell_to_roll_a_key_that_is_where_it_belongs(tmp_path, mo
     shown_id = key_id(server, account, account.secret_key)
     assert result.output.splitlines()[:3] == [
         f"ok   .env:1:19  {shown(account.secret_key)}  test secret key",
-        "       in a .env file: fine on your machine, keep it out of version control",
+        "       in a dotenv file: fine on your machine, keep it out of version control",
         f'       yours: {shown_id} "Test secret key", active']
 
 

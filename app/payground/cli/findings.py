@@ -20,7 +20,7 @@ IDENTIFY_BATCH = 100  # the most /sandbox/keys/identify takes at once
 TRACKED = "tracked"      # in a file git tracks
 UNTRACKED = "untracked"  # in a file git would add (not ignored)
 PLAIN = "file"           # outside git
-ENV_FILE = "env-file"    # a .env file outside git: where a key belongs during development
+ENV_FILE = "env-file"    # a dotenv file outside git: where a key belongs during development
 IGNORED = "ignored"      # a file git ignores, named on the command line
 STAGED = "staged"        # in what the next commit adds
 HISTORY = "history"      # in a line some commit added
@@ -28,7 +28,7 @@ WHERE = {
     TRACKED: "tracked by git: the next commit publishes it, if one has not already",
     UNTRACKED: "not yet in git, not ignored: `git add .` would commit it",
     PLAIN: "in a file (not in a git repository)",
-    ENV_FILE: "in a .env file: fine on your machine, keep it out of version control",
+    ENV_FILE: "in a dotenv file: fine on your machine, keep it out of version control",
     IGNORED: "in a file git ignores: not published by a commit (keep it that way)",
     STAGED: "staged: the next commit publishes it",
     HISTORY: "committed: every clone has it, even if a later commit deletes it",
@@ -132,12 +132,24 @@ def _collect(paths: tuple[Path, ...], *, staged: bool, history: bool) -> Collect
 def _files(path: Path, root: Path | None) -> list[tuple[Path, str]]:
     """The files to read under ``path``, each with where it is (``TRACKED`` ...)."""
     if root is None:
-        return [(f, ENV_FILE if f.name == ".env" else PLAIN) for f in gitfiles.walk_files(path)]
+        return [(f, ENV_FILE if _dotenv(f.name) else PLAIN) for f in gitfiles.walk_files(path)]
     tracked, untracked = gitfiles.git_files(root, path)
     files = [(f, TRACKED) for f in tracked] + [(f, UNTRACKED) for f in untracked]
     if not files and path.is_file():
         files = [(path, IGNORED)]  # named on the command line, though git ignores it
     return files
+
+
+# Dotenv files meant to be committed, with placeholders: a real key there is a leak.
+_SHARED_ENV = frozenset({"example", "sample", "template", "dist"})
+
+
+def _dotenv(name: str) -> bool:
+    """``.env``, ``.env.local``, ``ci.env``: the names `--env-file` writes keys to; not
+    ``.env.example`` and its kind."""
+    if name == ".env" or (name.endswith(".env") and len(name) > 4):
+        return name.removesuffix(".env").rsplit(".", 1)[-1] not in _SHARED_ENV
+    return name.startswith(".env.") and name.rsplit(".", 1)[-1] not in _SHARED_ENV
 
 
 def _read_files(collected: Collected, files: list[tuple[Path, str]]) -> None:
