@@ -447,7 +447,10 @@ def test_init_replaces_a_secret_that_is_not_this_accounts(server, project, run):
     assert result.exit_code == 0, result.output
     assert env_lines(project / ".env")["STRIPE_SECRET_KEY"] != other.secret_key
     assert (f"  It replaces {mask(other.secret_key)}, which is not an active test secret key "
-            "of this account.") in result.output.splitlines()
+            "of this account (kept in .env as a comment).") in result.output.splitlines()
+    assert (project / ".env").read_text().splitlines()[0] == (
+        f"# Replaced by payground, kept in case it is still needed: "
+        f"STRIPE_SECRET_KEY={other.secret_key}")
     assert other.secret_key not in result.output
 
 
@@ -472,10 +475,14 @@ def test_init_updates_existing_lines_and_keeps_the_others(server, project, run):
     assert result.exit_code == 0, result.output
     lines = (project / ".env").read_text().splitlines()
     assert lines[0] == "# my settings"
-    assert re.fullmatch(r"export STRIPE_SECRET_KEY=sk_test_\w{38}", lines[1])
-    assert lines[2:4] == ["FLASK_DEBUG=1", f"STRIPE_API_BASE={server.url}"]
-    assert re.fullmatch(r"STRIPE_PUBLISHABLE_KEY=pk_test_\w{38}", lines[4])
-    assert len(lines) == 5
+    # The value replaced may be the only copy of a key: kept, as a comment.
+    assert lines[1] == ("# Replaced by payground, kept in case it is still needed: "
+                        "export STRIPE_SECRET_KEY=sk_test_old")
+    assert re.fullmatch(r"export STRIPE_SECRET_KEY=sk_test_\w{38}", lines[2])
+    assert lines[3:5] == ["FLASK_DEBUG=1", f"STRIPE_API_BASE={server.url}"]
+    assert re.fullmatch(r"STRIPE_PUBLISHABLE_KEY=pk_test_\w{38}", lines[5])
+    assert len(lines) == 6
+    assert "  It replaces sk_test_..._old, kept in .env as a comment." in result.output.splitlines()
     assert (project / ".gitignore").read_text() == "node_modules/\n.env\n"
 
 
@@ -1325,7 +1332,9 @@ def test_activate_never_sends_a_key_that_is_not_payground_s(server, project, run
     live = env_lines(env)["STRIPE_LIVE_SECRET_KEY"]
     assert KEY.match(live) and customers(server.url, live) == []
     assert (f"  It replaces {mask(real)}, which is not an active live secret key of this "
-            "account.") in result.output.splitlines()
+            "account (kept in .env as a comment).") in result.output.splitlines()
+    assert (f"# Replaced by payground, kept in case it is still needed: "
+            f"STRIPE_LIVE_SECRET_KEY={real}") in env.read_text().splitlines()
     assert real not in result.output
 
 

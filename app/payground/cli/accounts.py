@@ -11,7 +11,7 @@ import click
 from ..core.emails import normalize_email
 from . import ENV_FILE, _saved_url, check_home, main, save_session, saved_session, url_option
 from .client import ServerError, _Client, _mask
-from .envfile import _read_env, _save_env_with_gitignore, check_writable, write_or_show
+from .envfile import _read_env, _save_env_with_gitignore, check_env_file, write_or_show
 from .keys import _sandbox
 
 
@@ -125,7 +125,7 @@ def init(obj: dict[str, Any], url: str, email: str | None, password: str | None)
     .. versionadded:: 0.1
     """
     env_path = Path(ENV_FILE)
-    check_writable(env_path, Path(".gitignore"))
+    check_env_file(env_path)
     check_home(obj)  # the session goes there: refused now, not after the sign-up
     with _Client(url) as api:
         api.check_server()
@@ -162,8 +162,11 @@ def init(obj: dict[str, Any], url: str, email: str | None, password: str | None)
         updates["STRIPE_PUBLISHABLE_KEY"] = publishable
     updates["STRIPE_API_BASE"] = url
     # The keys first: a secret shown only once must be safe before anything else can fail.
-    gitignore_added = write_or_show(lambda: _save_env_with_gitignore(updates),
-                                    {"STRIPE_SECRET_KEY": secret} if secret else {})
+    # A value replaced is kept as a comment: it was no key of this account, but it may be
+    # the only copy of one (a real Stripe key, another server's).
+    gitignore_added = write_or_show(
+        lambda: _save_env_with_gitignore(updates, keep=frozenset({"STRIPE_SECRET_KEY"})),
+        {"STRIPE_SECRET_KEY": secret} if secret else {})
     try:
         session_path = save_session(obj, session, url)
     except click.ClickException as error:
@@ -176,6 +179,8 @@ def init(obj: dict[str, Any], url: str, email: str | None, password: str | None)
         click.echo(f"Test keys written to {ENV_FILE} (mode 0600):")
         click.echo(f"  STRIPE_SECRET_KEY={_mask(secret)}   (masked here; the full key is "
                    f"only in {ENV_FILE})")
+        if existing and existing != secret:
+            click.echo(f"  It replaces {_mask(existing)}, kept in {ENV_FILE} as a comment.")
     elif created is None:
         click.echo(f"Kept the STRIPE_SECRET_KEY already in {ENV_FILE} ({_mask(existing)}): "
                    "it is an active test key of this account.")
@@ -186,7 +191,7 @@ def init(obj: dict[str, Any], url: str, email: str | None, password: str | None)
                    f"folder, {created['id']} \"{created['name']}\".")
         if existing:
             click.echo(f"  It replaces {_mask(existing)}, which is not an active test secret "
-                       "key of this account.")
+                       f"key of this account (kept in {ENV_FILE} as a comment).")
         click.echo(f"Updated {ENV_FILE} (mode 0600):")
         click.echo(f"  STRIPE_SECRET_KEY={_mask(secret)}   (masked here; the full key is "
                    f"only in {ENV_FILE})")
@@ -273,7 +278,7 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
     .. versionadded:: 0.1
     """
     session = saved_session(obj)
-    check_writable(Path(ENV_FILE), Path(".gitignore"))
+    check_env_file(Path(ENV_FILE))
     details = {k: v for k, v in (("business_name", business_name), ("country", country)) if v}
     existing = _read_env(Path(ENV_FILE)).get("STRIPE_LIVE_SECRET_KEY")
     with _Client(url) as api:
@@ -294,8 +299,9 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
     updates = {"STRIPE_LIVE_SECRET_KEY": secret}
     if publishable:
         updates["STRIPE_LIVE_PUBLISHABLE_KEY"] = publishable
-    gitignore_added = write_or_show(lambda: _save_env_with_gitignore(updates),
-                                    {"STRIPE_LIVE_SECRET_KEY": secret})
+    gitignore_added = write_or_show(
+        lambda: _save_env_with_gitignore(updates, keep=frozenset({"STRIPE_LIVE_SECRET_KEY"})),
+        {"STRIPE_LIVE_SECRET_KEY": secret})
     if already:
         click.echo(f"Live mode was already active for {account['business_name']} "
                    f"({account['id']}).")
@@ -306,7 +312,7 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
                f"in {ENV_FILE})")
     if existing and existing != secret:
         click.echo(f"  It replaces {_mask(existing)}, which is not an active live secret key of "
-                   "this account.")
+                   f"this account (kept in {ENV_FILE} as a comment).")
     click.echo(f"  STRIPE_LIVE_PUBLISHABLE_KEY={publishable}")
     if gitignore_added:
         click.echo(f"Added {ENV_FILE} to .gitignore.")

@@ -9,7 +9,8 @@ import click
 
 from . import ENV_FILE, _home, check_home, main, url_option
 from .client import ServerError, _Client, _mask
-from .envfile import _save_env_with_gitignore, _write_private, check_writable, write_or_show
+from .envfile import (_save_env_with_gitignore, _write_private, check_env_file,
+                      write_or_show)
 
 
 # --- demo ----------------------------------------------------------------------------------
@@ -56,7 +57,7 @@ def demo(obj: dict[str, Any], url: str, n_customers: int, n_charges: int, seed: 
     # Where the account's keys and password go, checked before the account exists.
     check_home(obj)
     if write_env:
-        check_writable(Path(ENV_FILE), Path(".gitignore"))
+        check_env_file(Path(ENV_FILE))
     from faker import Faker  # slow to import: only here
 
     fake = Faker("en_US")
@@ -125,9 +126,11 @@ def demo(obj: dict[str, Any], url: str, n_customers: int, n_charges: int, seed: 
                f"secret key {_mask(secret)}.")
     if write_env:
         try:
+            # The key `init` wrote there may be the only copy of one: kept, as a comment.
             added = _save_env_with_gitignore({"STRIPE_SECRET_KEY": secret,
                                               "STRIPE_PUBLISHABLE_KEY": publishable,
-                                              "STRIPE_API_BASE": url})
+                                              "STRIPE_API_BASE": url},
+                                             keep=frozenset({"STRIPE_SECRET_KEY"}))
         except OSError as error:  # checked above; the disk may still fill up
             raise click.ClickException(f"could not write {ENV_FILE} ({error.strerror or error});"
                                        f" the keys are in {home_env}.") from None

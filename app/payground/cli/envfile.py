@@ -1,9 +1,15 @@
-"""`.env` and `.gitignore` handling: keys written privately and kept out of Git."""
+"""`.env` and `.gitignore` handling: keys written privately and kept out of Git.
+
+A dotenv file is the user's: every line the CLI does not set comes back as it was, with its
+line endings (CRLF stays CRLF) and its byte-order mark. A link to a file elsewhere (one
+shared by projects) is written through, never replaced by a file of its own.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 
 from . import ENV_FILE, ENV_HEADER
@@ -12,42 +18,80 @@ from . import ENV_FILE, ENV_HEADER
 # --- files ---------------------------------------------------------------------------------
 
 _ENV_LINE = re.compile(r"^\s*(export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+_BOM = "\ufeff"
+# A note before a value `init`, `activate` or `demo` replaced that was no key of the account:
+# the file may have held the only copy of a key (a real Stripe one, another server's).
+REPLACED_NOTE = "# Replaced by payground, kept in case it is still needed: "
+
+
+def _lines(path: Path) -> tuple[str, list[tuple[str, str]]] | None:
+    """A dotenv file as its byte-order mark ("" without one) and its lines, each with its
+    own ending; ``None`` if there is no such file. Only ``\\n`` ends a line (``splitlines``
+    would also split at a form feed or U+2028 inside a value)."""
+    try:
+        with open(_real(path), encoding="utf-8", newline="") as fh:  # "\r\n" kept as is
+            text = fh.read()
+    except FileNotFoundError:
+        return None
+    bom = _BOM if text.startswith(_BOM) else ""
+    lines = []
+    for piece in re.findall(r"[^\n]*\n|[^\n]+$", text[len(bom):]):
+        ending = "\r\n" if piece.endswith("\r\n") else "\n" if piece.endswith("\n") else ""
+        lines.append((piece[:len(piece) - len(ending)], ending))
+    return bom, lines
+
+
+def _value(raw: str) -> str:
+    """A value as a shell or python-dotenv reads it: without its quotes, or without an
+    inline ``# comment`` (one after a space) when it has none."""
+    if raw[:1] in ("'", '"'):
+        end = raw.find(raw[0], 1)
+        if end > 0:
+            return raw[1:end]
+    return re.split(r"\s+#", raw, maxsplit=1)[0]
 
 
 def _read_env(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return values
-    for line in text.splitlines():
+    for line, _ending in (_lines(path) or ("", []))[1]:
         match = _ENV_LINE.match(line)
         if match:
-            value = match[3]
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            values[match[2]] = value
+            values[match[2]] = _value(match[3])  # the last one wins, as when sourced
     return values
 
 
-def _update_env(path: Path, updates: dict[str, str]) -> None:
-    """Set ``NAME=value`` lines in a dotenv file, keeping every other line; mode 0600."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        lines = [ENV_HEADER]
+def _update_env(path: Path, updates: dict[str, str], *, keep: frozenset[str] = frozenset(),
+                ) -> None:
+    """Set ``NAME=value`` lines in a dotenv file, keeping every other line; mode 0600.
+
+    :param keep: names whose value, when it is replaced by another, stays in the file as a
+        comment (``REPLACED_NOTE``) rather than being lost.
+    """
+    bom, lines = _lines(path) or ("", [(ENV_HEADER, "\n")])
+    newline = next((ending for _line, ending in lines if ending), "\n")
+    if lines and not lines[-1][1]:
+        lines[-1] = (lines[-1][0], newline)  # no final newline: one before what is added
     pending = dict(updates)
     out = []
-    for line in lines:
+    for line, ending in lines:
         match = _ENV_LINE.match(line)
         if match and match[2] in updates:
+            old = _value(match[3])
+            if match[2] in keep and old and old != updates[match[2]]:
+                out.append((REPLACED_NOTE + line, ending))
             if match[2] in pending:
-                out.append(f"{match[1] or ''}{match[2]}={pending.pop(match[2])}")
+                out.append((f"{match[1] or ''}{match[2]}={pending.pop(match[2])}", ending))
             # A second line for the same name is dropped: when sourced, it would win.
             continue
-        out.append(line)
-    out.extend(f"{name}={value}" for name, value in pending.items())
-    _write_private(path, "\n".join(out) + "\n")
+        out.append((line, ending))
+    out.extend((f"{name}={value}", newline) for name, value in pending.items())
+    _write_private(_real(path), bom + "".join(line + ending for line, ending in out))
+
+
+def _real(path: Path) -> Path:
+    """The file a dotenv path stands for: a symbolic link's target (a file shared by several
+    projects, say), which is the file to update; the link stays a link."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -59,7 +103,7 @@ def _write_private(path: Path, text: str) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
         os.chmod(tmp, 0o600)  # mkstemp's default, made explicit
         os.replace(tmp, path)
@@ -71,18 +115,15 @@ def _write_private(path: Path, text: str) -> None:
         raise
 
 
-def _ensure_gitignored(path: Path, name: str) -> bool:
-    """Make sure ``name`` (a file in this directory) is ignored; True if a line was added.
+# --- keeping it out of Git -----------------------------------------------------------------
 
-    Existing patterns count when they match it (``.env``, ``/.env``, ``.env*``, ``*.env``,
-    ``**/.env``); a later ``!.env`` un-ignores it, as in git.
-    """
+
+def _listed(text: str, name: str) -> bool:
+    """Whether a .gitignore's ``text`` ignores ``name`` (a file in its folder): ``.env``,
+    ``/.env``, ``.env*``, ``*.env``, ``**/.env``; a later ``!.env`` un-ignores it, as in git.
+    (What git is asked when it can be: this is for a folder outside any repository.)"""
     from fnmatch import fnmatchcase
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
     ignored = False
     for raw in text.splitlines():
         line = raw.strip()
@@ -93,12 +134,101 @@ def _ensure_gitignored(path: Path, name: str) -> bool:
         pattern = pattern.removeprefix("**/").removeprefix("/")
         if "/" not in pattern and fnmatchcase(name, pattern):
             ignored = not negate
-    if ignored:
+    return ignored
+
+
+def _append_line(path: Path, line: str) -> None:
+    """Add ``line`` at the end of a text file, in its line endings (a CRLF file stays one)."""
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        text = ""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    separator = "" if not text or text.endswith("\n") else newline
+    with path.open("a", encoding="utf-8", newline="") as fh:
+        fh.write(f"{separator}{line}{newline}")
+
+
+def _ensure_gitignored(path: Path, name: str) -> bool:
+    """Make sure the .gitignore ``path`` ignores ``name`` (a file in its folder); True if a
+    line was added."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    if _listed(text, name):
         return False
-    separator = "" if not text or text.endswith("\n") else "\n"
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(f"{separator}{name}\n")
+    _append_line(path, name)
     return True
+
+
+def _git(folder: Path, *args: str) -> int | None:
+    """git's exit status for ``args`` run in ``folder``; None without git."""
+    try:
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True,
+                              check=False).returncode
+    except OSError:  # git is not installed
+        return None
+
+
+def _existing(folder: Path) -> Path:
+    """``folder``, or its nearest ancestor that exists (the rest is made when written)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _gitignore_for(env: Path) -> Path | None:
+    """The .gitignore that keeps ``env`` out of Git: in a work tree, the one beside it (git
+    reads it last, so its line wins over the other .gitignore files); outside any, ./.gitignore
+    for a file in this folder (for the repository it may become); None for a file elsewhere.
+    Named by the path given, not a link's target: git publishes the link."""
+    folder = env.absolute().parent
+    if _git(_existing(folder), "rev-parse", "--show-toplevel") == 0:  # fails in .git, bare
+        return folder / ".gitignore"
+    if folder.resolve() == Path.cwd().resolve():
+        return Path(".gitignore")
+    return None
+
+
+def _ignored(env: Path, gitignore: Path) -> bool:
+    """Whether git ignores ``env``: git says (every ignore file, .git/info/exclude too), or,
+    outside a work tree, ``gitignore``'s lines."""
+    folder = env.absolute().parent
+    if folder.is_dir():
+        # --no-index: a pattern's verdict even for a tracked file (check_env_file refused it).
+        status = _git(folder, "check-ignore", "-q", "--no-index", "--", env.name)
+        if status in (0, 1):  # 128: not in a work tree
+            return status == 0
+    try:
+        return _listed(gitignore.read_text(encoding="utf-8"), env.name)
+    except FileNotFoundError:
+        return False
+
+
+def keep_out_of_git(env: Path) -> Path | None:
+    """Make sure git ignores ``env``; the .gitignore that gained a line for it, if one did.
+    (``None`` too for a file outside Git and this folder: see ``_gitignore_for``.)"""
+    gitignore = _gitignore_for(env)
+    if gitignore is None or _ignored(env, gitignore):
+        return None
+    _append_line(gitignore, env.name)
+    return gitignore
+
+
+def _tracked(env: Path) -> bool:
+    """Whether git tracks ``env`` (a link's target too, when it is in a work tree)."""
+    for path in dict.fromkeys([env.absolute(), Path(os.path.realpath(env))]):
+        folder = _existing(path.parent)
+        spec = os.path.relpath(path, folder)
+        # Literal: a name with a "*" in it is that file, not a pattern.
+        if _git(folder, "ls-files", "--error-unmatch", "--", f":(literal){spec}") == 0:
+            return True
+    return False
+
+
+# --- checked before anything is created ----------------------------------------------------
 
 
 def check_writable(*paths: Path) -> None:
@@ -110,19 +240,38 @@ def check_writable(*paths: Path) -> None:
         try:
             path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            pass
+            if path.is_symlink() and not _real(path).parent.is_dir():
+                raise click.ClickException(
+                    f"{path} is a link to {os.path.realpath(path)}, in a folder that does "
+                    "not exist. Nothing was changed.") from None
         except UnicodeDecodeError:
             raise click.ClickException(f"{path} is not UTF-8 text, so a key could not be added "
                                        "to it safely. Nothing was changed.") from None
         except OSError as error:
             raise click.ClickException(f"cannot read {path} ({error.strerror}). Nothing was "
                                        "changed.") from None
-        folder = path.parent.resolve()
-        while not folder.exists() and folder != folder.parent:  # made when written
-            folder = folder.parent
-        if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        real = _real(path)
+        folder = _existing(real.parent.resolve())  # made when written
+        if not os.access(folder, os.W_OK) or (real.exists() and not os.access(real, os.W_OK)):
             raise click.ClickException(f"cannot write {path} (no permission there). Nothing "
                                        "was changed.")
+
+
+def check_env_file(env: Path) -> None:
+    """Refuse, before anything is created, a dotenv file the keys cannot go to safely: one
+    that could not be written (``check_writable``), with the .gitignore that must list it, or
+    one git tracks - a key written there would go out with the next commit, and .gitignore
+    does not untrack a file."""
+    import click
+
+    gitignore = _gitignore_for(env)
+    check_writable(env, *([gitignore] if gitignore is not None else []))
+    if _tracked(env):
+        raise click.ClickException(
+            f"{env} is tracked by git: a key written there would be published by the next "
+            f"commit, and .gitignore does not untrack a file. Untrack it first (`git rm "
+            f"--cached {env}` keeps your copy), commit that, then run this again. Nothing was "
+            "changed.")
 
 
 def check_unset(path: Path, name: str) -> None:
@@ -140,12 +289,13 @@ def check_unset(path: Path, name: str) -> None:
 
 def write_or_show(write, secrets: dict[str, str]) -> object:
     """Run ``write()``; if it fails anyway (the disk filled up, the file changed meanwhile),
-    show the just-issued ``secrets`` once instead of losing them, then stop with the error."""
+    show the just-issued ``secrets`` once instead of losing them, then stop with the error.
+    Any error: a key the server issued is lost to a bug here as surely as to a full disk."""
     import click
 
     try:
         return write()
-    except (OSError, UnicodeError) as error:
+    except Exception as error:  # noqa: BLE001 - whatever it is, the keys must not be lost
         click.echo(f"Could not write the new keys ({error}). They are shown this once:",
                    err=True)
         for name, value in secrets.items():
@@ -154,7 +304,9 @@ def write_or_show(write, secrets: dict[str, str]) -> object:
                                    "secrets manager).") from None
 
 
-def _save_env_with_gitignore(updates: dict[str, str]) -> bool:
-    """Write ./.env and make sure git ignores it; True if .gitignore gained a line."""
-    _update_env(Path(ENV_FILE), updates)
-    return _ensure_gitignored(Path(".gitignore"), ENV_FILE)
+def _save_env_with_gitignore(updates: dict[str, str], *,
+                             keep: frozenset[str] = frozenset()) -> bool:
+    """Write ./.env (``keep``: see ``_update_env``) and make sure git ignores it; True if
+    .gitignore gained a line."""
+    _update_env(Path(ENV_FILE), updates, keep=keep)
+    return keep_out_of_git(Path(ENV_FILE)) is not None

@@ -116,18 +116,26 @@ def _reveal(key: dict[str, Any], env_file: Path | None, env_var: str | None) -> 
         if not publishable:
             click.echo(ONCE_WARNING)
         return
-    from .envfile import _ensure_gitignored, _update_env, write_or_show
+    import os
+
+    from .envfile import _gitignore_for, _update_env, keep_out_of_git, write_or_show
 
     name = env_var or _default_env_var(key)
     write_or_show(lambda: _update_env(env_file, {name: secret}), {name: secret})
     shown = secret if publishable else (f"{_mask(secret)}   (masked here; the full key is only "
                                         f"in {env_file})")
     click.echo(f"Written to {env_file} (mode 0600): {name}={shown}")
-    if env_file.resolve().parent == Path.cwd().resolve():
-        if _ensure_gitignored(Path(".gitignore"), env_file.name):
-            click.echo(f"Added {env_file.name} to .gitignore.")
-    else:
+    if _gitignore_for(env_file) is None:  # outside Git and this folder
         click.echo(f"Keep {env_file} out of version control.")
+        return
+    try:
+        gitignore = keep_out_of_git(env_file)
+    except (OSError, UnicodeError) as error:  # checked before; the disk may still fill up
+        click.echo(f"Warning: could not add {env_file.name} to .gitignore ({error}): add it "
+                   "yourself, before a commit publishes the key.", err=True)
+        return
+    if gitignore is not None:
+        click.echo(f"Added {env_file.name} to {os.path.relpath(gitignore)}.")
 
 
 # --- list ----------------------------------------------------------------------------------
@@ -238,9 +246,10 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
     """Create a secret key, or a restricted one with --restricted and --permission.
 
     The full key is printed once, now; Payground cannot show it again. With --env-file it
-    is written to that file instead (and the file added to ./.gitignore when it is in this
-    directory); a variable the file already has is overwritten only when it holds a key of
-    this account that no longer works, revoked or expired (else --env-var names another).
+    is written to that file instead, and kept out of Git (the .gitignore beside it gets its
+    name, unless git ignores it already; a file git tracks is refused); a variable the file
+    already has is overwritten only when it holds a key of this account that no longer
+    works, revoked or expired (else --env-var names another).
 
     \b
     Examples:
@@ -258,9 +267,9 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
     params.update({k: v for k, v in optional.items() if v is not None})
     replaced = None
     if env_file is not None:
-        from .envfile import check_writable
+        from .envfile import check_env_file
 
-        check_writable(env_file)
+        check_env_file(env_file)
     with _Client(url) as api:
         if env_file is not None:
             replaced = _replaceable(api, obj, env_file, env_var or _default_env_var(params))
@@ -350,9 +359,9 @@ def roll(obj: dict[str, Any], url: str, key_id: str, grace: int, env_file: Path 
     .. versionadded:: 0.1
     """
     if env_file is not None:
-        from .envfile import check_writable
+        from .envfile import check_env_file
 
-        check_writable(env_file)  # before the roll: the old key may stop working at once
+        check_env_file(env_file)  # before the roll: the old key may stop working at once
     with _Client(url) as api:
         # Read the old key first: once the roll is made, nothing may stand between it and
         # showing the new key (shown this once), or a failed read would lose it.
