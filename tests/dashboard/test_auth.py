@@ -155,7 +155,12 @@ def test_login_never_redirects_off_the_dashboard(dash, app, next_path):
 
 
 @pytest.mark.parametrize("next_path", ["/dashboard/requests", "/dashboard/..requests",
-                                       "/dashboard/requests/req_1?x=../y"])
+                                       "/dashboard/requests/req_1?x=../y",
+                                       # No dot segment to a browser, which decodes nothing
+                                       # here: they stay on the dashboard (a 404 page).
+                                       "/dashboard/%252e%252e/v1/customers",
+                                       "/dashboard/..;/v1/customers",
+                                       "/dashboard/..%5cv1/customers"])
 def test_login_goes_on_to_the_dashboard_page_it_was_asked_for(dash, app, next_path):
     account = dash.signup()
     browser = Dashboard(app.test_client())
@@ -676,3 +681,44 @@ def test_an_api_key_is_refused_with_a_reason_not_sent_to_log_in(app, account):
     # The log-in page itself is public: it still shows, key or not.
     assert browser.get("/dashboard/login",
                        headers={"Authorization": f"Bearer {restricted}"}).status_code == 200
+
+
+def test_an_api_key_page_is_the_same_for_any_key_and_logs_nothing(app, account, caplog):
+    """The 401 page is decided by the key's shape only: an unknown key, a revoked one and a
+    working one get the same page (no answer says which keys exist), and no log line names
+    any of them."""
+    import logging
+
+    from payground import messages
+
+    revoked = account.create_key(permissions=["balance_read"])
+    account.revoke(revoked)
+    unknown = keys.generate("restricted", False)
+    browser = app.test_client()
+    caplog.set_level(logging.DEBUG)
+    pages = set()
+    for key in (account.secret_key, revoked, unknown):
+        r = browser.get("/dashboard/keys", headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 401
+        assert r.headers["Cache-Control"] == "no-store"
+        page = text(r)
+        assert messages.API_KEY_ON_DASHBOARD in page and key[8:] not in page
+        pages.add(page)
+        assert key[8:] not in caplog.text
+    assert len(pages) == 1
+
+
+@pytest.mark.parametrize("credentials", ["alice:s3cret", "team:sk_test_in_the_password",
+                                         "sess_abc:"])
+def test_a_proxys_basic_log_in_is_no_api_key(dash, app, credentials):
+    """A proxy in front asking its own Basic log-in passes the header on: its user name is no
+    key, so a signed-out visitor is sent to log in as before, and a signed-in one sees pages."""
+    import base64
+
+    proxy = {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+    browser = Dashboard(app.test_client())
+    r = browser.get("/dashboard/keys", headers=proxy)
+    assert r.status_code == 303
+    assert r.headers["Location"] == "/dashboard/login?next=/dashboard/keys"
+    browser.signup()
+    assert browser.get("/dashboard/keys", headers=proxy).status_code == 200

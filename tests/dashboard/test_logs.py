@@ -187,3 +187,33 @@ def test_audit_details_show_moments_as_times(dash, signed_in, wall):
     assert details == ["seconds: 3600", f"from: {time_tag(1_700_000_000)}",
                        f"to: {time_tag(1_700_003_600)}"]
     assert "2023-11-14 22:13:20" in details[1] and "2023-11-14 23:13:20" in details[2]
+
+
+def test_a_rolled_signing_secrets_expiry_is_shown_as_a_time(dash, signed_in, client, wall):
+    from payground.dashboard.filters import time_tag
+
+    wall[0] = 1_700_000_000
+    endpoint = v1(client, "/v1/webhook_endpoints", signed_in.secret_key, method="post",
+                  data={"url": "http://127.0.0.1:9/hook", "enabled_events[]": "payout.paid"}
+                  ).get_json()
+    r = dash.post(f"/dashboard/webhooks/{endpoint['id']}/roll", {"expires_in": "3600"})
+    assert r.status_code == 200
+    page = dash.get("/dashboard/audit?type=webhook_endpoint.secret_rolled").get_data(
+        as_text=True)
+    details = re.findall(r'<span class="kv">(.*?)</span>', page)
+    assert details[-1] == f"previous_secret_expires_at: {time_tag(1_700_003_600)}"
+
+
+def test_only_whole_seconds_under_a_moments_name_become_markup():
+    """``pg_audit_detail`` marks nothing safe but the ``<time>`` it builds from an integer:
+    any other value, under any name, is left for the template to escape."""
+    from markupsafe import Markup, escape
+
+    from payground.dashboard.filters import audit_detail, time_tag
+
+    assert audit_detail(1_700_000_000, "to") == time_tag(1_700_000_000)
+    for value, name in (("<b>1</b>", "from"), (True, "to"), (1.5, "to"),
+                        (1_700_000_000, "seconds"), ({"a": "<i>"}, "from")):
+        shown = audit_detail(value, name)
+        assert shown == value and not isinstance(shown, Markup), (value, name)
+    assert str(escape(audit_detail("<b>1</b>", "from"))) == "&lt;b&gt;1&lt;/b&gt;"

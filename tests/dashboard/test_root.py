@@ -49,3 +49,14 @@ def test_only_a_get_of_the_root_itself_is_redirected(client, method, path):
         "type": "invalid_request_error",
         "message": messages.UNRECOGNIZED_URL.format(method=method, path=path)}
     assert "Location" not in r.headers
+
+
+def test_the_redirect_stays_on_this_server_whatever_the_headers_say(client):
+    """The Location is a path of this server's own: no Host, X-Forwarded-Host or
+    X-Forwarded-Prefix makes it another site (Payground reads none of the last two)."""
+    r = client.get("/", headers={"Accept": BROWSER, "Host": "evil.example",
+                                 "X-Forwarded-Host": "evil.example",
+                                 "X-Forwarded-Prefix": "//evil.example",
+                                 "X-Forwarded-Proto": "https"})
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/dashboard"
