@@ -985,6 +985,24 @@ def test_demo_creates_customers_and_charges(server, project, cli_home, run):
         + int(summary[3])
 
 
+def test_demo_write_env_keeps_the_key_it_replaces_as_a_comment(server, project, run):
+    """The key `init` wrote may be the only copy of one: demo's own goes in, and says so."""
+    (project / ".env").write_text("STRIPE_SECRET_KEY=sk_test_from_init_Ab12\n")
+
+    result = run("demo", "--url", server.url, "--customers", "0", "--charges", "0",
+                 "--write-env")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == [
+        "Keys also written to .env (mode 0600); added .env to .gitignore.",
+        "  It replaces sk_test_...Ab12, kept in .env as a comment."]
+    lines = (project / ".env").read_text().splitlines()
+    assert lines[:2] == ["# Replaced by payground, kept in case it is still needed: "
+                         "STRIPE_SECRET_KEY=sk_test_from_init_Ab12",
+                         f"STRIPE_SECRET_KEY={env_lines(project / '.env')['STRIPE_SECRET_KEY']}"]
+    assert mode(project / ".env") == 0o600
+
+
 def test_demo_keeps_the_keys_out_of_dot_env_unless_asked(server, project, cli_home, run):
     result = run("demo", "--url", server.url, "--customers", "1", "--charges", "0")
 

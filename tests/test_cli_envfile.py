@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 from payground.cli import envfile
-from tests.test_cli_keys import (PASSWORD, account, call, cli_home, mode, project,  # noqa: F401
-                                 run, server)
+from tests.test_cli_keys import (PASSWORD, account, call, cli_home, expired,  # noqa: F401
+                                 key_id, mode, project, run, server)
 from tests.test_cli_scan import git
 
 NOTE = "# Replaced by payground, kept in case it is still needed: "
@@ -104,9 +104,62 @@ def test_init_keeps_a_working_key_with_a_comment_after_it(server, account, proje
     result = run("init", "--email", account.email, "--password", PASSWORD)
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[1].startswith("Kept the STRIPE_SECRET_KEY already in .env")
+    key = account.secret_key
+    assert result.output.splitlines()[1] == (
+        f"Kept the STRIPE_SECRET_KEY already in .env ({key[:8]}...{key[-4:]}): it is an active "
+        "test key of this account.")
     assert (project / ".env").read_text().splitlines()[0] == line
     assert key_types(run) == ["publishable", "secret"]  # no key made for nothing
+
+
+UNSET = ("Error: .env already has STRIPE_SECRET_KEY: writing the new key there would lose the "
+         "one it holds. Name another variable with --env-var, or another file. Nothing was "
+         "created.\n")
+
+
+@pytest.mark.parametrize("last", ["REVOKED", ""])
+def test_create_never_drops_a_working_key_on_an_earlier_line(server, account, project, run,
+                                                             last):
+    """The new key's line replaces every line of the variable: an earlier one counts too,
+    though only the last is read when the file is sourced."""
+    if last == "REVOKED":
+        revoked = run("keys", "create", "--name", "revoked")
+        last = revoked.output.splitlines()[2].strip()
+        assert run("keys", "revoke", key_id(server, account, last), "--yes").exit_code == 0
+    text = f"STRIPE_SECRET_KEY={account.secret_key}\nA=1\nSTRIPE_SECRET_KEY={last}\n"
+    (project / ".env").write_text(text)
+    before = key_types(run)
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == UNSET
+    assert (project / ".env").read_text() == text
+    assert key_types(run) == before  # nothing was created
+    assert call(server, account.secret_key).status_code == 200
+
+
+def test_create_replaces_every_dead_key_of_the_variable_and_names_each(server, account,
+                                                                       project, run):
+    made = run("keys", "create", "--name", "older")
+    older = made.output.splitlines()[2].strip()
+    for key in (account.secret_key, older):
+        assert run("keys", "revoke", key_id(server, account, key), "--yes").exit_code == 0
+    (project / ".env").write_text(f"STRIPE_SECRET_KEY={older}\nSTRIPE_SECRET_KEY="
+                                  f"{account.secret_key}\n")
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 0, result.output
+    new = envfile._read_env(project / ".env")["STRIPE_SECRET_KEY"]
+    assert (project / ".env").read_text() == f"STRIPE_SECRET_KEY={new}\n"
+    assert result.output.splitlines()[1:3] == [
+        f"It replaces {older[:8]}...{older[-4:]} in .env, revoked: that key no longer works.",
+        f"It replaces {account.secret_key[:8]}...{account.secret_key[-4:]} in .env, revoked: "
+        "that key no longer works."]
+    assert call(server, new).status_code == 200
+    expired(server, older)
 
 
 def test_a_write_that_fails_for_any_reason_still_shows_the_new_key(server, account, project,
@@ -171,7 +224,10 @@ def test_a_file_git_already_ignores_adds_no_line(account, repo, run, monkeypatch
     result = run("keys", "create", "--env-file", ".env")
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1].startswith("Written to .env (mode 0600): ")
+    new = envfile._read_env(repo / "app" / ".env")["STRIPE_SECRET_KEY"]
+    assert result.output.splitlines()[-1] == (
+        f"Written to .env (mode 0600): STRIPE_SECRET_KEY={new[:8]}...{new[-4:]}   (masked "
+        "here; the full key is only in .env)")
     assert not (repo / "app" / ".gitignore").exists()
     assert ignored_by_git(repo, "app/.env")
 
@@ -198,3 +254,56 @@ def test_a_gitignore_that_cannot_be_edited_is_refused_before_the_key_exists(acco
                              "changed.\n")
     assert not (project / ".env").exists()
     assert key_types(run) == ["publishable", "secret"]
+
+
+def test_a_link_s_target_in_the_work_tree_is_ignored_too(account, repo, run):
+    """git publishes the link, but the key is in the file it points to, which `git add .`
+    would take as well: both get a line."""
+    (repo / "config").mkdir()
+    (repo / "config" / "shared.env").write_text("FOO=1\n")
+    (repo / ".env").symlink_to("config/shared.env")
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == ["Added .env to .gitignore.",
+                                               "Added shared.env to config/.gitignore."]
+    assert (repo / ".gitignore").read_text() == ".env\n"
+    assert (repo / "config" / ".gitignore").read_text() == "shared.env\n"
+    assert ignored_by_git(repo, ".env") and ignored_by_git(repo, "config/shared.env")
+    status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "-uall"],
+                            capture_output=True, text=True, check=True).stdout
+    assert status.splitlines() == ["?? .gitignore", "?? config/.gitignore"]
+
+
+def test_a_link_s_tracked_target_gets_no_key(account, repo, run):
+    (repo / "config").mkdir()
+    (repo / "config" / "shared.env").write_text("FOO=1\n")
+    git(repo, "add", "config/shared.env")
+    git(repo, "commit", "-qm", "settings")
+    (repo / ".env").symlink_to("config/shared.env")
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: .env is a link to config/shared.env, which is tracked by git: a key written "
+        "there would be published by the next commit, and .gitignore does not untrack a file. "
+        "Untrack it first (`git rm --cached config/shared.env` keeps your copy), commit that, "
+        "then run this again. Nothing was changed.\n")
+    assert (repo / "config" / "shared.env").read_text() == "FOO=1\n"
+    assert not (repo / ".gitignore").exists()
+    assert key_types(run) == ["publishable", "secret"]
+
+
+def test_without_git_the_folder_s_gitignore_still_gets_the_file(account, repo, run,
+                                                                monkeypatch):
+    """No git on PATH (a slim image): nothing can say the file is tracked, but ./.gitignore
+    still gets its line, as before git was asked."""
+    monkeypatch.setenv("PATH", str(repo / "no-bin"))
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "Added .env to .gitignore."
+    assert (repo / ".gitignore").read_text() == ".env\n"

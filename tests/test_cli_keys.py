@@ -511,7 +511,10 @@ def test_create_replaces_an_expired_key_but_not_an_expiring_one(server, account,
     still_working = run("keys", "create", "--env-file", ".env")  # expiring: it still works
 
     assert still_working.exit_code == 1
-    assert still_working.stderr.startswith("Error: .env already has STRIPE_SECRET_KEY: ")
+    assert still_working.stderr == (
+        "Error: .env already has STRIPE_SECRET_KEY: writing the new key there would lose the "
+        "one it holds. Name another variable with --env-var, or another file. Nothing was "
+        "created.\n")
     assert run("clock", "advance", "1h").exit_code == 0
 
     result = run("keys", "create", "--env-file", ".env")
@@ -535,8 +538,10 @@ def test_create_never_writes_over_a_value_it_cannot_place(server, account, proje
     result = run("keys", "create", "--env-file", ".env")
 
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: .env already has STRIPE_SECRET_KEY: writing the "
-                                    "new key there would lose the one it holds.")
+    assert result.stderr == (
+        "Error: .env already has STRIPE_SECRET_KEY: writing the new key there would lose the "
+        "one it holds. Name another variable with --env-var, or another file. Nothing was "
+        "created.\n")
     assert (project / ".env").read_text() == f"STRIPE_SECRET_KEY={held}\n"
     assert call(server, account.secret_key).status_code == 200
     types = [row.split()[1] for row in run("keys", "list").output.splitlines()[1:]]

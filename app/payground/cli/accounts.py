@@ -11,7 +11,8 @@ import click
 from ..core.emails import normalize_email
 from . import ENV_FILE, _saved_url, check_home, main, save_session, saved_session, url_option
 from .client import ServerError, _Client, _mask
-from .envfile import _read_env, _save_env_with_gitignore, check_env_file, write_or_show
+from .envfile import (_read_env, _save_env_with_gitignore, added_lines, check_env_file,
+                      write_or_show)
 from .keys import _sandbox
 
 
@@ -200,8 +201,8 @@ def init(obj: dict[str, Any], url: str, email: str | None, password: str | None)
     else:
         click.echo("  Warning: this account has no active test publishable key.", err=True)
     click.echo(f"  STRIPE_API_BASE={url}")
-    click.echo(f"Added {ENV_FILE} to .gitignore." if gitignore_added
-               else f"{ENV_FILE} is already in .gitignore.")
+    for line in added_lines(gitignore_added) or [f"{ENV_FILE} is already in .gitignore."]:
+        click.echo(line)
     click.echo(f"Session saved in {session_path}.")
     click.echo("")
     click.echo("Next step:")
@@ -314,5 +315,5 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
         click.echo(f"  It replaces {_mask(existing)}, which is not an active live secret key of "
                    f"this account (kept in {ENV_FILE} as a comment).")
     click.echo(f"  STRIPE_LIVE_PUBLISHABLE_KEY={publishable}")
-    if gitignore_added:
-        click.echo(f"Added {ENV_FILE} to .gitignore.")
+    for line in added_lines(gitignore_added):
+        click.echo(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import click
 
 from . import ENV_FILE, _home, check_home, main, url_option
 from .client import ServerError, _Client, _mask
-from .envfile import (_save_env_with_gitignore, _write_private, check_env_file,
+from .envfile import (_read_env, _save_env_with_gitignore, _write_private, check_env_file,
                       write_or_show)
 
 
@@ -126,6 +127,7 @@ def demo(obj: dict[str, Any], url: str, n_customers: int, n_charges: int, seed: 
                f"secret key {_mask(secret)}.")
     if write_env:
         try:
+            existing = _read_env(Path(ENV_FILE)).get("STRIPE_SECRET_KEY")
             # The key `init` wrote there may be the only copy of one: kept, as a comment.
             added = _save_env_with_gitignore({"STRIPE_SECRET_KEY": secret,
                                               "STRIPE_PUBLISHABLE_KEY": publishable,
@@ -135,7 +137,10 @@ def demo(obj: dict[str, Any], url: str, n_customers: int, n_charges: int, seed: 
             raise click.ClickException(f"could not write {ENV_FILE} ({error.strerror or error});"
                                        f" the keys are in {home_env}.") from None
         click.echo(f"Keys also written to {ENV_FILE} (mode 0600)"
-                   + ("; added .env to .gitignore." if added else "."))
+                   + "".join(f"; added {path.name} to {os.path.relpath(gitignore)}"
+                             for path, gitignore in added) + ".")
+        if existing and existing != secret:
+            click.echo(f"  It replaces {_mask(existing)}, kept in {ENV_FILE} as a comment.")
 
 
 def _plural(count: int, noun: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from pathlib import Path
 
 from . import ENV_FILE, ENV_HEADER
@@ -58,6 +57,13 @@ def _read_env(path: Path) -> dict[str, str]:
         if match:
             values[match[2]] = _value(match[3])  # the last one wins, as when sourced
     return values
+
+
+def _values(path: Path, name: str) -> list[str]:
+    """Every value ``name`` has in a dotenv file, in order: a file may set it more than once,
+    and ``_update_env`` leaves one line of it."""
+    return [_value(match[3]) for line, _ending in (_lines(path) or ("", []))[1]
+            if (match := _ENV_LINE.match(line)) and match[2] == name]
 
 
 def _update_env(path: Path, updates: dict[str, str], *, keep: frozenset[str] = frozenset(),
@@ -165,6 +171,8 @@ def _ensure_gitignored(path: Path, name: str) -> bool:
 
 def _git(folder: Path, *args: str) -> int | None:
     """git's exit status for ``args`` run in ``folder``; None without git."""
+    import subprocess  # only when a key is written: not on every command's start-up
+
     try:
         return subprocess.run(["git", "-C", str(folder), *args], capture_output=True,
                               check=False).returncode
@@ -207,25 +215,46 @@ def _ignored(env: Path, gitignore: Path) -> bool:
         return False
 
 
-def keep_out_of_git(env: Path) -> Path | None:
-    """Make sure git ignores ``env``; the .gitignore that gained a line for it, if one did.
-    (``None`` too for a file outside Git and this folder: see ``_gitignore_for``.)"""
-    gitignore = _gitignore_for(env)
-    if gitignore is None or _ignored(env, gitignore):
-        return None
-    _append_line(gitignore, env.name)
-    return gitignore
+def ignore_files(env: Path) -> list[tuple[Path, Path]]:
+    """Each file a key written to ``env`` could be published from, with the .gitignore that
+    keeps it out (``_gitignore_for``): ``env``, and for a link its target too - git publishes
+    the link, but the key is in the target, which a ``git add .`` takes if it is in a work
+    tree (``.env -> config/shared.env``). A file outside Git and this folder has none."""
+    pairs = []
+    for path in dict.fromkeys([env, _real(env)]):
+        gitignore = _gitignore_for(path)
+        if gitignore is not None:
+            pairs.append((path, gitignore))
+    return pairs
 
 
-def _tracked(env: Path) -> bool:
-    """Whether git tracks ``env`` (a link's target too, when it is in a work tree)."""
+def keep_out_of_git(env: Path, files: list[tuple[Path, Path]] | None = None,
+                    ) -> list[tuple[Path, Path]]:
+    """Make sure git ignores ``env`` and a link's target; each (file, .gitignore) pair whose
+    .gitignore gained a line for it. ``files``: ``ignore_files(env)``, if known already."""
+    added = []
+    for path, gitignore in ignore_files(env) if files is None else files:
+        if not _ignored(path, gitignore):
+            _append_line(gitignore, path.name)
+            added.append((path, gitignore))
+    return added
+
+
+def added_lines(added: list[tuple[Path, Path]]) -> list[str]:
+    """What ``keep_out_of_git`` did, a line each: ``Added .env to .gitignore.``"""
+    return [f"Added {path.name} to {os.path.relpath(gitignore)}." for path, gitignore in added]
+
+
+def _tracked(env: Path) -> Path | None:
+    """The file git tracks that a key written to ``env`` would go in: ``env``, or a link's
+    target (when it is in a work tree); ``None`` if neither is tracked (or without git)."""
     for path in dict.fromkeys([env.absolute(), Path(os.path.realpath(env))]):
         folder = _existing(path.parent)
         spec = os.path.relpath(path, folder)
         # Literal: a name with a "*" in it is that file, not a pattern.
         if _git(folder, "ls-files", "--error-unmatch", "--", f":(literal){spec}") == 0:
-            return True
-    return False
+            return env if path == env.absolute() else Path(os.path.relpath(path))
+    return None
 
 
 # --- checked before anything is created ----------------------------------------------------
@@ -264,14 +293,16 @@ def check_env_file(env: Path) -> None:
     does not untrack a file."""
     import click
 
-    gitignore = _gitignore_for(env)
-    check_writable(env, *([gitignore] if gitignore is not None else []))
-    if _tracked(env):
+    check_writable(env, *(gitignore for _path, gitignore in ignore_files(env)))
+    tracked = _tracked(env)
+    if tracked is not None:
+        what = (f"{env} is" if tracked == env
+                else f"{env} is a link to {tracked}, which is")  # the key would go there
         raise click.ClickException(
-            f"{env} is tracked by git: a key written there would be published by the next "
+            f"{what} tracked by git: a key written there would be published by the next "
             f"commit, and .gitignore does not untrack a file. Untrack it first (`git rm "
-            f"--cached {env}` keeps your copy), commit that, then run this again. Nothing was "
-            "changed.")
+            f"--cached {tracked}` keeps your copy), commit that, then run this again. Nothing "
+            "was changed.")
 
 
 def check_unset(path: Path, name: str) -> None:
@@ -280,7 +311,7 @@ def check_unset(path: Path, name: str) -> None:
     one in a roll, never in a create)."""
     import click
 
-    if _read_env(path).get(name):
+    if any(_values(path, name)):  # an earlier line too: the update drops it
         raise click.ClickException(
             f"{path} already has {name}: writing the new key there would lose the one it "
             "holds. Name another variable with --env-var, or another file. Nothing was "
@@ -304,9 +335,9 @@ def write_or_show(write, secrets: dict[str, str]) -> object:
                                    "secrets manager).") from None
 
 
-def _save_env_with_gitignore(updates: dict[str, str], *,
-                             keep: frozenset[str] = frozenset()) -> bool:
-    """Write ./.env (``keep``: see ``_update_env``) and make sure git ignores it; True if
-    .gitignore gained a line."""
+def _save_env_with_gitignore(updates: dict[str, str], *, keep: frozenset[str] = frozenset(),
+                             ) -> list[tuple[Path, Path]]:
+    """Write ./.env (``keep``: see ``_update_env``) and make sure git ignores it (and a link's
+    target); what ``keep_out_of_git`` added."""
     _update_env(Path(ENV_FILE), updates, keep=keep)
-    return keep_out_of_git(Path(ENV_FILE)) is not None
+    return keep_out_of_git(Path(ENV_FILE))

@@ -116,26 +116,25 @@ def _reveal(key: dict[str, Any], env_file: Path | None, env_var: str | None) -> 
         if not publishable:
             click.echo(ONCE_WARNING)
         return
-    import os
-
-    from .envfile import _gitignore_for, _update_env, keep_out_of_git, write_or_show
+    from .envfile import _update_env, added_lines, ignore_files, keep_out_of_git, write_or_show
 
     name = env_var or _default_env_var(key)
     write_or_show(lambda: _update_env(env_file, {name: secret}), {name: secret})
     shown = secret if publishable else (f"{_mask(secret)}   (masked here; the full key is only "
                                         f"in {env_file})")
     click.echo(f"Written to {env_file} (mode 0600): {name}={shown}")
-    if _gitignore_for(env_file) is None:  # outside Git and this folder
+    files = ignore_files(env_file)
+    if not files:  # outside Git and this folder
         click.echo(f"Keep {env_file} out of version control.")
         return
     try:
-        gitignore = keep_out_of_git(env_file)
+        added = keep_out_of_git(env_file, files)
     except (OSError, UnicodeError) as error:  # checked before; the disk may still fill up
         click.echo(f"Warning: could not add {env_file.name} to .gitignore ({error}): add it "
                    "yourself, before a commit publishes the key.", err=True)
         return
-    if gitignore is not None:
-        click.echo(f"Added {env_file.name} to {os.path.relpath(gitignore)}.")
+    for line in added_lines(added):
+        click.echo(line)
 
 
 # --- list ----------------------------------------------------------------------------------
@@ -265,7 +264,7 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
     optional = {"name": name, "note": note, "permissions": list(permissions) or None,
                 "ip_allowlist": list(ips) or None}
     params.update({k: v for k, v in optional.items() if v is not None})
-    replaced = None
+    replaced: list[dict[str, Any]] = []
     if env_file is not None:
         from .envfile import check_env_file
 
@@ -288,35 +287,36 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
         click.echo(f"Accepted only from: {', '.join(key['ip_allowlist'])}")
     if key.get("expires_at") is not None:
         click.echo(f"Expires: {_when(key['expires_at'])} UTC (account time)")
-    if replaced is not None:
-        click.echo(f"It replaces {replaced['redacted']} in {env_file}, {replaced['status']}: "
+    for dead in replaced:
+        click.echo(f"It replaces {dead['redacted']} in {env_file}, {dead['status']}: "
                    "that key no longer works.")
     _reveal(key, env_file, env_var)
 
 
 def _replaceable(api: _Client, obj: dict[str, Any], env_file: Path,
-                 name: str) -> dict[str, Any] | None:
+                 name: str) -> list[dict[str, Any]]:
     """Refuse, before a key is created, to write it over a value that may still be needed.
 
-    An empty variable is free (None). One holding a key of this account that no longer works
+    An empty variable is free. One holding a key of this account that no longer works
     (revoked or expired) is free too, and that key's object is returned: after a leak the
     key is revoked and its successor goes where the services read it (Story 4), and the dead
     key is no loss. Anything else (a working key, another account's, a value the server
-    cannot place) may be the only copy of a key that still works: refused.
+    cannot place) may be the only copy of a key that still works: refused. Every line of
+    the variable counts, not only the last: the new key's line replaces them all.
     """
     from ..core.keys import parse
-    from .envfile import _read_env, check_unset
+    from .envfile import _values, check_unset
 
-    held = _read_env(env_file).get(name)
+    held = [value for value in dict.fromkeys(_values(env_file, name)) if value]
     if not held:
-        return None
-    if parse(held) is not None:  # only a well-formed key is sent, in a body, never a URL
-        found = _sandbox(api, obj, "POST", "/sandbox/keys/identify",
-                         json={"keys": [held]})["data"][0]
-        if found and found["status"] in ("revoked", "expired"):
+        return []
+    # Only well-formed keys are sent, in a body, never a URL.
+    if all(parse(value) is not None for value in held):
+        found = _sandbox(api, obj, "POST", "/sandbox/keys/identify", json={"keys": held})["data"]
+        if all(key and key["status"] in ("revoked", "expired") for key in found):
             return found
-    check_unset(env_file, name)  # raises: the value may still be needed
-    return None  # pragma: no cover - check_unset raised
+    check_unset(env_file, name)  # raises: a value may still be needed
+    return []  # pragma: no cover - check_unset raised
 
 
 # --- roll ----------------------------------------------------------------------------------
