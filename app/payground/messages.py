@@ -70,6 +70,12 @@ BAD_HOST = "Invalid request: the Host header is not a valid host name."
 ONE_OF_PARAMS = "You may only specify one of these parameters: {params}."
 SECRET_KEY_PARAM = ("{param} can only be set with a secret key: a publishable key cannot change "
                     "it from the browser.")
+# Stripe: "If you've already set setup_future_usage and you're performing a request using a
+# publishable key, you can only update the value from on_session to off_session" (Payground's
+# wording).
+PUBLISHABLE_FUTURE_USAGE = (
+    "This PaymentIntent's setup_future_usage is already {current}: a publishable key can only "
+    "change it from on_session to off_session. Change or unset it with a secret key.")
 REFUND_NEEDS_CHARGE = "Missing required param: charge (or payment_intent)."
 REFUND_NO_CHARGE = "This PaymentIntent ({id}) has no charge to refund."
 MULTIPART_BODY = (

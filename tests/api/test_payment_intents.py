@@ -590,6 +590,41 @@ def test_a_publishable_key_cannot_unset_the_card_capture_method_the_server_chose
         "succeeded", {"card": CARD_OPTIONS})
 
 
+@pytest.mark.parametrize("current, wanted", [
+    ("off_session", ""), ("on_session", ""), ("off_session", "on_session")])
+def test_a_publishable_key_cannot_unset_or_lower_the_saving_the_server_asked_for(
+        account, current, wanted):
+    # Confirm takes an empty setup_future_usage to unset it; from the browser (Stripe: "you
+    # can only update the value from on_session to off_session") it would drop the card
+    # saving the server set up, as an unset capture method would move money.
+    pi = made(account, customer=customer(account), payment_method="pm_card_visa",
+              setup_future_usage=current)
+    r = act(account, pi["id"], "confirm", key=account.publishable_key,
+            client_secret=pi["client_secret"], setup_future_usage=wanted)
+    assert_error(r, 400, param="setup_future_usage",
+                 message=messages.PUBLISHABLE_FUTURE_USAGE.format(current=current))
+    shown = account.get(f"/v1/payment_intents/{pi['id']}").get_json()
+    assert (shown["status"], shown["setup_future_usage"]) == ("requires_confirmation", current)
+    assert account.get(f"/v1/charges?payment_intent={pi['id']}").get_json()["data"] == []
+    # The secret key may.
+    confirmed = done(account, pi["id"], "confirm", setup_future_usage=wanted)
+    assert (confirmed["status"], confirmed["setup_future_usage"]) == (
+        "succeeded", wanted or None)
+
+
+@pytest.mark.parametrize("current, wanted, result", [
+    (None, "on_session", "on_session"), (None, "", None),
+    ("on_session", "off_session", "off_session"), ("off_session", "off_session", "off_session")])
+def test_a_publishable_key_may_set_or_raise_the_saving(account, current, wanted, result):
+    extra = {"setup_future_usage": current} if current else {}
+    pi = made(account, payment_method="pm_card_visa", **extra)
+    r = act(account, pi["id"], "confirm", key=account.publishable_key,
+            client_secret=pi["client_secret"], setup_future_usage=wanted)
+    assert r.status_code == 200, r.get_json()
+    shown = account.get(f"/v1/payment_intents/{pi['id']}").get_json()
+    assert (shown["status"], shown["setup_future_usage"]) == ("succeeded", result)
+
+
 def test_a_method_of_another_customer_is_refused(account):
     method = payment_method(account, customer(account))
     r = create(account, customer=customer(account), payment_method=method)

@@ -135,7 +135,8 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
     :param publishable: the caller used a publishable key: ``client_secret`` is required.
     :raises InvalidRequestError: wrong status or no payment method
         (``payment_intent_unexpected_state``), a wrong client secret, an unusable method, or
-        a publishable key choosing the capture method (or unsetting the card's).
+        a publishable key choosing the capture method (or unsetting the card's), or
+        unsetting or lowering a ``setup_future_usage`` the intent has.
     :raises CardError: the card was declined; the intent is back to
         ``requires_payment_method`` with ``last_payment_error`` set.
     """
@@ -154,6 +155,8 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
         raise _unexpected_state(messages.INTENT_MISSING_PAYMENT_METHOD, intent)
     method = payment_methods.payment_method_to_use(account, livemode, chosen, intent.customer,
                                                    now, pepper=pepper)
+    if publishable and "setup_future_usage" in params:
+        _check_future_usage_change(intent.setup_future_usage, params["setup_future_usage"])
     for field in ("receipt_email", "setup_future_usage", "shipping"):  # None: unset
         if field in params:
             setattr(intent, field, params[field])
@@ -327,6 +330,17 @@ def _check_client_secret(intent: PaymentIntent, given: str | None, publishable: 
         return
     if not hmac.compare_digest(given.encode(), intent.client_secret.encode()):
         raise InvalidRequestError(messages.CLIENT_SECRET_MISMATCH, param="client_secret")
+
+
+def _check_future_usage_change(current: str | None, wanted: str | None) -> None:
+    """A publishable key may set ``setup_future_usage`` the server left unset, and raise
+    ``on_session`` to ``off_session``; nothing else (Stripe's rule): a page must not unset or
+    lower the saving of the card the server asked for."""
+    if current is None or wanted == current or (current, wanted) == ("on_session",
+                                                                      "off_session"):
+        return
+    raise InvalidRequestError(messages.PUBLISHABLE_FUTURE_USAGE.format(current=current),
+                              param="setup_future_usage")
 
 
 def _unexpected_state(message: str, intent: PaymentIntent | None = None, *,
