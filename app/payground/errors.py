@@ -272,6 +272,7 @@ def register_error_handlers(app) -> None:
     from marshmallow import ValidationError
     from werkzeug.exceptions import HTTPException
 
+    from .http.auth import key_from_request
     from .http.context import public_base_url
     from .http.request_log import is_unlogged_throttle
     from .http.validation import error_from_validation
@@ -284,9 +285,12 @@ def register_error_handlers(app) -> None:
         throttled = isinstance(error, RateLimitError) and is_unlogged_throttle(error.status)
         # Nor for a missing or unknown key: its request is logged in no account, so no one
         # could open the page (Stripe's such 401s carry no link either). An expired or
-        # revoked key's is logged in its owner's account, and links there.
-        unowned = (isinstance(error, AuthenticationError) and g.get("account") is None
-                   and not isinstance(error, ApiKeyExpired))
+        # revoked key's is logged in its owner's account, and links there. So is a request
+        # refused before authentication (a 413, a NUL in the URL) with no key at all, unless
+        # a real key in its URL names an account (http/request_log.py, the same rules).
+        unowned = g.get("account") is None and not (
+            isinstance(error, ApiKeyExpired) or g.get("url_key") is not None) and (
+            isinstance(error, AuthenticationError) or key_from_request() is None)
         if request_id and not (throttled or unowned) and (request.path == "/v1"
                                                           or request.path.startswith("/v1/")):
             # Like Stripe's: the dashboard page of this request (the JSON form is

@@ -181,6 +181,57 @@ def test_in_memory_counts_are_exact_across_threads():
     assert sorted(results) == [False] * 15 + [True] * 25
 
 
+class CountingLock:
+    """A lock that counts how often it is taken."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.taken = 0
+
+    def __enter__(self):
+        self._lock.acquire()
+        self.taken += 1
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
+
+
+def test_a_healthy_store_costs_a_request_no_lock_for_the_outage_log(app, account, caplog):
+    """The log line for a store that answers again is checked at every store call: while the
+    store is well that must be a plain read, never a lock every request of a worker waits
+    on. Only a logged failure, and the first answer after it, take the reporting lock."""
+    import logging
+
+    from limits.errors import StorageError
+
+    limiter = app.extensions["payground"].rate_limiter
+    lock = limiter._report_lock = CountingLock()
+    for _ in range(5):
+        assert account.get("/v1/customers").headers["RateLimit"].startswith('"account";')
+    assert lock.taken == 0
+    storage, real_incr = limiter.storage(), limiter.storage().incr
+
+    def refused(*args, **kwargs):
+        raise StorageError(ConnectionError("refused"))
+
+    caplog.set_level(logging.WARNING, logger="payground")
+    storage.incr = refused
+    try:
+        r = account.get("/v1/customers")
+    finally:
+        storage.incr = real_incr
+    assert (r.status_code, r.headers.get("RateLimit")) == (200, None)
+    assert lock.taken == 1  # the failure's line
+    for _ in range(3):
+        assert account.get("/v1/customers").headers["RateLimit"].startswith('"account";')
+    assert lock.taken == 2  # the first answer's line, then plain reads again
+    assert [r.getMessage() for r in caplog.records if "rate-limit store" in r.getMessage()] == [
+        "rate-limit store failed (ConnectionError: refused); requests are let through "
+        "uncounted, without RateLimit headers, until it answers again",
+        "rate-limit store answers again; requests are counted, with RateLimit headers, again"]
+
+
 # -- failed authentications, per client address ---------------------------------------------
 
 

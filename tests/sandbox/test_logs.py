@@ -167,6 +167,20 @@ def test_a_refused_key_links_to_its_log_entry_only_where_an_account_can_open_it(
     assert sandbox(account, f"/sandbox/requests/{request_id}").get_json()["status"] == 401
 
 
+def test_a_request_refused_before_authentication_links_only_with_a_key(client, account):
+    """A NUL in the URL is refused before the key is looked at: without a key the request is
+    logged in no account, and a link would lead nowhere; with the account's key it is the
+    account's entry."""
+    keyless = client.get("/v1/customers?q=%00")
+    error = assert_error(keyless, 400, message=messages.NUL_IN_URL)
+    assert "request_log_url" not in error, error
+    keyed = account.get("/v1/customers?q=%00")
+    error = assert_error(keyed, 400, message=messages.NUL_IN_URL)
+    request_id = keyed.headers["Request-Id"]
+    assert error["request_log_url"].endswith(f"/dashboard/requests/{request_id}")
+    assert sandbox(account, f"/sandbox/requests/{request_id}").get_json()["status"] == 400
+
+
 def test_an_expired_key_is_logged_in_its_owners_account(app, account, wall):
     from payground.extensions import db
     from payground.models import ApiKey
@@ -182,6 +196,39 @@ def test_an_expired_key_is_logged_in_its_owners_account(app, account, wall):
     assert (entry["key_id"], entry["key_redacted"], entry["livemode"]) == (
         key_id, f"sk_test_...{account.secret_key[-4:]}", False)
     assert (entry["status"], entry["error_code"]) == (401, "api_key_expired")
+    # Its owner can open it: the 401 links there, unlike an unknown key's.
+    assert r.get_json()["error"]["request_log_url"].endswith(
+        f"/dashboard/requests/{r.headers['Request-Id']}")
+
+
+def test_errors_of_a_valid_key_link_to_the_entry_its_account_sees(account):
+    """Only a missing or unknown key's 401 goes without a link: a 400, 402, 403, a key in the
+    URL and a publishable key on a secret route each name an entry of the key's account."""
+    restricted = account.create_key(permissions=["balance_read"])
+    answers = {
+        400: account.post("/v1/customers", {"nickname": "jo"}),
+        402: account.post("/v1/charges", {"amount": 2000, "currency": "usd",
+                                          "source": "tok_chargeDeclined"}),
+        403: account.get("/v1/customers", key=restricted),
+        "in_url": account.get(f"/v1/customers?key={account.secret_key}"),
+        401: account.get("/v1/customers", key=account.publishable_key),
+    }
+    assert_error(answers[400], 400, code="parameter_unknown", param="nickname",
+                 message="Received unknown parameter: nickname")
+    assert_error(answers[402], 402, type="card_error", code="card_declined",
+                 message="Your card was declined.", decline_code="generic_decline",
+                 charge=answers[402].get_json()["error"]["charge"])
+    assert_error(answers[403], 403, message=messages.MISSING_PERMISSION.format(
+        masked=keys.mask(restricted), account=account.account_id, permission="customer_read"))
+    assert_error(answers["in_url"], 400, code="api_key_in_url")
+    assert_error(answers[401], 401, code="secret_key_required",
+                 message=messages.SECRET_KEY_REQUIRED)
+    for r in answers.values():
+        request_id = r.headers["Request-Id"]
+        assert r.get_json()["error"]["request_log_url"].endswith(
+            f"/dashboard/requests/{request_id}"), r.get_json()
+        assert sandbox(account, f"/sandbox/requests/{request_id}").get_json()["status"] == (
+            r.status_code)
 
 
 def test_query_strings_and_keys_are_never_stored(app, account):
