@@ -180,7 +180,50 @@ def test_signing_secrets_version_3_saved_for_replays_are_withheld(tmp_path, own_
         db.engine.dispose()
     assert "whsec_" in saved and secret not in saved
     assert replay.headers["Idempotent-Replayed"] == "true"
-    assert replay.get_json() == created.get_json()
+    assert replay.data == created.data  # byte for byte, as first sent
+
+
+def test_idempotency_keys_saved_before_version_14_still_refuse_another_endpoint(
+        tmp_path, own_database, wall):
+    """Version 14 keeps a key's first path, for Stripe's message naming both paths; a key
+    saved before has none, and sent to another path gets the message for other parameters."""
+    from payground import messages
+    from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION
+    from tests.helpers import assert_error
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "paths@example.com")
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    first = client.post("/v1/customers", headers={**auth, "Idempotency-Key": "old-key"},
+                        data={"email": "jo@example.com"})
+    assert first.status_code == 200, first.get_json()
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE idempotency_records DROP COLUMN path"))
+            conn.execute(sa.text("UPDATE payground_schema SET version = 13"))
+        db.engine.dispose()
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    old = client.post("/v1/charges", headers={**auth, "Idempotency-Key": "old-key"},
+                      data={"email": "jo@example.com"})
+    replay = client.post("/v1/customers", headers={**auth, "Idempotency-Key": "old-key"},
+                         data={"email": "jo@example.com"})
+    client.post("/v1/customers", headers={**auth, "Idempotency-Key": "new-key"},
+                data={"email": "jo@example.com"})
+    new = client.post("/v1/charges", headers={**auth, "Idempotency-Key": "new-key"},
+                      data={"email": "jo@example.com"})
+    with upgraded.app_context():
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        db.session.remove()
+        db.engine.dispose()
+    assert version == SCHEMA_VERSION
+    assert (replay.status_code, replay.data) == (200, first.data)
+    assert_error(old, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_MISMATCH.format(key="old-key"))
+    assert_error(new, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_OTHER_ENDPOINT.format(
+                     path="/v1/charges", original="/v1/customers", key="new-key"))
 
 
 def test_version_8_money_becomes_64_bit_and_its_authorisations_expire(tmp_path, own_database,

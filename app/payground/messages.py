@@ -122,7 +122,18 @@ IDEMPOTENCY_KEY_IN_USE = (
     "means you submitted twice, and the other request is still going through): {key}. Please "
     "try again later."
 )
-IDEMPOTENCY_KEY_TOO_LONG = "Idempotency keys can be at most 255 characters long."
+# Stripe's words for a key on another path than its first request's: (this path vs that one).
+IDEMPOTENCY_OTHER_ENDPOINT = (
+    "Keys for idempotent requests can only be used for the same endpoint they were first used "
+    "for ('{path}' vs '{original}'). Try using a key other than '{key}' if you meant to execute "
+    "a different request."
+)
+# Stripe's words for an empty or an over-long Idempotency-Key header.
+IDEMPOTENCY_KEY_LENGTH = (
+    "Idempotent key length is {length} characters long, which is outside accepted lengths. "
+    "Idempotent Keys must be 1-255 characters long. If you're looking for a decent generator, "
+    "try using a UUID defined by IETF RFC 4122."
+)
 INVALID_API_VERSION = "Invalid Stripe API version: {version}"
 LOCK_TIMEOUT = (
     "This object cannot be accessed right now because another API request or Stripe process "

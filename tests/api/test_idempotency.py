@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 
 from payground import messages
 from payground.core.keys import mask
-from payground.models import Account, IdempotencyRecord
+from payground.models import IdempotencyRecord
 from payground.models.base import db
 from tests.helpers import assert_error
 
@@ -38,6 +38,8 @@ def test_replay_returns_saved_response_and_creates_one_object(account):
     assert first.status_code == again.status_code == 200
     assert again.data == first.data
     assert "Idempotent-Replayed" not in first.headers
+    # Stripe names the request that ran in Original-Request, on its own answer too.
+    assert first.headers["Original-Request"] == first.headers["Request-Id"]
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.headers["Original-Request"] == first.headers["Request-Id"]
     assert again.headers["Request-Id"].startswith("req_")
@@ -73,11 +75,19 @@ def test_other_parameters_are_an_idempotency_error(account):
     r = post(account, {"email": "other@example.com"}, "k1")
     assert_error(r, 400, type="idempotency_error",
                  message=messages.IDEMPOTENCY_MISMATCH.format(key="k1"))
-    # Same parameters on another path is another request too.
+    # Same parameters on another path is another request too: Stripe's message names both.
     r = post(account, {"email": "jo@example.com"}, "k1", path=f"/v1/customers/{cid}")
     assert_error(r, 400, type="idempotency_error",
-                 message=messages.IDEMPOTENCY_MISMATCH.format(key="k1"))
+                 message=messages.IDEMPOTENCY_OTHER_ENDPOINT.format(
+                     path=f"/v1/customers/{cid}", original="/v1/customers", key="k1"))
+    r = post(account, {"amount": 2000, "currency": "usd", "source": "tok_visa"}, "k1",
+             path="/v1/charges")
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_OTHER_ENDPOINT.format(
+                     path="/v1/charges", original="/v1/customers", key="k1"))
+    assert "Original-Request" not in r.headers  # it ran nothing
     assert len(customers(account)) == 1
+    assert account.get("/v1/charges").get_json()["data"] == []
 
 
 def test_key_that_looks_like_an_api_key_is_masked_and_not_stored(app, account):
@@ -94,9 +104,21 @@ def test_key_that_looks_like_an_api_key_is_masked_and_not_stored(app, account):
 
 def test_key_longer_than_255_characters(account):
     r = post(account, {"email": "jo@example.com"}, "k" * 256)
-    assert_error(r, 400, message=messages.IDEMPOTENCY_KEY_TOO_LONG)
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_KEY_LENGTH.format(length=256))
     assert customers(account) == []
     assert post(account, {"email": "jo@example.com"}, "k" * 255).status_code == 200
+
+
+def test_an_empty_key_is_refused(account):
+    # Stripe: "Idempotent key length is 0 characters long ..." (a header sent with no value,
+    # say an unset variable), rather than running the request as if no key had been sent.
+    r = post(account, {"email": "jo@example.com"}, "")
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_KEY_LENGTH.format(length=0))
+    assert customers(account) == []
+    # Ignored on GET and DELETE, as on Stripe: they are idempotent already.
+    assert account.get("/v1/customers", headers={"Idempotency-Key": ""}).status_code == 200
 
 
 def test_key_is_scoped_to_the_account(account, make_account):
@@ -232,15 +254,15 @@ def test_claim_abandoned_by_a_dead_worker_is_taken_over(app, account):
     assert len(customers(account)) == 2
 
 
-def test_keys_expire_after_24_hours_on_the_account_clock(app, account, make_account):
+def test_keys_expire_after_24_hours_on_the_account_clock(account, make_account, wall):
     first = post(account, {"email": "jo@example.com"}, "daily").get_json()
     assert post(account, {"email": "new@example.com"}, "daily").status_code == 400
     bystander = make_account()
     post(bystander, {"email": "jo@example.com"}, "daily")
-    with app.app_context():
-        db.session.execute(update(Account).where(Account.id == account.account_id)
-                           .values(clock_offset=25 * 3600))
-        db.session.commit()
+    account.advance_clock(24 * 3600 - 1)  # through the sandbox API, as `payground clock` does
+    assert post(account, {"email": "jo@example.com"}, "daily").headers[
+        "Idempotent-Replayed"] == "true"
+    account.advance_clock(1)
 
     reused = post(account, {"email": "new@example.com"}, "daily")
     assert reused.status_code == 200
@@ -300,3 +322,140 @@ def test_parallel_identical_requests_create_one_object(app, account):
         if r.status_code == 409:
             assert r.json()["error"]["code"] == "idempotency_key_in_use"
     assert [c["id"] for c in customers(account)] == [created[0].json()["id"]]
+
+
+def every_post_route(account) -> list[tuple[str, str, dict]]:
+    """(route rule, path, parameters) for one request on each POST /v1 route, on objects
+    made here: each changes something (or is refused by the endpoint itself)."""
+    def made(path, data):
+        r = account.post(path, data)
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()["id"]
+
+    charge = {"amount": 5000, "currency": "usd", "source": "tok_bypassPending"}
+    customer = made("/v1/customers", {"email": "jo@example.com"})
+    paid = made("/v1/charges", charge)
+    held = made("/v1/charges", {**charge, "capture": "false"})
+    refund = made("/v1/refunds", {"charge": paid, "amount": 100})
+    intent, held_intent, doomed_intent = (made("/v1/payment_intents", data) for data in (
+        {"amount": 2000, "currency": "usd"},
+        {"amount": 2000, "currency": "usd", "payment_method": "pm_card_visa",
+         "capture_method": "manual", "confirm": "true"},
+        {"amount": 2000, "currency": "usd"}))
+    method, attached = (made("/v1/payment_methods", {"type": "card", "card[token]": "tok_visa"})
+                        for _ in range(2))
+    assert account.post(f"/v1/payment_methods/{attached}/attach",
+                        {"customer": customer}).status_code == 200
+    payout, doomed_payout = (made("/v1/payouts", {"amount": 100, "currency": "usd"})
+                             for _ in range(2))
+    endpoint = made("/v1/webhook_endpoints", {"url": "https://example.com/hook",
+                                              "enabled_events[]": "*"})
+    return [
+        ("/v1/customers", "/v1/customers", {"email": "new@example.com"}),
+        ("/v1/customers/<customer_id>", f"/v1/customers/{customer}", {"name": "Jo"}),
+        ("/v1/tokens", "/v1/tokens", {"card[number]": "4242424242424242",
+                                      "card[exp_month]": "12", "card[exp_year]": "2040",
+                                      "card[cvc]": "123"}),
+        ("/v1/charges", "/v1/charges", {"amount": 2000, "currency": "usd",
+                                        "source": "tok_visa"}),
+        ("/v1/charges/<charge_id>", f"/v1/charges/{paid}", {"description": "order 9"}),
+        ("/v1/charges/<charge_id>/capture", f"/v1/charges/{held}/capture", {}),
+        ("/v1/refunds", "/v1/refunds", {"charge": paid, "amount": 200}),
+        ("/v1/refunds/<refund_id>", f"/v1/refunds/{refund}", {"metadata[why]": "late"}),
+        ("/v1/payment_intents", "/v1/payment_intents", {"amount": 2000, "currency": "usd"}),
+        ("/v1/payment_intents/<intent_id>", f"/v1/payment_intents/{intent}",
+         {"description": "order 9"}),
+        ("/v1/payment_intents/<intent_id>/confirm", f"/v1/payment_intents/{intent}/confirm",
+         {"payment_method": "pm_card_visa"}),
+        ("/v1/payment_intents/<intent_id>/capture",
+         f"/v1/payment_intents/{held_intent}/capture", {}),
+        ("/v1/payment_intents/<intent_id>/cancel",
+         f"/v1/payment_intents/{doomed_intent}/cancel", {}),
+        ("/v1/payment_methods", "/v1/payment_methods", {"type": "card",
+                                                        "card[token]": "tok_visa"}),
+        ("/v1/payment_methods/<method_id>/attach", f"/v1/payment_methods/{method}/attach",
+         {"customer": customer}),
+        ("/v1/payment_methods/<method_id>/detach", f"/v1/payment_methods/{attached}/detach",
+         {}),
+        ("/v1/payouts", "/v1/payouts", {"amount": 100, "currency": "usd"}),
+        ("/v1/payouts/<payout_id>", f"/v1/payouts/{payout}", {"metadata[batch]": "7"}),
+        ("/v1/payouts/<payout_id>/cancel", f"/v1/payouts/{doomed_payout}/cancel", {}),
+        ("/v1/webhook_endpoints", "/v1/webhook_endpoints", {"url": "https://example.com/new",
+                                                            "enabled_events[]": "*",
+                                                            "description": "café ☕"}),
+        ("/v1/webhook_endpoints/<endpoint_id>", f"/v1/webhook_endpoints/{endpoint}",
+         {"description": "café ☕"}),
+    ]
+
+
+def test_every_post_route_replays_its_first_answer_byte_for_byte(app, account):
+    routes = every_post_route(account)
+    assert sorted(rule for rule, _, _ in routes) == sorted(
+        rule.rule for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods and rule.rule.startswith("/v1/"))
+    for rule, path, data in routes:
+        key = f"every-{rule}"
+        first = post(account, data, key, path=path)
+        again = post(account, data, key, path=path)
+        assert first.status_code == 200, (rule, first.get_json())
+        # The very bytes (a new webhook endpoint's secret, derived again, included).
+        assert (again.status_code, again.data) == (200, first.data), rule
+        assert again.headers["Idempotent-Replayed"] == "true", rule
+        assert again.headers["Original-Request"] == first.headers["Request-Id"], rule
+        other = post(account, {**data, "metadata[again]": "1"}, key, path=path)
+        assert_error(other, 400, type="idempotency_error",
+                     message=messages.IDEMPOTENCY_MISMATCH.format(key=key))
+    # Each ran once: one refund of 200 beside the first one's 100, one payout made here.
+    refunds = account.get("/v1/refunds").get_json()["data"]
+    assert sorted(r["amount"] for r in refunds) == [100, 200]
+    assert len(account.get("/v1/payouts").get_json()["data"]) == 3
+
+
+def test_another_key_of_the_same_account_replays_the_answer(account, make_account):
+    # Stripe scopes keys to the account and mode, not to the API key that sent them.
+    first = post(account, {"email": "jo@example.com"}, "team-1")
+    other_secret = account.create_key("secret")
+    writer = account.create_key(permissions=["customer_write"])
+    for key in (other_secret, writer):
+        again = post(account, {"email": "jo@example.com"}, "team-1", api_key=key)
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert (again.status_code, again.data) == (200, first.data)
+    # A key that may not write customers is refused before the key is looked at.
+    reader = account.create_key(permissions=["customer_read"])
+    r = post(account, {"email": "jo@example.com"}, "team-1", api_key=reader)
+    assert_error(r, 403, message=messages.MISSING_PERMISSION.format(
+        masked=mask(reader), account=account.account_id, permission="customer_write"))
+    assert "Idempotent-Replayed" not in r.headers
+    assert len(customers(account)) == 1
+
+
+def test_a_card_decline_is_saved_and_replayed(account):
+    body = {"amount": 2000, "currency": "usd", "source": "tok_chargeDeclined"}
+    first = post(account, body, "declined-1", path="/v1/charges")
+    error = assert_error(first, 402, type="card_error", code="card_declined",
+                         decline_code="generic_decline", message="Your card was declined.")
+    again = post(account, body, "declined-1", path="/v1/charges")
+    assert (again.status_code, again.data) == (402, first.data)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    charges = account.get("/v1/charges").get_json()["data"]
+    assert [c["id"] for c in charges] == [error["charge"]]  # one failed charge, not two
+
+
+def test_a_key_used_as_idempotency_key_is_stored_nowhere(app, account):
+    # Records keep an HMAC of the key; the request log and events keep it masked.
+    for path, body in (("/v1/customers", {"email": "jo@example.com"}),
+                       ("/v1/charges", {"amount": 2000, "currency": "usd",
+                                        "source": "tok_chargeDeclined"})):
+        post(account, body, account.secret_key, path=path)
+        post(account, body, "order-" + account.secret_key, path=path)
+    # Reading the log writes this process's waiting rows first.
+    logged = account.client.get("/sandbox/requests?limit=100",
+                                headers=account.session_auth).get_json()["data"]
+    assert mask(account.secret_key) in [row["idempotency_key"] for row in logged]
+    secret = account.secret_key[8:-4]  # the part no masked form shows
+    with app.app_context():
+        found = []
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(select(table)).all():
+                found += [table.name for value in row if secret in str(value)]
+    assert found == []

@@ -66,3 +66,44 @@ def test_a_lock_timeout_is_retried_by_the_sdk_and_creates_one_object(payground_s
     assert len(attempts) == 2
     assert made.last_response.headers.get("Idempotent-Replayed") is None
     assert [c.id for c in payground_stripe.Customer.list()] == [made.id]
+
+
+def test_a_lost_answer_is_retried_by_the_sdk_and_replayed(payground_stripe, monkeypatch):
+    # The charge is made, but its answer never reaches the program (the connection drops):
+    # the SDK, allowed to retry, sends the request again with the Idempotency-Key it made up
+    # for it, and gets the first answer back instead of a second charge.
+    import requests
+
+    send = requests.Session.request
+    sent = []
+
+    def answer_lost_once(self, method, url, **kwargs):
+        response = send(self, method, url, **kwargs)
+        if method.upper() != "POST":
+            return response
+        sent.append(kwargs["headers"]["Idempotency-Key"])
+        if len(sent) == 1:
+            raise requests.exceptions.ConnectionError("connection reset by peer")
+        return response
+
+    monkeypatch.setattr(requests.Session, "request", answer_lost_once)
+    monkeypatch.setattr(stripe, "max_network_retries", 1)
+    charge = payground_stripe.Charge.create(amount=2000, currency="usd", source="tok_visa")
+
+    assert len(sent) == 2 and sent[0] == sent[1]
+    assert charge.last_response.headers["Idempotent-Replayed"] == "true"
+    assert charge.last_response.idempotency_key == sent[0]
+    assert charge.last_response.headers["Original-Request"] != charge.last_response.request_id
+    assert [c.id for c in payground_stripe.Charge.list()] == [charge.id]
+
+
+def test_an_empty_or_long_key_raises_the_sdks_idempotency_error(payground_stripe):
+    for key in ("", "k" * 256):
+        headers = {"Idempotency-Key": key}
+        with pytest.raises(stripe.IdempotencyError) as raised:
+            # The SDK drops an empty idempotency_key=""; a header set by hand goes through.
+            payground_stripe.Customer.create(email="jo@example.com", headers=headers)
+        assert raised.value.http_status == 400
+        assert raised.value.user_message == messages.IDEMPOTENCY_KEY_LENGTH.format(
+            length=len(key))
+    assert payground_stripe.Customer.list().data == []

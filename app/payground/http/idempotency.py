@@ -10,8 +10,9 @@ known); ``store(response)`` runs in ``after_request``. Views know nothing about 
 - A loser, or any later request with the key, gets: the saved response with
   ``Idempotent-Replayed: true`` and ``Original-Request: req_...`` if the first request has
   finished; 409 ``idempotency_key_in_use`` if it is still running (no waiting); 400
-  ``idempotency_error`` if method, path or parameters differ. Every answer carries the key
-  back in ``Idempotency-Key``, as Stripe's do (``echo_key``).
+  ``idempotency_error`` if the path (Stripe's message names both) or parameters differ. Every
+  answer carries the key back in ``Idempotency-Key``, as Stripe's do (``echo_key``), and the
+  request that ran with a key says so in ``Original-Request`` (its own id), as Stripe's do.
 - Like Stripe, a result is saved only once the endpoint has started executing: a request
   refused while decoding or validating its parameters releases the key, so the corrected
   retry can use it. Errors the endpoint itself raises (404, 402 ...) are saved and replayed.
@@ -21,7 +22,8 @@ known); ``store(response)`` runs in ``after_request``. Views know nothing about 
 - Records live 24 h on the account's clock (``clock advance`` ages them). An expired record is
   treated as absent and replaced on next use; nothing sweeps them. A claim still in progress
   after ``STALE_CLAIM`` seconds belongs to a worker that died and is taken over.
-- An empty ``Idempotency-Key`` header counts as no key.
+- An empty ``Idempotency-Key`` header is refused, as an over-long one is: Stripe's 400
+  ``idempotency_error`` (keys are 1 to 255 characters), before anything runs.
 - A new webhook endpoint's signing secret is withheld from its saved response and derived
   again for the replay: the database never holds a secret that can sign.
 - A replay shows the caller nothing its key could not have had answered: the ``expand[]``
@@ -42,8 +44,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import messages
-from ..core.keys import scrub
-from ..errors import IdempotencyError, IdempotencyKeyInUse, InvalidRequestError
+from ..core.keys import scrub, scrub_start
+from ..errors import IdempotencyError, IdempotencyKeyInUse
 from ..models.base import db
 from ..models.idempotency import IdempotencyRecord as Record
 from ..services.webhooks import restore_secret, withhold_secret
@@ -51,6 +53,7 @@ from .decorators import OUTPUT_ATTR, check_expand, request_params
 from .schemas import Expand
 
 KEY_MAX_LENGTH = 255
+PATH_MAX_LENGTH = 1024  # the column's; as the request log cuts its paths
 # The one /v1 answer that shows a secret (a new webhook endpoint's): saved without it.
 _CREATES_A_SECRET = "v1.create_webhook_endpoint"
 TTL = 24 * 3600
@@ -60,10 +63,10 @@ STALE_CLAIM = 60
 def claim() -> Response | None:
     """Own this request's key, or answer for it: a replay, 400 or 409 (raised)."""
     key = request.headers.get("Idempotency-Key")
-    if request.method != "POST" or not key:
+    if request.method != "POST" or key is None:
         return None
-    if len(key) > KEY_MAX_LENGTH:
-        raise InvalidRequestError(messages.IDEMPOTENCY_KEY_TOO_LONG)
+    if not 0 < len(key) <= KEY_MAX_LENGTH:
+        raise IdempotencyError(messages.IDEMPOTENCY_KEY_LENGTH.format(length=len(key)))
     state = current_app.extensions["payground"]
     scope = (g.account.id, g.livemode, _digest(state.pepper, "key", key))
     parts = [request.method, request.path, request_params()]
@@ -72,8 +75,9 @@ def claim() -> Response | None:
     canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     fingerprint = _digest(state.pepper, "request", canonical)
     now = state.clock.for_account(g.account)
+    path = scrub_start(request.path, PATH_MAX_LENGTH)
     mine = dict(fingerprint=fingerprint, request_id=g.request_id, created=now, status=None,
-                body=None)
+                body=None, path=path)
     try:
         db.session.add(Record(account_id=scope[0], livemode=scope[1], key_digest=scope[2],
                               **mine))
@@ -98,6 +102,9 @@ def claim() -> Response | None:
         row = None
     db.session.rollback()  # end the read (on SQLite it holds the write lock)
     if row is not None and row.fingerprint != fingerprint:
+        if row.path is not None and row.path != path:
+            raise IdempotencyError(messages.IDEMPOTENCY_OTHER_ENDPOINT.format(
+                path=path, original=row.path, key=scrub(key)))
         raise IdempotencyError(messages.IDEMPOTENCY_MISMATCH.format(key=scrub(key)))
     if row is None or row.status is None:
         # Running now, or released/taken over a moment ago: either way, retry later.
@@ -128,6 +135,8 @@ def echo_key(response: Response) -> None:
     key = request.headers.get("Idempotency-Key")
     if key and len(key) <= KEY_MAX_LENGTH and "\0" not in key:
         response.headers["Idempotency-Key"] = scrub(key)
+    if g.get("idempotency_ran"):  # a replay has the first request's id there already
+        response.headers["Original-Request"] = g.request_id
 
 
 def store(response: Response) -> Response:
@@ -136,6 +145,7 @@ def store(response: Response) -> Response:
     scope = g.pop("idempotency_scope", None)
     if scope is None:
         return response
+    g.idempotency_ran = True
     # Whatever the view left uncommitted would be discarded at teardown anyway.
     db.session.rollback()
     owned = (*_match(scope), Record.request_id == g.request_id)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 
 class DatabaseTooNew(Exception):
@@ -208,6 +208,15 @@ def _v13_test_bank_accounts(conn) -> None:
         conn.execute(text(UNIQUE_DEFAULT))
 
 
+def _v14_idempotency_paths(conn) -> None:
+    """Idempotency records keep their first request's path (Stripe's message for a key sent
+    to another endpoint names both). Records saved before have none: a key of theirs sent
+    elsewhere gets the message for other parameters, as it did."""
+    columns = {c["name"] for c in inspect(conn).get_columns("idempotency_records")}
+    if "path" not in columns:
+        conn.execute(text("ALTER TABLE idempotency_records ADD COLUMN path VARCHAR(1024)"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -221,6 +230,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     11: _v11_uncaptured_charges_expire,
     12: _v12_form_nonce_requests,
     13: _v13_test_bank_accounts,
+    14: _v14_idempotency_paths,
 }
 
 _meta = MetaData()

@@ -29,6 +29,9 @@ class IdempotencyRecord(db.Model):
     # and other parameters are not stored.
     fingerprint: Mapped[str] = mapped_column(String(64))
     request_id: Mapped[str] = mapped_column(String(40))  # the owner, echoed as Original-Request
+    # The first request's path (scrubbed, as the request log keeps it), for Stripe's message
+    # naming both paths when the key comes back on another; None in records older than it.
+    path: Mapped[str | None] = mapped_column(String(1024))
     created: Mapped[int]  # on the account's clock
     status: Mapped[int | None]
     body: Mapped[str | None] = mapped_column(Text)

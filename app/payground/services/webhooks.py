@@ -240,13 +240,20 @@ _WITHHELD = "whsec_(derived again when replayed)"
 
 
 def withhold_secret(body: str) -> str:
-    """A create response about to be saved for replays, without the endpoint's secret."""
+    """A create response about to be saved for replays, without the endpoint's secret.
+
+    Only the secret's own text is swapped (``"secret":"whsec_..."`` appears once, as the
+    field: inside another string its quotes would be escaped), so the replay, swapping it
+    back, is the first answer byte for byte (its JSON formatting and final newline too)."""
     data = json.loads(body)
     if not (isinstance(data, dict) and data.get("object") == "webhook_endpoint"
             and isinstance(data.get("secret"), str)):
         return body  # an error answer: nothing to withhold
-    data["secret"] = _WITHHELD
-    return json.dumps(data, separators=(",", ":"))
+    withheld = body.replace(_secret_field(data["secret"]), _secret_field(_WITHHELD), 1)
+    if withheld == body:  # formatted otherwise (never by Payground): never keep the secret
+        data["secret"] = _WITHHELD
+        withheld = json.dumps(data, separators=(",", ":"))
+    return withheld
 
 
 def restore_secret(body: str, pepper: str) -> str:
@@ -255,8 +262,12 @@ def restore_secret(body: str, pepper: str) -> str:
     data = json.loads(body)
     if not (isinstance(data, dict) and data.get("secret") == _WITHHELD):
         return body
-    data["secret"] = endpoint_secret(pepper, data["id"])
-    return json.dumps(data, separators=(",", ":"))
+    return body.replace(_secret_field(_WITHHELD),
+                        _secret_field(endpoint_secret(pepper, data["id"])), 1)
+
+
+def _secret_field(secret: str) -> str:
+    return '"secret":' + json.dumps(secret)
 
 
 def _count_endpoints(account, change: int) -> None:
