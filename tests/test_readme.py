@@ -119,3 +119,15 @@ def test_readme_environment_variables_exist():
     for readme in (README, TUTORIALS_README):
         named = set(re.findall(r"PAYGROUND_[A-Z_]*[A-Z]", readme.read_text()))
         assert named <= known, f"{readme.name} names unknown {sorted(named - known)}"
+
+
+def test_readme_allow_examples_are_what_options_answers(client):
+    """The README quotes `Allow` lists for a few addresses: they are what `OPTIONS` answers
+    there (a route gaining or losing a method would make them stale)."""
+    examples = re.findall(r"`((?:[A-Z]+, )+[A-Z]+)` for `(/(?:dashboard|sandbox)/[a-z_/]+)`",
+                          README.read_text())
+    assert len(examples) >= 3
+    for allow, path in examples:
+        response = client.options(path)
+        assert response.status_code == 200, path
+        assert response.headers["Allow"] == allow, path

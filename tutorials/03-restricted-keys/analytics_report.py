@@ -33,7 +33,7 @@ def list_all(path: str) -> list[dict]:
 
 charges = list_all("/v1/charges")
 customers = list_all("/v1/customers")
-events = list_all("/v1/events")  # the raw event stream: everything that happened, in order
+events = list_all("/v1/events")  # the raw event stream: everything that happened, newest first
 gross = sum(charge["amount"] for charge in charges if charge["status"] == "succeeded")
 refunded = sum(charge["amount_refunded"] for charge in charges)
 print(f"charges: {len(charges)}, customers: {len(customers)}, events: {len(events)}")
