@@ -1265,6 +1265,33 @@ def test_serve_refuses_a_database_a_newer_version_upgraded(run, cli_home, monkey
         "Payground again, or use another PAYGROUND_HOME or PAYGROUND_DATABASE_URL.\n")
 
 
+def test_serve_refuses_another_applications_database_untouched(run, cli_home, monkeypatch):
+    import sqlite3
+
+    import payground.cli.server
+
+    cli_home.mkdir()
+    other = sqlite3.connect(cli_home / "payground.db")
+    other.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    other.execute("INSERT INTO users VALUES (1, 'ada')")
+    other.commit()
+    other.close()
+    before = (cli_home / "payground.db").read_bytes()
+    served = []
+    monkeypatch.setattr(payground.cli.server, "_serve_waitress",
+                        lambda *args, **kwargs: served.append(args))
+
+    result = run("serve", "--server", "waitress", "--port", "0")
+
+    assert (result.exit_code, served) == (1, [])
+    assert result.stderr == (
+        "Error: the database is not Payground's: it has other tables (users) and no Payground "
+        "schema version. Nothing was changed. Give Payground an empty database (or, on "
+        "PostgreSQL, a schema of its own) with PAYGROUND_DATABASE_URL, or another "
+        "PAYGROUND_HOME.\n")
+    assert (cli_home / "payground.db").read_bytes() == before  # not even switched to WAL
+
+
 def test_wsgi_module_builds_the_app_from_the_environment(tmp_path, monkeypatch):
     for name in [n for n in os.environ if n.startswith("PAYGROUND_")]:
         monkeypatch.delenv(name)

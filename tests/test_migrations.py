@@ -1,10 +1,13 @@
-"""A database made by version 1 (no PaymentIntents, no ledger, no webhooks) upgrades in place.
+"""Schema upgrades: from every earlier version with its data, by several processes at once,
+killed midway; and the databases refused (a newer version's, another application's).
 
 Runs on its own database (a fresh SQLite file, or a fresh PostgreSQL schema when the suite
 runs on PostgreSQL), because it takes the shared tables back to an older shape.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -395,3 +398,242 @@ def test_a_database_a_newer_version_upgraded_is_refused_untouched(tmp_path, own_
         engine.dispose()
     assert version == SCHEMA_VERSION + 1
     assert "drills" in tables and "leak_drills" not in tables  # nothing made, nothing changed
+
+
+def _version_of(url) -> int | None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+    finally:
+        engine.dispose()
+
+
+def _filled_at(tmp_path, url, wall, version):
+    """A database filled as ``version`` could be, taken back to it: its credentials, every
+    row before the downgrade and after it, and what the API answered before."""
+    from payground.app import dispose_app
+    from payground.extensions import db
+    from tests.schema_history import downgrade, populate, seen_by_api, snapshot
+
+    app = make_app(tmp_path / "home", url, wall)
+    made = populate(app.test_client(), version, wall)
+    dispose_app(app)  # webhook deliveries still being tried would change rows below
+    app = make_app(tmp_path / "home", url, wall)
+    seen = seen_by_api(app.test_client(), made)
+    with app.app_context():
+        before = snapshot(db.engine)
+        downgrade(db.engine, version, "migration-pepper")
+        old = snapshot(db.engine)
+    dispose_app(app)
+    for rows in (before, old):
+        rows.pop("payground_schema")
+    if version < 14:  # what a record's first path was is not kept before 14: left NULL
+        for row in before["idempotency_records"].values():
+            row.pop("path")
+    return made, seen, before, old
+
+
+# Every version on SQLite; on PostgreSQL (slower to set up) the oldest, which runs every step,
+# the last before 64-bit money, and the last.
+@pytest.mark.parametrize("version", (1, 9, 13) if PG_URL else range(1, 14))
+def test_every_earlier_version_upgrades_keeping_every_row(tmp_path, own_database, wall,
+                                                          version):
+    """Accounts, keys (a rolled one, a restricted one), sessions, customers, charges and
+    refunds, intents, payouts and the bank account, webhook endpoints and deliveries, events,
+    the request log, the audit trail, idempotent answers, the ledger and its schedule, drills:
+    what each version could hold is all there after the upgrade, and served as before."""
+    from payground.app import dispose_app
+    from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION
+    from tests.schema_history import lost_or_changed, seen_by_api, snapshot
+
+    made, seen, before, old = _filled_at(tmp_path, own_database, wall, version)
+    assert _version_of(own_database) == version
+
+    app = make_app(tmp_path / "home", own_database, wall)
+    with app.app_context():
+        after = snapshot(db.engine)
+    after.pop("payground_schema")
+    client = app.test_client()
+    served = seen_by_api(client, made)
+    report = client.get("/sandbox/ledger/verify", headers={
+        "Authorization": f"Bearer {made['old@example.com']['session']}"}).get_json()
+    dispose_app(app)
+
+    assert _version_of(own_database) == SCHEMA_VERSION
+    assert lost_or_changed(before, after) == []  # nothing lost, changed, or made twice
+    # Kept as that version had them (version 7 withholds webhook secrets saved by older ones).
+    kept = lost_or_changed(old, after, exact=False)
+    assert [p for p in kept if not (version < 7 and p.startswith("idempotency_records"))] == []
+    assert served == seen
+    assert [seen[k] for k in ("secret", "rolled", "restricted")] == [[200]] * 3
+    assert (report["ok"], report["problems"]) == (True, [])
+
+
+# A process that builds the app once told to: ``ready`` when imported, then waits for a line.
+# With a step number, that upgrade step does its work and then the process is killed (SIGKILL:
+# no rollback, no clean-up; the transaction is still open).
+STARTER = """
+import os, signal, sys
+from payground import create_app, migrations
+step = int(sys.argv[3])
+if step:
+    done = migrations.UPGRADES[step]
+    def killed(conn):
+        done(conn)
+        os.kill(os.getpid(), signal.SIGKILL)
+    migrations.UPGRADES[step] = killed
+print("ready", flush=True)
+sys.stdin.readline()
+create_app({"HOME": sys.argv[1], "DATABASE_URL": sys.argv[2], "SECRET": "migration-pepper",
+            "RATE_LIMITS": "off", "PASSWORD_COST": 256})
+print("started", flush=True)
+"""
+
+
+def _start_together(tmp_path, url, count: int, kill_in_step: int = 0):
+    """``count`` processes building the app at the same moment; their exit codes and output."""
+    import subprocess
+    import sys
+
+    children = [subprocess.Popen(
+        [sys.executable, "-c", STARTER, str(tmp_path / "home"), url, str(kill_in_step)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(count)]
+    for child in children:  # all imported: the upgrade is what they do together
+        assert child.stdout.readline() == "ready\n"
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    outputs = [child.communicate(timeout=120)[0] for child in children]
+    return [child.returncode for child in children], outputs
+
+
+def test_processes_starting_together_on_an_old_database_upgrade_it_once(tmp_path, own_database,
+                                                                        wall):
+    """Workers or machines restarted together: one upgrades, the others wait for it and find
+    the new schema; no one fails, nothing is done twice (journals backfilled, authorisations
+    scheduled to expire, drills counted)."""
+    from payground.migrations import SCHEMA_VERSION
+    from tests.schema_history import lost_or_changed, snapshot
+
+    made, seen, before, old = _filled_at(tmp_path, own_database, wall, 1)
+
+    codes, outputs = _start_together(tmp_path, own_database, 3)
+
+    engine = sa.create_engine(own_database)
+    after = snapshot(engine)
+    engine.dispose()
+    after.pop("payground_schema")
+    assert (codes, outputs) == ([0] * 3, ["started\n"] * 3)
+    assert _version_of(own_database) == SCHEMA_VERSION
+    assert lost_or_changed(before, after) == []
+
+
+def test_an_upgrade_killed_midway_leaves_the_old_version_and_the_next_start_finishes(
+        tmp_path, own_database, wall):
+    """Every step runs in one transaction (PostgreSQL's DDL is transactional, and SQLite's
+    inside the BEGIN IMMEDIATE that ``configure_sqlite`` issues): killed in the last step,
+    after steps 11 and 12 wrote rows and added a column, the database is as version 10 left it."""
+    from payground.migrations import SCHEMA_VERSION
+    from tests.schema_history import lost_or_changed, snapshot
+
+    made, seen, before, old = _filled_at(tmp_path, own_database, wall, 10)
+
+    codes, outputs = _start_together(tmp_path, own_database, 1, kill_in_step=SCHEMA_VERSION)
+
+    engine = sa.create_engine(own_database)
+    try:
+        crashed = snapshot(engine)
+        nonce_columns = {c["name"] for c in sa.inspect(engine).get_columns("used_form_nonces")}
+    finally:
+        engine.dispose()
+    crashed.pop("payground_schema")
+    assert (codes, outputs) == ([-9], [""])
+    assert _version_of(own_database) == 10
+    assert "request_id" not in nonce_columns  # step 12's column went with the transaction
+    assert lost_or_changed(old, crashed) == []  # ... and step 11's schedule rows
+
+    codes, outputs = _start_together(tmp_path, own_database, 1)
+    engine = sa.create_engine(own_database)
+    after = snapshot(engine)
+    engine.dispose()
+    after.pop("payground_schema")
+    assert (codes, outputs) == ([0], ["started\n"])
+    assert _version_of(own_database) == SCHEMA_VERSION
+    assert lost_or_changed(before, after) == []
+
+
+def test_a_failed_step_is_reported_not_retried_and_changes_nothing(tmp_path, own_database,
+                                                                    wall, monkeypatch):
+    from payground import migrations
+    from payground.app import dispose_app
+    from tests.schema_history import lost_or_changed, snapshot
+
+    made, seen, before, old = _filled_at(tmp_path, own_database, wall, 10)
+    calls = []
+    expiring = migrations.UPGRADES[11]
+
+    def failing(conn):  # a disk that filled up, say: the driver's error, as SQLAlchemy raises it
+        calls.append(11)
+        expiring(conn)
+        raise sa.exc.OperationalError("INSERT ...", {}, OSError("disk full"))
+
+    monkeypatch.setitem(migrations.UPGRADES, 11, failing)
+    with pytest.raises(migrations.UpgradeFailed) as failed:
+        make_app(tmp_path / "home", own_database, wall)
+
+    assert str(failed.value) == (
+        "upgrading the database from schema version 10 to 11 failed (OSError: disk full). "
+        "Nothing was changed: it is still at version 10, and the next start tries again.")
+    assert calls == [11]  # not taken for another process's work and tried three times
+    engine = sa.create_engine(own_database)
+    now = snapshot(engine)
+    engine.dispose()
+    now.pop("payground_schema")
+    assert _version_of(own_database) == 10
+    assert lost_or_changed(old, now) == []
+
+    monkeypatch.setitem(migrations.UPGRADES, 11, expiring)
+    dispose_app(make_app(tmp_path / "home", own_database, wall))
+    engine = sa.create_engine(own_database)
+    after = snapshot(engine)
+    engine.dispose()
+    after.pop("payground_schema")
+    assert _version_of(own_database) == migrations.SCHEMA_VERSION
+    assert lost_or_changed(before, after) == []
+
+
+def test_another_applications_database_is_refused_untouched(tmp_path, own_database, wall):
+    """Pointed at a database with other tables and no schema version, Payground adds none of
+    its own (nor trusts a table that happens to share a name with one of them)."""
+    from payground.migrations import NotPaygroundDatabase
+
+    engine = sa.create_engine(own_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT)"))
+        conn.execute(sa.text("CREATE TABLE orders (id INTEGER PRIMARY KEY)"))
+        conn.execute(sa.text("INSERT INTO accounts VALUES (1, 'theirs')"))
+    engine.dispose()
+    path = None if PG_URL else Path(own_database.removeprefix("sqlite:///"))
+    image = path.read_bytes() if path else None
+
+    with pytest.raises(NotPaygroundDatabase) as refused:
+        make_app(tmp_path / "home", own_database, wall)
+
+    assert str(refused.value) == (
+        "the database is not Payground's: it has other tables (accounts, orders) and no "
+        "Payground schema version. Nothing was changed. Give Payground an empty database (or, "
+        "on PostgreSQL, a schema of its own) with PAYGROUND_DATABASE_URL, or another "
+        "PAYGROUND_HOME.")
+    engine = sa.create_engine(own_database)
+    try:
+        with engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            rows = conn.execute(sa.text("SELECT id, owner FROM accounts")).all()
+    finally:
+        engine.dispose()
+    assert (tables, rows) == ({"accounts", "orders"}, [(1, "theirs")])
+    if path:  # byte for byte: not even switched to WAL mode
+        assert path.read_bytes() == image

@@ -116,9 +116,13 @@ def test_an_existing_database_keeps_its_page_size(tmp_path):
     from payground import create_app
     from payground.app import dispose_app
 
+    from payground.migrations import SCHEMA_VERSION
+
     older = sqlite3.connect(tmp_path / "payground.db")
     older.execute("PRAGMA page_size=4096")
-    older.execute("CREATE TABLE made_by_an_older_version (x)")
+    older.execute("CREATE TABLE payground_schema (version INTEGER PRIMARY KEY)")
+    older.execute("INSERT INTO payground_schema VALUES (?)", (SCHEMA_VERSION,))
+    older.commit()
     older.close()
     app = create_app({"HOME": str(tmp_path), "DATABASE_URL": None, "RATE_LIMITS": "off",
                       "PASSWORD_COST": 2**8})

@@ -42,7 +42,10 @@ def configure_sqlite(engine) -> None:
         cursor = dbapi_connection.cursor()
         # Only a new, empty database takes it (before WAL mode); older homes keep theirs.
         cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # WAL mode is written into the file: only a new database or Payground's own takes it,
+        # never another application's (which ``migrations.upgrade`` then refuses, untouched).
+        if cursor.execute(_NEW_OR_OURS).fetchone()[0]:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -90,6 +93,8 @@ def configure_sqlite(engine) -> None:
         _release(connection_record.info, lock)
 
 
+_NEW_OR_OURS = ("SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table') "
+                "OR EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'payground_schema')")
 BUSY_TIMEOUT_MS = 10_000
 # A COMMIT copies every page it changed into the WAL, whole. A charge changes the last page
 # of ~27 B-trees (tables and indexes), so the page size is most of what a COMMIT writes:

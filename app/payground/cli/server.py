@@ -248,7 +248,7 @@ def _check_port_free(host: str, port: int) -> None:
 
 def _build_app(home: str | None):
     from ..app import create_app
-    from ..migrations import DatabaseTooNew
+    from ..migrations import DatabaseTooNew, NotPaygroundDatabase, UpgradeFailed
 
     try:
         return create_app({"HOME": home} if home else None)
@@ -258,8 +258,9 @@ def _build_app(home: str | None):
             raise
         raise click.ClickException(f"the {exc.name} driver is not installed: "
                                    f"pip install 'payground[{extra}]'") from None
-    # A setting that cannot be read (e.g. PAYGROUND_RATE_LIMITS), a newer version's database.
-    except (ValueError, DatabaseTooNew) as exc:
+    # A setting that cannot be read (e.g. PAYGROUND_RATE_LIMITS), a newer version's database,
+    # another application's, an upgrade step that failed (rolled back).
+    except (ValueError, DatabaseTooNew, NotPaygroundDatabase, UpgradeFailed) as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         if exc.filename is None:

@@ -5,7 +5,8 @@ Why not Alembic: importing it costs ~0.25 s on every start, and the schema is st
 brings version N-1 to N. Any table that does not exist yet is created (a new model needs no
 upgrade function); the existing ones are found with one query, not one check per table.
 A database that a newer Payground has upgraded is refused, not used: this version would write
-rows without what the newer one keeps with them (the ledger's journals were such a thing).
+rows without what the newer one keeps with them (the ledger's journals were such a thing). So is
+one with tables but no schema version: another application's, which must not get ours added.
 """
 
 from __future__ import annotations
@@ -29,6 +30,32 @@ class DatabaseTooNew(Exception):
             f"this one knows up to {SCHEMA_VERSION}). Install the newer Payground again, or "
             "use another PAYGROUND_HOME or PAYGROUND_DATABASE_URL.")
         self.version = version
+
+
+class NotPaygroundDatabase(Exception):
+    """The database has tables but no Payground schema version: another application's."""
+
+    def __init__(self, tables: set[str]) -> None:
+        names = sorted(tables)
+        shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+        super().__init__(
+            f"the database is not Payground's: it has other tables ({shown}) and no Payground "
+            "schema version. Nothing was changed. Give Payground an empty database (or, on "
+            "PostgreSQL, a schema of its own) with PAYGROUND_DATABASE_URL, or another "
+            "PAYGROUND_HOME.")
+        self.tables = tables
+
+
+class UpgradeFailed(Exception):
+    """A step of the upgrade failed: its transaction was rolled back, the version is as it was."""
+
+    def __init__(self, current: int, version: int, cause: Exception) -> None:
+        reason = getattr(cause, "orig", None) or cause  # a driver's message, not the SQL
+        super().__init__(
+            f"upgrading the database from schema version {current} to {version} failed "
+            f"({type(reason).__name__}: {reason}). Nothing was changed: it is still at version "
+            f"{current}, and the next start tries again.")
+        self.current, self.version = current, version
 
 
 def _v2_payment_intents_and_ledger(conn) -> None:
@@ -255,13 +282,22 @@ def upgrade(engine) -> None:
                     # Before anything is made: a newer version may have moved tables.
                     if current is not None and current > SCHEMA_VERSION:
                         raise DatabaseTooNew(current)
+                if current is None and existing - {schema_table.name}:
+                    raise NotPaygroundDatabase(existing - {schema_table.name})
                 _create_missing_tables(conn, existing, (_meta, db.metadata))
                 if current is None:
                     conn.execute(schema_table.insert().values(version=SCHEMA_VERSION))
                     return
                 for version in range(current + 1, SCHEMA_VERSION + 1):
-                    UPGRADES[version](conn)
+                    try:
+                        UPGRADES[version](conn)
+                    except Exception as exc:
+                        # Not retried as a race below: the same step would fail again.
+                        raise UpgradeFailed(current, version, exc) from exc
                     conn.execute(schema_table.update().values(version=version))
+                if current < SCHEMA_VERSION:
+                    log.info("database upgraded from schema version %d to %d", current,
+                             SCHEMA_VERSION)
             return
         except (IntegrityError, OperationalError, ProgrammingError):
             if attempt == 2:

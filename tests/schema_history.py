@@ -1,0 +1,256 @@
+"""Old schema versions, remade from today's, and a database full of what each one could hold.
+
+``downgrade(engine, version)`` takes a database made by this version back to ``version``
+(the reverse of ``migrations.UPGRADES``, step by step); ``populate(client, version)`` fills one
+through the API with every kind of row that version knew; ``snapshot(engine)`` reads every
+row of every table, to compare before and after an upgrade. Used by ``test_migrations`` and
+``bench/migration_check.py``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+DAY = 86400
+# Made again by the upgrades with ids of their own: compared by content, not by id.
+REMADE = {"ledger_schedule": ("id",), "ledger_entries": ("id", "journal_id"),
+          "ledger_journals": ("id",)}
+
+
+def _drop_columns(conn, table: str, *columns: str) -> None:
+    for column in columns:
+        conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+
+
+def _to_13(conn) -> None:
+    _drop_columns(conn, "idempotency_records", "path")
+
+
+def _to_12(conn) -> None:
+    conn.execute(sa.text("DROP INDEX ux_bank_accounts_default"))
+    _drop_columns(conn, "bank_accounts", "default_for_currency", "status", "payout_failure_code")
+    conn.execute(sa.text("CREATE UNIQUE INDEX ux_bank_accounts_mode ON bank_accounts "
+                         "(account_id, livemode)"))
+
+
+def _to_11(conn) -> None:
+    _drop_columns(conn, "used_form_nonces", "request_id")
+
+
+def _to_10(conn) -> None:
+    conn.execute(sa.text("DELETE FROM ledger_schedule WHERE kind = 'charge_expire'"))
+
+
+def _to_9(conn) -> None:
+    from payground.migrations import MONEY_COLUMNS
+
+    if conn.dialect.name == "postgresql":
+        for table, names in MONEY_COLUMNS.items():
+            conn.execute(sa.text(f"ALTER TABLE {table} " + ", ".join(
+                f"ALTER COLUMN {name} TYPE INTEGER" for name in names)))
+
+
+def _to_8(conn) -> None:
+    pass  # emails were lower-cased only: the ones made here are the same either way
+
+
+def _to_7(conn) -> None:
+    _drop_columns(conn, "payment_intents", "payment_method_options")
+
+
+def _to_6(conn, pepper: str) -> None:
+    from payground.services.webhooks import restore_secret
+
+    rows = conn.execute(sa.text("SELECT account_id, livemode, key_digest, body "
+                                "FROM idempotency_records")).all()
+    for row in rows:  # version 3 to 6 saved a new endpoint's answer with its secret
+        if row.body is not None:
+            conn.execute(sa.text("UPDATE idempotency_records SET body = :body WHERE "
+                                 "account_id = :a AND livemode = :l AND key_digest = :d"),
+                         {"body": restore_secret(row.body, pepper), "a": row.account_id,
+                          "l": row.livemode, "d": row.key_digest})
+
+
+def _to_5(conn) -> None:
+    _drop_columns(conn, "payment_intents", "statement_descriptor_suffix", "setup_future_usage",
+                  "shipping")
+
+
+def _to_4(conn) -> None:
+    _drop_columns(conn, "accounts", "open_drills")
+
+
+def _to_3(conn) -> None:
+    conn.execute(sa.text("DROP TABLE leak_drills"))
+    _drop_columns(conn, "webhook_endpoints", "secret_generation", "previous_secret_expires_at")
+
+
+def _to_2(conn) -> None:
+    for table in ("webhook_deliveries", "webhook_endpoints"):
+        conn.execute(sa.text(f"DROP TABLE {table}"))
+    _drop_columns(conn, "accounts", "webhook_endpoint_count")
+
+
+def _to_1(conn) -> None:
+    conn.execute(sa.text("DROP INDEX ix_charges_payment_intent_id"))
+    _drop_columns(conn, "charges", "payment_intent_id", "payment_method_id")
+    for table in ("ledger_entries", "ledger_journals", "ledger_balances", "ledger_schedule"):
+        conn.execute(sa.text(f"DELETE FROM {table}"))
+    conn.execute(sa.text("DROP TABLE used_form_nonces"))
+
+
+STEPS = {14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6,
+         6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2, 2: _to_1}  # from version -> its step down
+
+
+def downgrade(engine, version: int, pepper: str) -> None:
+    """Take ``engine``'s database, made by this version, back to schema ``version``."""
+    from payground.migrations import SCHEMA_VERSION
+
+    with engine.begin() as conn:
+        for start in range(SCHEMA_VERSION, version, -1):
+            step = STEPS[start]
+            step(conn, pepper) if step is _to_6 else step(conn)
+        conn.execute(sa.text("UPDATE payground_schema SET version = :v"), {"v": version})
+
+
+def populate(client, version: int, wall) -> dict:
+    """Two accounts' worth of what schema ``version`` could hold; returns their credentials."""
+    made = {}
+    for email in ("old@example.com", "other@example.com"):
+        body = _ok(client.post("/sandbox/signup", json={"email": email,
+                                                        "password": "an old password 1"}))
+        made[email] = body
+    body = made["old@example.com"]
+    session = {"Authorization": f"Bearer {body['session']}"}
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    restricted = _ok(client.post("/sandbox/keys", headers=session, json={
+        "type": "restricted", "name": "reader", "permissions": ["charge_read"]}))
+    body["restricted"] = restricted["secret"]
+    _ok(client.post("/v1/customers", headers=auth, data={
+        "email": "c@example.com", "balance": -500, "metadata[tier]": "gold"}))
+    paid = _ok(client.post("/v1/charges", headers={**auth, "Idempotency-Key": "paid-1"}, data={
+        "amount": 10000, "currency": "usd", "source": "tok_bypassPending",
+        "metadata[order]": "1"}))
+    pending = _ok(client.post("/v1/charges", headers=auth, data={
+        "amount": 2000, "currency": "usd", "source": "tok_visa"}))
+    _ok(client.post("/v1/charges", headers=auth, data={
+        "amount": 3000, "currency": "usd", "source": "tok_visa", "capture": "false"}))
+    _ok(client.post("/v1/refunds", headers=auth, data={"charge": paid["id"], "amount": 1000}))
+    _ok(client.post("/v1/refunds", headers=auth, data={"charge": pending["id"]}))
+    client.post("/v1/charges", headers=auth, data={  # a decline: an error in the log
+        "amount": 500, "currency": "usd", "source": "tok_chargeDeclined"})
+    other = made["other@example.com"]
+    _ok(client.post("/v1/charges", headers={
+        "Authorization": f"Bearer {other['keys']['secret']}"}, data={
+        "amount": 700, "currency": "eur", "source": "tok_bypassPending"}))
+    if version >= 2:  # PaymentIntents, payouts (and their bank account)
+        intent = {"amount": 1500, "currency": "usd", "payment_method": "pm_card_visa",
+                  "confirm": "true"}
+        if version >= 6:
+            intent.update({"shipping[name]": "Ada", "shipping[address][line1]": "1 Main St",
+                           "statement_descriptor_suffix": "OLD"})
+        if version >= 8:
+            intent["payment_method_options[card][request_three_d_secure]"] = "any"
+        _ok(client.post("/v1/payment_intents", headers=auth, data=intent))
+        _ok(client.post("/v1/payment_intents", headers=auth, data={
+            "amount": 2500, "currency": "usd", "payment_method": "pm_card_visa",
+            "confirm": "true", "capture_method": "manual"}))
+        _ok(client.post("/v1/payouts", headers=auth, data={"amount": 1000, "currency": "usd"}))
+    if version >= 3:  # webhooks: an endpoint made with an Idempotency-Key, its deliveries
+        endpoint = _ok(client.post("/v1/webhook_endpoints",
+                                   headers={**auth, "Idempotency-Key": "hook-1"}, data={
+                                       "url": "http://127.0.0.1:9/hooks",
+                                       "enabled_events[]": "charge.succeeded"}))
+        _ok(client.post("/v1/charges", headers=auth, data={
+            "amount": 1200, "currency": "usd", "source": "tok_visa"}))
+        if version >= 4:
+            _ok(client.post(f"/sandbox/webhook_endpoints/{endpoint['id']}/roll",
+                            headers=session, json={"expires_in": 3600}))
+    if version >= 4:  # a leak drill, its bots still at work
+        keys = _ok(client.get("/sandbox/keys", headers=session))["data"]
+        key_id = next(k["id"] for k in keys if k["type"] == "secret")
+        _ok(client.post("/sandbox/leak_drills", json={"key": key_id}, headers=session))
+    # Rolled last: the old secret key keeps working for an hour (its expiry is stored).
+    keys = _ok(client.get("/sandbox/keys", headers=session))["data"]
+    key_id = next(k["id"] for k in keys if k["type"] == "secret")
+    body["rolled"] = _ok(client.post(f"/sandbox/keys/{key_id}/roll", headers=session,
+                                     json={"expires_in": 3600}))["secret"]
+    wall[0] += 60
+    return made
+
+
+def seen_by_api(client, made) -> dict:
+    """What the API answers with each old credential (GETs only: nothing is written)."""
+    body = made["old@example.com"]
+    seen = {}
+    for name, key in (("secret", body["keys"]["secret"]), ("rolled", body["rolled"]),
+                      ("restricted", body["restricted"])):
+        auth = {"Authorization": f"Bearer {key}"}
+        seen[name] = [client.get("/v1/charges?limit=100", headers=auth).status_code]
+    auth = {"Authorization": f"Bearer {body['rolled']}"}
+    for path in ("/v1/balance", "/v1/charges?limit=100", "/v1/customers", "/v1/refunds",
+                 "/v1/payment_intents", "/v1/payouts", "/v1/events?limit=100",
+                 "/v1/webhook_endpoints"):
+        seen[path] = client.get(path, headers=auth).get_json()
+    session = {"Authorization": f"Bearer {body['session']}"}
+    for path in ("/sandbox/keys", "/sandbox/account", "/sandbox/bank", "/sandbox/audit",
+                 "/sandbox/webhook_deliveries"):
+        seen[path] = client.get(path, headers=session).get_json()
+    other = made["other@example.com"]
+    seen["other"] = client.get("/v1/balance", headers={
+        "Authorization": f"Bearer {other['keys']['secret']}"}).get_json()
+    return seen
+
+
+def _ok(response):
+    assert response.status_code in (200, 201), (response.status_code, response.get_json())
+    return response.get_json()
+
+
+def snapshot(engine) -> dict[str, dict]:
+    """Every table's rows: by primary key, or (tables in ``REMADE``) as a sorted list."""
+    tables = {}
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        for name in inspector.get_table_names():
+            table = sa.Table(name, sa.MetaData(), autoload_with=conn)
+            rows = [dict(r._mapping) for r in conn.execute(sa.select(table))]
+            key = [c.name for c in table.primary_key.columns]
+            if name in REMADE:
+                drop = REMADE[name]
+                tables[name] = sorted(repr(sorted((k, v) for k, v in r.items() if k not in drop))
+                                      for r in rows)
+            else:
+                tables[name] = {tuple(r[k] for k in key): r for r in rows}
+    return tables
+
+
+def lost_or_changed(before: dict, after: dict, *, exact: bool = True) -> list[str]:
+    """What of ``before``'s rows and values is not in ``after`` (new columns and tables of
+    ``after`` are not compared), and with ``exact`` the rows ``after`` has more."""
+    from collections import Counter
+
+    problems = []
+    for name, rows in before.items():
+        if name not in after:
+            problems.append(f"{name}: table gone")
+            continue
+        if name in REMADE:
+            lost = Counter(rows) - Counter(after[name])
+            added = Counter(after[name]) - Counter(rows)
+            problems += [f"{name}: lost {row}" for row in lost.elements()]
+            problems += [f"{name}: added {row}" for row in added.elements() if exact]
+            continue
+        for key, row in rows.items():
+            new = after[name].get(key)
+            if new is None:
+                problems.append(f"{name} {key}: row lost")
+                continue
+            changed = {c: (v, new.get(c)) for c, v in row.items() if new.get(c) != v}
+            if changed:
+                problems.append(f"{name} {key}: {changed}")
+        extra = set(after[name]) - set(rows)
+        if extra and exact:
+            problems.append(f"{name}: {len(extra)} rows added")
+    return problems
