@@ -17,6 +17,7 @@ since it last ran.
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -57,13 +58,7 @@ def post(account_id: str, livemode: bool, now: int, postings: Iterable[Posting],
     postings = list(postings)
     journals, entries = [], []
     for item in postings:
-        journal_id = new_sortable_id(LedgerJournal.id_prefix)
-        journals.append({"id": journal_id, "account_id": account_id, "livemode": livemode,
-                         "created": now, "kind": item.journal.kind, "source": item.source,
-                         "balance_transaction_id": item.balance_transaction_id})
-        entries += [{"journal_id": journal_id, "account_id": account_id, "livemode": livemode,
-                     "ledger_account": entry.ledger_account, "currency": entry.currency,
-                     "amount": entry.amount} for entry in item.journal.entries]
+        _rows_of(item, account_id, livemode, now, journals, entries)
     if not journals:
         return
     queue = writes if writes is not None else Writes()
@@ -76,6 +71,37 @@ def post(account_id: str, livemode: bool, now: int, postings: Iterable[Posting],
         for (currency, name), delta in core.combine(item.journal for item in postings).items()])
     if writes is None:
         queue.run(connection)
+
+
+def post_dated(items: Iterable[tuple[str, bool, int, Posting]], *, connection) -> None:
+    """``post`` for journals of several accounts, each ``(account_id, livemode, created,
+    posting)`` dated on its own, in three statements: an upgrade's backfill of many journals
+    (``post`` for each was a few round trips apiece, and updated the same running totals once
+    per journal: minutes for 100,000 old charges on PostgreSQL)."""
+    journals, entries = [], []
+    by_mode: dict[tuple[str, bool], list[core.Journal]] = defaultdict(list)
+    for account_id, livemode, created, item in items:
+        _rows_of(item, account_id, livemode, created, journals, entries)
+        by_mode[(account_id, livemode)].append(item.journal)
+    execute(connection, insert_statement(LedgerJournal.__table__), journals)
+    execute(connection, insert_statement(LedgerEntry.__table__), entries)
+    execute(connection, _upsert(connection.dialect.name), [  # in sorted (lock) order
+        {"account_id": account_id, "livemode": livemode, "currency": currency,
+         "ledger_account": name, "amount": delta}
+        for account_id, livemode in sorted(by_mode)
+        for (currency, name), delta in core.combine(by_mode[(account_id, livemode)]).items()])
+
+
+def _rows_of(item: Posting, account_id: str, livemode: bool, created: int,
+             journals: list[dict], entries: list[dict]) -> None:
+    """Add ``item``'s journal row to ``journals`` and its entry rows to ``entries``."""
+    journal_id = new_sortable_id(LedgerJournal.id_prefix)
+    journals.append({"id": journal_id, "account_id": account_id, "livemode": livemode,
+                     "created": created, "kind": item.journal.kind, "source": item.source,
+                     "balance_transaction_id": item.balance_transaction_id})
+    entries.extend({"journal_id": journal_id, "account_id": account_id, "livemode": livemode,
+                    "ledger_account": entry.ledger_account, "currency": entry.currency,
+                    "amount": entry.amount} for entry in item.journal.entries)
 
 
 @functools.cache

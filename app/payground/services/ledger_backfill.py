@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from ..core import ledger as core
 from ..models.balance_transaction import BalanceTransaction
-from ..models.ledger import LedgerJournal
+from ..models.direct import execute, insert_statement
+from ..models.ledger import LedgerJournal, LedgerSchedule
 from . import ledger
 
 
@@ -28,19 +29,26 @@ def backfill(connection) -> int:
     # Only charges and refunds existed before the ledger; payouts were born with it.
     rows = connection.execute(select(txn).where(~has_journal, txn.c.type.in_(
         ("charge", "refund"))).order_by(txn.c.id)).all()
-    for row in rows:
-        pending = row.available_on > row.created
-        if row.type == "charge":
-            journal = _charge_journal(row, available=not pending)
-        else:
-            journal = core.refund(-row.amount, row.currency, available=not pending)
-        ledger.post(row.account_id, row.livemode, row.created,
-                    [ledger.Posting(journal, source=row.source, balance_transaction_id=row.id)],
-                    connection=connection)
-        if pending and row.net:
-            ledger.schedule(row.account_id, row.livemode, ledger.SETTLE, row.id,
-                            row.available_on, connection=connection)
+    for start in range(0, len(rows), CHUNK):
+        postings, settlements = [], []
+        for row in rows[start:start + CHUNK]:
+            pending = row.available_on > row.created
+            if row.type == "charge":
+                journal = _charge_journal(row, available=not pending)
+            else:
+                journal = core.refund(-row.amount, row.currency, available=not pending)
+            postings.append((row.account_id, row.livemode, row.created, ledger.Posting(
+                journal, source=row.source, balance_transaction_id=row.id)))
+            if pending and row.net:
+                settlements.append({"account_id": row.account_id, "livemode": row.livemode,
+                                    "kind": ledger.SETTLE, "ref": row.id,
+                                    "due_at": row.available_on})
+        ledger.post_dated(postings, connection=connection)
+        execute(connection, insert_statement(LedgerSchedule.__table__), settlements)
     return len(rows)
+
+
+CHUNK = 5000  # balance transactions posted per few statements (memory stays small)
 
 
 def _charge_journal(row, *, available: bool) -> core.Journal:
