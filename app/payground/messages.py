@@ -76,6 +76,10 @@ SECRET_KEY_PARAM = ("{param} can only be set with a secret key: a publishable ke
 PUBLISHABLE_FUTURE_USAGE = (
     "This PaymentIntent's setup_future_usage is already {current}: a publishable key can only "
     "change it from on_session to off_session. Change or unset it with a secret key.")
+PUBLISHABLE_CARD_FUTURE_USAGE = (
+    "This PaymentIntent saves the card {current} (its setup_future_usage, or the card's in "
+    "payment_method_options): a publishable key can only change it from on_session to "
+    "off_session. Change or unset it with a secret key.")
 REFUND_NEEDS_CHARGE = "Missing required param: charge (or payment_intent)."
 REFUND_NO_CHARGE = "This PaymentIntent ({id}) has no charge to refund."
 MULTIPART_BODY = (

@@ -625,6 +625,52 @@ def test_a_publishable_key_may_set_or_raise_the_saving(account, current, wanted,
     assert (shown["status"], shown["setup_future_usage"]) == ("succeeded", result)
 
 
+CARD_SAVING = "payment_method_options[card][setup_future_usage]"
+
+
+@pytest.mark.parametrize("server, page, param, current", [
+    # The card's option overrides the intent's: "none" there would save nothing.
+    ({"setup_future_usage": "off_session"}, {CARD_SAVING: "none"}, CARD_SAVING, "off_session"),
+    ({"setup_future_usage": "off_session"}, {CARD_SAVING: "on_session"}, CARD_SAVING,
+     "off_session"),
+    ({CARD_SAVING: "on_session"}, {CARD_SAVING: ""}, CARD_SAVING, "on_session"),
+    ({CARD_SAVING: "off_session"}, {CARD_SAVING: "none"}, CARD_SAVING, "off_session"),
+    # Unsetting every card option unsets the server's card saving too.
+    ({CARD_SAVING: "off_session"}, {"payment_method_options[card]": ""},
+     "payment_method_options[card]", "off_session"),
+])
+def test_a_publishable_key_cannot_drop_the_saving_through_the_card_options(
+        account, server, page, param, current):
+    pi = made(account, customer=customer(account), payment_method="pm_card_visa", **server)
+    r = act(account, pi["id"], "confirm", key=account.publishable_key,
+            client_secret=pi["client_secret"], **page)
+    assert_error(r, 400, param=param,
+                 message=messages.PUBLISHABLE_CARD_FUTURE_USAGE.format(current=current))
+    shown = account.get(f"/v1/payment_intents/{pi['id']}").get_json()
+    assert (shown["status"], shown["setup_future_usage"]) == (
+        "requires_confirmation", pi["setup_future_usage"])
+    assert shown["payment_method_options"] == pi["payment_method_options"]
+    assert account.get(f"/v1/charges?payment_intent={pi['id']}").get_json()["data"] == []
+    # The secret key may.
+    assert done(account, pi["id"], "confirm", **page)["status"] == "succeeded"
+
+
+@pytest.mark.parametrize("server, page", [
+    ({CARD_SAVING: "on_session"}, {CARD_SAVING: "off_session"}),
+    ({"setup_future_usage": "on_session"}, {CARD_SAVING: "off_session"}),
+    ({}, {CARD_SAVING: "on_session"}),
+    ({}, {CARD_SAVING: "none"}),
+    ({CARD_SAVING: "none"}, {CARD_SAVING: "off_session"}),
+    ({"setup_future_usage": "off_session"}, {CARD_SAVING: "off_session"}),
+])
+def test_a_publishable_key_may_set_or_raise_the_cards_saving(account, server, page):
+    pi = made(account, customer=customer(account), payment_method="pm_card_visa", **server)
+    r = act(account, pi["id"], "confirm", key=account.publishable_key,
+            client_secret=pi["client_secret"], **page)
+    assert r.status_code == 200, r.get_json()
+    assert account.get(f"/v1/payment_intents/{pi['id']}").get_json()["status"] == "succeeded"
+
+
 def test_a_method_of_another_customer_is_refused(account):
     method = payment_method(account, customer(account))
     r = create(account, customer=customer(account), payment_method=method)

@@ -155,12 +155,12 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
         raise _unexpected_state(messages.INTENT_MISSING_PAYMENT_METHOD, intent)
     method = payment_methods.payment_method_to_use(account, livemode, chosen, intent.customer,
                                                    now, pepper=pepper)
-    if publishable and "setup_future_usage" in params:
-        _check_future_usage_change(intent.setup_future_usage, params["setup_future_usage"])
+    options = params.get("payment_method_options")
+    if publishable:
+        _check_publishable_saving(intent, params, options)
     for field in ("receipt_email", "setup_future_usage", "shipping"):  # None: unset
         if field in params:
             setattr(intent, field, params[field])
-    options = params.get("payment_method_options")
     if publishable:  # the server decides when money moves, not the browser
         card = (options or {}).get("card", {})  # None: ``payment_method_options[card]=``
         set_card = intent.card_options
@@ -332,15 +332,44 @@ def _check_client_secret(intent: PaymentIntent, given: str | None, publishable: 
         raise InvalidRequestError(messages.CLIENT_SECRET_MISMATCH, param="client_secret")
 
 
-def _check_future_usage_change(current: str | None, wanted: str | None) -> None:
+def _check_future_usage_change(current: str | None, wanted: str | None, *,
+                               message: str = messages.PUBLISHABLE_FUTURE_USAGE,
+                               param: str = "setup_future_usage") -> None:
     """A publishable key may set ``setup_future_usage`` the server left unset, and raise
     ``on_session`` to ``off_session``; nothing else (Stripe's rule): a page must not unset or
     lower the saving of the card the server asked for."""
     if current is None or wanted == current or (current, wanted) == ("on_session",
                                                                       "off_session"):
         return
-    raise InvalidRequestError(messages.PUBLISHABLE_FUTURE_USAGE.format(current=current),
-                              param="setup_future_usage")
+    raise InvalidRequestError(message.format(current=current), param=param)
+
+
+def _check_publishable_saving(intent: PaymentIntent, params: dict[str, Any],
+                              options: dict | None) -> None:
+    """Before a publishable key's confirm changes anything: ``setup_future_usage`` follows
+    Stripe's rule (``_check_future_usage_change``), and so does the saving the card gets,
+    since the card's own option overrides the intent's (``_confirm``): else
+    ``payment_method_options[card][setup_future_usage]=none``, or ``[card]=`` unsetting the
+    server's, would drop what the first check keeps."""
+    if "setup_future_usage" in params:
+        _check_future_usage_change(intent.setup_future_usage, params["setup_future_usage"])
+    before = _card_saving(intent.card_options, intent.setup_future_usage)
+    after = _card_saving((_method_options(intent.payment_method_options, options) or {})
+                         .get("card", {}),
+                         params.get("setup_future_usage", intent.setup_future_usage))
+    if after != before:
+        card = (options or {}).get("card", {})
+        _check_future_usage_change(
+            before, after, message=messages.PUBLISHABLE_CARD_FUTURE_USAGE,
+            param="payment_method_options[card]" if card is None
+            else "payment_method_options[card][setup_future_usage]")
+
+
+def _card_saving(card_options: dict, intent_value: str | None) -> str | None:
+    """How a confirm saves the card (``_confirm``): the card's option, else the intent's;
+    ``none`` saves nothing."""
+    value = card_options.get("setup_future_usage", intent_value)
+    return None if value == "none" else value
 
 
 def _unexpected_state(message: str, intent: PaymentIntent | None = None, *,
