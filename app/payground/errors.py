@@ -272,9 +272,8 @@ def register_error_handlers(app) -> None:
     from marshmallow import ValidationError
     from werkzeug.exceptions import HTTPException
 
-    from .http.auth import key_from_request
     from .http.context import public_base_url
-    from .http.request_log import is_unlogged_throttle
+    from .http.request_log import is_unlogged_throttle, refused_caller
     from .http.validation import error_from_validation
 
     def render(error: StripeError):
@@ -283,16 +282,15 @@ def register_error_handlers(app) -> None:
         # The failed-authentication throttle's 429 (no caller known) is never written to the
         # request log (http/request_log.py): no link to an entry that will never exist.
         throttled = isinstance(error, RateLimitError) and is_unlogged_throttle(error.status)
-        # Nor for a missing or unknown key: its request is logged in no account, so no one
-        # could open the page (Stripe's such 401s carry no link either). An expired or
-        # revoked key's is logged in its owner's account, and links there. So is a request
-        # refused before authentication (a 413, a NUL in the URL) with no key at all, unless
-        # a real key in its URL names an account (http/request_log.py, the same rules).
-        unowned = g.get("account") is None and not (
-            isinstance(error, ApiKeyExpired) or g.get("url_key") is not None) and (
-            isinstance(error, AuthenticationError) or key_from_request() is None)
-        if request_id and not (throttled or unowned) and (request.path == "/v1"
-                                                          or request.path.startswith("/v1/")):
+        # Nor where the request is logged in no account (a missing or unknown key), so no
+        # one could open the page (Stripe's such 401s carry no link either): an expired or
+        # revoked key's is logged in its owner's account, and links there, as does a request
+        # refused before authentication (a 413, a NUL in the URL) with a real key in its
+        # header or URL. The request log's own rule tells (looked up once, for both).
+        if request_id and not throttled and (request.path == "/v1"
+                                             or request.path.startswith("/v1/")) and (
+                g.get("account") is not None
+                or refused_caller(error.status, error.code)[0] is not None):
             # Like Stripe's: the dashboard page of this request (the JSON form is
             # GET /sandbox/requests/<id>, with a session).
             base = scrub(public_base_url())

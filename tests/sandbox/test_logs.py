@@ -167,13 +167,19 @@ def test_a_refused_key_links_to_its_log_entry_only_where_an_account_can_open_it(
     assert sandbox(account, f"/sandbox/requests/{request_id}").get_json()["status"] == 401
 
 
-def test_a_request_refused_before_authentication_links_only_with_a_key(client, account):
-    """A NUL in the URL is refused before the key is looked at: without a key the request is
-    logged in no account, and a link would lead nowhere; with the account's key it is the
-    account's entry."""
+def test_a_request_refused_before_authentication_links_only_with_a_key(app, client, account):
+    """A NUL in the URL is refused before the key is looked at: without a key, or with one
+    that names no account, the request is logged in no account, and a link would lead
+    nowhere; with the account's key it is the account's entry."""
     keyless = client.get("/v1/customers?q=%00")
     error = assert_error(keyless, 400, message=messages.NUL_IN_URL)
     assert "request_log_url" not in error, error
+    unknown = "sk_test_" + "0" * 24 + account.secret_key[-4:]  # key-shaped, not a key
+    for key in (unknown, "not a key at all"):
+        r = client.get("/v1/customers?q=%00", headers={"Authorization": f"Bearer {key}"})
+        error = assert_error(r, 400, message=messages.NUL_IN_URL)
+        assert "request_log_url" not in error, error
+        assert log_row(app, r.headers["Request-Id"]).account_id is None
     keyed = account.get("/v1/customers?q=%00")
     error = assert_error(keyed, 400, message=messages.NUL_IN_URL)
     request_id = keyed.headers["Request-Id"]

@@ -92,7 +92,7 @@ def _record(response: Response) -> None:
     if caller is None:
         if is_unlogged_throttle(status):
             return
-        caller = _identify_refused_caller(status, error_code)
+        caller = refused_caller(status, error_code)
     account_id, livemode, key_id, key_redacted, created = caller
     row = logs.request_log_row(
         id=g.request_id, account_id=account_id, livemode=livemode, key_id=key_id,
@@ -139,6 +139,16 @@ def piggyback_on_commit(session) -> None:
     connection = session.connection()
     if holds_writer_lock(connection):
         buffer.piggyback(connection.connection.dbapi_connection)
+
+
+def refused_caller(status: int, error_code: str | None) -> tuple:
+    """``_identify_refused_caller``, found once a request: the error's ``request_log_url``
+    (errors.py) asks first, whether the entry will be in an account; the log reuses it."""
+    known = g.get("refused_caller")
+    if known is None or known[0] != (status, error_code):
+        known = g.refused_caller = ((status, error_code),
+                                    _identify_refused_caller(status, error_code))
+    return known[1]
 
 
 def _identify_refused_caller(status: int, error_code: str | None) -> tuple:
