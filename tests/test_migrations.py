@@ -192,8 +192,13 @@ def test_idempotency_keys_saved_before_version_14_still_refuse_another_endpoint(
     saved before has none, and sent to another path gets the message for other parameters."""
     from payground import messages
     from payground.extensions import db
-    from payground.migrations import SCHEMA_VERSION
+    from payground.migrations import SCHEMA_VERSION, UPGRADES
     from tests.helpers import assert_error
+
+    def paths_column(engine):
+        column, = (c for c in sa.inspect(engine).get_columns("idempotency_records")
+                   if c["name"] == "path")
+        return column["type"].length, column["nullable"]
 
     app, client, body = signed_up(tmp_path, own_database, wall, "paths@example.com")
     auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
@@ -201,6 +206,8 @@ def test_idempotency_keys_saved_before_version_14_still_refuse_another_endpoint(
                         data={"email": "jo@example.com"})
     assert first.status_code == 200, first.get_json()
     with app.app_context():
+        # A database made at version 14 has the column, as the model declares it.
+        fresh = paths_column(db.engine)
         with db.engine.begin() as conn:
             conn.execute(sa.text("ALTER TABLE idempotency_records DROP COLUMN path"))
             conn.execute(sa.text("UPDATE payground_schema SET version = 13"))
@@ -219,8 +226,13 @@ def test_idempotency_keys_saved_before_version_14_still_refuse_another_endpoint(
     with upgraded.app_context():
         version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
         db.session.remove()
+        upgraded_column = paths_column(db.engine)
+        with db.engine.begin() as conn:
+            UPGRADES[14](conn)  # a second run (two workers upgrading) changes nothing
+        again = paths_column(db.engine)
         db.engine.dispose()
     assert version == SCHEMA_VERSION
+    assert fresh == upgraded_column == again == (1024, True)
     assert (replay.status_code, replay.data) == (200, first.data)
     assert_error(old, 400, type="idempotency_error",
                  message=messages.IDEMPOTENCY_MISMATCH.format(key="old-key"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import requests
@@ -108,6 +109,24 @@ def test_key_longer_than_255_characters(account):
                  message=messages.IDEMPOTENCY_KEY_LENGTH.format(length=256))
     assert customers(account) == []
     assert post(account, {"email": "jo@example.com"}, "k" * 255).status_code == 200
+
+
+def test_a_non_ascii_keys_length_is_its_bytes(account):
+    # HTTP servers hand header values over byte for byte (WSGI: as latin-1 text): "é" sent
+    # as UTF-8 is two of them, so 128 of them are 256, too long; 127 and a letter are 255.
+    e = "é".encode().decode("latin-1")
+    r = post(account, {"email": "jo@example.com"}, e * 128)
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_KEY_LENGTH.format(length=256))
+    assert customers(account) == []
+    key = e * 127 + "k"
+    first = post(account, {"email": "jo@example.com"}, key)
+    again = post(account, {"email": "jo@example.com"}, key)
+    assert (first.status_code, again.data) == (200, first.data)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    # Echoed as sent: the same bytes back.
+    assert again.headers["Idempotency-Key"].encode("latin-1") == ("é" * 127 + "k").encode()
+    assert len(customers(account)) == 1
 
 
 def test_an_empty_key_is_refused(account):
@@ -459,3 +478,41 @@ def test_a_key_used_as_idempotency_key_is_stored_nowhere(app, account):
             for row in db.session.execute(select(table)).all():
                 found += [table.name for value in row if secret in str(value)]
     assert found == []
+
+
+MARKER = "whsec_(derived again when replayed)"  # services/webhooks.py's _WITHHELD
+
+
+def test_a_webhook_endpoints_saved_answer_never_holds_its_secret(app, account):
+    """The saved create answer swaps the secret field's text for a marker, and the replay
+    swaps it back: whatever text the caller puts around it (the marker itself as a metadata
+    entry, the field's JSON in a description, non-ASCII text), the saved body holds no
+    secret and the replay is the first answer byte for byte, its secret where it was."""
+    field = f'"secret":"{MARKER}"'
+    cases = [
+        {"metadata[secret]": MARKER},
+        {"metadata[secret]": MARKER, "metadata[a]": MARKER, "description": field},
+        {"description": f'{field}, "secret": "{MARKER}" café ☕ \\u00e9'},
+        {"metadata[secret]": "whsec_", "metadata[x]": '"secret":"whsec_'},
+    ]
+    for n, extra in enumerate(cases):
+        data = {"url": f"https://example.com/hook{n}", "enabled_events[]": "*", **extra}
+        first = post(account, data, f"hook-{n}", path="/v1/webhook_endpoints")
+        again = post(account, data, f"hook-{n}", path="/v1/webhook_endpoints")
+        assert first.status_code == 200, first.get_json()
+        assert (again.status_code, again.data) == (200, first.data), extra
+        assert again.headers["Idempotent-Replayed"] == "true"
+        secret = first.get_json()["secret"]
+        assert secret.startswith("whsec_") and secret != MARKER
+        with app.app_context():
+            saved = db.session.execute(select(IdempotencyRecord.body).where(
+                IdempotencyRecord.request_id == first.headers["Request-Id"])).scalar_one()
+        assert secret not in saved
+        assert json.loads(saved)["secret"] == MARKER
+        assert json.loads(saved)["metadata"] == first.get_json()["metadata"]
+        # Nor can the caller put a secret where the swap would find it: input refuses one.
+        for sent, param in (("metadata[secret]", "metadata"), ("description", "description")):
+            r = account.post("/v1/webhook_endpoints", {
+                "url": "https://example.com/other", "enabled_events[]": "*", sent: secret})
+            assert_error(r, 400, code="parameter_invalid_string", param=param,
+                         message=messages.WEBHOOK_SECRET_IN_VALUE.format(param=param))

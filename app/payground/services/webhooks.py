@@ -242,17 +242,19 @@ _WITHHELD = "whsec_(derived again when replayed)"
 def withhold_secret(body: str) -> str:
     """A create response about to be saved for replays, without the endpoint's secret.
 
-    Only the secret's own text is swapped (``"secret":"whsec_..."`` appears once, as the
-    field: inside another string its quotes would be escaped), so the replay, swapping it
-    back, is the first answer byte for byte (its JSON formatting and final newline too)."""
+    Only the top-level field's text is swapped (``_swap_secret``), so the replay, swapping
+    it back, is the first answer byte for byte (its JSON formatting and final newline too)."""
     data = json.loads(body)
     if not (isinstance(data, dict) and data.get("object") == "webhook_endpoint"
             and isinstance(data.get("secret"), str)):
         return body  # an error answer: nothing to withhold
-    withheld = body.replace(_secret_field(data["secret"]), _secret_field(_WITHHELD), 1)
-    if withheld == body:  # formatted otherwise (never by Payground): never keep the secret
+    secret = data["secret"]
+    withheld = _swap_secret(body, secret, _WITHHELD)
+    if withheld is None or secret in withheld:
+        # Formatted otherwise (never by Payground), or the secret's text elsewhere too (input
+        # refuses it: it cannot be): never keep the secret, even at the cost of the bytes.
         data["secret"] = _WITHHELD
-        withheld = json.dumps(data, separators=(",", ":"))
+        withheld = json.dumps(data, separators=(",", ":")).replace(secret, _WITHHELD)
     return withheld
 
 
@@ -262,8 +264,27 @@ def restore_secret(body: str, pepper: str) -> str:
     data = json.loads(body)
     if not (isinstance(data, dict) and data.get("secret") == _WITHHELD):
         return body
-    return body.replace(_secret_field(_WITHHELD),
-                        _secret_field(endpoint_secret(pepper, data["id"])), 1)
+    secret = endpoint_secret(pepper, data["id"])
+    restored = _swap_secret(body, _WITHHELD, secret)
+    if restored is None:  # saved by the fallback above
+        data["secret"] = secret
+        restored = json.dumps(data, separators=(",", ":"))
+    return restored
+
+
+def _swap_secret(body: str, old: str, new: str) -> str | None:
+    """``body`` with its top-level ``"secret":"<old>"`` made ``"secret":"<new>"``, or None.
+
+    The same text can be a metadata entry (``metadata[secret]`` set to the marker): inside
+    a string its quotes would be escaped, but as an object's own key and value it reads the
+    same. Each occurrence is tried, and the one that changes the top-level field is kept."""
+    field, start = _secret_field(old), 0
+    while (start := body.find(field, start)) != -1:
+        swapped = body[:start] + _secret_field(new) + body[start + len(field):]
+        if json.loads(swapped).get("secret") == new:
+            return swapped
+        start += len(field)
+    return None
 
 
 def _secret_field(secret: str) -> str:
