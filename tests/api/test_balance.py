@@ -208,3 +208,37 @@ def test_balance_available_event_when_funds_settle(account, wall):
         "object": "balance", "livemode": False,
         "available": [{"amount": 1912, "currency": "usd", "source_types": {"card": 1912}}],
         "pending": [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]}
+
+
+@pytest.mark.parametrize("refunded,event", [(2000, False), (1913, False), (1912, False),
+                                            (1911, True)])
+def test_no_balance_available_event_when_settling_lowers_the_balance(account, wall, refunded,
+                                                                     event):
+    # Found by tests/api/test_money_state_machine.py: a charge (net 1912) refunded while
+    # pending settles with its refund; refunding more than the net (the fee is kept) makes
+    # the available balance fall, and Stripe never sends balance.available for a decrease.
+    cid = charge(account, amount=2000)
+    r = account.post("/v1/refunds", {"charge": cid, "amount": refunded})
+    assert r.status_code == 200, r.get_json()
+    wall[0] += 2 * DAY
+    balance = account.get("/v1/balance").get_json()
+    assert (funds(balance, "available"), funds(balance, "pending")) == (1912 - refunded, 0)
+    events = account.get("/v1/events?type=balance.available").get_json()["data"]
+    assert [e["data"]["object"]["available"][0]["amount"] for e in events] == (
+        [1912 - refunded] if event else [])
+
+
+def test_a_refund_first_settles_what_came_due(account, wall):
+    # Found by tests/api/test_money_state_machine.py: the charge's funds became available two
+    # days on, but nobody looked before the refund; the refund must not be merged with that
+    # settlement (which then lowered the balance and sent no balance.available).
+    cid = charge(account, amount=2000)
+    wall[0] += 3 * DAY
+    r = account.post("/v1/refunds", {"charge": cid})
+    assert r.status_code == 200, r.get_json()
+    events = account.get("/v1/events?type=balance.available").get_json()["data"]
+    assert [e["data"]["object"]["available"][0]["amount"] for e in events] == [1912]
+    balance = account.get("/v1/balance").get_json()
+    assert (funds(balance, "available"), funds(balance, "pending")) == (-88, 0)
+    report = account.client.get("/sandbox/ledger/verify", headers=account.session_auth)
+    assert (report.get_json()["ok"], report.get_json()["problems"]) == (True, [])

@@ -9,7 +9,8 @@ Pending funds settle lazily: ``catch_up`` carries out whatever ``ledger_schedule
 on the account's clock (settlements, payout status changes, and uncaptured charges expiring,
 which move no money but come due the same way). It runs before anything reads a
 balance, a balance transaction or a payout, or lists refunds or events (which would otherwise
-miss an expiry's refund and events), before a payout is created or canceled, after
+miss an expiry's refund and events), before a refund is made (it comes out of the bucket
+the charge's money is in now), before a payout is created or canceled, after
 ``POST /sandbox/clock/advance`` and before ``verify``; its cost depends only on what matured
 since it last ran.
 """
@@ -262,11 +263,19 @@ def carry_out_due(account, livemode: bool, now: int) -> CaughtUp:
             account, livemode, now,
             [(r.kind, r.ref) for r in due if r.kind not in (SETTLE, charge_expiry.EXPIRE)], done)
         post(account.id, livemode, now, postings)
-        if done.settled or done.returned:
+        if available_grew(postings):
             # Stripe sends it whenever the available balance grows ("not fired for negative
-            # transactions"): funds settling, or a failed payout's money coming back.
+            # transactions"): funds settling, or a failed payout's money coming back. Not when
+            # a charge settles with a refund bigger than its net (the fee is kept): the
+            # available balance fell.
             emit_balance_available(account, livemode, now)
     return done
+
+
+def available_grew(postings: Iterable[Posting]) -> bool:
+    """Whether ``postings`` add to the available balance in some currency."""
+    deltas = core.combine(item.journal for item in postings)
+    return any(delta > 0 for (_, name), delta in deltas.items() if name == core.AVAILABLE)
 
 
 def emit_balance_available(account, livemode: bool, now: int) -> None:

@@ -28,6 +28,8 @@ def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Ref
     hold the write lock from their first statement) in the same transaction as the insert,
     so concurrent refunds can never add up to more than the charge.
 
+    What has come due on the account's clock is carried out first (``ledger.catch_up``).
+
     Refunding an uncaptured charge releases the authorisation: only the full amount is
     allowed, the refund has no balance transaction, and the charge becomes ``refunded``.
 
@@ -35,6 +37,10 @@ def create_refund(account, livemode: bool, clock, params: dict[str, Any]) -> Ref
         too), an amount greater than what is left, a partial refund of an uncaptured charge,
         or a failed charge.
     """
+    # First what came due: a refund comes out of the bucket the charge's money is in *now*,
+    # and a settlement nobody noticed yet must not be merged with it (its balance.available
+    # would be lost when the refund is larger than the charge's net).
+    ledger.catch_up(account, livemode, clock)
     charge_id = _charge_id(account, livemode, params)
     intent_sync.lock_intent_of(account, livemode, charge_id)
     charge = get_scoped(Charge, account, livemode, charge_id,
