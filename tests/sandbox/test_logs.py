@@ -187,6 +187,21 @@ def test_a_request_refused_before_authentication_links_only_with_a_key(app, clie
     assert sandbox(account, f"/sandbox/requests/{request_id}").get_json()["status"] == 400
 
 
+def test_requests_sharing_an_app_context_are_each_refused_as_their_own(app, client, account):
+    """A test's ``with app.app_context():`` makes its requests share ``g``: a keyless request
+    refused after a keyed one (same status, same code) is still nobody's, not the keyed one's
+    account's, and carries no link."""
+    with app.app_context():
+        keyed = account.get("/v1/customers?q=%00")
+        keyless = client.get("/v1/customers?q=%00")
+    error = assert_error(keyed, 400, message=messages.NUL_IN_URL)
+    assert error["request_log_url"].endswith(f"/dashboard/requests/{keyed.headers['Request-Id']}")
+    error = assert_error(keyless, 400, message=messages.NUL_IN_URL)
+    assert "request_log_url" not in error, error
+    assert log_row(app, keyed.headers["Request-Id"]).account_id == account.account_id
+    assert log_row(app, keyless.headers["Request-Id"]).account_id is None
+
+
 def test_an_expired_key_is_logged_in_its_owners_account(app, account, wall):
     from payground.extensions import db
     from payground.models import ApiKey

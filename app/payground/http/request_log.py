@@ -143,12 +143,19 @@ def piggyback_on_commit(session) -> None:
 
 def refused_caller(status: int, error_code: str | None) -> tuple:
     """``_identify_refused_caller``, found once a request: the error's ``request_log_url``
-    (errors.py) asks first, whether the entry will be in an account; the log reuses it."""
-    known = g.get("refused_caller")
+    (errors.py) asks first, whether the entry will be in an account; the log reuses it.
+    Kept on the request, not on ``g``: requests made inside an app context already pushed (a
+    test's ``with app.app_context():``) share its ``g``, and the next refused request would be
+    logged in (and linked to) this one's account."""
+    req = request._get_current_object()
+    known = getattr(req, _REFUSED_CALLER, None)
     if known is None or known[0] != (status, error_code):
-        known = g.refused_caller = ((status, error_code),
-                                    _identify_refused_caller(status, error_code))
+        known = ((status, error_code), _identify_refused_caller(status, error_code))
+        setattr(req, _REFUSED_CALLER, known)
     return known[1]
+
+
+_REFUSED_CALLER = "_payground_refused_caller"  # the request's attribute holding its caller
 
 
 def _identify_refused_caller(status: int, error_code: str | None) -> tuple:
