@@ -485,17 +485,21 @@ def test_every_earlier_version_upgrades_keeping_every_row(tmp_path, own_database
 
 # A process that builds the app once told to: ``ready`` when imported, then waits for a line.
 # With a step number, that upgrade step does its work and then the process is killed (SIGKILL:
-# no rollback, no clean-up; the transaction is still open).
+# no rollback, no clean-up; the transaction is still open); with -1, the creation of a new
+# database's tables, before its schema version is written.
 STARTER = """
 import os, signal, sys
 from payground import create_app, migrations
 step = int(sys.argv[3])
 if step:
-    done = migrations.UPGRADES[step]
-    def killed(conn):
-        done(conn)
+    done = migrations.UPGRADES[step] if step > 0 else migrations._create_missing_tables
+    def killed(*args):
+        done(*args)
         os.kill(os.getpid(), signal.SIGKILL)
-    migrations.UPGRADES[step] = killed
+    if step > 0:
+        migrations.UPGRADES[step] = killed
+    else:
+        migrations._create_missing_tables = killed
 print("ready", flush=True)
 sys.stdin.readline()
 create_app({"HOME": sys.argv[1], "DATABASE_URL": sys.argv[2], "SECRET": "migration-pepper",
@@ -649,3 +653,82 @@ def test_another_applications_database_is_refused_untouched(tmp_path, own_databa
     assert (tables, rows) == ({"accounts", "orders"}, [(1, "theirs")])
     if path:  # byte for byte: not even switched to WAL mode
         assert path.read_bytes() == image
+
+
+def _tables_and_version(url) -> tuple[set[str], int | None]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+        return tables, (_version_of(url) if "payground_schema" in tables else None)
+    finally:
+        engine.dispose()
+
+
+def test_processes_starting_together_on_a_new_database_create_it_once(tmp_path, own_database):
+    """Workers started together on an empty database (an empty SQLite file, an empty
+    PostgreSQL schema): the first creates the tables and writes the version in one
+    transaction, so the others never see tables without a version (they would refuse the
+    database as another application's)."""
+    from payground.migrations import SCHEMA_VERSION
+
+    if not PG_URL:
+        Path(own_database.removeprefix("sqlite:///")).write_bytes(b"")  # 0 bytes: new
+    codes, outputs = _start_together(tmp_path, own_database, 4)
+
+    assert (codes, outputs) == ([0] * 4, ["started\n"] * 4)
+    tables, version = _tables_and_version(own_database)
+    assert ("accounts" in tables, version) == (True, SCHEMA_VERSION)
+
+
+def test_a_start_killed_while_creating_a_new_database_leaves_it_new(tmp_path, own_database):
+    """Killed after creating every table but before writing the schema version: the
+    transaction goes with the process, no table is left, and the next start is not refused
+    as another application's database: it creates them."""
+    from payground.migrations import SCHEMA_VERSION
+
+    codes, outputs = _start_together(tmp_path, own_database, 1, kill_in_step=-1)
+    assert (codes, outputs) == ([-9], [""])
+    assert _tables_and_version(own_database) == (set(), None)
+
+    codes, outputs = _start_together(tmp_path, own_database, 1)
+    assert (codes, outputs) == ([0], ["started\n"])
+    tables, version = _tables_and_version(own_database)
+    assert ("accounts" in tables, version) == (True, SCHEMA_VERSION)
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite's own tables")
+@pytest.mark.parametrize("leftover", ["sqlite_sequence", "sqlite_stat1"])
+def test_a_sqlite_file_with_only_sqlites_own_tables_is_new(tmp_path, own_database, wall,
+                                                           leftover):
+    """sqlite_sequence (left by a dropped AUTOINCREMENT table) and sqlite_stat1 (by ANALYZE)
+    are SQLite's, not another application's: Payground makes its tables there, in WAL mode
+    from the first start."""
+    import sqlite3
+
+    from payground.app import dispose_app
+    from payground.migrations import SCHEMA_VERSION
+
+    path = own_database.removeprefix("sqlite:///")
+    made = sqlite3.connect(path)
+    if leftover == "sqlite_sequence":
+        made.execute("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT)")
+        made.execute("INSERT INTO t DEFAULT VALUES")
+    else:
+        made.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)")
+        made.execute("CREATE INDEX ix_t ON t (n)")
+        made.execute("INSERT INTO t VALUES (1, 1)")
+        made.execute("ANALYZE")
+    made.execute("DROP TABLE t")
+    made.commit()
+    kept = {r[0] for r in made.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    made.close()
+    assert kept == {leftover}
+
+    dispose_app(make_app(tmp_path / "home", own_database, wall))
+
+    check = sqlite3.connect(path)
+    mode = check.execute("PRAGMA journal_mode").fetchone()[0]
+    check.close()
+    tables, version = _tables_and_version(own_database)
+    assert (mode, "accounts" in tables, version) == ("wal", True, SCHEMA_VERSION)

@@ -93,7 +93,11 @@ def configure_sqlite(engine) -> None:
         _release(connection_record.info, lock)
 
 
-_NEW_OR_OURS = ("SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table') "
+# SQLite's own tables (sqlite_sequence, left by a dropped AUTOINCREMENT table; sqlite_stat1,
+# by ANALYZE) make no database another application's: ``migrations.upgrade`` does not count
+# them either (SQLAlchemy lists no sqlite_ table), and creates Payground's there.
+_NEW_OR_OURS = ("SELECT NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite~_%' ESCAPE '~') "
                 "OR EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'payground_schema')")
 BUSY_TIMEOUT_MS = 10_000
 # A COMMIT copies every page it changed into the WAL, whole. A charge changes the last page

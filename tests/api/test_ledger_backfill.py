@@ -1,6 +1,6 @@
 """The upgrade step that gives pre-ledger balance transactions their journals."""
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 DAY = 86400
 
@@ -76,3 +76,64 @@ def test_backfill_takes_all_fee_charges_of_old_versions(app, account, wall):
     assert (txn["fee"], txn["net"], txn["status"]) == (31, 0, "available")
     report = account.client.get("/sandbox/ledger/verify", headers=account.session_auth)
     assert (report.get_json()["ok"], report.get_json()["problems"]) == (True, [])
+
+
+def _ledger_of(conn, accounts):
+    """Every running total, journal (with its entries) and schedule row of ``accounts``, by
+    content (the backfill makes them again with ids of its own)."""
+    names = {"a": list(accounts)}
+    totals = sorted(tuple(r) for r in conn.execute(text(
+        "SELECT account_id, livemode, currency, ledger_account, amount FROM ledger_balances "
+        "WHERE account_id IN :a AND amount != 0").bindparams(
+            bindparam("a", expanding=True)), names))
+    journals = sorted(tuple(r) for r in conn.execute(text(
+        "SELECT j.account_id, j.livemode, j.created, j.kind, j.source, "
+        "j.balance_transaction_id, e.ledger_account, e.currency, e.amount "
+        "FROM ledger_journals j JOIN ledger_entries e ON e.journal_id = j.id "
+        "WHERE j.account_id IN :a").bindparams(
+            bindparam("a", expanding=True)), names))
+    schedule = sorted(tuple(r) for r in conn.execute(text(
+        "SELECT account_id, livemode, kind, ref, due_at FROM ledger_schedule "
+        "WHERE account_id IN :a").bindparams(
+            bindparam("a", expanding=True)), names))
+    return totals, journals, schedule
+
+
+def test_backfill_in_chunks_posts_what_the_request_path_posted(app, make_account, wall,
+                                                              monkeypatch):
+    """Chunks that split an account's charges (and mix two accounts and currencies) give the
+    same journals, running totals and settlements as posting each charge when it was made."""
+    first, second = make_account(), make_account()
+    for account, source in ((first, "tok_bypassPending"), (second, "tok_visa"),
+                            (first, "tok_visa"), (second, "tok_bypassPending"),
+                            (first, "tok_visa")):
+        charged = charge(account, 5000, source)
+        wall[0] += 60  # journals of their own second: their order does not decide anything
+        account.post("/v1/refunds", {"charge": charged, "amount": 700})
+    eur = account.post("/v1/charges", {"amount": 1234, "currency": "eur", "source": "tok_visa"})
+    assert eur.status_code == 200, eur.get_json()
+    accounts = (first.account_id, second.account_id)
+    balances = [a.get("/v1/balance").get_json() for a in (first, second)]
+
+    from payground.extensions import db
+    from payground.services import ledger_backfill
+
+    monkeypatch.setattr(ledger_backfill, "CHUNK", 3)
+    with app.app_context():
+        with db.engine.begin() as conn:
+            posted = _ledger_of(conn, accounts)
+            for table in ("ledger_entries", "ledger_journals", "ledger_balances",
+                          "ledger_schedule"):
+                conn.execute(text(f"DELETE FROM {table} WHERE account_id IN (:a, :b)"),
+                             {"a": accounts[0], "b": accounts[1]})
+        with db.engine.begin() as conn:
+            assert ledger_backfill.backfill(conn) >= 11  # 6 charges, 5 refunds
+        with db.engine.begin() as conn:
+            backfilled = _ledger_of(conn, accounts)
+
+    assert [len(part) for part in posted] == [len(part) for part in backfilled]
+    assert backfilled == posted
+    assert [a.get("/v1/balance").get_json() for a in (first, second)] == balances
+    for account in (first, second):
+        report = account.client.get("/sandbox/ledger/verify", headers=account.session_auth)
+        assert (report.get_json()["ok"], report.get_json()["problems"]) == (True, [])
