@@ -164,7 +164,7 @@ def test_create_replaces_every_dead_key_of_the_variable_and_names_each(server, a
 
 def test_a_write_that_fails_for_any_reason_still_shows_the_new_key(server, account, project,
                                                                   run, monkeypatch):
-    def broken(path, updates):
+    def broken(path, updates, **_options):
         raise TypeError("a bug")
 
     monkeypatch.setattr(envfile, "_update_env", broken)

@@ -663,8 +663,9 @@ def test_roll_writes_the_new_key_to_an_env_file(server, account, project, run):
     assert result.exit_code == 0, result.output
     lines = (project / ".env").read_text().splitlines()
     new = lines[0].split("=", 1)[1]
+    # The rolled key's own value is written over, not kept as a comment.
     assert lines[1:] == ["OTHER=1"] and new != account.secret_key
-    assert new not in result.output
+    assert new not in result.output and "It replaces" not in result.output
     assert call(server, new).status_code == 200
 
 
@@ -811,6 +812,26 @@ def test_rolling_a_publishable_key_into_an_env_file_keeps_the_secret_key(server,
     assert f"Written to .env (mode 0600): STRIPE_PUBLISHABLE_KEY={new}" in result.output
 
 
+def test_a_roll_keeps_another_key_the_variable_held_as_a_comment(server, account, project,
+                                                                 run):
+    """The wrong key id rolled, or a variable holding another key: the value written over is
+    not lost (it may be the only copy of a key that still works); the rolled key's own is."""
+    other = account.create_key("secret")
+    (project / ".env").write_text(f"STRIPE_SECRET_KEY={other}\n")
+
+    result = run("keys", "roll", key_id(server, account, account.secret_key),
+                 "--env-file", ".env")
+
+    assert result.exit_code == 0, result.output
+    lines = (project / ".env").read_text().splitlines()
+    new = lines[1].split("=", 1)[1]
+    assert lines == [f"# Replaced by payground, kept in case it is still needed: "
+                     f"STRIPE_SECRET_KEY={other}", f"STRIPE_SECRET_KEY={new}"]
+    assert (f"  It replaces {other[:8]}...{other[-4:]}, which is not the rolled key (kept in "
+            ".env as a comment).\n") in result.stdout
+    assert call(server, other).status_code == 200 and call(server, new).status_code == 200
+
+
 def test_an_env_file_that_cannot_take_the_key_stops_the_roll_before_it_happens(
         server, account, project, run):
     (project / ".env").write_bytes(b"APP=Caf\xe9\n")  # Latin-1, not UTF-8
@@ -827,7 +848,7 @@ def test_a_write_that_fails_anyway_shows_the_new_key_once(server, account, proje
                                                            monkeypatch):
     from payground.cli import envfile
 
-    def full_disk(path, updates):
+    def full_disk(path, updates, **_options):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(envfile, "_update_env", full_disk)

@@ -105,9 +105,15 @@ env_var_option = click.option(
          "STRIPE_PUBLISHABLE_KEY, or STRIPE_LIVE_... for live keys].")
 
 
-def _reveal(key: dict[str, Any], env_file: Path | None, env_var: str | None) -> None:
+def _reveal(key: dict[str, Any], env_file: Path | None, env_var: str | None, *,
+            replacing: str | None = None) -> None:
     """Print a just-issued secret once, or write it to ``env_file`` and show it masked.
-    (A publishable key is public: printed whole, without the warning.)"""
+    (A publishable key is public: printed whole, without the warning.)
+
+    :param replacing: a roll's old key, as displayed (``sk_test_...Ab12``): the value it
+        writes over is expected to be that key; any other (the wrong key id rolled, another
+        key kept in that variable) stays in the file as a comment, as ``init`` keeps one.
+    """
     secret = key["secret"]
     publishable = key["type"] == "publishable"
     if env_file is None:
@@ -116,13 +122,20 @@ def _reveal(key: dict[str, Any], env_file: Path | None, env_var: str | None) -> 
         if not publishable:
             click.echo(ONCE_WARNING)
         return
-    from .envfile import _update_env, added_lines, ignore_files, keep_out_of_git, write_or_show
+    from .envfile import (_update_env, _values, added_lines, ignore_files, keep_out_of_git,
+                          write_or_show)
 
     name = env_var or _default_env_var(key)
-    write_or_show(lambda: _update_env(env_file, {name: secret}), {name: secret})
+    others = ([value for value in dict.fromkeys(_values(env_file, name))
+               if value and _mask(value) != replacing] if replacing is not None else [])
+    keep = frozenset({name}) if others else frozenset()
+    write_or_show(lambda: _update_env(env_file, {name: secret}, keep=keep), {name: secret})
     shown = secret if publishable else (f"{_mask(secret)}   (masked here; the full key is only "
                                         f"in {env_file})")
     click.echo(f"Written to {env_file} (mode 0600): {name}={shown}")
+    for value in others:
+        click.echo(f"  It replaces {_mask(value)}, which is not the rolled key (kept in "
+                   f"{env_file} as a comment).")
     files = ignore_files(env_file)
     if not files:  # outside Git and this folder
         click.echo(f"Keep {env_file} out of version control.")
@@ -370,7 +383,7 @@ def roll(obj: dict[str, Any], url: str, key_id: str, grace: int, env_file: Path 
                        json={"expires_in": grace})
         click.echo(f"Rolled {old['id']} ({old['redacted']}): the new key is {new['id']} "
                    f"({new['redacted']}).")
-        _reveal(new, env_file, env_var)
+        _reveal(new, env_file, env_var, replacing=old["redacted"])
         if grace == 0:
             click.echo(f"The old key {old['redacted']} stopped working now.")
             return
