@@ -23,14 +23,13 @@ from .. import messages
 from ..core.keys import scrub, scrub_start
 from ..errors import InvalidRequestError
 from ..services.events import API_VERSION
+from .context import once_per_request
 
 HEADER = "Stripe-Version"
 _ENVIRON_KEY = "HTTP_STRIPE_VERSION"  # HEADER as WSGI names it
 # ``2026-10-28.endive``, ``2019-02-19``, and a beta's ``2025-04-30.basil; name_beta=v1``.
 _VERSION = re.compile(r"(\d{4}-\d{2}-\d{2})(\.[a-z]+)?(;\s*[a-z0-9_]+=v[0-9]+)*")
 _SHOWN = 60  # at most this much of a bad value is echoed in the error
-_MATCHED = "_payground_stripe_version"  # the request's attribute holding its match
-_UNREAD = object()
 
 
 def check() -> None:
@@ -64,16 +63,8 @@ def _asked() -> str:
 def _requested() -> str | None:
     """This request's ``Stripe-Version`` if it is a version, else ``None``: matched once a
     request, though both ``check`` and ``add_header`` ask (a 401 or a preflight skips
-    ``check``, so neither can count on the other having matched it). Kept on the request,
-    not on ``g``: ``g`` belongs to the app context, which requests made inside one already
-    pushed (a test's ``with app.app_context():``) share, and the next request would be
-    checked and answered with this one's version."""
-    req = request._get_current_object()
-    version = getattr(req, _MATCHED, _UNREAD)
-    if version is _UNREAD:
-        version = _valid(_asked())
-        setattr(req, _MATCHED, version)
-    return version
+    ``check``, so neither can count on the other having matched it)."""
+    return once_per_request("stripe_version", lambda: _valid(_asked()))
 
 
 def _valid(asked: str) -> str | None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 if TYPE_CHECKING:
     from ..services.audit import Source
+
+T = TypeVar("T")
+_UNSET = object()
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,21 @@ def scope() -> Scope:
     """What services need from the request, set by ``/v1`` authentication."""
     return Scope(account=g.account, livemode=g.livemode, api_key=g.get("api_key"),
                  clock=current_app.extensions["payground"].clock)
+
+
+def once_per_request(name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, worked out once for this request and kept on the request object.
+
+    Not on ``g``: ``g`` belongs to the app context, and requests made inside one already
+    pushed (a test's ``with app.app_context():``) share it, so the next request would be
+    answered with this one's value."""
+    req = request._get_current_object()
+    attribute = f"_payground_{name}"
+    value = getattr(req, attribute, _UNSET)
+    if value is _UNSET:
+        value = compute()
+        setattr(req, attribute, value)
+    return value
 
 
 def state():

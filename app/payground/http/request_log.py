@@ -19,7 +19,7 @@ from ..extensions import holds_writer_lock, writer_lock
 from ..models.base import db
 from ..services import logs
 from . import cors
-from .context import audit_source
+from .context import audit_source, once_per_request
 from .auth import key_from_request, url_text
 from .context import state
 
@@ -143,19 +143,9 @@ def piggyback_on_commit(session) -> None:
 
 def refused_caller(status: int, error_code: str | None) -> tuple:
     """``_identify_refused_caller``, found once a request: the error's ``request_log_url``
-    (errors.py) asks first, whether the entry will be in an account; the log reuses it.
-    Kept on the request, not on ``g``: requests made inside an app context already pushed (a
-    test's ``with app.app_context():``) share its ``g``, and the next refused request would be
-    logged in (and linked to) this one's account."""
-    req = request._get_current_object()
-    known = getattr(req, _REFUSED_CALLER, None)
-    if known is None or known[0] != (status, error_code):
-        known = ((status, error_code), _identify_refused_caller(status, error_code))
-        setattr(req, _REFUSED_CALLER, known)
-    return known[1]
-
-
-_REFUSED_CALLER = "_payground_refused_caller"  # the request's attribute holding its caller
+    (errors.py) asks first, whether the entry will be in an account; the log reuses it."""
+    return once_per_request(f"refused_caller_{status}_{error_code}",
+                            lambda: _identify_refused_caller(status, error_code))
 
 
 def _identify_refused_caller(status: int, error_code: str | None) -> tuple:
