@@ -194,6 +194,7 @@ def test_idempotency_keys_saved_before_version_14_still_refuse_another_endpoint(
     from payground.extensions import db
     from payground.migrations import SCHEMA_VERSION, UPGRADES
     from tests.helpers import assert_error
+    from tests.schema_history import downgrade
 
     def paths_column(engine):
         column, = (c for c in sa.inspect(engine).get_columns("idempotency_records")
@@ -208,9 +209,7 @@ def test_idempotency_keys_saved_before_version_14_still_refuse_another_endpoint(
     with app.app_context():
         # A database made at version 14 has the column, as the model declares it.
         fresh = paths_column(db.engine)
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("ALTER TABLE idempotency_records DROP COLUMN path"))
-            conn.execute(sa.text("UPDATE payground_schema SET version = 13"))
+        downgrade(db.engine, 13, app.config["SECRET"])
         db.engine.dispose()
 
     upgraded = make_app(tmp_path / "home", own_database, wall)
