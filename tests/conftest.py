@@ -21,17 +21,19 @@ _emails = itertools.count()
 
 
 @contextmanager
-def fresh_pg_schema(prefix: str = "pgtest"):
-    """A new PostgreSQL schema on ``PG_URL``, as a database URL; dropped afterwards."""
+def fresh_pg_schema(prefix: str = "pgtest", url: str | None = None):
+    """A new PostgreSQL schema on ``url`` (``PG_URL`` by default), as a database URL; dropped
+    afterwards."""
     import sqlalchemy as sa
 
+    url = url or PG_URL
     schema = f"{prefix}_{secrets.token_hex(4)}"
-    engine = sa.create_engine(PG_URL)
+    engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
+    sep = "&" if "?" in url else "?"
     try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
     finally:
         with engine.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))

@@ -425,7 +425,8 @@ def _filled_at(tmp_path, url, wall, version):
     row before the downgrade and after it, and what the API answered before."""
     from payground.app import dispose_app
     from payground.extensions import db
-    from tests.schema_history import downgrade, populate, seen_by_api, snapshot
+    from tests.schema_history import (downgrade, forget_not_kept, populate, seen_by_api,
+                                      snapshot)
 
     app = make_app(tmp_path / "home", url, wall)
     made = populate(app.test_client(), version, wall)
@@ -439,9 +440,7 @@ def _filled_at(tmp_path, url, wall, version):
     dispose_app(app)
     for rows in (before, old):
         rows.pop("payground_schema")
-    if version < 14:  # what a record's first path was is not kept before 14: left NULL
-        for row in before["idempotency_records"].values():
-            row.pop("path")
+    forget_not_kept(before, version)
     return made, seen, before, old
 
 
