@@ -209,7 +209,6 @@ class CaughtUp:
 
     settled: list[str] = field(default_factory=list)  # balance transaction ids
     payouts: list[str] = field(default_factory=list)  # payouts whose status moved
-    returned: list[str] = field(default_factory=list)  # failed payouts whose money came back
     expired: list[str] = field(default_factory=list)  # uncaptured charges that expired
 
 

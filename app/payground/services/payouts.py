@@ -181,7 +181,6 @@ def advance(account, livemode: bool, now: int, due: list[tuple[str, str]],
                         previous_attributes={"status": "pending"})
         elif payout.destination_id in failures:
             postings.append(_fail(payout, failures[payout.destination_id], now))
-            done.returned.append(payout.id)  # its money is back: available grows (ledger)
             events.emit(account, livemode, now, "payout.failed", payout)
         else:
             payout.status = "paid"
