@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from payground.cli import envfile
+from payground.cli import envfile, gitignore
 from tests.test_cli_keys import (PASSWORD, account, call, cli_home, expired,  # noqa: F401
                                  key_id, mode, project, run, server)
 from tests.test_cli_scan import git
@@ -21,7 +21,8 @@ def key_types(run) -> list[str]:
 
 
 def ignored_by_git(folder, name) -> bool:
-    return subprocess.run(["git", "-C", str(folder), "check-ignore", "-q", name],
+    # "./": a name like ":x" is no pathspec magic.
+    return subprocess.run(["git", "-C", str(folder), "check-ignore", "-q", f"./{name}"],
                           check=False).returncode == 0
 
 
@@ -307,3 +308,219 @@ def test_without_git_the_folder_s_gitignore_still_gets_the_file(account, repo, r
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "Added .env to .gitignore."
     assert (repo / ".gitignore").read_text() == ".env\n"
+
+
+# --- names gitignore reads as patterns -----------------------------------------------------
+
+# A file name, the line that ignores it, and a file the name written as it is would ignore
+# instead (or with it): "#.env" is a comment, "!.env" un-ignores, "*" takes every file,
+# trailing spaces are dropped by git.
+SPECIAL_NAMES = [
+    ("#.env", "\\#.env", "other.env"),
+    ("!.env", "\\!.env", "other.env"),
+    ("*", "\\*", "app.py"),
+    ("ci?.env", "ci\\?.env", "ci1.env"),
+    ("[ab].env", "\\[ab].env", "a.env"),
+    ("a\\b.env", "a\\\\b.env", "ab.env"),
+    (".env  ", ".env\\ \\ ", ".env"),
+    (" .env", " .env", ".env"),
+    (":x.env", ":x.env", "x.env"),  # git's pathspec magic, where git is asked
+]
+
+
+@pytest.mark.parametrize(("name", "line", "sibling"), SPECIAL_NAMES)
+def test_a_name_gitignore_reads_as_a_pattern_is_written_escaped(account, repo, run, name, line,
+                                                               sibling):
+    (repo / sibling).write_text("A = 1\n")
+
+    result = run("keys", "create", "--env-file", name)
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"Added {name} to .gitignore."
+    assert (repo / ".gitignore").read_text() == line + "\n"
+    assert ignored_by_git(repo, name)
+    assert not ignored_by_git(repo, sibling)
+    # Asked again, git's answer stands: no second line.
+    again = run("keys", "create", "--env-file", name, "--env-var", "OTHER_KEY")
+    assert again.exit_code == 0, again.output
+    assert (repo / ".gitignore").read_text() == line + "\n"
+
+
+@pytest.mark.parametrize(("name", "line", "sibling"), SPECIAL_NAMES)
+def test_outside_git_the_escaped_line_is_read_back_as_git_reads_it(account, project, run,
+                                                                  name, line, sibling):
+    """Outside a work tree the .gitignore is read without git: the line written is recognised
+    (no second one), and means to git, once the folder is a repository, what it meant."""
+    result = run("keys", "create", "--env-file", name)
+    again = run("keys", "create", "--env-file", name, "--env-var", "OTHER_KEY")
+
+    assert result.exit_code == 0, result.output
+    assert again.exit_code == 0, again.output
+    assert result.output.splitlines()[-1] == f"Added {name} to .gitignore."
+    assert (project / ".gitignore").read_text() == line + "\n"
+    (project / sibling).write_text("A = 1\n")
+    git(project, "init", "-q")
+    assert ignored_by_git(project, name)
+    assert not ignored_by_git(project, sibling)
+
+
+# Lines a user may have, and names: what the reading without git says must be git's answer.
+PATTERNS = [".env", "/.env", ".env*", "*.env", "**/.env", "!.env", "\\!.env", "#.env",
+            "\\#.env", ".env ", ".env\\ ", ".env\\\\ ", " .env", ".en?", ".e[nm]v", ".e[!m]v",
+            ".e[^n]v", ".e[a-z]v", ".e[z-a]v", ".e[[:alpha:]]v", ".e[[:digit:]]v", ".e[]n]v",
+            ".e[n-]v", ".e[\\n]v", ".e[n", ".env\\", ".e[[:nope:]]v", ".e[[:n]v", "\\*", "*",
+            "**", ".env/", "[", "a\\b.env", "a\\\\b.env"]
+NAMES = [".env", "!.env", "#.env", ".env ", ".env  ", " .env", ".emv", ".e]v", ".e-v", ".e[v",
+         "*", "x", "a\\b.env", "ab.env", "[", ".e:v"]
+
+
+def test_the_reading_without_git_agrees_with_git(tmp_path):
+    git(tmp_path, "init", "-q")
+    for name in NAMES:
+        (tmp_path / name).write_text("")
+    for pattern in PATTERNS:
+        (tmp_path / ".gitignore").write_text(pattern + "\n")
+        for name in NAMES:
+            assert gitignore.listed(pattern + "\n", name) is ignored_by_git(tmp_path, name), \
+                (pattern, name)
+
+
+@pytest.mark.parametrize("name", ["a\nb.env", "a\rb.env"])
+def test_a_name_no_gitignore_line_can_hold_is_ignored_with_a_wildcard(tmp_path, name):
+    line = gitignore.gitignore_line(name)
+    assert line == "a?b.env"
+    git(tmp_path, "init", "-q")
+    (tmp_path / name).write_text("")
+    (tmp_path / ".gitignore").write_text(line + "\n")
+    assert ignored_by_git(tmp_path, name) and gitignore.listed(line + "\n", name)
+
+
+# --- when git cannot answer ----------------------------------------------------------------
+
+
+@pytest.fixture
+def refusing_git(tmp_path):
+    """A ``git`` on PATH that fails, as for a repository another user owns, in the folders
+    given (and below), and is git elsewhere. Its message holds something key-like (a path can
+    hold anything): it must come out masked."""
+    import shutil
+    import textwrap
+
+    from payground.core import keys
+
+    real = shutil.which("git")
+    key = keys.generate("secret", False)
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir()
+
+    def install(*folders):
+        cases = "".join(f"  {folder}|{folder}/*) fail {folder} ;;\n" for folder in folders)
+        script = bin_dir / "git"
+        script.write_text(textwrap.dedent("""\
+            #!/bin/sh
+            fail() {
+              echo "fatal: detected dubious ownership in repository at '$1/%s'" >&2
+              echo "To add an exception for this directory, call:" >&2
+              exit 128
+            }
+            case "$2" in
+            """) % key + cases + f'esac\nexec {real} "$@"\n')
+        script.chmod(0o755)
+        return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+    install.key = key
+    return install
+
+
+def dubious(folder, key) -> str:
+    return f"fatal: detected dubious ownership in repository at '{folder}/{key[:8]}" \
+           f"{'*' * (len(key) - 12)}{key[-4:]}'"
+
+
+UNANSWERED = ("Error: git could not be asked whether {path} is tracked ({reason}), and a key "
+              "written to a file git tracks would be published by the next commit. Fix what git "
+              "says{instead}, then run this again. Nothing was changed.\n")
+ELSEWHERE = ", or write the key to a file outside the repository with --env-file"
+
+
+@pytest.mark.parametrize(("command", "instead"), [
+    ("keys create", ELSEWHERE),
+    ("keys roll", ELSEWHERE),
+    ("init", ""),
+    ("activate", ""),
+    ("demo", ", or leave out --write-env (the keys still go to $PAYGROUND_HOME/demo.env)"),
+])
+def test_a_file_git_cannot_be_asked_about_gets_no_key(server, account, repo, run, refusing_git,
+                                                      command, instead):
+    """git fails in the repository (it belongs to another user, say): the file may be
+    tracked, so no key goes there, and git's complaint is said, its key-like part masked."""
+    (repo / ".env").write_text("STRIPE_API_BASE=http://127.0.0.1:4242\n")
+    git(repo, "add", ".env")
+    git(repo, "commit", "-qm", "settings")
+    args = {"keys create": ["keys", "create", "--env-file", ".env"],
+            "keys roll": ["keys", "roll", key_id(server, account, account.secret_key),
+                          "--env-file", ".env"],
+            "init": ["init", "--email", account.email, "--password", PASSWORD],
+            "activate": ["activate"],
+            "demo": ["demo", "--customers", "1", "--charges", "1", "--write-env"]}[command]
+
+    result = run(*args, env=refusing_git(repo))
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == UNANSWERED.format(
+        path=".env", reason=dubious(repo, refusing_git.key), instead=instead)
+    assert refusing_git.key not in result.output
+    assert (repo / ".env").read_text() == "STRIPE_API_BASE=http://127.0.0.1:4242\n"
+    assert not (repo / ".gitignore").exists()
+    assert key_types(run) == ["publishable", "secret"]
+    assert call(server, account.secret_key).status_code == 200  # nothing rolled
+
+
+def test_a_link_s_target_git_cannot_be_asked_about_gets_no_key(account, repo, run, tmp_path,
+                                                               refusing_git):
+    """git answers for the link (not tracked), not for the other repository its target is in."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    git(shared, "init", "-q")
+    (shared / "shop.env").write_text("FOO=1\n")
+    (repo / ".env").symlink_to(shared / "shop.env")
+
+    result = run("keys", "create", "--env-file", ".env", env=refusing_git(shared))
+
+    assert result.exit_code == 1
+    assert result.stderr == UNANSWERED.format(
+        path="../shared/shop.env (the file .env links to)",
+        reason=dubious(shared, refusing_git.key), instead=ELSEWHERE)
+    assert (shared / "shop.env").read_text() == "FOO=1\n"
+    assert key_types(run) == ["publishable", "secret"]
+
+
+def test_git_pointed_at_no_repository_is_not_taken_for_no_repository(account, repo, run,
+                                                                     tmp_path):
+    """GIT_DIR set to a folder that is none: git fails, but the .git here says a commit may
+    take the file."""
+    result = run("keys", "create", "--env-file", ".env",
+                 env={"GIT_DIR": str(tmp_path / "elsewhere")})
+
+    assert result.exit_code == 1
+    assert result.stderr == UNANSWERED.format(
+        path=".env", reason=f"fatal: not a git repository: '{tmp_path / 'elsewhere'}'",
+        instead=ELSEWHERE)
+    assert not (repo / ".env").exists()
+    assert key_types(run) == ["publishable", "secret"]
+
+
+def test_git_failing_outside_any_repository_is_no_reason_to_refuse(account, project, run,
+                                                                   refusing_git):
+    """No .git at or above the folder: git's failure means no repository, as it always did."""
+    from payground.cli.gitfiles import in_git_folder
+
+    assert not in_git_folder(project)
+
+    result = run("keys", "create", "--env-file", ".env", env=refusing_git(project))
+
+    assert result.exit_code == 0, result.output
+    assert refusing_git.key not in result.output
+    assert result.output.splitlines()[-1] == "Added .env to .gitignore."
+    assert (project / ".gitignore").read_text() == ".env\n"

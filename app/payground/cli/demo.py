@@ -58,7 +58,8 @@ def demo(obj: dict[str, Any], url: str, n_customers: int, n_charges: int, seed: 
     # Where the account's keys and password go, checked before the account exists.
     check_home(obj)
     if write_env:
-        check_env_file(Path(ENV_FILE))
+        check_env_file(Path(ENV_FILE), elsewhere="leave out --write-env (the keys still go "
+                                                  "to $PAYGROUND_HOME/demo.env)")
     from faker import Faker  # slow to import: only here
 
     fake = Faker("en_US")

@@ -10,8 +10,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 from . import ENV_FILE, ENV_HEADER
+from .gitignore import gitignore_line, listed
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -124,25 +129,6 @@ def _write_private(path: Path, text: str) -> None:
 # --- keeping it out of Git -----------------------------------------------------------------
 
 
-def _listed(text: str, name: str) -> bool:
-    """Whether a .gitignore's ``text`` ignores ``name`` (a file in its folder): ``.env``,
-    ``/.env``, ``.env*``, ``*.env``, ``**/.env``; a later ``!.env`` un-ignores it, as in git.
-    (What git is asked when it can be: this is for a folder outside any repository.)"""
-    from fnmatch import fnmatchcase
-
-    ignored = False
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or line.endswith("/"):
-            continue  # comments; "dir/" patterns match directories only
-        negate = line.startswith("!")
-        pattern = line[1:] if negate else line
-        pattern = pattern.removeprefix("**/").removeprefix("/")
-        if "/" not in pattern and fnmatchcase(name, pattern):
-            ignored = not negate
-    return ignored
-
-
 def _append_line(path: Path, line: str) -> None:
     """Add ``line`` at the end of a text file, in its line endings (a CRLF file stays one)."""
     try:
@@ -163,21 +149,49 @@ def _ensure_gitignored(path: Path, name: str) -> bool:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         text = ""
-    if _listed(text, name):
+    if listed(text, name):
         return False
-    _append_line(path, name)
+    _append_line(path, gitignore_line(name))
     return True
 
 
-def _git(folder: Path, *args: str) -> int | None:
-    """git's exit status for ``args`` run in ``folder``; None without git."""
+def _run_git(folder: Path, *args: str) -> subprocess.CompletedProcess | None:
+    """git's ``subprocess.CompletedProcess`` for ``args`` run in ``folder``; None without git."""
     import subprocess  # only when a key is written: not on every command's start-up
 
     try:
         return subprocess.run(["git", "-C", str(folder), *args], capture_output=True,
-                              check=False).returncode
+                              check=False)
     except OSError:  # git is not installed
         return None
+
+
+def _git(folder: Path, *args: str) -> int | None:
+    """git's exit status for ``args`` run in ``folder``; None without git."""
+    done = _run_git(folder, *args)
+    return None if done is None else done.returncode
+
+
+class _GitUnanswered(Exception):
+    """git failed in a folder with a ``.git`` at or above it (a repository owned by another
+    user, a broken ``.git`` file, ``GIT_DIR`` set elsewhere): whether ``path`` is tracked is
+    unknown, and "not tracked" would be a guess. ``reason``: git's first line, scrubbed."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path, self.reason = path, reason
+
+
+def _first_line(done: subprocess.CompletedProcess) -> str:
+    """What git said first on stderr, printable and with anything key-like masked (a path can
+    hold anything), or its exit status if it said nothing."""
+    from ..core.keys import scrub
+
+    lines = done.stderr.decode("utf-8", "replace").splitlines()
+    line = next((line.strip() for line in lines if line.strip()), "")
+    if not line:
+        return f"git exited with status {done.returncode}"
+    return scrub("".join(char if char.isprintable() else "?" for char in line))
 
 
 def _existing(folder: Path) -> Path:
@@ -206,11 +220,12 @@ def _ignored(env: Path, gitignore: Path) -> bool:
     folder = env.absolute().parent
     if folder.is_dir():
         # --no-index: a pattern's verdict even for a tracked file (check_env_file refused it).
-        status = _git(folder, "check-ignore", "-q", "--no-index", "--", env.name)
+        # "./": a name git would read as pathspec magic (":x") is that file too.
+        status = _git(folder, "check-ignore", "-q", "--no-index", "--", f"./{env.name}")
         if status in (0, 1):  # 128: not in a work tree
             return status == 0
     try:
-        return _listed(gitignore.read_text(encoding="utf-8"), env.name)
+        return listed(gitignore.read_text(encoding="utf-8"), env.name)
     except FileNotFoundError:
         return False
 
@@ -235,7 +250,7 @@ def keep_out_of_git(env: Path, files: list[tuple[Path, Path]] | None = None,
     added = []
     for path, gitignore in ignore_files(env) if files is None else files:
         if not _ignored(path, gitignore):
-            _append_line(gitignore, path.name)
+            _append_line(gitignore, gitignore_line(path.name))
             added.append((path, gitignore))
     return added
 
@@ -247,13 +262,25 @@ def added_lines(added: list[tuple[Path, Path]]) -> list[str]:
 
 def _tracked(env: Path) -> Path | None:
     """The file git tracks that a key written to ``env`` would go in: ``env``, or a link's
-    target (when it is in a work tree); ``None`` if neither is tracked (or without git)."""
+    target (when it is in a work tree); ``None`` if neither is tracked (or without git).
+    Raises ``_GitUnanswered`` if git fails where a ``.git`` says there is a repository."""
+    from .gitfiles import in_git_folder
+
     for path in dict.fromkeys([env.absolute(), Path(os.path.realpath(env))]):
         folder = _existing(path.parent)
         spec = os.path.relpath(path, folder)
         # Literal: a name with a "*" in it is that file, not a pattern.
-        if _git(folder, "ls-files", "--error-unmatch", "--", f":(literal){spec}") == 0:
-            return env if path == env.absolute() else Path(os.path.relpath(path))
+        done = _run_git(folder, "ls-files", "--error-unmatch", "--", f":(literal){spec}")
+        if done is None:
+            return None  # no git: nothing can say (README: "Without git on PATH ...")
+        shown = env if path == env.absolute() else Path(os.path.relpath(path))
+        if done.returncode == 0:
+            return shown
+        # 1: not tracked. Else git failed: outside any repository that means nothing is
+        # tracked; under a .git, git had something to say and could not.
+        if done.returncode != 1 and in_git_folder(folder):
+            what = str(env) if shown == env else f"{shown} (the file {env} links to)"
+            raise _GitUnanswered(what, _first_line(done))
     return None
 
 
@@ -286,15 +313,26 @@ def check_writable(*paths: Path) -> None:
                                        "was changed.")
 
 
-def check_env_file(env: Path) -> None:
+def check_env_file(env: Path, *, elsewhere: str = "") -> None:
     """Refuse, before anything is created, a dotenv file the keys cannot go to safely: one
     that could not be written (``check_writable``), with the .gitignore that must list it, or
     one git tracks - a key written there would go out with the next commit, and .gitignore
-    does not untrack a file."""
+    does not untrack a file - or may track: git failed in a repository (``_tracked``).
+
+    :param elsewhere: how this command could write its keys out of the repository instead,
+        said when git cannot be asked ("write the key to ... with --env-file").
+    """
     import click
 
     check_writable(env, *(gitignore for _path, gitignore in ignore_files(env)))
-    tracked = _tracked(env)
+    try:
+        tracked = _tracked(env)
+    except _GitUnanswered as error:
+        instead = f", or {elsewhere}" if elsewhere else ""
+        raise click.ClickException(
+            f"git could not be asked whether {error.path} is tracked ({error.reason}), and a "
+            "key written to a file git tracks would be published by the next commit. Fix what "
+            f"git says{instead}, then run this again. Nothing was changed.") from None
     if tracked is not None:
         what = (f"{env} is" if tracked == env
                 else f"{env} is a link to {tracked}, which is")  # the key would go there

@@ -25,6 +25,8 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # to keep SQLAlchemy out of the CLI's start-up).
 MAX_GRACE = 7 * 86400
 _KEY_ID = re.compile(r"^key_[0-9A-Za-z]+$")
+# What to do instead when git cannot say whether --env-file is tracked (envfile.check_env_file).
+ELSEWHERE = "write the key to a file outside the repository with --env-file"
 
 
 @main.group()
@@ -281,7 +283,7 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
     if env_file is not None:
         from .envfile import check_env_file
 
-        check_env_file(env_file)
+        check_env_file(env_file, elsewhere=ELSEWHERE)
     with _Client(url) as api:
         if env_file is not None:
             replaced = _replaceable(api, obj, env_file, env_var or _default_env_var(params))
@@ -374,7 +376,8 @@ def roll(obj: dict[str, Any], url: str, key_id: str, grace: int, env_file: Path 
     if env_file is not None:
         from .envfile import check_env_file
 
-        check_env_file(env_file)  # before the roll: the old key may stop working at once
+        # Before the roll: the old key may stop working at once.
+        check_env_file(env_file, elsewhere=ELSEWHERE)
     with _Client(url) as api:
         # Read the old key first: once the roll is made, nothing may stand between it and
         # showing the new key (shown this once), or a failed read would lose it.
