@@ -349,8 +349,9 @@ def test_a_name_gitignore_reads_as_a_pattern_is_written_escaped(account, repo, r
 @pytest.mark.parametrize(("name", "line", "sibling"), SPECIAL_NAMES)
 def test_outside_git_the_escaped_line_is_read_back_as_git_reads_it(account, project, run,
                                                                   name, line, sibling):
-    """Outside a work tree the .gitignore is read without git: the line written is recognised
-    (no second one), and means to git, once the folder is a repository, what it meant."""
+    """Outside a work tree git reads the .gitignore in a repository of its own: the line
+    written is recognised (no second one), and means to git, once the folder is a
+    repository, what it meant."""
     result = run("keys", "create", "--env-file", name)
     again = run("keys", "create", "--env-file", name, "--env-var", "OTHER_KEY")
 
@@ -364,25 +365,76 @@ def test_outside_git_the_escaped_line_is_read_back_as_git_reads_it(account, proj
     assert not ignored_by_git(project, sibling)
 
 
-# Lines a user may have, and names: what the reading without git says must be git's answer.
-PATTERNS = [".env", "/.env", ".env*", "*.env", "**/.env", "!.env", "\\!.env", "#.env",
-            "\\#.env", ".env ", ".env\\ ", ".env\\\\ ", " .env", ".en?", ".e[nm]v", ".e[!m]v",
-            ".e[^n]v", ".e[a-z]v", ".e[z-a]v", ".e[[:alpha:]]v", ".e[[:digit:]]v", ".e[]n]v",
-            ".e[n-]v", ".e[\\n]v", ".e[n", ".env\\", ".e[[:nope:]]v", ".e[[:n]v", "\\*", "*",
-            "**", ".env/", "[", "a\\b.env", "a\\\\b.env"]
-NAMES = [".env", "!.env", "#.env", ".env ", ".env  ", " .env", ".emv", ".e]v", ".e-v", ".e[v",
-         "*", "x", "a\\b.env", "ab.env", "[", ".e:v"]
+# Lines a user may have, and names: what is read outside a work tree must be git's answer.
+# (Each asks git twice: a few of each kind.) wildmatch reads bytes: "?" is one byte, "é" two;
+# a BOM is skipped; only "\n" ends a line, not a lone "\r"; case counts.
+PATTERNS = [".env", "/.env", "*.env", "**/.env", "!.env", ".env ", ".env\\ ", ".e[!m]v",
+            ".e[]n]v", ".env\\", "?.env", "[é].env", "\ufeff.env", ".foo\r.env", ".ENV"]
+NAMES = [".env", ".env ", "!.env", "#.env", ".emv", ".e]v", "é.env", "x.env"]
 
 
-def test_the_reading_without_git_agrees_with_git(tmp_path):
-    git(tmp_path, "init", "-q")
+def test_the_reading_outside_a_work_tree_agrees_with_git(tmp_path):
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    outside.mkdir()
+    git(tmp_path, "init", "-q", "repo")
     for name in NAMES:
-        (tmp_path / name).write_text("")
+        (repo / name).write_text("")
     for pattern in PATTERNS:
-        (tmp_path / ".gitignore").write_text(pattern + "\n")
+        for folder in (repo, outside):
+            (folder / ".gitignore").write_text(pattern + "\n", encoding="utf-8", newline="")
         for name in NAMES:
-            assert gitignore.listed(pattern + "\n", name) is ignored_by_git(tmp_path, name), \
-                (pattern, name)
+            assert gitignore.listed(outside / ".gitignore", name) is \
+                ignored_by_git(repo, name), (pattern, name)
+
+
+@pytest.mark.parametrize(("before", "name", "after"), [
+    ("?.env\n", "é.env", "?.env\né.env\n"),  # "?" takes one byte, "é" is two
+    (".foo\r.env\n", ".env", ".foo\r.env\n.env\n"),  # one line to git: ".foo<CR>.env"
+    ("\ufeff.env\n", ".env", "\ufeff.env\n"),  # the byte-order mark is not in the line
+])
+def test_outside_git_a_gitignore_is_read_as_git_reads_it(account, project, run, before, name,
+                                                        after):
+    (project / ".gitignore").write_text(before, encoding="utf-8", newline="")
+
+    result = run("keys", "create", "--env-file", name)
+
+    assert result.exit_code == 0, result.output
+    assert (project / ".gitignore").read_bytes().decode() == after
+    assert (result.output.splitlines()[-1] == f"Added {name} to .gitignore.") is \
+        (after != before)
+    git(project, "init", "-q")
+    assert ignored_by_git(project, name)
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    (".env\n", ".env\n"),
+    ("/.env\r\n", "/.env\r\n"),
+    ("*.env\n", "*.env\n.env\n"),  # only git reads patterns: a line too many is harmless
+    (".env\n!.env\n", ".env\n!.env\n.env\n"),
+    (".env\n!x.env\n", ".env\n!x.env\n.env\n"),  # any "!" line may un-ignore it
+])
+def test_without_git_only_the_file_s_own_line_counts(account, project, run, monkeypatch,
+                                                     before, after):
+    (project / ".gitignore").write_text(before, newline="")
+    monkeypatch.setenv("PATH", str(project / "no-bin"))
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 0, result.output
+    assert (project / ".gitignore").read_bytes().decode() == after
+
+
+@pytest.mark.parametrize(("name", "line", "sibling"), SPECIAL_NAMES)
+def test_without_git_the_escaped_line_is_recognised(account, project, run, monkeypatch, name,
+                                                    line, sibling):
+    monkeypatch.setenv("PATH", str(project / "no-bin"))
+
+    result = run("keys", "create", "--env-file", name)
+    again = run("keys", "create", "--env-file", name, "--env-var", "OTHER_KEY")
+
+    assert result.exit_code == 0, result.output
+    assert again.exit_code == 0, again.output
+    assert (project / ".gitignore").read_text() == line + "\n"
 
 
 @pytest.mark.parametrize("name", ["a\nb.env", "a\rb.env"])
@@ -392,7 +444,7 @@ def test_a_name_no_gitignore_line_can_hold_is_ignored_with_a_wildcard(tmp_path, 
     git(tmp_path, "init", "-q")
     (tmp_path / name).write_text("")
     (tmp_path / ".gitignore").write_text(line + "\n")
-    assert ignored_by_git(tmp_path, name) and gitignore.listed(line + "\n", name)
+    assert ignored_by_git(tmp_path, name) and gitignore.listed(tmp_path / ".gitignore", name)
 
 
 # --- when git cannot answer ----------------------------------------------------------------
@@ -524,3 +576,29 @@ def test_git_failing_outside_any_repository_is_no_reason_to_refuse(account, proj
     assert refusing_git.key not in result.output
     assert result.output.splitlines()[-1] == "Added .env to .gitignore."
     assert (project / ".gitignore").read_text() == ".env\n"
+
+
+def test_an_empty_git_folder_above_is_no_repository(account, project, run):
+    """A .git folder without a HEAD (one left behind) is no repository to git, which looks
+    past it and finds none: nothing can commit the file, so nothing is refused."""
+    (project.parent / ".git").mkdir()
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "Added .env to .gitignore."
+    assert (project / ".gitignore").read_text() == ".env\n"
+
+
+def test_outside_git_the_gitignore_is_read_without_the_user_s_git_dir(account, project, run,
+                                                                      tmp_path):
+    """GIT_DIR names no repository here: git still reads ./.gitignore ("*.env" covers the
+    file) in a repository of its own."""
+    (project / ".gitignore").write_text("*.env\n")
+
+    result = run("keys", "create", "--env-file", "ci.env",
+                 env={"GIT_DIR": str(tmp_path / "elsewhere")})
+
+    assert result.exit_code == 0, result.output
+    assert "Added" not in result.output
+    assert (project / ".gitignore").read_text() == "*.env\n"

@@ -145,11 +145,7 @@ def _append_line(path: Path, line: str) -> None:
 def _ensure_gitignored(path: Path, name: str) -> bool:
     """Make sure the .gitignore ``path`` ignores ``name`` (a file in its folder); True if a
     line was added."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    if listed(text, name):
+    if listed(path, name):
         return False
     _append_line(path, gitignore_line(name))
     return True
@@ -216,7 +212,7 @@ def _gitignore_for(env: Path) -> Path | None:
 
 def _ignored(env: Path, gitignore: Path) -> bool:
     """Whether git ignores ``env``: git says (every ignore file, .git/info/exclude too), or,
-    outside a work tree, ``gitignore``'s lines."""
+    outside a work tree, ``gitignore``'s lines (``listed``)."""
     folder = env.absolute().parent
     if folder.is_dir():
         # --no-index: a pattern's verdict even for a tracked file (check_env_file refused it).
@@ -224,10 +220,7 @@ def _ignored(env: Path, gitignore: Path) -> bool:
         status = _git(folder, "check-ignore", "-q", "--no-index", "--", f"./{env.name}")
         if status in (0, 1):  # 128: not in a work tree
             return status == 0
-    try:
-        return listed(gitignore.read_text(encoding="utf-8"), env.name)
-    except FileNotFoundError:
-        return False
+    return listed(gitignore, env.name)
 
 
 def ignore_files(env: Path) -> list[tuple[Path, Path]]:

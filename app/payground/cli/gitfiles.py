@@ -75,9 +75,11 @@ def have_git() -> bool:
 
 def in_git_folder(path: Path) -> bool:
     """Whether ``path`` is inside a folder git manages (a ``.git`` at or above it), told without
-    git itself: for saying that git is missing rather than that there is no repository."""
+    git itself: for saying that git is missing rather than that there is no repository. A
+    ``.git`` folder without a ``HEAD`` (an empty one left behind) is none: git looks past it."""
     folder = path.resolve()
-    return any((parent / ".git").exists() for parent in (folder, *folder.parents))
+    return any((parent / ".git").is_file() or (parent / ".git" / "HEAD").exists()
+               for parent in (folder, *folder.parents))
 
 
 def repo_root(path: Path) -> Path | None:
