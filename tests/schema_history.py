@@ -22,6 +22,14 @@ def _drop_columns(conn, table: str, *columns: str) -> None:
         conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
 
 
+def _to_14(conn) -> None:
+    for table in ("oauth_refresh_tokens", "oauth_codes", "oauth_connections",
+                  "connect_applications"):
+        conn.execute(sa.text(f"DROP TABLE {table}"))
+    conn.execute(sa.text("DROP INDEX ix_api_keys_connection_id"))
+    _drop_columns(conn, "api_keys", "connection_id")
+
+
 def _to_13(conn) -> None:
     _drop_columns(conn, "idempotency_records", "path")
 
@@ -115,8 +123,8 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6,
-         6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2, 2: _to_1}  # from version -> its step down
+STEPS = {15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8,
+         8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2, 2: _to_1}  # from version -> its step down
 
 
 def downgrade(engine, version: int, pepper: str) -> None:
@@ -187,6 +195,9 @@ def populate(client, version: int, wall) -> dict:
         keys = _ok(client.get("/sandbox/keys", headers=session))["data"]
         key_id = next(k["id"] for k in keys if k["type"] == "secret")
         _ok(client.post("/sandbox/leak_drills", json={"key": key_id}, headers=session))
+    if version >= 15:  # a Connect OAuth application (what connects to it: tests/api/test_oauth)
+        _ok(client.post("/sandbox/connect", headers=session, json={
+            "name": "Old platform", "redirect_uris": ["http://127.0.0.1:9/callback"]}))
     # Rolled last: the old secret key keeps working for an hour (its expiry is stored).
     keys = _ok(client.get("/sandbox/keys", headers=session))["data"]
     key_id = next(k["id"] for k in keys if k["type"] == "secret")
@@ -216,6 +227,10 @@ def seen_by_api(client, made) -> dict:
     other = made["other@example.com"]
     seen["other"] = client.get("/v1/balance", headers={
         "Authorization": f"Bearer {other['keys']['secret']}"}).get_json()
+    other_session = {"Authorization": f"Bearer {other['session']}"}
+    for path in ("/sandbox/connect", "/sandbox/connections"):  # version 15: Connect OAuth
+        seen[path] = client.get(path, headers=session).get_json()
+        seen[f"other {path}"] = client.get(path, headers=other_session).get_json()
     return seen
 
 

@@ -113,6 +113,10 @@ def random_request(rng: random.Random, rule: str, method: str, world: dict) -> d
     return request
 
 
+OAUTH_ERRORS = {"invalid_request", "invalid_client", "invalid_grant", "invalid_scope",
+                "unsupported_grant_type"}
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_no_route_answers_500_to_random_hostile_requests(app, world, seed):
     rng = random.Random(seed)
@@ -128,7 +132,11 @@ def test_no_route_answers_500_to_random_hostile_requests(app, world, seed):
             assert response.status_code < 500, (where, response.get_data()[:300])
             echoed = response.get_data(as_text=True) + response.headers.get("Location", "")
             assert not any(key[8:-4] in echoed for key in world["planted"]), where
-            if response.status_code >= 400 and response.is_json:
+            if response.status_code >= 400 and response.is_json and rule.startswith("/oauth/"):
+                body = response.get_json()  # OAuth's shape (RFC 6749 §5.2)
+                assert set(body) == {"error", "error_description"}, (where, body)
+                assert body["error"] in OAUTH_ERRORS and body["error_description"], (where, body)
+            elif response.status_code >= 400 and response.is_json:
                 error = response.get_json()["error"]
                 assert error["type"] in ERROR_TYPES and error["message"], (where, error)
                 assert error["message"] not in MARSHMALLOW_WORDS, (where, error)

@@ -240,6 +240,51 @@ def test_idempotency_keys_saved_before_version_14_still_refuse_another_endpoint(
                      path="/v1/charges", original="/v1/customers", key="new-key"))
 
 
+def test_keys_made_before_version_15_are_no_ones_oauth_token(tmp_path, own_database, wall):
+    """Version 15 lets an API key be a Connect OAuth access token (``connection_id``); keys
+    made before are no connection's: they work, roll and revoke as before, listed with
+    ``"connection": null``. The OAuth tables are new ones, made at start-up."""
+    from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION, UPGRADES
+    from tests.schema_history import downgrade
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "tokens@example.com")
+    with app.app_context():
+        downgrade(db.engine, 14, app.config["SECRET"])
+        db.engine.dispose()
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    session = {"Authorization": f"Bearer {body['session']}"}
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    listed = client.get("/sandbox/keys", headers=session).get_json()["data"]
+    charges = client.get("/v1/charges", headers=auth)
+    saved = client.post("/sandbox/connect", headers=session, json={
+        "name": "Acme Analytics", "redirect_uris": ["https://example.com/callback"]})
+    secret_id = next(k["id"] for k in listed if k["type"] == "secret")
+    rolled = client.post(f"/sandbox/keys/{secret_id}/roll", headers=session,
+                         json={"expires_in": 0})
+    with upgraded.app_context():
+        inspector = sa.inspect(db.engine)
+        column, = (c for c in inspector.get_columns("api_keys") if c["name"] == "connection_id")
+        indexes = {i["name"] for i in inspector.get_indexes("api_keys")}
+        tables = set(inspector.get_table_names())
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            UPGRADES[15](conn)  # a second run (two workers upgrading) changes nothing
+        db.engine.dispose()
+    assert version == SCHEMA_VERSION
+    assert (column["nullable"], column["type"].length) == (True, 64)
+    assert "ix_api_keys_connection_id" in indexes
+    assert {"connect_applications", "oauth_connections", "oauth_codes",
+            "oauth_refresh_tokens"} <= tables
+    assert [k["connection"] for k in listed] == [None, None]
+    assert charges.status_code == 200
+    assert saved.status_code == 200, saved.get_json()
+    assert rolled.status_code == 201, rolled.get_json()
+
+
 def test_version_8_money_becomes_64_bit_and_its_authorisations_expire(tmp_path, own_database,
                                                                         wall):
     from payground.extensions import db
@@ -446,7 +491,7 @@ def _filled_at(tmp_path, url, wall, version):
 
 # Every version on SQLite; on PostgreSQL (slower to set up) the oldest, which runs every step,
 # the last before 64-bit money, and the last.
-@pytest.mark.parametrize("version", (1, 9, 13) if PG_URL else range(1, 14))
+@pytest.mark.parametrize("version", (1, 9, 14) if PG_URL else range(1, 15))
 def test_every_earlier_version_upgrades_keeping_every_row(tmp_path, own_database, wall,
                                                           version):
     """Accounts, keys (a rolled one, a restricted one), sessions, customers, charges and

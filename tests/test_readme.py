@@ -24,7 +24,7 @@ START, END = "<!-- endpoints:start -->", "<!-- endpoints:end -->"
 def endpoint_table(app) -> str:
     rows = []
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(("/v1", "/sandbox")):
+        if not rule.rule.startswith(("/v1", "/sandbox", "/oauth")):
             continue
         view = app.view_functions[rule.endpoint]
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
@@ -33,6 +33,8 @@ def endpoint_table(app) -> str:
                 needs = f"`{getattr(view, PERMISSION_ATTR)}`"
                 if getattr(view, PUBLISHABLE_ATTR, False):
                     needs += " (publishable key allowed)"
+            elif rule.rule.startswith("/oauth"):  # Connect OAuth: a browser's link, or a platform's
+                needs = "none (a browser link)" if method == "GET" else "platform's secret key"
             else:
                 needs = "none" if rule.endpoint in OPEN_SANDBOX_ENDPOINTS else "session"
             summary = (view.__doc__ or "").strip().splitlines()[0]

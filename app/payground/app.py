@@ -88,12 +88,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     events.current_request_source = current_request  # events name the request behind them
     from .dashboard import bp as dashboard_bp
+    from .oauth import bp as oauth_bp
     from .sandbox import bp as sandbox_bp
     from .v1 import bp as v1_bp
 
     app.register_blueprint(v1_bp)
     app.register_blueprint(sandbox_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(oauth_bp)
     register_error_handlers(app)
     _configure_logging(app)
     return app

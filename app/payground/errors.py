@@ -24,8 +24,19 @@ The tree mirrors Stripe's error ``type``s; class attributes are the defaults::
     ├── CardError                   402 card_error
     └── RateLimitError              429 invalid_request_error, rate_limit
 
+Connect OAuth's endpoints (``/oauth/*``) answer in OAuth's shape instead (RFC 6749 §5.2,
+as Stripe's do), from a tree of their own::
+
+    OAuthError                      400 (``error`` is the code)
+    ├── OAuthInvalidRequest             invalid_request
+    ├── InvalidClient               401 invalid_client
+    ├── InvalidGrant                    invalid_grant
+    ├── InvalidScope                    invalid_scope
+    └── UnsupportedGrantType            unsupported_grant_type
+
 Code anywhere (services included) raises these; ``register_error_handlers`` renders them as
-``{"error": {...}}``. No view builds an error dict.
+``{"error": {...}}`` (OAuth's as ``{"error": code, "error_description": text}``). No view
+builds an error dict.
 """
 
 from __future__ import annotations
@@ -49,8 +60,13 @@ __all__ = [
     "IdempotencyKeyInUse",
     "InvalidApiKey",
     "InvalidRequestError",
+    "InvalidClient",
+    "InvalidGrant",
+    "InvalidScope",
     "IpNotAllowed",
     "LockTimeout",
+    "OAuthError",
+    "OAuthInvalidRequest",
     "ParameterInvalid",
     "ParameterMissing",
     "ParameterUnknown",
@@ -61,6 +77,7 @@ __all__ = [
     "RouteNotFound",
     "SecretKeyRequired",
     "StripeError",
+    "UnsupportedGrantType",
     "register_error_handlers",
 ]
 
@@ -250,6 +267,56 @@ class RateLimitError(StripeError):
     message = messages.RATE_LIMITED
 
 
+class OAuthError(Exception):
+    """An ``/oauth/*`` error: ``{"error": error, "error_description": description}``.
+
+    The description is scrubbed as Stripe errors' messages are: a code, refresh token or key
+    never leaves whole in one.
+    """
+
+    status: int = 400
+    error: str = "invalid_request"
+
+    def __init__(self, description: str, *, headers: dict[str, str] | None = None) -> None:
+        self.description = scrub_start(description, MESSAGE_MAX)
+        self.headers = headers or {}
+        super().__init__(self.description)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+class OAuthInvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    status = 401
+    error = "invalid_client"
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+def oauth_response(error: OAuthError):
+    """``error`` as ``/oauth/*`` answers it (the app's handler for ``OAuthError``)."""
+    from flask import jsonify
+
+    response = jsonify(error.to_dict())
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
 def error_line(error: Mapping[str, Any], status: int) -> str:
     """The one line a client of the API (the CLI, the test helpers) shows for an error
     envelope it received: the ``message``, followed by the ``param`` it is about when the
@@ -309,6 +376,8 @@ def register_error_handlers(app) -> None:
             # was found, so the dashboard's own handler is not asked; the page still is.
             return unrouted_error_page(error)
         return render(error)
+
+    app.register_error_handler(OAuthError, oauth_response)
 
     @app.errorhandler(ValidationError)
     def handle_validation_error(error: ValidationError):

@@ -409,3 +409,77 @@ WEBHOOK_URL_NOT_ALLOWED = (
     "Invalid URL: this server sends webhooks only to the hosts its operator allows "
     "(PAYGROUND_WEBHOOK_ALLOWED_HOSTS), and {host} is not one of them."
 )
+
+# --- Connect OAuth (Stripe's wording where Stripe has one: docs.stripe.com/connect/oauth-reference)
+OAUTH_NO_CLIENT = "No application matches the supplied client identifier"
+OAUTH_BAD_REDIRECT_URI = (
+    "Invalid redirect URI '{uri}'. Ensure this uri exactly matches one of the uris specified "
+    "in your application settings"
+)
+OAUTH_UNSUPPORTED_RESPONSE_TYPE = "Only the response_type 'code' is supported, not '{value}'."
+OAUTH_NO_RESPONSE_TYPE = "No response_type provided: only 'code' is supported."
+OAUTH_INVALID_SCOPE = "Invalid scope '{value}': use read_only or read_write."
+OAUTH_ACCESS_DENIED = "The user denied your request"
+OAUTH_OWN_APPLICATION = "An account cannot connect to its own application"
+OAUTH_LIVE_NOT_ACTIVATED = (
+    "{name} asks for access to your live-mode data, and live mode is not activated for this "
+    "account. Activate it first, then open this link again."
+)
+OAUTH_NO_AUTHENTICATION = (
+    "No authentication was provided. Send your secret API key as the client_secret parameter "
+    "or in the Authorization header."
+)
+OAUTH_SECRET_KEY_REQUIRED = (
+    "This request needs your secret API key; {masked} is a {kind} key."
+)
+OAUTH_TOKEN_AS_CLIENT = (
+    "{masked} is an OAuth access token; send your platform's own secret API key."
+)
+OAUTH_NO_GRANT_TYPE = "No grant type specified"
+OAUTH_UNSUPPORTED_GRANT_TYPE = "Unsupported grant type: {value}"
+OAUTH_NO_CODE = "No authorization code provided"
+OAUTH_CODE_UNKNOWN = "Authorization code does not exist: {code}"
+OAUTH_CODE_EXPIRED = "Authorization code expired: {code}"
+OAUTH_CODE_OTHER_MODE = (
+    "Authorization code provided was created in {mode} mode and can not be used with a "
+    "{other} mode key"
+)
+OAUTH_CODE_USED = (
+    "This authorization code has already been used. All tokens issued with this code have "
+    "been revoked."
+)
+OAUTH_REDIRECT_MISMATCH = (
+    "Redirect URI does not match the one used to request the authorization code"
+)
+OAUTH_NO_REFRESH_TOKEN = "No refresh token provided"
+OAUTH_REFRESH_UNKNOWN = "Refresh token does not exist: {token}"
+OAUTH_REFRESH_OTHER_MODE = (
+    "Refresh token provided was created in {mode} mode and can not be used with a {other} "
+    "mode key"
+)
+OAUTH_SCOPE_UPGRADE = "Cannot upgrade the scope of a refresh token from {granted} to {wanted}"
+OAUTH_NO_CLIENT_ID = "No client_id provided"
+OAUTH_NO_STRIPE_USER_ID = "No stripe_user_id provided"
+OAUTH_NO_SUCH_APPLICATION = "No such application: {client_id}"
+OAUTH_NOT_CONNECTED = (
+    "This application is not connected to stripe account {account}, or that account does "
+    "not exist."
+)
+OAUTH_READ_ONLY = (
+    "This application has read-only access to account '{account}'. Ask the account to connect "
+    "it with scope read_write to make this request."
+)
+OAUTH_TOKEN_NOT_MANAGED_HERE = (
+    "{key} is an OAuth access token of connection {connection}: it ends when the connection "
+    "does. Disconnect the application with POST /sandbox/connections/{connection}/revoke "
+    "instead (its other access tokens end with it)."
+)
+CONNECTION_ALREADY_REVOKED = "Connection {connection} is already revoked."
+LIVE_MODE_NOT_ACTIVATED = (  # keys, Connect applications: live actions need activation
+    "Live mode is not activated for this account: activate it first (POST "
+    "/sandbox/account/activate, `payground activate`, or Activate live mode in the dashboard)."
+)
+DASHBOARD_CONNECTED_BEFORE = (
+    "it connected the application then, and sent your browser back to it. To connect it "
+    "again, open the application's link again."
+)

@@ -9,10 +9,23 @@ with filters) is fetched and scanned.
 from __future__ import annotations
 
 import re
+import secrets
 
 from payground.core import keys
 from tests.dashboard.conftest import shown_secrets, v1
 from tests.dashboard.test_keys import create
+
+
+def _application(dash) -> str:
+    """The client_id of another account's Connect application (for the consent page)."""
+    platform = dash.client.post("/sandbox/signup", json={
+        "email": f"platform-{secrets.token_hex(4)}@example.com",
+        "password": "correct horse battery"}).get_json()
+    made = dash.client.post("/sandbox/connect", json={
+        "name": "Acme", "redirect_uris": ["http://localhost:8000/cb"]},
+        headers={"Authorization": f"Bearer {platform['session']}"})
+    assert made.status_code == 200, made.get_json()
+    return made.get_json()["client_id"]
 
 
 def every_page(app, dash, endpoint_ids=()) -> list[str]:
@@ -34,6 +47,8 @@ def every_page(app, dash, endpoint_ids=()) -> list[str]:
             pages += [rule.rule.replace("<request_id>", r) for r in request_ids]
         elif "endpoint_id" in rule.arguments:
             pages += [rule.rule.replace("<endpoint_id>", e) for e in endpoint_ids]
+        elif rule.endpoint == "dashboard.oauth_consent":  # it needs an authorize request
+            pages.append(f"{rule.rule}?response_type=code&client_id={_application(dash)}")
         else:
             pages.append(rule.rule)
     pages += [f"/dashboard/requests?key={k}&mode=any" for k in key_ids]

@@ -27,7 +27,11 @@ KEY_PATTERN = re.compile(r"^(sk|pk|rk)_(test|live)_[0-9A-Za-z]{38}$")
 KEY_LIKE = re.compile(r"(?:sk|pk|rk)_(?:test|live)_[0-9A-Za-z]+")
 # Dashboard session tokens (``sess_`` + 43 URL-safe characters) manage keys: secret too.
 SESSION_TOKEN = re.compile(r"sess_[0-9A-Za-z_-]{20,}")
-_SCRUBBED = re.compile(KEY_LIKE.pattern + r"|whsec_[0-9A-Za-z]+|" + SESSION_TOKEN.pattern)
+# Connect OAuth's authorization codes (``ac_`` + 32) and refresh tokens (``rt_`` + 40, see
+# ``core.oauth``) reach an account's data as a key does.
+OAUTH_SECRET = re.compile(r"(?:ac|rt)_[0-9A-Za-z]{20,}")
+_SCRUBBED = re.compile(KEY_LIKE.pattern + r"|whsec_[0-9A-Za-z]+|" + SESSION_TOKEN.pattern
+                       + "|" + OAUTH_SECRET.pattern)
 # A key can come disguised: percent-encoded in whole or in part (``sk%5Ftest%5F...``,
 # ``%73k_test_...``), encoded twice or more (``%255F``, or the escape's own digits:
 # ``%%35F``), or split by bytes a decoder could not read: U+FFFD, or in a header (read as
@@ -170,7 +174,8 @@ def prefix_of(key: str) -> str:
 
 def scrub(text: str) -> str:
     """Replace anything key-like in ``text`` by its masked form (for logs and stored URLs),
-    and webhook signing secrets (``whsec_...``, see ``core.webhooks``) by theirs.
+    and webhook signing secrets (``whsec_...``, see ``core.webhooks``), session tokens and
+    OAuth authorization codes and refresh tokens (``ac_AbCd...``, ``rt_AbCd...``) by theirs.
 
     A disguised one too (see ``unveiled``): the run of text holding it becomes the masked
     form of what it decodes to, so ``/v1/customers/sk%5Ftest%5F...`` reads
@@ -204,6 +209,8 @@ def _masked_match(match: re.Match) -> str:
     for prefix in ("whsec_", "sess_"):
         if found.startswith(prefix) and len(found) > len(prefix) + 4:
             return prefix + "*" * (len(found) - len(prefix) - 4) + found[-4:]
+    if found.startswith(("ac_", "rt_")):  # as OAuth's messages show them (core.oauth.shown)
+        return found[:7] + "..."
     return mask(found)
 
 

@@ -12,4 +12,5 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="
                static_folder="static")
 
 # Modules register their routes (and `session` the hooks guarding them all) when imported.
-from . import account, auth, drills, keys, logs, payments, session, webhooks  # noqa: E402,F401
+from . import (account, auth, drills, keys, logs, oauth, payments, session,  # noqa: E402,F401
+               webhooks)

@@ -69,9 +69,18 @@ def _hsts_applies() -> bool:
     return came_over_https() and name != "localhost" and not name.endswith(".localhost")
 
 
+# Pages whose query string ``next`` keeps (any other next is a path alone): the Connect
+# OAuth consent page, and Stripe's address of it that sends the browser there.
+_NEXT_WITH_QUERY = ("/dashboard/oauth/authorize", "/oauth/authorize")
+
+
 def safe_next(value: str | None) -> str:
-    """Where to go after log-in: a dashboard path only (never another site), and not one
-    holding a key, a signing secret or a session token (it would be echoed in the URL)."""
+    """Where to go after log-in: a dashboard path only (never another site), or the OAuth
+    consent page with its query; and not one holding a key, a signing secret or a session
+    token (it would be echoed in the URL)."""
+    if (value and value.partition("?")[0] in _NEXT_WITH_QUERY and value.isprintable()
+            and "\\" not in value and scrub(value) == value):
+        return value  # a path of this server whatever the query holds (``//`` in a URI)
     if (value and value.startswith(COOKIE_PATH + "/") and "//" not in value
             and "\\" not in value and value.isprintable()  # no CR/LF for the Location header
             and not _has_dot_segment(value) and scrub(value) == value):
@@ -157,8 +166,12 @@ def load_session():
             # one above all) must never open the pages that manage keys.
             return error_page(401, "API keys cannot sign in", messages.API_KEY_ON_DASHBOARD)
         # Only the path: a query string could carry anything, even a pasted key; and not a
-        # path holding one either (it would be echoed in the redirect's URL).
-        next_path = request.path if scrub(request.path) == request.path else None
+        # path holding one either (it would be echoed in the redirect's URL). The consent page
+        # keeps its query: it is the authorize request, needed whole after log-in.
+        wanted = request.path
+        if request.endpoint == "dashboard.oauth_consent" and request.query_string:
+            wanted += "?" + request.query_string.decode("latin-1")
+        next_path = wanted if scrub(wanted) == wanted else None
         return redirect(url_for("dashboard.login", next=next_path), 303)
     g.livemode = bool(g.account is not None and g.account.live_enabled
                       and request.cookies.get(MODE_COOKIE) == "live")
@@ -190,7 +203,10 @@ def protect_response(response):
     cookie upkeep."""
     if request.endpoint != "dashboard.static" or response.status_code >= 400:
         response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = _CSP
+    csp = _CSP
+    if g.get("form_action"):  # the consent page: Connect's answer redirects to the platform
+        csp = csp.replace("form-action 'self'", f"form-action 'self' {g.form_action}")
+    response.headers["Content-Security-Policy"] = csp
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"

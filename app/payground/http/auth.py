@@ -89,13 +89,18 @@ def authenticate_v1() -> None:
     if view is None:
         # Unknown route: Stripe answers 404 only to callers with a valid key; so do we.
         _authenticate()
+        refusal = _act_as_connected_account()
         enforce()  # every authenticated request counts, refused ones too
-        _refuse_other_account()
+        if refusal is not None:
+            raise refusal
         raise RouteNotFound(messages.UNRECOGNIZED_URL.format(method=request.method,
                                                              path=request.path))
     key = _authenticate()
+    # Before the budget: a request on a connected account counts against that account's.
+    refusal = _act_as_connected_account()
     enforce()  # before the refusals below: a 403 or 404 counts against the budget too
-    _refuse_other_account()
+    if refusal is not None:
+        raise refusal
     permission = getattr(view, PERMISSION_ATTR, None)
     if permission is None:  # a route nobody declared: refuse rather than allow
         raise PermissionDenied("This endpoint has no declared permission.")
@@ -130,18 +135,41 @@ def catch_up_leak_drills() -> None:
     drills.catch_up(g.account, clock=state.clock, pepper=state.pepper)
 
 
-def _refuse_other_account() -> None:
+def _act_as_connected_account() -> PermissionDenied | None:
     """``Stripe-Account`` naming another account: Connect's way to act as a connected account.
 
-    Payground has none, so a key reaches only its own account; Stripe's 403 for an account the
-    key cannot reach, rather than acting on the key's own account without a word.
+    A platform's key (not an OAuth access token) whose application has a live connection in
+    the key's mode to that account acts on it from here on: ``g.account`` is the connected
+    account (its data, ledger, idempotency keys, rate limit, request log), while the key's own
+    permissions still apply, and a ``read_only`` connection allows only reads. Any other
+    account: Stripe's 403 for an account the key cannot reach, rather than acting on the
+    key's own account without a word. Returned, not raised: the request still counts against
+    the rate limit first.
     """
     wanted = request.headers.get("Stripe-Account", "").strip()
-    if wanted and wanted != g.account.id:
-        raise AccountInvalid(messages.ACCOUNT_NOT_ACCESSIBLE.format(
+    if not wanted or wanted == g.account.id:
+        return None
+    key = g.api_key
+    reached = None
+    if key.connection_id is None and len(wanted) <= 40:
+        from ..services import connections
+
+        try:
+            found = connections.reach(g.account.id, key.livemode, wanted)
+            if found is not None:
+                reached = (found[0], key_service.caller_account(found[1]))
+        finally:
+            db.session.rollback()  # end the read: on SQLite it cannot always become a write
+    if reached is None:
+        return AccountInvalid(messages.ACCOUNT_NOT_ACCESSIBLE.format(
             masked=keyfmt.mask(g.raw_key),
             # Scrubbed before it is cut: cut first, a key could lose what makes it one.
             account=keyfmt.scrub_start(wanted, 100).replace("\0", "%00")))
+    scope, account = reached
+    g.platform_id, g.account = g.account.id, account
+    if scope == "read_only" and request.method not in ("GET", "HEAD"):
+        return PermissionDenied(messages.OAUTH_READ_ONLY.format(account=account.id))
+    return None
 
 
 def _check_allowlist(allowlist: list[str]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 
 class DatabaseTooNew(Exception):
@@ -244,6 +244,17 @@ def _v14_idempotency_paths(conn) -> None:
         conn.execute(text("ALTER TABLE idempotency_records ADD COLUMN path VARCHAR(1024)"))
 
 
+def _v15_oauth_access_tokens(conn) -> None:
+    """API keys may be Connect OAuth access tokens, of a connection (``models.oauth``, whose
+    tables are new: created above). Keys made before are no one's token."""
+    columns = {c["name"] for c in inspect(conn).get_columns("api_keys")}
+    if "connection_id" not in columns:
+        conn.execute(text("ALTER TABLE api_keys ADD COLUMN connection_id VARCHAR(64)"))
+    indexes = {i["name"] for i in inspect(conn).get_indexes("api_keys")}
+    if "ix_api_keys_connection_id" not in indexes:
+        conn.execute(text("CREATE INDEX ix_api_keys_connection_id ON api_keys (connection_id)"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -258,6 +269,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     12: _v12_form_nonce_requests,
     13: _v13_test_bank_accounts,
     14: _v14_idempotency_paths,
+    15: _v15_oauth_access_tokens,
 }
 
 _meta = MetaData()

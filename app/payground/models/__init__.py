@@ -13,6 +13,7 @@ from .event import Event
 from .form_nonce import UsedFormNonce
 from .idempotency import IdempotencyRecord
 from .ledger import LedgerBalance, LedgerEntry, LedgerJournal, LedgerSchedule
+from .oauth import AuthorizationCode, ConnectApplication, OAuthConnection, RefreshToken
 from .payment_intent import PaymentIntent
 from .payment_method import PaymentMethod
 from .payout import Payout
@@ -21,8 +22,10 @@ from .request_log import RequestLog
 from .token import Token
 from .webhook import WebhookDelivery, WebhookEndpoint
 
-__all__ = ["Account", "AccountScoped", "ApiKey", "AuditEvent", "Base", "BalanceTransaction",
-           "BankAccount", "Charge", "Customer", "Event", "IdempotencyRecord", "LeakDrill",
-           "LedgerBalance", "LedgerEntry", "LedgerJournal", "LedgerSchedule", "PaymentIntent",
-           "PaymentMethod", "Payout", "Refund", "RequestLog", "Session", "Token",
+__all__ = ["Account", "AccountScoped", "ApiKey", "AuditEvent", "AuthorizationCode", "Base",
+           "BalanceTransaction", "BankAccount", "Charge", "ConnectApplication", "Customer",
+           "Event", "IdempotencyRecord", "LeakDrill",
+           "LedgerBalance", "LedgerEntry", "LedgerJournal", "LedgerSchedule", "OAuthConnection",
+           "PaymentIntent",
+           "PaymentMethod", "Payout", "RefreshToken", "Refund", "RequestLog", "Session", "Token",
            "UsedFormNonce", "WebhookDelivery", "WebhookEndpoint", "db"]

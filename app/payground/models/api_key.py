@@ -29,6 +29,9 @@ class ApiKey(db.Model):
     permissions: Mapped[list | None] = mapped_column(JSON)
     ip_allowlist: Mapped[list | None] = mapped_column(JSON)
     rolled_from: Mapped[str | None] = mapped_column(String(40))
+    # An OAuth access token (``models.oauth``): revoked with its connection, and only so.
+    # No foreign key: SQLite cannot add one to an existing table (schema version 15).
+    connection_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     @property
     def redacted(self) -> str:

@@ -14,4 +14,5 @@ def sort_allow(response):
     return response
 
 
-from . import accounts, clock, drills, keys, ledger, logs, version, webhooks  # noqa: E402,F401
+from . import (accounts, clock, connect, drills, keys, ledger, logs, version,  # noqa: E402,F401
+               webhooks)

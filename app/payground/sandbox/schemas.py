@@ -89,6 +89,7 @@ class KeyOut(Schema):
     permissions = fields.Raw()
     ip_allowlist = fields.Raw()
     rolled_from = fields.String()
+    connection = fields.String(attribute="connection_id")  # an OAuth access token's
 
 
 class IpNetwork(Str):

@@ -31,8 +31,12 @@ class IssuedKey:
 def issue_key(account: Account, *, kind: str, livemode: bool, pepper: str, now: int,
               name: str | None = None, note: str | None = None,
               permissions: list[str] | None = None, ip_allowlist: list[str] | None = None,
-              expires_at: int | None = None, rolled_from: str | None = None) -> IssuedKey:
-    """Create a key of ``kind``; only its digest and last four characters are stored."""
+              expires_at: int | None = None, rolled_from: str | None = None,
+              connection_id: str | None = None) -> IssuedKey:
+    """Create a key of ``kind``; only its digest and last four characters are stored.
+
+    :param connection_id: the Connect OAuth connection whose access token this key is.
+    """
     key_id = new_id("key_")
     if kind == "publishable":
         secret = keyfmt.derive(kind, livemode, pepper, key_id)
@@ -44,6 +48,7 @@ def issue_key(account: Account, *, kind: str, livemode: bool, pepper: str, now: 
         last4=secret[-4:], created=now, expires_at=expires_at,
         permissions=permissions if kind == "restricted" else None,
         ip_allowlist=ip_allowlist or None, rolled_from=rolled_from,
+        connection_id=connection_id,
     )
     db.session.add(row)
     return IssuedKey(key=row, secret=secret)
@@ -114,6 +119,7 @@ class CallerKey:
     revoked_at: int | None
     permissions: list | None
     ip_allowlist: list | None
+    connection_id: str | None  # an OAuth access token's connection
 
     @property
     def redacted(self) -> str:
@@ -139,6 +145,12 @@ class CallerAccount:
     bank_account_last4: str | None
     webhook_endpoint_count: int
     open_drills: int
+
+
+def caller_account(account: Account) -> CallerAccount:
+    """``account`` (an ORM row) as requests read it: a connected account that a platform's
+    request acts on (``Stripe-Account``)."""
+    return CallerAccount(**{name: getattr(account, name) for name in _ACCOUNT_COLUMNS})
 
 
 _KEY_COLUMNS = tuple(f.name for f in fields(CallerKey))
@@ -376,10 +388,10 @@ def create_key(account: Account, params: dict, *, pepper: str, clock,
     now = clock.for_account(account)
     kind, livemode = params["type"], params.get("livemode", False)
     if livemode and not account.live_enabled:
-        raise InvalidRequestError("Live mode is not activated for this account: activate it "
-                                  "first (POST /sandbox/account/activate, `payground "
-                                  "activate`, or Activate live mode in the dashboard).",
-                                  param="livemode", code="account_not_activated")
+        from .. import messages
+
+        raise InvalidRequestError(messages.LIVE_MODE_NOT_ACTIVATED, param="livemode",
+                                  code="account_not_activated")
     permissions = sorted(set(params.get("permissions") or []))
     if kind == "restricted" and not permissions:
         raise ParameterMissing("permissions")
@@ -401,6 +413,21 @@ def create_key(account: Account, params: dict, *, pepper: str, clock,
     return issued
 
 
+def refuse_access_token(key: ApiKey) -> None:
+    """An OAuth access token is not rolled nor revoked on its own: it ends with its
+    connection (``POST /sandbox/connections/<id>/revoke``), which ends its siblings too.
+
+    :raises InvalidRequestError: ``key`` is an access token.
+    """
+    from .. import messages
+    from ..errors import InvalidRequestError
+
+    if key.connection_id is not None:
+        raise InvalidRequestError(messages.OAUTH_TOKEN_NOT_MANAGED_HERE.format(
+            key=key.redacted, connection=key.connection_id), param="id",
+            code="api_key_oauth_token")
+
+
 def roll_key(account: Account, key_id: str, expires_in: int, *, pepper: str,
              clock, source: Source | None = None) -> IssuedKey:
     """Replace a key: the new one works at once, the old one until ``expires_in`` has passed.
@@ -411,12 +438,14 @@ def roll_key(account: Account, key_id: str, expires_in: int, *, pepper: str,
     expiry stays if it comes sooner than the grace period.
 
     :param source: the request that asked and its client's address, for the audit trail.
-    :raises InvalidRequestError: the key is expired or revoked, or was rolled already.
+    :raises InvalidRequestError: the key is expired or revoked, or was rolled already, or is
+        an OAuth access token.
     """
     from ..errors import InvalidRequestError
     from .audit import record_event
 
     old = get_key(account, key_id, for_update=True)
+    refuse_access_token(old)
     now = clock.for_account(account)
     status = old.status_at(now)
     if status == "expiring" and db.session.scalar(
@@ -441,12 +470,13 @@ def revoke_key(account: Account, key_id: str, *, clock,
 
     :param source: the request that asked and its client's address, for the audit trail.
     :raises InvalidRequestError: publishable keys can't be revoked (roll them), nor can a key
-        twice.
+        twice, nor an OAuth access token (revoke its connection).
     """
     from ..errors import InvalidRequestError
     from .audit import record_event
 
     key = get_key(account, key_id, for_update=True)
+    refuse_access_token(key)
     now = clock.for_account(account)
     if key.type == "publishable":
         raise InvalidRequestError("Publishable keys cannot be revoked; roll them instead.",

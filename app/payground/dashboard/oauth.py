@@ -1,0 +1,76 @@
+"""The Connect OAuth consent page: an account approves or denies a platform's application
+(``/oauth/authorize`` sends the browser here, where the session cookie is sent)."""
+
+from __future__ import annotations
+
+import re
+
+from flask import g, redirect, render_template, request
+
+from .. import messages
+from ..core import oauth as oauthfmt
+from ..http.context import audit_source, state
+from ..services import oauth
+from . import bp
+from .form_nonces import once
+
+# The authorize request's own parameters, carried by the consent form (the rest is ignored).
+FIELDS = ("response_type", "client_id", "redirect_uri", "scope", "state")
+# An origin that can go into the page's Content-Security-Policy as it is.
+_PLAIN_ORIGIN = re.compile(r"^https?://(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?$")
+
+
+@bp.get("/oauth/authorize")
+def oauth_consent():
+    """Ask the signed-in account whether to connect the application."""
+    found = _read(request.args)
+    if not isinstance(found, oauth.AuthorizeRequest):
+        return found
+    refusal = activate = None
+    status = 200
+    try:
+        oauth.refuse_connecting(g.account, found)
+    except oauth.AuthorizePageError as refused:
+        refusal, activate, status = refused.message, refused.activate, refused.status
+    origin = oauthfmt.origin(found.redirect_uri)
+    if _PLAIN_ORIGIN.match(origin):
+        # The answer to Connect redirects there: a form's redirect is held to form-action.
+        g.form_action = origin
+    fields = [(name, request.args[name]) for name in FIELDS if request.args.get(name)]
+    return render_template("dashboard/oauth_consent.html", application=found.application,
+                           platform=found.platform, request_=found, redirect_origin=origin,
+                           refusal=refusal, activate=activate, fields=fields), status
+
+
+@bp.post("/oauth/authorize")
+def oauth_decide():
+    """Connect the application (or deny it) and send the browser back to it."""
+    found = _read(request.form)
+    if not isinstance(found, oauth.AuthorizeRequest):
+        return found
+    if request.form.get("decision") != "approve":
+        return redirect(oauth.deny(found), 302)
+    st = state()
+    try:
+        with once(messages.DASHBOARD_CONNECTED_BEFORE, "dashboard.keys", "Go to API keys"):
+            target = oauth.approve(g.account, found, pepper=st.pepper, clock=st.clock,
+                                   source=audit_source())
+    except oauth.AuthorizePageError as refused:
+        return _error_page(refused)
+    return redirect(target, 302)
+
+
+def _read(args):
+    try:
+        return oauth.read_authorize_request(args)
+    except oauth.AuthorizePageError as refused:
+        return _error_page(refused)
+    except oauth.AuthorizeRedirect as refused:
+        return redirect(refused.url, 302)
+
+
+def _error_page(refused: oauth.AuthorizePageError):
+    from .session import error_page
+
+    return error_page(refused.status, "This link cannot connect an application",
+                      refused.message)

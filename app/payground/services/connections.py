@@ -1,0 +1,181 @@
+"""Connect applications (a platform's OAuth settings) and the connections accounts make to
+them: listed and revoked by the connected account, reached with ``Stripe-Account``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+
+from .. import messages
+from ..core import oauth as oauthfmt
+from ..core.ids import new_sortable_id
+from ..errors import InvalidRequestError, ParameterInvalid, ResourceMissing
+from ..models.account import Account
+from ..models.api_key import ApiKey
+from ..models.base import db
+from ..models.oauth import ConnectApplication, OAuthConnection, RefreshToken
+
+if TYPE_CHECKING:
+    from .audit import Source
+
+
+# --- the platform's side: its application per mode --------------------------------------------
+
+
+def list_applications(account) -> list[ConnectApplication]:
+    """The platform's applications: test mode's first, then live mode's."""
+    return list(db.session.execute(
+        select(ConnectApplication).where(ConnectApplication.account_id == account.id)
+        .order_by(ConnectApplication.livemode)).scalars())
+
+
+def save_application(account, params: dict, *, clock,
+                     source: Source | None = None) -> ConnectApplication:
+    """Create or update the platform's application of ``params["livemode"]``: its
+    ``client_id`` stays the same across updates (platforms keep it in their configuration).
+
+    :raises InvalidRequestError: live mode not activated; a redirect URI that is not an
+        absolute http(s) URL without fragment (https in live mode, but for loopback hosts).
+    """
+    from .audit import record_event
+    from .common import locking
+
+    livemode = params.get("livemode", False)
+    if livemode and not account.live_enabled:
+        raise InvalidRequestError(messages.LIVE_MODE_NOT_ACTIVATED, param="livemode",
+                                  code="account_not_activated")
+    uris = params["redirect_uris"]
+    for index, uri in enumerate(uris):
+        problem = oauthfmt.redirect_uri_problem(uri, livemode)
+        if problem is not None:
+            raise ParameterInvalid(f"Invalid redirect URI: it {problem}.",
+                                   param=f"redirect_uris[{index}]", code="url_invalid")
+    application = db.session.execute(locking(select(ConnectApplication).where(
+        ConnectApplication.account_id == account.id,
+        ConnectApplication.livemode == livemode))).scalar_one_or_none()
+    now = clock.for_account(account)
+    if application is None:
+        application = ConnectApplication(id=oauthfmt.new_client_id(), account_id=account.id,
+                                         livemode=livemode, created=now)
+        db.session.add(application)
+    application.name = params["name"]
+    application.redirect_uris = list(dict.fromkeys(uris))  # the same URI twice: once
+    record_event("connect_application.saved", now=now, account_id=account.id,
+                 livemode=livemode, source=source,
+                 data={"client_id": application.id, "name": application.name})
+    db.session.commit()
+    return application
+
+
+def application_by_client_id(client_id: str | None) -> ConnectApplication | None:
+    if not client_id or not client_id.startswith("ca_") or len(client_id) > 64:
+        return None
+    return db.session.get(ConnectApplication, client_id)
+
+
+# --- the connected account's side ---------------------------------------------------------------
+
+
+def list_connections(account, livemode: bool | None = None) -> list[OAuthConnection]:
+    """The account's connections, revoked ones too, newest first."""
+    query = select(OAuthConnection).where(OAuthConnection.account_id == account.id)
+    if livemode is not None:
+        query = query.where(OAuthConnection.livemode == livemode)
+    return list(db.session.execute(
+        query.order_by(OAuthConnection.created.desc(), OAuthConnection.id.desc())).scalars())
+
+
+def get_connection(account, connection_id: str, *, for_update: bool = False) -> OAuthConnection:
+    """One of the account's connections (as the connected account), or Stripe's 404."""
+    from .common import locking
+
+    query = select(OAuthConnection).where(OAuthConnection.id == connection_id,
+                                          OAuthConnection.account_id == account.id)
+    connection = db.session.execute(
+        locking(query) if for_update else query).scalar_one_or_none()
+    if connection is None:
+        raise ResourceMissing(messages.NO_SUCH.format(noun="connection", id=connection_id),
+                              param="id")
+    return connection
+
+
+def revoke_connection(account, connection_id: str, *, clock,
+                      source: Source | None = None) -> OAuthConnection:
+    """The connected account disconnects an application: its access tokens stop at once (they
+    are API keys, revoked here), its refresh tokens are dead.
+
+    :raises InvalidRequestError: the connection is revoked already.
+    """
+    from .audit import record_event
+
+    connection = get_connection(account, connection_id, for_update=True)
+    if connection.revoked_at is not None:
+        raise InvalidRequestError(messages.CONNECTION_ALREADY_REVOKED.format(
+            connection=connection.id), param="id", code="connection_revoked")
+    now = clock.for_account(account)
+    end_connection(connection, now)
+    record_event("oauth.disconnected", now=now, account_id=account.id,
+                 livemode=connection.livemode, source=source,
+                 data={"connection": connection.id, "client_id": connection.application_id})
+    db.session.commit()
+    return connection
+
+
+def end_connection(connection: OAuthConnection, now: int) -> None:
+    """Revoke ``connection``, its access tokens and its refresh tokens (not committed)."""
+    connection.revoked_at = now
+    revoke_tokens(connection.id, now)
+
+
+def revoke_tokens(connection_id: str, now: int, key_ids: list[str] | None = None) -> None:
+    """Revoke the connection's access tokens (only ``key_ids`` of them, when given) and, with
+    all of them, its refresh tokens. Revoked keys are refused by the next request anywhere:
+    authentication reads the row every time."""
+    keys = update(ApiKey).where(ApiKey.connection_id == connection_id,
+                                ApiKey.revoked_at.is_(None))
+    if key_ids is not None:
+        keys = keys.where(ApiKey.id.in_(key_ids or [""]))
+    db.session.execute(keys.values(revoked_at=now).execution_options(synchronize_session=False))
+    if key_ids is None:
+        db.session.execute(update(RefreshToken).where(
+            RefreshToken.connection_id == connection_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now).execution_options(synchronize_session=False))
+
+
+def active_connection(application_id: str, account_id: str, *,
+                      for_update: bool = False) -> OAuthConnection | None:
+    """The connection of ``account_id`` to the application that is not revoked, if any."""
+    from .common import locking
+
+    query = select(OAuthConnection).where(
+        OAuthConnection.application_id == application_id,
+        OAuthConnection.account_id == account_id, OAuthConnection.revoked_at.is_(None))
+    return db.session.execute(locking(query) if for_update else query).scalars().first()
+
+
+def new_connection(application: ConnectApplication, account, scope: str,
+                   now: int) -> OAuthConnection:
+    connection = OAuthConnection(
+        id=new_sortable_id("conn_"), account_id=account.id, livemode=application.livemode,
+        created=now, application_id=application.id, platform_id=application.account_id,
+        scope=scope)
+    db.session.add(connection)
+    db.session.flush()  # before the code that names it (no relationship orders the INSERTs)
+    return connection
+
+
+# --- Stripe-Account: a platform's request acting on a connected account -------------------------
+
+
+def reach(platform_id: str, livemode: bool, account_id: str) -> tuple[str, Account] | None:
+    """The scope of the platform's live connection in ``livemode`` to ``account_id`` and the
+    connected account, or ``None`` when the platform's application has none."""
+    found = db.session.execute(
+        select(OAuthConnection.scope, Account)
+        .join(Account, Account.id == OAuthConnection.account_id)
+        .where(OAuthConnection.platform_id == platform_id,
+               OAuthConnection.account_id == account_id,
+               OAuthConnection.livemode == livemode,
+               OAuthConnection.revoked_at.is_(None)).limit(1)).first()
+    return (found[0], found[1]) if found is not None else None

@@ -1,0 +1,92 @@
+"""The Connect OAuth consent page: logging in keeps the authorize request, the page says who
+asks for what, and its form is a dashboard form (CSRF token, one-time nonce)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+import pytest
+
+from payground import messages
+from tests.dashboard.conftest import PASSWORD, text
+from tests.oauth_flow import hidden_fields, query_of
+
+CALLBACK = "http://localhost:8000/callback"
+
+
+@pytest.fixture
+def application(make_account, client):
+    platform = make_account()
+    r = client.post("/sandbox/connect", headers=platform.session_auth, json={
+        "name": "Acme Analytics", "redirect_uris": [CALLBACK]})
+    assert r.status_code == 200, r.get_json()
+    return {**r.get_json(), "platform": platform.account_id}
+
+
+def query(application, **extra) -> str:
+    return urlencode({"response_type": "code", "client_id": application["client_id"],
+                      "redirect_uri": CALLBACK, **extra})
+
+
+def test_logging_in_comes_back_to_the_consent_page_with_its_query(dash, application):
+    email = dash.signup().email
+    dash.post("/dashboard/logout")
+    wanted = "/dashboard/oauth/authorize?" + query(application, scope="read_write", state="a b")
+    r = dash.get(wanted)
+    assert (r.status_code, r.headers["Location"]) == (
+        303, "/dashboard/login?next=" + quote(wanted, safe="/?"))
+    login = dash.get(r.headers["Location"])
+    assert hidden_fields(login.get_data(as_text=True))["next"] == wanted
+    r = dash.post("/dashboard/login", {"email": email, "password": PASSWORD, "next": wanted})
+    assert (r.status_code, r.headers["Location"]) == (303, wanted)
+    page = dash.get(wanted)
+    assert page.status_code == 200
+    body = text(page)
+    for shown in ("Acme Analytics", application["client_id"], application["platform"],
+                  "Read and write", "Test mode", "http://localhost:8000"):
+        assert shown in body
+    csp = page.headers["Content-Security-Policy"]
+    assert "form-action 'self' http://localhost:8000;" in csp
+
+
+@pytest.mark.parametrize("next_path, location", [
+    ("/oauth/authorize?client_id=ca_x&redirect_uri=https://x.example/cb",
+     "/oauth/authorize?client_id=ca_x&redirect_uri=https://x.example/cb"),
+    ("/oauth/authorizeX?a=1", "/dashboard/keys"),
+    ("/oauth/authorize?state=sk_test_" + "a" * 38, "/dashboard/keys"),
+    ("https://evil.example/oauth/authorize?a=1", "/dashboard/keys"),
+])
+def test_after_log_in_only_the_authorize_pages_keep_a_query(dash, next_path, location):
+    email = dash.signup().email
+    dash.post("/dashboard/logout")
+    r = dash.post("/dashboard/login", {"email": email, "password": PASSWORD, "next": next_path})
+    assert (r.status_code, r.headers["Location"]) == (303, location)
+
+
+def test_the_consent_form_needs_its_csrf_token(dash, signed_in, application):
+    page = dash.get("/dashboard/oauth/authorize?" + query(application))
+    form = hidden_fields(page.get_data(as_text=True))
+    del form["csrf_token"]
+    r = dash.post("/dashboard/oauth/authorize", {**form, "decision": "approve"}, csrf=False)
+    assert r.status_code == 400 and "Form refused" in text(r)
+    assert "Location" not in r.headers
+
+
+def test_the_consent_form_acts_once(dash, signed_in, application):
+    page = dash.get("/dashboard/oauth/authorize?" + query(application, scope="read_only"))
+    form = {**hidden_fields(page.get_data(as_text=True)), "decision": "approve"}
+    first = dash.client.post("/dashboard/oauth/authorize", data=form)
+    again = dash.client.post("/dashboard/oauth/authorize", data=form)
+    assert first.status_code == 302 and query_of(first.headers["Location"])["scope"] == "read_only"
+    assert again.status_code == 409
+    assert messages.DASHBOARD_FORM_ALREADY_SENT.format(
+        done=messages.DASHBOARD_CONNECTED_BEFORE) in text(again)
+
+
+def test_a_form_with_a_tampered_redirect_uri_sends_nothing_there(dash, signed_in, application):
+    page = dash.get("/dashboard/oauth/authorize?" + query(application))
+    form = {**hidden_fields(page.get_data(as_text=True)), "decision": "approve",
+            "redirect_uri": "https://attacker.example/cb"}
+    r = dash.client.post("/dashboard/oauth/authorize", data=form)
+    assert (r.status_code, r.headers.get("Location")) == (400, None)
+    assert messages.OAUTH_BAD_REDIRECT_URI.format(uri="https://attacker.example/cb") in text(r)

@@ -1,0 +1,51 @@
+"""Connect OAuth in tests: a browser (a Flask test client or a ``requests.Session``) that
+logs in to the dashboard and answers the consent page, as a connected account's owner does."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
+
+_INPUT = re.compile(r'<input type="hidden" name="([\w]+)" value="([^"]*)">')
+PASSWORD = "correct horse battery"
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """The hidden fields of the page's forms (the CSRF token, the nonce, the request)."""
+    return {name: html.unescape(value) for name, value in _INPUT.findall(page)}
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+class Browser:
+    """A Flask test client used as a browser signed in to the dashboard."""
+
+    def __init__(self, app, email: str, password: str = PASSWORD) -> None:
+        self.client = app.test_client()
+        page = self.client.get("/dashboard/login").get_data(as_text=True)
+        r = self.client.post("/dashboard/login", data={
+            "email": email, "password": password,
+            "csrf_token": hidden_fields(page)["csrf_token"]})
+        assert r.status_code == 303, r.get_data(as_text=True)
+
+    def consent_page(self, query: str):
+        """``GET /oauth/authorize?query``, followed to the consent page."""
+        r = self.client.get(f"/oauth/authorize?{query}")
+        assert r.status_code == 302, r.get_data(as_text=True)
+        return self.client.get(r.headers["Location"])
+
+    def decide(self, query: str, decision: str = "approve"):
+        """Answer the consent page; the response (a 302 back to the platform)."""
+        page = self.consent_page(query)
+        assert page.status_code == 200, page.get_data(as_text=True)
+        form = hidden_fields(page.get_data(as_text=True))
+        form["decision"] = decision
+        return self.client.post("/dashboard/oauth/authorize", data=form)
+
+    def code(self, query: str) -> str:
+        r = self.decide(query)
+        assert r.status_code == 302, r.get_data(as_text=True)
+        return query_of(r.headers["Location"])["code"]
