@@ -18,7 +18,7 @@ Wired in ``app.py`` and ``http/auth.py``, in this order on a ``/v1`` request:
 Windows are fixed and aligned to the clock (``now // window``), read from the app's
 injected :class:`~payground.core.clock.Clock`, so the window, ``Retry-After`` and the
 headers come from one integer clock reading, and tests move time instead of sleeping. The
-counters are ``limits`` storages: ``MemoryStorage`` for one process, ``RedisStorage``
+counters are this process's memory (``http/counters.py``), or ``limits``' ``RedisStorage``
 (an atomic INCR + EXPIRE script) when ``REDIS_URL`` is set, which makes the count exact
 across every worker of a deployment. Each window has its own key, so one round trip
 (the increment) both counts the request and tells how many came before it.
@@ -41,6 +41,7 @@ from ..config import Rate, parse_auth_failure_limit, parse_rate_limits
 from ..core.clock import duration
 from ..errors import AuthenticationError, RateLimitError
 from .context import state
+from .counters import MemoryCounters
 
 log = logging.getLogger("payground")
 
@@ -112,8 +113,8 @@ class RateLimiter:
         # A failure was logged and its end not yet: the next answer of the store logs that.
         self._outage_logged = False
         self._report_lock = threading.Lock()  # threads of a worker log each line once
-        # limits' MemoryStorage locks the increment but reads the total back after releasing
-        # the lock, so two threads can both see the later total; one lock keeps counts exact.
+        # In memory, one lock keeps counts exact: a count and the reads that decide on it
+        # (``claim_attempt``: increment, read, give back) are one step for this worker's threads.
         self._count_lock: AbstractContextManager = (
             nullcontext() if self.redis_url else threading.Lock())
 
@@ -141,15 +142,16 @@ class RateLimiter:
         if self._storage is None:
             with self._storage_lock:
                 if self._storage is None:
-                    from limits.storage import MemoryStorage, storage_from_string
+                    if self.redis_url:
+                        from limits.storage import storage_from_string
 
-                    # Errors wrapped as limits' StorageError (see _unreachable), and short
-                    # timeouts: a Redis that hangs must not hold every request for seconds.
-                    self._storage = (
-                        storage_from_string(self.redis_url, key_prefix=KEY_PREFIX,
-                                            wrap_exceptions=True, socket_timeout=REDIS_TIMEOUT,
-                                            socket_connect_timeout=REDIS_TIMEOUT)
-                        if self.redis_url else MemoryStorage())
+                        # Errors wrapped as limits' StorageError (see _unreachable), and short
+                        # timeouts: a Redis that hangs must not hold every request for seconds.
+                        self._storage = storage_from_string(
+                            self.redis_url, key_prefix=KEY_PREFIX, wrap_exceptions=True,
+                            socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
+                    else:  # not limits' MemoryStorage: see http/counters.py
+                        self._storage = MemoryCounters()
         return self._storage
 
     def storage_problem(self) -> Exception | None:
