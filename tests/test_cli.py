@@ -221,6 +221,28 @@ def test_cli_module_imports_nothing_heavy():
     assert out == "[]\n"
 
 
+def test_each_command_is_found_in_the_module_the_cli_names_for_it():
+    # Command modules are imported on use (cli/__init__.py): a command missing from _COMMANDS
+    # would vanish from `payground --help`, one named with the wrong module would not run.
+    code = ("import importlib, json, payground.cli as cli; "
+            "[importlib.import_module('payground.cli.' + m) for m in set(cli._COMMANDS.values())]; "
+            "print(json.dumps({n: c.callback.__module__ for n, c in cli.main.commands.items()}))")
+    found = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                      text=True, check=True).stdout)
+    from payground.cli import _COMMANDS
+
+    assert found == {name: f"payground.cli.{module}" for name, module in _COMMANDS.items()}
+
+
+def test_serve_imports_no_other_command_s_module():
+    code = ("import sys, click, payground.cli as cli; "
+            "cli.main.get_command(click.Context(cli.main), 'serve'); "
+            "print(sorted(m for m in sys.modules if m.startswith('payground.cli')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out == "['payground.cli', 'payground.cli.server']\n"
+
+
 def test_an_app_on_sqlite_does_not_import_postgresql_s_dialect(tmp_path):
     # ~15 ms of every start-up, for a driver SQLite deployments never use.
     code = ("import json, sys; from payground.app import create_app; "
