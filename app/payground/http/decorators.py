@@ -30,13 +30,14 @@ def request_params() -> dict[str, Any]:
 
 def accepts(schema_class: type, **load_kwargs: Any) -> Callable:
     """Decode and validate the request's parameters; pass them to the view as ``params``."""
-    schema = schema_class()
-    # The schema's own load, compiled (http.schemas), unless it is asked for something special.
-    load = functools.partial(schema.load, **load_kwargs) if load_kwargs else fast_loader(schema)
+    load = None  # made on the route's first request (see _loader)
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any):
+            nonlocal load
+            if load is None:
+                load = _loader(schema_class, load_kwargs)
             params = load(request_params())
             g.expand = params.pop("expand", None) or []
             if g.expand:
@@ -50,13 +51,30 @@ def accepts(schema_class: type, **load_kwargs: Any) -> Callable:
     return decorator
 
 
+def _loader(schema_class: type, load_kwargs: dict[str, Any]) -> Callable:
+    """The load of ``@accepts(schema_class)``.
+
+    Made on the route's first request, as ``@returns``' dump (two threads may both make it
+    once: same result, no harm), not when the route's module is imported: made at import, the
+    schema instances and compiled loads and dumps of every route took ~8 ms of each start-up
+    (``payground serve``'s, each test app's), for routes most processes never serve. On use, a
+    route's first request pays for its own, well under a millisecond.
+    """
+    schema = schema_class()
+    # The schema's own load, compiled (http.schemas), unless it is asked for something special.
+    return functools.partial(schema.load, **load_kwargs) if load_kwargs else fast_loader(schema)
+
+
 def returns(schema_class: type, status: int = 200) -> Callable:
     """Dump what the view returns with ``schema_class``, applying ``expand[]``."""
-    dump = dumper_for(schema_class)  # the schema's own output, compiled (http.schemas)
+    dump = None  # the schema's own output, compiled (http.schemas) on first use (see _loader)
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any):
+            nonlocal dump
+            if dump is None:
+                dump = dumper_for(schema_class)
             result = view(*args, **kwargs)
             data = dump(result)
             expand(data, result, schema_class, g.get("expand") or [])
