@@ -22,6 +22,13 @@ def _drop_columns(conn, table: str, *columns: str) -> None:
         conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
 
 
+def _to_15(conn) -> None:
+    from payground.migrations import DESCRIPTIVE_COLUMNS
+
+    for table, added in DESCRIPTIVE_COLUMNS.items():
+        _drop_columns(conn, table, *(name for name, _ in added))
+
+
 def _to_14(conn) -> None:
     for table in ("oauth_refresh_tokens", "oauth_codes", "oauth_connections",
                   "connect_applications"):
@@ -123,8 +130,9 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8,
-         8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2, 2: _to_1}  # from version -> its step down
+STEPS = {16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9,
+         9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2,
+         2: _to_1}  # from version -> its step down
 
 
 def downgrade(engine, version: int, pepper: str) -> None:
@@ -151,13 +159,21 @@ def populate(client, version: int, wall) -> dict:
     restricted = _ok(client.post("/sandbox/keys", headers=session, json={
         "type": "restricted", "name": "reader", "permissions": ["charge_read"]}))
     body["restricted"] = restricted["secret"]
-    _ok(client.post("/v1/customers", headers=auth, data={
-        "email": "c@example.com", "balance": -500, "metadata[tier]": "gold"}))
+    customer = {"email": "c@example.com", "balance": -500, "metadata[tier]": "gold"}
+    if version >= 16:
+        customer.update({"address[line1]": "1 Main St", "preferred_locales[]": "fr",
+                         "tax_exempt": "exempt", "invoice_settings[footer]": "Thanks"})
+    _ok(client.post("/v1/customers", headers=auth, data=customer))
     paid = _ok(client.post("/v1/charges", headers={**auth, "Idempotency-Key": "paid-1"}, data={
         "amount": 10000, "currency": "usd", "source": "tok_bypassPending",
         "metadata[order]": "1"}))
+    source = "tok_visa"
+    if version >= 16:  # a token with a billing address, charged
+        source = _ok(client.post("/v1/tokens", headers=auth, data={
+            "card[number]": "4242424242424242", "card[exp_month]": "12",
+            "card[exp_year]": "2040", "card[address_zip]": "94107"}))["id"]
     pending = _ok(client.post("/v1/charges", headers=auth, data={
-        "amount": 2000, "currency": "usd", "source": "tok_visa"}))
+        "amount": 2000, "currency": "usd", "source": source}))
     _ok(client.post("/v1/charges", headers=auth, data={
         "amount": 3000, "currency": "usd", "source": "tok_visa", "capture": "false"}))
     _ok(client.post("/v1/refunds", headers=auth, data={"charge": paid["id"], "amount": 1000}))

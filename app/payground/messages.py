@@ -483,3 +483,10 @@ DASHBOARD_CONNECTED_BEFORE = (
     "it connected the application then, and sent your browser back to it. To connect it "
     "again, open the application's link again."
 )
+
+# Customers' descriptive fields (kept and shown back; Payground has no invoices or tax).
+INVOICE_PREFIX_INVALID = (
+    "Invalid invoice_prefix: must be 1 to 12 uppercase letters (A-Z) or digits (0-9).")
+PREFERRED_LOCALE_INVALID = (
+    "Invalid {param}: must be a language tag such as en, fr-FR or zh-Hant-TW.")
+CUSTOM_FIELDS_TOO_MANY = "Invalid {param}: a customer can have at most {max} custom fields."

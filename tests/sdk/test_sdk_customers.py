@@ -197,10 +197,10 @@ def test_unknown_parameter(payground_stripe):
 
 def test_unknown_nested_parameter(payground_stripe):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        payground_stripe.Customer.create(address={"line1": "1 Main St"})
+        payground_stripe.Customer.create(address={"line1": "1 Main St", "line3": "Flat 2"})
     assert raised.value.http_status == 400
     assert raised.value.code == "parameter_unknown"
-    assert raised.value.param == "address"
+    assert raised.value.param == "address[line3]"
 
 
 def test_missing_customer(payground_stripe):
@@ -233,3 +233,37 @@ def test_missing_customer_names_the_id_param(payground_stripe):
     with pytest.raises(stripe.InvalidRequestError) as raised:
         payground_stripe.Customer.retrieve("cus_doesNotExist")
     assert raised.value.param == "id"
+
+
+def test_descriptive_fields_as_stripe_code_sends_them(payground_stripe):
+    # What integrations written for Stripe commonly pass: kept and shown back, never refused.
+    customer = payground_stripe.Customer.create(
+        name="Jo", address={"line1": "1 Main St", "city": "San Francisco", "country": "US"},
+        shipping={"name": "Jo", "address": {"line1": "2 Side St"}, "phone": "555-0100"},
+        preferred_locales=["en", "fr-FR"], tax_exempt="none", invoice_prefix="JO1",
+        invoice_settings={"footer": "Thanks", "custom_fields": [{"name": "PO", "value": "7"}]})
+    assert customer.address.city == "San Francisco"
+    assert customer.shipping.address.line1 == "2 Side St"
+    assert customer.preferred_locales == ["en", "fr-FR"]
+    assert (customer.invoice_prefix, customer.next_invoice_sequence) == ("JO1", 1)
+    assert customer.invoice_settings.custom_fields[0].name == "PO"
+    updated = payground_stripe.Customer.modify(customer.id, tax_exempt="exempt",
+                                               invoice_settings={"footer": ""})
+    assert (updated.tax_exempt, updated.invoice_settings.footer) == ("exempt", None)
+    assert updated.invoice_settings.custom_fields[0].value == "7"
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        payground_stripe.Customer.create(tax_exempt="sometimes")
+    assert (caught.value.http_status, caught.value.param, caught.value.user_message) == (
+        400, "tax_exempt", "Invalid tax_exempt: must be one of exempt, none, reverse")
+
+
+def test_a_card_token_with_an_address(payground_stripe):
+    token = payground_stripe.Token.create(card={
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123",
+        "name": "Jo", "address_line1": "1 Main St", "address_zip": "94107",
+        "address_country": "US", "currency": "usd"})
+    assert (token.card.address_line1, token.card.address_zip_check) == ("1 Main St",
+                                                                        "unchecked")
+    charge = payground_stripe.Charge.create(amount=1000, currency="usd", source=token.id)
+    assert charge.billing_details.address.postal_code == "94107"
+    assert charge.source.address_line1_check == "pass"

@@ -44,6 +44,46 @@ class PaymentMethodTypes(StringArray):
         return list(dict.fromkeys(value))
 
 
+# -- addresses -------------------------------------------------------------------------------
+
+
+class ShippingAddress(StripeSchema):
+    city = Str(max_length=200, allow_empty=True)
+    country = Str(max_length=2, allow_empty=True)
+    line1 = Str(max_length=200, allow_empty=True)
+    line2 = Str(max_length=200, allow_empty=True)
+    postal_code = Str(max_length=20, allow_empty=True)
+    state = Str(max_length=200, allow_empty=True)
+
+
+class FreeformAddress(ShippingAddress):
+    """A customer's address: Stripe's ``country`` there is "a freeform text field" (a
+    two-letter code only matters to its tax features, which Payground does not have)."""
+
+    country = Str(max_length=200, allow_empty=True)
+
+
+ADDRESS_KEYS = tuple(ShippingAddress._declared_fields)
+
+
+def full_address(given: dict) -> dict:
+    """An address in Stripe's shape: every key present, ``null`` where not given."""
+    return {key: given.get(key) or None for key in ADDRESS_KEYS}
+
+
+class Address(fields.Nested):
+    """Stripe's address hash (``address[line1]=...``), or ``address=`` to remove it (None);
+    kept in Stripe's shape (``full_address``). On update it replaces the whole address."""
+
+    def __init__(self, schema: type[StripeSchema] = ShippingAddress, **kwargs):
+        super().__init__(schema, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "":
+            return None
+        return full_address(super()._deserialize(value, attr, data, **kwargs))
+
+
 # -- payment methods -------------------------------------------------------------------------
 
 
@@ -60,6 +100,7 @@ class BillingDetails(StripeSchema):
     name = Str(max_length=256, allow_empty=True)
     email = Email(allow_empty=True)
     phone = Str(max_length=64, allow_empty=True)
+    address = Address()
 
 
 class PaymentMethodCreate(StripeSchema):
@@ -90,10 +131,16 @@ class CustomerPaymentMethodListParams(ListParams):
     type = OneOf(("card",))
 
 
+def _address_check(method, key: str) -> str | None:
+    # Stripe's, before the card is charged: `unchecked` for a line1 or postal code given.
+    return "unchecked" if (method.billing_address or {}).get(key) else None
+
+
 def _method_card(method) -> dict:
     return {
         "brand": method.brand,
-        "checks": {"address_line1_check": None, "address_postal_code_check": None,
+        "checks": {"address_line1_check": _address_check(method, "line1"),
+                   "address_postal_code_check": _address_check(method, "postal_code"),
                    "cvc_check": method.cvc_check},
         "country": method.card_country,
         "display_brand": DISPLAY_BRANDS.get(method.brand, method.brand),
@@ -119,8 +166,7 @@ class PaymentMethodOut(Schema):
     object = fields.Constant("payment_method")
     allow_redisplay = fields.Constant("unspecified")
     billing_details = fields.Function(lambda m: {
-        "address": {"city": None, "country": None, "line1": None, "line2": None,
-                    "postal_code": None, "state": None},
+        "address": m.billing_address or full_address({}),
         "email": m.billing_email, "name": m.card_name, "phone": m.billing_phone,
         "tax_id": None})
     card = fields.Function(_method_card)
@@ -161,15 +207,6 @@ class OffSession(fields.Field):
         return Bool()._deserialize(value, attr, data, **kwargs)
 
 
-class ShippingAddress(StripeSchema):
-    city = Str(max_length=200, allow_empty=True)
-    country = Str(max_length=2, allow_empty=True)
-    line1 = Str(max_length=200, allow_empty=True)
-    line2 = Str(max_length=200, allow_empty=True)
-    postal_code = Str(max_length=20, allow_empty=True)
-    state = Str(max_length=200, allow_empty=True)
-
-
 class ShippingDetails(StripeSchema):
     name = Str(required=True, max_length=200)
     address = fields.Nested(ShippingAddress, required=True)
@@ -178,19 +215,26 @@ class ShippingDetails(StripeSchema):
     tracking_number = Str(max_length=200, allow_empty=True)
 
 
+class CustomerShippingDetails(StripeSchema):
+    """A customer's ``shipping``: Stripe takes no carrier or tracking number there."""
+
+    name = Str(required=True, max_length=200)
+    address = fields.Nested(FreeformAddress, required=True)
+    phone = Str(max_length=50, allow_empty=True)
+
+
 class Shipping(fields.Nested):
     """``shipping[name]=...&shipping[address][line1]=...``, or ``shipping=`` to remove it;
     kept in Stripe's shape, every key present (``null`` where not given)."""
 
-    def __init__(self, **kwargs):
-        super().__init__(ShippingDetails, **kwargs)
+    def __init__(self, schema: type[StripeSchema] = ShippingDetails, **kwargs):
+        super().__init__(schema, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "":
             return None
         given = super()._deserialize(value, attr, data, **kwargs)
-        address = given.get("address", {})
-        return {"address": {k: address.get(k) or None for k in ShippingAddress._declared_fields},
+        return {"address": full_address(given.get("address", {})),
                 **{k: given.get(k) or None for k in ("carrier", "name", "phone",
                                                      "tracking_number")}}
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 
 class DatabaseTooNew(Exception):
@@ -255,6 +255,28 @@ def _v15_oauth_access_tokens(conn) -> None:
         conn.execute(text("CREATE INDEX ix_api_keys_connection_id ON api_keys (connection_id)"))
 
 
+# Columns version 16 adds (table -> (name, type)): Stripe's descriptive fields, kept and shown.
+DESCRIPTIVE_COLUMNS = {
+    "customers": (("address", "JSON"), ("shipping", "JSON"), ("preferred_locales", "JSON"),
+                  ("tax_exempt", "VARCHAR(8)"), ("invoice_prefix", "VARCHAR(12)"),
+                  ("next_invoice_sequence", "INTEGER"), ("invoice_settings", "JSON")),
+    "tokens": (("billing_address", "JSON"),),
+    "charges": (("billing_address", "JSON"),),
+    "payment_methods": (("billing_address", "JSON"),),
+}
+
+
+def _v16_descriptive_fields(conn) -> None:
+    """Customers keep Stripe's address, shipping, preferred_locales, tax_exempt and invoicing
+    fields; tokens, charges and payment methods the card's billing address. Rows made before
+    have none of them (NULL: shown as Stripe shows them unset)."""
+    for table, added in DESCRIPTIVE_COLUMNS.items():
+        columns = {c["name"] for c in inspect(conn).get_columns(table)}
+        for name, kind in added:
+            if name not in columns:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -270,6 +292,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     13: _v13_test_bank_accounts,
     14: _v14_idempotency_paths,
     15: _v15_oauth_access_tokens,
+    16: _v16_descriptive_fields,
 }
 
 _meta = MetaData()

@@ -20,4 +20,14 @@ class Customer(AccountScoped, db.Model):
     balance: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str | None] = mapped_column(String(3))
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    # Stripe's descriptive fields: kept and shown back, never acted on (Payground has no
+    # invoices and no tax). Addresses in Stripe's shape, every key present.
+    address: Mapped[dict | None] = mapped_column(JSON)
+    shipping: Mapped[dict | None] = mapped_column(JSON)
+    preferred_locales: Mapped[list | None] = mapped_column(JSON)
+    tax_exempt: Mapped[str | None] = mapped_column(String(8))  # None shows as "none"
+    invoice_prefix: Mapped[str | None] = mapped_column(String(12))
+    next_invoice_sequence: Mapped[int | None]  # None shows as 1
+    # custom_fields, footer and rendering_options, as given (None: none was).
+    invoice_settings: Mapped[dict | None] = mapped_column(JSON)
     deleted: Mapped[bool] = mapped_column(default=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import AccountScoped, db
@@ -21,6 +21,10 @@ class CardColumns:
     fingerprint: Mapped[str] = mapped_column(String(32))
     cvc_check: Mapped[str | None] = mapped_column(String(16))
     card_name: Mapped[str | None] = mapped_column(String(256))
+    # The cardholder's billing address in Stripe's keys (city, country, line1, line2,
+    # postal_code, state; every key present), as a token's card[address_*] or a payment
+    # method's billing_details[address] gave it; None when none was given. Only shown back.
+    billing_address: Mapped[dict | None] = mapped_column(JSON)
     # A key of core.cards.OUTCOMES, or "issuer" for a live card (decided per charge).
     card_outcome: Mapped[str] = mapped_column(String(32))
     issuer_limit: Mapped[int | None]

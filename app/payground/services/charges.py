@@ -18,7 +18,8 @@ from .customers import get_customer
 
 SETTLEMENT_SECONDS = 2 * 86400
 CARD_FIELDS = ("card_id", "brand", "last4", "exp_month", "exp_year", "funding", "card_country",
-               "fingerprint", "cvc_check", "card_name", "card_outcome", "issuer_limit")
+               "fingerprint", "cvc_check", "card_name", "card_outcome", "issuer_limit",
+               "billing_address")
 
 
 def create_charge(account, livemode: bool, clock, params: dict[str, Any], *,

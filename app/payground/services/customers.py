@@ -14,17 +14,38 @@ from .common import (Page, clean_metadata, get_scoped, locking, merge_metadata, 
                      paginate)
 
 
+# Stripe's descriptive fields: kept as given and shown back, never acted on.
+DESCRIPTIVE = ("address", "shipping", "preferred_locales", "tax_exempt", "invoice_prefix",
+               "next_invoice_sequence")
+
+
 def create_customer(account, livemode: bool, clock, params: dict[str, Any]) -> Customer:
     customer = Customer(
         id=new_object_id(Customer), account_id=account.id, livemode=livemode,
         created=clock.for_account(account), email=params.get("email"), name=params.get("name"),
         description=params.get("description"), phone=params.get("phone"),
         balance=params.get("balance", 0), metadata_=clean_metadata(params.get("metadata")),
+        invoice_settings=_invoice_settings(None, params.get("invoice_settings")),
+        **{field: params.get(field) for field in DESCRIPTIVE},
     )
     db.session.add(customer)
     events.emit(account, livemode, customer.created, "customer.created", customer)
     db.session.commit()
     return customer
+
+
+def _invoice_settings(stored: dict | None, given: dict | None) -> dict | None:
+    """``stored`` with what ``given`` sets (Stripe updates each invoice setting on its own;
+    ``rendering_options`` is kept with both its keys)."""
+    if not given:
+        return stored
+    merged = dict(stored or {})
+    for key, value in given.items():
+        if key == "rendering_options" and value is not None:
+            value = {"amount_tax_display": value.get("amount_tax_display"),
+                     "template": value.get("template")}
+        merged[key] = value
+    return merged
 
 
 def get_customer(account, livemode: bool, customer_id: str, *, param: str | None = "id",
@@ -45,9 +66,12 @@ def update_customer(account, livemode: bool, clock, customer_id: str,
                     params: dict[str, Any]) -> Customer:
     customer = get_customer(account, livemode, customer_id)
     before = events.snapshot(customer)
-    for field in ("email", "name", "description", "phone", "balance"):
+    for field in ("email", "name", "description", "phone", "balance", *DESCRIPTIVE):
         if field in params:
             setattr(customer, field, params[field])
+    if "invoice_settings" in params:
+        customer.invoice_settings = _invoice_settings(customer.invoice_settings,
+                                                      params["invoice_settings"])
     if "metadata" in params:
         customer.metadata_ = merge_metadata(customer.metadata_, params["metadata"])
     events.emit_changes(account, livemode, clock.for_account(account), "customer.updated",

@@ -47,6 +47,8 @@ def create_payment_method(account, livemode: bool, clock, params: dict[str, Any]
     billing = params.get("billing_details") or {}
     if billing.get("name") is not None:
         columns["card_name"] = billing["name"]
+    if billing.get("address") is not None:  # else a token's card address, if it had one
+        columns["billing_address"] = billing["address"]
     method = PaymentMethod(
         id=new_object_id(PaymentMethod), account_id=account.id, livemode=livemode, created=now,
         type="card", billing_email=billing.get("email"), billing_phone=billing.get("phone"),

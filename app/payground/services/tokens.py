@@ -17,7 +17,8 @@ def create_token(account, livemode: bool, clock, params: dict[str, Any], *, pepp
                  client_ip: str | None = None) -> Token:
     """Tokenise a card: validate it, keep brand/last4/expiry/fingerprint, drop the number.
 
-    :param params: ``{"card": {"number", "exp_month", "exp_year", "cvc", "name"}}``.
+    :param params: ``{"card": {"number", "exp_month", "exp_year", "cvc", "name",
+        "address_*"}}`` (the address is kept as ``billing_address``).
     :param pepper: the app's secret; card fingerprints are an HMAC keyed with it.
     :raises ParameterMissing: no card, or a card without number or expiry.
     :raises CardError: 402 with Stripe's ``invalid_number``, ``incorrect_number``,
@@ -30,13 +31,27 @@ def create_token(account, livemode: bool, clock, params: dict[str, Any], *, pepp
                                   param="card")
     now = clock.for_account(account)
     card = card_from_params(data, livemode, now, pepper=pepper)
+    columns = card_columns(card)
+    columns["billing_address"] = card_address(data)
     token = Token(id=new_object_id(Token), account_id=account.id, livemode=livemode,
                   created=now, client_ip=client_ip, used=False,
                   cvc_check="unchecked" if data.get("cvc") else None,
-                  card_name=data.get("name"), **card_columns(card))
+                  card_name=data.get("name"), **columns)
     db.session.add(token)
     db.session.commit()
     return token
+
+
+# A card's ``address_*`` parameters, as the keys of Stripe's address hash.
+_ADDRESS_PARAMS = {"city": "address_city", "country": "address_country",
+                   "line1": "address_line1", "line2": "address_line2",
+                   "postal_code": "address_zip", "state": "address_state"}
+
+
+def card_address(data: dict[str, Any]) -> dict[str, str | None] | None:
+    """The billing address of card parameters (Stripe's shape, every key), or None."""
+    address = {key: data.get(param) or None for key, param in _ADDRESS_PARAMS.items()}
+    return address if any(address.values()) else None
 
 
 def card_from_params(data: dict[str, Any], livemode: bool, now: int, *,
@@ -91,4 +106,5 @@ def card_columns(card: cards.Card) -> dict[str, Any]:
     return {"card_id": new_id("card_"), "brand": card.brand, "last4": card.last4,
             "exp_month": card.exp_month, "exp_year": card.exp_year, "funding": card.funding,
             "card_country": card.country, "fingerprint": card.fingerprint,
-            "card_outcome": card.outcome, "issuer_limit": card.issuer_limit}
+            "card_outcome": card.outcome, "issuer_limit": card.issuer_limit,
+            "billing_address": None}

@@ -11,6 +11,7 @@ from ..core.cards import OUTCOMES
 from ..http.auth import requires
 from ..http.context import scope, state
 from ..http.decorators import accepts, returns
+from ..http.intent_schemas import full_address
 from ..http.schemas import (
     Bool,
     Currency,
@@ -30,7 +31,7 @@ from ..services import charge_expiry, charges
 from . import bp
 from .balance import BalanceTransactionOut
 from .customers import CustomerOut
-from .tokens import CardOut
+from .tokens import CardOut, address_check
 
 
 class ChargeCreate(StripeSchema):
@@ -91,7 +92,8 @@ def _payment_method_details(charge) -> dict:
         # Stripe's "the charge will be automatically refunded if uncaptured" at this time.
         "capture_before": (charge.created + charge_expiry.AUTHORIZATION_SECONDS
                            if uncaptured else None),
-        "checks": {"address_line1_check": None, "address_postal_code_check": None,
+        "checks": {"address_line1_check": address_check(charge, "line1"),
+                   "address_postal_code_check": address_check(charge, "postal_code"),
                    "cvc_check": charge.cvc_check},
         "country": charge.card_country, "exp_month": charge.exp_month,
         "exp_year": charge.exp_year, "fingerprint": charge.fingerprint,
@@ -133,8 +135,7 @@ class ChargeOut(Schema):
     application_fee_amount = fields.Constant(None)
     balance_transaction = fields.String(attribute="balance_transaction_id")
     billing_details = fields.Function(lambda c: {
-        "address": {"city": None, "country": None, "line1": None, "line2": None,
-                    "postal_code": None, "state": None},
+        "address": c.billing_address or full_address({}),
         "email": None, "name": c.card_name, "phone": None, "tax_id": None})
     calculated_statement_descriptor = fields.Function(
         lambda c: c.statement_descriptor or "PAYGROUND")

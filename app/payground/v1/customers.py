@@ -4,16 +4,95 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from flask import request
-from marshmallow import Schema, fields
+import re
 
+from flask import request
+from marshmallow import Schema, ValidationError, fields
+
+from .. import messages
 from ..core import money
 from ..http.auth import requires
 from ..http.context import scope
 from ..http.decorators import accepts, expands, returns
-from ..http.schemas import Email, Expand, Int, ListParams, Metadata, Str, StripeSchema, list_schema
+from ..http.intent_schemas import Address, CustomerShippingDetails, FreeformAddress, Shipping
+from ..http.schemas import (Email, Expand, Int, ListParams, Metadata, OneOf, Str, StringArray,
+                            StripeSchema, list_schema)
+from ..http.validation import coded
 from ..services import customers
 from . import bp
+
+_INVOICE_PREFIX = re.compile(r"^[A-Z0-9]{1,12}$")
+# A BCP 47 language tag as Stripe's locales are written: en, fr-FR, zh-Hant-TW, es-419.
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$")
+
+
+class InvoicePrefix(Str):
+    def __init__(self, **kwargs):
+        super().__init__(max_length=12, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and value and not _INVOICE_PREFIX.match(value):
+            raise ValidationError(coded(None, messages.INVOICE_PREFIX_INVALID))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class PreferredLocales(StringArray):
+    """``preferred_locales[]=fr-FR``: language tags, in order of preference (``""`` unsets)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "":
+            return []  # Stripe's `Emptyable`: no preference
+        value = super()._deserialize(value, attr, data, **kwargs)
+        for index, locale in enumerate(value):
+            if not _LOCALE.match(locale):
+                raise ValidationError({index: [coded(None, messages.PREFERRED_LOCALE_INVALID)]})
+        return value
+
+
+class CustomField(StripeSchema):
+    name = Str(required=True, max_length=40)
+    value = Str(required=True, max_length=140)
+
+
+class CustomFields(fields.List):
+    """``invoice_settings[custom_fields][0][name]=...``: at most four; ``""`` removes them."""
+
+    MAX = 4
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.Nested(CustomField), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "":
+            return None
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if len(value) > self.MAX:
+            raise ValidationError(coded(None, messages.CUSTOM_FIELDS_TOO_MANY.format(
+                param="{param}", max=self.MAX)))
+        return value
+
+
+class RenderingOptions(StripeSchema):
+    amount_tax_display = OneOf(("exclude_tax", "include_inclusive_tax"), allow_empty=True)
+    template = Str(max_length=5000)
+
+
+class Emptyable(fields.Nested):
+    """A hash Stripe lets ``""`` remove (None)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "":
+            return None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class InvoiceSettings(StripeSchema):
+    """What Stripe's invoices would show: kept and shown back (Payground makes no invoices).
+    ``default_payment_method`` would choose what a subscription charges: not here (README)."""
+
+    custom_fields = CustomFields()
+    footer = Str(max_length=5000, allow_empty=True)
+    rendering_options = Emptyable(RenderingOptions)
 
 
 class CustomerCreate(StripeSchema):
@@ -24,6 +103,14 @@ class CustomerCreate(StripeSchema):
     # Stripe's eight digits either way (the column itself is 64-bit).
     balance = Int(minimum=-money.MAXIMUM_AMOUNT, maximum=money.MAXIMUM_AMOUNT)
     metadata = Metadata()
+    # Descriptive: kept and shown back, never acted on (Payground has no invoices or tax).
+    address = Address(FreeformAddress)
+    shipping = Shipping(CustomerShippingDetails)
+    preferred_locales = PreferredLocales()
+    tax_exempt = OneOf(("exempt", "none", "reverse"), allow_empty=True)
+    invoice_prefix = InvoicePrefix()
+    invoice_settings = fields.Nested(InvoiceSettings)
+    next_invoice_sequence = Int(minimum=1, maximum=2**31 - 1)
     expand = Expand()
 
 
@@ -39,6 +126,12 @@ class CustomerListParams(ListParams):
     email = Str(max_length=512)
 
 
+def _invoice_settings(customer) -> dict:
+    given = customer.invoice_settings or {}
+    return {"custom_fields": given.get("custom_fields"), "default_payment_method": None,
+            "footer": given.get("footer"), "rendering_options": given.get("rendering_options")}
+
+
 class CustomerOut(Schema):
     READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("customer_read",)  # to expand one
     # Expandable on Stripe, always null here (no saved sources, no invoices): Node and Python
@@ -47,7 +140,7 @@ class CustomerOut(Schema):
         "default_source", "invoice_settings.default_payment_method"})
     id = fields.String()
     object = fields.Constant("customer")
-    address = fields.Constant(None)
+    address = fields.Raw()
     balance = fields.Integer()
     created = fields.Integer()
     currency = fields.String()
@@ -55,18 +148,17 @@ class CustomerOut(Schema):
     delinquent = fields.Constant(False)
     description = fields.String()
     email = fields.String()
-    invoice_prefix = fields.Constant(None)
-    # Payground has no invoices: nothing here can be set (README), but Stripe always shows it.
-    invoice_settings = fields.Function(lambda customer: {
-        "custom_fields": None, "default_payment_method": None, "footer": None,
-        "rendering_options": None})
+    invoice_prefix = fields.String()
+    # Payground has no invoices: what is set here is only shown back (README).
+    invoice_settings = fields.Function(_invoice_settings)
     livemode = fields.Boolean()
     metadata = fields.Dict(attribute="metadata_")
     name = fields.String()
+    next_invoice_sequence = fields.Function(lambda c: c.next_invoice_sequence or 1)
     phone = fields.String()
-    preferred_locales = fields.Constant([])
-    shipping = fields.Constant(None)
-    tax_exempt = fields.Constant("none")
+    preferred_locales = fields.Function(lambda c: list(c.preferred_locales or ()))
+    shipping = fields.Raw()
+    tax_exempt = fields.Function(lambda c: c.tax_exempt or "none")
 
 
 class DeletedCustomerOut(Schema):

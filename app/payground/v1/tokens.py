@@ -9,7 +9,7 @@ from ..http import request_log
 from ..http.auth import requires
 from ..http.context import scope, state
 from ..http.decorators import accepts, returns
-from ..http.schemas import CardText, Expand, Str, StripeSchema
+from ..http.schemas import CardText, Currency, Expand, Str, StripeSchema
 from ..services import tokens
 from . import bp
 
@@ -20,6 +20,17 @@ class CardParams(StripeSchema):
     exp_year = CardText()
     cvc = CardText()
     name = Str(max_length=256)
+    # The billing address: kept and shown back. Stripe.js sends the lines a form left blank
+    # empty (`card[address_line2]=`): shown as null.
+    address_city = Str(max_length=200, allow_empty=True)
+    address_country = Str(max_length=200, allow_empty=True)
+    address_line1 = Str(max_length=200, allow_empty=True)
+    address_line2 = Str(max_length=200, allow_empty=True)
+    address_state = Str(max_length=200, allow_empty=True)
+    address_zip = Str(max_length=20, allow_empty=True)
+    # Stripe uses it only for a Connect account's debit card (a payout destination), and
+    # ignores it on any other card: checked, then ignored here too.
+    currency = Currency()
 
 
 class TokenCreate(StripeSchema):
@@ -31,19 +42,32 @@ class TokenRetrieve(StripeSchema):
     expand = Expand()
 
 
+def _address(obj, key: str) -> str | None:
+    return (obj.billing_address or {}).get(key)
+
+
+def address_check(obj, key: str) -> str | None:
+    """Stripe's ``address_line1_check``/``address_zip_check`` for a given line1 or postal
+    code: ``unchecked`` until a charge, then ``pass`` (the test cards that fail them are not
+    simulated); ``null`` when none was given."""
+    if _address(obj, key) is None:
+        return None
+    return "pass" if obj.object == "charge" else "unchecked"
+
+
 class CardOut(Schema):
     """Stripe's ``card`` object, dumped from a token or a charge (both have the card columns)."""
 
     id = fields.String(attribute="card_id")
     object = fields.Constant("card")
-    address_city = fields.Constant(None)
-    address_country = fields.Constant(None)
-    address_line1 = fields.Constant(None)
-    address_line1_check = fields.Constant(None)
-    address_line2 = fields.Constant(None)
-    address_state = fields.Constant(None)
-    address_zip = fields.Constant(None)
-    address_zip_check = fields.Constant(None)
+    address_city = fields.Function(lambda obj: _address(obj, "city"))
+    address_country = fields.Function(lambda obj: _address(obj, "country"))
+    address_line1 = fields.Function(lambda obj: _address(obj, "line1"))
+    address_line1_check = fields.Function(lambda obj: address_check(obj, "line1"))
+    address_line2 = fields.Function(lambda obj: _address(obj, "line2"))
+    address_state = fields.Function(lambda obj: _address(obj, "state"))
+    address_zip = fields.Function(lambda obj: _address(obj, "postal_code"))
+    address_zip_check = fields.Function(lambda obj: address_check(obj, "postal_code"))
     brand = fields.Function(lambda obj: BRAND_NAMES.get(obj.brand, "Unknown"))
     country = fields.String(attribute="card_country")
     customer = fields.Constant(None)
