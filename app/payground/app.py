@@ -17,7 +17,8 @@ from . import messages
 from .config import load_config, make_private_dir
 from .core.clock import Clock
 from .core.ids import new_sortable_id
-from .errors import InvalidRequestError, RequestTooLarge, register_error_handlers
+from .errors import (InvalidRequestError, RequestTooLarge, is_oauth_path,
+                     register_error_handlers)
 from .extensions import configure_sqlite, db
 from .http.json_provider import OrjsonProvider
 from .http.json_provider import dumps as json_dumps
@@ -207,7 +208,8 @@ def _register_request_hooks(app: Flask) -> None:
             cors.add_headers(response)
             idempotency.echo_key(response)
             api_version.add_header(response)
-        if v1 or request.path.startswith("/sandbox/"):
+        if v1 or request.path.startswith("/sandbox/") or is_oauth_path(request.path):
+            # /oauth's unrouted answers too (a 404, a 405): its blueprint's hook never ran.
             response.headers["Cache-Control"] = API_CACHE_CONTROL
         # Last: the log row is committed on its own, after idempotency's rollback and commit.
         request_log.record(response)

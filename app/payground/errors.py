@@ -78,6 +78,7 @@ __all__ = [
     "SecretKeyRequired",
     "StripeError",
     "UnsupportedGrantType",
+    "is_oauth_path",
     "register_error_handlers",
 ]
 
@@ -285,6 +286,22 @@ class OAuthError(Exception):
     def to_dict(self) -> dict[str, str]:
         return {"error": self.error, "error_description": self.description}
 
+    @classmethod
+    def from_stripe(cls, error: StripeError) -> OAuthError:
+        """An API error (a body that cannot be read, a rate limit, a 404, a 500 ...) as
+        ``/oauth`` answers it: its status and message, with one of OAuth's codes
+        (RFC 6749 §5.2)."""
+        refused = cls(error.message, headers=error.headers)
+        refused.status = error.status
+        refused.error = "invalid_client" if error.status in (401, 403) else "invalid_request"
+        return refused
+
+
+def is_oauth_path(path: str) -> bool:
+    """Whether ``path`` is Connect OAuth's (``/oauth/...``): every answer there, an unrouted
+    404 or an unexpected 500 too, is in OAuth's error shape (clients parse that one only)."""
+    return path == "/oauth" or path.startswith("/oauth/")
+
 
 class OAuthInvalidRequest(OAuthError):
     error = "invalid_request"
@@ -344,6 +361,8 @@ def register_error_handlers(app) -> None:
     from .http.validation import error_from_validation
 
     def render(error: StripeError):
+        if is_oauth_path(request.path):
+            return oauth_response(OAuthError.from_stripe(error))
         body = error.to_dict()
         request_id = g.get("request_id")
         # The failed-authentication throttle's 429 (no caller known) is never written to the

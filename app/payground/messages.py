@@ -429,6 +429,10 @@ OAUTH_NO_AUTHENTICATION = (
     "No authentication was provided. Send your secret API key as the client_secret parameter "
     "or in the Authorization header."
 )
+OAUTH_TWO_CLIENT_SECRETS = (
+    "Two different API keys were provided, in the Authorization header and as the "
+    "client_secret parameter. Send your secret API key once."
+)
 OAUTH_SECRET_KEY_REQUIRED = (
     "This request needs your secret API key; {masked} is a {kind} key."
 )

@@ -37,6 +37,10 @@ def oauth_consent():
         # The answer to Connect redirects there: a form's redirect is held to form-action.
         g.form_action = origin
     fields = [(name, request.args[name]) for name in FIELDS if request.args.get(name)]
+    if not request.args.get("redirect_uri"):
+        # The one shown (the first registered now): the answer must not go to another, were
+        # the platform to reorder its URIs before the account decides.
+        fields.append(("redirect_uri", found.redirect_uri))
     return render_template("dashboard/oauth_consent.html", application=found.application,
                            platform=found.platform, request_=found, redirect_origin=origin,
                            refusal=refusal, activate=activate, fields=fields), status

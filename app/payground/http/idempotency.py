@@ -30,7 +30,10 @@ known); ``store(response)`` runs in ``after_request``. Views know nothing about 
   paths are checked against the key asking now (a restricted key without ``customer_read``
   gets the 403, not the customer a secret key's request expanded), and a publishable key's
   request never matches another key's (it would get the whole object where its own request
-  shows the public fields only), nor the other way round.
+  shows the public fields only), nor the other way round. Nor does a platform's request on a
+  connected account (``Stripe-Account``, or an OAuth access token) ever match the account's
+  own, nor the other way round: the replay of the account's new webhook endpoint would give
+  the platform its signing secret.
 """
 
 from __future__ import annotations
@@ -72,6 +75,9 @@ def claim() -> Response | None:
     parts = [request.method, request.path, request_params()]
     if g.api_key.type == "publishable":  # what it is shown differs (module docstring)
         parts.append("publishable")
+    connect = g.get("platform_id") or g.api_key.connection_id
+    if connect is not None:  # a platform's request on a connected account (module docstring)
+        parts.append(["connect", connect])
     canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     fingerprint = _digest(state.pepper, "request", canonical)
     now = state.clock.for_account(g.account)

@@ -1,6 +1,7 @@
 """Connect OAuth at ``/oauth`` (Stripe's ``connect.stripe.com``; the SDK's
 ``stripe.connect_api_base``): the authorize link, and the platform server's token and
-deauthorize calls, which answer in OAuth's error shape (``errors.OAuthError``)."""
+deauthorize calls, which answer in OAuth's error shape (``errors.OAuthError``; the app's
+error handler renders every error at ``/oauth`` so, the API's kind too)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import messages
 from ..core import keys as keyfmt
-from ..errors import (AuthenticationError, InvalidClient, OAuthInvalidRequest, StripeError)
+from ..errors import AuthenticationError, InvalidClient, OAuthInvalidRequest
 from ..http.auth import key_from_request
 from ..http.context import audit_source, state
 from ..http.decorators import request_params
@@ -90,8 +91,13 @@ def _platform_key(params: dict[str, str]):
 
     :raises InvalidClient: no key, an unknown, revoked or expired one, a publishable or
         restricted key, an OAuth access token.
+    :raises OAuthInvalidRequest: two different keys, in the header and the parameter.
     """
     refuse_throttled_address()  # before any database read, as /v1
+    header, body = key_from_request(), params.get("client_secret")
+    if header and body and header != body:
+        # One way to authenticate (RFC 6749 §2.3): which of two keys acts is never guessed.
+        raise OAuthInvalidRequest(messages.OAUTH_TWO_CLIENT_SECRETS)
     try:
         key, account = _authenticate(params)
     except AuthenticationError as refused:
@@ -126,19 +132,6 @@ def _authenticate(params: dict[str, str]):
         raise
     key_service.touch(key, st.clock.for_account(account))
     return key, account
-
-
-@bp.errorhandler(StripeError)
-def stripe_error(error: StripeError):
-    """Errors of the API's kind raised here (a body that cannot be read, a rate limit, a
-    key's allow-list) in OAuth's shape, as every answer of ``/oauth``."""
-    from ..errors import OAuthError, oauth_response
-
-    refused = OAuthError(error.message, headers=error.headers)
-    refused.status = error.status
-    # OAuth's codes only (RFC 6749 §5.2); the description says what it was.
-    refused.error = "invalid_client" if error.status in (401, 403) else "invalid_request"
-    return oauth_response(refused)
 
 
 @bp.after_request
