@@ -34,9 +34,20 @@ def test_readme_embeds_the_files_verbatim(readme):
         assert match.group("code") == (readme.parent / match.group("name")).read_text()
 
 
-@pytest.mark.parametrize("program", sorted(TUTORIALS.glob("*/*.py")), ids=lambda p: p.name)
+def programs() -> list[Path]:
+    """Every lesson's programs, those of a lesson's subfolder too (lesson 9's business/)."""
+    return sorted(TUTORIALS.glob("*/**/*.py"))
+
+
+def lesson_of(program: Path) -> Path:
+    return TUTORIALS / program.relative_to(TUTORIALS).parts[0]
+
+
+@pytest.mark.parametrize("program", programs(), ids=lambda p: p.name)
 def test_every_program_is_embedded_in_its_readme(program):
-    assert f"<!-- include: {program.name} -->" in (program.parent / "README.md").read_text()
+    lesson = lesson_of(program)
+    name = program.relative_to(lesson).as_posix()
+    assert f"<!-- include: {name} -->" in (lesson / "README.md").read_text()
 
 
 def run(args, cwd, env=None):
@@ -123,8 +134,9 @@ def test_lesson_output_never_shows_a_secret_key(lesson_project):
 
 # --- a learner's mistakes: one line that says what is wrong and what to do, no traceback -----
 
-HELPERS = {"settings.py", "config.py", "sandbox.py", "envfile.py"}  # imported, never run
-ARGS = {"shop.py": ["tok_visa"], "find_charge.py": ["ch_x"], "pay_server.py": ["tok_x"]}
+HELPERS = {"settings.py", "config.py", "sandbox.py", "envfile.py", "acme.py"}  # imported only
+ARGS = {"shop.py": ["tok_visa"], "find_charge.py": ["ch_x"], "pay_server.py": ["tok_x"],
+        "replay_code.py": ["ac_x"]}
 NO_ENV = "STRIPE_SECRET_KEY is not set (no .env here?): run `payground init` in this folder"
 LOAD_ENV = "{} is not set: load .env first (set -a; . ./.env; set +a)"
 NO_SESSION = "no dashboard session in {home}/session: run `payground init` first"
@@ -167,15 +179,23 @@ BEFORE_INIT = {  # run in an empty folder, with no session and no key in the env
     "08-leak-drill/contain.py": NO_SESSION,
     "08-leak-drill/leak.py": NO_SESSION,
     "08-leak-drill/watch.py": NO_SESSION,
+    "09-oauth/acme_site.py": NOT_INITIALISED,
+    "09-oauth/business/disconnect.py": NOT_INITIALISED,
+    "09-oauth/business/sales.py": NOT_INITIALISED,
+    "09-oauth/register_app.py": NOT_INITIALISED,
+    "09-oauth/replay_code.py": NOT_INITIALISED,
+    "09-oauth/report.py": NOT_INITIALISED,
 }
 # With everything set up but no server at STRIPE_API_BASE. Left out: check_bundle.py (no
 # server needed), handler.py (a server itself), worker.py (counts failed requests, by design),
 # make_team_keys.py (the team keys in .env already: it has nothing to ask the server) and
 # finish_roll.py (no roll in progress: it asks nothing either; its first request is
-# roll_key.py's, through config.find_key).
+# roll_key.py's, through config.find_key), acme_site.py (a server itself) and report.py (no
+# business connected: it has no account to ask about).
 SERVER_STOPPED = {name: NO_HANDLER if name == "07-webhooks/forge.py" else NO_SERVER
                   for name in BEFORE_INIT if Path(name).name not in (
-                      "handler.py", "worker.py", "make_team_keys.py", "finish_roll.py")}
+                      "handler.py", "worker.py", "make_team_keys.py", "finish_roll.py",
+                      "acme_site.py", "report.py")}
 # Lessons 5 to 7 read .env's values from the environment only: with .env and a session in
 # place but .env not loaded into the shell (a new terminal), each says to load it, rather than
 # look for a server at the default address (a workshop's is elsewhere). Left out: forge.py,
@@ -218,9 +238,9 @@ def run_mistake(name: str, folder: Path, env: dict[str, str]) -> subprocess.Comp
 
 
 def test_every_program_is_checked_for_learner_mistakes():
-    programs = {f"{p.parent.name}/{p.name}" for p in TUTORIALS.glob("*/*.py")
-                if p.name not in HELPERS and p.name != "check_bundle.py"}
-    assert programs == set(BEFORE_INIT)
+    found = {p.relative_to(TUTORIALS).as_posix() for p in programs()
+             if p.name not in HELPERS and p.name != "check_bundle.py"}
+    assert found == set(BEFORE_INIT)
 
 
 @pytest.mark.parametrize("name", sorted(BEFORE_INIT))
