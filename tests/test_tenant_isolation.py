@@ -84,10 +84,15 @@ V1_NOT_IDS = {
     "error_on_requires_action", "expand", "limit", "metadata", "method", "name",
     "off_session", "payment_method_types", "phone", "reason", "receipt_email", "return_url",
     "setup_future_usage", "statement_descriptor", "statement_descriptor_suffix", "status",
-    "type", "types", "url",
+    "type", "types", "url", "card[address_city]", "card[address_country]",
+    "card[address_line1]", "card[address_line2]", "card[address_state]", "card[address_zip]",
+    "card[currency]", "preferred_locales", "tax_exempt", "invoice_prefix",
+    "next_invoice_sequence",
 }
+# (invoice_settings[default_payment_method] would name one: Payground does not take it.)
 V1_NOT_ID_GROUPS = ("shipping[", "payment_method_options[", "automatic_payment_methods[",
-                    "billing_details[")
+                    "billing_details[", "address[", "invoice_settings[custom_fields]",
+                    "invoice_settings[footer]", "invoice_settings[rendering_options]")
 # What a /v1 list holds, for its cursors.
 V1_LISTS = {
     "/v1/customers": "customer", "/v1/charges": "charge", "/v1/refunds": "refund",
