@@ -1,23 +1,12 @@
-"""Connect OAuth in tests: a browser (a Flask test client or a ``requests.Session``) that
+"""Connect OAuth in tests: a browser (a Flask test client) that
 logs in to the dashboard and answers the consent page, as a connected account's owner does."""
 
 from __future__ import annotations
 
-import html
-import re
-from urllib.parse import parse_qs, urlsplit
+from payground.testing.oauth import CONSENT_PATH, hidden_fields, query_of
 
-_INPUT = re.compile(r'<input type="hidden" name="([\w]+)" value="([^"]*)">')
+__all__ = ["Browser", "hidden_fields", "query_of"]
 PASSWORD = "correct horse battery"
-
-
-def hidden_fields(page: str) -> dict[str, str]:
-    """The hidden fields of the page's forms (the CSRF token, the nonce, the request)."""
-    return {name: html.unescape(value) for name, value in _INPUT.findall(page)}
-
-
-def query_of(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
 class Browser:
@@ -43,7 +32,7 @@ class Browser:
         assert page.status_code == 200, page.get_data(as_text=True)
         form = hidden_fields(page.get_data(as_text=True))
         form["decision"] = decision
-        return self.client.post("/dashboard/oauth/authorize", data=form)
+        return self.client.post(CONSENT_PATH, data=form)
 
     def code(self, query: str) -> str:
         r = self.decide(query)

@@ -44,8 +44,8 @@ PATH_KINDS = {
     "payout_id": "payout", "txn_id": "balance_transaction", "event_id": "event",
     "endpoint_id": "webhook_endpoint", "key_id": "key", "drill_id": "drill",
     "request_id": "request", "rest": None, "filename": None,
-    # Not walked yet (the world has no OAuth objects): tests/api/test_oauth.py checks that
-    # another account's connection is a 404 like a made-up one.
+    # Not walked yet (the world has no OAuth objects): tests/api/test_oauth.py and
+    # tests/dashboard/test_connect.py check that another account's connection is a 404.
     "connection_id": None,
 }
 # Where a path names an object under another, A's own one that is under it.
@@ -60,6 +60,8 @@ NOT_PAGES = {"/dashboard/<path:rest>", "/dashboard/static/<path:filename>",
 REDIRECTS = {"/dashboard", "/dashboard/", "/dashboard/login", "/dashboard/signup"}
 # Connect OAuth's authorize pages: without an authorize request, the page saying so (400).
 OAUTH_LINKS = {"/oauth/authorize", "/dashboard/oauth/authorize"}
+# Pages of an object the world has none of (PATH_KINDS: not walked yet): a made-up id's 404.
+UNWALKED_PAGES = {"/dashboard/connections/<connection_id>/disconnect"}
 # Stripe's search, which Payground lacks (v1/search.py): a 404 for any parameters.
 NO_INPUT = {"/v1/customers/search", "/v1/charges/search", "/v1/payment_intents/search"}
 LISTED = "listed"  # a cursor: an object of the kind the route lists
@@ -182,6 +184,12 @@ DASHBOARD_PARAMS = {
     ("POST", "/dashboard/webhooks/<endpoint_id>/roll"): {},
     # The OAuth consent page: its client_id is not walked yet (see OTHER_PARAMS).
     ("GET", "/dashboard/oauth/authorize"): {}, ("POST", "/dashboard/oauth/authorize"): {},
+    # Connect OAuth's pages: connection ids not walked yet (PATH_KINDS); another account's
+    # connection is a 404 there (tests/dashboard/test_connect.py).
+    ("GET", "/dashboard/connect"): {}, ("POST", "/dashboard/connect"): {},
+    ("GET", "/dashboard/connections"): {},
+    ("GET", "/dashboard/connections/<connection_id>/disconnect"): {},
+    ("POST", "/dashboard/connections/<connection_id>/disconnect"): {},
 }
 OTHER_PARAMS = {("GET", "/static/<path:filename>"): {},  # Flask's own
                 # Connect OAuth: its client_id, code and account ids are not walked yet (the
@@ -697,7 +705,8 @@ def reads_show_nothing_of_b(world: World, method: str, rule: str) -> list[str]:
             foreign |= set(world.a.objects[not live].values())
         response = Walk(world, method, rule).send(how, fill(rule, values), params)
         body = response.get_data(as_text=True)
-        expected = 404 if rule in NOT_PAGES | NO_INPUT else 400 if rule in OAUTH_LINKS else 200
+        expected = (404 if rule in NOT_PAGES | NO_INPUT | UNWALKED_PAGES
+                    else 400 if rule in OAUTH_LINKS else 200)
         if response.status_code != expected \
                 and not (response.status_code == 302 and rule in REDIRECTS):
             problems.append(f"GET {rule} [{how['name']}]: {response.status_code} {body[:300]}")

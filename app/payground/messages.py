@@ -478,10 +478,16 @@ OAUTH_TOKEN_NOT_MANAGED_HERE = (
     "does. Disconnect the application with POST /sandbox/connections/{connection}/revoke "
     "instead (its other access tokens end with it)."
 )
+CONNECTION_OTHER_MODE = ("{connection} is a {other} mode connection, and this is {mode} mode: "
+                         "switch to {other} mode to {action} it.")
 CONNECTION_ALREADY_REVOKED = "Connection {connection} is already revoked."
 LIVE_MODE_NOT_ACTIVATED = (  # keys, Connect applications: live actions need activation
     "Live mode is not activated for this account: activate it first (POST "
     "/sandbox/account/activate, `payground activate`, or Activate live mode in the dashboard)."
+)
+DASHBOARD_CONNECT_SAVED_BEFORE = (
+    "it saved the Connect settings then (they are on the Connect settings page). To change "
+    "them again, fill in the form again."
 )
 DASHBOARD_CONNECTED_BEFORE = (
     "it connected the application then, and sent your browser back to it. To connect it "

@@ -115,8 +115,13 @@ def payground_account(payground_server: Server) -> Account:
     the secret key, or the ``key`` given), and the key and clock helpers
     ``.create_key(type="restricted", permissions=[...])``, ``.roll(key, expires_in=0)``,
     ``.revoke(key)``, ``.advance_clock(seconds)``, ``.roll_webhook_secret(endpoint_id)``,
-    ``.start_leak_drill(key=None)`` and ``.leak_drill(drill_id)``; a helper the server refuses
-    raises ``requests.HTTPError`` with its message. Since every object belongs to one account,
+    ``.start_leak_drill(key=None)`` and ``.leak_drill(drill_id)``; for Connect OAuth
+    ``.connect_application(redirect_uris, name=None, livemode=False)`` (the account as a
+    platform), ``.connect(platform, scope="read_write")`` (the account connects to a
+    platform's application through the real consent flow; returns the platform's token
+    response, ``stripe_user_id`` for ``stripe_account=``) and
+    ``.disconnect(connection_or_client_id)``. A helper the server refuses raises
+    ``requests.HTTPError`` with its message. Since every object belongs to one account,
     tests never see each other's data. For an account shared by several tests, sign one up in
     a fixture of wider scope: ``payground_server.signup()``.
 

@@ -568,6 +568,69 @@ def test_a_helper_the_server_refuses_fails_at_the_tests_line_without_printing_a_
     assert FULL_SECRET.findall(output) == []
 
 
+def test_connect_oauth_between_two_accounts_with_the_sdks_stripe_account(pytester):
+    """An outside project's platform (``payground_account``, the SDK's key) and a business
+    (a second account) connecting to it, then ``stripe_account=``; disconnecting ends it."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_platform_acts_on_the_connected_account(payground_stripe, payground_account,
+                                                       payground_server):
+            business = payground_server.signup()
+            payground_account.connect_application(["http://localhost:8000/cb"], name="Acme")
+
+            token = business.connect(payground_account, scope="read_write")
+
+            charge = payground_stripe.Charge.create(
+                amount=1500, currency="usd", source="tok_visa",
+                stripe_account=token["stripe_user_id"])
+            listed = payground_stripe.Charge.list(stripe_account=business.id)
+            assert [c.id for c in listed] == [charge.id]
+            assert payground_stripe.Charge.list().data == []  # the platform's own
+            business.disconnect(payground_account.connect_application()["client_id"])
+            with pytest.raises(payground_stripe.PermissionError):
+                payground_stripe.Charge.list(stripe_account=business.id)
+            with pytest.raises(payground_stripe.AuthenticationError):
+                payground_stripe.Charge.list(api_key=token["access_token"])
+        """
+    )
+    run(pytester, "-W", "error").assert_outcomes(passed=1)
+
+
+OAUTH_SECRET = re.compile(r"(?:ac|rt)_[0-9A-Za-z]{20,}")
+
+
+@pytest.mark.parametrize("tb", ["auto", "long"])
+def test_a_refused_connect_fails_at_the_tests_line_without_printing_a_secret(pytester, tb):
+    """connect() holds the session token, the platform's key and (once approved) the
+    authorization code: none may reach the report, whichever step is refused."""
+    pytester.makepyfile(
+        """
+        def test_own_application(payground_account):
+            payground_account.connect(payground_account)
+
+        def test_code_exchanged_with_another_accounts_key(payground_account, payground_server):
+            business = payground_server.signup()
+            client_id = payground_account.connect_application()["client_id"]
+            business.connect(client_id, platform_key=business.secret_key)
+        """
+    )
+    result = run(pytester, f"--tb={tb}", "--showlocals")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines([
+        ">       payground_account.connect(payground_account)",
+        "E       requests.exceptions.HTTPError: GET http://127.0.0.1:*/dashboard/oauth/authorize"
+        " -> 400: An account cannot connect to its own application",
+        ">       business.connect(client_id, platform_key=business.secret_key)",
+        "E       requests.exceptions.HTTPError: POST http://127.0.0.1:*/oauth/token -> 400: "
+        "invalid_grant: Authorization code does not exist: ac_*...",
+    ])
+    output = result.stdout.str()
+    assert "payground/testing/" not in output
+    assert FULL_SECRET.findall(output) == [] and OAUTH_SECRET.findall(output) == []
+
+
 def test_session_wide_rate_limits_leave_failed_authentications_alone(pytester):
     """RATE_LIMITS on turned the per-address failed-authentication throttle on with it: after
     ten tests of a bad key every request of every later test, all from 127.0.0.1, was a 429

@@ -12,5 +12,5 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="
                static_folder="static")
 
 # Modules register their routes (and `session` the hooks guarding them all) when imported.
-from . import (account, auth, drills, keys, logs, oauth, payments, session,  # noqa: E402,F401
-               webhooks)
+from . import (account, auth, connect, drills, keys, logs, oauth, payments,  # noqa: E402,F401
+               session, webhooks)

@@ -43,8 +43,12 @@ def _row(key, now: int) -> dict:
         # Publishable keys are public (they go in web pages): shown in full, like Stripe does.
         "shown": (key_service.publishable_secret(key, state().pepper)
                   if key.type == "publishable" else key.redacted),
-        "can_roll": status == "active",
-        "can_revoke": key.type != "publishable" and status != "revoked",
+        # An OAuth access token ends with its connection (rolling or revoking it is refused):
+        # its row links to disconnecting the application instead.
+        "can_roll": status == "active" and key.connection_id is None,
+        "can_revoke": (key.type != "publishable" and status != "revoked"
+                       and key.connection_id is None),
+        "can_disconnect": key.connection_id is not None and status != "revoked",
     }
 
 

@@ -68,6 +68,21 @@ def save_application(account, params: dict, *, clock,
     return application
 
 
+def application_of_mode(account, livemode: bool) -> ConnectApplication | None:
+    """The platform's application of ``livemode``, if it made one."""
+    return db.session.execute(select(ConnectApplication).where(
+        ConnectApplication.account_id == account.id,
+        ConnectApplication.livemode == livemode)).scalar_one_or_none()
+
+
+def connections_to(application: ConnectApplication) -> list[OAuthConnection]:
+    """The accounts connected to the platform's ``application`` (revoked ones too), newest
+    first: what its Connect settings page lists."""
+    return list(db.session.execute(
+        select(OAuthConnection).where(OAuthConnection.application_id == application.id)
+        .order_by(OAuthConnection.created.desc(), OAuthConnection.id.desc())).scalars())
+
+
 def application_by_client_id(client_id: str | None) -> ConnectApplication | None:
     if not client_id or not client_id.startswith("ca_") or len(client_id) > 64:
         return None
@@ -84,6 +99,31 @@ def list_connections(account, livemode: bool | None = None) -> list[OAuthConnect
         query = query.where(OAuthConnection.livemode == livemode)
     return list(db.session.execute(
         query.order_by(OAuthConnection.created.desc(), OAuthConnection.id.desc())).scalars())
+
+
+def connected_applications(account, livemode: bool
+                           ) -> list[tuple[OAuthConnection, ConnectApplication, Account]]:
+    """The account's connections of ``livemode`` (revoked ones too), newest first, each with
+    its application and the platform that made it."""
+    rows = db.session.execute(
+        select(OAuthConnection, ConnectApplication, Account)
+        .join(ConnectApplication, ConnectApplication.id == OAuthConnection.application_id)
+        .join(Account, Account.id == OAuthConnection.platform_id)
+        .where(OAuthConnection.account_id == account.id, OAuthConnection.livemode == livemode)
+        .order_by(OAuthConnection.created.desc(), OAuthConnection.id.desc()))
+    return [(connection, application, platform) for connection, application, platform in rows]
+
+
+def require_mode(connection: OAuthConnection, livemode: bool, action: str) -> None:
+    """Refuse ``connection`` when it is not of the mode the dashboard shows (as
+    :func:`.keys.require_mode` does for keys).
+
+    :raises InvalidRequestError: a connection of the other mode.
+    """
+    if connection.livemode != livemode:
+        other, mode = ("live", "test") if connection.livemode else ("test", "live")
+        raise InvalidRequestError(messages.CONNECTION_OTHER_MODE.format(
+            connection=connection.id, other=other, mode=mode, action=action))
 
 
 def get_connection(account, connection_id: str, *, for_update: bool = False) -> OAuthConnection:

@@ -570,6 +570,122 @@ class Account:
         response = self.request("GET", f"/sandbox/leak_drills/{drill_id}", key=self.session)
         return _expect(response, 200)
 
+    # -- Connect OAuth ----------------------------------------------------------------------
+
+    def connect_application(self, redirect_uris: list[str] | None = None, *,
+                            name: str | None = None, livemode: bool = False) -> dict[str, Any]:
+        """Make this account a Connect platform: create or update its OAuth application of
+        the mode (``POST /sandbox/connect``); returns it (``client_id``, ``name``,
+        ``redirect_uris`` ...). Calling it again keeps the ``client_id``.
+
+        :param redirect_uris: where the consent page may send the browser back; omitted,
+            those the application has already, or ``["http://localhost/callback"]`` (never
+            called: :meth:`connect` reads the redirect itself).
+        :param name: what the consent page shows; omitted, the application's name already,
+            or ``"Payground test app"``.
+        :param livemode: the live-mode application (live mode must be activated).
+        :raises requests.HTTPError: if Payground refuses (a redirect URI that is not an
+            absolute http(s) URL, more than 10 ...), with its message.
+
+        .. versionadded:: 0.1
+        """
+        __tracebackhide__ = True  # see _expect
+        from .oauth import DEFAULT_REDIRECT_URI
+
+        existing = self._application(livemode) or {}
+        body = {"livemode": livemode,
+                "name": name or existing.get("name") or "Payground test app",
+                "redirect_uris": (redirect_uris or existing.get("redirect_uris")
+                                  or [DEFAULT_REDIRECT_URI])}
+        return _expect(self.request("POST", "/sandbox/connect", key=self.session, json=body),
+                       200)
+
+    def connect(self, platform: Account | str, scope: str = "read_write", *,
+                livemode: bool = False, redirect_uri: str | None = None,
+                state: str | None = None, platform_key: str | None = None) -> dict[str, Any]:
+        """Connect this account to a platform's application through the real Connect OAuth
+        flow: ``/oauth/authorize``, Connect pressed on the dashboard's consent page with this
+        account's session, then ``POST /oauth/token`` with the platform's secret key.
+
+        Returns the token response, as the platform gets it: ``access_token`` (an
+        ``sk_``/``rk_`` key of this account), ``refresh_token``, ``stripe_user_id`` (this
+        account's id, for ``Stripe-Account`` / ``stripe_account=``), ``scope``,
+        ``livemode``, ``stripe_publishable_key``. Connected already, the connection gets the
+        scope asked now (and a new access token; earlier ones keep working).
+
+        :param platform: the platform's :class:`Account` (its application of ``livemode`` is
+            made if it has none, as :meth:`connect_application` does, and its secret key of
+            that mode exchanges the code), or an application's ``client_id`` (``ca_...``;
+            give the platform's secret key as ``platform_key``).
+        :param scope: ``"read_write"`` or ``"read_only"``.
+        :param livemode: with a platform :class:`Account`, connect to its live application
+            (both accounts need live mode activated).
+        :param redirect_uri: one of the application's redirect URIs (its first by default).
+        :param state: sent through the flow as a platform would.
+        :param platform_key: the key that exchanges the code; the platform's secret key of
+            the mode when omitted.
+        :raises requests.HTTPError: a refusal on the way, with Payground's message (an
+            account connecting to its own application, live mode not activated, an unknown
+            ``client_id``, a key of the other mode ...).
+        :raises ValueError: a ``client_id`` without ``platform_key``, or a live application
+            of a platform whose live key this object does not hold.
+
+        .. versionadded:: 0.1
+        """
+        __tracebackhide__ = True  # see _expect
+        from urllib.parse import urlencode
+
+        from . import oauth
+
+        if isinstance(platform, Account):
+            # Its application as it is (saving it again would add an audit event), or a new one.
+            application = (platform._application(livemode)
+                           or platform.connect_application(livemode=livemode))
+            client_id = application["client_id"]
+            platform_key = platform_key or (platform.live_secret_key if livemode
+                                            else platform.secret_key)
+        else:
+            client_id = platform
+        if not platform_key:
+            raise ValueError("connect() needs the platform's secret key to exchange the code: "
+                             "pass platform_key= (or the platform's Account, with live mode "
+                             "activated by activate_live() for livemode=True)")
+        query = urlencode({k: v for k, v in {
+            "response_type": "code", "client_id": client_id, "scope": scope,
+            "redirect_uri": redirect_uri, "state": state}.items() if v is not None})
+        back = oauth.approve(self.server, self.session, query)
+        return oauth.exchange(self.server, platform_key, oauth.query_of(back)["code"])
+
+    def disconnect(self, connection: str) -> dict[str, Any]:
+        """Disconnect an application from this account (``POST
+        /sandbox/connections/<id>/revoke``): its access tokens are refused from the next
+        request on. Returns the connection (``revoked_at`` set).
+
+        :param connection: the connection's id (``conn_...``), or the application's
+            ``client_id`` (``ca_...``): its connection that is not revoked.
+        :raises LookupError: a ``client_id`` this account has no active connection to.
+        :raises requests.HTTPError: if Payground refuses (revoked already, unknown id).
+
+        .. versionadded:: 0.1
+        """
+        __tracebackhide__ = True  # see _expect
+        connection_id = connection
+        if connection.startswith("ca_"):
+            listed = _expect(self.request("GET", "/sandbox/connections", key=self.session),
+                             200)["data"]
+            connection_id = next((c["id"] for c in listed if c["revoked_at"] is None
+                                  and c["application"]["client_id"] == connection), "")
+            if not connection_id:
+                raise LookupError(f"account {self.id} has no active connection to {connection}")
+        response = self.request("POST", f"/sandbox/connections/{connection_id}/revoke",
+                                key=self.session)
+        return _expect(response, 200)
+
+    def _application(self, livemode: bool) -> dict[str, Any] | None:
+        __tracebackhide__ = True  # see _expect
+        listed = _expect(self.request("GET", "/sandbox/connect", key=self.session), 200)
+        return next((a for a in listed["data"] if a["livemode"] == livemode), None)
+
     def _key_id(self, key: str) -> str:
         __tracebackhide__ = True  # see _expect
         if key.startswith("key_"):
