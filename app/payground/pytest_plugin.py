@@ -177,6 +177,11 @@ def payground_stripe(payground_server: Server, payground_account: Account,
     monkeypatch.setattr(stripe, "api_base", payground_server.url)
     monkeypatch.setattr(stripe, "upload_api_base", payground_server.url)
     monkeypatch.setattr(stripe, "connect_api_base", payground_server.url)
+    # stripe.OAuth.authorize_url reads a copy its module took of connect_api_base when it was
+    # first imported: a test run that had imported it before would build links to Stripe.
+    oauth_module = _stripe_oauth_module()
+    if oauth_module is not None and hasattr(oauth_module, "connect_api_base"):
+        monkeypatch.setattr(oauth_module, "connect_api_base", payground_server.url)
     monkeypatch.setattr(stripe, "meter_events_api_base", payground_server.url)
     monkeypatch.setattr(stripe, "max_network_retries", 0)
     monkeypatch.setattr(stripe, "enable_telemetry", False)
@@ -185,6 +190,16 @@ def payground_stripe(payground_server: Server, payground_account: Account,
         yield stripe
     finally:
         http_client.close()
+
+
+def _stripe_oauth_module() -> ModuleType | None:
+    """The stripe library's OAuth module (``stripe._oauth`` in stripe 8 and later), or None."""
+    import importlib
+
+    try:
+        return importlib.import_module("stripe._oauth")
+    except ImportError:
+        return None
 
 
 @pytest.fixture

@@ -95,6 +95,28 @@ def test_payground_stripe_creates_and_retrieves_a_customer(pytester):
     result.assert_outcomes(passed=4)
 
 
+def test_oauth_links_follow_the_fixture_whenever_stripe_loaded_its_oauth_module(pytester):
+    """stripe.OAuth.authorize_url reads the copy of connect_api_base its module took when first
+    imported: a run that loaded it before the fixture still gets links to this server, and the
+    copy is Stripe's again after the test."""
+    pytester.makepyfile(
+        """
+        import stripe._oauth  # loaded before any fixture ran, as another test could have
+
+        def test_authorize_link(payground_stripe, payground_server):
+            url = payground_stripe.OAuth.authorize_url(client_id="ca_x", scope="read_only")
+            assert url.startswith(payground_server.url + "/oauth/authorize?")
+
+        def test_restored_afterwards():
+            assert stripe._oauth.connect_api_base == stripe.DEFAULT_CONNECT_API_BASE
+            assert stripe.OAuth.authorize_url(client_id="ca_x").startswith(
+                "https://connect.stripe.com/oauth/authorize?")
+        """
+    )
+    result = run(pytester, "-W", "error")
+    result.assert_outcomes(passed=2)
+
+
 def test_payground_config_override_in_conftest(pytester):
     pytester.makeconftest(
         """
