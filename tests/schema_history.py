@@ -29,6 +29,13 @@ def _to_15(conn) -> None:
         _drop_columns(conn, table, *(name for name, _ in added))
 
 
+def _to_16(conn) -> None:
+    conn.execute(sa.text("DROP INDEX ix_webhook_endpoints_application"))
+    _drop_columns(conn, "webhook_endpoints", "application")
+    _drop_columns(conn, "request_logs", "platform_id")
+    _drop_columns(conn, "accounts", "platform_connections")
+
+
 def _to_14(conn) -> None:
     for table in ("oauth_refresh_tokens", "oauth_codes", "oauth_connections",
                   "connect_applications"):
@@ -130,9 +137,9 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9,
-         9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2,
-         2: _to_1}  # from version -> its step down
+STEPS = {17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11,
+         11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4,
+         4: _to_3, 3: _to_2, 2: _to_1}  # from version -> its step down
 
 
 def downgrade(engine, version: int, pepper: str) -> None:
@@ -214,6 +221,10 @@ def populate(client, version: int, wall) -> dict:
     if version >= 15:  # a Connect OAuth application (what connects to it: tests/api/test_oauth)
         _ok(client.post("/sandbox/connect", headers=session, json={
             "name": "Old platform", "redirect_uris": ["http://127.0.0.1:9/callback"]}))
+        if version >= 17:  # a Connect webhook endpoint of that application
+            _ok(client.post("/v1/webhook_endpoints", headers=auth, data={
+                "url": "http://127.0.0.1:9/connect", "enabled_events[]": "*",
+                "connect": "true"}))
     # Rolled last: the old secret key keeps working for an hour (its expiry is stored).
     keys = _ok(client.get("/sandbox/keys", headers=session))["data"]
     key_id = next(k["id"] for k in keys if k["type"] == "secret")

@@ -285,6 +285,79 @@ def test_keys_made_before_version_15_are_no_ones_oauth_token(tmp_path, own_datab
     assert rolled.status_code == 201, rolled.get_json()
 
 
+def test_version_17_counts_connections_and_names_no_platform_in_old_log_rows(
+        tmp_path, own_database, wall):
+    """Version 17: accounts count their connections to platforms (backfilled from those not
+    revoked, so their events reach the platform's Connect endpoints at once), Connect webhook
+    endpoints name their application, and the request log names the platform of a request
+    made through a connection; rows logged before name none."""
+    from payground.app import dispose_app
+    from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION, UPGRADES
+    from tests.oauth_flow import Browser
+    from tests.schema_history import downgrade
+
+    app, client, platform = signed_up(tmp_path, own_database, wall, "platform@example.com")
+    business = client.post("/sandbox/signup", json={
+        "email": "business@example.com", "password": "an old password 1"}).get_json()
+    gone = client.post("/sandbox/signup", json={
+        "email": "gone@example.com", "password": "an old password 1"}).get_json()
+    session = {"Authorization": f"Bearer {platform['session']}"}
+    client_id = client.post("/sandbox/connect", headers=session, json={
+        "name": "Acme", "redirect_uris": ["http://127.0.0.1:9/cb"]}).get_json()["client_id"]
+    query = f"response_type=code&client_id={client_id}&scope=read_write"
+    for email in ("business@example.com", "gone@example.com"):
+        Browser(app, email, "an old password 1").code(query)
+    gone_connection = client.get("/sandbox/connections", headers={
+        "Authorization": f"Bearer {gone['session']}"}).get_json()["data"][0]["id"]
+    assert client.post(f"/sandbox/connections/{gone_connection}/revoke", headers={
+        "Authorization": f"Bearer {gone['session']}"}).status_code == 200
+    platform_key = {"Authorization": f"Bearer {platform['keys']['secret']}"}
+    old_request = client.get("/v1/customers", headers={
+        **platform_key, "Stripe-Account": business["account"]["id"]}).headers["Request-Id"]
+    with app.app_context():
+        downgrade(db.engine, 16, app.config["SECRET"])
+    dispose_app(app)
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    made = client.post("/v1/webhook_endpoints", headers=platform_key, data={
+        "url": "http://127.0.0.1:9/connect", "enabled_events[]": "customer.created",
+        "connect": "true"}).get_json()
+    customer = client.post("/v1/customers", headers={
+        "Authorization": f"Bearer {business['keys']['secret']}"}, data={}).get_json()
+    new_request = client.get("/v1/customers", headers={
+        **platform_key, "Stripe-Account": business["account"]["id"]}).headers["Request-Id"]
+    business_session = {"Authorization": f"Bearer {business['session']}"}
+    logged = {r: client.get(f"/sandbox/requests/{r}", headers=business_session).get_json()
+              for r in (old_request, new_request)}
+    # The attempt (nobody listens on port 9) writes its result: done before the reads below.
+    assert upgraded.extensions["payground"].webhooks.wait_idle(10)
+    queued = client.get("/sandbox/webhook_deliveries", headers=session).get_json()["data"]
+    with upgraded.app_context():
+        indexes = {i["name"] for i in sa.inspect(db.engine).get_indexes("webhook_endpoints")}
+        counts = dict(db.session.execute(sa.text(
+            "SELECT email, platform_connections FROM accounts")).all())
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            UPGRADES[17](conn)  # a second run (two workers upgrading) changes nothing
+        again = dict(db.session.execute(sa.text(
+            "SELECT email, platform_connections FROM accounts")).all())
+        db.session.remove()
+    dispose_app(upgraded)
+    assert version == SCHEMA_VERSION
+    assert counts == again == {"platform@example.com": 0, "business@example.com": 1,
+                               "gone@example.com": 0}
+    assert "ix_webhook_endpoints_application" in indexes
+    assert made["application"] == client_id
+    assert [(d["event"], d["event_type"], d["endpoint"]) for d in queued] == [
+        (queued[0]["event"], "customer.created", made["id"])]
+    assert queued[0]["event"].startswith("evt_") and customer["id"].startswith("cus_")
+    assert (logged[old_request]["platform"], logged[new_request]["platform"]) == (
+        None, platform["account"]["id"])
+
+
 def test_version_8_money_becomes_64_bit_and_its_authorisations_expire(tmp_path, own_database,
                                                                         wall):
     from payground.extensions import db
@@ -491,7 +564,7 @@ def _filled_at(tmp_path, url, wall, version):
 
 # Every version on SQLite; on PostgreSQL (slower to set up) the oldest, which runs every step,
 # the last before 64-bit money, and the last.
-@pytest.mark.parametrize("version", (1, 9, 14) if PG_URL else range(1, 15))
+@pytest.mark.parametrize("version", (1, 9, 16) if PG_URL else range(1, 17))
 def test_every_earlier_version_upgrades_keeping_every_row(tmp_path, own_database, wall,
                                                           version):
     """Accounts, keys (a rolled one, a restricted one), sessions, customers, charges and

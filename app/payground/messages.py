@@ -346,8 +346,9 @@ WEBHOOK_ENDPOINTS_LIMIT = (
 )
 WEBHOOK_EVENT_UNKNOWN = "Invalid {param}: must be * or one of the event types Payground sends: {types}"
 WEBHOOK_CONNECT = (
-    "Invalid connect: Payground has no connected accounts, so a Connect endpoint would never "
-    "be sent anything. Leave connect out (or false)."
+    "Invalid connect: this account has no Connect application in {mode} mode, so a Connect "
+    "endpoint would never be sent anything. Create it first (POST /sandbox/connect with "
+    "\"livemode\": {livemode}), or leave connect out."
 )
 WEBHOOK_ROLL_EXPIRES_IN = (
     "Invalid expires_in: must be between 0 (the old secret stops signing now) and {max} "

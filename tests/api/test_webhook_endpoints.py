@@ -141,8 +141,9 @@ def test_modes_are_apart(account):
     ({"url": URL, "enabled_events[]": ["charge.succeeded", "charge.suceeded"]}, None,
      "enabled_events[1]", messages.WEBHOOK_EVENT_UNKNOWN.format(
          param="enabled_events[1]", types=", ".join(EVENT_TYPES))),
+    # A Connect endpoint needs the account's Connect application of the mode (test_connect_webhooks).
     ({"url": URL, "enabled_events[]": "*", "connect": "true"}, None, "connect",
-     messages.WEBHOOK_CONNECT),
+     messages.WEBHOOK_CONNECT.format(mode="test", livemode="false")),
     ({"url": URL, "enabled_events[]": "*", "api_version": "latest"}, None, "api_version",
      "Invalid api_version: must be an API version such as 2026-10-28.endive."),
     ({"url": URL, "enabled_events[]": "*", "secret": "whsec_mine"}, "parameter_unknown",

@@ -58,7 +58,8 @@ def test_a_v1_request_is_logged_with_every_field(account, wall):
         "method": "POST", "path": "/v1/customers", "status": 200,
         "key_id": key_ids(account)[("secret", False)],
         "key_redacted": f"sk_test_...{account.secret_key[-4:]}", "client_ip": "127.0.0.1",
-        "idempotency_key": "order-42", "error_type": None, "error_code": None}
+        "idempotency_key": "order-42", "error_type": None, "error_code": None,
+        "platform": None}  # a request through a Connect connection names its platform
 
 
 def test_request_ids_are_sortable_and_the_list_is_newest_first(account):

@@ -267,6 +267,8 @@ def _authenticate():
     key_service.touch(key, now)
     _audit_if_sent_by_a_page(key, now)
     g.raw_key, g.api_key, g.account, g.livemode = raw, key, account, key.livemode
+    # An OAuth access token acts for its connection's platform (the request log names it).
+    g.platform_id = key.platform_id
     return key
 
 

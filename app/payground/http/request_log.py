@@ -51,8 +51,9 @@ def note_caller() -> None:
     account, key = g.get("account"), g.get("api_key")
     if account is None or key is None:
         return
+    # ``platform_id``: the platform of a request made through a connection (http/auth.py).
     g.log_caller = (account.id, key.livemode, key.id, key.redacted,
-                    state().clock.for_account(account))
+                    state().clock.for_account(account), g.get("platform_id"))
 
 
 def record(response: Response) -> Response:
@@ -93,7 +94,7 @@ def _record(response: Response) -> None:
         if is_unlogged_throttle(status):
             return
         caller = refused_caller(status, error_code)
-    account_id, livemode, key_id, key_redacted, created = caller
+    account_id, livemode, key_id, key_redacted, created, platform_id = caller
     row = logs.request_log_row(
         id=g.request_id, account_id=account_id, livemode=livemode, key_id=key_id,
         key_redacted=key_redacted, method=request.method,
@@ -102,7 +103,7 @@ def _record(response: Response) -> None:
         status=status, client_ip=client_ip(),
         idempotency_key=request.headers.get("Idempotency-Key") or None,
         created=created, duration_ms=round((time.perf_counter() - g.started) * 1000, 3),
-        error_type=error_type, error_code=error_code)
+        error_type=error_type, error_code=error_code, platform_id=platform_id)
     buffer = state().request_log
     if buffer is not None:
         buffer.add(row)  # written within REQUEST_LOG_FLUSH_MS (services/log_buffer.py)
@@ -165,11 +166,12 @@ def _identify_refused_caller(status: int, error_code: str | None) -> tuple:
         # End the read: on SQLite a read transaction cannot always turn into a write one.
         db.session.rollback()
         if key is not None:
-            return (key.account_id, key.livemode, key.id, key.redacted, st.clock.for_account(key))
+            return (key.account_id, key.livemode, key.id, key.redacted,
+                    st.clock.for_account(key), None)
     if url_key is not None:
         return (url_key.account_id, url_key.livemode, url_key.id, url_key.redacted,
-                st.clock.for_account(url_key))
-    return (None, None, None, logs.redacted_form(raw) if raw else None, st.clock.now())
+                st.clock.for_account(url_key), None)
+    return (None, None, None, logs.redacted_form(raw) if raw else None, st.clock.now(), None)
 
 
 def audit_key_in_url() -> None:

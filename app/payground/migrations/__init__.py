@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 17
 
 
 class DatabaseTooNew(Exception):
@@ -277,6 +277,29 @@ def _v16_descriptive_fields(conn) -> None:
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
 
 
+def _v17_connect_webhooks(conn) -> None:
+    """Connect endpoints name the platform's application; accounts count the connections
+    they have to platforms (backfilled from those not revoked); the request log names the
+    platform that made a request through a connection (old rows: none known, null)."""
+    columns = {c["name"] for c in inspect(conn).get_columns("webhook_endpoints")}
+    if "application" not in columns:
+        conn.execute(text("ALTER TABLE webhook_endpoints ADD COLUMN application VARCHAR(64)"))
+    indexes = {i["name"] for i in inspect(conn).get_indexes("webhook_endpoints")}
+    if "ix_webhook_endpoints_application" not in indexes:
+        conn.execute(text("CREATE INDEX ix_webhook_endpoints_application "
+                          "ON webhook_endpoints (application)"))
+    columns = {c["name"] for c in inspect(conn).get_columns("request_logs")}
+    if "platform_id" not in columns:
+        conn.execute(text("ALTER TABLE request_logs ADD COLUMN platform_id VARCHAR(40)"))
+    columns = {c["name"] for c in inspect(conn).get_columns("accounts")}
+    if "platform_connections" not in columns:
+        conn.execute(text("ALTER TABLE accounts ADD COLUMN platform_connections "
+                          "INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(text("UPDATE accounts SET platform_connections = (SELECT count(*) FROM "
+                      "oauth_connections WHERE oauth_connections.account_id = accounts.id "
+                      "AND oauth_connections.revoked_at IS NULL)"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -293,6 +316,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     14: _v14_idempotency_paths,
     15: _v15_oauth_access_tokens,
     16: _v16_descriptive_fields,
+    17: _v17_connect_webhooks,
 }
 
 _meta = MetaData()

@@ -30,6 +30,10 @@ class Account(db.Model):
     # Leak drills whose bots still have requests to come: read with the key too, so a /v1
     # read catches them up (services.drills) only when the account has some.
     open_drills: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Connect OAuth connections of this account to platforms' applications not revoked, both
+    # modes: read with the key too, so an event looks for the platforms' Connect endpoints
+    # (services.webhooks) only when the account is connected to some.
+    platform_connections: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Session(db.Model):

@@ -21,6 +21,8 @@ class Event(AccountScoped, db.Model):
     id_prefix = "evt_"
     # Not a column: its deliveries not (yet) successful, set by whoever shows it.
     pending_webhooks = 0
+    # Not a column: shown to a platform (its ``account`` field is then set), by whoever shows it.
+    shown_to_platform = False
 
     type: Mapped[str] = mapped_column(String(64), index=True)
     api_version: Mapped[str] = mapped_column(String(32))

@@ -40,3 +40,7 @@ class RequestLog(db.Model):
     duration_ms: Mapped[float]
     error_type: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[str | None] = mapped_column(String(64))
+    # A request made through a Connect connection (the platform's key with ``Stripe-Account``,
+    # or an OAuth access token): the platform's account. It is logged in the connected
+    # account, where its data is; this says who made it.
+    platform_id: Mapped[str | None] = mapped_column(String(40))

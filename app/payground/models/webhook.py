@@ -31,6 +31,9 @@ class WebhookEndpoint(AccountScoped, db.Model):
     # (account clock) the one before it still signs deliveries too.
     secret_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     previous_secret_expires_at: Mapped[int | None]
+    # A Connect endpoint (``connect=true``): the platform's application (``ca_``) of the
+    # endpoint's mode. It is sent the events of the accounts connected to that application.
+    application: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class WebhookDelivery(AccountScoped, db.Model):

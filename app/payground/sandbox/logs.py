@@ -54,6 +54,8 @@ class RequestLogOut(Schema):
     idempotency_key = fields.String()
     error_type = fields.String()
     error_code = fields.String()
+    # Made through a Connect connection: the platform's account (else null).
+    platform = fields.String(attribute="platform_id")
 
 
 class AuditEventOut(Schema):

@@ -154,7 +154,7 @@ def revoke_connection(account, connection_id: str, *, clock,
         raise InvalidRequestError(messages.CONNECTION_ALREADY_REVOKED.format(
             connection=connection.id), param="id", code="connection_revoked")
     now = clock.for_account(account)
-    end_connection(connection, now)
+    end_connection(connection, account, now)
     record_event("oauth.disconnected", now=now, account_id=account.id,
                  livemode=connection.livemode, source=source,
                  data={"connection": connection.id, "client_id": connection.application_id})
@@ -162,10 +162,22 @@ def revoke_connection(account, connection_id: str, *, clock,
     return connection
 
 
-def end_connection(connection: OAuthConnection, now: int) -> None:
-    """Revoke ``connection``, its access tokens and its refresh tokens (not committed)."""
+def end_connection(connection: OAuthConnection, account, now: int) -> None:
+    """Revoke ``connection`` of ``account`` (the connected account), its access tokens and
+    its refresh tokens, and tell the platform (not committed).
+
+    Whoever ends it, the account or the platform, Stripe sends the platform's Connect
+    endpoints ``account.application.deauthorized``: an event of the connected account,
+    sent to that application only (its other endpoints, and the account's own, get nothing).
+    """
+    from . import events
+
     connection.revoked_at = now
     revoke_tokens(connection.id, now)
+    _count_connections(account.id, -1)
+    application = db.session.get(ConnectApplication, connection.application_id)
+    events.emit(account, connection.livemode, now, "account.application.deauthorized",
+                application, application=application.id)
 
 
 def revoke_tokens(connection_id: str, now: int, key_ids: list[str] | None = None) -> None:
@@ -202,7 +214,16 @@ def new_connection(application: ConnectApplication, account, scope: str,
         scope=scope)
     db.session.add(connection)
     db.session.flush()  # before the code that names it (no relationship orders the INSERTs)
+    _count_connections(account.id, +1)
     return connection
+
+
+def _count_connections(account_id: str, change: int) -> None:
+    """``accounts.platform_connections``: an event of an account connected to none looks for
+    no platform's Connect endpoint (services.webhooks)."""
+    db.session.execute(update(Account).where(Account.id == account_id).values(
+        platform_connections=Account.platform_connections + change)
+        .execution_options(synchronize_session=False))
 
 
 # --- Stripe-Account: a platform's request acting on a connected account -------------------------

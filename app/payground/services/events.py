@@ -53,6 +53,8 @@ _SCHEMAS: dict[str, type[Schema] | str] = {
     "customer": "..v1.customers:CustomerOut",
     "charge": "..v1.charges:ChargeOut",
     "refund": "..v1.refunds:RefundOut",
+    # A platform's Connect application, as account.application.* events show it.
+    "connect_application": "..v1.events:ApplicationOut",
 }
 _INSERT = insert_statement(Event.__table__)
 
@@ -68,7 +70,7 @@ def register_schema(object_name: str, schema: type[Schema] | str) -> None:
 
 def emit(account, livemode: bool, now: int, type: str, obj: Any,
          previous_attributes: dict | None = None, *, flush: bool = True,
-         writes: Writes | None = None) -> None:
+         writes: Writes | None = None, application: str | None = None) -> None:
     """Write a ``type`` event about ``obj`` (as it is now) in the caller's transaction.
 
     The row is INSERTed at once on the session's connection; the caller commits (or rolls
@@ -79,6 +81,8 @@ def emit(account, livemode: bool, now: int, type: str, obj: Any,
     :param flush: False when the caller has set every column the snapshot shows on ``obj``
         itself (no relationship-only foreign keys, no column defaults): saves a flush.
     :param writes: queue the row there instead (the caller runs it); implies ``flush=False``.
+    :param application: send the event to this Connect application's endpoints only (not
+        to the account's own, nor to other platforms'): ``account.application.*``.
     """
     # Ids filled from relationships (charge.balance_transaction -> balance_transaction_id)
     # and column defaults only exist after a flush; the snapshot must show them.
@@ -98,7 +102,8 @@ def emit(account, livemode: bool, now: int, type: str, obj: Any,
         writes.add(_INSERT, row)
     else:
         execute(db.session.connection(), _INSERT, [row])
-    webhooks.queue_deliveries(account, livemode, row, writes)  # nothing without endpoints
+    # Nothing without endpoints (the account's own, or its platforms' Connect endpoints).
+    webhooks.queue_deliveries(account, livemode, row, writes, application=application)
 
 
 def emit_changes(account, livemode: bool, now: int, type: str, obj: Any,

@@ -120,6 +120,7 @@ class CallerKey:
     permissions: list | None
     ip_allowlist: list | None
     connection_id: str | None  # an OAuth access token's connection
+    platform_id: str | None  # ... and that connection's platform (read by the same lookup)
 
     @property
     def redacted(self) -> str:
@@ -145,6 +146,7 @@ class CallerAccount:
     bank_account_last4: str | None
     webhook_endpoint_count: int
     open_drills: int
+    platform_connections: int
 
 
 def caller_account(account: Account) -> CallerAccount:
@@ -167,11 +169,18 @@ def compile_lookup(dialect) -> tuple[str, bool]:
     if dialect.name not in _lookup_sql:
         from sqlalchemy import bindparam
 
+        from ..models.oauth import OAuthConnection
+
         table, accounts = ApiKey.__table__, Account.__table__
+        connections = OAuthConnection.__table__
+        # An access token's platform comes with it: a join on a primary key (nothing for
+        # other keys), so the request log names the platform without a query of its own.
         statement = (
-            select(*(table.c[name] for name in _KEY_COLUMNS),
+            select(*(connections.c[name] if name == "platform_id" else table.c[name]
+                     for name in _KEY_COLUMNS),
                    *(accounts.c[name] for name in _ACCOUNT_COLUMNS))
-            .select_from(table.join(accounts, accounts.c.id == table.c.account_id))
+            .select_from(table.join(accounts, accounts.c.id == table.c.account_id)
+                         .outerjoin(connections, connections.c.id == table.c.connection_id))
             .where(table.c.digest == bindparam("digest")))
         compiled = statement.compile(dialect=dialect)
         _lookup_sql[dialect.name] = (compiled.string, compiled.positional)
@@ -214,6 +223,7 @@ def _find_caller(digest: str) -> tuple[CallerKey, CallerAccount] | None:
     account["clock_offset"] = account["clock_offset"] or 0
     account["webhook_endpoint_count"] = account["webhook_endpoint_count"] or 0
     account["open_drills"] = account["open_drills"] or 0
+    account["platform_connections"] = account["platform_connections"] or 0
     return CallerKey(**values), CallerAccount(**account)
 
 

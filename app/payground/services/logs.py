@@ -38,6 +38,7 @@ def request_log_row(**row: Any) -> dict[str, Any]:
     caller can store a key by mistake; the text a client sent has its NUL characters written
     ``%00`` (PostgreSQL takes none in text, and one bad row would fail the whole batch).
     """
+    row.setdefault("platform_id", None)  # every row names every column (named parameters)
     row["path"] = keyfmt.scrub_start(_storable(row["path"]), PATH_MAX)
     row["method"] = _storable(row["method"])[:10]
     if row.get("idempotency_key") is not None:

@@ -24,7 +24,7 @@ from ..models.account import Account
 from ..models.api_key import ApiKey
 from ..models.base import db
 from ..models.oauth import AuthorizationCode, ConnectApplication, OAuthConnection, RefreshToken
-from . import connections
+from . import connections, events
 from .audit import record_event
 from .keys import PERMISSIONS, issue_key, publishable_secret
 
@@ -138,6 +138,12 @@ def approve(account, request: AuthorizeRequest, *, pepper: str, clock,
         connection_id=connection.id, livemode=application.livemode, scope=request.scope,
         redirect_uri=request.redirect_uri, created=issued_at,
         expires_at=issued_at + oauthfmt.CODE_SECONDS))
+    # Stripe: "Occurs whenever a user authorizes an application. Sent to the related
+    # application only." The account authorizes it here (its access works from now on,
+    # Stripe-Account included), not when the platform exchanges the code; again on each
+    # approval (a new scope is a new authorization).
+    events.emit(account, application.livemode, now, "account.application.authorized",
+                application, application=application.id)
     record_event("oauth.authorized", now=now, account_id=account.id,
                  livemode=application.livemode, source=source,
                  data={"client_id": application.id, "scope": request.scope,
@@ -317,7 +323,7 @@ def deauthorize(platform, key, params: Mapping[str, str], *, clock,
             account=keyfmt.scrub_start(account_id, 100)))
     account = db.session.get(Account, connection.account_id)
     now = clock.for_account(account)
-    connections.end_connection(connection, now)
+    connections.end_connection(connection, account, now)
     record_event("oauth.deauthorized", now=now, account_id=account.id,
                  livemode=connection.livemode, source=source,
                  data={"client_id": application.id, "connection": connection.id,

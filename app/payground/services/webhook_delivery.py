@@ -304,7 +304,9 @@ def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
     if event is None:  # cannot happen (events are never deleted); never retry it forever
         _finish(delivery, claim, now, status="failed", error="event not found")
         return
-    body = render_event(event, endpoint.api_version)
+    # A Connect endpoint is the platform's: its events name the connected account.
+    body = render_event(event, endpoint.api_version,
+                        shown_to_platform=endpoint.application is not None)
     url, livemode = endpoint.url, delivery.livemode
     secrets = signing_secrets(endpoint, pepper, now)
     db.session.commit()  # no transaction held while waiting for the receiver
@@ -340,9 +342,12 @@ def _finish(delivery: WebhookDelivery, claim: int, now: int, *, status: str,
     db.session.commit()
 
 
-def render_event(event: Event, api_version: str | None = None) -> bytes:
+def render_event(event: Event, api_version: str | None = None, *,
+                 shown_to_platform: bool = False) -> bytes:
     """The event as ``GET /v1/events/{id}`` returns it, with ``pending_webhooks`` now and,
-    for an endpoint that has one, the endpoint's ``api_version``.
+    for an endpoint that has one, the endpoint's ``api_version``; for a Connect endpoint
+    (``shown_to_platform``) with the connected account's id in ``account``, as a platform
+    reading it through its connection sees it.
 
     Stripe renders what it sends to such an endpoint in that version, and says so in the
     event's ``api_version`` (Stripe.net and stripe-go refuse an event whose version is not
@@ -352,6 +357,7 @@ def render_event(event: Event, api_version: str | None = None) -> bytes:
     from ..v1.events import EventOut  # the HTTP layer's schema, imported when first sending
 
     event.pending_webhooks = undelivered_counts([event.id]).get(event.id, 0)
+    event.shown_to_platform = shown_to_platform
     shown = EventOut().dump(event)
     if api_version:
         shown["api_version"] = api_version

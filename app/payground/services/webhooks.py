@@ -5,6 +5,11 @@ An event is queued for an endpoint in the transaction that writes the event (one
 land together or not at all. ``services.webhook_delivery`` sends the rows after the commit.
 Accounts count their endpoints (``accounts.webhook_endpoint_count``, read with the key on
 every request): an account without any, like every benchmark account, pays nothing.
+
+A Connect endpoint (``connect=true``, ``application`` set) is a platform's: it is sent the
+events of the accounts connected to its application instead of its own account's. Accounts
+count their connections too (``accounts.platform_connections``): only a connected account's
+events look for such endpoints.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object
 # Every event type Payground sends (tests check the services emit no other). Stripe's list is
 # far longer; a type Payground never sends is refused rather than silently never delivered.
 EVENT_TYPES = (
+    "account.application.authorized", "account.application.deauthorized",
     "balance.available",
     "charge.captured", "charge.expired", "charge.failed", "charge.refund.updated",
     "charge.refunded", "charge.succeeded", "charge.updated",
@@ -50,8 +56,7 @@ def create_endpoint(account, livemode: bool, clock, params: dict[str, Any], *,
 
     :param allowed: the server's ``core.webhooks.AllowedHosts`` (``None``: anywhere).
     """
-    if params.get("connect"):
-        raise ParameterInvalid(messages.WEBHOOK_CONNECT, param="connect")
+    application = _connect_application(account, livemode) if params.get("connect") else None
     _check_live_url(params["url"], livemode)
     check_allowed_host(params["url"], allowed)
     # Counting first locks the account's row (PostgreSQL) until the commit: two creates at
@@ -70,10 +75,28 @@ def create_endpoint(account, livemode: bool, clock, params: dict[str, Any], *,
         created=clock.for_account(account), url=params["url"],
         description=params.get("description"), enabled_events=params["enabled_events"],
         status="enabled", api_version=params.get("api_version"),
-        metadata_=clean_metadata(params.get("metadata")))
+        metadata_=clean_metadata(params.get("metadata")), application=application)
     db.session.add(endpoint)
     db.session.commit()
     return endpoint, endpoint_secret(pepper, endpoint.id)
+
+
+def _connect_application(account, livemode: bool) -> str:
+    """The ``client_id`` a Connect endpoint of this mode belongs to (one per account and
+    mode, never deleted: the endpoint keeps it).
+
+    :raises ParameterInvalid: the account has no Connect application in this mode.
+    """
+    from ..models.oauth import ConnectApplication
+
+    client_id = db.session.execute(select(ConnectApplication.id).where(
+        ConnectApplication.account_id == account.id,
+        ConnectApplication.livemode == livemode)).scalar_one_or_none()
+    if client_id is None:
+        raise ParameterInvalid(messages.WEBHOOK_CONNECT.format(
+            mode="live" if livemode else "test", livemode="true" if livemode else "false"),
+            param="connect")
+    return client_id
 
 
 def get_endpoint(account, livemode: bool, endpoint_id: str) -> WebhookEndpoint:
@@ -178,21 +201,38 @@ def list_endpoints(account, livemode: bool, params: dict[str, Any], url: str) ->
 
 
 def queue_deliveries(account, livemode: bool, event: dict[str, Any],
-                     writes: Writes | None = None) -> None:
+                     writes: Writes | None = None, *, application: str | None = None) -> None:
     """Queue ``event`` (its row's values) for every enabled endpoint that wants its type,
-    in the caller's transaction (or its ``writes``)."""
-    if not getattr(account, "webhook_endpoint_count", 0):
-        return
-    endpoints = db.session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
-            WebhookEndpoint.account_id == account.id, WebhookEndpoint.livemode == livemode,
-            WebhookEndpoint.status == "enabled", WebhookEndpoint.deleted.is_(False))).all()
-    rows = [{"id": new_object_id(WebhookDelivery), "account_id": account.id,
-             "livemode": livemode, "created": event["created"], "event_id": event["id"],
+    in the caller's transaction (or its ``writes``).
+
+    Those are the account's own endpoints, and the Connect endpoints (``connect=true``) of
+    the platforms whose application the account is connected to in ``livemode`` now. With
+    ``application`` (``account.application.*``: "sent to the related application only"),
+    that application's Connect endpoints only, connected or not any more.
+    """
+    if application is not None:
+        targets = _connect_endpoints(account, livemode, event["created"],
+                                     application=application)
+    else:
+        targets = []
+        if getattr(account, "webhook_endpoint_count", 0):
+            targets = [(endpoint_id, enabled, account.id, event["created"])
+                       for endpoint_id, enabled in db.session.execute(
+                           select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
+                               WebhookEndpoint.account_id == account.id,
+                               WebhookEndpoint.livemode == livemode,
+                               WebhookEndpoint.status == "enabled",
+                               WebhookEndpoint.deleted.is_(False),
+                               # A Connect endpoint hears of connected accounts only.
+                               WebhookEndpoint.application.is_(None))).all()]
+        if getattr(account, "platform_connections", 0):  # connected accounts only pay this
+            targets += _connect_endpoints(account, livemode, event["created"])
+    rows = [{"id": new_object_id(WebhookDelivery), "account_id": owner,
+             "livemode": livemode, "created": created, "event_id": event["id"],
              "endpoint_id": endpoint_id, "event_type": event["type"], "status": "pending",
-             "attempts": 0, "next_attempt_at": event["created"], "claimed_until": None,
+             "attempts": 0, "next_attempt_at": created, "claimed_until": None,
              "last_attempt_at": None, "last_response_status": None, "last_error": None}
-            for endpoint_id, enabled in endpoints
+            for endpoint_id, enabled, owner, created in targets
             if ALL_EVENTS in enabled or event["type"] in enabled]
     if not rows:
         return
@@ -201,6 +241,34 @@ def queue_deliveries(account, livemode: bool, event: dict[str, Any],
     else:
         execute(db.session.connection(), _INSERT_DELIVERY, rows)
     send_after_commit()
+
+
+def _connect_endpoints(account, livemode: bool, created: int, *,
+                       application: str | None = None) -> list[tuple[str, list, str, int]]:
+    """(endpoint, its enabled events, its platform, now on the platform's clock) of the
+    enabled Connect endpoints of ``application``, or of every application ``account`` is
+    connected to in ``livemode``. ``created``: the event's time, on ``account``'s clock.
+
+    A delivery belongs to the endpoint's owner (the platform: its deliveries page, its
+    clock for retries, its share of the senders), so its times are on the platform's clock.
+    """
+    from ..models.oauth import OAuthConnection
+
+    query = (select(WebhookEndpoint.id, WebhookEndpoint.enabled_events,
+                    WebhookEndpoint.account_id, Account.clock_offset)
+             .join(Account, Account.id == WebhookEndpoint.account_id)
+             .where(WebhookEndpoint.livemode == livemode, WebhookEndpoint.status == "enabled",
+                    WebhookEndpoint.deleted.is_(False)))
+    if application is not None:
+        query = query.where(WebhookEndpoint.application == application)
+    else:
+        query = query.join(OAuthConnection,
+                           OAuthConnection.application_id == WebhookEndpoint.application).where(
+            OAuthConnection.account_id == account.id, OAuthConnection.livemode == livemode,
+            OAuthConnection.revoked_at.is_(None))
+    wall = created - (account.clock_offset or 0)  # ``created`` is on the account's clock
+    return [(endpoint_id, enabled, platform, wall + (offset or 0))
+            for endpoint_id, enabled, platform, offset in db.session.execute(query).all()]
 
 
 SEND_AFTER_COMMIT = "payground_send_webhooks"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import request
-from marshmallow import Schema, ValidationError, fields
+from flask import g, request
+from marshmallow import Schema, ValidationError, fields, missing
 
 from .. import messages
 from ..errors import InvalidRequestError
@@ -41,6 +41,10 @@ class EventRetrieve(StripeSchema):
 class EventOut(Schema):
     id = fields.String()
     object = fields.Constant("event")
+    # Stripe's "connected account that originates the event": only on events shown to a
+    # platform (a Connect endpoint's delivery, a read through a connection); left out else.
+    account = fields.Function(
+        lambda event: event.account_id if event.shown_to_platform else missing)
     api_version = fields.String()
     created = fields.Integer()
     data = fields.Dict()
@@ -51,6 +55,22 @@ class EventOut(Schema):
     type = fields.String()
 
 
+class ApplicationOut(Schema):
+    """A platform's Connect application as ``account.application.*`` events carry it."""
+
+    id = fields.String()
+    object = fields.Constant("application")
+    name = fields.String()
+
+
+def _shown_to_platform(events_shown) -> None:
+    """A read through a connection (``Stripe-Account``, an OAuth access token) is the
+    platform's: its events name the connected account, as Connect deliveries do."""
+    if g.get("platform_id"):
+        for event in events_shown:
+            event.shown_to_platform = True
+
+
 @bp.get("/events/<event_id>")
 @requires("event_read")
 @accepts(EventRetrieve)
@@ -58,7 +78,9 @@ class EventOut(Schema):
 def retrieve_event(event_id, params):
     """Retrieve an event (the object as it was when the event happened)."""
     s = scope()
-    return events.get_event(s.account, s.livemode, event_id)
+    event = events.get_event(s.account, s.livemode, event_id)
+    _shown_to_platform([event])
+    return event
 
 
 @bp.get("/events")
@@ -70,4 +92,6 @@ def list_events(params):
     if params.get("type") and params.get("types"):
         raise InvalidRequestError(messages.EVENT_TYPE_AND_TYPES, param="types")
     s = scope()
-    return events.list_events(s.account, s.livemode, s.clock, params, request.path)
+    page = events.list_events(s.account, s.livemode, s.clock, params, request.path)
+    _shown_to_platform(page.items)
+    return page

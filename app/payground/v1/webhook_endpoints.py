@@ -57,7 +57,7 @@ class WebhookEndpointCreate(StripeSchema):
     enabled_events = EnabledEvents(required=True)
     description = Str(allow_empty=True)
     api_version = ApiVersion(max_length=32)
-    connect = Bool()  # true is refused: Payground has no connected accounts
+    connect = Bool()  # true: sent the events of the accounts connected to the application
     metadata = Metadata()
     expand = Expand()
 
@@ -79,7 +79,7 @@ class WebhookEndpointOut(Schema):
     id = fields.String()
     object = fields.Constant("webhook_endpoint")
     api_version = fields.String()
-    application = fields.Constant(None)
+    application = fields.String()  # a Connect endpoint's application (ca_), else null
     created = fields.Integer()
     description = fields.String()
     enabled_events = fields.List(fields.String())
