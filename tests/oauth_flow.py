@@ -3,10 +3,23 @@ logs in to the dashboard and answers the consent page, as a connected account's 
 
 from __future__ import annotations
 
+import re
+
 from payground.testing.oauth import CONSENT_PATH, hidden_fields, query_of
 
-__all__ = ["Browser", "hidden_fields", "query_of"]
+__all__ = ["Browser", "form_fields", "hidden_fields", "query_of"]
+_FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.DOTALL)
 PASSWORD = "correct horse battery"
+
+
+def form_fields(page: str, action: str, form_id: str | None = None) -> dict[str, str]:
+    """The hidden fields of the form posting to ``action`` (the one with id ``form_id``): what
+    a browser sends with it (the page's other forms, the mode switch and log-out, keep theirs)."""
+    for attributes, body in _FORM.findall(page):
+        if f'action="{action}"' in attributes and (
+                form_id is None or f'id="{form_id}"' in attributes):
+            return hidden_fields(body)
+    raise AssertionError(f"no form posts to {action}")
 
 
 class Browser:

@@ -19,7 +19,8 @@ import requests
 
 from payground import messages
 from payground.core import keys
-from tests.oauth_flow import hidden_fields, query_of
+from payground.core import oauth as oauthfmt
+from tests.oauth_flow import form_fields, query_of
 from tests.tutorial_support import (FULL_KEY, PASSWORD, PROGRAM_TIMEOUT, LessonProject,
                                     lesson_server, masked)
 
@@ -150,21 +151,30 @@ class BrowserOf:
         self.server, self.business = server, business
         self.http = requests.Session()
 
-    def connect(self, link: str, decision: str = "approve") -> tuple[str, requests.Response]:
-        """Follow one of Acme's Connect links, log in if asked, press Connect (or Deny);
-        the address Payground sent the browser back to, and Acme's page there."""
+    def log_in(self, page: requests.Response, email: str) -> requests.Response:
+        """Fill in the log-in page's form (its ``next`` included) and follow where it goes."""
+        return self.http.post(self.server.url_for("/dashboard/login"), timeout=30, data={
+            **form_fields(page.text, "/dashboard/login"), "email": email,
+            "password": PASSWORD})
+
+    def answer(self, link: str, decision: str = "approve") -> str:
+        """Follow one of Acme's Connect links, log in if asked, press Connect (or Deny): the
+        address Payground sends the browser back to (not followed yet)."""
         page = self.http.get(link, timeout=30)
         if page.url.startswith(self.server.url_for("/dashboard/login")):
-            page = self.http.post(self.server.url_for("/dashboard/login"), timeout=30, data={
-                **hidden_fields(page.text), "email": self.business.email,
-                "password": PASSWORD})
+            page = self.log_in(page, self.business.email)
         assert "Connect Acme Analytics to your account" in page.text, page.text
-        self.consent = page.text
+        self.consent, self.consent_url = page.text, page.url
         answer = self.http.post(self.server.url_for("/dashboard/oauth/authorize"), timeout=30,
-                                data={**hidden_fields(page.text), "decision": decision},
+                                data={**form_fields(page.text, "/dashboard/oauth/authorize"),
+                                      "decision": decision},
                                 allow_redirects=False)
         assert answer.status_code == 302, answer.text
-        back = answer.headers["Location"]
+        return answer.headers["Location"]
+
+    def connect(self, link: str, decision: str = "approve") -> tuple[str, requests.Response]:
+        """:meth:`answer`, then the address followed: it and Acme's page there."""
+        back = self.answer(link, decision)
         return back, self.http.get(back, timeout=30)
 
 
@@ -321,14 +331,7 @@ def test_denying_connects_nothing(server, acme, bloom, site):
 def test_a_callback_link_from_someone_else_is_not_exchanged(server, acme, bloom, site):
     """Login CSRF: a link carrying another browser's code. Without this browser's state the
     site never sends the code, which stays unused (the business's own browser could)."""
-    attacker = BrowserOf(server, bloom)
-    page = attacker.http.get(f"{acme.acme_url}/connect", timeout=30)
-    page = attacker.http.post(server.url_for("/dashboard/login"), timeout=30, data={
-        **hidden_fields(page.text), "email": bloom.email, "password": PASSWORD})
-    answer = attacker.http.post(server.url_for("/dashboard/oauth/authorize"), timeout=30,
-                                data={**hidden_fields(page.text), "decision": "approve"},
-                                allow_redirects=False)
-    link = answer.headers["Location"]
+    link = BrowserOf(server, bloom).answer(f"{acme.acme_url}/connect")
     victim = requests.Session()
     refused = victim.get(link, timeout=30)
     assert refused.status_code == 400
@@ -338,13 +341,51 @@ def test_a_callback_link_from_someone_else_is_not_exchanged(server, acme, bloom,
         f"exchanged: {bloom.account_id} (read_only), a code not used before\n")
 
 
-def test_signed_in_as_acme_the_consent_page_refuses(server, acme, site):
-    browser = BrowserOf(server, acme)
-    page = browser.http.get(f"{acme.acme_url}/connect", timeout=30)
-    page = browser.http.post(server.url_for("/dashboard/login"), timeout=30, data={
-        **hidden_fields(page.text), "email": acme.email, "password": PASSWORD})
+def test_signed_in_as_acme_the_consent_page_logs_out_and_comes_back(server, acme, bloom,
+                                                                     site):
+    browser = BrowserOf(server, bloom)
+    page = browser.log_in(browser.http.get(f"{acme.acme_url}/connect", timeout=30), acme.email)
     assert "Connect Acme Analytics to your account" in page.text
+    assert page.status_code == 400
     assert messages.OAUTH_OWN_APPLICATION in page.text and 'value="approve"' not in page.text
+    # Its button logs out; logged in as the business, the same consent page comes back.
+    consent = page.url
+    assert "Log out, then log in as the account to connect" in page.text
+    page = browser.http.post(server.url_for("/dashboard/logout"), timeout=30,
+                             data=form_fields(page.text, "/dashboard/logout", "switch-account"))
+    assert "You are logged out." in page.text
+    page = browser.log_in(page, bloom.email)
+    assert (page.status_code, page.url) == (200, consent)
+    assert f"{bloom.email}" in page.text and 'value="approve"' in page.text
+
+
+def test_a_code_expires_on_acmes_clock(server, acme, bloom, site):
+    """Five minutes on the platform's clock: the business's clock moving does not age it."""
+    advance = [sys.executable, "-m", "payground", "clock", "advance", "6m"]
+    browser = BrowserOf(server, bloom)
+    back = browser.answer(f"{acme.acme_url}/connect")
+    bloom.run_args(advance)
+    page = browser.http.get(back, timeout=30)
+    assert f"Connected <code>{bloom.account_id}</code> with read_only" in page.text
+    assert site.next_line() == f"connected {bloom.account_id} (read_only)"
+
+    back = browser.answer(f"{acme.acme_url}/connect?scope=read_write")
+    acme.run_args(advance)
+    page = browser.http.get(back, timeout=30)
+    expired = messages.OAUTH_CODE_EXPIRED.format(code=oauthfmt.shown(query_of(back)["code"]))
+    assert page.status_code == 400 and f"Not connected: {expired}" in page.text
+    assert site.next_line() == "not connected: invalid_grant"
+    assert [c["scope"] for c in _connections(bloom)] == ["read_write"]  # approved, not used
+
+
+def test_bloom_programs_in_acmes_folder_refuse(acme):
+    """`python business/sales.py` in Acme's terminal would charge Acme's own account."""
+    acme.run("register_app.py")
+    for program in ("business/sales.py", "business/disconnect.py"):
+        assert acme.run(program, status=1) == (
+            "this .env is Acme's (it has STRIPE_CLIENT_ID): run this in business/, where Bloom "
+            "ran `payground init`\n")
+    assert acme.dashboard("GET", "/sandbox/requests")["data"] == []
 
 
 def test_connect_opened_at_another_address_moves_to_acme_url(acme, site):
@@ -375,3 +416,17 @@ def test_replay_code_needs_a_code(acme):
     assert result.stderr == ("usage: python replay_code.py ac_... (the code in the address bar "
                              "after /callback)\n")
 
+
+
+def test_back_to_the_consent_page_and_connect_again(server, acme, bloom, site):
+    """The browser's Back button reloads the consent page (no-store): Connect again makes a
+    new code, whose answer Acme refuses (its state cookie went with the first answer)."""
+    browser = BrowserOf(server, bloom)
+    back, page = browser.connect(f"{acme.acme_url}/connect")
+    assert site.next_line() == f"connected {bloom.account_id} (read_only)"
+    consent = browser.http.get(browser.consent_url, timeout=30)
+    again = browser.http.post(server.url_for("/dashboard/oauth/authorize"), timeout=30, data={
+        **form_fields(consent.text, "/dashboard/oauth/authorize"), "decision": "approve"})
+    assert query_of(again.url)["code"] != query_of(back)["code"]
+    assert again.status_code == 400 and "not the answer to a connection you started" in again.text
+    assert site.next_line() == "refused a callback: its state is not this browser's"

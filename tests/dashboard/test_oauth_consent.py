@@ -9,7 +9,7 @@ import pytest
 
 from payground import messages
 from tests.dashboard.conftest import PASSWORD, text
-from tests.oauth_flow import hidden_fields, query_of
+from tests.oauth_flow import form_fields, hidden_fields, query_of
 
 CALLBACK = "http://localhost:8000/callback"
 
@@ -90,3 +90,40 @@ def test_a_form_with_a_tampered_redirect_uri_sends_nothing_there(dash, signed_in
     r = dash.client.post("/dashboard/oauth/authorize", data=form)
     assert (r.status_code, r.headers.get("Location")) == (400, None)
     assert messages.OAUTH_BAD_REDIRECT_URI.format(uri="https://attacker.example/cb") in text(r)
+
+
+def test_signed_in_as_the_platform_the_page_logs_out_and_comes_back(dash, make_account, client):
+    """The platform's own account cannot connect: the page offers to log out, and logging in
+    as another account comes back to the same consent page, its query intact."""
+    platform = make_account()
+    r = client.post("/sandbox/connect", headers=platform.session_auth, json={
+        "name": "Acme Analytics", "redirect_uris": [CALLBACK]})
+    application = r.get_json()
+    r = dash.post("/dashboard/login", {"email": platform.email, "password": PASSWORD})
+    assert r.status_code == 303
+    wanted = "/dashboard/oauth/authorize?" + query(application, state="s t")
+    page = dash.get(wanted)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 400 and messages.OAUTH_OWN_APPLICATION in body
+    assert 'value="approve"' not in body
+    form = form_fields(body, "/dashboard/logout", "switch-account")
+    assert form["next"] == wanted
+    assert "Log out, then log in as the account to connect" in body
+    r = dash.client.post("/dashboard/logout", data=form)
+    assert (r.status_code, r.headers["Location"]) == (
+        303, "/dashboard/login?bye=1&next=" + quote(wanted, safe="/?"))
+    login = dash.get(r.headers["Location"])
+    assert "You are logged out." in text(login)
+    assert hidden_fields(login.get_data(as_text=True))["next"] == wanted
+    other = make_account()
+    r = dash.post("/dashboard/login", {"email": other.email, "password": PASSWORD,
+                                       "next": wanted})
+    assert (r.status_code, r.headers["Location"]) == (303, wanted)
+    page = dash.get(wanted)
+    assert page.status_code == 200 and 'value="approve"' in page.get_data(as_text=True)
+    assert other.email in text(page)
+
+
+def test_logging_out_never_sends_the_browser_elsewhere(dash, signed_in):
+    r = dash.post("/dashboard/logout", {"next": "https://evil.example/oauth/authorize?a=1"})
+    assert (r.status_code, r.headers["Location"]) == (303, "/dashboard/login?bye=1")

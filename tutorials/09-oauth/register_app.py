@@ -40,6 +40,7 @@ response = dashboard.post(f"{base}/sandbox/connect", timeout=10, json={
 if not response.ok:  # a redirect URI the server refuses, say: it says why
     sys.exit(response.json()["error"]["message"])
 application = response.json()
-set_key(".env", "STRIPE_CLIENT_ID", application["client_id"])  # public: not a secret
+set_key(".env", "STRIPE_CLIENT_ID", application["client_id"],  # public: not a secret
+        quote_mode="never")
 print(f"{application['name']}: client_id {application['client_id']}, saved to .env")
 print(f"businesses come back to {application['redirect_uris'][0]}")

@@ -118,9 +118,14 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End this session (the token stops working at once) and clear the cookies."""
+    """End this session (the token stops working at once) and clear the cookies. With
+    ``next`` (the consent page's, signed in as the wrong account), the log-in page goes back
+    there."""
     accounts.logout(g.session_token)
-    response = redirect(url_for("dashboard.login", bye=1), 303)
+    wanted = request.form.get("next")
+    target = (url_for("dashboard.login", bye=1, next=wanted) if safe_next(wanted) == wanted
+              else url_for("dashboard.login", bye=1))
+    response = redirect(target, 303)
     end_session(response)
     return response
 

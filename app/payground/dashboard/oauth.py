@@ -26,12 +26,13 @@ def oauth_consent():
     found = _read(request.args)
     if not isinstance(found, oauth.AuthorizeRequest):
         return found
-    refusal = activate = None
+    refusal = activate = switch_account = None
     status = 200
     try:
         oauth.refuse_connecting(g.account, found)
     except oauth.AuthorizePageError as refused:
         refusal, activate, status = refused.message, refused.activate, refused.status
+        switch_account = refused.switch_account
     origin = oauthfmt.origin(found.redirect_uri)
     if _PLAIN_ORIGIN.match(origin):
         # The answer to Connect redirects there: a form's redirect is held to form-action.
@@ -43,7 +44,8 @@ def oauth_consent():
         fields.append(("redirect_uri", found.redirect_uri))
     return render_template("dashboard/oauth_consent.html", application=found.application,
                            platform=found.platform, request_=found, redirect_origin=origin,
-                           refusal=refusal, activate=activate, fields=fields), status
+                           refusal=refusal, activate=activate, switch_account=switch_account,
+                           this_page=request.full_path, fields=fields), status
 
 
 @bp.post("/oauth/authorize")

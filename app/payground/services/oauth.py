@@ -36,9 +36,12 @@ class AuthorizePageError(Exception):
     """An authorize request that must get an error page, never a redirect: the client or the
     redirect URI is unknown, so nothing may be sent where the link says."""
 
-    def __init__(self, message: str, status: int = 400, *, activate: bool = False) -> None:
+    def __init__(self, message: str, status: int = 400, *, activate: bool = False,
+                 switch_account: bool = False) -> None:
         super().__init__(message)
         self.message, self.status, self.activate = message, status, activate
+        # The account signed in is the wrong one: the page offers to log out and come back.
+        self.switch_account = switch_account
 
 
 class AuthorizeRedirect(Exception):
@@ -104,7 +107,7 @@ def refuse_connecting(account, request: AuthorizeRequest) -> None:
     :raises AuthorizePageError: with what the consent page says instead.
     """
     if account.id == request.application.account_id:
-        raise AuthorizePageError(messages.OAUTH_OWN_APPLICATION)
+        raise AuthorizePageError(messages.OAUTH_OWN_APPLICATION, switch_account=True)
     if request.application.livemode and not account.live_enabled:
         raise AuthorizePageError(messages.OAUTH_LIVE_NOT_ACTIVATED.format(
             name=request.application.name), activate=True)

@@ -11,6 +11,9 @@ from dotenv import dotenv_values
 if not Path(".env").exists():  # run it in business/, where the business ran `payground init`
     sys.exit("no .env here: run `payground init` in this folder first")
 env = dotenv_values(".env")
+if "STRIPE_CLIENT_ID" in env:  # register_app.py wrote it: this is Acme's folder, Acme's key
+    sys.exit("this .env is Acme's (it has STRIPE_CLIENT_ID): run this in business/, where "
+             "Bloom ran `payground init`")
 base = env["STRIPE_API_BASE"]
 saved = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
 if not saved.exists():

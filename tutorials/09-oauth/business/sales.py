@@ -9,6 +9,9 @@ from dotenv import dotenv_values
 if not Path(".env").exists():  # run it in business/, where the business ran `payground init`
     sys.exit("no .env here: run `payground init` in this folder first")
 env = dotenv_values(".env")
+if "STRIPE_CLIENT_ID" in env:  # register_app.py wrote it: this is Acme's folder, Acme's key
+    sys.exit("this .env is Acme's (it has STRIPE_CLIENT_ID): run this in business/, where "
+             "Bloom ran `payground init`")
 stripe.api_key = env["STRIPE_SECRET_KEY"]  # Bloom's key: it never leaves Bloom
 stripe.api_base = env["STRIPE_API_BASE"]
 
