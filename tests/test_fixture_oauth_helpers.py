@@ -147,3 +147,18 @@ def test_connect_leaves_the_platforms_application_as_it_is(payground_account,
     saved = platform.request("GET", "/sandbox/audit", key=platform.session,
                              params={"type": "connect_application.saved"}).json()["data"]
     assert [e["data"]["client_id"] for e in saved] == [made["client_id"]]
+
+
+def test_connecting_again_read_only_ends_the_read_write_token(payground_account,
+                                                              payground_server):
+    platform, business = payground_account, payground_server.signup()
+    wide = business.connect(platform)
+
+    narrow = business.connect(platform, "read_only")
+
+    assert customers(business, wide["access_token"]) == 401
+    assert customers(business, narrow["access_token"]) == 200
+    refreshed = platform.request("POST", "/oauth/token", data={
+        "grant_type": "refresh_token", "refresh_token": wide["refresh_token"]})
+    assert (refreshed.status_code, refreshed.json()["error"]) == (400, "invalid_grant")
+    assert customers(platform, None, **{"Stripe-Account": business.id}) == 200

@@ -445,6 +445,10 @@ OAUTH_UNSUPPORTED_GRANT_TYPE = "Unsupported grant type: {value}"
 OAUTH_NO_CODE = "No authorization code provided"
 OAUTH_CODE_UNKNOWN = "Authorization code does not exist: {code}"
 OAUTH_CODE_EXPIRED = "Authorization code expired: {code}"
+OAUTH_CODE_NARROWED = (  # approved again with a narrower scope before this code was exchanged
+    "Authorization code {code} was for {wanted} access, but the account has approved "
+    "{granted} access since: exchange the code of that approval instead."
+)
 OAUTH_CODE_OTHER_MODE = (
     "Authorization code provided was created in {mode} mode and can not be used with a "
     "{other} mode key"
@@ -489,6 +493,11 @@ LIVE_MODE_NOT_ACTIVATED = (  # keys, Connect applications: live actions need act
 DASHBOARD_CONNECT_SAVED_BEFORE = (
     "it saved the Connect settings then (they are on the Connect settings page). To change "
     "them again, fill in the form again."
+)
+OAUTH_CONSENT_NARROWS = (
+    "{name} has read and write access to this account now. Connecting it with read-only "
+    "access ends that: its read-and-write access tokens and its refresh tokens stop working "
+    "at once."
 )
 DASHBOARD_CONNECTED_BEFORE = (
     "it connected the application then, and sent your browser back to it. To connect it "

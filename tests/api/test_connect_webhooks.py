@@ -250,6 +250,33 @@ def test_a_connect_delivery_is_retried_on_the_platforms_clock(
         assert deliveries(platform)[0]["status"] == "succeeded"
 
 
+def test_a_retry_due_after_the_account_disconnected_is_not_sent(
+        app, platform, business, application, sent, client):
+    """An event queued while connected, whose retry comes due after the account
+    disconnected: the account's data is not sent to a platform whose access has ended (it
+    fails, unsent); the deauthorization itself is sent."""
+    with Receiver(answers=[500]) as hook:
+        endpoint(platform, hook.url, ("customer.created", "account.application.deauthorized"),
+                 connect="true")
+        connect(app, platform, business, application)
+        business.post("/v1/customers", {"email": "jo@example.com"})
+        sent()
+        assert [d.event["type"] for d in hook.received] == ["customer.created"]  # a 500
+        r = client.post(f"/sandbox/connections/{connection_id(business)}/revoke",
+                        headers=business.session_auth)
+        assert r.status_code == 200, r.get_json()
+        sent()
+        platform.advance_clock(300)  # the retry comes due
+        app.extensions["payground"].webhooks.wake()
+        sent()
+
+        assert [d.event["type"] for d in hook.received] == [
+            "customer.created", "account.application.deauthorized"]
+        retried = next(d for d in deliveries(platform) if d["event_type"] == "customer.created")
+        assert (retried["status"], retried["attempts"], retried["last_error"]) == (
+            "failed", 1, "account disconnected")
+
+
 # --- the request log -----------------------------------------------------------------------------
 
 
@@ -282,3 +309,21 @@ def test_requests_through_a_connection_are_logged_naming_the_platform(
     page = Browser(app, business.email).client.get(f"/dashboard/requests/{through}")
     assert page.status_code == 200
     assert f"<code>{platform.account_id}</code>" in page.get_data(as_text=True)
+
+
+def test_an_access_token_refused_after_the_disconnection_is_logged_naming_its_platform(
+        app, platform, business, application, client):
+    """The platform still calling with the token of an ended connection: the account sees
+    who it is in its request log, as it did while the token worked."""
+    tokens = connect(app, platform, business, application)
+    client.post(f"/sandbox/connections/{connection_id(business)}/revoke",
+                headers=business.session_auth)
+
+    refused = platform.get("/v1/customers", key=tokens["access_token"])
+
+    assert refused.status_code == 401
+    logged = client.get(f"/sandbox/requests/{refused.headers['Request-Id']}",
+                        headers=business.session_auth)
+    assert logged.status_code == 200, logged.get_json()
+    assert (logged.get_json()["status"], logged.get_json()["platform"]) == (
+        401, platform.account_id)

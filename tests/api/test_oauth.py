@@ -403,8 +403,65 @@ def test_a_narrower_scope_is_fine_and_connecting_again_changes_the_scope(
     connections = client.get("/sandbox/connections",
                              headers={"Authorization": f"Bearer {_session(browser)}"})
     assert [c["scope"] for c in connections.get_json()["data"]] == ["read_only"]
-    still = client.get("/v1/charges", headers=platform.auth(tokens["access_token"]))
-    assert still.status_code == 200  # tokens issued before stay valid
+    # Read-only tokens issued before stay valid; the read-write one ended with the narrowing
+    # (test_approving_a_narrower_scope_ends_the_wider_tokens).
+    assert client.get("/v1/charges", headers=platform.auth(narrow["access_token"])).status_code \
+        == 200
+    assert client.get("/v1/charges", headers=platform.auth(tokens["access_token"])).status_code \
+        == 401
+
+
+def _refused_token(client, platform, token):
+    assert_error(client.get("/v1/charges", headers=platform.auth(token)), 401,
+                 code="api_key_expired", message=messages.EXPIRED_API_KEY.format(
+                     masked=token[:8] + "*" * 34 + token[-4:]))
+
+
+def test_approving_a_narrower_scope_ends_the_wider_tokens(platform, business, application,
+                                                           browser, client, tokens):
+    """The consent page said "Read only": read_write access tokens (sk_) issued before stop at
+    once, and so do the refresh tokens and the read_write codes not exchanged yet, which
+    could mint more; read-only tokens (rk_) issued before keep working."""
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    wide = client.post("/oauth/token", headers=platform.auth(), data=refresh).get_json()
+    narrow = client.post("/oauth/token", headers=platform.auth(),
+                         data={**refresh, "scope": "read_only"}).get_json()
+    pending = browser.code(authorize_query(application))  # read_write, not exchanged yet
+
+    code = browser.code(authorize_query(application, scope="read_only"))
+
+    for token in (tokens["access_token"], wide["access_token"]):
+        _refused_token(client, platform, token)
+    assert client.get("/v1/charges", headers=platform.auth(narrow["access_token"])).status_code \
+        == 200
+    oauth_error(client.post("/oauth/token", headers=platform.auth(), data=refresh), 400,
+                "invalid_grant",
+                f"Refresh token does not exist: {tokens['refresh_token'][:7]}...")
+    oauth_error(exchange(platform, pending), 400, "invalid_grant",
+                messages.OAUTH_CODE_NARROWED.format(code=pending[:7] + "...",
+                                                    wanted="read_write", granted="read_only"))
+    # The read_only code works, and its refresh token mints read-only tokens.
+    now = exchange(platform, code).get_json()
+    assert (now["scope"], now["access_token"][:8]) == ("read_only", "rk_test_")
+    again = client.post("/oauth/token", headers=platform.auth(), data={
+        "grant_type": "refresh_token", "refresh_token": now["refresh_token"]}).get_json()
+    assert again["access_token"][:8] == "rk_test_"
+    events = client.get("/sandbox/audit", headers=business.session_auth,
+                        query_string={"type": "oauth.scope_narrowed"}).get_json()["data"]
+    connection = client.get("/sandbox/connections",
+                            headers=business.session_auth).get_json()["data"][0]["id"]
+    assert [e["data"] for e in events] == [{
+        "client_id": application["client_id"], "connection": connection,
+        "from": "read_write", "scope": "read_only", "revoked_keys": 2,
+        "revoked_refresh_tokens": 1}]
+
+    # The same scope again, or a wider one, ends nothing.
+    browser.code(authorize_query(application, scope="read_only"))
+    wider = exchange(platform, browser.code(authorize_query(application))).get_json()
+    for token in (narrow["access_token"], now["access_token"], wider["access_token"]):
+        assert client.get("/v1/charges", headers=platform.auth(token)).status_code == 200
+    assert len(client.get("/sandbox/audit", headers=business.session_auth, query_string={
+        "type": "oauth.scope_narrowed"}).get_json()["data"]) == 1
 
 
 def _session(browser) -> str:

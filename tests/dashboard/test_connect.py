@@ -324,3 +324,38 @@ class _SignedIn:
 
     def auth(self, key=None):
         return {"Authorization": f"Bearer {key or self.secret_key}"}
+
+
+def test_an_applications_name_and_redirect_uris_are_shown_as_text(app, dash, signed_in,
+                                                                   platform):
+    """A platform names its application (and its redirect URIs) as it likes: every page that
+    shows them, the business's and the platform's, shows them as text, never as markup."""
+    name = '<script>alert("n")</script>'
+    uri = 'http://localhost:8000/cb?x="><script>alert("u")</script>'
+    r = platform.client.post("/sandbox/connect", headers=platform.session_auth, json={
+        "name": name, "redirect_uris": [uri]})
+    assert r.status_code == 200, r.get_json()
+    made = r.get_json()
+    query = urlencode({"response_type": "code", "client_id": made["client_id"]})
+    consent = dash.get(dash.get(f"/oauth/authorize?{query}").headers["Location"])
+    assert dash.client.post("/dashboard/oauth/authorize", data={
+        **hidden_fields(consent.get_data(as_text=True)), "decision": "approve"}
+    ).status_code == 302
+    conn = connection_id(dash)
+    pages = [consent, dash.get("/dashboard/connections"), dash.get("/dashboard/keys"),
+             dash.get(f"/dashboard/connections/{conn}/disconnect"),
+             dash.get("/dashboard/audit?type=oauth.authorized")]
+    from tests.dashboard.conftest import Dashboard
+
+    owner = Dashboard(app.test_client())
+    owner.client.post("/dashboard/login", data={
+        "email": platform.email, "password": "correct horse battery",
+        "csrf_token": hidden_fields(owner.client.get("/dashboard/login").get_data(
+            as_text=True))["csrf_token"]})
+    pages.append(owner.get("/dashboard/connect"))
+    for page in pages:
+        assert page.status_code == 200
+        body = page.get_data(as_text=True)
+        assert "<script>alert" not in body
+    assert "&lt;script&gt;alert(&#34;n&#34;)&lt;/script&gt;" in pages[1].get_data(as_text=True)
+    assert "&lt;script&gt;alert(&#34;u&#34;)" in pages[-1].get_data(as_text=True)

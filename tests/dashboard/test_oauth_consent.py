@@ -127,3 +127,20 @@ def test_signed_in_as_the_platform_the_page_logs_out_and_comes_back(dash, make_a
 def test_logging_out_never_sends_the_browser_elsewhere(dash, signed_in):
     r = dash.post("/dashboard/logout", {"next": "https://evil.example/oauth/authorize?a=1"})
     assert (r.status_code, r.headers["Location"]) == (303, "/dashboard/login?bye=1")
+
+
+def test_asking_for_less_than_the_connection_has_says_what_ends(dash, signed_in, application):
+    """Connected with read and write access, a read-only request ends the wider tokens when
+    approved (services.oauth.approve): the page says so before Connect is pressed."""
+    def page_for(scope):
+        return text(dash.get("/dashboard/oauth/authorize?" + query(application, scope=scope)))
+
+    notice = messages.OAUTH_CONSENT_NARROWS.format(name="Acme Analytics")
+    assert notice not in page_for("read_only")  # not connected yet
+    first = dash.get("/dashboard/oauth/authorize?" + query(application, scope="read_write"))
+    r = dash.client.post("/dashboard/oauth/authorize", data={
+        **hidden_fields(first.get_data(as_text=True)), "decision": "approve"})
+    assert r.status_code == 302
+
+    assert notice in page_for("read_only")
+    assert notice not in page_for("read_write")

@@ -23,7 +23,7 @@ _DONE = {"disconnected": "Disconnected: its access tokens are refused from the n
          "saved": "Connect settings saved."}
 # The audit events of connections, linked from the Connected apps page.
 AUDIT_TYPES = ("oauth.authorized", "oauth.disconnected", "oauth.deauthorized",
-               "oauth.code_reused")
+               "oauth.code_reused", "oauth.scope_narrowed")
 
 
 @bp.get("/connections")

@@ -26,10 +26,11 @@ def oauth_consent():
     found = _read(request.args)
     if not isinstance(found, oauth.AuthorizeRequest):
         return found
-    refusal = activate = switch_account = None
+    refusal = activate = switch_account = narrows = None
     status = 200
     try:
         oauth.refuse_connecting(g.account, found)
+        narrows = oauth.narrows(g.account, found)
     except oauth.AuthorizePageError as refused:
         refusal, activate, status = refused.message, refused.activate, refused.status
         switch_account = refused.switch_account
@@ -45,7 +46,9 @@ def oauth_consent():
     return render_template("dashboard/oauth_consent.html", application=found.application,
                            platform=found.platform, request_=found, redirect_origin=origin,
                            refusal=refusal, activate=activate, switch_account=switch_account,
-                           this_page=request.full_path, fields=fields), status
+                           this_page=request.full_path, fields=fields,
+                           narrows=messages.OAUTH_CONSENT_NARROWS.format(
+                               name=found.application.name) if narrows else None), status
 
 
 @bp.post("/oauth/authorize")

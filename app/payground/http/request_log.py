@@ -165,12 +165,12 @@ def _identify_refused_caller(status: int, error_code: str | None) -> tuple:
         key = logs.find_key(raw, st.pepper)
         # End the read: on SQLite a read transaction cannot always turn into a write one.
         db.session.rollback()
-        if key is not None:
+        if key is not None:  # a revoked access token names its platform, as it did working
             return (key.account_id, key.livemode, key.id, key.redacted,
-                    st.clock.for_account(key), None)
+                    st.clock.for_account(key), key.platform_id)
     if url_key is not None:
         return (url_key.account_id, url_key.livemode, url_key.id, url_key.redacted,
-                st.clock.for_account(url_key), None)
+                st.clock.for_account(url_key), url_key.platform_id)
     return (None, None, None, logs.redacted_form(raw) if raw else None, st.clock.now(), None)
 
 

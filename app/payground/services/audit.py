@@ -2,7 +2,8 @@
 or in a web page; a webhook endpoint's signing secret rolled; a leak drill started; the
 account's clock moved forward; Connect OAuth: the platform's application saved, an account
 connected (``oauth.authorized``), disconnected by itself (``oauth.disconnected``) or by the
-platform (``oauth.deauthorized``), an authorization code sent twice (``oauth.code_reused``).
+platform (``oauth.deauthorized``), an authorization code sent twice (``oauth.code_reused``),
+an application approved again with a narrower scope (``oauth.scope_narrowed``).
 
 Events never hold a key: only its id and redacted form (``sk_test_...Ab12``). Each names the
 request that caused it and the client's address when there was one: a change made with a
@@ -24,7 +25,7 @@ EVENT_TYPES = (
     "api_key.revoked_used", "api_key.seen_in_url", "api_key.used_in_browser", "auth.throttled",
     "webhook_endpoint.secret_rolled", "leak_drill.started", "clock.advanced",
     "connect_application.saved", "oauth.authorized", "oauth.code_reused", "oauth.deauthorized",
-    "oauth.disconnected",
+    "oauth.disconnected", "oauth.scope_narrowed",
 )
 
 

@@ -195,6 +195,26 @@ def revoke_tokens(connection_id: str, now: int, key_ids: list[str] | None = None
             .values(revoked_at=now).execution_options(synchronize_session=False))
 
 
+def narrow_connection(connection: OAuthConnection, now: int) -> tuple[int, int]:
+    """The account approved ``read_only`` on a ``read_write`` connection: revoke what the
+    wider grant handed out (not committed) - its ``read_write`` access tokens (secret keys;
+    its ``rk_`` read-only tokens keep working) and every refresh token (the platform
+    exchanges the new code for one). Returns how many of each were revoked.
+
+    Codes of the wider scope not exchanged yet are refused at the exchange
+    (``services.oauth``), which reads the connection's scope under its lock.
+    """
+    keys = db.session.execute(
+        update(ApiKey).where(ApiKey.connection_id == connection.id, ApiKey.type == "secret",
+                             ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+    grants = db.session.execute(
+        update(RefreshToken).where(RefreshToken.connection_id == connection.id,
+                                   RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+    return keys, grants
+
+
 def active_connection(application_id: str, account_id: str, *,
                       for_update: bool = False) -> OAuthConnection | None:
     """The connection of ``account_id`` to the application that is not revoked, if any."""

@@ -20,6 +20,7 @@ from ..models.account import Account
 from ..models.api_key import ApiKey
 from ..models.audit import AuditEvent
 from ..models.base import db
+from ..models.oauth import OAuthConnection
 from ..models.request_log import RequestLog
 from .audit import Source, record_event
 from .common import Page, time_filters
@@ -123,6 +124,7 @@ class KeyRef:
     livemode: bool
     redacted: str
     clock_offset: int
+    platform_id: str | None = None  # an OAuth access token's platform (the request log's)
 
 
 def find_key(raw_key: str, pepper: str) -> KeyRef | None:
@@ -134,14 +136,16 @@ def find_key(raw_key: str, pepper: str) -> KeyRef | None:
         return None
     row = db.session.execute(
         select(ApiKey.id, ApiKey.account_id, ApiKey.livemode, ApiKey.prefix, ApiKey.last4,
-               Account.clock_offset).join(Account, Account.id == ApiKey.account_id)
+               Account.clock_offset, OAuthConnection.platform_id)
+        .join(Account, Account.id == ApiKey.account_id)
+        .outerjoin(OAuthConnection, OAuthConnection.id == ApiKey.connection_id)
         .where(ApiKey.digest == keyfmt.digest(pepper, raw_key))
     ).first()
     if row is None:
         return None
     return KeyRef(id=row.id, account_id=row.account_id, livemode=row.livemode,
                   redacted=keyfmt.redact(row.prefix, row.last4),
-                  clock_offset=row.clock_offset or 0)
+                  clock_offset=row.clock_offset or 0, platform_id=row.platform_id)
 
 
 def redacted_form(raw_key: str) -> str | None:

@@ -113,11 +113,20 @@ def refuse_connecting(account, request: AuthorizeRequest) -> None:
             name=request.application.name), activate=True)
 
 
+def narrows(account, request: AuthorizeRequest) -> bool:
+    """Whether approving ``request`` would narrow the account's connection to the
+    application (read_only asked of a read_write one): what :func:`approve` then revokes."""
+    connection = connections.active_connection(request.application.id, account.id)
+    return connection is not None and not oauthfmt.scope_covers(request.scope,
+                                                                 connection.scope)
+
+
 def approve(account, request: AuthorizeRequest, *, pepper: str, clock,
             source: Source | None = None) -> str:
     """The account connects to the application: its connection made (or, connected already,
-    given the scope asked now: Stripe keeps one per application and account), and the
-    address to send the browser to, with a new authorization code.
+    given the scope asked now: Stripe keeps one per application and account; a narrower one
+    revokes what the wider grant handed out, :func:`.connections.narrow_connection`), and
+    the address to send the browser to, with a new authorization code.
 
     :raises AuthorizePageError: see :func:`refuse_connecting`.
     """
@@ -133,6 +142,14 @@ def approve(account, request: AuthorizeRequest, *, pepper: str, clock,
     if connection is None:
         connection = connections.new_connection(application, account, request.scope, now)
     else:
+        if not oauthfmt.scope_covers(request.scope, connection.scope):
+            # The page said "Read only": what the wider grant handed out ends now.
+            keys, grants = connections.narrow_connection(connection, now)
+            record_event("oauth.scope_narrowed", now=now, account_id=account.id,
+                         livemode=application.livemode, source=source,
+                         data={"client_id": application.id, "connection": connection.id,
+                               "from": connection.scope, "scope": request.scope,
+                               "revoked_keys": keys, "revoked_refresh_tokens": grants})
         connection.scope = request.scope
     code = oauthfmt.new_code()
     issued_at = clock.for_account(request.platform)  # the code expires on the platform's clock
@@ -200,7 +217,10 @@ def _exchange_code(platform, key, params, *, pepper, clock, source) -> dict:
         raise unknown
     if row.livemode != key.livemode:
         raise InvalidGrant(messages.OAUTH_CODE_OTHER_MODE.format(**_modes(row.livemode)))
-    connection = db.session.get(OAuthConnection, row.connection_id)
+    # Locked, as approving and disconnecting lock it: an approval narrowing the scope
+    # meanwhile either comes first (the code is refused below) or revokes what this gives.
+    connection = db.session.execute(locking(select(OAuthConnection).where(
+        OAuthConnection.id == row.connection_id))).scalar_one()
     now = clock.for_account(platform)
     if row.used_at is not None:
         _revoke_replayed(row, connection, clock=clock, source=source)
@@ -212,6 +232,9 @@ def _exchange_code(platform, key, params, *, pepper, clock, source) -> dict:
         raise InvalidGrant(messages.OAUTH_REDIRECT_MISMATCH)
     if connection.revoked_at is not None:  # disconnected before the exchange: nothing to give
         raise unknown
+    if not oauthfmt.scope_covers(connection.scope, row.scope):
+        raise InvalidGrant(messages.OAUTH_CODE_NARROWED.format(
+            code=oauthfmt.shown(code), wanted=row.scope, granted=connection.scope))
     row.used_at = now
     refresh_token = oauthfmt.new_refresh_token()
     grant = RefreshToken(id=new_id("rtk_"), digest=keyfmt.digest(pepper, refresh_token),
@@ -246,9 +269,19 @@ def _refresh(platform, key, params, *, pepper, clock, source) -> dict:
     refresh_token = params.get("refresh_token")
     if not refresh_token:
         raise OAuthInvalidRequest(messages.OAUTH_NO_REFRESH_TOKEN)
-    grant = db.session.execute(locking(select(RefreshToken).where(
-        RefreshToken.digest == keyfmt.digest(pepper, refresh_token)))).scalar_one_or_none()
-    connection = db.session.get(OAuthConnection, grant.connection_id) if grant else None
+    digest = keyfmt.digest(pepper, refresh_token)
+    # The connection locked first, then the token: the order approving (which narrows the
+    # scope and revokes refresh tokens) and disconnecting take them in. A refresh racing a
+    # narrowing approval waits for it and finds its token revoked, or comes first and has
+    # what it issued revoked by it.
+    connection_id = db.session.execute(select(RefreshToken.connection_id).where(
+        RefreshToken.digest == digest)).scalar_one_or_none()
+    connection = grant = None
+    if connection_id is not None:
+        connection = db.session.execute(locking(select(OAuthConnection).where(
+            OAuthConnection.id == connection_id))).scalar_one()
+        grant = db.session.execute(locking(select(RefreshToken).where(
+            RefreshToken.digest == digest))).scalar_one()
     if (grant is None or grant.revoked_at is not None or connection.revoked_at is not None
             or connection.platform_id != platform.id):
         raise InvalidGrant(messages.OAUTH_REFRESH_UNKNOWN.format(

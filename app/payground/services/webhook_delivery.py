@@ -304,6 +304,12 @@ def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
     if event is None:  # cannot happen (events are never deleted); never retry it forever
         _finish(delivery, claim, now, status="failed", error="event not found")
         return
+    if endpoint.application is not None and _disconnected(event, endpoint.application):
+        # Queued while the account was connected, due after it disconnected: the platform's
+        # access to its data has ended, so it is not sent (and never will be).
+        _finish(delivery, claim, now, status="failed", sent=False,
+                error="account disconnected")
+        return
     # A Connect endpoint is the platform's: its events name the connected account.
     body = render_event(event, endpoint.api_version,
                         shown_to_platform=endpoint.application is not None)
@@ -321,6 +327,16 @@ def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
         return
     _finish(delivery, claim, now, status="pending", response=status, error=error,
             next_attempt_at=now + delays[made - 1])
+
+
+def _disconnected(event: Event, application: str) -> bool:
+    """Whether ``event`` is of an account no longer connected to the Connect endpoint's
+    ``application``: its ``account.application.*`` events are sent regardless (they say so)."""
+    from .connections import active_connection
+
+    if event.type.startswith("account.application."):
+        return False
+    return active_connection(application, event.account_id) is None
 
 
 def _finish(delivery: WebhookDelivery, claim: int, now: int, *, status: str,

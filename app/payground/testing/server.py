@@ -611,7 +611,8 @@ class Account:
         ``sk_``/``rk_`` key of this account), ``refresh_token``, ``stripe_user_id`` (this
         account's id, for ``Stripe-Account`` / ``stripe_account=``), ``scope``,
         ``livemode``, ``stripe_publishable_key``. Connected already, the connection gets the
-        scope asked now (and a new access token; earlier ones keep working).
+        scope asked now (and a new access token); ``read_only`` after ``read_write`` revokes
+        the connection's earlier ``read_write`` tokens and refresh tokens.
 
         :param platform: the platform's :class:`Account` (its application of ``livemode`` is
             made if it has none, as :meth:`connect_application` does, and its secret key of
