@@ -29,6 +29,13 @@ def _to_15(conn) -> None:
         _drop_columns(conn, table, *(name for name, _ in added))
 
 
+def _to_17(conn) -> None:
+    from payground.migrations import CHARGE_DESCRIPTIVE_COLUMNS
+
+    for table, added in CHARGE_DESCRIPTIVE_COLUMNS.items():
+        _drop_columns(conn, table, *(name for name, _ in added))
+
+
 def _to_16(conn) -> None:
     conn.execute(sa.text("DROP INDEX ix_webhook_endpoints_application"))
     _drop_columns(conn, "webhook_endpoints", "application")
@@ -137,7 +144,7 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11,
+STEPS = {18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11,
          11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4,
          4: _to_3, 3: _to_2, 2: _to_1}  # from version -> its step down
 
@@ -170,7 +177,12 @@ def populate(client, version: int, wall) -> dict:
     if version >= 16:
         customer.update({"address[line1]": "1 Main St", "preferred_locales[]": "fr",
                          "tax_exempt": "exempt", "invoice_settings[footer]": "Thanks"})
-    _ok(client.post("/v1/customers", headers=auth, data=customer))
+    made_customer = _ok(client.post("/v1/customers", headers=auth, data=customer))
+    if version >= 18:  # a default payment method for its invoices
+        method = _ok(client.post("/v1/payment_methods/pm_card_visa/attach", headers=auth,
+                                 data={"customer": made_customer["id"]}))
+        _ok(client.post(f"/v1/customers/{made_customer['id']}", headers=auth, data={
+            "invoice_settings[default_payment_method]": method["id"]}))
     paid = _ok(client.post("/v1/charges", headers={**auth, "Idempotency-Key": "paid-1"}, data={
         "amount": 10000, "currency": "usd", "source": "tok_bypassPending",
         "metadata[order]": "1"}))
@@ -179,8 +191,11 @@ def populate(client, version: int, wall) -> dict:
         source = _ok(client.post("/v1/tokens", headers=auth, data={
             "card[number]": "4242424242424242", "card[exp_month]": "12",
             "card[exp_year]": "2040", "card[address_zip]": "94107"}))["id"]
-    pending = _ok(client.post("/v1/charges", headers=auth, data={
-        "amount": 2000, "currency": "usd", "source": source}))
+    pending = {"amount": 2000, "currency": "usd", "source": source}
+    if version >= 18:  # a charge's shipping, descriptor suffix and transfer group
+        pending.update({"shipping[name]": "Ada", "shipping[address][line1]": "1 Main St",
+                        "statement_descriptor_suffix": "ORDER 1", "transfer_group": "order-1"})
+    pending = _ok(client.post("/v1/charges", headers=auth, data=pending))
     _ok(client.post("/v1/charges", headers=auth, data={
         "amount": 3000, "currency": "usd", "source": "tok_visa", "capture": "false"}))
     _ok(client.post("/v1/refunds", headers=auth, data={"charge": paid["id"], "amount": 1000}))

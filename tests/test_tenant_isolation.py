@@ -75,6 +75,8 @@ V1_ID_PARAMS = {
     "card": {"/v1/charges": ("token",)},  # the charge's legacy name for source
     "client_secret": ("client_secret",), "destination": ("bank_account",),
     "starting_after": LISTED, "ending_before": LISTED,
+    # A customer's default: one of its own payment methods, else one 400 for any id.
+    "invoice_settings[default_payment_method]": ("payment_method",),
 }
 # Every other /v1 parameter: none of them names an object. (``expand[]`` names fields of the
 # caller's own objects; the reads below check that no expansion reaches one of B's.)
@@ -89,9 +91,8 @@ V1_NOT_IDS = {
     "type", "types", "url", "card[address_city]", "card[address_country]",
     "card[address_line1]", "card[address_line2]", "card[address_state]", "card[address_zip]",
     "card[currency]", "preferred_locales", "tax_exempt", "invoice_prefix",
-    "next_invoice_sequence",
+    "next_invoice_sequence", "transfer_group",
 }
-# (invoice_settings[default_payment_method] would name one: Payground does not take it.)
 V1_NOT_ID_GROUPS = ("shipping[", "payment_method_options[", "automatic_payment_methods[",
                     "billing_details[", "address[", "invoice_settings[custom_fields]",
                     "invoice_settings[footer]", "invoice_settings[rendering_options]")
@@ -207,6 +208,9 @@ NOT_A_404 = {
     ("POST", "/sandbox/keys/identify", "keys"): 200,
     ("GET", "/dashboard/requests", "key"): 200, ("GET", "/dashboard/audit", "key"): 200,
     ("GET", "/dashboard/webhooks", "endpoint"): 200,
+    # Stripe's one answer to a default that is not the customer's, whatever the id names.
+    ("POST", "/v1/customers", "invoice_settings[default_payment_method]"): 400,
+    ("POST", "/v1/customers/<customer_id>", "invoice_settings[default_payment_method]"): 400,
     # The dashboard's lists answer an unknown cursor on the page itself.
     **{("GET", rule, cursor): 400 for (method, rule), params in DASHBOARD_PARAMS.items()
        for cursor in _PAGE_CURSORS if cursor in params},

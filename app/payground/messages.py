@@ -201,6 +201,11 @@ CHARGE_EXPIRED_FOR_CAPTURE = (
 CAPTURE_TOO_LARGE = (
     "The amount to capture ({amount}) is greater than the amount of the charge ({authorized})."
 )
+# Payground's wording of Stripe's documented rule (its message is not known).
+CHARGE_TRANSFER_GROUP_SET = (
+    "The charge {id} already has a transfer_group: it may only be provided if it has not been "
+    "set."
+)
 REFUND_TOO_LARGE = "Refund amount ({amount}) is greater than charge amount ({remaining})"
 REFUND_TOO_LARGE_AFTER_REFUNDS = (
     "Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})"

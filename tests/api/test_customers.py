@@ -159,8 +159,9 @@ def test_list_is_newest_first_even_within_one_second(account):
     assert listed == list(reversed(ids))
 
 
-# Stripe can expand these; Payground always shows them null (no saved sources, no invoices).
-# Integrations expand them on every retrieve (stripe-node's
+# Stripe can expand these; Payground shows them null here (no saved sources; no default payment
+# method set: tests/api/test_charge_descriptive_fields.py sets one). Integrations expand them
+# on every retrieve (stripe-node's
 # `customers.retrieve(id, {expand: ['invoice_settings.default_payment_method']})` sends
 # `expand[0]=invoice_settings.default_payment_method`): the answer is the customer, with null.
 NULL_PATHS = ["default_source", "invoice_settings.default_payment_method"]

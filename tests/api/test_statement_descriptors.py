@@ -1,10 +1,10 @@
 """Statement descriptors follow Stripe's rules ("Statement descriptors" in Stripe's docs).
 
 A whole descriptor (a charge's ``statement_descriptor``, at creation or capture) has 5 to 22
-characters; it and a PaymentIntent's ``statement_descriptor_suffix`` (which follows the
-account's prefix, so may be short) need a Latin letter and none of ``< > \\ ' " *``. A payout's
-``statement_descriptor`` is the account's own bank statement: Stripe documents only its 22
-characters there, and so does Payground.
+characters; it and a charge's or PaymentIntent's ``statement_descriptor_suffix`` (which follows
+the account's prefix, so may be short) need a Latin letter and none of ``< > \\ ' " *``.
+A payout's ``statement_descriptor`` is the account's own bank statement: Stripe documents only
+its 22 characters there, and so does Payground.
 """
 
 from __future__ import annotations
@@ -79,6 +79,26 @@ def test_an_intent_suffix_stripe_refuses_is_refused(account, suffix, message):
     assert_error(intent(account, statement_descriptor_suffix=suffix), 400, code=None,
                  param="statement_descriptor_suffix", message=message)
     assert account.get("/v1/payment_intents").get_json()["data"] == []
+
+
+@pytest.mark.parametrize("suffix, message", BAD)
+def test_a_charge_suffix_follows_the_same_rules(account, suffix, message):
+    assert_error(charge(account, statement_descriptor_suffix=suffix), 400, code=None,
+                 param="statement_descriptor_suffix", message=message)
+    held = charge(account, capture="false").get_json()
+    r = account.post(f"/v1/charges/{held['id']}/capture",
+                     {"statement_descriptor_suffix": suffix})
+    assert_error(r, 400, code=None, param="statement_descriptor_suffix", message=message)
+    assert [c["captured"] for c in account.get("/v1/charges").get_json()["data"]] == [False]
+
+
+def test_a_charge_shows_its_prefix_and_suffix_together(account):
+    """``calculated_statement_descriptor``: the account's prefix, ``* `` and the suffix
+    (which wins over a whole descriptor on a card statement)."""
+    r = charge(account, statement_descriptor="MY SHOP", statement_descriptor_suffix="7A")
+    body = r.get_json()
+    assert (r.status_code, body["statement_descriptor"], body["statement_descriptor_suffix"],
+            body["calculated_statement_descriptor"]) == (200, "MY SHOP", "7A", "PAYGROUND* 7A")
 
 
 def test_a_suffix_may_be_short(account):

@@ -219,3 +219,45 @@ def test_retrieve_a_charges_refund_with_the_sdk(payground_stripe):
     assert payground_stripe.Charge.retrieve_refund(created.id, refund.id).id == refund.id
     expanded = payground_stripe.Charge.retrieve(created.id, expand=["refunds"])
     assert expanded.refunds.retrieve(refund.id).amount == 100
+
+
+def test_a_charges_descriptive_fields_through_the_sdk(payground_stripe):
+    created = charge(payground_stripe, statement_descriptor_suffix="ORDER 42",
+                     transfer_group="order-42",
+                     shipping={"name": "Ada", "address": {"line1": "1 Main St",
+                                                          "country": "US"},
+                               "carrier": "UPS", "tracking_number": "1Z999"})
+    assert (created.statement_descriptor_suffix, created.transfer_group,
+            created.calculated_statement_descriptor) == ("ORDER 42", "order-42",
+                                                         "PAYGROUND* ORDER 42")
+    assert (created.shipping.name, created.shipping.address.line1,
+            created.shipping.address.city, created.shipping.tracking_number) == (
+        "Ada", "1 Main St", None, "1Z999")
+    listed = payground_stripe.Charge.list(transfer_group="order-42")
+    assert [c.id for c in listed.data] == [created.id]
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        payground_stripe.Charge.modify(created.id, transfer_group="other")
+    error = caught.value
+    assert (error.http_status, error.code, error.param) == (400, None, "transfer_group")
+    assert error.user_message == (f"The charge {created.id} already has a transfer_group: it "
+                                  "may only be provided if it has not been set.")
+
+
+def test_a_customers_default_payment_method_through_the_sdk(payground_stripe):
+    customer = payground_stripe.Customer.create(email="ada@example.com")
+    method = payground_stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
+    updated = payground_stripe.Customer.modify(
+        customer.id, invoice_settings={"default_payment_method": method.id},
+        expand=["invoice_settings.default_payment_method"])
+    assert updated.invoice_settings.default_payment_method.id == method.id
+    assert updated.invoice_settings.default_payment_method.card.last4 == "4242"
+    other = payground_stripe.Customer.create()
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        payground_stripe.Customer.modify(
+            other.id, invoice_settings={"default_payment_method": method.id})
+    error = caught.value
+    assert (error.http_status, error.code, error.param) == (
+        400, None, "invoice_settings[default_payment_method]")
+    assert error.user_message == (
+        f"The customer does not have a payment method with the ID {method.id}. The payment "
+        "method must be attached to the customer.")

@@ -119,7 +119,7 @@ def check_expand(schema_class: type | None, paths: list[str]) -> None:
         while rest:
             if rest in getattr(schema, "EXPANDABLE_NULLS", ()):
                 break  # always null in Payground: expanded, it stays null (as on Stripe)
-            head, _, rest = rest.partition(".")
+            head, rest = _split(rest, schema)
             item_schema = getattr(schema, "ITEM_SCHEMA", None)
             if head == "data" and item_schema is not None and rest:
                 schema = item_schema
@@ -138,20 +138,30 @@ def check_expand(schema_class: type | None, paths: list[str]) -> None:
                 refuse_without(permission)
 
 
+def _split(path: str, schema: type | None) -> tuple[str, str]:
+    """``path``'s first field and the rest. A field under a hash that ``schema``'s
+    ``EXPANDABLE`` names whole (``invoice_settings.default_payment_method``) is one field."""
+    for name in getattr(schema, "EXPANDABLE", {}):
+        if "." in name and (path == name or path.startswith(name + ".")):
+            return name, path[len(name) + 1:]
+    head, _, rest = path.partition(".")
+    return head, rest
+
+
 def expand(data: dict, obj: Any, schema_class: type, paths: list[str]) -> None:
     """Replace ids by whole objects for each path in ``paths`` (``customer``, ``data.customer``).
 
-    An output schema lists what may be expanded in ``EXPANDABLE``: a mapping of field name to
-    ``(attribute holding the related object, lambda returning its schema class)``; and in
-    ``EXPANDABLE_NULLS`` the paths Stripe can expand that Payground always shows ``null``
-    (a customer's ``default_source``), which expanding leaves ``null``. The paths
-    were checked by ``check_expand`` (with the parameters, before the view ran).
+    An output schema lists what may be expanded in ``EXPANDABLE``: a mapping of field name
+    (or ``hash.field``) to ``(attribute holding the related object, lambda returning its
+    schema class)``; and in ``EXPANDABLE_NULLS`` the paths Stripe can expand that Payground
+    always shows ``null`` (a customer's ``default_source``), which expanding leaves ``null``.
+    The paths were checked by ``check_expand`` (with the parameters, before the view ran).
     """
     expandable = getattr(schema_class, "EXPANDABLE", {})
     for path in paths:
         if path in getattr(schema_class, "EXPANDABLE_NULLS", ()):
             continue
-        head, _, rest = path.partition(".")
+        head, rest = _split(path, schema_class)
         if head == "data" and isinstance(data.get("data"), list) and rest:
             item_schema = getattr(schema_class, "ITEM_SCHEMA", None)
             for item_data, item in zip(data["data"], obj.items):
@@ -161,7 +171,12 @@ def expand(data: dict, obj: Any, schema_class: type, paths: list[str]) -> None:
         related = getattr(obj, attribute, None)
         if related is not None:
             nested_class = nested()
-            if not isinstance(data.get(head), dict):  # else a path before expanded it deeper
-                data[head] = dumper_for(nested_class)(related)
+            # A field under a hash (``invoice_settings.default_payment_method``) is set in it.
+            *outer, key = head.split(".")
+            holder = data
+            for name in outer:
+                holder = holder[name]
+            if not isinstance(holder.get(key), dict):  # else a path before expanded it deeper
+                holder[key] = dumper_for(nested_class)(related)
             if rest:
-                expand(data[head], related, nested_class, [rest])
+                expand(holder[key], related, nested_class, [rest])

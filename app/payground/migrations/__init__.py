@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 17
+SCHEMA_VERSION = 18
 
 
 class DatabaseTooNew(Exception):
@@ -266,15 +266,20 @@ DESCRIPTIVE_COLUMNS = {
 }
 
 
-def _v16_descriptive_fields(conn) -> None:
-    """Customers keep Stripe's address, shipping, preferred_locales, tax_exempt and invoicing
-    fields; tokens, charges and payment methods the card's billing address. Rows made before
-    have none of them (NULL: shown as Stripe shows them unset)."""
-    for table, added in DESCRIPTIVE_COLUMNS.items():
+def _add_columns(conn, added_by_table: dict) -> None:
+    """Add each nullable column of ``added_by_table`` (table -> (name, type)) not yet there."""
+    for table, added in added_by_table.items():
         columns = {c["name"] for c in inspect(conn).get_columns(table)}
         for name, kind in added:
             if name not in columns:
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
+
+
+def _v16_descriptive_fields(conn) -> None:
+    """Customers keep Stripe's address, shipping, preferred_locales, tax_exempt and invoicing
+    fields; tokens, charges and payment methods the card's billing address. Rows made before
+    have none of them (NULL: shown as Stripe shows them unset)."""
+    _add_columns(conn, DESCRIPTIVE_COLUMNS)
 
 
 def _v17_connect_webhooks(conn) -> None:
@@ -300,6 +305,32 @@ def _v17_connect_webhooks(conn) -> None:
                       "AND oauth_connections.revoked_at IS NULL)"))
 
 
+# Columns version 18 adds, as version 16's: a charge's shipping, descriptor suffix and
+# transfer group, and a customer's default payment method for invoices (a plain column, no
+# foreign key: payment methods already point at their customer).
+CHARGE_DESCRIPTIVE_COLUMNS = {
+    "charges": (("shipping", "JSON"), ("statement_descriptor_suffix", "VARCHAR(22)"),
+                ("transfer_group", "VARCHAR(5000)")),
+    "customers": (("default_payment_method_id", "VARCHAR(64)"),),
+}
+
+
+def _v18_charge_descriptive_fields(conn) -> None:
+    """Charges keep Stripe's shipping, statement_descriptor_suffix and transfer_group;
+    customers ``invoice_settings[default_payment_method]``. Rows made before have none (NULL:
+    shown as Stripe shows them unset), except that a PaymentIntent's charges get their
+    intent's shipping and suffix, as new ones do (Stripe copies them): its values now, the
+    only ones known (an intent's shipping may have changed since its charge)."""
+    _add_columns(conn, CHARGE_DESCRIPTIVE_COLUMNS)
+    conn.execute(text(
+        "UPDATE charges SET shipping = (SELECT shipping FROM payment_intents p "
+        "WHERE p.id = charges.payment_intent_id), statement_descriptor_suffix = "
+        "(SELECT statement_descriptor_suffix FROM payment_intents p "
+        "WHERE p.id = charges.payment_intent_id) "
+        "WHERE payment_intent_id IS NOT NULL AND shipping IS NULL "
+        "AND statement_descriptor_suffix IS NULL"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -317,6 +348,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     15: _v15_oauth_access_tokens,
     16: _v16_descriptive_fields,
     17: _v17_connect_webhooks,
+    18: _v18_charge_descriptive_fields,
 }
 
 _meta = MetaData()

@@ -31,6 +31,11 @@ class Charge(AccountScoped, CardColumns, db.Model):
     description: Mapped[str | None] = mapped_column(String(5000))
     receipt_email: Mapped[str | None] = mapped_column(String(512))
     statement_descriptor: Mapped[str | None] = mapped_column(String(22))
+    # Stripe's descriptive fields: kept and shown back (shipping in Stripe's shape, every key
+    # present); a PaymentIntent's charge copies its intent's shipping and suffix.
+    statement_descriptor_suffix: Mapped[str | None] = mapped_column(String(22))
+    shipping: Mapped[dict | None] = mapped_column(JSON)
+    transfer_group: Mapped[str | None] = mapped_column(String(5000))
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     customer_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("customers.id"),
                                                     index=True)

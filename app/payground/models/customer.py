@@ -30,4 +30,16 @@ class Customer(AccountScoped, db.Model):
     next_invoice_sequence: Mapped[int | None]  # None shows as 1
     # custom_fields, footer and rendering_options, as given (None: none was).
     invoice_settings: Mapped[dict | None] = mapped_column(JSON)
+    # invoice_settings[default_payment_method]: one of its attached payment methods (cleared
+    # when that one is detached). No foreign key: payment methods point at their customer.
+    default_payment_method_id: Mapped[str | None] = mapped_column(String(64))
     deleted: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def default_payment_method(self):
+        """The default payment method (for ``expand[]=invoice_settings.default_payment_method``)."""
+        if self.default_payment_method_id is None:
+            return None
+        from .payment_method import PaymentMethod  # it imports this module
+
+        return db.session.get(PaymentMethod, self.default_payment_method_id)

@@ -17,6 +17,8 @@ from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object
 from .customers import get_customer
 
 SETTLEMENT_SECONDS = 2 * 86400
+# Stripe's descriptive fields a charge keeps and shows back (shipping in Stripe's shape).
+DESCRIPTIVE = ("statement_descriptor_suffix", "shipping", "transfer_group")
 CARD_FIELDS = ("card_id", "brand", "last4", "exp_month", "exp_year", "funding", "card_country",
                "fingerprint", "cvc_check", "card_name", "card_outcome", "issuer_limit",
                "billing_address")
@@ -54,7 +56,8 @@ def create_charge(account, livemode: bool, clock, params: dict[str, Any], *,
         capture=params.get("capture", True), customer=customer,
         description=params.get("description"), receipt_email=params.get("receipt_email"),
         statement_descriptor=params.get("statement_descriptor"),
-        metadata_=clean_metadata(params.get("metadata")))
+        metadata_=clean_metadata(params.get("metadata")),
+        **{field: params.get(field) for field in DESCRIPTIVE})
     # A declined charge is committed too: the error names it.
     db.session.commit()
     if outcome.declined:
@@ -128,10 +131,15 @@ def get_charge(account, livemode: bool, clock, charge_id: str) -> Charge:
 
 def update_charge(account, livemode: bool, clock, charge_id: str,
                   params: dict[str, Any]) -> Charge:
-    """Change a charge's description, receipt e-mail or metadata."""
+    """Change a charge's description, receipt e-mail, metadata, shipping (``None``: removed)
+    or transfer group.
+
+    :raises InvalidRequestError: ``transfer_group`` when the charge has one already.
+    """
     charge = get_charge(account, livemode, clock, charge_id)
+    _check_transfer_group(charge, params)
     before = events.snapshot(charge)
-    for field in ("description", "receipt_email"):
+    for field in ("description", "receipt_email", "shipping", "transfer_group"):
         if field in params:
             setattr(charge, field, params[field])
     if "metadata" in params:
@@ -151,7 +159,8 @@ def capture_charge(account, livemode: bool, clock, charge_id: str,
 
     :raises InvalidRequestError: the charge failed, expired (``charge_expired_for_capture``:
         seven days have passed), was released (``charge_already_refunded``), was already
-        captured (``charge_already_captured``), or ``amount`` is out of range.
+        captured (``charge_already_captured``), ``amount`` is out of range, or
+        ``transfer_group`` is given for a charge that has one.
     """
     intent_sync.lock_intent_of(account, livemode, charge_id)
     charge = get_scoped(Charge, account, livemode, charge_id, for_update=True)
@@ -178,8 +187,10 @@ def capture_charge(account, livemode: bool, clock, charge_id: str,
             authorized=money.format_amount(charge.amount, charge.currency)),
             code="amount_too_large", param="amount")
     check_amount(amount, charge.currency)
+    _check_transfer_group(charge, params)
     before = events.snapshot(charge)
-    for field in ("receipt_email", "statement_descriptor"):
+    for field in ("receipt_email", "statement_descriptor", "statement_descriptor_suffix",
+                  "transfer_group"):
         if field in params:
             setattr(charge, field, params[field])
     _settle(charge, amount, now)
@@ -191,8 +202,8 @@ def capture_charge(account, livemode: bool, clock, charge_id: str,
 
 
 def list_charges(account, livemode: bool, clock, params: dict[str, Any], url: str) -> Page:
-    """Charges newest first, optionally only those of ``customer`` or ``payment_intent``
-    (authorisations on the page whose seven days are over are expired first).
+    """Charges newest first, optionally only those of ``customer``, ``payment_intent`` or
+    ``transfer_group`` (authorisations on the page whose seven days are over are expired first).
 
     :raises ResourceMissing: no such customer or PaymentIntent (Stripe documents the error
         for a non-existent customer); a deleted customer's charges are still listed.
@@ -206,9 +217,18 @@ def list_charges(account, livemode: bool, clock, params: dict[str, Any], url: st
         intent = get_scoped(PaymentIntent, account, livemode, params["payment_intent"],
                             param="payment_intent")
         filters += (Charge.payment_intent_id == intent.id,)
+    if params.get("transfer_group"):
+        filters += (Charge.transfer_group == params["transfer_group"],)
     page = paginate(Charge, account, livemode, params, url, filters)
     charge_expiry.catch_up_charges(account, livemode, clock, page.items)
     return page
+
+
+def _check_transfer_group(charge: Charge, params: dict[str, Any]) -> None:
+    """Stripe's rule: ``transfer_group`` "may only be provided if it has not been set"."""
+    if "transfer_group" in params and charge.transfer_group is not None:
+        raise InvalidRequestError(messages.CHARGE_TRANSFER_GROUP_SET.format(id=charge.id),
+                                  param="transfer_group")
 
 
 def _expired(charge: Charge) -> InvalidRequestError:

@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .. import messages
+from ..errors import InvalidRequestError
 from ..models.base import db
 from ..models.customer import Customer
 from ..models.payment_method import PaymentMethod
@@ -20,12 +22,21 @@ DESCRIPTIVE = ("address", "shipping", "preferred_locales", "tax_exempt", "invoic
 
 
 def create_customer(account, livemode: bool, clock, params: dict[str, Any]) -> Customer:
+    """Create a customer.
+
+    :raises InvalidRequestError: ``invoice_settings[default_payment_method]`` names a payment
+        method (a new customer has none attached; ``""`` is no default, and is taken).
+    """
+    settings = dict(params.get("invoice_settings") or {})
+    default = settings.pop("default_payment_method", None)
+    if default is not None:
+        raise _not_attached(default)
     customer = Customer(
         id=new_object_id(Customer), account_id=account.id, livemode=livemode,
         created=clock.for_account(account), email=params.get("email"), name=params.get("name"),
         description=params.get("description"), phone=params.get("phone"),
         balance=params.get("balance", 0), metadata_=clean_metadata(params.get("metadata")),
-        invoice_settings=_invoice_settings(None, params.get("invoice_settings")),
+        invoice_settings=_invoice_settings(None, settings),
         **{field: params.get(field) for field in DESCRIPTIVE},
     )
     db.session.add(customer)
@@ -64,20 +75,59 @@ def get_customer(account, livemode: bool, customer_id: str, *, param: str | None
 
 def update_customer(account, livemode: bool, clock, customer_id: str,
                     params: dict[str, Any]) -> Customer:
+    """Update a customer; invoice settings are merged one by one, as on Stripe.
+
+    :raises InvalidRequestError: ``invoice_settings[default_payment_method]`` is not a payment
+        method attached to this customer (``""`` removes the default).
+    """
     customer = get_customer(account, livemode, customer_id)
+    settings = dict(params.get("invoice_settings") or {})
+    choosing = "default_payment_method" in settings
+    default = settings.pop("default_payment_method", None)
+    if default is not None:
+        _check_attached(account, livemode, customer, default)
     before = events.snapshot(customer)
     for field in ("email", "name", "description", "phone", "balance", *DESCRIPTIVE):
         if field in params:
             setattr(customer, field, params[field])
-    if "invoice_settings" in params:
-        customer.invoice_settings = _invoice_settings(customer.invoice_settings,
-                                                      params["invoice_settings"])
+    if choosing:
+        customer.default_payment_method_id = default
+    if settings:
+        customer.invoice_settings = _invoice_settings(customer.invoice_settings, settings)
     if "metadata" in params:
         customer.metadata_ = merge_metadata(customer.metadata_, params["metadata"])
     events.emit_changes(account, livemode, clock.for_account(account), "customer.updated",
                         customer, before)
     db.session.commit()
     return customer
+
+
+def _check_attached(account, livemode: bool, customer: Customer, method_id: str) -> None:
+    """Refuse ``method_id`` as ``customer``'s default unless it is attached to it. Any other
+    id gets the one answer (another account's or mode's, a made-up one: no oracle). The
+    payment method is locked: a detach racing this waits, then finds it the default."""
+    found = db.session.execute(locking(select(PaymentMethod.id).where(
+        PaymentMethod.id == method_id, PaymentMethod.account_id == account.id,
+        PaymentMethod.livemode == livemode,
+        PaymentMethod.customer_id == customer.id))).scalar_one_or_none()
+    if found is None:
+        raise _not_attached(method_id)
+
+
+def _not_attached(method_id: str) -> InvalidRequestError:
+    return InvalidRequestError(messages.PAYMENT_METHOD_OF_OTHER_CUSTOMER.format(id=method_id),
+                               param="invoice_settings[default_payment_method]")
+
+
+def forget_default(account, livemode: bool, now: int, customer: Customer | None,
+                   method_id: str) -> None:
+    """``method_id``, detached from ``customer``, is no longer its default (as on Stripe:
+    ``customer.updated``); the caller commits."""
+    if customer is None or customer.default_payment_method_id != method_id:
+        return
+    before = events.snapshot(customer)
+    customer.default_payment_method_id = None
+    events.emit_changes(account, livemode, now, "customer.updated", customer, before)
 
 
 def delete_customer(account, livemode: bool, clock, customer_id: str) -> Customer:

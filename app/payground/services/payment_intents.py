@@ -4,7 +4,9 @@ Statuses: ``requires_payment_method`` -> (a payment method is set) ``requires_co
 -> (confirm) ``succeeded``, or ``requires_capture`` when ``capture_method`` is ``manual``;
 a decline goes back to ``requires_payment_method``. Any of these but ``succeeded`` can be
 ``canceled``. Confirming charges the card with the same code as ``POST /v1/charges``
-(``charges.charge_card``), so a PaymentIntent's money moves exactly like a charge's.
+(``charges.charge_card``), so a PaymentIntent's money moves exactly like a charge's. As on
+Stripe, the charge copies the intent's description, receipt e-mail, statement descriptor
+suffix, shipping and metadata as they are at that moment.
 """
 
 from __future__ import annotations
@@ -183,7 +185,8 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
 def capture_payment_intent(account, livemode: bool, clock, intent_id: str,
                            params: dict[str, Any]) -> PaymentIntent:
     """Capture a ``requires_capture`` intent's charge, in full or ``amount_to_capture``
-    (``metadata`` and ``statement_descriptor_suffix`` update the intent, as on Stripe).
+    (``metadata`` updates the intent, ``statement_descriptor_suffix`` the intent and its
+    charge, as on Stripe).
 
     The charge is captured by ``charges.capture_charge`` (so the money is posted as for any
     captured charge); a partial capture releases the rest.
@@ -215,8 +218,11 @@ def capture_payment_intent(account, livemode: bool, clock, intent_id: str,
         intent.statement_descriptor_suffix = params["statement_descriptor_suffix"]
     events.emit(account, livemode, clock.for_account(account), "payment_intent.succeeded",
                 intent)
-    # Commits the intent's changes together with the capture.
-    charges.capture_charge(account, livemode, clock, intent.latest_charge_id, {"amount": amount})
+    # Commits the intent's changes together with the capture; the suffix is the charge's too.
+    capture = {"amount": amount}
+    if "statement_descriptor_suffix" in params:
+        capture["statement_descriptor_suffix"] = params["statement_descriptor_suffix"]
+    charges.capture_charge(account, livemode, clock, intent.latest_charge_id, capture)
     return intent
 
 
@@ -279,8 +285,9 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
         currency=intent.currency, capture=capture_method != "manual",
         customer=intent.customer, description=intent.description,
         receipt_email=intent.receipt_email, statement_descriptor=intent.statement_descriptor,
-        metadata_=dict(intent.metadata_ or {}), payment_intent_id=intent.id,
-        payment_method_id=method.id)
+        statement_descriptor_suffix=intent.statement_descriptor_suffix,
+        shipping=intent.shipping, metadata_=dict(intent.metadata_ or {}),
+        payment_intent_id=intent.id, payment_method_id=method.id)
     if method.cvc_check == "unchecked":
         method.cvc_check = charge.cvc_check
     intent.latest_charge = charge

@@ -13,7 +13,7 @@ from . import events, tokens
 from .charges import CARD_FIELDS
 from .common import (Page, clean_metadata, get_scoped, get_scoped_child, new_object_id,
                      paginate)
-from .customers import get_customer
+from .customers import forget_default, get_customer
 
 MAGIC_PREFIX = "pm_card_"
 CARD_DETAILS = ("number", "exp_month", "exp_year", "cvc")
@@ -100,14 +100,17 @@ def attach_payment_method(account, livemode: bool, clock, method_id: str,
 
 def detach_payment_method(account, livemode: bool, clock, method_id: str) -> PaymentMethod:
     """Detach a payment method from its customer; like Stripe's, it can never be used again
-    (``payment_method.detached``, with the customer it had in ``previous_attributes``).
+    (``payment_method.detached``, with the customer it had in ``previous_attributes``), and is
+    no longer the customer's default (``customer.updated``, if it was).
 
     :raises InvalidRequestError: it is not attached to a customer.
     """
     method = get_scoped(PaymentMethod, account, livemode, method_id, for_update=True)
     if method.customer_id is None:
         raise InvalidRequestError(messages.PAYMENT_METHOD_NOT_ATTACHED)
-    detach(account, livemode, clock.for_account(account), method)
+    customer, now = method.customer, clock.for_account(account)
+    detach(account, livemode, now, method)
+    forget_default(account, livemode, now, customer, method.id)
     db.session.commit()
     return method
 

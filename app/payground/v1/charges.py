@@ -11,7 +11,7 @@ from ..core.cards import OUTCOMES
 from ..http.auth import requires
 from ..http.context import scope, state
 from ..http.decorators import accepts, returns
-from ..http.intent_schemas import full_address
+from ..http.intent_schemas import Shipping, full_address
 from ..http.schemas import (
     Bool,
     Currency,
@@ -34,6 +34,13 @@ from .customers import CustomerOut
 from .tokens import CardOut, address_check
 
 
+class TransferGroup(Str):
+    """``transfer_group``: Stripe's free text grouping a charge with transfers."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=5000, **kwargs)
+
+
 class ChargeCreate(StripeSchema):
     amount = Int(required=True, minimum=1)
     currency = Currency(required=True)
@@ -45,6 +52,12 @@ class ChargeCreate(StripeSchema):
     capture = Bool()
     receipt_email = Email()
     statement_descriptor = StatementDescriptor()
+    # Descriptive: kept and shown back. The suffix follows the account's prefix (as a
+    # PaymentIntent's does); a transfer group names no transfer (Payground has no Connect
+    # transfers), it only groups.
+    statement_descriptor_suffix = StatementDescriptor(minimum=1)
+    shipping = Shipping()
+    transfer_group = TransferGroup()
     expand = Expand()
 
 
@@ -52,6 +65,8 @@ class ChargeUpdate(StripeSchema):
     description = Str(allow_empty=True)
     metadata = Metadata()
     receipt_email = Email()
+    shipping = Shipping()  # replaces the shipping whole; `shipping=` removes it
+    transfer_group = TransferGroup()  # only while the charge has none (Stripe's rule)
     expand = Expand()
 
 
@@ -59,6 +74,8 @@ class ChargeCapture(StripeSchema):
     amount = Int(minimum=1)
     receipt_email = Email()
     statement_descriptor = StatementDescriptor()
+    statement_descriptor_suffix = StatementDescriptor(minimum=1)
+    transfer_group = TransferGroup()
     expand = Expand()
 
 
@@ -69,6 +86,7 @@ class ChargeRetrieve(StripeSchema):
 class ChargeListParams(ListParams):
     customer = Str(max_length=255)
     payment_intent = Str(max_length=255)
+    transfer_group = TransferGroup()
 
 
 _dump_card = dumper_for(CardOut)
@@ -101,6 +119,19 @@ def _payment_method_details(charge) -> dict:
         "mandate": None, "network": charge.brand, "network_transaction_id": None,
         "regulated_status": "unregulated", "three_d_secure": None, "wallet": None,
     }, "type": "card"}
+
+
+# The account's statement descriptor prefix: Payground accounts have no business name.
+DESCRIPTOR_PREFIX = "PAYGROUND"
+
+
+def _calculated_statement_descriptor(charge) -> str:
+    """What the card statement shows: with a suffix, Stripe's prefix, ``* `` and the suffix,
+    cut to the 22 characters a statement holds; else the charge's descriptor or the
+    account's."""
+    if charge.statement_descriptor_suffix:
+        return f"{DESCRIPTOR_PREFIX}* {charge.statement_descriptor_suffix}"[:22]
+    return charge.statement_descriptor or DESCRIPTOR_PREFIX
 
 
 def _payment_intent_schema():
@@ -137,8 +168,7 @@ class ChargeOut(Schema):
     billing_details = fields.Function(lambda c: {
         "address": c.billing_address or full_address({}),
         "email": None, "name": c.card_name, "phone": None, "tax_id": None})
-    calculated_statement_descriptor = fields.Function(
-        lambda c: c.statement_descriptor or "PAYGROUND")
+    calculated_statement_descriptor = fields.Function(_calculated_statement_descriptor)
     captured = fields.Boolean()
     created = fields.Integer()
     currency = fields.String()
@@ -163,16 +193,16 @@ class ChargeOut(Schema):
     receipt_url = fields.Constant(None)  # Payground renders no receipts (see the README)
     refunded = fields.Boolean()
     review = fields.Constant(None)
-    shipping = fields.Constant(None)
+    shipping = fields.Raw()
     # Like Stripe's, a charge made by a PaymentIntent has no source (it has payment_method).
     source = fields.Function(
         lambda charge: None if charge.payment_method_id else _dump_card(charge))
     source_transfer = fields.Constant(None)
     statement_descriptor = fields.String()
-    statement_descriptor_suffix = fields.Constant(None)
+    statement_descriptor_suffix = fields.String()
     status = fields.String()
     transfer_data = fields.Constant(None)
-    transfer_group = fields.Constant(None)
+    transfer_group = fields.String()
 
 
 @bp.post("/charges")
@@ -200,7 +230,7 @@ def retrieve_charge(charge_id, params):
 @accepts(ChargeUpdate)
 @returns(ChargeOut)
 def update_charge(charge_id, params):
-    """Update a charge's description, receipt e-mail or metadata."""
+    """Update a charge's description, receipt e-mail, metadata, shipping or transfer group."""
     s = scope()
     return charges.update_charge(s.account, s.livemode, s.clock, charge_id, params)
 

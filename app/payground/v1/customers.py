@@ -88,9 +88,11 @@ class Emptyable(fields.Nested):
 
 class InvoiceSettings(StripeSchema):
     """What Stripe's invoices would show: kept and shown back (Payground makes no invoices).
-    ``default_payment_method`` would choose what a subscription charges: not here (README)."""
+    ``default_payment_method`` must be attached to the customer (``""`` removes it); kept and
+    shown, it charges nothing by itself (no subscriptions here, README)."""
 
     custom_fields = CustomFields()
+    default_payment_method = Str(max_length=255, allow_empty=True)
     footer = Str(max_length=5000, allow_empty=True)
     rendering_options = Emptyable(RenderingOptions)
 
@@ -128,16 +130,26 @@ class CustomerListParams(ListParams):
 
 def _invoice_settings(customer) -> dict:
     given = customer.invoice_settings or {}
-    return {"custom_fields": given.get("custom_fields"), "default_payment_method": None,
+    return {"custom_fields": given.get("custom_fields"),
+            "default_payment_method": customer.default_payment_method_id,
             "footer": given.get("footer"), "rendering_options": given.get("rendering_options")}
+
+
+def _payment_method_schema():
+    from ..http.intent_schemas import PaymentMethodOut  # it imports this module
+
+    return PaymentMethodOut
 
 
 class CustomerOut(Schema):
     READ_PERMISSIONS: ClassVar[tuple[str, ...]] = ("customer_read",)  # to expand one
-    # Expandable on Stripe, always null here (no saved sources, no invoices): Node and Python
-    # integrations expand them on every retrieve, and get the null back.
-    EXPANDABLE_NULLS: ClassVar[frozenset[str]] = frozenset({
-        "default_source", "invoice_settings.default_payment_method"})
+    # A field under a hash, expanded in place (``http.decorators``).
+    EXPANDABLE: ClassVar[dict] = {
+        "invoice_settings.default_payment_method": ("default_payment_method",
+                                                    _payment_method_schema)}
+    # Expandable on Stripe, always null here (no saved sources): Node and Python
+    # integrations expand it on every retrieve, and get the null back.
+    EXPANDABLE_NULLS: ClassVar[frozenset[str]] = frozenset({"default_source"})
     id = fields.String()
     object = fields.Constant("customer")
     address = fields.Raw()
