@@ -114,3 +114,24 @@ def test_schemas_with_load_hooks_or_dotted_attributes_use_marshmallow():
 
     for schema in (Hooked(), Dotted(), _Sample(many=True), _Sample(partial=True)):
         assert fast_loader(schema) == schema.load
+
+
+def test_every_route_s_load_and_dump_build(app):
+    # @accepts and @returns build them on a route's first request (http/decorators.py): a
+    # schema that cannot be built must fail here, not on a user's first request to its route.
+    from payground.http.decorators import OUTPUT_ATTR, _loader
+    from payground.http.schemas import dumper_for
+
+    built = set()
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        schema_class = getattr(view, INPUT_ATTR, None)
+        if schema_class is not None:
+            with pytest.raises(ValidationError):  # it answers: an unknown parameter
+                _loader(schema_class, {})({"parameter_no_route_takes": "1"})
+            built.add(schema_class)
+        output = getattr(view, OUTPUT_ATTR, None)
+        if output is not None:
+            assert callable(dumper_for(output))
+            built.add(output)
+    assert len(built) > 60
