@@ -224,8 +224,11 @@ def test_cli_module_imports_nothing_heavy():
 def test_each_command_is_found_in_the_module_the_cli_names_for_it():
     # Command modules are imported on use (cli/__init__.py): a command missing from _COMMANDS
     # would vanish from `payground --help`, one named with the wrong module would not run.
-    code = ("import importlib, json, payground.cli as cli; "
-            "[importlib.import_module('payground.cli.' + m) for m in set(cli._COMMANDS.values())]; "
+    # Every module of the package is imported, not only the table's: a new module's commands
+    # are found even when the table does not name it.
+    code = ("import importlib, json, pkgutil, payground.cli as cli; "
+            "[importlib.import_module('payground.cli.' + m.name) "
+            "for m in pkgutil.iter_modules(cli.__path__)]; "
             "print(json.dumps({n: c.callback.__module__ for n, c in cli.main.commands.items()}))")
     found = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
                                       text=True, check=True).stdout)
@@ -234,13 +237,22 @@ def test_each_command_is_found_in_the_module_the_cli_names_for_it():
     assert found == {name: f"payground.cli.{module}" for name, module in _COMMANDS.items()}
 
 
+def test_a_mistyped_command_is_answered_with_the_one_meant():
+    # Click suggests from the commands loaded; they are loaded on use (cli/__init__.py).
+    result = subprocess.run([sys.executable, "-m", "payground", "serv"], capture_output=True,
+                            text=True)
+    assert result.returncode == 2
+    assert result.stderr.endswith("Error: No such command 'serv'. Did you mean 'serve'?\n")
+
+
 def test_serve_imports_no_other_command_s_module():
-    code = ("import sys, click, payground.cli as cli; "
-            "cli.main.get_command(click.Context(cli.main), 'serve'); "
+    # Through click's own resolution of the command name (_Group.resolve_command), as run.
+    code = ("import sys, payground.cli as cli; "
+            "cli.main(['serve', '--help'], standalone_mode=False); "
             "print(sorted(m for m in sys.modules if m.startswith('payground.cli')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
-    assert out == "['payground.cli', 'payground.cli.server']\n"
+    assert out.splitlines()[-1] == "['payground.cli', 'payground.cli.server']"
 
 
 def test_an_app_on_sqlite_does_not_import_postgresql_s_dialect(tmp_path):

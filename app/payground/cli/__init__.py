@@ -55,6 +55,14 @@ class _Group(click.Group):
             import_module(f"{__name__}.{_COMMANDS[cmd_name]}")  # registers it on `main`
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        # Click suggests the names closest to an unknown one from the commands loaded so
+        # far ("Did you mean 'serve'?"): load them all first (only a typo pays for it).
+        if args and args[0] not in _COMMANDS:
+            for name in _COMMANDS:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
 
 @contextmanager
 def _masked_errors() -> Iterator[None]:
