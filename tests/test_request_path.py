@@ -16,6 +16,7 @@ from sqlalchemy import inspect, text
 from payground.extensions import db, writer_lock_of
 from payground.models.account import Account
 from payground.models.api_key import ApiKey
+from payground.models.oauth import OAuthConnection
 from payground.services.keys import CallerAccount, CallerKey, compile_lookup
 from tests.helpers import assert_error
 
@@ -41,7 +42,10 @@ def test_the_caller_snapshot_has_every_account_column_but_the_password_hash():
     # CallerAccount (services.keys), or reading it in a /v1 request would fail.
     columns = {c.name for c in Account.__table__.columns} - {"password_hash"}
     assert {f.name for f in fields(CallerAccount)} == columns
-    assert {f.name for f in fields(CallerKey)} <= {c.name for c in ApiKey.__table__.columns}
+    # But platform_id: an access token's connection's, read by the same lookup (a join).
+    key_fields = {f.name for f in fields(CallerKey)}
+    assert key_fields - {"platform_id"} <= {c.name for c in ApiKey.__table__.columns}
+    assert "platform_id" in {c.name for c in OAuthConnection.__table__.columns}
 
 
 def test_requests_see_their_key_and_account_as_read_only_snapshots(app, account):
