@@ -29,6 +29,13 @@ def _to_15(conn) -> None:
         _drop_columns(conn, table, *(name for name, _ in added))
 
 
+def _to_18(conn) -> None:
+    from payground.migrations import CARD_CHECK_COLUMNS
+
+    for table, added in CARD_CHECK_COLUMNS.items():
+        _drop_columns(conn, table, *(name for name, _ in added))
+
+
 def _to_17(conn) -> None:
     from payground.migrations import CHARGE_DESCRIPTIVE_COLUMNS
 
@@ -144,8 +151,8 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11,
-         11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4,
+STEPS = {19: _to_18, 18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12,
+         12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4,
          4: _to_3, 3: _to_2, 2: _to_1}  # from version -> its step down
 
 
@@ -219,6 +226,16 @@ def populate(client, version: int, wall) -> dict:
             "amount": 2500, "currency": "usd", "payment_method": "pm_card_visa",
             "confirm": "true", "capture_method": "manual"}))
         _ok(client.post("/v1/payouts", headers=auth, data={"amount": 1000, "currency": "usd"}))
+    if version >= 19:  # a transfer group on an intent; payment methods with an address, one
+        # charged (its address checks answered), one not
+        for charged in (True, False):
+            method = _ok(client.post("/v1/payment_methods", headers=auth, data={
+                "type": "card", "card[token]": "tok_visa",
+                "billing_details[address][postal_code]": "94107"}))
+            if charged:
+                _ok(client.post("/v1/payment_intents", headers=auth, data={
+                    "amount": 1800, "currency": "usd", "payment_method": method["id"],
+                    "confirm": "true", "transfer_group": "order-19"}))
     if version >= 3:  # webhooks: an endpoint made with an Idempotency-Key, its deliveries
         endpoint = _ok(client.post("/v1/webhook_endpoints",
                                    headers={**auth, "Idempotency-Key": "hook-1"}, data={

@@ -328,6 +328,51 @@ def test_version_18_charges_and_customers_come_back_without_the_new_fields(
     assert updated["transfer_group"] == "order-1"
 
 
+def test_version_19_payment_methods_charged_before_show_their_address_checks(
+        tmp_path, own_database, wall):
+    """Version 19: a payment method charged before the upgrade shows the issuer's answer to its
+    address checks (the upgrade marks it), one never charged still ``unchecked``; intents made
+    before have no transfer group, and one can be given after (a second run changes nothing)."""
+    from payground.app import dispose_app
+    from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION, UPGRADES
+    from tests.schema_history import downgrade, populate
+
+    app = make_app(tmp_path / "home", own_database, wall)
+    made = populate(app.test_client(), 19, wall)
+    auth = {"Authorization": f"Bearer {made['old@example.com']['keys']['secret']}"}
+    client = app.test_client()
+    methods = [m for m in client.get("/v1/payment_methods?limit=100", headers=auth).get_json()[
+        "data"] if m["billing_details"]["address"]["postal_code"]]
+    grouped = [i for i in client.get("/v1/payment_intents?limit=100", headers=auth).get_json()[
+        "data"] if i["transfer_group"]]
+    assert [m["card"]["checks"]["address_postal_code_check"] for m in methods] == [
+        "unchecked", "pass"]  # newest first: the one not charged, then the charged one
+    assert [i["transfer_group"] for i in grouped] == ["order-19"]
+    with app.app_context():
+        downgrade(db.engine, 18, app.config["SECRET"])
+    dispose_app(app)
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    checks = [client.get(f"/v1/payment_methods/{m['id']}", headers=auth).get_json()["card"][
+        "checks"]["address_postal_code_check"] for m in methods]
+    intent = client.get(f"/v1/payment_intents/{grouped[0]['id']}", headers=auth).get_json()
+    with upgraded.app_context():
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            UPGRADES[19](conn)  # a second run (two workers upgrading) changes nothing
+    given = client.post(f"/v1/payment_intents/{intent['id']}", headers=auth,
+                        data={"transfer_group": "later"}).get_json()
+    again = client.get(f"/v1/payment_methods/{methods[1]['id']}", headers=auth).get_json()
+    dispose_app(upgraded)
+    assert version == SCHEMA_VERSION
+    assert checks == ["unchecked", "pass"]
+    assert (intent["transfer_group"], given["transfer_group"]) == (None, "later")
+    assert again["card"]["checks"]["address_postal_code_check"] == "pass"
+
+
 def test_version_17_counts_connections_and_names_no_platform_in_old_log_rows(
         tmp_path, own_database, wall):
     """Version 17: accounts count their connections to platforms (backfilled from those not
@@ -607,7 +652,7 @@ def _filled_at(tmp_path, url, wall, version):
 
 # Every version on SQLite; on PostgreSQL (slower to set up) the oldest, which runs every step,
 # the last before 64-bit money, and the last.
-@pytest.mark.parametrize("version", (1, 9, 17) if PG_URL else range(1, 18))
+@pytest.mark.parametrize("version", (1, 9, 18) if PG_URL else range(1, 19))
 def test_every_earlier_version_upgrades_keeping_every_row(tmp_path, own_database, wall,
                                                           version):
     """Accounts, keys (a rolled one, a restricted one), sessions, customers, charges and

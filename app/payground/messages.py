@@ -64,6 +64,11 @@ INVALID_NULL = (
     "request or supply a value."
 )
 AMOUNT_TOO_SMALL = "Amount must be at least $0.50 usd"
+# A token's card[currency], which is ignored (Stripe's first sentence; the rest Payground's:
+# Stripe's lists its own currencies).
+CARD_CURRENCY_INVALID = (
+    "Invalid currency: {value}. A card's currency is a three-letter ISO 4217 code, such as usd."
+)
 MALFORMED_BODY = "Invalid request: the request body could not be decoded."
 MALFORMED_QUERY = "Invalid request: the query string could not be decoded."
 BAD_HOST = "Invalid request: the Host header is not a valid host name."
@@ -205,6 +210,10 @@ CAPTURE_TOO_LARGE = (
 CHARGE_TRANSFER_GROUP_SET = (
     "The charge {id} already has a transfer_group: it may only be provided if it has not been "
     "set."
+)
+INTENT_TRANSFER_GROUP_SET = (
+    "The PaymentIntent {id} already has a transfer_group: it may only be provided if it has "
+    "not been set."
 )
 REFUND_TOO_LARGE = "Refund amount ({amount}) is greater than charge amount ({remaining})"
 REFUND_TOO_LARGE_AFTER_REFUNDS = (

@@ -184,6 +184,63 @@ def test_an_intents_capture_suffix_reaches_its_charge(account):
         == ("SHIPPED", "PAYGROUND* SHIPPED")
 
 
+def test_an_intents_transfer_group_is_kept_and_copied_to_its_charge(account):
+    r = account.post("/v1/payment_intents", {
+        "amount": 2000, "currency": "usd", "payment_method": "pm_card_visa",
+        "transfer_group": "order-42"})
+    assert (r.status_code, r.get_json()["transfer_group"]) == (200, "order-42")
+    intent = account.post(f"/v1/payment_intents/{r.get_json()['id']}/confirm").get_json()
+    assert intent["transfer_group"] == "order-42"
+    shown = account.get(f"/v1/charges/{intent['latest_charge']}").get_json()
+    assert shown["transfer_group"] == "order-42"
+    listed = account.get("/v1/charges?transfer_group=order-42").get_json()["data"]
+    assert [c["id"] for c in listed] == [intent["latest_charge"]]
+    event = account.get("/v1/events?type=payment_intent.succeeded&limit=1").get_json()
+    assert event["data"][0]["data"]["object"]["transfer_group"] == "order-42"
+
+
+def test_an_intents_transfer_group_is_set_once(account):
+    intent = account.post("/v1/payment_intents", {"amount": 2000,
+                                                  "currency": "usd"}).get_json()
+    assert intent["transfer_group"] is None
+    r = account.post(f"/v1/payment_intents/{intent['id']}", {"transfer_group": "g1"})
+    assert (r.status_code, r.get_json()["transfer_group"]) == (200, "g1")
+    message = messages.INTENT_TRANSFER_GROUP_SET.format(id=intent["id"])
+    for again in ("g2", "g1"):  # strict, as a charge's: the same value again too
+        r = account.post(f"/v1/payment_intents/{intent['id']}", {"transfer_group": again})
+        assert_error(r, 400, code=None, param="transfer_group", message=message)
+    assert account.get(f"/v1/payment_intents/{intent['id']}").get_json()[
+        "transfer_group"] == "g1"
+    # A refused update changes nothing else either.
+    r = account.post(f"/v1/payment_intents/{intent['id']}",
+                     {"transfer_group": "g3", "description": "not kept"})
+    assert r.status_code == 400
+    assert account.get(f"/v1/payment_intents/{intent['id']}").get_json()[
+        "description"] is None
+
+
+@pytest.mark.parametrize("params, code, message", [
+    ({"transfer_group": ""}, "parameter_invalid_empty",
+     "You passed an empty string for 'transfer_group'. We assume empty values are an attempt to "
+     "unset a parameter; however 'transfer_group' cannot be unset. You should remove "
+     "'transfer_group' from your request or supply a non-empty value."),
+    ({"transfer_group": "g" * 5001}, "parameter_invalid_string",
+     f"Invalid string: {'g' * 57}...; must be at most 5000 characters"),
+])
+def test_an_intents_bad_transfer_group_is_refused(account, params, code, message):
+    r = account.post("/v1/payment_intents", {"amount": 2000, "currency": "usd", **params})
+    assert_error(r, 400, code=code, param="transfer_group", message=message)
+    assert account.get("/v1/payment_intents").get_json()["data"] == []
+    intent = account.post("/v1/payment_intents", {"amount": 2000,
+                                                  "currency": "usd"}).get_json()
+    r = account.post(f"/v1/payment_intents/{intent['id']}", params)
+    assert_error(r, 400, code=code, param="transfer_group", message=message)
+    # Stripe's confirm and capture take none.
+    r = account.post(f"/v1/payment_intents/{intent['id']}/confirm", {"transfer_group": "g"})
+    assert_error(r, 400, code="parameter_unknown", param="transfer_group",
+                 message="Received unknown parameter: transfer_group")
+
+
 # -- a customer's default payment method -------------------------------------------------------
 
 

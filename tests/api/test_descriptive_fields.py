@@ -170,10 +170,28 @@ def test_a_card_without_an_address_shows_nulls(account):
             token["card"]["address_zip_check"]) == (None, None, None)
 
 
+@pytest.mark.parametrize("currency", ["thb", "XOF", "usd"])
+def test_a_cards_currency_is_any_iso_code_and_ignored(account, currency):
+    # Stripe ignores it on cards that are not a Connect account's debit card: a currency
+    # Payground does not charge in is fine there.
+    r = account.post("/v1/tokens", card(currency=currency))
+    assert r.status_code == 200, r.get_json()
+    assert "currency" not in r.get_json()["card"]
+
+
 @pytest.mark.parametrize("extra, code, param, message", [
-    ({"currency": "xyz"}, None, "card[currency]",
-     "Invalid currency: xyz. Payground supports these currencies: usd, eur, gbp, cad, aud, "
-     "jpy, chf, sek, nok, dkk, nzd, sgd, hkd, mxn, brl, inr, pln, czk"),
+    ({"currency": "us"}, None, "card[currency]", messages.CARD_CURRENCY_INVALID.format(
+        value="us")),
+    ({"currency": "us1"}, None, "card[currency]",
+     "Invalid currency: us1. A card's currency is a three-letter ISO 4217 code, such as usd."),
+    ({"currency": "usdd"}, None, "card[currency]", messages.CARD_CURRENCY_INVALID.format(
+        value="usdd")),
+    ({"currency": "ü€$"}, None, "card[currency]", messages.CARD_CURRENCY_INVALID.format(
+        value="ü€$")),
+    ({"currency": ""}, "parameter_invalid_empty", "card[currency]",
+     "You passed an empty string for 'card[currency]'. We assume empty values are an attempt "
+     "to unset a parameter; however 'card[currency]' cannot be unset. You should remove "
+     "'card[currency]' from your request or supply a non-empty value."),
     ({"address_zip": "9" * 21}, "parameter_invalid_string", "card[address_zip]",
      f"Invalid string: {'9' * 21}; must be at most 20 characters"),
 ])

@@ -176,3 +176,33 @@ def test_an_empty_value_on_create_is_still_refused(payground_stripe, param):
                                                             param)
     assert error.user_message == messages.INVALID_EMPTY.replace("{param}", param)
     assert payground_stripe.PaymentIntent.list().data == []
+
+
+def test_address_checks_and_transfer_group(payground_stripe):
+    # Stripe's postal-code-fail test card, with the billing address the check needs.
+    method = payground_stripe.PaymentMethod.create(
+        type="card", card={"token": "tok_avsZipFail"},
+        billing_details={"address": {"line1": "1 Main St", "postal_code": "94107"}})
+    assert method.card.checks.to_dict() == {"address_line1_check": "unchecked",
+                                            "address_postal_code_check": "unchecked",
+                                            "cvc_check": None}
+    paid = intent(payground_stripe, payment_method=method.id, confirm=True,
+                  transfer_group="order-7", expand=["latest_charge", "payment_method"])
+    assert (paid.status, paid.transfer_group) == ("succeeded", "order-7")
+    assert paid.latest_charge.transfer_group == "order-7"
+    assert paid.payment_method.card.checks.to_dict() == {
+        "address_line1_check": "pass", "address_postal_code_check": "fail", "cvc_check": None}
+    details = paid.latest_charge.payment_method_details.card.checks
+    assert (details.address_line1_check, details.address_postal_code_check) == ("pass", "fail")
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        payground_stripe.PaymentIntent.modify(paid.id, transfer_group="order-8")
+    assert (raised.value.http_status, raised.value.param, raised.value.user_message) == (
+        400, "transfer_group", messages.INTENT_TRANSFER_GROUP_SET.format(id=paid.id))
+
+
+def test_cvc_check_fail_is_declined(payground_stripe):
+    with pytest.raises(stripe.CardError) as raised:
+        intent(payground_stripe, payment_method="pm_card_cvcCheckFail", confirm=True)
+    assert (raised.value.code, raised.value.param, raised.value.user_message) == (
+        "incorrect_cvc", "cvc", messages.CARD_INCORRECT_CVC)
+    assert raised.value.error.payment_method.card.checks.cvc_check == "fail"

@@ -55,6 +55,9 @@ def test_unknown_magic_names(source):
     ("4000000000009987", "lost_card"), ("4000000000009979", "stolen_card"),
     ("4000000000000069", "expired_card"), ("4000000000000127", "incorrect_cvc"),
     ("4000000000000119", "processing_error"), ("4100000000000019", "fraudulent"),
+    ("4000000000000010", "avs_fail"), ("4000000000000028", "avs_line1_fail"),
+    ("4000000000000036", "avs_zip_fail"), ("4000000000000044", "avs_unavailable"),
+    ("4000000000000341", "generic_decline"),
 ])
 def test_test_card_outcomes(number, outcome):
     card = cards.describe(number, 12, YEAR + 1, livemode=False, key="k")
@@ -212,3 +215,36 @@ def test_digits_of_other_scripts_are_not_a_card_number(number):
     assert cards.number_problem(number) == cards.CardProblem(
         "invalid_number", "number", messages.CARD_NUMBER_INVALID)
     assert not cards.luhn_valid(number) and not cards.looks_like_card_number(number)
+
+
+def test_the_cvc_check_card_fails_only_with_a_cvc():
+    given = cards.describe("4000000000000101", 12, YEAR + 1, livemode=False, key="k", cvc=True)
+    assert given.outcome == "cvc_check_fail"
+    assert cards.describe("4000000000000101", 12, YEAR + 1, livemode=False,
+                          key="k").outcome == "success"
+    decided = cards.decide("cvc_check_fail", amount=2000, issuer_limit=None, livemode=False,
+                           magic=False, expired=False)
+    assert decided is cards.OUTCOMES["incorrect_cvc"]
+    # The magic ids stand for it entered with a CVC, or it could not fail.
+    magic = cards.magic_card("pm_card_cvcCheckFail", now=NOW, key="k")
+    assert (magic.outcome, cards.magic_cvc_check(magic)) == ("cvc_check_fail", "unchecked")
+    assert cards.magic_cvc_check(cards.magic_card("pm_card_visa", now=NOW, key="k")) is None
+
+
+@pytest.mark.parametrize("outcome, line1, postal_code", [
+    ("success", "pass", "pass"), ("issuer", "pass", "pass"), ("generic_decline", "pass", "pass"),
+    ("avs_fail", "fail", "fail"), ("avs_line1_fail", "fail", "pass"),
+    ("avs_zip_fail", "pass", "fail"), ("avs_unavailable", "unavailable", "unavailable"),
+    ("cvc_check_fail", "pass", "pass"),
+])
+def test_address_checks_and_outcomes_of_the_check_cards(outcome, line1, postal_code):
+    assert (cards.address_check(outcome, "line1"),
+            cards.address_check(outcome, "postal_code")) == (line1, postal_code)
+    if outcome.startswith("avs_"):  # charges with them succeed (Stripe's default settings)
+        assert cards.decide(outcome, amount=2000, issuer_limit=None, livemode=False,
+                            magic=False, expired=False) is cards.OUTCOMES["success"]
+        # ... and are still refused in live mode and when expired
+        assert cards.decide(outcome, amount=2000, issuer_limit=None, livemode=True,
+                            magic=True, expired=False).name == "live_mode_test_card"
+        assert cards.decide(outcome, amount=2000, issuer_limit=None, livemode=False,
+                            magic=False, expired=True).name == "expired_card"

@@ -4,7 +4,9 @@ A raw card number lives only in memory while a request is handled; what is kept 
 (brand, last four, expiry, HMAC fingerprint, outcome class), never the number.
 
 Outcome classes: a test card's number decides its outcome (``4000000000000002`` is always
-declined). In live mode a known test card is declined (``live_mode_test_card``); any other
+declined). Stripe's cards for the verification checks (``CHECK_CARDS``) are classes of their
+own: they decide the issuer's answers to the address and CVC checks, and charge as another
+class does. In live mode a known test card is declined (``live_mode_test_card``); any other
 valid card goes to a simulated issuer that approves amounts up to a per-card limit.
 """
 
@@ -89,6 +91,25 @@ TEST_CARDS: dict[str, str] = {
     "4000000000009979": "stolen_card", "4000000000000069": "expired_card",
     "4000000000000127": "incorrect_cvc", "4000000000000119": "processing_error",
     "4100000000000019": "fraudulent",
+    # Stripe's "CVC and address verification" cards (CHECK_CARDS), and 0341, which Stripe
+    # lets attach to a customer and declines when charged (Payground lets any card attach).
+    "4000000000000010": "avs_fail", "4000000000000028": "avs_line1_fail",
+    "4000000000000036": "avs_zip_fail", "4000000000000044": "avs_unavailable",
+    "4000000000000101": "cvc_check_fail", "4000000000000341": "generic_decline",
+}
+
+# The verification-check test cards: the outcome their charges take, and the issuer's answers
+# to the address checks (line1, postal code) for an address that was given (Stripe shows null
+# for a line or postal code that was not). Stripe, with an account's default settings:
+# 0010/0028/0036 fail those checks, 0044 gets "unavailable" for both, and the charges
+# succeed; 0101 fails the CVC check if a CVC was given, and the charge is then declined
+# (`incorrect_cvc`), else it succeeds (see `describe`).
+CHECK_CARDS: dict[str, tuple[str, str, str]] = {
+    "avs_fail": ("success", "fail", "fail"),
+    "avs_line1_fail": ("success", "fail", "pass"),
+    "avs_zip_fail": ("success", "pass", "fail"),
+    "avs_unavailable": ("success", "unavailable", "unavailable"),
+    "cvc_check_fail": ("incorrect_cvc", "pass", "pass"),
 }
 FUNDING = {"4000056655665556": "debit", "5200828282828210": "debit",
            "5105105105105100": "prepaid"}  # every other test card is a credit card
@@ -114,6 +135,10 @@ MAGIC: dict[str, str] = {
     "visa_chargeDeclinedInsufficientFunds": "4000000000009995",
     "visa_chargeDeclinedLostCard": "4000000000009987",
     "visa_chargeDeclinedStolenCard": "4000000000009979",
+    # The verification checks' (the magic ids carry no address: see the README).
+    "avsFail": "4000000000000010", "avsLine1Fail": "4000000000000028",
+    "avsZipFail": "4000000000000036", "avsUnchecked": "4000000000000044",
+    "cvcCheckFail": "4000000000000101", "chargeCustomerFail": "4000000000000341",
 }
 
 BRAND_NAMES = {
@@ -247,11 +272,13 @@ def cvc_problem(cvc: str | None) -> CardProblem | None:
 
 
 def describe(number: str, exp_month: int, exp_year: int, *, livemode: bool,
-             key: str) -> Card | CardProblem:
+             key: str, cvc: bool = False) -> Card | CardProblem:
     """A valid ``number`` as a ``Card`` for this mode, or the ``CardProblem`` that refuses it.
 
     Test mode accepts only test cards; live mode refuses them (Stripe does both at
     tokenisation time) and sends everything else to the simulated issuer.
+    :param cvc: a CVC was given with the number: only then can Stripe's ``...0101`` fail
+        its CVC check (without one, it is a card that succeeds).
     """
     test_card = TEST_CARDS.get(number)
     if test_card is None and not livemode:
@@ -260,6 +287,8 @@ def describe(number: str, exp_month: int, exp_year: int, *, livemode: bool,
     if test_card is not None and livemode:
         return CardProblem("card_declined", "number", messages.LIVE_MODE_TEST_CARD,
                            decline_code="live_mode_test_card")
+    if test_card == "cvc_check_fail" and not cvc:
+        test_card = "success"
     if test_card is not None:
         return _card(number, exp_month, exp_year, key, test_card)
     return _card(number, exp_month, exp_year, key, "issuer", issuer_limit(number))
@@ -272,6 +301,13 @@ def magic_card(source: str, *, now: int, key: str) -> Card | None:
         return None
     next_year = datetime.fromtimestamp(now, timezone.utc).year + 1
     return _magic_card(number, next_year, key)
+
+
+def magic_cvc_check(card: Card) -> str | None:
+    """A magic payment method's ``cvc_check`` before it is charged. ``pm_card_cvcCheckFail``
+    stands for its card entered with a CVC (what it is for: a check not asked for cannot
+    fail), so ``unchecked``; the other magic ids for cards entered without one: null."""
+    return "unchecked" if card.outcome == "cvc_check_fail" else None
 
 
 @functools.lru_cache(maxsize=256)
@@ -292,7 +328,18 @@ def decide(card_outcome: str, *, amount: int, issuer_limit: int | None, livemode
         if issuer_limit is not None and amount > issuer_limit:
             return OUTCOMES["insufficient_funds"]
         return OUTCOMES["success"]
-    return OUTCOMES[card_outcome]
+    checks = CHECK_CARDS.get(card_outcome)
+    return OUTCOMES[checks[0] if checks else card_outcome]
+
+
+def address_check(card_outcome: str, key: str) -> str:
+    """The issuer's answer, once a card of class ``card_outcome`` is charged, to the check of
+    the address ``line1`` or ``postal_code`` it was given: ``pass``, or what Stripe's
+    verification test cards answer (``fail``, ``unavailable``)."""
+    checks = CHECK_CARDS.get(card_outcome)
+    if checks is None:
+        return "pass"
+    return checks[1] if key == "line1" else checks[2]
 
 
 def looks_like_card_number(value: str) -> bool:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from .. import messages
+from ..core import cards
 from .schemas import (Bool, CardText, Currency, Email, Expand, Int, ListParams, Metadata,
                       OneOf, StatementDescriptor, Str, StringArray, StripeSchema)
 from .validation import coded
@@ -132,8 +133,11 @@ class CustomerPaymentMethodListParams(ListParams):
 
 
 def _address_check(method, key: str) -> str | None:
-    # Stripe's, before the card is charged: `unchecked` for a line1 or postal code given.
-    return "unchecked" if (method.billing_address or {}).get(key) else None
+    # Stripe's for a line1 or postal code given: `unchecked` until the card is charged, then
+    # the issuer's answer; null for one not given.
+    if not (method.billing_address or {}).get(key):
+        return None
+    return cards.address_check(method.card_outcome, key) if method.card_checked else "unchecked"
 
 
 def _method_card(method) -> dict:
@@ -281,6 +285,14 @@ class _NoRedirects(StripeSchema):
     payment_method_options = fields.Nested(PaymentMethodOptions)
 
 
+class TransferGroup(Str):
+    """``transfer_group``: Stripe's free text grouping a payment with transfers (a charge's,
+    a PaymentIntent's; Payground has no Connect transfers: it only groups)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=5000, **kwargs)
+
+
 class PaymentIntentCreate(_NoRedirects):
     amount = Int(required=True, minimum=1)
     currency = Currency(required=True)
@@ -295,6 +307,7 @@ class PaymentIntentCreate(_NoRedirects):
     receipt_email = Email()
     statement_descriptor = CardStatementDescriptor()
     statement_descriptor_suffix = StatementDescriptor(minimum=1)
+    transfer_group = TransferGroup()  # copied to the charge, as on Stripe
     # Accepted for Stripe.js-style integrations; cards never redirect, so it is not used.
     return_url = Str(max_length=2048)
     expand = Expand()
@@ -321,6 +334,7 @@ class PaymentIntentUpdate(StripeSchema):
     statement_descriptor_suffix = StatementDescriptor(minimum=1)
     setup_future_usage = OneOf(("off_session", "on_session"), allow_empty=True)
     shipping = Shipping()
+    transfer_group = TransferGroup()  # only while the intent has none (Stripe's rule)
     payment_method_options = fields.Nested(PaymentMethodOptions)
     expand = Expand()
 
@@ -429,4 +443,4 @@ class PaymentIntentOut(Schema):
     statement_descriptor_suffix = fields.String()
     status = fields.String()
     transfer_data = fields.Constant(None)
-    transfer_group = fields.Constant(None)
+    transfer_group = fields.String()

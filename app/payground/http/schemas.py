@@ -25,7 +25,7 @@ from .validation import coded
 from .validation import shown as _shown
 
 __all__ = [
-    "Bool", "Currency", "Email", "Expand", "Int", "ListParams", "Metadata", "OneOf",
+    "Bool", "Currency", "Email", "Expand", "Int", "IsoCurrency", "ListParams", "Metadata", "OneOf",
     "SendableUrl", "StatementDescriptor", "StringArray", "StripeSchema", "Str", "dumper_for",
     "fast_dumper", "fast_loader", "list_schema", "string_array",
 ]
@@ -200,6 +200,22 @@ class Currency(Str):
                 None, f"Invalid currency: {_shown(value)}. Payground supports these currencies: "
                 + ", ".join(self.SUPPORTED)))
         return value
+
+
+class IsoCurrency(Str):
+    """A currency that is only checked for its shape (three letters, lower-cased): a token's
+    ``card[currency]``, which Stripe ignores on any card but a Connect account's debit card
+    (so a real currency Payground does not charge in, ``thb``, is fine there)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=3, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and value and not (len(value) == 3 and value.isascii()
+                                                     and value.isalpha()):
+            raise ValidationError(coded(None, messages.CARD_CURRENCY_INVALID.format(
+                value=_shown(value))))
+        return super()._deserialize(value, attr, data, **kwargs).lower()
 
 
 class SendableUrl(Str):

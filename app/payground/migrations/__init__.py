@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 18
+SCHEMA_VERSION = 19
 
 
 class DatabaseTooNew(Exception):
@@ -331,6 +331,25 @@ def _v18_charge_descriptive_fields(conn) -> None:
         "AND statement_descriptor_suffix IS NULL"))
 
 
+# Columns version 19 adds, as version 16's: whether a payment method's card has been charged
+# (its address checks answered), and a PaymentIntent's transfer group.
+CARD_CHECK_COLUMNS = {
+    "payment_methods": (("card_checked", "BOOLEAN NOT NULL DEFAULT FALSE"),),
+    "payment_intents": (("transfer_group", "VARCHAR(5000)"),),
+}
+
+
+def _v19_card_checks(conn) -> None:
+    """Payment methods learn whether their card has been charged, so that their address checks
+    show the issuer's answer rather than ``unchecked``: those a charge used already are marked
+    (charges name the payment method they were made with since version 2). PaymentIntents keep
+    Stripe's ``transfer_group``; older ones have none (NULL)."""
+    _add_columns(conn, CARD_CHECK_COLUMNS)
+    conn.execute(text(
+        "UPDATE payment_methods SET card_checked = TRUE WHERE card_checked = FALSE AND EXISTS "
+        "(SELECT 1 FROM charges c WHERE c.payment_method_id = payment_methods.id)"))
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -349,6 +368,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     16: _v16_descriptive_fields,
     17: _v17_connect_webhooks,
     18: _v18_charge_descriptive_fields,
+    19: _v19_card_checks,
 }
 
 _meta = MetaData()

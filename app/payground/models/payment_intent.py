@@ -32,6 +32,7 @@ class PaymentIntent(AccountScoped, db.Model):
     statement_descriptor_suffix: Mapped[str | None] = mapped_column(String(22))
     setup_future_usage: Mapped[str | None] = mapped_column(String(16))  # saves the card
     shipping: Mapped[dict | None] = mapped_column(JSON)  # Stripe's shape, every key present
+    transfer_group: Mapped[str | None] = mapped_column(String(5000))  # given to its charges
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     payment_method_types: Mapped[list] = mapped_column(JSON, default=list)
     automatic_payment_methods: Mapped[dict | None] = mapped_column(JSON)

@@ -25,5 +25,9 @@ class PaymentMethod(AccountScoped, CardColumns, db.Model):
     # Like Stripe's: a payment method used without being attached to a customer, or detached
     # from one, may not be used (or attached) again.
     spent: Mapped[bool] = mapped_column(default=False)
+    # The card has been charged: the issuer has answered the address checks, which show
+    # `unchecked` before (core.cards.address_check). Rows from before schema version 19 that
+    # a charge used were marked by the upgrade.
+    card_checked: Mapped[bool] = mapped_column(default=False)
 
     customer: Mapped[Customer | None] = relationship(lazy="select")

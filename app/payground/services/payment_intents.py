@@ -6,7 +6,7 @@ a decline goes back to ``requires_payment_method``. Any of these but ``succeeded
 ``canceled``. Confirming charges the card with the same code as ``POST /v1/charges``
 (``charges.charge_card``), so a PaymentIntent's money moves exactly like a charge's. As on
 Stripe, the charge copies the intent's description, receipt e-mail, statement descriptor
-suffix, shipping and metadata as they are at that moment.
+suffix, shipping, transfer group and metadata as they are at that moment.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmat
 PAYMENT_FIELDS = ("amount", "currency", "customer", "payment_method", "capture_method",
                   "payment_method_types", "payment_method_options")
 TEXT_FIELDS = ("description", "receipt_email", "statement_descriptor",
-               "statement_descriptor_suffix", "setup_future_usage", "shipping")
+               "statement_descriptor_suffix", "setup_future_usage", "shipping",
+               "transfer_group")
 
 
 def create_payment_intent(account, livemode: bool, clock, params: dict[str, Any], *,
@@ -94,13 +95,18 @@ def update_payment_intent(account, livemode: bool, clock, intent_id: str,
                           params: dict[str, Any], *, pepper: str) -> PaymentIntent:
     """Change a PaymentIntent. Amount, currency, customer, payment method, capture method,
     payment method types and options only before it succeeds; description, receipt e-mail,
-    statement descriptor suffix and metadata at any time. Like Stripe, an update clears
-    ``last_payment_error``.
+    statement descriptor suffix and metadata at any time, ``transfer_group`` while it has
+    none. Like Stripe, an update clears ``last_payment_error``.
 
-    :raises InvalidRequestError: ``payment_intent_unexpected_state`` naming the field.
+    :raises InvalidRequestError: ``payment_intent_unexpected_state`` naming the field, or
+        ``transfer_group`` when the intent has one already.
     """
     intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
     charge_expiry.expire_intent_if_due(account, livemode, clock, intent)
+    if "transfer_group" in params and intent.transfer_group is not None:
+        # Stripe: "You can only provide transfer_group if it hasn't been set" (as a charge's).
+        raise InvalidRequestError(messages.INTENT_TRANSFER_GROUP_SET.format(id=intent.id),
+                                  param="transfer_group")
     for field in PAYMENT_FIELDS:
         if field in params and intent.status not in UPDATABLE:
             raise _unexpected_state(messages.INTENT_UPDATE_STATE.format(
@@ -286,10 +292,13 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
         customer=intent.customer, description=intent.description,
         receipt_email=intent.receipt_email, statement_descriptor=intent.statement_descriptor,
         statement_descriptor_suffix=intent.statement_descriptor_suffix,
-        shipping=intent.shipping, metadata_=dict(intent.metadata_ or {}),
-        payment_intent_id=intent.id, payment_method_id=method.id)
+        shipping=intent.shipping, transfer_group=intent.transfer_group,
+        metadata_=dict(intent.metadata_ or {}), payment_intent_id=intent.id,
+        payment_method_id=method.id)
+    # The issuer has now answered the checks: the method shows them from here on.
     if method.cvc_check == "unchecked":
         method.cvc_check = charge.cvc_check
+    method.card_checked = True
     intent.latest_charge = charge
     if outcome.declined:
         intent.status, intent.payment_method = "requires_payment_method", None

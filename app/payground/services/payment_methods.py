@@ -173,8 +173,9 @@ def _magic_method(account, livemode: bool, value: str, now: int,
     """A new payment method (in the session) for a magic ``pm_card_...`` id, else None."""
     if not value.startswith(MAGIC_PREFIX) or cards.magic_number(value) is None:
         return None
-    columns = tokens.card_columns(cards.magic_card(value, now=now, key=pepper))
-    columns.update(cvc_check=None, card_name=None)
+    card = cards.magic_card(value, now=now, key=pepper)
+    columns = tokens.card_columns(card)
+    columns.update(cvc_check=cards.magic_cvc_check(card), card_name=None)
     method = PaymentMethod(
         id=new_object_id(PaymentMethod), account_id=account.id, livemode=livemode,
         created=now, type="card", metadata_={}, spent=False, **columns)
@@ -188,7 +189,7 @@ def _card_from_token(account, livemode: bool, token_id: str, now: int,
         if token_id.startswith("tok_") else None
     if magic is not None:
         columns = tokens.card_columns(magic)
-        columns.update(cvc_check=None, card_name=None)
+        columns.update(cvc_check=cards.magic_cvc_check(magic), card_name=None)
         return columns
     token = tokens.consume_token(account, livemode, token_id, param="card[token]")
     return {field: getattr(token, field) for field in CARD_FIELDS}

@@ -73,7 +73,8 @@ def card_from_params(data: dict[str, Any], livemode: bool, now: int, *,
     if problem is None:
         problem = cards.cvc_problem(data.get("cvc"))
     if problem is None:
-        card = cards.describe(number, exp_month, exp_year, livemode=livemode, key=pepper)
+        card = cards.describe(number, exp_month, exp_year, livemode=livemode, key=pepper,
+                              cvc=bool(data.get("cvc")))
         problem = card if isinstance(card, cards.CardProblem) else None
     if problem is not None:
         raise CardError(problem.message, code=problem.code, param=problem.param,

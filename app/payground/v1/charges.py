@@ -11,7 +11,7 @@ from ..core.cards import OUTCOMES
 from ..http.auth import requires
 from ..http.context import scope, state
 from ..http.decorators import accepts, returns
-from ..http.intent_schemas import Shipping, full_address
+from ..http.intent_schemas import Shipping, TransferGroup, full_address
 from ..http.schemas import (
     Bool,
     Currency,
@@ -32,13 +32,6 @@ from . import bp
 from .balance import BalanceTransactionOut
 from .customers import CustomerOut
 from .tokens import CardOut, address_check
-
-
-class TransferGroup(Str):
-    """``transfer_group``: Stripe's free text grouping a charge with transfers."""
-
-    def __init__(self, **kwargs):
-        super().__init__(max_length=5000, **kwargs)
 
 
 class ChargeCreate(StripeSchema):

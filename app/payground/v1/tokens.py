@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from ..core.cards import BRAND_NAMES
+from ..core import cards
 from ..http import request_log
 from ..http.auth import requires
 from ..http.context import scope, state
 from ..http.decorators import accepts, returns
-from ..http.schemas import CardText, Currency, Expand, Str, StripeSchema
+from ..http.schemas import CardText, Expand, IsoCurrency, Str, StripeSchema
 from ..services import tokens
 from . import bp
 
@@ -29,8 +29,8 @@ class CardParams(StripeSchema):
     address_state = Str(max_length=200, allow_empty=True)
     address_zip = Str(max_length=20, allow_empty=True)
     # Stripe uses it only for a Connect account's debit card (a payout destination), and
-    # ignores it on any other card: checked, then ignored here too.
-    currency = Currency()
+    # ignores it on any other card: checked for its shape, then ignored here too.
+    currency = IsoCurrency()
 
 
 class TokenCreate(StripeSchema):
@@ -48,11 +48,11 @@ def _address(obj, key: str) -> str | None:
 
 def address_check(obj, key: str) -> str | None:
     """Stripe's ``address_line1_check``/``address_zip_check`` for a given line1 or postal
-    code: ``unchecked`` until a charge, then ``pass`` (the test cards that fail them are not
-    simulated); ``null`` when none was given."""
+    code: ``unchecked`` on a token, the issuer's answer on a charge (``pass``, or ``fail`` /
+    ``unavailable`` for Stripe's verification test cards); ``null`` when none was given."""
     if _address(obj, key) is None:
         return None
-    return "pass" if obj.object == "charge" else "unchecked"
+    return cards.address_check(obj.card_outcome, key) if obj.object == "charge" else "unchecked"
 
 
 class CardOut(Schema):
@@ -68,7 +68,7 @@ class CardOut(Schema):
     address_state = fields.Function(lambda obj: _address(obj, "state"))
     address_zip = fields.Function(lambda obj: _address(obj, "postal_code"))
     address_zip_check = fields.Function(lambda obj: address_check(obj, "postal_code"))
-    brand = fields.Function(lambda obj: BRAND_NAMES.get(obj.brand, "Unknown"))
+    brand = fields.Function(lambda obj: cards.BRAND_NAMES.get(obj.brand, "Unknown"))
     country = fields.String(attribute="card_country")
     customer = fields.Constant(None)
     cvc_check = fields.String()
