@@ -642,3 +642,46 @@ def test_the_authorization_is_audited_in_the_connected_account(business, platfor
     saved = client.get("/sandbox/audit", headers=platform.session_auth, query_string={
         "type": "connect_application.saved"}).get_json()["data"]
     assert [e["data"]["client_id"] for e in saved] == [application["client_id"]]
+
+
+def test_widening_again_after_narrowing_revives_nothing_the_narrowing_ended(
+        platform, business, application, browser, client, tokens):
+    """read_write, read_only, then read_write again: the new code's sk_ token works, and what
+    the narrowing ended (the first sk_ token, its refresh token, a read_write code issued
+    before it and not exchanged) stays ended."""
+    pending = browser.code(authorize_query(application))  # read_write, not exchanged yet
+    browser.code(authorize_query(application, scope="read_only"))
+    wider = exchange(platform, browser.code(authorize_query(application))).get_json()
+
+    assert (wider["scope"], wider["access_token"][:8]) == ("read_write", "sk_test_")
+    assert client.get("/v1/charges", headers=platform.auth(wider["access_token"])).status_code \
+        == 200
+    _refused_token(client, platform, tokens["access_token"])
+    oauth_error(client.post("/oauth/token", headers=platform.auth(), data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}), 400,
+        "invalid_grant", f"Refresh token does not exist: {tokens['refresh_token'][:7]}...")
+    oauth_error(exchange(platform, pending), 400, "invalid_grant",
+                messages.OAUTH_CODE_NARROWED.format(code=pending[:7] + "...",
+                                                    wanted="read_write", granted="read_only"))
+
+
+def test_a_refresh_token_never_gives_more_than_its_code_did(platform, application, browser,
+                                                           client):
+    """A refresh token has its code's scope (Stripe: "equal or lesser scope as the refresh
+    token"): approving read_write later widens the connection, not the read-only grant."""
+    first = exchange(platform, browser.code(authorize_query(application, scope="read_only")))
+    first = first.get_json()
+    wider = exchange(platform, browser.code(authorize_query(application))).get_json()
+    refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+
+    again = client.post("/oauth/token", headers=platform.auth(), data=refresh)
+
+    assert again.status_code == 200, again.get_json()
+    assert (again.get_json()["scope"], again.get_json()["access_token"][:8]) == (
+        "read_only", "rk_test_")
+    oauth_error(client.post("/oauth/token", headers=platform.auth(),
+                            data={**refresh, "scope": "read_write"}), 400, "invalid_scope",
+                "Cannot upgrade the scope of a refresh token from read_only to read_write")
+    wide = client.post("/oauth/token", headers=platform.auth(), data={
+        "grant_type": "refresh_token", "refresh_token": wider["refresh_token"]}).get_json()
+    assert (wide["scope"], wide["access_token"][:8]) == ("read_write", "sk_test_")

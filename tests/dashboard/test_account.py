@@ -16,10 +16,12 @@ def field_value(page: str, name: str) -> str:
 
 
 def test_the_toggle_is_on_every_page(app, dash, signed_in):
+    # But the consent page, in its application's mode (tests/dashboard/test_oauth_consent.py).
     for rule in app.url_map.iter_rules():
         if (rule.endpoint.startswith("dashboard.") and "GET" in rule.methods
                 and not rule.arguments and rule.endpoint not in (
-                    "dashboard.login", "dashboard.signup", "dashboard.home")):
+                    "dashboard.login", "dashboard.signup", "dashboard.home",
+                    "dashboard.oauth_consent")):
             page = text(dash.get(rule.rule))
             assert 'action="/dashboard/mode"' in page, rule.rule
             assert '<button type="submit" name="mode" value="test" aria-pressed="true">' in page

@@ -144,3 +144,42 @@ def test_asking_for_less_than_the_connection_has_says_what_ends(dash, signed_in,
 
     assert notice in page_for("read_only")
     assert notice not in page_for("read_write")
+
+
+def test_the_consent_page_shows_the_applications_mode_and_offers_no_mode_switch(
+        dash, signed_in, make_account, client, application):
+    """The application's mode is the consent's: the dashboard's Test/Live switch (which
+    came back to the page without its query: "No application matches ...") is not offered
+    there, and the page is shown in the application's mode whatever the dashboard's is."""
+    page = dash.get("/dashboard/oauth/authorize?" + query(application))
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'value="approve"' in body
+    assert 'action="/dashboard/mode"' not in body
+    assert "Test mode: nothing here moves real money." in body
+    # A live application, the dashboard in test mode: the page is a live-mode page.
+    assert dash.post("/dashboard/activate", {
+        "business_name": "Bloom", "country": "US", "routing_number": "021000021",
+        "account_number": "000123456789"}).status_code == 200
+    platform = make_account()
+    platform.activate()
+    live = client.post("/sandbox/connect", headers=platform.session_auth, json={
+        "name": "Acme Live", "livemode": True, "redirect_uris": [CALLBACK]}).get_json()
+    dash.post("/dashboard/mode", {"mode": "test", "next": "/dashboard/keys"})
+    page = dash.get("/dashboard/oauth/authorize?" + query(live))
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'value="approve"' in body, text(page)
+    assert 'action="/dashboard/mode"' not in body
+    assert "Test mode: nothing here moves real money." not in body
+    assert '<body class="mode-live">' in body
+
+
+def test_a_consent_form_sent_twice_links_to_the_connected_apps(dash, signed_in, application):
+    page = dash.get("/dashboard/oauth/authorize?" + query(application))
+    form = {**hidden_fields(page.get_data(as_text=True)), "decision": "approve"}
+    assert dash.client.post("/dashboard/oauth/authorize", data=form).status_code == 302
+    again = dash.client.post("/dashboard/oauth/authorize", data=form)
+    body = again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert '<a href="/dashboard/connections"' in body and "Go to Connected apps" in body
+    assert "Go to API keys" not in body
+    assert 'action="/dashboard/mode"' not in body  # it would come back without the query

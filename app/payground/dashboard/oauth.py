@@ -23,9 +23,13 @@ _PLAIN_ORIGIN = re.compile(r"^https?://(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?:
 @bp.get("/oauth/authorize")
 def oauth_consent():
     """Ask the signed-in account whether to connect the application."""
+    g.mode_fixed = True
     found = _read(request.args)
     if not isinstance(found, oauth.AuthorizeRequest):
         return found
+    # The application's mode is the consent's: the page is shown in it, whatever the
+    # dashboard's mode (and offers no switch, see page_context).
+    g.livemode = found.application.livemode
     refusal = activate = switch_account = narrows = None
     status = 200
     try:
@@ -54,6 +58,7 @@ def oauth_consent():
 @bp.post("/oauth/authorize")
 def oauth_decide():
     """Connect the application (or deny it) and send the browser back to it."""
+    g.mode_fixed = True
     found = _read(request.form)
     if not isinstance(found, oauth.AuthorizeRequest):
         return found
@@ -61,7 +66,8 @@ def oauth_decide():
         return redirect(oauth.deny(found), 302)
     st = state()
     try:
-        with once(messages.DASHBOARD_CONNECTED_BEFORE, "dashboard.keys", "Go to API keys"):
+        with once(messages.DASHBOARD_CONNECTED_BEFORE, "dashboard.connections_page",
+                  "Go to Connected apps"):
             target = oauth.approve(g.account, found, pepper=st.pepper, clock=st.clock,
                                    source=audit_source())
     except oauth.AuthorizePageError as refused:

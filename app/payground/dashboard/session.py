@@ -235,7 +235,10 @@ def page_context():
         now = state().clock.for_account(account) if account is not None else None
     except SQLAlchemyError:  # the error page of a failed transaction: show it without the time
         now = None
-    return {"account": account, "livemode": g.get("livemode", False), "account_now": now}
+    # The consent pages (dashboard.oauth) are in their application's mode: the Test/Live
+    # switch would change nothing there, and came back to the page without its query.
+    return {"account": account, "livemode": g.get("livemode", False), "account_now": now,
+            "mode_switch": not g.get("mode_fixed", False)}
 
 
 filters.register(bp)

@@ -14,7 +14,8 @@ from ..errors import InvalidRequestError, ParameterInvalid, ResourceMissing
 from ..models.account import Account
 from ..models.api_key import ApiKey
 from ..models.base import db
-from ..models.oauth import ConnectApplication, OAuthConnection, RefreshToken
+from ..models.oauth import (AuthorizationCode, ConnectApplication, OAuthConnection,
+                            RefreshToken)
 
 if TYPE_CHECKING:
     from .audit import Source
@@ -201,9 +202,16 @@ def narrow_connection(connection: OAuthConnection, now: int) -> tuple[int, int]:
     its ``rk_`` read-only tokens keep working) and every refresh token (the platform
     exchanges the new code for one). Returns how many of each were revoked.
 
-    Codes of the wider scope not exchanged yet are refused at the exchange
-    (``services.oauth``), which reads the connection's scope under its lock.
+    Its codes of the wider scope not exchanged yet (locked by the caller before the
+    connection) end too: marked by an expiry at their creation, which the exchange refuses
+    as narrowed, whatever the connection's scope is by then.
     """
+    db.session.execute(
+        update(AuthorizationCode).where(AuthorizationCode.connection_id == connection.id,
+                                        AuthorizationCode.scope == "read_write",
+                                        AuthorizationCode.used_at.is_(None))
+        .values(expires_at=AuthorizationCode.created)
+        .execution_options(synchronize_session=False))
     keys = db.session.execute(
         update(ApiKey).where(ApiKey.connection_id == connection.id, ApiKey.type == "secret",
                              ApiKey.revoked_at.is_(None))

@@ -138,6 +138,10 @@ def approve(account, request: AuthorizeRequest, *, pepper: str, clock,
     db.session.execute(locking(select(ConnectApplication.id).where(
         ConnectApplication.id == application.id)))
     now = clock.for_account(account)
+    if request.scope == "read_only":
+        # The codes a narrowing ends, locked before the connection, in the order an exchange
+        # takes them (its code, then the connection): PostgreSQL would otherwise deadlock.
+        _lock_wider_codes(application.id, account.id)
     connection = connections.active_connection(application.id, account.id, for_update=True)
     if connection is None:
         connection = connections.new_connection(application, account, request.scope, now)
@@ -170,6 +174,19 @@ def approve(account, request: AuthorizeRequest, *, pepper: str, clock,
                        "connection": connection.id, "platform": application.account_id})
     db.session.commit()
     return request.redirect(code=code, scope=request.scope)
+
+
+def _lock_wider_codes(application_id: str, account_id: str) -> None:
+    """Lock the ``read_write`` codes not exchanged yet of the account's connection to the
+    application, if any (read unlocked: connections are made under the application's lock,
+    which the caller holds)."""
+    from .common import locking
+
+    connection = connections.active_connection(application_id, account_id)
+    if connection is not None:
+        db.session.execute(locking(select(AuthorizationCode.digest).where(
+            AuthorizationCode.connection_id == connection.id,
+            AuthorizationCode.scope == "read_write", AuthorizationCode.used_at.is_(None))))
 
 
 def deny(request: AuthorizeRequest) -> str:
@@ -225,6 +242,11 @@ def _exchange_code(platform, key, params, *, pepper, clock, source) -> dict:
     if row.used_at is not None:
         _revoke_replayed(row, connection, clock=clock, source=source)
         raise InvalidGrant(messages.OAUTH_CODE_USED)
+    if row.expires_at == row.created and connection.revoked_at is None:
+        # Ended by a narrower approval (connections.narrow_connection): so it stays, even
+        # once the account has approved the wider scope again.
+        raise InvalidGrant(messages.OAUTH_CODE_NARROWED.format(
+            code=oauthfmt.shown(code), wanted=row.scope, granted="read_only"))
     if now >= row.expires_at:
         raise InvalidGrant(messages.OAUTH_CODE_EXPIRED.format(code=oauthfmt.shown(code)))
     redirect_uri = params.get("redirect_uri")
@@ -289,13 +311,18 @@ def _refresh(platform, key, params, *, pepper, clock, source) -> dict:
     if connection.livemode != key.livemode:
         raise InvalidGrant(messages.OAUTH_REFRESH_OTHER_MODE.format(
             **_modes(connection.livemode)))
-    scope = params.get("scope") or connection.scope
+    # The refresh token's scope is its code's (Stripe), within the connection's now: a later
+    # approval of read_write widens the connection, not a read-only grant.
+    code_scope = db.session.execute(select(AuthorizationCode.scope).where(
+        AuthorizationCode.digest == grant.code_digest)).scalar_one_or_none() or connection.scope
+    granted = (connection.scope if oauthfmt.scope_covers(code_scope, connection.scope)
+               else code_scope)
+    scope = params.get("scope") or granted
     if scope not in oauthfmt.SCOPES:
         raise InvalidScope(messages.OAUTH_INVALID_SCOPE.format(
             value=keyfmt.scrub_start(scope, 100)))
-    if not oauthfmt.scope_covers(connection.scope, scope):
-        raise InvalidScope(messages.OAUTH_SCOPE_UPGRADE.format(granted=connection.scope,
-                                                               wanted=scope))
+    if not oauthfmt.scope_covers(granted, scope):
+        raise InvalidScope(messages.OAUTH_SCOPE_UPGRADE.format(granted=granted, wanted=scope))
     application = db.session.get(ConnectApplication, connection.application_id)
     # Stripe answers a refresh with the same refresh token.
     return _answer(connection, application, grant, refresh_token, scope, pepper=pepper,
