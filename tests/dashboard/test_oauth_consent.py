@@ -129,6 +129,23 @@ def test_logging_out_never_sends_the_browser_elsewhere(dash, signed_in):
     assert (r.status_code, r.headers["Location"]) == (303, "/dashboard/login?bye=1")
 
 
+def test_logging_out_after_the_session_ended_still_comes_back_to_the_consent_page(
+        dash, signed_in, application):
+    """The switch-account button pressed once the session has expired (or ended in another
+    tab): no session to end, so straight to the log-in page, the consent page as its next;
+    not a log-in whose next is /dashboard/logout (a POST-only address: a 405 after log-in)."""
+    wanted = "/dashboard/oauth/authorize?" + query(application, state="s")
+    page = dash.get(wanted)
+    form = {**hidden_fields(page.get_data(as_text=True)), "next": wanted}
+    r = dash.post("/dashboard/logout", form)
+    assert r.status_code == 303  # the session ends (as in another tab)
+    r = dash.client.post("/dashboard/logout", data=form)
+    assert (r.status_code, r.headers["Location"]) == (
+        303, "/dashboard/login?next=" + quote(wanted, safe="/?"))
+    r = dash.client.post("/dashboard/logout", data={"next": "https://evil.example/x"})
+    assert (r.status_code, r.headers["Location"]) == (303, "/dashboard/login")
+
+
 def test_asking_for_less_than_the_connection_has_says_what_ends(dash, signed_in, application):
     """Connected with read and write access, a read-only request ends the wider tokens when
     approved (services.oauth.approve): the page says so before Connect is pressed."""

@@ -169,6 +169,12 @@ def load_session():
         # path holding one either (it would be echoed in the redirect's URL). The consent page
         # keeps its query: it is the authorize request, needed whole after log-in.
         wanted = request.path
+        if request.endpoint == "dashboard.logout":
+            # No session left to end (it expired, or ended in another tab): on to the log-in
+            # page, with where the log-out was to lead (not back here: a POST-only address).
+            wanted = request.form.get("next")
+            return redirect(url_for("dashboard.login",
+                                    next=wanted if safe_next(wanted) == wanted else None), 303)
         if request.endpoint == "dashboard.oauth_consent" and request.query_string:
             wanted += "?" + request.query_string.decode("latin-1")
         next_path = wanted if scrub(wanted) == wanted else None
