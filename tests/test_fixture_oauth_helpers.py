@@ -114,8 +114,16 @@ def test_refusals_on_the_way_raise_with_the_message(payground_account, payground
 
 def test_live_mode_needs_both_accounts_activated(payground_account, payground_server):
     platform, business = payground_account, payground_server.signup()
-    with pytest.raises(requests.HTTPError, match="Live mode is not activated"):
+    # Named for the platform, before any request (the server's "this account" would read
+    # as the business's).
+    with pytest.raises(ValueError, match=f"needs the platform's live secret key: activate "
+                                         f"{platform.id}'s live mode with activate_live"):
         business.connect(platform, livemode=True)
+    with pytest.raises(ValueError, match=f"the platform {platform.id} has no live-mode "
+                                         "application: activate its live mode"):
+        business.authorize(platform, livemode=True)
+    assert business.request("GET", "/sandbox/connections",
+                            key=business.session).json()["data"] == []
     platform.activate_live()
     platform.connect_application([CALLBACK], name="Acme Live", livemode=True)
     with pytest.raises(requests.HTTPError, match="activate"):
@@ -162,3 +170,55 @@ def test_connecting_again_read_only_ends_the_read_write_token(payground_account,
         "grant_type": "refresh_token", "refresh_token": wide["refresh_token"]})
     assert (refreshed.status_code, refreshed.json()["error"]) == (400, "invalid_grant")
     assert customers(platform, None, **{"Stripe-Account": business.id}) == 200
+
+
+def test_authorize_stops_before_the_exchange_for_the_platforms_callback(payground_stripe,
+                                                                        payground_account,
+                                                                        payground_server):
+    platform, business = payground_account, payground_server.signup()
+    platform.connect_application([CALLBACK], name="Acme")
+
+    sent = business.authorize(platform, "read_only", state="xyz")
+
+    assert set(sent) == {"url", "code", "scope", "state"}
+    assert sent["url"] == f"{CALLBACK}?code={sent['code']}&scope=read_only&state=xyz"
+    assert (sent["code"][:3], sent["scope"], sent["state"]) == ("ac_", "read_only", "xyz")
+    token = payground_stripe.OAuth.token(grant_type="authorization_code", code=sent["code"])
+    assert (token.stripe_user_id, token.scope) == (business.id, "read_only")
+    assert "state" not in business.authorize(platform)
+
+
+def test_a_code_expires_after_five_minutes_of_the_platforms_clock(payground_stripe,
+                                                                  payground_account,
+                                                                  payground_server):
+    import stripe
+
+    platform, business = payground_account, payground_server.signup()
+    first = business.authorize(platform)
+    business.advance_clock(3600)  # the business's clock does not count
+    assert payground_stripe.OAuth.token(grant_type="authorization_code",
+                                        code=first["code"]).stripe_user_id == business.id
+    second = business.authorize(platform)
+    platform.advance_clock(301)
+    with pytest.raises(stripe.oauth_error.InvalidGrantError, match="expired"):
+        payground_stripe.OAuth.token(grant_type="authorization_code", code=second["code"])
+
+
+def test_disconnect_a_platform_account_by_mode(payground_account, payground_server):
+    platform, business = payground_account, payground_server.signup()
+    platform.activate_live()
+    business.activate_live()
+    test_token = business.connect(platform)
+    live_token = business.connect(platform, livemode=True)
+
+    ended = business.disconnect(platform, livemode=True)
+
+    assert (ended["platform"], ended["livemode"], ended["revoked_at"] is None) == (
+        platform.id, True, False)
+    assert customers(business, live_token["access_token"]) == 401
+    assert customers(business, test_token["access_token"]) == 200
+    assert business.disconnect(platform)["livemode"] is False
+    assert customers(business, test_token["access_token"]) == 401
+    with pytest.raises(LookupError, match=f"account {business.id} has no active connection to "
+                                          f"{platform.id}'s test-mode application"):
+        business.disconnect(platform)

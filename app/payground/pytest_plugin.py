@@ -119,8 +119,11 @@ def payground_account(payground_server: Server) -> Account:
     ``.connect_application(redirect_uris, name=None, livemode=False)`` (the account as a
     platform), ``.connect(platform, scope="read_write")`` (the account connects to a
     platform's application through the real consent flow; returns the platform's token
-    response, ``stripe_user_id`` for ``stripe_account=``) and
-    ``.disconnect(connection_or_client_id)``. A helper the server refuses raises
+    response, ``stripe_user_id`` for ``stripe_account=``), ``.authorize(platform,
+    scope="read_write")`` (the same consent, without the code exchange: returns the
+    redirect's ``url``, ``code``, ``scope`` and ``state``, for testing a platform's own
+    callback) and ``.disconnect(platform_or_id)`` (the platform's ``Account``, a ``conn_``
+    id or a ``client_id``). A helper the server refuses raises
     ``requests.HTTPError`` with its message. Since every object belongs to one account,
     tests never see each other's data. For an account shared by several tests, sign one up in
     a fixture of wider scope: ``payground_server.signup()``.

@@ -610,7 +610,7 @@ def test_connect_oauth_between_two_accounts_with_the_sdks_stripe_account(pyteste
             listed = payground_stripe.Charge.list(stripe_account=business.id)
             assert [c.id for c in listed] == [charge.id]
             assert payground_stripe.Charge.list().data == []  # the platform's own
-            business.disconnect(payground_account.connect_application()["client_id"])
+            business.disconnect(payground_account)
             with pytest.raises(payground_stripe.PermissionError):
                 payground_stripe.Charge.list(stripe_account=business.id)
             with pytest.raises(payground_stripe.AuthenticationError):
@@ -636,10 +636,13 @@ def test_a_refused_connect_fails_at_the_tests_line_without_printing_a_secret(pyt
             business = payground_server.signup()
             client_id = payground_account.connect_application()["client_id"]
             business.connect(client_id, platform_key=business.secret_key)
+
+        def test_authorize_an_unknown_scope(payground_account, payground_server):
+            payground_server.signup().authorize(payground_account, scope="everything")
         """
     )
     result = run(pytester, f"--tb={tb}", "--showlocals")
-    result.assert_outcomes(failed=2)
+    result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines([
         ">       payground_account.connect(payground_account)",
         "E       requests.exceptions.HTTPError: GET http://127.0.0.1:*/dashboard/oauth/authorize"
@@ -647,6 +650,9 @@ def test_a_refused_connect_fails_at_the_tests_line_without_printing_a_secret(pyt
         ">       business.connect(client_id, platform_key=business.secret_key)",
         "E       requests.exceptions.HTTPError: POST http://127.0.0.1:*/oauth/token -> 400: "
         "invalid_grant: Authorization code does not exist: ac_*...",
+        ">       payground_server.signup().authorize(payground_account, scope=\"everything\")",
+        "E       requests.exceptions.HTTPError: GET http://127.0.0.1:*/oauth/authorize -> 302: "
+        "redirected with invalid_scope: Invalid scope 'everything'*",
     ])
     output = result.stdout.str()
     assert "payground/testing/" not in output

@@ -1,6 +1,7 @@
 """Connect OAuth in tests: an account's owner approving a platform's application on the
-dashboard's consent page, as a browser does, for :meth:`Account.connect
-<payground.testing.Account.connect>`; and the page-reading bits Payground's own tests share.
+dashboard's consent page, as a browser does, for :meth:`Account.authorize
+<payground.testing.Account.authorize>` (and so :meth:`Account.connect
+<payground.testing.Account.connect>`); and the page-reading bits Payground's own tests share.
 
 Every function that a helper calls sets ``__tracebackhide__`` (see ``server._expect``): its
 arguments (a session token) stay out of a failing test's report.

@@ -600,12 +600,61 @@ class Account:
         return _expect(self.request("POST", "/sandbox/connect", key=self.session, json=body),
                        200)
 
+    def authorize(self, platform: Account | str, scope: str = "read_write", *,
+                  livemode: bool = False, redirect_uri: str | None = None,
+                  state: str | None = None) -> dict[str, str]:
+        """Approve a platform's application as this account's owner does (``/oauth/authorize``,
+        Connect pressed on the dashboard's consent page with this account's session), without
+        exchanging the code: for testing the platform's own callback, which does that.
+
+        Returns what the consent page sends the browser to: ``url`` (the redirect URI with the
+        query), ``code`` (``ac_...``: it works once, within five minutes of the platform's
+        clock), ``scope`` and, when one was sent, ``state``. The connection exists from here
+        on (its ``account.application.authorized`` event is sent now).
+
+        :param platform: the platform's :class:`Account` (its application of ``livemode`` is
+            made if it has none, as :meth:`connect_application` does), or an application's
+            ``client_id`` (``ca_...``).
+        :param scope: ``"read_write"`` or ``"read_only"``.
+        :param livemode: with a platform :class:`Account`, its live application (both
+            accounts need live mode activated).
+        :param redirect_uri: one of the application's redirect URIs (its first by default).
+        :param state: sent through the flow as a platform would.
+        :raises requests.HTTPError: a refusal on the way, with Payground's message (an
+            account approving its own application, live mode not activated, an unknown
+            ``client_id``, a redirect URI not registered, an unknown scope ...).
+        :raises ValueError: ``livemode=True`` with a platform :class:`Account` that has no
+            live application and whose live mode :meth:`activate_live` did not activate.
+
+        .. versionadded:: 0.1
+        """
+        __tracebackhide__ = True  # see _expect
+        from urllib.parse import urlencode
+
+        from . import oauth
+
+        client_id = platform
+        if isinstance(platform, Account):
+            # Its application as it is (saving it again would add an audit event), or a new one.
+            application = platform._application(livemode)
+            if application is None and livemode and platform.live_secret_key is None:
+                raise ValueError(f"the platform {platform.id} has no live-mode application: "
+                                 "activate its live mode with activate_live() first")
+            client_id = (application or platform.connect_application(livemode=livemode))[
+                "client_id"]
+        query = urlencode({k: v for k, v in {
+            "response_type": "code", "client_id": client_id, "scope": scope,
+            "redirect_uri": redirect_uri, "state": state}.items() if v is not None})
+        back = oauth.approve(self.server, self.session, query)
+        return {"url": back, **oauth.query_of(back)}
+
     def connect(self, platform: Account | str, scope: str = "read_write", *,
                 livemode: bool = False, redirect_uri: str | None = None,
                 state: str | None = None, platform_key: str | None = None) -> dict[str, Any]:
         """Connect this account to a platform's application through the real Connect OAuth
-        flow: ``/oauth/authorize``, Connect pressed on the dashboard's consent page with this
-        account's session, then ``POST /oauth/token`` with the platform's secret key.
+        flow: :meth:`authorize` (``/oauth/authorize``, Connect pressed on the dashboard's
+        consent page with this account's session), then ``POST /oauth/token`` with the
+        platform's secret key.
 
         Returns the token response, as the platform gets it: ``access_token`` (an
         ``sk_``/``rk_`` key of this account), ``refresh_token``, ``stripe_user_id`` (this
@@ -628,56 +677,59 @@ class Account:
         :raises requests.HTTPError: a refusal on the way, with Payground's message (an
             account connecting to its own application, live mode not activated, an unknown
             ``client_id``, a key of the other mode ...).
-        :raises ValueError: a ``client_id`` without ``platform_key``, or a live application
-            of a platform whose live key this object does not hold.
+        :raises ValueError: before any request, a ``client_id`` without ``platform_key``, or
+            ``livemode=True`` with a platform :class:`Account` whose live key this object
+            does not hold (call its :meth:`activate_live` first).
 
         .. versionadded:: 0.1
         """
         __tracebackhide__ = True  # see _expect
-        from urllib.parse import urlencode
-
         from . import oauth
 
-        if isinstance(platform, Account):
-            # Its application as it is (saving it again would add an audit event), or a new one.
-            application = (platform._application(livemode)
-                           or platform.connect_application(livemode=livemode))
-            client_id = application["client_id"]
-            platform_key = platform_key or (platform.live_secret_key if livemode
-                                            else platform.secret_key)
-        else:
-            client_id = platform
+        if isinstance(platform, Account) and not platform_key:
+            platform_key = platform.live_secret_key if livemode else platform.secret_key
+            if not platform_key:
+                raise ValueError(f"connect(livemode=True) needs the platform's live secret key: "
+                                 f"activate {platform.id}'s live mode with activate_live() "
+                                 "first (or pass platform_key=)")
         if not platform_key:
             raise ValueError("connect() needs the platform's secret key to exchange the code: "
-                             "pass platform_key= (or the platform's Account, with live mode "
-                             "activated by activate_live() for livemode=True)")
-        query = urlencode({k: v for k, v in {
-            "response_type": "code", "client_id": client_id, "scope": scope,
-            "redirect_uri": redirect_uri, "state": state}.items() if v is not None})
-        back = oauth.approve(self.server, self.session, query)
-        return oauth.exchange(self.server, platform_key, oauth.query_of(back)["code"])
+                             "pass platform_key=")
+        back = self.authorize(platform, scope, livemode=livemode, redirect_uri=redirect_uri,
+                              state=state)
+        return oauth.exchange(self.server, platform_key, back["code"])
 
-    def disconnect(self, connection: str) -> dict[str, Any]:
+    def disconnect(self, connection: Account | str, *, livemode: bool = False) -> dict[str, Any]:
         """Disconnect an application from this account (``POST
         /sandbox/connections/<id>/revoke``): its access tokens are refused from the next
         request on. Returns the connection (``revoked_at`` set).
 
-        :param connection: the connection's id (``conn_...``), or the application's
-            ``client_id`` (``ca_...``): its connection that is not revoked.
-        :raises LookupError: a ``client_id`` this account has no active connection to.
+        :param connection: the connection's id (``conn_...``), the application's
+            ``client_id`` (``ca_...``), or the platform's :class:`Account`: its connection
+            that is not revoked.
+        :param livemode: with a platform :class:`Account`, its live application's connection.
+        :raises LookupError: a ``client_id`` or platform this account has no active
+            connection to (in that mode).
         :raises requests.HTTPError: if Payground refuses (revoked already, unknown id).
 
         .. versionadded:: 0.1
         """
         __tracebackhide__ = True  # see _expect
         connection_id = connection
-        if connection.startswith("ca_"):
+        if isinstance(connection, Account) or connection.startswith("ca_"):
+            def matches(c: dict[str, Any]) -> bool:
+                if isinstance(connection, Account):
+                    return c["platform"] == connection.id and c["livemode"] == livemode
+                return c["application"]["client_id"] == connection
+
             listed = _expect(self.request("GET", "/sandbox/connections", key=self.session),
                              200)["data"]
-            connection_id = next((c["id"] for c in listed if c["revoked_at"] is None
-                                  and c["application"]["client_id"] == connection), "")
+            connection_id = next((c["id"] for c in listed
+                                  if c["revoked_at"] is None and matches(c)), "")
             if not connection_id:
-                raise LookupError(f"account {self.id} has no active connection to {connection}")
+                to = (f"{connection.id}'s {'live' if livemode else 'test'}-mode application"
+                      if isinstance(connection, Account) else connection)
+                raise LookupError(f"account {self.id} has no active connection to {to}")
         response = self.request("POST", f"/sandbox/connections/{connection_id}/revoke",
                                 key=self.session)
         return _expect(response, 200)
