@@ -7,6 +7,7 @@ runs on PostgreSQL), because it takes the shared tables back to an older shape.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -617,6 +618,36 @@ def test_a_database_a_newer_version_upgraded_is_refused_untouched(tmp_path, own_
     assert "drills" in tables and "leak_drills" not in tables  # nothing made, nothing changed
 
 
+def test_serve_says_in_its_log_that_it_upgraded_the_database(tmp_path, own_database, wall):
+    """A host restarting a shared server on a newer Payground sees the upgrade happen: the
+    line was logged before the app set up its log, so Python dropped it (an INFO record on
+    a logger with no level and no handler yet)."""
+    from payground.app import dispose_app
+    from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION
+    from tests.schema_history import downgrade
+    from tests.test_cli import DOMAIN, ServeProcess
+
+    app, _, _ = signed_up(tmp_path, own_database, wall, "host@example.com")
+    with app.app_context():
+        downgrade(db.engine, SCHEMA_VERSION - 1, "migration-pepper")
+    dispose_app(app)
+
+    process = ServeProcess(tmp_path / "home", env={
+        "PAYGROUND_DATABASE_URL": own_database, "PAYGROUND_SECRET": "migration-pepper",
+        "PAYGROUND_RATE_LIMITS": "off"})
+    try:
+        process.signup(f"after-upgrade@{DOMAIN}")
+    finally:
+        out, err = process.stop()
+
+    assert _version_of(own_database) == SCHEMA_VERSION
+    upgraded = [line for line in err.splitlines() if "database upgraded" in line]
+    assert [line.split(" payground ", 1)[1] for line in upgraded] == [
+        f"database upgraded from schema version {SCHEMA_VERSION - 1} to {SCHEMA_VERSION}"]
+    assert "database upgraded" not in out  # stdout: the "listening" line only
+
+
 def _version_of(url) -> int | None:
     engine = sa.create_engine(url)
     try:
@@ -712,8 +743,15 @@ print("started", flush=True)
 """
 
 
+# What the app logs (on stderr, merged into a starter's output): "2024-05-01 12:00:00,000 INFO
+# payground database upgraded ...".
+LOGGED = re.compile(r"^\S+ \S+ [A-Z]+ payground (.*)$")
+RETRY = "schema being created by another process; trying again"
+
+
 def _start_together(tmp_path, url, count: int, kill_in_step: int = 0):
-    """``count`` processes building the app at the same moment; their exit codes and output."""
+    """``count`` processes building the app at the same moment; their exit codes, output
+    (the log's lines left out) and every message logged, in the order of the processes."""
     import subprocess
     import sys
 
@@ -726,8 +764,12 @@ def _start_together(tmp_path, url, count: int, kill_in_step: int = 0):
     for child in children:
         child.stdin.write("go\n")
         child.stdin.flush()
-    outputs = [child.communicate(timeout=120)[0] for child in children]
-    return [child.returncode for child in children], outputs
+    outputs, logged = [], []
+    for child in children:
+        lines = child.communicate(timeout=120)[0].splitlines(keepends=True)
+        logged += [LOGGED.match(line).group(1) for line in lines if LOGGED.match(line)]
+        outputs.append("".join(line for line in lines if not LOGGED.match(line)))
+    return [child.returncode for child in children], outputs, logged
 
 
 def test_processes_starting_together_on_an_old_database_upgrade_it_once(tmp_path, own_database,
@@ -740,13 +782,15 @@ def test_processes_starting_together_on_an_old_database_upgrade_it_once(tmp_path
 
     made, seen, before, old = _filled_at(tmp_path, own_database, wall, 1)
 
-    codes, outputs = _start_together(tmp_path, own_database, 3)
+    codes, outputs, logged = _start_together(tmp_path, own_database, 3)
 
     engine = sa.create_engine(own_database)
     after = snapshot(engine)
     engine.dispose()
     after.pop("payground_schema")
     assert (codes, outputs) == ([0] * 3, ["started\n"] * 3)
+    assert [message for message in logged if message != RETRY] == [
+        f"database upgraded from schema version 1 to {SCHEMA_VERSION}"]  # once, by one
     assert _version_of(own_database) == SCHEMA_VERSION
     assert lost_or_changed(before, after) == []
 
@@ -761,7 +805,7 @@ def test_an_upgrade_killed_midway_leaves_the_old_version_and_the_next_start_fini
 
     made, seen, before, old = _filled_at(tmp_path, own_database, wall, 10)
 
-    codes, outputs = _start_together(tmp_path, own_database, 1, kill_in_step=SCHEMA_VERSION)
+    codes, outputs, logged = _start_together(tmp_path, own_database, 1, kill_in_step=SCHEMA_VERSION)
 
     engine = sa.create_engine(own_database)
     try:
@@ -770,17 +814,18 @@ def test_an_upgrade_killed_midway_leaves_the_old_version_and_the_next_start_fini
     finally:
         engine.dispose()
     crashed.pop("payground_schema")
-    assert (codes, outputs) == ([-9], [""])
+    assert (codes, outputs, logged) == ([-9], [""], [])
     assert _version_of(own_database) == 10
     assert "request_id" not in nonce_columns  # step 12's column went with the transaction
     assert lost_or_changed(old, crashed) == []  # ... and step 11's schedule rows
 
-    codes, outputs = _start_together(tmp_path, own_database, 1)
+    codes, outputs, logged = _start_together(tmp_path, own_database, 1)
     engine = sa.create_engine(own_database)
     after = snapshot(engine)
     engine.dispose()
     after.pop("payground_schema")
     assert (codes, outputs) == ([0], ["started\n"])
+    assert logged == [f"database upgraded from schema version 10 to {SCHEMA_VERSION}"]
     assert _version_of(own_database) == SCHEMA_VERSION
     assert lost_or_changed(before, after) == []
 
@@ -878,9 +923,10 @@ def test_processes_starting_together_on_a_new_database_create_it_once(tmp_path, 
 
     if not PG_URL:
         Path(own_database.removeprefix("sqlite:///")).write_bytes(b"")  # 0 bytes: new
-    codes, outputs = _start_together(tmp_path, own_database, 4)
+    codes, outputs, logged = _start_together(tmp_path, own_database, 4)
 
     assert (codes, outputs) == ([0] * 4, ["started\n"] * 4)
+    assert set(logged) <= {RETRY}  # a new database: created, not upgraded
     tables, version = _tables_and_version(own_database)
     assert ("accounts" in tables, version) == (True, SCHEMA_VERSION)
 
@@ -891,12 +937,12 @@ def test_a_start_killed_while_creating_a_new_database_leaves_it_new(tmp_path, ow
     as another application's database: it creates them."""
     from payground.migrations import SCHEMA_VERSION
 
-    codes, outputs = _start_together(tmp_path, own_database, 1, kill_in_step=-1)
-    assert (codes, outputs) == ([-9], [""])
+    codes, outputs, logged = _start_together(tmp_path, own_database, 1, kill_in_step=-1)
+    assert (codes, outputs, logged) == ([-9], [""], [])
     assert _tables_and_version(own_database) == (set(), None)
 
-    codes, outputs = _start_together(tmp_path, own_database, 1)
-    assert (codes, outputs) == ([0], ["started\n"])
+    codes, outputs, logged = _start_together(tmp_path, own_database, 1)
+    assert (codes, outputs, logged) == ([0], ["started\n"], [])
     tables, version = _tables_and_version(own_database)
     assert ("accounts" in tables, version) == (True, SCHEMA_VERSION)
 

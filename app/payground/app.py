@@ -70,6 +70,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         pepper=settings["SECRET"], clock=clock,
         rate_limiter=RateLimiter.from_config(settings, clock))
 
+    # Before the upgrade: its "database upgraded ..." line (INFO) would be dropped otherwise.
+    _configure_logging(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
@@ -98,7 +100,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(oauth_bp)
     register_error_handlers(app)
-    _configure_logging(app)
     return app
 
 
