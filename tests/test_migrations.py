@@ -374,6 +374,45 @@ def test_version_19_payment_methods_charged_before_show_their_address_checks(
     assert again["card"]["checks"]["address_postal_code_check"] == "pass"
 
 
+@pytest.mark.skipif(bool(PG_URL), reason="counts SQLite's own steps")
+def test_version_19_marks_charged_payment_methods_in_one_pass(tmp_path):
+    """Version 19's backfill reads each table once: a subquery run again for every payment
+    method (charges.payment_method_id has no index) would make the upgrade of a big database
+    take hours, holding its write lock. Counted in SQLite's steps, which do not depend on the
+    machine's speed."""
+    from payground.migrations import UPGRADES
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'big.db'}")
+    rows = 3000
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE payment_methods (id VARCHAR(64) PRIMARY KEY)"))
+        conn.execute(sa.text("CREATE TABLE payment_intents (id VARCHAR(64) PRIMARY KEY)"))
+        conn.execute(sa.text("CREATE TABLE charges (id VARCHAR(64) PRIMARY KEY, "
+                             "payment_method_id VARCHAR(64))"))
+        conn.execute(sa.text("INSERT INTO payment_methods (id) VALUES (:id)"),
+                     [{"id": f"pm_{n}"} for n in range(rows)])
+        # Every third charge has no method (a token's); the others charge every other method.
+        conn.execute(sa.text("INSERT INTO charges (id, payment_method_id) VALUES (:id, :pm)"),
+                     [{"id": f"ch_{n}", "pm": None if n % 3 == 0 else f"pm_{2 * n}"}
+                      for n in range(rows)])
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0  # go on
+
+    with engine.begin() as conn:
+        driver = conn.connection.driver_connection
+        driver.set_progress_handler(count, 1000)
+        UPGRADES[19](conn)
+        driver.set_progress_handler(None, 1000)
+        marked = conn.execute(sa.text(
+            "SELECT count(*) FROM payment_methods WHERE card_checked")).scalar()
+    engine.dispose()
+    assert marked == len({2 * n for n in range(rows) if n % 3 and 2 * n < rows})
+    assert steps[0] * 1000 < 100 * 2 * rows  # linear: well under 100 steps a row
+
+
 def test_version_17_counts_connections_and_names_no_platform_in_old_log_rows(
         tmp_path, own_database, wall):
     """Version 17: accounts count their connections to platforms (backfilled from those not

@@ -345,9 +345,11 @@ def _v19_card_checks(conn) -> None:
     (charges name the payment method they were made with since version 2). PaymentIntents keep
     Stripe's ``transfer_group``; older ones have none (NULL)."""
     _add_columns(conn, CARD_CHECK_COLUMNS)
+    # IN, not a correlated EXISTS: charges.payment_method_id has no index, and SQLite would
+    # scan every charge again for each payment method; the list is built once.
     conn.execute(text(
-        "UPDATE payment_methods SET card_checked = TRUE WHERE card_checked = FALSE AND EXISTS "
-        "(SELECT 1 FROM charges c WHERE c.payment_method_id = payment_methods.id)"))
+        "UPDATE payment_methods SET card_checked = TRUE WHERE card_checked = FALSE AND id IN "
+        "(SELECT payment_method_id FROM charges WHERE payment_method_id IS NOT NULL)"))
 
 
 UPGRADES: dict[int, object] = {  # version -> function(connection)
