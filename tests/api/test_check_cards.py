@@ -167,18 +167,32 @@ def test_a_declined_charge_answers_the_checks_too(account):
     assert method_checks(error["payment_method"]["card"]) == (None, "pass", "fail")
 
 
-def test_charge_customer_fail_attaches_then_declines(account):
+# Stripe's testing page names it `pm_card_chargeCustomerFail`; integrations also use the
+# `visa_` form its newer names take (`tok_visa_chargeCustomerFail`), as for the declines.
+@pytest.mark.parametrize("name", ["chargeCustomerFail", "visa_chargeCustomerFail"])
+def test_charge_customer_fail_attaches_then_declines(account, name):
     customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()
-    r = account.post("/v1/payment_methods/pm_card_chargeCustomerFail/attach",
+    r = account.post(f"/v1/payment_methods/pm_card_{name}/attach",
                      {"customer": customer["id"]})
     assert r.status_code == 200, r.get_json()
     method = r.get_json()
     assert (method["customer"], method["card"]["last4"]) == (customer["id"], "0341")
-    r = account.post("/v1/payment_intents", {
-        "amount": 2000, "currency": "usd", "customer": customer["id"],
-        "payment_method": method["id"], "confirm": "true"})
-    assert_error(r, 402, type="card_error", code="card_declined", param=None,
-                 decline_code="generic_decline", message=messages.CARD_DECLINED)
+    made = account.post("/v1/payment_methods", {"type": "card",
+                                                "card[token]": f"tok_{name}"}).get_json()
+    assert made["card"]["last4"] == "0341"
+    for _ in range(2):  # every charge of the attached card fails
+        r = account.post("/v1/payment_intents", {
+            "amount": 2000, "currency": "usd", "customer": customer["id"],
+            "payment_method": method["id"], "confirm": "true"})
+        error = assert_error(r, 402, type="card_error", code="card_declined", param=None,
+                             decline_code="generic_decline", message=messages.CARD_DECLINED)
+    failed = account.get("/v1/events?type=charge.failed").get_json()["data"]
+    assert [(e["data"]["object"]["id"], e["data"]["object"]["failure_code"])
+            for e in failed][0] == (error["charge"], "card_declined")
+    # Declines move no money.
+    assert account.get("/v1/balance_transactions").get_json()["data"] == []
+    balance = account.get("/v1/balance").get_json()
+    assert [b["amount"] for b in balance["available"] + balance["pending"]] == [0, 0]
 
 
 @pytest.mark.parametrize("number", ["4000000000000010", "4000000000000101",

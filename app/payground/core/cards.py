@@ -139,6 +139,7 @@ MAGIC: dict[str, str] = {
     "avsFail": "4000000000000010", "avsLine1Fail": "4000000000000028",
     "avsZipFail": "4000000000000036", "avsUnchecked": "4000000000000044",
     "cvcCheckFail": "4000000000000101", "chargeCustomerFail": "4000000000000341",
+    "visa_chargeCustomerFail": "4000000000000341",  # its newer name, as the declines' above
 }
 
 BRAND_NAMES = {
