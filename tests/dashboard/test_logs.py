@@ -96,6 +96,11 @@ def test_the_audit_page(dash, signed_in, client):
     assert events == ["api_key.revoked_used", "api_key.revoked", "api_key.created",
                       "api_key.created"]
     assert f'/dashboard/requests/{refused.headers["Request-Id"]}' in page
+    # The intro names every kind of event the page lists, Connect OAuth's included.
+    lede = re.search(r'<p class="lede">(.*?)</p>', page, re.S).group(1)
+    assert all(f"<code>{t}</code>" in lede for t in (
+        "oauth.authorized", "oauth.scope_narrowed", "oauth.disconnected", "oauth.deauthorized",
+        "oauth.code_reused", "connect_application.saved"))
     only = text(dash.get("/dashboard/audit?type=api_key.revoked"))
     assert re.findall(r'<th scope="row"><code>([\w.]+)</code></th>', only) == [
         "api_key.revoked"]

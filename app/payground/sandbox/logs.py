@@ -123,7 +123,7 @@ def get_request(request_id):
 @bp.get("/audit")
 @session_required
 def list_audit_events():
-    """List the account's audit events (key created, rolled, revoked, misused), newest first."""
+    """List the account's audit events (keys, webhook secrets, Connect OAuth ...), newest first."""
     params = _audit_list.load(request_params())
     return _audit_out.dump(logs.list_audit_events(g.account, params, request.path))
 
