@@ -5,11 +5,36 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from payground.testing.oauth import CONSENT_PATH, hidden_fields, query_of
 
-__all__ = ["Browser", "form_fields", "hidden_fields", "query_of"]
+__all__ = ["Browser", "CALLBACK", "business", "form_fields", "hidden_fields", "platform",
+           "query_of", "register_application"]
+CALLBACK = "http://localhost:8000/callback"  # the platform's; never called: tests read redirects
 _FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.DOTALL)
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def platform(make_account):
+    """An account with a Connect application to register (``register_application``)."""
+    return make_account()
+
+
+@pytest.fixture
+def business(make_account):
+    """The account that connects to the platform."""
+    return make_account()
+
+
+def register_application(platform, *redirect_uris: str) -> dict:
+    """``platform``'s test-mode Connect application ("Acme Analytics"), through the sandbox
+    API; its redirect URIs ``redirect_uris`` (``CALLBACK`` if none)."""
+    r = platform.client.post("/sandbox/connect", headers=platform.session_auth, json={
+        "name": "Acme Analytics", "redirect_uris": list(redirect_uris or [CALLBACK])})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
 
 
 def form_fields(page: str, action: str, form_id: str | None = None) -> dict[str, str]:

@@ -10,10 +10,10 @@ import stripe
 
 from payground import messages
 from tests.helpers import assert_error
-from tests.oauth_flow import Browser
+from tests.oauth_flow import (CALLBACK, Browser, business, platform,  # noqa: F401 (fixtures)
+                              register_application)
 from tests.webhook_receiver import Receiver
 
-CALLBACK = "http://localhost:8000/callback"
 
 
 @pytest.fixture
@@ -24,21 +24,8 @@ def sent(app):
 
 
 @pytest.fixture
-def platform(make_account):
-    return make_account()
-
-
-@pytest.fixture
-def business(make_account):
-    return make_account()
-
-
-@pytest.fixture
 def application(platform):
-    r = platform.client.post("/sandbox/connect", headers=platform.session_auth, json={
-        "name": "Acme Analytics", "redirect_uris": [CALLBACK]})
-    assert r.status_code == 200, r.get_json()
-    return r.get_json()
+    return register_application(platform)
 
 
 @pytest.fixture

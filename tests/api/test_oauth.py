@@ -9,9 +9,9 @@ import pytest
 
 from payground import messages
 from tests.helpers import assert_error
-from tests.oauth_flow import Browser, query_of
+from tests.oauth_flow import (CALLBACK, Browser, business, platform,  # noqa: F401 (fixtures)
+                              query_of, register_application)
 
-CALLBACK = "http://localhost:8000/callback"
 
 
 def oauth_error(response, status: int, error: str, description: str) -> None:
@@ -23,21 +23,8 @@ def oauth_error(response, status: int, error: str, description: str) -> None:
 
 
 @pytest.fixture
-def platform(make_account):
-    return make_account()
-
-
-@pytest.fixture
-def business(make_account):
-    return make_account()
-
-
-@pytest.fixture
 def application(platform):
-    r = platform.client.post("/sandbox/connect", headers=platform.session_auth, json={
-        "name": "Acme Analytics", "redirect_uris": [CALLBACK, "https://acme.example/cb"]})
-    assert r.status_code == 200, r.get_json()
-    return r.get_json()
+    return register_application(platform, CALLBACK, "https://acme.example/cb")
 
 
 def authorize_query(application, **extra) -> str:

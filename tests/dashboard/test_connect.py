@@ -11,9 +11,9 @@ import pytest
 from payground import messages
 from tests.dashboard.conftest import v1
 from tests.dashboard.conftest import text as page_text
-from tests.oauth_flow import hidden_fields, query_of
+from tests.oauth_flow import (CALLBACK, hidden_fields, platform,  # noqa: F401 (fixture)
+                              query_of, register_application)
 
-CALLBACK = "http://localhost:8000/callback"
 
 
 def text(response) -> str:
@@ -22,16 +22,8 @@ def text(response) -> str:
 
 
 @pytest.fixture
-def platform(make_account):
-    return make_account()
-
-
-@pytest.fixture
 def application(platform):
-    r = platform.client.post("/sandbox/connect", headers=platform.session_auth, json={
-        "name": "Acme Analytics", "redirect_uris": [CALLBACK]})
-    assert r.status_code == 200, r.get_json()
-    return r.get_json()
+    return register_application(platform)
 
 
 def connect(dash, platform, application, scope="read_write", key=None) -> dict:
