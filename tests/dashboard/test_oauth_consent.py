@@ -146,6 +146,21 @@ def test_logging_out_after_the_session_ended_still_comes_back_to_the_consent_pag
     assert (r.status_code, r.headers["Location"]) == (303, "/dashboard/login")
 
 
+def test_the_log_out_address_is_never_where_log_in_goes(dash, signed_in):
+    """/dashboard/logout opened (a GET) while logged out, or given as ``next``: log-in must not
+    send the browser there afterwards (POST only: a "no page here" 404 once signed in)."""
+    dash.post("/dashboard/logout")
+    r = dash.get("/dashboard/logout")
+    assert r.status_code == 303
+    r = dash.post("/dashboard/login", {"email": signed_in.email, "password": PASSWORD,
+                                       "next": "/dashboard/logout"})
+    assert (r.status_code, r.headers["Location"]) == (303, "/dashboard/keys")
+    r = dash.post("/dashboard/logout", {"next": "/dashboard/logout"})
+    assert (r.status_code, r.headers["Location"]) == (303, "/dashboard/login?bye=1")
+    r = dash.client.post("/dashboard/logout", data={"next": "/dashboard/logout"})
+    assert (r.status_code, r.headers["Location"]) == (303, "/dashboard/login")
+
+
 def test_asking_for_less_than_the_connection_has_says_what_ends(dash, signed_in, application):
     """Connected with read and write access, a read-only request ends the wider tokens when
     approved (services.oauth.approve): the page says so before Connect is pressed."""

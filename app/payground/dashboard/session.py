@@ -83,9 +83,17 @@ def safe_next(value: str | None) -> str:
         return value  # a path of this server whatever the query holds (``//`` in a URI)
     if (value and value.startswith(COOKIE_PATH + "/") and "//" not in value
             and "\\" not in value and value.isprintable()  # no CR/LF for the Location header
-            and not _has_dot_segment(value) and scrub(value) == value):
+            and not _has_dot_segment(value) and scrub(value) == value
+            and not _is_logout(value)):
         return value
     return url_for("dashboard.keys")
+
+
+def _is_logout(value: str) -> bool:
+    """Whether ``value`` is the log-out address: a POST-only action, never a page to go back
+    to (log-in would end on a "no page here" 404; a logged-out GET of it asks for log-in)."""
+    path = unquote(value.partition("?")[0].partition("#")[0]).rstrip("/")
+    return path == url_for("dashboard.logout")
 
 
 def _has_dot_segment(value: str) -> bool:
