@@ -244,15 +244,28 @@ def _v14_idempotency_paths(conn) -> None:
         conn.execute(text("ALTER TABLE idempotency_records ADD COLUMN path VARCHAR(1024)"))
 
 
+def _add_columns(conn, added_by_table: dict) -> None:
+    """Add each column of ``added_by_table`` (table -> (name, type)) not yet there (a type
+    may carry ``NOT NULL DEFAULT ...``): a second run, another worker's, changes nothing."""
+    for table, added in added_by_table.items():
+        columns = {c["name"] for c in inspect(conn).get_columns(table)}
+        for name, kind in added:
+            if name not in columns:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
+
+
+def _add_index(conn, table: str, column: str) -> None:
+    """``ix_<table>_<column>``, as the model's ``index=True`` names it, unless it is there."""
+    name = f"ix_{table}_{column}"
+    if name not in {i["name"] for i in inspect(conn).get_indexes(table)}:
+        conn.execute(text(f"CREATE INDEX {name} ON {table} ({column})"))
+
+
 def _v15_oauth_access_tokens(conn) -> None:
     """API keys may be Connect OAuth access tokens, of a connection (``models.oauth``, whose
     tables are new: created above). Keys made before are no one's token."""
-    columns = {c["name"] for c in inspect(conn).get_columns("api_keys")}
-    if "connection_id" not in columns:
-        conn.execute(text("ALTER TABLE api_keys ADD COLUMN connection_id VARCHAR(64)"))
-    indexes = {i["name"] for i in inspect(conn).get_indexes("api_keys")}
-    if "ix_api_keys_connection_id" not in indexes:
-        conn.execute(text("CREATE INDEX ix_api_keys_connection_id ON api_keys (connection_id)"))
+    _add_columns(conn, {"api_keys": (("connection_id", "VARCHAR(64)"),)})
+    _add_index(conn, "api_keys", "connection_id")
 
 
 # Columns version 16 adds (table -> (name, type)): Stripe's descriptive fields, kept and shown.
@@ -266,15 +279,6 @@ DESCRIPTIVE_COLUMNS = {
 }
 
 
-def _add_columns(conn, added_by_table: dict) -> None:
-    """Add each nullable column of ``added_by_table`` (table -> (name, type)) not yet there."""
-    for table, added in added_by_table.items():
-        columns = {c["name"] for c in inspect(conn).get_columns(table)}
-        for name, kind in added:
-            if name not in columns:
-                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
-
-
 def _v16_descriptive_fields(conn) -> None:
     """Customers keep Stripe's address, shipping, preferred_locales, tax_exempt and invoicing
     fields; tokens, charges and payment methods the card's billing address. Rows made before
@@ -286,20 +290,10 @@ def _v17_connect_webhooks(conn) -> None:
     """Connect endpoints name the platform's application; accounts count the connections
     they have to platforms (backfilled from those not revoked); the request log names the
     platform that made a request through a connection (old rows: none known, null)."""
-    columns = {c["name"] for c in inspect(conn).get_columns("webhook_endpoints")}
-    if "application" not in columns:
-        conn.execute(text("ALTER TABLE webhook_endpoints ADD COLUMN application VARCHAR(64)"))
-    indexes = {i["name"] for i in inspect(conn).get_indexes("webhook_endpoints")}
-    if "ix_webhook_endpoints_application" not in indexes:
-        conn.execute(text("CREATE INDEX ix_webhook_endpoints_application "
-                          "ON webhook_endpoints (application)"))
-    columns = {c["name"] for c in inspect(conn).get_columns("request_logs")}
-    if "platform_id" not in columns:
-        conn.execute(text("ALTER TABLE request_logs ADD COLUMN platform_id VARCHAR(40)"))
-    columns = {c["name"] for c in inspect(conn).get_columns("accounts")}
-    if "platform_connections" not in columns:
-        conn.execute(text("ALTER TABLE accounts ADD COLUMN platform_connections "
-                          "INTEGER NOT NULL DEFAULT 0"))
+    _add_columns(conn, {"webhook_endpoints": (("application", "VARCHAR(64)"),),
+                        "request_logs": (("platform_id", "VARCHAR(40)"),),
+                        "accounts": (("platform_connections", "INTEGER NOT NULL DEFAULT 0"),)})
+    _add_index(conn, "webhook_endpoints", "application")
     conn.execute(text("UPDATE accounts SET platform_connections = (SELECT count(*) FROM "
                       "oauth_connections WHERE oauth_connections.account_id = accounts.id "
                       "AND oauth_connections.revoked_at IS NULL)"))
