@@ -247,6 +247,21 @@ def _authenticate():
     raw = key_from_request()
     if raw is None:
         raise AuthenticationError()
+    key, account, now = known_key(raw)
+    _audit_if_sent_by_a_page(key, now)
+    g.raw_key, g.api_key, g.account, g.livemode = raw, key, account, key.livemode
+    # An OAuth access token acts for its connection's platform (the request log names it).
+    g.platform_id = key.platform_id
+    return key
+
+
+def known_key(raw: str):
+    """``(key, account, now)`` for the key ``raw`` (``now`` on the account's clock), its use
+    noted (``last_used``); for ``/v1`` and ``/oauth``'s platform keys alike.
+
+    :raises AuthenticationError: an unknown or malformed key; a revoked or expired one
+        (``KeyRefused``) once its owner's audit trail has recorded the use.
+    """
     state = current_app.extensions["payground"]
     # The lookup does not use the session: no transaction is left open (and on SQLite no
     # write lock is taken) before the view's first write.
@@ -265,11 +280,7 @@ def _authenticate():
         raise
     now = state.clock.for_account(account)
     key_service.touch(key, now)
-    _audit_if_sent_by_a_page(key, now)
-    g.raw_key, g.api_key, g.account, g.livemode = raw, key, account, key.livemode
-    # An OAuth access token acts for its connection's platform (the request log names it).
-    g.platform_id = key.platform_id
-    return key
+    return key, account, now
 
 
 def _audit_if_sent_by_a_page(key, now: int) -> None:

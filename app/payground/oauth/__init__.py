@@ -8,17 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request
-from sqlalchemy.exc import SQLAlchemyError
 
 from .. import messages
 from ..core import keys as keyfmt
 from ..errors import AuthenticationError, InvalidClient, OAuthInvalidRequest
-from ..http.auth import key_from_request
+from ..http.auth import key_from_request, known_key
 from ..http.context import audit_source, state
 from ..http.decorators import request_params
 from ..http.ratelimit import count_auth_failures, refuse_throttled_address
-from ..models.base import db
-from ..services import keys as key_service
 from ..services import oauth
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth")
@@ -121,16 +118,7 @@ def _authenticate(params: dict[str, str]):
     if not raw:
         raise AuthenticationError(messages.OAUTH_NO_AUTHENTICATION)
     g.oauth_raw_key = raw
-    st = state()
-    try:
-        key, account = key_service.authenticate(raw, st.pepper, st.clock)
-    except key_service.KeyRefused as refused:
-        try:  # as /v1: the owner's audit trail tells of a revoked or expired key still in use
-            key_service.audit_refused_use(refused, source=audit_source())
-        except SQLAlchemyError:
-            db.session.rollback()
-        raise
-    key_service.touch(key, st.clock.for_account(account))
+    key, account, _now = known_key(raw)  # as /v1: a revoked key's use is audited
     return key, account
 
 
