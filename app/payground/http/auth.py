@@ -105,7 +105,7 @@ def authenticate_v1() -> None:
     if permission is None:  # a route nobody declared: refuse rather than allow
         raise PermissionDenied("This endpoint has no declared permission.")
     if key.ip_allowlist:
-        _check_allowlist(key.ip_allowlist)
+        check_allowlist(key.ip_allowlist)
     if key.type == "publishable":
         if not getattr(view, PUBLISHABLE_ATTR, False):
             raise SecretKeyRequired()
@@ -172,7 +172,7 @@ def _act_as_connected_account() -> PermissionDenied | None:
     return None
 
 
-def _check_allowlist(allowlist: list[str]) -> None:
+def check_allowlist(allowlist: list[str]) -> None:
     """A key with an allow-list works only from those addresses (the error names the address)."""
     from .request_log import client_ip
 

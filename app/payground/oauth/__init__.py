@@ -12,7 +12,7 @@ from flask import Blueprint, g, redirect, render_template, request
 from .. import messages
 from ..core import keys as keyfmt
 from ..errors import AuthenticationError, InvalidClient, OAuthInvalidRequest
-from ..http.auth import key_from_request, known_key
+from ..http.auth import check_allowlist, key_from_request, known_key
 from ..http.context import audit_source, state
 from ..http.decorators import request_params
 from ..http.ratelimit import count_auth_failures, refuse_throttled_address
@@ -106,9 +106,7 @@ def _platform_key(params: dict[str, str]):
         raise InvalidClient(messages.OAUTH_SECRET_KEY_REQUIRED.format(masked=masked,
                                                                       kind=key.type))
     if key.ip_allowlist:
-        from ..http.auth import _check_allowlist
-
-        _check_allowlist(key.ip_allowlist)
+        check_allowlist(key.ip_allowlist)
     return key, account
 
 
