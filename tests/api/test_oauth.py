@@ -672,3 +672,19 @@ def test_a_refresh_token_never_gives_more_than_its_code_did(platform, applicatio
     wide = client.post("/oauth/token", headers=platform.auth(), data={
         "grant_type": "refresh_token", "refresh_token": wider["refresh_token"]}).get_json()
     assert (wide["scope"], wide["access_token"][:8]) == ("read_write", "sk_test_")
+
+
+def test_a_platform_key_s_ip_allowlist_holds_at_the_token_endpoint(platform, client):
+    """A secret key that works only from some addresses works only from them at /oauth too."""
+    key = platform.create_key("secret", ip_allowlist=["203.0.113.9"])
+    body = {"grant_type": "authorization_code", "code": "ac_" + "x" * 32}
+
+    def from_(address):
+        return client.post("/oauth/token", headers=platform.auth(key), data=body,
+                           environ_base={"REMOTE_ADDR": address})
+
+    oauth_error(from_("198.51.100.1"), 403, "invalid_client",
+                messages.IP_NOT_ALLOWED.format(address="198.51.100.1"))
+    # From the allowed address the key is let in: the made-up code is what is refused.
+    oauth_error(from_("203.0.113.9"), 400, "invalid_grant",
+                messages.OAUTH_CODE_UNKNOWN.format(code="ac_xxxx..."))
