@@ -14,6 +14,8 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+from ..oauth import CONSENT_PATH  # where /oauth/authorize sends the browser
+
 if TYPE_CHECKING:
     import requests
 
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
 #: sends the browser back when no redirect URI is given: never called (``connect`` reads the
 #: redirect itself), and allowed in both modes (a loopback host may use ``http``).
 DEFAULT_REDIRECT_URI = "http://localhost/callback"
-CONSENT_PATH = "/dashboard/oauth/authorize"
 
 _INPUT = re.compile(r'<input type="hidden" name="([\w]+)" value="([^"]*)">')
 _ALERT = re.compile(r'class="alert alert-error"[^>]*>\s*(.*?)\s*</(?:div|p)>', re.S)
