@@ -204,6 +204,26 @@ def test_a_granian_worker_stopped_right_after_start_up_stops_gracefully(granian)
         assert "Stopped worker-1" in err
 
 
+def test_a_granian_worker_reaped_by_another_thread_is_not_taken_for_running():
+    # granian joins a worker from its watcher thread and, at a stop, from its main thread:
+    # when the watcher reaps the process first, multiprocessing's is_alive() in the main
+    # thread finds no child and answers True, and granian killed a worker that had stopped.
+    import multiprocessing
+
+    from payground.cli.server import _reap_safe_granian_worker_class
+
+    process = multiprocessing.get_context("fork").Process(target=time.sleep, args=(60,))
+    process.start()
+    worker = object.__new__(_reap_safe_granian_worker_class())  # granian builds its own
+    worker.inner = process
+
+    assert worker.is_alive()
+    process.terminate()
+    os.waitpid(process.pid, 0)  # the watcher thread's join() reaps it first
+    assert process.is_alive()  # multiprocessing's own answer, wrong
+    assert not worker.is_alive()
+
+
 def test_stop_signals_reach_their_handler_through_one_thread_only():
     # What each granian worker runs before granian starts its threads. In a child process:
     # the mask and the relay thread are process state.

@@ -479,7 +479,14 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
     # nothing yet dies at once.
     os.register_at_fork(after_in_child=_default_stop_signals)
 
+    reap_safe_worker = _reap_safe_granian_worker_class()
+
     class PaygroundGranian(Server):
+        def _spawn_worker(self, idx, target, callback_loader):
+            worker = super()._spawn_worker(idx, target, callback_loader)
+            worker.__class__ = reap_safe_worker
+            return worker
+
         def startup(self, spawn_target, target_loader):
             super().startup(spawn_target, target_loader)
             # The workers exist only now; on Linux each binds the port itself, so "listening"
@@ -500,6 +507,28 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
     with app.app_context():
         db.engine.dispose()  # nothing this process opened may cross the fork
     server.serve(target_loader=load_in_worker)
+
+
+def _reap_safe_granian_worker_class():
+    """granian's worker class, answering ``is_alive()`` from the process's sentinel.
+
+    Why: granian joins each worker process from two threads, a watcher's ``join()`` and, at a
+    stop, the main thread's ``join(timeout)``. Whichever reaps the process first leaves the
+    other's ``waitpid`` with no child, which multiprocessing reads as "still running" until
+    the reaping thread has stored the exit code: under load, granian then logged "Killing
+    worker-1 after it refused to gracefully stop" for a worker that had stopped at once (1 stop
+    in ~150, and once in CI), and sent SIGKILL to a pid already gone. The sentinel becomes
+    readable when the process ends, whoever reaps it.
+    """
+    from multiprocessing.connection import wait
+
+    from granian.server.mp import WorkerProcess
+
+    class ReapSafeGranianWorker(WorkerProcess):
+        def is_alive(self) -> bool:
+            return not wait([self.inner.sentinel], 0)
+
+    return ReapSafeGranianWorker
 
 
 # Payground's requests take milliseconds: five seconds is ample for those in progress, and
