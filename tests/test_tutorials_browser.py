@@ -121,3 +121,18 @@ def test_the_deploy_check_without_a_path_says_how_to_run_it(project):
     checked = run(project, "check_bundle.py", status=1)
     assert (checked.stdout, checked.stderr) == (
         "", "usage: python check_bundle.py PATH (the folder or file you are about to publish)\n")
+
+
+def test_the_page_given_the_secret_key_by_mistake_stops_without_a_token(project):
+    # Keys swapped in the environment: the listing a publishable key is refused succeeds.
+    secret = project.dotenv()["STRIPE_SECRET_KEY"]
+    page = project.run_args(
+        [sys.executable, str(LESSON / "checkout_page.py")], status=1,
+        env={"STRIPE_PUBLISHABLE_KEY": secret,
+             "STRIPE_API_BASE": project.dotenv()["STRIPE_API_BASE"]})
+    assert page.stdout == ""  # no token: `pay_server.py "$(...)"` says how to see why
+    assert page.stderr.splitlines() == [
+        "tokenised: Visa ending 4242",
+        "listing charges with the page's key: 200: it reads your charges, so it is no "
+        "publishable key: put the pk_test_ key in STRIPE_PUBLISHABLE_KEY"]
+    assert secret not in page.stderr

@@ -29,6 +29,10 @@ print(f"tokenised: {token['card']['brand']} ending {token['card']['last4']}", fi
 
 # What a visitor who copies the key from the page's source can do with it:
 snooping = requests.get(f"{api}/v1/charges", headers=auth, timeout=10)
+if snooping.ok:  # a secret key where the publishable one belongs: every visitor could do this
+    sys.exit(f"listing charges with the page's key: {snooping.status_code}: it reads your "
+             "charges, so it is no publishable key: put the pk_test_ key in "
+             "STRIPE_PUBLISHABLE_KEY")
 error = snooping.json()["error"]
 print(f"listing charges with the page's key: {snooping.status_code} {error['code']}: "
       f"{error['message']}", file=sys.stderr)
