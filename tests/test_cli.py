@@ -61,11 +61,13 @@ def cli_home(tmp_path):
 
 @pytest.fixture
 def run(cli_home):
-    """Invoke the CLI in-process, isolated from any PAYGROUND_* variables of the caller."""
-    runner = CliRunner(env={name: None for name in os.environ if name.startswith("PAYGROUND_")})
+    """Invoke the CLI in-process, isolated from any PAYGROUND_* variables of the caller (and
+    from STRIPE_* ones: a shell that loaded a .env would add a note to what init prints)."""
+    clean = {name: None for name in os.environ if name.startswith(("PAYGROUND_", "STRIPE_"))}
 
-    def invoke(*args: str, input: str | None = None):
-        return runner.invoke(main, ["--home", str(cli_home), *args], input=input)
+    def invoke(*args: str, input: str | None = None, env: dict | None = None):
+        return CliRunner(env={**clean, **(env or {})}).invoke(
+            main, ["--home", str(cli_home), *args], input=input)
 
     return invoke
 
@@ -485,6 +487,50 @@ def test_init_replaces_a_secret_that_is_not_this_accounts(server, project, run):
     assert (project / ".env").read_text().splitlines()[0] == (
         f"# Replaced by payground, kept in case it is still needed: "
         f"STRIPE_SECRET_KEY={other.secret_key}")
+    assert other.secret_key not in result.output
+
+
+def test_init_says_when_the_shell_holds_another_key_than_env_now_does(server, project, run):
+    # The learner loaded a .env with a mistyped key into the shell (`set -a; . ./.env`), then
+    # fixed .env with init: programs that load .env would still use the shell's copy.
+    assert run("init", "--url", server.url, "--email", f"eve@{DOMAIN}",
+               "--password", PASSWORD).exit_code == 0
+    typo = env_lines(project / ".env")["STRIPE_SECRET_KEY"] + "x"
+    (project / ".env").write_text((project / ".env").read_text().replace(typo[:-1], typo))
+    loaded = env_lines(project / ".env")  # the shell, after `set -a; . ./.env; set +a`
+
+    result = run("init", "--url", server.url, "--email", f"eve@{DOMAIN}",
+                 "--password", PASSWORD, env=loaded)
+
+    assert result.exit_code == 0, result.output
+    fixed = env_lines(project / ".env")["STRIPE_SECRET_KEY"]
+    assert fixed != typo
+    assert result.stderr == (
+        f"Note: your shell has STRIPE_SECRET_KEY={mask(typo)}, not the value in .env, and a "
+        "variable already set wins over the file: programs that load .env keep using your "
+        "shell's until you load it again: set -a; . ./.env; set +a\n")
+    assert typo not in result.output and fixed not in result.output
+    # Loaded again, the shell agrees with .env: nothing to say.
+    again = run("init", "--url", server.url, "--email", f"eve@{DOMAIN}",
+                "--password", PASSWORD, env=env_lines(project / ".env"))
+    assert again.exit_code == 0, again.output
+    assert again.stderr == ""
+
+
+def test_init_names_every_shell_value_that_differs_public_ones_whole(server, project, run):
+    other = server.signup()
+    shell = {"STRIPE_SECRET_KEY": other.secret_key, "STRIPE_API_BASE": "http://127.0.0.1:4242",
+             "STRIPE_PUBLISHABLE_KEY": ""}  # empty: not set, as far as dotenv cares
+
+    result = run("init", "--url", server.url, "--email", f"fay@{DOMAIN}",
+                 "--password", PASSWORD, env=shell)
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Note: your shell has STRIPE_SECRET_KEY={mask(other.secret_key)}, "
+        "STRIPE_API_BASE=http://127.0.0.1:4242, not the values in .env, and a variable already "
+        "set wins over the file: programs that load .env keep using your shell's until you "
+        "load it again: set -a; . ./.env; set +a\n")
     assert other.secret_key not in result.output
 
 
@@ -1370,12 +1416,18 @@ def test_activate_writes_live_keys_masked(server, project, cli_home, run):
     assert again.exit_code == 0, again.output
     assert again.output.splitlines()[0].startswith("Live mode was already active for Lemonade "
                                                    "Stand (acct_")
+    assert again.output.splitlines()[1:] == [  # kept, not written: nothing new to store
+        f"Kept the STRIPE_LIVE_SECRET_KEY already in .env ({mask(live)}): it is an active live "
+        "key of this account.",
+        f"  STRIPE_LIVE_PUBLISHABLE_KEY={live_pk}",
+    ]
     assert env_lines(project / ".env") == env
     # Again, in another folder with no live keys: that folder gets its own live secret key.
     (project / "other").mkdir()
     os.chdir(project / "other")
     elsewhere = run("activate", "--url", server.url)
     assert elsewhere.exit_code == 0, elsewhere.output
+    assert elsewhere.output.splitlines()[1] == "Live keys written to .env (mode 0600):"
     other_env = env_lines(project / "other" / ".env")
     assert other_env["STRIPE_LIVE_SECRET_KEY"] not in (live, "")
     assert other_env["STRIPE_LIVE_PUBLISHABLE_KEY"] == live_pk
@@ -1415,6 +1467,21 @@ def test_activate_never_sends_a_key_that_is_not_payground_s(server, project, run
     assert (f"# Replaced by payground, kept in case it is still needed: "
             f"STRIPE_LIVE_SECRET_KEY={real}") in env.read_text().splitlines()
     assert real not in result.output
+
+
+def test_activate_says_when_the_shell_holds_another_live_key(server, project, run):
+    assert run("init", "--url", server.url, "--email", f"gus@{DOMAIN}",
+               "--password", PASSWORD).exit_code == 0
+    stale = "sk_live_" + "Zz9" * 12 + "Stal"  # an earlier project's, still exported
+
+    result = run("activate", "--url", server.url, env={"STRIPE_LIVE_SECRET_KEY": stale})
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Note: your shell has STRIPE_LIVE_SECRET_KEY={mask(stale)}, not the value in .env, and "
+        "a variable already set wins over the file: programs that load .env keep using your "
+        "shell's until you load it again: set -a; . ./.env; set +a\n")
+    assert stale not in result.output
 
 
 def test_activate_without_a_session(project, run, server):

@@ -66,8 +66,9 @@ def project(tmp_path, monkeypatch):
 
 @pytest.fixture
 def run(cli_home, server):
-    """Invoke the CLI in-process against ``server``, isolated from the caller's PAYGROUND_*."""
-    clean = {name: None for name in os.environ if name.startswith("PAYGROUND_")}
+    """Invoke the CLI in-process against ``server``, isolated from the caller's PAYGROUND_*
+    (and STRIPE_*: a shell that loaded a .env would add a note to what a roll prints)."""
+    clean = {name: None for name in os.environ if name.startswith(("PAYGROUND_", "STRIPE_"))}
 
     def invoke(*args: str, input: str | None = None, env: dict | None = None):
         runner = CliRunner(env={**clean, "PAYGROUND_URL": server.url, **(env or {})})
@@ -667,6 +668,35 @@ def test_roll_writes_the_new_key_to_an_env_file(server, account, project, run):
     assert lines[1:] == ["OTHER=1"] and new != account.secret_key
     assert new not in result.output and "It replaces" not in result.output
     assert call(server, new).status_code == 200
+
+
+@pytest.mark.parametrize(("file", "source"), [(".env", "./.env"),
+                                              ("conf/shop.env", "conf/shop.env")])
+def test_roll_into_a_file_the_shell_loaded_says_to_load_it_again(server, account, project, run,
+                                                                 file, source):
+    # `set -a; . ./.env`, then a roll: the shell's copy stops when the grace period ends.
+    (project / file).parent.mkdir(exist_ok=True)
+    (project / file).write_text(f"STRIPE_SECRET_KEY={account.secret_key}\n")
+    old = account.secret_key
+
+    result = run("keys", "roll", key_id(server, account, old), "--expires-in", "1h",
+                 "--env-file", file, env={"STRIPE_SECRET_KEY": old})
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Note: your shell has STRIPE_SECRET_KEY={old[:8]}...{old[-4:]}, not the value in "
+        f"{file}, and a variable already set wins over the file: programs that load {file} keep "
+        f"using your shell's until you load it again: set -a; . {source}; set +a\n")
+    assert old not in result.output
+
+
+def test_create_into_a_file_says_nothing_of_the_shell(server, account, project, run):
+    # A new key in a file of its own (lesson 2's other.env) replaces nothing the shell holds.
+    result = run("keys", "create", "--env-file", "other.env",
+                 env={"STRIPE_SECRET_KEY": account.secret_key})
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
 
 
 @pytest.mark.parametrize(("given", "message"), [

@@ -12,7 +12,7 @@ from ..core.emails import normalize_email
 from . import ENV_FILE, _saved_url, check_home, main, save_session, saved_session, url_option
 from .client import ServerError, _Client, _mask
 from .envfile import (_read_env, _save_env_with_gitignore, added_lines, check_env_file,
-                      write_or_show)
+                      stale_shell_note, write_or_show)
 from .keys import _sandbox
 
 
@@ -87,6 +87,14 @@ def _saved_session_is(obj: dict[str, Any], api: _Client, email: str) -> bool:
     # As the server knows addresses (services.accounts.accounts_for_email): normalised, or an
     # older account's own spelling.
     return account.get("email") in (normalize_email(email), email.strip().lower())
+
+
+def _note_stale_shell(names: tuple[str, ...]) -> None:
+    """Say so when this shell exports other values of ``names`` than ./.env now holds (a
+    learner who loaded .env, then fixed its key with init): they would win over the file."""
+    note = stale_shell_note(Path(ENV_FILE), names)
+    if note:
+        click.echo(note, err=True)
 
 
 # --- init ----------------------------------------------------------------------------------
@@ -204,6 +212,7 @@ def init(obj: dict[str, Any], url: str, email: str | None, password: str | None)
     for line in added_lines(gitignore_added) or [f"{ENV_FILE} is already in .gitignore."]:
         click.echo(line)
     click.echo(f"Session saved in {session_path}.")
+    _note_stale_shell(("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_API_BASE"))
     click.echo("")
     click.echo("Next step:")
     click.echo(f"  set -a; . ./{ENV_FILE}; set +a")
@@ -308,12 +317,17 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
                    f"({account['id']}).")
     else:
         click.echo(f"Live mode activated for {account['business_name']} ({account['id']}).")
-    click.echo(f"Live keys written to {ENV_FILE} (mode 0600):")
-    click.echo(f"  STRIPE_LIVE_SECRET_KEY={_mask(secret)}   (masked here; the full key is only "
-               f"in {ENV_FILE})")
+    if already and secret == existing:  # as init says of a test key it keeps
+        click.echo(f"Kept the STRIPE_LIVE_SECRET_KEY already in {ENV_FILE} ({_mask(secret)}): "
+                   "it is an active live key of this account.")
+    else:
+        click.echo(f"Live keys written to {ENV_FILE} (mode 0600):")
+        click.echo(f"  STRIPE_LIVE_SECRET_KEY={_mask(secret)}   (masked here; the full key is "
+                   f"only in {ENV_FILE})")
     if existing and existing != secret:
         click.echo(f"  It replaces {_mask(existing)}, which is not an active live secret key of "
                    f"this account (kept in {ENV_FILE} as a comment).")
     click.echo(f"  STRIPE_LIVE_PUBLISHABLE_KEY={publishable}")
     for line in added_lines(gitignore_added):
         click.echo(line)
+    _note_stale_shell(("STRIPE_LIVE_SECRET_KEY", "STRIPE_LIVE_PUBLISHABLE_KEY"))

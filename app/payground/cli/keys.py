@@ -125,7 +125,7 @@ def _reveal(key: dict[str, Any], env_file: Path | None, env_var: str | None, *,
             click.echo(ONCE_WARNING)
         return
     from .envfile import (_update_env, _values, added_lines, ignore_files, keep_out_of_git,
-                          write_or_show)
+                          stale_shell_note, write_or_show)
 
     name = env_var or _default_env_var(key)
     others = ([value for value in dict.fromkeys(_values(env_file, name))
@@ -138,6 +138,9 @@ def _reveal(key: dict[str, Any], env_file: Path | None, env_var: str | None, *,
     for value in others:
         click.echo(f"  It replaces {_mask(value)}, which is not the rolled key (kept in "
                    f"{env_file} as a comment).")
+    note = stale_shell_note(env_file, [name]) if replacing is not None else None
+    if note:  # a roll: the shell's copy of the old key stops working when its grace ends
+        click.echo(note, err=True)
     files = ignore_files(env_file)
     if not files:  # outside Git and this folder
         click.echo(f"Keep {env_file} out of version control.")
