@@ -152,7 +152,7 @@ BEFORE_INIT = {  # run in an empty folder, with no session and no key in the env
                                   "in this folder first",
     "02-storing-keys/check_setup.py": "STRIPE_SECRET_KEY is not set: run `payground init`, or "
                                       "export it.",
-    "02-storing-keys/leak_on_purpose.py": NO_SESSION,
+    "02-storing-keys/leak_on_purpose.py": NOT_INITIALISED,
     "03-restricted-keys/admin_backend.py": NO_ENV,
     "03-restricted-keys/analytics_report.py": NO_TEAM_KEY.format("ANALYTICS_STRIPE_KEY"),
     "03-restricted-keys/contain_leak.py": NO_TEAM_KEY.format("MARKETING_STRIPE_KEY"),
@@ -256,6 +256,19 @@ def test_every_program_of_lessons_5_to_7_is_checked_for_env_not_loaded():
     lessons = ("05-test-to-live", "06-keys-in-the-browser", "07-webhooks")
     assert set(NOT_LOADED) == {name for name in BEFORE_INIT if name.startswith(lessons)
                                and not name.endswith("/forge.py")}
+
+
+def test_a_program_run_with_an_earlier_lesson_s_session_but_no_env_asks_for_init(tmp_path):
+    # Lesson 1's init saved a session; this folder has no .env, so no STRIPE_API_BASE: the
+    # program must not go looking for a server at the default address and call it stopped
+    # (a learner's server on --port 5000 is running fine).
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "session").write_text("sess_" + "0" * 43 + "\n")
+    result = run_mistake("02-storing-keys/leak_on_purpose.py", tmp_path,
+                         {"PAYGROUND_HOME": str(home)})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == NOT_INITIALISED + "\n"
 
 
 def _logged_in_project(tmp_path):

@@ -412,6 +412,35 @@ def test_the_shop_with_a_revoked_key_says_why(server, tmp_path):
     assert (payout.stdout, payout.stderr) == ("", f"401 {expired}\n")
 
 
+def production_export_line() -> str:
+    """The README's line that makes a terminal "production": the live keys, the same names."""
+    [line] = [line.strip().removeprefix("$ ")
+              for line in (LESSON / "README.md").read_text().splitlines()
+              if line.strip().startswith("$ export STRIPE_SECRET_KEY=")]
+    return line
+
+
+@pytest.mark.parametrize("shell", ["bash", "sh"])
+def test_the_production_terminal_gets_the_live_keys_or_says_to_activate(story, shell):
+    env = story.project.dotenv()  # the shell, after `set -a; . ./.env; set +a`
+    show = f'{production_export_line()}; echo "$STRIPE_SECRET_KEY $STRIPE_PUBLISHABLE_KEY"'
+
+    live = subprocess.run([shell, "-c", show], env=env, capture_output=True, text=True,
+                          timeout=PROGRAM_TIMEOUT)
+    assert live.returncode == 0, live.stderr
+    assert live.stdout == (f"{env['STRIPE_LIVE_SECRET_KEY']} "
+                           f"{env['STRIPE_LIVE_PUBLISHABLE_KEY']}\n")
+
+    # Before activation .env has no live keys: the line stops, saying what to do, rather than
+    # leaving the shop an empty key and a misleading "load .env first".
+    before = {k: v for k, v in env.items() if not k.startswith("STRIPE_LIVE_")}
+    refused = subprocess.run([shell, "-c", show], env=before, capture_output=True, text=True,
+                             timeout=PROGRAM_TIMEOUT)
+    assert refused.returncode != 0 and refused.stdout == ""
+    assert refused.stderr.rstrip().endswith(
+        "STRIPE_LIVE_SECRET_KEY: is not set: run python activate.py, then load .env")
+
+
 def test_the_shop_takes_the_amount_in_cents_only(story):
     result = story.project.run("shop.py", "tok_visa", "45.00", status=1)
     assert (result.stdout, result.stderr) == ("", "usage: python shop.py TOKEN [AMOUNT_IN_CENTS]\n")

@@ -2,12 +2,15 @@
 
 import os
 import sys
+from pathlib import Path
 
 import requests
 
 from settings import load_env, sandbox_session
 
 load_env()
+if "STRIPE_API_BASE" not in os.environ and not Path(".env").exists():  # which server, then?
+    sys.exit("no .env here: run `payground init` in this folder first")
 API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 SESSION = sandbox_session()
 answers = []  # every response body from here on, searched for the key at the end

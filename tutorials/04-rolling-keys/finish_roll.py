@@ -25,7 +25,8 @@ def last_request(key_id: str) -> tuple | None:
 # 1. Is anything still using the old key? The request log knows.
 last_old, last_new = last_request(old_id), last_request(new_id)
 if last_new is None:
-    sys.exit("nothing has used the new key yet: deploy it first, then run this again")
+    sys.exit("nothing has used the new key yet: is the app (python worker.py) running? "
+             "Run this again once it says it is using the new key")
 if last_old is not None and last_old > last_new:
     sys.exit(f"{masked(old_key)} is still in use: find out where before its grace period ends")
 print(f"{masked(old_key)} is no longer used: {masked(new_key)} has taken over")
