@@ -349,3 +349,60 @@ def test_attach_a_magic_id_attaches_a_new_method(account):
     assert (method["customer"], method["card"]["last4"]) == (cus, "4242")
     listed = account.get(f"/v1/payment_methods?customer={cus}").get_json()["data"]
     assert [m["id"] for m in listed] == [method["id"]]
+
+
+# --- live mode: magic test ids, other modes, other accounts -------------------------------------
+
+
+@pytest.mark.parametrize("token", ["tok_visa", "tok_mastercard", "tok_chargeDeclined"])
+def test_live_mode_refuses_a_magic_token_as_it_refuses_its_test_card(account, token):
+    """``card[token]=tok_visa`` with a live key is the test card 4242... in disguise: the same
+    402 as its number gets, and no live payment method is made."""
+    live = account.activate()
+    r = create(account, {"type": "card", "card[token]": token}, key=account.live_publishable_key)
+    assert_error(r, 402, type="card_error", code="card_declined", param="card[token]",
+                 decline_code="live_mode_test_card", message=messages.LIVE_MODE_TEST_CARD)
+    assert account.get("/v1/payment_methods", key=live).get_json()["data"] == []
+
+
+@pytest.mark.parametrize("magic", ["pm_card_visa", "pm_card_chargeDeclined"])
+def test_live_mode_refuses_to_attach_a_magic_payment_method(account, magic):
+    live = account.activate()
+    cus = account.post("/v1/customers", {"email": "jo@example.com"}, key=live).get_json()["id"]
+    r = account.post(f"/v1/payment_methods/{magic}/attach", {"customer": cus}, key=live)
+    assert_error(r, 402, type="card_error", code="card_declined", param="id",
+                 decline_code="live_mode_test_card", message=messages.LIVE_MODE_TEST_CARD)
+    assert account.get("/v1/payment_methods", key=live).get_json()["data"] == []
+    assert account.get("/v1/events?type=payment_method.attached",
+                       key=live).get_json()["data"] == []
+    # Test mode still makes and attaches one.
+    test_cus = customer(account)
+    assert attach(account, magic, test_cus).get_json()["customer"] == test_cus
+
+
+def test_attaching_a_payment_method_of_the_other_mode_is_404(account):
+    method = created(account)  # test mode
+    live = account.activate()
+    cus = account.post("/v1/customers", {"email": "jo@example.com"}, key=live).get_json()["id"]
+    r = account.post(f"/v1/payment_methods/{method['id']}/attach", {"customer": cus}, key=live)
+    assert_error(r, 404, code="resource_missing", param="id",
+                 message=messages.NO_SUCH_OTHER_MODE.format(
+                     noun="PaymentMethod", id=method["id"], other="test", mode="live"))
+    # Nor, with the test key, the live customer.
+    r = attach(account, method["id"], cus)
+    assert_error(r, 404, code="resource_missing", param="customer",
+                 message=messages.NO_SUCH_OTHER_MODE.format(
+                     noun="customer", id=cus, other="live", mode="test"))
+    assert account.get(f"/v1/payment_methods/{method['id']}").get_json()["customer"] is None
+
+
+def test_attaching_another_accounts_payment_method_or_customer_is_404(account, make_account):
+    method, cus = created(account), customer(account)
+    other = make_account()
+    theirs = customer(other)
+    assert_error(attach(other, method["id"], theirs), 404, code="resource_missing",
+                 param="id", message=f"No such PaymentMethod: '{method['id']}'")
+    mine = created(other)
+    assert_error(attach(other, mine["id"], cus), 404, code="resource_missing",
+                 param="customer", message=f"No such customer: '{cus}'")
+    assert account.get(f"/v1/payment_methods/{method['id']}").get_json()["customer"] is None

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import messages
 from ..core import cards
-from ..errors import InvalidRequestError, ParameterMissing
+from ..errors import CardError, InvalidRequestError, ParameterMissing
 from ..models.base import db
 from ..models.payment_method import PaymentMethod
 from . import events, tokens
@@ -24,12 +24,14 @@ def create_payment_method(account, livemode: bool, clock, params: dict[str, Any]
     """Create a card payment method from raw card details or a token (``card[token]``).
 
     Raw details are checked exactly as ``POST /v1/tokens`` checks them (same 402s); a token is
-    used up, as a charge would use it; a magic token (``tok_visa``) stands for its test card.
+    used up, as a charge would use it; a magic token (``tok_visa``) stands for its test card
+    (so live mode refuses it, as it refuses the card's number).
 
     :param params: ``type`` ("card"), ``card`` (``number``/``exp_month``/``exp_year``/``cvc``
         or ``token``), optional ``billing_details`` and ``metadata``.
     :raises ParameterMissing: no ``card``, or a card without number or expiry.
-    :raises CardError: what tokenising the card would raise.
+    :raises CardError: what tokenising the card would raise (``live_mode_test_card`` for a
+        magic token in live mode).
     """
     data = params.get("card")
     if not data:
@@ -79,10 +81,13 @@ def attach_payment_method(account, livemode: bool, clock, method_id: str,
 
     Attaching it again to the same customer changes nothing. A magic id (``pm_card_visa``)
     attaches a new payment method for its test card, as in Stripe's test mode.
+    :raises CardError: a magic id in live mode (``live_mode_test_card``).
     :raises InvalidRequestError: attached to another customer, or spent (used once without a
         customer, or detached).
     """
     now = clock.for_account(account)
+    if livemode and _is_magic(method_id):
+        raise live_mode_test_card("id")
     method = _magic_method(account, livemode, method_id, now, pepper) or get_scoped(
         PaymentMethod, account, livemode, method_id, for_update=True)
     customer = get_customer(account, livemode, params["customer"], param="customer")
@@ -168,10 +173,24 @@ def card_for_charge(method: PaymentMethod) -> tuple[dict[str, Any], bool]:
         method.card_outcome != "issuer"
 
 
+def live_mode_test_card(param: str) -> CardError:
+    """The 402 a test card number gets in live mode, for a magic id standing for one: live
+    mode keeps no test card, whatever name it comes under."""
+    return CardError(messages.LIVE_MODE_TEST_CARD, code="card_declined", param=param,
+                     decline_code="live_mode_test_card")
+
+
+def _is_magic(value: str) -> bool:
+    return value.startswith(MAGIC_PREFIX) and cards.magic_number(value) is not None
+
+
 def _magic_method(account, livemode: bool, value: str, now: int,
                   pepper: str) -> PaymentMethod | None:
-    """A new payment method (in the session) for a magic ``pm_card_...`` id, else None."""
-    if not value.startswith(MAGIC_PREFIX) or cards.magic_number(value) is None:
+    """A new payment method (in the session) for a magic ``pm_card_...`` id, else None.
+
+    Also in live mode: a payment made with one is then declined ``live_mode_test_card`` and
+    kept as a failed charge, as Stripe declines it when charged."""
+    if not _is_magic(value):
         return None
     card = cards.magic_card(value, now=now, key=pepper)
     columns = tokens.card_columns(card)
@@ -188,6 +207,8 @@ def _card_from_token(account, livemode: bool, token_id: str, now: int,
     magic = cards.magic_card(token_id, now=now, key=pepper) \
         if token_id.startswith("tok_") else None
     if magic is not None:
+        if livemode:  # refused as its card number would be when tokenised
+            raise live_mode_test_card("card[token]")
         columns = tokens.card_columns(magic)
         columns.update(cvc_check=cards.magic_cvc_check(magic), card_name=None)
         return columns
