@@ -373,10 +373,12 @@ def register_error_handlers(app) -> None:
         # revoked key's is logged in its owner's account, and links there, as does a request
         # refused before authentication (a 413, a NUL in the URL) with a real key in its
         # header or URL. The request log's own rule tells (looked up once, for both).
+        # Nor where a platform acted on a connected account (``Stripe-Account``, an access
+        # token, a revoked one): the entry is in that account's log, which the platform cannot
+        # open (the account sees it there, naming the platform).
         if request_id and not throttled and (request.path == "/v1"
                                              or request.path.startswith("/v1/")) and (
-                g.get("account") is not None
-                or refused_caller(error.status, error.code)[0] is not None):
+                _logged_for_the_caller(error, refused_caller)):
             # Like Stripe's: the dashboard page of this request (the JSON form is
             # GET /sandbox/requests/<id>, with a session).
             base = scrub(public_base_url())
@@ -440,6 +442,17 @@ def register_error_handlers(app) -> None:
         # generic api_error only.
         log.exception("unexpected error while handling %s %s", request.method, request.path)
         return render(ApiError())
+
+
+def _logged_for_the_caller(error: StripeError, refused_caller) -> bool:
+    """Whether this ``/v1`` request's log entry is in an account and the caller can open it:
+    the caller's own account, not the one a platform acted on."""
+    from flask import g
+
+    if g.get("account") is not None:
+        return g.get("platform_id") is None
+    account_id, *_, platform_id = refused_caller(error.status, error.code)
+    return account_id is not None and platform_id is None
 
 
 def lock_timeout_for(error: Exception) -> LockTimeout | None:

@@ -14,6 +14,7 @@ from payground import messages
 from payground.config import Rate
 from payground.core import keys
 from tests.helpers import assert_error
+from tests.oauth_flow import business, platform  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -478,3 +479,36 @@ def test_requests_refused_after_authentication_count_too(account, client):
     assert statuses == [403] * 10 + [404] * 10 + [401] * 5
     assert_rate_limited(account.get("/v1/customers"), **account_headers(q=25, r=0, t=1), **{
         "Retry-After": "1", "Stripe-Rate-Limited-Reason": "global-rate"})
+
+
+def test_a_platforms_429_on_a_connected_account_has_no_link_it_cannot_open(
+        app, platform, business, client, wall):
+    """A platform acting on a connected account is counted in that account's budget and
+    logged in its request log, which the platform cannot open: its errors (the 429 as any
+    other) carry no ``request_log_url``; the account's own errors still link to its log."""
+    from tests.api.test_connect_webhooks import connect
+    from tests.oauth_flow import register_application
+
+    tokens = connect(app, platform, business, register_application(platform))
+    acting = {"Stripe-Account": business.account_id}
+    for _ in range(25):
+        assert platform.get("/v1/customers", headers=acting).status_code == 200
+    refused = [platform.get("/v1/customers", headers=acting),
+               platform.get("/v1/customers", key=tokens["access_token"])]
+    for r in refused:
+        error = assert_error(r, 429, code="rate_limit", message=messages.RATE_LIMITED)
+        assert "request_log_url" not in error, error
+        # Logged where the account sees it, naming the platform; not in the platform's log.
+        seen = client.get(f"/sandbox/requests/{r.headers['Request-Id']}",
+                          headers=business.session_auth)
+        assert (seen.status_code, seen.get_json()["platform"]) == (200, platform.account_id)
+        assert client.get(f"/sandbox/requests/{r.headers['Request-Id']}",
+                          headers=platform.session_auth).status_code == 404
+    wall[0] += 1
+    missing = platform.get("/v1/customers/cus_nope", headers=acting)
+    error = assert_error(missing, 404, code="resource_missing", param="id",
+                         message="No such customer: 'cus_nope'")
+    assert "request_log_url" not in error, error
+    own = business.get("/v1/customers/cus_nope")
+    assert own.get_json()["error"]["request_log_url"].endswith(
+        f"/dashboard/requests/{own.headers['Request-Id']}")
