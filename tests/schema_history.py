@@ -29,6 +29,13 @@ def _to_15(conn) -> None:
         _drop_columns(conn, table, *(name for name, _ in added))
 
 
+def _to_19(conn) -> None:
+    from payground.migrations import CALLER_COLUMNS
+
+    for table, added in CALLER_COLUMNS.items():
+        _drop_columns(conn, table, *(name for name, _ in added))
+
+
 def _to_18(conn) -> None:
     from payground.migrations import CARD_CHECK_COLUMNS
 
@@ -137,7 +144,8 @@ def _to_1(conn) -> None:
 
 # Columns an upgrade adds that old rows cannot have known: left NULL for them, so a row made
 # today and taken back past the upgrade comes back without the value (version -> columns).
-NOT_KEPT = {14: {"idempotency_records": ("path",)}}
+NOT_KEPT = {14: {"idempotency_records": ("path",)},
+            20: {"idempotency_records": ("caller",), "webhook_deliveries": ("connection_id",)}}
 
 
 def forget_not_kept(rows: dict[str, dict], version: int) -> None:
@@ -151,9 +159,9 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {19: _to_18, 18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12,
-         12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4,
-         4: _to_3, 3: _to_2, 2: _to_1}  # from version -> its step down
+STEPS = {20: _to_19, 19: _to_18, 18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13,
+         13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5,
+         5: _to_4, 4: _to_3, 3: _to_2, 2: _to_1}  # from version -> its step down
 
 
 def downgrade(engine, version: int, pepper: str) -> None:

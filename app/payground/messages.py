@@ -131,6 +131,15 @@ IDEMPOTENCY_KEY_IN_USE = (
     "means you submitted twice, and the other request is still going through): {key}. Please "
     "try again later."
 )
+# Payground's words for a key first used by another caller of the account (its own keys, its
+# publishable key, a Connect platform acting on it): its answer is not replayed, and "other
+# parameters" would send the caller looking for a difference that is not there.
+IDEMPOTENCY_OTHER_CALLER = (
+    "Keys for idempotent requests can only be used by the caller that first used them: '{key}' "
+    "was first used on this account by another caller (the account's own secret or restricted "
+    "keys, its publishable key, or a Connect platform acting on it), whose answer is not "
+    "replayed to you. Try using a key of your own for this request."
+)
 # Stripe's words for a key on another path than its first request's: (this path vs that one).
 IDEMPOTENCY_OTHER_ENDPOINT = (
     "Keys for idempotent requests can only be used for the same endpoint they were first used "

@@ -264,6 +264,35 @@ def test_a_retry_due_after_the_account_disconnected_is_not_sent(
             "failed", 1, "account disconnected")
 
 
+def test_a_retry_of_an_old_connection_is_not_sent_after_the_account_connects_again(
+        app, platform, business, application, sent, client):
+    """Disconnected, then connected again before the retry is due: the retry belongs to the
+    connection that ended (a new approval grants access from then on), so it fails unsent,
+    as it would had it come due in between; the new connection's events are sent."""
+    with Receiver(answers=[500, 200, 200, 200, 200]) as hook:
+        endpoint(platform, hook.url, ("customer.created",), connect="true")
+        connect(app, platform, business, application)
+        business.post("/v1/customers", {"email": "old@example.com"})
+        sent()
+        assert len(hook.received) == 1  # answered 500: a retry in 5 minutes
+        r = client.post(f"/sandbox/connections/{connection_id(business)}/revoke",
+                        headers=business.session_auth)
+        assert r.status_code == 200, r.get_json()
+        connect(app, platform, business, application)  # approved again
+        made = business.post("/v1/customers", {"email": "new@example.com"}).get_json()
+        sent()
+        platform.advance_clock(300)  # the old event's retry comes due
+        app.extensions["payground"].webhooks.wake()
+        sent()
+
+        assert [d.event["data"]["object"]["email"] for d in hook.received] == [
+            "old@example.com", "new@example.com"]
+        assert hook.received[1].event["data"]["object"]["id"] == made["id"]
+        rows = sorted((d["status"], d["attempts"], d["last_error"])
+                      for d in deliveries(platform))
+        assert rows == [("failed", 1, "account disconnected"), ("succeeded", 1, None)]
+
+
 # --- the request log -----------------------------------------------------------------------------
 
 

@@ -194,7 +194,7 @@ def test_a_publishable_key_never_replays_another_keys_answer(account):
         "order": "6735"}
     r = post(account, body, "confirm-1", path=path, api_key=account.publishable_key)
     assert_error(r, 400, type="idempotency_error",
-                 message=messages.IDEMPOTENCY_MISMATCH.format(key="confirm-1"))
+                 message=messages.IDEMPOTENCY_OTHER_CALLER.format(key="confirm-1"))
     assert "6735" not in r.get_data(as_text=True)
     # Nor the other way round; and a publishable key's own retry is replayed as before.
     other = account.post("/v1/payment_intents", {"amount": 2000, "currency": "usd"}).get_json()
@@ -205,7 +205,22 @@ def test_a_publishable_key_never_replays_another_keys_answer(account):
     retry = post(account, body, "confirm-2", path=path, api_key=account.publishable_key)
     assert retry.headers["Idempotent-Replayed"] == "true" and retry.data == mine.data
     assert_error(post(account, body, "confirm-2", path=path), 400, type="idempotency_error",
-                 message=messages.IDEMPOTENCY_MISMATCH.format(key="confirm-2"))
+                 message=messages.IDEMPOTENCY_OTHER_CALLER.format(key="confirm-2"))
+
+
+def test_a_record_older_than_its_caller_gets_the_message_it_did(account, app):
+    """Records saved before they named their caller (schema version 20): a key of theirs
+    sent by another caller gets the message for other parameters, as it did then."""
+    body = {"type": "card", "card[token]": "tok_visa"}
+    first = post(account, body, "before-20", path="/v1/payment_methods")
+    assert first.status_code == 200, first.get_json()
+    change_records(app, account, caller=None)
+    r = post(account, body, "before-20", path="/v1/payment_methods",
+             api_key=account.publishable_key)
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_MISMATCH.format(key="before-20"))
+    replay = post(account, body, "before-20", path="/v1/payment_methods")
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.data == first.data
 
 
 def test_requests_refused_by_validation_are_not_saved(account):

@@ -109,8 +109,10 @@ def test_a_platform_never_replays_the_connected_accounts_own_request(platform, b
     for headers in (acting, platform.auth(tokens["access_token"])):
         r = client.post("/v1/webhook_endpoints", data=body,
                         headers={**headers, "Idempotency-Key": "wh1"})
+        # Told the truth: the key is another caller's, not "used with other parameters"
+        # (they are the same).
         assert_error(r, 400, type="idempotency_error",
-                     message=messages.IDEMPOTENCY_MISMATCH.format(key="wh1"))
+                     message=messages.IDEMPOTENCY_OTHER_CALLER.format(key="wh1"))
         assert own.get_json()["secret"] not in r.get_data(as_text=True)
     # The platform's own retries still replay its own request.
     made = client.post("/v1/customers", data={"email": "jo@example.com"},
@@ -119,3 +121,20 @@ def test_a_platform_never_replays_the_connected_accounts_own_request(platform, b
                         headers={**acting, "Idempotency-Key": "c1"})
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json() == made.get_json()
+    # The other way round, the account is told the same; a caller's own key with other
+    # parameters still gets Stripe's message for those.
+    r = client.post("/v1/customers", data={"email": "jo@example.com"},
+                    headers={**business.auth(), "Idempotency-Key": "c1"})
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_OTHER_CALLER.format(key="c1"))
+    r = client.post("/v1/customers", data={"email": "other@example.com"},
+                    headers={**acting, "Idempotency-Key": "c1"})
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_MISMATCH.format(key="c1"))
+    # Another endpoint too: who sent it is the first thing that differs.
+    r = client.post("/v1/charges", data={"amount": 500, "currency": "usd",
+                                         "source": "tok_visa"},
+                    headers={**business.auth(), "Idempotency-Key": "c1"})
+    assert_error(r, 400, type="idempotency_error",
+                 message=messages.IDEMPOTENCY_OTHER_CALLER.format(key="c1"))
+    assert len(client.get("/v1/customers", headers=business.auth()).get_json()["data"]) == 1

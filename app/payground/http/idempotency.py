@@ -33,7 +33,9 @@ known); ``store(response)`` runs in ``after_request``. Views know nothing about 
   shows the public fields only), nor the other way round. Nor does a platform's request on a
   connected account (``Stripe-Account``, or an OAuth access token) ever match the account's
   own, nor the other way round: the replay of the account's new webhook endpoint would give
-  the platform its signing secret.
+  the platform its signing secret. The record names its first caller (``caller``), so such a
+  request is told the key is another caller's (400 ``idempotency_error``), not that its
+  parameters differ; records older than that column get the parameters' message.
 """
 
 from __future__ import annotations
@@ -73,17 +75,21 @@ def claim() -> Response | None:
     state = current_app.extensions["payground"]
     scope = (g.account.id, g.livemode, _digest(state.pepper, "key", key))
     parts = [request.method, request.path, request_params()]
+    callers = []
     if g.api_key.type == "publishable":  # what it is shown differs (module docstring)
         parts.append("publishable")
+        callers.append("publishable")
     connect = g.get("platform_id") or g.api_key.connection_id
     if connect is not None:  # a platform's request on a connected account (module docstring)
         parts.append(["connect", connect])
+        callers.append(f"connect:{connect}")
     canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     fingerprint = _digest(state.pepper, "request", canonical)
+    caller = " ".join(callers) or "account"
     now = state.clock.for_account(g.account)
     path = scrub_start(request.path, PATH_MAX_LENGTH)
     mine = dict(fingerprint=fingerprint, request_id=g.request_id, created=now, status=None,
-                body=None, path=path)
+                body=None, path=path, caller=caller)
     try:
         db.session.add(Record(account_id=scope[0], livemode=scope[1], key_digest=scope[2],
                               **mine))
@@ -108,6 +114,8 @@ def claim() -> Response | None:
         row = None
     db.session.rollback()  # end the read (on SQLite it holds the write lock)
     if row is not None and row.fingerprint != fingerprint:
+        if row.caller is not None and row.caller != caller:
+            raise IdempotencyError(messages.IDEMPOTENCY_OTHER_CALLER.format(key=scrub(key)))
         if row.path is not None and row.path != path:
             raise IdempotencyError(messages.IDEMPOTENCY_OTHER_ENDPOINT.format(
                 path=path, original=row.path, key=scrub(key)))

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 19
+SCHEMA_VERSION = 20
 
 
 class DatabaseTooNew(Exception):
@@ -346,6 +346,22 @@ def _v19_card_checks(conn) -> None:
         "(SELECT payment_method_id FROM charges WHERE payment_method_id IS NOT NULL)"))
 
 
+# Columns version 20 adds, as version 16's: who first used an idempotency key, and the
+# connection a Connect endpoint's delivery was queued under.
+CALLER_COLUMNS = {
+    "idempotency_records": (("caller", "VARCHAR(120)"),),
+    "webhook_deliveries": (("connection_id", "VARCHAR(64)"),),
+}
+
+
+def _v20_callers(conn) -> None:
+    """Idempotency records name who first used their key (another caller's request is told
+    so, not that its parameters differ); Connect deliveries name the connection they were
+    queued under (not sent under a later one). Rows made before have none (NULL): their
+    keys get the messages they did, their deliveries go while the account is connected."""
+    _add_columns(conn, CALLER_COLUMNS)
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -365,6 +381,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     17: _v17_connect_webhooks,
     18: _v18_charge_descriptive_fields,
     19: _v19_card_checks,
+    20: _v20_callers,
 }
 
 _meta = MetaData()

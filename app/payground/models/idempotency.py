@@ -32,6 +32,10 @@ class IdempotencyRecord(db.Model):
     # The first request's path (scrubbed, as the request log keeps it), for Stripe's message
     # naming both paths when the key comes back on another; None in records older than it.
     path: Mapped[str | None] = mapped_column(String(1024))
+    # Who sent the first request (``http.idempotency.claim``): the account's own keys, its
+    # publishable key, a platform acting on it. Another caller's request never matches, and
+    # is told so; None in records older than it (they get the other messages, as before).
+    caller: Mapped[str | None] = mapped_column(String(120))
     created: Mapped[int]  # on the account's clock
     status: Mapped[int | None]
     body: Mapped[str | None] = mapped_column(Text)

@@ -64,3 +64,7 @@ class WebhookDelivery(AccountScoped, db.Model):
     last_attempt_at: Mapped[int | None]
     last_response_status: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # For a Connect endpoint, the connection (``conn_``) the account had to its application
+    # when the event happened: the delivery is sent while that one lasts, not under a later
+    # one. None for other endpoints, ``account.application.*`` events and older rows.
+    connection_id: Mapped[str | None] = mapped_column(String(64))

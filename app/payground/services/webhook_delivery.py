@@ -304,9 +304,11 @@ def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
     if event is None:  # cannot happen (events are never deleted); never retry it forever
         _finish(delivery, claim, now, status="failed", error="event not found")
         return
-    if endpoint.application is not None and _disconnected(event, endpoint.application):
+    if endpoint.application is not None and _disconnected(event, endpoint.application,
+                                                          delivery.connection_id):
         # Queued while the account was connected, due after it disconnected: the platform's
-        # access to its data has ended, so it is not sent (and never will be).
+        # access to its data has ended, so it is not sent (and never will be), even if the
+        # account has connected again since (a new grant, from its own approval on).
         _finish(delivery, claim, now, status="failed", sent=False,
                 error="account disconnected")
         return
@@ -329,13 +331,19 @@ def _attempt(delivery_id: str, offset: int, attempts: int, claim: int, clock,
             next_attempt_at=now + delays[made - 1])
 
 
-def _disconnected(event: Event, application: str) -> bool:
-    """Whether ``event`` is of an account no longer connected to the Connect endpoint's
-    ``application``: its ``account.application.*`` events are sent regardless (they say so)."""
+def _disconnected(event: Event, application: str, connection_id: str | None) -> bool:
+    """Whether the connection ``event`` was queued under (``connection_id``) has ended;
+    for a delivery queued before deliveries named it, whether ``event``'s account is
+    connected to the Connect endpoint's ``application`` at all. Its
+    ``account.application.*`` events are sent regardless (they say so)."""
+    from ..models.oauth import OAuthConnection
     from .connections import active_connection
 
     if event.type.startswith("account.application."):
         return False
+    if connection_id is not None:
+        connection = db.session.get(OAuthConnection, connection_id)
+        return connection is None or connection.revoked_at is not None
     return active_connection(application, event.account_id) is None
 
 

@@ -216,7 +216,7 @@ def queue_deliveries(account, livemode: bool, event: dict[str, Any],
     else:
         targets = []
         if getattr(account, "webhook_endpoint_count", 0):
-            targets = [(endpoint_id, enabled, account.id, event["created"])
+            targets = [(endpoint_id, enabled, account.id, event["created"], None)
                        for endpoint_id, enabled in db.session.execute(
                            select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
                                WebhookEndpoint.account_id == account.id,
@@ -231,8 +231,9 @@ def queue_deliveries(account, livemode: bool, event: dict[str, Any],
              "livemode": livemode, "created": created, "event_id": event["id"],
              "endpoint_id": endpoint_id, "event_type": event["type"], "status": "pending",
              "attempts": 0, "next_attempt_at": created, "claimed_until": None,
-             "last_attempt_at": None, "last_response_status": None, "last_error": None}
-            for endpoint_id, enabled, owner, created in targets
+             "last_attempt_at": None, "last_response_status": None, "last_error": None,
+             "connection_id": connection_id}
+            for endpoint_id, enabled, owner, created, connection_id in targets
             if ALL_EVENTS in enabled or event["type"] in enabled]
     if not rows:
         return
@@ -244,10 +245,12 @@ def queue_deliveries(account, livemode: bool, event: dict[str, Any],
 
 
 def _connect_endpoints(account, livemode: bool, created: int, *,
-                       application: str | None = None) -> list[tuple[str, list, str, int]]:
-    """(endpoint, its enabled events, its platform, now on the platform's clock) of the
-    enabled Connect endpoints of ``application``, or of every application ``account`` is
-    connected to in ``livemode``. ``created``: the event's time, on ``account``'s clock.
+                       application: str | None = None) -> list[tuple]:
+    """(endpoint, its enabled events, its platform, now on the platform's clock, the
+    connection) of the enabled Connect endpoints of ``application`` (no connection: sent
+    connected or not), or of every application ``account`` is connected to in ``livemode``
+    (the connection it is connected by now). ``created``: the event's time, on ``account``'s
+    clock.
 
     A delivery belongs to the endpoint's owner (the platform: its deliveries page, its
     clock for retries, its share of the senders), so its times are on the platform's clock.
@@ -265,10 +268,12 @@ def _connect_endpoints(account, livemode: bool, created: int, *,
         query = query.join(OAuthConnection,
                            OAuthConnection.application_id == WebhookEndpoint.application).where(
             OAuthConnection.account_id == account.id, OAuthConnection.livemode == livemode,
-            OAuthConnection.revoked_at.is_(None))
+            OAuthConnection.revoked_at.is_(None)).add_columns(OAuthConnection.id)
     wall = created - (account.clock_offset or 0)  # ``created`` is on the account's clock
-    return [(endpoint_id, enabled, platform, wall + (offset or 0))
-            for endpoint_id, enabled, platform, offset in db.session.execute(query).all()]
+    rows = db.session.execute(query).all()
+    return [(endpoint_id, enabled, platform, wall + (offset or 0),
+             connection[0] if connection else None)
+            for endpoint_id, enabled, platform, offset, *connection in rows]
 
 
 SEND_AFTER_COMMIT = "payground_send_webhooks"
