@@ -436,6 +436,14 @@ def test_with_curl_reads_the_balance_and_is_refused_the_customers(team):
                                            ("GET", "/v1/customers", 403)]
 
 
+def test_with_curl_before_init_says_what_to_do(tmp_path):
+    # The Python programs say it; the shell's own "cannot open ./.env" would not.
+    result = subprocess.run(["sh", str(TUTORIALS / LESSON_3 / "with_curl.sh")], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=PROGRAM_TIMEOUT)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "no .env here: run `payground init` in this folder first\n"
+
+
 @pytest.mark.parametrize("script", sorted(TUTORIALS.glob("*/*.sh")), ids=lambda p: p.name)
 def test_shell_scripts_are_embedded_verbatim(script):
     readme = (script.parent / "README.md").read_text()
