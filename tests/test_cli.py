@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -320,6 +321,16 @@ def test_init_signs_up_and_writes_env_gitignore_and_session(server, project, cli
         "The lessons: `payground tutorial` lists them, `payground tutorial 1` copies the first "
         "here.",
     ]
+
+
+def test_init_in_a_lesson_folder_points_to_its_readme(server, project, run):
+    # `payground tutorial 5` copied a lesson here: copying lesson 1 into it would nest it.
+    lesson = Path(__file__).parents[1] / "tutorials" / "05-test-to-live" / "README.md"
+    (project / "README.md").write_text(lesson.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run("init", "--url", server.url, "--email", f"lea@{DOMAIN}",
+                 "--password", PASSWORD)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "This folder is a lesson: go on with its README.md."
 
 
 def test_init_twice_logs_in_and_keeps_the_secret_key(server, project, cli_home, run):

@@ -217,8 +217,20 @@ def init(obj: dict[str, Any], url: str, email: str | None, password: str | None)
     click.echo("Next step:")
     click.echo(f"  set -a; . ./{ENV_FILE}; set +a")
     click.echo(f'  curl {url}/v1/customers -u "$STRIPE_SECRET_KEY:"')
-    click.echo("The lessons: `payground tutorial` lists them, `payground tutorial 1` copies "
-               "the first here.")
+    if _is_a_lesson_folder(Path.cwd()):  # copying lesson 1 here would nest it
+        click.echo("This folder is a lesson: go on with its README.md.")
+    else:
+        click.echo("The lessons: `payground tutorial` lists them, `payground tutorial 1` "
+                   "copies the first here.")
+
+
+def _is_a_lesson_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a lesson copied by ``payground tutorial`` (its README's title)."""
+    try:
+        with open(folder / "README.md", encoding="utf-8") as readme:
+            return readme.readline().startswith("# Lesson ")
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 # --- login ---------------------------------------------------------------------------------
