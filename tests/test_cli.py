@@ -531,7 +531,7 @@ def test_init_says_when_the_shell_holds_another_key_than_env_now_does(server, pr
 def test_init_names_every_shell_value_that_differs_public_ones_whole(server, project, run):
     other = server.signup()
     shell = {"STRIPE_SECRET_KEY": other.secret_key, "STRIPE_API_BASE": "http://127.0.0.1:4242",
-             "STRIPE_PUBLISHABLE_KEY": ""}  # empty: not set, as far as dotenv cares
+             "STRIPE_PUBLISHABLE_KEY": other.publishable_key}
 
     result = run("init", "--url", server.url, "--email", f"fay@{DOMAIN}",
                  "--password", PASSWORD, env=shell)
@@ -539,10 +539,45 @@ def test_init_names_every_shell_value_that_differs_public_ones_whole(server, pro
     assert result.exit_code == 0, result.output
     assert result.stderr == (
         f"Note: your shell has STRIPE_SECRET_KEY={mask(other.secret_key)}, "
+        f"STRIPE_PUBLISHABLE_KEY={other.publishable_key}, "
         "STRIPE_API_BASE=http://127.0.0.1:4242, not the values in .env, and a variable already "
         "set wins over the file: programs that load .env keep using your shell's until you "
         "load it again: set -a; . ./.env; set +a\n")
     assert other.secret_key not in result.output
+
+
+def test_init_masks_a_secret_key_the_shell_holds_under_a_public_name(server, project, run):
+    # The keys swapped (lesson 6's mistake): the secret one in STRIPE_PUBLISHABLE_KEY, and an
+    # API base with a key in it. Shown by what they hold, not by their names.
+    other = server.signup()
+    base = f"http://user:{other.secret_key}@127.0.0.1:4242"
+    shell = {"STRIPE_PUBLISHABLE_KEY": other.secret_key, "STRIPE_API_BASE": base}
+
+    result = run("init", "--url", server.url, "--email", f"gil@{DOMAIN}",
+                 "--password", PASSWORD, env=shell)
+
+    assert result.exit_code == 0, result.output
+    assert other.secret_key not in result.stderr and other.secret_key not in result.output
+    secret = other.secret_key
+    starred = f"{secret[:8]}{'*' * (len(secret) - 12)}{secret[-4:]}"  # as the server's log
+    assert result.stderr == (
+        f"Note: your shell has STRIPE_PUBLISHABLE_KEY={mask(other.secret_key)}, "
+        f"STRIPE_API_BASE=http://user:{starred}@127.0.0.1:4242, not the "
+        "values in .env, and a variable already set wins over the file: programs that load "
+        ".env keep using your shell's until you load it again: set -a; . ./.env; set +a\n")
+
+
+def test_init_names_a_variable_the_shell_holds_empty(server, project, run):
+    # An empty variable is set as far as python-dotenv and the lessons' load_env go: it wins
+    # over .env, and the programs then say the key "is not set", init or no init.
+    result = run("init", "--url", server.url, "--email", f"hal@{DOMAIN}",
+                 "--password", PASSWORD, env={"STRIPE_SECRET_KEY": ""})
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Note: your shell has STRIPE_SECRET_KEY= (empty), not the value in .env, and a "
+        "variable already set wins over the file: programs that load .env keep using your "
+        "shell's until you load it again: set -a; . ./.env; set +a\n")
 
 
 def test_init_prompts_for_email_and_hides_the_password(server, project, run):

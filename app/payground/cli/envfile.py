@@ -349,35 +349,42 @@ def check_unset(path: Path, name: str) -> None:
             "created.")
 
 
-# Values anyone may see: shown whole in the note below; any other value is shown masked.
-_PUBLIC_NAMES = ("_API_BASE", "_PUBLISHABLE_KEY")
-
-
 def stale_shell_note(path: Path, names: tuple[str, ...] | list[str]) -> str | None:
     """A note when this shell exports one of ``names`` with another value than ``path`` now
     holds; ``None`` when it exports none of them (or the same values).
 
     A variable already set wins over a dotenv file, for python-dotenv and for the lessons'
     programs: after `set -a; . ./.env; set +a`, a key fixed, replaced or rolled in the file
-    would go on failing from the shell's copy, with the very error the user just fixed.
+    would go on failing from the shell's copy, with the very error the user just fixed. An
+    empty one wins too (``export STRIPE_SECRET_KEY=``): the programs then say it is not set.
     """
     import shlex
 
-    from .client import _mask
-
     in_file = _read_env(path)
     stale = [name for name in names
-             if os.environ.get(name) and name in in_file and os.environ[name] != in_file[name]]
+             if name in os.environ and name in in_file and os.environ[name] != in_file[name]]
     if not stale:
         return None
-    shown = ", ".join(
-        f"{name}={value if name.endswith(_PUBLIC_NAMES) else _mask(value)}"
-        for name, value in ((name, os.environ[name]) for name in stale))
+    shown = ", ".join(f"{name}={_shown(name, os.environ[name])}" for name in stale)
     source = shlex.quote(str(path) if "/" in str(path) else f"./{path}")  # a space, say
     values = "the value" if len(stale) == 1 else "the values"
     return (f"Note: your shell has {shown}, not {values} in {path}, and a variable already set "
             f"wins over the file: programs that load {path} keep using your shell's until you "
             f"load it again: set -a; . {source}; set +a")
+
+
+def _shown(name: str, value: str) -> str:
+    """A shell's value as the note shows it: whole if anyone may see it (a publishable key,
+    an API base with no key in it), masked otherwise. By the value, not the name: a secret
+    key in STRIPE_PUBLISHABLE_KEY (the keys swapped, lesson 6's mistake) stays masked."""
+    from ..core.keys import scrub
+    from .client import _mask
+
+    if not value:
+        return " (empty)"
+    if value.startswith("pk_"):
+        return value
+    return scrub(value) if name.endswith("_API_BASE") else _mask(value)
 
 
 def write_or_show(write, secrets: dict[str, str]) -> object:
