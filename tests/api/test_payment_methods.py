@@ -380,6 +380,30 @@ def test_live_mode_refuses_to_attach_a_magic_payment_method(account, magic):
     assert attach(account, magic, test_cus).get_json()["customer"] == test_cus
 
 
+@pytest.mark.parametrize("confirm", [False, True])
+def test_live_mode_refuses_to_attach_the_method_an_intent_made_of_a_magic_id(account, confirm):
+    """A live PaymentIntent takes ``pm_card_visa`` (its payment is declined when confirmed):
+    the ``pm_...`` it made for it is no way round the refusal to keep a test card."""
+    live = account.activate()
+    cus = account.post("/v1/customers", {"email": "jo@example.com"}, key=live).get_json()["id"]
+    r = account.post("/v1/payment_intents", {"amount": 1000, "currency": "usd",
+                                             "payment_method": "pm_card_visa",
+                                             "confirm": str(confirm).lower()}, key=live)
+    if confirm:
+        assert r.status_code == 402, r.get_json()
+        made = r.get_json()["error"]["payment_method"]["id"]
+    else:
+        assert r.status_code == 200, r.get_json()
+        made = r.get_json()["payment_method"]
+    r = account.post(f"/v1/payment_methods/{made}/attach", {"customer": cus}, key=live)
+    assert_error(r, 402, type="card_error", code="card_declined", param="id",
+                 decline_code="live_mode_test_card", message=messages.LIVE_MODE_TEST_CARD)
+    assert account.get(f"/v1/payment_methods?customer={cus}", key=live).get_json()["data"] == []
+    assert account.get(f"/v1/payment_methods/{made}", key=live).get_json()["customer"] is None
+    assert account.get("/v1/events?type=payment_method.attached",
+                       key=live).get_json()["data"] == []
+
+
 def test_attaching_a_payment_method_of_the_other_mode_is_404(account):
     method = created(account)  # test mode
     live = account.activate()

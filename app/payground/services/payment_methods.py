@@ -81,7 +81,8 @@ def attach_payment_method(account, livemode: bool, clock, method_id: str,
 
     Attaching it again to the same customer changes nothing. A magic id (``pm_card_visa``)
     attaches a new payment method for its test card, as in Stripe's test mode.
-    :raises CardError: a magic id in live mode (``live_mode_test_card``).
+    :raises CardError: a magic id in live mode, or a live payment method a PaymentIntent made
+        of one (``live_mode_test_card``).
     :raises InvalidRequestError: attached to another customer, or spent (used once without a
         customer, or detached).
     """
@@ -90,6 +91,10 @@ def attach_payment_method(account, livemode: bool, clock, method_id: str,
         raise live_mode_test_card("id")
     method = _magic_method(account, livemode, method_id, now, pepper) or get_scoped(
         PaymentMethod, account, livemode, method_id, for_update=True)
+    if livemode and method.card_outcome != "issuer":
+        # The one a live PaymentIntent made of a magic id (``payment_method=pm_card_visa``):
+        # declined when charged, never kept for a customer.
+        raise live_mode_test_card("id")
     customer = get_customer(account, livemode, params["customer"], param="customer")
     if method.customer_id == customer.id:
         return method
@@ -166,8 +171,9 @@ def payment_method_to_use(account, livemode: bool, value: str, customer, now: in
 def card_for_charge(method: PaymentMethod) -> tuple[dict[str, Any], bool]:
     """The card columns a charge copies from ``method``, and whether it is a known test card.
 
-    Live mode refuses test card numbers when they are tokenised, so a live payment method with
-    a test outcome can only come from a magic id (``pm_card_visa``, ``tok_visa``).
+    Live mode refuses test card numbers when they are tokenised, and magic ids when a payment
+    method is created or attached, so a live payment method with a test outcome can only come
+    from a magic id given to a PaymentIntent (``payment_method=pm_card_visa``).
     """
     return {field: getattr(method, field) for field in CARD_FIELDS}, \
         method.card_outcome != "issuer"
