@@ -293,6 +293,38 @@ def test_a_retry_of_an_old_connection_is_not_sent_after_the_account_connects_aga
         assert rows == [("failed", 1, "account disconnected"), ("succeeded", 1, None)]
 
 
+def test_a_retry_queued_before_deliveries_named_their_connection_goes_while_connected(
+        app, platform, business, application, sent, client):
+    """A delivery queued before schema version 20 names no connection: its retry is sent if
+    the account is connected to the application when it comes due, as it was before."""
+    from sqlalchemy import update
+
+    from payground.extensions import db
+    from payground.models.webhook import WebhookDelivery
+
+    with Receiver(answers=[500, 200]) as hook:
+        endpoint(platform, hook.url, ("customer.created",), connect="true")
+        connect(app, platform, business, application)
+        business.post("/v1/customers", {"email": "old@example.com"})
+        sent()
+        with app.app_context():
+            db.session.execute(update(WebhookDelivery).where(
+                WebhookDelivery.account_id == platform.account_id).values(connection_id=None))
+            db.session.commit()
+        r = client.post(f"/sandbox/connections/{connection_id(business)}/revoke",
+                        headers=business.session_auth)
+        assert r.status_code == 200, r.get_json()
+        connect(app, platform, business, application)  # approved again
+        platform.advance_clock(300)  # the retry comes due
+        app.extensions["payground"].webhooks.wake()
+        sent()
+
+        assert [d.event["data"]["object"]["email"] for d in hook.received] == [
+            "old@example.com", "old@example.com"]
+        assert [(d["status"], d["attempts"], d["last_error"])
+                for d in deliveries(platform)] == [("succeeded", 2, None)]
+
+
 # --- the request log -----------------------------------------------------------------------------
 
 

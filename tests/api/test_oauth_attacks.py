@@ -121,6 +121,12 @@ def test_a_platform_never_replays_the_connected_accounts_own_request(platform, b
                         headers={**acting, "Idempotency-Key": "c1"})
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json() == made.get_json()
+    # Its access token for the account is the same caller, the platform: a replay too.
+    token = client.post("/v1/customers", data={"email": "jo@example.com"},
+                        headers={**platform.auth(tokens["access_token"]),
+                                 "Idempotency-Key": "c1"})
+    assert token.headers["Idempotent-Replayed"] == "true"
+    assert token.get_json() == made.get_json()
     # The other way round, the account is told the same; a caller's own key with other
     # parameters still gets Stripe's message for those.
     r = client.post("/v1/customers", data={"email": "jo@example.com"},
