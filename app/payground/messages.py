@@ -16,6 +16,11 @@ ACCOUNT_NOT_ACCESSIBLE = (
     "The provided key '{masked}' does not have access to account '{account}' (or that account "
     "does not exist). Application access may have been revoked."
 )
+CONTEXT_AND_ACCOUNT_DIFFER = (
+    "The Stripe-Account header ('{account}') and the Stripe-Context header ('{context}') name "
+    "different accounts. Send one of them (Stripe-Context supersedes Stripe-Account), or the "
+    "same account in both."
+)
 MISSING_PERMISSION = (
     "The provided key '{masked}' does not have the required permissions for this endpoint on "
     "account '{account}'. Having the 'rak_{permission}' permission would allow this request "

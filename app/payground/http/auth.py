@@ -15,8 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import messages
 from ..core import keys as keyfmt
-from ..errors import (AccountInvalid, ApiKeyInUrl, AuthenticationError, IpNotAllowed,
-                      PermissionDenied, RouteNotFound, SecretKeyRequired)
+from ..errors import (AccountInvalid, ApiKeyInUrl, AuthenticationError, InvalidRequestError,
+                      IpNotAllowed, PermissionDenied, RouteNotFound, SecretKeyRequired)
 from ..models.base import db
 from ..services import keys as key_service
 from .context import audit_source
@@ -135,8 +135,9 @@ def catch_up_leak_drills() -> None:
     drills.catch_up(g.account, clock=state.clock, pepper=state.pepper)
 
 
-def _act_as_connected_account() -> PermissionDenied | None:
-    """``Stripe-Account`` naming another account: Connect's way to act as a connected account.
+def _act_as_connected_account() -> PermissionDenied | InvalidRequestError | None:
+    """``Stripe-Account`` (or ``Stripe-Context``) naming another account: Connect's way to act
+    as a connected account.
 
     A platform's key (not an OAuth access token) whose application has a live connection in
     the key's mode to that account acts on it from here on: ``g.account`` is the connected
@@ -147,6 +148,15 @@ def _act_as_connected_account() -> PermissionDenied | None:
     the rate limit first.
     """
     wanted = request.headers.get("Stripe-Account", "").strip()
+    # Stripe-Context (the SDKs' ``stripe_context``) supersedes Stripe-Account on Stripe; a
+    # connected account's id there is the same request. Ignored, it would run the platform's
+    # code on the platform's own account. A path of accounts (``acct_a/acct_b``: organisations,
+    # recipients) names nothing a key reaches here, so it is refused below as an unknown one.
+    context = request.headers.get("Stripe-Context", "").strip()
+    if wanted and context and wanted != context:
+        return InvalidRequestError(messages.CONTEXT_AND_ACCOUNT_DIFFER.format(
+            account=_shown(wanted), context=_shown(context)))
+    wanted = wanted or context
     if not wanted or wanted == g.account.id:
         return None
     key = g.api_key
@@ -162,14 +172,18 @@ def _act_as_connected_account() -> PermissionDenied | None:
             db.session.rollback()  # end the read: on SQLite it cannot always become a write
     if reached is None:
         return AccountInvalid(messages.ACCOUNT_NOT_ACCESSIBLE.format(
-            masked=keyfmt.mask(g.raw_key),
-            # Scrubbed before it is cut: cut first, a key could lose what makes it one.
-            account=keyfmt.scrub_start(wanted, 100).replace("\0", "%00")))
+            masked=keyfmt.mask(g.raw_key), account=_shown(wanted)))
     scope, account = reached
     g.platform_id, g.account = g.account.id, account
     if scope == "read_only" and request.method not in ("GET", "HEAD"):
         return PermissionDenied(messages.OAUTH_READ_ONLY.format(account=account.id))
     return None
+
+
+def _shown(account: str) -> str:
+    """A header's account as an error echoes it. Scrubbed before it is cut: cut first, a key
+    could lose what makes it one."""
+    return keyfmt.scrub_start(account, 100).replace("\0", "%00")
 
 
 def check_allowlist(allowlist: list[str]) -> None:
