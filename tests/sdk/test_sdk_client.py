@@ -69,3 +69,75 @@ def test_a_client_built_in_the_code_is_not_pointed_by_payground_stripe(payground
                                   base_addresses={"api": payground_server.url})
     made = pointed.v1.customers.create({"email": "jo@example.com"})
     assert payground_stripe.Customer.retrieve(made.id).email == "jo@example.com"
+
+
+# -- a client's calls, as a developer of current stripe-python writes them ------------------
+
+
+def test_the_v1_namespace_creates_lists_retrieves_updates_and_deletes(payground_stripe_client):
+    client = payground_stripe_client
+    made = [client.v1.customers.create({"email": f"c{i}@example.com"}).id for i in range(3)]
+    page = client.v1.customers.list({"limit": 2})
+    assert (len(page.data), page.has_more) == (2, True)
+    assert [c.id for c in page.auto_paging_iter()] == made[::-1]  # newest first, each once
+
+    got = client.v1.customers.retrieve(
+        made[0], {"expand": ["invoice_settings.default_payment_method"]})
+    assert (got.email, got.invoice_settings.default_payment_method) == ("c0@example.com", None)
+    updated = client.v1.customers.update(made[0], {"name": "Jo", "metadata": {"plan": "pro"}})
+    assert (updated.name, updated.metadata.to_dict()) == ("Jo", {"plan": "pro"})
+    gone = client.v1.customers.delete(made[0])
+    assert (gone.id, gone.deleted) == (made[0], True)
+    assert client.v1.customers.retrieve(made[0]).deleted is True
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.customers.update(made[0], {"name": "Again"})
+    error = raised.value
+    assert (error.http_status, error.code, error.param) == (404, "resource_missing", "id")
+    assert error.user_message == f"No such customer: '{made[0]}'"
+    assert error.request_id == error.headers["Request-Id"]
+
+
+def test_raw_request_and_deserialize(payground_stripe_client):
+    # stripe-python 16 has raw_request on the client only (not stripe.raw_request).
+    client = payground_stripe_client
+    answer = client.raw_request("post", "/v1/customers", email="jo@example.com",
+                                metadata={"plan": "pro"})
+    made = client.deserialize(answer, api_mode="V1")
+    assert (made.object, made.email, made.metadata.plan) == ("customer", "jo@example.com", "pro")
+    assert answer.headers["Idempotency-Key"]  # the SDK sent one, and it came back
+
+    listed = client.deserialize(client.raw_request("get", "/v1/customers", limit=1),
+                                api_mode="V1")
+    assert [c.id for c in listed.data] == [made.id]
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.raw_request("post", "/v1/customers", bogus="1")
+    assert (raised.value.http_status, raised.value.code, raised.value.param) == (
+        400, "parameter_unknown", "bogus")
+    assert raised.value.user_message == "Received unknown parameter: bogus"
+
+
+@pytest.mark.filterwarnings(
+    "ignore:Use 'content=<...>' to upload raw bytes/text content:DeprecationWarning")
+def test_the_async_methods_and_their_errors(payground_stripe_client):
+    import asyncio
+
+    client = payground_stripe_client
+
+    async def walk():
+        made = await client.v1.customers.create_async({"email": "jo@example.com"})
+        await client.v1.customers.update_async(made.id, {"name": "Jo"})
+        got = await client.v1.customers.retrieve_async(made.id)
+        seen = [c.id async for c in (await client.v1.customers.list_async(
+            {"limit": 1})).auto_paging_iter()]
+        gone = await client.v1.customers.delete_async(made.id)
+        try:
+            await client.v1.customers.retrieve_async("cus_missing")
+        except stripe.InvalidRequestError as error:
+            missing = error
+        return got, seen, gone, missing
+
+    got, seen, gone, missing = asyncio.run(walk())
+    assert (got.name, seen, gone.deleted) == ("Jo", [got.id], True)
+    assert (missing.http_status, missing.code, missing.param) == (404, "resource_missing", "id")
+    assert missing.user_message == "No such customer: 'cus_missing'"

@@ -107,3 +107,48 @@ def test_an_empty_or_long_key_raises_the_sdks_idempotency_error(payground_stripe
         assert raised.value.user_message == messages.IDEMPOTENCY_KEY_LENGTH.format(
             length=len(key))
     assert payground_stripe.Customer.list().data == []
+
+
+def test_a_duplicate_in_progress_is_retried_by_the_sdk_and_replayed(payground_stripe,
+                                                                     monkeypatch):
+    # The SDK retries a 409 by its status (no Stripe-Should-Retry needed), with the same key:
+    # once the first request has finished, the retry gets its answer, not a second customer.
+    import threading
+
+    import requests
+
+    from payground.services import customers
+
+    create, send = customers.create_customer, requests.Session.request
+    inside, release = threading.Event(), threading.Event()
+    statuses = []
+
+    def held(*args, **kwargs):
+        if not inside.is_set():
+            inside.set()
+            assert release.wait(30)
+        return create(*args, **kwargs)
+
+    def watched(self, method, url, **kwargs):
+        response = send(self, method, url, **kwargs)
+        if threading.current_thread() is threading.main_thread():
+            statuses.append(response.status_code)
+            if response.status_code == 409:
+                release.set()  # the first may finish now: the SDK's retry finds its answer
+                first.join(30)
+        return response
+
+    monkeypatch.setattr(customers, "create_customer", held)
+    monkeypatch.setattr(requests.Session, "request", watched)
+    made = []
+    first = threading.Thread(target=lambda: made.append(payground_stripe.Customer.create(
+        email="jo@example.com", idempotency_key="order-9")))
+    first.start()
+    assert inside.wait(30)
+    monkeypatch.setattr(stripe, "max_network_retries", 1)
+    again = payground_stripe.Customer.create(email="jo@example.com", idempotency_key="order-9")
+
+    assert statuses == [409, 200]
+    assert again.id == made[0].id
+    assert again.last_response.headers["Idempotent-Replayed"] == "true"
+    assert [c.id for c in payground_stripe.Customer.list()] == [again.id]
