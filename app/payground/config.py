@@ -189,6 +189,13 @@ def parse_webhook_allowed_hosts(value: Any) -> Any:
                         else ",".join(str(item) for item in value or ()))
 
 
+def seed_home_secret(home: str | os.PathLike[str], secret: str) -> None:
+    """Make ``secret`` the key pepper of ``home`` unless it has one already (as a server
+    starting there would make a random one). For the pytest plugin: the pytest-xdist workers
+    of one run start their servers in homes of their own, on a database they may share."""
+    _secret_from_home(Path(os.path.expanduser(str(home))), secret)
+
+
 def make_private_dir(path: Path) -> None:
     """Create the folder ``path`` (and its missing parents) readable by its owner only.
 
@@ -200,15 +207,16 @@ def make_private_dir(path: Path) -> None:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def _secret_from_home(home: Path) -> str:
-    """Read the key pepper from $HOME/secret, creating it (0600) the first time."""
+def _secret_from_home(home: Path, new: str | None = None) -> str:
+    """Read the key pepper from $HOME/secret, creating it (0600) the first time: ``new``, or
+    a random one."""
     path = home / "secret"
     try:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
     make_private_dir(home)
-    secret = secrets.token_urlsafe(32)
+    secret = new or secrets.token_urlsafe(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another worker won the race: use its secret

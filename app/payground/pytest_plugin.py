@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from payground.testing import Account, Server
 
 PORT_VARIABLE = "PAYGROUND_TEST_PORT"
+# The key of the pepper the pytest-xdist controller gives its workers (``workerinput``).
+_WORKER_SECRET = "payground_secret"
+_RUN_SECRET = pytest.StashKey[str]()
 _EARLIER_SERVERS = pytest.StashKey["weakref.WeakSet[Server]"]()
 
 
@@ -64,8 +67,8 @@ def payground_config() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def payground_server(payground_config: dict[str, Any],
-                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def payground_server(payground_config: dict[str, Any], tmp_path_factory: pytest.TempPathFactory,
+                     pytestconfig: pytest.Config) -> Iterator[Server]:
     """A Payground server running for the whole test session (``.url``, ``.url_for(path)``).
 
     The server listens on a free loopback port, or on ``$PAYGROUND_TEST_PORT`` if that is
@@ -74,7 +77,9 @@ def payground_server(payground_config: dict[str, Any],
     ``HOME``, its ``PAYGROUND_HOME`` (database and key pepper) is a pytest temporary
     directory, kept after the run like other ``tmp_path`` directories so the database can be
     inspected when a test fails. Tests share the server but not data: each account sees
-    only its own objects.
+    only its own objects. Under ``pytest-xdist`` each worker has a server and home of its
+    own; the workers of a run share the key pepper of a new home, so that with one
+    ``DATABASE_URL`` for all of them any worker's server signs a webhook delivery right.
 
     When the session ends the server is stopped, and an exception the app raised that no
     test's teardown reported is raised then.
@@ -89,6 +94,14 @@ def payground_server(payground_config: dict[str, Any],
     config = dict(payground_config)
     if not config.get("HOME"):
         config["HOME"] = str(tmp_path_factory.mktemp("payground_home"))
+    run_secret = getattr(pytestconfig, "workerinput", {}).get(_WORKER_SECRET)
+    if run_secret and not config.get("SECRET") and not os.environ.get("PAYGROUND_SECRET"):
+        # Each worker's home is its own, but a DATABASE_URL in payground_config is one
+        # database for all of them, whose webhook queue any worker's server may send from:
+        # with a pepper per home, that worker signed the delivery with the wrong secret.
+        from payground.config import seed_home_secret
+
+        seed_home_secret(config["HOME"], run_secret)
     port = _port_from_environment()
     server = Server(config, port=port)
     try:
@@ -310,6 +323,20 @@ def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager
         # A name some other plugin holds is left to it.
         if other != name and manager.get_plugin(other) is None:
             manager.set_blocked(other)
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown without it
+def pytest_configure_node(node: Any) -> None:
+    """In the pytest-xdist controller: give every worker the same pepper for a new home.
+
+    Sent over xdist's channel, never on a command line or in the environment.
+    """
+    import secrets
+
+    config = node.config
+    if _RUN_SECRET not in config.stash:
+        config.stash[_RUN_SECRET] = secrets.token_urlsafe(32)
+    node.workerinput[_WORKER_SECRET] = config.stash[_RUN_SECRET]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

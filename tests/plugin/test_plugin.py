@@ -557,6 +557,79 @@ def test_a_taken_pinned_port_under_xdist_gives_the_reason_on_each_worker(pyteste
         "the server of another pytest-xdist worker*"])
 
 
+def test_xdist_workers_sharing_a_database_sign_and_wait_for_each_others_webhooks(pytester,
+                                                                                   monkeypatch):
+    """One DATABASE_URL in payground_config is one webhook queue for every worker, and any
+    worker's server sends what is due. Each worker's home had a pepper of its own, so a
+    delivery another worker sent was signed with a secret the endpoint never had, and
+    wait_for_webhooks returned before that worker had sent it."""
+    pytest.importorskip("xdist")
+    import json
+
+    records = pytester.mkdir("records")
+    monkeypatch.setenv("RECORDS", str(records))
+    monkeypatch.delenv("PAYGROUND_SECRET", raising=False)
+    pytester.makeconftest(
+        f"""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def payground_config():
+            return {{"DATABASE_URL": "sqlite:///{pytester.path / 'shared.db'}"}}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import hashlib, http.server, json, os, threading
+
+        import pytest
+
+        @pytest.fixture
+        def receiver():
+            got = []
+
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers["Content-Length"]))
+                    got.append((body, self.headers["Stripe-Signature"]))
+                    self.send_response(200)
+                    self.end_headers()
+
+                def log_message(self, *args):
+                    pass
+
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            yield f"http://127.0.0.1:{server.server_address[1]}/hook", got
+            server.shutdown()
+            server.server_close()
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_webhooks(payground_stripe, payground_server, receiver, worker_id, n):
+            url, got = receiver
+            endpoint = payground_stripe.WebhookEndpoint.create(
+                url=url, enabled_events=["charge.succeeded"])
+            charges = {payground_stripe.Charge.create(amount=100 + i, currency="usd",
+                                                      source="tok_visa").id for i in range(3)}
+            payground_server.wait_for_webhooks()
+            events = [payground_stripe.Webhook.construct_event(body, signature, endpoint.secret)
+                      for body, signature in got]
+            assert {event.data.object.id for event in events} == charges
+            home = payground_server.app.config["HOME"]
+            with open(os.path.join(home, "secret"), "rb") as f:
+                pepper = hashlib.sha256(f.read()).hexdigest()
+            with open(os.path.join(os.environ["RECORDS"], worker_id), "w") as f:
+                json.dump({"home": home, "pepper": pepper}, f)
+        """
+    )
+    # --dist each: both workers run every test at once, on the one queue.
+    run(pytester, "-n", "2", "--dist", "each", "-W", "error").assert_outcomes(passed=12)
+    seen = [json.loads(path.read_text()) for path in sorted(records.iterdir())]
+    assert len(seen) == 2
+    assert seen[0]["home"] != seen[1]["home"]  # homes of their own, one pepper for the run
+    assert seen[0]["pepper"] == seen[1]["pepper"]
+
+
 FULL_SECRET = re.compile(r"(?:sk|rk|pk)_(?:test|live)_[0-9A-Za-z]{20,}|sess_[0-9A-Za-z]{16,}")
 
 

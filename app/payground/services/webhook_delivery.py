@@ -26,6 +26,7 @@ import threading
 import time
 import weakref
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from urllib.parse import unquote, urlsplit
 
@@ -99,6 +100,12 @@ class Dispatcher:
         global _fork_hook_installed
         self._app = app
         self.sweep_on_first_request = False
+        #: Set by ``payground.testing.Server``: remember the deliveries this app queues, so
+        #: that :meth:`wait_idle` also waits for those another process sharing the database
+        #: took (pytest-xdist workers given one ``DATABASE_URL``). Off elsewhere: the set
+        #: would only grow.
+        self.watch_queued = False
+        self._queued: set[str] = set()
         self._closed = False
         self._reset()
         _dispatchers.add(self)
@@ -122,10 +129,12 @@ class Dispatcher:
             self._swept_pid = os.getpid()
             self.wake()
 
-    def wake(self) -> None:
+    def wake(self, delivery_ids: Iterable[str] = ()) -> None:
         with self._lock:
             if self._closed:
                 return
+            if self.watch_queued:
+                self._queued.update(delivery_ids)
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 self._pid = os.getpid()
                 self._thread = threading.Thread(target=self._run, name="payground-webhooks",
@@ -138,9 +147,43 @@ class Dispatcher:
         """Wait until every delivery due now has been attempted (those queued by commits
         before this call included); False if ``timeout`` seconds passed first.
 
-        For tests: ``create a charge; wait_idle(); look at what the receiver got``.
+        For tests: ``create a charge; wait_idle(); look at what the receiver got``. With
+        ``watch_queued`` on, deliveries this app queued that another process sharing the
+        database is attempting (or has found due) are waited for too.
         """
-        return self._idle.wait(timeout)
+        deadline = time.monotonic() + timeout
+        if not self._idle.wait(timeout):
+            return False
+        while self._queued and not self._closed:
+            with self._app.app_context():
+                try:
+                    if not self._others_sending():
+                        return True
+                finally:
+                    db.session.remove()
+            if time.monotonic() >= deadline:
+                return False
+            # Another process's attempt ends when that process writes it: nothing tells this
+            # one, so it looks again shortly (an attempt takes at most DEADLINE seconds).
+            time.sleep(0.02)
+        return True
+
+    def _others_sending(self) -> bool:
+        """Whether a delivery this app queued is due now but not yet attempted: after this
+        process's sender went idle, another process holds it. Forgets those done."""
+        with self._lock:
+            watched = list(self._queued)
+        wall = int(self._app.extensions["payground"].clock.now())
+        rows = db.session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.status,
+                   WebhookDelivery.next_attempt_at <= wall + Account.clock_offset)
+            .join(Account, Account.id == WebhookDelivery.account_id)
+            .where(WebhookDelivery.id.in_(watched))).all()
+        db.session.commit()
+        pending = {delivery_id for delivery_id, status, _ in rows if status == "pending"}
+        with self._lock:
+            self._queued.intersection_update(pending | (self._queued - set(watched)))
+        return any(status == "pending" and due for _, status, due in rows)
 
     def close(self, timeout: float = DEADLINE + 5) -> None:
         """Stop claiming attempts and wait (up to ``timeout`` s) for those being made, so
@@ -588,12 +631,13 @@ def _seconds_until_next(wall: int) -> float | None:
 
 def wake_after_commit(session) -> None:
     """``after_commit`` listener (``app.py``): wake the sender if this commit asked for it."""
-    if not session.info.pop(SEND_AFTER_COMMIT, False):
+    queued = session.info.pop(SEND_AFTER_COMMIT, None)
+    if queued is None:
         return
     from flask import current_app, has_app_context
 
     if has_app_context():
-        current_app.extensions["payground"].webhooks.wake()
+        current_app.extensions["payground"].webhooks.wake(queued)
 
 
 def forget_after_rollback(session) -> None:

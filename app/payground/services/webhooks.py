@@ -15,6 +15,7 @@ events look for such endpoints.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
@@ -241,7 +242,7 @@ def queue_deliveries(account, livemode: bool, event: dict[str, Any],
         writes.add(_INSERT_DELIVERY, rows)
     else:
         execute(db.session.connection(), _INSERT_DELIVERY, rows)
-    send_after_commit()
+    send_after_commit([row["id"] for row in rows])
 
 
 def _connect_endpoints(account, livemode: bool, created: int, *,
@@ -279,10 +280,11 @@ def _connect_endpoints(account, livemode: bool, created: int, *,
 SEND_AFTER_COMMIT = "payground_send_webhooks"
 
 
-def send_after_commit() -> None:
+def send_after_commit(delivery_ids: Iterable[str] = ()) -> None:
     """Have the sender look for due deliveries once the session's transaction commits
-    (``webhook_delivery.wake_after_commit``); nothing happens if it rolls back."""
-    db.session.info[SEND_AFTER_COMMIT] = True
+    (``webhook_delivery.wake_after_commit``); nothing happens if it rolls back.
+    ``delivery_ids``: those this transaction queued (``Dispatcher.wait_idle`` may watch them)."""
+    db.session.info.setdefault(SEND_AFTER_COMMIT, set()).update(delivery_ids)
 
 
 def undelivered_counts(event_ids: list[str]) -> dict[str, int]:

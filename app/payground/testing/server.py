@@ -129,6 +129,9 @@ class Server:
             settings["DATABASE_URL"] = sqlite_url(os.path.join(settings["HOME"], "payground.db"))
         try:
             self.app = create_app(settings)
+            # Tests may share the database with other servers (pytest-xdist workers given one
+            # DATABASE_URL): wait_for_webhooks must wait for what they send of this one's.
+            self.app.extensions["payground"].webhooks.watch_queued = True
             self._capture_errors(self.app)
             self._ready.clear()
             self._startup_error = None
@@ -241,7 +244,9 @@ class Server:
             server.wait_for_webhooks()
             assert received[-1]["type"] == "charge.succeeded"
 
-        Retries that wait on the account's clock are not due until it is advanced.
+        Retries that wait on the account's clock are not due until it is advanced. On a
+        database other servers share (pytest-xdist workers given one ``DATABASE_URL``), the
+        deliveries this server queued that another one is sending are waited for too.
 
         :raises TimeoutError: if deliveries were still being attempted after ``timeout`` s.
 
