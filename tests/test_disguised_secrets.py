@@ -77,6 +77,12 @@ def test_disguised_keys_never_appear_in_responses_logs_or_database(app, client, 
                     client.get(f"/v1/customers/{quote(disguised)}", headers=account.auth()),
                     client.get("/v1/customers", headers={**account.auth(),
                                                          "Stripe-Account": disguised}),
+                    client.get("/v1/customers", headers={**account.auth(),
+                                                         "Stripe-Context": disguised}),
+                    # Both headers, naming different accounts: the 400 echoes both.
+                    client.get("/v1/customers", headers={**account.auth(),
+                                                         "Stripe-Account": "acct_1Other",
+                                                         "Stripe-Context": disguised}),
                     client.get(f"/dashboard/{disguised}"),
                     client.get(f"/dashboard/login?next=/dashboard/{disguised}")]:
                 assert response.status_code < 500, response.get_data(as_text=True)

@@ -512,3 +512,25 @@ def test_a_platforms_429_on_a_connected_account_has_no_link_it_cannot_open(
     own = business.get("/v1/customers/cus_nope")
     assert own.get_json()["error"]["request_log_url"].endswith(
         f"/dashboard/requests/{own.headers['Request-Id']}")
+
+
+def test_either_connect_header_counts_in_the_connected_accounts_one_budget(
+        app, platform, business, wall):
+    """``Stripe-Account`` and ``Stripe-Context`` are one request: 25 a second between them,
+    on the connected account's budget; the platform's own is untouched."""
+    from tests.api.test_connect_webhooks import connect
+    from tests.oauth_flow import register_application
+
+    connect(app, platform, business, register_application(platform))
+    headers = ("Stripe-Account", "Stripe-Context")
+    for i in range(25):
+        r = platform.get("/v1/customers", headers={headers[i % 2]: business.account_id})
+        assert rate_headers(r) == account_headers(q=25, r=24 - i, t=1), r.get_json()
+    for header in headers:
+        assert_rate_limited(platform.get("/v1/customers", headers={header: business.account_id}),
+                            **account_headers(q=25, r=0, t=1), **{
+                                "Retry-After": "1", "Stripe-Rate-Limited-Reason": "global-rate"})
+    assert_rate_limited(business.get("/v1/customers"), **account_headers(q=25, r=0, t=1), **{
+        "Retry-After": "1", "Stripe-Rate-Limited-Reason": "global-rate"})
+    own = platform.get("/v1/customers")
+    assert (own.status_code, rate_headers(own)) == (200, account_headers(q=25, r=24, t=1))

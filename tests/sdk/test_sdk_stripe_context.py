@@ -96,5 +96,31 @@ def test_a_key_sent_as_the_context_is_not_echoed(payground_stripe_client, paygro
     with pytest.raises(stripe.PermissionError) as raised:
         payground_stripe_client.v1.customers.list(options={"stripe_context": key})
 
-    assert raised.value.http_status == 403
-    assert key not in raised.value.http_body
+    error = raised.value
+    assert (error.http_status, error.error.code, error.error.param) == (403, "account_invalid",
+                                                                        None)
+    assert error.user_message == messages.ACCOUNT_NOT_ACCESSIBLE.format(masked=mask(key),
+                                                                        account=mask(key))
+    assert key not in error.http_body
+
+
+def test_a_client_for_one_account_and_a_call_for_another_are_refused(payground_server,
+                                                                     payground_account,
+                                                                     business):
+    # The SDK sends both headers (the call's stripe_context, the client's stripe_account):
+    # they name different accounts, so neither runs, rather than one silently winning.
+    client = stripe.StripeClient(payground_account.secret_key, stripe_account=business.id,
+                                 base_addresses={"api": payground_server.url},
+                                 max_network_retries=0)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.customers.create({"email": "jo@example.com"},
+                                   {"stripe_context": stripe.StripeContext([payground_account.id])})
+
+    error = raised.value
+    assert (error.http_status, error.code, error.param) == (400, None, None)
+    assert error.user_message == messages.CONTEXT_AND_ACCOUNT_DIFFER.format(
+        account=business.id, context=payground_account.id)
+    assert customers_of(payground_account) == customers_of(business) == []
+    made = client.v1.customers.create({"email": "jo@example.com"},
+                                      {"stripe_context": stripe.StripeContext([business.id])})
+    assert customers_of(business) == [made.id]
