@@ -69,8 +69,6 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = sqlite_url(home / "payground.db")
     check_database_url(config["DATABASE_URL"])
-    if not config["SECRET"]:
-        config["SECRET"] = _secret_from_home(home)
     # Checked here, at start-up: a typo must stop the server, not fail every request later.
     config["TRUSTED_PROXIES"] = parse_trusted_proxies(config["TRUSTED_PROXIES"])
     config["WEBHOOK_ALLOWED_HOSTS"] = parse_webhook_allowed_hosts(
@@ -78,6 +76,10 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     parse_login_failure_limit(config["LOGIN_FAILURE_LIMIT"])
     parse_login_email_failure_limit(config["LOGIN_EMAIL_FAILURE_LIMIT"])
     check_password_cost(config["PASSWORD_COST"])
+    # Read last: until then ``config`` holds no pepper for a traceback of a typo above to
+    # show (``pytest --showlocals`` prints this frame's locals, and JUnit XML keeps them).
+    if not config["SECRET"]:
+        config["SECRET"] = _secret_from_home(home)
     return config
 
 

@@ -94,14 +94,7 @@ def payground_server(payground_config: dict[str, Any], tmp_path_factory: pytest.
     config = dict(payground_config)
     if not config.get("HOME"):
         config["HOME"] = str(tmp_path_factory.mktemp("payground_home"))
-    run_secret = getattr(pytestconfig, "workerinput", {}).get(_WORKER_SECRET)
-    if run_secret and not config.get("SECRET") and not os.environ.get("PAYGROUND_SECRET"):
-        # Each worker's home is its own, but a DATABASE_URL in payground_config is one
-        # database for all of them, whose webhook queue any worker's server may send from:
-        # with a pepper per home, that worker signed the delivery with the wrong secret.
-        from payground.config import seed_home_secret
-
-        seed_home_secret(config["HOME"], run_secret)
+    _share_run_secret(pytestconfig, config)
     port = _port_from_environment()
     server = Server(config, port=port)
     try:
@@ -115,6 +108,26 @@ def payground_server(payground_config: dict[str, Any], tmp_path_factory: pytest.
     finally:
         server.stop()
     server.check_errors()
+
+
+def _share_run_secret(pytestconfig: pytest.Config, config: dict[str, Any]) -> None:
+    """Under pytest-xdist, make the run's pepper that of ``config``'s home, unless a
+    ``SECRET`` is set (as ``load_config`` reads it: a key in ``config``, even ``None``, wins
+    over ``PAYGROUND_SECRET``) or the home has a pepper already.
+
+    Each worker's home is its own, but a DATABASE_URL in payground_config is one database
+    for all of them, whose webhook queue any worker's server may send from: with a pepper
+    per home, that worker signed the delivery with the wrong secret. A function of its own,
+    hidden from tracebacks, so that the pepper is no local of the fixture's frame, which
+    ``pytest --showlocals`` prints (and JUnit XML keeps) when the server fails to start.
+    """
+    __tracebackhide__ = True
+    run_secret = getattr(pytestconfig, "workerinput", {}).get(_WORKER_SECRET)
+    given = config["SECRET"] if "SECRET" in config else os.environ.get("PAYGROUND_SECRET")
+    if run_secret and not given:
+        from payground.config import seed_home_secret
+
+        seed_home_secret(config["HOME"], run_secret)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import base64
 import os
 import socket
 import threading
+import time
 
 import pytest
 import stripe
@@ -847,3 +848,121 @@ def test_lookups_left_unanswered_are_capped(slow_resolver, monkeypatch):
         (None, f"OSError: not looked up: {names[2]} waits behind 2 name lookups still "
                "unanswered (is the name server down?)")]
     assert slow_resolver == names[:2]
+
+
+# -- wait_idle with watch_queued on (payground.testing.Server's): the deliveries this app
+# queued that another process sharing the database took are waited for, within reason.
+
+
+def _retry_due_and_claimed(app, account, wall, hook, count=1):
+    """``count`` deliveries whose first attempt failed, their retry now due (the wall moved,
+    which wakes no sender) and claimed by another process: their ids and claims."""
+    from payground.services.webhook_delivery import _claim
+
+    dispatcher = app.extensions["payground"].webhooks
+    dispatcher.watch_queued = True
+    endpoint(account, hook.url)
+    for n in range(count):
+        account.post("/v1/customers", {"email": f"jo{n}@example.com"})
+    assert dispatcher.wait_idle(10)
+    rows = deliveries(account)
+    assert [(row["status"], row["attempts"]) for row in rows] == [("pending", 1)] * count
+    wall[0] += TEST_DELAYS[0]
+    with app.app_context():
+        return {row["id"]: _claim(row["id"], 1, int(wall[0])) for row in rows}
+
+
+def test_wait_idle_waits_for_an_attempt_another_process_is_making(app, account, wall):
+    from payground.extensions import db
+    from payground.models.webhook import WebhookDelivery
+    from payground.services.webhook_delivery import _finish
+
+    dispatcher = app.extensions["payground"].webhooks
+    with Receiver(answers=[500]) as hook:
+        ((delivery_id, claim),) = _retry_due_and_claimed(app, account, wall, hook).items()
+        assert dispatcher.wait_idle(0.2) is False  # its attempt is in flight elsewhere
+        with app.app_context():
+            _finish(db.session.get(WebhookDelivery, delivery_id), claim, int(wall[0]),
+                    status="succeeded", response=200)
+        assert dispatcher.wait_idle(10) is True
+    assert dispatcher._queued == set()  # done: forgotten
+
+
+def test_wait_idle_does_not_wait_for_the_claim_of_a_process_that_died(app, account, wall):
+    """Claimed longer ago than an attempt can take: its process died (the claim lapses only
+    after CLAIM_SECONDS); waiting for it timed every wait_for_webhooks out meanwhile."""
+    from payground.services.webhook_delivery import IN_FLIGHT_SECONDS
+
+    dispatcher = app.extensions["payground"].webhooks
+    with Receiver(answers=[500]) as hook:
+        (delivery_id,) = _retry_due_and_claimed(app, account, wall, hook)
+        wall[0] += IN_FLIGHT_SECONDS + 1
+        started = time.monotonic()
+        assert dispatcher.wait_idle(5) is True
+        assert time.monotonic() - started < 2
+        assert len(hook.received) == 1  # nobody sent the retry; its claim still holds
+    (row,) = deliveries(account)
+    assert (row["id"], row["status"], row["attempts"]) == (delivery_id, "pending", 1)
+    assert dispatcher._queued == {delivery_id}  # still pending: waited for once retried
+
+
+def test_wait_idle_has_this_sender_take_over_a_lapsed_claim(app, account, wall):
+    """A dead process's claim that lapsed is due for anyone, but this sender slept until
+    its next retry (minutes off): wait_idle wakes it instead of timing out."""
+    from payground.services.webhook_delivery import CLAIM_SECONDS
+
+    dispatcher = app.extensions["payground"].webhooks
+    with Receiver(answers=[500, 200]) as hook:
+        _retry_due_and_claimed(app, account, wall, hook)
+        wall[0] += CLAIM_SECONDS + 1
+        assert dispatcher.wait_idle(10) is True
+        assert len(hook.received) == 2
+    (row,) = deliveries(account)
+    assert (row["status"], row["attempts"]) == ("succeeded", 2)
+    assert dispatcher._queued == set()
+
+
+def test_wait_idle_returns_when_this_senders_attempt_raised(app, account, sent, monkeypatch,
+                                                             caplog):
+    """An attempt that raised keeps its claim until it lapses: that is no other process's
+    attempt in flight, and wait_idle returns at once, as with watch_queued off."""
+    from payground.services import webhook_delivery
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(webhook_delivery, "_attempt", broken)
+    dispatcher = app.extensions["payground"].webhooks
+    dispatcher.watch_queued = True
+    with Receiver() as hook:
+        endpoint(account, hook.url)
+        account.post("/v1/customers", {"email": "jo@example.com"})
+        started = time.monotonic()
+        assert dispatcher.wait_idle(5) is True
+        assert time.monotonic() - started < 2
+        assert hook.received == []
+    (row,) = deliveries(account)
+    assert (row["status"], row["attempts"]) == ("pending", 0)
+    assert dispatcher._queued == set()
+    assert "webhook attempt failed" in caplog.text
+
+
+def test_wait_idle_looks_up_the_watched_deliveries_in_batches(app, account, wall,
+                                                               monkeypatch):
+    """PostgreSQL takes at most 65535 parameters in a query: a long session's watched ids
+    are looked up a batch at a time, and an attempt in flight in any batch is waited for."""
+    from payground.extensions import db
+    from payground.models.webhook import WebhookDelivery
+    from payground.services import webhook_delivery
+
+    monkeypatch.setattr(webhook_delivery, "WATCH_BATCH", 2)
+    dispatcher = app.extensions["payground"].webhooks
+    with Receiver(answers=[500] * 5) as hook:
+        claims = _retry_due_and_claimed(app, account, wall, hook, count=5)
+        for delivery_id, claim in claims.items():
+            assert dispatcher.wait_idle(0.1) is False
+            with app.app_context():
+                webhook_delivery._finish(db.session.get(WebhookDelivery, delivery_id), claim,
+                                         int(wall[0]), status="succeeded", response=200)
+        assert dispatcher.wait_idle(10) is True
+    assert dispatcher._queued == set()

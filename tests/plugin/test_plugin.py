@@ -630,6 +630,78 @@ def test_xdist_workers_sharing_a_database_sign_and_wait_for_each_others_webhooks
     assert seen[0]["pepper"] == seen[1]["pepper"]
 
 
+@pytest.mark.parametrize("secret_in_config", [None, "from-config"])
+def test_xdist_workers_use_the_secret_the_config_gives_else_the_run_s(pytester, monkeypatch,
+                                                                      secret_in_config):
+    """A SECRET in payground_config wins over PAYGROUND_SECRET, as in load_config, even
+    None (read the home's): with None the workers did not share the run's pepper, because
+    the environment's, which the server does not use, was set."""
+    pytest.importorskip("xdist")
+    import json
+
+    records = pytester.mkdir("records")
+    monkeypatch.setenv("RECORDS", str(records))
+    monkeypatch.setenv("PAYGROUND_SECRET", "from-environment")
+    pytester.makeconftest(
+        f"""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def payground_config():
+            return {{"SECRET": {secret_in_config!r}}}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import json, os
+
+        def test_pepper(payground_server, worker_id):
+            home = payground_server.app.config["HOME"]
+            path = os.path.join(home, "secret")
+            with open(os.path.join(os.environ["RECORDS"], worker_id), "w") as f:
+                json.dump({"pepper": payground_server.app.extensions["payground"].pepper,
+                           "file": open(path).read().strip() if os.path.exists(path) else None},
+                          f)
+        """
+    )
+    run(pytester, "-n", "2", "--dist", "each").assert_outcomes(passed=2)
+    seen = [json.loads(path.read_text()) for path in sorted(records.iterdir())]
+    assert len(seen) == 2
+    assert seen[0]["pepper"] == seen[1]["pepper"]
+    if secret_in_config is None:  # the homes' peppers: the run's, the same for both
+        assert seen[0]["pepper"] not in ("from-environment", None)
+        assert [record["file"] for record in seen] == [seen[0]["pepper"]] * 2
+    else:
+        assert seen == [{"pepper": "from-config", "file": None}] * 2
+
+
+def test_a_workers_server_failing_to_start_shows_no_pepper_with_showlocals(pytester):
+    """--showlocals prints the locals of every frame of a setup error, and JUnit XML keeps
+    them: the run's pepper, which every worker's server uses, was the fixture's local
+    ``run_secret``, and in load_config's ``config`` when a setting was wrong."""
+    pytest.importorskip("xdist")
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def payground_config():
+            return {"TRUSTED_PROXIES": "not-an-address"}
+        """
+    )
+    pytester.makepyfile("def test_one(payground_server):\n    pass\n")
+    result = run(pytester, "-n", "2", "--dist", "each", "-l", "--junitxml=junit.xml",
+                 f"--basetemp={pytester.path / 'tmp'}")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*ValueError: PAYGROUND_TRUSTED_PROXIES*"])
+    # The fixture gave each home the run's pepper before the server failed to start.
+    (pepper,) = {path.read_text().strip()
+                 for path in (pytester.path / "tmp").glob("popen-gw*/payground_home0/secret")}
+    assert "config     = {" in result.stdout.str()  # locals were shown
+    assert pepper not in result.stdout.str()
+    assert pepper not in (pytester.path / "junit.xml").read_text()
+
+
 FULL_SECRET = re.compile(r"(?:sk|rk|pk)_(?:test|live)_[0-9A-Za-z]{20,}|sess_[0-9A-Za-z]{16,}")
 
 

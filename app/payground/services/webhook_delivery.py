@@ -62,6 +62,12 @@ DEADLINE = 20  # seconds for a whole attempt: past it, the connection is cut
 # An attempt claimed by a worker that died is taken over after this: far longer than any
 # attempt can take (DEADLINE), so a live worker's claim never lapses under it.
 CLAIM_SECONDS = 120
+# How long after its claim an attempt can still be in flight: cut at DEADLINE, then its
+# result is written. An older claim that has not lapsed is a worker that died (or whose
+# attempt raised): wait_idle does not wait the rest of CLAIM_SECONDS for it.
+IN_FLIGHT_SECONDS = DEADLINE + 5
+# Deliveries looked up per query by wait_idle: PostgreSQL takes at most 65535 parameters.
+WATCH_BATCH = 1000
 SENDERS = 8  # attempts in flight at once, per process
 # Of them, at most this many for one endpoint, and for one account's endpoints: one that
 # times out (or a participant's many) cannot take every sender on a shared server.
@@ -103,7 +109,7 @@ class Dispatcher:
         #: Set by ``payground.testing.Server``: remember the deliveries this app queues, so
         #: that :meth:`wait_idle` also waits for those another process sharing the database
         #: took (pytest-xdist workers given one ``DATABASE_URL``). Off elsewhere: the set
-        #: would only grow.
+        #: would only grow (on, it keeps the retries still pending, until they end).
         self.watch_queued = False
         self._queued: set[str] = set()
         self._closed = False
@@ -149,7 +155,9 @@ class Dispatcher:
 
         For tests: ``create a charge; wait_idle(); look at what the receiver got``. With
         ``watch_queued`` on, deliveries this app queued that another process sharing the
-        database is attempting (or has found due) are waited for too.
+        database is attempting (or has found due) are waited for too; not those claimed
+        longer ago than an attempt can take (their process died; they are retried once the
+        claim lapses).
         """
         deadline = time.monotonic() + timeout
         if not self._idle.wait(timeout):
@@ -157,10 +165,15 @@ class Dispatcher:
         while self._queued and not self._closed:
             with self._app.app_context():
                 try:
-                    if not self._others_sending():
-                        return True
+                    waiting, claimable = self._others_sending()
                 finally:
                     db.session.remove()
+            if not waiting:
+                return True
+            if claimable:
+                # Due and nobody's (a retry that came due, a dead worker's lapsed claim):
+                # this sender may be asleep until some later retry, so have it look now.
+                self.wake()
             if time.monotonic() >= deadline:
                 return False
             # Another process's attempt ends when that process writes it: nothing tells this
@@ -168,22 +181,33 @@ class Dispatcher:
             time.sleep(0.02)
         return True
 
-    def _others_sending(self) -> bool:
-        """Whether a delivery this app queued is due now but not yet attempted: after this
-        process's sender went idle, another process holds it. Forgets those done."""
+    def _others_sending(self) -> tuple[bool, bool]:
+        """(whether a delivery this app queued is due and being attempted, or about to be;
+        whether one of those is claimed by nobody). Forgets those no longer pending."""
         with self._lock:
             watched = list(self._queued)
         wall = int(self._app.extensions["payground"].clock.now())
-        rows = db.session.execute(
-            select(WebhookDelivery.id, WebhookDelivery.status,
-                   WebhookDelivery.next_attempt_at <= wall + Account.clock_offset)
-            .join(Account, Account.id == WebhookDelivery.account_id)
-            .where(WebhookDelivery.id.in_(watched))).all()
+        rows = []
+        for start in range(0, len(watched), WATCH_BATCH):
+            rows += db.session.execute(
+                select(WebhookDelivery.id, WebhookDelivery.status,
+                       WebhookDelivery.next_attempt_at <= wall + Account.clock_offset,
+                       WebhookDelivery.claimed_until)
+                .join(Account, Account.id == WebhookDelivery.account_id)
+                .where(WebhookDelivery.id.in_(watched[start:start + WATCH_BATCH]))).all()
         db.session.commit()
-        pending = {delivery_id for delivery_id, status, _ in rows if status == "pending"}
+        pending = {delivery_id for delivery_id, status, _, _ in rows if status == "pending"}
         with self._lock:
             self._queued.intersection_update(pending | (self._queued - set(watched)))
-        return any(status == "pending" and due for _, status, due in rows)
+        waiting = claimable = False
+        for _, status, due, claimed_until in rows:
+            if status != "pending" or not due:
+                continue
+            if claimed_until is None or claimed_until < wall:
+                waiting = claimable = True
+            elif claimed_until - CLAIM_SECONDS >= wall - IN_FLIGHT_SECONDS:
+                waiting = True
+        return waiting, claimable
 
     def close(self, timeout: float = DEADLINE + 5) -> None:
         """Stop claiming attempts and wait (up to ``timeout`` s) for those being made, so
@@ -272,6 +296,12 @@ class Dispatcher:
             try:
                 _attempt(delivery_id, offset, attempts, claim, state.clock, state.pepper,
                          self._app.config.get("WEBHOOK_ALLOWED_HOSTS"))
+            except BaseException:
+                # The attempt is over, its claim held until it lapses: wait_idle must not
+                # take it for another process's attempt in flight.
+                with self._lock:
+                    self._queued.discard(delivery_id)
+                raise
             finally:
                 db.session.remove()
 
