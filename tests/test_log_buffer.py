@@ -64,6 +64,38 @@ def test_a_write_transaction_takes_the_waiting_rows_along(app, account, database
     assert second.status_code == 200
 
 
+@pytest.mark.parametrize("batched", [True, False], ids=["flushed batch", "row by row"])
+def test_a_log_write_takes_its_connection_before_the_writer_lock(app, account, database_url,
+                                                                 monkeypatch, batched):
+    """A request takes its pooled connection, then the writer lock (at BEGIN IMMEDIATE). The
+    log's writes took the lock, then a connection: with as many writers waiting for the lock
+    as the pool has connections (16 concurrent refunds through the test client), the lock's
+    holder waited for a connection none of them would give back, and all stalled for the
+    lock's 10 s timeout."""
+    if database_url:
+        pytest.skip("PostgreSQL has no single writer lock")
+    from payground.extensions import db, writer_lock_of
+
+    with app.app_context():
+        engine = db.engine
+    lock, checkout = writer_lock_of(engine), engine.raw_connection
+    held_at_checkout: list[bool] = []
+
+    def watched_checkout():
+        held_at_checkout.append(lock.locked())
+        return checkout()
+
+    if not batched:
+        monkeypatch.setattr(app.extensions["payground"], "request_log", None)
+    monkeypatch.setattr(engine, "raw_connection", watched_checkout)
+    made = account.get("/v1/customers").headers["Request-Id"]
+    if batched:
+        app.extensions["payground"].request_log.flush()
+    monkeypatch.undo()
+    assert made in stored_ids(app, account)
+    assert held_at_checkout and not any(held_at_checkout)  # the log's write among them
+
+
 def test_a_write_that_is_refused_does_not_take_the_waiting_rows_with_it(app, account):
     """An idempotent replay's claim fails on the database's unique key and is rolled back:
     the rows waiting in the buffer must survive that (on SQLite they used to ride along in
@@ -279,10 +311,10 @@ def test_an_exiting_process_waits_for_the_batch_the_flusher_is_writing(app, acco
     taken, release = threading.Event(), threading.Event()
     write = logs.write_request_logs
 
-    def held_mid_write(engine, rows):
+    def held_mid_write(engine, rows, raw=None):
         taken.set()
         release.wait(30)
-        write(engine, rows)
+        write(engine, rows, raw)
 
     monkeypatch.setattr(logs, "write_request_logs", held_mid_write)
     made = account.get("/v1/customers").headers["Request-Id"]

@@ -169,7 +169,8 @@ def writer_lock_of(engine) -> WriterLock | None:
 @contextmanager
 def writer_lock(engine):
     """Hold the SQLite writer lock around a write done outside the session (e.g. a raw
-    DBAPI INSERT in autocommit mode); does nothing on other databases."""
+    DBAPI INSERT in autocommit mode); does nothing on other databases. A writer that needs a
+    pooled connection takes it first: see :func:`writer_connection`."""
     lock = _writer_locks.get(engine)
     held = lock.acquire() if lock is not None else False
     try:
@@ -177,6 +178,30 @@ def writer_lock(engine):
     finally:
         if held:
             lock.release()
+
+
+@contextmanager
+def writer_connection(engine):
+    """A pooled DBAPI connection and, on SQLite, the writer lock held around its use: for a
+    write done outside the session. Yields ``None`` on other databases (no lock to order
+    against): the writer checks out its own connection.
+
+    The connection is checked out *before* the lock is taken - the order of a request, whose
+    session holds its connection when ``BEGIN IMMEDIATE`` queues on the lock. Taking the lock
+    first deadlocked: with as many writers waiting for the lock as the pool has connections
+    (15: werkzeug's test server runs a thread per request), the lock's holder waited for a
+    connection none of them would give back, until their wait for the lock timed out (10 s).
+    """
+    lock = _writer_locks.get(engine)
+    if lock is None:
+        yield None
+        return
+    raw = engine.raw_connection()
+    try:
+        with writer_lock(engine):
+            yield raw
+    finally:
+        raw.close()  # back to the pool
 
 
 def holds_writer_lock(connection) -> bool:

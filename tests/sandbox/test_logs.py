@@ -465,7 +465,7 @@ def test_a_failure_to_log_never_fails_the_request(app, account, monkeypatch, cap
 
     monkeypatch.setattr(app.extensions["payground"], "request_log", None)
 
-    def broken(engine, rows):
+    def broken(engine, rows, raw=None):
         raise OperationalError("INSERT", {}, Exception("disk full"))
 
     monkeypatch.setattr("payground.services.logs.write_request_logs", broken)

@@ -15,7 +15,7 @@ import time
 from flask import Response, current_app, g, has_app_context, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..extensions import holds_writer_lock, writer_lock
+from ..extensions import holds_writer_lock, writer_connection
 from ..models.base import db
 from ..services import logs
 from . import cors
@@ -108,8 +108,9 @@ def _record(response: Response) -> None:
     if buffer is not None:
         buffer.add(row)  # written within REQUEST_LOG_FLUSH_MS (services/log_buffer.py)
         return
-    with writer_lock(db.engine):  # an INSERT outside the session: it queues like the rest
-        logs.write_request_logs(db.engine, [row])
+    # An INSERT outside the session: it queues like the rest.
+    with writer_connection(db.engine) as raw:
+        logs.write_request_logs(db.engine, [row], raw)
 
 
 def flush() -> None:

@@ -33,7 +33,7 @@ import weakref
 from typing import Any
 
 from ..core.processes import alive
-from ..extensions import writer_lock
+from ..extensions import writer_connection
 from . import logs
 
 log = logging.getLogger("payground")
@@ -127,12 +127,12 @@ class LogBuffer:
         """
         # One flush at a time: a caller that must see every row written (a reader, a test
         # tearing its app down) waits for the flusher thread's batch to be committed.
-        with self._flushing, writer_lock(self.engine):
+        with self._flushing, writer_connection(self.engine) as raw:
             rows = self.take()
             if not rows:
                 return
             try:
-                logs.write_request_logs(self.engine, rows)
+                logs.write_request_logs(self.engine, rows, raw)
             except Exception:  # noqa: BLE001 - a log failure never fails anything else
                 log.warning("could not write %d request log rows", len(rows), exc_info=True)
             self._written(len(rows))

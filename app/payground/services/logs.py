@@ -52,13 +52,14 @@ def _storable(text: str) -> str:
     return text.replace("\0", "%00")
 
 
-def write_request_logs(engine, rows: list[dict[str, Any]]) -> None:
+def write_request_logs(engine, rows: list[dict[str, Any]], raw=None) -> None:
     """Insert rows from :func:`request_log_row` and commit them, in one transaction of their own.
 
     Called with one row per request when rows are not batched (``REQUEST_LOG_FLUSH_MS=0``),
-    otherwise with a batch by ``log_buffer``. On SQLite the caller holds the writer lock
-    (``extensions.writer_lock``) and has ended the session's transaction: a write still
-    pending there would block this one.
+    otherwise with a batch by ``log_buffer``. On SQLite the caller holds the writer lock and
+    gives the connection it checked out before taking it (``extensions.writer_connection``),
+    and has ended the session's transaction: a write still pending there would block this
+    one. Without ``raw``, a pooled connection is checked out here.
 
     :raises sqlalchemy.exc.DBAPIError: as SQLAlchemy would raise it.
     """
@@ -67,7 +68,9 @@ def write_request_logs(engine, rows: list[dict[str, Any]]) -> None:
     # ~0.6 ms. The values are str/int/float/bool/None, which every driver takes as they are.
     sql, params = request_log_insert(engine.dialect, rows)
     dbapi_error = engine.dialect.loaded_dbapi.Error
-    raw = engine.raw_connection()
+    own = raw is None
+    if own:
+        raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         if engine.dialect.name == "sqlite":
@@ -89,7 +92,8 @@ def write_request_logs(engine, rows: list[dict[str, Any]]) -> None:
             pass
         raise DBAPIError.instance(sql, params, exc, dbapi_error) from exc
     finally:
-        raw.close()  # back to the pool
+        if own:
+            raw.close()  # back to the pool
 
 
 def request_log_insert(dialect, rows: list[dict[str, Any]]) -> tuple[str, list]:
