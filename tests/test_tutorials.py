@@ -230,11 +230,22 @@ def _dead_url() -> str:
         return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
-def run_mistake(name: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+def _mistake_args(name: str, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "WEBHOOK_"))}
-    args = [sys.executable, str(TUTORIALS / name), *ARGS.get(Path(name).name, [])]
-    return subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=120,
-                          env={**clean, **env})
+    return ([sys.executable, str(TUTORIALS / name), *ARGS.get(Path(name).name, [])],
+            {**clean, **env})
+
+
+def run_mistake(name: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    args, env = _mistake_args(name, env)
+    return subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=120, env=env)
+
+
+def start_mistake(name: str, folder: Path, env: dict[str, str]) -> subprocess.Popen:
+    """``run_mistake``, started: the caller reads its result with ``communicate``."""
+    args, env = _mistake_args(name, env)
+    return subprocess.Popen(args, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
 
 
 def test_every_program_is_checked_for_learner_mistakes():
@@ -289,11 +300,37 @@ def test_a_program_run_before_loading_env_says_to_load_it(name, tmp_path):
     assert result.stderr == NOT_LOADED[name] + "\n"
 
 
+@pytest.fixture(scope="module")
+def server_stopped_runs(request, tmp_path_factory):
+    """The selected cases of the server-stopped test, their programs started all at once.
+
+    A program on the stripe SDK retries a refused connection twice, with backoff: ~1.3 s
+    asleep before it gives up. One case after another, those sleeps added ~18 s to the
+    suite; started together they overlap. Each case is still its own test, running its own
+    program in a folder of its own, and reads only its own program's result.
+    """
+    names = sorted({item.callspec.params["name"] for item in request.session.items
+                    if getattr(item, "obj", None)
+                    is test_a_program_run_with_the_server_stopped_says_to_start_it})
+    started: dict[str, tuple[str, subprocess.Popen]] = {}
+    try:
+        for name in names:
+            folder = tmp_path_factory.mktemp("server-stopped")
+            home, url, env = _logged_in_project(folder)
+            # Lessons 5 to 7 read their keys from the environment: `set -a; . ./.env; set +a`.
+            started[name] = url, start_mistake(name, folder, {
+                **env, "PAYGROUND_HOME": str(home), "WEBHOOK_URL": f"{url}/webhook"})
+        yield started
+    finally:
+        for _url, process in started.values():
+            if process.poll() is None:  # its test did not run (stopped early, -x)
+                process.kill()
+            process.communicate()
+
+
 @pytest.mark.parametrize("name", sorted(SERVER_STOPPED))
-def test_a_program_run_with_the_server_stopped_says_to_start_it(name, tmp_path):
-    home, url, env = _logged_in_project(tmp_path)
-    # Lessons 5 to 7 read their keys from the environment: `set -a; . ./.env; set +a`.
-    result = run_mistake(name, tmp_path, {**env, "PAYGROUND_HOME": str(home),
-                                          "WEBHOOK_URL": f"{url}/webhook"})
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert result.stderr == SERVER_STOPPED[name].format(url=url) + "\n"
+def test_a_program_run_with_the_server_stopped_says_to_start_it(name, server_stopped_runs):
+    url, process = server_stopped_runs[name]
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stdout + stderr
+    assert stderr == SERVER_STOPPED[name].format(url=url) + "\n"
