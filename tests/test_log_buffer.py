@@ -96,6 +96,104 @@ def test_a_log_write_takes_its_connection_before_the_writer_lock(app, account, d
     assert held_at_checkout and not any(held_at_checkout)  # the log's write among them
 
 
+def test_a_log_write_cut_short_is_rolled_back_before_the_next_writer_goes(app, account,
+                                                                         database_url,
+                                                                         monkeypatch):
+    """A write interrupted past its BEGIN IMMEDIATE by something other than a database error
+    (Ctrl-C during the exit flush): its connection goes back to the pool, whose reset rolls
+    the transaction back, before the writer lock is released; otherwise the next writer
+    found the database still locked, and slept in SQLite's busy handler."""
+    if database_url:
+        pytest.skip("PostgreSQL has no single writer lock")
+    import sqlite3
+
+    from payground.extensions import db, writer_lock_of
+    from payground.services import logs
+
+    with app.app_context():
+        engine = db.engine
+    lock = writer_lock_of(engine)
+    release, free_at_release = lock.release, []
+
+    def watched_release():
+        other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            free_at_release.append(True)
+        except sqlite3.OperationalError:
+            free_at_release.append(False)  # database is locked
+        finally:
+            other.close()
+        release()
+
+    def interrupted(engine, rows, raw=None):
+        raw.cursor().execute("BEGIN IMMEDIATE")
+        raise KeyboardInterrupt
+
+    account.get("/v1/customers")
+    monkeypatch.setattr(logs, "write_request_logs", interrupted)
+    monkeypatch.setattr(lock, "release", watched_release)
+    with pytest.raises(KeyboardInterrupt):
+        app.extensions["payground"].request_log.flush()
+    monkeypatch.undo()
+    assert free_at_release == [True]
+    assert account.post("/v1/customers").status_code == 200  # and the database writable
+
+
+def test_a_reader_of_the_log_holds_no_connection_while_it_flushes(app, account, monkeypatch):
+    """A read of the log (``/sandbox/requests``, the dashboard's pages) ends its session's
+    read before flushing: the flush checks out a connection of its own, and a reader still
+    holding its session's would hold one connection while waiting for a second."""
+    from payground.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    checkout = engine.raw_connection
+    held_at_checkout: list[int] = []
+
+    def watched_checkout():
+        held_at_checkout.append(engine.pool.checkedout())
+        return checkout()
+
+    made = account.get("/v1/customers").headers["Request-Id"]
+    monkeypatch.setattr(engine, "raw_connection", watched_checkout)
+    listed = account.client.get("/sandbox/requests", headers=account.session_auth)
+    monkeypatch.undo()
+    assert [e["id"] for e in listed.get_json()["data"]] == [made]
+    assert held_at_checkout and not any(held_at_checkout)  # the flush's among them
+
+
+def test_as_many_readers_as_the_pool_has_connections_all_read_the_log(app, account,
+                                                                      monkeypatch):
+    """Each held its session's connection while its flush waited for another (or for the
+    flush before it, which waited for one): with every connection so held, none came back,
+    and the reads failed (500) after the pool's timeout (30 s; 1 s here)."""
+    from payground.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    readers = engine.pool.size() + engine.pool._max_overflow
+    monkeypatch.setattr(engine.pool, "_timeout", 1)
+    buffer = app.extensions["payground"].request_log
+    all_there, flush = threading.Barrier(readers), buffer.flush
+
+    def together():
+        all_there.wait(30)  # every reader at its flush at once
+        flush()
+
+    made = account.get("/v1/customers").headers["Request-Id"]
+    monkeypatch.setattr(buffer, "flush", together)
+
+    def read(_):
+        return account.client.get("/sandbox/requests", headers=account.session_auth)
+
+    with ThreadPoolExecutor(readers) as pool:
+        listed = list(pool.map(read, range(readers)))
+    assert [r.status_code for r in listed] == [200] * readers
+    assert all([e["id"] for e in r.get_json()["data"]] == [made] for r in listed)
+
+
 def test_a_write_that_is_refused_does_not_take_the_waiting_rows_with_it(app, account):
     """An idempotent replay's claim fails on the database's unique key and is rolled back:
     the rows waiting in the buffer must survive that (on SQLite they used to ride along in

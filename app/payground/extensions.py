@@ -191,17 +191,27 @@ def writer_connection(engine):
     first deadlocked: with as many writers waiting for the lock as the pool has connections
     (15: werkzeug's test server runs a thread per request), the lock's holder waited for a
     connection none of them would give back, until their wait for the lock timed out (10 s).
+
+    The connection goes back to the pool *before* the lock is released: the pool's reset
+    rolls back a transaction the writer left open (cut short by something other than a
+    database error), which would otherwise still hold SQLite's own lock when the next
+    writer's ``BEGIN IMMEDIATE`` comes.
     """
     lock = _writer_locks.get(engine)
     if lock is None:
         yield None
         return
     raw = engine.raw_connection()
+    held = False
     try:
-        with writer_lock(engine):
-            yield raw
+        held = lock.acquire()
+        yield raw
     finally:
-        raw.close()  # back to the pool
+        try:
+            raw.close()  # back to the pool
+        finally:
+            if held:
+                lock.release()
 
 
 def holds_writer_lock(connection) -> bool:

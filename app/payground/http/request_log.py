@@ -118,13 +118,17 @@ def flush() -> None:
     processes: call before reading the log."""
     buffer = state().request_log
     if buffer is not None:
+        # End the session's read first: its snapshot (taken when the caller was
+        # authenticated) would predate the rows written now, and it holds a pooled
+        # connection. The flush checks out one of its own: a reader holding one while waiting
+        # for another (or for the flush before it) could, with as many readers as the pool
+        # has connections, leave none to give. Nothing is pending in a GET, and objects stay
+        # loaded; the next read starts after the flush.
+        db.session.commit()
         # Their flushers write a row within the delay; waiting longer than this means a
         # worker starved or stuck, and a reader should not hang on it.
         buffer.wait_for_other_workers(timeout=max(10 * buffer.delay, 0.5))
         buffer.flush()
-        # End the session's read: its snapshot (taken when the caller was authenticated)
-        # predates the rows just written. Nothing is pending in a GET, and objects stay loaded.
-        db.session.commit()
 
 
 def piggyback_on_commit(session) -> None:

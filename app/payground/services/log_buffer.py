@@ -33,7 +33,7 @@ import weakref
 from typing import Any
 
 from ..core.processes import alive
-from ..extensions import writer_connection
+from ..extensions import writer_connection, writer_lock
 from . import logs
 
 log = logging.getLogger("payground")
@@ -127,15 +127,19 @@ class LogBuffer:
         """
         # One flush at a time: a caller that must see every row written (a reader, a test
         # tearing its app down) waits for the flusher thread's batch to be committed.
-        with self._flushing, writer_connection(self.engine) as raw:
-            rows = self.take()
-            if not rows:
-                return
-            try:
-                logs.write_request_logs(self.engine, rows, raw)
-            except Exception:  # noqa: BLE001 - a log failure never fails anything else
-                log.warning("could not write %d request log rows", len(rows), exc_info=True)
-            self._written(len(rows))
+        with self._flushing:
+            if not self.has_rows:  # no connection to check out: the lock alone will do
+                with writer_lock(self.engine):
+                    return
+            with writer_connection(self.engine) as raw:
+                rows = self.take()
+                if not rows:  # taken by a transaction meanwhile (piggyback)
+                    return
+                try:
+                    logs.write_request_logs(self.engine, rows, raw)
+                except Exception:  # noqa: BLE001 - a log failure never fails anything else
+                    log.warning("could not write %d request log rows", len(rows), exc_info=True)
+                self._written(len(rows))
 
     def flush_before_exit(self) -> None:
         """Write the waiting rows, and wait for a batch the flusher thread is writing: the
