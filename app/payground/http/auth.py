@@ -29,6 +29,9 @@ log = logging.getLogger("payground")
 PERMISSION_ATTR = "_payground_permission"
 PUBLISHABLE_ATTR = "_payground_publishable"
 _KEY_IN_URL = re.compile(r"(?:sk|pk|rk)_(?:test|live)_", re.IGNORECASE)
+# What an account id can be (Stripe-Account, Stripe-Context): anything else names no account,
+# and is not sent to the database (PostgreSQL refuses a NUL in text: a 500).
+_ACCOUNT_ID = re.compile(r"acct_[0-9A-Za-z]{1,35}")
 
 
 def requires(permission: str, *, publishable: bool = False) -> Callable:
@@ -161,7 +164,7 @@ def _act_as_connected_account() -> PermissionDenied | InvalidRequestError | None
         return None
     key = g.api_key
     reached = None
-    if key.connection_id is None and len(wanted) <= 40:
+    if key.connection_id is None and _ACCOUNT_ID.fullmatch(wanted):
         from ..services import connections
 
         try:
