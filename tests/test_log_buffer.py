@@ -194,6 +194,143 @@ def test_as_many_readers_as_the_pool_has_connections_all_read_the_log(app, accou
     assert all([e["id"] for e in r.get_json()["data"]] == [made] for r in listed)
 
 
+def test_a_read_with_nothing_waiting_still_waits_for_the_transaction_that_took_the_rows(
+        app, account, database_url, monkeypatch):
+    """The rows a write transaction takes along (piggyback) leave the buffer before that
+    transaction commits: a read then finds nothing to write, and must still wait for the
+    writer lock (that transaction's end) before it reads, or it would not list them."""
+    if database_url:
+        pytest.skip("PostgreSQL has no single writer lock: nothing takes rows along")
+    from sqlalchemy import event, text
+
+    from payground.extensions import db, writer_lock_of
+
+    with app.app_context():
+        engine = db.engine
+    lock = writer_lock_of(engine)
+    made = account.get("/v1/customers").headers["Request-Id"]
+    assert waiting(app) == 1
+    taken, commit, reader_waits = threading.Event(), threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def writer():  # outside a request: a write transaction, which takes the rows along
+        with app.app_context():
+            db.session.execute(text("SELECT 1"))
+            db.session.commit()
+
+    def held_before_its_commit(_session):  # runs after piggyback_on_commit (app.py)
+        if threading.current_thread() is writing:
+            taken.set()
+            commit.wait(30)
+
+    acquire = lock.acquire
+
+    def watched_acquire():
+        if threading.current_thread() is reading:
+            reader_waits.set()
+        return acquire()
+
+    def reader():
+        try:
+            listed = account.client.get("/sandbox/requests", headers=account.session_auth)
+            seen.extend(e["id"] for e in listed.get_json()["data"])
+        finally:
+            reader_waits.set()  # also when the flush did not wait at all
+
+    writing, reading = threading.Thread(target=writer), threading.Thread(target=reader)
+    event.listen(db.session, "before_commit", held_before_its_commit)
+    monkeypatch.setattr(lock, "acquire", watched_acquire)
+    try:
+        writing.start()
+        assert taken.wait(30) and waiting(app) == 0  # out of the buffer, not committed
+        reading.start()
+        reader_waits.wait(30)
+    finally:
+        commit.set()
+        writing.join(30)
+        reading.join(30)
+        event.remove(db.session, "before_commit", held_before_its_commit)
+    assert seen == [made]
+
+
+@pytest.mark.parametrize("rows", [1, 0], ids=["rows waiting", "nothing waiting"])
+def test_a_flush_whose_wait_for_the_writer_lock_timed_out_goes_on_without_it(
+        app, account, database_url, monkeypatch, rows):
+    """``WriterLock.acquire`` answers ``False`` after the busy timeout: the flush writes
+    without the lock (SQLite decides), gives its connection back, and releases nothing it
+    does not hold (releasing the free lock would raise: a 500 for the reader)."""
+    if database_url:
+        pytest.skip("PostgreSQL has no single writer lock")
+    from payground.extensions import db, writer_lock_of
+
+    with app.app_context():
+        engine = db.engine
+    lock = writer_lock_of(engine)
+    made = account.get("/v1/customers").headers["Request-Id"]
+    if not rows:
+        app.extensions["payground"].request_log.flush()
+    monkeypatch.setattr(lock, "acquire", lambda: False)
+
+    app.extensions["payground"].request_log.flush()
+
+    monkeypatch.undo()
+    assert not lock.locked() and engine.pool.checkedout() == 0
+    assert stored_ids(app, account) == [made] and waiting(app) == 0
+
+
+def test_a_transaction_whose_wait_for_the_writer_lock_timed_out_takes_no_rows_along(
+        app, account, database_url, monkeypatch):
+    """Past the lock's timeout a write transaction goes on without it: readers' flushes do
+    not wait for it, so rows it took along could be read as missing until it commits. They
+    stay in the buffer, for a flush (which a reader waits for) to write."""
+    if database_url:
+        pytest.skip("PostgreSQL has no single writer lock: nothing takes rows along")
+    from sqlalchemy import text
+
+    from payground.extensions import db, writer_lock_of
+
+    with app.app_context():
+        lock = writer_lock_of(db.engine)
+    made = account.get("/v1/customers").headers["Request-Id"]
+    monkeypatch.setattr(lock, "acquire", lambda: False)
+    with app.app_context():  # outside a request: a write transaction (BEGIN IMMEDIATE)
+        db.session.execute(text("SELECT 1"))
+        db.session.commit()
+    monkeypatch.undo()
+
+    assert waiting(app) == 1 and made not in stored_ids(app, account)
+    assert not lock.locked()
+    listed = account.client.get("/sandbox/requests", headers=account.session_auth)
+    assert [e["id"] for e in listed.get_json()["data"]] == [made]
+
+
+def test_a_flush_that_gets_no_connection_keeps_its_rows_and_leaves_the_lock_free(
+        app, account, database_url, monkeypatch):
+    """The pool gave no connection in time (its 30 s): the flush fails before taking the
+    writer lock or the rows; the next read writes them."""
+    if database_url:
+        pytest.skip("PostgreSQL has no single writer lock")
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from payground.extensions import db, writer_lock_of
+
+    with app.app_context():
+        engine = db.engine
+    made = account.get("/v1/customers").headers["Request-Id"]
+
+    def no_connection():
+        raise PoolTimeout("QueuePool limit reached")
+
+    monkeypatch.setattr(engine, "raw_connection", no_connection)
+    with pytest.raises(PoolTimeout):
+        app.extensions["payground"].request_log.flush()
+    monkeypatch.undo()
+
+    assert not writer_lock_of(engine).locked() and waiting(app) == 1
+    listed = account.client.get("/sandbox/requests", headers=account.session_auth)
+    assert [e["id"] for e in listed.get_json()["data"]] == [made]
+
+
 def test_a_write_that_is_refused_does_not_take_the_waiting_rows_with_it(app, account):
     """An idempotent replay's claim fails on the database's unique key and is rolled back:
     the rows waiting in the buffer must survive that (on SQLite they used to ride along in

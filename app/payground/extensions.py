@@ -216,8 +216,10 @@ def writer_connection(engine):
 
 def holds_writer_lock(connection) -> bool:
     """Whether ``connection`` (a SQLAlchemy Connection) is in a SQLite write transaction
-    (``BEGIN IMMEDIATE``); always ``False`` on other databases."""
-    return _HOLDS_LOCK in connection.connection.info
+    (``BEGIN IMMEDIATE``) holding the writer lock; always ``False`` on other databases. Not
+    one whose wait for the lock timed out: a reader's flush, which waits for the lock, would
+    not wait for it to commit."""
+    return bool(connection.connection.info.get(_HOLDS_LOCK))
 
 
 def _lock_path(engine) -> str | None:
