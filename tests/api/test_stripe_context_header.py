@@ -102,6 +102,35 @@ def test_a_long_or_odd_value_is_echoed_cut_and_readable(platform, business, toke
                 platform.secret_key, "acct_%00x\x01")
 
 
+@pytest.mark.parametrize("header", ["Stripe-Account", "Stripe-Context"])
+@pytest.mark.parametrize("value, shown", [
+    ("acct_" + "a" * 36, None), ("acct_", None), ("acct_1Conn-ected", None),
+    ("ACCT_1Connected", None), ("acct_1Conn\u00e9cted", None), ("acct_1C\x00x", "acct_1C%00x")])
+def test_a_value_that_is_no_account_id_is_not_looked_up(platform, business, tokens,
+                                                          monkeypatch, header, value, shown):
+    """Only ``acct_`` and 1-35 letters or digits (what an id can be: ``accounts.id`` holds 40)
+    is looked for; anything else names no account, without a query (PostgreSQL refuses a NUL
+    in text: that query was a 500). Refused as an unknown account, in the same words."""
+    from payground.services import connections
+
+    looked_for: list[str] = []
+    reach = connections.reach
+
+    def watched(platform_id, livemode, account_id):
+        looked_for.append(account_id)
+        return reach(platform_id, livemode, account_id)
+
+    monkeypatch.setattr(connections, "reach", watched)
+    r = platform.post("/v1/customers", {"email": "jo@example.com"}, headers={header: value})
+    unreachable(r, platform.secret_key, shown or value)
+    assert looked_for == []
+    longest = "acct_" + "a" * 35  # shaped like an id: looked for, and not found
+    unreachable(platform.get("/v1/customers", headers={header: longest}), platform.secret_key,
+                longest)
+    assert looked_for == [longest]
+    assert (customers_of(platform), customers_of(business)) == ([], [])
+
+
 def test_an_access_token_reaches_its_own_account_only(platform, business, tokens):
     token = tokens["access_token"]
     made = platform.post("/v1/customers", {"email": "jo@example.com"}, key=token,
