@@ -33,13 +33,32 @@ def test_nothing_is_made_for_a_refused_post(account, make_account):
     assert other.get("/v1/customers").get_json()["data"] == []
 
 
-def test_the_keys_own_account_or_an_empty_header_changes_nothing(account):
+def test_the_keys_own_account_changes_nothing(account):
     own = account.post("/v1/customers", {"email": "me@example.com"},
                        headers={"Stripe-Account": account.account_id})
-    empty = account.get("/v1/customers", headers={"Stripe-Account": ""})
+    listed = account.get("/v1/customers", headers={"Stripe-Account": account.account_id})
 
     assert own.status_code == 200
-    assert [c["id"] for c in empty.get_json()["data"]] == [own.get_json()["id"]]
+    assert [c["id"] for c in listed.get_json()["data"]] == [own.get_json()["id"]]
+
+
+@pytest.mark.parametrize("header", ["Stripe-Account", "Stripe-Context"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_header_is_refused_and_nothing_is_made(account, header, value):
+    # As Stripe refuses it. granian hands a value with a non-ASCII byte (an id followed by a
+    # copy-pasted no-break space) over as "": ignored, it ran the platform's code on its own
+    # account.
+    r = account.post("/v1/customers", {"email": "me@example.com"}, headers={header: value})
+
+    refused(r, account.secret_key, "")
+    assert account.get("/v1/customers").get_json()["data"] == []
+
+
+def test_an_empty_header_beside_a_real_one_is_refused(account):
+    r = account.get("/v1/customers", headers={"Stripe-Account": account.account_id,
+                                              "Stripe-Context": ""})
+
+    refused(r, account.secret_key, "")
 
 
 def test_publishable_and_restricted_keys_too(account):

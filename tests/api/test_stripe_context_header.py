@@ -31,14 +31,24 @@ def differ(response, account: str, context: str) -> dict:
         account=account, context=context))
 
 
-@pytest.mark.parametrize("value", ["", "   ", "\t", "{platform}", "  {platform} "])
-def test_an_empty_header_or_the_keys_own_account_changes_nothing(platform, business, tokens,
-                                                                  value):
+@pytest.mark.parametrize("value", ["{platform}", "  {platform} "])
+def test_the_keys_own_account_changes_nothing(platform, business, tokens, value):
     made = platform.post("/v1/customers", {"email": "jo@example.com"}, headers={
         "Stripe-Context": value.format(platform=platform.account_id)})
 
     assert made.status_code == 200, made.get_json()
     assert (customers_of(platform), customers_of(business)) == ([made.get_json()["id"]], [])
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\t"])
+def test_an_empty_header_is_refused_on_no_account(platform, business, tokens, value):
+    # granian hands a value with a non-ASCII byte over as "": ignored, the platform's code
+    # ran on its own account.
+    r = platform.post("/v1/customers", {"email": "jo@example.com"},
+                      headers={"Stripe-Context": value})
+
+    unreachable(r, platform.secret_key, "")
+    assert (customers_of(platform), customers_of(business)) == ([], [])
 
 
 def test_a_connected_account_is_acted_on_its_id_trimmed(platform, business, tokens):

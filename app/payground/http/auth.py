@@ -156,6 +156,14 @@ def _act_as_connected_account() -> PermissionDenied | InvalidRequestError | None
     # code on the platform's own account. A path of accounts (``acct_a/acct_b``: organisations,
     # recipients) names nothing a key reaches here, so it is refused below as an unknown one.
     context = request.headers.get("Stripe-Context", "").strip()
+    # A header sent empty names no account: Stripe refuses it rather than ignore it, and so
+    # must we, since granian (the default server) hands a value holding a non-ASCII byte (a
+    # copy-pasted no-break space after the id) over as "": ignored, it would run the
+    # platform's code on the platform's own account unawares.
+    for header, value in (("Stripe-Account", wanted), ("Stripe-Context", context)):
+        if not value and header in request.headers:
+            return AccountInvalid(messages.ACCOUNT_NOT_ACCESSIBLE.format(
+                masked=keyfmt.mask(g.raw_key), account=""))
     if wanted and context and wanted != context:
         return InvalidRequestError(messages.CONTEXT_AND_ACCOUNT_DIFFER.format(
             account=_shown(wanted), context=_shown(context)))
