@@ -42,6 +42,18 @@ def waiting(app) -> int:
     return len(app.extensions["payground"].request_log._rows)
 
 
+def sqlite_engine_and_lock(app, database_url):
+    """The app's engine and its SQLite writer lock; the test is skipped on PostgreSQL, which
+    has no single writer lock."""
+    if database_url:
+        pytest.skip("PostgreSQL has no single writer lock")
+    from payground.extensions import db, writer_lock_of
+
+    with app.app_context():
+        engine = db.engine
+    return engine, writer_lock_of(engine)
+
+
 def test_a_row_waits_until_the_log_is_read(app, account):
     r = account.post("/v1/customers", data={"email": "a@example.com"})
     assert r.status_code == 200
@@ -72,13 +84,8 @@ def test_a_log_write_takes_its_connection_before_the_writer_lock(app, account, d
     as the pool has connections (16 concurrent refunds through the test client), the lock's
     holder waited for a connection none of them would give back, and all stalled for the
     lock's 10 s timeout."""
-    if database_url:
-        pytest.skip("PostgreSQL has no single writer lock")
-    from payground.extensions import db, writer_lock_of
-
-    with app.app_context():
-        engine = db.engine
-    lock, checkout = writer_lock_of(engine), engine.raw_connection
+    engine, lock = sqlite_engine_and_lock(app, database_url)
+    checkout = engine.raw_connection
     held_at_checkout: list[bool] = []
 
     def watched_checkout():
@@ -103,16 +110,11 @@ def test_a_log_write_cut_short_is_rolled_back_before_the_next_writer_goes(app, a
     (Ctrl-C during the exit flush): its connection goes back to the pool, whose reset rolls
     the transaction back, before the writer lock is released; otherwise the next writer
     found the database still locked, and slept in SQLite's busy handler."""
-    if database_url:
-        pytest.skip("PostgreSQL has no single writer lock")
     import sqlite3
 
-    from payground.extensions import db, writer_lock_of
     from payground.services import logs
 
-    with app.app_context():
-        engine = db.engine
-    lock = writer_lock_of(engine)
+    engine, lock = sqlite_engine_and_lock(app, database_url)
     release, free_at_release = lock.release, []
 
     def watched_release():
@@ -199,15 +201,11 @@ def test_a_read_with_nothing_waiting_still_waits_for_the_transaction_that_took_t
     """The rows a write transaction takes along (piggyback) leave the buffer before that
     transaction commits: a read then finds nothing to write, and must still wait for the
     writer lock (that transaction's end) before it reads, or it would not list them."""
-    if database_url:
-        pytest.skip("PostgreSQL has no single writer lock: nothing takes rows along")
     from sqlalchemy import event, text
 
-    from payground.extensions import db, writer_lock_of
+    from payground.extensions import db
 
-    with app.app_context():
-        engine = db.engine
-    lock = writer_lock_of(engine)
+    _, lock = sqlite_engine_and_lock(app, database_url)
     made = account.get("/v1/customers").headers["Request-Id"]
     assert waiting(app) == 1
     taken, commit, reader_waits = threading.Event(), threading.Event(), threading.Event()
@@ -259,13 +257,7 @@ def test_a_flush_whose_wait_for_the_writer_lock_timed_out_goes_on_without_it(
     """``WriterLock.acquire`` answers ``False`` after the busy timeout: the flush writes
     without the lock (SQLite decides), gives its connection back, and releases nothing it
     does not hold (releasing the free lock would raise: a 500 for the reader)."""
-    if database_url:
-        pytest.skip("PostgreSQL has no single writer lock")
-    from payground.extensions import db, writer_lock_of
-
-    with app.app_context():
-        engine = db.engine
-    lock = writer_lock_of(engine)
+    engine, lock = sqlite_engine_and_lock(app, database_url)
     made = account.get("/v1/customers").headers["Request-Id"]
     if not rows:
         app.extensions["payground"].request_log.flush()
@@ -308,14 +300,9 @@ def test_a_flush_that_gets_no_connection_keeps_its_rows_and_leaves_the_lock_free
         app, account, database_url, monkeypatch):
     """The pool gave no connection in time (its 30 s): the flush fails before taking the
     writer lock or the rows; the next read writes them."""
-    if database_url:
-        pytest.skip("PostgreSQL has no single writer lock")
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    from payground.extensions import db, writer_lock_of
-
-    with app.app_context():
-        engine = db.engine
+    engine, lock = sqlite_engine_and_lock(app, database_url)
     made = account.get("/v1/customers").headers["Request-Id"]
 
     def no_connection():
@@ -326,7 +313,7 @@ def test_a_flush_that_gets_no_connection_keeps_its_rows_and_leaves_the_lock_free
         app.extensions["payground"].request_log.flush()
     monkeypatch.undo()
 
-    assert not writer_lock_of(engine).locked() and waiting(app) == 1
+    assert not lock.locked() and waiting(app) == 1
     listed = account.client.get("/sandbox/requests", headers=account.session_auth)
     assert [e["id"] for e in listed.get_json()["data"]] == [made]
 
