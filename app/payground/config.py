@@ -78,9 +78,23 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     check_password_cost(config["PASSWORD_COST"])
     # Read last: until then ``config`` holds no pepper for a traceback of a typo above to
     # show (``pytest --showlocals`` prints this frame's locals, and JUnit XML keeps them).
-    if not config["SECRET"]:
-        config["SECRET"] = _secret_from_home(home)
+    config["SECRET"] = Pepper(config["SECRET"] or _secret_from_home(home))
     return config
+
+
+class Pepper(str):
+    """The key pepper: a ``str`` whose ``repr`` hides it.
+
+    Tracebacks that print locals (``pytest --showlocals``, ``--tb=long``'s arguments, JUnit
+    XML) show dicts and arguments by ``repr``: ``create_app``'s settings when the database
+    cannot be reached, a service's ``pepper=`` when it raises. Its value is unchanged for
+    everything else (HMAC keys, ``str()``, comparisons).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Pepper('<hidden>')"
 
 
 def sqlite_url(path: str | os.PathLike[str]) -> str:
@@ -218,7 +232,7 @@ def _secret_from_home(home: Path, new: str | None = None) -> str:
     except FileNotFoundError:
         pass
     make_private_dir(home)
-    secret = new or secrets.token_urlsafe(32)
+    secret = Pepper(new or secrets.token_urlsafe(32))  # a local: see Pepper
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another worker won the race: use its secret

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 PORT_VARIABLE = "PAYGROUND_TEST_PORT"
 # The key of the pepper the pytest-xdist controller gives its workers (``workerinput``).
 _WORKER_SECRET = "payground_secret"
+# The run's pepper, in the process that made it (the xdist controller, or a run without xdist).
 _RUN_SECRET = pytest.StashKey[str]()
 _EARLIER_SERVERS = pytest.StashKey["weakref.WeakSet[Server]"]()
 
@@ -78,8 +79,8 @@ def payground_server(payground_config: dict[str, Any], tmp_path_factory: pytest.
     directory, kept after the run like other ``tmp_path`` directories so the database can be
     inspected when a test fails. Tests share the server but not data: each account sees
     only its own objects. Under ``pytest-xdist`` each worker has a server and home of its
-    own; the workers of a run share the key pepper of a new home, so that with one
-    ``DATABASE_URL`` for all of them any worker's server signs a webhook delivery right.
+    own; every fixture server of a run gives a new home the run's key pepper, so that with
+    one ``DATABASE_URL`` for all of them any worker's server signs a webhook delivery right.
 
     When the session ends the server is stopped, and an exception the app raised that no
     test's teardown reported is raised then.
@@ -111,23 +112,37 @@ def payground_server(payground_config: dict[str, Any], tmp_path_factory: pytest.
 
 
 def _share_run_secret(pytestconfig: pytest.Config, config: dict[str, Any]) -> None:
-    """Under pytest-xdist, make the run's pepper that of ``config``'s home, unless a
-    ``SECRET`` is set (as ``load_config`` reads it: a key in ``config``, even ``None``, wins
-    over ``PAYGROUND_SECRET``) or the home has a pepper already.
+    """Make the run's pepper that of ``config``'s home, unless a ``SECRET`` is set (as
+    ``load_config`` reads it: a key in ``config``, even ``None``, wins over
+    ``PAYGROUND_SECRET``) or the home has a pepper already.
 
-    Each worker's home is its own, but a DATABASE_URL in payground_config is one database
-    for all of them, whose webhook queue any worker's server may send from: with a pepper
-    per home, that worker signed the delivery with the wrong secret. A function of its own,
-    hidden from tracebacks, so that the pepper is no local of the fixture's frame, which
-    ``pytest --showlocals`` prints (and JUnit XML keeps) when the server fails to start.
+    Every fixture server has a home of its own, but a DATABASE_URL in payground_config is
+    one database for every xdist worker's server (and one given to payground_make_server
+    is shared with those): a key issued by one server must authenticate on the others, and
+    whichever server takes a delivery from the one webhook queue must sign it right. A
+    function of its own, hidden from tracebacks, so that the pepper is no local of a
+    fixture's frame, which ``pytest --showlocals`` prints (and JUnit XML keeps).
     """
     __tracebackhide__ = True
-    run_secret = getattr(pytestconfig, "workerinput", {}).get(_WORKER_SECRET)
     given = config["SECRET"] if "SECRET" in config else os.environ.get("PAYGROUND_SECRET")
-    if run_secret and not given:
-        from payground.config import seed_home_secret
+    if not given:
+        from payground.config import Pepper, seed_home_secret
 
-        seed_home_secret(config["HOME"], run_secret)
+        seed_home_secret(config["HOME"], Pepper(_run_secret(pytestconfig)))
+
+
+def _run_secret(config: pytest.Config) -> str:
+    """The run's pepper: the one the xdist controller sent this worker, else this process's
+    own (made once per run)."""
+    __tracebackhide__ = True
+    sent = getattr(config, "workerinput", {}).get(_WORKER_SECRET)
+    if sent:
+        return sent
+    if _RUN_SECRET not in config.stash:
+        import secrets
+
+        config.stash[_RUN_SECRET] = secrets.token_urlsafe(32)
+    return config.stash[_RUN_SECRET]
 
 
 @pytest.fixture
@@ -272,8 +287,8 @@ def _http_client(stripe: ModuleType) -> Any:
 
 
 @pytest.fixture
-def payground_make_server(
-        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
+def payground_make_server(tmp_path_factory: pytest.TempPathFactory,
+                          pytestconfig: pytest.Config) -> Iterator[Callable[..., Server]]:
     """Factory: ``payground_make_server(config=None)`` starts a server for this test only.
 
     For settings that only one test needs, most often rate limits, which the other servers
@@ -290,8 +305,11 @@ def payground_make_server(
     ``config`` is given to :class:`payground.testing.Server` as ``payground_config`` is
     (it wins over the test defaults and ``PAYGROUND_*`` variables); ``payground_config``
     itself is not applied. Each server has its own temporary ``PAYGROUND_HOME`` and
-    database, and is already started. When the test ends every server the factory started is
-    stopped, and an exception one of them raised is re-raised as an error of the test.
+    database, unless ``config`` names them, and is already started; unless ``config`` gives
+    a ``SECRET``, its key pepper is the run's, as every fixture server's (so a
+    ``DATABASE_URL`` shared with ``payground_server`` shares keys and webhooks too). When
+    the test ends every server the factory started is stopped, and an exception one of them
+    raised is re-raised as an error of the test.
 
     :returns: a function ``(config: Mapping | None = None) -> Server``.
 
@@ -305,6 +323,7 @@ def payground_make_server(
         settings = dict(config or {})
         if not settings.get("HOME"):
             settings["HOME"] = str(tmp_path_factory.mktemp("payground_home"))
+        _share_run_secret(pytestconfig, settings)
         server = Server(settings)
         server.start()
         servers.append(server)
@@ -342,14 +361,10 @@ def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager
 def pytest_configure_node(node: Any) -> None:
     """In the pytest-xdist controller: give every worker the same pepper for a new home.
 
-    Sent over xdist's channel, never on a command line or in the environment.
+    Sent over xdist's channel, never on a command line or in the environment (in clear
+    with ``--tx socket=...``, as everything xdist sends; see the README).
     """
-    import secrets
-
-    config = node.config
-    if _RUN_SECRET not in config.stash:
-        config.stash[_RUN_SECRET] = secrets.token_urlsafe(32)
-    node.workerinput[_WORKER_SECRET] = config.stash[_RUN_SECRET]
+    node.workerinput[_WORKER_SECRET] = _run_secret(node.config)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -849,3 +849,117 @@ def test_session_wide_rate_limits_leave_failed_authentications_alone(pytester):
     )
     result = run(pytester)
     result.assert_outcomes(passed=13)
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_made_server_on_the_sessions_database_shares_its_keys_and_webhooks(pytester,
+                                                                             monkeypatch,
+                                                                             workers):
+    """A payground_make_server server given payground_config's DATABASE_URL had a pepper of
+    its own home: its keys were a 401 on the session's server, and a delivery that a
+    session server (of any worker) took from the one queue was signed with another secret."""
+    monkeypatch.delenv("PAYGROUND_SECRET", raising=False)
+    database = f"sqlite:///{pytester.path / 'shared.db'}"
+    pytester.makeconftest(
+        f"""
+        import pytest
+
+        DATABASE = {database!r}
+
+        @pytest.fixture(scope="session")
+        def payground_config():
+            return {{"DATABASE_URL": DATABASE}}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import http.server, threading
+
+        import pytest
+        import requests
+        import stripe
+
+        from conftest import DATABASE
+
+        @pytest.fixture
+        def receiver():
+            got = []
+
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers["Content-Length"]))
+                    got.append((body, self.headers["Stripe-Signature"]))
+                    self.send_response(200)
+                    self.end_headers()
+
+                def log_message(self, *args):
+                    pass
+
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            yield f"http://127.0.0.1:{server.server_address[1]}/hook", got
+            server.shutdown()
+            server.server_close()
+
+        @pytest.mark.parametrize("n", range(3))
+        def test_shared(payground_server, payground_make_server, receiver, n):
+            url, got = receiver
+            server = payground_make_server({"DATABASE_URL": DATABASE})
+            account = server.signup()
+            on_session_server = requests.get(
+                payground_server.url_for("/v1/customers"), timeout=30,
+                headers={"Authorization": f"Bearer {account.secret_key}"})
+            assert on_session_server.status_code == 200, on_session_server.text
+            client = stripe.StripeClient(account.secret_key, max_network_retries=0,
+                                         base_addresses={"api": server.url})
+            endpoint = client.v1.webhook_endpoints.create(
+                {"url": url, "enabled_events": ["charge.succeeded"]})
+            charges = {client.v1.charges.create({"amount": 100 + i, "currency": "usd",
+                                                 "source": "tok_visa"}).id for i in range(3)}
+            server.wait_for_webhooks()
+            events = [stripe.Webhook.construct_event(body, signature, endpoint.secret)
+                      for body, signature in got]
+            assert {event.data.object.id for event in events} == charges
+        """
+    )
+    args = ("-n", workers, "--dist", "each") if workers != "0" else ()
+    if workers != "0":
+        pytest.importorskip("xdist")
+    run(pytester, *args).assert_outcomes(passed=3 * max(1, int(workers)))
+
+
+@pytest.mark.parametrize("fixture", ["payground_server", "payground_make_server"])
+def test_a_server_failing_after_its_settings_are_read_shows_no_pepper_with_showlocals(
+        pytester, monkeypatch, fixture):
+    """create_app holds the settings, pepper included, while it opens the database: with
+    --showlocals a database that cannot be opened printed the pepper in that frame."""
+    monkeypatch.delenv("PAYGROUND_SECRET", raising=False)
+    pytester.path.joinpath("a-file").write_text("")
+    # Under a file: the database's folder cannot be made, after the pepper was read.
+    database = f"sqlite:///{pytester.path / 'a-file' / 'payground.db'}"
+    pytester.makepyfile(
+        f"""
+        def test_one(payground_server):
+            pass
+
+        def test_two(payground_make_server):
+            payground_make_server({{"DATABASE_URL": {database!r}}})
+        """ if fixture == "payground_make_server" else "def test_one(payground_server):\n"
+        "    pass\n"
+    )
+    pytester.makeconftest(
+        f"""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def payground_config():
+            return {{"DATABASE_URL": {database!r}}}
+        """ if fixture == "payground_server" else ""
+    )
+    result = run(pytester, "-l", "--tb=long", f"--basetemp={pytester.path / 'tmp'}")
+    result.stdout.fnmatch_lines(["*FileExistsError*a-file*"])
+    peppers = {path.read_text().strip() for path in (pytester.path / "tmp").glob("*/secret")}
+    assert len(peppers) == 1  # the run's, in every home
+    assert "settings   = {" in result.stdout.str()  # create_app's locals were shown
+    assert peppers.pop() not in result.stdout.str()
+    assert "Pepper('<hidden>')" in result.stdout.str()

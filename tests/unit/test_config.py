@@ -31,6 +31,17 @@ def test_secret_is_generated_once_with_mode_0600(tmp_path):
     assert mode == 0o600
 
 
+@pytest.mark.parametrize("given", [None, "1234"])
+def test_the_pepper_hides_from_repr_and_nothing_else(tmp_path, given):
+    # Tracebacks that print locals show the settings dict by repr (pytest --showlocals).
+    config = load_config({"HOME": str(tmp_path), "SECRET": given}, environ={})
+    pepper = config["SECRET"]
+    expected = given or (tmp_path / "secret").read_text().strip()
+    assert pepper == expected and str(pepper) == expected and pepper.encode() == expected.encode()
+    assert expected not in repr(config)
+    assert "Pepper('<hidden>')" in repr(config)
+
+
 def test_a_new_home_is_readable_by_its_owner_only(tmp_path):
     # It holds the database (SQLite makes it 0644) next to the pepper and the CLI session.
     home = tmp_path / "parent" / "home"
