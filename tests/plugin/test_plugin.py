@@ -514,6 +514,35 @@ def test_the_database_stays_in_its_home_whatever_the_temporary_directory_is_call
     assert not (pytester.path / "ci").exists()  # where the "?" used to put the database
 
 
+# A webhook receiver for the pytester projects below: (url, [(body, Stripe-Signature)]).
+RECEIVER_FIXTURE = """
+import http.server, threading
+
+import pytest
+
+
+@pytest.fixture
+def receiver():
+    got = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            got.append((body, self.headers["Stripe-Signature"]))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", got
+    server.shutdown()
+    server.server_close()
+"""
+
+
 XDIST_RECORD = """
     import json, os
 
@@ -581,31 +610,14 @@ def test_xdist_workers_sharing_a_database_sign_and_wait_for_each_others_webhooks
             return {{"DATABASE_URL": "sqlite:///{pytester.path / 'shared.db'}"}}
         """
     )
+    pytester.makepyfile(receiver=RECEIVER_FIXTURE)
     pytester.makepyfile(
         """
-        import hashlib, http.server, json, os, threading
+        import hashlib, json, os
 
         import pytest
 
-        @pytest.fixture
-        def receiver():
-            got = []
-
-            class Handler(http.server.BaseHTTPRequestHandler):
-                def do_POST(self):
-                    body = self.rfile.read(int(self.headers["Content-Length"]))
-                    got.append((body, self.headers["Stripe-Signature"]))
-                    self.send_response(200)
-                    self.end_headers()
-
-                def log_message(self, *args):
-                    pass
-
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            yield f"http://127.0.0.1:{server.server_address[1]}/hook", got
-            server.shutdown()
-            server.server_close()
+        from receiver import receiver  # noqa: F401 (a fixture)
 
         @pytest.mark.parametrize("n", range(6))
         def test_webhooks(payground_stripe, payground_server, receiver, worker_id, n):
@@ -871,35 +883,16 @@ def test_a_made_server_on_the_sessions_database_shares_its_keys_and_webhooks(pyt
             return {{"DATABASE_URL": DATABASE}}
         """
     )
+    pytester.makepyfile(receiver=RECEIVER_FIXTURE)
     pytester.makepyfile(
         """
-        import http.server, threading
-
         import pytest
         import requests
         import stripe
 
         from conftest import DATABASE
 
-        @pytest.fixture
-        def receiver():
-            got = []
-
-            class Handler(http.server.BaseHTTPRequestHandler):
-                def do_POST(self):
-                    body = self.rfile.read(int(self.headers["Content-Length"]))
-                    got.append((body, self.headers["Stripe-Signature"]))
-                    self.send_response(200)
-                    self.end_headers()
-
-                def log_message(self, *args):
-                    pass
-
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            yield f"http://127.0.0.1:{server.server_address[1]}/hook", got
-            server.shutdown()
-            server.server_close()
+        from receiver import receiver  # noqa: F401 (a fixture)
 
         @pytest.mark.parametrize("n", range(3))
         def test_shared(payground_server, payground_make_server, receiver, n):
