@@ -40,9 +40,40 @@ UNRECOGNIZED_URL = (
     "Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we can "
     "help at https://support.stripe.com/."
 )
-SEARCH_UNSUPPORTED = (
-    "Unrecognized request URL ({method}: {path}): Payground has no search. List the {noun} "
-    "instead (GET /v1/{noun}), filtered by {filters}."
+# Search (GET /v1/{customers,charges,payment_intents}/search). Stripe's wording for these is
+# not documented, except the unsupported field's (as Stripe's answers show it): the others are
+# Payground's own (README, "Where Payground differs").
+SEARCH_SYNTAX = "Invalid query at character {at}: {what}."
+SEARCH_EXPECTED_SEPARATOR = "expected a space, AND or OR after a clause"
+SEARCH_EXPECTED_CLAUSE = "expected a clause after {word}"
+SEARCH_EXPECTED_FIELD = "expected a field name"
+SEARCH_EXPECTED_KEY = 'expected a quoted metadata key, such as metadata["plan"]'
+SEARCH_EXPECTED_BRACKET = "expected ] after the metadata key"
+SEARCH_EXPECTED_OPERATOR = "expected an operator (:, ~, >, <, >= or <=) after {field}"
+SEARCH_EXPECTED_VALUE = "expected a value after {field}{operator}"
+SEARCH_UNQUOTED = 'strings must be quoted: {field}{operator}"{word}", not {field}{operator}{word}'
+SEARCH_UNTERMINATED = "unterminated string"
+SEARCH_EMPTY = 'Invalid query: it has no clause. Search with one, such as email:"jo@example.com".'
+SEARCH_AND_OR = (
+    "Invalid query: AND and OR cannot be combined in one query (there are no parentheses). "
+    "Use one or the other."
+)
+SEARCH_TOO_MANY_CLAUSES = "Invalid query: a query can have at most {max} clauses."
+SEARCH_FIELD_UNSUPPORTED = (
+    "Field '{field}' is an unsupported search field for resource '{resource}'. See "
+    "https://stripe.com/docs/search#query-fields-for-{anchor} for a list of supported fields."
+)
+SEARCH_OPERATOR_UNSUPPORTED = (
+    "Invalid query: {field} cannot be searched with {operator} (it takes {operators})."
+)
+SEARCH_SUBSTRING_TOO_SHORT = (
+    "Invalid query: a substring search ({field}~) needs at least {min} characters."
+)
+SEARCH_NOT_AN_INTEGER = "Invalid query: {field} takes an integer, not {value}."
+SEARCH_NULL_OPERATOR = "Invalid query: null can only be matched with ':' ({field}:null)."
+SEARCH_PAGE_INVALID = (
+    "Invalid page: it is not a next_page this search returned. Pass the next_page of the "
+    "previous response, with the same query."
 )
 PARAMETER_UNKNOWN = "Received unknown parameter: {param}"
 PARAMETER_MISSING = "Missing required param: {param}."

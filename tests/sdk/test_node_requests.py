@@ -70,8 +70,9 @@ def test_expand_and_search_as_node_sends_them(payground_account):
     # stripe.customers.search({query: "email:'a@example.com'"})
     searched = node(payground_account, "GET",
                     "/v1/customers/search?query=email%3A%27a%40example.com%27")
-    assert searched.status_code == 404
-    assert "Payground has no search" in searched.json()["error"]["message"]
+    assert searched.status_code == 200, searched.json()
+    assert searched.json()["object"] == "search_result"
+    assert [c["id"] for c in searched.json()["data"]] == [made["id"]]
 
 
 def test_a_delete_with_content_type_and_no_body(payground_account):

@@ -27,7 +27,7 @@ from .validation import shown as _shown
 __all__ = [
     "Bool", "Currency", "Email", "Expand", "Int", "IsoCurrency", "ListParams", "Metadata", "OneOf",
     "SendableUrl", "StatementDescriptor", "StringArray", "StripeSchema", "Str", "dumper_for",
-    "fast_dumper", "fast_loader", "list_schema", "string_array",
+    "fast_dumper", "fast_loader", "list_schema", "search_result_schema", "string_array",
 ]
 
 
@@ -402,6 +402,24 @@ def list_schema(item_schema: type[Schema]) -> type[Schema]:
         "data": fields.List(fields.Nested(item_schema), attribute="items"),
         "ITEM_SCHEMA": item_schema,
         # An expandable list (a charge's refunds) needs what reading its items needs.
+        "READ_PERMISSIONS": getattr(item_schema, "READ_PERMISSIONS", ()),
+    })
+
+
+class _SearchResultOut(Schema):
+    object = fields.Constant("search_result")
+    url = fields.String()
+    has_more = fields.Boolean()
+    next_page = fields.String()
+
+
+@lru_cache(maxsize=None)
+def search_result_schema(item_schema: type[Schema]) -> type[Schema]:
+    """Stripe's ``{object: "search_result", url, has_more, next_page, data}`` around
+    ``item_schema`` (cached). It dumps a ``services.search.SearchPage``."""
+    return type(f"{item_schema.__name__}SearchResult", (_SearchResultOut,), {
+        "data": fields.List(fields.Nested(item_schema), attribute="items"),
+        "ITEM_SCHEMA": item_schema,
         "READ_PERMISSIONS": getattr(item_schema, "READ_PERMISSIONS", ()),
     })
 

@@ -1,43 +1,60 @@
-"""``GET /v1/{customers,charges,payment_intents}/search``: Stripe's search, which Payground lacks.
+"""``GET /v1/{customers,charges,payment_intents}/search``: Stripe's search query language.
 
-Without these routes the SDKs' ``search`` (``stripe.customers.search({query: ...})`` in
-Node, ``stripe.Customer.search(query=...)`` in Python) reached the retrieve route with the
-id ``search`` and was told ``Received unknown parameter: query``, as if search were there and
-its parameter wrong. It is answered as a route Payground lacks: a 404 that names the list
-and the filters to use instead.
+The query is read and turned into SQL by ``services.search``; these views only take the
+parameters and dump the ``search_result``. (Flask prefers the static ``/customers/search`` to
+``/customers/<customer_id>``, whatever order they are declared in.)
 """
 
 from __future__ import annotations
 
 from flask import request
 
-from .. import messages
-from ..errors import RouteNotFound
 from ..http.auth import requires
+from ..http.context import scope, state
+from ..http.decorators import accepts, returns
+from ..http.intent_schemas import PaymentIntentOut
+from ..http.schemas import Expand, Int, Str, StripeSchema, search_result_schema
+from ..services import search
 from . import bp
+from .charges import ChargeOut
+from .customers import CustomerOut
 
 
-def _unsupported(noun: str, filters: str) -> RouteNotFound:
-    return RouteNotFound(messages.SEARCH_UNSUPPORTED.format(
-        method=request.method, path=request.path, noun=noun, filters=filters))
+class SearchParams(StripeSchema):
+    query = Str(required=True)  # Stripe's 5000 characters at most
+    limit = Int(minimum=1, maximum=100, load_default=10)
+    page = Str()
+    expand = Expand(load_default=list)
+
+
+def _search(resource: str, params):
+    s = scope()
+    return search.search(resource, s.account, s.livemode, s.clock, params, request.path,
+                         secret=state().pepper)
 
 
 @bp.get("/customers/search")
 @requires("customer_read")
-def search_customers():
-    """Search customers (not in Payground: list them)."""
-    raise _unsupported("customers", "email, created")
+@accepts(SearchParams)
+@returns(search_result_schema(CustomerOut))
+def search_customers(params):
+    """Search customers (Stripe's query language), newest first."""
+    return _search("customers", params)
 
 
 @bp.get("/charges/search")
 @requires("charge_read")
-def search_charges():
-    """Search charges (not in Payground: list them)."""
-    raise _unsupported("charges", "customer, payment_intent, created")
+@accepts(SearchParams)
+@returns(search_result_schema(ChargeOut))
+def search_charges(params):
+    """Search charges (Stripe's query language), newest first."""
+    return _search("charges", params)
 
 
 @bp.get("/payment_intents/search")
 @requires("payment_intent_read")
-def search_payment_intents():
-    """Search PaymentIntents (not in Payground: list them)."""
-    raise _unsupported("payment_intents", "customer, created")
+@accepts(SearchParams)
+@returns(search_result_schema(PaymentIntentOut))
+def search_payment_intents(params):
+    """Search PaymentIntents (Stripe's query language), newest first."""
+    return _search("payment_intents", params)
