@@ -137,3 +137,97 @@ def test_an_existing_database_keeps_its_page_size(tmp_path):
         assert r.status_code == 201, r.get_json()
     finally:
         dispose_app(app)
+
+
+# Ctrl-C reaches the main thread while it waits for another process's ``flock``: a CLI
+# command, a shell or a test session that carries on afterwards must not keep the lock.
+
+class _Interrupted:
+    """A stand-in for ``fcntl``: ``flock(LOCK_EX)`` raises KeyboardInterrupt (what Python's
+    SIGINT handler does while the wait is interrupted); the other calls are recorded."""
+
+    LOCK_EX, LOCK_UN = 2, 8
+
+    def __init__(self):
+        self.calls = []
+
+    def flock(self, fd, op):
+        self.calls.append(op)
+        if op == self.LOCK_EX:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_waiting_for_the_file_lock_frees_the_thread_lock(tmp_path, monkeypatch):
+    import sys
+
+    from payground.extensions import WriterLock
+
+    lock = WriterLock(str(tmp_path / "db.writelock"))
+    fake = _Interrupted()
+    monkeypatch.setitem(sys.modules, "fcntl", fake)
+    with pytest.raises(KeyboardInterrupt):
+        lock.acquire()
+    assert not lock.locked()
+    # Unlocking a file lock that was never taken is harmless, and covers a Ctrl-C that came
+    # just after the flock was granted.
+    assert fake.calls == [fake.LOCK_EX, fake.LOCK_UN]
+    monkeypatch.undo()
+    assert lock.acquire() is True  # at once: a leaked lock would make this wait 10 s
+    lock.release()
+    assert not lock.locked()
+
+
+def test_a_failing_file_unlock_still_frees_the_thread_lock(tmp_path, monkeypatch):
+    import sys
+
+    from payground.extensions import WriterLock
+
+    lock = WriterLock(str(tmp_path / "db.writelock"))
+    assert lock.acquire() is True
+
+    class _Stuck:
+        LOCK_EX, LOCK_UN = 2, 8
+
+        def flock(self, fd, op):
+            raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "fcntl", _Stuck())
+    with pytest.raises(KeyboardInterrupt):
+        lock.release()
+    assert not lock.locked()
+
+
+def test_ctrl_c_in_a_write_outside_a_request_frees_the_lock(app, sqlite_lock, monkeypatch):
+    import sys
+
+    with app.app_context():
+        monkeypatch.setitem(sys.modules, "fcntl", _Interrupted())
+        with pytest.raises(KeyboardInterrupt):
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))  # outside a request every transaction writes
+        assert not sqlite_lock.locked()
+        monkeypatch.undo()
+        with db.engine.begin() as conn:  # the process's next write goes through
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+            assert sqlite_lock.locked()
+        assert not sqlite_lock.locked()
+
+
+def test_ctrl_c_just_after_begin_immediate_frees_the_lock(app, sqlite_lock):
+    from sqlalchemy import event
+
+    def interrupted(_connection):  # runs after Payground's own begin listener
+        raise KeyboardInterrupt
+
+    with app.app_context():
+        event.listen(db.engine, "begin", interrupted)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                with db.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+        finally:
+            event.remove(db.engine, "begin", interrupted)
+        assert not sqlite_lock.locked()
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+        assert not sqlite_lock.locked()

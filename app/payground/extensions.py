@@ -131,24 +131,34 @@ class WriterLock:
         """Wait for the lock; ``False`` if the wait timed out (the caller goes on without)."""
         if not self._threads.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
             return False
-        if self.path is not None:
-            try:
-                import fcntl
+        try:
+            if self.path is not None:
+                try:
+                    import fcntl
 
-                fcntl.flock(self._file(), fcntl.LOCK_EX)
-            except (OSError, ImportError):
-                pass  # no lock file (read-only directory, Windows ...): threads only
+                    fcntl.flock(self._file(), fcntl.LOCK_EX)
+                except (OSError, ImportError):
+                    pass  # no lock file (read-only directory, Windows ...): threads only
+        except BaseException:
+            # Ctrl-C (KeyboardInterrupt) while another process holds the file: the caller
+            # never learns it holds the lock, so give it back, or every later write of this
+            # process (a shell, a test session's teardown) waits out the busy timeout. The
+            # interrupt may also have come just after the flock was granted: unlock it too.
+            self.release()
+            raise
         return True
 
     def release(self) -> None:
-        if self.path is not None and self._fd is not None and self._pid == os.getpid():
-            try:
-                import fcntl
+        try:
+            if self.path is not None and self._fd is not None and self._pid == os.getpid():
+                try:
+                    import fcntl
 
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-            except OSError:
-                pass
-        self._threads.release()
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+                except (OSError, ImportError):
+                    pass
+        finally:
+            self._threads.release()  # whatever the unlock raised
 
     def locked(self) -> bool:
         """Whether a thread of this process holds the lock now."""

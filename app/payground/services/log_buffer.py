@@ -237,8 +237,16 @@ class _Flusher:
                 self._wakeup.notify()
 
     def flush_all(self) -> None:
+        """Every buffer's last rows, at exit. One that cannot be written (its database gone)
+        must not cost the others theirs: each is tried, a failure is a warning through the
+        scrubbing logger (atexit would print the traceback to stderr, and stop there)."""
         for buffer in list(self._buffers):
-            buffer.flush_before_exit()
+            waiting = len(buffer._rows)
+            try:
+                buffer.flush_before_exit()
+            except Exception as exc:  # noqa: BLE001 - the next buffer's rows still count
+                log.warning("could not write %d request log rows at exit: %s", waiting,
+                            type(exc).__name__, exc_info=True)
 
     def after_fork_in_child(self) -> None:
         self._wakeup = threading.Condition()

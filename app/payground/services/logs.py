@@ -90,7 +90,9 @@ def write_request_logs(engine, rows: list[dict[str, Any]], raw=None) -> None:
             raw.rollback()
         except dbapi_error:
             pass
-        raise DBAPIError.instance(sql, params, exc, dbapi_error) from exc
+        # As SQLAlchemy's own errors on this engine: the SQL, not the rows' values.
+        raise DBAPIError.instance(sql, params, exc, dbapi_error,
+                                  hide_parameters=engine.hide_parameters) from exc
     finally:
         if own:
             raw.close()  # back to the pool
