@@ -334,3 +334,59 @@ def test_a_program_run_with_the_server_stopped_says_to_start_it(name, server_sto
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 1, stdout + stderr
     assert stderr == SERVER_STOPPED[name].format(url=url) + "\n"
+
+
+# `STRIPE_SECRET_KEY=` in .env (a key deleted by hand, a template copied): the programs said
+# "not set (no .env here?)" beside a .env, or sent an empty key and printed the server's
+# puzzled answer ("... is not a key of the signed-in account", "Invalid keys[0]").
+EMPTY_READ = ("STRIPE_SECRET_KEY is empty: run `payground init` in this folder (it writes a "
+              "working key to .env)")
+EMPTY_IN_ENV = ("STRIPE_SECRET_KEY is empty in .env: run `payground init` in this folder (it "
+                "writes a working key there)")
+EMPTY_LOADED = ("STRIPE_SECRET_KEY is empty: run `payground init` in this folder, then load "
+                ".env again (set -a; . ./.env; set +a)")
+EMPTY_KEY = {
+    **{name: EMPTY_READ for name in (
+        "01-first-charge/charge_with_requests.py", "01-first-charge/charge_with_stripe.py",
+        "02-storing-keys/check_setup.py", "03-restricted-keys/admin_backend.py")},
+    **{name: EMPTY_IN_ENV for name in (
+        "04-rolling-keys/roll_key.py", "04-rolling-keys/worker.py",
+        "08-leak-drill/contain.py", "08-leak-drill/leak.py", "08-leak-drill/watch.py",
+        "09-oauth/acme_site.py", "09-oauth/business/disconnect.py", "09-oauth/business/sales.py",
+        "09-oauth/register_app.py", "09-oauth/replay_code.py", "09-oauth/report.py")},
+    **{name: EMPTY_LOADED for name in (
+        "05-test-to-live/find_charge.py", "05-test-to-live/payout.py", "05-test-to-live/shop.py",
+        "06-keys-in-the-browser/pay_server.py", "07-webhooks/pay.py", "07-webhooks/register.py",
+        "07-webhooks/roll_secret.py")},
+}
+# The others use no STRIPE_SECRET_KEY: another key (go_live.py, lesson 3's team keys, the
+# publishable key), the dashboard session only, or none (forge.py, handler.py); finish_roll.py
+# stops first when no roll is in progress, and roll_key.py checked the key when it started one.
+NO_SECRET_KEY = {
+    "01-first-charge/go_live.py", "02-storing-keys/leak_on_purpose.py",
+    "03-restricted-keys/analytics_report.py", "03-restricted-keys/contain_leak.py",
+    "03-restricted-keys/leaked_key.py", "03-restricted-keys/make_team_keys.py",
+    "03-restricted-keys/marketing_dashboard.py", "04-rolling-keys/finish_roll.py",
+    "05-test-to-live/activate.py", "05-test-to-live/customer.py",
+    "06-keys-in-the-browser/checkout_page.py", "07-webhooks/deliveries.py",
+    "07-webhooks/forge.py", "07-webhooks/handler.py",
+}
+
+
+def test_every_program_is_checked_for_an_empty_secret_key_or_uses_none():
+    assert not set(EMPTY_KEY) & NO_SECRET_KEY
+    assert set(EMPTY_KEY) | NO_SECRET_KEY == set(BEFORE_INIT)
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_KEY))
+def test_a_program_with_an_empty_key_in_env_says_to_run_init(name, tmp_path):
+    home, url, env = _logged_in_project(tmp_path)
+    env["STRIPE_SECRET_KEY"] = ""
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    # Lessons 5 to 7 read the environment only: .env loaded as their READMEs say.
+    loaded = env if EMPTY_KEY[name] is EMPTY_LOADED else {}
+    result = run_mistake(name, tmp_path, {**loaded, "PAYGROUND_HOME": str(home),
+                                          "WEBHOOK_URL": f"{url}/webhook"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr == EMPTY_KEY[name] + "\n"
+    assert "STRIPE_SECRET_KEY" not in result.stdout  # check_setup.py's .env lines come first

@@ -136,3 +136,20 @@ def test_the_page_given_the_secret_key_by_mistake_stops_without_a_token(project)
         "listing charges with the page's key: 200: it reads your charges, so it is no "
         "publishable key: put the pk_test_ key in STRIPE_PUBLISHABLE_KEY"]
     assert secret not in page.stderr
+
+
+@pytest.mark.parametrize("page_key", ["STRIPE_LIVE_PUBLISHABLE_KEY", "STRIPE_LIVE_SECRET_KEY"],
+                         ids=["live keys", "live keys swapped"])
+def test_the_page_with_live_keys_says_live_mode_refuses_its_test_card(project, page_key):
+    """With the live keys loaded, the page's test card is refused as live mode refuses it, and
+    nothing it prints speaks of pk_test_ or test mode (its swapped-keys hint names the key's
+    own mode, pk_live_, should a card ever get that far)."""
+    project.run_args([sys.executable, "-m", "payground", "activate", "--url",
+                      project.server.url])
+    env = project.dotenv()
+    page = project.run_args(
+        [sys.executable, str(LESSON / "checkout_page.py")], status=1,
+        env={"STRIPE_PUBLISHABLE_KEY": env[page_key], "STRIPE_API_BASE": env["STRIPE_API_BASE"]})
+    assert page.stdout == ""
+    assert page.stderr == f"402 {messages.LIVE_MODE_TEST_CARD}\n"
+    assert "pk_test_" not in page.stderr and env[page_key] not in page.stderr

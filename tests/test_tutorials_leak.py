@@ -74,12 +74,8 @@ def test_leaking_the_same_key_twice_says_a_drill_is_running(server, tmp_path):
         drill_id]
 
 
-@pytest.mark.parametrize("leak_first", [False, True], ids=["before leak.py", "a second time"])
-def test_contain_without_a_drill_for_the_key_rolls_nothing(server, tmp_path, leak_first):
+def test_contain_before_leak_rolls_nothing(server, tmp_path):
     project = LessonProject(server, tmp_path)
-    if leak_first:  # contain.py ran once: .env holds the new key, which has no drill
-        run(project, "leak.py")
-        run(project, "contain.py")
     key = project.dotenv()["STRIPE_SECRET_KEY"]
     before = project.dashboard("GET", "/sandbox/keys")["data"]
 
@@ -92,6 +88,44 @@ def test_contain_without_a_drill_for_the_key_rolls_nothing(server, tmp_path, lea
     assert project.dashboard("GET", "/sandbox/keys")["data"] == before
     requests.get(server.url_for("/v1/balance"), timeout=10,
                  headers={"Authorization": f"Bearer {key}"}).raise_for_status()
+
+
+def test_contain_run_a_second_time_says_the_leak_is_contained_already(server, tmp_path):
+    """It said "no leak drill for <the new key>: start one", as if nothing had happened."""
+    project = LessonProject(server, tmp_path)
+    leaked = project.dotenv()["STRIPE_SECRET_KEY"]
+    run(project, "leak.py")
+    first = run(project, "contain.py")
+    new = project.dotenv()["STRIPE_SECRET_KEY"]
+    before = project.dashboard("GET", "/sandbox/keys")["data"]
+
+    again = run(project, "contain.py")
+
+    assert again == [f"contained already: {masked(leaked)} was rolled to {masked(new)}, the key "
+                     "in .env; nothing to roll", *first[3:]]  # the same score
+    assert project.dotenv()["STRIPE_SECRET_KEY"] == new
+    assert project.dashboard("GET", "/sandbox/keys")["data"] == before
+    requests.get(server.url_for("/v1/balance"), timeout=10,
+                 headers={"Authorization": f"Bearer {new}"}).raise_for_status()
+
+
+def test_contain_after_the_key_was_revoked_another_way_says_so(server, tmp_path):
+    """The README's other way (payground keys revoke) with .env left as it was: the roll was
+    refused with the server's "Only an active key can be rolled", and no next step."""
+    project = LessonProject(server, tmp_path)
+    leaked = project.dotenv()["STRIPE_SECRET_KEY"]
+    run(project, "leak.py")
+    [key] = [k for k in project.dashboard("GET", "/sandbox/keys")["data"]
+             if k["redacted"] == masked(leaked)]
+    project.dashboard("POST", f"/sandbox/keys/{key['id']}/revoke")
+
+    result = project.run_args([sys.executable, str(LESSON / "contain.py")], status=1)
+
+    assert result.stdout == ""
+    assert result.stderr == (f"{masked(leaked)}, the key in .env, is revoked already: the leak "
+                             "is contained, nothing to roll. `payground init` here puts a "
+                             "working key in .env\n")
+    assert project.dotenv()["STRIPE_SECRET_KEY"] == leaked
 
 
 def test_a_mistyped_key_in_env_says_how_to_fix_it(server, tmp_path):

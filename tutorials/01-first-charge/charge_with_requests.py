@@ -9,8 +9,11 @@ from dotenv import load_dotenv
 load_dotenv(".env")  # written by `payground init`; .gitignore keeps it out of Git
 API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
-if not SECRET_KEY:  # no .env in the folder you run this from
+if SECRET_KEY is None:  # no .env in the folder you run this from
     sys.exit("STRIPE_SECRET_KEY is not set (no .env here?): run `payground init` in this folder")
+if not SECRET_KEY:  # `STRIPE_SECRET_KEY=` in .env (or exported empty by your shell)
+    sys.exit("STRIPE_SECRET_KEY is empty: run `payground init` in this folder (it "
+             "writes a working key to .env)")
 
 
 def create_charge(source: str = "tok_visa", amount: int = 2000) -> tuple[int, dict]:

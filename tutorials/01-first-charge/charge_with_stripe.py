@@ -7,8 +7,11 @@ import stripe
 from dotenv import load_dotenv
 
 load_dotenv(".env")
-if not os.environ.get("STRIPE_SECRET_KEY"):  # no .env in the folder you run this from
+if "STRIPE_SECRET_KEY" not in os.environ:  # no .env in the folder you run this from
     sys.exit("STRIPE_SECRET_KEY is not set (no .env here?): run `payground init` in this folder")
+if not os.environ["STRIPE_SECRET_KEY"]:  # `STRIPE_SECRET_KEY=` in .env (or in your shell)
+    sys.exit("STRIPE_SECRET_KEY is empty: run `payground init` in this folder (it "
+             "writes a working key to .env)")
 stripe.api_key = os.environ["STRIPE_SECRET_KEY"]
 stripe.api_base = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 

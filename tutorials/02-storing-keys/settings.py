@@ -40,9 +40,12 @@ def masked(key: str) -> str:
 
 def secret_key() -> str:
     """``STRIPE_SECRET_KEY``, or a clear exit saying what is wrong (never showing the key)."""
-    key = os.environ.get("STRIPE_SECRET_KEY", "")
-    if not key:
+    key = os.environ.get("STRIPE_SECRET_KEY")
+    if key is None:
         sys.exit("STRIPE_SECRET_KEY is not set: run `payground init`, or export it.")
+    if not key:  # `STRIPE_SECRET_KEY=` in .env, or exported empty
+        sys.exit("STRIPE_SECRET_KEY is empty: run `payground init` in this folder (it "
+                 "writes a working key to .env)")
     if not KEY_LIKE.fullmatch(key):
         sys.exit(f"STRIPE_SECRET_KEY does not look like a secret key ({key[:3]}...): a "
                  "publishable key (pk_) or a typo?")

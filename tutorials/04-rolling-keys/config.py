@@ -48,6 +48,15 @@ def update_env(updates: dict[str, str | None], path: Path = ENV_FILE) -> None:
     os.replace(temporary, path)
 
 
+def secret_key(config: dict[str, str]) -> str:
+    """The app's key in ``config``, or a clear exit when .env has none."""
+    if not config.get("STRIPE_SECRET_KEY"):  # `STRIPE_SECRET_KEY=` in .env, or no such line
+        state = "empty" if "STRIPE_SECRET_KEY" in config else "missing"
+        sys.exit(f"STRIPE_SECRET_KEY is {state} in .env: run `payground init` in this folder "
+                 "(it writes a working key there)")
+    return config["STRIPE_SECRET_KEY"]
+
+
 def masked(key: str) -> str:
     """The display form of a key, as the dashboard and the request log show it."""
     return f"{key[:8]}...{key[-4:]}"

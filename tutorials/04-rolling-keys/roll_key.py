@@ -2,14 +2,14 @@
 
 import sys
 
-from config import dashboard, find_key, masked, read_env, update_env
+from config import dashboard, find_key, masked, read_env, secret_key, update_env
 
 GRACE_PERIOD = 3600  # seconds the old key keeps working: time for every server to switch
 
 config = read_env()
 if "STRIPE_SECRET_KEY_PREVIOUS" in config:
     sys.exit("a roll is still in progress: finish it first (python finish_roll.py)")
-api_base, old_key = config["STRIPE_API_BASE"], config["STRIPE_SECRET_KEY"]
+api_base, old_key = config["STRIPE_API_BASE"], secret_key(config)
 api = dashboard()
 
 old = find_key(api, api_base, old_key)

@@ -5,7 +5,7 @@ import threading
 
 import requests
 
-from config import masked, read_env
+from config import masked, read_env, secret_key
 
 stop = threading.Event()
 for signal_number in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a deployment stopping it
@@ -16,7 +16,7 @@ succeeded = failed = 0
 current_key = None
 while not stop.is_set():
     config = read_env()  # the config source, read on every iteration: no restart to swap keys
-    key = config["STRIPE_SECRET_KEY"]
+    key = secret_key(config)  # an empty one is a setup mistake, not a failed request
     try:
         response = http.get(f"{config['STRIPE_API_BASE']}/v1/charges", params={"limit": 1},
                             headers={"Authorization": f"Bearer {key}"}, timeout=10)

@@ -14,9 +14,12 @@ def configure() -> str:
     Development and production run this same code; only their environment differs
     (`sk_test_...` on your laptop, `sk_live_...` on the server that takes real money).
     """
-    key = os.environ.get("STRIPE_SECRET_KEY", "")
-    if not key:  # a new terminal, say: its environment has none of .env's keys yet
+    key = os.environ.get("STRIPE_SECRET_KEY")
+    if key is None:  # a new terminal, say: its environment has none of .env's keys yet
         sys.exit("STRIPE_SECRET_KEY is not set: load .env first (set -a; . ./.env; set +a)")
+    if not key:  # loaded, but `STRIPE_SECRET_KEY=` in .env
+        sys.exit("STRIPE_SECRET_KEY is empty: run `payground init` in this folder, then load .env "
+                 "again (set -a; . ./.env; set +a)")
     if not key.startswith(("sk_test_", "sk_live_")):
         sys.exit("STRIPE_SECRET_KEY is not set to a secret key (sk_test_... or sk_live_...)")
     stripe.api_key = key

@@ -11,7 +11,7 @@ import sys
 import requests
 
 api = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
-publishable_key = os.environ.get("STRIPE_PUBLISHABLE_KEY")  # pk_test_...: fine to ship
+publishable_key = os.environ.get("STRIPE_PUBLISHABLE_KEY")  # pk_test_/pk_live_: fine to ship
 if not publishable_key:
     sys.exit("STRIPE_PUBLISHABLE_KEY is not set: load .env first (set -a; . ./.env; set +a)")
 auth = {"Authorization": f"Bearer {publishable_key}"}
@@ -30,8 +30,9 @@ print(f"tokenised: {token['card']['brand']} ending {token['card']['last4']}", fi
 # What a visitor who copies the key from the page's source can do with it:
 snooping = requests.get(f"{api}/v1/charges", headers=auth, timeout=10)
 if snooping.ok:  # a secret key where the publishable one belongs: every visitor could do this
+    mode = "live" if "_live_" in publishable_key else "test"  # the publishable key of its mode
     sys.exit(f"listing charges with the page's key: {snooping.status_code}: it reads your "
-             "charges, so it is no publishable key: put the pk_test_ key in "
+             f"charges, so it is no publishable key: put the pk_{mode}_ key in "
              "STRIPE_PUBLISHABLE_KEY")
 error = snooping.json()["error"]
 print(f"listing charges with the page's key: {snooping.status_code} {error['code']}: "

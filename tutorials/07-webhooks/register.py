@@ -11,8 +11,11 @@ import stripe
 
 from envfile import save_to_env
 
-if not os.environ.get("STRIPE_SECRET_KEY"):
+if "STRIPE_SECRET_KEY" not in os.environ:  # a new terminal: .env not loaded into it yet
     sys.exit("STRIPE_SECRET_KEY is not set: load .env first (set -a; . ./.env; set +a)")
+if not os.environ["STRIPE_SECRET_KEY"]:  # loaded, but `STRIPE_SECRET_KEY=` in .env
+    sys.exit("STRIPE_SECRET_KEY is empty: run `payground init` in this folder, then load .env "
+             "again (set -a; . ./.env; set +a)")
 stripe.api_base = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 stripe.api_key = os.environ["STRIPE_SECRET_KEY"]
 url = os.environ.get("WEBHOOK_URL", "http://127.0.0.1:5000/webhook")

@@ -21,8 +21,11 @@ saved = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "s
 if not saved.exists():  # saved by `payground init`
     sys.exit(f"no dashboard session in {saved}: run `payground init` first")
 session = {"Authorization": f"Bearer {saved.read_text().strip()}"}
-if not os.environ.get("STRIPE_SECRET_KEY"):
+if "STRIPE_SECRET_KEY" not in os.environ:  # a new terminal: .env not loaded into it yet
     sys.exit("STRIPE_SECRET_KEY is not set: load .env first (set -a; . ./.env; set +a)")
+if not os.environ["STRIPE_SECRET_KEY"]:  # loaded, but `STRIPE_SECRET_KEY=` in .env
+    sys.exit("STRIPE_SECRET_KEY is empty: run `payground init` in this folder, then load .env "
+             "again (set -a; . ./.env; set +a)")
 if not Path(".env").exists():  # where the new secret goes, shown this once
     sys.exit("no .env here: run `payground init` in this folder first")
 

@@ -12,24 +12,35 @@ import requests
 from sandbox import key_object, replace_in_env, sandbox, settings, shown
 
 api, base = sandbox()
-leaked = settings()["STRIPE_SECRET_KEY"]
-old = key_object(api, base, leaked)
+in_env = settings()["STRIPE_SECRET_KEY"]
+current = key_object(api, base, in_env)
 drills = api.get(f"{base}/sandbox/leak_drills", timeout=10).json()["data"]
-drill_id = next((d["id"] for d in drills if d["key"] == old["id"]), None)
-if drill_id is None:  # before leak.py, or a second run (.env has the new key): roll nothing
-    sys.exit(f"no leak drill for {shown(leaked)}, the key in .env: start one (python leak.py)")
+drill_id = next((d["id"] for d in drills if d["key"] == current["id"]), None)
+# A second run: .env holds the key this program rolled to, and the drill is the old key's.
+earlier = next((d for d in drills if d["key"] == current.get("rolled_from")), None)
 
-rolled = api.post(f"{base}/sandbox/keys/{old['id']}/roll", json={"expires_in": 0}, timeout=10)
-if not rolled.ok:  # revoked already, say: the server says why
-    sys.exit(rolled.json()["error"]["message"])
-replace_in_env("STRIPE_SECRET_KEY", rolled.json()["secret"])  # shown once: keep it now
-new = settings()["STRIPE_SECRET_KEY"]
-print(f"rolled {shown(leaked)} -> {shown(new)}; .env updated")
+if drill_id is None and earlier is not None:  # contained already: roll nothing, show the score
+    drill_id = earlier["id"]
+    print(f"contained already: {earlier['key_redacted']} was rolled to {shown(in_env)}, the "
+          "key in .env; nothing to roll")
+elif drill_id is None:  # before leak.py: roll nothing
+    sys.exit(f"no leak drill for {shown(in_env)}, the key in .env: start one (python leak.py)")
+elif current["status"] in ("revoked", "expired"):  # stopped from the dashboard or the CLI
+    sys.exit(f"{shown(in_env)}, the key in .env, is {current['status']} already: the leak is "
+             "contained, nothing to roll. `payground init` here puts a working key in .env")
+else:
+    rolled = api.post(f"{base}/sandbox/keys/{current['id']}/roll", json={"expires_in": 0},
+                      timeout=10)
+    if not rolled.ok:  # rolled with a grace period already, say: the server says why
+        sys.exit(rolled.json()["error"]["message"])
+    replace_in_env("STRIPE_SECRET_KEY", rolled.json()["secret"])  # shown once: keep it now
+    new = settings()["STRIPE_SECRET_KEY"]
+    print(f"rolled {shown(in_env)} -> {shown(new)}; .env updated")
 
-for name, key in (("leaked", leaked), ("new", new)):
-    answer = requests.get(f"{base}/v1/balance", timeout=10,
-                          headers={"Authorization": f"Bearer {key}"})
-    print(f"{name} key: HTTP {answer.status_code}")
+    for name, key in (("leaked", in_env), ("new", new)):
+        answer = requests.get(f"{base}/v1/balance", timeout=10,
+                              headers={"Authorization": f"Bearer {key}"})
+        print(f"{name} key: HTTP {answer.status_code}")
 
 drill = api.get(f"{base}/sandbox/leak_drills/{drill_id}", timeout=10).json()
 minutes, seconds = divmod(drill["exposure_seconds"], 60)

@@ -15,7 +15,12 @@ def settings() -> dict[str, str]:
     """The project's .env, read afresh (your app reads it on every request, as in lesson 4)."""
     if not ENV_FILE.exists():
         sys.exit("no .env here: run `payground init` in this folder first")
-    return dotenv_values(ENV_FILE)
+    values = dotenv_values(ENV_FILE)
+    if not values.get("STRIPE_SECRET_KEY"):  # `STRIPE_SECRET_KEY=` in .env, or no such line
+        state = "empty" if "STRIPE_SECRET_KEY" in values else "missing"
+        sys.exit(f"STRIPE_SECRET_KEY is {state} in .env: run `payground init` in this folder "
+                 "(it writes a working key there)")
+    return values
 
 
 def replace_in_env(name: str, value: str) -> None:

@@ -20,7 +20,12 @@ def settings() -> dict[str, str]:
     """Acme's .env, which `payground init` wrote in this folder: Acme's own keys."""
     if not ENV_FILE.exists():
         sys.exit("no .env here: run `payground init` in this folder first")
-    return dotenv_values(ENV_FILE)
+    values = dotenv_values(ENV_FILE)
+    if not values.get("STRIPE_SECRET_KEY"):  # `STRIPE_SECRET_KEY=` in .env, or no such line
+        state = "empty" if "STRIPE_SECRET_KEY" in values else "missing"
+        sys.exit(f"STRIPE_SECRET_KEY is {state} in .env: run `payground init` in this folder "
+                 "(it writes a working key there)")
+    return values
 
 
 def use_stripe() -> None:

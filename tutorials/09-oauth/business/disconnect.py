@@ -14,6 +14,10 @@ env = dotenv_values(".env")
 if "STRIPE_CLIENT_ID" in env:  # register_app.py wrote it: this is Acme's folder, Acme's key
     sys.exit("this .env is Acme's (it has STRIPE_CLIENT_ID): run this in business/, where "
              "Bloom ran `payground init`")
+if not env.get("STRIPE_SECRET_KEY"):  # `STRIPE_SECRET_KEY=` in .env, or no such line
+    state = "empty" if "STRIPE_SECRET_KEY" in env else "missing"
+    sys.exit(f"STRIPE_SECRET_KEY is {state} in .env: run `payground init` in this folder "
+             "(it writes a working key there)")
 base = env["STRIPE_API_BASE"]
 saved = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
 if not saved.exists():

@@ -12,6 +12,10 @@ env = dotenv_values(".env")
 if "STRIPE_CLIENT_ID" in env:  # register_app.py wrote it: this is Acme's folder, Acme's key
     sys.exit("this .env is Acme's (it has STRIPE_CLIENT_ID): run this in business/, where "
              "Bloom ran `payground init`")
+if not env.get("STRIPE_SECRET_KEY"):  # `STRIPE_SECRET_KEY=` in .env, or no such line
+    state = "empty" if "STRIPE_SECRET_KEY" in env else "missing"
+    sys.exit(f"STRIPE_SECRET_KEY is {state} in .env: run `payground init` in this folder "
+             "(it writes a working key there)")
 stripe.api_key = env["STRIPE_SECRET_KEY"]  # Bloom's key: it never leaves Bloom
 stripe.api_base = env["STRIPE_API_BASE"]
 
