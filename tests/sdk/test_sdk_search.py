@@ -42,3 +42,34 @@ def test_a_bad_query_raises_invalid_request_error(payground_stripe):
     assert raised.value.param == "query"
     assert raised.value.user_message == messages.SEARCH_FIELD_UNSUPPORTED.format(
         field="description", resource="customers", anchor="customers")
+
+
+def test_stripe_client_search_with_expand_and_total_count(payground_stripe_client):
+    client = payground_stripe_client
+    customer = client.v1.customers.create({"email": "c@example.com", "name": "Cee Dee"})
+    made = [client.v1.charges.create({"amount": 700 + i, "currency": "usd", "source": "tok_visa",
+                                      "customer": customer.id}) for i in range(3)]
+
+    page = client.v1.charges.search({"query": f'customer:"{customer.id}"', "limit": 2,
+                                     "expand": ["total_count", "data.customer"]})
+    assert page.total_count == 3 and page.has_more is True
+    assert [c.id for c in page.data] == [made[2].id, made[1].id]
+    assert page.data[0].customer.name == "Cee Dee"
+    rest = client.v1.charges.search({"query": f'customer:"{customer.id}"', "limit": 2,
+                                     "page": page.next_page})
+    assert [c.id for c in rest.data] == [made[0].id]
+    assert rest.has_more is False and rest.next_page is None
+    assert "total_count" not in rest  # only when expanded
+    assert [c.id for c in client.v1.customers.search({"query": 'name:"dee"'}).data] == [
+        customer.id]
+
+
+def test_live_and_test_mode_search_apart(payground_stripe, payground_account):
+    live_key = payground_account.activate_live()
+    test_made = [payground_stripe.Customer.create(email=f"t{i}@example.com") for i in range(3)]
+    live_made = payground_stripe.Customer.create(email="l@example.com", api_key=live_key)
+
+    assert [c.id for c in payground_stripe.Customer.search_auto_paging_iter(
+        query='email~"example"', limit=1)] == [c.id for c in reversed(test_made)]
+    assert [c.id for c in payground_stripe.Customer.search_auto_paging_iter(
+        query='email~"example"', limit=1, api_key=live_key)] == [live_made.id]

@@ -115,6 +115,8 @@ def check_expand(schema_class: type | None, paths: list[str]) -> None:
             raise InvalidRequestError(
                 f"This property cannot be expanded with a publishable key ({path}).",
                 param="expand")
+        if path in getattr(schema_class, "EXPANDED_BY_VIEW", ()):
+            continue  # the view fills it in itself (a search's ``total_count``)
         schema, rest, levels = schema_class, path, 0
         while rest:
             if rest in getattr(schema, "EXPANDABLE_NULLS", ()):
@@ -154,12 +156,15 @@ def expand(data: dict, obj: Any, schema_class: type, paths: list[str]) -> None:
     An output schema lists what may be expanded in ``EXPANDABLE``: a mapping of field name
     (or ``hash.field``) to ``(attribute holding the related object, lambda returning its
     schema class)``; and in ``EXPANDABLE_NULLS`` the paths Stripe can expand that Payground
-    always shows ``null`` (a customer's ``default_source``), which expanding leaves ``null``.
-    The paths were checked by ``check_expand`` (with the parameters, before the view ran).
+    always shows ``null`` (a customer's ``default_source``), which expanding leaves ``null``;
+    in ``EXPANDED_BY_VIEW`` what the view computes itself when asked (a search's
+    ``total_count``), which is left as dumped. The paths were checked by ``check_expand``
+    (with the parameters, before the view ran).
     """
     expandable = getattr(schema_class, "EXPANDABLE", {})
     for path in paths:
-        if path in getattr(schema_class, "EXPANDABLE_NULLS", ()):
+        if path in getattr(schema_class, "EXPANDABLE_NULLS", ()) or path in getattr(
+                schema_class, "EXPANDED_BY_VIEW", ()):
             continue
         head, rest = _split(path, schema_class)
         if head == "data" and isinstance(data.get("data"), list) and rest:

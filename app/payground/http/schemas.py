@@ -411,12 +411,17 @@ class _SearchResultOut(Schema):
     url = fields.String()
     has_more = fields.Boolean()
     next_page = fields.String()
+    # Stripe shows the count only when asked (expand[]=total_count): absent, not null, else.
+    total_count = fields.Function(
+        lambda page: missing if page.total_count is None else page.total_count)
+    EXPANDED_BY_VIEW = ("total_count",)
 
 
 @lru_cache(maxsize=None)
 def search_result_schema(item_schema: type[Schema]) -> type[Schema]:
-    """Stripe's ``{object: "search_result", url, has_more, next_page, data}`` around
-    ``item_schema`` (cached). It dumps a ``services.search.SearchPage``."""
+    """Stripe's ``{object: "search_result", url, has_more, next_page, data}`` (and
+    ``total_count`` when expanded) around ``item_schema`` (cached). It dumps a
+    ``services.search.SearchPage``."""
     return type(f"{item_schema.__name__}SearchResult", (_SearchResultOut,), {
         "data": fields.List(fields.Nested(item_schema), attribute="items"),
         "ITEM_SCHEMA": item_schema,

@@ -1,12 +1,16 @@
 """Search: a query (``core.search_query``) turned into SQL on one resource, a page at a time.
 
-Each resource lists the fields Stripe documents for it (docs.stripe.com/search, "Query fields
-for ..."), as Payground stores them. A field has a kind, which decides its operators:
+Each resource lists the fields Stripe documents for it (docs.stripe.com/search, "Supported
+query fields for each resource"), as Payground stores them. A field has Stripe's type, which
+decides its operators (Stripe's table: token "exact match (case insensitive)", string "exact
+match, substring (case insensitive)", numeric "exact match, greater than and less than"):
 
-- ``string``: ``:`` exact and case-insensitive; ``~`` substring (at least 3 characters) only
-  where Stripe shows it (a customer's ``email`` and ``name``); ``:null`` for absence.
-- ``token``: ``:`` exact and case-sensitive (metadata values; ids, whose case is part of
-  them); ``:null`` for absence.
+- ``token``: ``:`` the whole value, case-insensitively (metadata values, ids, a charge's
+  ``status`` ...); ``:null`` for absence.
+- ``string`` (a customer's ``email``, ``name`` and ``phone``): ``:`` finds the query's words
+  in that order among the field's (Stripe's ``name:"one two three"`` finds "one two three
+  four"; words are split at spaces here), ``~`` a substring of at least 3 characters; both
+  case-insensitive.
 - ``numeric``: ``:``, ``>``, ``<``, ``>=``, ``<=`` on integers (amounts, ``created``).
 
 Results are newest first, as lists are; the next page starts after the last row shown, named
@@ -20,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, and_, false, func, literal, not_, or_, select, true
+from sqlalchemy import Boolean, String, and_, false, func, literal, not_, or_, select, true
 
 from .. import messages
 from ..core import search_page
@@ -45,6 +49,7 @@ class Field:
     column: Callable[[type], Any]  # model -> SQL expression (None where absent)
     operators: tuple[str, ...] = EQUALITY
     boolean: bool = False  # Stripe's "true"/"false" strings on a boolean column
+    refunded: bool = False  # Stripe's three-way ``refunded`` (see _refunded)
     bits: int = 32  # a numeric column's size (PostgreSQL refuses a bound outside it)
 
 
@@ -53,13 +58,18 @@ def _metadata() -> Field:
     return Field("token", lambda m: m.metadata_)
 
 
-def _string(attr: str, *operators: str) -> Field:
-    return Field("string", lambda m: getattr(m, attr), EQUALITY + operators)
+def _string(attr: str) -> Field:
+    return Field("string", lambda m: getattr(m, attr), EQUALITY + ("~",))
 
 
-def _id(attr: str) -> Field:
-    """An object's id: exact, as ids are (case-sensitive base62; and the column's index serves)."""
+def _token(attr: str) -> Field:
     return Field("token", lambda m: getattr(m, attr))
+
+
+def _absent() -> Field:
+    """A field Stripe has that no Payground object fills (a Terminal card's ``last4``):
+    ``null`` on every row, so ``:"x"`` finds nothing and ``:null`` everything."""
+    return Field("token", lambda m: literal(None, String))
 
 
 def _numeric(attr: str, bits: int = 32) -> Field:
@@ -72,31 +82,36 @@ def _card_number(attr: str) -> Field:
 
 
 _CARD = "payment_method_details.card."
+# Stripe's payment_method_details.{card,card_present,interac_present}.*: Payground's charges
+# are all online card charges, so the two Terminal sources are never filled.
+_TERMINAL = {f"payment_method_details.{source}.{name}": _absent()
+             for source in ("card_present", "interac_present")
+             for name in ("brand", "exp_month", "exp_year", "fingerprint", "last4")}
 FIELDS: dict[str, dict[str, Field]] = {
     "customers": {
-        "created": _numeric("created"), "email": _string("email", "~"),
-        "metadata": _metadata(), "name": _string("name", "~"),
-        "phone": _string("phone"),
+        "created": _numeric("created"), "email": _string("email"),
+        "metadata": _metadata(), "name": _string("name"), "phone": _string("phone"),
     },
     "charges": {
         "amount": _numeric("amount", 64),
         "billing_details.address.postal_code": Field(
-            "string", lambda m: m.billing_address["postal_code"].as_string()),
-        "created": _numeric("created"), "currency": _string("currency"),
-        "customer": _id("customer_id"),
+            "token", lambda m: m.billing_address["postal_code"].as_string()),
+        "created": _numeric("created"), "currency": _token("currency"),
+        "customer": _token("customer_id"),
         # Payground has no disputes: no charge is disputed.
-        "disputed": Field("string", lambda m: literal(False, Boolean), boolean=True),
+        "disputed": Field("token", lambda m: literal(False, Boolean), boolean=True),
         "metadata": _metadata(),
-        _CARD + "brand": _string("brand"), _CARD + "exp_month": _card_number("exp_month"),
+        _CARD + "brand": _token("brand"), _CARD + "exp_month": _card_number("exp_month"),
         _CARD + "exp_year": _card_number("exp_year"),
-        _CARD + "fingerprint": _string("fingerprint"), _CARD + "last4": _string("last4"),
-        "refunded": Field("string", lambda m: m.refunded, boolean=True),
-        "status": _string("status"),
+        _CARD + "fingerprint": _token("fingerprint"), _CARD + "last4": _token("last4"),
+        **_TERMINAL,
+        "refunded": Field("token", lambda m: m.refunded, refunded=True),
+        "status": _token("status"),
     },
     "payment_intents": {
         "amount": _numeric("amount", 64), "created": _numeric("created"),
-        "currency": _string("currency"), "customer": _id("customer_id"),
-        "metadata": _metadata(), "status": _string("status"),
+        "currency": _token("currency"), "customer": _token("customer_id"),
+        "metadata": _metadata(), "status": _token("status"),
     },
 }
 MODELS = {"customers": Customer, "charges": Charge, "payment_intents": PaymentIntent}
@@ -109,14 +124,17 @@ class SearchPage(Page):
     """One page of a search: what ``search_result_schema`` dumps."""
 
     next_page: str | None = None
+    total_count: int | None = None  # None: not asked for (Stripe's expand[]=total_count)
 
 
 def search(resource: str, account, livemode: bool, clock, params: dict[str, Any], url: str,
-           *, secret: str) -> SearchPage:
+           *, secret: str, count: bool = False) -> SearchPage:
     """The page of ``resource`` (customers | charges | payment_intents) that ``params``
     (``query``, ``limit``, ``page``) asks for.
 
     :param secret: the app's secret, which signs the ``page`` cursors.
+    :param count: also count every row the query finds (``total_count``, which Stripe
+        gives only when asked with ``expand[]=total_count``).
     :raises InvalidRequestError: the query cannot be read, names a field the resource lacks or
         an operator the field does not take (``param: query``), or ``page`` is not a cursor
         this search made (``param: page``).
@@ -128,21 +146,22 @@ def search(resource: str, account, livemode: bool, clock, params: dict[str, Any]
     conditions = [model.account_id == account.id, model.livemode == livemode, where]
     if resource == "customers":
         conditions.append(model.deleted.is_(False))  # as in the list
+    after = []
     if params.get("page"):
         try:
             created, last_id = search_page.read(secret, scope, params["page"])
         except search_page.PageError:
             raise InvalidRequestError(messages.SEARCH_PAGE_INVALID, param="page") from None
-        conditions.append(or_(model.created < created,
-                              and_(model.created == created, model.id < last_id)))
+        after.append(or_(model.created < created,
+                         and_(model.created == created, model.id < last_id)))
     if resource != "customers":
         # Authorisations past their seven days expire first (a charge becomes refunded, its
         # intent canceled), so that a status or refunded clause sees them as they are.
         ledger.catch_up(account, livemode, clock)
     limit = params.get("limit", 10)
     rows = db.session.execute(
-        select(model).where(*conditions).order_by(model.created.desc(), model.id.desc())
-        .limit(limit + 1)).scalars().all()
+        select(model).where(*conditions, *after)
+        .order_by(model.created.desc(), model.id.desc()).limit(limit + 1)).scalars().all()
     items, has_more = list(rows[:limit]), len(rows) > limit
     if resource == "charges":
         charge_expiry.catch_up_charges(account, livemode, clock, items)
@@ -150,7 +169,10 @@ def search(resource: str, account, livemode: bool, clock, params: dict[str, Any]
         charge_expiry.catch_up_intents(account, livemode, clock, items)
     next_page = (search_page.make(secret, scope, items[-1].created, items[-1].id)
                  if has_more else None)
-    return SearchPage(items=items, has_more=has_more, url=url, next_page=next_page)
+    total = (db.session.execute(select(func.count()).select_from(model).where(*conditions))
+             .scalar_one() if count else None)  # the whole query's, whatever the page
+    return SearchPage(items=items, has_more=has_more, url=url, next_page=next_page,
+                      total_count=total)
 
 
 def _where(resource: str, model, text: str):
@@ -172,7 +194,9 @@ def _condition(resource: str, model, clause: Clause):
             field=clause.name, operator=clause.operator, operators=" ".join(spec.operators)))
     column = (_metadata_value(model, clause.key) if clause.key is not None
               else spec.column(model))
-    if clause.value is None:
+    if spec.refunded:
+        matched = _refunded(model, clause.value)
+    elif clause.value is None:
         if clause.operator != ":":
             raise _invalid(messages.SEARCH_NULL_OPERATOR.format(field=clause.name))
         matched = column.is_(None)
@@ -182,6 +206,18 @@ def _condition(resource: str, model, clause: Clause):
     return not_(matched) if clause.negated else matched
 
 
+def _refunded(model, value: str | None):
+    """Stripe's ``refunded``: ``"true"`` fully refunded, ``"false"`` partly refunded,
+    ``null`` not refunded at all (docs.stripe.com/search, "Query fields for charges")."""
+    if value is None:
+        return and_(model.refunded.is_(False), model.amount_refunded == 0)
+    if value.lower() == "true":
+        return model.refunded.is_(True)
+    if value.lower() == "false":
+        return and_(model.refunded.is_(False), model.amount_refunded > 0)
+    return false()  # neither true nor false: nothing is
+
+
 def _match(spec: Field, column, clause: Clause):
     value = clause.value
     if spec.boolean:
@@ -189,20 +225,31 @@ def _match(spec: Field, column, clause: Clause):
             return false()  # neither true nor false: nothing is
         return column == (true() if value.lower() == "true" else false())
     if spec.kind == "numeric":
-        if not _INTEGER.match(value) or abs(int(value)) >= 2**63:
+        # Length first: int() of a string past 4,300 digits raises (CPython's guard), and
+        # nothing past 19 digits fits 64 bits anyway.
+        if (not _INTEGER.match(value) or len(value.lstrip("-").lstrip("0")) > 19
+                or abs(int(value)) >= 2**63):
             raise _invalid(messages.SEARCH_NOT_AN_INTEGER.format(field=clause.name,
                                                                  value=_quoted(value)))
         return _compare(column, clause.operator, int(value), spec.bits)
+    # The database's lower() on both sides (SQLite's folds ASCII only): consistent.
     if spec.kind == "token":
-        return column == value
+        return func.lower(column) == func.lower(value)
     if clause.operator == "~":
         if len(value) < SUBSTRING_MIN:
             raise _invalid(messages.SEARCH_SUBSTRING_TOO_SHORT.format(field=clause.name,
                                                                       min=SUBSTRING_MIN))
-        # The database's lower() on both sides (SQLite's folds ASCII only): consistent.
-        pattern = "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return func.lower(column).like(func.lower(pattern), escape="\\")
-    return func.lower(column) == func.lower(value)
+        return func.lower(column).like(func.lower(f"%{_like(value)}%"), escape="\\")
+    words = " ".join(value.split())
+    if not words:  # name:"" (or spaces): no word to look for, so the whole (empty) value
+        return func.lower(column) == func.lower(value)
+    # The words, in order, among the field's: " one two three four " holds "% one two three %".
+    return func.lower(" " + column + " ").like(func.lower(f"% {_like(words)} %"), escape="\\")
+
+
+def _like(text: str) -> str:
+    """``text`` for a LIKE pattern, its ``%``, ``_`` and ``\\`` taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _compare(column, operator: str, number: int, bits: int):

@@ -7,7 +7,7 @@ parameters and dump the ``search_result``. (Flask prefers the static ``/customer
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 
 from ..http.auth import requires
 from ..http.context import scope, state
@@ -30,7 +30,7 @@ class SearchParams(StripeSchema):
 def _search(resource: str, params):
     s = scope()
     return search.search(resource, s.account, s.livemode, s.clock, params, request.path,
-                         secret=state().pepper)
+                         secret=state().pepper, count="total_count" in g.expand)
 
 
 @bp.get("/customers/search")
