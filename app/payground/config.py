@@ -50,12 +50,8 @@ def as_bool(value: Any) -> bool:
 def load_config(overrides: Mapping[str, Any] | None = None,
                 environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Resolve the configuration once, in precedence order, and derive the paths."""
-    environ = os.environ if environ is None else environ
     config = dict(DEFAULTS)
-    for name in DEFAULTS:
-        raw = environ.get(f"PAYGROUND_{name}")
-        if raw is None or raw == "":
-            continue
+    for name, raw in _from_environment(environ).items():
         if name in _INTEGERS:
             config[name] = int(raw)
         elif name in _BOOLEANS:
@@ -63,6 +59,8 @@ def load_config(overrides: Mapping[str, Any] | None = None,
         else:
             config[name] = raw
     config.update(overrides or {})
+    if config["SECRET"]:  # a given pepper is hidden from the start, as the home's below
+        config["SECRET"] = Pepper(config["SECRET"])
 
     home = Path(os.path.expanduser(str(config["HOME"])))
     config["HOME"] = str(home)
@@ -76,10 +74,27 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     parse_login_failure_limit(config["LOGIN_FAILURE_LIMIT"])
     parse_login_email_failure_limit(config["LOGIN_EMAIL_FAILURE_LIMIT"])
     check_password_cost(config["PASSWORD_COST"])
-    # Read last: until then ``config`` holds no pepper for a traceback of a typo above to
-    # show (``pytest --showlocals`` prints this frame's locals, and JUnit XML keeps them).
+    # The home's read last: until then ``config`` holds no pepper, or a hidden one, for a
+    # traceback of a typo above to show (``pytest --showlocals`` prints this frame's locals,
+    # and JUnit XML keeps them).
     config["SECRET"] = Pepper(config["SECRET"] or _secret_from_home(home))
     return config
+
+
+def _from_environment(environ: Mapping[str, str] | None) -> dict[str, str]:
+    """The non-empty ``PAYGROUND_*`` values, ``SECRET`` as a :class:`Pepper`.
+
+    Read here, where nothing can fail, so that ``load_config``'s frame never holds
+    ``os.environ`` (``--tb=long`` prints its arguments, ``--showlocals`` its locals: the
+    environment's repr, ``PAYGROUND_SECRET`` and every other secret in it) nor the pepper
+    in clear, when a setting it converts or checks next raises.
+    """
+    values = {}
+    for name in DEFAULTS:
+        raw = (os.environ if environ is None else environ).get(f"PAYGROUND_{name}")
+        if raw:
+            values[name] = Pepper(raw) if name == "SECRET" else raw
+    return values
 
 
 class Pepper(str):

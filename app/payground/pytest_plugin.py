@@ -124,10 +124,14 @@ def _share_run_secret(pytestconfig: pytest.Config, config: dict[str, Any]) -> No
     fixture's frame, which ``pytest --showlocals`` prints (and JUnit XML keeps).
     """
     __tracebackhide__ = True
-    given = config["SECRET"] if "SECRET" in config else os.environ.get("PAYGROUND_SECRET")
-    if not given:
-        from payground.config import Pepper, seed_home_secret
+    from payground.config import Pepper, seed_home_secret
 
+    given = config["SECRET"] if "SECRET" in config else os.environ.get("PAYGROUND_SECRET")
+    if config.get("SECRET"):
+        # The server's settings are locals of Server.start and create_app: a SECRET given
+        # in payground_config is hidden there too (load_config would wrap it only later).
+        config["SECRET"] = Pepper(config["SECRET"])
+    if not given:
         seed_home_secret(config["HOME"], Pepper(_run_secret(pytestconfig)))
 
 

@@ -956,3 +956,38 @@ def test_a_server_failing_after_its_settings_are_read_shows_no_pepper_with_showl
     assert "settings   = {" in result.stdout.str()  # create_app's locals were shown
     assert peppers.pop() not in result.stdout.str()
     assert "Pepper('<hidden>')" in result.stdout.str()
+
+
+@pytest.mark.parametrize("given_in", ["payground_config", "PAYGROUND_SECRET"])
+def test_a_given_pepper_is_hidden_too_when_the_server_fails_to_start(pytester, monkeypatch,
+                                                                    given_in):
+    """A SECRET in payground_config (or PAYGROUND_SECRET) was in clear in the fixture's,
+    Server.start's and create_app's settings, and load_config's: -l printed it."""
+    pepper = "a-pepper-of-the-users-own-0123456789"
+    pytester.path.joinpath("a-file").write_text("")
+    database = f"sqlite:///{pytester.path / 'a-file' / 'payground.db'}"
+    settings = {"DATABASE_URL": database}
+    if given_in == "PAYGROUND_SECRET":
+        monkeypatch.setenv("PAYGROUND_SECRET", pepper)
+    else:
+        monkeypatch.delenv("PAYGROUND_SECRET", raising=False)
+        settings["SECRET"] = pepper
+    pytester.makeconftest(
+        f"""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def payground_config():
+            return {settings!r}
+        """
+    )
+    pytester.makepyfile("def test_one(payground_server):\n    pass\n")
+    result = run(pytester, "-l", "--tb=long", "-vv")  # -vv: no local is cut short
+    result.stdout.fnmatch_lines(["*FileExistsError*a-file*"])
+    shown = result.stdout.str()
+    assert "settings   = {" in shown  # create_app's locals were shown
+    assert "'SECRET': Pepper('<hidden>')" in shown
+    # Left in clear: the conftest's source line and the fixture's `payground_config`
+    # argument, the user's own mapping (as keys in a test's own variables, README).
+    assert shown.count(pepper) == (2 if given_in == "payground_config" else 0)
+    assert not list((pytester.path).rglob("secret"))  # the given pepper, not the run's

@@ -42,6 +42,41 @@ def test_the_pepper_hides_from_repr_and_nothing_else(tmp_path, given):
     assert "Pepper('<hidden>')" in repr(config)
 
 
+@pytest.mark.parametrize("given_in", ["environment", "overrides"])
+def test_a_given_pepper_stays_hidden_when_a_later_setting_fails(tmp_path, monkeypatch,
+                                                               given_in):
+    # With PAYGROUND_SECRET set, load_config's settings held it in clear until they were
+    # returned, and its `environ` argument became os.environ: `pytest -l --tb=long` printed
+    # both when a setting after it failed its check.
+    pepper = "pepper-given-by-the-user-0123456789"
+    monkeypatch.setenv("PAYGROUND_PASSWORD_COST", "3")
+    if given_in == "environment":
+        monkeypatch.setenv("PAYGROUND_SECRET", pepper)
+        overrides = {"HOME": str(tmp_path)}
+    else:
+        monkeypatch.delenv("PAYGROUND_SECRET", raising=False)
+        overrides = {"HOME": str(tmp_path), "SECRET": pepper}
+    with pytest.raises(ValueError) as excinfo:
+        load_config(overrides)
+    assert str(excinfo.value) == ("PAYGROUND_PASSWORD_COST: 3 is not a power of two from 2 "
+                                  "to 32768 (scrypt's N; the default is 16384)")
+    import payground.config
+
+    def payground_frames(info):  # this test's own frame holds the pepper, of course
+        return info.traceback.filter(lambda e: str(e.path) == payground.config.__file__)
+
+    shown = str(excinfo.getrepr(showlocals=True, funcargs=True, style="long",
+                                tbfilter=payground_frames, truncate_locals=False,
+                                truncate_args=False))
+    assert "def load_config(" in shown
+    [frame] = [entry for entry in excinfo.traceback if entry.name == "load_config"]
+    assert frame.locals["config"]["SECRET"] == pepper  # there, but hidden
+    assert "'SECRET': Pepper('<hidden>')" in shown
+    assert "environ = None" in shown
+    if given_in == "environment":  # the user's own mapping (overrides) shows what they gave
+        assert pepper not in shown
+
+
 def test_a_new_home_is_readable_by_its_owner_only(tmp_path):
     # It holds the database (SQLite makes it 0644) next to the pepper and the CLI session.
     home = tmp_path / "parent" / "home"
