@@ -343,12 +343,15 @@ EMPTY_READ = ("STRIPE_SECRET_KEY is empty: run `payground init` in this folder (
               "working key to .env)")
 EMPTY_IN_ENV = ("STRIPE_SECRET_KEY is empty in .env: run `payground init` in this folder (it "
                 "writes a working key there)")
+# Lesson 2's programs also run in CI, where an unset secret reads as empty and no .env helps.
+EMPTY_SETTINGS = EMPTY_READ + "; in CI, set the secret the job reads it from"
 EMPTY_LOADED = ("STRIPE_SECRET_KEY is empty: run `payground init` in this folder, then load "
                 ".env again (set -a; . ./.env; set +a)")
 EMPTY_KEY = {
     **{name: EMPTY_READ for name in (
         "01-first-charge/charge_with_requests.py", "01-first-charge/charge_with_stripe.py",
-        "02-storing-keys/check_setup.py", "03-restricted-keys/admin_backend.py")},
+        "03-restricted-keys/admin_backend.py")},
+    "02-storing-keys/check_setup.py": EMPTY_SETTINGS,
     **{name: EMPTY_IN_ENV for name in (
         "04-rolling-keys/roll_key.py", "04-rolling-keys/worker.py",
         "08-leak-drill/contain.py", "08-leak-drill/leak.py", "08-leak-drill/watch.py",
@@ -390,3 +393,12 @@ def test_a_program_with_an_empty_key_in_env_says_to_run_init(name, tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr == EMPTY_KEY[name] + "\n"
     assert "STRIPE_SECRET_KEY" not in result.stdout  # check_setup.py's .env lines come first
+
+
+def test_check_setup_in_a_ci_job_whose_secret_is_not_set_says_so(tmp_path):
+    """GitHub Actions hands an unset secret to the job as an empty variable: lesson 2's CI
+    job (no .env, which it must not get) was told to run `payground init` only."""
+    result = run_mistake("02-storing-keys/check_setup.py", tmp_path,
+                         {"STRIPE_SECRET_KEY": "", "PAYGROUND_HOME": str(tmp_path / "home")})
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == EMPTY_SETTINGS + "\n"

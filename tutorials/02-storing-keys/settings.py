@@ -43,9 +43,9 @@ def secret_key() -> str:
     key = os.environ.get("STRIPE_SECRET_KEY")
     if key is None:
         sys.exit("STRIPE_SECRET_KEY is not set: run `payground init`, or export it.")
-    if not key:  # `STRIPE_SECRET_KEY=` in .env, or exported empty
+    if not key:  # `STRIPE_SECRET_KEY=` in .env, or exported empty (a CI secret not set)
         sys.exit("STRIPE_SECRET_KEY is empty: run `payground init` in this folder (it "
-                 "writes a working key to .env)")
+                 "writes a working key to .env); in CI, set the secret the job reads it from")
     if not KEY_LIKE.fullmatch(key):
         sys.exit(f"STRIPE_SECRET_KEY does not look like a secret key ({key[:3]}...): a "
                  "publishable key (pk_) or a typo?")

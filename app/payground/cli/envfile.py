@@ -356,7 +356,7 @@ def stale_shell_note(path: Path, names: tuple[str, ...] | list[str]) -> str | No
     A variable already set wins over a dotenv file, for python-dotenv and for the lessons'
     programs: after `set -a; . ./.env; set +a`, a key fixed, replaced or rolled in the file
     would go on failing from the shell's copy, with the very error the user just fixed. An
-    empty one wins too (``export STRIPE_SECRET_KEY=``): the programs then say it is not set.
+    empty one wins too (``export STRIPE_SECRET_KEY=``): the programs then say it is empty.
     """
     import shlex
 
