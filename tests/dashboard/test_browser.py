@@ -324,3 +324,28 @@ def test_without_the_script_a_double_click_gets_a_page_that_says_what_to_do(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Roll")
     page.get_by_role("link", name="API keys").click()
     expect(page.get_by_role("row", name="clicked twice")).to_have_count(1)
+
+
+def test_searching_customers_from_the_box(server, page, shoot):
+    """The search box is a plain GET form: Enter searches, the query stays, Clear lists all.
+    (A refused query is a 400 page, which the fixture would take for a console error: see
+    test_search.py for those.)"""
+    expect = sync_api.expect
+    fill_sign_up(page, server)
+    page.get_by_role("button", name="Create account").click()
+    secret = copy_from_dialog(page)
+    close_dialog(page)
+    for email in ("ada@example.com", "bob@elsewhere.org", "cy@example.com"):
+        assert api(server, secret, "POST", data={"email": email}).status_code == 200
+
+    page.goto(server.url_for("/dashboard/customers"))
+    box = page.get_by_role("searchbox", name="Search customers")
+    box.fill('email~"example.com"')
+    box.press("Enter")
+    expect(page.locator("tbody tr")).to_have_count(2)
+    expect(page.locator("tbody")).to_contain_text("cy@example.com")
+    expect(box).to_have_value('email~"example.com"')
+    shoot("customers-search")
+
+    page.get_by_role("link", name="Clear").click()
+    expect(page.locator("tbody tr")).to_have_count(3)

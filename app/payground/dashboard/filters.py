@@ -49,13 +49,17 @@ def money(amount: int | None, currency: str | None) -> str:
     return f"{format_amount(int(amount), currency)} {currency.upper()}"
 
 
+# A list's cursors and a search's: a link to another page replaces them, never keeps them.
+CURSORS = ("starting_after", "ending_before", "page")
+
+
 def page_link(**changes: str | None) -> str:
-    """This page's URL with the same filters and another cursor (``starting_after=...``).
+    """This page's URL with the same filters (or search query) and another cursor
+    (``starting_after=...``, a search's ``page=...``; none: the first page).
 
     Whatever else the address carried comes along masked: a key pasted into it is not put
     back into the page's links (nor, once followed, into the next page's address)."""
-    args = {scrub(k): scrub(v) for k, v in request.args.items()
-            if k not in ("starting_after", "ending_before")}
+    args = {scrub(k): scrub(v) for k, v in request.args.items() if k not in CURSORS}
     args.update({k: v for k, v in changes.items() if v is not None})
     # The query string built apart: a filter may be called ``endpoint`` (the webhooks page's)
     # or ``_external``, names url_for would take as its own arguments.

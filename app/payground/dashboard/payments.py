@@ -1,5 +1,8 @@
 """Payments pages of the current mode: customers, charges, refunds, payment intents,
-balance and payouts (thin views over the same services as ``/v1``)."""
+balance and payouts (thin views over the same services as ``/v1``).
+
+Customers, charges and payment intents also search: ``?query=`` takes Stripe's query language
+(``services.search``, as ``GET /v1/.../search``), paged with the search's ``page`` cursor."""
 
 from __future__ import annotations
 
@@ -8,31 +11,46 @@ from collections.abc import Callable
 from flask import g, render_template, request
 
 from ..http.context import state
-from ..http.schemas import ListParams
-from ..services import balance, charges, customers, payment_intents, payouts, refunds
+from ..http.schemas import ListParams, SearchParams
+from ..services import balance, charges, customers, payment_intents, payouts, refunds, search
 from . import bp
 from .logs import list_args, load_page
 
 
-def _list(template: str, title: str, lister: Callable[[dict], object]):
-    """A list page; ``lister(params)`` calls the service for this account and mode."""
-    page, error = load_page(ListParams(), list_args(()), lister)
-    return render_template(template, title=title, page=page, error=error), \
-        400 if error else 200
+def _list(template: str, title: str, lister: Callable[[dict], object],
+          resource: str | None = None):
+    """A list page; ``lister(params)`` calls the service for this account and mode. With a
+    ``resource`` (customers | charges | payment_intents) and a ``query``, the page is that
+    search's instead; an empty query is the list."""
+    args = {n: request.args.get(n, "").strip() for n in ("query", "page")} if resource else {}
+    if args.get("query"):
+        page, error = load_page(SearchParams(), {n: v for n, v in args.items() if v},
+                                lambda params: _search(resource, params))
+    else:
+        page, error = load_page(ListParams(), list_args(()), lister)
+    return render_template(template, title=title, page=page, error=error,
+                           query=args.get("query", "")), 400 if error else 200
+
+
+def _search(resource: str, params):
+    # The pepper signs the cursors, as for /v1/.../search: a page the API gave pages here
+    # too, and one of another account, mode or query is refused the same way.
+    return search.search(resource, g.account, g.livemode, state().clock, params,
+                         request.path, secret=state().pepper)
 
 
 @bp.get("/customers")
 def customers_page():
-    """Customers, newest first."""
+    """Customers, newest first (or those a search finds)."""
     return _list("dashboard/customers.html", "Customers", lambda params: customers.list_customers(
-        g.account, g.livemode, params, request.path))
+        g.account, g.livemode, params, request.path), "customers")
 
 
 @bp.get("/charges")
 def charges_page():
-    """Charges, newest first."""
+    """Charges, newest first (or those a search finds)."""
     return _list("dashboard/charges.html", "Charges", lambda params: charges.list_charges(
-        g.account, g.livemode, state().clock, params, request.path))
+        g.account, g.livemode, state().clock, params, request.path), "charges")
 
 
 @bp.get("/refunds")
@@ -44,10 +62,11 @@ def refunds_page():
 
 @bp.get("/payment_intents")
 def payment_intents_page():
-    """Payment intents, newest first."""
+    """Payment intents, newest first (or those a search finds)."""
     return _list("dashboard/payment_intents.html", "Payment intents",
                  lambda params: payment_intents.list_payment_intents(
-                     g.account, g.livemode, state().clock, params, request.path))
+                     g.account, g.livemode, state().clock, params, request.path),
+                 "payment_intents")
 
 
 @bp.get("/payouts")

@@ -406,6 +406,15 @@ def list_schema(item_schema: type[Schema]) -> type[Schema]:
     })
 
 
+class SearchParams(StripeSchema):
+    """What every ``/search`` endpoint (and the dashboard's search box) accepts."""
+
+    query = Str(required=True)  # Stripe's 5000 characters at most
+    limit = Int(minimum=1, maximum=100, load_default=10)
+    page = Str()
+    expand = Expand(load_default=list)
+
+
 class _SearchResultOut(Schema):
     object = fields.Constant("search_result")
     url = fields.String()

@@ -13,18 +13,11 @@ from ..http.auth import requires
 from ..http.context import scope, state
 from ..http.decorators import accepts, returns
 from ..http.intent_schemas import PaymentIntentOut
-from ..http.schemas import Expand, Int, Str, StripeSchema, search_result_schema
+from ..http.schemas import SearchParams, search_result_schema
 from ..services import search
 from . import bp
 from .charges import ChargeOut
 from .customers import CustomerOut
-
-
-class SearchParams(StripeSchema):
-    query = Str(required=True)  # Stripe's 5000 characters at most
-    limit = Int(minimum=1, maximum=100, load_default=10)
-    page = Str()
-    expand = Expand(load_default=list)
 
 
 def _search(resource: str, params):
