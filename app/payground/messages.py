@@ -75,6 +75,12 @@ SEARCH_PAGE_INVALID = (
     "Invalid page: it is not a next_page this search returned. Pass the next_page of the "
     "previous response, with the same query."
 )
+# The dashboard's search box only: it shows the query back and links its pages with it, masked.
+SEARCH_QUERY_MASKED = (
+    "Invalid query: it holds text shaped like a secret (such as an OAuth code or refresh "
+    "token: ac_..., rt_...), which the dashboard never shows back, so it cannot link this "
+    "search's pages. Search for it with the API: GET {path}/search."
+)
 PARAMETER_UNKNOWN = "Received unknown parameter: {param}"
 PARAMETER_MISSING = "Missing required param: {param}."
 INVALID_INTEGER = "Invalid integer: {value}"

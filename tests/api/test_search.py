@@ -269,6 +269,26 @@ def test_total_count_when_expanded_counts_the_whole_query(account, charged):
         "total_count"] == 0
 
 
+@pytest.mark.parametrize("path, expand", [
+    (CUSTOMERS, "data.total_count"),  # an item's: a customer has none
+    (CUSTOMERS, "total_count.count"),  # a number: nothing under it
+    (CUSTOMERS, "total_counts"),
+    ("/v1/customers", "total_count"),  # a list's: Stripe counts only searches
+    ("/v1/charges", "data.refunds.total_count"),  # nor a list inside an item
+])
+def test_total_count_is_expandable_on_a_search_result_only(account, charged, path, expand):
+    params = {"query": "created>0"} if path.endswith("/search") else {}
+    assert_error(account.get(path, query_string={**params, "expand[]": expand}), 400,
+                 param="expand", message=f"This property cannot be expanded ({expand}).")
+
+
+def test_total_count_cannot_be_expanded_on_a_retrieve(account, charged):
+    customer = charged[0]
+    assert_error(account.get(f"/v1/customers/{customer}",
+                             query_string={"expand[]": "total_count"}),
+                 400, param="expand", message="This property cannot be expanded (total_count).")
+
+
 def test_payment_intent_queries(account):
     customer = account.post("/v1/customers", {"name": "C"}).get_json()["id"]
     paid = account.post("/v1/payment_intents", {

@@ -235,3 +235,55 @@ def test_a_search_shows_this_accounts_rows_of_the_mode_shown(dash, signed_in, cl
     page = search(dash, "customers", query)
     assert listed(page) == [live_jo["id"]]
     assert theirs["id"] not in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", [
+    'name:"rt_abcdefghijklmnopqrstuvwxyz"',  # a refresh token's shape
+    'email~"example.com" OR name:"ac_abcdefghijklmnopqrstuvwx"',  # an authorization code's
+    'metadata["cart_abcdefghijklmnopqrstuvwx"]:"1"',  # the same inside a word
+])
+def test_a_query_the_page_would_mask_is_refused_saying_so(dash, signed_in, client, query):
+    """The box and the pages' links show the query masked: one that masking changes would be
+    searched, then its Next link would page the masked query with the real one's cursor (a
+    400 "Invalid page"). Refused at once, saying why and where it can be searched."""
+    for n in range(26):
+        post(client, signed_in.secret_key, "/v1/customers", email=f"c{n}@example.com")
+    r = search(dash, "customers", query)
+    assert r.status_code == 400
+    assert alert(r) == messages.SEARCH_QUERY_MASKED.format(path="/v1/customers")
+    assert listed_rows(r) == [] and next_link(r) is None
+    secret = re.search(r"(?:ac|rt)_\w+", query).group(0)
+    assert secret not in r.get_data(as_text=True)
+    assert box(r) != query and "..." in box(r)  # shown masked, as every echoed value
+    # The API searches it (it does not show it back).
+    api = v1(client, "/v1/customers/search", signed_in.secret_key,
+             query_string={"query": query})
+    assert api.status_code == 200
+
+
+def test_list_cursors_are_ignored_by_a_search_and_dropped_from_its_links(dash, signed_in,
+                                                                           client):
+    ids = [post(client, signed_in.secret_key, "/v1/customers",
+                email=f"c{n}@example.com")["id"] for n in range(27)]
+    query = 'email~"example.com"'
+    # starting_after and ending_before are the list's: a search pages with its own ``page``
+    # (both together, which the list refuses, are ignored as well).
+    r = search(dash, "customers", query, starting_after=ids[5], ending_before=ids[20])
+    assert listed(r) == ids[::-1][:25]
+    link = next_link(r)
+    args = parse_qs(urlsplit(link).query)
+    assert sorted(args) == ["page", "query"]
+    assert listed(dash.get(link)) == ids[::-1][25:]
+    # A blank page cursor is the first page: no "← First" link to itself.
+    first = search(dash, "customers", query, page="   ")
+    assert listed(first) == ids[::-1][:25]
+    assert "← First" not in text(first) and next_link(first) == link
+    # And a search's ``page`` without a query is no cursor of the list: its first page,
+    # whose Older link does not carry it.
+    cursor = args["page"][0]
+    listing = dash.get("/dashboard/customers", query_string={"page": cursor})
+    assert listed(listing) == ids[::-1][:25]
+    older = re.search(r'<a href="([^"]+)" rel="next">Older →</a>',
+                      listing.get_data(as_text=True))
+    assert parse_qs(urlsplit(html.unescape(older.group(1))).query) == {
+        "starting_after": [ids[2]]}

@@ -10,6 +10,9 @@ from collections.abc import Callable
 
 from flask import g, render_template, request
 
+from .. import messages
+from ..core.keys import scrub
+from ..errors import InvalidRequestError
 from ..http.context import state
 from ..http.schemas import ListParams, SearchParams
 from ..services import balance, charges, customers, payment_intents, payouts, refunds, search
@@ -29,10 +32,18 @@ def _list(template: str, title: str, lister: Callable[[dict], object],
     else:
         page, error = load_page(ListParams(), list_args(()), lister)
     return render_template(template, title=title, page=page, error=error,
-                           query=args.get("query", "")), 400 if error else 200
+                           query=args.get("query", ""), cursor=args.get("page", "")), \
+        400 if error else 200
 
 
 def _search(resource: str, params):
+    # The box shows the query back masked and the pages' links carry it masked (a secret is
+    # never echoed): a query that masking changes would page another query's cursor, refused.
+    # Said at once instead. (Keys and signing secrets never get here: the URL guard and the
+    # query's own validation refuse them; OAuth codes and refresh tokens do.)
+    if scrub(params["query"]) != params["query"]:
+        raise InvalidRequestError(messages.SEARCH_QUERY_MASKED.format(path=f"/v1/{resource}"),
+                                  param="query")
     # The pepper signs the cursors, as for /v1/.../search: a page the API gave pages here
     # too, and one of another account, mode or query is refused the same way.
     return search.search(resource, g.account, g.livemode, state().clock, params,
