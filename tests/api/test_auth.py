@@ -28,6 +28,23 @@ def test_unreadable_authorization_header_counts_as_no_key(client, header):
     assert_error(r, 401, message=messages.NO_API_KEY)
 
 
+@pytest.mark.parametrize("header", ["Basic é", "Basic ü:x", "Basic \u00ff"])
+def test_a_basic_header_outside_ascii_names_no_key_anywhere(client, header):
+    """A header can carry Latin-1 (``curl -H``, a proxy): b64decode raised ValueError for it,
+    which ``key_from_request`` did not catch - a 500 on /v1, /sandbox, /oauth and the
+    dashboard (which reads it to tell an API key from a browser)."""
+    auth = {"Authorization": header}
+    assert_error(client.get("/v1/customers", headers=auth), 401, message=messages.NO_API_KEY)
+    assert_error(client.get("/sandbox/account", headers=auth), 401, message=messages.NO_SESSION)
+    r = client.post("/oauth/token", data={"grant_type": "authorization_code", "code": "x"},
+                    headers=auth)
+    assert r.status_code == 401
+    assert r.get_json() == {"error": "invalid_client",
+                            "error_description": messages.OAUTH_NO_AUTHENTICATION}
+    r = client.get("/dashboard/keys", headers=auth)  # no key: the log-in page, as for no header
+    assert (r.status_code, r.headers["Location"]) == (303, "/dashboard/login?next=/dashboard/keys")
+
+
 def test_malformed_key(client):
     r = client.get("/v1/customers", headers={"Authorization": "Bearer sk_test_123456789"})
     assert_error(r, 401, message="Invalid API Key provided: sk_test_*****6789")

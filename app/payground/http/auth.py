@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import ipaddress
 import logging
@@ -59,7 +58,10 @@ def key_from_request() -> str | None:
     if scheme.lower() == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:
+            # binascii.Error and UnicodeDecodeError are ValueErrors, and so is what b64decode
+            # raises for a character outside ASCII (``Basic é``, which a header can carry as
+            # Latin-1): all of them are a header that names no key, not a 500.
             return None
         return decoded.partition(":")[0] or None
     return None
