@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -637,7 +638,8 @@ def test_a_buffer_that_cannot_be_flushed_at_exit_does_not_stop_the_others(
 
         monkeypatch.setattr(failing.engine, "raw_connection", unreachable)
         # The failing buffer first (the process's set of buffers has no order of its own).
-        monkeypatch.setattr(log_buffer._flusher, "_buffers", [failing, fine])
+        monkeypatch.setattr(log_buffer._flusher, "_buffers",
+                            (weakref.ref(failing), weakref.ref(fine)))
         with caplog.at_level(logging.WARNING, logger="payground"):
             log_buffer.flush_all()  # what atexit runs: it must not raise
 
@@ -677,3 +679,37 @@ def test_a_batch_the_database_refuses_is_logged_without_its_values(app, account,
     assert "INSERT INTO request_logs" in caplog.text
     assert made not in caplog.text
     assert "127.0.0.1" not in caplog.text
+
+
+def test_buffers_made_while_the_flusher_thread_reads_them_never_break_its_read():
+    """The thread reads the process's buffers while create_app in another thread makes one.
+    They were a WeakSet: "Set changed size during iteration" killed the thread (CI, a
+    PostgreSQL run), and no row was written until the process ended. Copy-on-write now:
+    a read sees the buffers of its moment, whole, whatever is added meanwhile."""
+    from payground.services.log_buffer import LogBuffer, _flusher
+
+    failures, made, done = [], [], threading.Event()
+
+    def read_until_done():
+        try:
+            while not done.is_set():
+                _flusher.buffers()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # the two threads take turns as often as they can
+    reader = threading.Thread(target=read_until_done)
+    reader.start()
+    try:
+        for n in range(3_000):  # every other one dropped at once: removals meanwhile too
+            buffer = LogBuffer(None, 60.0)
+            if n % 2:
+                made.append(buffer)
+    finally:
+        done.set()
+        reader.join()
+        sys.setswitchinterval(interval)
+    assert failures == []
+    seen = _flusher.buffers()
+    assert all(any(b is m for b in seen) for m in made[-50:])

@@ -212,16 +212,25 @@ class _Flusher:
     """One daemon thread per process writing every buffer's rows once they are ``delay`` old."""
 
     def __init__(self) -> None:
-        self._buffers: weakref.WeakSet[LogBuffer] = weakref.WeakSet()
+        # Copy-on-write, read without a lock: the thread reads the buffers while create_app
+        # in another thread adds one. (A WeakSet raised "Set changed size during iteration"
+        # there, and the thread died: no row was written until the process ended.)
+        self._buffers: tuple[weakref.ref[LogBuffer], ...] = ()
+        self._adding = threading.Lock()  # two apps made at once must not lose one
         self._wakeup = threading.Condition()
         self._thread: threading.Thread | None = None
         self._wakes_at = math.inf  # when the thread's current wait ends (monotonic)
         self._pid = os.getpid()
 
     def watch(self, buffer: LogBuffer) -> None:
-        if not self._buffers:
-            _register_process_hooks()
-        self._buffers.add(buffer)
+        _register_process_hooks()
+        with self._adding:
+            self._buffers = (*(ref for ref in self._buffers if ref() is not None),
+                             weakref.ref(buffer))
+
+    def buffers(self) -> list[LogBuffer]:
+        """The live buffers, now (a snapshot: later additions do not disturb its reader)."""
+        return [buffer for buffer in (ref() for ref in self._buffers) if buffer is not None]
 
     def wake(self, due: float) -> None:
         """A buffer's rows are due at ``due`` (monotonic): make sure the thread wakes by then.
@@ -240,7 +249,7 @@ class _Flusher:
         """Every buffer's last rows, at exit. One that cannot be written (its database gone)
         must not cost the others theirs: each is tried, a failure is a warning through the
         scrubbing logger (atexit would print the traceback to stderr, and stop there)."""
-        for buffer in list(self._buffers):
+        for buffer in self.buffers():
             waiting = len(buffer._rows)
             try:
                 buffer.flush_before_exit()
@@ -249,11 +258,12 @@ class _Flusher:
                             type(exc).__name__, exc_info=True)
 
     def after_fork_in_child(self) -> None:
+        self._adding = threading.Lock()  # another thread may have held it at the fork
         self._wakeup = threading.Condition()
         self._thread = None
         self._wakes_at = math.inf
         self._pid = os.getpid()
-        for buffer in list(self._buffers):
+        for buffer in self.buffers():
             buffer.discard()
 
     def _start(self) -> None:
@@ -266,7 +276,7 @@ class _Flusher:
     def _run(self) -> None:
         while True:
             with self._wakeup:
-                waiting = [b for b in list(self._buffers) if b.has_rows]
+                waiting = [b for b in self.buffers() if b.has_rows]
                 if not waiting:
                     self._wakes_at = math.inf
                     self._wakeup.wait()
