@@ -223,8 +223,8 @@ class _Flusher:
         self._pid = os.getpid()
 
     def watch(self, buffer: LogBuffer) -> None:
-        _register_process_hooks()
-        with self._adding:
+        with self._adding:  # the hooks too: two first apps at once would register them twice
+            _register_process_hooks()
             self._buffers = (*(ref for ref in self._buffers if ref() is not None),
                              weakref.ref(buffer))
 
@@ -293,6 +293,8 @@ class _Flusher:
                         buffer.flush()
                     except Exception:  # noqa: BLE001 - the thread must outlive any one app
                         log.warning("request log flush failed", exc_info=True)
+            # Not kept through the next wait, which may last: they would keep an app's engine.
+            del waiting, buffer
 
 
 _flusher = _Flusher()
