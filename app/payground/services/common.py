@@ -100,6 +100,12 @@ def paginate(model, account, livemode: bool, params: dict[str, Any], url: str,
     return Page(items=list(rows[:limit]), has_more=len(rows) > limit, url=url)
 
 
+def like_literal(text: str) -> str:
+    """``text`` for a LIKE pattern (with ``escape="\\"``), its ``%``, ``_`` and ``\\``
+    taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def time_filters(column, value) -> tuple:
     """``created=<int>`` or ``created[gt|gte|lt|lte]=<int>`` as SQL conditions on ``column``."""
     if value is None:

@@ -43,7 +43,7 @@ from ..models.base import db
 from ..models.direct import Writes, execute, insert_statement
 from ..models.event import Event
 from . import webhooks
-from .common import Page, get_scoped, new_object_id, paginate
+from .common import Page, get_scoped, like_literal, new_object_id, paginate
 
 # The API version events are rendered with (that of the stripe SDKs Payground is tested with).
 API_VERSION = "2026-10-28.endive"
@@ -176,8 +176,7 @@ def _type_matches(pattern: str):
     # Stripe's only wildcard is "*"; escape LIKE's own metacharacters so "_" is literal.
     if "*" not in pattern:
         return Event.type == pattern
-    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Event.type.like(escaped.replace("*", "%"), escape="\\")
+    return Event.type.like(like_literal(pattern).replace("*", "%"), escape="\\")
 
 
 def _dumper_for(object_name: str):

@@ -35,7 +35,7 @@ from ..models.charge import Charge
 from ..models.customer import Customer
 from ..models.payment_intent import PaymentIntent
 from . import charge_expiry, ledger
-from .common import Page
+from .common import Page, like_literal
 
 SUBSTRING_MIN = 3  # Stripe's minimum for ``~``
 _INTEGER = re.compile(r"-?[0-9]+$")
@@ -239,17 +239,13 @@ def _match(spec: Field, column, clause: Clause):
         if len(value) < SUBSTRING_MIN:
             raise _invalid(messages.SEARCH_SUBSTRING_TOO_SHORT.format(field=clause.name,
                                                                       min=SUBSTRING_MIN))
-        return func.lower(column).like(func.lower(f"%{_like(value)}%"), escape="\\")
+        return func.lower(column).like(func.lower(f"%{like_literal(value)}%"), escape="\\")
     words = " ".join(value.split())
     if not words:  # name:"" (or spaces): no word to look for, so the whole (empty) value
         return func.lower(column) == func.lower(value)
     # The words, in order, among the field's: " one two three four " holds "% one two three %".
-    return func.lower(" " + column + " ").like(func.lower(f"% {_like(words)} %"), escape="\\")
-
-
-def _like(text: str) -> str:
-    """``text`` for a LIKE pattern, its ``%``, ``_`` and ``\\`` taken literally."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(" " + column + " ").like(func.lower(f"% {like_literal(words)} %"),
+                                               escape="\\")
 
 
 def _compare(column, operator: str, number: int, bits: int):
