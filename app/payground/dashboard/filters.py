@@ -50,7 +50,9 @@ def money(amount: int | None, currency: str | None) -> str:
 
 
 # A list's cursors and a search's: a link to another page replaces them, never keeps them.
-CURSORS = ("starting_after", "ending_before", "page")
+# Nor ``limit``: every page is ``logs.PAGE_SIZE`` rows whatever it says; a link keeping it
+# would suggest otherwise.
+DROPPED = ("starting_after", "ending_before", "page", "limit")
 
 
 def page_link(**changes: str | None) -> str:
@@ -59,7 +61,7 @@ def page_link(**changes: str | None) -> str:
 
     Whatever else the address carried comes along masked: a key pasted into it is not put
     back into the page's links (nor, once followed, into the next page's address)."""
-    args = {scrub(k): scrub(v) for k, v in request.args.items() if k not in CURSORS}
+    args = {scrub(k): scrub(v) for k, v in request.args.items() if k not in DROPPED}
     args.update({k: v for k, v in changes.items() if v is not None})
     # The query string built apart: a filter may be called ``endpoint`` (the webhooks page's)
     # or ``_external``, names url_for would take as its own arguments.
