@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from payground import messages
-from tests.tutorial_support import LessonProject, lesson_server, masked
+from tests.tutorial_support import PASSWORD, LessonProject, lesson_server, masked
 
 LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "08-leak-drill"
 
@@ -126,6 +126,126 @@ def test_contain_after_the_key_was_revoked_another_way_says_so(server, tmp_path)
                              "is contained, nothing to roll. `payground init` here puts a "
                              "working key in .env\n")
     assert project.dotenv()["STRIPE_SECRET_KEY"] == leaked
+
+
+def payground(project: LessonProject, *args: str) -> list[str]:
+    return project.run_args([sys.executable, "-m", "payground", *args]).stdout.splitlines()
+
+
+def test_contain_after_the_story_s_two_steps_shows_the_score(server, tmp_path):
+    """The README's order: leak, notice, then revoke and a new key as the story's team did,
+    then contain.py. It said "no leak drill for <the new key>: start one (python leak.py)",
+    and no score."""
+    project = LessonProject(server, tmp_path)
+    leaked = project.dotenv()["STRIPE_SECRET_KEY"]
+    requests.post(server.url_for("/v1/customers"), data={"email": "jo@example.com"},
+                  headers={"Authorization": f"Bearer {leaked}"}, timeout=10).raise_for_status()
+    drill_id = re.search(r"\(drill (drill_\w+)\)", run(project, "leak.py")[0])[1]
+    assert run(project, "watch.py") == [
+        f"{masked(leaked)}: every request came from your own addresses."]
+    payground(project, "clock", "advance", "190s")
+    assert run(project, "watch.py", status=1)[0] == (
+        f"ALERT: {masked(leaked)} is being used from addresses that are not yours:")
+    [key] = [k for k in project.dashboard("GET", "/sandbox/keys")["data"]
+             if k["redacted"] == masked(leaked)]
+
+    assert payground(project, "keys", "revoke", key["id"], "--yes") == [
+        f"Revoked {key['id']} ({masked(leaked)}): requests made with it now fail with 401 "
+        "api_key_expired."]
+    created = payground(project, "keys", "create", "--name", "backend", "--env-file", ".env")
+    new = project.dotenv()["STRIPE_SECRET_KEY"]
+    assert created[1:] == [
+        f"It replaces {masked(leaked)} in .env, revoked: that key no longer works.",
+        f"Written to .env (mode 0600): STRIPE_SECRET_KEY={masked(new)}   (masked here; the full "
+        "key is only in .env)"]
+    before = project.dashboard("GET", "/sandbox/keys")["data"]
+
+    contained = run(project, "contain.py")
+
+    drill = project.dashboard("GET", f"/sandbox/leak_drills/{drill_id}")
+    minutes, seconds = divmod(drill["exposure_seconds"], 60)
+    assert drill["status"] == "contained" and minutes == 3
+    assert contained == [
+        f"contained already: {masked(leaked)} was replaced by {masked(new)}, the key in .env; "
+        "nothing to roll",
+        f"exposure: 3 min {seconds} s (the story's 12 min: beaten)",
+        "the bots got: 1 customers' details, 0 card-testing charges, "
+        f"{drill['bot_requests']['refused']} requests refused"]
+    assert project.dotenv()["STRIPE_SECRET_KEY"] == new
+    assert project.dashboard("GET", "/sandbox/keys")["data"] == before
+    assert run(project, "watch.py") == [
+        f"{masked(new)}: every request came from your own addresses."]
+    assert leaked not in "\n".join(contained) and new not in "\n".join(contained)
+
+
+def test_contain_after_a_revoke_and_payground_init_shows_the_score(server, tmp_path):
+    """The README's other way with .env left as it was: contain.py says `payground init` puts a
+    working key in .env; after that it shows the score, not "start one (python leak.py)"."""
+    project = LessonProject(server, tmp_path)
+    leaked = project.dotenv()["STRIPE_SECRET_KEY"]
+    drill_id = re.search(r"\(drill (drill_\w+)\)", run(project, "leak.py")[0])[1]
+    [key] = [k for k in project.dashboard("GET", "/sandbox/keys")["data"]
+             if k["redacted"] == masked(leaked)]
+    payground(project, "keys", "revoke", key["id"], "--yes")
+    run(project, "contain.py", status=1)  # "... is revoked already ... `payground init` here"
+    email = project.dashboard("GET", "/sandbox/account")["email"]
+    payground(project, "init", "--email", email, "--password", PASSWORD)
+    new = project.dotenv()["STRIPE_SECRET_KEY"]
+    assert new != leaked
+
+    contained = run(project, "contain.py")
+
+    drill = project.dashboard("GET", f"/sandbox/leak_drills/{drill_id}")
+    assert contained[0] == (f"contained already: {masked(leaked)} was replaced by "
+                            f"{masked(new)}, the key in .env; nothing to roll")
+    assert contained[1] == (f"exposure: 0 min {drill['exposure_seconds']} s (the story's 12 "
+                            "min: beaten)")
+
+
+def test_contain_with_a_new_key_in_env_but_the_leaked_one_working_says_stop_it(server,
+                                                                               tmp_path):
+    """A new key pasted into .env, the leaked one never stopped: nothing is contained, and the
+    leaked key is no longer in .env, so contain.py says which key to stop and how."""
+    project = LessonProject(server, tmp_path)
+    leaked = project.dotenv()["STRIPE_SECRET_KEY"]
+    run(project, "leak.py")
+    [key] = [k for k in project.dashboard("GET", "/sandbox/keys")["data"]
+             if k["redacted"] == masked(leaked)]
+    new = project.dashboard("POST", "/sandbox/keys", json={"type": "secret"})["secret"]
+    env_file = project.path / ".env"
+    env_file.write_text(env_file.read_text().replace(leaked, new))
+    before = project.dashboard("GET", "/sandbox/keys")["data"]
+
+    result = project.run_args([sys.executable, str(LESSON / "contain.py")], status=1)
+
+    assert result.stdout == ""
+    assert result.stderr == (f"{masked(leaked)} was replaced by {masked(new)}, the key in .env, "
+                             f"but still works: stop it now (payground keys revoke {key['id']} "
+                             "--yes)\n")
+    assert project.dashboard("GET", "/sandbox/keys")["data"] == before
+
+
+def test_contain_after_a_roll_with_grace_says_the_leaked_key_still_works(server, tmp_path):
+    """Rolled the way lesson 4 rolls (an hour's grace), new key deployed: it said "contained
+    already" and scored a drill whose key the bots were still using."""
+    project = LessonProject(server, tmp_path)
+    leaked = project.dotenv()["STRIPE_SECRET_KEY"]
+    run(project, "leak.py")
+    [key] = [k for k in project.dashboard("GET", "/sandbox/keys")["data"]
+             if k["redacted"] == masked(leaked)]
+    new = project.dashboard("POST", f"/sandbox/keys/{key['id']}/roll",
+                            json={"expires_in": 3600})["secret"]
+    env_file = project.path / ".env"
+    env_file.write_text(env_file.read_text().replace(leaked, new))
+
+    result = project.run_args([sys.executable, str(LESSON / "contain.py")], status=1)
+
+    assert result.stdout == ""
+    assert result.stderr == (f"{masked(leaked)} was rolled to {masked(new)}, the key in .env, "
+                             f"but still works: stop it now (payground keys revoke {key['id']} "
+                             "--yes)\n")
+    requests.get(server.url_for("/v1/balance"), timeout=10,
+                 headers={"Authorization": f"Bearer {leaked}"}).raise_for_status()
 
 
 def test_a_mistyped_key_in_env_says_how_to_fix_it(server, tmp_path):

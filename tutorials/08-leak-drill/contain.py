@@ -14,15 +14,24 @@ from sandbox import key_object, replace_in_env, sandbox, settings, shown
 api, base = sandbox()
 in_env = settings()["STRIPE_SECRET_KEY"]
 current = key_object(api, base, in_env)
-drills = api.get(f"{base}/sandbox/leak_drills", timeout=10).json()["data"]
+drills = api.get(f"{base}/sandbox/leak_drills", timeout=10).json()["data"]  # newest first
 drill_id = next((d["id"] for d in drills if d["key"] == current["id"]), None)
-# A second run: .env holds the key this program rolled to, and the drill is the old key's.
-earlier = next((d for d in drills if d["key"] == current.get("rolled_from")), None)
+# No drill for the key in .env: it may be the leaked key's successor. A second run: .env holds
+# the key this program rolled to. Or the story's two steps: the leaked key revoked, then a new
+# one in .env (`payground keys create --env-file .env`, `payground init`), made after the leak.
+how, earlier = "rolled to", next((d for d in drills if d["key"] == current.get("rolled_from")),
+                                 None)
+if earlier is None:
+    how, earlier = "replaced by", next((d for d in drills if d["key_redacted"][:8] == in_env[:8]
+                                        and d["leaked_at"] <= current["created"]), None)
 
-if drill_id is None and earlier is not None:  # contained already: roll nothing, show the score
+if drill_id is None and earlier is not None and earlier["status"] == "exposed":
+    sys.exit(f"{earlier['key_redacted']} was {how} {shown(in_env)}, the key in .env, but still "
+             f"works: stop it now (payground keys revoke {earlier['key']} --yes)")
+elif drill_id is None and earlier is not None:  # contained already: roll nothing, show the score
     drill_id = earlier["id"]
-    print(f"contained already: {earlier['key_redacted']} was rolled to {shown(in_env)}, the "
-          "key in .env; nothing to roll")
+    print(f"contained already: {earlier['key_redacted']} was {how} {shown(in_env)}, the key in "
+          ".env; nothing to roll")
 elif drill_id is None:  # before leak.py: roll nothing
     sys.exit(f"no leak drill for {shown(in_env)}, the key in .env: start one (python leak.py)")
 elif current["status"] in ("revoked", "expired"):  # stopped from the dashboard or the CLI
