@@ -364,7 +364,7 @@ EMPTY_KEY = {
 }
 # The others use no STRIPE_SECRET_KEY: another key (go_live.py, lesson 3's team keys, the
 # publishable key), the dashboard session only, or none (forge.py, handler.py); finish_roll.py
-# stops first when no roll is in progress, and roll_key.py checked the key when it started one.
+# stops first when no roll is in progress (a key emptied during a roll: test_tutorials_keys.py).
 NO_SECRET_KEY = {
     "01-first-charge/go_live.py", "02-storing-keys/leak_on_purpose.py",
     "03-restricted-keys/analytics_report.py", "03-restricted-keys/contain_leak.py",

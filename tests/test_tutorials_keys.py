@@ -22,7 +22,8 @@ import requests
 
 from payground import messages
 from payground.core import keys
-from tests.tutorial_support import FULL_KEY, PROGRAM_TIMEOUT, LessonProject, lesson_server, masked
+from tests.tutorial_support import (FULL_KEY, PASSWORD, PROGRAM_TIMEOUT, LessonProject,
+                                    lesson_server, masked)
 
 TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"
 SHELL_INCLUDE = re.compile(r"<!-- include: (?P<name>[\w./-]+) -->\n```sh\n(?P<code>.*?)```",
@@ -599,6 +600,75 @@ def test_finish_roll_without_a_roll_in_progress_says_to_start_one(project):
     assert (result.stdout, result.stderr) == (
         "", "no roll in progress: start one with python roll_key.py\n")
     assert project.dashboard("GET", "/sandbox/clock")["offset"] == 0
+
+
+def replace_env_line(project: Project, name: str, line: str | None) -> None:
+    """Rewrite .env's ``name=`` line as ``line`` (``None``: remove it), as a deploy step might."""
+    env_file = project.path / ".env"
+    lines = [(line if text.startswith(f"{name}=") else text)
+             for text in env_file.read_text().splitlines()]
+    env_file.write_text("".join(f"{text}\n" for text in lines if text is not None))
+
+
+@pytest.mark.parametrize(("line", "state"), [
+    ("STRIPE_SECRET_KEY=", "empty"), ('STRIPE_SECRET_KEY=""', "empty"), (None, "missing")])
+def test_finish_roll_with_the_new_key_emptied_says_to_run_init(project, line, state):
+    """A deploy step emptied (or removed) the key roll_key.py deployed: finish_roll.py looked
+    the empty value up and said "... is not a secret key of the signed-in account" (or, with
+    no line at all, died with a KeyError)."""
+    old_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    project.run(LESSON_4, "roll_key.py")
+    replace_env_line(project, "STRIPE_SECRET_KEY", line)
+
+    result = project.run(LESSON_4, "finish_roll.py", status=1)
+
+    assert (result.stdout, result.stderr) == (
+        "", f"STRIPE_SECRET_KEY is {state} in .env: run `payground init` in this folder (it "
+            "writes a working key there)\n")
+    assert project.dashboard("GET", "/sandbox/clock")["offset"] == 0
+    assert project.key_object(old_key)["status"] == "expiring"
+    assert project.dotenv()["STRIPE_SECRET_KEY_PREVIOUS"] == old_key
+
+
+def test_finish_roll_after_init_replaced_an_emptied_key_finishes_the_roll(project):
+    """What the message says to do works: `payground init` writes a working key beside the
+    roll's old one, the app takes it up, and the roll finishes with it as the new key."""
+    old_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    project.run(LESSON_4, "roll_key.py")
+    replace_env_line(project, "STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY=")
+    project.run(LESSON_4, "finish_roll.py", status=1)
+    email = project.dashboard("GET", "/sandbox/account")["email"]
+    project.run_args([sys.executable, "-m", "payground", "init", "--email", email,
+                      "--password", PASSWORD])
+    new_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    assert new_key and project.dotenv()["STRIPE_SECRET_KEY_PREVIOUS"] == old_key
+    assert project.api(new_key, "GET", "/v1/charges").status_code == 200  # the app, restarted
+
+    finished = project.run(LESSON_4, "finish_roll.py")
+
+    assert finished.stdout.splitlines()[0] == (f"{masked(old_key)} is no longer used: "
+                                               f"{masked(new_key)} has taken over")
+    assert finished.stdout.splitlines()[-1] == "removed STRIPE_SECRET_KEY_PREVIOUS from .env"
+    assert project.key_object(old_key)["status"] == "expired"
+
+
+def test_finish_roll_with_the_old_key_emptied_says_what_to_do(project):
+    old_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    project.run(LESSON_4, "roll_key.py")
+    replace_env_line(project, "STRIPE_SECRET_KEY_PREVIOUS", "STRIPE_SECRET_KEY_PREVIOUS=")
+
+    result = project.run(LESSON_4, "finish_roll.py", status=1)
+
+    assert (result.stdout, result.stderr) == (
+        "", "STRIPE_SECRET_KEY_PREVIOUS is empty in .env: the old key roll_key.py kept there is "
+            "gone, so this can't check it. Delete that line: the old key stops by itself when "
+            "its grace period ends\n")
+    assert project.dashboard("GET", "/sandbox/clock")["offset"] == 0
+    assert project.key_object(old_key)["status"] == "expiring"
+    # Doing so: no roll in progress any more, and the next roll can start.
+    replace_env_line(project, "STRIPE_SECRET_KEY_PREVIOUS", None)
+    assert project.run(LESSON_4, "finish_roll.py", status=1).stderr == (
+        "no roll in progress: start one with python roll_key.py\n")
 
 
 def test_roll_key_with_a_revoked_key_in_env_says_why_and_changes_nothing(project):

@@ -4,13 +4,19 @@ import sys
 
 import requests
 
-from config import dashboard, find_key, masked, read_env, update_env
+from config import dashboard, find_key, masked, read_env, secret_key, update_env
 
 config = read_env()
 if "STRIPE_SECRET_KEY_PREVIOUS" not in config:  # roll_key.py did not run, or this did already
     sys.exit("no roll in progress: start one with python roll_key.py")
 api_base = config["STRIPE_API_BASE"]
-old_key, new_key = config["STRIPE_SECRET_KEY_PREVIOUS"], config["STRIPE_SECRET_KEY"]
+# An emptied line (a deploy step that wrote `STRIPE_SECRET_KEY=`, say) is a setup mistake:
+# say what to do, rather than look the empty value up as if it were a key.
+old_key, new_key = config["STRIPE_SECRET_KEY_PREVIOUS"], secret_key(config)
+if not old_key:
+    sys.exit("STRIPE_SECRET_KEY_PREVIOUS is empty in .env: the old key roll_key.py kept there "
+             "is gone, so this can't check it. Delete that line: the old key stops by itself "
+             "when its grace period ends")
 api = dashboard()
 old_id, new_id = find_key(api, api_base, old_key)["id"], find_key(api, api_base, new_key)["id"]
 
