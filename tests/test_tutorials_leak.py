@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,7 +12,8 @@ import pytest
 import requests
 
 from payground import messages
-from tests.tutorial_support import PASSWORD, LessonProject, lesson_server, masked
+from tests.tutorial_support import (PASSWORD, PROGRAM_TIMEOUT, LessonProject, lesson_server,
+                                    masked)
 
 LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "08-leak-drill"
 
@@ -278,3 +281,117 @@ def test_on_a_shared_server_watch_takes_your_addresses_from_our_addresses(server
     ours = project.run_args([sys.executable, str(LESSON / "watch.py")],
                             env={"OUR_ADDRESSES": "192.168.1.23,127.0.0.1"})
     assert ours.stdout == f"{masked(key)}: every request came from your own addresses.\n"
+
+
+def test_contain_finds_the_drill_past_the_first_page(server, tmp_path):
+    """The list of drills comes a page at a time (10 unless asked): contain.py read the first
+    page only, and said "no leak drill ... start one" once other keys' drills came after."""
+    project = LessonProject(server, tmp_path)
+    leaked = project.dotenv()["STRIPE_SECRET_KEY"]
+    drill_id = re.search(r"\(drill (drill_\w+)\)", run(project, "leak.py")[0])[1]
+    for _ in range(100):  # more than a page of 100: contain.py pages through them all
+        other = project.dashboard("POST", "/sandbox/keys", json={"type": "secret"})
+        project.dashboard("POST", "/sandbox/leak_drills", json={"key": other["id"]})
+    newest = project.dashboard("GET", "/sandbox/leak_drills", params={"limit": 100})
+    assert newest["has_more"] and drill_id not in {d["id"] for d in newest["data"]}
+
+    contained = run(project, "contain.py")
+
+    new = project.dotenv()["STRIPE_SECRET_KEY"]
+    drill = project.dashboard("GET", f"/sandbox/leak_drills/{drill_id}")
+    assert drill["status"] == "contained"
+    assert contained == [f"rolled {masked(leaked)} -> {masked(new)}; .env updated",
+                         "leaked key: HTTP 401", "new key: HTTP 200",
+                         f"exposure: 0 min {drill['exposure_seconds']} s (the story's 12 min: "
+                         "beaten)",
+                         "the bots got: 0 customers' details, 0 card-testing charges, "
+                         "0 requests refused"]
+
+
+def test_a_session_of_another_account_says_so_not_a_typo(server, tmp_path):
+    """`payground init` run since in another folder, with another email, saved that account's
+    session in PAYGROUND_HOME: every step blamed .env ("a typo in .env, or another account's
+    key?"), whose keys are fine. It says so, and `payground login` puts it right."""
+    project = LessonProject(server, tmp_path)
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    email = project.dashboard("GET", "/sandbox/account")["email"]
+    elsewhere = tmp_path / "elsewhere"  # another project, the same PAYGROUND_HOME
+    elsewhere.mkdir()
+    subprocess.run([sys.executable, "-m", "payground", "init", "--url", server.url, "--email",
+                    f"someone-else-{os.urandom(4).hex()}@example.com", "--password", PASSWORD],
+                   cwd=elsewhere, env=project.env, check=True, capture_output=True,
+                   timeout=PROGRAM_TIMEOUT)
+    before = project.dotenv()
+
+    for name in ("leak.py", "watch.py", "contain.py"):
+        result = project.run_args([sys.executable, str(LESSON / name)], status=1)
+        assert (result.stdout, result.stderr) == (
+            "", "the saved session is another account's, not the one whose keys are in .env: "
+                "`payground login` with this folder's account's email signs it in again (and "
+                "changes nothing else)\n"), name
+    assert project.dotenv() == before
+    assert project.dashboard("GET", "/sandbox/leak_drills")["data"] == []
+
+    payground(project, "login", "--email", email, "--password", PASSWORD)
+    assert run(project, "watch.py") == [
+        f"{masked(key)}: every request came from your own addresses."]
+
+
+def revoke_then_create(project, leaked: str) -> str:
+    """The story's two steps from the CLI: the leaked key revoked, a new one written to .env
+    (``payground keys create --env-file .env``); the new key."""
+    [key] = [k for k in project.dashboard("GET", "/sandbox/keys")["data"]
+             if k["redacted"] == masked(leaked)]
+    payground(project, "keys", "revoke", key["id"], "--yes")
+    payground(project, "keys", "create", "--name", "backend", "--env-file", ".env")
+    return project.dotenv()["STRIPE_SECRET_KEY"]
+
+
+def test_contain_takes_a_drill_of_the_same_kind_and_mode_only(server, tmp_path):
+    """A new key in .env with no drill of its own: a newer drill on a live key or a restricted
+    one is no leak of the key it replaced (their display forms start otherwise); the newest
+    test secret key's drill from before the new key was made is."""
+    project = LessonProject(server, tmp_path)
+    leaked = project.dotenv()["STRIPE_SECRET_KEY"]
+    drill_id = re.search(r"\(drill (drill_\w+)\)", run(project, "leak.py")[0])[1]
+    live = project.dashboard("POST", "/sandbox/account/activate", json={})["api_keys"]
+    restricted = project.dashboard("POST", "/sandbox/keys", json={
+        "type": "restricted", "permissions": ["customer_read"]})
+    for key in (restricted, next(k for k in live if k["type"] == "secret")):
+        project.dashboard("POST", "/sandbox/leak_drills", json={"key": key["id"]})
+    new = revoke_then_create(project, leaked)
+    assert [d["key_redacted"][:8] for d in project.dashboard(
+        "GET", "/sandbox/leak_drills")["data"]] == ["sk_live_", "rk_test_", "sk_test_"]
+
+    contained = run(project, "contain.py")
+
+    assert contained[0] == (f"contained already: {masked(leaked)} was replaced by "
+                            f"{masked(new)}, the key in .env; nothing to roll")
+    drill = project.dashboard("GET", f"/sandbox/leak_drills/{drill_id}")
+    assert contained[1] == (f"exposure: 0 min {drill['exposure_seconds']} s (the story's 12 "
+                            "min: beaten)")
+
+
+def test_contain_after_the_two_steps_takes_the_replaced_keys_drill_not_a_newer_one(server,
+                                                                                   tmp_path):
+    """Another test secret key leaked too (the README's "try it again, harder" from the CLI)
+    before the story's two steps: its drill is newer, and it said that key "was replaced by"
+    the new one "but still works", scoring the wrong drill once that key was stopped."""
+    project = LessonProject(server, tmp_path)
+    leaked = project.dotenv()["STRIPE_SECRET_KEY"]
+    drill_id = re.search(r"\(drill (drill_\w+)\)", run(project, "leak.py")[0])[1]
+    other = project.dashboard("POST", "/sandbox/keys", json={"type": "secret",
+                                                             "ip_allowlist": ["127.0.0.1"]})
+    project.dashboard("POST", "/sandbox/leak_drills", json={"key": other["id"]})
+    new = revoke_then_create(project, leaked)
+
+    contained = run(project, "contain.py")
+
+    drill = project.dashboard("GET", f"/sandbox/leak_drills/{drill_id}")
+    assert contained[:2] == [
+        f"contained already: {masked(leaked)} was replaced by {masked(new)}, the key in .env; "
+        "nothing to roll",
+        f"exposure: 0 min {drill['exposure_seconds']} s (the story's 12 min: beaten)"]
+    # The other key's drill is its own: still exposed, for `payground leak status` to show.
+    assert [d["status"] for d in project.dashboard("GET", "/sandbox/leak_drills")["data"]] == [
+        "exposed", "contained"]

@@ -14,16 +14,25 @@ from sandbox import key_object, replace_in_env, sandbox, settings, shown
 api, base = sandbox()
 in_env = settings()["STRIPE_SECRET_KEY"]
 current = key_object(api, base, in_env)
-drills = api.get(f"{base}/sandbox/leak_drills", timeout=10).json()["data"]  # newest first
+drills, page = [], {"has_more": True}  # every drill, newest first: a page holds 100 at most
+while page["has_more"]:
+    after = {"starting_after": drills[-1]["id"]} if drills else {}
+    page = api.get(f"{base}/sandbox/leak_drills", params={"limit": 100, **after},
+                   timeout=10).json()
+    drills += page["data"]
 drill_id = next((d["id"] for d in drills if d["key"] == current["id"]), None)
 # No drill for the key in .env: it may be the leaked key's successor. A second run: .env holds
 # the key this program rolled to. Or the story's two steps: the leaked key revoked, then a new
-# one in .env (`payground keys create --env-file .env`, `payground init`), made after the leak.
+# one in .env (`payground keys create --env-file .env`, `payground init`). Its drill is on a key
+# of the same kind and mode, leaked before the new key was made and, first choice, stopped
+# before it too (another key leaked meanwhile and still working is not the one it replaced).
 how, earlier = "rolled to", next((d for d in drills if d["key"] == current.get("rolled_from")),
                                  None)
 if earlier is None:
-    how, earlier = "replaced by", next((d for d in drills if d["key_redacted"][:8] == in_env[:8]
-                                        and d["leaked_at"] <= current["created"]), None)
+    made = current["created"]
+    before = [d for d in drills if d["key_redacted"][:8] == in_env[:8] and d["leaked_at"] <= made]
+    stopped = [d for d in before if d["key_stopped_at"] is not None and d["key_stopped_at"] <= made]
+    how, earlier = "replaced by", next(iter(stopped + before), None)
 
 if drill_id is None and earlier is not None and earlier["status"] == "exposed":
     sys.exit(f"{earlier['key_redacted']} was {how} {shown(in_env)}, the key in .env, but still "

@@ -57,8 +57,17 @@ def key_object(api: requests.Session, base: str, key: str) -> dict:
         sys.exit(f"Payground is not answering at {base}: start it with `payground serve`")
     if not response.ok:  # the saved session has expired, say: the server says why
         sys.exit(response.json()["error"]["message"])
-    for candidate in response.json()["data"]:
+    keys = response.json()["data"]
+    for candidate in keys:
         if candidate["redacted"] == shown(key):
             return candidate
+    # `payground init` wrote .env's publishable key with the secret one, from one account: when
+    # that is not the signed-in account's either, the saved session is what changed (a later
+    # `payground init` elsewhere, with another email), not .env.
+    publishable = settings().get("STRIPE_PUBLISHABLE_KEY")
+    if publishable and publishable not in {k.get("secret") for k in keys}:
+        sys.exit("the saved session is another account's, not the one whose keys are in .env: "
+                 "`payground login` with this folder's account's email signs it in again "
+                 "(and changes nothing else)")
     sys.exit(f"{shown(key)} is not a key of the signed-in account: a typo in .env, or another "
              "account's key? `payground init` here puts one of yours in .env")
