@@ -8,6 +8,7 @@ The embedding of the Python programs in each README is checked by ``test_tutoria
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
 import shutil
@@ -692,3 +693,87 @@ def test_roll_key_with_a_mistyped_key_in_env_says_how_to_fix_it(project):
         "", f"{masked(typo)} is not a secret key of the signed-in account: a typo in .env, or "
             "another account's key? `payground init` here puts one of yours in .env\n")
     assert project.key_object(key)["status"] == "active"
+
+
+def test_finish_roll_with_the_old_key_back_in_env_changes_nothing(project):
+    """A deploy put an old copy of .env back: the app uses the old key again. It said "... is
+    no longer used: <the old key> has taken over", moved the clock an hour and expired the key
+    the app was using."""
+    old_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    project.run(LESSON_4, "roll_key.py")
+    new_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    assert project.api(new_key, "GET", "/v1/charges").status_code == 200
+    replace_env_line(project, "STRIPE_SECRET_KEY", f"STRIPE_SECRET_KEY={old_key}")
+    assert project.api(old_key, "GET", "/v1/charges").status_code == 200  # the app, reverted
+
+    result = project.run(LESSON_4, "finish_roll.py", status=1)
+
+    assert (result.stdout, result.stderr) == (
+        "", f"STRIPE_SECRET_KEY is the old key again ({masked(old_key)}): finishing the roll "
+            "would stop the app. Put the key roll_key.py made back there (or a new one: "
+            "`payground keys create`), then run this again\n")
+    assert project.dashboard("GET", "/sandbox/clock")["offset"] == 0
+    assert project.key_object(old_key)["status"] == "expiring"
+    assert project.dotenv()["STRIPE_SECRET_KEY_PREVIOUS"] == old_key
+    # Put back, the roll finishes.
+    replace_env_line(project, "STRIPE_SECRET_KEY", f"STRIPE_SECRET_KEY={new_key}")
+    assert project.api(new_key, "GET", "/v1/charges").status_code == 200
+    assert project.run(LESSON_4, "finish_roll.py").stdout.splitlines()[0] == (
+        f"{masked(old_key)} is no longer used: {masked(new_key)} has taken over")
+
+
+def test_finish_roll_with_a_mistyped_old_key_says_to_delete_its_line(project):
+    """It said `payground init` would put things right: init leaves that line alone, and the
+    next run said the same."""
+    old_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    project.run(LESSON_4, "roll_key.py")
+    typo = old_key[:-1] + ("x" if old_key[-1] != "x" else "y")
+    replace_env_line(project, "STRIPE_SECRET_KEY_PREVIOUS", f"STRIPE_SECRET_KEY_PREVIOUS={typo}")
+
+    result = project.run(LESSON_4, "finish_roll.py", status=1)
+
+    assert (result.stdout, result.stderr) == (
+        "", f"{masked(typo)} is not a secret key of the signed-in account: a typo in .env, or "
+            "another account's key? Delete the STRIPE_SECRET_KEY_PREVIOUS line: the old key stops "
+            "by itself when its grace period ends\n")
+    assert project.dashboard("GET", "/sandbox/clock")["offset"] == 0
+    assert project.key_object(old_key)["status"] == "expiring"
+
+
+def init_elsewhere(project: Project, folder: Path) -> None:
+    """`payground init` in another project with another email: the same PAYGROUND_HOME now
+    holds that account's session."""
+    folder.mkdir()
+    subprocess.run([sys.executable, "-m", "payground", "init", "--url", project.server.url,
+                    "--email", f"someone-else-{os.urandom(4).hex()}@example.com", "--password",
+                    PASSWORD], cwd=folder, env=project.env, check=True, capture_output=True,
+                   timeout=PROGRAM_TIMEOUT)
+
+
+def test_a_session_of_another_account_says_so_not_a_typo(project, tmp_path):
+    """roll_key.py and finish_roll.py blamed .env ("a typo in .env, or another account's key?
+    `payground init` here ..."), whose keys are fine. They say so, and `payground login` with
+    the project's email puts it right."""
+    old_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    email = project.dashboard("GET", "/sandbox/account")["email"]
+    said = ("the saved session is another account's, not the one whose keys are in .env: "
+            "`payground login` with this folder's account's email signs it in again (and "
+            "changes nothing else)\n")
+    login = [sys.executable, "-m", "payground", "login", "--email", email, "--password", PASSWORD]
+    init_elsewhere(project, tmp_path / "elsewhere")
+    before = project.dotenv()
+
+    assert project.run(LESSON_4, "roll_key.py", status=1).stderr == said
+    assert project.dotenv() == before
+    assert project.key_object(old_key)["status"] == "active"
+    project.run_args(login)
+    project.run(LESSON_4, "roll_key.py")
+    new_key = project.dotenv()["STRIPE_SECRET_KEY"]
+    assert project.api(new_key, "GET", "/v1/charges").status_code == 200  # the app
+
+    init_elsewhere(project, tmp_path / "elsewhere-too")
+    assert project.run(LESSON_4, "finish_roll.py", status=1).stderr == said
+    assert project.key_object(old_key)["status"] == "expiring"
+    project.run_args(login)
+    assert project.run(LESSON_4, "finish_roll.py").stdout.splitlines()[0] == (
+        f"{masked(old_key)} is no longer used: {masked(new_key)} has taken over")

@@ -72,16 +72,27 @@ def dashboard() -> requests.Session:
     return session
 
 
-def find_key(api: requests.Session, api_base: str, key: str) -> dict:
-    """The dashboard's object for ``key`` (``key_...`` id, status ...), found by display form."""
+def find_key(api: requests.Session, api_base: str, key: str,
+             fix: str = "`payground init` here puts one of yours in .env") -> dict:
+    """The dashboard's object for ``key`` (``key_...`` id, status ...), found by display form;
+    ``fix`` says what to do when the signed-in account has no such key."""
     try:
         response = api.get(f"{api_base}/sandbox/keys", timeout=10)
     except requests.ConnectionError:  # nothing listens at api_base
         sys.exit(f"Payground is not answering at {api_base}: start it with `payground serve`")
     if not response.ok:  # the saved session has expired, say: the server says why
         sys.exit(response.json()["error"]["message"])
-    for candidate in response.json()["data"]:
+    keys = response.json()["data"]
+    for candidate in keys:
         if candidate["redacted"] == masked(key) and candidate["type"] == "secret":
             return candidate
+    # `payground init` wrote .env's publishable key with the secret one, from one account: when
+    # that is not the signed-in account's either, the saved session is what changed (a later
+    # `payground init` elsewhere, with another email), not .env.
+    publishable = read_env().get("STRIPE_PUBLISHABLE_KEY")
+    if publishable and publishable not in {k.get("secret") for k in keys}:
+        sys.exit("the saved session is another account's, not the one whose keys are in .env: "
+                 "`payground login` with this folder's account's email signs it in again "
+                 "(and changes nothing else)")
     sys.exit(f"{masked(key)} is not a secret key of the signed-in account: a typo in .env, "
-             "or another account's key? `payground init` here puts one of yours in .env")
+             f"or another account's key? {fix}")

@@ -13,12 +13,18 @@ api_base = config["STRIPE_API_BASE"]
 # An emptied line (a deploy step that wrote `STRIPE_SECRET_KEY=`, say) is a setup mistake:
 # say what to do, rather than look the empty value up as if it were a key.
 old_key, new_key = config["STRIPE_SECRET_KEY_PREVIOUS"], secret_key(config)
+LET_IT_GO = "the old key stops by itself when its grace period ends"
 if not old_key:
     sys.exit("STRIPE_SECRET_KEY_PREVIOUS is empty in .env: the old key roll_key.py kept there "
-             "is gone, so this can't check it. Delete that line: the old key stops by itself "
-             "when its grace period ends")
+             f"is gone, so this can't check it. Delete that line: {LET_IT_GO}")
+if old_key == new_key:  # a deploy that put an old copy of .env back, say
+    sys.exit(f"STRIPE_SECRET_KEY is the old key again ({masked(old_key)}): finishing the roll "
+             "would stop the app. Put the key roll_key.py made back there (or a new one: "
+             "`payground keys create`), then run this again")
 api = dashboard()
-old_id, new_id = find_key(api, api_base, old_key)["id"], find_key(api, api_base, new_key)["id"]
+old_id = find_key(api, api_base, old_key,
+                  fix=f"Delete the STRIPE_SECRET_KEY_PREVIOUS line: {LET_IT_GO}")["id"]
+new_id = find_key(api, api_base, new_key)["id"]
 
 
 def last_request(key_id: str) -> tuple | None:
