@@ -349,3 +349,40 @@ def test_searching_customers_from_the_box(server, page, shoot):
 
     page.get_by_role("link", name="Clear").click()
     expect(page.locator("tbody tr")).to_have_count(3)
+
+
+def test_the_mode_switch_keeps_a_search_in_the_other_mode(server, page):
+    """Searching in test mode then pressing Live: the same search, on live mode's data (the
+    switch's hidden ``query`` field), its first page; and back."""
+    expect = sync_api.expect
+    fill_sign_up(page, server)
+    page.get_by_role("button", name="Create account").click()
+    test_key = copy_from_dialog(page)
+    close_dialog(page)
+    session = next(c["value"] for c in page.context.cookies() if c["name"] == "payground_session")
+    activated = api(server, session, "POST", "/sandbox/account/activate", json={})
+    assert activated.status_code == 201, activated.text
+    live_key = activated.json()["keys"]["secret"]
+    for key, emails in ((test_key, ("ada@example.com", "bob@elsewhere.org")),
+                        (live_key, ("cy@example.com", "di@elsewhere.org"))):
+        for email in emails:
+            assert api(server, key, "POST", data={"email": email}).status_code == 200
+
+    page.goto(server.url_for("/dashboard/customers"))
+    box = page.get_by_role("searchbox", name="Search customers")
+    box.fill('email~"example.com"')
+    box.press("Enter")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody")).to_contain_text("ada@example.com")
+
+    page.get_by_role("button", name="Live").click()
+    expect(page).to_have_url(server.url_for("/dashboard/customers?query=email~%22example.com%22"))
+    expect(page.get_by_role("button", name="Live")).to_have_attribute("aria-pressed", "true")
+    expect(box).to_have_value('email~"example.com"')
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody")).to_contain_text("cy@example.com")
+
+    page.get_by_role("button", name="Test").click()
+    expect(page.get_by_role("button", name="Test")).to_have_attribute("aria-pressed", "true")
+    expect(box).to_have_value('email~"example.com"')
+    expect(page.locator("tbody")).to_contain_text("ada@example.com")
