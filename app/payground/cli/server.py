@@ -66,6 +66,8 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
     """
     server_name = _choose_server(server_name)
     _check_port_free(host, port)
+    # Held until serve returns, i.e. while the server runs (port 0: _serve_granian claims).
+    claim = _claim_port(host, port) if server_name == "granian" and port else None
     if server_name == "granian":
         # Granian's handlers in its main process set the Event its main thread waits on. Run
         # in the main thread, a handler that comes while that thread holds the Event's lock
@@ -140,7 +142,7 @@ def serve(obj: dict[str, Any], host: str, port: int, workers: int, threads: int,
 
     if server_name == "granian":
         _serve_granian(app, host=host, port=port, workers=workers, threads=threads,
-                       on_ready=ready)
+                       on_ready=ready, claim=claim)
     elif server_name == "gunicorn":
         _serve_gunicorn(app, host=host, port=port, workers=workers, threads=threads,
                         on_ready=ready)
@@ -244,6 +246,45 @@ def _check_port_free(host: str, port: int) -> None:
                 hint = " (is another server running there? choose another --port)"
             raise click.ClickException(
                 f"cannot listen on {host}:{port}: {exc.strerror}{hint}") from None
+
+
+def _claim_port(host: str, port: int):
+    """Claim ``port`` for this Payground server until the returned socket is closed (at exit):
+    an abstract Unix socket named after the port, which the kernel lets one process bind.
+
+    Why: granian's workers bind with SO_REUSEPORT, and the kernel lets every program of the
+    same user bind a port that way. Two servers started at the same moment both passed
+    :func:`_check_port_free` (neither listened yet), both bound, and the kernel split the
+    connections between them: half the requests reached the other server's database (keys
+    refused at random). Linux only, as is binding in each worker; elsewhere ``None``.
+    """
+    import errno
+    import socket
+
+    if not sys.platform.startswith("linux"):
+        return None
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        claim.bind(f"\0payground-serve-port-{port}")
+    except OSError as exc:
+        claim.close()
+        if exc.errno != errno.EADDRINUSE:
+            return None  # no abstract sockets here: nothing to claim with
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: another Payground server is starting or running "
+            "on that port (choose another --port)") from None
+    return claim
+
+
+def _free_claimed_port(host: str):
+    """``(port, claim)``: a free port, claimed (:func:`_claim_port`); another one if a server
+    starting at the same moment claimed it first."""
+    while True:
+        port = _free_port(host)
+        try:
+            return port, _claim_port(host, port)
+        except click.ClickException:
+            continue
 
 
 def _build_app(home: str | None):
@@ -445,9 +486,10 @@ def _serve_gunicorn(app, *, host: str, port: int, workers: int, threads: int,
 
 
 def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
-                   on_ready) -> None:
+                   on_ready, claim=None) -> None:
     """Serve with granian: HTTP parsed in Rust, keep-alive, ``threads`` Python threads per
     worker process. Workers are forked from this process, so they inherit the app built once.
+    ``claim``: the port's :func:`_claim_port`, kept for the server's life.
     """
     import multiprocessing
 
@@ -459,7 +501,7 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
     if port == 0:
         # On Linux each granian worker binds the address itself (SO_REUSEPORT), so port 0
         # would give every worker a different port: pick one free port for all of them.
-        port = _free_port(host)
+        port, claim = _free_claimed_port(host)
 
     def load_in_worker(_target):
         # Runs in each forked worker, before granian starts the worker's threads.
@@ -506,7 +548,11 @@ def _serve_granian(app, *, host: str, port: int, workers: int, threads: int,
         workers_kill_timeout=GRACEFUL_STOP_SECONDS)
     with app.app_context():
         db.engine.dispose()  # nothing this process opened may cross the fork
-    server.serve(target_loader=load_in_worker)
+    try:
+        server.serve(target_loader=load_in_worker)
+    finally:
+        if claim is not None:
+            claim.close()
 
 
 def _reap_safe_granian_worker_class():
