@@ -225,6 +225,14 @@ def test_read_only_gives_a_restricted_key_that_only_reads(platform, application,
         permission="customer_write"))
 
 
+def test_a_body_of_digit_named_fields_is_no_500(client):
+    # It was decoded as a list, which the token call read as a hash (a 500).
+    for body in (b"&&&==&", b"0=authorization_code"):
+        oauth_error(client.post("/oauth/token", data=body,
+                                content_type="application/x-www-form-urlencoded"), 401,
+                    "invalid_client", messages.OAUTH_NO_AUTHENTICATION)
+
+
 def test_the_token_call_needs_the_platforms_secret_key(platform, business, client, tokens):
     masked = "sk_test_" + "*" * 34
     oauth_error(client.post("/oauth/token", data={"grant_type": "authorization_code"}), 401,

@@ -102,3 +102,10 @@ def test_an_array_sent_with_gaps_keeps_its_indexes_for_errors():
     assert error_from_validation(raised.value).param == "items[5]"
     dense = decode_body(b"items[1]=7&items[0]=x", "application/x-www-form-urlencoded")
     assert type(dense) is dict and type(dense["items"]) is list
+
+
+def test_the_parameters_are_a_hash_even_when_named_like_indexes():
+    # A body of digit-named or unnamed fields made a list, and /oauth/token answered 500.
+    assert decode_body(b"&&&==&", FORM) == {"0": "="}
+    assert decode_body(b"0=a&1=b", FORM) == {"0": "a", "1": "b"}
+    assert decode_query("0=a") == {"0": "a"}

@@ -118,7 +118,10 @@ def nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         if len(path) - 1 > MAX_DEPTH:
             raise _too_deep(path[0])
         _set(root, path, value, name)
-    return _listify(root)
+    # The parameters themselves stay a hash, whatever their names: a body of digit-named (or
+    # unnamed) fields, ``0=x`` or ``&==``, is parameters named "0", not a list (which the
+    # views that read parameters as a hash, /oauth's, failed on with a 500).
+    return {key: _listify(value, key) for key, value in root.items()}
 
 
 def _set(root: dict, path: list[str], value: str, name: str) -> None:
