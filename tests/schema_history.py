@@ -29,6 +29,13 @@ def _to_15(conn) -> None:
         _drop_columns(conn, table, *(name for name, _ in added))
 
 
+def _to_20(conn) -> None:
+    from payground.migrations import AUTHENTICATION_COLUMNS
+
+    for table, added in AUTHENTICATION_COLUMNS.items():
+        _drop_columns(conn, table, *(name for name, _ in added))
+
+
 def _to_19(conn) -> None:
     from payground.migrations import CALLER_COLUMNS
 
@@ -159,9 +166,9 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {20: _to_19, 19: _to_18, 18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13,
-         13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5,
-         5: _to_4, 4: _to_3, 3: _to_2, 2: _to_1}  # from version -> its step down
+STEPS = {21: _to_20, 20: _to_19, 19: _to_18, 18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14,
+         14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7,
+         7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2, 2: _to_1}  # version -> step down
 
 
 def downgrade(engine, version: int, pepper: str) -> None:
@@ -244,6 +251,14 @@ def populate(client, version: int, wall) -> dict:
                 _ok(client.post("/v1/payment_intents", headers=auth, data={
                     "amount": 1800, "currency": "usd", "payment_method": method["id"],
                     "confirm": "true", "transfer_group": "order-19"}))
+    if version >= 21:  # an intent waiting for 3-D Secure; a card saved, set up, for later
+        _ok(client.post("/v1/payment_intents", headers=auth, data={
+            "amount": 2100, "currency": "usd", "payment_method": "pm_card_authenticationRequired",
+            "confirm": "true", "return_url": "https://shop.example/done"}))
+        _ok(client.post("/v1/payment_intents", headers=auth, data={
+            "amount": 2200, "currency": "usd", "customer": made_customer["id"],
+            "payment_method": "pm_card_visa", "confirm": "true",
+            "setup_future_usage": "off_session"}))
     if version >= 3:  # webhooks: an endpoint made with an Idempotency-Key, its deliveries
         endpoint = _ok(client.post("/v1/webhook_endpoints",
                                    headers={**auth, "Idempotency-Key": "hook-1"}, data={

@@ -374,6 +374,48 @@ def test_version_19_payment_methods_charged_before_show_their_address_checks(
     assert again["card"]["checks"]["address_postal_code_check"] == "pass"
 
 
+def test_version_20_intents_and_payment_methods_learn_3d_secure(tmp_path, own_database, wall):
+    """Version 21: intents and payment methods of version 20 get no authentication and are not
+    set up (none of their cards could ask); afterwards a card that asks waits for the page,
+    and a second run (two workers upgrading) changes nothing."""
+    from payground.app import dispose_app
+    from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION, UPGRADES
+    from tests.schema_history import downgrade
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "3ds@example.com")
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    old = client.post("/v1/payment_intents", headers=auth, data={
+        "amount": 2000, "currency": "usd", "payment_method": "pm_card_visa",
+        "confirm": "true"}).get_json()
+    with app.app_context():
+        downgrade(db.engine, 20, app.config["SECRET"])
+    dispose_app(app)
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    with upgraded.app_context():
+        columns = {table: {c["name"] for c in sa.inspect(db.engine).get_columns(table)}
+                   for table in ("payment_intents", "payment_methods")}
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        set_up = db.session.execute(sa.text("SELECT set_up FROM payment_methods")).scalars().all()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            UPGRADES[21](conn)
+    seen = client.get(f"/v1/payment_intents/{old['id']}", headers=auth).get_json()
+    waiting = client.post("/v1/payment_intents", headers=auth, data={
+        "amount": 2000, "currency": "usd", "payment_method": "pm_card_authenticationRequired",
+        "confirm": "true"}).get_json()
+    dispose_app(upgraded)
+    assert version == SCHEMA_VERSION
+    assert "authentication" in columns["payment_intents"] and "set_up" in columns[
+        "payment_methods"]
+    assert [bool(value) for value in set_up] == [False]
+    assert (seen["status"], seen["next_action"]) == ("succeeded", None)
+    assert (waiting["status"], waiting["next_action"]["type"]) == ("requires_action",
+                                                                    "use_stripe_sdk")
+
+
 @pytest.mark.skipif(bool(PG_URL), reason="counts SQLite's own steps")
 def test_version_19_marks_charged_payment_methods_in_one_pass(tmp_path):
     """Version 19's backfill reads each table once: a subquery run again for every payment

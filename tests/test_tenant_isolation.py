@@ -62,6 +62,9 @@ REDIRECTS = {"/dashboard", "/dashboard/", "/dashboard/login", "/dashboard/signup
 OAUTH_LINKS = {"/oauth/authorize", "/dashboard/oauth/authorize"}
 # Pages of an object the world has none of (PATH_KINDS: not walked yet): a made-up id's 404.
 UNWALKED_PAGES = {"/dashboard/connections/<connection_id>/disconnect"}
+# The 3-D Secure page: without its link's token, any intent (one's own too) is a 404, the
+# answer a made-up id gets (tests/api/test_three_d_secure.py opens it with the token).
+TOKEN_PAGES = {"/3d_secure/<intent_id>"}
 # Search needs a query: one that every object of the kind matches (a cursor from B's search is
 # refused as a made-up one: tests/api/test_search.py).
 SEARCHES = {rule: {"query": "created>0", "limit": "100"} for rule in (
@@ -201,7 +204,10 @@ OTHER_PARAMS = {("GET", "/static/<path:filename>"): {},  # Flask's own
                 # Connect OAuth: its client_id, code and account ids are not walked yet (the
                 # world has no OAuth objects); tests/api/test_oauth.py tries other accounts'.
                 ("GET", "/oauth/authorize"): {}, ("POST", "/oauth/token"): {},
-                ("POST", "/oauth/deauthorize"): {}}
+                ("POST", "/oauth/deauthorize"): {},
+                # The 3-D Secure page: its token names no object (it is checked against the
+                # intent's own: another's is a 404, as a made-up one).
+                ("GET", "/3d_secure/<intent_id>"): {}, ("POST", "/3d_secure/<intent_id>"): {}}
 
 # What a made-up id gets where it is not a 404: filters that match nothing (as on Stripe),
 # a client secret that does not match, a list of keys that are not the account's.
@@ -711,7 +717,7 @@ def reads_show_nothing_of_b(world: World, method: str, rule: str) -> list[str]:
             foreign |= set(world.a.objects[not live].values())
         response = Walk(world, method, rule).send(how, fill(rule, values), params)
         body = response.get_data(as_text=True)
-        expected = (404 if rule in NOT_PAGES | UNWALKED_PAGES
+        expected = (404 if rule in NOT_PAGES | UNWALKED_PAGES | TOKEN_PAGES
                     else 400 if rule in OAUTH_LINKS else 200)
         if response.status_code != expected \
                 and not (response.status_code == 302 and rule in REDIRECTS):

@@ -93,12 +93,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .dashboard import bp as dashboard_bp
     from .oauth import bp as oauth_bp
     from .sandbox import bp as sandbox_bp
+    from .three_d_secure import bp as three_d_secure_bp
     from .v1 import bp as v1_bp
 
     app.register_blueprint(v1_bp)
     app.register_blueprint(sandbox_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(oauth_bp)
+    app.register_blueprint(three_d_secure_bp)
     register_error_handlers(app)
     return app
 

@@ -357,6 +357,34 @@ CLIENT_SECRET_MISMATCH = (
     "PaymentIntent."
 )
 
+# 3-D Secure (Stripe's wording for the decline and the failed authentication; the page's
+# messages and the return_url check are Payground's).
+CARD_AUTHENTICATION_REQUIRED = (
+    "Your card was declined. This transaction requires authentication."
+)
+INTENT_AUTHENTICATION_FAILURE = (
+    "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
+    "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."
+)
+RETURN_URL_INVALID = (
+    "Invalid URL: {url}. return_url must be an absolute URL the customer's browser can open "
+    "(https://shop.example/done, or an app's own scheme: myapp://done)."
+)
+AUTHENTICATION_NOT_FOUND = (
+    "No such authentication. The link is incomplete, or a later confirmation of the "
+    "PaymentIntent replaced it: use the next_action of the PaymentIntent as it is now."
+)
+AUTHENTICATION_FINISHED = (
+    "This authentication has already been {outcome}; the PaymentIntent is now {status}."
+)
+AUTHENTICATION_NOT_AWAITED = (
+    "This PaymentIntent no longer awaits authentication: its status is {status}."
+)
+AUTHENTICATION_ACTION_INVALID = (
+    "Invalid action: choose Complete authentication or Fail authentication (action=complete "
+    "or action=fail)."
+)
+
 # Statement descriptors (charges; a PaymentIntent's suffix). Stripe's rules ("Statement
 # descriptors" in its docs): 5 to 22 characters (a suffix follows the account's prefix), at
 # least one Latin letter, none of < > \\ ' " *. The first two follow answers of Stripe's API

@@ -516,7 +516,8 @@ def test_card_options_are_updated_one_by_one_and_unset_when_empty(account):
 
 
 def test_request_three_d_secure_is_kept_and_needs_no_authentication(account):
-    # No card in Payground asks for 3-D Secure: the intent succeeds without requires_action.
+    # 4242's issuer is not enrolled in 3-D Secure: the intent succeeds without requires_action
+    # (a card that supports it asks: tests/api/test_three_d_secure.py).
     pi = succeeded(account, **{"payment_method_options[card][request_three_d_secure]": "any"})
     assert (pi["status"], pi["next_action"]) == ("succeeded", None)
     assert pi["payment_method_options"]["card"]["request_three_d_secure"] == "any"

@@ -6,8 +6,10 @@ A raw card number lives only in memory while a request is handled; what is kept 
 Outcome classes: a test card's number decides its outcome (``4000000000000002`` is always
 declined). Stripe's cards for the verification checks (``CHECK_CARDS``) are classes of their
 own: they decide the issuer's answers to the address and CVC checks, and charge as another
-class does. In live mode a known test card is declined (``live_mode_test_card``); any other
-valid card goes to a simulated issuer that approves amounts up to a per-card limit.
+class does; so are its 3-D Secure cards (``core.three_d_secure``), which decide when the
+cardholder must authenticate. In live mode a known test card is declined
+(``live_mode_test_card``); any other valid card goes to a simulated issuer that approves
+amounts up to a per-card limit.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .. import messages
+from . import three_d_secure
 from .keys import base62
 
 
@@ -70,6 +73,9 @@ _OUTCOMES = [
             message=messages.CARD_DECLINED, network_status="not_sent_to_network",
             reason="highest_risk_level", risk_level="highest", type="blocked",
             seller_message="Stripe blocked this payment as too risky."),
+    # A payment its issuer wants authenticated that could not be (off session, the Charges API).
+    _issuer_decline("authentication_required", "authentication_required",
+                    messages.CARD_AUTHENTICATION_REQUIRED, "authentication_required"),
     Outcome("live_mode_test_card", code="card_declined", decline_code="live_mode_test_card",
             message=messages.LIVE_MODE_TEST_CARD, network_status="not_sent_to_network",
             reason="live_mode_test_card", type="invalid",
@@ -96,6 +102,11 @@ TEST_CARDS: dict[str, str] = {
     "4000000000000010": "avs_fail", "4000000000000028": "avs_line1_fail",
     "4000000000000036": "avs_zip_fail", "4000000000000044": "avs_unavailable",
     "4000000000000101": "cvc_check_fail", "4000000000000341": "generic_decline",
+    # Stripe's 3-D Secure cards (core.three_d_secure): regulatory (SCA) ones, then 3DS ones.
+    "4000002500003155": "auth_unless_set_up", "4000002760003184": "auth_always",
+    "4000003800000446": "auth_set_up", "4000008260003178": "auth_insufficient_funds",
+    "4000000000003220": "three_ds_required", "4000000000003063": "three_ds_required",
+    "4000008400001629": "three_ds_declined", "4000000000003055": "three_ds_optional",
 }
 
 # The verification-check test cards: the outcome their charges take, and the issuer's answers
@@ -140,6 +151,15 @@ MAGIC: dict[str, str] = {
     "avsZipFail": "4000000000000036", "avsUnchecked": "4000000000000044",
     "cvcCheckFail": "4000000000000101", "chargeCustomerFail": "4000000000000341",
     "visa_chargeCustomerFail": "4000000000000341",  # its newer name, as the declines' above
+    # 3-D Secure's (core.three_d_secure).
+    "authenticationRequiredOnSetup": "4000002500003155",
+    "authenticationRequired": "4000002760003184",
+    "authenticationRequiredSetupForOffSession": "4000003800000446",
+    "authenticationRequiredChargeDeclinedInsufficientFunds": "4000008260003178",
+    "threeDSecure2Required": "4000000000003220", "threeDSecureRequired": "4000000000003063",
+    "threeDSecureRequiredChargeDeclined": "4000008400001629",
+    "threeDSecureOptional": "4000000000003055",
+    "amex_threeDSecureNotSupported": "378282246310005",
 }
 
 BRAND_NAMES = {
@@ -319,12 +339,19 @@ def _magic_card(number: str, exp_year: int, key: str) -> Card:
 
 
 def decide(card_outcome: str, *, amount: int, issuer_limit: int | None, livemode: bool,
-           magic: bool, expired: bool) -> Outcome:
-    """The outcome of charging ``amount`` to a card of class ``card_outcome``."""
+           magic: bool, expired: bool, unauthenticated: bool = False) -> Outcome:
+    """The outcome of charging ``amount`` to a card of class ``card_outcome``.
+
+    :param unauthenticated: its issuer wants the payment authenticated, and it could not be
+        (``core.three_d_secure.DECLINE``).
+    """
     if livemode and magic:
         return OUTCOMES["live_mode_test_card"]
     if expired:
         return OUTCOMES["expired_card"]
+    if unauthenticated:
+        return OUTCOMES["authentication_required"]
+    card_outcome = three_d_secure.charges_as(card_outcome)
     if card_outcome == "issuer":
         if issuer_limit is not None and amount > issuer_limit:
             return OUTCOMES["insufficient_funds"]

@@ -7,6 +7,7 @@ Related objects' schemas are imported lazily: the ``v1`` modules import this one
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
@@ -14,7 +15,7 @@ from .. import messages
 from ..core import cards
 from .schemas import (Bool, CardText, Currency, Email, Expand, Int, ListParams, Metadata,
                       OneOf, StatementDescriptor, Str, StringArray, StripeSchema)
-from .validation import coded
+from .validation import coded, shown
 
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
@@ -246,9 +247,10 @@ class Shipping(fields.Nested):
 class CardPaymentMethodOptions(StripeSchema):
     """``payment_method_options[card]``: the card options a sandbox can honour.
     ``capture_method`` (``manual``) and ``setup_future_usage`` override the intent's own for
-    cards, ``""`` unsets one; ``request_three_d_secure`` is kept and shown (no card here asks
-    for authentication). Stripe's other card options (installments, networks, mandates,
-    MOTO ...) need a real card network: they are unknown parameters."""
+    cards, ``""`` unsets one; ``request_three_d_secure`` ``any`` or ``challenge`` asks a card
+    that supports 3-D Secure to authenticate (``core.three_d_secure``). Stripe's other card
+    options (installments, networks, mandates, MOTO ...) need a real card network: they are
+    unknown parameters."""
 
     capture_method = OneOf(("manual",), allow_empty=True)
     request_three_d_secure = OneOf(("any", "automatic", "challenge"))
@@ -272,11 +274,37 @@ class PaymentMethodOptions(StripeSchema):
     card = CardOptions()
 
 
+class ReturnUrl(Str):
+    """``return_url``: where the customer's browser goes after 3-D Secure. An absolute URL
+    (``https://...``, or an app's own scheme, as Stripe takes), never one that runs or holds
+    content itself (``javascript:``, ``data:`` ...): Payground's page sends the browser there."""
+
+    NOT_PAGES = ("javascript", "data", "vbscript", "file", "blob", "about")
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=2048, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # an unclosed IPv6 bracket, say
+            parts = None
+        if parts is None or not parts.scheme or not parts.netloc \
+                or parts.scheme.lower() in self.NOT_PAGES \
+                or any(char.isspace() or not char.isprintable() for char in value):
+            raise ValidationError(coded("url_invalid", messages.RETURN_URL_INVALID.format(
+                url=shown(value))))
+        return value
+
+
 class _NoRedirects(StripeSchema):
-    """What Stripe takes for saved cards and 3-D Secure, accepted so that an integration
-    written for Stripe runs unchanged. Payground's cards need no authentication and no
-    mandate: ``off_session`` and ``error_on_requires_action`` change nothing, and
-    ``setup_future_usage`` saves the card as Stripe does (the README says so)."""
+    """What Stripe takes for saved cards and 3-D Secure (``core.three_d_secure``).
+    ``off_session`` says the customer is not there to authenticate (a card that wants it is
+    then declined ``authentication_required``), ``error_on_requires_action`` declines so
+    rather than wait for the customer, ``return_url`` is where the authentication page sends
+    the browser, and ``setup_future_usage`` saves the card as Stripe does (the README says
+    so)."""
 
     off_session = OffSession()
     error_on_requires_action = Bool()
@@ -308,8 +336,7 @@ class PaymentIntentCreate(_NoRedirects):
     statement_descriptor = CardStatementDescriptor()
     statement_descriptor_suffix = StatementDescriptor(minimum=1)
     transfer_group = TransferGroup()  # copied to the charge, as on Stripe
-    # Accepted for Stripe.js-style integrations; cards never redirect, so it is not used.
-    return_url = Str(max_length=2048)
+    return_url = ReturnUrl()  # with confirm=true (as Stripe says), for 3-D Secure's redirect
     expand = Expand()
 
     @validates_schema
@@ -346,7 +373,7 @@ class PaymentIntentConfirm(_NoRedirects):
     # Stripe's confirm unsets both with an empty value, as its update does (create cannot).
     receipt_email = Email(allow_empty=True)
     setup_future_usage = OneOf(("off_session", "on_session"), allow_empty=True)
-    return_url = Str(max_length=2048)
+    return_url = ReturnUrl()
     expand = Expand()
 
 
@@ -391,6 +418,20 @@ def _payment_method_options(intent) -> dict:
     return {"card": dict(sorted(card.items()))}
 
 
+def _next_action(intent) -> dict | None:
+    """Stripe's ``next_action`` while the intent awaits 3-D Secure (``services.three_d_secure``):
+    a redirect to Payground's authentication page when the confirmation gave a ``return_url``,
+    else what Stripe.js would handle (``stripe_js``: the same page)."""
+    found = intent.authentication
+    if intent.status != "requires_action" or not found:
+        return None
+    if found.get("return_url"):
+        return {"type": "redirect_to_url",
+                "redirect_to_url": {"return_url": found["return_url"], "url": found["url"]}}
+    return {"type": "use_stripe_sdk",
+            "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": found["url"]}}
+
+
 def _charge_schema():
     from ..v1.charges import ChargeOut
 
@@ -427,7 +468,7 @@ class PaymentIntentOut(Schema):
     latest_charge = fields.String(attribute="latest_charge_id")
     livemode = fields.Boolean()
     metadata = fields.Dict(attribute="metadata_")
-    next_action = fields.Constant(None)
+    next_action = fields.Function(_next_action)
     on_behalf_of = fields.Constant(None)
     payment_method = fields.String(attribute="payment_method_id")
     payment_method_configuration_details = fields.Constant(None)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 20
+SCHEMA_VERSION = 21
 
 
 class DatabaseTooNew(Exception):
@@ -362,6 +362,22 @@ def _v20_callers(conn) -> None:
     _add_columns(conn, CALLER_COLUMNS)
 
 
+# Columns version 21 adds, as version 16's: a PaymentIntent's 3-D Secure authentication, and
+# whether a payment method was set up for future payments.
+AUTHENTICATION_COLUMNS = {
+    "payment_intents": (("authentication", "JSON"),),
+    "payment_methods": (("set_up", "BOOLEAN NOT NULL DEFAULT FALSE"),),
+}
+
+
+def _v21_three_d_secure(conn) -> None:
+    """PaymentIntents remember the 3-D Secure authentication they asked for; payment methods
+    whether a PaymentIntent saved them for future payments. Older rows have neither (NULL,
+    FALSE): no card of theirs could ask for authentication (Payground refused those numbers
+    in test mode before), so none needs to know it was set up."""
+    _add_columns(conn, AUTHENTICATION_COLUMNS)
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -382,6 +398,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     18: _v18_charge_descriptive_fields,
     19: _v19_card_checks,
     20: _v20_callers,
+    21: _v21_three_d_secure,
 }
 
 _meta = MetaData()

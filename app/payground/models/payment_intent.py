@@ -18,7 +18,8 @@ class PaymentIntent(AccountScoped, db.Model):
 
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    # requires_payment_method | requires_confirmation | requires_capture | succeeded | canceled
+    # requires_payment_method | requires_confirmation | requires_action | requires_capture
+    # | succeeded | canceled
     status: Mapped[str] = mapped_column(String(32))
     capture_method: Mapped[str] = mapped_column(String(16))  # automatic | manual
     amount_capturable: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -49,6 +50,10 @@ class PaymentIntent(AccountScoped, db.Model):
     payment_method_id: Mapped[str | None] = mapped_column(String(64),
                                                           ForeignKey("payment_methods.id"))
     latest_charge_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("charges.id"))
+    # The last 3-D Secure authentication asked for (services.three_d_secure), None if none:
+    # {"token", "url", "return_url", "outcome"}. The token is the page link's secret: like the
+    # client secret, whoever may read the intent sees it (in next_action), nobody else.
+    authentication: Mapped[dict | None] = mapped_column(JSON)
 
     customer: Mapped[Customer | None] = relationship(lazy="select")
     payment_method: Mapped[PaymentMethod | None] = relationship(

@@ -29,5 +29,8 @@ class PaymentMethod(AccountScoped, CardColumns, db.Model):
     # `unchecked` before (core.cards.address_check). Rows from before schema version 19 that
     # a charge used were marked by the upgrade.
     card_checked: Mapped[bool] = mapped_column(default=False)
+    # Saved for future payments by a PaymentIntent's (setup_future_usage) that went through:
+    # Stripe's "authenticate unless set up" card then pays off session without authenticating.
+    set_up: Mapped[bool] = mapped_column(default=False)
 
     customer: Mapped[Customer | None] = relationship(lazy="select")

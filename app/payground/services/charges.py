@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import messages
-from ..core import cards, money
+from ..core import cards, money, three_d_secure
 from ..errors import CardError, InvalidRequestError, ResourceMissing
 from ..models.balance_transaction import BalanceTransaction
 from ..models.base import build, db
@@ -51,9 +51,13 @@ def create_charge(account, livemode: bool, clock, params: dict[str, Any], *,
         raise CardError(messages.CUSTOMER_HAS_NO_CARD, code="missing", param="card")
     now = clock.for_account(account)
     card, magic = _card_for(account, livemode, source, now, pepper)
+    # A charge has no way to ask the customer to authenticate: a card that wants 3-D Secure
+    # is declined as an off-session payment is (use a PaymentIntent).
+    need = three_d_secure.requirement(card["card_outcome"], livemode=livemode, off_session=True)
     charge, outcome = charge_card(
         account, livemode, now, card, magic=magic, amount=amount, currency=currency,
         capture=params.get("capture", True), customer=customer,
+        unauthenticated=need is not None,
         description=params.get("description"), receipt_email=params.get("receipt_email"),
         statement_descriptor=params.get("statement_descriptor"),
         metadata_=clean_metadata(params.get("metadata")),
@@ -67,7 +71,7 @@ def create_charge(account, livemode: bool, clock, params: dict[str, Any], *,
 
 def charge_card(account, livemode: bool, now: int, card: dict[str, Any], *, magic: bool,
                 amount: int, currency: str, capture: bool, customer=None,
-                **fields: Any) -> tuple[Charge, cards.Outcome]:
+                unauthenticated: bool = False, **fields: Any) -> tuple[Charge, cards.Outcome]:
     """Decide what happens to ``card``, add the charge to the session and settle it if captured.
 
     Shared by ``POST /v1/charges`` and confirming a PaymentIntent. Nothing is committed: a
@@ -75,11 +79,13 @@ def charge_card(account, livemode: bool, now: int, card: dict[str, Any], *, magi
     ``declined(charge, outcome)``.
 
     :param card: the card columns (``CARD_FIELDS``) of a token, magic token or payment method.
+    :param unauthenticated: the card wants 3-D Secure and this payment could not have it
+        (``core.three_d_secure.DECLINE``): declined ``authentication_required``.
     :param fields: other charge columns (``description``, ``metadata_``, ``payment_intent_id``).
     """
     outcome = cards.decide(
         card["card_outcome"], amount=amount, issuer_limit=card["issuer_limit"],
-        livemode=livemode, magic=magic,
+        livemode=livemode, magic=magic, unauthenticated=unauthenticated,
         expired=cards.is_expired(card["exp_month"], card["exp_year"], now))
     if card["cvc_check"]:
         card["cvc_check"] = "fail" if outcome.name == "incorrect_cvc" else "pass"

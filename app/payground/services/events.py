@@ -242,6 +242,11 @@ def by_the_clock() -> Iterator[None]:
         _acting_request.reset(token)
 
 
+# Events made inside follow what a customer did on a Payground page (3-D Secure), not an API
+# request: like Stripe's, their ``request`` is null too.
+by_the_customer = by_the_clock
+
+
 def _current_request() -> tuple[str | None, str | None]:
     request_id, key = _acting_request.get() or current_request_source()
     return request_id, scrub(key)[:255] if key else None

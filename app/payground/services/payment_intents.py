@@ -2,11 +2,14 @@
 
 Statuses: ``requires_payment_method`` -> (a payment method is set) ``requires_confirmation``
 -> (confirm) ``succeeded``, or ``requires_capture`` when ``capture_method`` is ``manual``;
-a decline goes back to ``requires_payment_method``. Any of these but ``succeeded`` can be
-``canceled``. Confirming charges the card with the same code as ``POST /v1/charges``
-(``charges.charge_card``), so a PaymentIntent's money moves exactly like a charge's. As on
-Stripe, the charge copies the intent's description, receipt e-mail, statement descriptor
-suffix, shipping, transfer group and metadata as they are at that moment.
+a decline goes back to ``requires_payment_method``. A card that wants 3-D Secure makes the
+confirmation wait in ``requires_action`` until the customer answers on the authentication
+page (``services.three_d_secure``), which then charges it (``charge_intent``) or fails it.
+Any of these but ``succeeded`` can be ``canceled``. Confirming charges the card with the same
+code as ``POST /v1/charges`` (``charges.charge_card``), so a PaymentIntent's money moves
+exactly like a charge's. As on Stripe, the charge copies the intent's description, receipt
+e-mail, statement descriptor suffix, shipping, transfer group and metadata as they are at that
+moment.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ import hmac
 from typing import Any
 
 from .. import messages
+from ..core import three_d_secure as rules
 from ..core.ids import new_id
 from ..errors import InvalidRequestError, ParameterMissing
 from ..models.base import db
 from ..models.charge import Charge
 from ..models.payment_intent import PaymentIntent
-from . import charge_expiry, charges, events, payment_methods, refunds
+from . import charge_expiry, charges, events, payment_methods, refunds, three_d_secure
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
 from .customers import get_customer
 
@@ -37,9 +41,11 @@ TEXT_FIELDS = ("description", "receipt_email", "statement_descriptor",
 
 
 def create_payment_intent(account, livemode: bool, clock, params: dict[str, Any], *,
-                          pepper: str) -> PaymentIntent:
+                          pepper: str, page_url: str = "") -> PaymentIntent:
     """Create a PaymentIntent, and confirm it at once if ``confirm`` is true.
 
+    :param page_url: where the 3-D Secure page is served (``/3d_secure`` at this server's
+        public address): a confirmation that needs authentication links to it.
     :raises InvalidRequestError: ``amount_too_small``, an unusable payment method, or
         ``confirm`` without a payment method (``payment_intent_unexpected_state``).
     :raises CardError: confirming declined the card (the intent exists, and is named).
@@ -75,7 +81,7 @@ def create_payment_intent(account, livemode: bool, clock, params: dict[str, Any]
     db.session.add(intent)
     events.emit(account, livemode, now, "payment_intent.created", intent)
     if params.get("confirm"):
-        return _confirm(account, livemode, now, intent, method)
+        return _confirm(account, livemode, now, intent, method, params, page_url)
     db.session.commit()
     return intent
 
@@ -111,6 +117,10 @@ def update_payment_intent(account, livemode: bool, clock, intent_id: str,
         if field in params and intent.status not in UPDATABLE:
             raise _unexpected_state(messages.INTENT_UPDATE_STATE.format(
                 field=field, status=intent.status), intent, param=field)
+    if intent.status == "requires_action" and any(f in params for f in PAYMENT_FIELDS):
+        # What the customer authenticated has changed: it must be confirmed again (and the
+        # page's link no longer moves it on).
+        intent.status = "requires_confirmation"
     if "amount" in params or "currency" in params:
         charges.check_amount(params.get("amount", intent.amount),
                              params.get("currency", intent.currency))
@@ -136,11 +146,13 @@ def update_payment_intent(account, livemode: bool, clock, intent_id: str,
 
 
 def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
-                           params: dict[str, Any], *, pepper: str,
-                           publishable: bool = False) -> PaymentIntent:
-    """Charge the intent's payment method (or ``payment_method``, which replaces it).
+                           params: dict[str, Any], *, pepper: str, publishable: bool = False,
+                           page_url: str = "") -> PaymentIntent:
+    """Charge the intent's payment method (or ``payment_method``, which replaces it), or ask
+    the customer to authenticate first (``requires_action``) if its card wants 3-D Secure.
 
     :param publishable: the caller used a publishable key: ``client_secret`` is required.
+    :param page_url: as for ``create_payment_intent``.
     :raises InvalidRequestError: wrong status or no payment method
         (``payment_intent_unexpected_state``), a wrong client secret, an unusable method, or
         a publishable key choosing the capture method (or unsetting the card's), or
@@ -185,7 +197,7 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
         intent.capture_method = params["capture_method"]
     if options is not None:
         intent.payment_method_options = _method_options(intent.payment_method_options, options)
-    return _confirm(account, livemode, now, intent, method)
+    return _confirm(account, livemode, now, intent, method, params, page_url)
 
 
 def capture_payment_intent(account, livemode: bool, clock, intent_id: str,
@@ -273,10 +285,30 @@ def list_payment_intents(account, livemode: bool, clock, params: dict[str, Any],
     return page
 
 
-def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
-             method) -> PaymentIntent:
-    """Charge ``method`` for ``intent`` and move it on; commits, then raises on a decline."""
+def _confirm(account, livemode: bool, now: int, intent: PaymentIntent, method,
+             params: dict[str, Any], page_url: str) -> PaymentIntent:
+    """Confirm ``intent`` with ``method``: ask for 3-D Secure if its card wants it and the
+    customer is there (``requires_action``), else charge it (``charge_intent``)."""
     intent.payment_method = method
+    off_session = params.get("off_session") not in (None, False)  # true, one_off, recurring
+    need = rules.requirement(method.card_outcome, livemode=livemode, off_session=off_session,
+                             set_up=method.set_up,
+                             requested=intent.card_options.get("request_three_d_secure"))
+    if need == rules.CHALLENGE and not params.get("error_on_requires_action"):
+        return three_d_secure.ask(account, livemode, now, intent, method,
+                                  return_url=params.get("return_url"), page_url=page_url)
+    # error_on_requires_action: Stripe fails the payment rather than wait for the customer.
+    return charge_intent(account, livemode, now, intent, method,
+                         unauthenticated=need is not None)
+
+
+def charge_intent(account, livemode: bool, now: int, intent: PaymentIntent, method, *,
+                  unauthenticated: bool = False) -> PaymentIntent:
+    """Charge ``method`` for ``intent`` and move it on; commits, then raises on a decline.
+
+    :param unauthenticated: the card wants 3-D Secure and the payment could not have it: it
+        is declined ``authentication_required``.
+    """
     if method.customer_id is None:
         method.spent = True  # used without a customer: Stripe never accepts it again
     card, magic = payment_methods.card_for_charge(method)
@@ -294,7 +326,7 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
         statement_descriptor_suffix=intent.statement_descriptor_suffix,
         shipping=intent.shipping, transfer_group=intent.transfer_group,
         metadata_=dict(intent.metadata_ or {}), payment_intent_id=intent.id,
-        payment_method_id=method.id)
+        payment_method_id=method.id, unauthenticated=unauthenticated)
     # The issuer has now answered the checks: the method shows them from here on.
     if method.cvc_check == "unchecked":
         method.cvc_check = charge.cvc_check
@@ -310,6 +342,8 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent,
         raise charges.declined(charge, outcome, payment_intent=intent, payment_method=method,
                                payment_method_type="card")
     intent.last_payment_error, intent.last_payment_error_method = None, None
+    if save:  # set up for future payments: off session, it needs no authentication now
+        method.set_up = True
     if save and method.customer_id is None:
         # Saved for later, as Stripe does: attached to the intent's customer, or (without
         # one, or deleted since: a deleted customer keeps no payment methods) still free to

@@ -13,7 +13,7 @@ from flask import request
 
 from ..errors import StripeError
 from ..http.auth import requires
-from ..http.context import scope, state
+from ..http.context import public_base_url, scope, state
 from ..http.decorators import accepts, returns
 from ..http.intent_schemas import (PUBLIC_INTENT_FIELDS, PaymentIntentCancel,
                                    PaymentIntentCapture, PaymentIntentConfirm,
@@ -31,6 +31,13 @@ events.register_schema("payment_intent", PaymentIntentOut)
 
 def _publishable() -> bool:
     return scope().api_key.type == "publishable"
+
+
+def _page_url() -> str:
+    """Where this server serves the 3-D Secure page, as a browser reaches it."""
+    from ..three_d_secure import bp as page  # a blueprint of its own, not /v1's
+
+    return f"{public_base_url()}{page.url_prefix}"
 
 
 def _shown(data: dict) -> dict:
@@ -79,7 +86,7 @@ def create_payment_intent(params):
     """Create a PaymentIntent (and confirm it, with ``confirm=true``)."""
     s = scope()
     return payment_intents.create_payment_intent(s.account, s.livemode, s.clock, params,
-                                                 pepper=state().pepper)
+                                                 pepper=state().pepper, page_url=_page_url())
 
 
 @bp.get("/payment_intents/<intent_id>")
@@ -114,11 +121,12 @@ def update_payment_intent(intent_id, params):
 @_for_the_key
 @returns(PaymentIntentOut)
 def confirm_payment_intent(intent_id, params):
-    """Confirm a PaymentIntent: charge its payment method."""
+    """Confirm a PaymentIntent: charge its payment method (or ask for 3-D Secure first)."""
     s = scope()
     return payment_intents.confirm_payment_intent(s.account, s.livemode, s.clock, intent_id,
                                                   params, pepper=state().pepper,
-                                                  publishable=_publishable())
+                                                  publishable=_publishable(),
+                                                  page_url=_page_url())
 
 
 @bp.post("/payment_intents/<intent_id>/capture")

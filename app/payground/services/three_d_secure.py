@@ -1,0 +1,150 @@
+"""3-D Secure for PaymentIntents: asking the customer to authenticate, and the page's answer.
+
+A confirmation whose card wants authentication (``core.three_d_secure``) charges nothing: the
+intent waits in ``requires_action`` (``payment_intent.requires_action``), its ``next_action``
+pointing at Payground's authentication page, the stand-in for the issuer's
+(``/3d_secure/<intent>?token=...``). There, as on Stripe's test page, whoever holds the link
+chooses "Complete authentication" (the card is charged: ``succeeded``, ``requires_capture``,
+or a decline) or "Fail authentication" (``requires_payment_method``, with
+``payment_intent_authentication_failure``), and the browser goes on to the ``return_url``.
+
+The link's token is random and belongs to one authentication of one intent (and so to its
+account and mode); a later confirmation makes a new one. Without the current token, an intent
+is as unknown as a made-up id: the page tells nobody which intents exist.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import select
+
+from .. import messages
+from ..errors import CardError, InvalidRequestError, ResourceMissing
+from ..models.account import Account
+from ..models.base import db
+from ..models.payment_intent import PaymentIntent
+from . import events
+from .common import locking
+
+ACTIONS = ("complete", "fail")
+# Where the browser goes once the intent has moved on, as Stripe's redirect_status says it.
+SUCCEEDED = ("succeeded", "requires_capture", "processing")
+
+
+def ask(account, livemode: bool, now: int, intent: PaymentIntent, method, *,
+        return_url: str | None, page_url: str) -> PaymentIntent:
+    """Make ``intent`` wait for the customer to authenticate ``method``; commits.
+
+    :param page_url: the authentication page's address at this server (``.../3d_secure``).
+    """
+    token = secrets.token_hex(24)  # no "_": never read as a key (``core.keys``) in a URL
+    # Not spent yet (``charge_intent`` spends one without a customer): confirming this intent
+    # again with it stays possible while nothing was tried.
+    intent.payment_method, intent.status = method, "requires_action"
+    intent.last_payment_error, intent.last_payment_error_method = None, None
+    intent.authentication = {"token": token, "url": f"{page_url}/{intent.id}?token={token}",
+                             "return_url": return_url, "outcome": None}
+    events.emit(account, livemode, now, "payment_intent.requires_action", intent)
+    db.session.commit()
+    return intent
+
+
+def awaiting(intent_id: str, token: str | None) -> PaymentIntent:
+    """The intent the page's link names, still waiting for this authentication.
+
+    :raises ResourceMissing: no such intent, or not with this token (404).
+    :raises InvalidRequestError: answered already, or the intent has moved on (400).
+    """
+    return _checked(_find(intent_id, token))
+
+
+def answer(intent_id: str, token: str | None, action: str | None, *,
+           clock) -> tuple[PaymentIntent, str | None]:
+    """Complete (``action=complete``) or fail (``fail``) the authentication; returns the intent
+    and where to send the browser (the ``return_url`` with Stripe's parameters), if anywhere.
+
+    Completing charges the card as a confirmation would (a decline leaves the intent in
+    ``requires_payment_method``, as ever); failing returns the intent to
+    ``requires_payment_method`` with Stripe's ``payment_intent_authentication_failure``.
+    Events name no request: the customer acted, not the API (``request.id`` null).
+
+    :raises ResourceMissing: no such intent, or not with this token (404).
+    :raises InvalidRequestError: answered already, the intent has moved on, or ``action`` is
+        neither (400). Nothing changes.
+    """
+    intent = _find(intent_id, token, lock=True)  # two answers at once: one goes through
+    if action not in ACTIONS:
+        raise InvalidRequestError(messages.AUTHENTICATION_ACTION_INVALID, param="action")
+    _checked(intent)
+    from .payment_intents import charge_intent  # imports this module
+
+    account = db.session.get(Account, intent.account_id)
+    now, method = clock.for_account(account), intent.payment_method
+    intent.authentication = {**intent.authentication,
+                             "outcome": "succeeded" if action == "complete" else "failed"}
+    with events.by_the_customer():
+        if action == "complete":
+            try:
+                charge_intent(account, intent.livemode, now, intent, method)
+            except CardError:
+                pass  # declined after all (it is committed): the intent says so
+        else:
+            failure = InvalidRequestError(messages.INTENT_AUTHENTICATION_FAILURE,
+                                          code="payment_intent_authentication_failure")
+            if method.customer_id is None:
+                method.spent = True  # tried, as a declined one is: never again
+            intent.status, intent.payment_method = "requires_payment_method", None
+            intent.last_payment_error = {**failure.to_dict(), "payment_method_type": "card"}
+            intent.last_payment_error_method = method
+            events.emit(account, intent.livemode, now, "payment_intent.payment_failed", intent)
+            db.session.commit()
+    return intent, _return_to(intent)
+
+
+def _find(intent_id: str, token: str | None, *, lock: bool = False) -> PaymentIntent:
+    # Any account's intent: the token, not a key, says who may answer.
+    query = select(PaymentIntent).where(PaymentIntent.id == intent_id)
+    intent = _with_token(db.session.execute(query).scalar_one_or_none(), token)
+    if lock:
+        # Only once the token matched: a wrong link must not lock (and so wait on, or hold
+        # up) an intent it cannot answer. Read again, locked: a confirmation may have just
+        # replaced the authentication.
+        intent = _with_token(db.session.execute(locking(query)).scalar_one_or_none(), token)
+    return intent
+
+
+def _with_token(intent: PaymentIntent | None, token: str | None) -> PaymentIntent:
+    found = intent.authentication if intent is not None else None
+    if not token or not found or not hmac.compare_digest(token.encode(),
+                                                          found["token"].encode()):
+        raise ResourceMissing(messages.AUTHENTICATION_NOT_FOUND)
+    return intent
+
+
+def _checked(intent: PaymentIntent) -> PaymentIntent:
+    outcome = intent.authentication["outcome"]
+    if outcome is not None:
+        raise InvalidRequestError(messages.AUTHENTICATION_FINISHED.format(
+            outcome="completed" if outcome == "succeeded" else "failed", status=intent.status))
+    if intent.status != "requires_action":  # canceled, updated, or confirmed without it
+        raise InvalidRequestError(messages.AUTHENTICATION_NOT_AWAITED.format(
+            status=intent.status))
+    return intent
+
+
+def _return_to(intent: PaymentIntent) -> str | None:
+    """The ``return_url`` with Stripe's ``payment_intent``, ``payment_intent_client_secret``
+    and ``redirect_status`` added (after the merchant's own query, left as it was)."""
+    return_url = intent.authentication.get("return_url")
+    if not return_url:
+        return None
+    status = "succeeded" if intent.status in SUCCEEDED else "failed"
+    ours = urlencode({"payment_intent": intent.id,
+                      "payment_intent_client_secret": intent.client_secret,
+                      "redirect_status": status})
+    parts = urlsplit(return_url)
+    query = f"{parts.query}&{ours}" if parts.query else ours
+    return urlunsplit(parts._replace(query=query))

@@ -1,0 +1,64 @@
+"""The 3-D Secure page at ``/3d_secure``: Payground's stand-in for the card issuer's.
+
+A PaymentIntent waiting in ``requires_action`` links here from its ``next_action``
+(``/3d_secure/<intent>?token=...``). As on Stripe's test page, whoever opens the link chooses
+"Complete authentication" or "Fail authentication"; the intent moves on and the browser goes
+to the confirmation's ``return_url`` (with Stripe's ``payment_intent``,
+``payment_intent_client_secret`` and ``redirect_status``), or is told it may close the page.
+No key or session is asked for: the link's token is the only credential (see
+``services.three_d_secure``), and it is sent back in the form's body, not in a URL.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request
+
+from ..core import cards, money
+from ..errors import StripeError
+from ..http.context import state
+from ..services import three_d_secure
+
+bp = Blueprint("three_d_secure", __name__, url_prefix="/3d_secure",
+               template_folder="templates")
+
+
+@bp.get("/<intent_id>")
+def page(intent_id):
+    """The authentication page: Complete authentication or Fail authentication."""
+    token = request.args.get("token")
+    intent = three_d_secure.awaiting(intent_id, token)
+    card = intent.payment_method
+    return render_template("three_d_secure/page.html", intent=intent, token=token,
+                           amount=money.format_amount(intent.amount, intent.currency),
+                           brand=cards.BRAND_NAMES.get(card.brand, card.brand), last4=card.last4)
+
+
+@bp.post("/<intent_id>")
+def answer(intent_id):
+    """Complete or fail the authentication, then go back to the return_url."""
+    intent, return_to = three_d_secure.answer(intent_id, request.form.get("token"),
+                                              request.form.get("action"),
+                                              clock=state().clock)
+    if return_to:
+        return redirect(return_to, 303)  # a GET there, as after Stripe's page
+    return render_template("three_d_secure/done.html", intent=intent)
+
+
+@bp.errorhandler(StripeError)
+def error_page(error: StripeError):
+    """A refusal as a page (the visitor is a browser), with the API error's status."""
+    return render_template("three_d_secure/error.html", message=error.message), error.status
+
+
+@bp.after_request
+def protect_response(response):
+    """Never cached nor sniffed; the link's token never leaves in a ``Referer`` (the page may
+    be framed, as Stripe.js frames its own)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # No form-action: the answer redirects to the merchant's return_url, which browsers check
+    # against it.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'")
+    return response

@@ -1,0 +1,570 @@
+"""3-D Secure on PaymentIntents: Stripe's test cards, next_action, the authentication page,
+off-session refusals, events, and every way the page refuses (``services.three_d_secure``)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from payground import messages
+from tests.api.test_payment_intents import create, event_types, made
+from tests.helpers import assert_error
+
+LINK = re.compile(r"^http://localhost/3d_secure/(pi_\w+)\?token=([0-9a-f]{48})$")
+SHOP = "https://shop.example/checkout/done"
+# Cards that ask on session (magic payment method, its number).
+ASKING = [
+    ("pm_card_authenticationRequiredOnSetup", "4000002500003155"),
+    ("pm_card_authenticationRequired", "4000002760003184"),
+    ("pm_card_authenticationRequiredSetupForOffSession", "4000003800000446"),
+    ("pm_card_authenticationRequiredChargeDeclinedInsufficientFunds", "4000008260003178"),
+    ("pm_card_threeDSecure2Required", "4000000000003220"),
+    ("pm_card_threeDSecureRequired", "4000000000003063"),
+    ("pm_card_threeDSecureRequiredChargeDeclined", "4000008400001629"),
+]
+FAILURE = {
+    "type": "invalid_request_error", "code": "payment_intent_authentication_failure",
+    "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
+    "message": messages.INTENT_AUTHENTICATION_FAILURE, "payment_method_type": "card"}
+
+
+def waiting(account, payment_method="pm_card_authenticationRequired", **params) -> dict:
+    """An intent confirmed with a card that asks: requires_action."""
+    pi = made(account, payment_method=payment_method, confirm="true", **params)
+    assert pi["status"] == "requires_action", pi
+    return pi
+
+
+def link_of(pi) -> str:
+    action = pi["next_action"]
+    return (action["redirect_to_url"]["url"] if action["type"] == "redirect_to_url"
+            else action["use_stripe_sdk"]["stripe_js"])
+
+
+def page_path(pi) -> tuple[str, str]:
+    """The page's path and the link's token."""
+    intent_id, token = LINK.match(link_of(pi)).groups()
+    assert intent_id == pi["id"]
+    return f"/3d_secure/{intent_id}", token
+
+
+def press(account, pi, action="complete", token=None):
+    path, link_token = page_path(pi)
+    return account.client.post(path, data={"token": token or link_token, "action": action})
+
+
+def retrieve(account, intent_id) -> dict:
+    return account.get(f"/v1/payment_intents/{intent_id}").get_json()
+
+
+def charges_of(account, intent_id) -> list[dict]:
+    return account.get(f"/v1/charges?payment_intent={intent_id}").get_json()["data"]
+
+
+def page_error(response, status, message) -> str:
+    """A refusal as the page shows it: the status, and the message in the page."""
+    body = response.get_data(as_text=True)
+    assert response.status_code == status, body
+    assert response.mimetype == "text/html"
+    assert f'<p class="alert" role="alert">{message}</p>' in body, body
+    return body
+
+
+def redirected(response) -> dict:
+    """The 303 to the return_url: Stripe's parameters after the shop's own."""
+    assert response.status_code == 303, response.get_data(as_text=True)
+    location = urlsplit(response.headers["Location"])
+    assert (location.scheme, location.netloc, location.path) == ("https", "shop.example",
+                                                                 "/checkout/done")
+    return {name: values[0] for name, values in parse_qs(location.query).items()}
+
+
+# --- which cards ask, and what next_action says ------------------------------------------------
+
+
+@pytest.mark.parametrize("payment_method,number", ASKING)
+def test_each_card_that_asks_waits_for_the_customer(account, payment_method, number):
+    pi = waiting(account, payment_method)
+    assert LINK.match(pi["next_action"]["use_stripe_sdk"]["stripe_js"])
+    assert pi["next_action"] == {"type": "use_stripe_sdk", "use_stripe_sdk": {
+        "type": "three_d_secure_redirect", "stripe_js": link_of(pi)}}
+    assert (pi["amount_received"], pi["amount_capturable"], pi["latest_charge"],
+            pi["last_payment_error"]) == (0, 0, None, None)
+    assert charges_of(account, pi["id"]) == []  # nothing is charged before the answer
+    method = account.get(f"/v1/payment_methods/{pi['payment_method']}").get_json()
+    assert method["card"]["last4"] == number[-4:]
+    assert event_types(account, pi["id"]) == ["payment_intent.created",
+                                              "payment_intent.requires_action"]
+
+
+@pytest.mark.parametrize("payment_method,number", ASKING)
+def test_the_card_numbers_ask_too(account, payment_method, number):
+    method = account.post("/v1/payment_methods", {
+        "type": "card", "card[number]": number, "card[exp_month]": "12",
+        "card[exp_year]": "2040", "card[cvc]": "123"}, key=account.publishable_key).get_json()
+    pi = waiting(account, method["id"], return_url=SHOP)
+    assert pi["payment_method"] == method["id"]
+
+
+@pytest.mark.parametrize("payment_method", ["pm_card_visa", "pm_card_threeDSecureOptional",
+                                            "pm_card_amex_threeDSecureNotSupported"])
+def test_cards_that_do_not_ask_succeed_at_once(account, payment_method):
+    pi = made(account, payment_method=payment_method, confirm="true", return_url=SHOP)
+    assert (pi["status"], pi["next_action"]) == ("succeeded", None)
+
+
+def test_request_three_d_secure_makes_a_card_that_supports_it_ask(account):
+    options = {"payment_method_options[card][request_three_d_secure]": "challenge"}
+    pi = waiting(account, "pm_card_threeDSecureOptional", **options)
+    assert pi["payment_method_options"]["card"]["request_three_d_secure"] == "challenge"
+    # 4242's issuer is not enrolled, Amex's card does not support it: no authentication.
+    for payment_method in ("pm_card_visa", "pm_card_amex_threeDSecureNotSupported"):
+        paid = made(account, payment_method=payment_method, confirm="true",
+                    **{"payment_method_options[card][request_three_d_secure]": "any"})
+        assert paid["status"] == "succeeded"
+    # Off session nobody can answer: it goes ahead without.
+    off = made(account, payment_method="pm_card_threeDSecureOptional", confirm="true",
+               off_session="true", **options)
+    assert off["status"] == "succeeded"
+
+
+def test_a_return_url_makes_next_action_a_redirect(account):
+    pi = waiting(account, return_url=SHOP + "?order=7")
+    assert pi["next_action"] == {"type": "redirect_to_url", "redirect_to_url": {
+        "return_url": SHOP + "?order=7", "url": link_of(pi)}}
+    assert LINK.match(link_of(pi))
+    later = made(account, payment_method="pm_card_threeDSecure2Required")
+    r = account.post(f"/v1/payment_intents/{later['id']}/confirm", {"return_url": SHOP})
+    assert r.get_json()["next_action"]["redirect_to_url"]["return_url"] == SHOP
+
+
+def test_the_publishable_key_sees_next_action(account):
+    pi = made(account, payment_method="pm_card_authenticationRequired")
+    r = account.post(f"/v1/payment_intents/{pi['id']}/confirm", {
+        "client_secret": pi["client_secret"], "return_url": SHOP}, key=account.publishable_key)
+    assert r.status_code == 200, r.get_json()
+    shown = r.get_json()
+    assert (shown["status"], shown["next_action"]["type"], "metadata" in shown) == (
+        "requires_action", "redirect_to_url", False)
+
+
+# --- the page: complete ------------------------------------------------------------------------
+
+
+def test_completing_charges_the_card_and_returns_to_the_shop(account):
+    pi = waiting(account, return_url=SHOP + "?order=7")
+    path, token = page_path(pi)
+    page = account.client.get(f"{path}?token={token}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert ">Complete authentication</button>" in body and ">Fail authentication</button>" in body
+    assert "$20.00 USD" in body and "Visa ending in 3184" in body
+    assert (page.headers["Cache-Control"], page.headers["Referrer-Policy"]) == ("no-store",
+                                                                                "no-referrer")
+    for secret in (account.secret_key, account.publishable_key, pi["client_secret"]):
+        assert secret not in body
+
+    r = press(account, pi)
+
+    location = r.headers["Location"]
+    assert location.startswith(SHOP + "?order=7&payment_intent=")  # the shop's query first
+    assert redirected(r) == {"order": "7", "payment_intent": pi["id"],
+                             "payment_intent_client_secret": pi["client_secret"],
+                             "redirect_status": "succeeded"}
+    paid = retrieve(account, pi["id"])
+    assert (paid["status"], paid["amount_received"], paid["next_action"]) == (
+        "succeeded", 2000, None)
+    (charge,) = charges_of(account, pi["id"])
+    assert (charge["id"], charge["status"], charge["captured"]) == (
+        paid["latest_charge"], "succeeded", True)
+    assert event_types(account, pi["id"]) == ["payment_intent.created",
+                                              "payment_intent.requires_action",
+                                              "payment_intent.succeeded"]
+    events = account.get("/v1/events?limit=10").get_json()["data"]
+    by_type = {e["type"]: e for e in events}
+    assert by_type["payment_intent.requires_action"]["request"]["id"].startswith("req_")
+    # The customer acted on the page, not an API request: as on Stripe, no request.
+    for name in ("payment_intent.succeeded", "charge.succeeded"):
+        assert by_type[name]["request"] == {"id": None, "idempotency_key": None}
+
+
+def test_completing_a_manual_capture_authorises_it(account):
+    pi = waiting(account, "pm_card_threeDSecure2Required", capture_method="manual",
+                 return_url=SHOP)
+    assert redirected(press(account, pi))["redirect_status"] == "succeeded"
+    held = retrieve(account, pi["id"])
+    assert (held["status"], held["amount_capturable"]) == ("requires_capture", 2000)
+    assert event_types(account, pi["id"])[-1] == "payment_intent.amount_capturable_updated"
+    captured = account.post(f"/v1/payment_intents/{pi['id']}/capture").get_json()
+    assert (captured["status"], captured["amount_received"]) == ("succeeded", 2000)
+
+
+@pytest.mark.parametrize("payment_method,decline_code,message", [
+    ("pm_card_authenticationRequiredChargeDeclinedInsufficientFunds", "insufficient_funds",
+     messages.CARD_INSUFFICIENT_FUNDS),
+    ("pm_card_threeDSecureRequiredChargeDeclined", "generic_decline", messages.CARD_DECLINED),
+])
+def test_completing_can_still_be_declined(account, payment_method, decline_code, message):
+    pi = waiting(account, payment_method, return_url=SHOP)
+    assert redirected(press(account, pi))["redirect_status"] == "failed"
+    failed = retrieve(account, pi["id"])
+    error = failed["last_payment_error"]
+    assert (failed["status"], failed["payment_method"], failed["next_action"]) == (
+        "requires_payment_method", None, None)
+    assert (error["type"], error["code"], error["decline_code"], error["message"]) == (
+        "card_error", "card_declined", decline_code, message)
+    (charge,) = charges_of(account, pi["id"])
+    assert (charge["status"], charge["id"], error["charge"]) == ("failed", failed["latest_charge"],
+                                                                 charge["id"])
+    assert event_types(account, pi["id"])[-1] == "payment_intent.payment_failed"
+
+
+def test_without_a_return_url_the_page_says_it_may_be_closed(account):
+    pi = waiting(account)
+    r = press(account, pi)
+    body = r.get_data(as_text=True)
+    assert (r.status_code, "Location" in r.headers) == (200, False)
+    assert "<h1>Authentication completed</h1>" in body
+    assert "is now <strong>succeeded</strong>" in body
+
+
+# --- the page: fail ----------------------------------------------------------------------------
+
+
+def test_failing_returns_the_intent_to_requires_payment_method(account):
+    pi = waiting(account, return_url=SHOP)
+    method = pi["payment_method"]
+
+    r = press(account, pi, "fail")
+
+    assert redirected(r) == {"payment_intent": pi["id"],
+                             "payment_intent_client_secret": pi["client_secret"],
+                             "redirect_status": "failed"}
+    failed = retrieve(account, pi["id"])
+    error = failed.pop("last_payment_error")
+    assert error.pop("payment_method")["id"] == method
+    assert error == FAILURE
+    assert (failed["status"], failed["payment_method"], failed["latest_charge"],
+            failed["next_action"]) == ("requires_payment_method", None, None, None)
+    assert charges_of(account, pi["id"]) == []
+    assert event_types(account, pi["id"]) == ["payment_intent.created",
+                                              "payment_intent.requires_action",
+                                              "payment_intent.payment_failed"]
+    # Another card, confirmed again: the error is gone.
+    retried = account.post(f"/v1/payment_intents/{pi['id']}/confirm",
+                           {"payment_method": "pm_card_visa"}).get_json()
+    assert (retried["status"], retried["last_payment_error"]) == ("succeeded", None)
+
+
+def test_failing_without_a_return_url(account):
+    pi = waiting(account, "pm_card_threeDSecure2Required")
+    r = press(account, pi, "fail")
+    assert (r.status_code, "<h1>Authentication failed</h1>" in r.get_data(as_text=True)) == (
+        200, True)
+    assert retrieve(account, pi["id"])["last_payment_error"]["code"] == \
+        "payment_intent_authentication_failure"
+
+
+def test_webhook_endpoints_are_sent_the_new_events(account):
+    r = account.post("/v1/webhook_endpoints", {
+        "url": "http://127.0.0.1:9/hook",
+        "enabled_events[]": ["payment_intent.requires_action", "payment_intent.payment_failed"]})
+    assert r.status_code == 200, r.get_json()
+    pi = waiting(account)
+    press(account, pi, "fail")
+    listed = account.client.get("/sandbox/webhook_deliveries", headers=account.session_auth,
+                                query_string={"limit": 100}).get_json()["data"]
+    assert [d["event_type"] for d in reversed(listed)] == ["payment_intent.requires_action",
+                                                           "payment_intent.payment_failed"]
+    sent = account.get(f"/v1/events/{listed[-1]['event']}").get_json()["data"]["object"]
+    assert (sent["id"], sent["status"], sent["next_action"]["type"]) == (
+        pi["id"], "requires_action", "use_stripe_sdk")
+
+
+# --- off session, error_on_requires_action, the Charges API ------------------------------------
+
+
+@pytest.mark.parametrize("payment_method", ["pm_card_authenticationRequired",
+                                            "pm_card_authenticationRequiredOnSetup",
+                                            "pm_card_threeDSecure2Required"])
+def test_off_session_a_card_that_asks_is_declined(account, payment_method):
+    r = create(account, payment_method=payment_method, confirm="true", off_session="true")
+
+    error = assert_error(r, 402, type="card_error", code="authentication_required",
+                         decline_code="authentication_required",
+                         message=messages.CARD_AUTHENTICATION_REQUIRED)
+    intent = error["payment_intent"]
+    assert (intent["status"], intent["payment_method"], intent["next_action"]) == (
+        "requires_payment_method", None, None)
+    last = intent["last_payment_error"]
+    assert (last["code"], last["decline_code"], last["charge"]) == (
+        "authentication_required", "authentication_required", error["charge"])
+    charge = account.get(f"/v1/charges/{error['charge']}").get_json()
+    assert (charge["status"], charge["failure_code"], charge["outcome"]["reason"]) == (
+        "failed", "authentication_required", "authentication_required")
+    assert event_types(account, intent["id"]) == ["payment_intent.created",
+                                                  "payment_intent.payment_failed"]
+
+
+def test_off_session_the_cards_that_need_it_on_session_only(account):
+    ok = made(account, payment_method="pm_card_authenticationRequiredSetupForOffSession",
+              confirm="true", off_session="recurring")
+    assert ok["status"] == "succeeded"
+    r = create(account, confirm="true", off_session="true",
+               payment_method="pm_card_authenticationRequiredChargeDeclinedInsufficientFunds")
+    assert_error(r, 402, type="card_error", code="card_declined",
+                 decline_code="insufficient_funds", message=messages.CARD_INSUFFICIENT_FUNDS)
+
+
+def test_a_card_set_up_on_session_pays_off_session_later(account):
+    customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()["id"]
+    first = waiting(account, "pm_card_authenticationRequiredOnSetup", customer=customer,
+                    setup_future_usage="off_session")
+    press(account, first)
+    saved = retrieve(account, first["id"])["payment_method"]
+    assert account.get(f"/v1/payment_methods/{saved}").get_json()["customer"] == customer
+
+    later = made(account, customer=customer, payment_method=saved, confirm="true",
+                 off_session="true")
+    assert (later["status"], later["next_action"]) == ("succeeded", None)
+    # On session it still asks, set up or not (Stripe's rule for this card).
+    waiting(account, saved, customer=customer)
+
+
+def test_an_always_authenticate_card_is_declined_off_session_even_when_set_up(account):
+    customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()["id"]
+    first = waiting(account, customer=customer, setup_future_usage="off_session")
+    press(account, first)
+    saved = retrieve(account, first["id"])["payment_method"]
+    r = create(account, customer=customer, payment_method=saved, confirm="true",
+               off_session="true")
+    assert_error(r, 402, type="card_error", code="authentication_required",
+                 decline_code="authentication_required",
+                 message=messages.CARD_AUTHENTICATION_REQUIRED)
+
+
+def test_error_on_requires_action_declines_rather_than_wait(account):
+    r = create(account, payment_method="pm_card_threeDSecure2Required", confirm="true",
+               error_on_requires_action="true")
+    error = assert_error(r, 402, type="card_error", code="authentication_required",
+                         decline_code="authentication_required",
+                         message=messages.CARD_AUTHENTICATION_REQUIRED)
+    assert error["payment_intent"]["status"] == "requires_payment_method"
+    assert "payment_intent.requires_action" not in event_types(account,
+                                                              error["payment_intent"]["id"])
+
+
+@pytest.mark.parametrize("source,status", [("tok_authenticationRequired", 402),
+                                           ("tok_threeDSecure2Required", 402),
+                                           ("tok_authenticationRequiredSetupForOffSession", 200),
+                                           ("tok_threeDSecureOptional", 200)])
+def test_the_charges_api_cannot_authenticate(account, source, status):
+    r = account.post("/v1/charges", {"amount": 2000, "currency": "usd", "source": source})
+    if status == 200:
+        assert (r.status_code, r.get_json()["status"]) == (200, "succeeded")
+        return
+    error = assert_error(r, 402, type="card_error", code="authentication_required",
+                         decline_code="authentication_required",
+                         message=messages.CARD_AUTHENTICATION_REQUIRED)
+    assert account.get(f"/v1/charges/{error['charge']}").get_json()["status"] == "failed"
+
+
+def test_live_mode_has_no_three_d_secure(account):
+    live = account.activate()
+    r = account.post("/v1/payment_intents", {
+        "amount": 2000, "currency": "usd", "payment_method": "pm_card_authenticationRequired",
+        "confirm": "true"}, key=live)
+    error = assert_error(r, 402, type="card_error", code="card_declined",
+                         decline_code="live_mode_test_card",
+                         message=messages.LIVE_MODE_TEST_CARD)
+    assert error["payment_intent"]["next_action"] is None
+    token = account.post("/v1/tokens", {
+        "card[number]": "4012888888881881", "card[exp_month]": "12", "card[exp_year]": "2040"},
+        key=account.live_publishable_key).get_json()["id"]
+    method = account.post("/v1/payment_methods", {"type": "card", "card[token]": token},
+                          key=live).get_json()["id"]
+    paid = account.post("/v1/payment_intents", {
+        "amount": 2000, "currency": "usd", "payment_method": method, "confirm": "true",
+        "payment_method_options[card][request_three_d_secure]": "challenge"}, key=live)
+    assert (paid.status_code, paid.get_json()["status"]) == (200, "succeeded")
+
+
+# --- confirming again, idempotency, updates, cancel --------------------------------------------
+
+
+def test_a_repeated_confirm_with_its_idempotency_key_is_the_same_answer(account):
+    pi = made(account, payment_method="pm_card_authenticationRequired")
+    headers = {"Idempotency-Key": "confirm-3ds-1"}
+    first = account.post(f"/v1/payment_intents/{pi['id']}/confirm", {"return_url": SHOP},
+                         headers=headers)
+    again = account.post(f"/v1/payment_intents/{pi['id']}/confirm", {"return_url": SHOP},
+                         headers=headers)
+    assert (first.status_code, again.status_code, again.data) == (200, 200, first.data)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert event_types(account, pi["id"]).count("payment_intent.requires_action") == 1
+
+
+def test_confirming_again_makes_a_new_link_and_the_old_one_a_404(account):
+    old = waiting(account)
+    new = account.post(f"/v1/payment_intents/{old['id']}/confirm").get_json()
+    assert new["status"] == "requires_action" and link_of(new) != link_of(old)
+    page_error(press(account, old), 404, messages.AUTHENTICATION_NOT_FOUND)
+    assert retrieve(account, old["id"])["status"] == "requires_action"
+    press(account, new)
+    assert retrieve(account, old["id"])["status"] == "succeeded"
+    assert event_types(account, old["id"]).count("payment_intent.requires_action") == 2
+
+
+def test_updates_while_waiting(account):
+    pi = waiting(account, return_url=SHOP)
+    kept = account.post(f"/v1/payment_intents/{pi['id']}",
+                        {"metadata[order]": "7", "description": "Order 7"}).get_json()
+    assert (kept["status"], kept["next_action"]) == ("requires_action", pi["next_action"])
+    changed = account.post(f"/v1/payment_intents/{pi['id']}", {"amount": 2500}).get_json()
+    assert (changed["status"], changed["next_action"]) == ("requires_confirmation", None)
+    page_error(press(account, pi), 400,
+               messages.AUTHENTICATION_NOT_AWAITED.format(status="requires_confirmation"))
+    assert charges_of(account, pi["id"]) == []
+
+
+def test_a_canceled_intent_no_longer_awaits_authentication(account):
+    pi = waiting(account)
+    canceled = account.post(f"/v1/payment_intents/{pi['id']}/cancel").get_json()
+    assert (canceled["status"], canceled["next_action"]) == ("canceled", None)
+    path, token = page_path(pi)
+    message = messages.AUTHENTICATION_NOT_AWAITED.format(status="canceled")
+    page_error(account.client.get(f"{path}?token={token}"), 400, message)
+    page_error(press(account, pi), 400, message)
+    assert retrieve(account, pi["id"])["status"] == "canceled"
+
+
+# --- the page refuses: clear errors, nothing changed -------------------------------------------
+
+
+def test_an_answered_link_says_so(account):
+    done, failed = waiting(account), waiting(account)
+    press(account, done)
+    press(account, failed, "fail")
+    for pi, outcome, status in ((done, "completed", "succeeded"),
+                                (failed, "failed", "requires_payment_method")):
+        message = messages.AUTHENTICATION_FINISHED.format(outcome=outcome, status=status)
+        path, token = page_path(pi)
+        page_error(account.client.get(f"{path}?token={token}"), 400, message)
+        for action in ("complete", "fail"):
+            page_error(press(account, pi, action), 400, message)
+        assert retrieve(account, pi["id"])["status"] == status
+    assert len(charges_of(account, done["id"])) == 1
+    assert charges_of(account, failed["id"]) == []
+
+
+def test_unknown_links_are_404s_that_tell_nothing(make_account):
+    a, b = make_account(), make_account()
+    mine, theirs = waiting(a), waiting(b)
+    path, token = page_path(mine)
+    their_path, their_token = page_path(theirs)
+    tries = [
+        a.client.get("/3d_secure/pi_nope?token=" + token),  # no such intent
+        a.client.get(path),  # no token
+        a.client.get(f"{path}?token="),
+        a.client.get(f"{path}?token={'0' * 48}"),  # a wrong one
+        a.client.get(f"{path}?token={their_token}"),  # another intent's
+        a.client.get(f"{their_path}?token={token}"),
+        a.client.post(path, data={"action": "complete"}),
+        a.client.post(path, data={"token": their_token, "action": "complete"}),
+        a.client.post("/3d_secure/pi_nope", data={"token": token, "action": "complete"}),
+        a.client.post(path, json={"token": token, "action": "complete"}),  # a form, not JSON
+    ]
+    bodies = {page_error(r, 404, messages.AUTHENTICATION_NOT_FOUND) for r in tries}
+    assert len(bodies) == 1  # one answer, whichever intent exists
+    for handle, pi in ((a, mine), (b, theirs)):
+        assert retrieve(handle, pi["id"])["status"] == "requires_action"
+
+
+def test_a_wrong_link_locks_nothing(account, monkeypatch):
+    # Locked before the token was checked, another's intent waited on (and held up) whoever
+    # was using it: on PostgreSQL a 429 lock_timeout, an answer a made-up id never gets.
+    from payground.services import three_d_secure
+
+    locked = []
+    real = three_d_secure.locking
+    monkeypatch.setattr(three_d_secure, "locking",
+                        lambda query: locked.append(query) or real(query))
+    pi = waiting(account)
+    path, _ = page_path(pi)
+    page_error(account.client.post(path, data={"token": "0" * 48, "action": "complete"}), 404,
+               messages.AUTHENTICATION_NOT_FOUND)
+    assert locked == []
+    press(account, pi)
+    assert len(locked) == 1 and retrieve(account, pi["id"])["status"] == "succeeded"
+
+
+def test_another_modes_intent_is_unknown_to_a_test_link(account):
+    live = account.activate()
+    token = account.post("/v1/tokens", {
+        "card[number]": "4012888888881881", "card[exp_month]": "12", "card[exp_year]": "2040"},
+        key=account.live_publishable_key).get_json()["id"]
+    method = account.post("/v1/payment_methods", {"type": "card", "card[token]": token},
+                          key=live).get_json()["id"]
+    live_pi = account.post("/v1/payment_intents", {"amount": 2000, "currency": "usd",
+                                                   "payment_method": method},
+                           key=live).get_json()
+    test_pi = waiting(account)
+    _, test_token = page_path(test_pi)
+    r = account.client.post(f"/3d_secure/{live_pi['id']}",
+                            data={"token": test_token, "action": "complete"})
+    page_error(r, 404, messages.AUTHENTICATION_NOT_FOUND)
+    assert account.get(f"/v1/payment_intents/{live_pi['id']}",
+                       key=live).get_json()["status"] == "requires_confirmation"
+
+
+@pytest.mark.parametrize("action", [None, "", "approve", "COMPLETE"])
+def test_a_bad_action_changes_nothing(account, action):
+    pi = waiting(account)
+    path, token = page_path(pi)
+    data = {"token": token} if action is None else {"token": token, "action": action}
+    page_error(account.client.post(path, data=data), 400,
+               messages.AUTHENTICATION_ACTION_INVALID)
+    assert retrieve(account, pi["id"])["status"] == "requires_action"
+    assert event_types(account, pi["id"]) == ["payment_intent.created",
+                                              "payment_intent.requires_action"]
+    assert press(account, pi).status_code == 200  # the link still works
+
+
+# --- return_url --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/checkout/done", "javascript:alert(1)", "shop.example/done",
+                                 "data:text/html,hi", "https://", "https://shop.example/a b",
+                                 "http://[::1"])
+def test_a_return_url_that_is_not_one_is_refused(account, url):
+    pi = made(account, payment_method="pm_card_authenticationRequired")
+    r = account.post(f"/v1/payment_intents/{pi['id']}/confirm", {"return_url": url})
+    assert_error(r, 400, code="url_invalid", param="return_url",
+                 message=messages.RETURN_URL_INVALID.format(url=url))
+    assert retrieve(account, pi["id"])["status"] == "requires_confirmation"
+    assert event_types(account, pi["id"]) == ["payment_intent.created"]
+    r = create(account, payment_method="pm_card_authenticationRequired", confirm="true",
+               return_url=url)
+    assert_error(r, 400, code="url_invalid", param="return_url",
+                 message=messages.RETURN_URL_INVALID.format(url=url))
+
+
+def test_an_apps_own_scheme_is_a_return_url(account):
+    pi = waiting(account, return_url="myapp://checkout/done")
+    r = press(account, pi)
+    assert (r.status_code, r.headers["Location"].startswith(
+        f"myapp://checkout/done?payment_intent={pi['id']}&")) == (303, True)
+
+
+def test_a_key_in_the_return_url_is_refused_not_stored(app, account):
+    from tests.test_secrets import database_text
+
+    pi = made(account, payment_method="pm_card_authenticationRequired")
+    url = f"https://shop.example/done?k={account.secret_key}"
+    r = account.post(f"/v1/payment_intents/{pi['id']}/confirm", {"return_url": url})
+    assert_error(r, 400, code="parameter_invalid_string", param="return_url",
+                 message=messages.SECRET_IN_VALUE.replace("{param}", "return_url"))
+    assert account.secret_key[8:-4] not in database_text(app)
+    assert retrieve(account, pi["id"])["status"] == "requires_confirmation"
