@@ -29,6 +29,19 @@ def _to_15(conn) -> None:
         _drop_columns(conn, table, *(name for name, _ in added))
 
 
+def _to_21(conn) -> None:
+    from payground.migrations import ACCOUNT_READ
+
+    rows = conn.execute(sa.text("SELECT id, permissions FROM api_keys WHERE permissions IS NOT "
+                                "NULL").columns(permissions=sa.JSON)).all()
+    took = sa.text("UPDATE api_keys SET permissions = :permissions WHERE id = :id").bindparams(
+        sa.bindparam("permissions", type_=sa.JSON))
+    for row in rows:  # version 21 knew no such permission
+        if ACCOUNT_READ in (row.permissions or []):
+            conn.execute(took, {"permissions": [p for p in row.permissions if p != ACCOUNT_READ],
+                                "id": row.id})
+
+
 def _to_20(conn) -> None:
     from payground.migrations import AUTHENTICATION_COLUMNS
 
@@ -166,9 +179,10 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {21: _to_20, 20: _to_19, 19: _to_18, 18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14,
-         14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7,
-         7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2, 2: _to_1}  # version -> step down
+STEPS = {22: _to_21, 21: _to_20, 20: _to_19, 19: _to_18, 18: _to_17, 17: _to_16, 16: _to_15,
+         15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8,
+         8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2,
+         2: _to_1}  # version -> its step down
 
 
 def downgrade(engine, version: int, pepper: str) -> None:

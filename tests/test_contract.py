@@ -20,7 +20,8 @@ SPEC_FLAT = re.sub(r"\s+", " ", SPEC)
 PERMISSIONS = {f"{r}_{level}" for r in ("customer", "charge", "refund", "payment_intent",
                                         "payment_method", "payout", "webhook")
                for level in ("read", "write")}
-PERMISSIONS |= {"token_write", "token_read", "balance_read", "event_read"}
+PERMISSIONS |= {"token_write", "token_read", "balance_read", "event_read",
+                "accounts_kyc_basic_read"}
 
 
 def v1_routes(app):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from payground.migrations import SCHEMA_VERSION as LAST
 from tests.conftest import PG_URL, fresh_pg_schema
 
 DAY = 86400
@@ -284,6 +285,69 @@ def test_keys_made_before_version_15_are_no_ones_oauth_token(tmp_path, own_datab
     assert charges.status_code == 200
     assert saved.status_code == 200, saved.get_json()
     assert rolled.status_code == 201, rolled.get_json()
+
+
+def test_read_only_tokens_issued_before_version_22_read_the_account(tmp_path, own_database,
+                                                                     wall):
+    """Version 22: ``GET /v1/account`` needs ``accounts_kyc_basic_read``, which a ``read_only``
+    OAuth access token holds from its issue on (it holds every ``*_read``). One issued before
+    gets it; a restricted key made by hand keeps the permissions chosen for it."""
+    from urllib.parse import urlencode
+
+    from payground.extensions import db
+    from payground.migrations import ACCOUNT_READ, SCHEMA_VERSION, UPGRADES
+    from tests.oauth_flow import Browser
+    from tests.schema_history import downgrade
+
+    password = "an old password 1"
+    app, client, platform = signed_up(tmp_path, own_database, wall, "platform@example.com")
+    business = client.post("/sandbox/signup", json={"email": "business@example.com",
+                                                    "password": password}).get_json()
+    application = client.post("/sandbox/connect", json={
+        "name": "Acme", "redirect_uris": ["http://localhost:8000/callback"]},
+        headers={"Authorization": f"Bearer {platform['session']}"}).get_json()
+    code = Browser(app, "business@example.com", password).code(urlencode({
+        "response_type": "code", "client_id": application["client_id"], "scope": "read_only"}))
+    token = client.post("/oauth/token", data={"grant_type": "authorization_code", "code": code},
+                        headers={"Authorization": f"Bearer {platform['keys']['secret']}"})
+    token = token.get_json()["access_token"]
+    reader = client.post("/sandbox/keys", json={"type": "restricted", "name": "reader",
+                                                "permissions": ["charge_read"]},
+                         headers={"Authorization": f"Bearer {business['session']}"})
+    reader = reader.get_json()["secret"]
+
+    def held() -> dict[str, list[str]]:
+        rows = db.session.execute(sa.text(
+            "SELECT name, permissions FROM api_keys WHERE type = 'restricted'"
+        ).columns(permissions=sa.JSON)).all()
+        db.session.remove()
+        return {row.name: row.permissions for row in rows}
+
+    with app.app_context():
+        downgrade(db.engine, 21, app.config["SECRET"])
+        old = held()
+        db.engine.dispose()
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    read = client.get("/v1/account", headers={"Authorization": f"Bearer {token}"})
+    refused = client.get("/v1/account", headers={"Authorization": f"Bearer {reader}"})
+    with upgraded.app_context():
+        new = held()
+        with db.engine.begin() as conn:
+            UPGRADES[22](conn)  # a second run (two workers upgrading) changes nothing
+        again = held()
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        db.session.remove()
+        db.engine.dispose()
+    token_name = next(name for name in old if name.startswith("OAuth: "))
+    assert ACCOUNT_READ not in old[token_name]  # version 21's token, without it
+    assert new[token_name] == sorted([*old[token_name], ACCOUNT_READ])
+    assert new["reader"] == old["reader"] == ["charge_read"]
+    assert again == new and version == SCHEMA_VERSION
+    assert read.status_code == 200, read.get_json()
+    assert read.get_json()["id"] == business["account"]["id"]
+    assert refused.status_code == 403
 
 
 def test_version_18_charges_and_customers_come_back_without_the_new_fields(
@@ -764,7 +828,7 @@ def _filled_at(tmp_path, url, wall, version):
 
 # Every version on SQLite; on PostgreSQL (slower to set up) the oldest, which runs every step,
 # the last before 64-bit money, and the last.
-@pytest.mark.parametrize("version", (1, 9, 18) if PG_URL else range(1, 19))
+@pytest.mark.parametrize("version", (1, 9, LAST - 1) if PG_URL else range(1, LAST))
 def test_every_earlier_version_upgrades_keeping_every_row(tmp_path, own_database, wall,
                                                           version):
     """Accounts, keys (a rolled one, a restricted one), sessions, customers, charges and

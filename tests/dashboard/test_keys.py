@@ -73,6 +73,8 @@ def test_a_read_only_restricted_key_reads_and_cannot_write(app, dash, signed_in,
                              "Write.", "permissions"),
     ({"type": "restricted", "perm_balance": "write"},
      "Balances can be given only read access.", "perm_balance"),
+    ({"type": "restricted", "perm_accounts_kyc_basic": "write"},
+     "Account details can be given only read access.", "perm_accounts_kyc_basic"),
     ({"type": "secret", "ip_allowlist": "10.0.0.1\nnot-an-ip"},
      "Invalid IP address or range: not-an-ip", "ip_allowlist"),
     ({"type": "restricted", "perm_charge": "read", "name": "n" * 201},
@@ -86,6 +88,14 @@ def test_create_refusals_keep_the_form(dash, signed_in, form, message, field):
     assert message in page
     assert shown_secrets(r) == []
     assert "secret-dialog" not in page
+
+
+def test_the_account_details_row_opens_the_account(dash, signed_in, client):
+    page = text(dash.get("/dashboard/keys"))
+    assert "Account details" in page and "Accounts kyc basics" not in page
+    (secret,) = shown_secrets(create(dash, type="restricted", perm_accounts_kyc_basic="read"))
+    r = v1(client, "/v1/account", secret)
+    assert (r.status_code, r.get_json()["email"]) == (200, signed_in.email)
 
 
 def test_secret_keys_ignore_the_matrix(dash, signed_in, client):

@@ -1,10 +1,15 @@
 """Stripe-style prefixed object ids (``ch_3Nx...``) from a cryptographic source."""
 
 import os
+import re
 import threading
 import time
 
 from .keys import BASE62, base62
+
+# What an account id can be (``Stripe-Account``, ``/v1/accounts/{id}``): anything else names no
+# account, and is not sent to the database (PostgreSQL refuses a NUL in text: a 500).
+ACCOUNT_ID = re.compile(r"acct_[0-9A-Za-z]{1,35}")
 
 _lock = threading.Lock()
 _last_micros = 0

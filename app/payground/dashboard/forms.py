@@ -25,6 +25,10 @@ _PRIVATE_PARAMS = {"password": "Passwords must be between 8 and 1024 characters 
                    "account_number": "Enter a bank account number of at most 34 characters."}
 
 
+# Rows whose name does not read as a plural noun (Stripe's own permission name, kept whole).
+_LABELS = {"accounts_kyc_basic": "Account details"}
+
+
 @dataclass(frozen=True)
 class Resource:
     """A row of the permission matrix: ``charge`` with levels ``("read", "write")``."""
@@ -34,7 +38,7 @@ class Resource:
 
     @property
     def label(self) -> str:
-        return self.name.replace("_", " ").capitalize() + "s"
+        return _LABELS.get(self.name) or self.name.replace("_", " ").capitalize() + "s"
 
     @property
     def field(self) -> str:

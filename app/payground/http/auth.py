@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import messages
 from ..core import keys as keyfmt
+from ..core.ids import ACCOUNT_ID
 from ..errors import (AccountInvalid, ApiKeyInUrl, AuthenticationError, InvalidRequestError,
                       IpNotAllowed, PermissionDenied, RouteNotFound, SecretKeyRequired)
 from ..models.base import db
@@ -28,9 +29,6 @@ log = logging.getLogger("payground")
 PERMISSION_ATTR = "_payground_permission"
 PUBLISHABLE_ATTR = "_payground_publishable"
 _KEY_IN_URL = re.compile(r"(?:sk|pk|rk)_(?:test|live)_", re.IGNORECASE)
-# What an account id can be (Stripe-Account, Stripe-Context): anything else names no account,
-# and is not sent to the database (PostgreSQL refuses a NUL in text: a 500).
-_ACCOUNT_ID = re.compile(r"acct_[0-9A-Za-z]{1,35}")
 
 
 def requires(permission: str, *, publishable: bool = False) -> Callable:
@@ -164,8 +162,7 @@ def _act_as_connected_account() -> PermissionDenied | InvalidRequestError | None
     # platform's code on the platform's own account unawares.
     for header, value in (("Stripe-Account", wanted), ("Stripe-Context", context)):
         if not value and header in request.headers:
-            return AccountInvalid(messages.ACCOUNT_NOT_ACCESSIBLE.format(
-                masked=keyfmt.mask(g.raw_key), account=""))
+            return account_not_accessible("")
     if wanted and context and wanted != context:
         return InvalidRequestError(messages.CONTEXT_AND_ACCOUNT_DIFFER.format(
             account=_shown(wanted), context=_shown(context)))
@@ -174,7 +171,7 @@ def _act_as_connected_account() -> PermissionDenied | InvalidRequestError | None
         return None
     key = g.api_key
     reached = None
-    if key.connection_id is None and _ACCOUNT_ID.fullmatch(wanted):
+    if key.connection_id is None and ACCOUNT_ID.fullmatch(wanted):
         from ..services import connections
 
         try:
@@ -184,13 +181,26 @@ def _act_as_connected_account() -> PermissionDenied | InvalidRequestError | None
         finally:
             db.session.rollback()  # end the read: on SQLite it cannot always become a write
     if reached is None:
-        return AccountInvalid(messages.ACCOUNT_NOT_ACCESSIBLE.format(
-            masked=keyfmt.mask(g.raw_key), account=_shown(wanted)))
+        return account_not_accessible(wanted)
     scope, account = reached
     g.platform_id, g.account = g.account.id, account
     if scope == "read_only" and request.method not in ("GET", "HEAD"):
         return PermissionDenied(messages.OAUTH_READ_ONLY.format(account=account.id))
     return None
+
+
+def account_not_accessible(account: str) -> AccountInvalid:
+    """Stripe's 403 ``account_invalid`` for an account the request's key cannot reach (or that
+    does not exist: the two are one answer, so it tells no one which ids are taken)."""
+    return AccountInvalid(messages.ACCOUNT_NOT_ACCESSIBLE.format(
+        masked=keyfmt.mask(g.raw_key), account=_shown(account)))
+
+
+def reaches_connected_accounts() -> bool:
+    """Whether this request may name the accounts connected to its account: a platform's own
+    key on its own account. Not an OAuth access token (its platform is ``g.platform_id``), nor
+    a request already acting as a connected account (``Stripe-Account``)."""
+    return g.get("platform_id") is None
 
 
 def _shown(account: str) -> str:

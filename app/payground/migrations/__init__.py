@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 21
+SCHEMA_VERSION = 22
 
 
 class DatabaseTooNew(Exception):
@@ -378,6 +378,27 @@ def _v21_three_d_secure(conn) -> None:
     _add_columns(conn, AUTHENTICATION_COLUMNS)
 
 
+# What a read-only OAuth access token gained at version 22 (``services.keys.PERMISSIONS``).
+ACCOUNT_READ = "accounts_kyc_basic_read"
+
+
+def _v22_read_only_tokens_read_the_account(conn) -> None:
+    """A ``read_only`` OAuth access token holds every ``*_read`` permission as it is issued
+    (``services.oauth``): those issued before ``accounts_kyc_basic_read`` came (with
+    ``GET /v1/account``) get it now, as a new one would have it. Only access tokens: a
+    restricted key someone made keeps the permissions chosen for it."""
+    from sqlalchemy import JSON, bindparam
+
+    rows = conn.execute(text("SELECT id, permissions FROM api_keys WHERE connection_id IS NOT "
+                             "NULL AND type = 'restricted'").columns(permissions=JSON)).all()
+    grant = text("UPDATE api_keys SET permissions = :permissions WHERE id = :id").bindparams(
+        bindparam("permissions", type_=JSON))
+    for row in rows:
+        held = list(row.permissions or [])
+        if ACCOUNT_READ not in held:
+            conn.execute(grant, {"permissions": sorted([*held, ACCOUNT_READ]), "id": row.id})
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -399,6 +420,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     19: _v19_card_checks,
     20: _v20_callers,
     21: _v21_three_d_secure,
+    22: _v22_read_only_tokens_read_the_account,
 }
 
 _meta = MetaData()

@@ -1,4 +1,4 @@
-"""Sign-up, log-in, sessions and live-mode activation."""
+"""Sign-up, log-in, sessions, live-mode activation, and the account as ``/v1`` shows it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from .. import messages
 from ..core.banks import is_test_routing_number
 from ..core.emails import normalize_email
-from ..core.ids import new_id
+from ..core.ids import ACCOUNT_ID, new_id
 from ..core.passwords import check_password, hash_password
 from ..errors import AuthenticationError, InvalidRequestError, ParameterInvalid
 from ..models.account import Account, Session
 from ..models.base import db
 from .bank import refuse_test_bank_in_live_mode
-from .keys import IssuedKey, issue_standard_keys
+from .keys import IssuedKey, caller_account, issue_standard_keys
 
 if TYPE_CHECKING:
     from .audit import Source
@@ -184,3 +184,40 @@ def _open_session(account: Account, now: int) -> str:
 
 def _session_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- the account as /v1 shows it (GET /v1/account, /v1/accounts/{id}) -------------------------
+
+
+@dataclass(frozen=True)
+class ShownAccount:
+    """An account as a key of one mode sees it: the account is both modes', but what it can
+    do is the mode's. Test mode always works; live mode once it has been activated."""
+
+    account: Any  # the request's ``CallerAccount`` (never the password hash)
+    livemode: bool
+
+    @property
+    def enabled(self) -> bool:
+        return not self.livemode or self.account.live_enabled
+
+
+def shown(account, livemode: bool) -> ShownAccount:
+    """The caller's own account, as ``GET /v1/account`` answers it."""
+    return ShownAccount(account, livemode)
+
+
+def reachable(account, livemode: bool, account_id: str, *,
+              connected: bool) -> ShownAccount | None:
+    """The account ``account_id`` names, as ``GET /v1/accounts/{id}`` shows it to ``account``:
+    itself, or (``connected``: a platform's own key, acting on its own account) an account
+    connected to its Connect application in ``livemode``. ``None`` for any other id, whether
+    it exists or not: Stripe answers both alike."""
+    if account_id == account.id:
+        return ShownAccount(account, livemode)
+    if not connected or not ACCOUNT_ID.fullmatch(account_id):
+        return None  # not sent to the database: anything else names no account
+    from .connections import reach  # only here: a platform's request, rarely made
+
+    found = reach(account.id, livemode, account_id)
+    return None if found is None else ShownAccount(caller_account(found[1]), livemode)

@@ -305,9 +305,13 @@ def audit_browser_use(key: CallerKey, *, origin: str, now: int,
 
 # --- the key lifecycle: create, roll, revoke ------------------------------------------------
 
+# ``accounts_kyc_basic_read`` is Stripe's own name for reading the account (its 403 for
+# ``GET /v1/account`` names ``rak_accounts_kyc_basic_read``): read only, as nothing here
+# changes an account through ``/v1``.
 PERMISSIONS = tuple(f"{resource}_{level}" for resource in (
     "customer", "charge", "refund", "payment_intent", "payment_method", "payout", "webhook")
-    for level in ("read", "write")) + ("token_read", "token_write", "balance_read", "event_read")
+    for level in ("read", "write")) + ("token_read", "token_write", "balance_read", "event_read",
+                                       "accounts_kyc_basic_read")
 MAX_GRACE = 7 * 86400
 
 
