@@ -188,14 +188,14 @@ BEFORE_INIT = {  # run in an empty folder, with no session and no key in the env
 }
 # With everything set up but no server at STRIPE_API_BASE. Left out: check_bundle.py (no
 # server needed), handler.py (a server itself), worker.py (counts failed requests, by design),
-# make_team_keys.py (the team keys in .env already: it has nothing to ask the server) and
-# finish_roll.py (no roll in progress: it asks nothing either; its first request is
-# roll_key.py's, through config.find_key), acme_site.py (a server itself) and report.py (no
-# business connected: it has no account to ask about).
+# finish_roll.py (no roll in progress: it asks nothing; its first request is roll_key.py's,
+# through config.find_key), acme_site.py (a server itself) and report.py (no business
+# connected: it has no account to ask about). make_team_keys.py, the team keys in .env already,
+# still asks whose the saved session is.
 SERVER_STOPPED = {name: NO_HANDLER if name == "07-webhooks/forge.py" else NO_SERVER
                   for name in BEFORE_INIT if Path(name).name not in (
-                      "handler.py", "worker.py", "make_team_keys.py", "finish_roll.py",
-                      "acme_site.py", "report.py")}
+                      "handler.py", "worker.py", "finish_roll.py", "acme_site.py",
+                      "report.py")}
 # Lessons 5 to 7 read .env's values from the environment only: with .env and a session in
 # place but .env not loaded into the shell (a new terminal), each says to load it, rather than
 # look for a server at the default address (a workshop's is elsewhere). Left out: forge.py,

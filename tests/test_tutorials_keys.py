@@ -8,7 +8,6 @@ The embedding of the Python programs in each README is checked by ``test_tutoria
 from __future__ import annotations
 
 import json
-import os
 import queue
 import re
 import shutil
@@ -23,8 +22,9 @@ import requests
 
 from payground import messages
 from payground.core import keys
-from tests.tutorial_support import (FULL_KEY, PASSWORD, PROGRAM_TIMEOUT, LessonProject,
-                                    lesson_server, masked)
+from tests.tutorial_support import (ANOTHER_ACCOUNT, FULL_KEY, PASSWORD, PROGRAM_TIMEOUT,
+                                    LessonProject, both_accounts, init_elsewhere, lesson_server,
+                                    login_again, masked)
 
 TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"
 SHELL_INCLUDE = re.compile(r"<!-- include: (?P<name>[\w./-]+) -->\n```sh\n(?P<code>.*?)```",
@@ -176,6 +176,21 @@ def test_leak_on_purpose_shows_and_records_only_masked_forms(project):
     for path in ("/sandbox/requests", "/sandbox/audit"):
         text = json.dumps(project.dashboard("GET", path, params={"limit": 100}))
         assert not FULL_KEY.search(text), path
+
+
+def test_leak_on_purpose_with_another_account_s_session_makes_no_key_in_either(project,
+                                                                             tmp_path):
+    """After `payground init` elsewhere with another email, the throwaway key was made, leaked
+    and revoked in that other account: its request log and audit trail, not this folder's."""
+    other = init_elsewhere(project, tmp_path / "elsewhere")
+    before = both_accounts(project, other)
+
+    result = project.run(LESSON_2, "leak_on_purpose.py", status=1)
+
+    assert (result.stdout, result.stderr) == ("", ANOTHER_ACCOUNT)
+    assert both_accounts(project, other) == before
+    login_again(project)
+    assert project.run(LESSON_2, "leak_on_purpose.py").stdout.startswith("created sk_test_...")
 
 
 # --- lesson 3: restricted keys --------------------------------------------------------------
@@ -418,6 +433,37 @@ def test_contain_leak_with_a_mistyped_key_says_how_to_fix_it(project):
         "", f"{masked(typo)} is not a key of the signed-in account: a typo in .env, or another "
             "account's key? Remove its line and run `python make_team_keys.py` again\n")
     assert project.dashboard("GET", "/sandbox/keys") == before_keys
+
+
+def test_make_team_keys_with_another_account_s_session_makes_no_key_in_either(project,
+                                                                             tmp_path):
+    """It made the team keys in the account that ran `payground init` last and wrote them to
+    this .env: keys of another account, for every team program here."""
+    other = init_elsewhere(project, tmp_path / "elsewhere")
+    before = project.dotenv(), both_accounts(project, other)
+
+    result = project.run(LESSON_3, "make_team_keys.py", status=1)
+
+    assert (result.stdout, result.stderr) == ("", ANOTHER_ACCOUNT)
+    assert (project.dotenv(), both_accounts(project, other)) == before
+    # What it says to do works: the keys are then made in this folder's account.
+    login_again(project)
+    project.run(LESSON_3, "make_team_keys.py")
+    marketing = project.key_object(project.dotenv()["MARKETING_STRIPE_KEY"])
+    assert (marketing["name"], marketing["status"]) == ("marketing: sales dashboard", "active")
+
+
+def test_contain_leak_with_another_account_s_session_says_so_not_a_typo(project, tmp_path):
+    """It blamed .env ("a typo in .env, or another account's key? Remove its line ..."), whose
+    keys are fine: removing the line would have lost the marketing key."""
+    project.run(LESSON_3, "make_team_keys.py")
+    other = init_elsewhere(project, tmp_path / "elsewhere")
+    before = project.dotenv(), both_accounts(project, other)
+
+    result = project.run(LESSON_3, "contain_leak.py", status=1)
+
+    assert (result.stdout, result.stderr) == ("", ANOTHER_ACCOUNT)
+    assert (project.dotenv(), both_accounts(project, other)) == before
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
@@ -738,16 +784,6 @@ def test_finish_roll_with_a_mistyped_old_key_says_to_delete_its_line(project):
             "by itself when its grace period ends\n")
     assert project.dashboard("GET", "/sandbox/clock")["offset"] == 0
     assert project.key_object(old_key)["status"] == "expiring"
-
-
-def init_elsewhere(project: Project, folder: Path) -> None:
-    """`payground init` in another project with another email: the same PAYGROUND_HOME now
-    holds that account's session."""
-    folder.mkdir()
-    subprocess.run([sys.executable, "-m", "payground", "init", "--url", project.server.url,
-                    "--email", f"someone-else-{os.urandom(4).hex()}@example.com", "--password",
-                    PASSWORD], cwd=folder, env=project.env, check=True, capture_output=True,
-                   timeout=PROGRAM_TIMEOUT)
 
 
 def test_a_session_of_another_account_says_so_not_a_typo(project, tmp_path):

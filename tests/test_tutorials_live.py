@@ -21,7 +21,8 @@ import requests
 
 from payground import messages
 from payground.core import keys
-from tests.tutorial_support import (FULL_KEY, PROGRAM_TIMEOUT, LessonProject, lesson_server,
+from tests.tutorial_support import (ANOTHER_ACCOUNT, FULL_KEY, PROGRAM_TIMEOUT, LessonProject,
+                                    both_accounts, init_elsewhere, lesson_server, login_again,
                                     masked)
 from tests.helpers import assert_error
 
@@ -232,6 +233,24 @@ def test_activate_from_a_folder_without_env_activates_nothing(server, tmp_path):
     assert project.dashboard("GET", "/sandbox/account")["live_enabled"] is False
 
 
+def test_activate_with_another_account_s_session_activates_neither(server, tmp_path):
+    """It activated the account that ran `payground init` last, elsewhere, and wrote that
+    account's live keys to this .env."""
+    project = Project(server, tmp_path)
+    other = init_elsewhere(project, tmp_path / "elsewhere")
+    before = project.dotenv(), both_accounts(project, other)
+    assert [state["account"]["live_enabled"] for state in before[1]] == [False, False]
+
+    result = project.run("activate.py", status=1)
+
+    assert (result.stdout, result.stderr) == ("", ANOTHER_ACCOUNT)
+    assert (project.dotenv(), both_accounts(project, other)) == before
+    # What it says to do works: this folder's account is activated, its live keys in .env.
+    login_again(project)
+    project.run("activate.py")
+    assert project.get("live", "/v1/balance")["livemode"] is True
+
+
 # --- production: live keys ------------------------------------------------------------------
 
 
@@ -385,6 +404,21 @@ def test_payout_with_nothing_available_moves_neither_money_nor_clock(server, tmp
                              "(python shop.py ...)\n")
     assert project.get("test", "/v1/payouts")["data"] == []
     assert project.dashboard("GET", "/sandbox/clock")["offset"] == 0
+
+
+def test_payout_with_another_account_s_session_moves_neither_clock_nor_money(server, tmp_path):
+    """It moved the other account's clock two days, then found this account's payment still
+    pending: "nothing available to pay out"."""
+    project = Project(server, tmp_path)
+    check_shop_output(project, "test", project.run("shop.py", "tok_visa"), 2000)
+    other = init_elsewhere(project, tmp_path / "elsewhere")
+    before = both_accounts(project, other)
+
+    result = project.run("payout.py", status=1)
+
+    assert (result.stdout, result.stderr) == ("", ANOTHER_ACCOUNT)
+    assert both_accounts(project, other) == before
+    assert project.get("test", "/v1/payouts")["data"] == []
 
 
 # --- keys -----------------------------------------------------------------------------------

@@ -16,10 +16,12 @@ import requests
 
 from payground import messages
 from payground.services.webhooks import MAX_SECRET_GRACE
-from tests.tutorial_support import PROGRAM_TIMEOUT, LessonProject, lesson_server
+from tests.tutorial_support import (ANOTHER_ACCOUNT, PROGRAM_TIMEOUT, LessonProject,
+                                    both_accounts, init_elsewhere, lesson_server)
 
 LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "07-webhooks"
-KEYS = ("STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET")
+# What `set -a; . ./.env; set +a` puts in the shell (the publishable key tells whose .env it is).
+KEYS = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET")
 
 
 @pytest.fixture(scope="module")
@@ -282,6 +284,25 @@ def test_deliveries_before_any_payment_says_which_steps_come_first(project):
     result = project.run_args([sys.executable, str(LESSON / "deliveries.py")], env=env, status=1)
     assert (result.stdout, result.stderr) == (
         "", "no deliveries yet: register an endpoint (python register.py), then python pay.py\n")
+
+
+def test_another_account_s_session_rolls_nothing_and_shows_no_deliveries(project, tmp_path):
+    """roll_secret.py found the endpoint with .env's key, then asked another account to roll it
+    (a puzzling "No such webhook endpoint: ..."); deliveries.py showed that account's deliveries
+    ("no deliveries yet", after this account's payments)."""
+    run(project, "register.py")
+    run(project, "pay.py")
+    project.server.wait_for_webhooks()  # delivered (to no handler): this account's deliveries
+    other = init_elsewhere(project, tmp_path / "elsewhere")
+    before = project.dotenv(), both_accounts(project, other)
+
+    for program in ("roll_secret.py", "deliveries.py"):
+        result = project.run_args([sys.executable, str(LESSON / program)], status=1, env={
+            **{k: v for k, v in project.dotenv().items() if k in KEYS},
+            "WEBHOOK_URL": project.url})
+        assert (result.stdout, result.stderr) == ("", ANOTHER_ACCOUNT), program
+
+    assert (project.dotenv(), both_accounts(project, other)) == before
 
 
 def test_roll_secret_takes_seconds_only(project):

@@ -72,3 +72,47 @@ class LessonProject:
                                     **kwargs)
         assert response.status_code in (200, 201), response.text
         return response.json()
+
+
+# What the lessons say when PAYGROUND_HOME holds another account's session than the folder's.
+ANOTHER_ACCOUNT = ("the saved session is another account's, not the one whose keys are in .env: "
+                   "`payground login` with this folder's account's email signs it in again "
+                   "(and changes nothing else)\n")
+
+
+def init_elsewhere(project: LessonProject, folder: Path) -> str:
+    """`payground init` in another project with another email: the same PAYGROUND_HOME now
+    holds that account's session, which is returned."""
+    folder.mkdir()
+    subprocess.run([sys.executable, "-m", "payground", "init", "--url", project.server.url,
+                    "--email", f"someone-else-{os.urandom(4).hex()}@example.com", "--password",
+                    PASSWORD], cwd=folder, env=project.env, check=True, capture_output=True,
+                   timeout=PROGRAM_TIMEOUT)
+    return (Path(project.env["PAYGROUND_HOME"]) / "session").read_text().strip()
+
+
+def login_again(project: LessonProject) -> None:
+    """`payground login` with the project's own email, in its folder (the lessons' advice)."""
+    email = project.dashboard("GET", "/sandbox/account")["email"]
+    project.run_args([sys.executable, "-m", "payground", "login", "--email", email,
+                      "--password", PASSWORD])
+
+
+def account_state(server: Server, session: str) -> dict:
+    """All a lesson program could change in an account, as its dashboard shows it: the account
+    (live mode, business, clock), its keys, its audit trail (rolls, revocations, the clock)
+    and its request log (every /v1 request, a payout or a webhook endpoint made, say)."""
+    def get(path: str, **params) -> dict:
+        response = requests.get(server.url_for(path), params=params, timeout=30,
+                                headers={"Authorization": f"Bearer {session}"})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return {"account": get("/sandbox/account"), "keys": get("/sandbox/keys")["data"],
+            "audit": get("/sandbox/audit", limit=100)["data"],
+            "requests": get("/sandbox/requests", limit=100)["data"]}
+
+
+def both_accounts(project: LessonProject, other: str) -> tuple[dict, dict]:
+    """``account_state`` of the project's account and of the account ``other`` signs in."""
+    return account_state(project.server, project.session), account_state(project.server, other)

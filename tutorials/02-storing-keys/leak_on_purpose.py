@@ -12,7 +12,7 @@ load_env()
 if "STRIPE_API_BASE" not in os.environ and not Path(".env").exists():  # which server, then?
     sys.exit("no .env here: run `payground init` in this folder first")
 API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
-SESSION = sandbox_session()
+SESSION = sandbox_session(API_BASE)  # the account whose keys are in .env: checked
 answers = []  # every response body from here on, searched for the key at the end
 
 

@@ -8,6 +8,8 @@ import re
 import sys
 from pathlib import Path
 
+import requests
+
 # Stripe-style secret and restricted keys, wherever they appear in a text.
 KEY_LIKE = re.compile(r"\b(?:sk|rk)_(?:test|live)_[0-9A-Za-z]{8,}")
 
@@ -72,12 +74,29 @@ def setup_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, handlers=[handler], format="%(levelname)s %(message)s")
 
 
-def sandbox_session() -> str:
+def sandbox_session(api_base: str) -> str:
     """The dashboard session that `payground init` saved: it manages keys (API keys can't).
 
-    Treat it like a key: it can create and revoke them.
+    Treat it like a key: it can create and revoke them. It is the account that signed in last,
+    in whichever folder: checked here to be the one whose keys are in .env.
     """
     path = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
     if not path.exists():
         sys.exit(f"no dashboard session in {path}: run `payground init` first")
-    return path.read_text(encoding="utf-8").strip()
+    session = path.read_text(encoding="utf-8").strip()
+    # `payground init` wrote the publishable key with the secret one, from one account; the
+    # signed-in account's keys show its publishable ones in full. No such key: can't tell.
+    publishable = os.environ.get("STRIPE_PUBLISHABLE_KEY")
+    if publishable:
+        try:
+            response = requests.get(f"{api_base}/sandbox/keys", timeout=10,
+                                    headers={"Authorization": f"Bearer {session}"})
+        except requests.ConnectionError:  # nothing listens at api_base
+            sys.exit(f"Payground is not answering at {api_base}: start it with `payground serve`")
+        if not response.ok:  # the saved session has expired, say: the server says why
+            sys.exit(response.json()["error"]["message"])
+        if publishable not in {key.get("secret") for key in response.json()["data"]}:
+            sys.exit("the saved session is another account's, not the one whose keys are in "
+                     ".env: `payground login` with this folder's account's email signs it in "
+                     "again (and changes nothing else)")
+    return session

@@ -2,10 +2,11 @@
 
 import os
 import sys
-from pathlib import Path
 
 import requests
 from dotenv import load_dotenv, set_key
+
+import sandbox
 
 load_dotenv(".env")
 if not os.environ.get("MARKETING_STRIPE_KEY"):  # made by step 1
@@ -14,19 +15,8 @@ leaked = os.environ["MARKETING_STRIPE_KEY"]
 shown = f"{leaked[:8]}...{leaked[-4:]}"  # the display form the dashboard lists keys by
 API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 # Rolling a key takes the dashboard session: the leaked key cannot roll or revoke itself.
-session_file = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
-if not session_file.exists():
-    sys.exit(f"no dashboard session in {session_file}: run `payground init` first")
-dashboard = requests.Session()
-dashboard.headers["Authorization"] = f"Bearer {session_file.read_text().strip()}"
-
-try:
-    listed = dashboard.get(f"{API_BASE}/sandbox/keys", timeout=10)
-except requests.ConnectionError:  # nothing listens at API_BASE
-    sys.exit(f"Payground is not answering at {API_BASE}: start it with `payground serve`")
-if not listed.ok:  # the saved session has expired, say: the server says why
-    sys.exit(listed.json()["error"]["message"])
-key = next((k for k in listed.json()["data"] if k["redacted"] == shown), None)
+dashboard, keys = sandbox.dashboard(API_BASE)  # checked: the account whose keys are in .env
+key = next((k for k in keys if k["redacted"] == shown), None)
 if key is None:  # the account has no key of that display form
     sys.exit(f"{shown} is not a key of the signed-in account: a typo in .env, or another "
              "account's key? Remove its line and run `python make_team_keys.py` again")

@@ -4,8 +4,9 @@ import os
 import sys
 from pathlib import Path
 
-import requests
 from dotenv import load_dotenv, set_key
+
+import sandbox
 
 TEAM_KEYS = {  # .env name: (the key's name in the dashboard, its permissions)
     "ANALYTICS_STRIPE_KEY": ("analytics: revenue report",
@@ -17,23 +18,16 @@ if not Path(".env").exists():  # the keys go into this folder's .env, next to th
     sys.exit("no .env here: run `payground init` in this folder first")
 load_dotenv(".env")
 API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
-# API keys cannot make keys: that takes the dashboard session `payground init` saved.
-session_file = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
-if not session_file.exists():
-    sys.exit(f"no dashboard session in {session_file}: run `payground init` first")
-session = session_file.read_text(encoding="utf-8").strip()
+# API keys cannot make keys: that takes the dashboard session `payground init` saved, of the
+# account whose keys are in .env (sandbox.py checks it is).
+dashboard, _ = sandbox.dashboard(API_BASE)
 
 for env_name, (name, permissions) in TEAM_KEYS.items():
     if os.environ.get(env_name):
         print(f"{env_name} is already in .env: kept")
         continue
-    try:
-        response = requests.post(f"{API_BASE}/sandbox/keys", timeout=10,
-                                 headers={"Authorization": f"Bearer {session}"},
-                                 json={"type": "restricted", "name": name,
-                                       "permissions": permissions})
-    except requests.ConnectionError:  # nothing listens at API_BASE
-        sys.exit(f"Payground is not answering at {API_BASE}: start it with `payground serve`")
+    response = dashboard.post(f"{API_BASE}/sandbox/keys", timeout=10, json={
+        "type": "restricted", "name": name, "permissions": permissions})
     if not response.ok:  # the saved session has expired, say: the server says why
         sys.exit(response.json()["error"]["message"])
     key = response.json()

@@ -5,7 +5,7 @@ import sys
 
 import stripe
 
-from sandbox import advance_clock, bank_account, verify_ledger
+from sandbox import advance_clock, bank_account, session, verify_ledger
 from shop import configure, day, money
 
 
@@ -19,6 +19,7 @@ def balance(when: str) -> tuple[int, int]:
 
 
 configure()
+session()  # the clock below moves with the saved session: check now that it is this account's
 try:
     available, pending = balance("balance")
 except stripe.APIConnectionError:  # nothing listens at api_base

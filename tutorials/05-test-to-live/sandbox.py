@@ -4,6 +4,7 @@ dashboard session that `payground init` saved, not an API key (guard it like one
 
 import os
 import sys
+from functools import cache
 from pathlib import Path
 
 import requests
@@ -14,15 +15,37 @@ DAY = 24 * 60 * 60
 
 def call(method: str, path: str, **kwargs) -> requests.Response:
     """A request to the sandbox API, signed in as the account's owner."""
+    try:
+        return requests.request(method, f"{API_BASE}{path}", timeout=10,
+                                headers={"Authorization": f"Bearer {session()}"}, **kwargs)
+    except requests.ConnectionError:  # nothing listens at API_BASE
+        sys.exit(f"Payground is not answering at {API_BASE}: start it with `payground serve`")
+
+
+@cache  # read and checked once a run
+def session() -> str:
+    """The saved session, once checked to be the account whose keys are in .env: it is the
+    account that signed in last, in whichever folder."""
     saved = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
     if not saved.exists():
         sys.exit(f"no dashboard session in {saved}: run `payground init` first")
-    session = saved.read_text(encoding="utf-8").strip()
-    try:
-        return requests.request(method, f"{API_BASE}{path}", timeout=10,
-                                headers={"Authorization": f"Bearer {session}"}, **kwargs)
-    except requests.ConnectionError:  # nothing listens at API_BASE
-        sys.exit(f"Payground is not answering at {API_BASE}: start it with `payground serve`")
+    token = saved.read_text(encoding="utf-8").strip()
+    # `payground init` wrote the publishable key with the secret one, from one account; the
+    # signed-in account's keys show its publishable ones in full. No such key: can't tell.
+    publishable = os.environ.get("STRIPE_PUBLISHABLE_KEY")
+    if publishable:
+        try:
+            listed = requests.get(f"{API_BASE}/sandbox/keys", timeout=10,
+                                  headers={"Authorization": f"Bearer {token}"})
+        except requests.ConnectionError:  # nothing listens at API_BASE
+            sys.exit(f"Payground is not answering at {API_BASE}: start it with `payground serve`")
+        if not listed.ok:  # the saved session has expired, say: the server says why
+            sys.exit(listed.json()["error"]["message"])
+        if publishable not in {key.get("secret") for key in listed.json()["data"]}:
+            sys.exit("the saved session is another account's, not the one whose keys are in "
+                     ".env: `payground login` with this folder's account's email signs it in "
+                     "again (and changes nothing else)")
+    return token
 
 
 def advance_clock(days: int) -> None:

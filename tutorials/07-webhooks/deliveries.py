@@ -3,22 +3,21 @@
 import os
 import sys
 import time
-from pathlib import Path
 
 import requests
 
-saved = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
-if not saved.exists():  # saved by `payground init`
-    sys.exit(f"no dashboard session in {saved}: run `payground init` first")
-session = saved.read_text().strip()
+from sandbox import check_account, saved_session
+
+session = saved_session()
 api = os.environ.get("STRIPE_API_BASE")  # which server: in .env
 if not api:  # a new terminal, say: .env is not loaded into it yet
     sys.exit("STRIPE_API_BASE is not set: load .env first (set -a; . ./.env; set +a)")
+check_account(api, session)  # another account's deliveries would only puzzle you
 
 # The newest two: the last payment's charge.succeeded and charge.failed.
 try:
     response = requests.get(f"{api}/sandbox/webhook_deliveries", params={"limit": 2}, timeout=10,
-                            headers={"Authorization": f"Bearer {session}"})
+                            headers=session)
 except requests.ConnectionError:  # nothing listens at STRIPE_API_BASE
     sys.exit(f"Payground is not answering at {api}: start it with `payground serve`")
 if not response.ok:  # the saved session has expired, say: the server says why

@@ -11,16 +11,14 @@ from pathlib import Path
 import requests
 
 from envfile import save_to_env
+from sandbox import check_account, saved_session
 
 api = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 url = os.environ.get("WEBHOOK_URL", "http://127.0.0.1:5000/webhook")
 grace = sys.argv[1] if len(sys.argv) > 1 else "3600"
 if not grace.isdigit():  # 3600, not 1h
     sys.exit("usage: python roll_secret.py SECONDS (how long the old secret still signs)")
-saved = Path(os.environ.get("PAYGROUND_HOME", "~/.payground")).expanduser() / "session"
-if not saved.exists():  # saved by `payground init`
-    sys.exit(f"no dashboard session in {saved}: run `payground init` first")
-session = {"Authorization": f"Bearer {saved.read_text().strip()}"}
+session = saved_session()
 if "STRIPE_SECRET_KEY" not in os.environ:  # a new terminal: .env not loaded into it yet
     sys.exit("STRIPE_SECRET_KEY is not set: load .env first (set -a; . ./.env; set +a)")
 if not os.environ["STRIPE_SECRET_KEY"]:  # loaded, but `STRIPE_SECRET_KEY=` in .env
@@ -28,6 +26,7 @@ if not os.environ["STRIPE_SECRET_KEY"]:  # loaded, but `STRIPE_SECRET_KEY=` in .
              "again (set -a; . ./.env; set +a)")
 if not Path(".env").exists():  # where the new secret goes, shown this once
     sys.exit("no .env here: run `payground init` in this folder first")
+check_account(api, session)  # the roll below takes this account's session: is it?
 
 # Which endpoint: the one sending to our handler's URL.
 try:
