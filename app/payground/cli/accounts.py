@@ -14,6 +14,7 @@ from .client import ServerError, _Client, _mask
 from .envfile import (_read_env, _save_env_with_gitignore, added_lines, check_env_file,
                       stale_shell_note, write_or_show)
 from .keys import _sandbox
+from .owner import check_owner
 
 
 def credential_options(command):
@@ -295,6 +296,8 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
     refused there, real-looking card numbers go through a simulated issuer. The keys are
     shown only once, so they go straight into ./.env as STRIPE_LIVE_SECRET_KEY and
     STRIPE_LIVE_PUBLISHABLE_KEY (mode 0600, kept out of Git); the terminal shows them masked.
+    A .env holding keys that are not the signed-in account's (the saved session is another
+    account's, from an init or login in another folder) is refused before anything changes.
 
     \f
     .. versionadded:: 0.1
@@ -304,6 +307,9 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
     details = {k: v for k, v in (("business_name", business_name), ("country", country)) if v}
     existing = _read_env(Path(ENV_FILE)).get("STRIPE_LIVE_SECRET_KEY")
     with _Client(url) as api:
+        # Before live mode is activated: the signed-in account may not be this folder's.
+        check_owner(api, obj, Path(ENV_FILE), nothing="Nothing was changed.",
+                    instead="run `payground activate` in a folder of the signed-in account")
         try:
             body = _sandbox(api, obj, "POST", "/sandbox/account/activate", json=details)
             secret, publishable = body["keys"]["secret"], body["keys"]["publishable"]

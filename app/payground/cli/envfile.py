@@ -55,20 +55,21 @@ def _value(raw: str) -> str:
     return re.split(r"\s+#", raw, maxsplit=1)[0]
 
 
+def assignments(path: Path) -> list[tuple[str, str]]:
+    """Every ``(NAME, value)`` a dotenv file sets, line by line (a name set twice comes
+    twice); none if there is no such file. Comments are not read."""
+    return [(match[2], _value(match[3])) for line, _ending in (_lines(path) or ("", []))[1]
+            if (match := _ENV_LINE.match(line))]
+
+
 def _read_env(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line, _ending in (_lines(path) or ("", []))[1]:
-        match = _ENV_LINE.match(line)
-        if match:
-            values[match[2]] = _value(match[3])  # the last one wins, as when sourced
-    return values
+    return dict(assignments(path))  # the last one wins, as when sourced
 
 
 def _values(path: Path, name: str) -> list[str]:
     """Every value ``name`` has in a dotenv file, in order: a file may set it more than once,
     and ``_update_env`` leaves one line of it."""
-    return [_value(match[3]) for line, _ending in (_lines(path) or ("", []))[1]
-            if (match := _ENV_LINE.match(line)) and match[2] == name]
+    return [value for found, value in assignments(path) if found == name]
 
 
 def _update_env(path: Path, updates: dict[str, str], *, keep: frozenset[str] = frozenset(),

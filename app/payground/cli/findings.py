@@ -15,8 +15,8 @@ import click
 
 from ..core import scanning
 from . import gitfiles
+from .owner import IDENTIFY_BATCH  # the most /sandbox/keys/identify takes at once
 
-IDENTIFY_BATCH = 100  # the most /sandbox/keys/identify takes at once
 TRACKED = "tracked"      # in a file git tracks
 UNTRACKED = "untracked"  # in a file git would add (not ignored)
 PLAIN = "file"           # outside git

@@ -27,6 +27,8 @@ MAX_GRACE = 7 * 86400
 _KEY_ID = re.compile(r"^key_[0-9A-Za-z]+$")
 # What to do instead when git cannot say whether --env-file is tracked (envfile.check_env_file).
 ELSEWHERE = "write the key to a file outside the repository with --env-file"
+# ... and when --env-file holds another account's keys (owner.check_owner).
+ANOTHER_FILE = "write the key to another file with --env-file"
 
 
 @main.group()
@@ -266,7 +268,9 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
     is written to that file instead, and kept out of Git (the .gitignore beside it gets its
     name, unless git ignores it already; a file git tracks is refused); a variable the file
     already has is overwritten only when it holds a key of this account that no longer
-    works, revoked or expired (else --env-var names another).
+    works, revoked or expired (else --env-var names another). A file holding keys that
+    are not the signed-in account's is refused: the saved session is another account's
+    (`payground login` with the file's account's email puts it right).
 
     \b
     Examples:
@@ -289,7 +293,11 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
         check_env_file(env_file, elsewhere=ELSEWHERE)
     with _Client(url) as api:
         if env_file is not None:
-            replaced = _replaceable(api, obj, env_file, env_var or _default_env_var(params))
+            from .owner import check_owner
+
+            known = check_owner(api, obj, env_file, instead=ANOTHER_FILE,
+                                nothing="Nothing was created.")
+            replaced = _replaceable(known, env_file, env_var or _default_env_var(params))
         if expires_at is not None:
             kind, amount = expires_at
             if kind == "in":
@@ -311,28 +319,29 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
     _reveal(key, env_file, env_var)
 
 
-def _replaceable(api: _Client, obj: dict[str, Any], env_file: Path,
+def _replaceable(known: dict[str, dict[str, Any]], env_file: Path,
                  name: str) -> list[dict[str, Any]]:
     """Refuse, before a key is created, to write it over a value that may still be needed.
 
     An empty variable is free. One holding a key of this account that no longer works
     (revoked or expired) is free too, and that key's object is returned: after a leak the
     key is revoked and its successor goes where the services read it (Story 4), and the dead
-    key is no loss. Anything else (a working key, another account's, a value the server
-    cannot place) may be the only copy of a key that still works: refused. Every line of
+    key is no loss. Anything else (a working key, a value the server cannot place; another
+    account's key stopped the command before) may be the only copy of a key that still
+    works: refused. Every line of
     the variable counts, not only the last: the new key's line replaces them all.
+
+    :param known: each key the file holds -> its key object (``owner.check_owner``); a value
+        that is no key is not there.
     """
-    from ..core.keys import parse
     from .envfile import _values, check_unset
 
     held = [value for value in dict.fromkeys(_values(env_file, name)) if value]
     if not held:
         return []
-    # Only well-formed keys are sent, in a body, never a URL.
-    if all(parse(value) is not None for value in held):
-        found = _sandbox(api, obj, "POST", "/sandbox/keys/identify", json={"keys": held})["data"]
-        if all(key and key["status"] in ("revoked", "expired") for key in found):
-            return found
+    found = [known.get(value) for value in held]
+    if all(key and key["status"] in ("revoked", "expired") for key in found):
+        return found
     check_unset(env_file, name)  # raises: a value may still be needed
     return []  # pragma: no cover - check_unset raised
 
@@ -371,7 +380,8 @@ def roll(obj: dict[str, Any], url: str, key_id: str, grace: int, env_file: Path 
 
     The new key works at once and is printed once, now. The old key keeps working for
     --expires-in (on your account's clock), long enough to deploy the new one; with the
-    default, `now`, it stops working immediately.
+    default, `now`, it stops working immediately. With --env-file, a file holding keys
+    that are not the signed-in account's is refused before anything is rolled.
 
     \f
     .. versionadded:: 0.1
@@ -382,6 +392,12 @@ def roll(obj: dict[str, Any], url: str, key_id: str, grace: int, env_file: Path 
         # Before the roll: the old key may stop working at once.
         check_env_file(env_file, elsewhere=ELSEWHERE)
     with _Client(url) as api:
+        if env_file is not None:
+            from .owner import check_owner
+
+            # Before the old key is even read: rolling another account's key id would fail
+            # with a bare "No such api_key", which does not say the session is the trouble.
+            check_owner(api, obj, env_file, instead=ANOTHER_FILE, nothing="Nothing was rolled.")
         # Read the old key first: once the roll is made, nothing may stand between it and
         # showing the new key (shown this once), or a failed read would lose it.
         old = _sandbox(api, obj, "GET", f"/sandbox/keys/{key_id}")

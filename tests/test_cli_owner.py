@@ -1,0 +1,275 @@
+"""Commands that write a key into a dotenv file refuse one that holds another account's keys.
+
+The saved session is the account that signed in last, in any folder: after `payground init`
+elsewhere with another email (lesson 9 makes a second account), `keys create|roll --env-file
+.env` and `activate` here would write that account's key next to this folder's keys of another.
+They stop first, with nothing created, rolled or activated and the file as it was.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from payground.cli import client
+from payground.core import keys as keyfmt
+from tests.test_cli_keys import (PASSWORD, account, api_keys, call, cli_home,  # noqa: F401
+                                 email, key_id, project, run, server)
+
+INSTEAD = "write the key to another file with --env-file"
+
+
+def refusal(path: str, held: list[tuple[str, str]], signed_in: str, *,
+            instead: str = INSTEAD, nothing: str = "Nothing was created.") -> str:
+    shown = ", ".join(f"{name}={key[:8]}...{key[-4:]}" for name, key in held)
+    return (f"Error: {path} holds keys that are not the signed-in account's ({shown}): the "
+            f"saved session is another account's ({signed_in}: the last to sign in with "
+            "`payground init` or `payground login`, in any folder). Run `payground login` with "
+            f"the email of the account that owns {path}'s keys, then run this again; or "
+            f"{instead}. {nothing}\n")
+
+
+def init_env(server, owner) -> bytes:
+    """A .env as `payground init` writes it for ``owner``, with CRLF line endings and no final
+    newline (the comparison is byte for byte)."""
+    return (f"# Payground API keys\r\nSTRIPE_SECRET_KEY={owner.secret_key}\r\n"
+            f"STRIPE_PUBLISHABLE_KEY={owner.publishable_key}\r\n"
+            f"STRIPE_API_BASE={server.url}").encode()
+
+
+def live_enabled(server, owner) -> bool:
+    return call(server, owner.session, path="/sandbox/account").get_json()["live_enabled"]
+
+
+@pytest.fixture
+def identified(monkeypatch) -> list[list[str]]:
+    """The keys each POST /sandbox/keys/identify sent, in order."""
+    sent: list[list[str]] = []
+    real_call = client._Client.call
+
+    def recording_call(self, method, path, **kwargs):
+        if path == "/sandbox/keys/identify":
+            sent.append(list(kwargs["json"]["keys"]))
+        return real_call(self, method, path, **kwargs)
+
+    monkeypatch.setattr(client._Client, "call", recording_call)
+    return sent
+
+
+# --- lesson 9, then back to an earlier lesson's folder --------------------------------------
+
+
+def test_a_key_for_this_folder_is_refused_while_another_account_is_signed_in(
+        server, run, tmp_path, monkeypatch):
+    """`init` here as ada, `init` in lesson 9's folder as bob, back here: a restricted key
+    would be bob's, written beside ada's keys. Refused until ada signs in again."""
+    ada, bob = email(), email()
+    here, lesson_9 = tmp_path / "lesson-03", tmp_path / "lesson-09"
+    here.mkdir()
+    lesson_9.mkdir()
+    monkeypatch.chdir(here)
+    assert run("init", "--email", ada, "--password", PASSWORD).exit_code == 0
+    monkeypatch.chdir(lesson_9)
+    assert run("init", "--email", bob, "--password", PASSWORD).exit_code == 0
+    monkeypatch.chdir(here)
+    before = (here / ".env").read_bytes()
+    env = dict(line.split("=", 1) for line in before.decode().splitlines()
+               if not line.startswith("#"))
+    bob_keys = run("keys", "list", "--json")
+    args = ("keys", "create", "--restricted", "--permission", "customer_read", "--name",
+            "backend", "--env-file", ".env")
+
+    result = run(*args)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: .env holds keys that are not the signed-in account's (STRIPE_SECRET_KEY="
+        f"{env['STRIPE_SECRET_KEY'][:8]}...{env['STRIPE_SECRET_KEY'][-4:]}, "
+        f"STRIPE_PUBLISHABLE_KEY={env['STRIPE_PUBLISHABLE_KEY'][:8]}..."
+        f"{env['STRIPE_PUBLISHABLE_KEY'][-4:]}): the saved session is another account's "
+        f"({bob}: the last to sign in with `payground init` or `payground login`, in any "
+        "folder). Run `payground login` with the email of the account that owns .env's keys, "
+        "then run this again; or write the key to another file with --env-file. Nothing was "
+        "created.\n")
+    for key in (env["STRIPE_SECRET_KEY"], env["STRIPE_PUBLISHABLE_KEY"]):
+        assert key not in result.output
+    assert (here / ".env").read_bytes() == before
+    assert run("keys", "list", "--json").stdout == bob_keys.stdout  # nothing made for bob
+
+    # The fix the message gives: ada signs in again, and the same command writes her key.
+    logged_in = run("login", "--email", ada, "--password", PASSWORD)
+    assert logged_in.exit_code == 0, logged_in.output
+    ada_types = sorted(row.split()[1] for row in run("keys", "list").output.splitlines()[1:])
+    assert ada_types == ["publishable", "secret"]  # nothing was made for ada either
+    again = run(*args)
+    assert again.exit_code == 0, again.output
+    restricted = (here / ".env").read_text().split("STRIPE_RESTRICTED_KEY=")[1].strip()
+    assert restricted.startswith("rk_test_") and restricted not in again.output
+    ada_rows = run("keys", "list").output.splitlines()[1:]
+    assert any(f"{restricted[:8]}...{restricted[-4:]}" in row for row in ada_rows)
+    assert call(server, restricted).status_code == 200
+
+
+# --- every command that writes a key into a file --------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["create", "create restricted", "roll own", "roll other",
+                                     "activate"])
+def test_every_command_that_writes_a_key_refuses_another_account_s_file(server, account,
+                                                                        project, run, command):
+    """``account`` (signed in) is not the owner of .env. Rolling the owner's key by its id
+    would fail on the server with a bare "No such api_key": the file is asked about first."""
+    owner = server.signup(email=email(), password=PASSWORD)
+    (project / ".env").write_bytes(init_env(server, owner))
+    args, instead, nothing = {
+        "create": (["keys", "create", "--env-file", ".env"], INSTEAD, "Nothing was created."),
+        "create restricted": (["keys", "create", "--restricted", "--permission",
+                               "charge_read", "--env-file", ".env"], INSTEAD,
+                              "Nothing was created."),
+        "roll own": (["keys", "roll", key_id(server, account, account.secret_key),
+                      "--env-file", ".env"], INSTEAD, "Nothing was rolled."),
+        "roll other": (["keys", "roll", key_id(server, owner, owner.secret_key),
+                        "--env-file", ".env"], INSTEAD, "Nothing was rolled."),
+        "activate": (["activate"],
+                     "run `payground activate` in a folder of the signed-in account",
+                     "Nothing was changed."),
+    }[command]
+    keys_before = {who: api_keys(server, who) for who in (account, owner)}
+
+    result = run(*args)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == refusal(
+        ".env", [("STRIPE_SECRET_KEY", owner.secret_key),
+                 ("STRIPE_PUBLISHABLE_KEY", owner.publishable_key)],
+        account.email, instead=instead, nothing=nothing)
+    assert owner.secret_key not in result.output
+    assert owner.publishable_key not in result.output
+    assert (project / ".env").read_bytes() == init_env(server, owner)
+    assert not (project / ".gitignore").exists()
+    for who in (account, owner):
+        assert api_keys(server, who) == keys_before[who]  # nothing created, rolled, revoked
+        assert not live_enabled(server, who)
+        assert call(server, who.secret_key).status_code == 200
+
+
+def test_a_key_in_any_variable_counts_and_only_the_foreign_ones_are_named(server, account,
+                                                                           project, run):
+    """Not only STRIPE_*: any variable whose value is a key (quoted, exported, with a comment,
+    on an earlier line of a variable set twice). The signed-in account's keys are not named."""
+    owner = server.signup(email=email(), password=PASSWORD)
+    restricted = owner.create_key(permissions=["customer_read"])
+    text = (f"STRIPE_SECRET_KEY={account.secret_key}\n"
+            f"STRIPE_PUBLISHABLE_KEY={account.publishable_key}\n"
+            f"export PAYMENTS_KEY='{restricted}' # the backend's\n"
+            f"OLD_KEY={owner.secret_key}\n"
+            "OLD_KEY=\n")
+    (project / ".env").write_text(text)
+    keys_before = {who: api_keys(server, who) for who in (account, owner)}
+
+    result = run("keys", "create", "--env-file", ".env", "--env-var", "BACKEND_KEY")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == refusal(".env", [("PAYMENTS_KEY", restricted),
+                                             ("OLD_KEY", owner.secret_key)], account.email)
+    assert restricted not in result.output and owner.secret_key not in result.output
+    assert (project / ".env").read_text() == text
+    for who in (account, owner):
+        assert api_keys(server, who) == keys_before[who]
+
+
+def test_a_key_no_account_here_has_is_refused_too(server, account, project, run):
+    """A well-formed key the server does not know (another server's database, say) cannot be
+    told from another account's: it is not the signed-in account's, and a key written beside
+    it would mix two accounts up all the same."""
+    unknown = keyfmt.generate("secret", livemode=False)
+    (project / "ci.env").write_text(f"STRIPE_SECRET_KEY={unknown}\n")
+
+    result = run("keys", "create", "--env-file", "ci.env", "--env-var", "BACKEND_KEY")
+
+    assert result.exit_code == 1
+    assert result.stderr == refusal("ci.env", [("STRIPE_SECRET_KEY", unknown)], account.email)
+    assert (project / "ci.env").read_text() == f"STRIPE_SECRET_KEY={unknown}\n"
+    assert sorted(k["type"] for k in api_keys(server, account).values()) == [
+        "publishable", "secret"]
+
+
+def test_more_keys_than_one_question_takes_are_asked_in_batches(server, account, project, run,
+                                                                identified):
+    made_up = [keyfmt.generate("restricted", livemode=False) for _ in range(101)]
+    text = "".join(f"KEY_{n}={key}\n" for n, key in enumerate(made_up))
+    text += f"STRIPE_SECRET_KEY={account.secret_key}\n"
+    (project / ".env").write_text(text)
+
+    result = run("keys", "create", "--env-file", ".env", "--env-var", "BACKEND_KEY")
+
+    assert result.exit_code == 1
+    assert result.stderr == refusal(".env", [(f"KEY_{n}", key) for n, key in enumerate(made_up)],
+                                    account.email)
+    assert identified == [made_up[:100], [made_up[100], account.secret_key]]
+    assert (project / ".env").read_text() == text
+
+
+# --- what passes ----------------------------------------------------------------------------
+
+
+def test_the_signed_in_account_s_keys_dead_or_alive_and_other_values_pass(
+        server, account, project, run, identified):
+    """Its revoked and expired keys are its own; a real Stripe key, a typo, and another
+    account's key kept in a comment (as `init` keeps a value it replaces) are no Payground key
+    of anyone's: not sent, not counted."""
+    other = server.signup(email=email(), password=PASSWORD)
+    revoked = account.create_key("secret")
+    account.revoke(revoked)
+    account.roll(account.secret_key, expires_in=60)
+    account.advance_clock(60)  # the rolled key has expired
+    real = "sk_live_51" + "Ab3" * 33
+    text = (f"STRIPE_SECRET_KEY={account.secret_key}\n"
+            f"STRIPE_PUBLISHABLE_KEY={account.publishable_key}\n"
+            f"REVOKED_KEY={revoked}\n"
+            f"REAL_STRIPE_KEY={real}\n"
+            "TYPO_KEY=sk_test_not-a-key\n"
+            "# Replaced by payground, kept in case it is still needed: "
+            f"STRIPE_SECRET_KEY={other.secret_key}\n")
+    (project / ".env").write_text(text)
+
+    result = run("keys", "create", "--env-file", ".env", "--env-var", "BACKEND_KEY")
+
+    assert result.exit_code == 0, result.output
+    assert identified == [[account.secret_key, account.publishable_key, revoked]]
+    lines = (project / ".env").read_text().splitlines()
+    assert "\n".join(lines[:-1]) + "\n" == text  # every line kept, the new key added
+    new = lines[-1].removeprefix("BACKEND_KEY=")
+    assert new.startswith("sk_test_") and call(server, new).status_code == 200
+
+
+def test_a_file_without_keys_asks_nothing_about_them(server, account, project, run,
+                                                     identified):
+    (project / ".env").write_text(f"STRIPE_API_BASE={server.url}\nDEBUG=1\n")
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 0, result.output
+    assert identified == []
+    assert (project / ".env").read_text().startswith(f"STRIPE_API_BASE={server.url}\nDEBUG=1\n"
+                                                      "STRIPE_SECRET_KEY=sk_test_")
+
+
+def test_a_server_that_cannot_be_reached_is_said_as_usual(server, account, project, run):
+    owner = server.signup(email=email(), password=PASSWORD)
+    (project / ".env").write_bytes(init_env(server, owner))
+    with socket.socket() as sock:  # bound, never listening: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+        result = run("keys", "create", "--env-file", ".env", "--url", url)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: cannot reach Payground at {url}: is `payground serve` "
+                             "running there? (use --url for another address)\n")
+    assert (project / ".env").read_bytes() == init_env(server, owner)
