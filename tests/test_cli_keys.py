@@ -22,6 +22,7 @@ from payground import messages
 from payground.cli import main
 from payground.cli.keys import ONCE_WARNING
 from payground.core.keys import mask
+from payground.services.keys import PERMISSIONS
 from tests.helpers import assert_error
 
 PASSWORD = "correct horse battery"
@@ -562,6 +563,26 @@ def test_create_env_file_elsewhere_is_not_added_to_this_gitignore(account, proje
     assert result.output.splitlines()[-1] == f"Keep {outside} out of version control."
     assert mode(outside) == 0o600
     assert not (project / ".gitignore").exists()
+
+
+def test_a_key_for_the_health_check_reads_the_account_and_nothing_else(server, account, run):
+    # stripe.Account.retrieve() at start-up: the one permission it takes, by Stripe's name.
+    result = run("keys", "create", "--restricted", "--permission", "accounts_kyc_basic_read",
+                 "--name", "health check")
+
+    _, secret = created(result)
+    assert "Permissions: accounts_kyc_basic_read" in result.output.splitlines()
+    read = call(server, secret, path="/v1/account")
+    assert (read.status_code, read.get_json()["id"]) == (200, account.id)
+    assert_error(call(server, secret), 403, message=messages.MISSING_PERMISSION.format(
+        masked=mask(secret), account=account.id, permission="customer_read"))
+    listed = table(run("keys", "list").output)
+    assert [row[-1] for row in listed if row[3] == "health check"] == ["accounts_kyc_basic_read"]
+    # Read only: nothing changes an account through /v1.
+    refused = run("keys", "create", "--restricted", "--permission", "accounts_kyc_basic_write")
+    assert refused.exit_code == 1
+    assert refused.stderr == ("Error: Invalid permissions[0]: must be one of "
+                              + ", ".join(PERMISSIONS) + "\n")
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -291,7 +291,8 @@ def test_read_only_tokens_issued_before_version_22_read_the_account(tmp_path, ow
                                                                      wall):
     """Version 22: ``GET /v1/account`` needs ``accounts_kyc_basic_read``, which a ``read_only``
     OAuth access token holds from its issue on (it holds every ``*_read``). One issued before
-    gets it; a restricted key made by hand keeps the permissions chosen for it."""
+    and still working gets it; a revoked one (its account disconnected) keeps what it held, as
+    the keys page lists it; a restricted key made by hand keeps the permissions chosen for it."""
     from urllib.parse import urlencode
 
     from payground.extensions import db
@@ -301,27 +302,43 @@ def test_read_only_tokens_issued_before_version_22_read_the_account(tmp_path, ow
 
     password = "an old password 1"
     app, client, platform = signed_up(tmp_path, own_database, wall, "platform@example.com")
-    business = client.post("/sandbox/signup", json={"email": "business@example.com",
-                                                    "password": password}).get_json()
     application = client.post("/sandbox/connect", json={
         "name": "Acme", "redirect_uris": ["http://localhost:8000/callback"]},
         headers={"Authorization": f"Bearer {platform['session']}"}).get_json()
-    code = Browser(app, "business@example.com", password).code(urlencode({
-        "response_type": "code", "client_id": application["client_id"], "scope": "read_only"}))
-    token = client.post("/oauth/token", data={"grant_type": "authorization_code", "code": code},
+
+    def connected(email: str) -> tuple[dict, str]:
+        """``email`` signed up and connected read_only: its signup and the access token."""
+        signup = client.post("/sandbox/signup", json={"email": email, "password": password})
+        code = Browser(app, email, password).code(urlencode({
+            "response_type": "code", "client_id": application["client_id"],
+            "scope": "read_only"}))
+        r = client.post("/oauth/token", data={"grant_type": "authorization_code", "code": code},
                         headers={"Authorization": f"Bearer {platform['keys']['secret']}"})
-    token = token.get_json()["access_token"]
+        assert r.status_code == 200, r.get_json()
+        return signup.get_json(), r.get_json()["access_token"]
+
+    business, token = connected("business@example.com")
+    gone, gone_token = connected("gone@example.com")
+    r = client.post("/oauth/deauthorize", data={
+        "client_id": application["client_id"], "stripe_user_id": gone["account"]["id"]},
+        headers={"Authorization": f"Bearer {platform['keys']['secret']}"})
+    assert r.status_code == 200, r.get_json()
     reader = client.post("/sandbox/keys", json={"type": "restricted", "name": "reader",
                                                 "permissions": ["charge_read"]},
                          headers={"Authorization": f"Bearer {business['session']}"})
     reader = reader.get_json()["secret"]
 
     def held() -> dict[str, list[str]]:
+        """Each restricted key's permissions, by its owner (``reader`` for the hand-made)."""
         rows = db.session.execute(sa.text(
-            "SELECT name, permissions FROM api_keys WHERE type = 'restricted'"
-        ).columns(permissions=sa.JSON)).all()
+            "SELECT account_id, name, revoked_at, permissions FROM api_keys "
+            "WHERE type = 'restricted'").columns(permissions=sa.JSON)).all()
         db.session.remove()
-        return {row.name: row.permissions for row in rows}
+        owners = {business["account"]["id"]: "token", gone["account"]["id"]: "revoked"}
+        found = {("reader" if row.name == "reader" else owners[row.account_id]): row
+                 for row in rows}
+        assert found["revoked"].revoked_at is not None and found["token"].revoked_at is None
+        return {owner: row.permissions for owner, row in found.items()}
 
     with app.app_context():
         downgrade(db.engine, 21, app.config["SECRET"])
@@ -332,6 +349,7 @@ def test_read_only_tokens_issued_before_version_22_read_the_account(tmp_path, ow
     client = upgraded.test_client()
     read = client.get("/v1/account", headers={"Authorization": f"Bearer {token}"})
     refused = client.get("/v1/account", headers={"Authorization": f"Bearer {reader}"})
+    revoked = client.get("/v1/account", headers={"Authorization": f"Bearer {gone_token}"})
     with upgraded.app_context():
         new = held()
         with db.engine.begin() as conn:
@@ -340,14 +358,16 @@ def test_read_only_tokens_issued_before_version_22_read_the_account(tmp_path, ow
         version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
         db.session.remove()
         db.engine.dispose()
-    token_name = next(name for name in old if name.startswith("OAuth: "))
-    assert ACCOUNT_READ not in old[token_name]  # version 21's token, without it
-    assert new[token_name] == sorted([*old[token_name], ACCOUNT_READ])
+    assert ACCOUNT_READ not in old["token"] and ACCOUNT_READ not in old["revoked"]
+    assert old["token"] == old["revoked"]  # version 21's read_only tokens, alike
+    assert new["token"] == sorted([*old["token"], ACCOUNT_READ])
+    assert new["revoked"] == old["revoked"]  # never to be used again: its record stays
     assert new["reader"] == old["reader"] == ["charge_read"]
     assert again == new and version == SCHEMA_VERSION
     assert read.status_code == 200, read.get_json()
     assert read.get_json()["id"] == business["account"]["id"]
     assert refused.status_code == 403
+    assert revoked.status_code == 401
 
 
 def test_version_18_charges_and_customers_come_back_without_the_new_fields(

@@ -301,4 +301,6 @@ def test_a_disconnected_account_is_unreachable_at_once(app, platform, business):
 
     unreachable(platform.get(f"/v1/accounts/{business.account_id}"), platform.secret_key,
                 business.account_id)
-    assert platform.get("/v1/account", key=tokens["access_token"]).status_code == 401
+    token = tokens["access_token"]
+    assert_error(platform.get("/v1/account", key=token), 401, code="api_key_expired",
+                 message=messages.EXPIRED_API_KEY.format(masked=mask(token)))

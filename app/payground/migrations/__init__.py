@@ -385,12 +385,15 @@ ACCOUNT_READ = "accounts_kyc_basic_read"
 def _v22_read_only_tokens_read_the_account(conn) -> None:
     """A ``read_only`` OAuth access token holds every ``*_read`` permission as it is issued
     (``services.oauth``): those issued before ``accounts_kyc_basic_read`` came (with
-    ``GET /v1/account``) get it now, as a new one would have it. Only access tokens: a
-    restricted key someone made keeps the permissions chosen for it."""
+    ``GET /v1/account``) and still working get it now, as a new one would have it. Only
+    access tokens: a restricted key someone made keeps the permissions chosen for it. Nor a
+    revoked token (its connection's end revoked it too): it can never use the permission, and
+    the keys page lists what it held, which stays true."""
     from sqlalchemy import JSON, bindparam
 
-    rows = conn.execute(text("SELECT id, permissions FROM api_keys WHERE connection_id IS NOT "
-                             "NULL AND type = 'restricted'").columns(permissions=JSON)).all()
+    rows = conn.execute(text(
+        "SELECT id, permissions FROM api_keys WHERE connection_id IS NOT NULL AND "
+        "type = 'restricted' AND revoked_at IS NULL").columns(permissions=JSON)).all()
     grant = text("UPDATE api_keys SET permissions = :permissions WHERE id = :id").bindparams(
         bindparam("permissions", type_=JSON))
     for row in rows:
