@@ -4,6 +4,7 @@ off-session refusals, events, and every way the page refuses (``services.three_d
 from __future__ import annotations
 
 import re
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -417,6 +418,88 @@ def test_confirming_again_makes_a_new_link_and_the_old_one_a_404(account):
     assert event_types(account, old["id"]).count("payment_intent.requires_action") == 2
 
 
+def card_method(account, number="4000002760003184") -> str:
+    """A payment method of a card number, attached to nobody: single-use."""
+    return account.post("/v1/payment_methods", {
+        "type": "card", "card[number]": number, "card[exp_month]": "12",
+        "card[exp_year]": "2040", "card[cvc]": "123"}).get_json()["id"]
+
+
+def spent(response) -> None:
+    assert_error(response, 400, type="invalid_request_error", param="payment_method",
+                 message=messages.PAYMENT_METHOD_SPENT)
+
+
+def test_a_single_use_method_awaiting_authentication_pays_no_other_intent(account):
+    # Else the customer could authenticate, and pay, two intents with one single-use card.
+    method = card_method(account)
+    first = waiting(account, method)
+    spent(create(account, payment_method=method, confirm="true"))
+    other = made(account, payment_method="pm_card_visa")
+    spent(account.post(f"/v1/payment_intents/{other['id']}", {"payment_method": method}))
+    spent(account.post(f"/v1/payment_intents/{other['id']}/confirm",
+                       {"payment_method": method}))
+    spent(account.post(f"/v1/payment_methods/{method}/attach", {
+        "customer": account.post("/v1/customers").get_json()["id"]}))
+    # The intent holding it may still use it: updated, confirmed again (a new link), paid.
+    r = account.post(f"/v1/payment_intents/{first['id']}",
+                     {"amount": 2500, "payment_method": method})
+    assert (r.status_code, r.get_json()["status"]) == (200, "requires_confirmation")
+    again = account.post(f"/v1/payment_intents/{first['id']}/confirm",
+                         {"payment_method": method})
+    assert (again.status_code, again.get_json()["status"]) == (200, "requires_action")
+    press(account, again.get_json())
+    assert [c["amount"] for c in charges_of(account, first["id"])] == [2500]
+    assert account.get("/v1/charges").get_json()["data"][0]["payment_intent"] == first["id"]
+    assert len(account.get("/v1/charges").get_json()["data"]) == 1
+    spent(create(account, payment_method=method, confirm="true"))
+
+
+@pytest.mark.parametrize("end", ["fail", "cancel"])
+def test_a_single_use_method_is_spent_once_its_authentication_ends(account, end):
+    method = card_method(account)
+    pi = waiting(account, method)
+    if end == "fail":
+        press(account, pi, "fail")
+    else:
+        account.post(f"/v1/payment_intents/{pi['id']}/cancel")
+    spent(create(account, payment_method=method, confirm="true"))
+    if end == "fail":  # the intent itself has let it go: another card now
+        spent(account.post(f"/v1/payment_intents/{pi['id']}/confirm",
+                           {"payment_method": method}))
+
+
+def test_a_method_the_intent_no_longer_holds_is_checked_again(account):
+    held, other = card_method(account), card_method(account, "4242424242424242")
+    pi = waiting(account, held)
+    account.post(f"/v1/payment_intents/{pi['id']}", {"payment_method": other})
+    made(account, payment_method=other, confirm="true")  # another intent spends it
+    spent(account.post(f"/v1/payment_intents/{pi['id']}/confirm"))
+    spent(account.post(f"/v1/payment_intents/{pi['id']}/confirm", {"payment_method": held}))
+    assert charges_of(account, pi["id"]) == []
+
+
+def test_a_customers_method_awaiting_authentication_stays_reusable(account):
+    customer = account.post("/v1/customers").get_json()["id"]
+    method = card_method(account, "4000002500003155")
+    account.post(f"/v1/payment_methods/{method}/attach", {"customer": customer})
+    first = waiting(account, method, customer=customer)
+    second = waiting(account, method, customer=customer)
+    for pi in (first, second):
+        press(account, pi)
+        assert retrieve(account, pi["id"])["status"] == "succeeded"
+
+
+def test_a_saved_card_is_free_again_once_authenticated(account):
+    customer = account.post("/v1/customers").get_json()["id"]
+    method = card_method(account, "4000002500003155")
+    pi = waiting(account, method, customer=customer, setup_future_usage="off_session")
+    press(account, pi)
+    later = made(account, customer=customer, payment_method=method, confirm="true",
+                 off_session="true")
+    assert later["status"] == "succeeded"
+
+
 def test_updates_while_waiting(account):
     pi = waiting(account, return_url=SHOP)
     kept = account.post(f"/v1/payment_intents/{pi['id']}",
@@ -447,16 +530,78 @@ def test_an_answered_link_says_so(account):
     done, failed = waiting(account), waiting(account)
     press(account, done)
     press(account, failed, "fail")
-    for pi, outcome, status in ((done, "completed", "succeeded"),
-                                (failed, "failed", "requires_payment_method")):
+    for pi, outcome, status, other in ((done, "completed", "succeeded", "fail"),
+                                       (failed, "failed", "requires_payment_method",
+                                        "complete")):
         message = messages.AUTHENTICATION_FINISHED.format(outcome=outcome, status=status)
         path, token = page_path(pi)
         page_error(account.client.get(f"{path}?token={token}"), 400, message)
-        for action in ("complete", "fail"):
-            page_error(press(account, pi, action), 400, message)
+        page_error(press(account, pi, other), 400, message)
         assert retrieve(account, pi["id"])["status"] == status
     assert len(charges_of(account, done["id"])) == 1
     assert charges_of(account, failed["id"]) == []
+
+
+@pytest.mark.parametrize("action,status,redirect_status", [
+    ("complete", "succeeded", "succeeded"), ("fail", "requires_payment_method", "failed")])
+def test_a_double_submit_gets_the_first_answer_again(account, action, status, redirect_status):
+    # A double click sends the form twice, and the browser shows the second response: an
+    # error page there would strand the customer short of the shop's return_url.
+    pi = waiting(account, return_url=SHOP)
+    first = press(account, pi, action)
+    again = press(account, pi, action)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert redirected(again)["redirect_status"] == redirect_status
+    assert retrieve(account, pi["id"])["status"] == status
+    assert len(charges_of(account, pi["id"])) == (1 if action == "complete" else 0)
+    assert event_types(account, pi["id"]) == ["payment_intent.created",
+                                              "payment_intent.requires_action",
+                                              f"payment_intent.{status}" if action == "complete"
+                                              else "payment_intent.payment_failed"]
+    # Without a return_url, the page saying it is done, again.
+    quiet = waiting(account)
+    bodies = [press(account, quiet, action) for _ in range(2)]
+    assert [(r.status_code, r.get_data(as_text=True)) for r in bodies] == [
+        (200, bodies[0].get_data(as_text=True))] * 2
+    assert len(charges_of(account, quiet["id"])) == (1 if action == "complete" else 0)
+
+
+def test_parallel_answers_move_the_intent_once(app, account):
+    pi, threads = waiting(account, return_url=SHOP), 8
+    path, token = page_path(pi)
+    barrier = threading.Barrier(threads)
+    results: list = []
+
+    def worker(n):
+        action = ("complete", "fail")[n % 2]
+        client = app.test_client()
+        barrier.wait()
+        r = client.post(path, data={"token": token, "action": action})
+        results.append((action, r.status_code, r.headers.get("Location"),
+                        r.get_data(as_text=True)))
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    final = retrieve(account, pi["id"])
+    won = "complete" if final["status"] == "succeeded" else "fail"
+    assert final["status"] in ("succeeded", "requires_payment_method")
+    # Whoever answered as the winner did is sent on, to the same place; the others are told.
+    locations = {location for action, status, location, _ in results if action == won}
+    assert len(locations) == 1 and None not in locations
+    message = messages.AUTHENTICATION_FINISHED.format(
+        outcome="completed" if won == "complete" else "failed", status=final["status"])
+    for action, status, _, body in results:
+        if action != won:
+            assert status == 400 and f'role="alert">{message}</p>' in body
+    assert len(charges_of(account, pi["id"])) == (1 if won == "complete" else 0)
+    assert event_types(account, pi["id"])[1:] == [
+        "payment_intent.requires_action",
+        "payment_intent.succeeded" if won == "complete" else "payment_intent.payment_failed"]
+    verdict = account.client.get("/sandbox/ledger/verify", headers=account.session_auth)
+    assert (verdict.status_code, verdict.get_json()["ok"]) == (200, True)
 
 
 def test_unknown_links_are_404s_that_tell_nothing(make_account):
@@ -537,18 +682,32 @@ def test_a_bad_action_changes_nothing(account, action):
 
 @pytest.mark.parametrize("url", ["/checkout/done", "javascript:alert(1)", "shop.example/done",
                                  "data:text/html,hi", "https://", "https://shop.example/a b",
-                                 "http://[::1"])
+                                 "http://[::1",
+                                 # What the page's redirect could not send (a 500 there,
+                                 # after the payment moved): hosts IDNA refuses, bad ports.
+                                 "https://shop..example/done", f"https://{'a' * 64}.example/",
+                                 "https://shop.example:99999/done",
+                                 "https://shop.example:port/done"])
 def test_a_return_url_that_is_not_one_is_refused(account, url):
+    from payground.http.validation import shown
+
+    message = messages.RETURN_URL_INVALID.format(url=shown(url))
     pi = made(account, payment_method="pm_card_authenticationRequired")
     r = account.post(f"/v1/payment_intents/{pi['id']}/confirm", {"return_url": url})
-    assert_error(r, 400, code="url_invalid", param="return_url",
-                 message=messages.RETURN_URL_INVALID.format(url=url))
+    assert_error(r, 400, code="url_invalid", param="return_url", message=message)
     assert retrieve(account, pi["id"])["status"] == "requires_confirmation"
     assert event_types(account, pi["id"]) == ["payment_intent.created"]
     r = create(account, payment_method="pm_card_authenticationRequired", confirm="true",
                return_url=url)
-    assert_error(r, 400, code="url_invalid", param="return_url",
-                 message=messages.RETURN_URL_INVALID.format(url=url))
+    assert_error(r, 400, code="url_invalid", param="return_url", message=message)
+
+
+def test_an_international_domain_is_sent_as_punycode(account):
+    pi = waiting(account, return_url="https://bücher.example/fertig?bestellung=7")
+    r = press(account, pi)
+    assert (r.status_code, r.headers["Location"]) == (
+        303, f"https://xn--bcher-kva.example/fertig?bestellung=7&payment_intent={pi['id']}"
+             f"&payment_intent_client_secret={pi['client_secret']}&redirect_status=succeeded")
 
 
 def test_an_apps_own_scheme_is_a_return_url(account):

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
+from werkzeug.urls import iri_to_uri
 
 from .. import messages
 from ..core import cards
@@ -288,7 +289,11 @@ class ReturnUrl(Str):
         value = super()._deserialize(value, attr, data, **kwargs)
         try:
             parts = urlsplit(value)
-        except ValueError:  # an unclosed IPv6 bracket, say
+            # As the page's redirect will send it (werkzeug's Location header): a host no
+            # browser could look up (an empty or 64-character label) or a port that is none
+            # (99999, "abc") would fail there, a 500 after the payment moved on.
+            iri_to_uri(value)
+        except ValueError:  # an unclosed IPv6 bracket, a bad port, a host IDNA refuses
             parts = None
         if parts is None or not parts.scheme or not parts.netloc \
                 or parts.scheme.lower() in self.NOT_PAGES \

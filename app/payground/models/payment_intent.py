@@ -51,8 +51,9 @@ class PaymentIntent(AccountScoped, db.Model):
                                                           ForeignKey("payment_methods.id"))
     latest_charge_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("charges.id"))
     # The last 3-D Secure authentication asked for (services.three_d_secure), None if none:
-    # {"token", "url", "return_url", "outcome"}. The token is the page link's secret: like the
-    # client secret, whoever may read the intent sees it (in next_action), nobody else.
+    # {"token", "url", "return_url", "outcome", "payment_method"}. The token is the page link's
+    # secret: like the client secret, whoever may read the intent sees it (in next_action),
+    # nobody else.
     authentication: Mapped[dict | None] = mapped_column(JSON)
 
     customer: Mapped[Customer | None] = relationship(lazy="select")

@@ -129,7 +129,8 @@ def update_payment_intent(account, livemode: bool, clock, intent_id: str,
     if "payment_method" in params:
         intent.payment_method = payment_methods.payment_method_to_use(
             account, livemode, params["payment_method"], intent.customer,
-            clock.for_account(account), pepper=pepper)
+            clock.for_account(account), pepper=pepper,
+            held=three_d_secure.held_method_id(intent))
         if intent.status == "requires_payment_method":
             intent.status = "requires_confirmation"
     for field in ("amount", "currency", "capture_method", "payment_method_types", *TEXT_FIELDS):
@@ -174,7 +175,8 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
     if chosen is None:
         raise _unexpected_state(messages.INTENT_MISSING_PAYMENT_METHOD, intent)
     method = payment_methods.payment_method_to_use(account, livemode, chosen, intent.customer,
-                                                   now, pepper=pepper)
+                                                   now, pepper=pepper,
+                                                   held=three_d_secure.held_method_id(intent))
     options = params.get("payment_method_options")
     if publishable:
         _check_publishable_saving(intent, params, options)

@@ -145,11 +145,14 @@ def list_payment_methods(account, livemode: bool, params: dict[str, Any], url: s
 
 
 def payment_method_to_use(account, livemode: bool, value: str, customer, now: int, *,
-                          pepper: str, param: str = "payment_method") -> PaymentMethod:
+                          pepper: str, param: str = "payment_method",
+                          held: str | None = None) -> PaymentMethod:
     """The payment method ``value`` names, checked for a payment by ``customer`` (or nobody).
 
     A magic id (``pm_card_visa``) creates a new payment method for its test card each time,
     as Stripe does. Nothing is committed.
+    :param held: the id of the method the payment already holds, spent for it alone (3-D
+        Secure's ``services.three_d_secure.held_method_id``): that one is still usable.
     :raises ResourceMissing: no such payment method (404).
     :raises InvalidRequestError: it is spent, or attached to another customer.
     """
@@ -158,7 +161,7 @@ def payment_method_to_use(account, livemode: bool, value: str, customer, now: in
         return magic
     # Locked: two payments racing for one single-use method must not both get it.
     method = get_scoped(PaymentMethod, account, livemode, value, param=param, for_update=True)
-    if method.spent:
+    if method.spent and method.id != held:
         raise InvalidRequestError(messages.PAYMENT_METHOD_SPENT, param=param)
     customer_id = customer.id if customer is not None else None
     if method.customer_id is not None and method.customer_id != customer_id:

@@ -29,7 +29,8 @@ from ..models.payment_intent import PaymentIntent
 from . import events
 from .common import locking
 
-ACTIONS = ("complete", "fail")
+# The page's two answers (``action``), and the authentication's outcome each records.
+OUTCOMES = {"complete": "succeeded", "fail": "failed"}
 # Where the browser goes once the intent has moved on, as Stripe's redirect_status says it.
 SUCCEEDED = ("succeeded", "requires_capture", "processing")
 
@@ -41,15 +42,29 @@ def ask(account, livemode: bool, now: int, intent: PaymentIntent, method, *,
     :param page_url: the authentication page's address at this server (``.../3d_secure``).
     """
     token = secrets.token_hex(24)  # no "_": never read as a key (``core.keys``) in a URL
-    # Not spent yet (``charge_intent`` spends one without a customer): confirming this intent
-    # again with it stays possible while nothing was tried.
+    if method.customer_id is None:
+        # Used without a customer, as a charged one is: no other payment may take it (the
+        # customer could then authenticate two payments with one single-use card); this
+        # intent still may, while it holds it (``held_method_id``).
+        method.spent = True
     intent.payment_method, intent.status = method, "requires_action"
     intent.last_payment_error, intent.last_payment_error_method = None, None
     intent.authentication = {"token": token, "url": f"{page_url}/{intent.id}?token={token}",
-                             "return_url": return_url, "outcome": None}
+                             "return_url": return_url, "outcome": None,
+                             "payment_method": method.id}
     events.emit(account, livemode, now, "payment_intent.requires_action", intent)
     db.session.commit()
     return intent
+
+
+def held_method_id(intent: PaymentIntent) -> str | None:
+    """The payment method ``intent`` holds for an authentication not yet answered: ``ask``
+    spent it, and this intent (only) may still be confirmed or updated with it."""
+    found = intent.authentication
+    if not found or found["outcome"] is not None \
+            or found.get("payment_method") != intent.payment_method_id:
+        return None  # answered, or the intent has another method now (not spent for it)
+    return intent.payment_method_id
 
 
 def awaiting(intent_id: str, token: str | None) -> PaymentIntent:
@@ -69,22 +84,28 @@ def answer(intent_id: str, token: str | None, action: str | None, *,
     Completing charges the card as a confirmation would (a decline leaves the intent in
     ``requires_payment_method``, as ever); failing returns the intent to
     ``requires_payment_method`` with Stripe's ``payment_intent_authentication_failure``.
-    Events name no request: the customer acted, not the API (``request.id`` null).
+    Events name no request: the customer acted, not the API (``request.id`` null). The same
+    answer given again changes nothing and is answered as the first was.
 
     :raises ResourceMissing: no such intent, or not with this token (404).
-    :raises InvalidRequestError: answered already, the intent has moved on, or ``action`` is
-        neither (400). Nothing changes.
+    :raises InvalidRequestError: answered the other way already, the intent has moved on, or
+        ``action`` is neither (400). Nothing changes.
     """
     intent = _find(intent_id, token, lock=True)  # two answers at once: one goes through
-    if action not in ACTIONS:
+    if action not in OUTCOMES:
         raise InvalidRequestError(messages.AUTHENTICATION_ACTION_INVALID, param="action")
+    outcome = OUTCOMES[action]
+    if intent.authentication["outcome"] == outcome:
+        # The same answer again: a double click, whose second response is the one the
+        # browser shows. It gets the first one's (the return_url, or the page saying it is
+        # done), not an error page that strands the customer; nothing moves twice.
+        return intent, _return_to(intent)
     _checked(intent)
     from .payment_intents import charge_intent  # imports this module
 
     account = db.session.get(Account, intent.account_id)
     now, method = clock.for_account(account), intent.payment_method
-    intent.authentication = {**intent.authentication,
-                             "outcome": "succeeded" if action == "complete" else "failed"}
+    intent.authentication = {**intent.authentication, "outcome": outcome}
     with events.by_the_customer():
         if action == "complete":
             try:
@@ -94,8 +115,6 @@ def answer(intent_id: str, token: str | None, action: str | None, *,
         else:
             failure = InvalidRequestError(messages.INTENT_AUTHENTICATION_FAILURE,
                                           code="payment_intent_authentication_failure")
-            if method.customer_id is None:
-                method.spent = True  # tried, as a declined one is: never again
             intent.status, intent.payment_method = "requires_payment_method", None
             intent.last_payment_error = {**failure.to_dict(), "payment_method_type": "card"}
             intent.last_payment_error_method = method
