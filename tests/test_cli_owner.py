@@ -12,6 +12,7 @@ import socket
 
 import pytest
 
+from payground import __version__
 from payground.cli import client
 from payground.core import keys as keyfmt
 from tests.test_cli_keys import (PASSWORD, account, api_keys, call, cli_home,  # noqa: F401
@@ -25,9 +26,24 @@ def refusal(path: str, held: list[tuple[str, str]], signed_in: str, *,
     shown = ", ".join(f"{name}={key[:8]}...{key[-4:]}" for name, key in held)
     return (f"Error: {path} holds keys that are not the signed-in account's ({shown}): the "
             f"saved session is another account's ({signed_in}: the last to sign in with "
-            "`payground init` or `payground login`, in any folder). Run `payground login` with "
-            f"the email of the account that owns {path}'s keys, then run this again; or "
-            f"{instead}. {nothing}\n")
+            "`payground init` or `payground login`, in any folder), or they are keys no account "
+            "on this server has (another server's, or from before its database was reset). Run "
+            f"`payground login` with the email of the account that owns {path}'s keys, then run "
+            f"this again; or {instead}. {nothing}\n")
+
+
+def refusal_beside_own(path: str, held: list[tuple[str, str]], signed_in: str, *,
+                       instead: str | None = INSTEAD,
+                       nothing: str = "Nothing was created.") -> str:
+    """The refusal when the file holds keys of the signed-in account too: its session is the
+    file's, so `payground login` is not what to do."""
+    shown = ", ".join(f"{name}={key[:8]}...{key[-4:]}" for name, key in held)
+    other_way = f"; or {instead}" if instead else ""
+    return (f"Error: {path} holds keys that are not the signed-in account's ({shown}), beside "
+            f"keys that are ({signed_in}'s): another account's (a connected account's OAuth "
+            "access token, say), or keys no account on this server has (another server's, or "
+            "from before its database was reset). Move them to another file (or delete those no "
+            f"longer needed), then run this again{other_way}. {nothing}\n")
 
 
 def init_env(server, owner) -> bytes:
@@ -90,9 +106,10 @@ def test_a_key_for_this_folder_is_refused_while_another_account_is_signed_in(
         f"STRIPE_PUBLISHABLE_KEY={env['STRIPE_PUBLISHABLE_KEY'][:8]}..."
         f"{env['STRIPE_PUBLISHABLE_KEY'][-4:]}): the saved session is another account's "
         f"({bob}: the last to sign in with `payground init` or `payground login`, in any "
-        "folder). Run `payground login` with the email of the account that owns .env's keys, "
-        "then run this again; or write the key to another file with --env-file. Nothing was "
-        "created.\n")
+        "folder), or they are keys no account on this server has (another server's, or from "
+        "before its database was reset). Run `payground login` with the email of the account "
+        "that owns .env's keys, then run this again; or write the key to another file with "
+        "--env-file. Nothing was created.\n")
     for key in (env["STRIPE_SECRET_KEY"], env["STRIPE_PUBLISHABLE_KEY"]):
         assert key not in result.output
     assert (here / ".env").read_bytes() == before
@@ -174,8 +191,8 @@ def test_a_key_in_any_variable_counts_and_only_the_foreign_ones_are_named(server
 
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == refusal(".env", [("PAYMENTS_KEY", restricted),
-                                             ("OLD_KEY", owner.secret_key)], account.email)
+    assert result.stderr == refusal_beside_own(
+        ".env", [("PAYMENTS_KEY", restricted), ("OLD_KEY", owner.secret_key)], account.email)
     assert restricted not in result.output and owner.secret_key not in result.output
     assert (project / ".env").read_text() == text
     for who in (account, owner):
@@ -208,10 +225,110 @@ def test_more_keys_than_one_question_takes_are_asked_in_batches(server, account,
     result = run("keys", "create", "--env-file", ".env", "--env-var", "BACKEND_KEY")
 
     assert result.exit_code == 1
-    assert result.stderr == refusal(".env", [(f"KEY_{n}", key) for n, key in enumerate(made_up)],
-                                    account.email)
+    assert result.stderr == refusal_beside_own(
+        ".env", [(f"KEY_{n}", key) for n, key in enumerate(made_up)], account.email)
     assert identified == [made_up[:100], [made_up[100], account.secret_key]]
     assert (project / ".env").read_text() == text
+
+
+@pytest.mark.parametrize("command", ["create", "activate"])
+def test_keys_left_from_before_a_database_reset_are_not_blamed_on_the_session(
+        server, account, project, run, command):
+    """After a reset, `payground init` wrote the new account's STRIPE_SECRET_KEY and
+    STRIPE_PUBLISHABLE_KEY over the old ones and left the others: keys no account has, beside
+    the signed-in account's. Its session is the file's: `payground login` would not help, and
+    is not said; moving the dead keys away is."""
+    dead_restricted = keyfmt.generate("restricted", livemode=False)
+    dead_live = keyfmt.generate("secret", livemode=True)
+    text = (f"STRIPE_SECRET_KEY={account.secret_key}\n"
+            f"STRIPE_PUBLISHABLE_KEY={account.publishable_key}\n"
+            f"STRIPE_RESTRICTED_KEY={dead_restricted}\n"
+            f"STRIPE_LIVE_SECRET_KEY={dead_live}\n")
+    (project / ".env").write_text(text)
+    keys_before = api_keys(server, account)
+    args, instead, nothing = {
+        "create": (["keys", "create", "--restricted", "--permission", "charge_read",
+                    "--env-file", ".env"], INSTEAD, "Nothing was created."),
+        "activate": (["activate"], None, "Nothing was changed."),
+    }[command]
+
+    result = run(*args)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == refusal_beside_own(
+        ".env", [("STRIPE_RESTRICTED_KEY", dead_restricted),
+                 ("STRIPE_LIVE_SECRET_KEY", dead_live)], account.email,
+        instead=instead, nothing=nothing)
+    assert "payground login" not in result.stderr
+    assert dead_restricted not in result.output and dead_live not in result.output
+    assert (project / ".env").read_text() == text
+    assert api_keys(server, account) == keys_before
+    assert not live_enabled(server, account)
+
+
+def test_a_connected_account_s_access_token_beside_the_platform_s_keys_is_named(
+        server, account, project, run):
+    """A platform that keeps a connected business's OAuth access token in its .env: the token
+    is a key of the business, not of the signed-in platform, whose session is the right one."""
+    business = server.signup(email=email(), password=PASSWORD)
+    token = business.connect(account)["access_token"]
+    text = (f"STRIPE_SECRET_KEY={account.secret_key}\n"
+            f"STRIPE_PUBLISHABLE_KEY={account.publishable_key}\n"
+            f"BUSINESS_ACCESS_TOKEN={token}\n")
+    (project / ".env").write_text(text)
+    keys_before = {who: api_keys(server, who) for who in (account, business)}
+
+    result = run("keys", "create", "--env-file", ".env", "--env-var", "BACKEND_KEY")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == refusal_beside_own(".env", [("BUSINESS_ACCESS_TOKEN", token)],
+                                               account.email)
+    assert token not in result.output
+    assert (project / ".env").read_text() == text
+    for who in (account, business):
+        assert api_keys(server, who) == keys_before[who]
+
+
+def test_a_link_to_another_account_s_file_is_refused_and_stays_a_link(server, account, project,
+                                                                       run):
+    owner = server.signup(email=email(), password=PASSWORD)
+    shared = project / "shared.env"
+    shared.write_bytes(init_env(server, owner))
+    (project / ".env").symlink_to(shared)
+
+    result = run("keys", "create", "--env-file", ".env")
+
+    assert result.exit_code == 1
+    assert result.stderr == refusal(
+        ".env", [("STRIPE_SECRET_KEY", owner.secret_key),
+                 ("STRIPE_PUBLISHABLE_KEY", owner.publishable_key)], account.email)
+    assert (project / ".env").is_symlink() and shared.read_bytes() == init_env(server, owner)
+    assert not (project / ".gitignore").exists()
+
+
+@pytest.mark.parametrize("command", ["create", "roll", "activate"])
+def test_a_server_without_the_question_says_so_not_a_traceback(server, account, project, run,
+                                                               cli_home, command):
+    """A Payground of another version (no POST /sandbox/keys/identify there): the versions are
+    named, nothing is written."""
+    from tests.test_cli import OtherServer
+
+    (project / ".env").write_bytes(init_env(server, account))
+    args = {"create": ["keys", "create", "--env-file", ".env", "--env-var", "BACKEND_KEY"],
+            "roll": ["keys", "roll", "key_0123456789abcdefghijklmn", "--env-file", ".env"],
+            "activate": ["activate"]}[command]
+    with OtherServer(version="0.0.9") as other:
+        result = run(*args, "--url", other.url)
+
+    assert result.exit_code == 1, result.exception
+    assert result.stdout == ""
+    assert result.stderr == (f"Error: {other.url} has no POST /sandbox/keys/identify: it runs "
+                             f"Payground 0.0.9, and this command is Payground {__version__}. "
+                             "Use the same version on both sides.\n")
+    assert (project / ".env").read_bytes() == init_env(server, account)
+    assert not (project / ".gitignore").exists()
 
 
 # --- what passes ----------------------------------------------------------------------------
@@ -245,6 +362,33 @@ def test_the_signed_in_account_s_keys_dead_or_alive_and_other_values_pass(
     assert "\n".join(lines[:-1]) + "\n" == text  # every line kept, the new key added
     new = lines[-1].removeprefix("BACKEND_KEY=")
     assert new.startswith("sk_test_") and call(server, new).status_code == 200
+
+
+def test_live_keys_of_the_signed_in_account_pass(server, account, project, run, identified):
+    """Keys of the other mode are the account's too: `payground activate` put them there."""
+    account.activate_live()
+    text = (f"STRIPE_SECRET_KEY={account.secret_key}\n"
+            f"STRIPE_PUBLISHABLE_KEY={account.publishable_key}\n"
+            f"STRIPE_LIVE_SECRET_KEY={account.live_secret_key}\n"
+            f"STRIPE_LIVE_PUBLISHABLE_KEY={account.live_publishable_key}\n")
+    (project / ".env").write_text(text)
+
+    result = run("keys", "create", "--restricted", "--permission", "charge_read",
+                 "--env-file", ".env")
+
+    assert result.exit_code == 0, result.output
+    assert identified == [[account.secret_key, account.publishable_key,
+                           account.live_secret_key, account.live_publishable_key]]
+    assert (project / ".env").read_text().startswith(text + "STRIPE_RESTRICTED_KEY=rk_test_")
+
+
+def test_a_file_that_does_not_exist_yet_asks_nothing_and_gets_the_key(server, account, project,
+                                                                      run, identified):
+    result = run("keys", "create", "--env-file", "new.env")
+
+    assert result.exit_code == 0, result.output
+    assert identified == []
+    assert "STRIPE_SECRET_KEY=sk_test_" in (project / "new.env").read_text()
 
 
 def test_a_file_without_keys_asks_nothing_about_them(server, account, project, run,

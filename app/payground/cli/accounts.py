@@ -296,7 +296,7 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
     refused there, real-looking card numbers go through a simulated issuer. The keys are
     shown only once, so they go straight into ./.env as STRIPE_LIVE_SECRET_KEY and
     STRIPE_LIVE_PUBLISHABLE_KEY (mode 0600, kept out of Git); the terminal shows them masked.
-    A .env holding keys that are not the signed-in account's (the saved session is another
+    A .env holding keys that are not the signed-in account's (the saved session may be another
     account's, from an init or login in another folder) is refused before anything changes.
 
     \f
@@ -309,7 +309,8 @@ def activate(obj: dict[str, Any], url: str, business_name: str | None,
     with _Client(url) as api:
         # Before live mode is activated: the signed-in account may not be this folder's.
         check_owner(api, obj, Path(ENV_FILE), nothing="Nothing was changed.",
-                    instead="run `payground activate` in a folder of the signed-in account")
+                    instead="run `payground activate` in a folder of the signed-in account",
+                    instead_beside_own=False)
         try:
             body = _sandbox(api, obj, "POST", "/sandbox/account/activate", json=details)
             secret, publishable = body["keys"]["secret"], body["keys"]["publishable"]

@@ -269,7 +269,7 @@ def create(obj: dict[str, Any], url: str, restricted: bool, permissions: tuple[s
     name, unless git ignores it already; a file git tracks is refused); a variable the file
     already has is overwritten only when it holds a key of this account that no longer
     works, revoked or expired (else --env-var names another). A file holding keys that
-    are not the signed-in account's is refused: the saved session is another account's
+    are not the signed-in account's is refused: the saved session may be another account's
     (`payground login` with the file's account's email puts it right).
 
     \b

@@ -18,6 +18,9 @@ import click
 from .client import _Client, _mask
 
 IDENTIFY_BATCH = 100  # the most /sandbox/keys/identify takes at once
+# What else a key the server does not place may be: it cannot tell one from another account's.
+NO_ACCOUNT = ("no account on this server has (another server's, or from before its database "
+              "was reset)")
 
 
 def held_keys(path: Path) -> list[tuple[str, str]]:
@@ -33,7 +36,7 @@ def held_keys(path: Path) -> list[tuple[str, str]]:
 
 
 def check_owner(api: _Client, obj: dict[str, Any], path: Path, *, instead: str,
-                nothing: str) -> dict[str, dict[str, Any]]:
+                nothing: str, instead_beside_own: bool = True) -> dict[str, dict[str, Any]]:
     """Refuse ``path`` when it holds a key that is not the signed-in account's; else each key
     it holds -> its key object (revoked and expired keys are the account's too).
 
@@ -41,9 +44,19 @@ def check_owner(api: _Client, obj: dict[str, Any], path: Path, *, instead: str,
     ``null`` for another account's key, as for one no account has (another server's).
     A file without keys asks nothing.
 
+    Two refusals, as the server cannot tell another account's key from one no account has:
+    when none of the file's keys are the signed-in account's, the saved session is likely
+    another account's (`payground login` puts it right), or the keys are from before the
+    database was reset; when some are, the session is this file's, and the others are another
+    account's kept there (a connected account's OAuth access token) or dead leftovers (a
+    reset): logging in again would not help, so it is not said.
+
     :param instead: the other way out than `payground login`, said after it ("write the key
         to another file with --env-file").
     :param nothing: what was not done, the message's last words ("Nothing was created.").
+    :param instead_beside_own: whether ``instead`` is said too when some of the file's keys
+        are the signed-in account's (``activate``'s "in a folder of the signed-in account"
+        is not: this is one).
     """
     from .keys import _sandbox
 
@@ -55,23 +68,32 @@ def check_owner(api: _Client, obj: dict[str, Any], path: Path, *, instead: str,
         answer = _sandbox(api, obj, "POST", "/sandbox/keys/identify", json={"keys": batch})
         known.update(zip(batch, answer["data"]))
     foreign = [f"{name}={_mask(value)}" for name, value in held if known.get(value) is None]
-    if foreign:
+    if not foreign:
+        return known
+    email = _signed_in(api, obj)
+    shown = f"{path} holds keys that are not the signed-in account's ({', '.join(foreign)})"
+    if any(known.values()):
+        # The session is this file's: the others were put there, or outlived a reset.
+        whose = f" ({email}'s)" if email else ""
+        other_way = f"; or {instead}" if instead_beside_own else ""
         raise click.ClickException(
-            f"{path} holds keys that are not the signed-in account's ({', '.join(foreign)}): "
-            f"the saved session is another account's ({_signed_in(api, obj)}the last to sign "
-            "in with `payground init` or `payground login`, in any folder). Run `payground "
-            f"login` with the email of the account that owns {path}'s keys, then run this "
-            f"again; or {instead}. {nothing}")
-    return known
+            f"{shown}, beside keys that are{whose}: another account's (a connected account's "
+            f"OAuth access token, say), or keys {NO_ACCOUNT}. Move them to another file (or "
+            f"delete those no longer needed), then run this again{other_way}. {nothing}")
+    who = f"{email}: " if email else ""
+    raise click.ClickException(
+        f"{shown}: the saved session is another account's ({who}the last to sign in with "
+        "`payground init` or `payground login`, in any folder), or they are keys "
+        f"{NO_ACCOUNT}. Run `payground login` with the email of the account that owns "
+        f"{path}'s keys, then run this again; or {instead}. {nothing}")
 
 
-def _signed_in(api: _Client, obj: dict[str, Any]) -> str:
-    """``ada@example.com: `` (the saved session's account, for the message), or nothing if
-    the server will not say: the refusal stands either way."""
+def _signed_in(api: _Client, obj: dict[str, Any]) -> str | None:
+    """The saved session's email (for the message), or ``None`` if the server will not say:
+    the refusal stands either way."""
     from .keys import _sandbox
 
     try:
-        email = _sandbox(api, obj, "GET", "/sandbox/account").get("email")
+        return _sandbox(api, obj, "GET", "/sandbox/account").get("email") or None
     except click.ClickException:
-        return ""
-    return f"{email}: " if email else ""
+        return None
