@@ -115,6 +115,9 @@ MALFORMED_BODY = "Invalid request: the request body could not be decoded."
 MALFORMED_QUERY = "Invalid request: the query string could not be decoded."
 BAD_HOST = "Invalid request: the Host header is not a valid host name."
 ONE_OF_PARAMS = "You may only specify one of these parameters: {params}."
+# Stripe's words, as its API answers a create with return_url or off_session and no confirm.
+INTENT_CONFIRM_ONLY_PARAM = ("The parameter `{param}` cannot be passed when creating a "
+                             "PaymentIntent unless `confirm` is set to true.")
 SECRET_KEY_PARAM = ("{param} can only be set with a secret key: a publishable key cannot change "
                     "it from the browser.")
 # Stripe: "If you've already set setup_future_usage and you're performing a request using a

@@ -751,6 +751,31 @@ def test_automatic_payment_methods_and_listed_types_exclude_each_other(account):
     assert account.get("/v1/payment_intents").get_json()["data"] == []
 
 
+@pytest.mark.parametrize("param,value", [
+    ("return_url", "https://shop.example/done"), ("off_session", "true"),
+    ("off_session", "false"), ("off_session", "recurring"),
+    ("error_on_requires_action", "true")])
+@pytest.mark.parametrize("confirm", [None, "false"])
+def test_confirm_only_parameters_need_confirm_true_on_create(account, param, value, confirm):
+    # Stripe: "This parameter can only be used with confirm=true"; its API refuses it (400),
+    # rather than keep a setting no confirmation will read.
+    sent = {param: value, "payment_method": "pm_card_visa"}
+    if confirm is not None:
+        sent["confirm"] = confirm
+    r = create(account, **sent)
+    assert_error(r, 400, param=param,
+                 message=messages.INTENT_CONFIRM_ONLY_PARAM.format(param=param))
+    assert account.get("/v1/payment_intents").get_json()["data"] == []
+    assert account.get("/v1/events?type=payment_intent.created").get_json()["data"] == []
+
+
+def test_confirm_only_parameters_are_taken_with_confirm_true(account):
+    pi = made(account, payment_method="pm_card_visa", confirm="true",
+              return_url="https://shop.example/done", off_session="true",
+              error_on_requires_action="true")
+    assert (pi["status"], pi["next_action"]) == ("succeeded", None)
+
+
 # -- retrieve, list, expand, idempotency, modes -----------------------------------------------
 
 

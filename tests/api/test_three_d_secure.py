@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -355,6 +356,28 @@ def test_error_on_requires_action_declines_rather_than_wait(account):
     assert error["payment_intent"]["status"] == "requires_payment_method"
     assert "payment_intent.requires_action" not in event_types(account,
                                                               error["payment_intent"]["id"])
+
+
+@pytest.mark.parametrize("number", ["4000002760003184", "4000000000003220"])
+def test_an_expired_card_is_declined_before_it_is_asked_to_authenticate(account, number):
+    # Stripe declines expired_card at confirmation: no requires_action, no page to answer.
+    today = datetime.fromtimestamp(account.advance_clock(1), timezone.utc)
+    method = account.post("/v1/payment_methods", {
+        "type": "card", "card[number]": number, "card[exp_month]": str(today.month),
+        "card[exp_year]": str(today.year), "card[cvc]": "123"},
+        key=account.publishable_key).get_json()["id"]
+    account.advance_clock(40 * 86400)  # its expiry month is over on the account's clock
+    r = create(account, payment_method=method, confirm="true", return_url=SHOP)
+
+    error = assert_error(r, 402, type="card_error", code="expired_card", param="exp_month",
+                         message=messages.CARD_EXPIRED)
+    intent = error["payment_intent"]
+    assert (intent["status"], intent["next_action"], intent["last_payment_error"]["code"]) == (
+        "requires_payment_method", None, "expired_card")
+    charge = account.get(f"/v1/charges/{error['charge']}").get_json()
+    assert (charge["status"], charge["failure_code"]) == ("failed", "expired_card")
+    assert event_types(account, intent["id"]) == ["payment_intent.created",
+                                                  "payment_intent.payment_failed"]
 
 
 @pytest.mark.parametrize("source,status", [("tok_authenticationRequired", 402),

@@ -3,6 +3,7 @@ asks for what, and its form is a dashboard form (CSRF token, one-time nonce)."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -47,6 +48,22 @@ def test_logging_in_comes_back_to_the_consent_page_with_its_query(dash, applicat
         assert shown in body
     csp = page.headers["Content-Security-Policy"]
     assert "form-action 'self' http://localhost:8000;" in csp
+
+
+@pytest.mark.parametrize("scope, access", [
+    ("read_only", "Read only: read your data (charges, customers, balance, events ...) and "
+                  "your account's details (e-mail address, business name, country ...), "
+                  "change nothing"),
+    ("read_write", "Read and write: read your data and your account's details (e-mail "
+                   "address, business name, country ...), and create charges"),
+])
+def test_the_page_says_the_account_details_are_shared(dash, signed_in, application, scope,
+                                                      access):
+    # Any access token reads GET /v1/account (accounts_kyc_basic_read): the business is told.
+    page = dash.get("/dashboard/oauth/authorize?" + query(application, scope=scope))
+    assert page.status_code == 200
+    shown = re.sub(r"<[^>]+>", "", text(page))
+    assert access in shown
 
 
 @pytest.mark.parametrize("next_path, location", [

@@ -326,6 +326,11 @@ class TransferGroup(Str):
         super().__init__(max_length=5000, **kwargs)
 
 
+# Create's parameters that Stripe reads only with confirm=true (in the order it lists them);
+# its others (mandate, mandate_data, confirmation_token ...) are unknown here.
+CONFIRM_ONLY = ("error_on_requires_action", "off_session", "return_url")
+
+
 class PaymentIntentCreate(_NoRedirects):
     amount = Int(required=True, minimum=1)
     currency = Currency(required=True)
@@ -350,6 +355,19 @@ class PaymentIntentCreate(_NoRedirects):
         if "automatic_payment_methods" in data and "payment_method_types" in data:
             raise ValidationError(coded(None, messages.ONE_OF_PARAMS.format(
                 params="automatic_payment_methods, payment_method_types")))
+
+    @validates_schema
+    def confirm_only(self, data: dict[str, Any], **kwargs: Any) -> None:
+        # Stripe refuses what only a confirmation reads ("This parameter can only be used with
+        # confirm=true") on a create that does not confirm, whatever its value: accepted and
+        # dropped, an integration would believe the payment was off session or had a page to
+        # come back to.
+        if data.get("confirm"):
+            return
+        for param in CONFIRM_ONLY:
+            if param in data:
+                raise ValidationError(coded(None, messages.INTENT_CONFIRM_ONLY_PARAM.format(
+                    param=param)), param)
 
 
 class PaymentIntentUpdate(StripeSchema):

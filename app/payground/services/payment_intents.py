@@ -18,6 +18,7 @@ import hmac
 from typing import Any
 
 from .. import messages
+from ..core import cards
 from ..core import three_d_secure as rules
 from ..core.ids import new_id
 from ..errors import InvalidRequestError, ParameterMissing
@@ -296,7 +297,10 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent, method,
     need = rules.requirement(method.card_outcome, livemode=livemode, off_session=off_session,
                              set_up=method.set_up,
                              requested=intent.card_options.get("request_three_d_secure"))
-    if need == rules.CHALLENGE and not params.get("error_on_requires_action"):
+    # An expired card is declined at confirmation (expired_card), as on Stripe, before its
+    # issuer could ask anything: charging it now says so (``cards.decide`` puts it first).
+    expired = cards.is_expired(method.exp_month, method.exp_year, now)
+    if need == rules.CHALLENGE and not params.get("error_on_requires_action") and not expired:
         return three_d_secure.ask(account, livemode, now, intent, method,
                                   return_url=params.get("return_url"), page_url=page_url)
     # error_on_requires_action: Stripe fails the payment rather than wait for the customer.
