@@ -22,8 +22,12 @@ INSTEAD = "write the key to another file with --env-file"
 
 
 def refusal(path: str, held: list[tuple[str, str]], signed_in: str, *,
-            instead: str = INSTEAD, nothing: str = "Nothing was created.") -> str:
+            instead: str = INSTEAD, nothing: str = "Nothing was created.",
+            more: int = 0) -> str:
+    """The refusal when none of the file's keys are the signed-in account's. ``held``: the
+    keys it names; ``more``: how many others it counts."""
     shown = ", ".join(f"{name}={key[:8]}...{key[-4:]}" for name, key in held)
+    shown += f", and {more} more" if more else ""
     return (f"Error: {path} holds keys that are not the signed-in account's ({shown}): the "
             f"saved session is another account's ({signed_in}: the last to sign in with "
             "`payground init` or `payground login`, in any folder), or they are keys no account "
@@ -33,11 +37,13 @@ def refusal(path: str, held: list[tuple[str, str]], signed_in: str, *,
 
 
 def refusal_beside_own(path: str, held: list[tuple[str, str]], signed_in: str, *,
-                       instead: str | None = INSTEAD,
-                       nothing: str = "Nothing was created.") -> str:
+                       instead: str | None = INSTEAD, nothing: str = "Nothing was created.",
+                       more: int = 0) -> str:
     """The refusal when the file holds keys of the signed-in account too: its session is the
-    file's, so `payground login` is not what to do."""
+    file's, so `payground login` is not what to do. ``held``: the keys it names; ``more``:
+    how many others it counts."""
     shown = ", ".join(f"{name}={key[:8]}...{key[-4:]}" for name, key in held)
+    shown += f", and {more} more" if more else ""
     other_way = f"; or {instead}" if instead else ""
     return (f"Error: {path} holds keys that are not the signed-in account's ({shown}), beside "
             f"keys that are ({signed_in}'s): another account's (a connected account's OAuth "
@@ -226,9 +232,33 @@ def test_more_keys_than_one_question_takes_are_asked_in_batches(server, account,
 
     assert result.exit_code == 1
     assert result.stderr == refusal_beside_own(
-        ".env", [(f"KEY_{n}", key) for n, key in enumerate(made_up)], account.email)
+        ".env", [(f"KEY_{n}", key) for n, key in enumerate(made_up[:5])], account.email,
+        more=96)
     assert identified == [made_up[:100], [made_up[100], account.secret_key]]
     assert (project / ".env").read_text() == text
+
+
+@pytest.mark.parametrize("count, more", [(5, 0), (6, 1), (2500, 2495)])
+def test_the_refusal_names_five_keys_and_counts_the_others(server, account, project, run,
+                                                           identified, count, more):
+    """A file of thousands of keys makes one line of five names, not of thousands: enough to
+    find the file's keys by, all of them asked about all the same."""
+    made_up = [keyfmt.generate("secret", livemode=False) for _ in range(count)]
+    text = "".join(f"KEY_{n}={key}\n" for n, key in enumerate(made_up))
+    (project / ".env").write_text(text)
+    keys_before = api_keys(server, account)
+
+    result = run("keys", "create", "--env-file", ".env", "--env-var", "BACKEND_KEY")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    named = [(f"KEY_{n}", key) for n, key in enumerate(made_up[:5])]
+    assert result.stderr == refusal(".env", named, account.email, more=more)
+    assert len(result.stderr) < 1000
+    assert [key for batch in identified for key in batch] == made_up
+    assert not any(key in result.output for key in made_up)
+    assert (project / ".env").read_text() == text
+    assert api_keys(server, account) == keys_before
 
 
 @pytest.mark.parametrize("command", ["create", "activate"])

@@ -7,7 +7,9 @@ The embedding of the Python programs in each README is checked by ``test_tutoria
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import queue
 import re
 import shutil
@@ -140,6 +142,80 @@ def test_check_setup_refuses_a_publishable_key_without_showing_it(project):
     assert result.stderr.strip() == ("STRIPE_SECRET_KEY does not look like a secret key "
                                      "(pk_...): a publishable key (pk_) or a typo?")
     assert publishable not in result.stdout + result.stderr
+
+
+def test_check_setup_reads_a_key_with_a_note_after_it(project):
+    """A note after the key (``# from payground init``) is a comment, as for python-dotenv."""
+    key = project.dotenv()["STRIPE_SECRET_KEY"]
+    env_file = project.path / ".env"
+    env_file.write_text(env_file.read_text().replace(
+        f"STRIPE_SECRET_KEY={key}", f"STRIPE_SECRET_KEY={key} # from payground init"))
+    result = project.run(LESSON_2, "check_setup.py")
+    assert result.stdout.splitlines()[2:] == [
+        f"STRIPE_SECRET_KEY={masked(key)} (from .env)",
+        f"INFO calling Payground with {masked(key)}",
+        "GET /v1/balance: 200",
+    ]
+
+
+def lesson_2_settings():
+    """Lesson 2's settings.py, imported from its folder as its programs import it."""
+    spec = importlib.util.spec_from_file_location(
+        "lesson_2_settings", TUTORIALS / LESSON_2 / "settings.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+DOTENV_LINES = {  # NAME: the right of its line, and what python-dotenv reads from it
+    "PLAIN": ("sk_test_abc", "sk_test_abc"),
+    "NOTE": ("sk_test_abc # from payground init", "sk_test_abc"),
+    "NOTE_AFTER_TAB": ("sk_test_abc\t# tab", "sk_test_abc"),
+    "HASH_INSIDE": ("abc#def", "abc#def"),
+    "HASH_FIRST": ("#abc", "#abc"),
+    "ONLY_A_NOTE": (" # nothing here", ""),
+    "EMPTY": ("", ""),
+    "SPACES": ("  a b  ", "a b"),
+    "SINGLE": ("'sk_test_abc'", "sk_test_abc"),
+    "DOUBLE": ('"sk_test_abc"', "sk_test_abc"),
+    "QUOTED_NOTE": ("'sk_test_abc' # mine", "sk_test_abc"),
+    "QUOTED_NOTE_TIGHT": ('"abc"# mine', "abc"),
+    "QUOTED_HASH": ('"a # b"', "a # b"),
+    "QUOTED_SPACES": ("  ' a b '  ", " a b "),
+    "QUOTED_EMPTY": ("''", ""),
+    "OTHER_QUOTE_INSIDE": ("\"it's\"", "it's"),
+    "UNCLOSED": ("'abc", None),  # skipped, by python-dotenv too
+    "TEXT_AFTER_QUOTE": ('"abc"def', None),
+}
+
+
+def test_lesson_2_reads_values_as_python_dotenv_does(tmp_path, monkeypatch):
+    from dotenv import dotenv_values
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("# Payground API keys\n\n" + "".join(
+        f"{'export ' if n % 2 else ''}{name}={raw}\n"
+        for n, (name, (raw, _value)) in enumerate(DOTENV_LINES.items())))
+    for name in DOTENV_LINES:
+        monkeypatch.delenv(name, raising=False)
+    expected = {name: value for name, (_raw, value) in DOTENV_LINES.items()
+                if value is not None}
+    assert dotenv_values(env_file, interpolate=False) == expected  # the table is dotenv's
+
+    loaded = lesson_2_settings().load_env(env_file)
+
+    assert loaded == set(expected)
+    assert {name: os.environ[name] for name in loaded} == expected
+    assert not {"UNCLOSED", "TEXT_AFTER_QUOTE"} & set(os.environ)
+
+
+def test_lesson_2_leaves_a_variable_already_set_as_it_is(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("STRIPE_SECRET_KEY=sk_test_fromfile # note\nDEBUG=1\n")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_fromshell")
+    monkeypatch.delenv("DEBUG", raising=False)
+
+    assert lesson_2_settings().load_env(tmp_path / ".env") == {"DEBUG"}
+    assert (os.environ["STRIPE_SECRET_KEY"], os.environ["DEBUG"]) == ("sk_test_fromshell", "1")
 
 
 def test_leak_on_purpose_shows_and_records_only_masked_forms(project):

@@ -12,6 +12,8 @@ import requests
 
 # Stripe-style secret and restricted keys, wherever they appear in a text.
 KEY_LIKE = re.compile(r"\b(?:sk|rk)_(?:test|live)_[0-9A-Za-z]{8,}")
+# A quoted value: 'value' or "value", then maybe a comment.
+QUOTED = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)")\s*(?:#.*)?""")
 
 
 def load_env(path: str | Path = ".env") -> set[str]:
@@ -25,14 +27,27 @@ def load_env(path: str | Path = ".env") -> set[str]:
         return set()
     loaded = set()
     for line in path.read_text(encoding="utf-8").splitlines():
-        name, equals, value = line.strip().removeprefix("export ").partition("=")
-        name = name.strip()
-        if not equals or not name or name.startswith("#"):
-            continue  # blank lines and comments
+        name, equals, raw = line.strip().removeprefix("export ").partition("=")
+        name, value = name.strip(), value_of(raw)
+        if not equals or not name or name.startswith("#") or value is None:
+            continue  # blank lines, comments, and lines python-dotenv skips too
         if name not in os.environ:
-            os.environ[name] = value.strip().strip("'\"")
+            os.environ[name] = value
             loaded.add(name)
     return loaded
+
+
+def value_of(raw: str) -> str | None:
+    """The value python-dotenv reads from what follows ``=``; ``None`` for a line it skips.
+
+    ``KEY=sk_test_... # mine`` is ``sk_test_...``: an unquoted value ends where a ``#`` after
+    a space starts a comment. A quoted value is what is between its quotes, ``#`` and all.
+    (Not done here: backslash escapes, values over several lines, ``${VAR}``: keys need none.)
+    """
+    if raw.strip()[:1] in ("'", '"'):
+        quoted = QUOTED.fullmatch(raw)  # no closing quote, or text after it: skipped
+        return (quoted[1] or quoted[2] or "") if quoted else None
+    return re.sub(r"\s+#.*", "", raw).strip()
 
 
 def masked(key: str) -> str:

@@ -18,6 +18,9 @@ import click
 from .client import _Client, _mask
 
 IDENTIFY_BATCH = 100  # the most /sandbox/keys/identify takes at once
+# The most foreign keys a refusal names; the rest are counted. A file of thousands of keys
+# would otherwise make one line of thousands of names.
+NAMED_KEYS = 5
 # What else a key the server does not place may be: it cannot tell one from another account's.
 NO_ACCOUNT = ("no account on this server has (another server's, or from before its database "
               "was reset)")
@@ -71,7 +74,10 @@ def check_owner(api: _Client, obj: dict[str, Any], path: Path, *, instead: str,
     if not foreign:
         return known
     email = _signed_in(api, obj)
-    shown = f"{path} holds keys that are not the signed-in account's ({', '.join(foreign)})"
+    named = foreign[:NAMED_KEYS]
+    if len(foreign) > NAMED_KEYS:
+        named.append(f"and {len(foreign) - NAMED_KEYS} more")
+    shown = f"{path} holds keys that are not the signed-in account's ({', '.join(named)})"
     if any(known.values()):
         # The session is this file's: the others were put there, or outlived a reset.
         whose = f" ({email}'s)" if email else ""
