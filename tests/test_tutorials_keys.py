@@ -209,6 +209,29 @@ def test_lesson_2_reads_values_as_python_dotenv_does(tmp_path, monkeypatch):
     assert not {"UNCLOSED", "TEXT_AFTER_QUOTE"} & set(os.environ)
 
 
+def test_lesson_4_reads_values_as_python_dotenv_does(tmp_path):
+    """Its config source kept a comment after a key (``STRIPE_SECRET_KEY=sk_test_... # new``)
+    as part of it, and the app then sent it as the key. Lines python-dotenv skips are left
+    out of the file: lesson 4 reads keys, and `payground init` writes none such."""
+    import importlib.util
+
+    from dotenv import dotenv_values
+
+    spec = importlib.util.spec_from_file_location("lesson_4_config",
+                                                  TUTORIALS / "04-rolling-keys" / "config.py")
+    config = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(config)
+    lines = {name: line for name, line in DOTENV_LINES.items() if line[1] is not None}
+    env_file = tmp_path / ".env"
+    env_file.write_text("# Payground API keys\n\n" + "".join(
+        f"{'export ' if n % 2 else ''}{name}={raw}\n"
+        for n, (name, (raw, _value)) in enumerate(lines.items())))
+    expected = {name: value for name, (_raw, value) in lines.items()}
+
+    assert dotenv_values(env_file, interpolate=False) == expected  # the table is dotenv's
+    assert config.read_env(env_file) == expected
+
+
 def test_lesson_2_leaves_a_variable_already_set_as_it_is(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("STRIPE_SECRET_KEY=sk_test_fromfile # note\nDEBUG=1\n")
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_fromshell")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -20,8 +21,18 @@ def read_env(path: Path = ENV_FILE) -> dict[str, str]:
     for line in path.read_text(encoding="utf-8").splitlines():
         name, equals, value = line.strip().removeprefix("export ").partition("=")
         if equals and name and not name.startswith("#"):
-            values[name.strip()] = value.strip().strip("'\"")
+            values[name.strip()] = _value(value)
     return values
+
+
+def _value(raw: str) -> str:
+    """What python-dotenv reads after ``=``: a quoted value is what is between its quotes; an
+    unquoted one ends where a ``#`` after a space starts a comment (``sk_test_... # mine``)."""
+    value = raw.strip()
+    quote = value[:1]
+    if quote in ("'", '"') and quote in value[1:]:
+        return value[1:value.index(quote, 1)]
+    return re.sub(r"\s+#.*", "", raw).strip()  # `KEY= # note` is empty, `KEY=#x` is "#x"
 
 
 def update_env(updates: dict[str, str | None], path: Path = ENV_FILE) -> None:
