@@ -570,6 +570,10 @@ OAUTH_NOT_CONNECTED = (
     "This application is not connected to stripe account {account}, or that account does "
     "not exist."
 )
+# Stripe's words (quoted from its answer to a Stripe App listing them as a connected account).
+CONNECTED_ACCOUNTS_OF_CONNECTED = (
+    "You cannot access the connected accounts of your platform's connected accounts."
+)
 OAUTH_READ_ONLY = (
     "This application has read-only access to account '{account}'. Ask the account to connect "
     "it with scope read_write to make this request."

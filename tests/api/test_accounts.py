@@ -1,6 +1,7 @@
-"""/v1/account and /v1/accounts/{id}: the key's account as Stripe's Account object, for the
-health checks that call ``stripe.Account.retrieve()``; who may read which account (restricted
-keys, publishable keys, modes, Connect platforms), and nothing secret in it."""
+"""/v1/account, /v1/accounts/{id} and /v1/accounts: the key's account as Stripe's Account
+object, for the health checks that call ``stripe.Account.retrieve()``; who may read which
+account (restricted keys, publishable keys, modes, Connect platforms), and nothing secret in
+it; a platform's list of the accounts connected to it."""
 
 from __future__ import annotations
 
@@ -197,10 +198,11 @@ def test_a_key_of_the_other_account_in_the_path_is_refused_not_echoed(account, m
 
 
 @pytest.mark.parametrize("method, path", [
-    ("GET", "/v1/accounts"), ("POST", "/v1/account"), ("POST", "/v1/accounts/{own}"),
+    ("POST", "/v1/accounts"), ("POST", "/v1/account"), ("POST", "/v1/accounts/{own}"),
     ("DELETE", "/v1/accounts/{own}")])
-def test_no_list_and_no_writes(account, method, path):
-    # Connect's list of accounts and every change to one are not Payground's: unknown routes.
+def test_no_writes(account, method, path):
+    # Every change to an account (Connect's creating one too) is not Payground's: unknown
+    # routes.
     path = path.format(own=account.account_id)
     r = account.client.open(path, method=method, headers=account.auth())
     assert_error(r, 404, message=messages.UNRECOGNIZED_URL.format(method=method, path=path))
@@ -304,3 +306,202 @@ def test_a_disconnected_account_is_unreachable_at_once(app, platform, business):
     token = tokens["access_token"]
     assert_error(platform.get("/v1/account", key=token), 401, code="api_key_expired",
                  message=messages.EXPIRED_API_KEY.format(masked=mask(token)))
+
+
+# --- Connect: a platform listing the accounts connected to it (GET /v1/accounts) ------------
+
+
+def listed(handle, query="", key=None, **kw) -> dict:
+    r = handle.get(f"/v1/accounts{query}", key=key, **kw)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def ids(handle, query="", key=None, **kw) -> list[str]:
+    return [item["id"] for item in listed(handle, query, key, **kw)["data"]]
+
+
+def deauthorize(platform, business) -> None:
+    client_id = platform.client.get("/sandbox/connect", headers=platform.session_auth) \
+        .get_json()["data"][0]["client_id"]
+    r = platform.client.post("/oauth/deauthorize", headers=platform.auth(), data={
+        "client_id": client_id, "stripe_user_id": business.account_id})
+    assert r.status_code == 200, r.get_json()
+
+
+@pytest.fixture
+def businesses(app, make_account, wall):
+    """Three accounts created a minute apart (oldest first), connected newest first, so that
+    the order of creation and the order of connection differ."""
+    made = []
+    for _ in range(3):
+        made.append(make_account())
+        wall[0] += 60
+    return made
+
+
+def no_such_account(response, param: str, account: str) -> None:
+    assert_error(response, 404, code="resource_missing", param=param,
+                 message=messages.NO_SUCH.format(noun="account", id=account))
+
+
+EMPTY = {"object": "list", "url": "/v1/accounts", "has_more": False, "data": []}
+
+
+def test_the_list_is_the_connected_accounts_newest_first(app, platform, businesses):
+    oldest, middle, newest = businesses
+    for each in (newest, oldest, middle):
+        connect(app, platform, each)
+
+    body = listed(platform)
+
+    # Stripe's order (its lists are newest first by the items' own ``created``, which is what
+    # its ``created`` filter names here), not the order they connected in.
+    assert [item["id"] for item in body["data"]] == [
+        newest.account_id, middle.account_id, oldest.account_id]
+    assert {k: v for k, v in body.items() if k != "data"} == {
+        "object": "list", "url": "/v1/accounts", "has_more": False}
+    # Each item is the account as GET /v1/accounts/{id} shows it.
+    for item in body["data"]:
+        assert item == read(platform, f"/v1/accounts/{item['id']}")
+    assert body["data"][0] == expected(newest, created=created_of(newest))
+    assert platform.account_id not in ids(platform)  # the platform itself is no connection
+
+
+def test_an_account_connected_to_nothing_gets_an_empty_list(app, account, platform, business):
+    assert listed(account) == EMPTY
+    connect(app, platform, business)
+    # The connected side is no platform: its own key lists nothing (Stripe: "If you're not a
+    # platform, the list is empty").
+    assert listed(business) == EMPTY
+    assert listed(account) == EMPTY  # nor does anyone else see the connection
+
+
+def test_pages_follow_the_cursors(app, platform, businesses):
+    oldest, middle, newest = businesses
+    for each in businesses:
+        connect(app, platform, each)
+
+    first = listed(platform, "?limit=2")
+    assert ([i["id"] for i in first["data"]], first["has_more"]) == (
+        [newest.account_id, middle.account_id], True)
+    last = listed(platform, f"?limit=2&starting_after={middle.account_id}")
+    assert ([i["id"] for i in last["data"]], last["has_more"]) == ([oldest.account_id], False)
+    back = listed(platform, f"?limit=1&ending_before={oldest.account_id}")
+    assert ([i["id"] for i in back["data"]], back["has_more"]) == ([middle.account_id], True)
+    assert ids(platform, f"?ending_before={newest.account_id}") == []
+
+
+def test_created_filters_by_the_accounts_creation(app, platform, businesses):
+    oldest, middle, newest = businesses
+    for each in businesses:
+        connect(app, platform, each)
+    t_middle = created_of(middle)
+
+    assert ids(platform, f"?created={t_middle}") == [middle.account_id]
+    assert ids(platform, f"?created[gte]={t_middle}") == [newest.account_id, middle.account_id]
+    assert ids(platform, f"?created[lt]={t_middle}") == [oldest.account_id]
+    assert ids(platform, f"?created[gt]={t_middle}&limit=1") == [newest.account_id]
+
+
+def test_bad_parameters_are_refused(platform):
+    assert_error(platform.get("/v1/accounts?limit=0"), 400, code="parameter_invalid_integer",
+                 param="limit", message="This value must be greater than or equal to 1.")
+    assert_error(platform.get("/v1/accounts?limit=101"), 400, code="parameter_invalid_integer",
+                 param="limit", message="This value must be less than or equal to 100.")
+    assert_error(platform.get("/v1/accounts?starting_after=acct_1&ending_before=acct_2"), 400,
+                 message=messages.ONE_OF_PARAMS.format(params="ending_before, starting_after"))
+    assert_error(platform.get("/v1/accounts?created[gte]=soon"), 400,
+                 code="parameter_invalid_integer", param="created[gte]",
+                 message="Invalid integer: soon")
+    assert_error(platform.get("/v1/accounts?email=x"), 400, code="parameter_unknown",
+                 param="email", message=messages.PARAMETER_UNKNOWN.format(param="email"))
+    assert_error(platform.get("/v1/accounts?expand[]=data.email"), 400, param="expand",
+                 message="This property cannot be expanded (data.email).")
+
+
+def test_a_cursor_must_be_one_of_the_platforms_accounts(app, platform, business, make_account):
+    connect(app, platform, business)
+    other_platform, theirs, stranger = make_account(), make_account(), make_account()
+    connect(app, other_platform, theirs)
+
+    for param in ("starting_after", "ending_before"):
+        # Another platform's account, an account connected to none, the platform itself, a
+        # made-up id, something else altogether: one answer, as for a made-up id.
+        for wanted in (theirs.account_id, stranger.account_id, platform.account_id,
+                       "acct_1NoSuchAccount", "cus_notanaccount", "acct_" + "x" * 40):
+            no_such_account(platform.get(f"/v1/accounts?{param}={wanted}"), param, wanted)
+    # The other platform's list is its own.
+    assert ids(other_platform) == [theirs.account_id]
+
+
+def test_a_disconnected_account_leaves_the_list_at_once(app, platform, businesses):
+    oldest, middle, newest = businesses
+    for each in businesses:
+        connect(app, platform, each)
+
+    deauthorize(platform, middle)
+
+    assert ids(platform) == [newest.account_id, oldest.account_id]
+    # Where a page ended on it, the next page still follows (its place is its creation).
+    assert ids(platform, f"?starting_after={middle.account_id}") == [oldest.account_id]
+    assert ids(platform, f"?ending_before={middle.account_id}") == [newest.account_id]
+    connect(app, platform, middle)  # connected again: listed once, however often it connected
+    assert ids(platform) == [newest.account_id, middle.account_id, oldest.account_id]
+
+
+def test_a_connection_is_listed_in_its_mode_only(app, platform, business):
+    connect(app, platform, business)  # test mode's application
+    platform.activate()
+    business.activate()
+    live = platform.live_secret_key
+
+    assert listed(platform, key=live) == EMPTY
+    no_such_account(platform.get(f"/v1/accounts?starting_after={business.account_id}",
+                                 key=live), "starting_after", business.account_id)
+    assert ids(platform) == [business.account_id]
+
+
+@pytest.mark.parametrize("scope", ["read_write", "read_only"])
+def test_acting_as_a_connected_account_is_refused(app, platform, business, make_account,
+                                                  scope):
+    tokens = connect(app, platform, business, scope)
+    # The business is a platform itself: what is connected to it is not its platform's.
+    connect(app, business, make_account())
+    refused = {"status": 403, "message": messages.CONNECTED_ACCOUNTS_OF_CONNECTED}
+
+    assert_error(platform.get("/v1/accounts", key=tokens["access_token"]), **refused)
+    for header in ("Stripe-Account", "Stripe-Context"):
+        assert_error(platform.get("/v1/accounts", headers={header: business.account_id}),
+                     **refused)
+    assert len(ids(business)) == 1  # its own key lists them
+
+
+def test_a_restricted_key_needs_accounts_kyc_basic_read_to_list(app, platform, business):
+    connect(app, platform, business)
+    without = platform.create_key(permissions=["charge_read", "customer_write"])
+    reader = platform.create_key(permissions=["accounts_kyc_basic_read"])
+
+    assert_error(platform.get("/v1/accounts", key=without), 403,
+                 message=messages.MISSING_PERMISSION.format(
+                     masked=mask(without), account=platform.account_id,
+                     permission="accounts_kyc_basic_read"))
+    assert listed(platform, key=reader) == listed(platform)
+
+
+def test_a_publishable_key_cannot_list(platform):
+    assert_error(platform.get("/v1/accounts", key=platform.publishable_key), 401,
+                 code="secret_key_required", message=messages.SECRET_KEY_REQUIRED)
+
+
+def test_the_list_shows_no_secret(app, platform, business):
+    tokens = connect(app, platform, business)
+    business.activate(bank_account={"routing_number": ROUTING, "account_number": ACCOUNT_NUMBER})
+
+    text = platform.get("/v1/accounts").get_data(as_text=True)
+
+    assert business.account_id in text
+    for secret in (business.secret_key, business.live_secret_key, platform.secret_key,
+                   tokens["access_token"], tokens["refresh_token"], business.session,
+                   ACCOUNT_NUMBER, ROUTING, "scrypt"):
+        assert secret not in text

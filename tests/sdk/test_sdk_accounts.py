@@ -1,5 +1,6 @@
 """``stripe.Account.retrieve()``, the health check many apps run at start-up, with the official
-SDK against ``payground_server``: the key's account, by id, through Connect, and refused."""
+SDK against ``payground_server``: the key's account, by id, through Connect, and refused; a
+platform's list of its connected accounts (``stripe.Account.list()``)."""
 
 from __future__ import annotations
 
@@ -86,3 +87,54 @@ def test_a_platform_reads_its_connected_account(payground_server, payground_acco
 
     assert acting.id == by_id.id == with_token.id == business.id
     assert acting.email == business.email
+
+
+def test_a_platform_lists_its_connected_accounts_page_by_page(payground_server,
+                                                              payground_account,
+                                                              payground_stripe):
+    businesses = [payground_server.signup() for _ in range(5)]
+    for business in businesses:
+        business.connect(payground_account)
+
+    page = payground_stripe.Account.list(limit=2)
+    assert isinstance(page, stripe.ListObject) and page.url == "/v1/accounts"
+    assert (len(page.data), page.has_more) == (2, True)
+    assert all(isinstance(account, stripe.Account) for account in page.data)
+    seen = [account.id for account in page.auto_paging_iter()]
+    assert sorted(seen) == sorted(business.id for business in businesses)  # each once
+    # ...in the order of one big page: newest account first (by id within one second).
+    whole = payground_stripe.Account.list(limit=100).data
+    assert seen == [account.id for account in whole]
+    assert [account.created for account in whole] == sorted(
+        (account.created for account in whole), reverse=True)
+    assert payground_stripe.Account.list(limit=1, starting_after=seen[2]).data[0].id == seen[3]
+    assert whole[0].to_dict() == payground_stripe.Account.retrieve(seen[0]).to_dict()
+
+
+def test_a_business_lists_nothing_and_its_platform_cannot_list_for_it(payground_server,
+                                                                      payground_account,
+                                                                      payground_stripe):
+    business = payground_server.signup()
+    token = business.connect(payground_account)
+
+    assert payground_stripe.Account.list(api_key=business.secret_key).data == []
+    for options in ({"api_key": token["access_token"]}, {"stripe_account": business.id}):
+        with pytest.raises(stripe.PermissionError) as raised:
+            payground_stripe.Account.list(**options)
+        assert raised.value.http_status == 403
+        assert raised.value.user_message == messages.CONNECTED_ACCOUNTS_OF_CONNECTED
+
+
+def test_a_cursor_of_another_platform_raises_invalid_request_error(payground_server,
+                                                                   payground_account,
+                                                                   payground_stripe):
+    other = payground_server.signup()
+    theirs, stranger = payground_server.signup(), payground_server.signup()
+    theirs.connect(other)
+
+    for wanted in (theirs.id, stranger.id):
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            payground_stripe.Account.list(starting_after=wanted)
+        assert (raised.value.http_status, raised.value.code, raised.value.param) == (
+            404, "resource_missing", "starting_after")
+        assert raised.value.user_message == messages.NO_SUCH.format(noun="account", id=wanted)

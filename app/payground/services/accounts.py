@@ -20,6 +20,7 @@ from ..errors import AuthenticationError, InvalidRequestError, ParameterInvalid
 from ..models.account import Account, Session
 from ..models.base import db
 from .bank import refuse_test_bank_in_live_mode
+from .common import Page
 from .keys import IssuedKey, caller_account, issue_standard_keys
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ def _session_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# --- the account as /v1 shows it (GET /v1/account, /v1/accounts/{id}) -------------------------
+# --- the account as /v1 shows it (GET /v1/account, /v1/accounts/{id}, /v1/accounts) ----------
 
 
 @dataclass(frozen=True)
@@ -221,3 +222,14 @@ def reachable(account, livemode: bool, account_id: str, *,
 
     found = reach(account.id, livemode, account_id)
     return None if found is None else ShownAccount(caller_account(found[1]), livemode)
+
+
+def connected(account, livemode: bool, params: dict, url: str) -> Page:
+    """``GET /v1/accounts``: the accounts connected to ``account``'s Connect application of
+    ``livemode`` (a platform's own key), each as ``GET /v1/accounts/{id}`` shows it. An empty
+    list for an account that is no platform, as on Stripe."""
+    from .connections import connected_accounts  # only here: a platform's request
+
+    page = connected_accounts(account.id, livemode, params, url)
+    page.items = [ShownAccount(caller_account(row), livemode) for row in page.items]
+    return page

@@ -81,22 +81,31 @@ def paginate(model, account, livemode: bool, params: dict[str, Any], url: str,
              *time_filters(model.created, params.get("created"))]
     query = select(model).where(*scope)
     after, before = params.get("starting_after"), params.get("ending_before")
+    cursor = None
     if after:
         cursor = get_scoped(model, account, livemode, after, param="starting_after")
-        query = query.where(or_(model.created < cursor.created,
-                                and_(model.created == cursor.created, model.id < cursor.id)))
     if before:
         cursor = get_scoped(model, account, livemode, before, param="ending_before")
+    return keyset_page(query, model.created, model.id, cursor, before=bool(before),
+                       limit=limit, url=url)
+
+
+def keyset_page(query, created, id_, cursor, *, before: bool, limit: int, url: str) -> Page:
+    """``query`` (its rows in the list's scope) as one page, newest first by ``created`` then
+    ``id_``: after ``cursor`` (a row with ``.created`` and ``.id``), or before it when
+    ``before``."""
+    if cursor is not None and before:
         # Walk forwards (oldest first) from the cursor, then show the page newest first.
-        query = query.where(or_(model.created > cursor.created,
-                                and_(model.created == cursor.created, model.id > cursor.id)))
+        query = query.where(or_(created > cursor.created,
+                                and_(created == cursor.created, id_ > cursor.id)))
         rows = db.session.execute(
-            query.order_by(model.created.asc(), model.id.asc()).limit(limit + 1)
-        ).scalars().all()
+            query.order_by(created.asc(), id_.asc()).limit(limit + 1)).scalars().all()
         return Page(items=list(reversed(rows[:limit])), has_more=len(rows) > limit, url=url)
+    if cursor is not None:
+        query = query.where(or_(created < cursor.created,
+                                and_(created == cursor.created, id_ < cursor.id)))
     rows = db.session.execute(
-        query.order_by(model.created.desc(), model.id.desc()).limit(limit + 1)
-    ).scalars().all()
+        query.order_by(created.desc(), id_.desc()).limit(limit + 1)).scalars().all()
     return Page(items=list(rows[:limit]), has_more=len(rows) > limit, url=url)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from .. import messages
 from ..core import oauth as oauthfmt
-from ..core.ids import new_sortable_id
+from ..core.ids import ACCOUNT_ID, new_sortable_id
 from ..errors import InvalidRequestError, ParameterInvalid, ResourceMissing
 from ..models.account import Account
 from ..models.api_key import ApiKey
@@ -268,3 +268,52 @@ def reach(platform_id: str, livemode: bool, account_id: str) -> tuple[str, Accou
                OAuthConnection.livemode == livemode,
                OAuthConnection.revoked_at.is_(None)).limit(1)).first()
     return (found[0], found[1]) if found is not None else None
+
+
+def _connected(platform_id: str, livemode: bool, *, now_only: bool = True):
+    """``Account.id IN`` the accounts connected to the platform's application of
+    ``livemode`` (ever, unless ``now_only``): each account once, however many times it
+    connected, and found from the platform's connections (``ix_oauth_connections_reach``),
+    not by reading every account."""
+    query = select(OAuthConnection.account_id).where(OAuthConnection.platform_id == platform_id,
+                                                     OAuthConnection.livemode == livemode)
+    if now_only:
+        query = query.where(OAuthConnection.revoked_at.is_(None))
+    return Account.id.in_(query)
+
+
+def connected_accounts(platform_id: str, livemode: bool, params: dict, url: str):
+    """``GET /v1/accounts``: the accounts connected to the platform in ``livemode`` now, as a
+    page of ``Account`` rows, newest account first (the ``created`` it shows and the
+    ``created`` filter is Stripe's "connected accounts that were created during the given
+    date interval").
+
+    A cursor may name an account whose connection has ended since the previous page (the
+    platform saw it; its place in the order is the account's own): anything else, another
+    platform's account, one connected in the other mode, the platform itself or a made-up
+    id, is one ``No such account`` 404.
+    """
+    from .common import keyset_page, time_filters
+
+    query = select(Account).where(_connected(platform_id, livemode),
+                                  *time_filters(Account.created, params.get("created")))
+    before = params.get("ending_before")
+    cursor = None
+    for param in ("starting_after", "ending_before"):
+        if params.get(param):
+            cursor = _cursor(platform_id, livemode, params[param], param)
+    return keyset_page(query, Account.created, Account.id, cursor, before=bool(before),
+                       limit=params.get("limit", 10), url=url)
+
+
+def _cursor(platform_id: str, livemode: bool, account_id: str, param: str):
+    found = None
+    if ACCOUNT_ID.fullmatch(account_id):  # anything else names no account: not asked
+        found = db.session.execute(
+            select(Account.created, Account.id).where(
+                Account.id == account_id,
+                _connected(platform_id, livemode, now_only=False))).first()
+    if found is None:
+        raise ResourceMissing(messages.NO_SUCH.format(noun="account", id=account_id),
+                              param=param)
+    return found

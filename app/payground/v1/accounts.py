@@ -1,4 +1,5 @@
-"""/v1/account and /v1/accounts/{id}: the account a key belongs to, as Stripe's Account object.
+"""/v1/account, /v1/accounts/{id} and /v1/accounts: the account a key belongs to, and a
+platform's connected accounts, as Stripe's Account object.
 
 Apps call ``GET /v1/account`` (``stripe.Account.retrieve()``) at start-up or in a health check
 to see that their key works. Payground fills what it knows (the sign-up's email, the live-mode
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from flask import request
 from marshmallow import Schema, fields
 
+from .. import messages
+from ..errors import PermissionDenied
 from ..http.auth import account_not_accessible, reaches_connected_accounts, requires
 from ..http.context import scope
 from ..http.decorators import accepts, returns
-from ..http.schemas import Expand, StripeSchema
+from ..http.schemas import Expand, ListParams, StripeSchema, list_schema
 from ..services import accounts
 from . import bp
 
@@ -120,3 +124,18 @@ def retrieve_account(params, account_id):
     if found is None:
         raise account_not_accessible(account_id)
     return found
+
+
+@bp.get("/accounts")
+@requires("accounts_kyc_basic_read")
+@accepts(ListParams)
+@returns(list_schema(AccountOut))
+def list_accounts(params):
+    """List the accounts connected to the platform, newest account first."""
+    s = scope()
+    # Acting as a connected account (its access token, Stripe-Account), the accounts
+    # connected to *it* would be another platform's business: Stripe refuses, rather than
+    # answer an empty list that would read as "none".
+    if not reaches_connected_accounts():
+        raise PermissionDenied(messages.CONNECTED_ACCOUNTS_OF_CONNECTED)
+    return accounts.connected(s.account, s.livemode, params, request.path)
