@@ -29,6 +29,13 @@ def _to_15(conn) -> None:
         _drop_columns(conn, table, *(name for name, _ in added))
 
 
+def _to_22(conn) -> None:
+    from payground.migrations import CHARGE_AUTHENTICATION_COLUMNS
+
+    for table, added in CHARGE_AUTHENTICATION_COLUMNS.items():
+        _drop_columns(conn, table, *(name for name, _ in added))
+
+
 def _to_21(conn) -> None:
     from payground.migrations import ACCOUNT_READ
 
@@ -165,7 +172,8 @@ def _to_1(conn) -> None:
 # Columns an upgrade adds that old rows cannot have known: left NULL for them, so a row made
 # today and taken back past the upgrade comes back without the value (version -> columns).
 NOT_KEPT = {14: {"idempotency_records": ("path",)},
-            20: {"idempotency_records": ("caller",), "webhook_deliveries": ("connection_id",)}}
+            20: {"idempotency_records": ("caller",), "webhook_deliveries": ("connection_id",)},
+            23: {"charges": ("three_d_secure",)}}
 
 
 def forget_not_kept(rows: dict[str, dict], version: int) -> None:
@@ -179,9 +187,9 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {22: _to_21, 21: _to_20, 20: _to_19, 19: _to_18, 18: _to_17, 17: _to_16, 16: _to_15,
-         15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8,
-         8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2,
+STEPS = {23: _to_22, 22: _to_21, 21: _to_20, 20: _to_19, 19: _to_18, 18: _to_17, 17: _to_16,
+         16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9,
+         9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2,
          2: _to_1}  # version -> its step down
 
 
@@ -273,6 +281,15 @@ def populate(client, version: int, wall) -> dict:
             "amount": 2200, "currency": "usd", "customer": made_customer["id"],
             "payment_method": "pm_card_visa", "confirm": "true",
             "setup_future_usage": "off_session"}))
+    if version >= 23:  # a charge made after 3-D Secure, which says so
+        asked = _ok(client.post("/v1/payment_intents", headers=auth, data={
+            "amount": 2300, "currency": "usd", "payment_method": "pm_card_threeDSecure2Required",
+            "confirm": "true"}))
+        link = asked["next_action"]["use_stripe_sdk"]["stripe_js"]
+        path, token = link.split("?token=")
+        answered = client.post(path[path.index("/3d_secure/"):],
+                               data={"token": token, "action": "complete"})
+        assert answered.status_code == 200, answered.get_data(as_text=True)
     if version >= 3:  # webhooks: an endpoint made with an Idempotency-Key, its deliveries
         endpoint = _ok(client.post("/v1/webhook_endpoints",
                                    headers={**auth, "Idempotency-Key": "hook-1"}, data={

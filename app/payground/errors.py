@@ -411,6 +411,10 @@ def register_error_handlers(app) -> None:
 
         if error.code == 405 and answered_with_pages():
             return method_not_allowed(error)  # a browser's page: 405 and Allow, not JSON
+        from . import three_d_secure as page
+
+        if error.code == 405 and page.is_page_path(request.path):
+            return page.method_not_allowed(error)  # the 3-D Secure page's too
         if error.code in (404, 405):
             if opens_the_root_in_a_browser():
                 response = redirect(request.script_root + COOKIE_PATH)  # the dashboard

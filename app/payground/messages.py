@@ -387,6 +387,10 @@ AUTHENTICATION_ACTION_INVALID = (
     "Invalid action: choose Complete authentication or Fail authentication (action=complete "
     "or action=fail)."
 )
+AUTHENTICATION_METHOD_NOT_ALLOWED = (
+    "The authentication page does not accept {method} requests: open its link (GET), then "
+    "choose Complete authentication or Fail authentication (POST)."
+)
 
 # Statement descriptors (charges; a PaymentIntent's suffix). Stripe's rules ("Statement
 # descriptors" in its docs): 5 to 22 characters (a suffix follows the account's prefix), at

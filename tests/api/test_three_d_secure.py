@@ -223,6 +223,67 @@ def test_completing_can_still_be_declined(account, payment_method, decline_code,
     assert event_types(account, pi["id"])[-1] == "payment_intent.payment_failed"
 
 
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def authenticated(charge) -> None:
+    """Stripe's ``payment_method_details.card.three_d_secure`` after a passed challenge."""
+    shown = dict(charge["payment_method_details"]["card"]["three_d_secure"])
+    assert UUID.match(shown.pop("transaction_id")), charge
+    assert shown == {"authentication_flow": "challenge", "electronic_commerce_indicator": "05",
+                     "exemption_indicator": None, "exemption_indicator_applied": False,
+                     "result": "authenticated", "result_reason": None, "version": "2.2.0"}
+
+
+@pytest.mark.parametrize("payment_method,status", [
+    ("pm_card_authenticationRequired", "succeeded"),
+    ("pm_card_authenticationRequiredChargeDeclinedInsufficientFunds", "failed"),
+    ("pm_card_threeDSecureRequiredChargeDeclined", "failed"),
+])
+def test_the_charge_says_it_was_authenticated(account, payment_method, status):
+    # Declined after all or not, the customer did authenticate: Stripe shows it either way.
+    pi = waiting(account, payment_method)
+    press(account, pi)
+    (charge,) = charges_of(account, pi["id"])
+    assert charge["status"] == status
+    authenticated(charge)
+    authenticated(account.get(f"/v1/charges/{charge['id']}").get_json())
+    events = account.get("/v1/events?type=charge.*").get_json()["data"]
+    assert [e["data"]["object"]["id"] for e in events] == [charge["id"]]
+    authenticated(events[0]["data"]["object"])  # the event's snapshot too
+
+
+def test_charges_without_authentication_show_none(account):
+    paid = made(account, payment_method="pm_card_visa", confirm="true")
+    direct = account.post("/v1/charges", {"amount": 500, "currency": "usd",
+                                          "source": "tok_visa"}).get_json()
+    failed = waiting(account, return_url=SHOP)
+    press(account, failed, "fail")
+    # A later payment of the same intent, with no authentication, shows none either.
+    again = account.post(f"/v1/payment_intents/{failed['id']}/confirm",
+                         {"payment_method": "pm_card_visa"}).get_json()
+    assert again["status"] == "succeeded"
+    shown = [charges_of(account, paid["id"])[0], direct, *charges_of(account, failed["id"])]
+    assert [c["payment_method_details"]["card"]["three_d_secure"] for c in shown] == [None] * 3
+
+
+def test_only_the_authenticated_charge_of_an_intent_says_so(account):
+    # Declined after authenticating, then paid off session without asking (the ...3178 card
+    # needs it on session only): the second charge was not authenticated.
+    customer = account.post("/v1/customers").get_json()["id"]
+    method = card_method(account, "4000008260003178")
+    account.post(f"/v1/payment_methods/{method}/attach", {"customer": customer})
+    pi = waiting(account, method, customer=customer)
+    press(account, pi)
+    r = account.post(f"/v1/payment_intents/{pi['id']}/confirm",
+                     {"payment_method": method, "off_session": "true"})
+    assert_error(r, 402, type="card_error", code="card_declined",
+                 message=messages.CARD_INSUFFICIENT_FUNDS)
+    later, first = charges_of(account, pi["id"])
+    authenticated(first)
+    assert later["payment_method_details"]["card"]["three_d_secure"] is None
+
+
 def test_without_a_return_url_the_page_says_it_may_be_closed(account):
     pi = waiting(account)
     r = press(account, pi)
@@ -523,6 +584,47 @@ def test_a_saved_card_is_free_again_once_authenticated(account):
     assert later["status"] == "succeeded"
 
 
+@pytest.mark.parametrize("save", [False, True])
+def test_a_method_detached_while_waiting_still_pays_for_what_was_authenticated(account, save):
+    # Stripe is silent; Payground's rule (README): the customer authenticated the card the
+    # intent holds, so completing charges it; but it is spent for good: it pays nothing else,
+    # and saving it does not attach it again.
+    customer = account.post("/v1/customers").get_json()["id"]
+    method = card_method(account, "4000002500003155")
+    account.post(f"/v1/payment_methods/{method}/attach", {"customer": customer})
+    extra = {"setup_future_usage": "off_session"} if save else {}
+    pi = waiting(account, method, customer=customer, return_url=SHOP, **extra)
+    detached = account.post(f"/v1/payment_methods/{method}/detach")
+    assert (detached.status_code, detached.get_json()["customer"]) == (200, None)
+
+    assert redirected(press(account, pi))["redirect_status"] == "succeeded"
+
+    paid = retrieve(account, pi["id"])
+    (charge,) = charges_of(account, pi["id"])
+    assert (paid["status"], paid["payment_method"], charge["payment_method"]) == (
+        "succeeded", method, method)
+    authenticated(charge)
+    shown = account.get(f"/v1/payment_methods/{method}").get_json()
+    assert shown["customer"] is None
+    types = [e["type"] for e in account.get("/v1/events?limit=20").get_json()["data"]]
+    assert types.count("payment_method.attached") == 1  # the first attach only
+    spent(create(account, payment_method=method, customer=customer, confirm="true"))
+
+
+def test_a_method_detached_while_waiting_cannot_be_confirmed_again(account):
+    customer = account.post("/v1/customers").get_json()["id"]
+    method = card_method(account)
+    account.post(f"/v1/payment_methods/{method}/attach", {"customer": customer})
+    pi = waiting(account, method, customer=customer)
+    account.post(f"/v1/payment_methods/{method}/detach")
+    spent(account.post(f"/v1/payment_intents/{pi['id']}/confirm"))
+    spent(account.post(f"/v1/payment_intents/{pi['id']}", {"payment_method": method}))
+    # Refused, nothing changed: the link still answers, and completing it pays.
+    assert retrieve(account, pi["id"])["status"] == "requires_action"
+    press(account, pi)
+    assert retrieve(account, pi["id"])["status"] == "succeeded"
+
+
 def test_updates_while_waiting(account):
     pi = waiting(account, return_url=SHOP)
     kept = account.post(f"/v1/payment_intents/{pi['id']}",
@@ -625,6 +727,31 @@ def test_parallel_answers_move_the_intent_once(app, account):
         "payment_intent.succeeded" if won == "complete" else "payment_intent.payment_failed"]
     verdict = account.client.get("/sandbox/ledger/verify", headers=account.session_auth)
     assert (verdict.status_code, verdict.get_json()["ok"]) == (200, True)
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_other_methods_are_a_405_page(account, method):
+    pi = waiting(account)
+    path, token = page_path(pi)
+    r = account.client.open(f"{path}?token={token}", method=method, data={
+        "token": token, "action": "complete"})
+    page_error(r, 405, messages.AUTHENTICATION_METHOD_NOT_ALLOWED.format(method=method))
+    assert r.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    assert (r.headers["Cache-Control"], r.headers["Referrer-Policy"]) == ("no-store",
+                                                                          "no-referrer")
+    assert r.headers["Content-Security-Policy"] == CSP
+    assert retrieve(account, pi["id"])["status"] == "requires_action"  # nothing moved
+
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
+
+
+def test_the_pages_policy_allows_its_own_favicon_only(account):
+    pi = waiting(account)
+    path, token = page_path(pi)
+    r = account.client.get(f"{path}?token={token}")
+    assert '<link rel="icon" href="data:,">' in r.get_data(as_text=True)
+    assert r.headers["Content-Security-Policy"] == CSP  # data: images, nothing fetched
 
 
 def test_unknown_links_are_404s_that_tell_nothing(make_account):

@@ -44,9 +44,21 @@ def test_redirect_then_complete(payground_stripe, payground_server):
     paid = payground_stripe.PaymentIntent.retrieve(pi.id, expand=["latest_charge"])
     assert (paid.status, paid.next_action, paid.latest_charge.status) == (
         "succeeded", None, "succeeded")
+    shown = paid.latest_charge.payment_method_details.card.three_d_secure
+    assert isinstance(shown, stripe.StripeObject)
+    assert (shown.authentication_flow, shown.result, shown.result_reason, shown.version,
+            shown.electronic_commerce_indicator, shown.exemption_indicator_applied) == (
+        "challenge", "authenticated", None, "2.2.0", "05", False)
     types = [e.type for e in payground_stripe.Event.list(type="payment_intent.*").data]
     assert types == ["payment_intent.succeeded", "payment_intent.requires_action",
                      "payment_intent.created"]
+
+
+def test_a_charge_without_authentication_shows_none(payground_stripe):
+    unasked = payground_stripe.PaymentIntent.create(amount=500, currency="usd", confirm=True,
+                                                    payment_method="pm_card_visa",
+                                                    expand=["latest_charge"])
+    assert unasked.latest_charge.payment_method_details.card.three_d_secure is None
 
 
 def test_use_stripe_sdk_then_fail(payground_stripe):

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 22
+SCHEMA_VERSION = 23
 
 
 class DatabaseTooNew(Exception):
@@ -402,6 +402,17 @@ def _v22_read_only_tokens_read_the_account(conn) -> None:
             conn.execute(grant, {"permissions": sorted([*held, ACCOUNT_READ]), "id": row.id})
 
 
+# Columns version 23 adds, as version 16's: what 3-D Secure did for a charge.
+CHARGE_AUTHENTICATION_COLUMNS = {"charges": (("three_d_secure", "JSON"),)}
+
+
+def _v23_charge_authentication(conn) -> None:
+    """Charges show Stripe's ``payment_method_details.card.three_d_secure``. Older charges
+    have none (NULL, shown null): none recorded an authentication, and a completed one's
+    charge cannot be told from its intent's other charges afterwards."""
+    _add_columns(conn, CHARGE_AUTHENTICATION_COLUMNS)
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -424,6 +435,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     20: _v20_callers,
     21: _v21_three_d_secure,
     22: _v22_read_only_tokens_read_the_account,
+    23: _v23_charge_authentication,
 }
 
 _meta = MetaData()

@@ -45,6 +45,9 @@ class Charge(AccountScoped, CardColumns, db.Model):
     # intent points back at its latest charge, and a cycle of foreign keys is not worth it.
     payment_intent_id: Mapped[str | None] = mapped_column(String(64), index=True)
     payment_method_id: Mapped[str | None] = mapped_column(String(64))
+    # Stripe's payment_method_details.card.three_d_secure: set on the charge a completed 3-D
+    # Secure authentication made (services.three_d_secure.details), None when none happened.
+    three_d_secure: Mapped[dict | None] = mapped_column(JSON)
 
     customer: Mapped[Customer | None] = relationship(lazy="select")
     balance_transaction: Mapped[BalanceTransaction | None] = relationship(lazy="select")

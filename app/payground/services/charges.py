@@ -81,7 +81,8 @@ def charge_card(account, livemode: bool, now: int, card: dict[str, Any], *, magi
     :param card: the card columns (``CARD_FIELDS``) of a token, magic token or payment method.
     :param unauthenticated: the card wants 3-D Secure and this payment could not have it
         (``core.three_d_secure.DECLINE``): declined ``authentication_required``.
-    :param fields: other charge columns (``description``, ``metadata_``, ``payment_intent_id``).
+    :param fields: other charge columns (``description``, ``metadata_``, ``payment_intent_id``,
+        ``three_d_secure``).
     """
     outcome = cards.decide(
         card["card_outcome"], amount=amount, issuer_limit=card["issuer_limit"],
@@ -90,6 +91,7 @@ def charge_card(account, livemode: bool, now: int, card: dict[str, Any], *, magi
     if card["cvc_check"]:
         card["cvc_check"] = "fail" if outcome.name == "incorrect_cvc" else "pass"
     fields.setdefault("metadata_", {})
+    fields.setdefault("three_d_secure", None)  # only a completed authentication sets it
     # Every column is set here, foreign keys included (not only through the relationships):
     # the rows are INSERTed directly (`insert_now`, no unit-of-work flush) and the event's
     # snapshot, taken before any flush, shows what the API will return.

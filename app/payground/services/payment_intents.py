@@ -309,11 +309,16 @@ def _confirm(account, livemode: bool, now: int, intent: PaymentIntent, method,
 
 
 def charge_intent(account, livemode: bool, now: int, intent: PaymentIntent, method, *,
-                  unauthenticated: bool = False) -> PaymentIntent:
+                  unauthenticated: bool = False, authenticated: dict | None = None,
+                  reusable: bool = True) -> PaymentIntent:
     """Charge ``method`` for ``intent`` and move it on; commits, then raises on a decline.
 
     :param unauthenticated: the card wants 3-D Secure and the payment could not have it: it
         is declined ``authentication_required``.
+    :param authenticated: the 3-D Secure authentication the customer completed for this
+        charge (the charge's ``three_d_secure``), if any.
+    :param reusable: whether saving the card (``setup_future_usage``) may attach it again;
+        not a method detached while its authentication waited (never usable again).
     """
     if method.customer_id is None:
         method.spent = True  # used without a customer: Stripe never accepts it again
@@ -332,7 +337,8 @@ def charge_intent(account, livemode: bool, now: int, intent: PaymentIntent, meth
         statement_descriptor_suffix=intent.statement_descriptor_suffix,
         shipping=intent.shipping, transfer_group=intent.transfer_group,
         metadata_=dict(intent.metadata_ or {}), payment_intent_id=intent.id,
-        payment_method_id=method.id, unauthenticated=unauthenticated)
+        payment_method_id=method.id, unauthenticated=unauthenticated,
+        three_d_secure=authenticated)
     # The issuer has now answered the checks: the method shows them from here on.
     if method.cvc_check == "unchecked":
         method.cvc_check = charge.cvc_check
@@ -350,7 +356,7 @@ def charge_intent(account, livemode: bool, now: int, intent: PaymentIntent, meth
     intent.last_payment_error, intent.last_payment_error_method = None, None
     if save:  # set up for future payments: off session, it needs no authentication now
         method.set_up = True
-    if save and method.customer_id is None:
+    if save and reusable and method.customer_id is None:
         # Saved for later, as Stripe does: attached to the intent's customer, or (without
         # one, or deleted since: a deleted customer keeps no payment methods) still free to
         # be attached.

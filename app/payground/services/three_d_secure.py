@@ -8,6 +8,12 @@ chooses "Complete authentication" (the card is charged: ``succeeded``, ``require
 or a decline) or "Fail authentication" (``requires_payment_method``, with
 ``payment_intent_authentication_failure``), and the browser goes on to the ``return_url``.
 
+The charge a completed authentication makes says so (``details``: Stripe's
+``payment_method_details.card.three_d_secure``), declined or not. A payment method detached
+while the intent waited still pays for it when the customer completes (they authenticated that
+card, and the intent holds it; Stripe is silent here), but nothing else: the intent cannot be
+confirmed with it again, and saving it (``setup_future_usage``) does not attach it again.
+
 The link's token is random and belongs to one authentication of one intent (and so to its
 account and mode); a later confirmation makes a new one. Without the current token, an intent
 is as unknown as a made-up id: the page tells nobody which intents exist.
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import uuid
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import select
@@ -33,6 +40,8 @@ from .common import locking
 OUTCOMES = {"complete": "succeeded", "fail": "failed"}
 # Where the browser goes once the intent has moved on, as Stripe's redirect_status says it.
 SUCCEEDED = ("succeeded", "requires_capture", "processing")
+# The 3-D Secure version Stripe's test cards authenticate with.
+VERSION = "2.2.0"
 
 
 def ask(account, livemode: bool, now: int, intent: PaymentIntent, method, *,
@@ -51,7 +60,7 @@ def ask(account, livemode: bool, now: int, intent: PaymentIntent, method, *,
     intent.last_payment_error, intent.last_payment_error_method = None, None
     intent.authentication = {"token": token, "url": f"{page_url}/{intent.id}?token={token}",
                              "return_url": return_url, "outcome": None,
-                             "payment_method": method.id}
+                             "payment_method": method.id, "customer": method.customer_id}
     events.emit(account, livemode, now, "payment_intent.requires_action", intent)
     db.session.commit()
     return intent
@@ -64,7 +73,27 @@ def held_method_id(intent: PaymentIntent) -> str | None:
     if not found or found["outcome"] is not None \
             or found.get("payment_method") != intent.payment_method_id:
         return None  # answered, or the intent has another method now (not spent for it)
+    if _detached(found, intent.payment_method):
+        return None  # spent for good: only the answer to this authentication may charge it
     return intent.payment_method_id
+
+
+def details() -> dict:
+    """Stripe's ``payment_method_details.card.three_d_secure`` of the charge a completed
+    authentication makes: a challenge the customer passed, with 3-D Secure 2. The ECI is
+    Visa's "fully authenticated" ``05`` (Stripe's cards that ask are all Visas); the directory
+    server's transaction id is a random UUID, as a real one looks."""
+    return {"authentication_flow": "challenge", "electronic_commerce_indicator": "05",
+            "exemption_indicator": None, "exemption_indicator_applied": False,
+            "result": "authenticated", "result_reason": None,
+            "transaction_id": str(uuid.uuid4()), "version": VERSION}
+
+
+def _detached(found: dict, method) -> bool:
+    """Whether ``method``, a customer's when the authentication was asked for, has been
+    detached since (``POST /v1/payment_methods/{id}/detach``)."""
+    return found.get("customer") is not None and method is not None \
+        and method.customer_id is None
 
 
 def awaiting(intent_id: str, token: str | None) -> PaymentIntent:
@@ -109,7 +138,9 @@ def answer(intent_id: str, token: str | None, action: str | None, *,
     with events.by_the_customer():
         if action == "complete":
             try:
-                charge_intent(account, intent.livemode, now, intent, method)
+                charge_intent(account, intent.livemode, now, intent, method,
+                              authenticated=details(),
+                              reusable=not _detached(intent.authentication, method))
             except CardError:
                 pass  # declined after all (it is committed): the intent says so
         else:

@@ -11,15 +11,17 @@ No key or session is asked for: the link's token is the only credential (see
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
+from werkzeug.exceptions import MethodNotAllowed
 
+from .. import messages
 from ..core import cards, money
 from ..errors import StripeError
 from ..http.context import state
 from ..services import three_d_secure
 
-bp = Blueprint("three_d_secure", __name__, url_prefix="/3d_secure",
-               template_folder="templates")
+PREFIX = "/3d_secure"
+bp = Blueprint("three_d_secure", __name__, url_prefix=PREFIX, template_folder="templates")
 
 
 @bp.get("/<intent_id>")
@@ -50,6 +52,25 @@ def error_page(error: StripeError):
     return render_template("three_d_secure/error.html", message=error.message), error.status
 
 
+def is_page_path(path: str) -> bool:
+    return path.startswith(PREFIX + "/")
+
+
+def method_not_allowed(error: MethodNotAllowed):
+    """The page's address sent another method (``PUT``, ``DELETE`` ...): ``405`` with an
+    ``Allow`` header, as a page like its other refusals, not the API's JSON 404.
+
+    Called by the app's error handler: an error of routing reaches no blueprint's handler
+    (nor its ``after_request``: ``protect_response`` is applied here).
+    """
+    page = render_template("three_d_secure/error.html",
+                           message=messages.AUTHENTICATION_METHOD_NOT_ALLOWED.format(
+                               method=request.method))
+    response = current_app.make_response(
+        (page, 405, {"Allow": ", ".join(sorted(error.valid_methods or ()))}))
+    return protect_response(response)
+
+
 @bp.after_request
 def protect_response(response):
     """Never cached nor sniffed; the link's token never leaves in a ``Referer`` (the page may
@@ -58,7 +79,8 @@ def protect_response(response):
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
     # No form-action: the answer redirects to the merchant's return_url, which browsers check
-    # against it.
+    # against it. img-src data: for the page's empty favicon (``data:,``), which stops the
+    # browser asking for /favicon.ico.
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'")
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'")
     return response

@@ -110,7 +110,8 @@ def _payment_method_details(charge) -> dict:
         "exp_year": charge.exp_year, "fingerprint": charge.fingerprint,
         "funding": charge.funding, "installments": None, "last4": charge.last4,
         "mandate": None, "network": charge.brand, "network_transaction_id": None,
-        "regulated_status": "unregulated", "three_d_secure": None, "wallet": None,
+        "regulated_status": "unregulated", "three_d_secure": charge.three_d_secure,
+        "wallet": None,
     }, "type": "card"}
 
 
