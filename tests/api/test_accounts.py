@@ -12,6 +12,7 @@ import stripe
 
 from payground import messages
 from payground.core.keys import mask
+from payground.http.validation import shown
 from payground.services.accounts import ShownAccount
 from tests.api.test_object_shapes import unknown_to_stripe
 from tests.helpers import assert_error
@@ -505,3 +506,78 @@ def test_the_list_shows_no_secret(app, platform, business):
                    tokens["access_token"], tokens["refresh_token"], business.session,
                    ACCOUNT_NUMBER, ROUTING, "scrypt"):
         assert secret not in text
+
+
+def test_accounts_created_in_one_second_are_paged_once_each_both_ways(app, platform,
+                                                                       make_account):
+    # The clock does not move: every account has the same ``created``, so the order within
+    # it is the accounts' ids (random, not time-ordered), and no page may repeat or skip one.
+    made = [make_account() for _ in range(5)]
+    for each in made:
+        connect(app, platform, each)
+    assert len({created_of(each) for each in made}) == 1
+    whole = ids(platform, "?limit=100")
+    assert sorted(whole) == sorted(each.account_id for each in made)
+
+    forwards, after = [], ""
+    while True:
+        page = listed(platform, "?limit=2" + (f"&starting_after={after}" if after else ""))
+        forwards += [item["id"] for item in page["data"]]
+        if not page["has_more"]:
+            break
+        after = forwards[-1]
+    assert forwards == whole
+    backwards, before = [], whole[-1]
+    while True:
+        page = listed(platform, f"?limit=2&ending_before={before}")
+        backwards = [item["id"] for item in page["data"]] + backwards
+        if not page["has_more"]:
+            break
+        before = backwards[0]
+    assert backwards == whole[:-1]
+
+
+def connect_live(app, platform, business) -> None:
+    """``business`` connected to ``platform``'s live application (both activated)."""
+    application = platform.client.post("/sandbox/connect", headers=platform.session_auth,
+                                       json={"name": "Acme", "livemode": True,
+                                             "redirect_uris": [CALLBACK]})
+    code = Browser(app, business.email).code(urlencode({
+        "response_type": "code", "client_id": application.get_json()["client_id"],
+        "scope": "read_write"}))
+    r = platform.client.post("/oauth/token", headers=platform.auth(platform.live_secret_key),
+                             data={"grant_type": "authorization_code", "code": code})
+    assert r.status_code == 200, r.get_json()
+
+
+def test_an_account_connected_in_both_modes_is_in_each_modes_list(app, platform, businesses):
+    oldest, _middle, newest = businesses
+    for each in (platform, oldest, newest):
+        each.activate()
+    connect(app, platform, oldest)
+    connect_live(app, platform, oldest)
+    connect_live(app, platform, newest)
+    live = platform.live_secret_key
+
+    assert ids(platform) == [oldest.account_id]
+    assert ids(platform, key=live) == [newest.account_id, oldest.account_id]
+    assert ids(platform, f"?starting_after={newest.account_id}", key=live) == [
+        oldest.account_id]
+    # Connected in live mode only: no cursor of test mode's list.
+    no_such_account(platform.get(f"/v1/accounts?starting_after={newest.account_id}"),
+                    "starting_after", newest.account_id)
+    deauthorize(platform, oldest)  # test mode's connection: live mode's stays
+    assert ids(platform) == []
+    assert ids(platform, key=live) == [newest.account_id, oldest.account_id]
+    assert [item["charges_enabled"] for item in listed(platform, key=live)["data"]] == [
+        True, True]
+
+
+@pytest.mark.parametrize("cursor", ["acct_1\x00", "\x00", "acct_" + "1" * 251])
+def test_a_cursor_with_a_nul_or_too_long_is_a_400(platform, cursor):
+    r = platform.get("/v1/accounts", query_string={"starting_after": cursor})
+    if "\x00" in cursor:
+        assert_error(r, 400, message="Invalid request: the URL contains a NUL character (%00).")
+    else:
+        assert_error(r, 400, code="parameter_invalid_string", param="starting_after",
+                     message=f"Invalid string: {shown(cursor)}; must be at most 255 characters")

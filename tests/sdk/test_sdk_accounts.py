@@ -102,7 +102,8 @@ def test_a_platform_lists_its_connected_accounts_page_by_page(payground_server,
     assert all(isinstance(account, stripe.Account) for account in page.data)
     seen = [account.id for account in page.auto_paging_iter()]
     assert sorted(seen) == sorted(business.id for business in businesses)  # each once
-    # ...in the order of one big page: newest account first (by id within one second).
+    # ...in the order of one big page: newest account first (by id, random, within one
+    # second).
     whole = payground_stripe.Account.list(limit=100).data
     assert seen == [account.id for account in whole]
     assert [account.created for account in whole] == sorted(
