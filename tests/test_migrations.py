@@ -500,6 +500,80 @@ def test_version_20_intents_and_payment_methods_learn_3d_secure(tmp_path, own_da
                                                                     "use_stripe_sdk")
 
 
+def test_version_22_authentications_waiting_learn_whose_method_they_hold(tmp_path, own_database,
+                                                                         wall):
+    """Version 23: an authentication version 22 left waiting learns whose payment method it
+    holds, so a customer's method detached after the upgrade is spent for good, as one
+    detached while a new authentication waits (``services.three_d_secure``); a method that
+    had no customer is saved by completing as before. A second run changes nothing."""
+    from payground import messages
+    from payground.app import dispose_app
+    from payground.extensions import db
+    from payground.migrations import UPGRADES
+    from tests.helpers import assert_error
+    from tests.schema_history import downgrade
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "held@example.com")
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    customer = client.post("/v1/customers", headers=auth).get_json()["id"]
+    saved = client.post("/v1/payment_methods/pm_card_authenticationRequired/attach",
+                        headers=auth, data={"customer": customer}).get_json()["id"]
+    waiting = {}
+    for name, method in (("saved", saved), ("single", "pm_card_authenticationRequired")):
+        waiting[name] = client.post("/v1/payment_intents", headers=auth, data={
+            "amount": 2000, "currency": "usd", "customer": customer, "payment_method": method,
+            "confirm": "true", "setup_future_usage": "off_session"}).get_json()
+        assert waiting[name]["status"] == "requires_action", waiting[name]
+    single = waiting["single"]["payment_method"]
+    with app.app_context():
+        downgrade(db.engine, 22, app.config["SECRET"])
+        with db.engine.begin() as conn:  # as version 22 recorded them: no "customer"
+            rows = conn.execute(sa.text("SELECT id, authentication FROM payment_intents")
+                                .columns(authentication=sa.JSON)).all()
+            for row in rows:
+                conn.execute(sa.text("UPDATE payment_intents SET authentication = :a "
+                                     "WHERE id = :id").bindparams(
+                    sa.bindparam("a", type_=sa.JSON)), {
+                    "a": {k: v for k, v in row.authentication.items() if k != "customer"},
+                    "id": row.id})
+    dispose_app(app)
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    with upgraded.app_context():
+        learned = dict(db.session.execute(sa.text(
+            "SELECT payment_method_id, authentication FROM payment_intents")
+            .columns(authentication=sa.JSON)).all())
+        db.session.remove()
+        with db.engine.begin() as conn:
+            UPGRADES[23](conn)  # a second run (two workers upgrading) changes nothing
+        again = dict(db.session.execute(sa.text(
+            "SELECT payment_method_id, authentication FROM payment_intents")
+            .columns(authentication=sa.JSON)).all())
+        db.session.remove()
+    detached = client.post(f"/v1/payment_methods/{saved}/detach", headers=auth)
+    refused = client.post(f"/v1/payment_intents/{waiting['saved']['id']}/confirm",
+                          headers=auth)
+    for pi in waiting.values():
+        path, token = pi["next_action"]["use_stripe_sdk"]["stripe_js"].split("?token=")
+        answered = client.post(path[path.index("/3d_secure/"):],
+                               data={"token": token, "action": "complete"})
+        assert answered.status_code == 200, answered.get_data(as_text=True)
+    paid = {name: client.get(f"/v1/payment_intents/{pi['id']}", headers=auth).get_json()
+            for name, pi in waiting.items()}
+    methods = {name: client.get(f"/v1/payment_methods/{method}", headers=auth).get_json()
+               for name, method in (("saved", saved), ("single", single))}
+    dispose_app(upgraded)
+    assert (learned[saved]["customer"], learned[single]["customer"]) == (customer, None)
+    assert again == learned
+    assert detached.status_code == 200
+    assert_error(refused, 400, type="invalid_request_error", param="payment_method",
+                 message=messages.PAYMENT_METHOD_SPENT)
+    assert [paid[name]["status"] for name in ("saved", "single")] == ["succeeded"] * 2
+    # The detached one stays detached; the one without a customer is saved to it, as ever.
+    assert (methods["saved"]["customer"], methods["single"]["customer"]) == (None, customer)
+
+
 @pytest.mark.skipif(bool(PG_URL), reason="counts SQLite's own steps")
 def test_version_19_marks_charged_payment_methods_in_one_pass(tmp_path):
     """Version 19's backfill reads each table once: a subquery run again for every payment

@@ -625,6 +625,47 @@ def test_a_method_detached_while_waiting_cannot_be_confirmed_again(account):
     assert retrieve(account, pi["id"])["status"] == "succeeded"
 
 
+@pytest.mark.parametrize("end", ["fail", "cancel"])
+def test_a_method_detached_while_waiting_is_spent_however_it_ends(account, end):
+    # Failed or canceled, nothing charged it: it stays detached and spent, as any detached one.
+    customer = account.post("/v1/customers").get_json()["id"]
+    method = card_method(account)
+    account.post(f"/v1/payment_methods/{method}/attach", {"customer": customer})
+    pi = waiting(account, method, customer=customer, setup_future_usage="off_session")
+    account.post(f"/v1/payment_methods/{method}/detach")
+    if end == "fail":
+        assert press(account, pi, "fail").status_code == 200
+        failed = retrieve(account, pi["id"])
+        assert (failed["status"], failed["last_payment_error"]["code"]) == (
+            "requires_payment_method", "payment_intent_authentication_failure")
+    else:
+        canceled = account.post(f"/v1/payment_intents/{pi['id']}/cancel").get_json()
+        assert canceled["status"] == "canceled"
+        page_error(press(account, pi), 400,
+                   messages.AUTHENTICATION_NOT_AWAITED.format(status="canceled"))
+    assert charges_of(account, pi["id"]) == []
+    assert account.get(f"/v1/payment_methods/{method}").get_json()["customer"] is None
+    spent(create(account, payment_method=method, customer=customer, confirm="true"))
+    if end == "fail":
+        spent(account.post(f"/v1/payment_intents/{pi['id']}/confirm",
+                           {"payment_method": method}))
+
+
+def test_a_method_whose_customer_is_deleted_while_waiting_is_spent_for_good(account):
+    # Deleting the customer detaches its methods: the same rule as a detach.
+    customer = account.post("/v1/customers").get_json()["id"]
+    method = card_method(account)
+    account.post(f"/v1/payment_methods/{method}/attach", {"customer": customer})
+    pi = waiting(account, method, customer=customer, setup_future_usage="off_session")
+    assert account.delete(f"/v1/customers/{customer}").get_json()["deleted"] is True
+    spent(account.post(f"/v1/payment_intents/{pi['id']}/confirm"))
+    press(account, pi)
+    assert retrieve(account, pi["id"])["status"] == "succeeded"
+    authenticated(charges_of(account, pi["id"])[0])
+    assert account.get(f"/v1/payment_methods/{method}").get_json()["customer"] is None
+    spent(create(account, payment_method=method, confirm="true"))
+
+
 def test_updates_while_waiting(account):
     pi = waiting(account, return_url=SHOP)
     kept = account.post(f"/v1/payment_intents/{pi['id']}",

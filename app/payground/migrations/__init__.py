@@ -409,8 +409,31 @@ CHARGE_AUTHENTICATION_COLUMNS = {"charges": (("three_d_secure", "JSON"),)}
 def _v23_charge_authentication(conn) -> None:
     """Charges show Stripe's ``payment_method_details.card.three_d_secure``. Older charges
     have none (NULL, shown null): none recorded an authentication, and a completed one's
-    charge cannot be told from its intent's other charges afterwards."""
+    charge cannot be told from its intent's other charges afterwards.
+
+    An authentication still waiting learns whose its payment method was when it was asked
+    for (``customer``, which ``services.three_d_secure`` now records): else a customer's
+    method detached after the upgrade would still be held for the intent, and saved again by
+    completing. Its method's customer now is that one: a method spent without a customer
+    (``ask`` spends it) can be attached to none while it waits. One detached before the
+    upgrade cannot be told from one that never had a customer: ``None``, as before."""
+    from sqlalchemy import JSON, bindparam
+
     _add_columns(conn, CHARGE_AUTHENTICATION_COLUMNS)
+    rows = conn.execute(text(
+        "SELECT payment_intents.id, payment_intents.authentication, payment_methods.id AS "
+        "method_id, payment_methods.customer_id FROM payment_intents JOIN payment_methods "
+        "ON payment_methods.id = payment_intents.payment_method_id "
+        "WHERE payment_intents.status = 'requires_action' "
+        "AND payment_intents.authentication IS NOT NULL").columns(authentication=JSON)).all()
+    learn = text("UPDATE payment_intents SET authentication = :authentication "
+                 "WHERE id = :id").bindparams(bindparam("authentication", type_=JSON))
+    for row in rows:
+        found = row.authentication
+        if found and found.get("outcome") is None and "customer" not in found \
+                and found.get("payment_method") == row.method_id:
+            conn.execute(learn, {"authentication": {**found, "customer": row.customer_id},
+                                 "id": row.id})
 
 
 UPGRADES: dict[int, object] = {  # version -> function(connection)
