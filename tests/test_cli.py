@@ -1379,6 +1379,8 @@ def test_a_claimed_port_is_free_again_once_its_server_lets_it_go():
     claim = _claim_port("127.0.0.1", port)
     with pytest.raises(click.ClickException) as refused:
         _claim_port("127.0.0.1", port)
+    with pytest.raises(click.ClickException):  # per port, whatever the address (README)
+        _claim_port("0.0.0.0", port)
     claim.close()
     _claim_port("127.0.0.1", port).close()
 
