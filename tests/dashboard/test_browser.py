@@ -353,7 +353,8 @@ def test_searching_customers_from_the_box(server, page, shoot):
 
 def test_the_mode_switch_keeps_a_search_in_the_other_mode(server, page):
     """Searching in test mode then pressing Live: the same search, on live mode's data (the
-    switch's hidden ``query`` field), its first page; and back."""
+    query in the switch's hidden ``next``), its first page; and back. The request log's
+    status filter comes along the same way."""
     expect = sync_api.expect
     fill_sign_up(page, server)
     page.get_by_role("button", name="Create account").click()
@@ -386,3 +387,14 @@ def test_the_mode_switch_keeps_a_search_in_the_other_mode(server, page):
     expect(page.get_by_role("button", name="Test")).to_have_attribute("aria-pressed", "true")
     expect(box).to_have_value('email~"example.com"')
     expect(page.locator("tbody")).to_contain_text("ada@example.com")
+
+    # The request log's filters too: the status stays, the mode follows the switch.
+    page.goto(server.url_for("/dashboard/requests"))
+    page.get_by_label("Status").select_option("2xx")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tbody tr")).to_have_count(2)  # the test key's two customers
+    page.get_by_role("button", name="Live").click()
+    expect(page).to_have_url(server.url_for("/dashboard/requests?status=2xx"))
+    expect(page.get_by_label("Status")).to_have_value("2xx")
+    expect(page.get_by_role("combobox", name="Mode")).to_have_value("live")
+    expect(page.locator("tbody tr")).to_have_count(2)  # the live key's

@@ -13,4 +13,4 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="
 
 # Modules register their routes (and `session` the hooks guarding them all) when imported.
 from . import (account, auth, connect, drills, keys, logs, oauth, payments,  # noqa: E402,F401
-               session, webhooks)
+               session, switch, webhooks)

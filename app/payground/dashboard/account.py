@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl
 
 from flask import g, make_response, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from .. import messages
 from ..core.clock import parse_duration
-from ..core.keys import scrub
 from ..errors import ParameterInvalid, StripeError
 from ..http.context import audit_source, state
 from ..sandbox.schemas import Activation
@@ -19,8 +18,8 @@ from . import bp
 from .form_nonces import once
 from .forms import error_text
 from .keys import render_keys_page
-from .payments import SEARCH_PAGES
 from .session import safe_next, set_mode
+from .switch import carried
 
 ACTIVATION_FIELDS = ("business_name", "country", "routing_number", "account_number")
 # The clock page's buttons; anything else is typed as a duration (90m, 2d, 1w).
@@ -33,13 +32,10 @@ def switch_mode():
     live = request.form.get("mode") == "live"
     if live and not g.account.live_enabled:
         return redirect(url_for("dashboard.activate"), 303)
-    target = safe_next(request.form.get("next"))
-    # A search page's query means the same in the other mode: kept. Its cursors are not
-    # (``page`` is signed for this mode, ``starting_after`` names a row of it): the other
-    # mode's first page. Any other page comes back without its query string.
-    query = request.form.get("query", "").strip()
-    if query and scrub(query) == query and target in {url_for(e) for e in SEARCH_PAGES}:
-        target += "?" + urlencode({"query": query})
+    # Back to the page it was on, with those of its filters that mean something in the
+    # other mode (``switch.carried``); its cursors never: that mode's first page.
+    path, _, query = request.form.get("next", "").partition("?")
+    target = carried(safe_next(path), parse_qsl(query, keep_blank_values=True), live)
     response = redirect(target, 303)
     set_mode(response, live)
     return response

@@ -3,7 +3,7 @@ balance and payouts (thin views over the same services as ``/v1``).
 
 Customers, charges and payment intents also search: ``?query=`` takes Stripe's query language
 (``services.search``, as ``GET /v1/.../search``), paged with the search's ``page`` cursor.
-The Test/Live switch keeps the query (``account.switch_mode``), never a cursor: a list's
+The Test/Live switch keeps the query (``switch.FILTERS``), never a cursor: a list's
 ``starting_after`` names a row of this mode, a search's ``page`` is signed for it."""
 
 from __future__ import annotations
@@ -21,10 +21,6 @@ from ..services import balance, charges, customers, payment_intents, payouts, re
 from . import bp
 from .logs import list_args, load_page
 
-# The pages with a search box: the Test/Live switch comes back to them with the query.
-SEARCH_PAGES = ("dashboard.customers_page", "dashboard.charges_page",
-                "dashboard.payment_intents_page")
-
 
 def _list(template: str, title: str, lister: Callable[[dict], object],
           resource: str | None = None):
@@ -37,12 +33,8 @@ def _list(template: str, title: str, lister: Callable[[dict], object],
                                 lambda params: _search(resource, params))
     else:
         page, error = load_page(ListParams(), list_args(()), lister)
-    query = args.get("query", "")
-    # What the Test/Live switch carries over (base.html): the query alone, and not one the
-    # box shows masked (refused by ``_search``; the switch's address would hold the secret).
-    switch_query = query if scrub(query) == query else ""
-    return render_template(template, title=title, page=page, error=error, query=query,
-                           cursor=args.get("page", ""), switch_query=switch_query), \
+    return render_template(template, title=title, page=page, error=error,
+                           query=args.get("query", ""), cursor=args.get("page", "")), \
         400 if error else 200
 
 
