@@ -22,7 +22,7 @@ from payground.core import keys
 from payground.core import oauth as oauthfmt
 from tests.oauth_flow import form_fields, query_of
 from tests.tutorial_support import (FULL_KEY, PASSWORD, PROGRAM_TIMEOUT, LessonProject,
-                                    lesson_server, masked)
+                                    lesson_server, login_again, masked)
 
 LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "09-oauth"
 README = (LESSON / "README.md").read_text()
@@ -31,6 +31,11 @@ OUTPUT = re.compile(r"<!-- output: (?P<name>[\w-]+) -->\n```\n(?P<text>.*?)```",
 VARYING = [(re.compile(r"\b(acct|ch|conn|ca)_[0-9A-Za-z]+"), r"\1_..."),
            (re.compile(r"\b(sk|rk)_test_\*+[0-9A-Za-z]{4}\b"), r"\1_test_***...Ab12"),
            (re.compile(r"\bac_[0-9A-Za-z]{4}\.\.\."), "ac_....")]
+# What a program says when the saved session is the other side's: the advice of lessons 2 to 8
+# (`payground login`, which writes nothing but the session), for a check by the secret key.
+ANOTHER_ACCOUNT = ("the saved session is another account's, not the one whose key is in .env: "
+                   "`payground login` with this folder's account's email signs it in again "
+                   "(and changes nothing else)\n")
 
 
 def shown(text: str) -> str:
@@ -207,10 +212,16 @@ def test_register_app_saves_the_client_id(acme):
 def test_register_app_with_the_business_session_refuses(acme, bloom):
     """`payground init` in business/ after Acme's saved the business's session last."""
     (acme.path / "home" / "session").write_text(bloom.session + "\n")
+    env = (acme.path / ".env").read_text()
     err = acme.run("register_app.py", status=1)
-    assert err == ("the saved session is another account's, not the one whose key is in "
-                   ".env: run `payground init` in this folder again (it logs you in)\n")
+    assert err == ANOTHER_ACCOUNT
     assert bloom.dashboard("GET", "/sandbox/connect")["data"] == []
+    assert (acme.path / ".env").read_text() == env
+    # The advice, followed: Acme signed in again, its .env untouched, and the step goes on.
+    login_again(acme)
+    assert (acme.path / ".env").read_text() == env
+    assert acme.run("register_app.py").startswith("Acme Analytics: client_id ca_")
+    assert len(acme.dashboard("GET", "/sandbox/connect")["data"]) == 1
 
 
 # --- the whole story --------------------------------------------------------------------------
@@ -400,9 +411,14 @@ def test_connect_opened_at_another_address_moves_to_acme_url(acme, site):
 
 def test_the_business_disconnect_with_acmes_session_refuses(acme, bloom):
     (bloom.path / "home" / "session").write_text(acme.session + "\n")
+    env = (bloom.path / ".env").read_text()
     err = bloom.run("business/disconnect.py", status=1)
-    assert err == ("the saved session is another account's, not the one whose key is in "
-                   ".env: run `payground init` in this folder again (it logs you in)\n")
+    assert err == ANOTHER_ACCOUNT
+    # The advice, followed: Bloom's session again, its .env untouched; nothing is connected.
+    login_again(bloom)
+    assert (bloom.path / ".env").read_text() == env
+    assert bloom.run("business/disconnect.py", status=1) == (
+        "Acme Analytics is not connected to this account: nothing to disconnect\n")
 
 
 def test_acme_site_needs_the_application_first(acme):

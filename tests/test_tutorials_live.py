@@ -22,8 +22,8 @@ import requests
 from payground import messages
 from payground.core import keys
 from tests.tutorial_support import (ANOTHER_ACCOUNT, FULL_KEY, PROGRAM_TIMEOUT, LessonProject,
-                                    both_accounts, init_elsewhere, lesson_server, login_again,
-                                    masked)
+                                    both_accounts, elsewhere_keys, init_elsewhere, lesson_server,
+                                    login_again, masked)
 from tests.helpers import assert_error
 
 LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "05-test-to-live"
@@ -247,6 +247,35 @@ def test_activate_with_another_account_s_session_activates_neither(server, tmp_p
     assert (project.dotenv(), both_accounts(project, other)) == before
     # What it says to do works: this folder's account is activated, its live keys in .env.
     login_again(project)
+    project.run("activate.py")
+    assert project.get("live", "/v1/balance")["livemode"] is True
+
+
+# Keys loaded into the shell in another folder, then a `cd` here (lessons 5 and 7 read the
+# environment only): said as such, not blamed on the saved session.
+NOT_LOADED_HERE = ("the keys in your environment are not this folder's .env's (loaded in "
+                   "another folder?): load .env again (set -a; . ./.env; set +a), and in the "
+                   "production terminal export the live ones again\n")
+
+
+def test_another_folders_keys_in_the_environment_change_nothing(server, tmp_path):
+    """The session this folder's, the shell still holding another folder's (another
+    account's) keys: it said the saved session was another account's, and the `payground
+    login` it advised changed nothing; activate.py would have written that account's live
+    keys to this .env had the session been that account's."""
+    project = Project(server, tmp_path)
+    check_shop_output(project, "test", project.run("shop.py", "tok_visa"), 2000)
+    other = init_elsewhere(project, tmp_path / "elsewhere")
+    theirs = elsewhere_keys(tmp_path / "elsewhere")
+    login_again(project)  # the saved session is this folder's account's again
+    before = project.dotenv(), both_accounts(project, other)
+
+    for program in ("activate.py", "payout.py"):
+        result = project.run(program, status=1, env=theirs)
+        assert (result.stdout, result.stderr) == ("", NOT_LOADED_HERE), program
+
+    assert (project.dotenv(), both_accounts(project, other)) == before
+    # What it says to do works: with this .env loaded again, this account is activated.
     project.run("activate.py")
     assert project.get("live", "/v1/balance")["livemode"] is True
 

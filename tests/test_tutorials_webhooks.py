@@ -17,7 +17,8 @@ import requests
 from payground import messages
 from payground.services.webhooks import MAX_SECRET_GRACE
 from tests.tutorial_support import (ANOTHER_ACCOUNT, PROGRAM_TIMEOUT, LessonProject,
-                                    both_accounts, init_elsewhere, lesson_server)
+                                    both_accounts, elsewhere_keys, init_elsewhere,
+                                    lesson_server, login_again)
 
 LESSON = Path(__file__).resolve().parent.parent / "tutorials" / "07-webhooks"
 # What `set -a; . ./.env; set +a` puts in the shell (the publishable key tells whose .env it is).
@@ -303,6 +304,31 @@ def test_another_account_s_session_rolls_nothing_and_shows_no_deliveries(project
         assert (result.stdout, result.stderr) == ("", ANOTHER_ACCOUNT), program
 
     assert (project.dotenv(), both_accounts(project, other)) == before
+
+
+NOT_LOADED_HERE = ("the keys in your environment are not this folder's .env's (loaded in "
+                   "another folder?): load .env again (set -a; . ./.env; set +a)\n")
+
+
+def test_another_folders_keys_in_the_environment_make_and_roll_nothing(project, tmp_path):
+    """The session this folder's, the shell still holding another folder's (another
+    account's) keys: register.py made the endpoint on that account and saved its secret in
+    this .env; roll_secret.py and deliveries.py blamed the saved session, and the `payground
+    login` they advised changed nothing."""
+    run(project, "register.py")
+    other = init_elsewhere(project, tmp_path / "elsewhere")
+    theirs = {k: v for k, v in elsewhere_keys(tmp_path / "elsewhere").items() if k in KEYS}
+    login_again(project)  # the saved session is this folder's account's again
+    before = project.dotenv(), both_accounts(project, other)
+
+    for program in ("register.py", "roll_secret.py", "deliveries.py"):
+        result = project.run_args([sys.executable, str(LESSON / program)], status=1,
+                                  env={**theirs, "WEBHOOK_URL": project.url})
+        assert (result.stdout, result.stderr) == ("", NOT_LOADED_HERE), program
+
+    assert (project.dotenv(), both_accounts(project, other)) == before
+    # What it says to do works: with this .env loaded again, the roll goes through.
+    assert run(project, "roll_secret.py", "0")[0].startswith("new signing secret whsec_")
 
 
 def test_roll_secret_takes_seconds_only(project):

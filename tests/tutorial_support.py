@@ -91,6 +91,14 @@ def init_elsewhere(project: LessonProject, folder: Path) -> str:
     return (Path(project.env["PAYGROUND_HOME"]) / "session").read_text().strip()
 
 
+def elsewhere_keys(folder: Path) -> dict[str, str]:
+    """What `set -a; . ./.env; set +a` in ``folder`` (``init_elsewhere``'s) left in the shell:
+    its STRIPE_ lines, before a `cd` back to the lesson's folder."""
+    lines = (folder / ".env").read_text().splitlines()
+    return {name: value.strip("'\"") for name, _, value in (line.partition("=") for line in lines)
+            if name.startswith("STRIPE_")}
+
+
 def login_again(project: LessonProject) -> None:
     """`payground login` with the project's own email, in its folder (the lessons' advice)."""
     email = project.dashboard("GET", "/sandbox/account")["email"]

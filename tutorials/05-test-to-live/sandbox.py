@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 import requests
+from dotenv import dotenv_values
 
 API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:4242")
 DAY = 24 * 60 * 60
@@ -33,6 +34,14 @@ def session() -> str:
     # `payground init` wrote the publishable key with the secret one, from one account; the
     # signed-in account's keys show its publishable ones in full. No such key: can't tell.
     publishable = os.environ.get("STRIPE_PUBLISHABLE_KEY")
+    here = dotenv_values(".env") if Path(".env").exists() else {}
+    mine = {here.get(n) for n in ("STRIPE_PUBLISHABLE_KEY", "STRIPE_LIVE_PUBLISHABLE_KEY")}
+    if publishable and mine - {None, ""} and publishable not in mine:
+        # Loaded in another folder, then a `cd` here: that folder's account, not the session's
+        # fault (activate.py would write its live keys to this .env).
+        sys.exit("the keys in your environment are not this folder's .env's (loaded in another "
+                 "folder?): load .env again (set -a; . ./.env; set +a), and in the production "
+                 "terminal export the live ones again")
     if publishable:
         try:
             listed = requests.get(f"{API_BASE}/sandbox/keys", timeout=10,

@@ -1,8 +1,27 @@
-"""Lesson 7: set one NAME=value line in .env (used by register.py and roll_secret.py)."""
+"""Lesson 7: set one NAME=value line in .env (used by register.py and roll_secret.py), and
+check that the keys in your environment are that .env's."""
 
 import os
+import sys
 import tempfile
 from pathlib import Path
+
+from dotenv import dotenv_values
+
+# Loaded in another folder, then a `cd` here: the programs would act on that folder's
+# account (its endpoint, its deliveries) and save the secret here, or blame the saved session.
+NOT_LOADED_HERE = ("the keys in your environment are not this folder's .env's (loaded in "
+                   "another folder?): load .env again (set -a; . ./.env; set +a)")
+
+
+def check_loaded(path: Path = Path(".env")) -> None:
+    """Stop unless the environment's STRIPE_PUBLISHABLE_KEY is .env's: `payground init` wrote
+    it with the secret key, so it tells whose keys the environment holds. No .env, or no such
+    key on either side: can't tell."""
+    loaded = os.environ.get("STRIPE_PUBLISHABLE_KEY")
+    here = dotenv_values(path).get("STRIPE_PUBLISHABLE_KEY") if path.exists() else None
+    if loaded and here and loaded != here:
+        sys.exit(NOT_LOADED_HERE)
 
 
 def save_to_env(name: str, value: str, path: Path = Path(".env")) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import stripe
 
-from envfile import save_to_env
+from envfile import check_loaded, save_to_env
 
 if "STRIPE_SECRET_KEY" not in os.environ:  # a new terminal: .env not loaded into it yet
     sys.exit("STRIPE_SECRET_KEY is not set: load .env first (set -a; . ./.env; set +a)")
@@ -21,6 +21,7 @@ stripe.api_key = os.environ["STRIPE_SECRET_KEY"]
 url = os.environ.get("WEBHOOK_URL", "http://127.0.0.1:5000/webhook")
 if not Path(".env").exists():  # where the secret goes, shown this once: check before asking
     sys.exit("no .env here: run `payground init` in this folder first")
+check_loaded()  # the endpoint is made with the environment's key: this .env's account's?
 
 # One endpoint per URL: a second one would send every event again, signed with a secret that
 # your handler does not have (this program, run twice, would leave it only the newer one).

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import requests
 
+from envfile import check_loaded
+
 
 def saved_session() -> dict[str, str]:
     """The saved session, as the header that signs a request in with it."""
@@ -19,6 +21,7 @@ def saved_session() -> dict[str, str]:
 def check_account(api: str, session: dict[str, str]) -> None:
     """Stop unless ``session`` is the account whose keys are in .env: it is the account that
     signed in last, in whichever folder."""
+    check_loaded()  # another folder's keys in the environment: not the session's fault
     # `payground init` wrote the publishable key with the secret one, from one account; the
     # signed-in account's keys show its publishable ones in full. No such key: can't tell.
     publishable = os.environ.get("STRIPE_PUBLISHABLE_KEY")

@@ -22,8 +22,9 @@ if not saved.exists():
 dashboard = requests.Session()
 dashboard.headers["Authorization"] = f"Bearer {saved.read_text().strip()}"
 
-# The saved session is the account that ran `payground init` last: the business's, if it
-# ran in business/ after this folder. Acme's application must be Acme's.
+# The saved session is the account that signed in last (`payground init` or `payground
+# login`): the business's, if it ran in business/ after this folder. Acme's application
+# must be Acme's.
 try:
     mine = dashboard.post(f"{base}/sandbox/keys/identify", timeout=10,
                           json={"keys": [env["STRIPE_SECRET_KEY"]]})
@@ -33,7 +34,8 @@ if not mine.ok:  # the saved session has expired, say: the server says why
     sys.exit(mine.json()["error"]["message"])
 if mine.json()["data"][0] is None:
     sys.exit("the saved session is another account's, not the one whose key is in .env: "
-             "run `payground init` in this folder again (it logs you in)")
+             "`payground login` with this folder's account's email signs it in again "
+             "(and changes nothing else)")
 
 response = dashboard.post(f"{base}/sandbox/connect", timeout=10, json={
     "name": "Acme Analytics", "redirect_uris": [f"{ACME_URL}/callback"]})

@@ -25,7 +25,8 @@ if not saved.exists():
 dashboard = requests.Session()
 dashboard.headers["Authorization"] = f"Bearer {saved.read_text().strip()}"
 
-# The saved session is the account that ran `payground init` last: it must be Bloom's.
+# The saved session is the account that signed in last (`payground init` or `payground
+# login`): it must be Bloom's.
 try:
     mine = dashboard.post(f"{base}/sandbox/keys/identify", timeout=10,
                           json={"keys": [env["STRIPE_SECRET_KEY"]]})
@@ -35,7 +36,8 @@ if not mine.ok:  # the saved session has expired, say: the server says why
     sys.exit(mine.json()["error"]["message"])
 if mine.json()["data"][0] is None:
     sys.exit("the saved session is another account's, not the one whose key is in .env: "
-             "run `payground init` in this folder again (it logs you in)")
+             "`payground login` with this folder's account's email signs it in again "
+             "(and changes nothing else)")
 
 connections = dashboard.get(f"{base}/sandbox/connections", timeout=10).json()["data"]
 acme = [c for c in connections
