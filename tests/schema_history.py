@@ -29,6 +29,13 @@ def _to_15(conn) -> None:
         _drop_columns(conn, table, *(name for name, _ in added))
 
 
+def _to_23(conn) -> None:
+    from payground.migrations import ALLOW_REDISPLAY_COLUMNS
+
+    for table, added in ALLOW_REDISPLAY_COLUMNS.items():
+        _drop_columns(conn, table, *(name for name, _ in added))
+
+
 def _to_22(conn) -> None:
     from payground.migrations import CHARGE_AUTHENTICATION_COLUMNS
 
@@ -187,9 +194,9 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {23: _to_22, 22: _to_21, 21: _to_20, 20: _to_19, 19: _to_18, 18: _to_17, 17: _to_16,
-         16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9,
-         9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2,
+STEPS = {24: _to_23, 23: _to_22, 22: _to_21, 21: _to_20, 20: _to_19, 19: _to_18, 18: _to_17,
+         17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10,
+         10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2,
          2: _to_1}  # version -> its step down
 
 

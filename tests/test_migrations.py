@@ -574,6 +574,40 @@ def test_version_22_authentications_waiting_learn_whose_method_they_hold(tmp_pat
     assert (methods["saved"]["customer"], methods["single"]["customer"]) == (None, customer)
 
 
+def test_version_23_payment_methods_can_be_redisplayed_once_upgraded(tmp_path, own_database,
+                                                                    wall):
+    """Version 24: payment methods of version 23 show ``allow_redisplay: unspecified``, as they
+    did, and can then be updated; a second run (two workers upgrading) changes nothing."""
+    from payground.app import dispose_app
+    from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION, UPGRADES
+    from tests.schema_history import downgrade
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "redisplay@example.com")
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    customer = client.post("/v1/customers", headers=auth).get_json()["id"]
+    method = client.post("/v1/payment_methods/pm_card_visa/attach", headers=auth,
+                         data={"customer": customer}).get_json()
+    with app.app_context():
+        downgrade(db.engine, 23, app.config["SECRET"])
+    dispose_app(app)
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    with upgraded.app_context():
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            UPGRADES[24](conn)
+    seen = client.get(f"/v1/payment_methods/{method['id']}", headers=auth).get_json()
+    changed = client.post(f"/v1/payment_methods/{method['id']}", headers=auth,
+                          data={"allow_redisplay": "always"}).get_json()
+    dispose_app(upgraded)
+    assert version == SCHEMA_VERSION
+    assert seen == method and seen["allow_redisplay"] == "unspecified"
+    assert changed["allow_redisplay"] == "always"
+
+
 @pytest.mark.skipif(bool(PG_URL), reason="counts SQLite's own steps")
 def test_version_19_marks_charged_payment_methods_in_one_pass(tmp_path):
     """Version 19's backfill reads each table once: a subquery run again for every payment

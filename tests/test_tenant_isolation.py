@@ -101,7 +101,7 @@ V1_NOT_IDS = {
     "type", "types", "url", "card[address_city]", "card[address_country]",
     "card[address_line1]", "card[address_line2]", "card[address_state]", "card[address_zip]",
     "card[currency]", "preferred_locales", "tax_exempt", "invoice_prefix",
-    "next_invoice_sequence", "transfer_group",
+    "next_invoice_sequence", "transfer_group", "allow_redisplay",
     # Search: a query names no object; a page is a cursor signed for its account, mode,
     # resource and query (another account's is refused: tests/api/test_search.py).
     "query", "page",

@@ -289,6 +289,11 @@ PAYMENT_METHOD_ALREADY_ATTACHED = (
 PAYMENT_METHOD_NOT_ATTACHED = (
     "The payment method you provided is not attached to a customer so detachment is impossible."
 )
+# Stripe's answer to updating one that is not attached (quoted by stripe-ruby-mock and
+# omnipay-stripe's recorded responses).
+PAYMENT_METHOD_UPDATE_UNATTACHED = (
+    "You must save this PaymentMethod to a customer before you can update it."
+)
 PAYMENT_METHOD_SPENT = (
     "The provided PaymentMethod was previously used with a PaymentIntent without Customer "
     "attachment, shared with a connected account without Customer attachment, or was detached "

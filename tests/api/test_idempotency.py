@@ -407,6 +407,8 @@ def every_post_route(account) -> list[tuple[str, str, dict]]:
          f"/v1/payment_intents/{doomed_intent}/cancel", {}),
         ("/v1/payment_methods", "/v1/payment_methods", {"type": "card",
                                                         "card[token]": "tok_visa"}),
+        ("/v1/payment_methods/<method_id>", f"/v1/payment_methods/{attached}",
+         {"billing_details[name]": "Jo Doe", "metadata[order]": "9"}),
         ("/v1/payment_methods/<method_id>/attach", f"/v1/payment_methods/{method}/attach",
          {"customer": customer}),
         ("/v1/payment_methods/<method_id>/detach", f"/v1/payment_methods/{attached}/detach",

@@ -87,7 +87,22 @@ class Address(fields.Nested):
         return full_address(super()._deserialize(value, attr, data, **kwargs))
 
 
+class AddressChanges(fields.Nested):
+    """An address on update, merged into the one kept: only the keys sent (``None`` for one
+    sent empty, which unsets it), or ``address=`` to remove it all (None)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(ShippingAddress, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "":
+            return None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 # -- payment methods -------------------------------------------------------------------------
+
+ALLOW_REDISPLAY = ("always", "limited", "unspecified")
 
 
 class PaymentMethodCard(StripeSchema):
@@ -110,6 +125,27 @@ class PaymentMethodCreate(StripeSchema):
     type = OneOf(("card",), required=True)
     card = fields.Nested(PaymentMethodCard)
     billing_details = fields.Nested(BillingDetails)
+    metadata = Metadata()
+    expand = Expand()
+
+
+class BillingDetailsChanges(BillingDetails):
+    """``billing_details`` on update: each field sent replaces (or, empty, unsets) its own."""
+
+    address = AddressChanges()
+
+
+class PaymentMethodCardChanges(StripeSchema):
+    # Integers in Stripe's update (its create takes card text); range and date are checked
+    # against the account's clock by the service, with the 402s a new card's expiry gets.
+    exp_month = Int()
+    exp_year = Int()
+
+
+class PaymentMethodUpdate(StripeSchema):
+    allow_redisplay = OneOf(ALLOW_REDISPLAY)
+    billing_details = fields.Nested(BillingDetailsChanges)
+    card = fields.Nested(PaymentMethodCardChanges)
     metadata = Metadata()
     expand = Expand()
 
@@ -170,7 +206,7 @@ class PaymentMethodOut(Schema):
 
     id = fields.String()
     object = fields.Constant("payment_method")
-    allow_redisplay = fields.Constant("unspecified")
+    allow_redisplay = fields.String()
     billing_details = fields.Function(lambda m: {
         "address": m.billing_address or full_address({}),
         "email": m.billing_email, "name": m.card_name, "phone": m.billing_phone,

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 23
+SCHEMA_VERSION = 24
 
 
 class DatabaseTooNew(Exception):
@@ -436,6 +436,19 @@ def _v23_charge_authentication(conn) -> None:
                                  "id": row.id})
 
 
+# Columns version 24 adds, as version 16's: a payment method's allow_redisplay.
+ALLOW_REDISPLAY_COLUMNS = {
+    "payment_methods": (("allow_redisplay", "VARCHAR(16) NOT NULL DEFAULT 'unspecified'"),),
+}
+
+
+def _v24_payment_method_allow_redisplay(conn) -> None:
+    """Payment methods keep Stripe's ``allow_redisplay``, which ``POST /v1/payment_methods/{id}``
+    sets. Older rows get ``unspecified``: what they showed, and what Stripe gives one that no
+    checkout saved."""
+    _add_columns(conn, ALLOW_REDISPLAY_COLUMNS)
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -459,6 +472,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     21: _v21_three_d_secure,
     22: _v22_read_only_tokens_read_the_account,
     23: _v23_charge_authentication,
+    24: _v24_payment_method_allow_redisplay,
 }
 
 _meta = MetaData()

@@ -1,4 +1,5 @@
-"""PaymentMethods (cards): create, retrieve, attach, detach, list; and resolving one to pay with."""
+"""PaymentMethods (cards): create, retrieve, update, attach, detach, list; and resolving one to
+pay with."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from ..models.base import db
 from ..models.payment_method import PaymentMethod
 from . import events, tokens
 from .charges import CARD_FIELDS
-from .common import (Page, clean_metadata, get_scoped, get_scoped_child, new_object_id,
-                     paginate)
+from .common import (Page, clean_metadata, get_scoped, get_scoped_child, merge_metadata,
+                     new_object_id, paginate)
 from .customers import forget_default, get_customer
 
 MAGIC_PREFIX = "pm_card_"
@@ -54,7 +55,8 @@ def create_payment_method(account, livemode: bool, clock, params: dict[str, Any]
     method = PaymentMethod(
         id=new_object_id(PaymentMethod), account_id=account.id, livemode=livemode, created=now,
         type="card", billing_email=billing.get("email"), billing_phone=billing.get("phone"),
-        metadata_=clean_metadata(params.get("metadata")), spent=False, **columns)
+        metadata_=clean_metadata(params.get("metadata")), spent=False,
+        allow_redisplay="unspecified", **columns)
     db.session.add(method)
     db.session.commit()
     return method
@@ -73,6 +75,65 @@ def get_customer_payment_method(account, livemode: bool, customer_id: str,
     customer = get_customer(account, livemode, customer_id, param="customer")
     return get_scoped_child(PaymentMethod, account, livemode, method_id, parent="customer_id",
                             parent_id=customer.id)
+
+
+def update_payment_method(account, livemode: bool, clock, method_id: str,
+                          params: dict[str, Any]) -> PaymentMethod:
+    """Update a payment method attached to a customer (``payment_method.updated``, with what
+    changed in ``previous_attributes``; nothing changed, no event).
+
+    A new expiry is checked against the account's clock as a new card's is, the month or year
+    not sent being the card's: a card that expired can be given its new date, and is then
+    charged as any other (payments read the expiry from the payment method).
+    :param params: ``billing_details`` (each field sent replaces its own, empty unsets it; the
+        address merged key by key, ``address=`` removes it), ``card[exp_month|exp_year]``,
+        ``metadata`` (Stripe's rules) and ``allow_redisplay``.
+    :raises InvalidRequestError: it is not attached to a customer (never, or detached).
+    :raises CardError: ``invalid_expiry_month`` / ``invalid_expiry_year``.
+    """
+    method = get_scoped(PaymentMethod, account, livemode, method_id, for_update=True)
+    if method.customer_id is None:
+        raise InvalidRequestError(messages.PAYMENT_METHOD_UPDATE_UNATTACHED)
+    now = clock.for_account(account)
+    expiry = params.get("card") or {}
+    if expiry:
+        problem, exp_month, exp_year = cards.expiry_problem(
+            expiry.get("exp_month", method.exp_month), expiry.get("exp_year", method.exp_year),
+            now)
+        if problem is not None:
+            raise CardError(problem.message, code=problem.code, param=problem.param)
+    before = events.snapshot(method)
+    if expiry:
+        method.exp_month, method.exp_year = exp_month, exp_year
+    _change_billing(method, params.get("billing_details") or {})
+    if "allow_redisplay" in params:
+        method.allow_redisplay = params["allow_redisplay"]
+    if "metadata" in params:
+        method.metadata_ = merge_metadata(method.metadata_, params["metadata"])
+    events.emit_changes(account, livemode, now, "payment_method.updated", method, before)
+    db.session.commit()
+    return method
+
+
+def _change_billing(method: PaymentMethod, billing: dict[str, Any]) -> None:
+    for field, column in (("name", "card_name"), ("email", "billing_email"),
+                          ("phone", "billing_phone")):
+        if field in billing:
+            setattr(method, column, billing[field])
+    if "address" not in billing:
+        return
+    if billing["address"] is None:
+        method.billing_address = None  # its checks are null: nothing left to check
+        return
+    kept = method.billing_address or {}
+    merged = {**kept, **billing["address"]}
+    address = {key: merged.get(key) for key in tokens.ADDRESS_KEYS}
+    if any(address.get(key) != kept.get(key) for key in ("line1", "postal_code")):
+        # The issuer never saw this line 1 or postal code: its checks are `unchecked` again
+        # until the card is next charged (not the answer it gave about the old ones).
+        method.card_checked = False
+    # As on create: no address at all is None (the output shows every key null either way).
+    method.billing_address = address if any(address.values()) else None
 
 
 def attach_payment_method(account, livemode: bool, clock, method_id: str,
@@ -206,7 +267,8 @@ def _magic_method(account, livemode: bool, value: str, now: int,
     columns.update(cvc_check=cards.magic_cvc_check(card), card_name=None)
     method = PaymentMethod(
         id=new_object_id(PaymentMethod), account_id=account.id, livemode=livemode,
-        created=now, type="card", metadata_={}, spent=False, **columns)
+        created=now, type="card", metadata_={}, spent=False, allow_redisplay="unspecified",
+        **columns)
     db.session.add(method)
     return method
 

@@ -46,6 +46,7 @@ def create_token(account, livemode: bool, clock, params: dict[str, Any], *, pepp
 _ADDRESS_PARAMS = {"city": "address_city", "country": "address_country",
                    "line1": "address_line1", "line2": "address_line2",
                    "postal_code": "address_zip", "state": "address_state"}
+ADDRESS_KEYS = tuple(_ADDRESS_PARAMS)  # Stripe's address hash, in its order
 
 
 def card_address(data: dict[str, Any]) -> dict[str, str | None] | None:

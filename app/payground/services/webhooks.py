@@ -41,7 +41,7 @@ EVENT_TYPES = (
     "payment_intent.amount_capturable_updated", "payment_intent.canceled",
     "payment_intent.created", "payment_intent.payment_failed", "payment_intent.requires_action",
     "payment_intent.succeeded",
-    "payment_method.attached", "payment_method.detached",
+    "payment_method.attached", "payment_method.detached", "payment_method.updated",
     "payout.canceled", "payout.created", "payout.failed", "payout.paid", "payout.updated",
     "refund.created", "refund.updated",
 )

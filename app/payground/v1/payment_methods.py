@@ -1,5 +1,5 @@
-"""/v1/payment_methods: create (publishable keys too), retrieve, attach, detach, list; and
-/v1/customers/{id}/payment_methods: a customer's list, and one of them."""
+"""/v1/payment_methods: create (publishable keys too), retrieve, update, attach, detach,
+list; and /v1/customers/{id}/payment_methods: a customer's list, and one of them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from ..http.context import scope, state
 from ..http.decorators import accepts, returns
 from ..http.intent_schemas import (CustomerPaymentMethodListParams, PaymentMethodAttach,
                                    PaymentMethodCreate, PaymentMethodListParams,
-                                   PaymentMethodOut, PaymentMethodRetrieve)
+                                   PaymentMethodOut, PaymentMethodRetrieve,
+                                   PaymentMethodUpdate)
 from ..http.schemas import list_schema
 from ..services import events, payment_methods
 from . import bp
@@ -37,6 +38,17 @@ def retrieve_payment_method(method_id, params):
     """Retrieve a payment method."""
     s = scope()
     return payment_methods.get_payment_method(s.account, s.livemode, method_id)
+
+
+@bp.post("/payment_methods/<method_id>")
+@requires("payment_method_write")
+@accepts(PaymentMethodUpdate)
+@returns(PaymentMethodOut)
+def update_payment_method(method_id, params):
+    """Update a payment method attached to a customer."""
+    s = scope()
+    return payment_methods.update_payment_method(s.account, s.livemode, s.clock, method_id,
+                                                 params)
 
 
 @bp.post("/payment_methods/<method_id>/attach")
