@@ -29,11 +29,29 @@ def _to_15(conn) -> None:
         _drop_columns(conn, table, *(name for name, _ in added))
 
 
+def _to_24(conn) -> None:
+    from payground.migrations import SETUP_INTENT_READ
+
+    conn.execute(sa.text("DROP TABLE setup_intents"))
+    _forget_permission(conn, SETUP_INTENT_READ)  # version 24 knew no such permission
+
+
 def _to_23(conn) -> None:
     from payground.migrations import ALLOW_REDISPLAY_COLUMNS
 
     for table, added in ALLOW_REDISPLAY_COLUMNS.items():
         _drop_columns(conn, table, *(name for name, _ in added))
+
+
+def _forget_permission(conn, permission: str) -> None:
+    rows = conn.execute(sa.text("SELECT id, permissions FROM api_keys WHERE permissions IS NOT "
+                                "NULL").columns(permissions=sa.JSON)).all()
+    took = sa.text("UPDATE api_keys SET permissions = :permissions WHERE id = :id").bindparams(
+        sa.bindparam("permissions", type_=sa.JSON))
+    for row in rows:
+        if permission in (row.permissions or []):
+            conn.execute(took, {"permissions": [p for p in row.permissions if p != permission],
+                                "id": row.id})
 
 
 def _to_22(conn) -> None:
@@ -46,14 +64,7 @@ def _to_22(conn) -> None:
 def _to_21(conn) -> None:
     from payground.migrations import ACCOUNT_READ
 
-    rows = conn.execute(sa.text("SELECT id, permissions FROM api_keys WHERE permissions IS NOT "
-                                "NULL").columns(permissions=sa.JSON)).all()
-    took = sa.text("UPDATE api_keys SET permissions = :permissions WHERE id = :id").bindparams(
-        sa.bindparam("permissions", type_=sa.JSON))
-    for row in rows:  # version 21 knew no such permission
-        if ACCOUNT_READ in (row.permissions or []):
-            conn.execute(took, {"permissions": [p for p in row.permissions if p != ACCOUNT_READ],
-                                "id": row.id})
+    _forget_permission(conn, ACCOUNT_READ)  # version 21 knew no such permission
 
 
 def _to_20(conn) -> None:
@@ -194,10 +205,10 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {24: _to_23, 23: _to_22, 22: _to_21, 21: _to_20, 20: _to_19, 19: _to_18, 18: _to_17,
-         17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11, 11: _to_10,
-         10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3, 3: _to_2,
-         2: _to_1}  # version -> its step down
+STEPS = {25: _to_24, 24: _to_23, 23: _to_22, 22: _to_21, 21: _to_20, 20: _to_19, 19: _to_18,
+         18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11,
+         11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3,
+         3: _to_2, 2: _to_1}  # version -> its step down
 
 
 def downgrade(engine, version: int, pepper: str) -> None:
@@ -297,6 +308,13 @@ def populate(client, version: int, wall) -> dict:
         answered = client.post(path[path.index("/3d_secure/"):],
                                data={"token": token, "action": "complete"})
         assert answered.status_code == 200, answered.get_data(as_text=True)
+    if version >= 25:  # SetupIntents: a card set up for the customer, one awaiting 3-D Secure
+        _ok(client.post("/v1/setup_intents", headers=auth, data={
+            "customer": made_customer["id"], "payment_method": "pm_card_visa",
+            "confirm": "true", "metadata[plan]": "monthly"}))
+        _ok(client.post("/v1/setup_intents", headers=auth, data={
+            "payment_method": "pm_card_authenticationRequiredOnSetup", "confirm": "true",
+            "return_url": "https://shop.example/saved"}))
     if version >= 3:  # webhooks: an endpoint made with an Idempotency-Key, its deliveries
         endpoint = _ok(client.post("/v1/webhook_endpoints",
                                    headers={**auth, "Idempotency-Key": "hook-1"}, data={
@@ -337,7 +355,8 @@ def seen_by_api(client, made) -> dict:
         seen[name] = [client.get("/v1/charges?limit=100", headers=auth).status_code]
     auth = {"Authorization": f"Bearer {body['rolled']}"}
     for path in ("/v1/balance", "/v1/charges?limit=100", "/v1/customers", "/v1/refunds",
-                 "/v1/payment_intents", "/v1/payouts", "/v1/events?limit=100",
+                 "/v1/payment_intents", "/v1/setup_intents", "/v1/payouts",
+                 "/v1/events?limit=100",
                  "/v1/webhook_endpoints"):
         seen[path] = client.get(path, headers=auth).get_json()
     session = {"Authorization": f"Bearer {body['session']}"}

@@ -18,7 +18,7 @@ SPEC = next(p for p in SPEC_PATHS if p.exists()).read_text()
 SPEC_FLAT = re.sub(r"\s+", " ", SPEC)
 
 PERMISSIONS = {f"{r}_{level}" for r in ("customer", "charge", "refund", "payment_intent",
-                                        "payment_method", "payout", "webhook")
+                                        "payment_method", "payout", "webhook", "setup_intent")
                for level in ("read", "write")}
 PERMISSIONS |= {"token_write", "token_read", "balance_read", "event_read",
                 "accounts_kyc_basic_read"}

@@ -287,16 +287,23 @@ def test_keys_made_before_version_15_are_no_ones_oauth_token(tmp_path, own_datab
     assert rolled.status_code == 201, rolled.get_json()
 
 
-def test_read_only_tokens_issued_before_version_22_read_the_account(tmp_path, own_database,
-                                                                     wall):
-    """Version 22: ``GET /v1/account`` needs ``accounts_kyc_basic_read``, which a ``read_only``
-    OAuth access token holds from its issue on (it holds every ``*_read``). One issued before
-    and still working gets it; a revoked one (its account disconnected) keeps what it held, as
-    the keys page lists it; a restricted key made by hand keeps the permissions chosen for it."""
+# (version taken back to, the upgrade step run twice, what its tokens gain, a read it opens)
+TOKEN_GRANTS = [(21, 22, ("accounts_kyc_basic_read", "setup_intent_read"), "/v1/account"),
+                (24, 25, ("setup_intent_read",), "/v1/setup_intents")]
+
+
+@pytest.mark.parametrize("version,step,gained,path", TOKEN_GRANTS)
+def test_read_only_tokens_issued_before_a_new_read_permission_get_it(
+        tmp_path, own_database, wall, version, step, gained, path):
+    """Version 22: ``GET /v1/account`` needs ``accounts_kyc_basic_read``; version 25:
+    ``/v1/setup_intents`` need ``setup_intent_read``. A ``read_only`` OAuth access token holds
+    every ``*_read`` from its issue on: one issued before and still working gets the new one;
+    a revoked one (its account disconnected) keeps what it held, as the keys page lists it; a
+    restricted key made by hand keeps the permissions chosen for it."""
     from urllib.parse import urlencode
 
     from payground.extensions import db
-    from payground.migrations import ACCOUNT_READ, SCHEMA_VERSION, UPGRADES
+    from payground.migrations import SCHEMA_VERSION, UPGRADES
     from tests.oauth_flow import Browser
     from tests.schema_history import downgrade
 
@@ -341,31 +348,33 @@ def test_read_only_tokens_issued_before_version_22_read_the_account(tmp_path, ow
         return {owner: row.permissions for owner, row in found.items()}
 
     with app.app_context():
-        downgrade(db.engine, 21, app.config["SECRET"])
+        downgrade(db.engine, version, app.config["SECRET"])
         old = held()
         db.engine.dispose()
 
     upgraded = make_app(tmp_path / "home", own_database, wall)
     client = upgraded.test_client()
-    read = client.get("/v1/account", headers={"Authorization": f"Bearer {token}"})
-    refused = client.get("/v1/account", headers={"Authorization": f"Bearer {reader}"})
-    revoked = client.get("/v1/account", headers={"Authorization": f"Bearer {gone_token}"})
+    read = client.get(path, headers={"Authorization": f"Bearer {token}"})
+    refused = client.get(path, headers={"Authorization": f"Bearer {reader}"})
+    revoked = client.get(path, headers={"Authorization": f"Bearer {gone_token}"})
     with upgraded.app_context():
         new = held()
         with db.engine.begin() as conn:
-            UPGRADES[22](conn)  # a second run (two workers upgrading) changes nothing
+            UPGRADES[step](conn)  # a second run (two workers upgrading) changes nothing
         again = held()
-        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        upgraded_to = db.session.execute(
+            sa.text("SELECT version FROM payground_schema")).scalar()
         db.session.remove()
         db.engine.dispose()
-    assert ACCOUNT_READ not in old["token"] and ACCOUNT_READ not in old["revoked"]
-    assert old["token"] == old["revoked"]  # version 21's read_only tokens, alike
-    assert new["token"] == sorted([*old["token"], ACCOUNT_READ])
+    assert not set(gained) & set(old["token"]) and not set(gained) & set(old["revoked"])
+    assert old["token"] == old["revoked"]  # that version's read_only tokens, alike
+    assert new["token"] == sorted([*old["token"], *gained])
     assert new["revoked"] == old["revoked"]  # never to be used again: its record stays
     assert new["reader"] == old["reader"] == ["charge_read"]
-    assert again == new and version == SCHEMA_VERSION
+    assert again == new and upgraded_to == SCHEMA_VERSION
     assert read.status_code == 200, read.get_json()
-    assert read.get_json()["id"] == business["account"]["id"]
+    if path == "/v1/account":
+        assert read.get_json()["id"] == business["account"]["id"]
     assert refused.status_code == 403
     assert revoked.status_code == 401
 

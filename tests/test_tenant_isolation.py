@@ -41,6 +41,7 @@ FROZEN = time.time()  # the walk's wall clock: nothing falls due while it runs
 PATH_KINDS = {
     "customer_id": "customer", "token_id": "token", "charge_id": "charge",
     "refund_id": "refund", "intent_id": "payment_intent", "method_id": "payment_method",
+    "setup_intent_id": "setup_intent",
     "payout_id": "payout", "txn_id": "balance_transaction", "event_id": "event",
     "endpoint_id": "webhook_endpoint", "key_id": "key", "drill_id": "drill",
     "request_id": "request", "rest": None, "filename": None, "account_id": "account",
@@ -83,7 +84,11 @@ V1_ID_PARAMS = {
     "source": {"/v1/charges": ("token",),
                "/v1/balance_transactions": ("charge", "refund", "payout")},
     "card": {"/v1/charges": ("token",)},  # the charge's legacy name for source
-    "client_secret": ("client_secret",), "destination": ("bank_account",),
+    "client_secret": {"/v1/payment_intents/<intent_id>": ("client_secret",),
+                      "/v1/payment_intents/<intent_id>/confirm": ("client_secret",),
+                      "/v1/setup_intents/<setup_intent_id>": ("setup_client_secret",),
+                      "/v1/setup_intents/<setup_intent_id>/confirm": ("setup_client_secret",)},
+    "destination": ("bank_account",),
     "starting_after": LISTED, "ending_before": LISTED,
     # A customer's default: one of its own payment methods, else one 400 for any id.
     "invoice_settings[default_payment_method]": ("payment_method",),
@@ -98,7 +103,7 @@ V1_NOT_IDS = {
     "error_on_requires_action", "expand", "limit", "metadata", "method", "name",
     "off_session", "payment_method_types", "phone", "reason", "receipt_email", "return_url",
     "setup_future_usage", "statement_descriptor", "statement_descriptor_suffix", "status",
-    "type", "types", "url", "card[address_city]", "card[address_country]",
+    "type", "types", "url", "usage", "card[address_city]", "card[address_country]",
     "card[address_line1]", "card[address_line2]", "card[address_state]", "card[address_zip]",
     "card[currency]", "preferred_locales", "tax_exempt", "invoice_prefix",
     "next_invoice_sequence", "transfer_group", "allow_redisplay",
@@ -117,6 +122,7 @@ V1_LISTS = {
     "/v1/payment_methods": "payment_method",
     "/v1/customers/<customer_id>/payment_methods": "payment_method",
     "/v1/payouts": "payout", "/v1/webhook_endpoints": "webhook_endpoint",
+    "/v1/setup_intents": "setup_intent",
     # A platform's connected accounts (A is connected to none: B's account, or A's own, as a
     # cursor is a made-up id's 404; tests/api/test_accounts.py walks a platform's own).
     "/v1/accounts": "account",
@@ -136,7 +142,11 @@ V1_BASE = {
     ("POST", "/v1/payment_methods/<method_id>/attach"): {"customer": Own("customer")},
     # What A's own page would send (a publishable key needs it); a secret key may send it too.
     ("POST", "/v1/payment_intents/<intent_id>/confirm"): {"client_secret": Own("client_secret")},
+    ("POST", "/v1/setup_intents/<setup_intent_id>/confirm"): {
+        "client_secret": Own("setup_client_secret")},
 }
+# Each intent kind's client secret (the name of its secret among an account's objects).
+SECRETS = {"payment_intent": "client_secret", "setup_intent": "setup_client_secret"}
 
 # The session's routes do not declare a schema: each lists the id parameters it takes (an
 # empty mapping: none). A route missing here fails the walk.
@@ -348,6 +358,9 @@ def _populate(side: Side, live: bool, events: list[str]) -> None:
         "amount": "2000", "currency": "usd", "customer": ids["customer"],
         "payment_method": saved}, key=sk)
     ids["payment_intent"], ids["client_secret"] = intent["id"], intent["client_secret"]
+    setup = _call(side, "POST", "/v1/setup_intents", {"customer": ids["customer"],
+                                                      "payment_method": saved}, key=sk)
+    ids["setup_intent"], ids["setup_client_secret"] = setup["id"], setup["client_secret"]
     ids["webhook_endpoint"] = _call(side, "POST", "/v1/webhook_endpoints", {
         "url": "http://127.0.0.1:9/hook", "enabled_events[]": events}, key=sk)["id"]
     ids["key"], ids["secret_key"] = side.handle.key_id(sk), sk
@@ -674,10 +687,11 @@ def walk_route(world: World, method: str, rule: str) -> Walk:
                 value = theirs[PATH_KINDS[name]]
                 fake = made_up(value)
                 extra, fake_extra = {}, {}
-                if PATH_KINDS[name] == "payment_intent" and "client_secret" in params:
+                if PATH_KINDS[name] in SECRETS and "client_secret" in params:
                     # With its own client secret: what a page of B's would send.
-                    extra = {"client_secret": theirs["client_secret"]}
-                    fake_extra = {"client_secret": made_up(theirs["client_secret"])}
+                    secret = theirs[SECRETS[PATH_KINDS[name]]]
+                    extra = {"client_secret": secret}
+                    fake_extra = {"client_secret": made_up(secret)}
                 asked = (fill(rule, {**own_path, name: value}), {**base, **extra}, value)
                 twin = (fill(rule, {**own_path, name: fake}), {**base, **fake_extra}, fake)
                 expected = PATH_NOT_A_404.get(PATH_KINDS[name], 404)

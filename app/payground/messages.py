@@ -374,19 +374,54 @@ INTENT_AUTHENTICATION_FAILURE = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
     "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."
 )
+# SetupIntents: Stripe's wording (its PaymentIntent messages with "SetupIntent"; the failed
+# authentication's as Stripe's setup_intent.setup_failed events show it).
+SETUP_INTENT_AUTHENTICATION_FAILURE = (
+    "The latest attempt to set up the payment method has failed because authentication failed."
+)
+SETUP_CONFIRM_SUCCEEDED = (
+    "You cannot confirm this SetupIntent because it has already succeeded after being "
+    "previously confirmed."
+)
+SETUP_CONFIRM_STATE = (
+    "You cannot confirm this SetupIntent because it has a status of {status}. Only a "
+    "SetupIntent with one of the following statuses may be confirmed: requires_payment_method, "
+    "requires_confirmation, requires_action."
+)
+SETUP_MISSING_PAYMENT_METHOD = (
+    "You cannot confirm this SetupIntent because it's missing a payment method. You can either "
+    "update the SetupIntent with a payment method and then confirm it again, or confirm it "
+    "again directly with a payment method."
+)
+SETUP_CANCEL_STATE = (
+    "You cannot cancel this SetupIntent because it has a status of {status}. Only a "
+    "SetupIntent with one of the following statuses may be canceled: requires_payment_method, "
+    "requires_confirmation, requires_action."
+)
+SETUP_UPDATE_STATE = (
+    "This SetupIntent's {field} could not be updated because it has a status of {status}. You "
+    "may only update the {field} of a SetupIntent with one of the following statuses: "
+    "requires_payment_method, requires_confirmation, requires_action."
+)
+SETUP_CLIENT_SECRET_MISMATCH = (
+    "The client_secret provided does not match the client_secret associated with the "
+    "SetupIntent."
+)
+SETUP_CONFIRM_ONLY_PARAM = ("The parameter `{param}` cannot be passed when creating a "
+                            "SetupIntent unless `confirm` is set to true.")
 RETURN_URL_INVALID = (
     "Invalid URL: {url}. return_url must be an absolute URL the customer's browser can open "
     "(https://shop.example/done, or an app's own scheme: myapp://done)."
 )
 AUTHENTICATION_NOT_FOUND = (
     "No such authentication. The link is incomplete, or a later confirmation of the "
-    "PaymentIntent replaced it: use the next_action of the PaymentIntent as it is now."
+    "PaymentIntent (or SetupIntent) replaced it: use its next_action as it is now."
 )
 AUTHENTICATION_FINISHED = (
     "This authentication has already been {outcome}; the PaymentIntent is now {status}."
 )
 AUTHENTICATION_NOT_AWAITED = (
-    "This PaymentIntent no longer awaits authentication: its status is {status}."
+    "This {noun} no longer awaits authentication: its status is {status}."
 )
 AUTHENTICATION_ACTION_INVALID = (
     "Invalid action: choose Complete authentication or Fail authentication (action=complete "

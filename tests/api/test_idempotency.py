@@ -382,6 +382,7 @@ def every_post_route(account) -> list[tuple[str, str, dict]]:
                         {"customer": customer}).status_code == 200
     payout, doomed_payout = (made("/v1/payouts", {"amount": 100, "currency": "usd"})
                              for _ in range(2))
+    setup, doomed_setup = (made("/v1/setup_intents", {}) for _ in range(2))
     endpoint = made("/v1/webhook_endpoints", {"url": "https://example.com/hook",
                                               "enabled_events[]": "*"})
     return [
@@ -413,6 +414,13 @@ def every_post_route(account) -> list[tuple[str, str, dict]]:
          {"customer": customer}),
         ("/v1/payment_methods/<method_id>/detach", f"/v1/payment_methods/{attached}/detach",
          {}),
+        ("/v1/setup_intents", "/v1/setup_intents", {"usage": "on_session"}),
+        ("/v1/setup_intents/<setup_intent_id>", f"/v1/setup_intents/{setup}",
+         {"description": "card for order 9"}),
+        ("/v1/setup_intents/<setup_intent_id>/confirm", f"/v1/setup_intents/{setup}/confirm",
+         {"payment_method": "pm_card_visa"}),
+        ("/v1/setup_intents/<setup_intent_id>/cancel",
+         f"/v1/setup_intents/{doomed_setup}/cancel", {}),
         ("/v1/payouts", "/v1/payouts", {"amount": 100, "currency": "usd"}),
         ("/v1/payouts/<payout_id>", f"/v1/payouts/{payout}", {"metadata[batch]": "7"}),
         ("/v1/payouts/<payout_id>/cancel", f"/v1/payouts/{doomed_payout}/cancel", {}),

@@ -103,6 +103,18 @@ def test_a_customer_has_invoice_settings(account):
     assert unknown_to_stripe(customer, stripe.Customer, "customer") == []
 
 
+def test_a_setup_intent_has_only_stripes_fields(account):
+    intent = post(account, "/v1/setup_intents", payment_method="pm_card_chargeDeclined")
+    declined = account.post(f"/v1/setup_intents/{intent['id']}/confirm")
+    assert declined.status_code == 402
+    failed = get(account, f"/v1/setup_intents/{intent['id']}")
+    assert failed["last_setup_error"]["code"] == "card_declined"
+    assert unknown_to_stripe(failed, stripe.SetupIntent, "setup_intent") == []
+    asked = post(account, "/v1/setup_intents", payment_method="pm_card_authenticationRequired",
+                 confirm="true", return_url="https://shop.example/done")
+    assert unknown_to_stripe(asked, stripe.SetupIntent, "setup_intent") == []
+
+
 def test_a_payment_intent_has_no_invoice(account):
     intent = post(account, "/v1/payment_intents", amount=2000, currency="usd",
                   payment_method="pm_card_visa", confirm="true")

@@ -77,10 +77,13 @@ def test_every_read_route_serves_the_write_permission_too(app, account):
 
 
 # What SPEC §3/§4 let a publishable key do: tokens, payment methods, and the client-secret
-# flow of a PaymentIntent. Every other route is Stripe's 401 secret_key_required.
+# flow of a PaymentIntent (and of a SetupIntent, as Stripe.js confirms one). Every other route
+# is Stripe's 401 secret_key_required.
 PUBLISHABLE_ROUTES = {("POST", "/v1/tokens"), ("POST", "/v1/payment_methods"),
                       ("GET", "/v1/payment_intents/xx_missing"),
-                      ("POST", "/v1/payment_intents/xx_missing/confirm")}
+                      ("POST", "/v1/payment_intents/xx_missing/confirm"),
+                      ("GET", "/v1/setup_intents/xx_missing"),
+                      ("POST", "/v1/setup_intents/xx_missing/confirm")}
 
 
 def test_a_publishable_key_reaches_only_what_the_spec_allows(app, account):

@@ -641,8 +641,8 @@ def test_a_method_detached_while_waiting_is_spent_however_it_ends(account, end):
     else:
         canceled = account.post(f"/v1/payment_intents/{pi['id']}/cancel").get_json()
         assert canceled["status"] == "canceled"
-        page_error(press(account, pi), 400,
-                   messages.AUTHENTICATION_NOT_AWAITED.format(status="canceled"))
+        page_error(press(account, pi), 400, messages.AUTHENTICATION_NOT_AWAITED.format(
+            noun="PaymentIntent", status="canceled"))
     assert charges_of(account, pi["id"]) == []
     assert account.get(f"/v1/payment_methods/{method}").get_json()["customer"] is None
     spent(create(account, payment_method=method, customer=customer, confirm="true"))
@@ -673,8 +673,8 @@ def test_updates_while_waiting(account):
     assert (kept["status"], kept["next_action"]) == ("requires_action", pi["next_action"])
     changed = account.post(f"/v1/payment_intents/{pi['id']}", {"amount": 2500}).get_json()
     assert (changed["status"], changed["next_action"]) == ("requires_confirmation", None)
-    page_error(press(account, pi), 400,
-               messages.AUTHENTICATION_NOT_AWAITED.format(status="requires_confirmation"))
+    page_error(press(account, pi), 400, messages.AUTHENTICATION_NOT_AWAITED.format(
+        noun="PaymentIntent", status="requires_confirmation"))
     assert charges_of(account, pi["id"]) == []
 
 
@@ -683,7 +683,7 @@ def test_a_canceled_intent_no_longer_awaits_authentication(account):
     canceled = account.post(f"/v1/payment_intents/{pi['id']}/cancel").get_json()
     assert (canceled["status"], canceled["next_action"]) == ("canceled", None)
     path, token = page_path(pi)
-    message = messages.AUTHENTICATION_NOT_AWAITED.format(status="canceled")
+    message = messages.AUTHENTICATION_NOT_AWAITED.format(noun="PaymentIntent", status="canceled")
     page_error(account.client.get(f"{path}?token={token}"), 400, message)
     page_error(press(account, pi), 400, message)
     assert retrieve(account, pi["id"])["status"] == "canceled"

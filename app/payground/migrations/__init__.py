@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 24
+SCHEMA_VERSION = 25
 
 
 class DatabaseTooNew(Exception):
@@ -389,6 +389,12 @@ def _v22_read_only_tokens_read_the_account(conn) -> None:
     access tokens: a restricted key someone made keeps the permissions chosen for it. Nor a
     revoked token (its connection's end revoked it too): it can never use the permission, and
     the keys page lists what it held, which stays true."""
+    _grant_read_only_tokens(conn, ACCOUNT_READ)
+
+
+def _grant_read_only_tokens(conn, permission: str) -> None:
+    """Add ``permission`` to every working ``read_only`` OAuth access token (a restricted key
+    of a connection, not revoked) that lacks it: a second run changes nothing."""
     from sqlalchemy import JSON, bindparam
 
     rows = conn.execute(text(
@@ -398,8 +404,8 @@ def _v22_read_only_tokens_read_the_account(conn) -> None:
         bindparam("permissions", type_=JSON))
     for row in rows:
         held = list(row.permissions or [])
-        if ACCOUNT_READ not in held:
-            conn.execute(grant, {"permissions": sorted([*held, ACCOUNT_READ]), "id": row.id})
+        if permission not in held:
+            conn.execute(grant, {"permissions": sorted([*held, permission]), "id": row.id})
 
 
 # Columns version 23 adds, as version 16's: what 3-D Secure did for a charge.
@@ -449,6 +455,18 @@ def _v24_payment_method_allow_redisplay(conn) -> None:
     _add_columns(conn, ALLOW_REDISPLAY_COLUMNS)
 
 
+# What a read-only OAuth access token gained at version 25, with /v1/setup_intents.
+SETUP_INTENT_READ = "setup_intent_read"
+
+
+def _v25_setup_intents(conn) -> None:
+    """SetupIntents (their table is new: created above). A ``read_only`` OAuth access token
+    holds every ``*_read`` permission as it is issued: those issued before and still working
+    get ``setup_intent_read``, as version 22 gave them ``accounts_kyc_basic_read`` (and for
+    the same reasons, a restricted key someone made, or a revoked token, keeps what it has)."""
+    _grant_read_only_tokens(conn, SETUP_INTENT_READ)
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -473,6 +491,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     22: _v22_read_only_tokens_read_the_account,
     23: _v23_charge_authentication,
     24: _v24_payment_method_allow_redisplay,
+    25: _v25_setup_intents,
 }
 
 _meta = MetaData()

@@ -18,6 +18,7 @@ from .payment_intent import PaymentIntent
 from .payment_method import PaymentMethod
 from .payout import Payout
 from .refund import Refund
+from .setup_intent import SetupIntent
 from .request_log import RequestLog
 from .token import Token
 from .webhook import WebhookDelivery, WebhookEndpoint
@@ -27,5 +28,6 @@ __all__ = ["Account", "AccountScoped", "ApiKey", "AuditEvent", "AuthorizationCod
            "Event", "IdempotencyRecord", "LeakDrill",
            "LedgerBalance", "LedgerEntry", "LedgerJournal", "LedgerSchedule", "OAuthConnection",
            "PaymentIntent",
-           "PaymentMethod", "Payout", "RefreshToken", "Refund", "RequestLog", "Session", "Token",
+           "PaymentMethod", "Payout", "RefreshToken", "Refund", "RequestLog", "Session", "SetupIntent",
+           "Token",
            "UsedFormNonce", "WebhookDelivery", "WebhookEndpoint", "db"]

@@ -309,7 +309,8 @@ def audit_browser_use(key: CallerKey, *, origin: str, now: int,
 # ``GET /v1/account`` names ``rak_accounts_kyc_basic_read``): read only, as nothing here
 # changes an account through ``/v1``.
 PERMISSIONS = tuple(f"{resource}_{level}" for resource in (
-    "customer", "charge", "refund", "payment_intent", "payment_method", "payout", "webhook")
+    "customer", "charge", "refund", "payment_intent", "payment_method", "payout", "webhook",
+    "setup_intent")
     for level in ("read", "write")) + ("token_read", "token_write", "balance_read", "event_read",
                                        "accounts_kyc_basic_read")
 MAX_GRACE = 7 * 86400

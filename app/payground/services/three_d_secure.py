@@ -1,4 +1,5 @@
-"""3-D Secure for PaymentIntents: asking the customer to authenticate, and the page's answer.
+"""3-D Secure for PaymentIntents and SetupIntents: asking the customer to authenticate, and
+the page's answer.
 
 A confirmation whose card wants authentication (``core.three_d_secure``) charges nothing: the
 intent waits in ``requires_action`` (``payment_intent.requires_action``), its ``next_action``
@@ -17,6 +18,10 @@ confirmed with it again, and saving it (``setup_future_usage``) does not attach 
 The link's token is random and belongs to one authentication of one intent (and so to its
 account and mode); a later confirmation makes a new one. Without the current token, an intent
 is as unknown as a made-up id: the page tells nobody which intents exist.
+
+A SetupIntent (``seti_...``) waits on the same page in the same way (``begin``); its answer
+sets the card up or fails the setup (``services.setup_intents.answer``), and the browser goes
+back with Stripe's ``setup_intent`` and ``setup_intent_client_secret``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from ..errors import CardError, InvalidRequestError, ResourceMissing
 from ..models.account import Account
 from ..models.base import db
 from ..models.payment_intent import PaymentIntent
+from ..models.setup_intent import SetupIntent
 from . import events
 from .common import locking
 
@@ -50,6 +56,17 @@ def ask(account, livemode: bool, now: int, intent: PaymentIntent, method, *,
 
     :param page_url: the authentication page's address at this server (``.../3d_secure``).
     """
+    begin(intent, method, return_url=return_url, page_url=page_url)
+    intent.last_payment_error, intent.last_payment_error_method = None, None
+    events.emit(account, livemode, now, "payment_intent.requires_action", intent)
+    db.session.commit()
+    return intent
+
+
+def begin(intent: PaymentIntent | SetupIntent, method, *, return_url: str | None,
+          page_url: str) -> None:
+    """Make ``intent`` (either kind) wait in ``requires_action`` for a new authentication of
+    ``method``, with a new link; the caller clears its last error, emits and commits."""
     token = secrets.token_hex(24)  # no "_": never read as a key (``core.keys``) in a URL
     if method.customer_id is None:
         # Used without a customer, as a charged one is: no other payment may take it (the
@@ -57,16 +74,12 @@ def ask(account, livemode: bool, now: int, intent: PaymentIntent, method, *,
         # intent still may, while it holds it (``held_method_id``).
         method.spent = True
     intent.payment_method, intent.status = method, "requires_action"
-    intent.last_payment_error, intent.last_payment_error_method = None, None
     intent.authentication = {"token": token, "url": f"{page_url}/{intent.id}?token={token}",
                              "return_url": return_url, "outcome": None,
                              "payment_method": method.id, "customer": method.customer_id}
-    events.emit(account, livemode, now, "payment_intent.requires_action", intent)
-    db.session.commit()
-    return intent
 
 
-def held_method_id(intent: PaymentIntent) -> str | None:
+def held_method_id(intent: PaymentIntent | SetupIntent) -> str | None:
     """The payment method ``intent`` holds for an authentication not yet answered: ``ask``
     spent it, and this intent (only) may still be confirmed or updated with it."""
     found = intent.authentication
@@ -96,7 +109,7 @@ def _detached(found: dict, method) -> bool:
         and method.customer_id is None
 
 
-def awaiting(intent_id: str, token: str | None) -> PaymentIntent:
+def awaiting(intent_id: str, token: str | None) -> PaymentIntent | SetupIntent:
     """The intent the page's link names, still waiting for this authentication.
 
     :raises ResourceMissing: no such intent, or not with this token (404).
@@ -106,7 +119,7 @@ def awaiting(intent_id: str, token: str | None) -> PaymentIntent:
 
 
 def answer(intent_id: str, token: str | None, action: str | None, *,
-           clock) -> tuple[PaymentIntent, str | None]:
+           clock) -> tuple[PaymentIntent | SetupIntent, str | None]:
     """Complete (``action=complete``) or fail (``fail``) the authentication; returns the intent
     and where to send the browser (the ``return_url`` with Stripe's parameters), if anywhere.
 
@@ -135,12 +148,17 @@ def answer(intent_id: str, token: str | None, action: str | None, *,
     account = db.session.get(Account, intent.account_id)
     now, method = clock.for_account(account), intent.payment_method
     intent.authentication = {**intent.authentication, "outcome": outcome}
+    reusable = not _detached(intent.authentication, method)
     with events.by_the_customer():
-        if action == "complete":
+        if isinstance(intent, SetupIntent):
+            from .setup_intents import answer as set_up  # imports this module
+
+            set_up(account, now, intent, method, completed=action == "complete",
+                   reusable=reusable)
+        elif action == "complete":
             try:
                 charge_intent(account, intent.livemode, now, intent, method,
-                              authenticated=details(),
-                              reusable=not _detached(intent.authentication, method))
+                              authenticated=details(), reusable=reusable)
             except CardError:
                 pass  # declined after all (it is committed): the intent says so
         else:
@@ -154,9 +172,12 @@ def answer(intent_id: str, token: str | None, action: str | None, *,
     return intent, _return_to(intent)
 
 
-def _find(intent_id: str, token: str | None, *, lock: bool = False) -> PaymentIntent:
-    # Any account's intent: the token, not a key, says who may answer.
-    query = select(PaymentIntent).where(PaymentIntent.id == intent_id)
+def _find(intent_id: str, token: str | None, *,
+          lock: bool = False) -> PaymentIntent | SetupIntent:
+    # Any account's intent: the token, not a key, says who may answer. The id's prefix says
+    # which kind it is (ids are made with their model's prefix, and no prefix is another's).
+    model = SetupIntent if intent_id.startswith(SetupIntent.id_prefix) else PaymentIntent
+    query = select(model).where(model.id == intent_id)
     intent = _with_token(db.session.execute(query).scalar_one_or_none(), token)
     if lock:
         # Only once the token matched: a wrong link must not lock (and so wait on, or hold
@@ -166,7 +187,7 @@ def _find(intent_id: str, token: str | None, *, lock: bool = False) -> PaymentIn
     return intent
 
 
-def _with_token(intent: PaymentIntent | None, token: str | None) -> PaymentIntent:
+def _with_token(intent, token: str | None):
     found = intent.authentication if intent is not None else None
     if not token or not found or not hmac.compare_digest(token.encode(),
                                                           found["token"].encode()):
@@ -174,26 +195,32 @@ def _with_token(intent: PaymentIntent | None, token: str | None) -> PaymentInten
     return intent
 
 
-def _checked(intent: PaymentIntent) -> PaymentIntent:
+def noun(intent: PaymentIntent | SetupIntent) -> str:
+    """How the page and its messages name ``intent``'s kind."""
+    return "SetupIntent" if isinstance(intent, SetupIntent) else "PaymentIntent"
+
+
+def _checked(intent):
     outcome = intent.authentication["outcome"]
     if outcome is not None:
         raise InvalidRequestError(messages.AUTHENTICATION_FINISHED.format(
             outcome="completed" if outcome == "succeeded" else "failed", status=intent.status))
     if intent.status != "requires_action":  # canceled, updated, or confirmed without it
         raise InvalidRequestError(messages.AUTHENTICATION_NOT_AWAITED.format(
-            status=intent.status))
+            noun=noun(intent), status=intent.status))
     return intent
 
 
-def _return_to(intent: PaymentIntent) -> str | None:
+def _return_to(intent) -> str | None:
     """The ``return_url`` with Stripe's ``payment_intent``, ``payment_intent_client_secret``
-    and ``redirect_status`` added (after the merchant's own query, left as it was)."""
+    (a SetupIntent's: ``setup_intent``, ``setup_intent_client_secret``) and
+    ``redirect_status`` added (after the merchant's own query, left as it was)."""
     return_url = intent.authentication.get("return_url")
     if not return_url:
         return None
     status = "succeeded" if intent.status in SUCCEEDED else "failed"
-    ours = urlencode({"payment_intent": intent.id,
-                      "payment_intent_client_secret": intent.client_secret,
+    ours = urlencode({intent.object: intent.id,
+                      f"{intent.object}_client_secret": intent.client_secret,
                       "redirect_status": status})
     parts = urlsplit(return_url)
     query = f"{parts.query}&{ours}" if parts.query else ours

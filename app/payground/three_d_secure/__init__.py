@@ -1,6 +1,6 @@
 """The 3-D Secure page at ``/3d_secure``: Payground's stand-in for the card issuer's.
 
-A PaymentIntent waiting in ``requires_action`` links here from its ``next_action``
+A PaymentIntent (or SetupIntent) waiting in ``requires_action`` links here from its ``next_action``
 (``/3d_secure/<intent>?token=...``). As on Stripe's test page, whoever opens the link chooses
 "Complete authentication" or "Fail authentication"; the intent moves on and the browser goes
 to the confirmation's ``return_url`` (with Stripe's ``payment_intent``,
@@ -30,8 +30,11 @@ def page(intent_id):
     token = request.args.get("token")
     intent = three_d_secure.awaiting(intent_id, token)
     card = intent.payment_method
+    # A SetupIntent has no amount: its page asks to save the card, not to pay.
+    amount = money.format_amount(intent.amount, intent.currency) \
+        if hasattr(intent, "amount") else None
     return render_template("three_d_secure/page.html", intent=intent, token=token,
-                           amount=money.format_amount(intent.amount, intent.currency),
+                           amount=amount, noun=three_d_secure.noun(intent),
                            brand=cards.BRAND_NAMES.get(card.brand, card.brand), last4=card.last4)
 
 
@@ -43,7 +46,8 @@ def answer(intent_id):
                                               clock=state().clock)
     if return_to:
         return redirect(return_to, 303)  # a GET there, as after Stripe's page
-    return render_template("three_d_secure/done.html", intent=intent)
+    return render_template("three_d_secure/done.html", intent=intent,
+                           noun=three_d_secure.noun(intent))
 
 
 @bp.errorhandler(StripeError)

@@ -6,75 +6,25 @@ A publishable key may retrieve and confirm one intent when it shows the intent's
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from flask import request
 
-from ..errors import StripeError
 from ..http.auth import requires
-from ..http.context import public_base_url, scope, state
+from ..http.context import scope, state
 from ..http.decorators import accepts, returns
 from ..http.intent_schemas import (PUBLIC_INTENT_FIELDS, PaymentIntentCancel,
                                    PaymentIntentCapture, PaymentIntentConfirm,
                                    PaymentIntentCreate, PaymentIntentListParams,
-                                   PaymentIntentOut, PaymentIntentRetrieve, PaymentIntentUpdate,
-                                   PaymentMethodOut)
+                                   PaymentIntentOut, PaymentIntentRetrieve, PaymentIntentUpdate)
 from ..http.schemas import list_schema
 from ..models.payment_intent import PaymentIntent
-from ..models.payment_method import PaymentMethod
 from ..services import events, payment_intents
 from . import bp
+from .intent_views import IntentViews, page_url, publishable
 
 events.register_schema("payment_intent", PaymentIntentOut)
 
-
-def _publishable() -> bool:
-    return scope().api_key.type == "publishable"
-
-
-def _page_url() -> str:
-    """Where this server serves the 3-D Secure page, as a browser reaches it."""
-    from ..three_d_secure import bp as page  # a blueprint of its own, not /v1's
-
-    return f"{public_base_url()}{page.url_prefix}"
-
-
-def _shown(data: dict) -> dict:
-    """What the caller's key may see of a dumped intent."""
-    if not _publishable():
-        return data
-    return {name: value for name, value in data.items() if name in PUBLIC_INTENT_FIELDS}
-
-
-def _objects_in_errors(view: Callable) -> Callable:
-    """Render the intent (and payment method) a service put in an error, as Stripe does."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except StripeError as error:
-            intent = error.extra.get("payment_intent")
-            if isinstance(intent, PaymentIntent):
-                error.extra["payment_intent"] = _shown(PaymentIntentOut().dump(intent))
-            method = error.extra.get("payment_method")
-            if isinstance(method, PaymentMethod):
-                error.extra["payment_method"] = PaymentMethodOut().dump(method)
-            raise
-
-    return wrapper
-
-
-def _for_the_key(view: Callable) -> Callable:
-    """Trim a dumped intent to what a publishable key may see."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        data, status = view(*args, **kwargs)
-        return _shown(data), status
-
-    return wrapper
+_views = IntentViews("payment_intent", PaymentIntent, PaymentIntentOut, PUBLIC_INTENT_FIELDS)
+_objects_in_errors, _for_the_key = _views.objects_in_errors, _views.for_the_key
 
 
 @bp.post("/payment_intents")
@@ -86,7 +36,7 @@ def create_payment_intent(params):
     """Create a PaymentIntent (and confirm it, with ``confirm=true``)."""
     s = scope()
     return payment_intents.create_payment_intent(s.account, s.livemode, s.clock, params,
-                                                 pepper=state().pepper, page_url=_page_url())
+                                                 pepper=state().pepper, page_url=page_url())
 
 
 @bp.get("/payment_intents/<intent_id>")
@@ -99,7 +49,7 @@ def retrieve_payment_intent(intent_id, params):
     s = scope()
     return payment_intents.get_payment_intent(s.account, s.livemode, s.clock, intent_id,
                                               client_secret=params.get("client_secret"),
-                                              publishable=_publishable())
+                                              publishable=publishable())
 
 
 @bp.post("/payment_intents/<intent_id>")
@@ -125,8 +75,8 @@ def confirm_payment_intent(intent_id, params):
     s = scope()
     return payment_intents.confirm_payment_intent(s.account, s.livemode, s.clock, intent_id,
                                                   params, pepper=state().pepper,
-                                                  publishable=_publishable(),
-                                                  page_url=_page_url())
+                                                  publishable=publishable(),
+                                                  page_url=page_url())
 
 
 @bp.post("/payment_intents/<intent_id>/capture")
