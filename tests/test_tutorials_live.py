@@ -9,6 +9,7 @@ That every program is embedded verbatim in the README is checked by ``test_tutor
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -278,6 +279,95 @@ def test_another_folders_keys_in_the_environment_change_nothing(server, tmp_path
     # What it says to do works: with this .env loaded again, this account is activated.
     project.run("activate.py")
     assert project.get("live", "/v1/balance")["livemode"] is True
+
+
+LOAD = "set -a; . ./.env; set +a"  # the README's line, in a real shell
+
+
+def in_shell(project: Project, script: str, status: int = 0) -> subprocess.CompletedProcess:
+    """``script`` run by bash in the project's folder, from a terminal holding no STRIPE_
+    variable yet (the README's lines load them); ``python X.py`` is this suite's Python
+    running the lesson's program."""
+    script = re.sub(r"\bpython (\w+\.py)", lambda m: f"{sys.executable} {LESSON / m[1]}",
+                    script)
+    result = subprocess.run(["bash", "-c", script],
+                            cwd=project.path, env=project.env, capture_output=True, text=True,
+                            timeout=PROGRAM_TIMEOUT)
+    assert result.returncode == status, result.stdout + result.stderr
+    return result
+
+
+def test_the_readmes_terminals_step_by_step_pass_the_check(server, tmp_path):
+    """The development terminal (.env loaded), then the production one (.env loaded, the
+    README's export line): this .env's keys either way, test or live, so the programs go on;
+    in a shell that loaded another folder's .env first too, once this one is loaded."""
+    project = Project(server, tmp_path)
+    other = tmp_path / "elsewhere"
+    init_elsewhere(project, other)
+    login_again(project)
+    cd_here = f"cd {shlex.quote(str(other))} && {LOAD} && cd {shlex.quote(str(project.path))} && "
+    activated = in_shell(project, f"{cd_here}{LOAD}; python activate.py")
+    assert activated.stdout.startswith("live mode on for Ada's Bakery")
+    live_secret = project.dotenv()["STRIPE_LIVE_SECRET_KEY"]
+    kept = f"live mode is already on: keeping STRIPE_LIVE_SECRET_KEY={masked(live_secret)}\n"
+    production = f"{LOAD}; {production_export_line()}; "
+    for script in (f"{LOAD}; python activate.py", f"{production}python activate.py",
+                   f"{cd_here}{production}python activate.py"):
+        assert in_shell(project, script).stdout == kept, script
+    # Only the live keys, exported by hand in a new terminal (as a deployment would have them).
+    env = project.dotenv()
+    by_hand = (f"export STRIPE_API_BASE={env['STRIPE_API_BASE']} "
+               f"STRIPE_SECRET_KEY={env['STRIPE_LIVE_SECRET_KEY']} "
+               f"STRIPE_PUBLISHABLE_KEY={env['STRIPE_LIVE_PUBLISHABLE_KEY']}; ")
+    assert in_shell(project, f"{by_hand}python activate.py").stdout == kept
+    # Skipping the load after the `cd`, in either terminal: said, nothing changed.
+    before = project.dotenv()
+    for script in (f"{cd_here}python activate.py", f"{cd_here}python payout.py"):
+        result = in_shell(project, script, status=1)
+        assert (result.stdout, result.stderr) == ("", NOT_LOADED_HERE), script
+    assert project.dotenv() == before
+
+
+def test_payground_activate_then_the_production_terminal(server, tmp_path):
+    """Activated elsewhere first (lesson 1, the dashboard): `payground activate` writes this
+    folder's live keys, and the README's production terminal then passes the check."""
+    project = Project(server, tmp_path)
+    project.dashboard("POST", "/sandbox/account/activate", json={})
+    project.run_args([sys.executable, "-m", "payground", "activate"])
+    live_secret = project.dotenv()["STRIPE_LIVE_SECRET_KEY"]
+    result = in_shell(project, f"{LOAD}; {production_export_line()}; python activate.py")
+    assert result.stdout == (f"live mode is already on: keeping STRIPE_LIVE_SECRET_KEY="
+                             f"{masked(live_secret)}\n")
+
+
+@pytest.mark.parametrize("spelling", [
+    'export {name}="{value}"  # written by payground',
+    "{name}='{value}'",
+    "{name}=pk_test_someoneElsesOldKey1234\n{name}={value}",  # the last one wins, as sourced
+])
+def test_the_check_reads_env_as_the_shell_does(server, tmp_path, spelling):
+    """.env as a learner may have edited it: python-dotenv and the shell read the same keys."""
+    project = Project(server, tmp_path)
+    path = project.path / ".env"
+    lines_ = path.read_text().splitlines()
+    for name in ("STRIPE_PUBLISHABLE_KEY",):
+        [i] = [n for n, line in enumerate(lines_) if line.startswith(f"{name}=")]
+        lines_[i] = spelling.format(name=name, value=lines_[i].partition("=")[2])
+    path.write_text("\n".join(lines_) + "\n")
+    result = in_shell(project, f"{LOAD}; python activate.py")
+    assert result.stdout.startswith("live mode on for Ada's Bakery"), result.stderr
+
+
+def test_a_env_without_a_publishable_key_cannot_tell_and_goes_on(server, tmp_path):
+    """No STRIPE_PUBLISHABLE_KEY in .env (deleted by hand), the shell still holding the
+    account's: the check can't tell and stops nothing (the session's check still runs)."""
+    project = Project(server, tmp_path)
+    env = project.keys("test")
+    path = project.path / ".env"
+    path.write_text("".join(line for line in path.read_text().splitlines(keepends=True)
+                            if not line.startswith("STRIPE_PUBLISHABLE_KEY=")))
+    result = project.run_args([sys.executable, str(LESSON / "activate.py")], env)
+    assert result.stdout.startswith("live mode on for Ada's Bakery")
 
 
 # --- production: live keys ------------------------------------------------------------------

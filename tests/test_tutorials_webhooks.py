@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import re
+import shlex
 import socket
 import stat
 import subprocess
@@ -329,6 +330,81 @@ def test_another_folders_keys_in_the_environment_make_and_roll_nothing(project, 
     assert (project.dotenv(), both_accounts(project, other)) == before
     # What it says to do works: with this .env loaded again, the roll goes through.
     assert run(project, "roll_secret.py", "0")[0].startswith("new signing secret whsec_")
+
+
+def in_shell(project: LessonProject, script: str, status: int = 0) -> list[str]:
+    """``script`` run by bash in the project's folder, from a terminal holding no STRIPE_
+    variable yet; ``python X.py`` is this suite's Python running the lesson's program."""
+    script = re.sub(r"\bpython (\w+\.py)", lambda m: f"{sys.executable} {LESSON / m[1]}",
+                    script)
+    result = subprocess.run(["bash", "-c", script], cwd=project.path, capture_output=True,
+                            env={**project.env, "WEBHOOK_URL": project.url}, text=True,
+                            timeout=PROGRAM_TIMEOUT)
+    assert result.returncode == status, result.stdout + result.stderr
+    return result.stdout.splitlines() if status == 0 else [result.stderr]
+
+
+LOAD = "set -a; . ./.env; set +a"  # the README's line
+
+
+def test_the_readme_step_by_step_in_a_shell_passes_the_check(project, tmp_path):
+    """Another folder's .env loaded first, then a `cd` here: once this .env is loaded (the
+    README's line, and the advice), register.py and roll_secret.py go on."""
+    other = tmp_path / "elsewhere"
+    init_elsewhere(project, other)
+    login_again(project)
+    cd_here = f"cd {shlex.quote(str(other))} && {LOAD} && cd {shlex.quote(str(project.path))} && "
+    assert in_shell(project, f"{cd_here}python register.py", status=1) == [NOT_LOADED_HERE]
+    assert "STRIPE_WEBHOOK_SECRET" not in project.dotenv()
+    assert in_shell(project, f"{cd_here}{LOAD}; python register.py")[0].startswith("we_")
+    assert in_shell(project, f"{cd_here}{LOAD}; python roll_secret.py 0")[0].startswith(
+        "new signing secret whsec_")
+
+
+@pytest.mark.parametrize("spelling", [
+    'export {name}="{value}"  # written by payground',
+    "{name}='{value}'",
+    "{name}=pk_test_someoneElsesOldKey1234\n{name}={value}",  # the last one wins, as sourced
+])
+def test_check_loaded_reads_env_as_the_shell_does(project, spelling):
+    """.env as a learner may have edited it: python-dotenv and the shell read the same key."""
+    path = project.path / ".env"
+    lines = path.read_text().splitlines()
+    [i] = [n for n, line in enumerate(lines) if line.startswith("STRIPE_PUBLISHABLE_KEY=")]
+    lines[i] = spelling.format(name="STRIPE_PUBLISHABLE_KEY", value=lines[i].partition("=")[2])
+    path.write_text("\n".join(lines) + "\n")
+    assert in_shell(project, f"{LOAD}; python register.py")[0].startswith("we_")
+
+
+def test_a_env_without_a_publishable_key_cannot_tell_and_goes_on(project):
+    """No STRIPE_PUBLISHABLE_KEY in .env (deleted by hand), nor in the shell loading it:
+    check_loaded can't tell and stops nothing."""
+    path = project.path / ".env"
+    path.write_text("".join(line for line in path.read_text().splitlines(keepends=True)
+                            if not line.startswith("STRIPE_PUBLISHABLE_KEY=")))
+    assert in_shell(project, f"{LOAD}; python register.py")[0].startswith("we_")
+    assert in_shell(project, f"{LOAD}; python roll_secret.py 0")[0].startswith(
+        "new signing secret whsec_")
+
+
+def test_a_terminal_with_this_envs_live_keys_is_this_folders(project):
+    """One project folder through lessons 5 and 7, its production terminal still open (the
+    live keys of this .env, exported under the usual names): not "another folder's keys"
+    (the message lesson 5's own check never gives for them)."""
+    run(project, "register.py")
+    run(project, "pay.py")
+    project.server.wait_for_webhooks()
+    project.run_args([sys.executable, "-m", "payground", "activate"])
+    production = (f"{LOAD}; export STRIPE_SECRET_KEY=$STRIPE_LIVE_SECRET_KEY "
+                  "STRIPE_PUBLISHABLE_KEY=$STRIPE_LIVE_PUBLISHABLE_KEY; ")
+    shown = in_shell(project, f"{production}python deliveries.py")  # none answered: no handler
+    assert [line.partition(":")[0] for line in shown] == ["charge.succeeded", "charge.failed"]
+    # Another folder's live keys would still be refused.
+    env = project.dotenv()
+    result = project.run_args([sys.executable, str(LESSON / "deliveries.py")], status=1, env={
+        **{k: v for k, v in env.items() if k in KEYS},
+        "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "x" * 38})
+    assert (result.stdout, result.stderr) == ("", NOT_LOADED_HERE)
 
 
 def test_roll_secret_takes_seconds_only(project):

@@ -15,12 +15,14 @@ NOT_LOADED_HERE = ("the keys in your environment are not this folder's .env's (l
 
 
 def check_loaded(path: Path = Path(".env")) -> None:
-    """Stop unless the environment's STRIPE_PUBLISHABLE_KEY is .env's: `payground init` wrote
-    it with the secret key, so it tells whose keys the environment holds. No .env, or no such
-    key on either side: can't tell."""
+    """Stop unless the environment's STRIPE_PUBLISHABLE_KEY is one of .env's: `payground
+    init` wrote it with the secret key, so it tells whose keys the environment holds (its
+    live one, `payground activate`'s, in a terminal that exported the live keys as lesson
+    5's production one does). No .env, or no such key on either side: can't tell."""
     loaded = os.environ.get("STRIPE_PUBLISHABLE_KEY")
-    here = dotenv_values(path).get("STRIPE_PUBLISHABLE_KEY") if path.exists() else None
-    if loaded and here and loaded != here:
+    here = dotenv_values(path) if path.exists() else {}
+    mine = {here.get(n) for n in ("STRIPE_PUBLISHABLE_KEY", "STRIPE_LIVE_PUBLISHABLE_KEY")}
+    if loaded and mine - {None, ""} and loaded not in mine:
         sys.exit(NOT_LOADED_HERE)
 
 

@@ -4,8 +4,8 @@ filters of that page that still mean something there.
 The switch's hidden ``next`` (``switch_next``) is the page's path and those of its filters
 that may be carried; ``carried`` then keeps, for the mode switched to, the ones that make
 sense in it. Never a cursor (``starting_after`` names a row of the mode left, a search's
-``page`` is signed for it): the other mode's first page. Nor a value masking would change:
-the address would hold a secret."""
+``page`` is signed for it): the other mode's first page. Nor a value masking would change
+(the address would hold a secret), nor one holding a NUL (no page takes such an address)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,9 @@ def _endpoint_of_mode(value: str, live: bool, args: Mapping[str, str]) -> bool:
 
 Rule = Callable[[str, bool, Mapping[str, str]], bool]
 _SEARCH = {"query": _kept}
+# A filter given empty is no filter (``logs.list_args``), but for the request log's mode:
+# ``mode=`` is not a first visit (``logs.requests_page``), it lists both modes, as "any" does.
+BLANK: dict[str, dict[str, str]] = {"dashboard.requests_page": {"mode": "any"}}
 # Per page (its endpoint): the filters the switch carries, each with whether it still means
 # something in the mode switched to. The audit trail lists both modes whatever the switch
 # shows: its key filter keeps its meaning, so it is kept.
@@ -71,14 +74,17 @@ FILTERS: dict[str, dict[str, Rule]] = {
 
 
 def _candidates(endpoint: str | None, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The page's filters the switch may carry: named in ``FILTERS``, not empty, and left
-    whole by masking (a key pasted into a filter stays out of the address)."""
+    """The page's filters the switch may carry, as the page reads them: named in ``FILTERS``,
+    not empty (but where ``BLANK`` says what empty means), without a NUL (no page takes an
+    address holding one, and PostgreSQL cannot look an id up with it: a 500), and left whole
+    by masking (a key pasted into a filter stays out of the address)."""
     names = FILTERS.get(endpoint or "", {})
+    blank = BLANK.get(endpoint or "", {})
     first: dict[str, str] = {}
     for name, value in pairs:  # the first of a name, as the page reads it
         if name in names:
-            first.setdefault(name, value.strip())
-    return {n: v for n, v in first.items() if v and scrub(v) == v}
+            first.setdefault(name, value.strip() or blank.get(name, ""))
+    return {n: v for n, v in first.items() if v and "\0" not in v and scrub(v) == v}
 
 
 def switch_next() -> str:
