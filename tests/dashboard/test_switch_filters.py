@@ -309,3 +309,22 @@ def test_a_key_shaped_path_is_never_carried(dash, signed_in, live_key):
     page = dash.get(f"/dashboard/requests/{live_key}", query_string={"status": "4xx"})
     assert page.status_code == 400 and messages.API_KEY_IN_URL in text(page)
     assert 'class="mode-switch"' not in text(page) and live_key not in text(page)
+
+
+@pytest.mark.parametrize("page, back_to", [("/dashboard/keys/{key}/roll", "/dashboard/keys"),
+                                           ("/dashboard/keys/{key}/revoke", "/dashboard/keys"),
+                                           ("/dashboard/webhooks/{hook}/roll",
+                                            "/dashboard/webhooks")])
+def test_a_page_about_one_object_switches_to_its_list(dash, signed_in, client, live_key, page,
+                                                      back_to):
+    """A key or an endpoint is of one mode: in the other, its page would only say it is not
+    there. The switch leads to that mode's list; pressing the mode shown stays on the page."""
+    hook = endpoint(client, signed_in.secret_key, "https://example.com/test-hook")
+    path = page.format(key=dash.key_id(signed_in.secret_key), hook=hook["id"])
+    shown = dash.get(path)
+    assert shown.status_code == 200
+    assert mode_form(shown)["next"] == path
+    assert switch(dash, shown, "test").headers["Location"] == path  # the mode shown
+    r = switch(dash, shown, "live")
+    assert (r.status_code, r.headers["Location"]) == (303, back_to)
+    assert dash.get(back_to).status_code == 200

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlencode
 
-from flask import g, request, url_for
+from flask import current_app, g, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from ..core.keys import scrub
 from ..errors import ResourceMissing
@@ -73,6 +74,24 @@ FILTERS: dict[str, dict[str, Rule]] = {
 }
 
 
+# Pages about one object (a key, a webhook endpoint, a connection): each is of one mode, so in
+# the other mode such a page only says it is not there. The switch leads to their list.
+LISTS_INSTEAD = {
+    "dashboard.roll_key_form": "dashboard.keys",
+    "dashboard.revoke_key_form": "dashboard.keys",
+    "dashboard.roll_webhook_secret_form": "dashboard.webhooks_page",
+    "dashboard.disconnect_form": "dashboard.connections_page",
+}
+
+
+def _page(target: str) -> str | None:
+    """The endpoint of the page ``target`` (a dashboard path) shows, if it is one."""
+    try:
+        return current_app.url_map.bind("").match(target, method="GET")[0]
+    except HTTPException:  # no such page (or a redirect to one: not followed)
+        return None
+
+
 def _candidates(endpoint: str | None, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """The page's filters the switch may carry, as the page reads them: named in ``FILTERS``,
     not empty (but where ``BLANK`` says what empty means), without a NUL (no page takes an
@@ -100,7 +119,9 @@ bp.add_app_template_global(switch_next, "pg_switch_next")
 def carried(target: str, pairs: Iterable[tuple[str, str]], live: bool) -> str:
     """The address the switch leads to: ``target`` (a checked dashboard path) with those of
     ``pairs`` that make sense in the mode switched to (``live``)."""
-    endpoint = next((e for e in FILTERS if url_for(e) == target), None)
+    endpoint = _page(target)
+    if endpoint in LISTS_INSTEAD and live != g.livemode:
+        return url_for(LISTS_INSTEAD[endpoint])
     args = _candidates(endpoint, pairs)
     rules = FILTERS.get(endpoint or "", {})
     kept = {n: v for n, v in args.items() if rules[n](v, live, args)}
