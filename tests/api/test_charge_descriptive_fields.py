@@ -72,6 +72,12 @@ def test_an_update_sets_shipping_and_a_first_transfer_group(account):
     assert r.get_json()["shipping"] == {"address": {**NO_ADDRESS, "city": "Oslo"},
                                         "carrier": None, "name": "Bo", "phone": None,
                                         "tracking_number": None}
+    # The event names, down to the address key, only what the new shipping changed.
+    event = account.get("/v1/events?type=charge.updated&limit=1").get_json()["data"][0]
+    assert event["data"]["previous_attributes"] == {"shipping": {
+        "address": {"line1": "1 Main St", "country": "US", "city": None},
+        "carrier": "UPS", "name": SHOWN["name"], "phone": SHOWN["phone"],
+        "tracking_number": SHOWN["tracking_number"]}}
     r = account.post(f"/v1/charges/{created['id']}", {"shipping": ""})
     assert r.get_json()["shipping"] is None
 

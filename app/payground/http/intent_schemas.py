@@ -123,6 +123,7 @@ class BillingDetails(StripeSchema):
 
 class PaymentMethodCreate(StripeSchema):
     type = OneOf(("card",), required=True)
+    allow_redisplay = OneOf(ALLOW_REDISPLAY)  # Stripe.js sends it with a publishable key
     card = fields.Nested(PaymentMethodCard)
     billing_details = fields.Nested(BillingDetails)
     metadata = Metadata()

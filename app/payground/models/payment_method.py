@@ -33,7 +33,7 @@ class PaymentMethod(AccountScoped, CardColumns, db.Model):
     # Stripe's "authenticate unless set up" card then pays off session without authenticating.
     set_up: Mapped[bool] = mapped_column(default=False)
     # Stripe's `allow_redisplay` (always, limited, unspecified): whether a checkout may offer
-    # the card to its customer again; only an update changes it here. Rows from before schema
+    # the card to its customer again; given on create or update. Rows from before schema
     # version 24 got `unspecified`, which they showed.
     allow_redisplay: Mapped[str] = mapped_column(String(16), default="unspecified")
 

@@ -253,17 +253,16 @@ def _current_request() -> tuple[str | None, str | None]:
 
 
 def _previous_attributes(before: dict, after: dict) -> dict:
-    """The old values of what changed; in a hash (metadata), only the keys that changed."""
+    """The old values of what changed; in a hash, at any depth (metadata, a payment method's
+    ``billing_details[address]``), only the keys that changed (``null`` for one added), as
+    Stripe's; an array that changed is given whole, as since Stripe's 2017-05-25."""
     previous: dict[str, Any] = {}
-    for name, old in before.items():
-        new = after.get(name)
+    for name in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(name), after.get(name)
         if old == new:
             continue
-        if isinstance(old, dict) and isinstance(new, dict):
-            previous[name] = {k: old.get(k) for k in old.keys() | new.keys()
-                              if old.get(k) != new.get(k)}
-        else:
-            previous[name] = old
+        both_hashes = isinstance(old, dict) and isinstance(new, dict)
+        previous[name] = _previous_attributes(old, new) if both_hashes else old
     return previous
 
 

@@ -29,7 +29,7 @@ def create_payment_method(account, livemode: bool, clock, params: dict[str, Any]
     (so live mode refuses it, as it refuses the card's number).
 
     :param params: ``type`` ("card"), ``card`` (``number``/``exp_month``/``exp_year``/``cvc``
-        or ``token``), optional ``billing_details`` and ``metadata``.
+        or ``token``), optional ``billing_details``, ``metadata`` and ``allow_redisplay``.
     :raises ParameterMissing: no ``card``, or a card without number or expiry.
     :raises CardError: what tokenising the card would raise (``live_mode_test_card`` for a
         magic token in live mode).
@@ -56,7 +56,7 @@ def create_payment_method(account, livemode: bool, clock, params: dict[str, Any]
         id=new_object_id(PaymentMethod), account_id=account.id, livemode=livemode, created=now,
         type="card", billing_email=billing.get("email"), billing_phone=billing.get("phone"),
         metadata_=clean_metadata(params.get("metadata")), spent=False,
-        allow_redisplay="unspecified", **columns)
+        allow_redisplay=params.get("allow_redisplay", "unspecified"), **columns)
     db.session.add(method)
     db.session.commit()
     return method
