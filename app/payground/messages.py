@@ -374,34 +374,35 @@ INTENT_AUTHENTICATION_FAILURE = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
     "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."
 )
-# SetupIntents: Stripe's wording (its PaymentIntent messages with "SetupIntent"; the failed
-# authentication's as Stripe's setup_intent.setup_failed events show it).
+# SetupIntents: Stripe's own wording, which is not its PaymentIntent messages with the noun
+# changed (as its API answers them at our API version; the failed authentication's as
+# Stripe's setup_intent.setup_failed events show it).
 SETUP_INTENT_AUTHENTICATION_FAILURE = (
     "The latest attempt to set up the payment method has failed because authentication failed."
 )
-SETUP_CONFIRM_SUCCEEDED = (
-    "You cannot confirm this SetupIntent because it has already succeeded after being "
-    "previously confirmed."
-)
-SETUP_CONFIRM_STATE = (
-    "You cannot confirm this SetupIntent because it has a status of {status}. Only a "
-    "SetupIntent with one of the following statuses may be confirmed: requires_payment_method, "
-    "requires_confirmation, requires_action."
-)
+SETUP_CONFIRM_SUCCEEDED = "You cannot confirm this SetupIntent because it has already succeeded."
+SETUP_CONFIRM_CANCELED = "You cannot confirm this SetupIntent because it has been canceled."
 SETUP_MISSING_PAYMENT_METHOD = (
     "You cannot confirm this SetupIntent because it's missing a payment method. You can either "
     "update the SetupIntent with a payment method and then confirm it again, or confirm it "
-    "again directly with a payment method."
+    "again directly with a payment method or ConfirmationToken."
 )
-SETUP_CANCEL_STATE = (
+SETUP_CANCEL_STATE = (  # backticks and "or" are Stripe's
     "You cannot cancel this SetupIntent because it has a status of {status}. Only a "
-    "SetupIntent with one of the following statuses may be canceled: requires_payment_method, "
-    "requires_confirmation, requires_action."
+    "SetupIntent with one of the following statuses may be canceled: "
+    "`requires_payment_method`, `requires_confirmation`, or `requires_action`."
 )
-SETUP_UPDATE_STATE = (
-    "This SetupIntent's {field} could not be updated because it has a status of {status}. You "
-    "may only update the {field} of a SetupIntent with one of the following statuses: "
-    "requires_payment_method, requires_confirmation, requires_action."
+SETUP_CANCEL_CANCELED = "You cannot cancel this SetupIntent because it is already canceled."
+SETUP_UPDATE_SUCCEEDED = "You cannot update this SetupIntent because it has already succeeded."
+# Payground's wording, after the confirm's (Stripe's for a canceled one is not recorded).
+SETUP_UPDATE_CANCELED = "You cannot update this SetupIntent because it has been canceled."
+SETUP_METHOD_OF_OTHER_CUSTOMER = (
+    "The PaymentMethod {id} does not belong to the Customer you supplied {customer}. Please "
+    "use this PaymentMethod with the Customer that it belongs to instead."
+)
+SETUP_METHOD_NEEDS_ITS_CUSTOMER = (
+    "The payment method supplied ({id}) belongs to the Customer {customer}. Please include the "
+    "Customer in the `customer` parameter on the SetupIntent."
 )
 SETUP_CLIENT_SECRET_MISMATCH = (
     "The client_secret provided does not match the client_secret associated with the "
@@ -418,7 +419,7 @@ AUTHENTICATION_NOT_FOUND = (
     "PaymentIntent (or SetupIntent) replaced it: use its next_action as it is now."
 )
 AUTHENTICATION_FINISHED = (
-    "This authentication has already been {outcome}; the PaymentIntent is now {status}."
+    "This authentication has already been {outcome}; the {noun} is now {status}."
 )
 AUTHENTICATION_NOT_AWAITED = (
     "This {noun} no longer awaits authentication: its status is {status}."

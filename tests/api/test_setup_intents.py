@@ -4,6 +4,7 @@ listing, the publishable key's client-secret flow, modes and unknown ids."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
@@ -208,16 +209,69 @@ def test_confirming_again_after_success_or_cancel(account):
                      status="succeeded")
     unexpected_state(act(account, seti["id"], "cancel"),
                      messages.SETUP_CANCEL_STATE.format(status="succeeded"), status="succeeded")
-    other = done(account, made(account)["id"], "cancel",
+    other = done(account, made(account, payment_method="pm_card_visa")["id"], "cancel",
                  cancellation_reason="requested_by_customer")
     assert (other["status"], other["cancellation_reason"]) == ("canceled",
                                                                "requested_by_customer")
     unexpected_state(act(account, other["id"], "confirm", payment_method="pm_card_visa"),
-                     messages.SETUP_CONFIRM_STATE.format(status="canceled"), status="canceled")
-    unexpected_state(act(account, other["id"], "cancel"),
-                     messages.SETUP_CANCEL_STATE.format(status="canceled"), status="canceled")
+                     messages.SETUP_CONFIRM_CANCELED, status="canceled")
+    unexpected_state(act(account, other["id"], "confirm"), messages.SETUP_CONFIRM_CANCELED,
+                     status="canceled")
+    unexpected_state(act(account, other["id"], "cancel"), messages.SETUP_CANCEL_CANCELED,
+                     status="canceled")
     assert event_types(account, other["id"]) == ["setup_intent.created",
                                                  "setup_intent.canceled"]
+    # Without a payment method, Stripe says that first, whatever the status.
+    bare = done(account, made(account)["id"], "cancel")
+    unexpected_state(act(account, bare["id"], "confirm"), messages.SETUP_MISSING_PAYMENT_METHOD,
+                     status="canceled")
+
+
+def test_wrong_state_messages_are_stripes_words(account):
+    """Stripe's own spellings for SetupIntents (they differ from the PaymentIntent ones)."""
+    assert messages.SETUP_CONFIRM_SUCCEEDED == (
+        "You cannot confirm this SetupIntent because it has already succeeded.")
+    assert messages.SETUP_CONFIRM_CANCELED == (
+        "You cannot confirm this SetupIntent because it has been canceled.")
+    assert messages.SETUP_CANCEL_STATE.format(status="succeeded") == (
+        "You cannot cancel this SetupIntent because it has a status of succeeded. Only a "
+        "SetupIntent with one of the following statuses may be canceled: "
+        "`requires_payment_method`, `requires_confirmation`, or `requires_action`.")
+    assert messages.SETUP_CANCEL_CANCELED == (
+        "You cannot cancel this SetupIntent because it is already canceled.")
+    assert messages.SETUP_UPDATE_SUCCEEDED == (
+        "You cannot update this SetupIntent because it has already succeeded.")
+    assert messages.SETUP_MISSING_PAYMENT_METHOD == (
+        "You cannot confirm this SetupIntent because it's missing a payment method. You can "
+        "either update the SetupIntent with a payment method and then confirm it again, or "
+        "confirm it again directly with a payment method or ConfirmationToken.")
+
+
+def test_a_method_of_another_customer_or_of_a_customer_the_intent_lacks(account):
+    """Stripe refuses both, in its SetupIntent words (nothing created, nothing changed)."""
+    owner, other = customer_of(account), customer_of(account)
+    method = account.post("/v1/payment_methods/pm_card_visa/attach",
+                          {"customer": owner}).get_json()["id"]
+    not_theirs = messages.SETUP_METHOD_OF_OTHER_CUSTOMER.format(id=method, customer=other)
+    needs_owner = messages.SETUP_METHOD_NEEDS_ITS_CUSTOMER.format(id=method, customer=owner)
+    assert_error(create(account, customer=other, payment_method=method), 400,
+                 param="payment_method", message=not_theirs)
+    assert_error(create(account, payment_method=method, confirm="true"), 400,
+                 param="payment_method", message=needs_owner)
+    assert account.get("/v1/setup_intents").get_json()["data"] == []
+    theirs = made(account, customer=other)
+    assert_error(act(account, theirs["id"], "confirm", payment_method=method), 400,
+                 param="payment_method", message=not_theirs)
+    nobodys = made(account)
+    assert_error(account.post(f"/v1/setup_intents/{nobodys['id']}", {"payment_method": method}),
+                 400, param="payment_method", message=needs_owner)
+    for seti in (theirs, nobodys):
+        now = account.get(f"/v1/setup_intents/{seti['id']}").get_json()
+        assert (now["status"], now["payment_method"]) == ("requires_payment_method", None)
+    assert account.get(f"/v1/payment_methods/{method}").get_json()["customer"] == owner
+    # With the owner as its customer, the same method is set up.
+    ok = made(account, customer=owner, payment_method=method, confirm="true")
+    assert (ok["status"], ok["payment_method"]) == ("succeeded", method)
 
 
 def test_cancellation_reason_is_stripes_enum(account):
@@ -241,9 +295,11 @@ def test_update(account):
             updated["metadata"]) == (customer, "requires_confirmation", "new", {"b": "2"})
     done(account, seti["id"], "confirm")
     r = account.post(f"/v1/setup_intents/{seti['id']}", {"payment_method": "pm_card_visa"})
-    unexpected_state(r, messages.SETUP_UPDATE_STATE.format(field="payment_method",
-                                                           status="succeeded"),
-                     param="payment_method", status="succeeded")
+    unexpected_state(r, messages.SETUP_UPDATE_SUCCEEDED, param="payment_method",
+                     status="succeeded")
+    canceled = done(account, made(account)["id"], "cancel")
+    r = account.post(f"/v1/setup_intents/{canceled['id']}", {"customer": customer})
+    unexpected_state(r, messages.SETUP_UPDATE_CANCELED, param="customer", status="canceled")
     r = account.post(f"/v1/setup_intents/{seti['id']}", {"metadata[c]": "3"})
     assert r.get_json()["metadata"] == {"b": "2", "c": "3"}
 
@@ -353,3 +409,154 @@ def test_a_repeated_create_with_its_idempotency_key_is_the_same_answer(account):
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json() == first.get_json()
     assert len(account.get("/v1/setup_intents").get_json()["data"]) == 1
+
+
+# Stripe's "retrievable with publishable key" attributes of a SetupIntent (its API reference;
+# Stripe.js's SetupIntent type has the same): not automatic_payment_methods, unlike a
+# PaymentIntent's.
+PUBLIC = {"id", "object", "cancellation_reason", "client_secret", "created", "description",
+          "last_setup_error", "livemode", "next_action", "payment_method",
+          "payment_method_types", "status", "usage"}
+
+
+def test_a_publishable_key_sees_only_stripes_public_fields(account):
+    seti = made(account, customer=customer_of(account),
+                **{"automatic_payment_methods[enabled]": "true", "metadata[k]": "v"})
+    pk, secret = account.publishable_key, seti["client_secret"]
+    shown = account.get(f"/v1/setup_intents/{seti['id']}?client_secret={secret}",
+                        key=pk).get_json()
+    assert set(shown) == PUBLIC
+    confirmed = done(account, seti["id"], "confirm", key=pk, payment_method="pm_card_visa",
+                     client_secret=secret)
+    assert set(confirmed) == PUBLIC
+    # An error naming the intent shows the publishable key no more.
+    r = act(account, seti["id"], "confirm", key=pk, client_secret=secret)
+    error = unexpected_state(r, messages.SETUP_CONFIRM_SUCCEEDED, status="succeeded")
+    assert set(error["setup_intent"]) == PUBLIC
+
+
+def test_an_on_session_setup_does_not_set_the_card_up_for_off_session_payments(account):
+    """``usage=on_session``: the card is saved for payments the customer is there for (Stripe:
+    "only reuse the payment method when the customer is in your checkout flow"), so an
+    off-session payment with Stripe's ...3155 card still needs authentication."""
+    customer = customer_of(account)
+    seti = made(account, customer=customer, usage="on_session",
+                payment_method="pm_card_authenticationRequiredOnSetup", confirm="true")
+    link = seti["next_action"]["use_stripe_sdk"]["stripe_js"]
+    path, token = link.split("?token=")
+    assert account.client.post(path[path.index("/3d_secure/"):],
+                               data={"token": token, "action": "complete"}).status_code == 200
+    seti = account.get(f"/v1/setup_intents/{seti['id']}").get_json()
+    assert (seti["status"], seti["usage"]) == ("succeeded", "on_session")
+    method = account.get(f"/v1/payment_methods/{seti['payment_method']}").get_json()
+    assert method["customer"] == customer  # saved, for on-session reuse
+    r = account.post("/v1/payment_intents", {
+        "amount": 2000, "currency": "usd", "customer": customer, "payment_method": method["id"],
+        "confirm": "true", "off_session": "true"})
+    assert_error(r, 402, type="card_error", code="authentication_required",
+                 message=messages.CARD_AUTHENTICATION_REQUIRED,
+                 decline_code="authentication_required")
+    # On session it pays (after authenticating, as this card always asks on session).
+    pi = account.post("/v1/payment_intents", {
+        "amount": 2000, "currency": "usd", "customer": customer, "payment_method": method["id"],
+        "confirm": "true"}).get_json()
+    assert pi["status"] == "requires_action"
+    # An off_session setup of the same card afterwards does set it up.
+    again = made(account, customer=customer, payment_method=method["id"], confirm="true")
+    link = again["next_action"]["use_stripe_sdk"]["stripe_js"]
+    path, token = link.split("?token=")
+    account.client.post(path[path.index("/3d_secure/"):],
+                        data={"token": token, "action": "complete"})
+    paid = account.post("/v1/payment_intents", {
+        "amount": 2000, "currency": "usd", "customer": customer, "payment_method": method["id"],
+        "confirm": "true", "off_session": "true"}).get_json()
+    assert paid["status"] == "succeeded", paid
+
+
+def test_events_show_the_intent_as_it_was_at_each_step(account):
+    customer = customer_of(account)
+    seti = made(account, customer=customer, payment_method="pm_card_visa", confirm="true")
+    listed = account.get("/v1/events?limit=100").get_json()["data"]
+    about = [(e["type"], e["data"]["object"]) for e in reversed(listed)
+             if e["type"].startswith(("setup_intent.", "payment_method."))]
+    assert [(kind, obj.get("status"), obj["customer"]) for kind, obj in about] == [
+        ("setup_intent.created", "requires_confirmation", customer),
+        ("payment_method.attached", None, customer),
+        ("setup_intent.succeeded", "succeeded", customer)]
+    assert about[0][1]["payment_method"] == about[2][1]["payment_method"] == seti[
+        "payment_method"]
+    assert about[1][1]["id"] == seti["payment_method"]
+
+
+def test_a_declined_create_and_confirm_replays_its_402(account):
+    headers = {"Idempotency-Key": "seti-declined"}
+    params = {"payment_method": "pm_card_chargeDeclined", "confirm": "true"}
+    first = account.post("/v1/setup_intents", params, headers=headers)
+    again = account.post("/v1/setup_intents", params, headers=headers)
+    assert first.status_code == again.status_code == 402
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    assert len(account.get("/v1/setup_intents").get_json()["data"]) == 1
+    assert event_types(account, first.get_json()["error"]["setup_intent"]["id"]) == [
+        "setup_intent.created", "setup_intent.setup_failed"]
+
+
+def test_a_restricted_key_needs_the_setup_intent_permissions(account):
+    from payground.core import keys
+
+    seti = made(account)
+    payments = account.create_key(permissions=["payment_intent_write"])
+    reader = account.create_key(permissions=["setup_intent_read"])
+    writer = account.create_key(permissions=["setup_intent_write"])
+    for key, method, path, needed in (
+            (payments, "post", "/v1/setup_intents", "setup_intent_write"),
+            (payments, "get", f"/v1/setup_intents/{seti['id']}", "setup_intent_read"),
+            (reader, "post", f"/v1/setup_intents/{seti['id']}/cancel", "setup_intent_write")):
+        r = account.post(path, {}, key=key) if method == "post" else account.get(path, key=key)
+        assert_error(r, 403, message=messages.MISSING_PERMISSION.format(
+            masked=keys.mask(key), account=account.account_id, permission=needed))
+    assert account.get("/v1/setup_intents", key=reader).status_code == 200
+    assert done(account, seti["id"], "cancel", key=writer)["status"] == "canceled"
+
+
+@pytest.mark.parametrize("sharing", [False, True])
+def test_parallel_confirms_set_a_card_up_once(app, account, sharing):
+    """Eight confirmations at once of one intent (or, ``sharing``, of eight intents of eight
+    customers with one customerless card): one sets the card up and attaches it, the others
+    are refused, and the card is attached once."""
+    threads = 8
+    method = account.post("/v1/payment_methods", {"type": "card", "card[token]": "tok_visa"})
+    method = method.get_json()["id"]
+    intents = [made(account, customer=customer_of(account)) for _ in range(
+        threads if sharing else 1)]
+    barrier = threading.Barrier(threads)
+    results: list = []
+
+    def worker(index):
+        client = app.test_client()
+        seti = intents[index % len(intents)]
+        barrier.wait()
+        r = client.post(f"/v1/setup_intents/{seti['id']}/confirm",
+                        data={"payment_method": method}, headers=account.auth())
+        results.append((r.status_code, r.get_json()))
+
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert sorted(status for status, _ in results) == [200] + [400] * (threads - 1)
+    (winner,) = [body for status, body in results if status == 200]
+    owner = account.get(f"/v1/payment_methods/{method}").get_json()["customer"]
+    assert owner == winner["customer"]
+    refusals = sorted(body["error"]["message"] for status, body in results if status == 400)
+    if sharing:  # each other intent's customer is told the card is another's now
+        assert refusals == sorted(
+            messages.SETUP_METHOD_OF_OTHER_CUSTOMER.format(id=method, customer=s["customer"])
+            for s in intents if s["id"] != winner["id"])
+    else:
+        assert refusals == [messages.SETUP_CONFIRM_SUCCEEDED] * (threads - 1)
+    attached = account.get("/v1/events?type=payment_method.attached").get_json()["data"]
+    assert [e["data"]["object"]["id"] for e in attached] == [method]
+    succeeded = account.get("/v1/events?type=setup_intent.succeeded").get_json()["data"]
+    assert [e["data"]["object"]["id"] for e in succeeded] == [winner["id"]]

@@ -127,7 +127,11 @@ def test_an_answered_link_says_so_and_a_double_submit_gets_the_first_answer(acco
     first = redirected(press(account, seti))
     assert redirected(press(account, seti)) == first
     page_error(press(account, seti, "fail"), 400, messages.AUTHENTICATION_FINISHED.format(
-        outcome="completed", status="succeeded"))
+        outcome="completed", noun="SetupIntent", status="succeeded"))
+    intent_id, token = LINK.match(link_of(seti)).groups()
+    page_error(account.client.get(f"/3d_secure/{intent_id}?token={token}"), 400,
+               "This authentication has already been completed; the SetupIntent is now "
+               "succeeded.")
     assert event_types(account, seti["id"])[-1] == "setup_intent.succeeded"
 
 
@@ -163,3 +167,43 @@ def test_a_single_use_method_awaiting_authentication_is_held_for_its_setup(accou
     assert_error(r, 400, param="payment_method", message=messages.PAYMENT_METHOD_SPENT)
     again = act(account, seti["id"], "confirm", payment_method=method)
     assert again.status_code == 200, again.get_json()
+
+
+def test_a_method_detached_while_it_waits_is_not_attached_again(account):
+    """As for a PaymentIntent: the customer authenticated the card the intent holds, so the
+    setup completes, but the merchant's detach stands: not attached again, never usable."""
+    customer = customer_of(account)
+    method = account.post("/v1/payment_methods/pm_card_authenticationRequired/attach",
+                          {"customer": customer}).get_json()["id"]
+    seti = waiting(account, method, customer=customer)
+    assert account.post(f"/v1/payment_methods/{method}/detach").status_code == 200
+    assert press(account, seti).status_code == 200
+    now = retrieve(account, seti["id"])
+    assert (now["status"], now["payment_method"]) == ("succeeded", method)
+    assert account.get(f"/v1/payment_methods/{method}").get_json()["customer"] is None
+    r = account.post(f"/v1/payment_methods/{method}/attach", {"customer": customer})
+    assert_error(r, 400, param="payment_method", message=messages.PAYMENT_METHOD_SPENT)
+    assert event_types(account, seti["id"])[-1] == "setup_intent.succeeded"
+    attached = account.get("/v1/events?type=payment_method.attached").get_json()["data"]
+    assert len(attached) == 1  # the attach before the setup, not another
+
+
+def test_a_link_of_another_intent_or_kind_is_unknown(account, make_account):
+    seti = waiting(account)
+    intent_id, token = LINK.match(link_of(seti)).groups()
+    other = waiting(make_account())
+    _, other_token = LINK.match(link_of(other)).groups()
+    for path, data in ((f"/3d_secure/{intent_id}", {"token": other_token}),
+                       (f"/3d_secure/{other['id']}", {"token": token}),
+                       (f"/3d_secure/pi_{intent_id[5:]}", {"token": token})):
+        page_error(account.client.post(path, data={**data, "action": "complete"}), 404,
+                   messages.AUTHENTICATION_NOT_FOUND)
+    assert retrieve(account, seti["id"])["status"] == "requires_action"
+
+
+def test_the_page_asks_to_save_the_card_not_to_pay(account):
+    seti = waiting(account)
+    body = account.client.get(link_of(seti)[len("http://localhost"):]).get_data(as_text=True)
+    assert "no real money moves" in body and "test payment" not in body
+    done_page = press(account, seti).get_data(as_text=True)
+    assert "how the payment went on" not in done_page

@@ -699,7 +699,8 @@ def test_an_answered_link_says_so(account):
     for pi, outcome, status, other in ((done, "completed", "succeeded", "fail"),
                                        (failed, "failed", "requires_payment_method",
                                         "complete")):
-        message = messages.AUTHENTICATION_FINISHED.format(outcome=outcome, status=status)
+        message = messages.AUTHENTICATION_FINISHED.format(outcome=outcome, status=status,
+                                                           noun="PaymentIntent")
         path, token = page_path(pi)
         page_error(account.client.get(f"{path}?token={token}"), 400, message)
         page_error(press(account, pi, other), 400, message)
@@ -758,7 +759,8 @@ def test_parallel_answers_move_the_intent_once(app, account):
     locations = {location for action, status, location, _ in results if action == won}
     assert len(locations) == 1 and None not in locations
     message = messages.AUTHENTICATION_FINISHED.format(
-        outcome="completed" if won == "complete" else "failed", status=final["status"])
+        outcome="completed" if won == "complete" else "failed", status=final["status"],
+        noun="PaymentIntent")
     for action, status, _, body in results:
         if action != won:
             assert status == 400 and f'role="alert">{message}</p>' in body

@@ -98,6 +98,18 @@ def test_the_account_details_row_opens_the_account(dash, signed_in, client):
     assert (r.status_code, r.get_json()["email"]) == (200, signed_in.email)
 
 
+def test_the_setup_intents_row_gives_setup_intent_permissions(dash, signed_in, client):
+    page = text(dash.get("/dashboard/keys"))
+    assert "Setup intents" in page
+    (secret,) = shown_secrets(create(dash, type="restricted", perm_setup_intent="write"))
+    made = v1(client, "/v1/setup_intents", secret, method="post")
+    assert made.status_code == 200, made.get_json()
+    assert v1(client, "/v1/setup_intents", secret).status_code == 200
+    assert v1(client, "/v1/payment_intents", secret).status_code == 403
+    row = rows(dash)[dash.key_id(secret)]
+    assert "setup intent write" in row
+
+
 def test_secret_keys_ignore_the_matrix(dash, signed_in, client):
     r = create(dash, type="secret", name="backend", perm_charge="read")
     (secret,) = shown_secrets(r)

@@ -70,8 +70,7 @@ def test_failed_authentication_and_cancel(payground_stripe):
         payground_stripe.SetupIntent.cancel(seti.id)
     assert (raised.value.http_status, raised.value.code) == (400,
                                                              "setup_intent_unexpected_state")
-    assert str(raised.value.user_message) == messages.SETUP_CANCEL_STATE.format(
-        status="canceled")
+    assert str(raised.value.user_message) == messages.SETUP_CANCEL_CANCELED
 
 
 def test_client_secret_flow_with_the_publishable_key(payground_stripe, payground_account):

@@ -18,11 +18,12 @@ from .validation import coded
 
 USAGES = ("off_session", "on_session")
 CANCELLATION_REASONS = ("abandoned", "duplicate", "requested_by_customer")  # Stripe's enum
-# Stripe's "retrievable with publishable key" attributes of a SetupIntent.
+# Stripe's "retrievable with publishable key" attributes of a SetupIntent (as Stripe.js's
+# SetupIntent type lists them): not automatic_payment_methods, unlike a PaymentIntent's.
 PUBLIC_SETUP_FIELDS = frozenset((
-    "id", "object", "automatic_payment_methods", "cancellation_reason", "client_secret",
-    "created", "description", "last_setup_error", "livemode", "next_action", "payment_method",
-    "payment_method_types", "status", "usage"))
+    "id", "object", "cancellation_reason", "client_secret", "created", "description",
+    "last_setup_error", "livemode", "next_action", "payment_method", "payment_method_types",
+    "status", "usage"))
 
 
 class SetupIntentCreate(StripeSchema):

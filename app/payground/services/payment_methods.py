@@ -207,13 +207,17 @@ def list_payment_methods(account, livemode: bool, params: dict[str, Any], url: s
 
 def payment_method_to_use(account, livemode: bool, value: str, customer, now: int, *,
                           pepper: str, param: str = "payment_method",
-                          held: str | None = None) -> PaymentMethod:
+                          held: str | None = None,
+                          refusals: tuple[str, str] | None = None) -> PaymentMethod:
     """The payment method ``value`` names, checked for a payment by ``customer`` (or nobody).
 
     A magic id (``pm_card_visa``) creates a new payment method for its test card each time,
     as Stripe does. Nothing is committed.
     :param held: the id of the method the payment already holds, spent for it alone (3-D
         Secure's ``services.three_d_secure.held_method_id``): that one is still usable.
+    :param refusals: the messages for a method of another customer and for one of a customer
+        the payment has not (each formatted with ``id`` and ``customer``, the customer
+        supplied or the method's own); a PaymentIntent's by default (a SetupIntent's differ).
     :raises ResourceMissing: no such payment method (404).
     :raises InvalidRequestError: it is spent, or attached to another customer.
     """
@@ -226,9 +230,12 @@ def payment_method_to_use(account, livemode: bool, value: str, customer, now: in
         raise InvalidRequestError(messages.PAYMENT_METHOD_SPENT, param=param)
     customer_id = customer.id if customer is not None else None
     if method.customer_id is not None and method.customer_id != customer_id:
-        message = (messages.PAYMENT_METHOD_OF_OTHER_CUSTOMER if customer_id else
-                   messages.PAYMENT_METHOD_NEEDS_ITS_CUSTOMER)
-        raise InvalidRequestError(message.format(id=method.id), param=param)
+        other, needs_its_own = refusals or (messages.PAYMENT_METHOD_OF_OTHER_CUSTOMER,
+                                            messages.PAYMENT_METHOD_NEEDS_ITS_CUSTOMER)
+        message = other if customer_id else needs_its_own
+        raise InvalidRequestError(message.format(id=method.id,
+                                                 customer=customer_id or method.customer_id),
+                                  param=param)
     return method
 
 

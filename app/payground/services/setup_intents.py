@@ -13,9 +13,10 @@ no money, nothing in the ledger): a card Payground's issuer declines on a charge
 here with the same 402. A setup is on session (the customer is there), so every 3-D Secure
 test card asks (``core.three_d_secure``), except the one that only asks when a payment
 requests it; live mode's simulated issuer never asks. A card set up (``succeeded``) is
-attached to the intent's customer, if it has one, and counts as set up for off-session
-payments (``PaymentMethod.set_up``, as PaymentIntents' ``setup_future_usage`` sets it): an
-off-session PaymentIntent with ``4000002500003155`` then needs no authentication.
+attached to the intent's customer, if it has one; with ``usage=off_session`` (the default)
+it counts as set up for off-session payments (``PaymentMethod.set_up``): an off-session
+PaymentIntent with ``4000002500003155`` then needs no authentication. ``on_session`` saves it
+for payments the customer is there for only, and sets up nothing more.
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ def create_setup_intent(account, livemode: bool, clock, params: dict[str, Any], 
         customer = get_customer(account, livemode, params["customer"], param="customer")
     method = None
     if params.get("payment_method"):
-        method = payment_methods.payment_method_to_use(
-            account, livemode, params["payment_method"], customer, now, pepper=pepper)
+        method = _method_to_use(account, livemode, params["payment_method"], customer, now,
+                                pepper=pepper)
     if params.get("confirm") and method is None:
         raise _unexpected_state(messages.SETUP_MISSING_PAYMENT_METHOD)
     intent_id = new_object_id(SetupIntent)
@@ -100,15 +101,16 @@ def update_setup_intent(account, livemode: bool, clock, intent_id: str,
     intent = get_scoped(SetupIntent, account, livemode, intent_id, for_update=True)
     for field in SETUP_FIELDS:
         if field in params and intent.status not in UPDATABLE:
-            raise _unexpected_state(messages.SETUP_UPDATE_STATE.format(
-                field=field, status=intent.status), intent, param=field)
+            raise _unexpected_state(messages.SETUP_UPDATE_SUCCEEDED
+                                    if intent.status == "succeeded"
+                                    else messages.SETUP_UPDATE_CANCELED, intent, param=field)
     if intent.status == "requires_action" and any(f in params for f in SETUP_FIELDS):
         # What the customer is authenticating has changed: the link no longer moves it on.
         intent.status = "requires_confirmation"
     if "customer" in params:
         intent.customer = get_customer(account, livemode, params["customer"], param="customer")
     if "payment_method" in params:
-        intent.payment_method = payment_methods.payment_method_to_use(
+        intent.payment_method = _method_to_use(
             account, livemode, params["payment_method"], intent.customer,
             clock.for_account(account), pepper=pepper,
             held=three_d_secure.held_method_id(intent))
@@ -138,19 +140,17 @@ def confirm_setup_intent(account, livemode: bool, clock, intent_id: str,
     """
     intent = get_scoped(SetupIntent, account, livemode, intent_id, for_update=True)
     _check_client_secret(intent, params.get("client_secret"), publishable)
-    if intent.status == "succeeded":
-        raise _unexpected_state(messages.SETUP_CONFIRM_SUCCEEDED, intent)
-    if intent.status not in CONFIRMABLE:
-        raise _unexpected_state(messages.SETUP_CONFIRM_STATE.format(status=intent.status),
-                                intent)
-    now = clock.for_account(account)
-    # The method set earlier is checked again: it may have been detached since.
+    # The method set earlier is checked again: it may have been detached since. Stripe says
+    # a method is missing before it looks at the status (a canceled intent without one too).
     chosen = params.get("payment_method") or intent.payment_method_id
     if chosen is None:
         raise _unexpected_state(messages.SETUP_MISSING_PAYMENT_METHOD, intent)
-    method = payment_methods.payment_method_to_use(account, livemode, chosen, intent.customer,
-                                                   now, pepper=pepper,
-                                                   held=three_d_secure.held_method_id(intent))
+    if intent.status not in CONFIRMABLE:
+        raise _unexpected_state(messages.SETUP_CONFIRM_SUCCEEDED if intent.status == "succeeded"
+                                else messages.SETUP_CONFIRM_CANCELED, intent)
+    now = clock.for_account(account)
+    method = _method_to_use(account, livemode, chosen, intent.customer, now, pepper=pepper,
+                            held=three_d_secure.held_method_id(intent))
     return _confirm(account, livemode, now, intent, method, params.get("return_url"),
                     page_url)
 
@@ -163,7 +163,8 @@ def cancel_setup_intent(account, livemode: bool, clock, intent_id: str,
     """
     intent = get_scoped(SetupIntent, account, livemode, intent_id, for_update=True)
     if intent.status not in CANCELABLE:
-        raise _unexpected_state(messages.SETUP_CANCEL_STATE.format(status=intent.status),
+        raise _unexpected_state(messages.SETUP_CANCEL_CANCELED if intent.status == "canceled"
+                                else messages.SETUP_CANCEL_STATE.format(status=intent.status),
                                 intent)
     intent.status = "canceled"
     intent.cancellation_reason = params.get("cancellation_reason")
@@ -251,7 +252,11 @@ def _verify(account, livemode: bool, now: int, intent: SetupIntent, method, *,
         raise error
     intent.status = "succeeded"
     intent.last_setup_error, intent.last_setup_error_method = None, None
-    method.set_up = True  # off session, it needs no authentication now
+    if intent.usage == "off_session":
+        # Set up for payments without the customer: off session, it needs no authentication
+        # now. ``on_session`` saves it only for payments the customer is there for (Stripe:
+        # "only reuse the payment method when the customer is in your checkout flow").
+        method.set_up = True
     if reusable and method.customer_id is None:
         # Set up for later: attached to the intent's customer (not a deleted one: a deleted
         # customer keeps no payment methods), or free to be attached to one.
@@ -271,6 +276,16 @@ def _failed(account, livemode: bool, now: int, intent: SetupIntent, method,
     intent.last_setup_error = {**error.to_dict(), "payment_method_type": "card"}
     intent.last_setup_error_method = method
     events.emit(account, livemode, now, "setup_intent.setup_failed", intent)
+
+
+def _method_to_use(account, livemode: bool, value: str, customer, now: int, *, pepper: str,
+                   held: str | None = None):
+    """``payment_methods.payment_method_to_use``, refusing another customer's method in
+    Stripe's SetupIntent words."""
+    return payment_methods.payment_method_to_use(
+        account, livemode, value, customer, now, pepper=pepper, held=held,
+        refusals=(messages.SETUP_METHOD_OF_OTHER_CUSTOMER,
+                  messages.SETUP_METHOD_NEEDS_ITS_CUSTOMER))
 
 
 def _check_client_secret(intent: SetupIntent, given: str | None, publishable: bool) -> None:

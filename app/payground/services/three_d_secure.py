@@ -204,7 +204,8 @@ def _checked(intent):
     outcome = intent.authentication["outcome"]
     if outcome is not None:
         raise InvalidRequestError(messages.AUTHENTICATION_FINISHED.format(
-            outcome="completed" if outcome == "succeeded" else "failed", status=intent.status))
+            outcome="completed" if outcome == "succeeded" else "failed", noun=noun(intent),
+            status=intent.status))
     if intent.status != "requires_action":  # canceled, updated, or confirmed without it
         raise InvalidRequestError(messages.AUTHENTICATION_NOT_AWAITED.format(
             noun=noun(intent), status=intent.status))
