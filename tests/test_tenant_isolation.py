@@ -193,6 +193,7 @@ DASHBOARD_PARAMS = {
     ("GET", "/dashboard/charges"): {n: ("charge",) for n in _PAGE_CURSORS},
     ("GET", "/dashboard/refunds"): {n: ("refund",) for n in _PAGE_CURSORS},
     ("GET", "/dashboard/payment_intents"): {n: ("payment_intent",) for n in _PAGE_CURSORS},
+    ("GET", "/dashboard/setup_intents"): {n: ("setup_intent",) for n in _PAGE_CURSORS},
     ("GET", "/dashboard/payouts"): {n: ("payout",) for n in _PAGE_CURSORS},
     ("GET", "/dashboard/requests"): {"key": ("key",),
                                      **{n: ("request",) for n in _PAGE_CURSORS}},

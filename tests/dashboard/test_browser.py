@@ -398,3 +398,24 @@ def test_the_mode_switch_keeps_a_search_in_the_other_mode(server, page):
     expect(page.get_by_label("Status")).to_have_value("2xx")
     expect(page.get_by_role("combobox", name="Mode")).to_have_value("live")
     expect(page.locator("tbody tr")).to_have_count(2)  # the live key's
+
+
+def test_setup_intents_from_the_nav(server, page):
+    """The nav's Setup intents link: the mode's intents, each card as its row's header."""
+    expect = sync_api.expect
+    fill_sign_up(page, server)
+    page.get_by_role("button", name="Create account").click()
+    secret = copy_from_dialog(page)
+    close_dialog(page)
+    saved = api(server, secret, "POST", "/v1/setup_intents",
+                data={"payment_method": "pm_card_visa", "confirm": "true"}).json()
+    assert saved["status"] == "succeeded", saved
+
+    page.get_by_role("navigation", name="Dashboard").get_by_role(
+        "link", name="Setup intents").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Setup intents")
+    expect(page.get_by_role("table", name="Setup intents").locator("tbody tr")).to_have_count(1)
+    header = page.get_by_role("rowheader")
+    expect(header).to_contain_text("Visa ·· 4242")
+    expect(header).to_contain_text(saved["id"])
+    assert saved["client_secret"] not in page.content()

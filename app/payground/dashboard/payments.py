@@ -1,5 +1,5 @@
-"""Payments pages of the current mode: customers, charges, refunds, payment intents,
-balance and payouts (thin views over the same services as ``/v1``).
+"""Payments pages of the current mode: customers, charges, refunds, payment intents, setup
+intents, balance and payouts (thin views over the same services as ``/v1``).
 
 Customers, charges and payment intents also search: ``?query=`` takes Stripe's query language
 (``services.search``, as ``GET /v1/.../search``), paged with the search's ``page`` cursor.
@@ -17,24 +17,27 @@ from ..core.keys import scrub
 from ..errors import InvalidRequestError
 from ..http.context import state
 from ..http.schemas import ListParams, SearchParams
-from ..services import balance, charges, customers, payment_intents, payouts, refunds, search
+from ..services import (balance, charges, customers, payment_intents, payouts, refunds, search,
+                        setup_intents)
 from . import bp
 from .logs import list_args, load_page
 
 
 def _list(template: str, title: str, lister: Callable[[dict], object],
-          resource: str | None = None):
+          resource: str | None = None, context: Callable[[object], dict] | None = None):
     """A list page; ``lister(params)`` calls the service for this account and mode. With a
     ``resource`` (customers | charges | payment_intents) and a ``query``, the page is that
-    search's instead; an empty query is the list."""
+    search's instead; an empty query is the list. ``context(page)``: more for the template,
+    of the page listed."""
     args = {n: request.args.get(n, "").strip() for n in ("query", "page")} if resource else {}
     if args.get("query"):
         page, error = load_page(SearchParams(), {n: v for n, v in args.items() if v},
                                 lambda params: _search(resource, params))
     else:
         page, error = load_page(ListParams(), list_args(()), lister)
+    more = context(page) if context and page else {}
     return render_template(template, title=title, page=page, error=error,
-                           query=args.get("query", ""), cursor=args.get("page", "")), \
+                           query=args.get("query", ""), cursor=args.get("page", ""), **more), \
         400 if error else 200
 
 
@@ -80,6 +83,17 @@ def payment_intents_page():
                  lambda params: payment_intents.list_payment_intents(
                      g.account, g.livemode, state().clock, params, request.path),
                  "payment_intents")
+
+
+@bp.get("/setup_intents")
+def setup_intents_page():
+    """SetupIntents, newest first, each with the card it holds (one query for the page's).
+    No search (Stripe has none for them), so nothing for the Test/Live switch to carry."""
+    return _list("dashboard/setup_intents.html", "Setup intents",
+                 lambda params: setup_intents.list_setup_intents(
+                     g.account, g.livemode, params, request.path),
+                 context=lambda page: {"methods": setup_intents.payment_methods_of(
+                     g.account, g.livemode, page.items)})
 
 
 @bp.get("/payouts")

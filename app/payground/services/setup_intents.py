@@ -24,12 +24,15 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from sqlalchemy import select
+
 from .. import messages
 from ..core import cards
 from ..core import three_d_secure as rules
 from ..core.ids import new_id
 from ..errors import CardError, InvalidRequestError, ParameterMissing
 from ..models.base import db
+from ..models.payment_method import PaymentMethod
 from ..models.setup_intent import SetupIntent
 from . import events, payment_methods, three_d_secure
 from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
@@ -186,6 +189,17 @@ def list_setup_intents(account, livemode: bool, params: dict[str, Any], url: str
                                                     param="payment_method")
         filters += (SetupIntent.payment_method_id == method.id,)
     return paginate(SetupIntent, account, livemode, params, url, filters)
+
+
+def payment_methods_of(account, livemode: bool, intents) -> dict[str, PaymentMethod]:
+    """The payment methods ``intents`` (a listed page) hold, by id, in one query: the
+    dashboard shows each one's card without a query per row."""
+    ids = {i.payment_method_id for i in intents if i.payment_method_id}
+    if not ids:
+        return {}
+    return {m.id: m for m in db.session.execute(select(PaymentMethod).where(
+        PaymentMethod.account_id == account.id, PaymentMethod.livemode == livemode,
+        PaymentMethod.id.in_(ids))).scalars()}
 
 
 def answer(account, now: int, intent: SetupIntent, method, *, completed: bool,
