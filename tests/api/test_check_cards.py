@@ -195,6 +195,20 @@ def test_charge_customer_fail_attaches_then_declines(account, name):
     assert [b["amount"] for b in balance["available"] + balance["pending"]] == [0, 0]
 
 
+@pytest.mark.parametrize("source", ["tok_chargeCustomerFail", "tok_visa_chargeCustomerFail"])
+def test_charge_customer_fail_declines_a_charge_as_the_generic_decline_card(account, source):
+    # The Charges API: declined as 0002 is, outcome and all.
+    declines = []
+    for token in (source, "tok_chargeDeclined"):
+        r = account.post("/v1/charges", {"amount": 2000, "currency": "usd", "source": token})
+        error = assert_error(r, 402, type="card_error", code="card_declined", param=None,
+                             decline_code="generic_decline", message=messages.CARD_DECLINED)
+        charge = account.get(f"/v1/charges/{error['charge']}").get_json()
+        declines.append((charge["status"], charge["failure_code"], charge["outcome"]))
+    assert declines[0] == declines[1]
+    assert declines[0][2]["reason"] == "generic_decline"
+
+
 @pytest.mark.parametrize("number", ["4000000000000010", "4000000000000101",
                                     "4000000000000341"])
 def test_they_are_test_cards_live_mode_refuses(account, number):

@@ -431,13 +431,31 @@ def test_setup_future_usage_set_at_confirm_saves_the_method(account):
     assert (method["customer"], method["card"]["brand"]) == (cus, "mastercard")
 
 
-def test_setup_future_usage_without_a_customer_leaves_the_method_attachable(account):
+@pytest.mark.parametrize("saving", [{"setup_future_usage": "off_session"},
+                                    {"setup_future_usage": "on_session"},
+                                    {"payment_method_options[card][setup_future_usage]":
+                                     "off_session"}])
+def test_setup_future_usage_without_a_customer_leaves_the_method_attachable(account, saving):
+    """Stripe: "If no Customer was provided, the payment method can still be attached to a
+    Customer after the transaction completes"; and that payment was its one use without a
+    customer: attaching it is all that is left until it is attached."""
     method = payment_method(account)
-    made(account, payment_method=method, confirm="true", setup_future_usage="off_session")
+    made(account, payment_method=method, confirm="true", **saving)
     assert account.get(f"/v1/payment_methods/{method}").get_json()["customer"] is None
+    for params in ({"confirm": "true"}, {"confirm": "true", **saving}, {}):
+        r = create(account, payment_method=method, **params)
+        assert_error(r, 400, type="invalid_request_error", code=None, param="payment_method",
+                     message=messages.PAYMENT_METHOD_SPENT)
+    r = account.post("/v1/setup_intents", {"payment_method": method, "confirm": "true"})
+    assert_error(r, 400, type="invalid_request_error", code=None, param="payment_method",
+                 message=messages.PAYMENT_METHOD_SPENT)
+    assert len(account.get("/v1/charges").get_json()["data"]) == 1
     cus = customer(account)
     r = account.post(f"/v1/payment_methods/{method}/attach", {"customer": cus})
     assert (r.status_code, r.get_json()["customer"]) == (200, cus)
+    for _ in range(2):
+        assert made(account, customer=cus, payment_method=method,
+                    confirm="true")["status"] == "succeeded"
 
 
 def test_setup_future_usage_saves_nothing_on_a_decline(account):

@@ -167,6 +167,95 @@ def test_a_card_set_up_without_a_customer_can_be_attached_later(account):
     assert r.get_json()["customer"] == customer
 
 
+def card_number_method(account, number="4242424242424242") -> str:
+    """A payment method of a card number, attached to nobody."""
+    return account.post("/v1/payment_methods", {
+        "type": "card", "card[number]": number, "card[exp_month]": "12",
+        "card[exp_year]": "2040"}).get_json()["id"]
+
+
+def spent(response) -> None:
+    assert_error(response, 400, type="invalid_request_error", code=None,
+                 param="payment_method", message=messages.PAYMENT_METHOD_SPENT)
+
+
+def test_a_card_set_up_without_a_customer_may_only_be_attached_then(account):
+    """Stripe: a payment method attached to no customer has one use ("To use a PaymentMethod
+    multiple times, you must attach it to a Customer first"). A setup without a customer is
+    that use: the card may then be attached (what the setup saved it for), and nothing else
+    takes it; once attached, it pays again and again."""
+    method = card_number_method(account)
+    assert made(account, payment_method=method, confirm="true")["status"] == "succeeded"
+    payment = {"amount": 2000, "currency": "usd", "payment_method": method}
+    spent(account.post("/v1/payment_intents", {**payment, "confirm": "true"}))
+    spent(account.post("/v1/payment_intents", payment))
+    other = account.post("/v1/payment_intents", {"amount": 2000, "currency": "usd"}).get_json()
+    spent(account.post(f"/v1/payment_intents/{other['id']}", {"payment_method": method}))
+    spent(account.post(f"/v1/payment_intents/{other['id']}/confirm",
+                       {"payment_method": method}))
+    spent(create(account, payment_method=method, confirm="true"))  # another setup
+    seti = made(account)
+    spent(act(account, seti["id"], "confirm", payment_method=method))
+    spent(account.post(f"/v1/setup_intents/{seti['id']}", {"payment_method": method}))
+    customer = customer_of(account)
+    # With a customer too: it must be attached first.
+    spent(account.post("/v1/payment_intents", {**payment, "customer": customer,
+                                                "confirm": "true"}))
+    spent(create(account, customer=customer, payment_method=method, confirm="true"))
+    # Nothing was charged, nothing changed.
+    assert account.get("/v1/charges").get_json()["data"] == []
+    assert account.get(f"/v1/payment_methods/{method}").get_json()["customer"] is None
+    attached = account.post(f"/v1/payment_methods/{method}/attach", {"customer": customer})
+    assert (attached.status_code, attached.get_json()["customer"]) == (200, customer)
+    for _ in range(2):
+        pi = account.post("/v1/payment_intents", {**payment, "customer": customer,
+                                                   "confirm": "true"}).get_json()
+        assert pi["status"] == "succeeded", pi
+
+
+def test_a_declined_setup_without_a_customer_spends_the_card(account):
+    method = card_number_method(account, "4000000000000002")
+    r = create(account, payment_method=method, confirm="true")
+    assert_error(r, 402, type="card_error", code="card_declined", param=None,
+                 decline_code="generic_decline", message=messages.CARD_DECLINED)
+    spent(account.post(f"/v1/payment_methods/{method}/attach",
+                       {"customer": customer_of(account)}))
+    spent(account.post("/v1/payment_intents", {"amount": 2000, "currency": "usd",
+                                                "payment_method": method, "confirm": "true"}))
+
+
+@pytest.mark.parametrize("payment_method", ["pm_card_chargeCustomerFail",
+                                            "pm_card_visa_chargeCustomerFail", "0341"])
+def test_the_decline_after_attaching_card_is_set_up_then_declined_when_charged(
+        account, payment_method):
+    """Stripe's ``4000000000000341``: "Attaching this card to a Customer object succeeds, but
+    attempts to charge the customer fail": its setup (a zero-amount check, no charge)
+    succeeds; every payment is declined ``card_declined`` / ``generic_decline``, as 0002's."""
+    if payment_method == "0341":
+        payment_method = card_number_method(account, "4000000000000341")
+    customer = customer_of(account)
+    seti = made(account, customer=customer, payment_method=payment_method, confirm="true")
+    assert (seti["status"], seti["last_setup_error"]) == ("succeeded", None)
+    method = account.get(f"/v1/payment_methods/{seti['payment_method']}").get_json()
+    assert (method["customer"], method["card"]["last4"]) == (customer, "0341")
+    assert event_types(account, seti["id"]) == ["setup_intent.created",
+                                                "setup_intent.succeeded"]
+    for extra in ({}, {"off_session": "true"}):
+        r = account.post("/v1/payment_intents", {
+            "amount": 2000, "currency": "usd", "customer": customer,
+            "payment_method": method["id"], "confirm": "true", **extra})
+        error = assert_error(r, 402, type="card_error", code="card_declined", param=None,
+                             decline_code="generic_decline", message=messages.CARD_DECLINED)
+        intent = error["payment_intent"]
+        assert (intent["status"], intent["last_payment_error"]["decline_code"]) == (
+            "requires_payment_method", "generic_decline")
+        charge = account.get(f"/v1/charges/{error['charge']}").get_json()
+        assert (charge["status"], charge["failure_code"], charge["outcome"]["reason"],
+                charge["outcome"]["type"]) == ("failed", "card_declined", "generic_decline",
+                                               "issuer_declined")
+    assert account.get("/v1/balance_transactions").get_json()["data"] == []
+
+
 @pytest.mark.parametrize("payment_method,code,decline_code,param,message", DECLINES)
 def test_a_declined_card_is_stripes_402_and_the_intent_says_so(account, payment_method, code,
                                                                decline_code, param, message):

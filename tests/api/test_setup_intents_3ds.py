@@ -114,6 +114,39 @@ def test_completing_can_still_be_declined(account):
         "card_declined", "generic_decline")
 
 
+def test_the_insufficient_funds_card_is_set_up_then_declined_when_charged(account):
+    """Stripe's 3-D Secure ``4000008260003178``: "All payments are declined with an
+    insufficient_funds failure code even after being successfully authenticated or previously
+    set up": its setup (no payment) succeeds once authenticated; its payments do not."""
+    customer = customer_of(account)
+    seti = waiting(account, "pm_card_authenticationRequiredChargeDeclinedInsufficientFunds",
+                   customer=customer)
+    assert press(account, seti).status_code == 200
+    now = retrieve(account, seti["id"])
+    assert (now["status"], now["last_setup_error"]) == ("succeeded", None)
+    method = now["payment_method"]
+    assert account.get(f"/v1/payment_methods/{method}").get_json()["customer"] == customer
+    assert event_types(account, seti["id"]) == [
+        "setup_intent.created", "setup_intent.requires_action", "setup_intent.succeeded"]
+    payment = {"amount": 2000, "currency": "usd", "customer": customer,
+               "payment_method": method, "confirm": "true"}
+    r = account.post("/v1/payment_intents", {**payment, "off_session": "true"})
+    error = assert_error(r, 402, type="card_error", code="card_declined",
+                         decline_code="insufficient_funds",
+                         message=messages.CARD_INSUFFICIENT_FUNDS)
+    assert error["payment_intent"]["status"] == "requires_payment_method"
+    # On session it asks, and is declined once authenticated.
+    pi = account.post("/v1/payment_intents", payment).get_json()
+    assert pi["status"] == "requires_action"
+    path, token = pi["next_action"]["use_stripe_sdk"]["stripe_js"].split("?token=")
+    account.client.post(path[path.index("/3d_secure/"):],
+                        data={"token": token, "action": "complete"})
+    paid = account.get(f"/v1/payment_intents/{pi['id']}").get_json()
+    assert paid["status"] == "requires_payment_method"
+    assert (paid["last_payment_error"]["code"], paid["last_payment_error"]["decline_code"]) == (
+        "card_declined", "insufficient_funds")
+
+
 def test_a_canceled_intent_no_longer_awaits_authentication(account):
     seti = waiting(account)
     assert done(account, seti["id"], "cancel")["next_action"] is None

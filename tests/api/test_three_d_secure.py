@@ -396,6 +396,47 @@ def test_a_card_set_up_on_session_pays_off_session_later(account):
     waiting(account, saved, customer=customer)
 
 
+# A PaymentIntent's saving (its setup_future_usage, or the card's own option, which wins) ->
+# whether the card is then set up for off-session payments. Only off_session sets it up, as a
+# SetupIntent's usage does: on_session saves it for payments the customer is there for.
+SAVINGS = [
+    ({"setup_future_usage": "off_session"}, True),
+    ({"setup_future_usage": "on_session"}, False),
+    ({"setup_future_usage": "on_session",
+      "payment_method_options[card][setup_future_usage]": "off_session"}, True),
+    ({"setup_future_usage": "off_session",
+      "payment_method_options[card][setup_future_usage]": "on_session"}, False),
+]
+
+
+@pytest.mark.parametrize("saving,set_up", SAVINGS)
+def test_only_an_off_session_saving_sets_the_card_up_for_off_session_payments(account, saving,
+                                                                              set_up):
+    customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()["id"]
+    first = waiting(account, "pm_card_authenticationRequiredOnSetup", customer=customer,
+                    **saving)
+    press(account, first)
+    assert retrieve(account, first["id"])["status"] == "succeeded"
+    saved = retrieve(account, first["id"])["payment_method"]
+    # Saved to the customer either way.
+    assert account.get(f"/v1/payment_methods/{saved}").get_json()["customer"] == customer
+    r = create(account, customer=customer, payment_method=saved, confirm="true",
+               off_session="true")
+    if set_up:
+        assert (r.status_code, r.get_json()["status"]) == (200, "succeeded")
+        return
+    error = assert_error(r, 402, type="card_error", code="authentication_required",
+                         decline_code="authentication_required",
+                         message=messages.CARD_AUTHENTICATION_REQUIRED)
+    assert error["payment_intent"]["status"] == "requires_payment_method"
+    # An off_session saving afterwards (the customer there again, authenticating) does.
+    again = waiting(account, saved, customer=customer, setup_future_usage="off_session")
+    press(account, again)
+    later = made(account, customer=customer, payment_method=saved, confirm="true",
+                 off_session="true")
+    assert later["status"] == "succeeded"
+
+
 def test_an_always_authenticate_card_is_declined_off_session_even_when_set_up(account):
     customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()["id"]
     first = waiting(account, customer=customer, setup_future_usage="off_session")

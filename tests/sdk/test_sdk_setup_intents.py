@@ -88,3 +88,36 @@ def test_client_secret_flow_with_the_publishable_key(payground_stripe, payground
         payground_stripe.SetupIntent.retrieve("seti_nope")
     assert (raised.value.http_status, raised.value.code, raised.value.user_message) == (
         404, "resource_missing", "No such setupintent: 'seti_nope'")
+
+
+def test_the_decline_after_attaching_card_is_set_up_then_a_card_error(payground_stripe):
+    customer = payground_stripe.Customer.create(email="later@example.com")
+    seti = payground_stripe.SetupIntent.create(
+        customer=customer.id, payment_method="pm_card_chargeCustomerFail", confirm=True)
+    assert seti.status == "succeeded"
+    with pytest.raises(stripe.CardError) as raised:
+        payground_stripe.PaymentIntent.create(
+            amount=1500, currency="usd", customer=customer.id, payment_method=seti.payment_method,
+            off_session=True, confirm=True)
+    error = raised.value
+    assert (error.http_status, error.code, error.param, error.user_message) == (
+        402, "card_declined", None, messages.CARD_DECLINED)
+    assert error.error.decline_code == "generic_decline"
+    assert error.error.payment_intent.status == "requires_payment_method"
+
+
+def test_a_card_set_up_without_a_customer_is_refused_until_attached(payground_stripe):
+    seti = payground_stripe.SetupIntent.create(payment_method="pm_card_visa", confirm=True)
+    assert seti.status == "succeeded"
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        payground_stripe.PaymentIntent.create(amount=1500, currency="usd",
+                                              payment_method=seti.payment_method, confirm=True)
+    error = raised.value
+    assert (error.http_status, error.code, error.param, error.user_message) == (
+        400, None, "payment_method", messages.PAYMENT_METHOD_SPENT)
+    customer = payground_stripe.Customer.create(email="saved@example.com")
+    payground_stripe.PaymentMethod.attach(seti.payment_method, customer=customer.id)
+    paid = payground_stripe.PaymentIntent.create(
+        amount=1500, currency="usd", customer=customer.id, payment_method=seti.payment_method,
+        confirm=True)
+    assert paid.status == "succeeded"

@@ -57,7 +57,7 @@ def test_unknown_magic_names(source):
     ("4000000000000119", "processing_error"), ("4100000000000019", "fraudulent"),
     ("4000000000000010", "avs_fail"), ("4000000000000028", "avs_line1_fail"),
     ("4000000000000036", "avs_zip_fail"), ("4000000000000044", "avs_unavailable"),
-    ("4000000000000341", "generic_decline"),
+    ("4000000000000341", "charge_customer_fail"),
 ])
 def test_test_card_outcomes(number, outcome):
     card = cards.describe(number, 12, YEAR + 1, livemode=False, key="k")
@@ -248,3 +248,48 @@ def test_address_checks_and_outcomes_of_the_check_cards(outcome, line1, postal_c
                             magic=True, expired=False).name == "live_mode_test_card"
         assert cards.decide(outcome, amount=2000, issuer_limit=None, livemode=False,
                             magic=False, expired=True).name == "expired_card"
+
+
+# Every test card's class, and what a setup (a SetupIntent's zero-amount check) answers: as a
+# charge of nothing, except Stripe's cards declined only when charged.
+SET_UP_DECLINED = {"generic_decline", "insufficient_funds", "lost_card", "stolen_card",
+                   "expired_card", "incorrect_cvc", "processing_error", "fraudulent",
+                   "three_ds_declined", "cvc_check_fail"}
+
+
+@pytest.mark.parametrize("number", sorted(cards.TEST_CARDS))
+def test_a_setup_is_answered_as_a_charge_but_for_the_cards_declined_when_charged(number):
+    card_class = cards.TEST_CARDS[number]
+    kw = {"issuer_limit": None, "livemode": False, "magic": False, "expired": False}
+    setup = cards.decide_setup(card_class, **kw)
+    charge = cards.decide(card_class, amount=2000, **kw)
+    if card_class in cards.SET_UP_THEN_DECLINED:
+        assert (setup.name, charge.declined) == ("success", True)
+    else:
+        assert setup is cards.decide(card_class, amount=0, **kw)
+        assert setup.declined is (card_class in SET_UP_DECLINED)
+
+
+def test_the_decline_after_attaching_card_is_declined_as_a_generic_decline_when_charged():
+    kw = {"issuer_limit": None, "livemode": False, "magic": False, "expired": False}
+    assert cards.decide("charge_customer_fail", amount=2000, **kw) is \
+        cards.OUTCOMES["generic_decline"]
+    assert cards.decide("charge_customer_fail", amount=0, **kw) is \
+        cards.OUTCOMES["generic_decline"]
+    assert cards.decide_setup("charge_customer_fail", **kw) is cards.OUTCOMES["success"]
+    # 3178: the charge once authenticated is declined insufficient_funds; its setup is not.
+    assert cards.decide("auth_insufficient_funds", amount=2000, **kw) is \
+        cards.OUTCOMES["insufficient_funds"]
+    assert cards.decide_setup("auth_insufficient_funds", **kw) is cards.OUTCOMES["success"]
+    for card in cards.magic_card("pm_card_chargeCustomerFail", now=NOW, key="k"), \
+            cards.magic_card("tok_visa_chargeCustomerFail", now=NOW, key="k"):
+        assert (card.outcome, card.last4) == ("charge_customer_fail", "0341")
+
+
+@pytest.mark.parametrize("card_class", cards.SET_UP_THEN_DECLINED)
+def test_a_setup_of_a_card_declined_when_charged_is_still_refused_expired_or_live(card_class):
+    kw = {"issuer_limit": None}
+    assert cards.decide_setup(card_class, livemode=False, magic=False, expired=True,
+                              **kw).name == "expired_card"
+    assert cards.decide_setup(card_class, livemode=True, magic=True, expired=False,
+                              **kw).name == "live_mode_test_card"

@@ -7,7 +7,9 @@ Outcome classes: a test card's number decides its outcome (``4000000000000002`` 
 declined). Stripe's cards for the verification checks (``CHECK_CARDS``) are classes of their
 own: they decide the issuer's answers to the address and CVC checks, and charge as another
 class does; so are its 3-D Secure cards (``core.three_d_secure``), which decide when the
-cardholder must authenticate. In live mode a known test card is declined
+cardholder must authenticate; and so is its "Decline after attaching" card
+(``DECLINED_WHEN_CHARGED``), which a setup approves (``decide_setup``) and every charge
+declines. In live mode a known test card is declined
 (``live_mode_test_card``); any other valid card goes to a simulated issuer that approves
 amounts up to a per-card limit.
 """
@@ -97,11 +99,11 @@ TEST_CARDS: dict[str, str] = {
     "4000000000009979": "stolen_card", "4000000000000069": "expired_card",
     "4000000000000127": "incorrect_cvc", "4000000000000119": "processing_error",
     "4100000000000019": "fraudulent",
-    # Stripe's "CVC and address verification" cards (CHECK_CARDS), and 0341, which Stripe
-    # lets attach to a customer and declines when charged (Payground lets any card attach).
+    # Stripe's "CVC and address verification" cards (CHECK_CARDS), and its "Decline after
+    # attaching" card (DECLINED_WHEN_CHARGED).
     "4000000000000010": "avs_fail", "4000000000000028": "avs_line1_fail",
     "4000000000000036": "avs_zip_fail", "4000000000000044": "avs_unavailable",
-    "4000000000000101": "cvc_check_fail", "4000000000000341": "generic_decline",
+    "4000000000000101": "cvc_check_fail", "4000000000000341": "charge_customer_fail",
     # Stripe's 3-D Secure cards (core.three_d_secure): regulatory (SCA) ones, then 3DS ones.
     "4000002500003155": "auth_unless_set_up", "4000002760003184": "auth_always",
     "4000003800000446": "auth_set_up", "4000008260003178": "auth_insufficient_funds",
@@ -122,6 +124,17 @@ CHECK_CARDS: dict[str, tuple[str, str, str]] = {
     "avs_unavailable": ("success", "unavailable", "unavailable"),
     "cvc_check_fail": ("incorrect_cvc", "pass", "pass"),
 }
+# Stripe's "Decline after attaching" card: "Attaching this card to a Customer object succeeds,
+# but attempts to charge the customer fail" (``card_declined``, ``generic_decline``). Its
+# charges decline as 0002's do; unlike 0002, it can be set up (``decide_setup``).
+DECLINED_WHEN_CHARGED: dict[str, str] = {"charge_customer_fail": "generic_decline"}
+# The classes whose issuer approves the zero-amount check that sets them up (a SetupIntent)
+# and declines every charge: that card, and Stripe's 3-D Secure "Insufficient funds" card
+# ("All payments are declined with an insufficient_funds failure code even after being
+# successfully authenticated or previously set up": so it can be set up). 9995, declined
+# ``insufficient_funds`` too, is not one: Stripe's SetupIntent guide has it "declined during
+# setup".
+SET_UP_THEN_DECLINED = ("charge_customer_fail", "auth_insufficient_funds")
 FUNDING = {"4000056655665556": "debit", "5200828282828210": "debit",
            "5105105105105100": "prepaid"}  # every other test card is a credit card
 
@@ -352,12 +365,24 @@ def decide(card_outcome: str, *, amount: int, issuer_limit: int | None, livemode
     if unauthenticated:
         return OUTCOMES["authentication_required"]
     card_outcome = three_d_secure.charges_as(card_outcome)
+    card_outcome = DECLINED_WHEN_CHARGED.get(card_outcome, card_outcome)
     if card_outcome == "issuer":
         if issuer_limit is not None and amount > issuer_limit:
             return OUTCOMES["insufficient_funds"]
         return OUTCOMES["success"]
     checks = CHECK_CARDS.get(card_outcome)
     return OUTCOMES[checks[0] if checks else card_outcome]
+
+
+def decide_setup(card_outcome: str, *, issuer_limit: int | None, livemode: bool, magic: bool,
+                 expired: bool) -> Outcome:
+    """The issuer's answer to the zero-amount check that sets up a card of class
+    ``card_outcome`` (a SetupIntent): a charge's of nothing (``decide``), except that the
+    cards that are declined only when charged (``SET_UP_THEN_DECLINED``) are approved."""
+    if card_outcome in SET_UP_THEN_DECLINED and not expired and not (livemode and magic):
+        return OUTCOMES["success"]
+    return decide(card_outcome, amount=0, issuer_limit=issuer_limit, livemode=livemode,
+                  magic=magic, expired=expired)
 
 
 def address_check(card_outcome: str, key: str) -> str:

@@ -7,10 +7,11 @@ authentication (Stripe's "Regulatory (SCA) cards" and "3D Secure" test cards):
 - ``always``: every payment, on or off session (``4000002760003184``, ``...3220``, ``...3063``,
   ``4000008400001629``);
 - ``unless_set_up``: every on-session payment, and an off-session one unless the card was set
-  up for future payments by an earlier payment (``4000002500003155``);
+  up for off-session payments by an earlier payment or setup (``setup_future_usage`` or
+  ``usage`` ``off_session``: ``on_session`` ones do not) (``4000002500003155``);
 - ``on_session``: on-session payments only; off session it charges as if set up already
-  (``4000003800000446``, and ``4000008260003178``, which is then declined ``insufficient_funds``
-  whatever happens);
+  (``4000003800000446``, and ``4000008260003178``, whose payments are then declined
+  ``insufficient_funds`` whatever happens, though a setup succeeds: ``cards.decide_setup``);
 - ``optional``: only when the payment asks for it (``request_three_d_secure`` ``any`` or
   ``challenge``), on session (``4000000000003055``).
 
@@ -50,7 +51,8 @@ def requirement(card_class: str, *, livemode: bool, off_session: bool, set_up: b
 
     :param off_session: the customer is not there to authenticate (``off_session``, or a
         charge made with the Charges API).
-    :param set_up: the payment method was saved for future payments by an earlier one.
+    :param set_up: the payment method was set up for off-session payments by an earlier
+        payment or setup (``PaymentMethod.set_up``).
     :param requested: the payment's ``request_three_d_secure``.
     """
     entry = AUTH_CARDS.get(card_class)

@@ -29,7 +29,8 @@ class PaymentMethod(AccountScoped, CardColumns, db.Model):
     # `unchecked` before (core.cards.address_check). Rows from before schema version 19 that
     # a charge used were marked by the upgrade.
     card_checked: Mapped[bool] = mapped_column(default=False)
-    # Saved for future payments by a PaymentIntent's (setup_future_usage) that went through:
+    # Set up for off-session payments by a PaymentIntent (setup_future_usage=off_session) or
+    # a SetupIntent (usage=off_session) that went through (on_session saves set up nothing):
     # Stripe's "authenticate unless set up" card then pays off session without authenticating.
     set_up: Mapped[bool] = mapped_column(default=False)
     # Stripe's `allow_redisplay` (always, limited, unspecified): whether a checkout may offer

@@ -327,8 +327,8 @@ def charge_intent(account, livemode: bool, now: int, intent: PaymentIntent, meth
     # The card's own options win over the intent's (Stripe: "overrides ... for this payment
     # method type"); setup_future_usage "none" saves nothing.
     capture_method = card_options.get("capture_method", intent.capture_method)
-    save = card_options.get("setup_future_usage", intent.setup_future_usage) not in (None,
-                                                                                      "none")
+    future_usage = card_options.get("setup_future_usage", intent.setup_future_usage)
+    save = future_usage not in (None, "none")
     charge, outcome = charges.charge_card(
         account, livemode, now, card, magic=magic, amount=intent.amount,
         currency=intent.currency, capture=capture_method != "manual",
@@ -354,12 +354,16 @@ def charge_intent(account, livemode: bool, now: int, intent: PaymentIntent, meth
         raise charges.declined(charge, outcome, payment_intent=intent, payment_method=method,
                                payment_method_type="card")
     intent.last_payment_error, intent.last_payment_error_method = None, None
-    if save:  # set up for future payments: off session, it needs no authentication now
+    if future_usage == "off_session":
+        # Set up for payments without the customer: off session, it needs no authentication
+        # now. ``on_session`` saves it for payments the customer is there for only (Stripe:
+        # "only reuse the payment method when your customer is present in your checkout
+        # flow"), as a SetupIntent's ``usage`` does.
         method.set_up = True
     if save and reusable and method.customer_id is None:
         # Saved for later, as Stripe does: attached to the intent's customer, or (without
         # one, or deleted since: a deleted customer keeps no payment methods) still free to
-        # be attached.
+        # be attached, and only that (it has had its one use: ``payment_method_to_use``).
         method.spent = False
         if intent.customer is not None and not intent.customer.deleted:
             method.customer = intent.customer

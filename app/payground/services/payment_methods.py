@@ -219,14 +219,15 @@ def payment_method_to_use(account, livemode: bool, value: str, customer, now: in
         the payment has not (each formatted with ``id`` and ``customer``, the customer
         supplied or the method's own); a PaymentIntent's by default (a SetupIntent's differ).
     :raises ResourceMissing: no such payment method (404).
-    :raises InvalidRequestError: it is spent, or attached to another customer.
+    :raises InvalidRequestError: it is spent or ``used_once``, or attached to another
+        customer.
     """
     magic = _magic_method(account, livemode, value, now, pepper)
     if magic is not None:
         return magic
     # Locked: two payments racing for one single-use method must not both get it.
     method = get_scoped(PaymentMethod, account, livemode, value, param=param, for_update=True)
-    if method.spent and method.id != held:
+    if (method.spent or used_once(method)) and method.id != held:
         raise InvalidRequestError(messages.PAYMENT_METHOD_SPENT, param=param)
     customer_id = customer.id if customer is not None else None
     if method.customer_id is not None and method.customer_id != customer_id:
@@ -237,6 +238,16 @@ def payment_method_to_use(account, livemode: bool, value: str, customer, now: in
                                                  customer=customer_id or method.customer_id),
                                   param=param)
     return method
+
+
+def used_once(method: PaymentMethod) -> bool:
+    """Whether ``method``, attached to no customer, has had the one use Stripe allows such a
+    method ("To use a PaymentMethod multiple times, you must attach it to a Customer first"),
+    though it is not spent: a payment or setup saved it for later without a customer
+    (``setup_future_usage``, or a SetupIntent that succeeded), so it may still be attached to
+    one, and nothing else. ``card_checked`` says it was used: a payment or setup sets it, and
+    only an update, which needs a customer, clears it."""
+    return method.customer_id is None and method.card_checked
 
 
 def card_for_charge(method: PaymentMethod) -> tuple[dict[str, Any], bool]:

@@ -8,15 +8,19 @@ customer on the authentication page (``services.three_d_secure``), which complet
 ``requires_payment_method`` with ``last_setup_error``. Any status but ``succeeded`` can be
 ``canceled``.
 
-Confirming asks the card's issuer to verify it, as a zero-amount authorisation (no charge,
-no money, nothing in the ledger): a card Payground's issuer declines on a charge is declined
-here with the same 402. A setup is on session (the customer is there), so every 3-D Secure
-test card asks (``core.three_d_secure``), except the one that only asks when a payment
-requests it; live mode's simulated issuer never asks. A card set up (``succeeded``) is
-attached to the intent's customer, if it has one; with ``usage=off_session`` (the default)
-it counts as set up for off-session payments (``PaymentMethod.set_up``): an off-session
-PaymentIntent with ``4000002500003155`` then needs no authentication. ``on_session`` saves it
-for payments the customer is there for only, and sets up nothing more.
+Confirming asks the card's issuer to verify it, as a zero-amount authorisation (no charge, no
+money, nothing in the ledger): a card Payground's issuer declines on a charge is declined here
+with the same 402, except Stripe's cards that are declined only when charged
+(``cards.decide_setup``: ``4000000000000341`` and ``4000008260003178``). A setup is on session
+(the customer is there), so every 3-D Secure test card asks (``core.three_d_secure``), except
+the one that only asks when a payment requests it; live mode's simulated issuer never asks. A
+card set up (``succeeded``) is attached to the intent's customer, if it has one; with
+``usage=off_session`` (the default) it counts as set up for off-session payments
+(``PaymentMethod.set_up``): an off-session PaymentIntent with ``4000002500003155`` then needs no
+authentication. ``on_session`` saves it for payments the customer is there for only, and sets up
+nothing more. Without a customer, the setup is the one use a payment method attached to nobody
+has: it may then be attached to a customer, and nothing else
+(``payment_methods.payment_method_to_use``).
 """
 
 from __future__ import annotations
@@ -250,9 +254,9 @@ def _verify(account, livemode: bool, now: int, intent: SetupIntent, method, *,
         its authentication waited (never usable again, nor attached again).
     """
     card, magic = payment_methods.card_for_charge(method)
-    outcome = cards.decide(card["card_outcome"], amount=0, issuer_limit=card["issuer_limit"],
-                           livemode=livemode, magic=magic,
-                           expired=cards.is_expired(method.exp_month, method.exp_year, now))
+    outcome = cards.decide_setup(
+        card["card_outcome"], issuer_limit=card["issuer_limit"], livemode=livemode,
+        magic=magic, expired=cards.is_expired(method.exp_month, method.exp_year, now))
     if method.cvc_check == "unchecked":  # the issuer has answered the checks now
         method.cvc_check = "fail" if outcome.name == "incorrect_cvc" else "pass"
     method.card_checked = True
@@ -273,7 +277,8 @@ def _verify(account, livemode: bool, now: int, intent: SetupIntent, method, *,
         method.set_up = True
     if reusable and method.customer_id is None:
         # Set up for later: attached to the intent's customer (not a deleted one: a deleted
-        # customer keeps no payment methods), or free to be attached to one.
+        # customer keeps no payment methods), or free to be attached to one (and only that:
+        # ``card_checked`` now says it had its one use, see ``payment_method_to_use``).
         method.spent = False
         if intent.customer is not None and not intent.customer.deleted:
             method.customer = intent.customer
