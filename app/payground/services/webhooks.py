@@ -44,6 +44,8 @@ EVENT_TYPES = (
     "payment_method.attached", "payment_method.detached", "payment_method.updated",
     "payout.canceled", "payout.created", "payout.failed", "payout.paid", "payout.updated",
     "refund.created", "refund.updated",
+    "setup_intent.canceled", "setup_intent.created", "setup_intent.requires_action",
+    "setup_intent.setup_failed", "setup_intent.succeeded",
 )
 ALL_EVENTS = "*"
 # Stripe's limit per account and mode.
