@@ -29,6 +29,14 @@ def _to_15(conn) -> None:
         _drop_columns(conn, table, *(name for name, _ in added))
 
 
+def _to_25(conn) -> None:
+    from payground.migrations import DEFAULT_SOURCE_COLUMNS
+
+    conn.execute(sa.text("DROP TABLE card_sources"))
+    for table, added in DEFAULT_SOURCE_COLUMNS.items():
+        _drop_columns(conn, table, *(name for name, _ in added))
+
+
 def _to_24(conn) -> None:
     from payground.migrations import SETUP_INTENT_READ
 
@@ -205,10 +213,10 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {25: _to_24, 24: _to_23, 23: _to_22, 22: _to_21, 21: _to_20, 20: _to_19, 19: _to_18,
-         18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12, 12: _to_11,
-         11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4, 4: _to_3,
-         3: _to_2, 2: _to_1}  # version -> its step down
+STEPS = {26: _to_25, 25: _to_24, 24: _to_23, 23: _to_22, 22: _to_21, 21: _to_20, 20: _to_19,
+         19: _to_18, 18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12,
+         12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4,
+         4: _to_3, 3: _to_2, 2: _to_1}  # version -> its step down
 
 
 def downgrade(engine, version: int, pepper: str) -> None:
@@ -315,6 +323,13 @@ def populate(client, version: int, wall) -> dict:
         _ok(client.post("/v1/setup_intents", headers=auth, data={
             "payment_method": "pm_card_authenticationRequiredOnSetup", "confirm": "true",
             "return_url": "https://shop.example/saved"}))
+    if version >= 26:  # saved cards: a customer's default source, another card, a charge of it
+        saver = _ok(client.post("/v1/customers", headers=auth, data={
+            "email": "saver@example.com", "source": "tok_visa"}))
+        _ok(client.post(f"/v1/customers/{saver['id']}/sources", headers=auth, data={
+            "source": "tok_mastercard", "metadata[label]": "work"}))
+        _ok(client.post("/v1/charges", headers=auth, data={
+            "amount": 2600, "currency": "usd", "customer": saver["id"]}))
     if version >= 3:  # webhooks: an endpoint made with an Idempotency-Key, its deliveries
         endpoint = _ok(client.post("/v1/webhook_endpoints",
                                    headers={**auth, "Idempotency-Key": "hook-1"}, data={

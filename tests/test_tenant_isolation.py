@@ -41,7 +41,7 @@ FROZEN = time.time()  # the walk's wall clock: nothing falls due while it runs
 PATH_KINDS = {
     "customer_id": "customer", "token_id": "token", "charge_id": "charge",
     "refund_id": "refund", "intent_id": "payment_intent", "method_id": "payment_method",
-    "setup_intent_id": "setup_intent",
+    "setup_intent_id": "setup_intent", "source_id": "source",
     "payout_id": "payout", "txn_id": "balance_transaction", "event_id": "event",
     "endpoint_id": "webhook_endpoint", "key_id": "key", "drill_id": "drill",
     "request_id": "request", "rest": None, "filename": None, "account_id": "account",
@@ -81,8 +81,12 @@ V1_ID_PARAMS = {
     "customer": ("customer",), "charge": ("charge",), "payment_intent": ("payment_intent",),
     "payment_method": ("payment_method",), "card[token]": ("token",), "payout": ("payout",),
     # A charge's source (a token) and a balance transaction's (what moved), route by route.
-    "source": {"/v1/charges": ("token",),
-               "/v1/balance_transactions": ("charge", "refund", "payout")},
+    "source": {"/v1/charges": ("token", "source"),
+               "/v1/balance_transactions": ("charge", "refund", "payout"),
+               # A customer's new saved card: a token.
+               "/v1/customers": ("token",), "/v1/customers/<customer_id>": ("token",),
+               "/v1/customers/<customer_id>/sources": ("token",)},
+    "default_source": ("source",),  # one of the customer's own saved cards
     "card": {"/v1/charges": ("token",)},  # the charge's legacy name for source
     "client_secret": {"/v1/payment_intents/<intent_id>": ("client_secret",),
                       "/v1/payment_intents/<intent_id>/confirm": ("client_secret",),
@@ -110,6 +114,9 @@ V1_NOT_IDS = {
     # Search: a query names no object; a page is a cursor signed for its account, mode,
     # resource and query (another account's is refused: tests/api/test_search.py).
     "query", "page",
+    # A saved card's fields; what a customer's list of them holds; Stripe's `validate`.
+    "exp_month", "exp_year", "address_city", "address_country", "address_line1",
+    "address_line2", "address_state", "address_zip", "object", "validate",
 }
 V1_NOT_ID_GROUPS = ("shipping[", "payment_method_options[", "automatic_payment_methods[",
                     "billing_details[", "address[", "invoice_settings[custom_fields]",
@@ -123,6 +130,7 @@ V1_LISTS = {
     "/v1/customers/<customer_id>/payment_methods": "payment_method",
     "/v1/payouts": "payout", "/v1/webhook_endpoints": "webhook_endpoint",
     "/v1/setup_intents": "setup_intent",
+    "/v1/customers/<customer_id>/sources": "source",
     # A platform's connected accounts (A is connected to none: B's account, or A's own, as a
     # cursor is a made-up id's 404; tests/api/test_accounts.py walks a platform's own).
     "/v1/accounts": "account",
@@ -140,6 +148,8 @@ V1_BASE = {
     ("POST", "/v1/payouts"): {"amount": "100", "currency": "usd"},
     ("POST", "/v1/payment_methods"): {"type": "card"},
     ("POST", "/v1/payment_methods/<method_id>/attach"): {"customer": Own("customer")},
+    # A magic token: never used up, so every call gets as far as the ids in it.
+    ("POST", "/v1/customers/<customer_id>/sources"): {"source": "tok_visa"},
     # What A's own page would send (a publishable key needs it); a secret key may send it too.
     ("POST", "/v1/payment_intents/<intent_id>/confirm"): {"client_secret": Own("client_secret")},
     ("POST", "/v1/setup_intents/<setup_intent_id>/confirm"): {
@@ -341,6 +351,8 @@ def _populate(side: Side, live: bool, events: list[str]) -> None:
     ids["customer"] = _call(side, "POST", "/v1/customers",
                             {"email": "someone@example.com"}, key=sk)["id"]
     ids["token"] = token()  # made with the publishable key, as a page would
+    ids["source"] = _call(side, "POST", f"/v1/customers/{ids['customer']}/sources",
+                          {"source": token()}, key=sk)["id"]  # its default source
     ids["payment_method"] = method()
     saved = ids["saved_payment_method"] = method()
     _call(side, "POST", f"/v1/payment_methods/{saved}/attach",

@@ -245,6 +245,9 @@ RAW_CARD_DATA = (
 )
 SOURCE_OR_CUSTOMER = "Must provide source or customer."
 CUSTOMER_HAS_NO_CARD = "Cannot charge a customer that has no active card"
+# Stripe's answer to a charge naming a customer and a card that is not one of its saved
+# cards (404, code `missing`; quoted by WooCommerce Stripe's error checks and mocks).
+NO_LINKED_SOURCE = "Customer {customer} does not have a linked source with ID {id}."
 AMOUNT_TOO_SMALL_IN = "Amount must be at least {minimum} {currency}"
 AMOUNT_TOO_LARGE = "Amount must be no more than $999,999.99"
 AMOUNT_TOO_LARGE_IN = "Amount must be no more than {maximum} {currency}"

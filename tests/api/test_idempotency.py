@@ -385,7 +385,12 @@ def every_post_route(account) -> list[tuple[str, str, dict]]:
     setup, doomed_setup = (made("/v1/setup_intents", {}) for _ in range(2))
     endpoint = made("/v1/webhook_endpoints", {"url": "https://example.com/hook",
                                               "enabled_events[]": "*"})
+    card = made(f"/v1/customers/{customer}/sources", {"source": "tok_visa"})
     return [
+        ("/v1/customers/<customer_id>/sources", f"/v1/customers/{customer}/sources",
+         {"source": "tok_mastercard"}),
+        ("/v1/customers/<customer_id>/sources/<source_id>",
+         f"/v1/customers/{customer}/sources/{card}", {"name": "Jo Doe"}),
         ("/v1/customers", "/v1/customers", {"email": "new@example.com"}),
         ("/v1/customers/<customer_id>", f"/v1/customers/{customer}", {"name": "Jo"}),
         ("/v1/tokens", "/v1/tokens", {"card[number]": "4242424242424242",

@@ -21,8 +21,8 @@ from marshmallow import fields as mfields
 from payground import messages
 from payground.core import keys
 from payground.http.decorators import INPUT_ATTR
-from payground.http.schemas import (Bool, Currency, Int, Metadata, OneOf, SendableUrl, Str,
-                                    StringArray)
+from payground.http.schemas import (Bool, Currency, Int, Metadata, NotEmpty, OneOf, SendableUrl,
+                                    Str, StringArray)
 from payground.http.validation import STRIPE_WORDS, error_from_validation
 from tests.helpers import assert_error
 
@@ -48,6 +48,8 @@ def valid_value(field: mfields.Field):
         return "true"
     if isinstance(field, Str):
         return "x"
+    if isinstance(field, NotEmpty):  # a card to save (a customer's ``source``)
+        return "tok_visa"
     raise AssertionError(f"no valid value known for a required {type(field).__name__}")
 
 

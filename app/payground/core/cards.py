@@ -385,6 +385,19 @@ def decide_setup(card_outcome: str, *, issuer_limit: int | None, livemode: bool,
                   magic=magic, expired=expired)
 
 
+def saving_outcome(card_outcome: str, *, livemode: bool, expired: bool) -> Outcome:
+    """What the issuer answers when a card of class ``card_outcome`` is saved on a customer
+    (Stripe verifies a card it attaches as a customer's source): the decline a charge would
+    get, except for 0341's class (``DECLINED_WHEN_CHARGED``: saved, declined when charged) and
+    Radar's block of ``fraudulent`` (which stops payments, not the saving of a card). A live
+    card always passes (the issuer's limit is about amounts; nothing is charged)."""
+    if card_outcome in DECLINED_WHEN_CHARGED:
+        return OUTCOMES["success"]
+    outcome = decide(card_outcome, amount=0, issuer_limit=None, livemode=livemode,
+                     magic=False, expired=expired)
+    return OUTCOMES["success"] if outcome.name == "fraudulent" else outcome
+
+
 def address_check(card_outcome: str, key: str) -> str:
     """The issuer's answer, once a card of class ``card_outcome`` is charged, to the check of
     the address ``line1`` or ``postal_code`` it was given: ``pass``, or what Stripe's

@@ -156,8 +156,8 @@ def expand(data: dict, obj: Any, schema_class: type, paths: list[str]) -> None:
     An output schema lists what may be expanded in ``EXPANDABLE``: a mapping of field name
     (or ``hash.field``) to ``(attribute holding the related object, lambda returning its
     schema class)``; and in ``EXPANDABLE_NULLS`` the paths Stripe can expand that Payground
-    always shows ``null`` (a customer's ``default_source``), which expanding leaves ``null``;
-    in ``EXPANDED_BY_VIEW`` what the view computes itself when asked (a search's
+    always shows ``null`` (an account's ``settings.branding.icon``), which expanding leaves
+    ``null``; in ``EXPANDED_BY_VIEW`` what the view computes itself when asked (a search's
     ``total_count``), which is left as dumped. The paths were checked by ``check_expand``
     (with the parameters, before the view ran).
     """

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 25
+SCHEMA_VERSION = 26
 
 
 class DatabaseTooNew(Exception):
@@ -467,6 +467,17 @@ def _v25_setup_intents(conn) -> None:
     _grant_read_only_tokens(conn, SETUP_INTENT_READ)
 
 
+# Columns version 26 adds, as version 16's: a customer's default source (a saved card).
+DEFAULT_SOURCE_COLUMNS = {"customers": (("default_source_id", "VARCHAR(64)"),)}
+
+
+def _v26_saved_cards(conn) -> None:
+    """Customers keep saved cards, Stripe's legacy sources (their table, ``card_sources``, is
+    new: created above), and the one that is their default source. Customers made before
+    have none (NULL: ``default_source`` null, as they showed)."""
+    _add_columns(conn, DEFAULT_SOURCE_COLUMNS)
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -492,6 +503,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     23: _v23_charge_authentication,
     24: _v24_payment_method_allow_redisplay,
     25: _v25_setup_intents,
+    26: _v26_saved_cards,
 }
 
 _meta = MetaData()

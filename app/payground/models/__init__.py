@@ -5,6 +5,7 @@ from .api_key import ApiKey
 from .audit import AuditEvent
 from .balance_transaction import BalanceTransaction
 from .bank_account import BankAccount
+from .card_source import CardSource
 from .base import AccountScoped, Base, db
 from .charge import Charge
 from .customer import Customer
@@ -24,7 +25,8 @@ from .token import Token
 from .webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = ["Account", "AccountScoped", "ApiKey", "AuditEvent", "AuthorizationCode", "Base",
-           "BalanceTransaction", "BankAccount", "Charge", "ConnectApplication", "Customer",
+           "BalanceTransaction", "BankAccount", "CardSource", "Charge", "ConnectApplication",
+           "Customer",
            "Event", "IdempotencyRecord", "LeakDrill",
            "LedgerBalance", "LedgerEntry", "LedgerJournal", "LedgerSchedule", "OAuthConnection",
            "PaymentIntent",

@@ -34,6 +34,9 @@ class Customer(AccountScoped, db.Model):
     # when that one is detached). No foreign key: payment methods point at their customer.
     default_payment_method_id: Mapped[str | None] = mapped_column(String(64))
     deleted: Mapped[bool] = mapped_column(default=False)
+    # The card (``card_sources``) a charge naming only the customer pays with; None when it
+    # has no saved card. No foreign key: cards point at their customer.
+    default_source_id: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def default_payment_method(self):
@@ -43,3 +46,19 @@ class Customer(AccountScoped, db.Model):
         from .payment_method import PaymentMethod  # it imports this module
 
         return db.session.get(PaymentMethod, self.default_payment_method_id)
+
+    @property
+    def default_source(self):
+        """The default card (for ``expand[]=default_source``)."""
+        if self.default_source_id is None:
+            return None
+        from .card_source import CardSource  # it imports this module
+
+        return db.session.get(CardSource, self.default_source_id)
+
+    @property
+    def sources(self):
+        """The first page of its saved cards (``expand[]=sources``)."""
+        from ..services.sources import embedded_sources  # services import this module
+
+        return embedded_sources(self)

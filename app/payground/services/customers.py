@@ -21,11 +21,16 @@ DESCRIPTIVE = ("address", "shipping", "preferred_locales", "tax_exempt", "invoic
                "next_invoice_sequence")
 
 
-def create_customer(account, livemode: bool, clock, params: dict[str, Any]) -> Customer:
-    """Create a customer.
+def create_customer(account, livemode: bool, clock, params: dict[str, Any], *,
+                    pepper: str = "") -> Customer:
+    """Create a customer; with ``source`` (a token), its card is saved on it and made its
+    default source (``services.sources``).
 
+    :param pepper: the app's secret, which keys card fingerprints (for ``source``).
     :raises InvalidRequestError: ``invoice_settings[default_payment_method]`` names a payment
-        method (a new customer has none attached; ``""`` is no default, and is taken).
+        method (a new customer has none attached; ``""`` is no default, and is taken); what
+        saving ``source`` raises (a used or unknown token).
+    :raises CardError: the card of ``source`` is declined when saved.
     """
     settings = dict(params.get("invoice_settings") or {})
     default = settings.pop("default_payment_method", None)
@@ -40,6 +45,13 @@ def create_customer(account, livemode: bool, clock, params: dict[str, Any]) -> C
         **{field: params.get(field) for field in DESCRIPTIVE},
     )
     db.session.add(customer)
+    card = None
+    if params.get("source") is not None:
+        from . import sources  # it imports this module
+
+        card = sources.save_card(account, livemode, customer.created, customer,
+                                 params["source"], pepper=pepper)
+        customer.default_source_id = card.id
     events.emit(account, livemode, customer.created, "customer.created", customer)
     db.session.commit()
     return customer
@@ -74,13 +86,21 @@ def get_customer(account, livemode: bool, customer_id: str, *, param: str | None
 
 
 def update_customer(account, livemode: bool, clock, customer_id: str,
-                    params: dict[str, Any]) -> Customer:
+                    params: dict[str, Any], *, pepper: str = "") -> Customer:
     """Update a customer; invoice settings are merged one by one, as on Stripe.
 
+    ``default_source`` must be one of its saved cards; ``source`` (a token) saves a card that
+    replaces the default source, which is deleted (``services.sources.replace_default``).
     :raises InvalidRequestError: ``invoice_settings[default_payment_method]`` is not a payment
-        method attached to this customer (``""`` removes the default).
+        method attached to this customer (``""`` removes the default); ``default_source`` is
+        not one of its cards (404); what saving ``source`` raises.
+    :raises CardError: the card of ``source`` is declined when saved.
     """
     customer = get_customer(account, livemode, customer_id)
+    from . import sources  # it imports this module
+
+    if params.get("default_source") is not None:
+        sources.check_default(account, livemode, customer, params["default_source"])
     settings = dict(params.get("invoice_settings") or {})
     choosing = "default_payment_method" in settings
     default = settings.pop("default_payment_method", None)
@@ -96,8 +116,13 @@ def update_customer(account, livemode: bool, clock, customer_id: str,
         customer.invoice_settings = _invoice_settings(customer.invoice_settings, settings)
     if "metadata" in params:
         customer.metadata_ = merge_metadata(customer.metadata_, params["metadata"])
-    events.emit_changes(account, livemode, clock.for_account(account), "customer.updated",
-                        customer, before)
+    now = clock.for_account(account)
+    if params.get("default_source") is not None:
+        customer.default_source_id = params["default_source"]
+    if params.get("source") is not None:
+        sources.replace_default(account, livemode, now, customer, params["source"],
+                                pepper=pepper)
+    events.emit_changes(account, livemode, now, "customer.updated", customer, before)
     db.session.commit()
     return customer
 
@@ -141,9 +166,11 @@ def delete_customer(account, livemode: bool, clock, customer_id: str) -> Custome
         PaymentMethod.account_id == account.id, PaymentMethod.livemode == livemode,
         PaymentMethod.customer_id == customer.id))).scalars().all()
     from .payment_methods import detach  # it imports this module
+    from .sources import delete_all  # it imports this module
 
     for method in attached:
         detach(account, livemode, now, method)
+    delete_all(account, livemode, customer)
     db.session.commit()
     return customer
 

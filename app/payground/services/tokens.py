@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import messages
 from ..core import cards
-from ..core.ids import new_id
+from ..core.ids import new_id, new_sortable_id
 from ..errors import CardError, InvalidRequestError, ParameterMissing
 from ..models.base import db
 from ..models.token import Token
@@ -32,6 +32,9 @@ def create_token(account, livemode: bool, clock, params: dict[str, Any], *, pepp
     now = clock.for_account(account)
     card = card_from_params(data, livemode, now, pepper=pepper)
     columns = card_columns(card)
+    # Sortable: saved on a customer, the card keeps this id (as on Stripe, where a token's
+    # card.id is the id of the card it saves), and a customer's cards list newest first.
+    columns["card_id"] = new_sortable_id("card_")
     columns["billing_address"] = card_address(data)
     token = Token(id=new_object_id(Token), account_id=account.id, livemode=livemode,
                   created=now, client_ip=client_ip, used=False,
@@ -47,6 +50,7 @@ _ADDRESS_PARAMS = {"city": "address_city", "country": "address_country",
                    "line1": "address_line1", "line2": "address_line2",
                    "postal_code": "address_zip", "state": "address_state"}
 ADDRESS_KEYS = tuple(_ADDRESS_PARAMS)  # Stripe's address hash, in its order
+ADDRESS_PARAMS = _ADDRESS_PARAMS  # for updates of a saved card's address
 
 
 def card_address(data: dict[str, Any]) -> dict[str, str | None] | None:

@@ -8,4 +8,4 @@ bp = Blueprint("v1", __name__, url_prefix="/v1")
 from . import accounts, customers  # noqa: E402,F401
 from . import balance, charges, refunds, tokens  # noqa: E402,F401
 from . import balance_transactions, events, payment_intents, payment_methods, payouts  # noqa: E402,F401
-from . import search, setup_intents, webhook_endpoints  # noqa: E402,F401
+from . import search, setup_intents, sources, webhook_endpoints  # noqa: E402,F401

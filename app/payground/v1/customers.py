@@ -12,11 +12,11 @@ from marshmallow import Schema, ValidationError, fields
 from .. import messages
 from ..core import money
 from ..http.auth import requires
-from ..http.context import scope
+from ..http.context import scope, state
 from ..http.decorators import accepts, expands, returns
 from ..http.intent_schemas import Address, CustomerShippingDetails, FreeformAddress, Shipping
-from ..http.schemas import (Email, Expand, Int, ListParams, Metadata, OneOf, Str, StringArray,
-                            StripeSchema, list_schema)
+from ..http.schemas import (Email, Expand, Int, ListParams, Metadata, NotEmpty, OneOf, Str,
+                            StringArray, StripeSchema, list_schema)
 from ..http.validation import coded
 from ..services import customers
 from . import bp
@@ -113,11 +113,14 @@ class CustomerCreate(StripeSchema):
     invoice_prefix = InvoicePrefix()
     invoice_settings = fields.Nested(InvoiceSettings)
     next_invoice_sequence = Int(minimum=1, maximum=2**31 - 1)
+    # A token (tok_...): its card is saved on the customer as its default source.
+    source = NotEmpty()
     expand = Expand()
 
 
 class CustomerUpdate(CustomerCreate):
-    pass
+    # One of its saved cards (card_...), which charges naming only the customer then pay with.
+    default_source = Str(max_length=255)
 
 
 class CustomerRetrieve(StripeSchema):
@@ -135,6 +138,18 @@ def _invoice_settings(customer) -> dict:
             "footer": given.get("footer"), "rendering_options": given.get("rendering_options")}
 
 
+def _card_schema():
+    from .sources import CardSourceOut  # it imports this module
+
+    return CardSourceOut
+
+
+def _card_list_schema():
+    from .sources import CardSourceListOut  # it imports this module
+
+    return CardSourceListOut
+
+
 def _payment_method_schema():
     from ..http.intent_schemas import PaymentMethodOut  # it imports this module
 
@@ -146,17 +161,17 @@ class CustomerOut(Schema):
     # A field under a hash, expanded in place (``http.decorators``).
     EXPANDABLE: ClassVar[dict] = {
         "invoice_settings.default_payment_method": ("default_payment_method",
-                                                    _payment_method_schema)}
-    # Expandable on Stripe, always null here (no saved sources): Node and Python
-    # integrations expand it on every retrieve, and get the null back.
-    EXPANDABLE_NULLS: ClassVar[frozenset[str]] = frozenset({"default_source"})
+                                                    _payment_method_schema),
+        "default_source": ("default_source", _card_schema),
+        # Not shown unless expanded, as since Stripe's 2020-08-27 version.
+        "sources": ("sources", _card_list_schema)}
     id = fields.String()
     object = fields.Constant("customer")
     address = fields.Raw()
     balance = fields.Integer()
     created = fields.Integer()
     currency = fields.String()
-    default_source = fields.Constant(None)
+    default_source = fields.String(attribute="default_source_id")
     delinquent = fields.Constant(False)
     description = fields.String()
     email = fields.String()
@@ -186,7 +201,8 @@ class DeletedCustomerOut(Schema):
 def create_customer(params):
     """Create a customer."""
     s = scope()
-    return customers.create_customer(s.account, s.livemode, s.clock, params)
+    return customers.create_customer(s.account, s.livemode, s.clock, params,
+                                     pepper=state().pepper)
 
 
 @bp.get("/customers/<customer_id>")
@@ -209,7 +225,8 @@ def retrieve_customer(customer_id, params):
 def update_customer(customer_id, params):
     """Update a customer."""
     s = scope()
-    return customers.update_customer(s.account, s.livemode, s.clock, customer_id, params)
+    return customers.update_customer(s.account, s.livemode, s.clock, customer_id, params,
+                                     pepper=state().pepper)
 
 
 @bp.delete("/customers/<customer_id>")

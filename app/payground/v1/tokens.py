@@ -48,11 +48,14 @@ def _address(obj, key: str) -> str | None:
 
 def address_check(obj, key: str) -> str | None:
     """Stripe's ``address_line1_check``/``address_zip_check`` for a given line1 or postal
-    code: ``unchecked`` on a token, the issuer's answer on a charge (``pass``, or ``fail`` /
-    ``unavailable`` for Stripe's verification test cards); ``null`` when none was given."""
+    code: ``unchecked`` on a token, the issuer's answer on a charge or a card saved on a
+    customer (saving verifies it): ``pass``, or ``fail`` / ``unavailable`` for Stripe's
+    verification test cards; ``null`` when none was given."""
     if _address(obj, key) is None:
         return None
-    return cards.address_check(obj.card_outcome, key) if obj.object == "charge" else "unchecked"
+    if obj.object in ("charge", "card"):
+        return cards.address_check(obj.card_outcome, key)
+    return "unchecked"
 
 
 class CardOut(Schema):
@@ -70,7 +73,9 @@ class CardOut(Schema):
     address_zip_check = fields.Function(lambda obj: address_check(obj, "postal_code"))
     brand = fields.Function(lambda obj: cards.BRAND_NAMES.get(obj.brand, "Unknown"))
     country = fields.String(attribute="card_country")
-    customer = fields.Constant(None)
+    # A saved card's customer; on a charge, the customer charged (Stripe charges a card of a
+    # customer only with that customer); a token's card has none.
+    customer = fields.Function(lambda obj: getattr(obj, "customer_id", None))
     cvc_check = fields.String()
     dynamic_last4 = fields.Constant(None)
     exp_month = fields.Integer()
