@@ -29,6 +29,16 @@ def _to_15(conn) -> None:
         _drop_columns(conn, table, *(name for name, _ in added))
 
 
+def _to_26(conn) -> None:
+    from payground.migrations import CARD_CLASS_TABLES, DECLINE_AFTER_ATTACHING
+
+    last4, old, new = DECLINE_AFTER_ATTACHING  # before version 27, 0341 had 0002's class
+    for table in CARD_CLASS_TABLES:
+        conn.execute(sa.text(f"UPDATE {table} SET card_outcome = :old "
+                             "WHERE card_outcome = :new AND last4 = :last4"),
+                     {"new": new, "old": old, "last4": last4})
+
+
 def _to_25(conn) -> None:
     from payground.migrations import DEFAULT_SOURCE_COLUMNS
 
@@ -213,10 +223,10 @@ def forget_not_kept(rows: dict[str, dict], version: int) -> None:
                         row.pop(column)
 
 
-STEPS = {26: _to_25, 25: _to_24, 24: _to_23, 23: _to_22, 22: _to_21, 21: _to_20, 20: _to_19,
-         19: _to_18, 18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13, 13: _to_12,
-         12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5, 5: _to_4,
-         4: _to_3, 3: _to_2, 2: _to_1}  # version -> its step down
+STEPS = {27: _to_26, 26: _to_25, 25: _to_24, 24: _to_23, 23: _to_22, 22: _to_21, 21: _to_20,
+         20: _to_19, 19: _to_18, 18: _to_17, 17: _to_16, 16: _to_15, 15: _to_14, 14: _to_13,
+         13: _to_12, 12: _to_11, 11: _to_10, 10: _to_9, 9: _to_8, 8: _to_7, 7: _to_6, 6: _to_5,
+         5: _to_4, 4: _to_3, 3: _to_2, 2: _to_1}  # version -> its step down
 
 
 def downgrade(engine, version: int, pepper: str) -> None:

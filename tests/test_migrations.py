@@ -617,6 +617,79 @@ def test_version_23_payment_methods_can_be_redisplayed_once_upgraded(tmp_path, o
     assert changed["allow_redisplay"] == "always"
 
 
+def test_version_26_decline_after_attaching_cards_can_be_set_up_once_upgraded(
+        tmp_path, own_database, wall):
+    """Version 27: Stripe's ``4000000000000341`` ("Decline after attaching") is a class of its
+    own, which a SetupIntent sets up and every charge declines; rows made before kept it as
+    0002's (``generic_decline``), which a SetupIntent declines. Its payment methods, tokens and
+    charges learn the new class, so an old one is set up as a new one is (and still declined
+    when charged); 0002's stay as they were. A second run (two workers) changes nothing."""
+    from payground.app import dispose_app
+    from payground.extensions import db
+    from payground.migrations import SCHEMA_VERSION, UPGRADES
+    from tests.schema_history import downgrade
+
+    app, client, body = signed_up(tmp_path, own_database, wall, "decline@example.com")
+    auth = {"Authorization": f"Bearer {body['keys']['secret']}"}
+    public = {"Authorization": f"Bearer {body['keys']['publishable']}"}
+    customer = client.post("/v1/customers", headers=auth).get_json()["id"]
+    attached = client.post("/v1/payment_methods/pm_card_chargeCustomerFail/attach",
+                           headers=auth, data={"customer": customer}).get_json()["id"]
+    declines = client.post("/v1/payment_methods", headers=auth, data={
+        "type": "card", "card[number]": "4000000000000002", "card[exp_month]": "12",
+        "card[exp_year]": "2040"}).get_json()["id"]
+    token = client.post("/v1/tokens", headers=public, data={
+        "card[number]": "4000000000000341", "card[exp_month]": "12",
+        "card[exp_year]": "2040"}).get_json()["id"]
+    charged = client.post("/v1/charges", headers=auth, data={
+        "amount": 500, "currency": "usd", "source": "tok_chargeCustomerFail"}).get_json()
+    with app.app_context():
+        downgrade(db.engine, 26, app.config["SECRET"])
+        old = db.session.execute(sa.text(
+            "SELECT card_outcome FROM payment_methods WHERE id = :id"),
+            {"id": attached}).scalar()
+        db.session.remove()
+    dispose_app(app)
+
+    upgraded = make_app(tmp_path / "home", own_database, wall)
+    client = upgraded.test_client()
+    with upgraded.app_context():
+        version = db.session.execute(sa.text("SELECT version FROM payground_schema")).scalar()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            UPGRADES[27](conn)
+            classes = {table: conn.execute(sa.text(
+                f"SELECT DISTINCT card_outcome FROM {table} WHERE last4 = '0341'")).scalars()
+                .all() for table in ("payment_methods", "tokens", "charges")}
+            still = conn.execute(sa.text("SELECT card_outcome FROM payment_methods "
+                                         "WHERE id = :id"), {"id": declines}).scalar()
+    set_up = client.post("/v1/setup_intents", headers=auth, data={
+        "customer": customer, "payment_method": attached, "confirm": "true"})
+    paid = client.post("/v1/payment_intents", headers=auth, data={
+        "amount": 2000, "currency": "usd", "customer": customer, "payment_method": attached,
+        "confirm": "true"})
+    from_token = client.post("/v1/payment_methods", headers=auth, data={
+        "type": "card", "card[token]": token}).get_json()["id"]
+    token_set_up = client.post("/v1/setup_intents", headers=auth, data={
+        "payment_method": from_token, "confirm": "true"})
+    refused = client.post("/v1/setup_intents", headers=auth, data={
+        "payment_method": declines, "confirm": "true"})
+    seen = client.get(f"/v1/charges/{charged['error']['charge']}", headers=auth).get_json()
+    dispose_app(upgraded)
+    assert (old, version) == ("generic_decline", SCHEMA_VERSION)
+    assert classes == {"payment_methods": ["charge_customer_fail"],
+                       "tokens": ["charge_customer_fail"],
+                       "charges": ["charge_customer_fail"]}
+    assert still == "generic_decline"
+    assert (set_up.status_code, set_up.get_json()["status"]) == (200, "succeeded")
+    assert (paid.status_code, paid.get_json()["error"]["decline_code"]) == (
+        402, "generic_decline")
+    assert (token_set_up.status_code, token_set_up.get_json()["status"]) == (200, "succeeded")
+    assert (refused.status_code, refused.get_json()["error"]["decline_code"]) == (
+        402, "generic_decline")
+    assert (seen["status"], seen["outcome"]["reason"]) == ("failed", "generic_decline")
+
+
 @pytest.mark.skipif(bool(PG_URL), reason="counts SQLite's own steps")
 def test_version_19_marks_charged_payment_methods_in_one_pass(tmp_path):
     """Version 19's backfill reads each table once: a subquery run again for every payment

@@ -195,9 +195,14 @@ def test_charge_customer_fail_attaches_then_declines(account, name):
     assert [b["amount"] for b in balance["available"] + balance["pending"]] == [0, 0]
 
 
-@pytest.mark.parametrize("source", ["tok_chargeCustomerFail", "tok_visa_chargeCustomerFail"])
+@pytest.mark.parametrize("source", ["tok_chargeCustomerFail", "tok_visa_chargeCustomerFail",
+                                    "pm_card_chargeCustomerFail", "4000000000000341"])
 def test_charge_customer_fail_declines_a_charge_as_the_generic_decline_card(account, source):
-    # The Charges API: declined as 0002 is, outcome and all.
+    # The Charges API: declined as 0002 is, outcome and all (its number tokenised too).
+    if source.isdigit():
+        source = account.post("/v1/tokens", {
+            "card[number]": source, "card[exp_month]": "12", "card[exp_year]": str(YEAR + 1),
+            "card[cvc]": "123"}, key=account.publishable_key).get_json()["id"]
     declines = []
     for token in (source, "tok_chargeDeclined"):
         r = account.post("/v1/charges", {"amount": 2000, "currency": "usd", "source": token})

@@ -458,3 +458,35 @@ def test_tax_id_is_refused_on_create_as_on_update(account):
                      key=account.publishable_key)
     assert_error(r, 400, code="parameter_unknown", param="billing_details[tax_id]",
                  message="Received unknown parameter: billing_details[tax_id]")
+
+
+def test_an_update_clearing_the_checks_frees_no_method_saved_without_a_customer(account):
+    """``card_checked`` also says a method saved without a customer had its one use
+    (``payment_methods.used_once``). Only an update clears it, and only a customer's method
+    can be updated: such a method cannot be, and attached, updated with a new address (its
+    checks ``unchecked`` again), then detached, it is spent for good all the same."""
+    method = created(account, card(**{"billing_details[address][postal_code]": "94107"}))
+    saved_once = account.post("/v1/setup_intents", {"payment_method": method["id"],
+                                                    "confirm": "true"}).get_json()
+    assert saved_once["status"] == "succeeded"
+    r = update(account, method["id"], {"billing_details[address][postal_code]": "10001"})
+    assert_error(r, 400, code=None, param=None,
+                 message=messages.PAYMENT_METHOD_UPDATE_UNATTACHED)
+    payment = {"amount": 1000, "currency": "usd", "payment_method": method["id"],
+               "confirm": "true"}
+    used = account.post("/v1/payment_intents", payment)
+    assert_error(used, 400, type="invalid_request_error", code=None, param="payment_method",
+                 message=messages.PAYMENT_METHOD_SPENT)
+    owner = customer(account)
+    assert attach(account, method["id"], owner).status_code == 200
+    got = updated(account, method["id"], {"billing_details[address][postal_code]": "10001"})
+    assert got["card"]["checks"]["address_postal_code_check"] == "unchecked"
+    assert account.post(f"/v1/payment_methods/{method['id']}/detach").status_code == 200
+    for r in (account.post("/v1/payment_intents", payment),
+              account.post("/v1/payment_intents", {**payment, "customer": owner}),
+              account.post("/v1/setup_intents", {"payment_method": method["id"],
+                                                 "confirm": "true"}),
+              attach(account, method["id"], owner)):
+        assert_error(r, 400, type="invalid_request_error", code=None, param="payment_method",
+                     message=messages.PAYMENT_METHOD_SPENT)
+    assert len(account.get("/v1/charges").get_json()["data"]) == 0

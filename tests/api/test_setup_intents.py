@@ -488,6 +488,30 @@ def test_live_mode_never_asks_for_3d_secure(account):
     assert (seti["status"], seti["livemode"], seti["next_action"]) == ("succeeded", True, None)
 
 
+@pytest.mark.parametrize("payment_method", [
+    "pm_card_chargeCustomerFail", "pm_card_visa_chargeCustomerFail",
+    "pm_card_authenticationRequiredChargeDeclinedInsufficientFunds"])
+def test_live_mode_refuses_the_cards_set_up_in_test_mode_first(account, payment_method):
+    """The cards a test-mode setup approves (declined only when charged) are test cards: live
+    mode declines them ``live_mode_test_card`` before anything, setup or payment."""
+    live_key = account.activate()
+    customer = account.post("/v1/customers", key=live_key).get_json()["id"]
+    r = create(account, key=live_key, customer=customer, payment_method=payment_method,
+               confirm="true")
+    error = assert_error(r, 402, type="card_error", code="card_declined", param=None,
+                         message=messages.LIVE_MODE_TEST_CARD,
+                         decline_code="live_mode_test_card", payment_method_type="card")
+    assert (error["setup_intent"]["status"], error["setup_intent"]["next_action"]) == (
+        "requires_payment_method", None)
+    r = account.post("/v1/payment_intents", {
+        "amount": 2000, "currency": "usd", "customer": customer,
+        "payment_method": payment_method, "confirm": "true"}, key=live_key)
+    assert_error(r, 402, type="card_error", code="card_declined", param=None,
+                 message=messages.LIVE_MODE_TEST_CARD, decline_code="live_mode_test_card")
+    assert account.get(f"/v1/payment_methods?customer={customer}",
+                       key=live_key).get_json()["data"] == []
+
+
 def test_a_repeated_create_with_its_idempotency_key_is_the_same_answer(account):
     headers = {"Idempotency-Key": "seti-1"}
     first = account.post("/v1/setup_intents", {"payment_method": "pm_card_visa",

@@ -437,6 +437,38 @@ def test_only_an_off_session_saving_sets_the_card_up_for_off_session_payments(ac
     assert later["status"] == "succeeded"
 
 
+def test_a_card_option_of_none_sets_an_attached_card_up_for_nothing(account):
+    # The card's option wins over the intent's off_session: "none" saves, and sets up, nothing.
+    customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()["id"]
+    method = card_method(account, "4000002500003155")
+    account.post(f"/v1/payment_methods/{method}/attach", {"customer": customer})
+    first = waiting(account, method, customer=customer, setup_future_usage="off_session",
+                    **{"payment_method_options[card][setup_future_usage]": "none"})
+    press(account, first)
+    assert retrieve(account, first["id"])["status"] == "succeeded"
+    r = create(account, customer=customer, payment_method=method, confirm="true",
+               off_session="true")
+    assert_error(r, 402, type="card_error", code="authentication_required",
+                 decline_code="authentication_required",
+                 message=messages.CARD_AUTHENTICATION_REQUIRED)
+
+
+def test_a_card_set_up_off_session_without_a_customer_keeps_it_once_attached(account):
+    """Authenticated and saved (``off_session``) without a customer: that was its one use, so
+    nothing takes it until it is attached; attached, it pays off session without asking."""
+    method = card_method(account, "4000002500003155")
+    first = waiting(account, method, setup_future_usage="off_session")
+    press(account, first)
+    assert retrieve(account, first["id"])["status"] == "succeeded"
+    spent(create(account, payment_method=method, confirm="true", off_session="true"))
+    customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()["id"]
+    attached = account.post(f"/v1/payment_methods/{method}/attach", {"customer": customer})
+    assert (attached.status_code, attached.get_json()["customer"]) == (200, customer)
+    later = made(account, customer=customer, payment_method=method, confirm="true",
+                 off_session="true")
+    assert (later["status"], later["next_action"]) == ("succeeded", None)
+
+
 def test_an_always_authenticate_card_is_declined_off_session_even_when_set_up(account):
     customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()["id"]
     first = waiting(account, customer=customer, setup_future_usage="off_session")
@@ -718,6 +750,55 @@ def test_updates_while_waiting(account):
         noun="PaymentIntent", status="requires_confirmation"))
     assert charges_of(account, pi["id"]) == []
 
+
+@pytest.mark.parametrize("first,then", [("on_session", "off_session"), ("off_session", ""),
+                                        ("off_session", "on_session")])
+def test_changing_the_saving_while_waiting_asks_for_a_new_confirmation(account, first, then):
+    """The saving is part of what the customer authenticates (an off_session one sets the card
+    up for payments without them): changed while the intent waits, it must be confirmed
+    again, as when its card's option (``payment_method_options``) changes; the old link no
+    longer moves it on, so a card authenticated for an on-session saving is not set up for
+    off-session payments by a later update."""
+    customer = account.post("/v1/customers", {"email": "jo@example.com"}).get_json()["id"]
+    pi = waiting(account, "pm_card_authenticationRequiredOnSetup", customer=customer,
+                 setup_future_usage=first)
+    same = account.post(f"/v1/payment_intents/{pi['id']}", {"setup_future_usage": first})
+    assert (same.status_code, same.get_json()["status"]) == (200, "requires_action")
+    changed = account.post(f"/v1/payment_intents/{pi['id']}",
+                           {"setup_future_usage": then}).get_json()
+    assert (changed["status"], changed["next_action"], changed["setup_future_usage"]) == (
+        "requires_confirmation", None, then or None)
+    page_error(press(account, pi), 400, messages.AUTHENTICATION_NOT_AWAITED.format(
+        noun="PaymentIntent", status="requires_confirmation"))
+    assert charges_of(account, pi["id"]) == []
+    # Confirmed again, the customer authenticates the saving it has now.
+    again = account.post(f"/v1/payment_intents/{pi['id']}/confirm").get_json()
+    assert again["status"] == "requires_action"
+    press(account, again)
+    assert retrieve(account, pi["id"])["status"] == "succeeded"
+    method = account.get(f"/v1/payment_methods/{pi['payment_method']}").get_json()
+    assert method["customer"] == (customer if then else None)
+    r = create(account, customer=customer, payment_method=method["id"], confirm="true",
+               off_session="true")
+    if then == "off_session":
+        assert (r.status_code, r.get_json()["status"]) == (200, "succeeded")
+    elif then == "on_session":
+        assert_error(r, 402, type="card_error", code="authentication_required",
+                     decline_code="authentication_required",
+                     message=messages.CARD_AUTHENTICATION_REQUIRED)
+    else:  # nothing saved: used once without a customer
+        assert_error(r, 400, type="invalid_request_error", code=None, param="payment_method",
+                     message=messages.PAYMENT_METHOD_SPENT)
+
+
+def test_a_saving_the_card_option_overrides_changes_nothing_while_waiting(account):
+    # The card's own option wins (none: nothing saved): the intent's is not what is
+    # authenticated, and changing it leaves the intent waiting.
+    pi = waiting(account, setup_future_usage="on_session",
+                 **{"payment_method_options[card][setup_future_usage]": "none"})
+    kept = account.post(f"/v1/payment_intents/{pi['id']}",
+                        {"setup_future_usage": "off_session"}).get_json()
+    assert (kept["status"], kept["next_action"]) == ("requires_action", pi["next_action"])
 
 def test_a_canceled_intent_no_longer_awaits_authentication(account):
     pi = waiting(account)

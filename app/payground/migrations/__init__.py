@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 log = logging.getLogger("payground")
 
-SCHEMA_VERSION = 26
+SCHEMA_VERSION = 27
 
 
 class DatabaseTooNew(Exception):
@@ -478,6 +478,25 @@ def _v26_saved_cards(conn) -> None:
     _add_columns(conn, DEFAULT_SOURCE_COLUMNS)
 
 
+# Version 27: Stripe's "Decline after attaching" card (4000000000000341, the only test card
+# with these last four) has an outcome class of its own (core.cards.DECLINED_WHEN_CHARGED);
+# rows made before gave it 0002's. The tables that keep a card's class (core.cards.TEST_CARDS).
+CARD_CLASS_TABLES = ("payment_methods", "tokens", "charges")
+DECLINE_AFTER_ATTACHING = ("0341", "generic_decline", "charge_customer_fail")
+
+
+def _v27_decline_after_attaching(conn) -> None:
+    """Payment methods, tokens and charges of ``4000000000000341`` learn its own class: a
+    SetupIntent sets it up (before, it was declined as 0002), and its charges are declined as
+    before (``generic_decline``, the same outcome, so old charges show what they did). 0002's
+    keep theirs. Run again (two workers), it finds nothing left to change."""
+    last4, old, new = DECLINE_AFTER_ATTACHING
+    for table in CARD_CLASS_TABLES:
+        conn.execute(text(f"UPDATE {table} SET card_outcome = :new "
+                          "WHERE card_outcome = :old AND last4 = :last4"),
+                     {"new": new, "old": old, "last4": last4})
+
+
 UPGRADES: dict[int, object] = {  # version -> function(connection)
     2: _v2_payment_intents_and_ledger,
     3: _v3_webhook_endpoint_count,
@@ -504,6 +523,7 @@ UPGRADES: dict[int, object] = {  # version -> function(connection)
     24: _v24_payment_method_allow_redisplay,
     25: _v25_setup_intents,
     26: _v26_saved_cards,
+    27: _v27_decline_after_attaching,
 }
 
 _meta = MetaData()

@@ -118,7 +118,8 @@ def update_payment_intent(account, livemode: bool, clock, intent_id: str,
         if field in params and intent.status not in UPDATABLE:
             raise _unexpected_state(messages.INTENT_UPDATE_STATE.format(
                 field=field, status=intent.status), intent, param=field)
-    if intent.status == "requires_action" and any(f in params for f in PAYMENT_FIELDS):
+    if intent.status == "requires_action" and (
+            any(f in params for f in PAYMENT_FIELDS) or _saving_changes(intent, params)):
         # What the customer authenticated has changed: it must be confirmed again (and the
         # page's link no longer moves it on).
         intent.status = "requires_confirmation"
@@ -429,6 +430,17 @@ def _check_publishable_saving(intent: PaymentIntent, params: dict[str, Any],
             before, after, message=messages.PUBLISHABLE_CARD_FUTURE_USAGE,
             param="payment_method_options[card]" if card is None
             else "payment_method_options[card][setup_future_usage]")
+
+
+def _saving_changes(intent: PaymentIntent, params: dict[str, Any]) -> bool:
+    """Whether an update's ``setup_future_usage`` changes how the card is saved: part of what
+    the customer authenticates (an ``off_session`` saving sets the card up for payments
+    without them), as its card option is. Not when the card's own option overrides it."""
+    if "setup_future_usage" not in params:
+        return False
+    card_options = intent.card_options
+    return _card_saving(card_options, params["setup_future_usage"]) != _card_saving(
+        card_options, intent.setup_future_usage)
 
 
 def _card_saving(card_options: dict, intent_value: str | None) -> str | None:
