@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -412,3 +413,135 @@ def test_webhook_endpoints_take_the_source_event_types(account):
         "enabled_events[1]": "customer.source.deleted",
         "enabled_events[2]": "customer.source.updated"})
     assert r.status_code == 200, r.get_json()
+
+
+# --- races (PostgreSQL's row locks; SQLite serialises writers) -------------------------------
+
+
+def _race(app, account, calls) -> list[tuple[int, dict]]:
+    """Run ``calls`` (``(method, path, data)``) at once, each on its own client."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(i, method, path, data):
+        client = app.test_client()
+        barrier.wait()
+        r = client.open(path, method=method, data=data, headers=account.auth())
+        results[i] = (r.status_code, r.get_json())
+
+    pool = [threading.Thread(target=worker, args=(i, *call)) for i, call in enumerate(calls)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return results
+
+
+def test_concurrent_deletes_of_every_card_leave_no_default(app, account):
+    """Each delete reads the customer's default after taking its lock: the last one left
+    never keeps a deleted card as the default."""
+    cus = customer_with(account)
+    cards = [cus["default_source"]] + [add_card(account, cus["id"])["id"] for _ in range(3)]
+    results = _race(app, account, [("DELETE", f"/v1/customers/{cus['id']}/sources/{card}", {})
+                                   for card in cards])
+    assert [status for status, _ in results] == [200] * 4, results
+    assert account.get(f"/v1/customers/{cus['id']}").get_json()["default_source"] is None
+    assert account.get(f"/v1/customers/{cus['id']}/sources").get_json()["data"] == []
+    assert_error(account.post("/v1/charges", {"amount": 2000, "currency": "usd",
+                                              "customer": cus["id"]}), 402,
+                 type="card_error", code="missing", param="card",
+                 message=messages.CUSTOMER_HAS_NO_CARD)
+
+
+def test_concurrent_updates_with_a_source_each_replace_the_default_once(app, account):
+    """Two updates with ``source`` at once: one replaces the first default, the other the
+    card the first saved; one card is left, the default, and each card is deleted once."""
+    cus = customer_with(account)
+    results = _race(app, account, [("POST", f"/v1/customers/{cus['id']}", {"source": "tok_visa"}),
+                                   ("POST", f"/v1/customers/{cus['id']}", {"source": "tok_amex"})])
+    assert [status for status, _ in results] == [200, 200], results
+    listed = account.get(f"/v1/customers/{cus['id']}/sources").get_json()["data"]
+    default = account.get(f"/v1/customers/{cus['id']}").get_json()["default_source"]
+    assert [c["id"] for c in listed] == [default]
+    deleted = [e["data"]["object"]["id"] for e in account.get(
+        "/v1/events?type=customer.source.deleted").get_json()["data"]]
+    assert sorted(deleted) == sorted(set(deleted)) and len(deleted) == 2
+    assert cus["default_source"] in deleted and default not in deleted
+
+
+def test_a_default_chosen_while_its_card_is_deleted(app, account):
+    """Choosing a card as the default while it is deleted: either the delete comes first
+    (the choice is "No such source") or the choice does (the delete then moves the default
+    on); never a dangling default, never a lock error."""
+    cus = customer_with(account)
+    second = add_card(account, cus["id"])["id"]
+    results = _race(app, account, [
+        ("POST", f"/v1/customers/{cus['id']}", {"default_source": second}),
+        ("DELETE", f"/v1/customers/{cus['id']}/sources/{second}", {})])
+    assert results[1][0] == 200, results
+    if results[0][0] != 200:
+        assert results[0][0] == 404 and results[0][1]["error"]["param"] == "default_source"
+    assert account.get(f"/v1/customers/{cus['id']}").get_json()["default_source"] == \
+        cus["default_source"]
+
+
+def test_a_customer_deleted_while_a_card_is_deleted_or_added(app, account):
+    """Deleting the customer while one of its cards is deleted and another added: no error
+    but "No such customer" for the one that comes after, and no card outlives it."""
+    cus = customer_with(account)
+    second = add_card(account, cus["id"])["id"]
+    results = _race(app, account, [
+        ("DELETE", f"/v1/customers/{cus['id']}", {}),
+        ("DELETE", f"/v1/customers/{cus['id']}/sources/{second}", {}),
+        ("POST", f"/v1/customers/{cus['id']}/sources", {"source": "tok_visa"})])
+    assert results[0][0] == 200, results
+    for status, body in results[1:]:
+        if status != 200:
+            assert (status, body["error"]["param"], body["error"]["message"]) == (
+                404, "id", f"No such customer: '{cus['id']}'"), results
+    from payground.models import CardSource
+    from payground.models.base import db
+    with app.app_context():
+        assert db.session.query(CardSource).filter_by(customer_id=cus["id"]).count() == 0
+
+
+def test_a_token_saves_a_card_or_pays_once(account):
+    """A token is single use either way: saved, it cannot be charged; charged, not saved."""
+    saved = token(account)
+    cus = customer_with(account, saved["id"])
+    assert_error(account.post("/v1/charges", {"amount": 2000, "currency": "usd",
+                                              "source": saved["id"]}), 400,
+                 code="token_already_used", param="source",
+                 message=messages.TOKEN_ALREADY_USED.format(id=saved["id"]))
+    paid = token(account)
+    assert account.post("/v1/charges", {"amount": 2000, "currency": "usd",
+                                        "source": paid["id"]}).status_code == 200
+    assert_error(account.post(f"/v1/customers/{cus['id']}/sources", {"source": paid["id"]}),
+                 400, code="token_already_used", param="source",
+                 message=messages.TOKEN_ALREADY_USED.format(id=paid["id"]))
+    assert [c["id"] for c in account.get(
+        f"/v1/customers/{cus['id']}/sources").get_json()["data"]] == [saved["card"]["id"]]
+
+
+def test_idempotent_customer_create_with_a_source_saves_one_card(account):
+    headers = {"Idempotency-Key": "cus-with-card"}
+    first = account.post("/v1/customers", {"source": "tok_visa"}, headers=headers)
+    again = account.post("/v1/customers", {"source": "tok_visa"}, headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert first.get_json() == again.get_json()
+    assert len(account.get("/v1/customers").get_json()["data"]) == 1
+    cards = account.get(f"/v1/customers/{first.get_json()['id']}/sources").get_json()["data"]
+    assert [c["id"] for c in cards] == [first.get_json()["default_source"]]
+
+
+def test_no_card_number_is_stored(app, account):
+    cus = customer_with(account, token(account, "4000056655665556")["id"])
+    from payground.models import CardSource
+
+    assert not {"number", "card_number", "pan"} & set(CardSource.__table__.columns.keys())
+    from payground.models.base import db
+    with app.app_context():
+        row = db.session.query(CardSource).filter_by(customer_id=cus["id"]).one()
+        assert "4000056655665556" not in repr({c: getattr(row, c.replace("metadata", "metadata_"))
+                                                for c in CardSource.__table__.columns.keys()})
+        assert row.last4 == "5556"

@@ -85,6 +85,22 @@ def get_customer(account, livemode: bool, customer_id: str, *, param: str | None
     return customer
 
 
+def locked_customer(account, livemode: bool, customer_id: str) -> Customer:
+    """The customer, its row locked and read afresh (``get_customer``'s 404s first).
+
+    Whatever changes a customer's saved cards or default source takes this lock before any
+    card's, so that such requests queue: each then sees the default source (and whether the
+    customer was deleted) as the one before it left it, not as it read it while waiting."""
+    customer = get_customer(account, livemode, customer_id)
+    db.session.execute(locking(select(Customer).where(Customer.id == customer.id))).scalar_one()
+    if customer.deleted:  # deleted while this request waited for the lock
+        from ..errors import ResourceMissing
+
+        raise ResourceMissing(messages.NO_SUCH.format(noun="customer", id=customer_id),
+                              param="id")
+    return customer
+
+
 def update_customer(account, livemode: bool, clock, customer_id: str,
                     params: dict[str, Any], *, pepper: str = "") -> Customer:
     """Update a customer; invoice settings are merged one by one, as on Stripe.
@@ -96,8 +112,12 @@ def update_customer(account, livemode: bool, clock, customer_id: str,
         not one of its cards (404); what saving ``source`` raises.
     :raises CardError: the card of ``source`` is declined when saved.
     """
-    customer = get_customer(account, livemode, customer_id)
     from . import sources  # it imports this module
+
+    if params.get("source") is not None or params.get("default_source") is not None:
+        customer = locked_customer(account, livemode, customer_id)  # see locked_customer
+    else:
+        customer = get_customer(account, livemode, customer_id)
 
     if params.get("default_source") is not None:
         sources.check_default(account, livemode, customer, params["default_source"])
@@ -158,7 +178,8 @@ def forget_default(account, livemode: bool, now: int, customer: Customer | None,
 def delete_customer(account, livemode: bool, clock, customer_id: str) -> Customer:
     """Delete a customer. As on Stripe, its payment methods are detached with it (their
     ``customer`` becomes ``null``, ``payment_method.detached``) and can never be used again."""
-    customer = get_customer(account, livemode, customer_id)
+    # Locked first, as a change to its cards locks it: none is added or deleted meanwhile.
+    customer = locked_customer(account, livemode, customer_id)
     now = clock.for_account(account)
     customer.deleted = True
     events.emit(account, livemode, now, "customer.deleted", customer)

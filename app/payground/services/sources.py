@@ -20,8 +20,8 @@ from ..models.base import db
 from ..models.card_source import CardSource
 from ..models.customer import Customer
 from . import events, tokens
-from .common import Page, clean_metadata, get_scoped, locking, merge_metadata, paginate
-from .customers import get_customer
+from .common import Page, clean_metadata, get_scoped, merge_metadata, paginate
+from .customers import get_customer, locked_customer
 
 CARD_FIELDS = ("card_id", "brand", "last4", "exp_month", "exp_year", "funding", "card_country",
                "fingerprint", "cvc_check", "card_name", "card_outcome", "issuer_limit",
@@ -74,7 +74,7 @@ def create_source(account, livemode: bool, clock, customer_id: str, params: dict
                   pepper: str) -> CardSource:
     """``POST /v1/customers/{id}/sources``: save a card; it becomes the default only if the
     customer has none (``customer.updated`` then), as on Stripe."""
-    customer = _locked_customer(account, livemode, customer_id)
+    customer = locked_customer(account, livemode, customer_id)
     now = clock.for_account(account)
     card = save_card(account, livemode, now, customer, params["source"], pepper=pepper,
                      metadata=params.get("metadata"))
@@ -130,7 +130,7 @@ def delete_source(account, livemode: bool, clock, customer_id: str,
     """Delete a saved card (``customer.source.deleted``). If it was the default, the most
     recently added card left becomes the default, or none (``customer.updated``), as Stripe
     documents."""
-    customer = _locked_customer(account, livemode, customer_id)
+    customer = locked_customer(account, livemode, customer_id)
     card = _card_of(account, livemode, customer, source_id, for_update=True)
     now = clock.for_account(account)
     events.emit(account, livemode, now, "customer.source.deleted", card)
@@ -240,11 +240,4 @@ def _card_of(account, livemode: bool, customer: Customer, source_id: str, *,
         raise ResourceMissing(messages.NO_SUCH.format(noun="source", id=source_id),
                               param=param)
     return card
-
-
-def _locked_customer(account, livemode: bool, customer_id: str) -> Customer:
-    """The customer, its row locked: its default source changes in this transaction."""
-    customer = get_customer(account, livemode, customer_id)
-    db.session.execute(locking(select(Customer.id).where(Customer.id == customer.id)))
-    return customer
 
