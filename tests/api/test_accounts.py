@@ -509,9 +509,10 @@ def test_the_list_shows_no_secret(app, platform, business):
 
 
 def test_accounts_created_in_one_second_are_paged_once_each_both_ways(app, platform,
-                                                                       make_account):
-    # The clock does not move: every account has the same ``created``, so the order within
-    # it is the accounts' ids (random, not time-ordered), and no page may repeat or skip one.
+                                                                       make_account, wall):
+    # The clock does not move (``wall`` holds it: a slow machine took over a second to sign
+    # five accounts up): every account has the same ``created``, so the order within it is
+    # the accounts' ids (random, not time-ordered), and no page may repeat or skip one.
     made = [make_account() for _ in range(5)]
     for each in made:
         connect(app, platform, each)
