@@ -310,7 +310,9 @@ def test_filter_by_types(account):
     assert types_of(account, **{"types[0]": "refund.created"}) == ["refund.created"]
 
 
-def test_filter_by_created(account):
+def test_filter_by_created(account, wall):
+    # ``wall`` holds the clock: on a slow machine the second customer was made a second after
+    # ``later``, which ``created[lte]=later`` then left out.
     account.post("/v1/customers", {"name": "first"})
     first = only(account, "customer.created")["created"]
     later = account.advance_clock(3600)
