@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy import and_, or_, select, text
 
 from .. import messages
 from ..core.ids import new_sortable_id
-from ..errors import ResourceMissing
+from ..errors import InvalidRequestError, ParameterMissing, ResourceMissing
 from ..models.base import db
 
 
@@ -142,3 +143,14 @@ def merge_metadata(current: dict | None, update: dict | None | object) -> dict:
 def clean_metadata(metadata: dict | None) -> dict:
     """Metadata on create: empty values are simply left out."""
     return {k: v for k, v in (metadata or {}).items() if v is not None}
+
+
+def check_client_secret(intent, given: str | None, publishable: bool, mismatch: str) -> None:
+    """A PaymentIntent's or SetupIntent's ``client_secret``: required from a publishable key,
+    checked (in constant time) whenever given; ``mismatch`` is the intent's own message."""
+    if given is None:
+        if publishable:
+            raise ParameterMissing("client_secret")
+        return
+    if not hmac.compare_digest(given.encode(), intent.client_secret.encode()):
+        raise InvalidRequestError(mismatch, param="client_secret")

@@ -14,19 +14,19 @@ moment.
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from .. import messages
 from ..core import cards
 from ..core import three_d_secure as rules
 from ..core.ids import new_id
-from ..errors import InvalidRequestError, ParameterMissing
+from ..errors import InvalidRequestError
 from ..models.base import db
 from ..models.charge import Charge
 from ..models.payment_intent import PaymentIntent
 from . import charge_expiry, charges, events, payment_methods, refunds, three_d_secure
-from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
+from .common import (Page, check_client_secret, clean_metadata, get_scoped, merge_metadata,
+                     new_object_id, paginate)
 from .customers import get_customer
 
 UPDATABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -93,7 +93,7 @@ def get_payment_intent(account, livemode: bool, clock, intent_id: str, *,
     """The PaymentIntent ``intent_id``; a publishable key must show its ``client_secret``.
     One whose authorisation is over seven days old is canceled first (the charge expired)."""
     intent = get_scoped(PaymentIntent, account, livemode, intent_id)
-    _check_client_secret(intent, client_secret, publishable)
+    check_client_secret(intent, client_secret, publishable, messages.CLIENT_SECRET_MISMATCH)
     charge_expiry.catch_up_intents(account, livemode, clock, [intent])
     return intent
 
@@ -164,7 +164,8 @@ def confirm_payment_intent(account, livemode: bool, clock, intent_id: str,
         ``requires_payment_method`` with ``last_payment_error`` set.
     """
     intent = get_scoped(PaymentIntent, account, livemode, intent_id, for_update=True)
-    _check_client_secret(intent, params.get("client_secret"), publishable)
+    check_client_secret(intent, params.get("client_secret"), publishable,
+                        messages.CLIENT_SECRET_MISMATCH)
     charge_expiry.expire_intent_if_due(account, livemode, clock, intent)
     if intent.status == "succeeded":
         raise _unexpected_state(messages.INTENT_CONFIRM_SUCCEEDED, intent)
@@ -388,15 +389,6 @@ def _method_options(current: dict | None, given: dict | None) -> dict | None:
                                                  **given["card"]}
     card = {name: value for name, value in card.items() if value is not None}
     return {"card": card} if card else None
-
-
-def _check_client_secret(intent: PaymentIntent, given: str | None, publishable: bool) -> None:
-    if given is None:
-        if publishable:
-            raise ParameterMissing("client_secret")
-        return
-    if not hmac.compare_digest(given.encode(), intent.client_secret.encode()):
-        raise InvalidRequestError(messages.CLIENT_SECRET_MISMATCH, param="client_secret")
 
 
 def _check_future_usage_change(current: str | None, wanted: str | None, *,

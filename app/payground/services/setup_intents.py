@@ -25,7 +25,6 @@ has: it may then be attached to a customer, and nothing else
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from sqlalchemy import select
@@ -34,12 +33,13 @@ from .. import messages
 from ..core import cards
 from ..core import three_d_secure as rules
 from ..core.ids import new_id
-from ..errors import CardError, InvalidRequestError, ParameterMissing
+from ..errors import CardError, InvalidRequestError
 from ..models.base import db
 from ..models.payment_method import PaymentMethod
 from ..models.setup_intent import SetupIntent
 from . import events, payment_methods, three_d_secure
-from .common import Page, clean_metadata, get_scoped, merge_metadata, new_object_id, paginate
+from .common import (Page, check_client_secret, clean_metadata, get_scoped, merge_metadata,
+                     new_object_id, paginate)
 from .customers import get_customer
 
 UPDATABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -94,7 +94,7 @@ def get_setup_intent(account, livemode: bool, intent_id: str, *,
                      client_secret: str | None = None, publishable: bool = False) -> SetupIntent:
     """The SetupIntent ``intent_id``; a publishable key must show its ``client_secret``."""
     intent = get_scoped(SetupIntent, account, livemode, intent_id)
-    _check_client_secret(intent, client_secret, publishable)
+    check_client_secret(intent, client_secret, publishable, messages.SETUP_CLIENT_SECRET_MISMATCH)
     return intent
 
 
@@ -146,7 +146,8 @@ def confirm_setup_intent(account, livemode: bool, clock, intent_id: str,
         ``requires_payment_method`` with ``last_setup_error`` set.
     """
     intent = get_scoped(SetupIntent, account, livemode, intent_id, for_update=True)
-    _check_client_secret(intent, params.get("client_secret"), publishable)
+    check_client_secret(intent, params.get("client_secret"), publishable,
+                        messages.SETUP_CLIENT_SECRET_MISMATCH)
     # The method set earlier is checked again: it may have been detached since. Stripe says
     # a method is missing before it looks at the status (a canceled intent without one too).
     chosen = params.get("payment_method") or intent.payment_method_id
@@ -305,15 +306,6 @@ def _method_to_use(account, livemode: bool, value: str, customer, now: int, *, p
         account, livemode, value, customer, now, pepper=pepper, held=held,
         refusals=(messages.SETUP_METHOD_OF_OTHER_CUSTOMER,
                   messages.SETUP_METHOD_NEEDS_ITS_CUSTOMER))
-
-
-def _check_client_secret(intent: SetupIntent, given: str | None, publishable: bool) -> None:
-    if given is None:
-        if publishable:
-            raise ParameterMissing("client_secret")
-        return
-    if not hmac.compare_digest(given.encode(), intent.client_secret.encode()):
-        raise InvalidRequestError(messages.SETUP_CLIENT_SECRET_MISMATCH, param="client_secret")
 
 
 def _unexpected_state(message: str, intent: SetupIntent | None = None, *,
